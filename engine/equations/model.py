@@ -1,0 +1,432 @@
+"""A neuron model as a person writes it, and its checked form.
+
+:class:`ModelSpec` holds the text fields (the content of a ``*.ncsmodel`` file);
+:func:`check_model` parses and dimension-checks every field and returns a
+:class:`CheckedModel`, or raises one :class:`~engine.errors.ModelError` listing
+every problem with its field, line and column.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from engine.errors import ModelError, Problem
+from engine.equations import expr as E
+from engine.equations.check import BOOL, XI_DIM, ExpressionChecker, Symbol, special_symbols
+from engine.equations.parser import (DIFFERENTIAL, PARAMETER, SUBEXPRESSION, Source, Text,
+                                     parse_equations, parse_expression, parse_statements)
+from engine.equations.units import (DIMENSIONLESS, SECOND, UNIT_SYSTEMS, Dimension, UnitError,
+                                    UnitSystem, format_dimension, parse_quantity, quantity_in)
+
+METHODS = ("exact", "exponential_euler", "euler", "rk2", "rk4", "heun")
+
+
+@dataclass(frozen=True)
+class Receptor:
+    """An input port: statements run with ``w`` bound to the summed weight of a step."""
+
+    on_pre: str
+    weight_unit: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The text of a neuron model (Brian2 syntax) and its parameter values."""
+
+    equations: str
+    threshold: str = ""
+    reset: str = ""
+    refractory: str = ""
+    method: str = ""
+    parameters: Mapping[str, str | float] = field(default_factory=dict)
+    initial: Mapping[str, str | float] = field(default_factory=dict)
+    unit_system: str = "nest"
+    receptors: Mapping[str, Receptor] = field(default_factory=dict)
+    current_input: str | None = None
+    substeps: int = 1
+
+
+@dataclass(frozen=True)
+class StateVar:
+    name: str
+    dim: Dimension
+    rhs: E.Expr
+    unless_refractory: bool
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    dim: Dimension | None
+    var_type: str
+    value: float  # in the model's unit system
+    shared: bool
+    constant: bool
+
+
+@dataclass(frozen=True)
+class CheckedModel:
+    """Every field of a model checked and turned into IR trees (subexpressions inlined)."""
+
+    spec: ModelSpec
+    system: UnitSystem
+    states: dict[str, StateVar]
+    parameters: dict[str, Parameter]
+    subexpressions: dict[str, E.Expr]
+    sub_dims: dict[str, Dimension | str]
+    threshold: E.Expr | None
+    reset: tuple[tuple[str, E.Expr], ...]
+    refractory: tuple[str, object]  # ("none", None) | ("time", seconds) | ("param", name) | ("condition", Expr)
+    receptors: dict[str, tuple[tuple[str, E.Expr], ...]]
+    receptor_dims: dict[str, Dimension]
+    initial: dict[str, float]
+    method: str
+    stochastic: bool
+
+    def display_unit(self, name: str) -> str:
+        """The unit (in this model's system) of a state variable or parameter."""
+        if name in self.states:
+            return self.system.unit_name(self.states[name].dim)
+        p = self.parameters[name]
+        return p.var_type if p.dim is None else self.system.unit_name(p.dim)
+
+
+def _field_text(text: str, field_name: str) -> Text:
+    return Text(text, Source(field_name, 1, tuple(range(1, len(text) + 1)), text))
+
+
+def check_model(spec: ModelSpec) -> CheckedModel:
+    """Parse and check a model; raise :class:`ModelError` listing every problem."""
+    problems: list[Problem] = []
+    try:
+        return _check(spec, problems)
+    except ModelError:
+        raise
+    except (RecursionError, MemoryError) as exc:
+        raise ModelError(problems + [Problem("model", 0, 0, f"model too large or deeply nested: {exc!r}")]) from exc
+
+
+def _check(spec: ModelSpec, problems: list[Problem]) -> CheckedModel:
+    system = UNIT_SYSTEMS.get(spec.unit_system)
+    if system is None:
+        raise ModelError(f"unknown unit system `{spec.unit_system}` (choose from {', '.join(UNIT_SYSTEMS)})")
+    if not isinstance(spec.equations, str) or not spec.equations.strip():
+        raise ModelError(Problem("equations", 0, 0, "a model needs at least one equation"))
+    equations = parse_equations(spec.equations, problems)
+    symbols = special_symbols()
+    reserved = set(symbols) | set(E.FUNCTIONS) | {"xi", "w"}
+    for eq in equations:
+        if eq.name in reserved or eq.name.startswith("_"):
+            problems.append(eq.where.source.problem(f"`{eq.name}` is a reserved name"))
+            continue
+        kind = {DIFFERENTIAL: "state", PARAMETER: "parameter", SUBEXPRESSION: "subexpression"}[eq.kind]
+        symbols[eq.name] = Symbol(kind, eq.dim, eq.var_type)
+    noise = {"xi": Symbol("noise", XI_DIM)}
+    for eq in equations:
+        if eq.expr is not None and eq.name in symbols:
+            for tok in ("xi",):
+                if tok in eq.expr.text:
+                    symbols.update(noise)
+    checker = ExpressionChecker(symbols, system, problems)
+
+    # Subexpressions and right-hand sides.
+    trees: dict[str, E.Expr] = {}
+    stochastic = False
+    for eq in equations:
+        if eq.expr is None or eq.name not in symbols:
+            continue
+        node = parse_expression(eq.expr, problems)
+        if node is None:
+            continue
+        result = checker.check(eq.expr, node)
+        if result is None:
+            continue
+        tree, d = result
+        if eq.kind == DIFFERENTIAL:
+            want = eq.dim / SECOND
+            if d == BOOL or d is not want:
+                got = "boolean" if d == BOOL else format_dimension(d)
+                problems.append(eq.expr.source.problem(
+                    f"d{eq.name}/dt must have units {format_dimension(want)}, but the right side is {got}",
+                    0, len(eq.expr.text)))
+                continue
+            if "xi" in E.names(tree):
+                stochastic = True
+        else:
+            want_bool = eq.var_type == "boolean"
+            if want_bool != (d == BOOL) or (not want_bool and d is not eq.dim):
+                got = "boolean" if d == BOOL else format_dimension(d)
+                exp = "boolean" if want_bool else format_dimension(eq.dim)
+                problems.append(eq.expr.source.problem(
+                    f"`{eq.name}` is declared as {exp}, but the right side is {got}", 0, len(eq.expr.text)))
+                continue
+        trees[eq.name] = tree
+    subexpressions = _inline_subexpressions(
+        {eq.name: trees[eq.name] for eq in equations if eq.kind == SUBEXPRESSION and eq.name in trees},
+        equations, problems)
+
+    def inline(tree: E.Expr) -> E.Expr:
+        return E.substitute(tree, subexpressions)
+
+    states = {
+        eq.name: StateVar(eq.name, eq.dim, inline(trees[eq.name]), "unless refractory" in eq.flags)
+        for eq in equations if eq.kind == DIFFERENTIAL and eq.name in trees
+    }
+    parameters = _parameters(spec, equations, system, problems)
+    threshold = _condition(spec.threshold, "threshold", checker, problems, inline)
+    reset = _statements(spec.reset, "reset", checker, symbols, states, parameters, problems, inline)
+    refractory = _refractory(spec.refractory, checker, symbols, problems, inline)
+    receptors, receptor_dims = _receptors(spec, checker, symbols, states, parameters, problems, inline)
+    initial = _initial(spec, states, parameters, checker, system, problems)
+    method = spec.method or ""
+    if method and method not in METHODS:
+        close = difflib.get_close_matches(method, METHODS, n=1)
+        hint = f" — did you mean `{close[0]}`?" if close else ""
+        problems.append(Problem("method", 0, 0, f"unknown method `{method}`{hint} (choose from {', '.join(METHODS)})"))
+    if spec.current_input and spec.current_input not in parameters:
+        problems.append(Problem("current_input", 0, 0,
+                                f"`{spec.current_input}` is not a parameter of the model"))
+    if not isinstance(spec.substeps, int) or spec.substeps < 1:
+        problems.append(Problem("substeps", 0, 0, "substeps must be a positive integer"))
+    if not states and not problems:
+        problems.append(Problem("equations", 0, 0, "a model needs at least one differential equation"))
+    if problems:
+        raise ModelError(problems)
+    return CheckedModel(spec, system, states, parameters, subexpressions,
+                        {eq.name: (BOOL if eq.var_type == "boolean" else eq.dim) for eq in equations
+                         if eq.kind == SUBEXPRESSION},
+                        threshold, reset, refractory, receptors, receptor_dims, initial, method, stochastic)
+
+
+def _inline_subexpressions(subs: dict[str, E.Expr], equations, problems) -> dict[str, E.Expr]:
+    """Substitute subexpressions into each other until none refers to another."""
+    resolved: dict[str, E.Expr] = {}
+    visiting: list[str] = []
+    where = {eq.name: eq for eq in equations}
+
+    def resolve(name: str) -> E.Expr | None:
+        if name in resolved:
+            return resolved[name]
+        if name in visiting:
+            cycle = " -> ".join(visiting[visiting.index(name):] + [name])
+            problems.append(where[name].where.source.problem(f"subexpressions refer to each other in a cycle: {cycle}"))
+            return None
+        visiting.append(name)
+        tree = subs[name]
+        mapping = {}
+        for ref in E.names(tree) & set(subs):
+            r = resolve(ref)
+            if r is None:
+                visiting.pop()
+                return None
+            mapping[ref] = r
+        visiting.pop()
+        resolved[name] = E.substitute(tree, mapping)
+        return resolved[name]
+
+    for name in subs:
+        resolve(name)
+    return resolved
+
+
+def _parameters(spec, equations, system, problems) -> dict[str, Parameter]:
+    declared = {eq.name: eq for eq in equations if eq.kind == PARAMETER}
+    out = {}
+    values = dict(spec.parameters or {})
+    for name in values:
+        if name not in declared:
+            close = difflib.get_close_matches(name, list(declared), n=1, cutoff=0.6)
+            hint = f" — did you mean `{close[0]}`?" if close else ""
+            problems.append(Problem(f"parameters.{name}", 0, 0, f"`{name}` is not a parameter of the model{hint}"))
+    for name, eq in declared.items():
+        raw = values.get(name, 0.0)
+        value = 0.0
+        if eq.var_type == "boolean":
+            if isinstance(raw, str):
+                if raw.strip().lower() not in ("true", "false", "1", "0"):
+                    problems.append(Problem(f"parameters.{name}", 0, 0, f"`{raw}` is not a boolean"))
+                value = float(raw.strip().lower() in ("true", "1"))
+            else:
+                value = float(bool(raw))
+        else:
+            try:
+                value, d = quantity_in(raw, system)
+            except UnitError as exc:
+                problems.append(Problem(f"parameters.{name}", 0, 0, str(exc)))
+                continue
+            expected = eq.dim if eq.dim is not None else DIMENSIONLESS
+            if d is not expected and not (value == 0.0 and isinstance(raw, (int, float))):
+                problems.append(Problem(f"parameters.{name}", 0, 0,
+                                        f"`{raw}` has units {format_dimension(d)}, but `{name}` is "
+                                        f"{format_dimension(expected)}"))
+                continue
+        out[name] = Parameter(name, eq.dim, eq.var_type, value,
+                              "shared" in eq.flags, "constant" in eq.flags)
+    return out
+
+
+def _condition(text: str, field_name: str, checker, problems, inline) -> E.Expr | None:
+    if not text or not str(text).strip():
+        return None
+    t = _field_text(str(text), field_name)
+    node = parse_expression(t, problems)
+    if node is None:
+        return None
+    result = checker.check(t, node)
+    if result is None:
+        return None
+    tree, d = result
+    if d != BOOL:
+        problems.append(t.source.problem(
+            f"the {field_name} must be a condition (e.g. `v > v_th`), but `{text}` is {format_dimension(d)}",
+            0, len(t.text)))
+        return None
+    return inline(tree)
+
+
+def _statements(text, field_name, checker, symbols, states, parameters, problems, inline,
+                extra: dict[str, Symbol] | None = None):
+    out = []
+    if not text:
+        return tuple(out)
+    if extra:
+        checker.symbols = {**checker.symbols, **extra}
+    try:
+        for st in parse_statements(str(text), field_name, problems):
+            sym = checker.symbols.get(st.target)
+            if st.target not in states and not (st.target in parameters and not parameters[st.target].constant):
+                if sym is None:
+                    close = difflib.get_close_matches(st.target, list(states) + list(parameters), n=1, cutoff=0.6)
+                    hint = f" — did you mean `{close[0]}`?" if close else ""
+                    msg = f"unknown name `{st.target}`{hint}"
+                else:
+                    msg = f"cannot assign to `{st.target}` (it is a {sym.kind})"
+                problems.append(st.where.source.problem(msg, 0, len(st.target)))
+                continue
+            node = parse_expression(st.expr, problems)
+            if node is None:
+                continue
+            result = checker.check(st.expr, node)
+            if result is None:
+                continue
+            tree, d = result
+            want = BOOL if sym.var_type == "boolean" else sym.dim
+            if st.op in ("*=", "/="):
+                ok = d is DIMENSIONLESS
+                want_text = "dimensionless"
+            else:
+                ok = d is want if want != BOOL else d == BOOL
+                want_text = "boolean" if want == BOOL else format_dimension(want)
+            if not ok:
+                got = "boolean" if d == BOOL else format_dimension(d)
+                problems.append(st.where.source.problem(
+                    f"`{st.target} {st.op} ...` needs {want_text}, but `{st.expr.text}` is {got}",
+                    0, len(st.where.text)))
+                continue
+            if st.op != "=":
+                tree = E.Binary(st.op[0], E.Ref(st.target), tree)
+            out.append((st.target, inline(tree)))
+    finally:
+        if extra:
+            checker.symbols = {k: v for k, v in checker.symbols.items() if k not in extra}
+    return tuple(out)
+
+
+def _refractory(text, checker, symbols, problems, inline):
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return ("none", None)
+    if isinstance(text, (int, float)):
+        text = f"{text} second" if text else ""
+        if not text:
+            return ("none", None)
+    raw = str(text).strip()
+    sym = symbols.get(raw)
+    if sym is not None:
+        if sym.kind != "parameter" or sym.dim is not SECOND:
+            problems.append(Problem("refractory", 1, 1, f"`{raw}` must be a parameter in seconds to serve as refractory period"))
+            return ("none", None)
+        return ("param", raw)
+    try:
+        value, d = parse_quantity(raw)
+    except UnitError:
+        value, d = None, None
+    if value is not None:
+        if d is not SECOND:
+            problems.append(Problem("refractory", 1, 1, f"a refractory period must be a time, but `{raw}` is {format_dimension(d)}"))
+            return ("none", None)
+        if value < 0:
+            problems.append(Problem("refractory", 1, 1, "a refractory period cannot be negative"))
+        return ("time", value)
+    cond = _condition(raw, "refractory", checker, problems, inline)
+    return ("condition", cond) if cond is not None else ("none", None)
+
+
+def _receptors(spec, checker, symbols, states, parameters, problems, inline):
+    out, dims = {}, {}
+    for name, rec in (spec.receptors or {}).items():
+        field_name = f"receptors.{name}"
+        if isinstance(rec, str):
+            rec = Receptor(rec)
+        first = parse_statements(rec.on_pre, field_name, [])
+        if rec.weight_unit:
+            try:
+                _, d = parse_quantity("1 " + rec.weight_unit)
+            except UnitError as exc:
+                problems.append(Problem(field_name, 0, 0, str(exc)))
+                continue
+        elif first and first[0].target in symbols and symbols[first[0].target].dim is not None:
+            d = symbols[first[0].target].dim
+        else:
+            problems.append(Problem(field_name, 0, 0, "cannot tell the unit of the weight `w`; give weight_unit"))
+            continue
+        dims[name] = d
+        out[name] = _statements(rec.on_pre, field_name, checker, symbols, states, parameters, problems,
+                                inline, extra={"w": Symbol("input", d)})
+    return out, dims
+
+
+def _initial(spec, states, parameters, checker, system, problems) -> dict[str, float]:
+    env = {n: p.value for n, p in parameters.items()}
+    env.update({"t": 0.0, "i": 0.0, "N": 1.0, "lastspike": -1e9, "not_refractory": 1.0})
+    values = {name: 0.0 for name in states}
+    for name, raw in (spec.initial or {}).items():
+        field_name = f"initial.{name}"
+        if name not in states and name not in parameters:
+            problems.append(Problem(field_name, 0, 0, f"`{name}` is not a state variable of the model"))
+            continue
+        dim = states[name].dim if name in states else parameters[name].dim
+        if isinstance(raw, (int, float)):
+            values[name] = float(raw)
+            continue
+        try:
+            value, d = quantity_in(raw, system)
+            if d is not dim:
+                problems.append(Problem(field_name, 0, 0, f"`{raw}` has units {format_dimension(d)}, "
+                                                          f"but `{name}` is {format_dimension(dim)}"))
+                continue
+            values[name] = value
+            continue
+        except UnitError:
+            pass
+        t = _field_text(str(raw), field_name)
+        node = parse_expression(t, problems)
+        if node is None:
+            continue
+        result = checker.check(t, node)
+        if result is None:
+            continue
+        tree, d = result
+        if d is not dim:
+            problems.append(t.source.problem(f"`{raw}` has units {format_dimension(d) if d != BOOL else 'boolean'}, "
+                                             f"but `{name}` is {format_dimension(dim)}", 0, len(t.text)))
+            continue
+        if E.is_random(tree):
+            problems.append(t.source.problem("random initial values are set per population, not in the model"))
+            continue
+        try:
+            values[name] = E.evaluate(tree, env)
+        except (KeyError, ArithmeticError, ValueError) as exc:
+            problems.append(t.source.problem(f"cannot evaluate `{raw}`: {exc}"))
+    return values

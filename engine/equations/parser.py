@@ -1,0 +1,268 @@
+"""Read Brian2-style model text into immutable equation records.
+
+Grammar (one statement per logical line; ``#`` starts a comment; a line ending
+in ``\\`` or inside open brackets continues on the next one)::
+
+    dNAME/dt = EXPR : UNIT (FLAGS)     differential equation
+    NAME = EXPR : UNIT (FLAGS)         subexpression
+    NAME : UNIT (FLAGS)                parameter
+
+Expressions are parsed by Python's ``ast`` (the syntax Brian2 uses); their
+positions are mapped back to the user's line and column.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from engine.errors import Problem
+from engine.equations.units import TYPE_MARKERS, Dimension, UnitError, parse_unit
+
+DIFFERENTIAL, SUBEXPRESSION, PARAMETER = "differential", "subexpression", "parameter"
+ALLOWED_FLAGS = {
+    DIFFERENTIAL: {"unless refractory"},
+    SUBEXPRESSION: {"shared", "constant over dt"},
+    PARAMETER: {"constant", "shared", "constant over dt"},
+}
+
+_NAME = r"[A-Za-z_][A-Za-z_0-9]*"
+_DIFF = re.compile(rf"^\s*d\s*({_NAME})\s*/\s*dt\s*=(.*)$")
+_SUB = re.compile(rf"^\s*({_NAME})\s*=(?!=)(.*)$")
+_PARAM = re.compile(rf"^\s*({_NAME})\s*$")
+_FLAGS = re.compile(r"^(.*?)\(([^()]*)\)\s*$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a piece of text came from: field, 1-based line, and the columns of its characters."""
+
+    field: str
+    line: int
+    cols: tuple[int, ...]
+    line_text: str
+
+    def problem(self, message: str, start: int = 0, end: int | None = None) -> Problem:
+        """A problem at character offsets ``start``..``end`` of this text."""
+        if not self.cols:
+            return Problem(self.field, self.line, 1, message, None, self.line_text)
+        start = min(max(start, 0), len(self.cols) - 1)
+        col = self.cols[start]
+        end_col = None
+        if end is not None and end > start:
+            end_col = self.cols[min(end, len(self.cols)) - 1] + 1
+        return Problem(self.field, self.line, col, message, end_col, self.line_text)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A fragment of user text and where each of its characters sits."""
+
+    text: str
+    source: Source
+
+    def sub(self, start: int, end: int | None = None) -> "Text":
+        end = len(self.text) if end is None else end
+        # Strip surrounding blanks while keeping the column map aligned.
+        while start < end and self.text[start].isspace():
+            start += 1
+        while end > start and self.text[end - 1].isspace():
+            end -= 1
+        src = self.source
+        return Text(self.text[start:end], Source(src.field, src.line, src.cols[start:end], src.line_text))
+
+
+@dataclass(frozen=True)
+class Equation:
+    """One declaration of the model text."""
+
+    kind: str
+    name: str
+    expr: Text | None
+    unit_text: str
+    dim: Dimension | None
+    var_type: str  # "float", "boolean" or "integer"
+    flags: frozenset[str]
+    where: Text
+
+
+def logical_lines(text: str, field: str) -> list[Text]:
+    """Split text into logical lines without comments, joining continuations."""
+    out: list[Text] = []
+    buf: list[str] = []
+    cols: list[int] = []
+    first_line = 0
+    first_text = ""
+    depth = 0
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        code = raw.split("#", 1)[0]
+        if not buf:
+            first_line, first_text = lineno, raw
+        cont = code.rstrip().endswith("\\")
+        if cont:
+            code = code.rstrip()[:-1]
+        for col, ch in enumerate(code, start=1):
+            buf.append(ch)
+            cols.append(col)
+            if ch in "([{":
+                depth += 1
+            elif ch in ")]}":
+                depth = max(depth - 1, 0)
+        if cont or depth > 0:
+            buf.append(" ")
+            cols.append(len(code) + 1)
+            continue
+        joined = "".join(buf)
+        if joined.strip():
+            out.append(Text(joined, Source(field, first_line, tuple(cols), first_text)))
+        buf, cols = [], []
+    joined = "".join(buf)
+    if joined.strip():
+        out.append(Text(joined, Source(field, first_line, tuple(cols), first_text)))
+    return out
+
+
+def _split_top_colon(s: str) -> int:
+    depth = 0
+    for i, ch in enumerate(s):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == ":" and depth == 0:
+            return i
+    return -1
+
+
+def parse_equations(text: str, problems: list[Problem], field: str = "equations") -> list[Equation]:
+    """Parse model text into equations, appending any problem found to ``problems``."""
+    equations: list[Equation] = []
+    seen: dict[str, int] = {}
+    for line in logical_lines(text, field):
+        eq = _parse_line(line, problems)
+        if eq is None:
+            continue
+        if eq.name in seen:
+            problems.append(line.source.problem(
+                f"`{eq.name}` is defined twice (first on line {seen[eq.name]})"))
+            continue
+        seen[eq.name] = line.source.line
+        equations.append(eq)
+    return equations
+
+
+def _parse_line(line: Text, problems: list[Problem]) -> Equation | None:
+    s = line.text
+    colon = _split_top_colon(s)
+    if colon < 0:
+        problems.append(line.source.problem(
+            f"missing `: unit` in `{s.strip()}` (every equation declares its unit, e.g. `: volt`)"))
+        return None
+    lhs, rhs = line.sub(0, colon), line.sub(colon + 1)
+    unit_part, flags = rhs, frozenset()
+    m = _FLAGS.match(rhs.text)
+    if m and m.group(1).strip():
+        unit_part = rhs.sub(0, len(m.group(1)))
+        flag_start = rhs.text.index("(", len(m.group(1)))
+        flags = frozenset(" ".join(f.split()) for f in m.group(2).split(",") if f.strip())
+        flag_text = rhs.sub(flag_start)
+    else:
+        flag_text = rhs
+    unit_text = unit_part.text
+    dim: Dimension | None = None
+    var_type = "float"
+    if unit_text in TYPE_MARKERS:
+        var_type = unit_text
+    elif not unit_text:
+        problems.append(rhs.source.problem("missing unit after `:`", 0))
+        return None
+    else:
+        try:
+            scale, dim = parse_unit(unit_text)
+        except UnitError as exc:
+            problems.append(unit_part.source.problem(str(exc), 0, len(unit_text)))
+            return None
+        if abs(scale - 1.0) > 1e-12:
+            problems.append(unit_part.source.problem(
+                f"declare units in SI base form (e.g. `volt`, not `{unit_text}`)", 0, len(unit_text)))
+            return None
+
+    if (d := _DIFF.match(s[:colon])) is not None:
+        kind, name = DIFFERENTIAL, d.group(1)
+        expr = line.sub(d.start(2), colon)
+    elif (d := _SUB.match(s[:colon])) is not None:
+        kind, name = SUBEXPRESSION, d.group(1)
+        expr = line.sub(d.start(2), colon)
+    elif (d := _PARAM.match(s[:colon])) is not None:
+        kind, name, expr = PARAMETER, d.group(1), None
+    else:
+        problems.append(lhs.source.problem(
+            f"cannot read `{lhs.text}`: expected `dx/dt = ...`, `x = ...` or `x`", 0, len(lhs.text)))
+        return None
+    if expr is not None and not expr.text:
+        problems.append(lhs.source.problem(f"the right side of `{name}` is empty", 0))
+        return None
+    bad = flags - ALLOWED_FLAGS[kind]
+    if bad:
+        problems.append(flag_text.source.problem(
+            f"flag `{sorted(bad)[0]}` is not allowed on a {kind} "
+            f"(allowed: {', '.join(sorted(ALLOWED_FLAGS[kind]))})", 0, len(flag_text.text)))
+    if kind == DIFFERENTIAL and var_type != "float":
+        problems.append(unit_part.source.problem(f"`d{name}/dt` must have a physical unit, not {var_type}", 0))
+        return None
+    return Equation(kind, name, expr, unit_text, dim, var_type, flags, line)
+
+
+_STATEMENT = re.compile(rf"^\s*({_NAME})\s*(\+=|-=|\*=|/=|=)(.*)$")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One assignment of a reset or an ``on_pre`` action."""
+
+    target: str
+    op: str
+    expr: Text
+    where: Text
+
+
+def parse_statements(text: str, field: str, problems: list[Problem]) -> list[Statement]:
+    """Parse ``v = v_r; w += b`` (statements separated by newlines or ``;``)."""
+    out = []
+    for line in logical_lines(text, field):
+        start = 0
+        parts = []
+        for i, ch in enumerate(line.text + ";"):
+            if ch == ";":
+                parts.append(line.sub(start, i))
+                start = i + 1
+        for part in parts:
+            if not part.text:
+                continue
+            m = _STATEMENT.match(part.text)
+            if m is None or not m.group(3).strip():
+                problems.append(part.source.problem(
+                    f"cannot read `{part.text}`: expected `name = expression` (or +=, -=, *=, /=)",
+                    0, len(part.text)))
+                continue
+            out.append(Statement(m.group(1), m.group(2), part.sub(m.start(3)), part))
+    return out
+
+
+def parse_expression(text: Text, problems: list[Problem]) -> ast.expr | None:
+    """Parse one expression with Python's grammar; syntax errors become problems."""
+    src = text.text
+    try:
+        tree = ast.parse(src.strip() and src, mode="eval")
+    except SyntaxError as exc:
+        offset = (exc.offset or 1) - 1
+        what = exc.msg
+        if "invalid syntax" in what:
+            what = "invalid syntax"
+        problems.append(text.source.problem(f"{what} in `{src}`", offset, offset + 1))
+        return None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        problems.append(text.source.problem(f"cannot parse `{src}`: {exc}"))
+        return None
+    return tree.body

@@ -1,0 +1,292 @@
+"""Compile a :class:`~engine.equations.ir.NeuronIR` into VM bytecode.
+
+The program runs, per block of neurons: (refractory condition), update,
+receive, ``spike = threshold and not_refractory``, then the reset behind a
+jump that skips it when no neuron of the block spikes.  Register 0 holds
+``not_refractory`` and register 1 the spike flag.  The same compiler serves the
+float VM and, with a :class:`~engine.fixedpoint.QFormat`, the fixed-point VM:
+there constants are quantized, powers with constant integer exponents become
+products and transcendental functions become table look-ups.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.errors import ModelError
+from engine.equations import expr as E
+from engine.equations.ir import Assign, NeuronIR
+from engine.fixedpoint import QFormat, function_table
+from engine.native import vm as _vm
+
+OP = _vm.OPCODES
+FN = _vm.FUNCTION_CODES
+SPECIAL = _vm.SPECIAL_CODES
+NR, SPK = 0, 1
+
+
+@dataclass(frozen=True)
+class Program:
+    """Bytecode and its tables, ready for the VM."""
+
+    code: np.ndarray  # int32 (n, 5)
+    consts: np.ndarray  # float64 or int64
+    nregs: int
+    ref_mode: int  # 0 none, 1 counter, 2 computed by the program
+    slot_names: tuple[str, ...]
+    fmt: QFormat | None = None
+    knots: np.ndarray | None = None
+    tables: np.ndarray | None = None
+
+    def listing(self) -> str:
+        names = {v: k for k, v in OP.items()}
+        return "\n".join(f"{i:4d} {names[int(r[0])]:8s} {r[1]:4d} {r[2]:4d} {r[3]:4d} {r[4]:4d}"
+                         for i, r in enumerate(self.code))
+
+
+def lower_for_fixed(e: E.Expr) -> E.Expr:
+    """Rewrite what fixed point has no direct rule for: powers, exprel of a product."""
+    kids = tuple(lower_for_fixed(k) for k in E.children(e))
+    e = E.rebuild(e, kids) if kids else e
+    if isinstance(e, E.Binary) and e.op == "**":
+        base, p = e.a, e.b
+        if isinstance(p, E.Const):
+            if p.value == int(p.value) and 0 <= p.value <= 16:
+                n = int(p.value)
+                if n == 0:
+                    return E.ONE
+                out = base
+                for _ in range(n - 1):
+                    out = E.Binary("*", out, base)
+                return out
+            if p.value == 0.5:
+                return E.Call("sqrt", (base,))
+            if p.value == -1:
+                return E.Binary("/", E.ONE, base)
+        return E.Call("exp", (E.Binary("*", p, E.Call("log", (base,))),))
+    return e
+
+
+class _Compiler:
+    def __init__(self, ir: NeuronIR, fmt: QFormat | None):
+        self.ir = ir
+        self.fmt = fmt
+        self.slot_index = {s.name: i for i, s in enumerate(ir.slots)}
+        self.code: list[list[int]] = []
+        self.consts: list[float | int] = []
+        self.const_index: dict[float | int, int] = {}
+        self.next_vreg = 2
+        self.cache: dict[str, int] = {}  # slot or temp name -> vreg holding its current value
+        self.temps: dict[str, int] = {}
+        self.const_regs: dict[int, int] = {}
+        self.rand_sites = 0
+        self.tables: list = []
+        self.table_index: dict[str, int] = {}
+
+    def vreg(self) -> int:
+        self.next_vreg += 1
+        return self.next_vreg - 1
+
+    def emit(self, op: str, dst: int = 0, a: int = 0, b: int = 0, c: int = 0) -> None:
+        self.code.append([OP[op], dst, a, b, c])
+
+    def const(self, value: float) -> int:
+        v = self.fmt.quantize(value) if self.fmt is not None else float(value)
+        key = v if self.fmt is not None else (float(v), math.copysign(1.0, v) if v == 0 else 0.0)
+        if key not in self.const_index:
+            self.const_index[key] = len(self.consts)
+            self.consts.append(v)
+        return self.const_index[key]
+
+    # -- expressions -----------------------------------------------------
+    def expr(self, e: E.Expr) -> int:
+        if isinstance(e, E.Const):
+            k = self.const(e.value)
+            if k not in self.const_regs:
+                r = self.vreg()
+                self.emit("loadk", r, k)
+                self.const_regs[k] = r
+            return self.const_regs[k]
+        if isinstance(e, E.Ref):
+            return self.ref(e.name)
+        if isinstance(e, E.Unary):
+            a = self.expr(e.a)
+            r = self.vreg()
+            self.emit("neg" if e.op == "-" else "not", r, a)
+            return r
+        if isinstance(e, E.Binary):
+            if e.op in ("*", "+") and isinstance(e.b, E.Const) and not isinstance(e.a, E.Const):
+                a = self.expr(e.a)
+                r = self.vreg()
+                self.emit("mulk" if e.op == "*" else "addk", r, a, self.const(e.b.value))
+                return r
+            if e.op in ("*", "+") and isinstance(e.a, E.Const) and not isinstance(e.b, E.Const):
+                b = self.expr(e.b)
+                r = self.vreg()
+                self.emit("mulk" if e.op == "*" else "addk", r, b, self.const(e.a.value))
+                return r
+            a = self.expr(e.a)
+            b = self.expr(e.b)
+            r = self.vreg()
+            self.emit(e.op, r, a, b)
+            return r
+        if isinstance(e, E.Select):
+            c = self.expr(e.cond)
+            a = self.expr(e.a)
+            b = self.expr(e.b)
+            r = self.vreg()
+            self.emit("select", r, c, a, b)
+            return r
+        if isinstance(e, E.Call):
+            return self.call(e)
+        raise TypeError(e)
+
+    def call(self, e: E.Call) -> int:
+        if e.fn in ("rand", "randn"):
+            r = self.vreg()
+            self.emit(e.fn, r, self.rand_sites)
+            self.rand_sites += 1
+            return r
+        args = [self.expr(a) for a in e.args]
+        r = self.vreg()
+        if e.fn == "clip":
+            self.emit("clip", r, *args)
+        elif self.fmt is not None and e.fn not in ("abs", "floor", "ceil", "int", "sign"):
+            self.emit("table", r, args[0], self.table(e.fn))
+        else:
+            self.emit("call", r, args[0], FN[e.fn])
+        return r
+
+    def table(self, fn: str) -> int:
+        if fn not in self.table_index:
+            self.table_index[fn] = len(self.tables)
+            self.tables.append(function_table(fn, self.fmt))
+        return self.table_index[fn]
+
+    def ref(self, name: str) -> int:
+        if name in self.temps:
+            return self.temps[name]
+        if name in self.cache:
+            return self.cache[name]
+        if name == "not_refractory":
+            return NR
+        if name in SPECIAL:
+            r = self.vreg()
+            self.emit("special", r, SPECIAL[name])
+            self.cache[name] = r
+            return r
+        if name not in self.slot_index:
+            raise ModelError(f"the IR refers to `{name}`, which is neither a slot nor a temporary")
+        r = self.vreg()
+        self.emit("load", r, self.slot_index[name])
+        self.cache[name] = r
+        return r
+
+    def assign(self, a: Assign, cond: int | None = None) -> None:
+        value = self.expr(a.expr)
+        if a.target.startswith("_"):
+            self.temps[a.target] = value
+            return
+        slot = self.slot_index[a.target]
+        if cond is None:
+            self.emit("store", slot, value)
+        else:
+            self.emit("storeif", slot, value, cond)
+        # A fixed-point store narrows the value; re-read it next time.
+        self.cache.pop(a.target, None)
+        if self.fmt is None and cond is None:
+            self.cache[a.target] = value
+
+    def compile(self) -> Program:
+        ir = self.ir
+        prep = lower_for_fixed if self.fmt is not None else (lambda e: e)
+        ref_mode = {"none": 0, "steps": 1, "param": 1, "condition": 2}[ir.refractory_kind]
+        if ir.refractory_kind == "condition":
+            cond = self.expr(prep(ir.refractory_condition))
+            self.emit("not", NR, cond)
+        for a in ir.update:
+            self.assign(Assign(a.target, prep(a.expr)))
+        for stmts in ir.receive.values():
+            for a in stmts:
+                self.assign(Assign(a.target, prep(a.expr)))
+        if ir.threshold is None:
+            self.emit("loadk", SPK, self.const(0.0))
+        else:
+            thr = self.expr(prep(ir.threshold))
+            self.emit("and", SPK, thr, NR)
+        if ir.reset:
+            jump_at = len(self.code)
+            self.emit("skipnone", 0, SPK, 0)
+            self.cache.clear()
+            self.const_regs.clear()
+            for a in ir.reset:
+                self.assign(Assign(a.target, prep(a.expr)), cond=SPK)
+            self.code[jump_at][3] = len(self.code) - jump_at - 1
+        code = np.array(self.code, dtype=np.int32).reshape(-1, 5)
+        code, nregs = allocate_registers(code)
+        if self.fmt is not None:
+            knots, tables = [], []
+            for t in self.tables:
+                tables.append([t.lo, t.shift, len(knots), t.segments])
+                knots.extend(t.knots)
+            consts = np.array(self.consts or [0], dtype=np.int64)
+            return Program(code, consts, nregs, ref_mode, ir.slot_names, self.fmt,
+                           np.array(knots, dtype=np.int64), np.array(tables, dtype=np.int64).reshape(-1, 4))
+        return Program(code, np.array(self.consts or [0.0], dtype=np.float64), nregs, ref_mode, ir.slot_names)
+
+
+def _read_fields(op: int) -> tuple[int, ...]:
+    """The instruction fields that name registers read by ``op``."""
+    if op in (OP["load"], OP["loadk"], OP["rand"], OP["randn"], OP["special"]):
+        return ()
+    if op == OP["storeif"]:
+        return (2, 3)
+    if op in (OP["select"], OP["clip"]):
+        return (2, 3, 4)
+    if op in (OP["store"], OP["neg"], OP["not"], OP["call"], OP["table"], OP["mulk"], OP["addk"],
+              OP["skipnone"]):
+        return (2,)
+    return (2, 3)
+
+
+def _writes(op: int) -> bool:
+    return op not in (OP["store"], OP["storeif"], OP["skipnone"])
+
+
+def allocate_registers(code: np.ndarray) -> tuple[np.ndarray, int]:
+    """Map virtual registers to few physical ones by liveness (registers 0 and 1 are fixed).
+
+    The program is straight-line apart from the forward jump over the reset,
+    and nothing after the reset reads a value defined in it, so linear
+    liveness is exact.
+    """
+    last_use: dict[int, int] = {}
+    for i, row in enumerate(code):
+        for f in _read_fields(int(row[0])):
+            last_use[int(row[f])] = i
+    out = code.copy()
+    phys: dict[int, int] = {0: 0, 1: 1}
+    free: list[int] = []
+    nregs = 2
+    for i, row in enumerate(code):
+        op = int(row[0])
+        for f in _read_fields(op):
+            out[i, f] = phys[int(row[f])]
+        for f in _read_fields(op):
+            v = int(row[f])
+            if v > 1 and last_use.get(v) == i and v in phys:
+                free.append(phys.pop(v))
+        if _writes(op):
+            v = int(row[1])
+            if v in (0, 1):
+                continue
+            p = free.pop() if free else nregs
+            nregs = max(nregs, p + 1)
+            phys[v] = p
+            out[i, 1] = p
+            if v not in last_use:
+                free.append(phys.pop(v))
+    return out, nregs

@@ -1,0 +1,689 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""The IR virtual machine: register bytecode over blocks of neurons, GIL released.
+
+A program is an int32 array of instructions ``(op, dst, a, b, c)``.  Registers
+hold one value per neuron of the current block (``BLOCK`` neurons).  Register 0
+holds ``not_refractory`` and register 1 the spike flag; the VM sets register 0
+before the program (unless the program computes it) and reads register 1 after.
+The float VM works on float64 slots; the fixed VM on int64 slots holding
+fixed-point integers (docs/fixed-point.md).
+"""
+
+from libc.math cimport exp, log, sqrt, fabs, sin, cos, tan, tanh, floor, ceil, trunc, pow, expm1, M_PI
+from libc.stdlib cimport malloc, free
+from libc.stdint cimport int64_t, uint64_t, int32_t
+from libc.string cimport memset
+
+import numpy as np
+
+DEF BLOCK = 128
+
+cdef enum:
+    OP_LOAD = 0
+    OP_LOADK = 1
+    OP_STORE = 2
+    OP_STOREIF = 3
+    OP_ADD = 4
+    OP_SUB = 5
+    OP_MUL = 6
+    OP_DIV = 7
+    OP_POW = 8
+    OP_NEG = 9
+    OP_LT = 10
+    OP_LE = 11
+    OP_GT = 12
+    OP_GE = 13
+    OP_EQ = 14
+    OP_NE = 15
+    OP_AND = 16
+    OP_OR = 17
+    OP_NOT = 18
+    OP_SELECT = 19
+    OP_CALL = 20
+    OP_CLIP = 21
+    OP_RAND = 22
+    OP_RANDN = 23
+    OP_SPECIAL = 24
+    OP_SKIPNONE = 25
+    OP_TABLE = 26
+    OP_MULK = 27
+    OP_ADDK = 28
+
+cdef enum:
+    FN_EXP = 0
+    FN_LOG = 1
+    FN_SQRT = 2
+    FN_ABS = 3
+    FN_SIN = 4
+    FN_COS = 5
+    FN_TAN = 6
+    FN_TANH = 7
+    FN_EXPREL = 8
+    FN_FLOOR = 9
+    FN_CEIL = 10
+    FN_INT = 11
+    FN_SIGN = 12
+
+OPCODES = {
+    "load": OP_LOAD, "loadk": OP_LOADK, "store": OP_STORE, "storeif": OP_STOREIF,
+    "+": OP_ADD, "-": OP_SUB, "*": OP_MUL, "/": OP_DIV, "**": OP_POW, "neg": OP_NEG,
+    "<": OP_LT, "<=": OP_LE, ">": OP_GT, ">=": OP_GE, "==": OP_EQ, "!=": OP_NE,
+    "and": OP_AND, "or": OP_OR, "not": OP_NOT, "select": OP_SELECT, "call": OP_CALL,
+    "clip": OP_CLIP, "rand": OP_RAND, "randn": OP_RANDN, "special": OP_SPECIAL,
+    "skipnone": OP_SKIPNONE, "table": OP_TABLE, "mulk": OP_MULK, "addk": OP_ADDK,
+}
+FUNCTION_CODES = {
+    "exp": FN_EXP, "log": FN_LOG, "sqrt": FN_SQRT, "abs": FN_ABS, "sin": FN_SIN, "cos": FN_COS,
+    "tan": FN_TAN, "tanh": FN_TANH, "exprel": FN_EXPREL, "floor": FN_FLOOR, "ceil": FN_CEIL,
+    "int": FN_INT, "sign": FN_SIGN,
+}
+SPECIAL_CODES = {"t": 0, "dt": 1, "i": 2, "N": 3}
+BLOCK_SIZE = BLOCK
+
+
+cdef inline uint64_t mix64(uint64_t z) noexcept nogil:
+    z = z + <uint64_t>0x9E3779B97F4A7C15ULL
+    z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9ULL
+    z = (z ^ (z >> 27)) * <uint64_t>0x94D049BB133111EBULL
+    return z ^ (z >> 31)
+
+
+cdef inline uint64_t random_bits(uint64_t seed, uint64_t neuron, uint64_t step, uint64_t site) noexcept nogil:
+    return mix64(seed ^ (neuron * <uint64_t>0xD1B54A32D192ED03ULL)
+                 ^ (step * <uint64_t>0x8CB92BA72F3D8DD7ULL) ^ (site * <uint64_t>0xA0761D6478BD642FULL))
+
+
+cdef inline double uniform(uint64_t bits) noexcept nogil:
+    return <double>(bits >> 11) * (1.0 / 9007199254740992.0)
+
+
+cdef inline double exprel_f(double x) noexcept nogil:
+    if x == 0.0:
+        return 1.0
+    if fabs(x) < 1e-5:
+        return 1.0 + x / 2.0 + x * x / 6.0
+    return expm1(x) / x
+
+
+cdef inline double call_f(int fn, double x) noexcept nogil:
+    if fn == FN_EXP:
+        return exp(x)
+    elif fn == FN_LOG:
+        return log(x)
+    elif fn == FN_SQRT:
+        return sqrt(x)
+    elif fn == FN_ABS:
+        return fabs(x)
+    elif fn == FN_SIN:
+        return sin(x)
+    elif fn == FN_COS:
+        return cos(x)
+    elif fn == FN_TAN:
+        return tan(x)
+    elif fn == FN_TANH:
+        return tanh(x)
+    elif fn == FN_EXPREL:
+        return exprel_f(x)
+    elif fn == FN_FLOOR:
+        return floor(x)
+    elif fn == FN_CEIL:
+        return ceil(x)
+    elif fn == FN_INT:
+        return trunc(x)
+    elif fn == FN_SIGN:
+        return <double>((x > 0) - (x < 0))
+    return x
+
+
+cdef int _float_block(const int32_t[:, ::1] code, const double[::1] consts, double[:, ::1] slots,
+                      double* R, Py_ssize_t j0, Py_ssize_t n, int64_t step, double dt, uint64_t seed,
+                      Py_ssize_t ntotal) noexcept nogil:
+    cdef Py_ssize_t pc = 0, ninstr = code.shape[0], k
+    cdef int op, dst, a, b, c
+    cdef double* rd
+    cdef double* ra
+    cdef double* rb
+    cdef double* rc
+    cdef double* s
+    cdef double v, lo, hi
+    cdef bint any_set
+    while pc < ninstr:
+        op = code[pc, 0]
+        dst = code[pc, 1]
+        a = code[pc, 2]
+        b = code[pc, 3]
+        c = code[pc, 4]
+        rd = R + dst * BLOCK
+        ra = R + a * BLOCK
+        rb = R + b * BLOCK
+        rc = R + c * BLOCK
+        if op == OP_LOAD:
+            s = &slots[a, j0]
+            for k in range(n):
+                rd[k] = s[k]
+        elif op == OP_LOADK:
+            v = consts[a]
+            for k in range(n):
+                rd[k] = v
+        elif op == OP_STORE:
+            s = &slots[dst, j0]
+            for k in range(n):
+                s[k] = ra[k]
+        elif op == OP_STOREIF:
+            s = &slots[dst, j0]
+            for k in range(n):
+                if rb[k] != 0.0:
+                    s[k] = ra[k]
+        elif op == OP_ADD:
+            for k in range(n):
+                rd[k] = ra[k] + rb[k]
+        elif op == OP_SUB:
+            for k in range(n):
+                rd[k] = ra[k] - rb[k]
+        elif op == OP_MUL:
+            for k in range(n):
+                rd[k] = ra[k] * rb[k]
+        elif op == OP_DIV:
+            for k in range(n):
+                rd[k] = ra[k] / rb[k]
+        elif op == OP_MULK:
+            v = consts[b]
+            for k in range(n):
+                rd[k] = ra[k] * v
+        elif op == OP_ADDK:
+            v = consts[b]
+            for k in range(n):
+                rd[k] = ra[k] + v
+        elif op == OP_POW:
+            for k in range(n):
+                rd[k] = pow(ra[k], rb[k])
+        elif op == OP_NEG:
+            for k in range(n):
+                rd[k] = -ra[k]
+        elif op == OP_LT:
+            for k in range(n):
+                rd[k] = ra[k] < rb[k]
+        elif op == OP_LE:
+            for k in range(n):
+                rd[k] = ra[k] <= rb[k]
+        elif op == OP_GT:
+            for k in range(n):
+                rd[k] = ra[k] > rb[k]
+        elif op == OP_GE:
+            for k in range(n):
+                rd[k] = ra[k] >= rb[k]
+        elif op == OP_EQ:
+            for k in range(n):
+                rd[k] = ra[k] == rb[k]
+        elif op == OP_NE:
+            for k in range(n):
+                rd[k] = ra[k] != rb[k]
+        elif op == OP_AND:
+            for k in range(n):
+                rd[k] = (ra[k] != 0.0) and (rb[k] != 0.0)
+        elif op == OP_OR:
+            for k in range(n):
+                rd[k] = (ra[k] != 0.0) or (rb[k] != 0.0)
+        elif op == OP_NOT:
+            for k in range(n):
+                rd[k] = ra[k] == 0.0
+        elif op == OP_SELECT:
+            for k in range(n):
+                rd[k] = rb[k] if ra[k] != 0.0 else rc[k]
+        elif op == OP_CALL:
+            for k in range(n):
+                rd[k] = call_f(b, ra[k])
+        elif op == OP_CLIP:
+            for k in range(n):
+                v = ra[k]
+                lo = rb[k]
+                hi = rc[k]
+                rd[k] = lo if v < lo else (hi if v > hi else v)
+        elif op == OP_RAND:
+            for k in range(n):
+                rd[k] = uniform(random_bits(seed, j0 + k, step, 2 * <uint64_t>a))
+        elif op == OP_RANDN:
+            for k in range(n):
+                v = 1.0 - uniform(random_bits(seed, j0 + k, step, 2 * <uint64_t>a))
+                rd[k] = sqrt(-2.0 * log(v)) * cos(2.0 * M_PI * uniform(random_bits(seed, j0 + k, step, 2 * <uint64_t>a + 1)))
+        elif op == OP_SPECIAL:
+            for k in range(n):
+                if a == 0:
+                    rd[k] = step * dt
+                elif a == 1:
+                    rd[k] = dt
+                elif a == 2:
+                    rd[k] = <double>(j0 + k)
+                else:
+                    rd[k] = <double>ntotal
+        elif op == OP_SKIPNONE:
+            any_set = False
+            for k in range(n):
+                if ra[k] != 0.0:
+                    any_set = True
+                    break
+            if not any_set:
+                pc += b
+        pc += 1
+    return 0
+
+
+cdef inline int64_t fx_limit(int64_t x, int bits, int wrap, bint* bad) noexcept nogil:
+    cdef int64_t lo = -((<int64_t>1) << (bits - 1))
+    cdef int64_t hi = ((<int64_t>1) << (bits - 1)) - 1
+    cdef uint64_t mask
+    if x < lo or x > hi:
+        bad[0] = True
+        if wrap:
+            mask = ((<uint64_t>1) << bits) - 1
+            return <int64_t>((<uint64_t>(x - lo)) & mask) + lo
+        return lo if x < lo else hi
+    return x
+
+
+cdef inline int64_t fx_shift(int64_t p, int s, int nearest) noexcept nogil:
+    if s == 0:
+        return p
+    if nearest:
+        p = p + ((<int64_t>1) << (s - 1))
+    return p >> s
+
+
+cdef inline int64_t fx_floor_div(int64_t a, int64_t b) noexcept nogil:
+    # C division truncates toward zero, which is the rule (docs/fixed-point.md).
+    return a / b
+
+
+cdef int _fixed_block(const int32_t[:, ::1] code, const int64_t[::1] consts, int64_t[:, ::1] slots,
+                      int64_t* R, Py_ssize_t j0, Py_ssize_t n, int64_t step, int64_t dt_q, uint64_t seed,
+                      Py_ssize_t ntotal, int frac, int acc, int total, int wrap, int nearest,
+                      const int64_t[::1] knots, const int64_t[:, ::1] tables,
+                      int64_t[::1] overflows, int* current_slot) noexcept nogil:
+    cdef Py_ssize_t pc = 0, ninstr = code.shape[0], k
+    cdef int op, dst, a, b, c, j
+    cdef int64_t* rd
+    cdef int64_t* ra
+    cdef int64_t* rb
+    cdef int64_t* rc
+    cdef int64_t* s
+    cdef int64_t v, lo, hi, num, q, dd, kk, r, base
+    cdef int64_t amax = ((<int64_t>1) << (acc - 1)) - 1
+    cdef int64_t amin = -amax - 1
+    cdef int64_t tlo, tshift, toff, tseg
+    cdef bint bad = False, any_set
+    cdef int64_t nbad = 0
+    cdef int rshift = 64 - frac
+    while pc < ninstr:
+        op = code[pc, 0]
+        dst = code[pc, 1]
+        a = code[pc, 2]
+        b = code[pc, 3]
+        c = code[pc, 4]
+        rd = R + dst * BLOCK
+        ra = R + a * BLOCK
+        rb = R + b * BLOCK
+        rc = R + c * BLOCK
+        if op == OP_LOAD:
+            s = &slots[a, j0]
+            for k in range(n):
+                rd[k] = s[k]
+        elif op == OP_LOADK:
+            v = consts[a]
+            for k in range(n):
+                rd[k] = v
+        elif op == OP_STORE or op == OP_STOREIF:
+            s = &slots[dst, j0]
+            for k in range(n):
+                if op == OP_STOREIF and rb[k] == 0:
+                    continue
+                bad = False
+                s[k] = fx_limit(ra[k], total, wrap, &bad)
+                if bad:
+                    overflows[dst] += 1
+            # Accumulator overflows of the statement are charged to the slot it stores.
+            overflows[dst] += nbad
+            nbad = 0
+        elif op == OP_ADD or op == OP_SUB or op == OP_ADDK:
+            for k in range(n):
+                bad = False
+                if op == OP_ADD:
+                    v = ra[k] + rb[k]
+                elif op == OP_SUB:
+                    v = ra[k] - rb[k]
+                else:
+                    v = ra[k] + consts[b]
+                rd[k] = fx_limit(v, acc, wrap, &bad)
+                nbad += bad
+        elif op == OP_MUL or op == OP_MULK:
+            for k in range(n):
+                bad = False
+                v = rb[k] if op == OP_MUL else consts[b]
+                rd[k] = fx_limit(fx_shift(ra[k] * v, frac, nearest), acc, wrap, &bad)
+                nbad += bad
+        elif op == OP_DIV:
+            for k in range(n):
+                bad = False
+                if rb[k] == 0:
+                    rd[k] = amax if ra[k] >= 0 else amin
+                    nbad += 1
+                else:
+                    num = ra[k] * ((<int64_t>1) << frac)
+                    rd[k] = fx_limit(num / rb[k], acc, wrap, &bad)
+                    nbad += bad
+        elif op == OP_NEG:
+            for k in range(n):
+                bad = False
+                rd[k] = fx_limit(-ra[k], acc, wrap, &bad)
+                nbad += bad
+        elif op == OP_LT:
+            for k in range(n):
+                rd[k] = ra[k] < rb[k]
+        elif op == OP_LE:
+            for k in range(n):
+                rd[k] = ra[k] <= rb[k]
+        elif op == OP_GT:
+            for k in range(n):
+                rd[k] = ra[k] > rb[k]
+        elif op == OP_GE:
+            for k in range(n):
+                rd[k] = ra[k] >= rb[k]
+        elif op == OP_EQ:
+            for k in range(n):
+                rd[k] = ra[k] == rb[k]
+        elif op == OP_NE:
+            for k in range(n):
+                rd[k] = ra[k] != rb[k]
+        elif op == OP_AND:
+            for k in range(n):
+                rd[k] = (ra[k] != 0) and (rb[k] != 0)
+        elif op == OP_OR:
+            for k in range(n):
+                rd[k] = (ra[k] != 0) or (rb[k] != 0)
+        elif op == OP_NOT:
+            for k in range(n):
+                rd[k] = ra[k] == 0
+        elif op == OP_SELECT:
+            for k in range(n):
+                rd[k] = rb[k] if ra[k] != 0 else rc[k]
+        elif op == OP_CALL:
+            for k in range(n):
+                v = ra[k]
+                if b == FN_ABS:
+                    bad = False
+                    rd[k] = fx_limit(-v if v < 0 else v, acc, wrap, &bad)
+                    nbad += bad
+                elif b == FN_FLOOR:
+                    rd[k] = (v >> frac) << frac
+                elif b == FN_CEIL:
+                    rd[k] = -(((-v) >> frac) << frac)
+                elif b == FN_INT:
+                    rd[k] = ((v >> frac) << frac) if v >= 0 else -(((-v) >> frac) << frac)
+                elif b == FN_SIGN:
+                    rd[k] = ((v > 0) - (v < 0)) * ((<int64_t>1) << frac)
+                else:
+                    rd[k] = v
+        elif op == OP_TABLE:
+            tlo = tables[b, 0]
+            tshift = tables[b, 1]
+            toff = tables[b, 2]
+            tseg = tables[b, 3]
+            for k in range(n):
+                dd = ra[k] - tlo
+                if dd < 0:
+                    rd[k] = knots[toff]
+                elif dd >= (tseg << tshift):
+                    rd[k] = knots[toff + tseg]
+                else:
+                    kk = dd >> tshift
+                    r = dd - (kk << tshift)
+                    base = knots[toff + kk]
+                    rd[k] = base + fx_shift((knots[toff + kk + 1] - base) * r, <int>tshift, nearest)
+        elif op == OP_CLIP:
+            for k in range(n):
+                v = ra[k]
+                lo = rb[k]
+                hi = rc[k]
+                rd[k] = lo if v < lo else (hi if v > hi else v)
+        elif op == OP_RAND:
+            for k in range(n):
+                rd[k] = 0 if frac == 0 else <int64_t>(random_bits(seed, j0 + k, step, 2 * <uint64_t>a) >> rshift)
+        elif op == OP_RANDN:
+            for k in range(n):
+                v = 0
+                if frac > 0:
+                    for j in range(12):
+                        v += <int64_t>(random_bits(seed, j0 + k, step, 16 * <uint64_t>a + j) >> rshift)
+                rd[k] = v - 6 * ((<int64_t>1) << frac)
+        elif op == OP_SPECIAL:
+            for k in range(n):
+                bad = False
+                if a == 0:
+                    rd[k] = fx_limit(step * dt_q, acc, 0, &bad)
+                elif a == 1:
+                    rd[k] = dt_q
+                elif a == 2:
+                    rd[k] = fx_limit((j0 + k) * ((<int64_t>1) << frac), acc, 0, &bad)
+                else:
+                    rd[k] = fx_limit(ntotal * ((<int64_t>1) << frac), acc, 0, &bad)
+        elif op == OP_SKIPNONE:
+            any_set = False
+            for k in range(n):
+                if ra[k] != 0:
+                    any_set = True
+                    break
+            if not any_set:
+                pc += b
+        pc += 1
+    return 0
+
+
+cdef Py_ssize_t _after_block_float(double* R, Py_ssize_t j0, Py_ssize_t n, int32_t[::1] refc,
+                                    const int32_t[::1] ref_steps, Py_ssize_t lastspike_slot,
+                                    double[:, ::1] slots, double t_end, int32_t[::1] spikes,
+                                    Py_ssize_t nspk) noexcept nogil:
+    cdef Py_ssize_t k
+    cdef double* spk = R + BLOCK
+    for k in range(n):
+        if spk[k] != 0.0:
+            refc[j0 + k] = ref_steps[j0 + k]
+            slots[lastspike_slot, j0 + k] = t_end
+            spikes[nspk] = <int32_t>(j0 + k)
+            nspk += 1
+        elif refc[j0 + k] > 0:
+            refc[j0 + k] -= 1
+    return nspk
+
+
+cdef class FloatVM:
+    """Runs a compiled float64 program over a population, one step per call."""
+
+    cdef public object code, consts
+    cdef public Py_ssize_t nregs
+    cdef public int ref_mode  # 0: none, 1: counter, 2: program computes not_refractory
+    cdef public Py_ssize_t lastspike_slot
+
+    def __init__(self, code, consts, Py_ssize_t nregs, int ref_mode, Py_ssize_t lastspike_slot):
+        self.code = np.ascontiguousarray(code, dtype=np.int32)
+        self.consts = np.ascontiguousarray(consts, dtype=np.float64)
+        self.nregs = max(nregs, 2)
+        self.ref_mode = ref_mode
+        self.lastspike_slot = lastspike_slot
+
+    def step(self, double[:, ::1] slots, int32_t[::1] refc, const int32_t[::1] ref_steps,
+             int64_t step, double dt, uint64_t seed, int32_t[::1] spikes):
+        """Advance every neuron one step; write spiking indices into ``spikes``; return their count."""
+        cdef const int32_t[:, ::1] code = self.code
+        cdef const double[::1] consts = self.consts
+        cdef Py_ssize_t N = slots.shape[1], j0, n, k, nspk = 0
+        cdef int ref_mode = self.ref_mode
+        cdef Py_ssize_t ls = self.lastspike_slot
+        cdef double t_end = (step + 1) * dt
+        cdef double* R = <double*>malloc(self.nregs * BLOCK * sizeof(double))
+        if R == NULL:
+            raise MemoryError()
+        try:
+            with nogil:
+                j0 = 0
+                while j0 < N:
+                    n = BLOCK if N - j0 > BLOCK else N - j0
+                    if ref_mode != 2:
+                        for k in range(n):
+                            R[k] = 1.0 if (ref_mode == 0 or refc[j0 + k] == 0) else 0.0
+                    _float_block(code, consts, slots, R, j0, n, step, dt, seed, N)
+                    nspk = _after_block_float(R, j0, n, refc, ref_steps, ls, slots, t_end, spikes, nspk)
+                    j0 += BLOCK
+        finally:
+            free(R)
+        return nspk
+
+    def run(self, double[:, ::1] slots, int32_t[::1] refc, const int32_t[::1] ref_steps,
+            int64_t first_step, Py_ssize_t nsteps, double dt, uint64_t seed,
+            const int32_t[::1] input_slots, const double[:, ::1] inputs,
+            const int32_t[::1] record_slots, double[:, :, ::1] record, int32_t[::1] spike_steps,
+            int32_t[::1] spike_neurons):
+        """Run ``nsteps`` steps; before each, set ``input_slots`` (all neurons) to ``inputs[step]``.
+
+        After each step the slots ``record_slots`` of every neuron are copied to
+        ``record[step]``.  Spikes are written as (step, neuron) pairs; returns
+        their count (capped by the buffer length).
+        """
+        cdef const int32_t[:, ::1] code = self.code
+        cdef const double[::1] consts = self.consts
+        cdef Py_ssize_t N = slots.shape[1], j0, n, k, s, q, nspk = 0, total = 0, cap = spike_steps.shape[0]
+        cdef int ref_mode = self.ref_mode
+        cdef Py_ssize_t ls = self.lastspike_slot
+        cdef Py_ssize_t nin = input_slots.shape[0], nrec = record_slots.shape[0]
+        cdef int64_t step
+        cdef int32_t* buf = <int32_t*>malloc((N + 1) * sizeof(int32_t))
+        cdef int32_t[::1] spk_view
+        cdef double* R = <double*>malloc(self.nregs * BLOCK * sizeof(double))
+        if R == NULL or buf == NULL:
+            free(R)
+            free(buf)
+            raise MemoryError()
+        spk_view = <int32_t[:N + 1]>buf
+        try:
+            with nogil:
+                for s in range(nsteps):
+                    step = first_step + s
+                    for q in range(nin):
+                        for k in range(N):
+                            slots[input_slots[q], k] = inputs[s, q]
+                    nspk = 0
+                    j0 = 0
+                    while j0 < N:
+                        n = BLOCK if N - j0 > BLOCK else N - j0
+                        if ref_mode != 2:
+                            for k in range(n):
+                                R[k] = 1.0 if (ref_mode == 0 or refc[j0 + k] == 0) else 0.0
+                        _float_block(code, consts, slots, R, j0, n, step, dt, seed, N)
+                        nspk = _after_block_float(R, j0, n, refc, ref_steps, ls, slots, (step + 1) * dt,
+                                                  spk_view, nspk)
+                        j0 += BLOCK
+                    for k in range(nspk):
+                        if total < cap:
+                            spike_steps[total] = <int32_t>s
+                            spike_neurons[total] = spk_view[k]
+                        total += 1
+                    for q in range(nrec):
+                        for k in range(N):
+                            record[s, q, k] = slots[record_slots[q], k]
+        finally:
+            free(R)
+            free(buf)
+        return total
+
+
+cdef class FixedVM:
+    """Runs a compiled fixed-point program (int64 slots holding Q-format integers)."""
+
+    cdef public object code, consts, knots, tables, overflows
+    cdef public Py_ssize_t nregs
+    cdef public int ref_mode
+    cdef public Py_ssize_t lastspike_slot
+    cdef public int frac, acc, total, wrap, nearest
+    cdef public int64_t dt_q
+
+    def __init__(self, code, consts, Py_ssize_t nregs, int ref_mode, Py_ssize_t lastspike_slot,
+                 int frac, int acc, int total, bint wrap, bint nearest, int64_t dt_q, knots, tables,
+                 Py_ssize_t nslots):
+        self.code = np.ascontiguousarray(code, dtype=np.int32)
+        self.consts = np.ascontiguousarray(consts, dtype=np.int64)
+        self.nregs = max(nregs, 2)
+        self.ref_mode = ref_mode
+        self.lastspike_slot = lastspike_slot
+        self.frac, self.acc, self.total = frac, acc, total
+        self.wrap, self.nearest = wrap, nearest
+        self.dt_q = dt_q
+        self.knots = np.ascontiguousarray(knots, dtype=np.int64) if len(knots) else np.zeros(1, np.int64)
+        self.tables = (np.ascontiguousarray(tables, dtype=np.int64).reshape(-1, 4)
+                       if len(tables) else np.zeros((1, 4), np.int64))
+        self.overflows = np.zeros(nslots, dtype=np.int64)
+
+    def run(self, int64_t[:, ::1] slots, int32_t[::1] refc, const int32_t[::1] ref_steps,
+            int64_t first_step, Py_ssize_t nsteps, uint64_t seed,
+            const int32_t[::1] input_slots, const int64_t[:, ::1] inputs,
+            const int32_t[::1] record_slots, int64_t[:, :, ::1] record, int32_t[::1] spike_steps,
+            int32_t[::1] spike_neurons):
+        """As :meth:`FloatVM.run`, on fixed-point integers; overflow counts accumulate per slot."""
+        cdef const int32_t[:, ::1] code = self.code
+        cdef const int64_t[::1] consts = self.consts
+        cdef const int64_t[::1] knots = self.knots
+        cdef const int64_t[:, ::1] tables = self.tables
+        cdef int64_t[::1] overflows = self.overflows
+        cdef Py_ssize_t N = slots.shape[1], j0, n, k, s, q, nspk, total = 0, cap = spike_steps.shape[0]
+        cdef int ref_mode = self.ref_mode
+        cdef Py_ssize_t ls = self.lastspike_slot
+        cdef Py_ssize_t nin = input_slots.shape[0], nrec = record_slots.shape[0]
+        cdef int frac = self.frac, acc = self.acc, tot = self.total, wrap = self.wrap, nearest = self.nearest
+        cdef int64_t dt_q = self.dt_q, step, t_end
+        cdef int cur = -1
+        cdef bint bad = False
+        cdef int64_t* R = <int64_t*>malloc(self.nregs * BLOCK * sizeof(int64_t))
+        if R == NULL:
+            raise MemoryError()
+        try:
+            with nogil:
+                for s in range(nsteps):
+                    step = first_step + s
+                    for q in range(nin):
+                        for k in range(N):
+                            slots[input_slots[q], k] = inputs[s, q]
+                    nspk = 0
+                    j0 = 0
+                    bad = False
+                    t_end = fx_limit((step + 1) * dt_q, tot, 0, &bad)
+                    while j0 < N:
+                        n = BLOCK if N - j0 > BLOCK else N - j0
+                        if ref_mode != 2:
+                            for k in range(n):
+                                R[k] = 1 if (ref_mode == 0 or refc[j0 + k] == 0) else 0
+                        _fixed_block(code, consts, slots, R, j0, n, step, dt_q, seed, N, frac, acc, tot,
+                                     wrap, nearest, knots, tables, overflows, &cur)
+                        for k in range(n):
+                            if R[BLOCK + k] != 0:
+                                refc[j0 + k] = ref_steps[j0 + k]
+                                slots[ls, j0 + k] = t_end
+                                if total < cap:
+                                    spike_steps[total] = <int32_t>s
+                                    spike_neurons[total] = <int32_t>(j0 + k)
+                                total += 1
+                            elif refc[j0 + k] > 0:
+                                refc[j0 + k] -= 1
+                        j0 += BLOCK
+                    for q in range(nrec):
+                        for k in range(N):
+                            record[s, q, k] = slots[record_slots[q], k]
+        finally:
+            free(R)
+        return total
+
+
+def random_bits_array(uint64_t seed, uint64_t[::1] neurons, uint64_t step, uint64_t site):
+    """The VM's counter-based random bits (exposed so tests can check the NumPy reference)."""
+    out = np.empty(neurons.shape[0], dtype=np.uint64)
+    cdef uint64_t[::1] o = out
+    cdef Py_ssize_t k
+    for k in range(neurons.shape[0]):
+        o[k] = random_bits(seed, neurons[k], step, site)
+    return out

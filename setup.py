@@ -1,0 +1,17 @@
+"""Builds the Cython kernels in ext/ during `pip install` (editable installs too)."""
+
+import numpy
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+extensions = [
+    Extension(
+        "ext.vm",
+        ["ext/vm.pyx"],
+        include_dirs=[numpy.get_include()],
+        extra_compile_args=["-O3", "-fno-math-errno", "-fno-trapping-math"],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    ),
+]
+
+setup(ext_modules=cythonize(extensions, language_level=3, compiler_directives={"embedsignature": True}))
