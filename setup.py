@@ -6,12 +6,13 @@ from setuptools import Extension, setup
 
 extensions = [
     Extension(
-        "ext.vm",
-        ["ext/vm.pyx"],
-        include_dirs=[numpy.get_include()],
-        extra_compile_args=["-O3", "-fno-math-errno", "-fno-trapping-math"],
+        f"ext.{name}",
+        [f"ext/{name}.pyx"],
+        include_dirs=[numpy.get_include(), "ext"],
+        extra_compile_args=["-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-    ),
+    )
+    for name in ("vm", "linear")
 ]
 
 setup(ext_modules=cythonize(extensions, language_level=3, compiler_directives={"embedsignature": True}))

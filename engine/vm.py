@@ -8,6 +8,7 @@ import numpy as np
 
 from engine.equations.ir import NeuronIR
 from engine.fixedpoint import QFormat
+from engine.fused import linear_kernel
 from engine.native import vm as _vm
 from engine.program import Program, _Compiler
 
@@ -37,7 +38,7 @@ class PopulationVM:
     """
 
     def __init__(self, ir: NeuronIR, n: int, fmt: QFormat | None = None, seed: int = 0,
-                 dtype=np.float64):
+                 fused: bool = True):
         self.ir = ir
         self.n = n
         self.fmt = fmt
@@ -58,6 +59,8 @@ class PopulationVM:
                                   self.program.ref_mode, ls, fmt.frac, fmt.acc, fmt.total,
                                   fmt.overflow == "wrap", fmt.rounding == "nearest",
                                   fmt.quantize(ir.dt), self.program.knots, self.program.tables, len(ir.slots))
+        # The hand-fused kernel runs qualifying float models; the VM runs everything else.
+        self.kernel = linear_kernel(ir) if (fmt is None and fused) else None
         self.refc = np.zeros(n, dtype=np.int32)
         self.ref_steps = np.full(n, ir.refractory_steps, dtype=np.int32)
         if ir.refractory_kind == "param":
@@ -116,7 +119,11 @@ class PopulationVM:
             spike_steps = np.empty(count * self.n, dtype=np.int32)
             spike_neurons = np.empty(count * self.n, dtype=np.int32)
             part = rec[start:start + count]
-            if self.fmt is None:
+            if self.kernel is not None:
+                total = self.kernel.run(self.slots, self.refc, self.ref_steps, self.step_index, count,
+                                        self.ir.dt, in_slots, in_values[start:start + count], rec_slots, part,
+                                        spike_steps, spike_neurons)
+            elif self.fmt is None:
                 total = self.vm.run(self.slots, self.refc, self.ref_steps, self.step_index, count, self.ir.dt,
                                     self.seed, in_slots, in_values[start:start + count], rec_slots, part,
                                     spike_steps, spike_neurons)

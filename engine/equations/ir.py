@@ -6,7 +6,8 @@ NumPy reference, Verilog).  It is explicit and small; docs/ir.md describes it.
 One step of one neuron, in this order::
 
     not_refractory = (refractory counter == 0)     [or: not <condition>]
-    update      sequential assignments; names starting with "_" are temporaries
+    update      sequential assignments (the model's run_regularly statements, then
+                the integrator); names starting with "_" are temporaries
     receive     for each receptor, its statements with w_<receptor> = summed weight
     spike       = threshold and not_refractory
     if spike:   reset assignments; counter = refractory steps; lastspike = t + dt
@@ -120,13 +121,14 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
     inputs = set()
     if model.spec.current_input:
         inputs.add(model.spec.current_input)
-    keep = set(per_neuron) | inputs
+    variables = tuple(dict.fromkeys(t for t, _ in model.run_regularly if t not in model.states))
+    keep = (set(per_neuron) | inputs) - set(variables)
     unknown = keep - set(model.parameters)
     if unknown:
         raise ModelError(f"`{sorted(unknown)[0]}` is not a parameter of the model")
     if model.refractory[0] == "param":
         keep.add(model.refractory[1])
-    folded = {n: E.Const(v) for n, v in values.items() if n not in keep}
+    folded = {n: E.Const(v) for n, v in values.items() if n not in keep and n not in variables}
     folded["dt"] = E.Const(dt_sys)
 
     def prep(tree: E.Expr) -> E.Expr:
@@ -136,23 +138,30 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
     chosen = method or model.method or choose_method(rhs, model.stochastic)
     substeps = model.spec.substeps
     h = dt_sys / substeps
-    update: list[Assign] = []
+    update = [Assign(t, prep(e)) for t, e in model.run_regularly if prep(e) != E.Ref(t)]
+    steps = []
     for k in range(substeps):
         t_now = E.Ref("t") if k == 0 else E.Binary("+", E.Ref("t"), E.Const(k * h))
         step = integrate(chosen, rhs, h, t_now, prefix=f"_s{k}" if substeps > 1 else "")
-        held = [Assign(a.target, E.Select(E.Ref("not_refractory"), a.expr, E.Ref(a.target)))
-                if a.target in model.states and model.states[a.target].unless_refractory else a
-                for a in step]
-        update += held
+        steps.append([Assign(a.target, E.Select(E.Ref("not_refractory"), a.expr, E.Ref(a.target)))
+                      if a.target in model.states and model.states[a.target].unless_refractory else a
+                      for a in step])
 
     receive = {rec: tuple(Assign(t, prep(E.substitute(e, {"w": E.Ref(receptor_slot(rec))})))
                           for t, e in stmts)
                for rec, stmts in model.receptors.items()}
-    reset = tuple(Assign(t, prep(e)) for t, e in model.reset)
+    reset = tuple(Assign(t, prep(e)) for t, e in model.reset if prep(e) != E.Ref(t))
     threshold = prep(model.threshold) if model.threshold is not None else None
+    if model.spec.substep_reset and threshold is not None and substeps > 1:
+        steps, threshold, reset = _substep_reset(steps, threshold, reset, _refractory_positive(model, values))
+    update += [a for step in steps for a in step]
 
     slots = [Slot(n, "state", system.unit_name(s.dim), model.initial.get(n, 0.0))
              for n, s in model.states.items()]
+    for n in variables:
+        p = model.parameters[n]
+        slots.append(Slot(n, "state", p.var_type if p.dim is None else system.unit_name(p.dim),
+                          model.initial.get(n, values[n]), boolean=p.var_type == "boolean"))
     for n in sorted(keep):
         p = model.parameters[n]
         slots.append(Slot(n, "input" if n in inputs else "param",
@@ -174,6 +183,45 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
         ir = replace(ir, refractory_kind="condition", refractory_condition=prep(arg))
     _check_written(ir, model)
     return ir
+
+
+def _refractory_positive(model: CheckedModel, values: dict[str, float]) -> E.Expr:
+    """Whether a spike makes the neuron refractory (a refractory period longer than zero)."""
+    kind, arg = model.refractory
+    if kind == "time":
+        return E.Const(float(arg > 0))
+    if kind == "param":
+        return E.Binary(">", E.Ref(arg), E.ZERO)
+    return E.Const(float(kind == "condition"))
+
+
+def _substep_reset(steps: list[list[Assign]], threshold: E.Expr, reset: tuple[Assign, ...],
+                   refractory: E.Expr) -> tuple[list[list[Assign]], E.Expr, tuple[Assign, ...]]:
+    """Test the threshold after every substep and reset at once, as NEST's adaptive-step models do.
+
+    The rest of the step integrates from the reset state (refractory from then on when the
+    refractory period is positive); the step reports one spike, the first crossing, and the
+    reset at the end of the step only applies when no substep fired.
+    """
+    out = [steps[0]]
+    spiked: E.Expr | None = None
+    for k, step in enumerate(steps[1:]):
+        ready = E.Ref("not_refractory") if spiked is None else E.Binary("and", E.Ref(f"_nr{k - 1}"),
+                                                                      E.Unary("not", spiked))
+        fired = f"_fired{k}"
+        stmts = [Assign(fired, E.Binary("and", threshold, ready))]
+        stmts += [Assign(a.target, E.Select(E.Ref(fired), a.expr, E.Ref(a.target))) for a in reset]
+        spiked = E.Ref(fired) if spiked is None else E.Binary("or", spiked, E.Ref(fired))
+        stmts.append(Assign(f"_spiked{k}", spiked))
+        spiked = E.Ref(f"_spiked{k}")
+        stmts.append(Assign(f"_nr{k}", E.Binary("and", E.Ref("not_refractory"),
+                                                E.Unary("not", E.Binary("and", spiked, refractory)))))
+        out[-1] = out[-1] + stmts
+        out.append([Assign(a.target, E.substitute(a.expr, {"not_refractory": E.Ref(f"_nr{k}")})) for a in step])
+    assert spiked is not None
+    threshold = E.Binary("or", spiked, threshold)
+    reset = tuple(Assign(a.target, E.Select(spiked, E.Ref(a.target), a.expr)) for a in reset)
+    return out, threshold, reset
 
 
 def _check_written(ir: NeuronIR, model: CheckedModel) -> None:

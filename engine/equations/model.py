@@ -33,7 +33,12 @@ class Receptor:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """The text of a neuron model (Brian2 syntax) and its parameter values."""
+    """The text of a neuron model (Brian2 syntax) and its parameter values.
+
+    ``run_regularly`` holds statements run at the start of every time step,
+    before the integration (Brian2's ``run_regularly`` with ``when='start'``);
+    a parameter they assign is a variable of the neuron, recorded like a state.
+    """
 
     equations: str
     threshold: str = ""
@@ -46,6 +51,8 @@ class ModelSpec:
     receptors: Mapping[str, Receptor] = field(default_factory=dict)
     current_input: str | None = None
     substeps: int = 1
+    substep_reset: bool = False
+    run_regularly: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,7 @@ class CheckedModel:
     initial: dict[str, float]
     method: str
     stochastic: bool
+    run_regularly: tuple[tuple[str, E.Expr], ...] = ()
 
     def display_unit(self, name: str) -> str:
         """The unit (in this model's system) of a state variable or parameter."""
@@ -116,7 +124,7 @@ def _check(spec: ModelSpec, problems: list[Problem]) -> CheckedModel:
         raise ModelError(Problem("equations", 0, 0, "a model needs at least one equation"))
     equations = parse_equations(spec.equations, problems)
     symbols = special_symbols()
-    reserved = set(symbols) | set(E.FUNCTIONS) | {"xi", "w"}
+    reserved = set(symbols) | set(E.FUNCTIONS) | {"xi"}
     for eq in equations:
         if eq.name in reserved or eq.name.startswith("_"):
             problems.append(eq.where.source.problem(f"`{eq.name}` is a reserved name"))
@@ -177,6 +185,8 @@ def _check(spec: ModelSpec, problems: list[Problem]) -> CheckedModel:
     parameters = _parameters(spec, equations, system, problems)
     threshold = _condition(spec.threshold, "threshold", checker, problems, inline)
     reset = _statements(spec.reset, "reset", checker, symbols, states, parameters, problems, inline)
+    regular = _statements(spec.run_regularly, "run_regularly", checker, symbols, states, parameters, problems,
+                          inline)
     refractory = _refractory(spec.refractory, checker, symbols, problems, inline)
     receptors, receptor_dims = _receptors(spec, checker, symbols, states, parameters, problems, inline)
     initial = _initial(spec, states, parameters, checker, system, problems)
@@ -197,7 +207,8 @@ def _check(spec: ModelSpec, problems: list[Problem]) -> CheckedModel:
     return CheckedModel(spec, system, states, parameters, subexpressions,
                         {eq.name: (BOOL if eq.var_type == "boolean" else eq.dim) for eq in equations
                          if eq.kind == SUBEXPRESSION},
-                        threshold, reset, refractory, receptors, receptor_dims, initial, method, stochastic)
+                        threshold, reset, refractory, receptors, receptor_dims, initial, method, stochastic,
+                        run_regularly=regular)
 
 
 def _inline_subexpressions(subs: dict[str, E.Expr], equations, problems) -> dict[str, E.Expr]:
@@ -291,10 +302,15 @@ def _statements(text, field_name, checker, symbols, states, parameters, problems
     out = []
     if not text:
         return tuple(out)
+    saved = checker.symbols
     if extra:
         checker.symbols = {**checker.symbols, **extra}
     try:
         for st in parse_statements(str(text), field_name, problems):
+            if extra and st.target in extra:
+                problems.append(st.where.source.problem(
+                    f"`{st.target}` is the input weight here and cannot be assigned", 0, len(st.target)))
+                continue
             sym = checker.symbols.get(st.target)
             if st.target not in states and not (st.target in parameters and not parameters[st.target].constant):
                 if sym is None:
@@ -329,8 +345,7 @@ def _statements(text, field_name, checker, symbols, states, parameters, problems
                 tree = E.Binary(st.op[0], E.Ref(st.target), tree)
             out.append((st.target, inline(tree)))
     finally:
-        if extra:
-            checker.symbols = {k: v for k, v in checker.symbols.items() if k not in extra}
+        checker.symbols = saved
     return tuple(out)
 
 

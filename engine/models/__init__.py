@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 
 from engine.errors import ModelError
-from engine.models import iaf
+from engine.models import adex, classic, glif, hh, iaf, izhikevich, mat
 from engine.models.base import LibraryModel, ParamInfo
 
-_MODULES = (iaf,)
+_MODULES = (iaf, adex, izhikevich, hh, mat, classic, glif)
 
 LIBRARY: dict[str, LibraryModel] = {m.name: m for module in _MODULES for m in module.MODELS}
 

@@ -1,0 +1,123 @@
+/* One fused step of a linear model over n neurons (see ext/linear.pyx).
+ *
+ * Written in C so that every constant lives in a register, no pointer aliases
+ * and every branch is a select: GCC vectorises the loop across neurons.  The
+ * body is one inline function whose shape (states NS, current inputs NI,
+ * receptor inputs NW) is a compile-time constant in each wrapper, so terms of
+ * absent states and inputs fold away. */
+#include <stdint.h>
+
+#include <string.h>
+
+#define NCS_TERM(cond, expr) ((cond) ? (expr) : 0.0)
+
+/* a if c else b, exactly, as bit operations (GCC does not if-convert some selects). */
+static inline double ncs_select(int c, double a, double b)
+{
+    uint64_t ua, ub;
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    const uint64_t mask = (uint64_t)0 - (uint64_t)(c != 0);
+    const uint64_t r = (ua & mask) | (ub & ~mask);
+    double out;
+    memcpy(&out, &r, sizeof out);
+    return out;
+}
+
+/* The new value of state I: affine in states and current inputs, held while
+ * refractory if asked, plus the receptor weights that arrive this step. */
+#define NCS_NEW(I, OLD)                                                                              \
+    double n##I = 0.0;                                                                               \
+    if (NS > I) {                                                                                    \
+        double v = c[I] + P[4 * I] * x0 + NCS_TERM(NS > 1, P[4 * I + 1] * x1)                        \
+                   + NCS_TERM(NS > 2, P[4 * I + 2] * x2) + NCS_TERM(NS > 3, P[4 * I + 3] * x3)       \
+                   + NCS_TERM(NI > 0, Q[4 * I] * u0) + NCS_TERM(NI > 1, Q[4 * I + 1] * u1);          \
+        v = ncs_select(h[I] & held, OLD, v);                                                         \
+        if (NW > 0)                                                                                  \
+            v = v + (R[4 * I] * w0 + NCS_TERM(NW > 1, R[4 * I + 1] * w1)                             \
+                     + NCS_TERM(NW > 2, R[4 * I + 2] * w2) + NCS_TERM(NW > 3, R[4 * I + 3] * w3));   \
+        n##I = v;                                                                                    \
+    }
+
+static inline __attribute__((always_inline)) void ncs_linear_impl(
+    const int NS, const int NI, const int NW,
+    double *restrict X0, double *restrict X1, double *restrict X2, double *restrict X3,
+    const double *restrict U0, const double *restrict U1,
+    const double *restrict W0, const double *restrict W1, const double *restrict W2, const double *restrict W3,
+    const double *Pm, const double *cv, const double *Qm, const double *Rm, const int32_t *hold, int thr,
+    double theta, int strict, const int32_t *reset_mask, const double *reset_val,
+    int32_t *restrict refc, const int32_t *restrict ref_steps, uint8_t *restrict spike, intptr_t n)
+{
+    double P[16], Q[16], R[16], c[4], rv[4], t[4];
+    int h[4], m[4];
+    for (int a = 0; a < 16; a++) { P[a] = Pm[a]; Q[a] = Qm[a]; R[a] = Rm[a]; }
+    for (int a = 0; a < 4; a++) {
+        c[a] = cv[a]; rv[a] = reset_val[a]; h[a] = hold[a]; m[a] = reset_mask[a]; t[a] = thr == a;
+    }
+    const int lax = !strict;
+    for (intptr_t j = 0; j < n; j++) {
+        const double x0 = X0[j];
+        const double x1 = NS > 1 ? X1[j] : 0.0;
+        const double x2 = NS > 2 ? X2[j] : 0.0;
+        const double x3 = NS > 3 ? X3[j] : 0.0;
+        const double u0 = NI > 0 ? U0[j] : 0.0;
+        const double u1 = NI > 1 ? U1[j] : 0.0;
+        const double w0 = NW > 0 ? W0[j] : 0.0;
+        const double w1 = NW > 1 ? W1[j] : 0.0;
+        const double w2 = NW > 2 ? W2[j] : 0.0;
+        const double w3 = NW > 3 ? W3[j] : 0.0;
+        const int32_t rc = refc[j];
+        const int held = rc != 0;
+        NCS_NEW(0, x0)
+        NCS_NEW(1, x1)
+        NCS_NEW(2, x2)
+        NCS_NEW(3, x3)
+        const double vt = t[0] * n0 + NCS_TERM(NS > 1, t[1] * n1) + NCS_TERM(NS > 2, t[2] * n2)
+                          + NCS_TERM(NS > 3, t[3] * n3);
+        const int s = ((vt > theta) | ((vt == theta) & lax)) & !held;
+        X0[j] = ncs_select(s & m[0], rv[0], n0);
+        if (NS > 1) X1[j] = ncs_select(s & m[1], rv[1], n1);
+        if (NS > 2) X2[j] = ncs_select(s & m[2], rv[2], n2);
+        if (NS > 3) X3[j] = ncs_select(s & m[3], rv[3], n3);
+        const int32_t steps = ref_steps[j];
+        refc[j] = s ? steps : (held ? rc - 1 : 0);
+        spike[j] = (uint8_t)s;
+    }
+}
+
+typedef void (*ncs_linear_fn)(double *, double *, double *, double *, const double *, const double *,
+                              const double *, const double *, const double *, const double *,
+                              const double *, const double *, const double *, const double *,
+                              const int32_t *, int, double, int, const int32_t *, const double *,
+                              int32_t *, const int32_t *, uint8_t *, intptr_t);
+
+/* One wrapper per shape, and a table of them indexed by ((NS - 1) * 3 + NI) * 5 + NW. */
+#define NCS_VARIANT(ns, ni, nw)                                                                      \
+    static void ncs_linear_##ns##_##ni##_##nw(                                                       \
+        double *X0, double *X1, double *X2, double *X3, const double *U0, const double *U1,          \
+        const double *W0, const double *W1, const double *W2, const double *W3, const double *P,     \
+        const double *c, const double *Q, const double *R, const int32_t *hold, int thr,             \
+        double theta, int strict, const int32_t *rm, const double *rv, int32_t *refc,                \
+        const int32_t *rs, uint8_t *spike, intptr_t n)                                               \
+    {                                                                                                \
+        ncs_linear_impl(ns, ni, nw, X0, X1, X2, X3, U0, U1, W0, W1, W2, W3, P, c, Q, R, hold, thr,   \
+                        theta, strict, rm, rv, refc, rs, spike, n);                                  \
+    }
+#define NCS_NAME(ns, ni, nw) ncs_linear_##ns##_##ni##_##nw,
+#define NCS_BY_NW(F, ns, ni) F(ns, ni, 0) F(ns, ni, 1) F(ns, ni, 2) F(ns, ni, 3) F(ns, ni, 4)
+#define NCS_BY_NI(F, ns) NCS_BY_NW(F, ns, 0) NCS_BY_NW(F, ns, 1) NCS_BY_NW(F, ns, 2)
+#define NCS_ALL(F) NCS_BY_NI(F, 1) NCS_BY_NI(F, 2) NCS_BY_NI(F, 3) NCS_BY_NI(F, 4)
+
+NCS_ALL(NCS_VARIANT)
+static const ncs_linear_fn ncs_linear_variants[60] = {NCS_ALL(NCS_NAME)};
+
+static void ncs_linear_step(int ns, int ni, int nw, double *X0, double *X1, double *X2, double *X3,
+                            const double *U0, const double *U1, const double *W0, const double *W1,
+                            const double *W2, const double *W3, const double *P, const double *c,
+                            const double *Q, const double *R, const int32_t *hold, int thr, double theta,
+                            int strict, const int32_t *rm, const double *rv, int32_t *refc,
+                            const int32_t *rs, uint8_t *spike, intptr_t n)
+{
+    ncs_linear_variants[((ns - 1) * 3 + ni) * 5 + nw](X0, X1, X2, X3, U0, U1, W0, W1, W2, W3, P, c, Q, R, hold,
+                                                      thr, theta, strict, rm, rv, refc, rs, spike, n);
+}

@@ -1,0 +1,215 @@
+"""What each ``ncstudio`` subcommand does, given its parsed arguments.
+
+The simulator (SciPy and the compiled VM) is imported only by the commands
+that simulate, so ``models`` and ``check`` start quickly.
+
+Every command prints its result (JSON with ``--json``) and returns the exit
+status; user errors are raised as :class:`~engine.errors.NeuroCoreError` or
+:class:`OSError` for :func:`studio.cli.main` to report on one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from engine.errors import ModelError, NeuroCoreError, Problem
+from engine.equations.model import ModelSpec
+from engine.models import LIBRARY, LibraryModel, get_model
+from studio.fileio import atomic_write
+from studio.modelfile import SUFFIX, check_model_file, format_problem, load_model_file, problem_location
+
+if TYPE_CHECKING:
+    from engine.run.neuron import SpikeInput
+
+PROJECT_SUFFIX = ".ncsproj"
+_NO_PROJECTS = "project files (*.ncsproj) are not supported by this build yet; model files (*.ncsmodel) are"
+
+
+class GuiUnavailable(NeuroCoreError):
+    """The studio window was asked for, but this build has no GUI."""
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
+def _emit_json(data) -> None:
+    print(json.dumps(data, indent=2))
+
+
+def _is_file_argument(text: str) -> bool:
+    path = Path(text)
+    return path.suffix in (SUFFIX, PROJECT_SUFFIX, ".json") or "/" in text or path.is_file()
+
+
+def resolve_model(text: str) -> tuple[LibraryModel | ModelSpec, tuple[str, ...]]:
+    """A library model by name or a checked model file, and its receptor names in port order."""
+    if not _is_file_argument(text):
+        try:
+            lib = get_model(text)
+        except ModelError as exc:
+            raise ModelError(f"{exc.problems[0].message} (`ncstudio models` lists the library)") from None
+        return lib, lib.receptors
+    if Path(text).suffix == PROJECT_SUFFIX:
+        raise NeuroCoreError(f"{text}: {_NO_PROJECTS}")
+    spec = load_model_file(text)
+    return spec, tuple(spec.receptors)
+
+
+def spike_input(text: str, receptors: tuple[str, ...]) -> SpikeInput:
+    """Read ``"10ms,12ms:100pA[@RECEPTOR]"``, where RECEPTOR is a port number or a receptor name."""
+    from engine.run.neuron import parse_spike_input
+
+    head, at, port = text.rpartition("@")
+    port = port.strip()
+    if at and port and not port.isdigit():
+        if port not in receptors:
+            close = difflib.get_close_matches(port, receptors, n=1)
+            hint = f"did you mean `{close[0]}`? " if close else ""
+            raise ModelError(f"spike input `{text}`: no receptor `{port}` ({hint}the model has: "
+                             f"{', '.join(receptors) or 'none'})")
+        text = f"{head}@{receptors.index(port) + 1}"
+    return parse_spike_input(text)
+
+
+def models(args: argparse.Namespace) -> int:
+    """``ncstudio models [NAME ...] [--json]``: the model library."""
+    chosen = [get_model(name) for name in args.names] if args.names else list(LIBRARY.values())
+    if args.json:
+        _emit_json({"models": [m.to_json() for m in chosen]})
+    elif args.names:
+        print("\n\n".join(_describe(m) for m in chosen))
+    else:
+        rows = [("NAME", "NEST NAME", "FAMILY", "TITLE")]
+        rows += [(m.name, m.nest_name or "-", m.family or "-", m.title) for m in chosen]
+        print(_table(rows))
+        print(f"\n{_count(len(chosen), 'model')}; `ncstudio models NAME` shows equations and parameters.")
+    return 0
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join("  ".join([c.ljust(w) for c, w in zip(r, widths)] + [r[-1]]) for r in rows)
+
+
+def _describe(m: LibraryModel) -> str:
+    spec = m.spec
+    lines = [f"{m.name} — {m.title}", m.description, "", "equations:"]
+    lines += [f"  {line}" for line in spec.equations.strip().splitlines()]
+    for label, value in (("threshold", spec.threshold), ("reset", spec.reset), ("refractory", spec.refractory),
+                         ("method", spec.method), ("receptor ports", ", ".join(m.receptors))):
+        if value:
+            lines.append(f"{label}: {value}")
+    lines += ["", "parameters:"]
+    rows = [(p.name, p.default, f"{p.low} .. {p.high}" if p.low else "", p.meaning) for p in m.params]
+    lines += [f"  {line}" for line in _table(rows).splitlines()]
+    if m.citation:
+        lines += ["", m.citation]
+    return "\n".join(lines)
+
+
+def check(args: argparse.Namespace) -> int:
+    """``ncstudio check FILE ...``: every problem as ``FILE: LOCATION: message``; 1 if there is one."""
+    reports = []
+    for path in args.paths:
+        if Path(path).suffix == PROJECT_SUFFIX:
+            raise NeuroCoreError(f"{path}: {_NO_PROJECTS}")
+        checked, problems = check_model_file(path)
+        reports.append((path, checked, problems))
+    if args.json:
+        _emit_json({"files": [{"path": path, "valid": not problems,
+                               "problems": [_problem_json(path, p) for p in problems]}
+                              for path, _, problems in reports]})
+    else:
+        for path, checked, problems in reports:
+            for p in problems:
+                print(format_problem(path, p))
+            if checked is not None:
+                print(f"{path}: ok ({len(checked.states)} state variables: {', '.join(checked.states)}; "
+                      f"{len(checked.parameters)} parameters)")
+    count = sum(len(problems) for _, _, problems in reports)
+    if count:
+        bad = [path for path, _, problems in reports if problems]
+        raise NeuroCoreError(f"{_count(count, 'problem')} in {', '.join(bad)}")
+    return 0
+
+
+def _problem_json(path: str, p: Problem) -> dict:
+    return {"location": problem_location(path, p), "field": p.field, "line": p.line,
+            "col": p.col, "end_col": p.end_col, "message": p.message}
+
+
+def neuron(args: argparse.Namespace) -> int:
+    """``ncstudio neuron MODEL ...``: simulate one neuron and save or summarise its trace."""
+    from engine.run.neuron import simulate_neuron
+
+    model, receptors = resolve_model(args.model)
+    out = Path(args.out) if args.out else None
+    if out is not None and not out.parent.is_dir():
+        raise NeuroCoreError(f"cannot write {out}: the directory {out.parent} does not exist")
+    inputs = tuple(spike_input(text, receptors) for text in args.spike_input)
+    overrides = dict(args.set)
+    start = time.perf_counter()
+    try:
+        trace = simulate_neuron(model, duration=args.duration, dt=args.dt, overrides=overrides, dc=args.dc,
+                                spike_inputs=inputs, spike_delay=args.spike_delay, fixed=args.fixed,
+                                seed=args.seed)
+    except ModelError as exc:
+        raise ModelError([_blame_override(p, overrides) for p in exc.problems]) from None
+    wall = time.perf_counter() - start
+    if out is not None:
+        atomic_write(out, trace.save)
+    label = model.name if isinstance(model, LibraryModel) else args.model
+    spikes = [round(float(s), 9) for s in trace.spike_times]
+    if args.json:
+        _emit_json({"model": label, "duration_ms": args.duration * 1e3, "dt_ms": args.dt * 1e3,
+                    "fixed": args.fixed.name if args.fixed else None, "spike_count": len(spikes),
+                    "spike_times_ms": spikes, "overflows": trace.overflows, "units": trace.units,
+                    "wall_time_s": wall, "out": str(out) if out else None})
+        return 0
+    shown = ", ".join(f"{s:g}" for s in spikes[:8]) + (", ..." if len(spikes) > 8 else "")
+    print(f"{label}: {_count(len(spikes), 'spike')} in {args.duration * 1e3:g} ms"
+          + (f" at {shown} ms" if spikes else "") + f" ({wall:.2f} s)")
+    if args.fixed is not None:
+        hits = {k: v for k, v in trace.overflows.items() if v}
+        print(f"{args.fixed.name} overflows: " + (", ".join(f"{k} {v}" for k, v in hits.items()) or "none"))
+    if out is not None:
+        print(f"saved {out} ({', '.join(['t', *trace.values, 'spike_times'])})")
+    return 0
+
+
+def _blame_override(p: Problem, overrides: dict[str, str]) -> Problem:
+    """Point a problem with an overridden parameter at the ``--set`` that caused it."""
+    name = p.field.removeprefix("parameters.")
+    if p.field.startswith("parameters.") and name in overrides:
+        return Problem(f"--set {name}={overrides[name]}", 0, 0, p.message)
+    return p
+
+
+def studio_window(args: argparse.Namespace) -> int:
+    """``ncstudio [FILE] [--run T] [--screenshot PNG] [--quit]``: the window is not in this build yet."""
+    duration = args.run or "1s"
+    target = args.target
+    library_run = f"`ncstudio neuron iaf_psc_exp --dc 500pA --duration {duration} --out trace.npz`"
+    if target is None:
+        headless = f"to simulate a neuron headless, run {library_run}"
+    elif not _is_file_argument(target):
+        get_model(target)
+        headless = f"the same run headless is `ncstudio neuron {target} --duration {duration} --out trace.npz`"
+    elif not Path(target).is_file():
+        raise NeuroCoreError(f"{target}: no such file")
+    elif Path(target).suffix == PROJECT_SUFFIX:
+        headless = f"project files cannot be run headless yet either; to simulate a library neuron, run {library_run}"
+    else:
+        headless = f"the same run headless is `ncstudio neuron {target} --duration {duration} --out trace.npz`"
+    message = ("the studio window is not available in this build yet (the Qt interface arrives in a later "
+               f"release); {headless}, and `ncstudio --help` lists every command")
+    if args.screenshot or args.quit:
+        raise GuiUnavailable(f"cannot open the window{' for a screenshot' if args.screenshot else ''}: {message}")
+    print(message[0].upper() + message[1:] + ".")
+    return 0

@@ -1,0 +1,56 @@
+"""Saving files so that a crash never leaves a half-written one behind."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> None:
+    """Write a file through ``write(file)`` and put it in place in one step.
+
+    The content goes to a temporary file in the same directory, is flushed to
+    disk and then renamed over ``path``; on any error the old file (if any) is
+    untouched and the temporary file is removed.
+
+    Parameters
+    ----------
+    path
+        The file to create or replace.
+    write
+        Called once with a binary file object open for writing.
+
+    Raises
+    ------
+    OSError
+        The directory is missing or not writable, or the disk is full.
+    """
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    # os.open with 0o666 lets the umask decide the mode, as for any new file.
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(target)) from exc
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            if target.exists():
+                os.chmod(fh.fileno(), target.stat().st_mode & 0o7777)
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write UTF-8 ``text`` to ``path`` atomically (see :func:`atomic_write`)."""
+    data = text.encode("utf-8")
+    atomic_write(path, lambda fh: fh.write(data))
