@@ -60,7 +60,7 @@ def _uniform(bits: np.ndarray) -> np.ndarray:
 class _Block:
     """What one block of neurons sees while its program runs."""
 
-    __slots__ = ("slots", "temps", "nr", "idx", "step", "consts")
+    __slots__ = ("slots", "temps", "nr", "idx", "step", "consts", "memo", "added")
 
     def __init__(self, slots: list[np.ndarray], idx: np.ndarray, step: int, consts: list[np.ndarray]):
         self.slots = slots
@@ -69,20 +69,31 @@ class _Block:
         self.idx = idx
         self.step = step
         self.consts = consts
+        self.memo: dict[int, tuple[np.ndarray, int]] = {}  # shared sub-tree -> (value, overflows it counted)
+        self.added: list[int] = []  # memo entries of an optimistic attempt, dropped if it fails
 
 
 Fn = Callable[[_Block], np.ndarray]
+
+
+class _Strict(Exception):
+    """An optimistic fixed-point evaluation met a case that needs the strict rules."""
 
 
 class _FloatRules:
     """float64 arithmetic as the float VM does it (C semantics: 0/1 booleans, NaN-propagating)."""
 
     dtype = np.float64
+    strict = True
+    nbad = 0
 
     def __init__(self, ir: NeuronIR, seed: int, n: int):
         self.dt = ir.dt
         self.seed = seed
         self.n = n
+
+    def attempt(self, f: Fn, b: _Block) -> np.ndarray:
+        return f(b)
 
     def const(self, value: float) -> float:
         return float(value)
@@ -103,7 +114,7 @@ class _FloatRules:
         return {
             "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs, "sin": np.sin, "cos": np.cos,
             "tan": np.tan, "tanh": np.tanh, "exprel": _exprel, "floor": np.floor, "ceil": np.ceil,
-            "int": np.trunc, "sign": lambda x: ((x > 0).astype(np.float64) - (x < 0)),
+            "int": np.trunc, "sign": lambda x: (x > 0).astype(np.float64) - (x < 0),
             "clip": lambda x, lo, hi: np.where(x < lo, lo, np.where(x > hi, hi, x)),
         }[fn]
 
@@ -120,6 +131,7 @@ class _FloatRules:
         return _uniform(random_bits(self.seed, b.idx, b.step, 2 * site))
 
     def randn(self, b: _Block, site: int) -> np.ndarray:
+        """Box-Muller from the sites ``2 site`` and ``2 site + 1``."""
         v = 1.0 - _uniform(random_bits(self.seed, b.idx, b.step, 2 * site))
         u = _uniform(random_bits(self.seed, b.idx, b.step, 2 * site + 1))
         return np.sqrt(-2.0 * np.log(v)) * np.cos(2.0 * math.pi * u)
@@ -137,7 +149,16 @@ def _exprel(x: np.ndarray) -> np.ndarray:
 
 
 class _FixedRules:
-    """Fixed-point arithmetic of ``fmt`` with the VM's per-operation overflow counting."""
+    """Fixed-point arithmetic of ``fmt`` with the VM's per-operation overflow counting.
+
+    Each statement is first evaluated optimistically: no limiting, every
+    intermediate value kept.  When all of them fit the accumulator (and no
+    division by zero occurs) the strict rules would have changed nothing and
+    the result stands; otherwise the statement is evaluated again with
+    :func:`~engine.fixedpoint.limit` after every operation and its overflows
+    counted.  The strict path is the specification; the optimistic one only
+    saves time on small arrays.
+    """
 
     dtype = np.int64
 
@@ -146,32 +167,51 @@ class _FixedRules:
         self.seed = seed
         self.n = n
         self.dt_q = fmt.quantize(ir.dt)
+        self.top = 1 << (fmt.acc - 1)
         self.nbad = 0  # accumulator overflows since the last store of the block
+        self.strict = True
+        self.pending: list[np.ndarray] = []
+
+    def attempt(self, f: Fn, b: _Block) -> np.ndarray:
+        self.strict = False
+        self.pending = []
+        try:
+            value = f(b)
+            ok = self._pending_fits()
+        except _Strict:
+            ok = False
+        finally:
+            self.strict = True
+        if not ok:
+            for k in b.added:
+                b.memo.pop(k, None)
+        b.added.clear()
+        return value if ok else f(b)
+
+    def _pending_fits(self) -> bool:
+        if not self.pending:
+            return True
+        values = np.concatenate(self.pending)
+        return bool(values.min() >= -self.top and values.max() < self.top)
 
     def const(self, value: float) -> int:
         return self.fmt.quantize(value)
 
-    def _limit(self, x: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray | None]:
-        """:func:`~engine.fixedpoint.limit`, skipped when nothing is out of range (it is slow on small arrays)."""
-        top = 1 << (bits - 1)
-        if x.min() >= -top and x.max() < top:
-            return x, None
-        return limit(x, bits, self.fmt.overflow)
-
     def _acc(self, x: np.ndarray) -> np.ndarray:
-        v, bad = self._limit(x, self.fmt.acc)
-        if bad is not None:
-            self.nbad += int(np.count_nonzero(bad))
+        if not self.strict:
+            self.pending.append(x)
+            return x
+        v, bad = limit(x, self.fmt.acc, self.fmt.overflow)
+        self.nbad += int(np.count_nonzero(bad))
         return v
 
     def store(self, value: np.ndarray, old: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, int]:
-        v, bad = self._limit(value, self.fmt.total)
-        if mask is not None:
-            v = np.where(mask, v, old)
-            bad = None if bad is None else bad & mask
-        charged = self.nbad + (0 if bad is None else int(np.count_nonzero(bad)))
-        self.nbad = 0
-        return v, charged
+        top = 1 << (self.fmt.total - 1)
+        charged, self.nbad = self.nbad, 0
+        if value.min() < -top or value.max() >= top:
+            value, bad = limit(value, self.fmt.total, self.fmt.overflow)
+            charged += int(np.count_nonzero(bad if mask is None else bad & mask))
+        return (value if mask is None else np.where(mask, value, old)), charged
 
     def truth(self, b: np.ndarray) -> np.ndarray:
         return b.astype(np.int64)
@@ -184,15 +224,23 @@ class _FixedRules:
             return lambda a, b: self._acc(a - b)
         if op == "*":
             return lambda a, b: self._acc(shift_product(a * b, fmt))
+        if op == "/":
+            return self._div
+        raise ValueError(f"fixed point has no rule for `{op}` (lower_for_fixed removes it)")
 
-        def div(a, b):
-            v, bad = fx_div(a, b, fmt)
+    def _div(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if self.strict:
+            v, bad = fx_div(a, b, self.fmt)
             # The VM also counts a division by zero (saturated to the accumulator's ends) as an overflow.
             self.nbad += int(np.count_nonzero(bad | (b == 0)))
             return v
-        if op == "/":
-            return div
-        raise ValueError(f"fixed point has no rule for `{op}` (lower_for_fixed removes it)")
+        if not b.all():
+            raise _Strict
+        num = a << self.fmt.frac
+        q = num // b
+        q = q + ((q < 0) & (q * b != num))  # floor to truncation toward zero, as fx_div
+        self.pending.append(q)
+        return q
 
     def neg(self, a):
         return self._acc(-a)
@@ -237,7 +285,7 @@ class _FixedRules:
         return self._bits(b, 2 * site)
 
     def randn(self, b: _Block, site: int) -> np.ndarray:
-        """Irwin-Hall: twelve uniforms minus six."""
+        """Irwin-Hall: twelve uniforms (sites ``16 site + j``) minus six."""
         total = np.zeros(len(b.idx), dtype=np.int64)
         if self.fmt.frac > 0:
             for j in range(12):
@@ -259,7 +307,10 @@ class _Interpreter:
 
     Random-number sites are numbered in the order the VM's compiler meets
     them: refractory condition, update, receive, threshold, reset, each tree
-    left to right.
+    left to right.  Equal sub-trees without random numbers share one closure
+    whose value is remembered until a name it reads is assigned; a remembered
+    value replays the overflows it counted, since the VM evaluates every
+    occurrence.
     """
 
     def __init__(self, ir: NeuronIR, rules):
@@ -268,6 +319,8 @@ class _Interpreter:
         self.slot_index = {s.name: k for k, s in enumerate(ir.slots)}
         self.const_values: list = []
         self.sites = 0
+        self.shared: dict[E.Expr, Fn] = {}
+        self.readers: dict[str, list[int]] = {}  # name -> memo keys of the sub-trees that read it
         prep = lower_for_fixed if isinstance(rules, _FixedRules) else (lambda e: e)
         self.condition = (self.compile(prep(ir.refractory_condition))
                           if ir.refractory_kind == "condition" else None)
@@ -280,13 +333,51 @@ class _Interpreter:
         return [np.full(m, v, dtype=self.rules.dtype) for v in self.const_values]
 
     def compile(self, e: E.Expr) -> Fn:
-        r = self.rules
+        if isinstance(e, (E.Const, E.Ref)):
+            return self._leaf(e)
+        if E.is_random(e):
+            return self._node(e)
+        f = self.shared.get(e)
+        if f is None:
+            f = self.shared[e] = self._remembered(e, self._node(e))
+        return f
+
+    def _remembered(self, e: E.Expr, raw: Fn) -> Fn:
+        k = len(self.shared)
+        for name in E.names(e):
+            self.readers.setdefault(name, []).append(k)
+        rules = self.rules
+
+        def f(b: _Block) -> np.ndarray:
+            hit = b.memo.get(k)
+            if hit is not None:
+                rules.nbad += hit[1]
+                return hit[0]
+            before = rules.nbad
+            value = raw(b)
+            b.memo[k] = (value, rules.nbad - before)
+            if not rules.strict:
+                b.added.append(k)
+            return value
+        return f
+
+    def _leaf(self, e: E.Const | E.Ref) -> Fn:
         if isinstance(e, E.Const):
             k = len(self.const_values)
-            self.const_values.append(r.const(e.value))
+            self.const_values.append(self.rules.const(e.value))
             return lambda b: b.consts[k]
-        if isinstance(e, E.Ref):
-            return self._ref(e.name)
+        name = e.name
+        if name.startswith("_"):
+            return lambda b: b.temps[name]
+        if name == "not_refractory":
+            return lambda b: b.nr
+        if name in SPECIALS:
+            return lambda b: self.rules.special(name, b)
+        k = self.slot_index[name]
+        return lambda b: b.slots[k]
+
+    def _node(self, e: E.Expr) -> Fn:
+        r = self.rules
         if isinstance(e, E.Unary):
             fa = self.compile(e.a)
             if e.op == "-":
@@ -312,16 +403,6 @@ class _Interpreter:
                 return lambda b: fn(f0(b))
             return lambda b: fn(*(f(b) for f in args))
         raise TypeError(e)
-
-    def _ref(self, name: str) -> Fn:
-        if name.startswith("_"):
-            return lambda b: b.temps[name]
-        if name == "not_refractory":
-            return lambda b: b.nr
-        if name in SPECIALS:
-            return lambda b: self.rules.special(name, b)
-        k = self.slot_index[name]
-        return lambda b: b.slots[k]
 
     def _binary(self, op: str, fa: Fn, fb: Fn) -> Fn:
         truth = self.rules.truth
@@ -427,28 +508,29 @@ class ReferencePopulation:
         view = self.slots if whole else [a[j0:j1].copy() for a in self.slots]
         b = _Block(view, np.arange(j0, j1), step, self._consts[j1 - j0])
         ip, rules = self.interp, self.rules
-        if isinstance(rules, _FixedRules):
-            rules.nbad = 0
+        rules.nbad = 0
         if ip.condition is not None:
-            b.nr = rules.truth(ip.condition(b) == 0)
+            b.nr = rules.truth(rules.attempt(ip.condition, b) == 0)
         else:
-            b.nr = rules.truth(self.refc[j0:j1] == 0) if self.ir.refractory_kind != "none" \
-                else rules.truth(np.ones(j1 - j0, dtype=bool))
+            b.nr = rules.truth(self.refc[j0:j1] == 0 if self.ir.refractory_kind != "none"
+                               else np.ones(j1 - j0, dtype=bool))
         for target, f in ip.body:
-            self._assign(b, target, f(b), None)
+            self._assign(b, target, rules.attempt(f, b), None)
         if ip.threshold is None:
             spk = np.zeros(j1 - j0, dtype=bool)
         else:
-            spk = (ip.threshold(b) != 0) & (b.nr != 0)
+            spk = (rules.attempt(ip.threshold, b) != 0) & (b.nr != 0)
         if ip.reset and spk.any():
             for target, f in ip.reset:
-                self._assign(b, target, f(b), spk)
+                self._assign(b, target, rules.attempt(f, b), spk)
         if not whole:
             for k, a in enumerate(b.slots):
                 self.slots[k][j0:j1] = a
         return spk
 
     def _assign(self, b: _Block, target: str, value: np.ndarray, mask: np.ndarray | None) -> None:
+        for key in self.interp.readers.get(target, ()):
+            b.memo.pop(key, None)
         if target.startswith("_"):
             b.temps[target] = value
             return

@@ -33,12 +33,12 @@ class RunResult:
 class PopulationVM:
     """State of ``n`` neurons of one IR and the VM that advances them.
 
-    Values in ``slots`` are in the model's unit system (float64) or, in fixed
-    point, raw integers of ``fmt``.
+    Values in ``slots`` are in the model's unit system (float64 by default, or
+    float32 with ``dtype``) or, in fixed point, raw integers of ``fmt``.
     """
 
     def __init__(self, ir: NeuronIR, n: int, fmt: QFormat | None = None, seed: int = 0,
-                 fused: bool = True):
+                 fused: bool = True, dtype=np.float64):
         self.ir = ir
         self.n = n
         self.fmt = fmt
@@ -48,7 +48,7 @@ class PopulationVM:
         initial = np.array([s.initial for s in ir.slots], dtype=np.float64)
         ls = ir.slot_index("lastspike")
         if fmt is None:
-            self.slots = np.repeat(initial[:, None], n, axis=1).astype(np.float64)
+            self.slots = np.repeat(initial[:, None], n, axis=1).astype(dtype)
             self.vm = _vm.FloatVM(self.program.code, self.program.consts, self.program.nregs,
                                   self.program.ref_mode, ls)
         else:
@@ -60,7 +60,7 @@ class PopulationVM:
                                   fmt.overflow == "wrap", fmt.rounding == "nearest",
                                   fmt.quantize(ir.dt), self.program.knots, self.program.tables, len(ir.slots))
         # The hand-fused kernel runs qualifying float models; the VM runs everything else.
-        self.kernel = linear_kernel(ir) if (fmt is None and fused) else None
+        self.kernel = linear_kernel(ir) if (fmt is None and fused and dtype == np.float64) else None
         self.refc = np.zeros(n, dtype=np.int32)
         self.ref_steps = np.full(n, ir.refractory_steps, dtype=np.int32)
         if ir.refractory_kind == "param":
@@ -105,8 +105,7 @@ class PopulationVM:
         for q, values in enumerate(inputs.values()):
             in_values[:, q] = np.broadcast_to(np.asarray(values, dtype=np.float64), (nsteps,))
         rec_slots = np.array([self.index(k) for k in record], dtype=np.int32)
-        dtype = np.float64 if self.fmt is None else np.int64
-        rec = np.zeros((nsteps, len(record), self.n), dtype=dtype)
+        rec = np.zeros((nsteps, len(record), self.n), dtype=self.slots.dtype)
         if self.fmt is not None:
             q = np.floor(np.abs(in_values) * self.fmt.one + 0.5) * np.sign(in_values)
             in_values = np.clip(q, self.fmt.store_min, self.fmt.store_max).astype(np.int64)

@@ -18,6 +18,10 @@ import numpy as np
 
 DEF BLOCK = 128
 
+ctypedef fused real_t:
+    float
+    double
+
 cdef enum:
     OP_LOAD = 0
     OP_LOADK = 1
@@ -135,17 +139,19 @@ cdef inline double call_f(int fn, double x) noexcept nogil:
     return x
 
 
-cdef int _float_block(const int32_t[:, ::1] code, const double[::1] consts, double[:, ::1] slots,
-                      double* R, Py_ssize_t j0, Py_ssize_t n, int64_t step, double dt, uint64_t seed,
+cdef int _float_block(const int32_t[:, ::1] code, const double[::1] consts, real_t[:, ::1] slots,
+                      real_t* R, Py_ssize_t j0, Py_ssize_t n, int64_t step, double dt, uint64_t seed,
                       Py_ssize_t ntotal) noexcept nogil:
+    # Every result is rounded to real_t (float32 or float64); functions are evaluated in double.
     cdef Py_ssize_t pc = 0, ninstr = code.shape[0], k
     cdef int op, dst, a, b, c
-    cdef double* rd
-    cdef double* ra
-    cdef double* rb
-    cdef double* rc
-    cdef double* s
-    cdef double v, lo, hi
+    cdef real_t* rd
+    cdef real_t* ra
+    cdef real_t* rb
+    cdef real_t* rc
+    cdef real_t* s
+    cdef real_t v, lo, hi
+    cdef double u
     cdef bint any_set
     while pc < ninstr:
         op = code[pc, 0]
@@ -162,7 +168,7 @@ cdef int _float_block(const int32_t[:, ::1] code, const double[::1] consts, doub
             for k in range(n):
                 rd[k] = s[k]
         elif op == OP_LOADK:
-            v = consts[a]
+            v = <real_t>consts[a]
             for k in range(n):
                 rd[k] = v
         elif op == OP_STORE:
@@ -187,16 +193,16 @@ cdef int _float_block(const int32_t[:, ::1] code, const double[::1] consts, doub
             for k in range(n):
                 rd[k] = ra[k] / rb[k]
         elif op == OP_MULK:
-            v = consts[b]
+            v = <real_t>consts[b]
             for k in range(n):
                 rd[k] = ra[k] * v
         elif op == OP_ADDK:
-            v = consts[b]
+            v = <real_t>consts[b]
             for k in range(n):
                 rd[k] = ra[k] + v
         elif op == OP_POW:
             for k in range(n):
-                rd[k] = pow(ra[k], rb[k])
+                rd[k] = <real_t>pow(ra[k], rb[k])
         elif op == OP_NEG:
             for k in range(n):
                 rd[k] = -ra[k]
@@ -232,7 +238,7 @@ cdef int _float_block(const int32_t[:, ::1] code, const double[::1] consts, doub
                 rd[k] = rb[k] if ra[k] != 0.0 else rc[k]
         elif op == OP_CALL:
             for k in range(n):
-                rd[k] = call_f(b, ra[k])
+                rd[k] = <real_t>call_f(b, ra[k])
         elif op == OP_CLIP:
             for k in range(n):
                 v = ra[k]
@@ -241,21 +247,21 @@ cdef int _float_block(const int32_t[:, ::1] code, const double[::1] consts, doub
                 rd[k] = lo if v < lo else (hi if v > hi else v)
         elif op == OP_RAND:
             for k in range(n):
-                rd[k] = uniform(random_bits(seed, j0 + k, step, 2 * <uint64_t>a))
+                rd[k] = <real_t>uniform(random_bits(seed, j0 + k, step, 2 * <uint64_t>a))
         elif op == OP_RANDN:
             for k in range(n):
-                v = 1.0 - uniform(random_bits(seed, j0 + k, step, 2 * <uint64_t>a))
-                rd[k] = sqrt(-2.0 * log(v)) * cos(2.0 * M_PI * uniform(random_bits(seed, j0 + k, step, 2 * <uint64_t>a + 1)))
+                u = 1.0 - uniform(random_bits(seed, j0 + k, step, 2 * <uint64_t>a))
+                rd[k] = <real_t>(sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * uniform(random_bits(seed, j0 + k, step, 2 * <uint64_t>a + 1))))
         elif op == OP_SPECIAL:
             for k in range(n):
                 if a == 0:
-                    rd[k] = step * dt
+                    rd[k] = <real_t>(step * dt)
                 elif a == 1:
-                    rd[k] = dt
+                    rd[k] = <real_t>dt
                 elif a == 2:
-                    rd[k] = <double>(j0 + k)
+                    rd[k] = <real_t>(j0 + k)
                 else:
-                    rd[k] = <double>ntotal
+                    rd[k] = <real_t>ntotal
         elif op == OP_SKIPNONE:
             any_set = False
             for k in range(n):
@@ -477,16 +483,16 @@ cdef int _fixed_block(const int32_t[:, ::1] code, const int64_t[::1] consts, int
     return 0
 
 
-cdef Py_ssize_t _after_block_float(double* R, Py_ssize_t j0, Py_ssize_t n, int32_t[::1] refc,
+cdef Py_ssize_t _after_block_float(real_t* R, Py_ssize_t j0, Py_ssize_t n, int32_t[::1] refc,
                                     const int32_t[::1] ref_steps, Py_ssize_t lastspike_slot,
-                                    double[:, ::1] slots, double t_end, int32_t[::1] spikes,
+                                    real_t[:, ::1] slots, double t_end, int32_t[::1] spikes,
                                     Py_ssize_t nspk) noexcept nogil:
     cdef Py_ssize_t k
-    cdef double* spk = R + BLOCK
+    cdef real_t* spk = R + BLOCK
     for k in range(n):
         if spk[k] != 0.0:
             refc[j0 + k] = ref_steps[j0 + k]
-            slots[lastspike_slot, j0 + k] = t_end
+            slots[lastspike_slot, j0 + k] = <real_t>t_end
             spikes[nspk] = <int32_t>(j0 + k)
             nspk += 1
         elif refc[j0 + k] > 0:
@@ -495,7 +501,7 @@ cdef Py_ssize_t _after_block_float(double* R, Py_ssize_t j0, Py_ssize_t n, int32
 
 
 cdef class FloatVM:
-    """Runs a compiled float64 program over a population, one step per call."""
+    """Runs a compiled float program over a population (float64 or float32 slots)."""
 
     cdef public object code, consts
     cdef public Py_ssize_t nregs
@@ -509,37 +515,10 @@ cdef class FloatVM:
         self.ref_mode = ref_mode
         self.lastspike_slot = lastspike_slot
 
-    def step(self, double[:, ::1] slots, int32_t[::1] refc, const int32_t[::1] ref_steps,
-             int64_t step, double dt, uint64_t seed, int32_t[::1] spikes):
-        """Advance every neuron one step; write spiking indices into ``spikes``; return their count."""
-        cdef const int32_t[:, ::1] code = self.code
-        cdef const double[::1] consts = self.consts
-        cdef Py_ssize_t N = slots.shape[1], j0, n, k, nspk = 0
-        cdef int ref_mode = self.ref_mode
-        cdef Py_ssize_t ls = self.lastspike_slot
-        cdef double t_end = (step + 1) * dt
-        cdef double* R = <double*>malloc(self.nregs * BLOCK * sizeof(double))
-        if R == NULL:
-            raise MemoryError()
-        try:
-            with nogil:
-                j0 = 0
-                while j0 < N:
-                    n = BLOCK if N - j0 > BLOCK else N - j0
-                    if ref_mode != 2:
-                        for k in range(n):
-                            R[k] = 1.0 if (ref_mode == 0 or refc[j0 + k] == 0) else 0.0
-                    _float_block(code, consts, slots, R, j0, n, step, dt, seed, N)
-                    nspk = _after_block_float(R, j0, n, refc, ref_steps, ls, slots, t_end, spikes, nspk)
-                    j0 += BLOCK
-        finally:
-            free(R)
-        return nspk
-
-    def run(self, double[:, ::1] slots, int32_t[::1] refc, const int32_t[::1] ref_steps,
+    def run(self, real_t[:, ::1] slots, int32_t[::1] refc, const int32_t[::1] ref_steps,
             int64_t first_step, Py_ssize_t nsteps, double dt, uint64_t seed,
             const int32_t[::1] input_slots, const double[:, ::1] inputs,
-            const int32_t[::1] record_slots, double[:, :, ::1] record, int32_t[::1] spike_steps,
+            const int32_t[::1] record_slots, real_t[:, :, ::1] record, int32_t[::1] spike_steps,
             int32_t[::1] spike_neurons):
         """Run ``nsteps`` steps; before each, set ``input_slots`` (all neurons) to ``inputs[step]``.
 
@@ -556,7 +535,7 @@ cdef class FloatVM:
         cdef int64_t step
         cdef int32_t* buf = <int32_t*>malloc((N + 1) * sizeof(int32_t))
         cdef int32_t[::1] spk_view
-        cdef double* R = <double*>malloc(self.nregs * BLOCK * sizeof(double))
+        cdef real_t* R = <real_t*>malloc(self.nregs * BLOCK * sizeof(real_t))
         if R == NULL or buf == NULL:
             free(R)
             free(buf)
@@ -568,7 +547,7 @@ cdef class FloatVM:
                     step = first_step + s
                     for q in range(nin):
                         for k in range(N):
-                            slots[input_slots[q], k] = inputs[s, q]
+                            slots[input_slots[q], k] = <real_t>inputs[s, q]
                     nspk = 0
                     j0 = 0
                     while j0 < N:

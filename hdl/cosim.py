@@ -220,14 +220,15 @@ def cosimulate(ir: NeuronIR, fmt: QFormat, inputs: dict[str, np.ndarray], *, nst
                workdir: Path | None = None, seed: int = 0) -> CosimReport:
     """Emit ``ir`` in ``fmt``, simulate it under Verilator and compare it with the VM over ``nsteps`` steps.
 
-    ``inputs`` maps input slots to raw per-step values (missing ones are 0).
-    The Verilog is built in ``workdir`` (kept) or in a temporary directory.
+    ``inputs`` maps input slots to raw per-step values (missing ones are 0);
+    values beyond the storage width are clipped, as the VM clips its inputs.  The Verilog is built in ``workdir`` (kept) or in a temporary directory.
     """
     neuron = emit_neuron(ir, fmt)
     stim = np.zeros((nsteps, len(neuron.inputs)), dtype=np.int64)
     for k, s in enumerate(neuron.inputs):
         if s in inputs:
             stim[:, k] = np.broadcast_to(np.asarray(inputs[s], dtype=np.int64), (nsteps,))
+    stim = np.clip(stim, fmt.store_min, fmt.store_max)
     with tempfile.TemporaryDirectory(prefix="ncstudio-cosim-") as tmp:
         build = build_cosim(plan_cosim(neuron), Path(workdir) if workdir else Path(tmp))
         start = time.perf_counter()

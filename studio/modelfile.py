@@ -31,10 +31,11 @@ from studio.fileio import atomic_write_text
 
 SUFFIX = ".ncsmodel"
 
-_TEXT_FIELDS = ("equations", "threshold", "reset", "refractory", "method", "unit_system", "current_input")
-_FIELDS = ("equations", "threshold", "reset", "refractory", "method", "parameters", "initial",
+_TEXT_FIELDS = ("equations", "threshold", "reset", "run_regularly", "refractory", "method", "unit_system",
+                "current_input")
+_FIELDS = ("equations", "threshold", "reset", "run_regularly", "refractory", "method", "parameters", "initial",
            "receptors", "current_input", "unit_system", "substeps")
-_LINE_LISTS = ("equations", "reset")
+_LINE_LISTS = ("equations", "reset", "run_regularly")
 
 
 class ModelFileError(ModelError):
@@ -220,6 +221,8 @@ def spec_to_json(spec: ModelSpec) -> dict[str, Any]:
         "method": spec.method,
         "parameters": dict(spec.parameters),
     }
+    if spec.run_regularly:
+        data["run_regularly"] = spec.run_regularly
     if spec.initial:
         data["initial"] = dict(spec.initial)
     if spec.receptors:

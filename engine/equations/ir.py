@@ -7,7 +7,9 @@ One step of one neuron, in this order::
 
     not_refractory = (refractory counter == 0)     [or: not <condition>]
     update      sequential assignments (the model's run_regularly statements, then
-                the integrator); names starting with "_" are temporaries
+                the integrator; with substep_reset, a threshold test and a
+                conditional reset after every substep); names starting with "_"
+                are temporaries
     receive     for each receptor, its statements with w_<receptor> = summed weight
     spike       = threshold and not_refractory
     if spike:   reset assignments; counter = refractory steps; lastspike = t + dt
@@ -153,7 +155,7 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
     reset = tuple(Assign(t, prep(e)) for t, e in model.reset if prep(e) != E.Ref(t))
     threshold = prep(model.threshold) if model.threshold is not None else None
     if model.spec.substep_reset and threshold is not None and substeps > 1:
-        steps, threshold, reset = _substep_reset(steps, threshold, reset, _refractory_positive(model, values))
+        steps, threshold, reset = _substep_reset(steps, threshold, reset, _refractory_positive(model))
     update += [a for step in steps for a in step]
 
     slots = [Slot(n, "state", system.unit_name(s.dim), model.initial.get(n, 0.0))
@@ -185,8 +187,8 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
     return ir
 
 
-def _refractory_positive(model: CheckedModel, values: dict[str, float]) -> E.Expr:
-    """Whether a spike makes the neuron refractory (a refractory period longer than zero)."""
+def _refractory_positive(model: CheckedModel) -> E.Expr:
+    """Whether a spike makes the neuron refractory (a positive period, or a condition)."""
     kind, arg = model.refractory
     if kind == "time":
         return E.Const(float(arg > 0))

@@ -38,6 +38,9 @@ class ModelSpec:
     ``run_regularly`` holds statements run at the start of every time step,
     before the integration (Brian2's ``run_regularly`` with ``when='start'``);
     a parameter they assign is a variable of the neuron, recorded like a state.
+    ``substeps`` splits the integration of a step; with ``substep_reset`` the
+    threshold is also tested after every substep and the reset applied at once
+    (NEST's adaptive-step models such as aeif do so).
     """
 
     equations: str

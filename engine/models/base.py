@@ -75,6 +75,7 @@ class LibraryModel:
             "equations": self.spec.equations,
             "threshold": self.spec.threshold,
             "reset": self.spec.reset,
+            "run_regularly": self.spec.run_regularly,
             "refractory": self.spec.refractory,
             "method": self.spec.method,
             "receptors": list(self.receptors),
