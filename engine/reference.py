@@ -307,10 +307,10 @@ class _Interpreter:
 
     Random-number sites are numbered in the order the VM's compiler meets
     them: refractory condition, update, receive, threshold, reset, each tree
-    left to right.  Equal sub-trees without random numbers share one closure
-    whose value is remembered until a name it reads is assigned; a remembered
-    value replays the overflows it counted, since the VM evaluates every
-    occurrence.
+    left to right.  Sub-trees without random numbers that occur more than once
+    share one closure whose value is remembered until the next store to a slot;
+    a remembered value replays the overflows it counted, since the VM
+    evaluates every occurrence.
     """
 
     def __init__(self, ir: NeuronIR, rules):
@@ -319,15 +319,18 @@ class _Interpreter:
         self.slot_index = {s.name: k for k, s in enumerate(ir.slots)}
         self.const_values: list = []
         self.sites = 0
-        self.shared: dict[E.Expr, Fn] = {}
-        self.readers: dict[str, list[int]] = {}  # name -> memo keys of the sub-trees that read it
         prep = lower_for_fixed if isinstance(rules, _FixedRules) else (lambda e: e)
-        self.condition = (self.compile(prep(ir.refractory_condition))
-                          if ir.refractory_kind == "condition" else None)
-        body = list(ir.update) + [a for stmts in ir.receive.values() for a in stmts]
-        self.body = [(a.target, self.compile(prep(a.expr))) for a in body]
-        self.threshold = self.compile(prep(ir.threshold)) if ir.threshold is not None else None
-        self.reset = [(a.target, self.compile(prep(a.expr))) for a in ir.reset]
+        cond = prep(ir.refractory_condition) if ir.refractory_kind == "condition" else None
+        body = [(a.target, prep(a.expr)) for a in ir.update]
+        body += [(a.target, prep(a.expr)) for stmts in ir.receive.values() for a in stmts]
+        threshold = prep(ir.threshold) if ir.threshold is not None else None
+        reset = [(a.target, prep(a.expr)) for a in ir.reset]
+        self.repeated = _repeated([cond, threshold] + [e for _, e in body + reset])
+        self.shared: dict[E.Expr, Fn] = {}
+        self.condition = self.compile(cond) if cond is not None else None
+        self.body = [(t, self.compile(e)) for t, e in body]
+        self.threshold = self.compile(threshold) if threshold is not None else None
+        self.reset = [(t, self.compile(e)) for t, e in reset]
 
     def constants(self, m: int) -> list[np.ndarray]:
         return [np.full(m, v, dtype=self.rules.dtype) for v in self.const_values]
@@ -335,7 +338,7 @@ class _Interpreter:
     def compile(self, e: E.Expr) -> Fn:
         if isinstance(e, (E.Const, E.Ref)):
             return self._leaf(e)
-        if E.is_random(e):
+        if e not in self.repeated:
             return self._node(e)
         f = self.shared.get(e)
         if f is None:
@@ -344,8 +347,6 @@ class _Interpreter:
 
     def _remembered(self, e: E.Expr, raw: Fn) -> Fn:
         k = len(self.shared)
-        for name in E.names(e):
-            self.readers.setdefault(name, []).append(k)
         rules = self.rules
 
         def f(b: _Block) -> np.ndarray:
@@ -416,6 +417,29 @@ class _Interpreter:
         cmp = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
                "==": np.equal, "!=": np.not_equal}[op]
         return lambda b: truth(cmp(fa(b), fb(b)))
+
+
+def _repeated(trees: list[E.Expr | None]) -> set[E.Expr]:
+    """Compound sub-trees free of random numbers that occur more than once."""
+    seen: set[E.Expr] = set()
+    twice: set[E.Expr] = set()
+
+    def walk(e: E.Expr) -> None:
+        if isinstance(e, (E.Const, E.Ref)) or E.is_random(e):
+            for k in E.children(e):
+                walk(k)
+            return
+        if e in seen:
+            twice.add(e)
+            return
+        seen.add(e)
+        for k in E.children(e):
+            walk(k)
+
+    for tree in trees:
+        if tree is not None:
+            walk(tree)
+    return twice
 
 
 def _select(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -529,11 +553,12 @@ class ReferencePopulation:
         return spk
 
     def _assign(self, b: _Block, target: str, value: np.ndarray, mask: np.ndarray | None) -> None:
-        for key in self.interp.readers.get(target, ()):
-            b.memo.pop(key, None)
         if target.startswith("_"):
+            if target in b.temps:
+                b.memo.clear()
             b.temps[target] = value
             return
+        b.memo.clear()
         k = self.interp.slot_index[target]
         b.slots[k], charged = self.rules.store(value, b.slots[k], mask)
         self.counts[k] += charged

@@ -139,11 +139,11 @@ cdef inline double call_f(int fn, double x) noexcept nogil:
     return x
 
 
-cdef int _float_block(const int32_t[:, ::1] code, const double[::1] consts, real_t[:, ::1] slots,
-                      real_t* R, Py_ssize_t j0, Py_ssize_t n, int64_t step, double dt, uint64_t seed,
-                      Py_ssize_t ntotal) noexcept nogil:
+cdef int _float_block(const int32_t* code, Py_ssize_t ninstr, const double* consts, real_t* slots,
+                      Py_ssize_t stride, real_t* R, Py_ssize_t j0, Py_ssize_t n, int64_t step, double dt,
+                      uint64_t seed, Py_ssize_t ntotal) noexcept nogil:
     # Every result is rounded to real_t (float32 or float64); functions are evaluated in double.
-    cdef Py_ssize_t pc = 0, ninstr = code.shape[0], k
+    cdef Py_ssize_t pc = 0, k
     cdef int op, dst, a, b, c
     cdef real_t* rd
     cdef real_t* ra
@@ -154,17 +154,17 @@ cdef int _float_block(const int32_t[:, ::1] code, const double[::1] consts, real
     cdef double u
     cdef bint any_set
     while pc < ninstr:
-        op = code[pc, 0]
-        dst = code[pc, 1]
-        a = code[pc, 2]
-        b = code[pc, 3]
-        c = code[pc, 4]
+        op = code[pc * 5 + 0]
+        dst = code[pc * 5 + 1]
+        a = code[pc * 5 + 2]
+        b = code[pc * 5 + 3]
+        c = code[pc * 5 + 4]
         rd = R + dst * BLOCK
         ra = R + a * BLOCK
         rb = R + b * BLOCK
         rc = R + c * BLOCK
         if op == OP_LOAD:
-            s = &slots[a, j0]
+            s = slots + a * stride + j0
             for k in range(n):
                 rd[k] = s[k]
         elif op == OP_LOADK:
@@ -172,11 +172,11 @@ cdef int _float_block(const int32_t[:, ::1] code, const double[::1] consts, real
             for k in range(n):
                 rd[k] = v
         elif op == OP_STORE:
-            s = &slots[dst, j0]
+            s = slots + dst * stride + j0
             for k in range(n):
                 s[k] = ra[k]
         elif op == OP_STOREIF:
-            s = &slots[dst, j0]
+            s = slots + dst * stride + j0
             for k in range(n):
                 if rb[k] != 0.0:
                     s[k] = ra[k]
@@ -483,21 +483,38 @@ cdef int _fixed_block(const int32_t[:, ::1] code, const int64_t[::1] consts, int
     return 0
 
 
-cdef Py_ssize_t _after_block_float(real_t* R, Py_ssize_t j0, Py_ssize_t n, int32_t[::1] refc,
-                                    const int32_t[::1] ref_steps, Py_ssize_t lastspike_slot,
-                                    real_t[:, ::1] slots, double t_end, int32_t[::1] spikes,
-                                    Py_ssize_t nspk) noexcept nogil:
-    cdef Py_ssize_t k
+cdef Py_ssize_t _population_step(const int32_t* code, Py_ssize_t ninstr, const double* consts, real_t* slots,
+                                  Py_ssize_t N, real_t* R, int ref_mode, Py_ssize_t lastspike_slot,
+                                  int32_t* refc, const int32_t* ref_steps, int64_t step, double dt,
+                                  uint64_t seed, int32_t* spikes) noexcept nogil:
+    """One step of every neuron, block by block; spiking indices go to ``spikes``; returns their count."""
+    cdef Py_ssize_t j0 = 0, n, k, nspk = 0
     cdef real_t* spk = R + BLOCK
-    for k in range(n):
-        if spk[k] != 0.0:
-            refc[j0 + k] = ref_steps[j0 + k]
-            slots[lastspike_slot, j0 + k] = <real_t>t_end
-            spikes[nspk] = <int32_t>(j0 + k)
-            nspk += 1
-        elif refc[j0 + k] > 0:
-            refc[j0 + k] -= 1
+    cdef real_t t_end = <real_t>((step + 1) * dt)
+    while j0 < N:
+        n = BLOCK if N - j0 > BLOCK else N - j0
+        if ref_mode != 2:
+            for k in range(n):
+                R[k] = 1.0 if (ref_mode == 0 or refc[j0 + k] == 0) else 0.0
+        _float_block(code, ninstr, consts, slots, N, R, j0, n, step, dt, seed, N)
+        for k in range(n):
+            if spk[k] != 0.0:
+                refc[j0 + k] = ref_steps[j0 + k]
+                slots[lastspike_slot * N + j0 + k] = t_end
+                spikes[nspk] = <int32_t>(j0 + k)
+                nspk += 1
+            elif refc[j0 + k] > 0:
+                refc[j0 + k] -= 1
+        j0 += BLOCK
     return nspk
+
+
+cdef Py_ssize_t float64_population_step(const int32_t* code, Py_ssize_t ninstr, const double* consts,
+                                        double* slots, Py_ssize_t N, double* R, int ref_mode,
+                                        Py_ssize_t lastspike_slot, int32_t* refc, const int32_t* ref_steps,
+                                        int64_t step, double dt, uint64_t seed, int32_t* spikes) noexcept nogil:
+    return _population_step(code, ninstr, consts, slots, N, R, ref_mode, lastspike_slot, refc, ref_steps,
+                            step, dt, seed, spikes)
 
 
 cdef class FloatVM:
@@ -548,17 +565,8 @@ cdef class FloatVM:
                     for q in range(nin):
                         for k in range(N):
                             slots[input_slots[q], k] = <real_t>inputs[s, q]
-                    nspk = 0
-                    j0 = 0
-                    while j0 < N:
-                        n = BLOCK if N - j0 > BLOCK else N - j0
-                        if ref_mode != 2:
-                            for k in range(n):
-                                R[k] = 1.0 if (ref_mode == 0 or refc[j0 + k] == 0) else 0.0
-                        _float_block(code, consts, slots, R, j0, n, step, dt, seed, N)
-                        nspk = _after_block_float(R, j0, n, refc, ref_steps, ls, slots, (step + 1) * dt,
-                                                  spk_view, nspk)
-                        j0 += BLOCK
+                    nspk = _population_step(&code[0, 0], code.shape[0], &consts[0], &slots[0, 0], N, R,
+                                            ref_mode, ls, &refc[0], &ref_steps[0], step, dt, seed, buf)
                     for k in range(nspk):
                         if total < cap:
                             spike_steps[total] = <int32_t>s

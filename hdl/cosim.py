@@ -29,6 +29,8 @@ VERILOG = "neuron.v"
 TESTBENCH = "testbench.cpp"
 STIMULUS = "stimulus.txt"
 RESPONSE = "response.txt"
+# A co-simulation runs a few thousand steps: compiling fast matters more than running fast.
+_UNOPTIMISED = ("-MAKEFLAGS", "OPT_FAST=-O0", "-MAKEFLAGS", "OPT_SLOW=-O0", "-MAKEFLAGS", "OPT_GLOBAL=-O0")
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ int main(int argc, char** argv) {{
 def plan_cosim(neuron: NeuronVerilog, *, jobs: int = 2) -> CosimPlan:
     """The files and Verilator arguments that build a simulator of ``neuron`` (nothing is run)."""
     args = ("--cc", "--exe", "--build", "-j", str(jobs), "--top-module", neuron.module, "--Mdir", "obj",
-            "-o", SIMULATOR, "-CFLAGS", "-O1", VERILOG, TESTBENCH)
+            "-o", SIMULATOR, *_UNOPTIMISED, VERILOG, TESTBENCH)
     files = {VERILOG: neuron.text, TESTBENCH: _testbench(neuron)}
     return CosimPlan(neuron, files, args, f"obj/{SIMULATOR}")
 

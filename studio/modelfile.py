@@ -34,7 +34,7 @@ SUFFIX = ".ncsmodel"
 _TEXT_FIELDS = ("equations", "threshold", "reset", "run_regularly", "refractory", "method", "unit_system",
                 "current_input")
 _FIELDS = ("equations", "threshold", "reset", "run_regularly", "refractory", "method", "parameters", "initial",
-           "receptors", "current_input", "unit_system", "substeps")
+           "receptors", "current_input", "unit_system", "substeps", "substep_reset")
 _LINE_LISTS = ("equations", "reset", "run_regularly")
 
 
@@ -204,6 +204,9 @@ def spec_from_json(data: Any, problems: list[Problem], path: str = "") -> ModelS
     if "substeps" in data and _expect(data["substeps"], (int,), "a whole number", json_path(path, "substeps"),
                                       problems):
         fields["substeps"] = data["substeps"]
+    if "substep_reset" in data and _expect(data["substep_reset"], (bool,), "true or false",
+                                           json_path(path, "substep_reset"), problems):
+        fields["substep_reset"] = data["substep_reset"]
     if "equations" not in data:
         problems.append(Problem(json_path(path, "equations"), 0, 0, "missing: a model needs `equations`"))
     if "equations" not in fields:
@@ -238,6 +241,8 @@ def spec_to_json(spec: ModelSpec) -> dict[str, Any]:
         data["unit_system"] = spec.unit_system
     if spec.substeps != 1:
         data["substeps"] = spec.substeps
+    if spec.substep_reset:
+        data["substep_reset"] = True
     return data
 
 

@@ -11,10 +11,10 @@ import pytest
 
 from engine.equations.model import ModelSpec, Receptor
 from engine.errors import Problem
-from engine.models import get_model
+from engine.models import LIBRARY, get_model
 from studio.fileio import atomic_write, atomic_write_text
 from studio.modelfile import (ModelFileError, check_model_file, format_problem, load_model_file, read_model_file,
-                              spec_from_json, write_model_file)
+                              spec_from_json, spec_to_json, write_model_file)
 
 ROOT = Path(__file__).resolve().parents[2]
 LIF = ROOT / "resources" / "examples" / "lif.ncsmodel"
@@ -135,3 +135,12 @@ def test_atomic_write_into_a_missing_directory_names_the_target(tmp_path):
     with pytest.raises(FileNotFoundError) as info:
         atomic_write_text(tmp_path / "nowhere" / "m.ncsmodel", "x")
     assert info.value.filename == str(tmp_path / "nowhere" / "m.ncsmodel")
+
+
+@pytest.mark.parametrize("name", sorted(LIBRARY))
+def test_every_library_model_round_trips_through_a_model_file(name):
+    spec = LIBRARY[name].spec
+    problems = []
+    again = spec_from_json(json.loads(json.dumps(spec_to_json(spec))), problems)
+    assert problems == []
+    assert again == spec
