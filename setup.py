@@ -12,7 +12,7 @@ extensions = [
         extra_compile_args=["-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
-    for name in ("vm", "linear")
+    for name in ("vm", "linear", "network")
 ]
 
 setup(ext_modules=cythonize(extensions, language_level=3, compiler_directives={"embedsignature": True}))

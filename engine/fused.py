@@ -106,5 +106,5 @@ def _build(ir: NeuronIR):
         return [ir.slot_index(n) for n in names] + [-1] * (width - len(names))
 
     return _linear.LinearKernel(P, c, Q, R, hold, states.index(thr.a.name), thr.b.value, thr.op == ">",
-                                reset_mask, reset_val, rows(states, MAX_STATES), rows(currents, MAX_INPUTS),
+                                reset_mask, reset_val, rows(states, MAX_STATES), rows(currents, MAX_CURRENTS),
                                 rows(receptors, MAX_INPUTS), ir.slot_index("lastspike"))

@@ -3,7 +3,7 @@
 from engine.errors import ExtensionMissingError
 
 try:
-    from ext import linear, vm
+    from ext import linear, network, vm
 except ImportError as exc:  # pragma: no cover - exercised only on a broken install
     raise ExtensionMissingError(
         "NeuroCore Studio's compiled kernels (ext/vm) are not built. Build them with "
@@ -11,4 +11,4 @@ except ImportError as exc:  # pragma: no cover - exercised only on a broken inst
         f"sources in ext/. ({exc})"
     ) from exc
 
-__all__ = ["linear", "vm"]
+__all__ = ["linear", "network", "vm"]

@@ -104,16 +104,19 @@ class _FloatRules:
     def truth(self, b: np.ndarray) -> np.ndarray:
         return b.astype(np.float64)
 
-    def binary(self, op: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-        return {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power}[op]
-
     def neg(self, a):
         return -a
 
+    def binary(self, op: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        if op == "**":
+            return _libm(np.power, math.pow)
+        return {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}[op]
+
     def function(self, fn: str) -> Callable[..., np.ndarray]:
+        if fn in ("exp", "log", "sin", "cos", "tan", "tanh"):
+            return _libm(getattr(np, fn), getattr(math, fn))
         return {
-            "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs, "sin": np.sin, "cos": np.cos,
-            "tan": np.tan, "tanh": np.tanh, "exprel": _exprel, "floor": np.floor, "ceil": np.ceil,
+            "sqrt": np.sqrt, "abs": np.abs, "exprel": _exprel, "floor": np.floor, "ceil": np.ceil,
             "int": np.trunc, "sign": lambda x: (x > 0).astype(np.float64) - (x < 0),
             "clip": lambda x, lo, hi: np.where(x < lo, lo, np.where(x > hi, hi, x)),
         }[fn]
@@ -134,7 +137,7 @@ class _FloatRules:
         """Box-Muller from the sites ``2 site`` and ``2 site + 1``."""
         v = 1.0 - _uniform(random_bits(self.seed, b.idx, b.step, 2 * site))
         u = _uniform(random_bits(self.seed, b.idx, b.step, 2 * site + 1))
-        return np.sqrt(-2.0 * np.log(v)) * np.cos(2.0 * math.pi * u)
+        return np.sqrt(-2.0 * _log(v)) * _cos(2.0 * math.pi * u)
 
     def lastspike(self, step: int) -> float:
         return (step + 1) * self.dt
@@ -143,9 +146,33 @@ class _FloatRules:
         return np.asarray(values, dtype=np.float64)
 
 
+def _libm(ufunc: Callable[..., np.ndarray], scalar: Callable[..., float]) -> Callable[..., np.ndarray]:
+    """A function evaluated by the C library (through :mod:`math`), as the VM evaluates it.
+
+    NumPy's vectorised versions differ from the C library by one unit in the
+    last place for a few percent of arguments, which chaotic models amplify.
+    Where :mod:`math` refuses (domain or range errors) the NumPy value, which
+    follows C's special values, is kept.
+    """
+    def f(*args: np.ndarray) -> np.ndarray:
+        out = ufunc(*args)
+        for k, xs in enumerate(zip(*np.broadcast_arrays(*args))):
+            try:
+                out[k] = scalar(*xs)
+            except (ValueError, OverflowError):
+                pass
+        return out
+    return f
+
+
+_expm1 = _libm(np.expm1, math.expm1)
+_log = _libm(np.log, math.log)
+_cos = _libm(np.cos, math.cos)
+
+
 def _exprel(x: np.ndarray) -> np.ndarray:
     small = 1.0 + x / 2.0 + x * x / 6.0
-    return np.where(x == 0.0, 1.0, np.where(np.abs(x) < 1e-5, small, np.expm1(x) / x))
+    return np.where(x == 0.0, 1.0, np.where(np.abs(x) < 1e-5, small, _expm1(x) / x))
 
 
 class _FixedRules:
@@ -200,6 +227,8 @@ class _FixedRules:
     def _acc(self, x: np.ndarray) -> np.ndarray:
         if not self.strict:
             self.pending.append(x)
+            return x
+        if x.min() >= -self.top and x.max() < self.top:  # limit() would change nothing (and is slow)
             return x
         v, bad = limit(x, self.fmt.acc, self.fmt.overflow)
         self.nbad += int(np.count_nonzero(bad))
@@ -328,7 +357,18 @@ class _Interpreter:
         self.repeated = _repeated([cond, threshold] + [e for _, e in body + reset])
         self.shared: dict[E.Expr, Fn] = {}
         self.condition = self.compile(cond) if cond is not None else None
-        self.body = [(t, self.compile(e)) for t, e in body]
+        self.body: list[tuple[str | None, Fn]] = []  # stores, and runs of temporaries (target None)
+        run: list[tuple[str, Fn]] = []
+        for t, e in body:
+            if t.startswith("_"):
+                run.append((t, self.compile(e)))
+                continue
+            if run:
+                self.body.append((None, _temporaries(run)))
+                run = []
+            self.body.append((t, self.compile(e)))
+        if run:
+            self.body.append((None, _temporaries(run)))
         self.threshold = self.compile(threshold) if threshold is not None else None
         self.reset = [(t, self.compile(e)) for t, e in reset]
 
@@ -417,6 +457,16 @@ class _Interpreter:
         cmp = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
                "==": np.equal, "!=": np.not_equal}[op]
         return lambda b: truth(cmp(fa(b), fb(b)))
+
+
+def _temporaries(run: list[tuple[str, Fn]]) -> Fn:
+    """One closure assigning a run of temporaries (checked as one optimistic attempt)."""
+    def assign(b: _Block) -> None:
+        for name, f in run:
+            if name in b.temps:  # assigned again: remembered values may read the old one
+                b.memo.clear()
+            b.temps[name] = f(b)
+    return assign
 
 
 def _repeated(trees: list[E.Expr | None]) -> set[E.Expr]:
@@ -539,7 +589,9 @@ class ReferencePopulation:
             b.nr = rules.truth(self.refc[j0:j1] == 0 if self.ir.refractory_kind != "none"
                                else np.ones(j1 - j0, dtype=bool))
         for target, f in ip.body:
-            self._assign(b, target, rules.attempt(f, b), None)
+            value = rules.attempt(f, b)
+            if target is not None:
+                self._assign(b, target, value, None)
         if ip.threshold is None:
             spk = np.zeros(j1 - j0, dtype=bool)
         else:
@@ -553,11 +605,6 @@ class ReferencePopulation:
         return spk
 
     def _assign(self, b: _Block, target: str, value: np.ndarray, mask: np.ndarray | None) -> None:
-        if target.startswith("_"):
-            if target in b.temps:
-                b.memo.clear()
-            b.temps[target] = value
-            return
         b.memo.clear()
         k = self.interp.slot_index[target]
         b.slots[k], charged = self.rules.store(value, b.slots[k], mask)

@@ -1,0 +1,1 @@
+"""Hardware back end: Verilog from the IR, tool discovery and Verilator co-simulation."""

@@ -50,7 +50,8 @@ operator private protected public register reinterpret_cast return short sizeof 
 struct switch template this thread_local throw true try typedef typeid typename union using virtual void volatile
 wchar_t
 """.split())
-_FIXED_PORTS = frozenset({"clk", "rst", "en", "spike", "refractory_count"})
+_FIXED_NAMES = frozenset({"clk", "rst", "en", "spike", "refractory_count", "ACC", "TOTAL", "FRAC", "WIDE", "ACC_MAX",
+                          "ACC_MIN", "TOTAL_MAX", "TOTAL_MIN", "REFRACTORY_STEPS", "SEED", "NEURON", "POPULATION"})
 
 
 class EmitError(NeuroCoreError):
@@ -105,7 +106,8 @@ class NeuronVerilog:
 
 
 def _port_name(slot: str) -> str:
-    if slot in _KEYWORDS or slot in _CXX_KEYWORDS or slot in _FIXED_PORTS or slot.startswith(("nc_", "overflows_")):
+    if (slot in _KEYWORDS or slot in _CXX_KEYWORDS or slot in _FIXED_NAMES
+            or slot.lower().startswith(("nc_", "overflows_"))):
         return f"slot_{slot}"
     return slot
 
@@ -141,13 +143,6 @@ def _reads(ir: NeuronIR) -> set[str]:
     for t in trees:
         out |= E.names(t)
     return out
-
-
-def _uses_random(ir: NeuronIR) -> bool:
-    trees = [a.expr for a in ir.update] + [a.expr for s in ir.receive.values() for a in s]
-    trees += [a.expr for a in ir.reset]
-    trees += [t for t in (ir.threshold, ir.refractory_condition) if t is not None]
-    return any(E.is_random(t) for t in trees)
 
 
 class VerilogRenderer:
@@ -384,112 +379,112 @@ class VerilogRenderer:
             self.current[target] = self.acc_wire(f"{cond} ? nc_sx_total({stored}) : {previous}", "l")
 
 
-def _functions(fmt: QFormat, tables: dict[str, tuple[str, FunctionTable]], random: bool, timed: bool) -> list[str]:
+def _functions(fmt: QFormat, tables: dict[str, tuple[str, FunctionTable]], random: bool, wide_time: bool) -> list[str]:
     sat = fmt.overflow == "saturate"
     nearest = fmt.rounding == "nearest"
     out = [
         "    // Sign-extend an accumulator value (or a stored value) to WIDE bits.",
         "    function signed [WIDE-1:0] nc_sx;",
-        "        input signed [ACC-1:0] a;",
-        "        nc_sx = {{(WIDE-ACC){a[ACC-1]}}, a};",
+        "        input signed [ACC-1:0] nc_a;",
+        "        nc_sx = {{(WIDE-ACC){nc_a[ACC-1]}}, nc_a};",
         "    endfunction",
         "    function signed [ACC-1:0] nc_sx_total;",
-        "        input signed [TOTAL-1:0] a;",
-        "        nc_sx_total = " + ("a;" if fmt.acc == fmt.total else "{{(ACC-TOTAL){a[TOTAL-1]}}, a};"),
+        "        input signed [TOTAL-1:0] nc_a;",
+        "        nc_sx_total = " + ("nc_a;" if fmt.acc == fmt.total else "{{(ACC-TOTAL){nc_a[TOTAL-1]}}, nc_a};"),
         "    endfunction",
         "    // Whether a WIDE value lies outside the accumulator range.",
         "    function nc_bad;",
-        "        input signed [WIDE-1:0] x;",
-        "        nc_bad = (x > nc_sx(ACC_MAX)) || (x < nc_sx(ACC_MIN));",
+        "        input signed [WIDE-1:0] nc_x;",
+        "        nc_bad = (nc_x > nc_sx(ACC_MAX)) || (nc_x < nc_sx(ACC_MIN));",
         "    endfunction",
         f"    // Bring a WIDE value into the accumulator ({fmt.overflow}).",
         "    function signed [ACC-1:0] nc_lim;",
-        "        input signed [WIDE-1:0] x;",
+        "        input signed [WIDE-1:0] nc_x;",
     ]
     if sat:
-        out.append("        nc_lim = (x > nc_sx(ACC_MAX)) ? ACC_MAX : ((x < nc_sx(ACC_MIN)) ? ACC_MIN : x[ACC-1:0]);")
+        out.append("        nc_lim = (nc_x > nc_sx(ACC_MAX)) ? ACC_MAX : ((nc_x < nc_sx(ACC_MIN)) ? ACC_MIN : nc_x[ACC-1:0]);")
     else:
-        out.append("        nc_lim = x[ACC-1:0];")
+        out.append("        nc_lim = nc_x[ACC-1:0];")
     out += [
         "    endfunction",
         f"    // Narrow an accumulator value to the storage width ({fmt.overflow}).",
         "    function signed [TOTAL-1:0] nc_store;",
-        "        input signed [ACC-1:0] x;",
+        "        input signed [ACC-1:0] nc_x;",
     ]
     if fmt.acc == fmt.total:
-        out.append("        nc_store = x;")
+        out.append("        nc_store = nc_x;")
     elif sat:
-        out.append("        nc_store = (x > nc_sx_total(TOTAL_MAX)) ? TOTAL_MAX : "
-                   "((x < nc_sx_total(TOTAL_MIN)) ? TOTAL_MIN : x[TOTAL-1:0]);")
+        out.append("        nc_store = (nc_x > nc_sx_total(TOTAL_MAX)) ? TOTAL_MAX : "
+                   "((nc_x < nc_sx_total(TOTAL_MIN)) ? TOTAL_MIN : nc_x[TOTAL-1:0]);")
     else:
-        out.append("        nc_store = x[TOTAL-1:0];")
+        out.append("        nc_store = nc_x[TOTAL-1:0];")
     out += [
         "    endfunction",
         "    function nc_store_bad;",
-        "        input signed [ACC-1:0] x;",
+        "        input signed [ACC-1:0] nc_x;",
         "        nc_store_bad = " + ("1'b0;" if fmt.acc == fmt.total else
-                                     "(x > nc_sx_total(TOTAL_MAX)) || (x < nc_sx_total(TOTAL_MIN));"),
+                                     "(nc_x > nc_sx_total(TOTAL_MAX)) || (nc_x < nc_sx_total(TOTAL_MIN));"),
         "    endfunction",
-        f"    // Shift a product right by s bits: {'round half up' if nearest else 'floor'}.",
+        f"    // Shift a product right by nc_s bits: {'round half up' if nearest else 'floor'}.",
         "    function signed [WIDE-1:0] nc_round;",
-        "        input signed [WIDE-1:0] p;",
-        "        input integer s;",
-        ("        nc_round = (s == 0) ? p : ((p + (NC_ONE_WIDE <<< (s - 1))) >>> s);" if nearest else
-         "        nc_round = p >>> s;"),
+        "        input signed [WIDE-1:0] nc_p;",
+        "        input integer nc_s;",
+        ("        nc_round = (nc_s == 0) ? nc_p : ((nc_p + (NC_ONE_WIDE <<< (nc_s - 1))) >>> nc_s);" if nearest else
+         "        nc_round = nc_p >>> nc_s;"),
         "    endfunction",
         "    function signed [WIDE-1:0] nc_shift;",
-        "        input signed [WIDE-1:0] p;",
-        "        nc_shift = nc_round(p, FRAC);",
+        "        input signed [WIDE-1:0] nc_p;",
+        "        nc_shift = nc_round(nc_p, FRAC);",
         "    endfunction",
         "    function signed [WIDE-1:0] nc_floor;",
-        "        input signed [WIDE-1:0] x;",
-        "        nc_floor = (x >>> FRAC) <<< FRAC;",
+        "        input signed [WIDE-1:0] nc_x;",
+        "        nc_floor = (nc_x >>> FRAC) <<< FRAC;",
         "    endfunction",
     ]
     if random:
         out += [
             "    // The VM's counter-based random bits (splitmix64 finaliser of seed, neuron, step, site).",
             "    function [63:0] nc_mix64;",
-            "        input [63:0] z0;",
-            "        reg [63:0] z;",
+            "        input [63:0] nc_z0;",
+            "        reg [63:0] nc_z;",
             "        begin",
-            f"            z = z0 + 64'h{_MIX[0]:x};",
-            f"            z = (z ^ (z >> 30)) * 64'h{_MIX[1]:x};",
-            f"            z = (z ^ (z >> 27)) * 64'h{_MIX[2]:x};",
-            "            nc_mix64 = z ^ (z >> 31);",
+            f"            nc_z = nc_z0 + 64'h{_MIX[0]:x};",
+            f"            nc_z = (nc_z ^ (nc_z >> 30)) * 64'h{_MIX[1]:x};",
+            f"            nc_z = (nc_z ^ (nc_z >> 27)) * 64'h{_MIX[2]:x};",
+            "            nc_mix64 = nc_z ^ (nc_z >> 31);",
             "        end",
             "    endfunction",
             "    function signed [ACC-1:0] nc_uniform;",
-            "        input [63:0] site;",
-            "        reg [63:0] bits;",
+            "        input [63:0] nc_site;",
+            "        reg [63:0] nc_bits;",
             "        begin",
-            f"            bits = nc_mix64(SEED ^ (NEURON * 64'h{_HASH[0]:x}) ^ (nc_step * 64'h{_HASH[1]:x})"
-            f" ^ (site * 64'h{_HASH[2]:x}));",
-            "            nc_uniform = {{(ACC-FRAC){1'b0}}, bits[63:64-FRAC]};",
+            f"            nc_bits = nc_mix64(SEED ^ (NEURON * 64'h{_HASH[0]:x}) ^ (nc_step * 64'h{_HASH[1]:x})"
+            f" ^ (nc_site * 64'h{_HASH[2]:x}));",
+            "            nc_uniform = {{(ACC-FRAC){1'b0}}, nc_bits[63:64-FRAC]};",
             "        end",
             "    endfunction",
         ]
-    if timed:
+    if wide_time:
         out += [
             "    // Saturate step * dt (64 + ACC bits) to the accumulator / the storage width.",
             "    function signed [ACC-1:0] nc_sat_time;",
-            "        input signed [63+ACC:0] x;",
-            "        nc_sat_time = (x > $signed({{64{ACC_MAX[ACC-1]}}, ACC_MAX})) ? ACC_MAX :",
-            "            ((x < $signed({{64{ACC_MIN[ACC-1]}}, ACC_MIN})) ? ACC_MIN : x[ACC-1:0]);",
+            "        input signed [63+ACC:0] nc_x;",
+            "        nc_sat_time = (nc_x > $signed({{64{ACC_MAX[ACC-1]}}, ACC_MAX})) ? ACC_MAX :",
+            "            ((nc_x < $signed({{64{ACC_MIN[ACC-1]}}, ACC_MIN})) ? ACC_MIN : nc_x[ACC-1:0]);",
             "    endfunction",
             "    function signed [TOTAL-1:0] nc_sat_time_total;",
-            "        input signed [63+ACC:0] x;",
-            "        nc_sat_time_total = (x > $signed({{(64+ACC-TOTAL){TOTAL_MAX[TOTAL-1]}}, TOTAL_MAX})) ?",
-            "            TOTAL_MAX : ((x < $signed({{(64+ACC-TOTAL){TOTAL_MIN[TOTAL-1]}}, TOTAL_MIN})) ?",
-            "            TOTAL_MIN : x[TOTAL-1:0]);",
+            "        input signed [63+ACC:0] nc_x;",
+            "        nc_sat_time_total = (nc_x > $signed({{(64+ACC-TOTAL){TOTAL_MAX[TOTAL-1]}}, TOTAL_MAX})) ?",
+            "            TOTAL_MAX : ((nc_x < $signed({{(64+ACC-TOTAL){TOTAL_MIN[TOTAL-1]}}, TOTAL_MIN})) ?",
+            "            TOTAL_MIN : nc_x[TOTAL-1:0]);",
             "    endfunction",
         ]
     for name, t in tables.values():
         kbits = max(1, (t.segments + 1).bit_length())
         out += [f"    // Knots of the {t.fn} table (lo {t.lo}, shift {t.shift}, {t.segments} segments).",
                 f"    function signed [ACC-1:0] {name};",
-                f"        input [{kbits - 1}:0] k;",
-                "        case (k)"]
+                f"        input [{kbits - 1}:0] nc_k;",
+                "        case (nc_k)"]
         out += [f"            {kbits}'d{k}: {name} = {_signed(v, fmt.acc)};" for k, v in enumerate(t.knots)]
         out += [f"            default: {name} = {_signed(t.knots[-1], fmt.acc)};",
                 "        endcase",

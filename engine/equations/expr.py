@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Union
 
+import numpy as np
+
 BINARY_OPS = ("+", "-", "*", "/", "**", "<", "<=", ">", ">=", "==", "!=", "and", "or")
 UNARY_OPS = ("-", "not")
 # Functions of one argument whose value is computed element-wise.
@@ -257,3 +259,41 @@ def _text(e: Expr, parent: int) -> str:
         p = _PRECEDENCE[e.op]
         s = f"{_text(e.a, p)} {e.op} {_text(e.b, p + 1)}"
     return f"({s})" if p < parent or (p == parent and parent) else s
+
+
+_ARRAY_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
+    "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs, "sin": np.sin, "cos": np.cos,
+    "tan": np.tan, "tanh": np.tanh, "floor": np.floor, "ceil": np.ceil, "int": np.trunc, "sign": np.sign,
+    "clip": np.clip, "exprel": np.vectorize(exprel, otypes=[float]),
+}
+
+
+def evaluate_array(e: Expr, env: dict[str, np.ndarray | float], n: int, rng: np.random.Generator) -> np.ndarray:
+    """Evaluate a tree for ``n`` neurons at once (initial values, per-neuron parameters).
+
+    ``rand()`` and ``randn()`` draw one value per neuron from ``rng``.
+    """
+    if isinstance(e, Const):
+        return np.full(n, e.value)
+    if isinstance(e, Ref):
+        return np.broadcast_to(np.asarray(env[e.name], dtype=np.float64), (n,)).copy()
+    if isinstance(e, Call) and e.fn in ("rand", "randn"):
+        return rng.random(n) if e.fn == "rand" else rng.standard_normal(n)
+    args = [evaluate_array(k, env, n, rng) for k in children(e)]
+    if isinstance(e, Unary):
+        return -args[0] if e.op == "-" else (args[0] == 0).astype(np.float64)
+    if isinstance(e, Binary):
+        return np.asarray(_apply_binary_array(e.op, args[0], args[1]), dtype=np.float64)
+    if isinstance(e, Call):
+        return np.asarray(_ARRAY_FUNCTIONS[e.fn](*args), dtype=np.float64)
+    return np.where(args[0] != 0, args[1], args[2])
+
+
+def _apply_binary_array(op: str, a: np.ndarray, b: np.ndarray):
+    if op == "and":
+        return (a != 0) & (b != 0)
+    if op == "or":
+        return (a != 0) | (b != 0)
+    return {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power,
+            "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
+            "==": np.equal, "!=": np.not_equal}[op](a, b)

@@ -1,0 +1,366 @@
+"""Build a running network from its definition.
+
+Populations become :class:`~engine.vm.PopulationVM` state (run by the VM or the
+fused kernel), projections become CSR connectivity feeding per-receptor delay
+rings, devices become per-chunk inputs and samplers; all of it is handed to
+the C step loop in ext/network.pyx.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from engine.errors import ModelError, NeuroCoreError, Problem
+from engine.equations import expr as E
+from engine.equations.check import BOOL, ExpressionChecker, Symbol, special_symbols
+from engine.equations.ir import NeuronIR, build_ir, receptor_slot
+from engine.equations.model import CheckedModel, ModelSpec, Receptor, check_model
+from engine.equations.parser import Source, Text, parse_expression
+from engine.equations.units import (SECOND, SI_UNITS, UNIT_SYSTEMS, UnitError, format_dimension,
+                                    quantity_in)
+from engine.models.base import LibraryModel
+from engine.native import network as _network
+from engine.network.connect import connect, to_csr
+from engine.network.definitions import NetworkDef, PopulationDef, ProjectionDef
+from engine.network.devices import Device, make_device
+from engine.vm import PopulationVM
+
+
+class NetworkError(NeuroCoreError):
+    """A network definition cannot be built; the message names the element and field."""
+
+
+@dataclass
+class Population:
+    """A built population: its definition, checked model, IR and state."""
+
+    index: int
+    definition: PopulationDef
+    model: CheckedModel
+    library: LibraryModel | None
+    ir: NeuronIR
+    state: PopulationVM
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @property
+    def size(self) -> int:
+        return self.definition.size
+
+
+@dataclass
+class Projection:
+    """A built projection: CSR connectivity and where it delivers."""
+
+    index: int
+    definition: ProjectionDef
+    source: Population
+    target: Population
+    receptor: str
+    indptr: np.ndarray
+    targets: np.ndarray
+    weights: np.ndarray | None  # float32 per connection, or None for one shared weight
+    weight: float  # the shared weight (model units), when weights is None
+    delays: np.ndarray | None  # uint16 steps per connection, or None
+    delay: int
+    kernel_index: int = -1
+
+    @property
+    def n_connections(self) -> int:
+        return int(self.targets.size)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the connectivity (CSR index, targets, weights, delays)."""
+        return sum(a.nbytes for a in (self.indptr, self.targets, self.weights, self.delays) if a is not None)
+
+    def sources(self) -> np.ndarray:
+        return np.repeat(np.arange(self.indptr.size - 1), np.diff(self.indptr))
+
+    def get_weights(self) -> np.ndarray:
+        """Weight of every connection (model units), in CSR order."""
+        if self.weights is None:
+            return np.full(self.n_connections, self.weight)
+        return self.weights.astype(np.float64)
+
+    def set_weights(self, values) -> None:
+        """Replace per-connection weights; refused for static_synapse_hom_w."""
+        if self.weights is None:
+            raise NetworkError(f"projection `{self.definition.name}` uses static_synapse_hom_w: one weight is "
+                               "shared by all its connections, so per-connection weights cannot be set")
+        self.weights[:] = np.broadcast_to(np.asarray(values, dtype=np.float32), self.weights.shape)
+
+
+@dataclass
+class Network:
+    """A built network ready to run in chunks (see :class:`engine.run.simulation.Simulation`)."""
+
+    definition: NetworkDef
+    dt: float
+    populations: dict[str, Population]
+    projections: dict[str, Projection]
+    devices: dict[str, Device]
+    kernel: object
+    rings: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def population(self, name: str) -> Population:
+        try:
+            return self.populations[name]
+        except KeyError:
+            raise NetworkError(f"no population `{name}` (have: {', '.join(self.populations)})") from None
+
+    def set_weight_scale(self, projection: str, scale: float) -> None:
+        """Multiply the weights of a projection by ``scale`` from the next step on."""
+        proj = self.projections.get(projection)
+        if proj is None:
+            raise NetworkError(f"no projection `{projection}`")
+        self.kernel.set_weight_scale(proj.kernel_index, float(scale))
+
+    def set_parameter(self, population: str, name: str, value: str) -> None:
+        """Change a parameter of a population between chunks (a quantity string)."""
+        pop = self.population(population)
+        if name not in pop.model.parameters:
+            raise NetworkError(f"population `{population}` has no parameter `{name}`")
+        if name in pop.ir.slot_names:
+            dim = pop.model.parameters[name].dim
+            try:
+                v, d = quantity_in(value, pop.model.system)
+            except UnitError as exc:
+                raise NetworkError(f"population `{population}`, parameter `{name}`: {exc}") from exc
+            if d is not dim:
+                raise NetworkError(f"population `{population}`, parameter `{name}`: `{value}` has units "
+                                   f"{format_dimension(d)}, expected {format_dimension(dim)}")
+            pop.state.set(name, v)
+            if name == pop.ir.refractory_param:
+                pop.state.set_refractory_from_param()
+            return
+        raise NetworkError(f"parameter `{name}` of population `{population}` is folded into the compiled "
+                           "model; declare it per-neuron (give it as an expression) to change it during a run")
+
+
+def _seconds(text: str, where: str) -> float:
+    try:
+        value, d = quantity_in(text, SI_UNITS)
+    except UnitError as exc:
+        raise NetworkError(f"{where}: {exc}") from exc
+    if d is not SECOND:
+        raise NetworkError(f"{where}: `{text}` is not a time")
+    return value
+
+
+def build_network(net: NetworkDef) -> Network:
+    """Check every element, draw the connectivity and assemble the C step loop."""
+    dt = _seconds(net.dt, "dt")
+    if dt <= 0:
+        raise NetworkError("dt must be positive")
+    seeds = np.random.SeedSequence(int(net.seed))
+    pop_seed, proj_seed, dev_seed = seeds.spawn(3)
+    names = [p.name for p in net.populations]
+    if len(set(names)) != len(names):
+        raise NetworkError("population names must be unique")
+    on_pre = _on_pre_receptors(net)
+    kernel = _network.NetworkKernel(dt)
+    populations: dict[str, Population] = {}
+    for index, (pdef, ss) in enumerate(zip(net.populations, pop_seed.spawn(len(net.populations)))):
+        populations[pdef.name] = _build_population(index, pdef, dt, on_pre.get(pdef.name, {}), ss)
+        pop = populations[pdef.name]
+        ir, state = pop.ir, pop.state
+        current_row = ir.slot_index(ir.current_input) if ir.current_input else -1
+        state_rows = [ir.slot_index(n) for n in ir.state_names]
+        kernel.add_population(state.slots, state.refc, state.ref_steps, state.program, state.program.nregs,
+                              state.program.ref_mode, ir.slot_index("lastspike"), state.seed, state.kernel,
+                              current_row, state_rows)
+    projections: dict[str, Projection] = {}
+    for index, (pdef, ss) in enumerate(zip(net.projections, proj_seed.spawn(max(len(net.projections), 1)))):
+        if pdef.name in projections:
+            raise NetworkError(f"projection names must be unique (`{pdef.name}` twice)")
+        projections[pdef.name] = _build_projection(index, pdef, populations, on_pre, dt,
+                                                   np.random.Generator(np.random.PCG64(ss)))
+    devices: dict[str, Device] = {}
+    for ddef, ss in zip(net.devices, dev_seed.spawn(max(len(net.devices), 1))):
+        if ddef.name in devices:
+            raise NetworkError(f"device names must be unique (`{ddef.name}` twice)")
+        target = populations.get(ddef.target)
+        if target is None:
+            raise NetworkError(f"device `{ddef.name}`: no population `{ddef.target}`")
+        devices[ddef.name] = make_device(ddef, target, dt, np.random.Generator(np.random.PCG64(ss)))
+    network = Network(net, dt, populations, projections, devices, kernel)
+    _assemble_rings(network)
+    return network
+
+
+def _on_pre_receptors(net: NetworkDef) -> dict[str, dict[str, str]]:
+    """Receptors to add to target models for Brian2-style ``on_pre`` projections."""
+    extra: dict[str, dict[str, str]] = {}
+    for p in net.projections:
+        if p.on_pre:
+            statements = extra.setdefault(p.target, {})
+            statements.setdefault(p.on_pre.strip(), f"on_pre_{len(statements)}")
+    return extra
+
+
+def _model_spec(pdef: PopulationDef) -> tuple[ModelSpec, LibraryModel | None]:
+    if isinstance(pdef.model, LibraryModel):
+        return pdef.model.spec, pdef.model
+    return pdef.model, None
+
+
+def _is_expression(text: str, system) -> bool:
+    try:
+        quantity_in(text, system)
+        return False
+    except UnitError:
+        return True
+
+
+def _build_population(index: int, pdef: PopulationDef, dt: float, on_pre: dict[str, str],
+                      seed: np.random.SeedSequence) -> Population:
+    where = f"population `{pdef.name}`"
+    if not isinstance(pdef.size, int) or pdef.size < 1:
+        raise NetworkError(f"{where}: size must be a positive whole number, not {pdef.size!r}")
+    spec, lib = _model_spec(pdef)
+    receptors = dict(spec.receptors)
+    for statement, rname in on_pre.items():
+        receptors[rname] = Receptor(statement)
+    system = UNIT_SYSTEMS.get(spec.unit_system, UNIT_SYSTEMS["nest"])
+    uniform = {k: v for k, v in pdef.parameters.items() if not _is_expression(str(v), system)}
+    varying = {k: v for k, v in pdef.parameters.items() if k not in uniform}
+    params = dict(spec.parameters)
+    params.update(uniform)
+    spec = replace(spec, parameters=params, receptors=receptors)
+    try:
+        checked = check_model(spec)
+        ir = build_ir(checked, dt, name=pdef.name, per_neuron=frozenset(varying))
+    except ModelError as exc:
+        raise ModelError([replace(p, field=f"{where}: {p.field}") for p in exc.problems]) from exc
+    rng = np.random.Generator(np.random.PCG64(seed))
+    state = PopulationVM(ir, pdef.size, seed=int(seed.generate_state(1, np.uint64)[0]))
+    env = {n: p.value for n, p in checked.parameters.items()}
+    env.update({"i": np.arange(pdef.size, dtype=np.float64), "N": float(pdef.size), "t": 0.0, "dt": ir.dt})
+    for name, text in varying.items():
+        values = _per_neuron(str(text), checked, env, pdef.size, rng, f"{where}, parameter `{name}`",
+                             checked.parameters[name].dim)
+        state.set(name, values)
+        env[name] = values
+        if name == ir.refractory_param:
+            state.set_refractory_from_param()
+    for name in ir.state_names:
+        env[name] = state.get(name)
+    for name, text in pdef.initial.items():
+        if name not in ir.state_names:
+            raise NetworkError(f"{where}: initial value for `{name}`, which is not a state variable "
+                               f"(states: {', '.join(ir.state_names)})")
+        values = _per_neuron(str(text), checked, env, pdef.size, rng, f"{where}, initial `{name}`",
+                             checked.states[name].dim)
+        state.set(name, values)
+        env[name] = values
+    return Population(index, pdef, checked, lib, ir, state)
+
+
+def _per_neuron(text: str, checked: CheckedModel, env, n: int, rng, where: str, dim) -> np.ndarray:
+    """Evaluate a per-neuron expression (with rand(), i, N and parameters) in model units."""
+    symbols = special_symbols()
+    for name, p in checked.parameters.items():
+        symbols[name] = Symbol("parameter", p.dim, p.var_type)
+    for name, s in checked.states.items():
+        symbols[name] = Symbol("state", s.dim)
+    problems: list[Problem] = []
+    t = Text(text, Source(where, 1, tuple(range(1, len(text) + 1)), text))
+    node = parse_expression(t, problems)
+    result = None if node is None else ExpressionChecker(symbols, checked.system, problems).check(t, node)
+    if result is None:
+        raise ModelError(problems)
+    tree, d = result
+    if d == BOOL or d is not dim:
+        got = "boolean" if d == BOOL else format_dimension(d)
+        raise NetworkError(f"{where}: `{text}` has units {got}, expected {format_dimension(dim)}")
+    return E.evaluate_array(tree, env, n, rng)
+
+
+def _build_projection(index, pdef: ProjectionDef, populations, on_pre, dt, rng) -> Projection:
+    where = f"projection `{pdef.name}`"
+    src = populations.get(pdef.source)
+    tgt = populations.get(pdef.target)
+    if src is None or tgt is None:
+        missing = pdef.source if src is None else pdef.target
+        raise NetworkError(f"{where}: no population `{missing}`")
+    if pdef.synapse not in ("static_synapse", "static_synapse_hom_w"):
+        raise NetworkError(f"{where}: unknown synapse model `{pdef.synapse}` "
+                           "(choose static_synapse or static_synapse_hom_w)")
+    receptor, negate = _receptor(pdef, tgt, on_pre, where)
+    system = tgt.model.system
+    try:
+        weight, d = quantity_in(pdef.weight, system)
+    except UnitError as exc:
+        raise NetworkError(f"{where}, weight: {exc}") from exc
+    want = tgt.model.receptor_dims[receptor]
+    if d is not want:
+        raise NetworkError(f"{where}: weight `{pdef.weight}` has units {format_dimension(d)}, but receptor "
+                           f"`{receptor}` of `{tgt.name}` takes {format_dimension(want)}")
+    if negate:
+        weight = -weight
+    delay_s = _seconds(pdef.delay, f"{where}, delay")
+    delay = int(round(delay_s / dt))
+    if delay < 1:
+        raise NetworkError(f"{where}: delay {pdef.delay} is shorter than one time step ({dt * 1e3:g} ms); "
+                           "the minimum delay is one step")
+    if delay > np.iinfo(np.uint16).max:
+        raise NetworkError(f"{where}: delay {pdef.delay} is too long")
+    s, t = connect(pdef.rule, src.size, tgt.size, src is tgt, rng, where)
+    indptr, targets = to_csr(s, t, src.size)
+    weights = None if pdef.synapse == "static_synapse_hom_w" else np.full(targets.size, weight, np.float32)
+    return Projection(index, pdef, src, tgt, receptor, indptr, targets, weights, weight, None, delay)
+
+
+def _receptor(pdef: ProjectionDef, tgt: Population, on_pre, where) -> tuple[str, bool]:
+    """The receptor a projection feeds, and whether its weight is negated (NEST's conductance routing)."""
+    if pdef.on_pre:
+        return on_pre[tgt.name][pdef.on_pre.strip()], False
+    receptors = list(tgt.model.receptors)
+    if pdef.receptor is not None:
+        r = pdef.receptor
+        if isinstance(r, int) or (isinstance(r, str) and r.isdigit()):
+            port = int(r)
+            if not 1 <= port <= len(receptors):
+                raise NetworkError(f"{where}: `{tgt.name}` has receptor ports 1..{len(receptors)}, not {port}")
+            return receptors[port - 1], False
+        if r not in receptors:
+            raise NetworkError(f"{where}: `{tgt.name}` has no receptor `{r}` (has: {', '.join(receptors)})")
+        return r, False
+    lib = tgt.library
+    if lib is not None and lib.sign_split is not None:
+        try:
+            weight, _ = quantity_in(pdef.weight, tgt.model.system)
+        except UnitError as exc:
+            raise NetworkError(f"{where}, weight: {exc}") from exc
+        receptor, _ = lib.route(weight)
+        return receptor, bool(weight < 0 and lib.negate_negative)
+    if not receptors:
+        raise NetworkError(f"{where}: `{tgt.name}` has no receptor; give `on_pre` (e.g. `v += w`)")
+    return receptors[0], False
+
+
+def _assemble_rings(network: Network) -> None:
+    kernel = network.kernel
+    depth: dict[tuple[str, str], int] = {}
+    for proj in network.projections.values():
+        key = (proj.target.name, proj.receptor)
+        depth[key] = max(depth.get(key, 1), proj.delay + 1)
+    for dev in network.devices.values():
+        for key in dev.rings():
+            depth.setdefault(key, 1)
+    for (pop_name, receptor), d in depth.items():
+        pop = network.populations[pop_name]
+        network.rings[(pop_name, receptor)] = kernel.add_ring(pop.index, pop.ir.slot_index(receptor_slot(receptor)), d)
+    empty16 = np.zeros(0, dtype=np.uint16)
+    for proj in network.projections.values():
+        ring = network.rings[(proj.target.name, proj.receptor)]
+        weights = proj.weights if proj.weights is not None else np.zeros(0, dtype=np.float32)
+        proj.kernel_index = kernel.add_projection(proj.source.index, ring, proj.indptr, proj.targets, weights,
+                                                  proj.weight, empty16, proj.delay)
+    for dev in network.devices.values():
+        dev.attach(network)

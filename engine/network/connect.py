@@ -1,0 +1,163 @@
+"""Connection rules (NEST names) producing (source, target) index arrays.
+
+Every rule draws from its own NumPy ``Generator`` (PCG64), so the same seed
+gives the same network on every machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.errors import NeuroCoreError
+
+RULES = ("all_to_all", "one_to_one", "pairwise_bernoulli", "fixed_indegree", "fixed_outdegree",
+         "fixed_total_number", "explicit")
+
+
+class ConnectionRuleError(NeuroCoreError):
+    """A connection rule cannot be applied as given."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A connection rule and its options.
+
+    ``p`` for pairwise_bernoulli, ``k`` for fixed_indegree/fixed_outdegree,
+    ``n`` for fixed_total_number, ``sources``/``targets`` for explicit lists.
+    """
+
+    name: str
+    p: float = 0.0
+    k: int = 0
+    n: int = 0
+    sources: tuple[int, ...] = ()
+    targets: tuple[int, ...] = ()
+    allow_autapses: bool = True
+    allow_multapses: bool = True
+
+
+def connect(rule: Rule, n_src: int, n_tgt: int, same_population: bool, rng: np.random.Generator,
+            where: str = "projection") -> tuple[np.ndarray, np.ndarray]:
+    """Source and target indices of every connection made by ``rule``."""
+    if rule.name not in RULES:
+        raise ConnectionRuleError(f"{where}: unknown connection rule `{rule.name}` (choose from {', '.join(RULES)})")
+    autapse_free = same_population and not rule.allow_autapses
+    if rule.name == "all_to_all":
+        src = np.repeat(np.arange(n_src, dtype=np.int64), n_tgt)
+        tgt = np.tile(np.arange(n_tgt, dtype=np.int64), n_src)
+    elif rule.name == "one_to_one":
+        if n_src != n_tgt:
+            raise ConnectionRuleError(f"{where}: one_to_one needs equal sizes, not {n_src} and {n_tgt}")
+        src = tgt = np.arange(n_src, dtype=np.int64)
+        if autapse_free:
+            raise ConnectionRuleError(f"{where}: one_to_one within a population without autapses makes no connection")
+    elif rule.name == "pairwise_bernoulli":
+        if not 0.0 <= rule.p <= 1.0:
+            raise ConnectionRuleError(f"{where}: probability p must be within [0, 1], not {rule.p}")
+        src, tgt = _bernoulli(rule.p, n_src, n_tgt, rng)
+    elif rule.name == "fixed_indegree":
+        tgt_, src_ = _fixed_degree(rule.k, n_tgt, n_src, rule.allow_multapses, autapse_free, rng, where, "indegree")
+        src, tgt = src_, tgt_
+    elif rule.name == "fixed_outdegree":
+        src, tgt = _fixed_degree(rule.k, n_src, n_tgt, rule.allow_multapses, autapse_free, rng, where, "outdegree")
+    elif rule.name == "fixed_total_number":
+        src, tgt = _fixed_total(rule.n, n_src, n_tgt, rule.allow_multapses, autapse_free, rng, where)
+    else:
+        src = np.asarray(rule.sources, dtype=np.int64)
+        tgt = np.asarray(rule.targets, dtype=np.int64)
+        if src.shape != tgt.shape:
+            raise ConnectionRuleError(f"{where}: explicit lists of sources and targets differ in length")
+        if src.size and (src.min() < 0 or src.max() >= n_src or tgt.min() < 0 or tgt.max() >= n_tgt):
+            raise ConnectionRuleError(f"{where}: explicit indices out of range (sources < {n_src}, targets < {n_tgt})")
+    if autapse_free and rule.name in ("all_to_all", "pairwise_bernoulli", "explicit"):
+        keep = src != tgt
+        src, tgt = src[keep], tgt[keep]
+    return src, tgt
+
+
+def _bernoulli(p: float, n_src: int, n_tgt: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Each of the n_src*n_tgt pairs independently with probability p (geometric skipping)."""
+    total = n_src * n_tgt
+    if p <= 0.0 or total == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if p >= 1.0:
+        flat = np.arange(total, dtype=np.int64)
+    else:
+        chunks = []
+        pos = -1
+        batch = max(1024, int(total * p * 1.1) + 1024)
+        while True:
+            gaps = rng.geometric(p, size=batch).astype(np.int64)
+            positions = pos + np.cumsum(gaps)
+            inside = positions[positions < total]
+            chunks.append(inside)
+            if inside.size < positions.size:
+                break
+            pos = int(positions[-1])
+        flat = np.concatenate(chunks)
+    return flat // n_tgt, flat % n_tgt
+
+
+def _fixed_degree(k, n_fixed, n_other, multapses, autapse_free, rng, where, what):
+    """For each of n_fixed neurons, k partners among n_other; returns (fixed, partner) arrays."""
+    available = n_other - (1 if autapse_free else 0)
+    if k < 0 or (not multapses and k > available):
+        raise ConnectionRuleError(f"{where}: fixed_{what} K = {k} is impossible with {available} candidates "
+                               "without multapses")
+    if k == 0 or n_fixed == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    fixed = np.repeat(np.arange(n_fixed, dtype=np.int64), k)
+    if multapses:
+        if autapse_free:
+            partner = rng.integers(0, n_other - 1, size=(n_fixed, k))
+            partner = partner + (partner >= np.arange(n_fixed)[:, None])
+        else:
+            partner = rng.integers(0, n_other, size=(n_fixed, k))
+        return fixed, partner.reshape(-1).astype(np.int64)
+    rows = []
+    for i in range(n_fixed):
+        if autapse_free:
+            choice = rng.choice(n_other - 1, size=k, replace=False)
+            choice = choice + (choice >= i)
+        else:
+            choice = rng.choice(n_other, size=k, replace=False)
+        rows.append(np.sort(choice))
+    return fixed, np.concatenate(rows).astype(np.int64)
+
+
+def _fixed_total(n, n_src, n_tgt, multapses, autapse_free, rng, where):
+    pairs = n_src * n_tgt - (min(n_src, n_tgt) if autapse_free else 0)
+    if n < 0 or (not multapses and n > pairs):
+        raise ConnectionRuleError(f"{where}: fixed_total_number N = {n} exceeds the {pairs} possible pairs")
+    if multapses:
+        src = rng.integers(0, n_src, size=n)
+        tgt = rng.integers(0, n_tgt, size=n)
+        if autapse_free:
+            bad = src == tgt
+            while bad.any():
+                tgt[bad] = rng.integers(0, n_tgt, size=int(bad.sum()))
+                bad = src == tgt
+        return src.astype(np.int64), tgt.astype(np.int64)
+    chosen: set[int] = set()
+    while len(chosen) < n:
+        flat = rng.integers(0, n_src * n_tgt, size=n - len(chosen))
+        for f in flat.tolist():
+            s, t = divmod(f, n_tgt)
+            if not (autapse_free and s == t):
+                chosen.add(f)
+    flat = np.array(sorted(chosen), dtype=np.int64)
+    return flat // n_tgt, flat % n_tgt
+
+
+def to_csr(src: np.ndarray, tgt: np.ndarray, n_src: int, *extra: np.ndarray):
+    """Sort connections by (source, target) and build the CSR index.
+
+    Returns ``indptr`` (int64, n_src + 1), targets (int32) and the extra
+    per-connection arrays in the same order.
+    """
+    order = np.lexsort((tgt, src))
+    indptr = np.zeros(n_src + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n_src), out=indptr[1:])
+    return (indptr, tgt[order].astype(np.int32), *(e[order] for e in extra))

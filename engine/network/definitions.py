@@ -1,0 +1,105 @@
+"""What a network is made of, as plain frozen records (no arrays of state).
+
+These records are what a project file is read into and what the graph
+editor edits; :func:`engine.network.build.build_network` turns them into a
+running network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from engine.equations.model import ModelSpec
+from engine.models.base import LibraryModel
+from engine.network.connect import Rule
+
+SYNAPSES = ("static_synapse", "static_synapse_hom_w", "stdp_synapse")
+
+
+@dataclass(frozen=True)
+class PopulationDef:
+    """``size`` neurons of one model.
+
+    ``parameters`` override model parameters: a quantity string for the whole
+    population (``"20 ms"``), or an expression evaluated per neuron
+    (``"15 ms + 5 ms*rand()"``) which makes the parameter per-neuron.
+    ``initial`` sets state variables per neuron the same way
+    (``"V_r + rand()*(V_th - V_r)"``).
+    """
+
+    name: str
+    model: LibraryModel | ModelSpec
+    size: int
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    initial: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class STDP:
+    """Pair-based STDP with traces (Song, Miller & Abbott 2000; NEST's stdp_synapse).
+
+    ``bounds`` is ``"additive"`` (hard bounds at 0 and ``w_max``) or
+    ``"multiplicative"`` (updates scaled by the distance to the bound).
+    """
+
+    tau_plus: str = "20 ms"
+    tau_minus: str = "20 ms"
+    a_plus: float = 0.01
+    a_minus: float = 0.0105
+    w_max: str = ""
+    bounds: str = "additive"
+
+
+@dataclass(frozen=True)
+class ProjectionDef:
+    """Connections from one population to another.
+
+    ``weight`` and ``delay`` are quantity strings; ``receptor`` names a
+    receptor (or gives a 1-based port); ``on_pre`` is the Brian2 form
+    (``"ge += w"``) into any state variable of the target.  Without either,
+    NEST's sign routing applies (positive to excitatory, negative to
+    inhibitory).
+    """
+
+    name: str
+    source: str
+    target: str
+    rule: Rule
+    weight: str
+    delay: str = "0.1 ms"
+    synapse: str = "static_synapse"
+    receptor: str | int | None = None
+    on_pre: str | None = None
+    stdp: STDP | None = None
+
+
+@dataclass(frozen=True)
+class DeviceDef:
+    """A NEST-named stimulation or recording device.
+
+    ``targets`` names the population; ``neurons`` optionally picks indices.
+    ``params`` holds the device's parameters as quantity strings or lists
+    (e.g. ``{"rate": "8 kHz"}``, ``{"amplitude": "20 pA"}``,
+    ``{"record_from": ["V_m"], "interval": "1 ms"}``).
+    """
+
+    name: str
+    kind: str
+    target: str
+    params: Mapping[str, object] = field(default_factory=dict)
+    neurons: tuple[int, ...] | None = None
+    weight: str | None = None
+    delay: str = "0.1 ms"
+    receptor: str | int | None = None
+
+
+@dataclass(frozen=True)
+class NetworkDef:
+    """A whole network: populations, projections, devices, time step and seed."""
+
+    populations: tuple[PopulationDef, ...]
+    projections: tuple[ProjectionDef, ...] = ()
+    devices: tuple[DeviceDef, ...] = ()
+    dt: str = "0.1 ms"
+    seed: int = 0

@@ -1,0 +1,291 @@
+"""NEST-named devices: current and spike generators, and recorders.
+
+Timing follows NEST (tests/data/nest/README.md):
+
+* a current generator active in the step that starts at ``e*dt`` (``start <=
+  e*dt < stop``) reaches its targets' injected current in step ``e + 1 +
+  delay`` (a dc_generator switched on at 0 with the minimal delay acts from
+  step 2);
+* a spike emitted by a generator in step ``e`` is received in step ``e +
+  delay``; a spike_generator spike at time ``s`` is emitted in step
+  ``round(s/dt) - 1``.
+
+Generators that are independent per target (poisson_generator,
+noise_generator) draw from their own random stream in step order, so a run in
+chunks draws exactly what one long run draws.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.errors import NeuroCoreError
+from engine.equations.units import AMP, HERTZ, SECOND, SI_UNITS, UnitError, format_dimension, quantity_in
+from engine.network.definitions import DeviceDef
+
+CURRENT_GENERATORS = ("dc_generator", "ac_generator", "step_current_generator", "noise_generator")
+SPIKE_GENERATORS = ("poisson_generator", "spike_generator")
+RECORDERS = ("spike_recorder", "voltmeter", "multimeter", "population_rate")
+DEVICES = CURRENT_GENERATORS + SPIKE_GENERATORS + RECORDERS
+
+
+class DeviceError(NeuroCoreError):
+    """A device definition is invalid; the message names the device and field."""
+
+
+@dataclass
+class Device:
+    """Base of built devices: a definition, its target population and neurons."""
+
+    definition: DeviceDef
+    population: object
+    dt: float
+    neurons: np.ndarray
+    rng: np.random.Generator
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    def rings(self) -> list[tuple[str, str]]:
+        """The (population, receptor) rings this device feeds."""
+        return []
+
+    def attach(self, network) -> None:
+        """Register with the built network (rings, samplers)."""
+
+    def current(self, first_step: int, nsteps: int) -> np.ndarray | None:
+        """Injected current (nsteps, len(neurons)) in model units, or None."""
+        return None
+
+    def arrivals(self, first_step: int, nsteps: int) -> np.ndarray | None:
+        """Weight arriving at each target (nsteps, len(neurons)), or None."""
+        return None
+
+    # -- parameter helpers ----------------------------------------------------
+    def _param(self, key: str, default: str | None, dim) -> float:
+        """A parameter in the target model's units (times in steps are computed separately)."""
+        raw = self.definition.params.get(key, default)
+        if raw is None:
+            raise DeviceError(f"device `{self.name}`: missing parameter `{key}`")
+        system = self.population.model.system if dim is not SECOND and dim is not HERTZ else SI_UNITS
+        try:
+            value, d = quantity_in(str(raw), system)
+        except UnitError as exc:
+            raise DeviceError(f"device `{self.name}`, {key}: {exc}") from exc
+        if d is not dim and not (value == 0 and "0" == str(raw).strip()):
+            raise DeviceError(f"device `{self.name}`, {key}: `{raw}` has units {format_dimension(d)}, "
+                              f"expected {format_dimension(dim)}")
+        return value
+
+    def _window(self, emission: np.ndarray) -> np.ndarray:
+        start = self._param("start", "0 ms", SECOND)
+        stop = self._param("stop", "inf s", SECOND)
+        t = emission * self.dt
+        eps = 1e-9 * self.dt
+        return (emission >= 0) & (t >= start - eps) & (t < stop - eps)
+
+    def _delay_steps(self) -> int:
+        value, d = quantity_in(self.definition.delay, SI_UNITS)
+        if d is not SECOND:
+            raise DeviceError(f"device `{self.name}`, delay: `{self.definition.delay}` is not a time")
+        steps = int(round(value / self.dt))
+        if steps < 1:
+            raise DeviceError(f"device `{self.name}`: the delay must be at least one time step")
+        return steps
+
+
+class CurrentGenerator(Device):
+    """Base of current generators: value per emission step, shifted by 1 + delay steps."""
+
+    def current(self, first_step: int, nsteps: int) -> np.ndarray:
+        arrival = np.arange(first_step, first_step + nsteps)
+        emission = arrival - 1 - self._delay_steps()
+        active = self._window(emission)
+        values = self.values(emission, nsteps)
+        return np.where(active[:, None], values, 0.0)
+
+    def values(self, emission: np.ndarray, nsteps: int) -> np.ndarray:
+        raise NotImplementedError
+
+
+class DCGenerator(CurrentGenerator):
+    def values(self, emission, nsteps):
+        return np.full((nsteps, 1), self._param("amplitude", None, AMP))
+
+
+class ACGenerator(CurrentGenerator):
+    def values(self, emission, nsteps):
+        amp = self._param("amplitude", None, AMP)
+        offset = self._param("offset", "0 pA", AMP)
+        freq = self._param("frequency", None, HERTZ)
+        phase = math.radians(float(self.definition.params.get("phase", 0.0)))
+        t = emission * self.dt
+        return (offset + amp * np.sin(2 * np.pi * freq * t + phase))[:, None]
+
+
+class StepCurrentGenerator(CurrentGenerator):
+    def values(self, emission, nsteps):
+        times = [quantity_in(str(x), SI_UNITS)[0] for x in self.definition.params.get("amplitude_times", [])]
+        values = [self._param_value(v) for v in self.definition.params.get("amplitude_values", [])]
+        if len(times) != len(values):
+            raise DeviceError(f"device `{self.name}`: amplitude_times and amplitude_values differ in length")
+        if any(b <= a for a, b in zip(times, times[1:])):
+            raise DeviceError(f"device `{self.name}`: amplitude_times must increase strictly")
+        t = emission * self.dt
+        index = np.searchsorted(np.asarray(times), t + 1e-9 * self.dt, side="right") - 1
+        table = np.concatenate([[0.0], values])
+        return table[index + 1][:, None]
+
+    def _param_value(self, raw) -> float:
+        value, d = quantity_in(str(raw), self.population.model.system)
+        if d is not AMP:
+            raise DeviceError(f"device `{self.name}`: amplitude `{raw}` is not a current")
+        return value
+
+
+@dataclass
+class NoiseGenerator(CurrentGenerator):
+    """Independent Gaussian current per target, redrawn every ``dt`` (NEST's noise interval)."""
+
+    _held: np.ndarray | None = None
+    _interval_index: int = -1
+
+    def values(self, emission, nsteps):
+        mean = self._param("mean", "0 pA", AMP)
+        std = self._param("std", "0 pA", AMP)
+        interval = max(1, int(round(self._param("dt", "1 ms", SECOND) / self.dt)))
+        out = np.empty((nsteps, self.neurons.size))
+        for k, e in enumerate(emission):
+            index = int(e) // interval if e >= 0 else -1
+            if index != self._interval_index and e >= 0:
+                self._held = mean + std * self.rng.standard_normal(self.neurons.size)
+                self._interval_index = index
+            out[k] = self._held if (self._held is not None and e >= 0) else 0.0
+        return out
+
+
+class SpikeGenerator(Device):
+    """Base of spike generators feeding a receptor of the target."""
+
+    receptor: str = ""
+    weight: float = 0.0
+
+    def rings(self):
+        return [(self.population.name, self.receptor)]
+
+    def resolve(self) -> None:
+        pop = self.population
+        receptors = list(pop.model.receptors)
+        r = self.definition.receptor
+        if r is None:
+            if not receptors:
+                raise DeviceError(f"device `{self.name}`: `{pop.name}` has no receptor")
+            raw_weight = self.definition.weight or "0"
+            w0, _ = quantity_in(raw_weight, pop.model.system)
+            r = pop.library.route(w0)[0] if pop.library is not None and pop.library.sign_split else receptors[0]
+        elif isinstance(r, int) or str(r).isdigit():
+            r = receptors[int(r) - 1]
+        if r not in receptors:
+            raise DeviceError(f"device `{self.name}`: `{pop.name}` has no receptor `{r}`")
+        self.receptor = r
+        if self.definition.weight is None:
+            raise DeviceError(f"device `{self.name}`: a spike generator needs a weight")
+        w, d = quantity_in(self.definition.weight, pop.model.system)
+        want = pop.model.receptor_dims[r]
+        if d is not want:
+            raise DeviceError(f"device `{self.name}`: weight `{self.definition.weight}` has units "
+                              f"{format_dimension(d)}, but receptor `{r}` takes {format_dimension(want)}")
+        lib = pop.library
+        self.weight = -w if (w < 0 and lib is not None and lib.negate_negative and self.definition.receptor is None) else w
+
+
+class PoissonGenerator(SpikeGenerator):
+    """An independent Poisson train for every target."""
+
+    def arrivals(self, first_step, nsteps):
+        rate = self._param("rate", None, HERTZ)
+        emission = np.arange(first_step, first_step + nsteps) - self._delay_steps()
+        counts = self.rng.poisson(rate * self.dt, size=(nsteps, self.neurons.size))
+        return np.where(self._window(emission)[:, None], counts * self.weight, 0.0)
+
+
+class SpikeTrainGenerator(SpikeGenerator):
+    """NEST's spike_generator: the same spike times for every target."""
+
+    def arrivals(self, first_step, nsteps):
+        times = [quantity_in(str(x), SI_UNITS)[0] for x in self.definition.params.get("spike_times", [])]
+        emission = np.rint(np.asarray(times) / self.dt).astype(np.int64) - 1
+        arrival = emission + self._delay_steps()
+        out = np.zeros((nsteps, 1))
+        inside = (arrival >= first_step) & (arrival < first_step + nsteps)
+        np.add.at(out[:, 0], arrival[inside] - first_step, self.weight)
+        return out
+
+
+@dataclass
+class Recorder(Device):
+    """Base of recorders; data accumulate in ``data`` across chunks."""
+
+    data: dict = field(default_factory=dict)
+
+
+class SpikeRecorder(Recorder):
+    """Spike times (ms) and senders (neuron index) of the chosen neurons."""
+
+
+class Sampler(Recorder):
+    """voltmeter and multimeter: slots sampled every ``interval``."""
+
+    sampler_index: int = -1
+    interval_steps: int = 1
+    record_from: tuple[str, ...] = ()
+
+    def attach(self, network):
+        pop = self.population
+        default = ("V_m",) if self.definition.kind == "voltmeter" else ()
+        names = tuple(self.definition.params.get("record_from", default))
+        if not names:
+            raise DeviceError(f"device `{self.name}`: record_from is empty")
+        states = pop.ir.slot_names
+        for n in names:
+            if n not in states:
+                raise DeviceError(f"device `{self.name}`: `{pop.name}` has no recordable `{n}` "
+                                  f"(recordables: {', '.join(pop.ir.state_names)})")
+        self.record_from = names
+        self.interval_steps = max(1, int(round(self._param("interval", "1 ms", SECOND) / self.dt)))
+        rows = [pop.ir.slot_index(n) for n in names]
+        self.sampler_index = network.kernel.add_sampler(pop.index, rows, self.neurons, self.interval_steps)
+
+
+class PopulationRate(Recorder):
+    """Population rate (Hz) in bins of ``bin`` (default 1 ms)."""
+
+
+_KINDS = {
+    "dc_generator": DCGenerator, "ac_generator": ACGenerator, "step_current_generator": StepCurrentGenerator,
+    "noise_generator": NoiseGenerator, "poisson_generator": PoissonGenerator,
+    "spike_generator": SpikeTrainGenerator, "spike_recorder": SpikeRecorder, "voltmeter": Sampler,
+    "multimeter": Sampler, "population_rate": PopulationRate,
+}
+
+
+def make_device(definition: DeviceDef, population, dt: float, rng: np.random.Generator) -> Device:
+    """Build a device for its target population; errors name the device and field."""
+    cls = _KINDS.get(definition.kind)
+    if cls is None:
+        raise DeviceError(f"device `{definition.name}`: unknown kind `{definition.kind}` "
+                          f"(choose from {', '.join(DEVICES)})")
+    n = population.size
+    neurons = np.arange(n) if definition.neurons is None else np.asarray(definition.neurons, dtype=np.int64)
+    if neurons.size and (neurons.min() < 0 or neurons.max() >= n):
+        raise DeviceError(f"device `{definition.name}`: neuron indices must lie in 0..{n - 1}")
+    device = cls(definition, population, dt, neurons.astype(np.int32), rng)
+    if isinstance(device, CurrentGenerator) and population.ir.current_input is None:
+        raise DeviceError(f"device `{definition.name}`: `{population.name}` has no current input")
+    if isinstance(device, SpikeGenerator):
+        device.resolve()
+    return device

@@ -1,0 +1,277 @@
+"""Run a built network in chunks, record everything, stream to a live consumer.
+
+``run(T)`` then ``run(T)`` gives exactly what ``run(2T)`` gives: the C loop
+keeps its state and every random stream is drawn in step order.  Pause,
+resume and stop take effect at chunk boundaries; parameters and weight scales
+may change between chunks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from engine.errors import SimulationError
+from engine.equations.units import SECOND
+from engine.network.build import Network
+from engine.network.devices import (CurrentGenerator, PopulationRate, Sampler, SpikeGenerator,
+                                    SpikeRecorder)
+
+DEFAULT_CHUNK_STEPS = 100
+
+
+@dataclass
+class Chunk:
+    """What one chunk produced, handed to a live consumer.
+
+    ``spikes[population] = (times_ms, neurons)``; ``traces[recorder] =
+    (times_ms, values[sample, variable, neuron])``.
+    """
+
+    t_start_ms: float
+    t_stop_ms: float
+    spikes: dict[str, tuple[np.ndarray, np.ndarray]]
+    traces: dict[str, tuple[np.ndarray, np.ndarray]]
+    dropped_spikes: int = 0
+    decimation: int = 1
+
+
+class StreamBuffer:
+    """A bounded hand-over of chunks from the simulation thread to a consumer.
+
+    When the consumer falls behind, the two oldest chunks are merged: their
+    spikes are concatenated (beyond ``max_spikes`` they are dropped and
+    counted) and their traces are decimated by two, so memory stays bounded.
+    """
+
+    def __init__(self, max_chunks: int = 8, max_spikes: int = 2_000_000):
+        self.max_chunks = max_chunks
+        self.max_spikes = max_spikes
+        self._chunks: deque[Chunk] = deque()
+        self._lock = threading.Lock()
+
+    def put(self, chunk: Chunk) -> None:
+        with self._lock:
+            self._chunks.append(chunk)
+            while len(self._chunks) > self.max_chunks:
+                a = self._chunks.popleft()
+                b = self._chunks.popleft()
+                self._chunks.appendleft(_merge(a, b, self.max_spikes))
+
+    def take(self) -> list[Chunk]:
+        """Every chunk waiting, oldest first."""
+        with self._lock:
+            out = list(self._chunks)
+            self._chunks.clear()
+            return out
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+
+def _merge(a: Chunk, b: Chunk, max_spikes: int) -> Chunk:
+    spikes, dropped = {}, a.dropped_spikes + b.dropped_spikes
+    for name in a.spikes.keys() | b.spikes.keys():
+        ta, na = a.spikes.get(name, (np.zeros(0), np.zeros(0, np.int32)))
+        tb, nb = b.spikes.get(name, (np.zeros(0), np.zeros(0, np.int32)))
+        t, n = np.concatenate([ta, tb]), np.concatenate([na, nb])
+        if t.size > max_spikes:
+            dropped += t.size - max_spikes
+            t, n = t[-max_spikes:], n[-max_spikes:]
+        spikes[name] = (t, n)
+    traces = {}
+    for name in a.traces.keys() | b.traces.keys():
+        parts = [c.traces[name] for c in (a, b) if name in c.traces]
+        t = np.concatenate([p[0] for p in parts])[::2]
+        v = np.concatenate([p[1] for p in parts])[::2]
+        traces[name] = (t, v)
+    return Chunk(a.t_start_ms, b.t_stop_ms, spikes, traces, dropped, max(a.decimation, b.decimation) * 2)
+
+
+@dataclass
+class RunSummary:
+    """Counts and timings of a ``run`` call (wall_s is the simulation loop alone)."""
+
+    steps: int
+    sim_s: float
+    wall_s: float
+    spikes: dict[str, int]
+    rates_hz: dict[str, float]
+
+
+@dataclass
+class Recording:
+    """Everything recorded so far: all spikes, and each sampler's samples."""
+
+    spike_steps: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    spike_neurons: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    samples: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    sample_steps: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+
+class Simulation:
+    """Chunked, pausable, streaming runs of a :class:`~engine.network.build.Network`."""
+
+    def __init__(self, network: Network, chunk_steps: int = DEFAULT_CHUNK_STEPS):
+        self.network = network
+        self.chunk_steps = int(chunk_steps)
+        self.step = 0
+        self.recording = Recording()
+        self._pause = threading.Event()
+        self._pause.set()
+        self._stop = threading.Event()
+        self.log: list[str] = []
+
+    # -- control (thread-safe; effective at the next chunk boundary) ----------
+    def pause(self) -> None:
+        self._pause.clear()
+
+    def resume(self) -> None:
+        self._pause.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._pause.set()
+
+    @property
+    def t_ms(self) -> float:
+        return self.step * self.network.dt * 1e3
+
+    def set_parameter(self, population: str, name: str, value: str) -> None:
+        self.network.set_parameter(population, name, value)
+        self.log.append(f"t = {self.t_ms:g} ms: {population}.{name} = {value}")
+
+    def set_weight_scale(self, projection: str, scale: float) -> None:
+        self.network.set_weight_scale(projection, scale)
+        self.log.append(f"t = {self.t_ms:g} ms: {projection} weights x {scale:g}")
+
+    # -- running ----------------------------------------------------------------
+    def run(self, duration_s: float, stream: StreamBuffer | None = None,
+            on_chunk: Callable[[Chunk], None] | None = None) -> RunSummary:
+        """Advance ``duration_s`` seconds (rounded to whole steps) in chunks."""
+        net = self.network
+        total = int(round(duration_s / net.dt))
+        if total < 0:
+            raise SimulationError("the duration cannot be negative")
+        self._stop.clear()
+        done, wall = 0, 0.0
+        counts = {name: 0 for name in net.populations}
+        while done < total and not self._stop.is_set():
+            self._pause.wait()
+            if self._stop.is_set():
+                break
+            n = min(self.chunk_steps, total - done)
+            currents, externals, outs = self._inputs(n)
+            start = time.perf_counter()
+            spikes, written = net.kernel.run(self.step, n, currents, externals, outs)
+            wall += time.perf_counter() - start
+            ran = n
+            if net.kernel.failed_pop >= 0:
+                ran = int(net.kernel.failed_step) - self.step + 1
+            chunk = self._record(spikes, outs, written, ran)
+            for name, (t, _) in chunk.spikes.items():
+                counts[name] += t.size
+            self.step += ran
+            done += ran
+            if net.kernel.failed_pop >= 0:
+                raise self._blow_up()
+            if stream is not None:
+                stream.put(chunk)
+            if on_chunk is not None:
+                on_chunk(chunk)
+        sim_s = done * net.dt
+        rates = {name: (counts[name] / (net.populations[name].size * sim_s) if sim_s > 0 else 0.0)
+                 for name in counts}
+        return RunSummary(done, sim_s, wall, counts, rates)
+
+    def _inputs(self, n: int):
+        net = self.network
+        currents: dict[int, np.ndarray] = {}
+        externals: dict[int, np.ndarray] = {}
+        outs: dict[int, np.ndarray] = {}
+        for dev in net.devices.values():
+            pop = dev.population
+            if isinstance(dev, CurrentGenerator):
+                block = currents.setdefault(pop.index, np.zeros((n, pop.size)))
+                block[:, dev.neurons] += dev.current(self.step, n)
+            elif isinstance(dev, SpikeGenerator):
+                ring = net.rings[(pop.name, dev.receptor)]
+                block = externals.setdefault(ring, np.zeros((n, pop.size)))
+                block[:, dev.neurons] += dev.arrivals(self.step, n)
+            elif isinstance(dev, Sampler):
+                samples = (self.step + n) // dev.interval_steps - self.step // dev.interval_steps
+                outs[dev.sampler_index] = np.zeros((samples, len(dev.record_from), dev.neurons.size))
+        return currents, externals, outs
+
+    def _record(self, spikes, outs, written, ran: int) -> Chunk:
+        net, rec = self.network, self.recording
+        to_ms = net.dt * 1e3
+        chunk_spikes = {}
+        for name, pop in net.populations.items():
+            steps, neurons = spikes[pop.index]
+            rec.spike_steps.setdefault(name, []).append(steps)
+            rec.spike_neurons.setdefault(name, []).append(neurons)
+            chunk_spikes[name] = ((steps + 1) * to_ms, neurons)
+        traces = {}
+        for dev in net.devices.values():
+            if isinstance(dev, Sampler):
+                count = written[dev.sampler_index]
+                values = outs[dev.sampler_index][:count]
+                first = (self.step // dev.interval_steps + 1) * dev.interval_steps
+                steps = first + dev.interval_steps * np.arange(count) - 1
+                rec.samples.setdefault(dev.name, []).append(values)
+                rec.sample_steps.setdefault(dev.name, []).append(steps)
+                traces[dev.name] = ((steps + 1) * to_ms, values)
+        return Chunk(self.step * to_ms, (self.step + ran) * to_ms, chunk_spikes, traces)
+
+    def _blow_up(self) -> SimulationError:
+        net = self.network
+        pop = next(p for p in net.populations.values() if p.index == net.kernel.failed_pop)
+        t_ms = (net.kernel.failed_step + 1) * net.dt * 1e3
+        for name in pop.ir.state_names:
+            values = pop.state.get(name)
+            bad = np.flatnonzero(~np.isfinite(values))
+            if bad.size:
+                return SimulationError(f"numerical blow-up in population `{pop.name}`: neuron {int(bad[0])}, "
+                                       f"variable `{name}` became {values[bad[0]]} by t = {t_ms:g} ms "
+                                       "(try a smaller dt or another integration method)")
+        return SimulationError(f"numerical blow-up in population `{pop.name}` by t = {t_ms:g} ms")
+
+    # -- results ------------------------------------------------------------------
+    def spikes(self, population: str) -> tuple[np.ndarray, np.ndarray]:
+        """All recorded spikes of a population: (times in ms, neuron indices)."""
+        steps = np.concatenate(self.recording.spike_steps.get(population, [np.zeros(0, np.int64)]))
+        neurons = np.concatenate(self.recording.spike_neurons.get(population, [np.zeros(0, np.int32)]))
+        return (steps + 1) * self.network.dt * 1e3, neurons
+
+    def recorder(self, name: str) -> dict[str, np.ndarray]:
+        """A recorder's data: ``times`` (ms) and ``senders`` for spike recorders, ``t`` (ms) and
+        one (samples, neurons) array per recorded variable for voltmeters and multimeters,
+        ``t`` and ``rate`` (Hz) for population_rate."""
+        dev = self.network.devices[name]
+        dt_ms = self.network.dt * 1e3
+        if isinstance(dev, SpikeRecorder):
+            t, n = self.spikes(dev.population.name)
+            keep = np.isin(n, dev.neurons)
+            return {"times": t[keep], "senders": n[keep]}
+        if isinstance(dev, PopulationRate):
+            t, n = self.spikes(dev.population.name)
+            keep = np.isin(n, dev.neurons)
+            bin_ms = float(dev._param("bin", "1 ms", SECOND) * 1e3)
+            edges = np.arange(0.0, self.t_ms + bin_ms, bin_ms)
+            counts, _ = np.histogram(t[keep] - 1e-9, bins=edges)
+            return {"t": edges[:-1], "rate": counts / (dev.neurons.size * bin_ms * 1e-3)}
+        if isinstance(dev, Sampler):
+            values = np.concatenate(self.recording.samples.get(name, []) or
+                                    [np.zeros((0, len(dev.record_from), dev.neurons.size))])
+            steps = np.concatenate(self.recording.sample_steps.get(name, []) or [np.zeros(0, np.int64)])
+            out = {"t": (steps + 1) * dt_ms}
+            for q, var in enumerate(dev.record_from):
+                out[var] = values[:, q, :]
+            return out
+        raise SimulationError(f"`{name}` is not a recorder")

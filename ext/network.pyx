@@ -1,0 +1,417 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""The network step loop: delay rings, populations, spike propagation, recording.
+
+One step ``t`` (docs/network.md):
+
+1. every delay ring hands its row ``t`` (weights that arrive now) plus the
+   external input of this step (Poisson drive) to its receptor slot;
+2. every population's injected-current slot gets this step's device current;
+3. every population advances one step (the VM or the fused linear kernel);
+4. each spike of step ``t`` is pushed through the projections of its
+   population: the weight lands in the target ring at row ``t + delay``.
+
+The whole chunk runs without the GIL.  Numbers are float64 in the models' unit
+systems; connectivity is CSR sorted by source.
+"""
+
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t
+from libc.stdlib cimport malloc, realloc, free, calloc
+from libc.string cimport memset, memcpy
+from libc.math cimport isfinite
+
+from ext.linear cimport LinearSpec, LinearKernel, linear_population_step
+from ext.vm cimport float64_population_step
+
+import numpy as np
+
+DEF FINITE_CHECK_EVERY = 16
+
+
+cdef struct CPop:
+    int kind                     # 0: VM, 1: fused linear kernel
+    Py_ssize_t n
+    double* slots
+    int32_t* refc
+    const int32_t* ref_steps
+    const int32_t* code
+    Py_ssize_t ninstr
+    const double* consts
+    double* R
+    int ref_mode
+    Py_ssize_t lastspike_row
+    uint64_t seed
+    LinearSpec lin
+    double* zeros
+    double* scratch
+    uint8_t* flags
+    int32_t* spikes
+    Py_ssize_t nspikes
+    Py_ssize_t current_row
+    const double* current        # (chunk, n) for this chunk, or NULL
+    const int32_t* state_rows
+    Py_ssize_t nstates
+    int32_t* rec_steps           # recorded spikes of the chunk
+    int32_t* rec_neurons
+    Py_ssize_t rec_count, rec_cap
+
+
+cdef struct CRing:
+    Py_ssize_t pop, row, n, depth
+    double* buf
+    const double* external       # (chunk, n) or NULL
+
+
+cdef struct CProj:
+    Py_ssize_t src, ring
+    const int64_t* indptr
+    const int32_t* targets
+    const float* weights         # NULL: one weight for all (w_hom)
+    double w_hom, scale
+    const uint16_t* delays       # NULL: one delay for all (d_hom)
+    int32_t d_hom
+
+
+cdef struct CSampler:
+    Py_ssize_t pop, nrows, nidx, interval, phase
+    const int32_t* rows
+    const int32_t* idx
+    double* out                  # (samples, nrows, nidx) for this chunk
+    Py_ssize_t count, cap
+
+
+cdef int _grow_spikes(CPop* p, Py_ssize_t need) noexcept nogil:
+    cdef Py_ssize_t cap = p.rec_cap if p.rec_cap > 0 else 1024
+    cdef int32_t* a
+    cdef int32_t* b
+    while cap < need:
+        cap *= 2
+    a = <int32_t*>realloc(p.rec_steps, cap * sizeof(int32_t))
+    if a == NULL:
+        return -1
+    p.rec_steps = a
+    b = <int32_t*>realloc(p.rec_neurons, cap * sizeof(int32_t))
+    if b == NULL:
+        return -1
+    p.rec_neurons = b
+    p.rec_cap = cap
+    return 0
+
+
+cdef class NetworkKernel:
+    """C-level state of a built network; engine.network.Network drives it chunk by chunk."""
+
+    cdef CPop* pops
+    cdef CRing* rings
+    cdef CProj* projs
+    cdef CSampler* samplers
+    cdef Py_ssize_t npops, nrings, nprojs, nsamplers
+    cdef object keep            # Python objects whose buffers the structs point into
+    cdef public double dt
+    cdef public Py_ssize_t failed_pop
+    cdef public int64_t failed_step
+
+    def __cinit__(self):
+        self.pops = NULL
+        self.rings = NULL
+        self.projs = NULL
+        self.samplers = NULL
+        self.keep = []
+
+    def __init__(self, double dt):
+        self.dt = dt
+        self.failed_pop = -1
+        self.failed_step = -1
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        for i in range(self.npops):
+            free(self.pops[i].R)
+            free(self.pops[i].zeros)
+            free(self.pops[i].scratch)
+            free(self.pops[i].flags)
+            free(self.pops[i].spikes)
+            free(self.pops[i].rec_steps)
+            free(self.pops[i].rec_neurons)
+        for i in range(self.nrings):
+            free(self.rings[i].buf)
+        free(self.pops)
+        free(self.rings)
+        free(self.projs)
+        free(self.samplers)
+
+    def add_population(self, double[:, ::1] slots, int32_t[::1] refc, const int32_t[::1] ref_steps,
+                       program, vm_nregs, int ref_mode, Py_ssize_t lastspike_row, uint64_t seed,
+                       LinearKernel kernel, Py_ssize_t current_row, state_rows):
+        """Register a population (its arrays are shared, not copied); returns its index."""
+        cdef Py_ssize_t n = slots.shape[1], i = self.npops
+        cdef CPop* grown = <CPop*>realloc(self.pops, (i + 1) * sizeof(CPop))
+        if grown == NULL:
+            raise MemoryError()
+        self.pops = grown
+        memset(&self.pops[i], 0, sizeof(CPop))
+        self.npops += 1
+        cdef CPop* p = &self.pops[i]
+        code = np.ascontiguousarray(program.code, dtype=np.int32)
+        consts = np.ascontiguousarray(program.consts, dtype=np.float64)
+        rows = np.ascontiguousarray(state_rows, dtype=np.int32)
+        self.keep.extend([code, consts, rows, slots, refc, ref_steps, kernel])
+        cdef const int32_t[:, ::1] code_mv = code
+        cdef const double[::1] consts_mv = consts
+        cdef const int32_t[::1] rows_mv = rows
+        p.n = n
+        p.slots = &slots[0, 0]
+        p.refc = &refc[0]
+        p.ref_steps = &ref_steps[0]
+        p.code = &code_mv[0, 0]
+        p.ninstr = code_mv.shape[0]
+        p.consts = &consts_mv[0]
+        p.ref_mode = ref_mode
+        p.lastspike_row = lastspike_row
+        p.seed = seed
+        p.current_row = current_row
+        p.state_rows = &rows_mv[0] if rows_mv.shape[0] else NULL
+        p.nstates = rows_mv.shape[0]
+        p.R = <double*>malloc(max(vm_nregs, 2) * 128 * sizeof(double))
+        p.zeros = <double*>calloc(n + 1, sizeof(double))
+        p.scratch = <double*>calloc(4 * (n + 1), sizeof(double))
+        p.flags = <uint8_t*>calloc(n + 1, sizeof(uint8_t))
+        p.spikes = <int32_t*>malloc((n + 1) * sizeof(int32_t))
+        if p.R == NULL or p.zeros == NULL or p.scratch == NULL or p.flags == NULL or p.spikes == NULL:
+            raise MemoryError()
+        if kernel is not None:
+            p.kind = 1
+            p.lin = kernel.spec
+        return i
+
+    def add_ring(self, Py_ssize_t pop, Py_ssize_t row, Py_ssize_t depth):
+        """A delay ring feeding slot ``row`` of population ``pop``; ``depth`` = max delay + 1 steps."""
+        cdef Py_ssize_t i = self.nrings
+        cdef CRing* grown = <CRing*>realloc(self.rings, (i + 1) * sizeof(CRing))
+        if grown == NULL:
+            raise MemoryError()
+        self.rings = grown
+        self.nrings += 1
+        self.rings[i].pop = pop
+        self.rings[i].row = row
+        self.rings[i].n = self.pops[pop].n
+        self.rings[i].depth = depth
+        self.rings[i].external = NULL
+        self.rings[i].buf = <double*>calloc(depth * self.pops[pop].n + 1, sizeof(double))
+        if self.rings[i].buf == NULL:
+            raise MemoryError()
+        return i
+
+    def ring_contents(self, Py_ssize_t ring):
+        """A copy of a ring's buffer (depth, n): weights in flight."""
+        cdef CRing* r = &self.rings[ring]
+        out = np.empty((r.depth, r.n), dtype=np.float64)
+        cdef double[:, ::1] o = out
+        memcpy(&o[0, 0], r.buf, r.depth * r.n * sizeof(double))
+        return out
+
+    def add_projection(self, Py_ssize_t src, Py_ssize_t ring, const int64_t[::1] indptr,
+                       const int32_t[::1] targets, weights, double w_hom, delays, int32_t d_hom):
+        """Static connectivity from population ``src`` into ``ring`` (CSR by source)."""
+        cdef Py_ssize_t i = self.nprojs
+        cdef CProj* grown = <CProj*>realloc(self.projs, (i + 1) * sizeof(CProj))
+        cdef const float[::1] w_mv
+        cdef const uint16_t[::1] d_mv
+        if grown == NULL:
+            raise MemoryError()
+        self.projs = grown
+        self.nprojs += 1
+        cdef CProj* p = &self.projs[i]
+        self.keep.extend([indptr, targets, weights, delays])
+        p.src = src
+        p.ring = ring
+        p.indptr = &indptr[0]
+        p.targets = &targets[0] if targets.shape[0] else NULL
+        p.w_hom = w_hom
+        p.scale = 1.0
+        p.d_hom = d_hom
+        p.weights = NULL
+        p.delays = NULL
+        if weights is not None and len(weights):
+            w_mv = weights
+            p.weights = &w_mv[0]
+        if delays is not None and len(delays):
+            d_mv = delays
+            p.delays = &d_mv[0]
+        return i
+
+    def set_weight_scale(self, Py_ssize_t proj, double scale):
+        self.projs[proj].scale = scale
+
+    def add_sampler(self, Py_ssize_t pop, rows, idx, Py_ssize_t interval):
+        """Record slots ``rows`` of neurons ``idx`` every ``interval`` steps; returns its index."""
+        cdef Py_ssize_t i = self.nsamplers
+        cdef CSampler* grown = <CSampler*>realloc(self.samplers, (i + 1) * sizeof(CSampler))
+        if grown == NULL:
+            raise MemoryError()
+        self.samplers = grown
+        self.nsamplers += 1
+        rows = np.ascontiguousarray(rows, dtype=np.int32)
+        idx = np.ascontiguousarray(idx, dtype=np.int32)
+        self.keep.extend([rows, idx])
+        cdef const int32_t[::1] rows_mv = rows
+        cdef const int32_t[::1] idx_mv = idx
+        self.samplers[i].pop = pop
+        self.samplers[i].rows = &rows_mv[0]
+        self.samplers[i].nrows = rows_mv.shape[0]
+        self.samplers[i].idx = &idx_mv[0]
+        self.samplers[i].nidx = idx_mv.shape[0]
+        self.samplers[i].interval = interval
+        self.samplers[i].phase = 0
+        self.samplers[i].out = NULL
+        return i
+
+    def run(self, int64_t first_step, Py_ssize_t nsteps, currents, externals, sample_out):
+        """Run ``nsteps`` steps from ``first_step``.
+
+        ``currents``: {population: (nsteps, n) array of injected current};
+        ``externals``: {ring: (nsteps, n) array of weight arriving from
+        devices}; ``sample_out``: {sampler: (nsteps // interval + 1, rows, idx)
+        array}.  Returns (spikes {population: (steps, neurons)}, samples
+        written {sampler: count}).  Stops early, with ``failed_pop`` and
+        ``failed_step`` set, when a state becomes NaN or infinite.
+        """
+        cdef Py_ssize_t i, k, s, q, e, nspk, tgt
+        cdef int64_t t
+        cdef CPop* p
+        cdef CRing* r
+        cdef CProj* pr
+        cdef CSampler* sm
+        cdef double* row
+        cdef double* wslot
+        cdef double w, acc
+        cdef int32_t src
+        cdef int64_t a0, a1
+        cdef int grow_failed = 0
+        cdef const double[:, ::1] mv
+        cdef double[:, :, ::1] out_mv
+        hold = []
+        for i in range(self.npops):
+            self.pops[i].current = NULL
+            self.pops[i].rec_count = 0
+        for i in range(self.nrings):
+            self.rings[i].external = NULL
+        for key, arr in currents.items():
+            mv = np.ascontiguousarray(arr, dtype=np.float64)
+            hold.append(mv)
+            self.pops[key].current = &mv[0, 0]
+        for key, arr in externals.items():
+            mv = np.ascontiguousarray(arr, dtype=np.float64)
+            hold.append(mv)
+            self.rings[key].external = &mv[0, 0]
+        for i in range(self.nsamplers):
+            self.samplers[i].out = NULL
+            self.samplers[i].count = 0
+            self.samplers[i].cap = 0
+        for key, arr in sample_out.items():
+            out_mv = arr
+            hold.append(out_mv)
+            self.samplers[key].out = &out_mv[0, 0, 0]
+            self.samplers[key].cap = out_mv.shape[0]
+        self.failed_pop = -1
+        with nogil:
+            for s in range(nsteps):
+                t = first_step + s
+                # 1. rings hand over what arrives now
+                for i in range(self.nrings):
+                    r = &self.rings[i]
+                    row = r.buf + (t % r.depth) * r.n
+                    wslot = self.pops[r.pop].slots + r.row * r.n
+                    if r.external != NULL:
+                        for k in range(r.n):
+                            wslot[k] = row[k] + r.external[s * r.n + k]
+                    else:
+                        for k in range(r.n):
+                            wslot[k] = row[k]
+                    memset(row, 0, r.n * sizeof(double))
+                # 2. device currents, 3. neuron updates
+                for i in range(self.npops):
+                    p = &self.pops[i]
+                    if p.current != NULL and p.current_row >= 0:
+                        memcpy(p.slots + p.current_row * p.n, p.current + s * p.n, p.n * sizeof(double))
+                    if p.kind == 1:
+                        p.nspikes = linear_population_step(&p.lin, p.slots, p.n, p.zeros, p.scratch, p.refc,
+                                                           p.ref_steps, t, self.dt, p.flags, p.spikes)
+                    else:
+                        p.nspikes = float64_population_step(p.code, p.ninstr, p.consts, p.slots, p.n, p.R,
+                                                            p.ref_mode, p.lastspike_row, p.refc, p.ref_steps,
+                                                            t, self.dt, p.seed, p.spikes)
+                    if p.rec_count + p.nspikes > p.rec_cap:
+                        if _grow_spikes(p, p.rec_count + p.nspikes) != 0:
+                            grow_failed = 1
+                            break
+                    for k in range(p.nspikes):
+                        p.rec_steps[p.rec_count + k] = <int32_t>s
+                        p.rec_neurons[p.rec_count + k] = p.spikes[k]
+                    p.rec_count += p.nspikes
+                if grow_failed:
+                    break
+                # 4. propagate this step's spikes
+                for q in range(self.nprojs):
+                    pr = &self.projs[q]
+                    p = &self.pops[pr.src]
+                    r = &self.rings[pr.ring]
+                    for e in range(p.nspikes):
+                        src = p.spikes[e]
+                        a0 = pr.indptr[src]
+                        a1 = pr.indptr[src + 1]
+                        if pr.delays == NULL and pr.weights == NULL:
+                            row = r.buf + ((t + pr.d_hom) % r.depth) * r.n
+                            w = pr.w_hom * pr.scale
+                            for k in range(a0, a1):
+                                row[pr.targets[k]] += w
+                        elif pr.delays == NULL:
+                            row = r.buf + ((t + pr.d_hom) % r.depth) * r.n
+                            for k in range(a0, a1):
+                                row[pr.targets[k]] += pr.weights[k] * pr.scale
+                        else:
+                            for k in range(a0, a1):
+                                w = (pr.weights[k] if pr.weights != NULL else pr.w_hom) * pr.scale
+                                r.buf[((t + pr.delays[k]) % r.depth) * r.n + pr.targets[k]] += w
+                # recorders
+                for q in range(self.nsamplers):
+                    sm = &self.samplers[q]
+                    if sm.out == NULL:
+                        continue
+                    if (t + 1) % sm.interval == 0 and sm.count < sm.cap:
+                        p = &self.pops[sm.pop]
+                        for e in range(sm.nrows):
+                            for k in range(sm.nidx):
+                                sm.out[(sm.count * sm.nrows + e) * sm.nidx + k] = \
+                                    p.slots[sm.rows[e] * p.n + sm.idx[k]]
+                        sm.count += 1
+                # numerical blow-up
+                if (t + 1) % FINITE_CHECK_EVERY == 0 or s == nsteps - 1:
+                    for i in range(self.npops):
+                        p = &self.pops[i]
+                        acc = 0.0
+                        for e in range(p.nstates):
+                            row = p.slots + p.state_rows[e] * p.n
+                            for k in range(p.n):
+                                acc += row[k] * 0.0
+                        if not isfinite(acc):
+                            self.failed_pop = i
+                            self.failed_step = t
+                            break
+                    if self.failed_pop >= 0:
+                        break
+        if grow_failed:
+            raise MemoryError("cannot grow the spike record")
+        cdef int64_t[::1] st_mv
+        cdef int32_t[::1] nr_mv
+        spikes = {}
+        for i in range(self.npops):
+            p = &self.pops[i]
+            st = np.empty(p.rec_count, dtype=np.int64)
+            nr = np.empty(p.rec_count, dtype=np.int32)
+            st_mv = st
+            nr_mv = nr
+            for k in range(p.rec_count):
+                st_mv[k] = p.rec_steps[k] + first_step
+                nr_mv[k] = p.rec_neurons[k]
+            spikes[i] = (st, nr)
+        return spikes, {q: self.samplers[q].count for q in range(self.nsamplers)}
