@@ -64,7 +64,8 @@ cdef struct CRing:
 cdef struct CProj:
     Py_ssize_t src, ring
     const int64_t* indptr
-    const int32_t* targets
+    const int32_t* targets32     # one of targets32 / targets16 is set
+    const uint16_t* targets16
     const float* weights         # NULL: one weight for all (w_hom)
     double w_hom, scale
     const uint16_t* delays       # NULL: one delay for all (d_hom)
@@ -77,6 +78,10 @@ cdef struct CSampler:
     const int32_t* idx
     double* out                  # (samples, nrows, nidx) for this chunk
     Py_ssize_t count, cap
+
+
+cdef inline Py_ssize_t _target(const CProj* pr, int64_t k) noexcept nogil:
+    return pr.targets16[k] if pr.targets16 != NULL else pr.targets32[k]
 
 
 cdef int _grow_spikes(CPop* p, Py_ssize_t need) noexcept nogil:
@@ -210,12 +215,19 @@ cdef class NetworkKernel:
         return out
 
     def add_projection(self, Py_ssize_t src, Py_ssize_t ring, const int64_t[::1] indptr,
-                       const int32_t[::1] targets, weights, double w_hom, delays, int32_t d_hom):
-        """Static connectivity from population ``src`` into ``ring`` (CSR by source)."""
+                       targets, weights, double w_hom, delays, int32_t d_hom):
+        """Static connectivity from population ``src`` into ``ring`` (CSR by source).
+
+        ``targets`` is uint16 (targets below 65536) or int32; ``weights`` float32
+        per connection or empty (one weight ``w_hom``); ``delays`` uint16 steps
+        per connection or empty (one delay ``d_hom``).
+        """
         cdef Py_ssize_t i = self.nprojs
         cdef CProj* grown = <CProj*>realloc(self.projs, (i + 1) * sizeof(CProj))
         cdef const float[::1] w_mv
         cdef const uint16_t[::1] d_mv
+        cdef const uint16_t[::1] t16
+        cdef const int32_t[::1] t32
         if grown == NULL:
             raise MemoryError()
         self.projs = grown
@@ -225,7 +237,14 @@ cdef class NetworkKernel:
         p.src = src
         p.ring = ring
         p.indptr = &indptr[0]
-        p.targets = &targets[0] if targets.shape[0] else NULL
+        p.targets16 = NULL
+        p.targets32 = NULL
+        if targets.dtype == np.uint16:
+            t16 = targets
+            p.targets16 = &t16[0] if t16.shape[0] else NULL
+        else:
+            t32 = targets
+            p.targets32 = &t32[0] if t32.shape[0] else NULL
         p.w_hom = w_hom
         p.scale = 1.0
         p.d_hom = d_hom
@@ -362,16 +381,20 @@ cdef class NetworkKernel:
                         if pr.delays == NULL and pr.weights == NULL:
                             row = r.buf + ((t + pr.d_hom) % r.depth) * r.n
                             w = pr.w_hom * pr.scale
-                            for k in range(a0, a1):
-                                row[pr.targets[k]] += w
+                            if pr.targets16 != NULL:
+                                for k in range(a0, a1):
+                                    row[pr.targets16[k]] += w
+                            else:
+                                for k in range(a0, a1):
+                                    row[pr.targets32[k]] += w
                         elif pr.delays == NULL:
                             row = r.buf + ((t + pr.d_hom) % r.depth) * r.n
                             for k in range(a0, a1):
-                                row[pr.targets[k]] += pr.weights[k] * pr.scale
+                                row[_target(pr, k)] += pr.weights[k] * pr.scale
                         else:
                             for k in range(a0, a1):
                                 w = (pr.weights[k] if pr.weights != NULL else pr.w_hom) * pr.scale
-                                r.buf[((t + pr.delays[k]) % r.depth) * r.n + pr.targets[k]] += w
+                                r.buf[((t + pr.delays[k]) % r.depth) * r.n + _target(pr, k)] += w
                 # recorders
                 for q in range(self.nsamplers):
                     sm = &self.samplers[q]

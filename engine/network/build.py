@@ -62,7 +62,7 @@ class Projection:
     target: Population
     receptor: str
     indptr: np.ndarray
-    targets: np.ndarray
+    targets: np.ndarray  # uint16 or int32, CSR order
     weights: np.ndarray | None  # float32 per connection, or None for one shared weight
     weight: float  # the shared weight (model units), when weights is None
     delays: np.ndarray | None  # uint16 steps per connection, or None
@@ -79,6 +79,7 @@ class Projection:
         return sum(a.nbytes for a in (self.indptr, self.targets, self.weights, self.delays) if a is not None)
 
     def sources(self) -> np.ndarray:
+        """Source index of every connection, in CSR order."""
         return np.repeat(np.arange(self.indptr.size - 1), np.diff(self.indptr))
 
     def get_weights(self) -> np.ndarray:
@@ -311,7 +312,7 @@ def _build_projection(index, pdef: ProjectionDef, populations, on_pre, dt, rng) 
     if delay > np.iinfo(np.uint16).max:
         raise NetworkError(f"{where}: delay {pdef.delay} is too long")
     s, t = connect(pdef.rule, src.size, tgt.size, src is tgt, rng, where)
-    indptr, targets = to_csr(s, t, src.size)
+    indptr, targets = to_csr(s, t, src.size, tgt.size)
     weights = None if pdef.synapse == "static_synapse_hom_w" else np.full(targets.size, weight, np.float32)
     return Projection(index, pdef, src, tgt, receptor, indptr, targets, weights, weight, None, delay)
 

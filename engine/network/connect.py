@@ -151,13 +151,14 @@ def _fixed_total(n, n_src, n_tgt, multapses, autapse_free, rng, where):
     return flat // n_tgt, flat % n_tgt
 
 
-def to_csr(src: np.ndarray, tgt: np.ndarray, n_src: int, *extra: np.ndarray):
+def to_csr(src: np.ndarray, tgt: np.ndarray, n_src: int, n_tgt: int, *extra: np.ndarray):
     """Sort connections by (source, target) and build the CSR index.
 
-    Returns ``indptr`` (int64, n_src + 1), targets (int32) and the extra
-    per-connection arrays in the same order.
+    Returns ``indptr`` (int64, n_src + 1), targets (uint16 when every target
+    index fits, else int32) and the extra per-connection arrays in the same order.
     """
     order = np.lexsort((tgt, src))
     indptr = np.zeros(n_src + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n_src), out=indptr[1:])
-    return (indptr, tgt[order].astype(np.int32), *(e[order] for e in extra))
+    index_type = np.uint16 if n_tgt <= np.iinfo(np.uint16).max + 1 else np.int32
+    return (indptr, tgt[order].astype(index_type), *(e[order] for e in extra))

@@ -29,10 +29,10 @@ STEPS = 10_000
 # Expression nodes x steps one reference run may evaluate: the NumPy reference
 # pays ~1-2 us per node on 8 neurons, so models with large IRs run fewer steps.
 WORK = 1_200_000
-MIN_STEPS = 1_000
+MIN_STEPS = 500
 FORMATS = {"float64": None, "Q8.8": QFormat.parse("Q8.8"), "Q16.16": QFormat.parse("Q16.16")}
 # Typical input magnitudes by the unit of an input slot.
-SCALE = {"pA": 400.0, "nS": 5.0, "mV": 3.0}
+SCALE = {"pA": 600.0, "nS": 5.0, "mV": 3.0}
 
 
 def _vm(ir: NeuronIR, n: int, fmt: QFormat | None, seed: int = 0) -> PopulationVM:
@@ -76,8 +76,10 @@ def _spread(pop, ir: NeuronIR) -> None:
 
 @pytest.fixture(scope="module")
 def irs() -> dict[str, NeuronIR]:
-    # One substep: unrolling repeats the same statements, and keeps the reference affordable.
-    return {name: build_ir(check_model(replace(m.spec, substeps=1)), DT, name=name) for name, m in LIBRARY.items()}
+    # At most two substeps: unrolling repeats the same statements, and this keeps the reference
+    # affordable while models that need substeps (hh_psc_alpha) stay finite.
+    return {name: build_ir(check_model(replace(m.spec, substeps=min(m.spec.substeps, 2))), DT, name=name)
+            for name, m in LIBRARY.items()}
 
 
 @pytest.mark.parametrize("fmt_name", list(FORMATS))
@@ -96,7 +98,8 @@ def test_vm_matches_reference(irs, name, fmt_name):
     np.testing.assert_array_equal(got.spike_neurons, want.spike_neurons)
     if fmt is None:
         for q, var in enumerate(names):
-            floor = 1e-12 * (1.0 + np.nanmax(np.abs(want.record[:, q]), initial=0.0))
+            finite = want.record[:, q][np.isfinite(want.record[:, q])]
+            floor = 1e-12 * (1.0 + np.max(np.abs(finite), initial=0.0))
             np.testing.assert_allclose(got.record[:, q], want.record[:, q], rtol=1e-12, atol=floor, err_msg=var)
     else:
         np.testing.assert_array_equal(got.record, want.record)
