@@ -17,7 +17,7 @@ systems; connectivity is CSR sorted by source.
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t
 from libc.stdlib cimport malloc, realloc, free, calloc
 from libc.string cimport memset, memcpy
-from libc.math cimport isfinite
+from libc.math cimport isfinite, pow
 
 from ext.linear cimport LinearSpec, LinearKernel, linear_population_step
 from ext.vm cimport float64_population_step
@@ -62,14 +62,22 @@ cdef struct CRing:
 
 
 cdef struct CProj:
-    Py_ssize_t src, ring
+    Py_ssize_t src, ring, tgt
     const int64_t* indptr
     const int32_t* targets32     # one of targets32 / targets16 is set
     const uint16_t* targets16
-    const float* weights         # NULL: one weight for all (w_hom)
+    float* weights               # NULL: one weight for all (w_hom)
     double w_hom, scale
     const uint16_t* delays       # NULL: one delay for all (d_hom)
     int32_t d_hom
+    # pair-based STDP (plastic != 0): traces per source and per target neuron
+    int plastic
+    double* x_pre
+    double* x_post
+    double decay_pre, decay_post, a_plus, a_minus, mu_plus, mu_minus, w_max
+    const int64_t* post_indptr   # incoming synapses of each target (CSC over the CSR arrays)
+    const int32_t* post_syn
+    const int32_t* post_src
 
 
 cdef struct CSampler:
@@ -82,6 +90,41 @@ cdef struct CSampler:
 
 cdef inline Py_ssize_t _target(const CProj* pr, int64_t k) noexcept nogil:
     return pr.targets16[k] if pr.targets16 != NULL else pr.targets32[k]
+
+
+cdef inline double _clip01(double x) noexcept nogil:
+    return 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
+
+
+cdef void _stdp_post(CProj* pr, CPop* pre, CPop* post) noexcept nogil:
+    cdef Py_ssize_t k, e, m, j
+    cdef double wn
+    for k in range(pre.n):
+        pr.x_pre[k] *= pr.decay_pre
+    for k in range(post.n):
+        pr.x_post[k] *= pr.decay_post
+    for e in range(post.nspikes):
+        j = post.spikes[e]
+        for m in range(pr.post_indptr[j], pr.post_indptr[j + 1]):
+            k = pr.post_syn[m]
+            wn = pr.weights[k] / pr.w_max
+            wn = wn + pr.a_plus * pow(1.0 - wn, pr.mu_plus) * pr.x_pre[pr.post_src[m]]
+            pr.weights[k] = <float>(_clip01(wn) * pr.w_max)
+        pr.x_post[j] += 1.0
+
+
+cdef void _stdp_pre_and_deliver(CProj* pr, CRing* r, int64_t t, int32_t src, int64_t a0, int64_t a1) noexcept nogil:
+    cdef int64_t k
+    cdef Py_ssize_t j, d
+    cdef double wn
+    for k in range(a0, a1):
+        j = _target(pr, k)
+        wn = pr.weights[k] / pr.w_max
+        wn = wn - pr.a_minus * pow(wn, pr.mu_minus) * pr.x_post[j]
+        pr.weights[k] = <float>(_clip01(wn) * pr.w_max)
+        d = pr.delays[k] if pr.delays != NULL else pr.d_hom
+        r.buf[((t + d) % r.depth) * r.n + j] += pr.weights[k] * pr.scale
+    pr.x_pre[src] += 1.0
 
 
 cdef int _grow_spikes(CPop* p, Py_ssize_t need) noexcept nogil:
@@ -139,6 +182,9 @@ cdef class NetworkKernel:
             free(self.pops[i].rec_neurons)
         for i in range(self.nrings):
             free(self.rings[i].buf)
+        for i in range(self.nprojs):
+            free(self.projs[i].x_pre)
+            free(self.projs[i].x_post)
         free(self.pops)
         free(self.rings)
         free(self.projs)
@@ -224,7 +270,7 @@ cdef class NetworkKernel:
         """
         cdef Py_ssize_t i = self.nprojs
         cdef CProj* grown = <CProj*>realloc(self.projs, (i + 1) * sizeof(CProj))
-        cdef const float[::1] w_mv
+        cdef float[::1] w_mv
         cdef const uint16_t[::1] d_mv
         cdef const uint16_t[::1] t16
         cdef const int32_t[::1] t32
@@ -233,9 +279,11 @@ cdef class NetworkKernel:
         self.projs = grown
         self.nprojs += 1
         cdef CProj* p = &self.projs[i]
+        memset(p, 0, sizeof(CProj))
         self.keep.extend([indptr, targets, weights, delays])
         p.src = src
         p.ring = ring
+        p.tgt = self.rings[ring].pop
         p.indptr = &indptr[0]
         p.targets16 = NULL
         p.targets32 = NULL
@@ -257,6 +305,33 @@ cdef class NetworkKernel:
             d_mv = delays
             p.delays = &d_mv[0]
         return i
+
+    def make_plastic(self, Py_ssize_t proj, const int64_t[::1] post_indptr, const int32_t[::1] post_syn,
+                     const int32_t[::1] post_src, double decay_pre, double decay_post, double a_plus,
+                     double a_minus, double mu_plus, double mu_minus, double w_max):
+        """Turn a projection with per-connection weights into a pair-based STDP projection.
+
+        On a post spike every incoming synapse is potentiated by
+        ``a_plus (1 - w/w_max)**mu_plus x_pre``; on a pre spike each outgoing
+        synapse is depressed by ``a_minus (w/w_max)**mu_minus x_post`` (both
+        in units of ``w_max``, clipped to [0, w_max]) and then transmits.
+        Traces decay by ``decay_pre``/``decay_post`` per step and grow by one
+        per spike.
+        """
+        cdef CProj* p = &self.projs[proj]
+        if p.weights == NULL:
+            raise ValueError("STDP needs per-connection weights")
+        self.keep.extend([post_indptr, post_syn, post_src])
+        p.plastic = 1
+        p.x_pre = <double*>calloc(self.pops[p.src].n + 1, sizeof(double))
+        p.x_post = <double*>calloc(self.pops[p.tgt].n + 1, sizeof(double))
+        if p.x_pre == NULL or p.x_post == NULL:
+            raise MemoryError()
+        p.post_indptr = &post_indptr[0]
+        p.post_syn = &post_syn[0] if post_syn.shape[0] else NULL
+        p.post_src = &post_src[0] if post_src.shape[0] else NULL
+        p.decay_pre, p.decay_post = decay_pre, decay_post
+        p.a_plus, p.a_minus, p.mu_plus, p.mu_minus, p.w_max = a_plus, a_minus, mu_plus, mu_minus, w_max
 
     def set_weight_scale(self, Py_ssize_t proj, double scale):
         self.projs[proj].scale = scale
@@ -369,7 +444,11 @@ cdef class NetworkKernel:
                     p.rec_count += p.nspikes
                 if grow_failed:
                     break
-                # 4. propagate this step's spikes
+                # 4. plasticity: traces decay, post spikes potentiate incoming synapses
+                for q in range(self.nprojs):
+                    if self.projs[q].plastic:
+                        _stdp_post(&self.projs[q], &self.pops[self.projs[q].src], &self.pops[self.projs[q].tgt])
+                # 5. propagate this step's spikes
                 for q in range(self.nprojs):
                     pr = &self.projs[q]
                     p = &self.pops[pr.src]
@@ -378,7 +457,9 @@ cdef class NetworkKernel:
                         src = p.spikes[e]
                         a0 = pr.indptr[src]
                         a1 = pr.indptr[src + 1]
-                        if pr.delays == NULL and pr.weights == NULL:
+                        if pr.plastic:
+                            _stdp_pre_and_deliver(pr, r, t, src, a0, a1)
+                        elif pr.delays == NULL and pr.weights == NULL:
                             row = r.buf + ((t + pr.d_hom) % r.depth) * r.n
                             w = pr.w_hom * pr.scale
                             if pr.targets16 != NULL:

@@ -85,7 +85,8 @@ class ExpressionChecker:
     def _snippet(self, node: ast.AST) -> str:
         assert self._text is not None
         seg = ast.get_source_segment(self._text.text, node)
-        return seg if seg is not None else ast.unparse(node)
+        # Continuation lines are joined with blanks; show the snippet as one would write it.
+        return " ".join(seg.split()) if seg is not None else ast.unparse(node)
 
     @staticmethod
     def _dname(d: Dimension | str) -> str:

@@ -36,12 +36,19 @@ _FLAGS = re.compile(r"^(.*?)\(([^()]*)\)\s*$")
 
 @dataclass(frozen=True)
 class Source:
-    """Where a piece of text came from: field, 1-based line, and the columns of its characters."""
+    """Where a piece of text came from: field, 1-based line, and the columns of its characters.
+
+    A logical line continued over several physical lines also records the
+    line of each character (``rows``) and the text of each physical line
+    (``lines``, from ``line`` on), so a problem points at the right one.
+    """
 
     field: str
     line: int
     cols: tuple[int, ...]
     line_text: str
+    rows: tuple[int, ...] = ()
+    lines: tuple[str, ...] = ()
 
     def problem(self, message: str, start: int = 0, end: int | None = None) -> Problem:
         """A problem at character offsets ``start``..``end`` of this text."""
@@ -49,10 +56,15 @@ class Source:
             return Problem(self.field, self.line, 1, message, None, self.line_text)
         start = min(max(start, 0), len(self.cols) - 1)
         col = self.cols[start]
+        line = self.rows[start] if self.rows else self.line
         end_col = None
         if end is not None and end > start:
-            end_col = self.cols[min(end, len(self.cols)) - 1] + 1
-        return Problem(self.field, self.line, col, message, end_col, self.line_text)
+            last = min(end, len(self.cols)) - 1
+            # An underline ends on the line it starts on.
+            if not self.rows or self.rows[last] == line:
+                end_col = self.cols[last] + 1
+        text = self.lines[line - self.line] if self.lines else self.line_text
+        return Problem(self.field, line, col, message, end_col, text)
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,8 @@ class Text:
         while end > start and self.text[end - 1].isspace():
             end -= 1
         src = self.source
-        return Text(self.text[start:end], Source(src.field, src.line, src.cols[start:end], src.line_text))
+        return Text(self.text[start:end], Source(src.field, src.line, src.cols[start:end], src.line_text,
+                                                 src.rows[start:end], src.lines))
 
 
 @dataclass(frozen=True)
@@ -92,19 +105,29 @@ def logical_lines(text: str, field: str) -> list[Text]:
     out: list[Text] = []
     buf: list[str] = []
     cols: list[int] = []
+    rows: list[int] = []
+    physical: list[str] = []
     first_line = 0
-    first_text = ""
     depth = 0
+
+    def emit() -> None:
+        joined = "".join(buf)
+        if joined.strip():
+            out.append(Text(joined, Source(field, first_line, tuple(cols), physical[0], tuple(rows),
+                                           tuple(physical))))
+
     for lineno, raw in enumerate(text.splitlines(), start=1):
         code = raw.split("#", 1)[0]
         if not buf:
-            first_line, first_text = lineno, raw
+            first_line, physical = lineno, []
+        physical.append(raw)
         cont = code.rstrip().endswith("\\")
         if cont:
             code = code.rstrip()[:-1]
         for col, ch in enumerate(code, start=1):
             buf.append(ch)
             cols.append(col)
+            rows.append(lineno)
             if ch in "([{":
                 depth += 1
             elif ch in ")]}":
@@ -112,15 +135,27 @@ def logical_lines(text: str, field: str) -> list[Text]:
         if cont or depth > 0:
             buf.append(" ")
             cols.append(len(code) + 1)
+            rows.append(lineno)
             continue
-        joined = "".join(buf)
-        if joined.strip():
-            out.append(Text(joined, Source(field, first_line, tuple(cols), first_text)))
-        buf, cols = [], []
-    joined = "".join(buf)
-    if joined.strip():
-        out.append(Text(joined, Source(field, first_line, tuple(cols), first_text)))
+        emit()
+        buf, cols, rows = [], [], []
+    emit()
     return out
+
+
+def unclosed_bracket(line: Text, problems: list[Problem]) -> bool:
+    """Report an opening bracket that the logical line never closes (it swallowed the lines after it)."""
+    stack: list[int] = []
+    for i, ch in enumerate(line.text):
+        if ch in "([{":
+            stack.append(i)
+        elif ch in ")]}" and stack:
+            stack.pop()
+    if not stack:
+        return False
+    i = stack[0]
+    problems.append(line.source.problem(f"`{line.text[i]}` is never closed", i, i + 1))
+    return True
 
 
 def _split_top_colon(s: str) -> int:
@@ -140,6 +175,8 @@ def parse_equations(text: str, problems: list[Problem], field: str = "equations"
     equations: list[Equation] = []
     seen: dict[str, int] = {}
     for line in logical_lines(text, field):
+        if unclosed_bracket(line, problems):
+            continue
         eq = _parse_line(line, problems)
         if eq is None:
             continue
@@ -231,6 +268,8 @@ def parse_statements(text: str, field: str, problems: list[Problem]) -> list[Sta
     """Parse ``v = v_r; w += b`` (statements separated by newlines or ``;``)."""
     out = []
     for line in logical_lines(text, field):
+        if unclosed_bracket(line, problems):
+            continue
         start = 0
         parts = []
         for i, ch in enumerate(line.text + ";"):

@@ -23,8 +23,8 @@ from engine.equations.units import (SECOND, SI_UNITS, UNIT_SYSTEMS, UnitError, f
 from engine.models.base import LibraryModel
 from engine.native import network as _network
 from engine.network.connect import connect, to_csr
-from engine.network.definitions import NetworkDef, PopulationDef, ProjectionDef
-from engine.network.devices import Device, make_device
+from engine.network.definitions import STDP, SYNAPSES, NetworkDef, PopulationDef, ProjectionDef
+from engine.network.devices import Device, WeightRecorder, make_device, make_weight_recorder
 from engine.vm import PopulationVM
 
 
@@ -68,6 +68,7 @@ class Projection:
     delays: np.ndarray | None  # uint16 steps per connection, or None
     delay: int
     kernel_index: int = -1
+    plasticity: "Plasticity | None" = None
 
     @property
     def n_connections(self) -> int:
@@ -104,7 +105,7 @@ class Network:
     dt: float
     populations: dict[str, Population]
     projections: dict[str, Projection]
-    devices: dict[str, Device]
+    devices: dict[str, Device | WeightRecorder]
     kernel: object
     rings: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -185,6 +186,11 @@ def build_network(net: NetworkDef) -> Network:
     for ddef, ss in zip(net.devices, dev_seed.spawn(max(len(net.devices), 1))):
         if ddef.name in devices:
             raise NetworkError(f"device names must be unique (`{ddef.name}` twice)")
+        if ddef.kind == "weight_recorder":
+            if ddef.target not in projections:
+                raise NetworkError(f"device `{ddef.name}`: no projection `{ddef.target}`")
+            devices[ddef.name] = make_weight_recorder(ddef, projections[ddef.target])
+            continue
         target = populations.get(ddef.target)
         if target is None:
             raise NetworkError(f"device `{ddef.name}`: no population `{ddef.target}`")
@@ -289,9 +295,8 @@ def _build_projection(index, pdef: ProjectionDef, populations, on_pre, dt, rng) 
     if src is None or tgt is None:
         missing = pdef.source if src is None else pdef.target
         raise NetworkError(f"{where}: no population `{missing}`")
-    if pdef.synapse not in ("static_synapse", "static_synapse_hom_w"):
-        raise NetworkError(f"{where}: unknown synapse model `{pdef.synapse}` "
-                           "(choose static_synapse or static_synapse_hom_w)")
+    if pdef.synapse not in SYNAPSES:
+        raise NetworkError(f"{where}: unknown synapse model `{pdef.synapse}` (choose from {', '.join(SYNAPSES)})")
     receptor, negate = _receptor(pdef, tgt, on_pre, where)
     system = tgt.model.system
     try:
@@ -314,7 +319,41 @@ def _build_projection(index, pdef: ProjectionDef, populations, on_pre, dt, rng) 
     s, t = connect(pdef.rule, src.size, tgt.size, src is tgt, rng, where)
     indptr, targets = to_csr(s, t, src.size, tgt.size)
     weights = None if pdef.synapse == "static_synapse_hom_w" else np.full(targets.size, weight, np.float32)
-    return Projection(index, pdef, src, tgt, receptor, indptr, targets, weights, weight, None, delay)
+    proj = Projection(index, pdef, src, tgt, receptor, indptr, targets, weights, weight, None, delay)
+    if pdef.synapse == "stdp_synapse":
+        proj.plasticity = _plasticity(pdef.stdp or STDP(), weight, want, system, dt, where)
+    return proj
+
+
+@dataclass(frozen=True)
+class Plasticity:
+    """STDP constants of a built projection (per-step decays, weights in model units)."""
+
+    decay_pre: float
+    decay_post: float
+    a_plus: float
+    a_minus: float
+    mu: float
+    w_max: float
+
+
+def _plasticity(stdp: STDP, weight: float, dim, system, dt: float, where: str) -> Plasticity:
+    if stdp.bounds not in ("additive", "multiplicative"):
+        raise NetworkError(f"{where}: STDP bounds must be `additive` or `multiplicative`, not `{stdp.bounds}`")
+    if not stdp.w_max:
+        raise NetworkError(f"{where}: stdp_synapse needs `w_max` (the upper weight bound, with its unit)")
+    try:
+        w_max, d = quantity_in(stdp.w_max, system)
+    except UnitError as exc:
+        raise NetworkError(f"{where}, w_max: {exc}") from exc
+    if d is not dim or w_max <= 0:
+        raise NetworkError(f"{where}: w_max `{stdp.w_max}` must be a positive {format_dimension(dim)}")
+    if not 0 <= weight <= w_max:
+        raise NetworkError(f"{where}: an STDP weight must lie between 0 and w_max ({stdp.w_max})")
+    tau_plus = _seconds(stdp.tau_plus, f"{where}, tau_plus")
+    tau_minus = _seconds(stdp.tau_minus, f"{where}, tau_minus")
+    return Plasticity(float(np.exp(-dt / tau_plus)), float(np.exp(-dt / tau_minus)), float(stdp.a_plus),
+                      float(stdp.a_minus), 0.0 if stdp.bounds == "additive" else 1.0, w_max)
 
 
 def _receptor(pdef: ProjectionDef, tgt: Population, on_pre, where) -> tuple[str, bool]:
@@ -352,7 +391,7 @@ def _assemble_rings(network: Network) -> None:
         key = (proj.target.name, proj.receptor)
         depth[key] = max(depth.get(key, 1), proj.delay + 1)
     for dev in network.devices.values():
-        for key in dev.rings():
+        for key in (dev.rings() if isinstance(dev, Device) else ()):
             depth.setdefault(key, 1)
     for (pop_name, receptor), d in depth.items():
         pop = network.populations[pop_name]
@@ -363,5 +402,14 @@ def _assemble_rings(network: Network) -> None:
         weights = proj.weights if proj.weights is not None else np.zeros(0, dtype=np.float32)
         proj.kernel_index = kernel.add_projection(proj.source.index, ring, proj.indptr, proj.targets, weights,
                                                   proj.weight, empty16, proj.delay)
+        if proj.plasticity is not None:
+            pl = proj.plasticity
+            order = np.argsort(proj.targets, kind="stable")
+            post_indptr = np.zeros(proj.target.size + 1, dtype=np.int64)
+            np.cumsum(np.bincount(proj.targets, minlength=proj.target.size), out=post_indptr[1:])
+            kernel.make_plastic(proj.kernel_index, post_indptr, order.astype(np.int32),
+                                proj.sources()[order].astype(np.int32), pl.decay_pre, pl.decay_post,
+                                pl.a_plus, pl.a_minus, pl.mu, pl.mu, pl.w_max)
     for dev in network.devices.values():
-        dev.attach(network)
+        if isinstance(dev, Device):
+            dev.attach(network)

@@ -39,8 +39,12 @@ class PopulationDef:
 class STDP:
     """Pair-based STDP with traces (Song, Miller & Abbott 2000; NEST's stdp_synapse).
 
-    ``bounds`` is ``"additive"`` (hard bounds at 0 and ``w_max``) or
-    ``"multiplicative"`` (updates scaled by the distance to the bound).
+    With ``w`` in units of ``w_max``: a post spike adds
+    ``a_plus * (1 - w)**mu * x_pre``, a pre spike subtracts
+    ``a_minus * w**mu * x_post`` before transmitting, where the traces decay
+    with ``tau_plus``/``tau_minus`` and grow by one per spike; ``bounds``
+    ``"additive"`` is mu = 0 (hard bounds at 0 and ``w_max``),
+    ``"multiplicative"`` is mu = 1 (soft bounds).
     """
 
     tau_plus: str = "20 ms"

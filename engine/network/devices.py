@@ -28,7 +28,7 @@ from engine.network.definitions import DeviceDef
 
 CURRENT_GENERATORS = ("dc_generator", "ac_generator", "step_current_generator", "noise_generator")
 SPIKE_GENERATORS = ("poisson_generator", "spike_generator")
-RECORDERS = ("spike_recorder", "voltmeter", "multimeter", "population_rate")
+RECORDERS = ("spike_recorder", "voltmeter", "multimeter", "population_rate", "weight_recorder")
 DEVICES = CURRENT_GENERATORS + SPIKE_GENERATORS + RECORDERS
 
 
@@ -263,6 +263,35 @@ class Sampler(Recorder):
 
 class PopulationRate(Recorder):
     """Population rate (Hz) in bins of ``bin`` (default 1 ms)."""
+
+
+@dataclass
+class WeightRecorder:
+    """Snapshots of a projection's weights at every chunk boundary (for STDP).
+
+    ``params["max_connections"]`` (default 1000) limits how many connections,
+    in CSR order, are recorded.
+    """
+
+    definition: DeviceDef
+    projection: object
+    connections: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    times_ms: list = field(default_factory=list)
+    weights: list = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    def snapshot(self, t_ms: float) -> None:
+        self.times_ms.append(t_ms)
+        self.weights.append(self.projection.get_weights()[self.connections])
+
+
+def make_weight_recorder(definition: DeviceDef, projection) -> WeightRecorder:
+    """A weight recorder for a built projection."""
+    limit = int(definition.params.get("max_connections", 1000))
+    return WeightRecorder(definition, projection, np.arange(min(limit, projection.n_connections)))
 
 
 _KINDS = {

@@ -20,7 +20,7 @@ from engine.errors import SimulationError
 from engine.equations.units import SECOND
 from engine.network.build import Network
 from engine.network.devices import (CurrentGenerator, PopulationRate, Sampler, SpikeGenerator,
-                                    SpikeRecorder)
+                                    SpikeRecorder, WeightRecorder)
 
 DEFAULT_CHUNK_STEPS = 100
 
@@ -195,6 +195,8 @@ class Simulation:
         externals: dict[int, np.ndarray] = {}
         outs: dict[int, np.ndarray] = {}
         for dev in net.devices.values():
+            if isinstance(dev, WeightRecorder):
+                continue
             pop = dev.population
             if isinstance(dev, CurrentGenerator):
                 block = currents.setdefault(pop.index, np.zeros((n, pop.size)))
@@ -227,6 +229,9 @@ class Simulation:
                 rec.samples.setdefault(dev.name, []).append(values)
                 rec.sample_steps.setdefault(dev.name, []).append(steps)
                 traces[dev.name] = ((steps + 1) * to_ms, values)
+        for dev in net.devices.values():
+            if isinstance(dev, WeightRecorder):
+                dev.snapshot((self.step + ran) * to_ms)
         return Chunk(self.step * to_ms, (self.step + ran) * to_ms, chunk_spikes, traces)
 
     def _blow_up(self) -> SimulationError:
@@ -274,4 +279,9 @@ class Simulation:
             for q, var in enumerate(dev.record_from):
                 out[var] = values[:, q, :]
             return out
+        if isinstance(dev, WeightRecorder):
+            proj = dev.projection
+            return {"t": np.asarray(dev.times_ms),
+                    "weights": np.array(dev.weights).reshape(len(dev.times_ms), dev.connections.size),
+                    "sources": proj.sources()[dev.connections], "targets": proj.targets[dev.connections]}
         raise SimulationError(f"`{name}` is not a recorder")
