@@ -27,14 +27,18 @@ install: $(VENV)/.installed-app
 studio: install
 	$(VENV)/bin/ncstudio $(EXAMPLE)
 
-test: $(VENV)/.installed-dev
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider
+# The peers (NEST, Brian2) live in their own environment; tests that compare against them use it.
+test: $(VENV)/.installed-dev peers
+	QT_QPA_PLATFORM=offscreen NCS_PEERS_PYTHON=$(CURDIR)/$(PEERS)/bin/python $(PY) -m pytest -q -p no:cacheprovider
 
-$(PEERS)/bin/python:
+# brian2 2.9 calls ndarray.ptp, removed in NumPy 2.3.  The stamp is written only
+# after pip succeeds, so an interrupted install is retried.
+$(PEERS)/.installed:
 	$(PYTHON) -m venv $(PEERS)
 	$(PEERS)/bin/python -m pip install --disable-pip-version-check 'nest-simulator>=3.6' 'brian2>=2.7' 'numpy<2.3'
+	touch $@
 
-peers: $(PEERS)/bin/python
+peers: $(PEERS)/.installed
 
 bench: install peers
 	$(PY) benchmarks/run_all.py --peers-python $(PEERS)/bin/python

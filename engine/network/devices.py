@@ -2,13 +2,15 @@
 
 Timing follows NEST (tests/data/nest/README.md):
 
-* a current generator active in the step that starts at ``e*dt`` (``start <=
-  e*dt < stop``) reaches its targets' injected current in step ``e + 1 +
-  delay`` (a dc_generator switched on at 0 with the minimal delay acts from
-  step 2);
+* a current generator computes in step ``e`` the value for time ``(e+1)*dt``
+  (its stamp: the ac_generator's sine, the step_current_generator's
+  amplitude), is active when ``start <= (e+1)*dt < stop`` and reaches its
+  targets' injected current in step ``e + 1 + delay`` (a dc_generator
+  switched on at 0 with the minimal delay acts from step 2);
 * a spike emitted by a generator in step ``e`` is received in step ``e +
-  delay``; a spike_generator spike at time ``s`` is emitted in step
-  ``round(s/dt) - 1``.
+  delay``; a poisson_generator emits in steps with ``start < e*dt <= stop``;
+  a spike_generator spike at time ``s`` (``start < s <= stop``) is emitted
+  in step ``round(s/dt) - 1``.
 
 Generators that are independent per target (poisson_generator,
 noise_generator) draw from their own random stream in step order, so a run in
@@ -81,12 +83,14 @@ class Device:
                               f"expected {format_dimension(dim)}")
         return value
 
-    def _window(self, emission: np.ndarray) -> np.ndarray:
+    def _window(self, t: np.ndarray, closed_right: bool = False) -> np.ndarray:
+        """Times ``t`` (s) within [start, stop), or within (start, stop] with ``closed_right``."""
         start = self._param("start", "0 ms", SECOND)
         stop = self._param("stop", "inf s", SECOND)
-        t = emission * self.dt
         eps = 1e-9 * self.dt
-        return (emission >= 0) & (t >= start - eps) & (t < stop - eps)
+        if closed_right:
+            return (t > start + eps) & (t <= stop + eps)
+        return (t >= start - eps) & (t < stop - eps)
 
     def _delay_steps(self) -> int:
         value, d = quantity_in(self.definition.delay, SI_UNITS)
@@ -104,26 +108,27 @@ class CurrentGenerator(Device):
     def current(self, first_step: int, nsteps: int) -> np.ndarray:
         arrival = np.arange(first_step, first_step + nsteps)
         emission = arrival - 1 - self._delay_steps()
-        active = self._window(emission)
-        values = self.values(emission, nsteps)
+        active = (emission >= 0) & self._window((emission + 1) * self.dt)
+        values = self.values(emission, active)
         return np.where(active[:, None], values, 0.0)
 
-    def values(self, emission: np.ndarray, nsteps: int) -> np.ndarray:
+    def values(self, emission: np.ndarray, active: np.ndarray) -> np.ndarray:
+        """Current (steps, 1 or targets) of emission steps; only ``active`` ones are used."""
         raise NotImplementedError
 
 
 class DCGenerator(CurrentGenerator):
-    def values(self, emission, nsteps):
-        return np.full((nsteps, 1), self._param("amplitude", None, AMP))
+    def values(self, emission, active):
+        return np.full((emission.size, 1), self._param("amplitude", None, AMP))
 
 
 class ACGenerator(CurrentGenerator):
-    def values(self, emission, nsteps):
+    def values(self, emission, active):
         amp = self._param("amplitude", None, AMP)
         offset = self._param("offset", "0 pA", AMP)
         freq = self._param("frequency", None, HERTZ)
         phase = math.radians(float(self.definition.params.get("phase", 0.0)))
-        t = emission * self.dt
+        t = (emission + 1) * self.dt
         return (offset + amp * np.sin(2 * np.pi * freq * t + phase))[:, None]
 
 

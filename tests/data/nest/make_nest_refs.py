@@ -4,17 +4,19 @@ Run from the repo root with the NEST venv interpreter:
 
     /tmp/peers/bin/python tests/data/nest/make_nest_refs.py
 
-Writes ``<model>__<case>.npz`` next to this script (see README.md).
+Writes ``<model>__<case>.npz`` next to this script (see README.md), or into
+the folder given as the first argument.
 Protocol: dt = 0.1 ms, 1 thread, fresh ResetKernel per run, 300 ms,
 multimeter (interval 0.1 ms, all recordables) + spike_recorder.
 """
 import json
 import os
+import sys
 
 import numpy as np
 import nest
 
-OUT = os.path.dirname(os.path.abspath(__file__))
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
 DT = 0.1
 T_SIM = 300.0
 T_PAD = 2.0  # extra simulated time, cut off (multimeter lag, see README)
