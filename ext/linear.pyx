@@ -27,27 +27,28 @@ cdef extern from "linear_kernel.h" nogil:
                          const int32_t* ref_steps, uint8_t* spike, Py_ssize_t n)
 
 
-cdef Py_ssize_t linear_population_step(const LinearSpec* spec, double* slots, Py_ssize_t N, double* zeros,
+cdef Py_ssize_t linear_population_step(const LinearSpec* spec, double** rows, Py_ssize_t N, double* zeros,
                                        double* scratch, int32_t* refc, const int32_t* ref_steps,
                                        int64_t step, double dt, uint8_t* flags, int32_t* spikes) noexcept nogil:
-    """One step of every neuron; ``zeros`` (N) and ``scratch`` (4*N) stand in for absent rows."""
+    """One step of every neuron; ``rows[i]`` holds slot ``i`` of all neurons; ``zeros`` (N) and
+    ``scratch`` (4*N) stand in for absent rows."""
     cdef double* x[MAXS]
     cdef const double* u[MAXU]
     cdef const double* w[MAXW]
     cdef Py_ssize_t i, k, nspk = 0
     cdef double t_end = (step + 1) * dt
     for i in range(MAXS):
-        x[i] = slots + spec.state_rows[i] * N if spec.state_rows[i] >= 0 else scratch + i * N
+        x[i] = rows[spec.state_rows[i]] if spec.state_rows[i] >= 0 else scratch + i * N
     for i in range(MAXU):
-        u[i] = slots + spec.input_rows[i] * N if spec.input_rows[i] >= 0 else zeros
+        u[i] = rows[spec.input_rows[i]] if spec.input_rows[i] >= 0 else zeros
     for i in range(MAXW):
-        w[i] = slots + spec.weight_rows[i] * N if spec.weight_rows[i] >= 0 else zeros
+        w[i] = rows[spec.weight_rows[i]] if spec.weight_rows[i] >= 0 else zeros
     ncs_linear_step(spec.ns, spec.ni, spec.nw, x[0], x[1], x[2], x[3], u[0], u[1], w[0], w[1], w[2], w[3],
                     spec.P, spec.c, spec.Q, spec.R, spec.hold, spec.thr, spec.theta, spec.strict,
                     spec.reset_mask, spec.reset_val, refc, ref_steps, flags, N)
     for k in range(N):
         if flags[k]:
-            slots[spec.lastspike_row * N + k] = t_end
+            rows[spec.lastspike_row][k] = t_end
             spikes[nspk] = <int32_t>k
             nspk += 1
     return nspk
@@ -89,12 +90,16 @@ cdef class LinearKernel:
         cdef double* zeros = <double*>malloc((N + 1) * sizeof(double))
         cdef uint8_t* flags = <uint8_t*>malloc((N + 1) * sizeof(uint8_t))
         cdef int32_t* spikes = <int32_t*>malloc((N + 1) * sizeof(int32_t))
-        if scratch == NULL or zeros == NULL or flags == NULL or spikes == NULL:
+        cdef double** rows = <double**>malloc(slots.shape[0] * sizeof(double*) + 1)
+        if scratch == NULL or zeros == NULL or flags == NULL or spikes == NULL or rows == NULL:
             free(scratch)
             free(zeros)
             free(flags)
             free(spikes)
+            free(rows)
             raise MemoryError()
+        for k in range(slots.shape[0]):
+            rows[k] = &slots[k, 0]
         memset(zeros, 0, (N + 1) * sizeof(double))
         try:
             with nogil:
@@ -102,7 +107,7 @@ cdef class LinearKernel:
                     for q in range(nin):
                         for k in range(N):
                             slots[input_slots[q], k] = inputs[s, q]
-                    nspk = linear_population_step(&self.spec, &slots[0, 0], N, zeros, scratch, &refc[0],
+                    nspk = linear_population_step(&self.spec, rows, N, zeros, scratch, &refc[0],
                                                   &ref_steps[0], first_step + s, dt, flags, spikes)
                     for k in range(nspk):
                         if total < cap:
@@ -117,4 +122,5 @@ cdef class LinearKernel:
             free(zeros)
             free(flags)
             free(spikes)
+            free(rows)
         return total

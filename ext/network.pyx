@@ -31,6 +31,7 @@ cdef struct CPop:
     int kind                     # 0: VM, 1: fused linear kernel
     Py_ssize_t n
     double* slots
+    double** rows                # rows[i]: slot i of all neurons (input rows point into rings)
     int32_t* refc
     const int32_t* ref_steps
     const int32_t* code
@@ -174,6 +175,7 @@ cdef class NetworkKernel:
         cdef Py_ssize_t i
         for i in range(self.npops):
             free(self.pops[i].R)
+            free(self.pops[i].rows)
             free(self.pops[i].zeros)
             free(self.pops[i].scratch)
             free(self.pops[i].flags)
@@ -194,7 +196,7 @@ cdef class NetworkKernel:
                        program, vm_nregs, int ref_mode, Py_ssize_t lastspike_row, uint64_t seed,
                        LinearKernel kernel, Py_ssize_t current_row, state_rows):
         """Register a population (its arrays are shared, not copied); returns its index."""
-        cdef Py_ssize_t n = slots.shape[1], i = self.npops
+        cdef Py_ssize_t n = slots.shape[1], i = self.npops, k
         cdef CPop* grown = <CPop*>realloc(self.pops, (i + 1) * sizeof(CPop))
         if grown == NULL:
             raise MemoryError()
@@ -211,6 +213,11 @@ cdef class NetworkKernel:
         cdef const int32_t[::1] rows_mv = rows
         p.n = n
         p.slots = &slots[0, 0]
+        p.rows = <double**>malloc(slots.shape[0] * sizeof(double*) + 1)
+        if p.rows == NULL:
+            raise MemoryError()
+        for k in range(slots.shape[0]):
+            p.rows[k] = &slots[k, 0]
         p.refc = &refc[0]
         p.ref_steps = &ref_steps[0]
         p.code = &code_mv[0, 0]
@@ -376,7 +383,6 @@ cdef class NetworkKernel:
         cdef CProj* pr
         cdef CSampler* sm
         cdef double* row
-        cdef double* wslot
         cdef double w, acc
         cdef int32_t src
         cdef int64_t a0, a1
@@ -410,28 +416,24 @@ cdef class NetworkKernel:
         with nogil:
             for s in range(nsteps):
                 t = first_step + s
-                # 1. rings hand over what arrives now
+                # 1. rings hand over what arrives now: the receptor's input row is the ring row
                 for i in range(self.nrings):
                     r = &self.rings[i]
                     row = r.buf + (t % r.depth) * r.n
-                    wslot = self.pops[r.pop].slots + r.row * r.n
                     if r.external != NULL:
                         for k in range(r.n):
-                            wslot[k] = row[k] + r.external[s * r.n + k]
-                    else:
-                        for k in range(r.n):
-                            wslot[k] = row[k]
-                    memset(row, 0, r.n * sizeof(double))
+                            row[k] += r.external[s * r.n + k]
+                    self.pops[r.pop].rows[r.row] = row
                 # 2. device currents, 3. neuron updates
                 for i in range(self.npops):
                     p = &self.pops[i]
                     if p.current != NULL and p.current_row >= 0:
                         memcpy(p.slots + p.current_row * p.n, p.current + s * p.n, p.n * sizeof(double))
                     if p.kind == 1:
-                        p.nspikes = linear_population_step(&p.lin, p.slots, p.n, p.zeros, p.scratch, p.refc,
+                        p.nspikes = linear_population_step(&p.lin, p.rows, p.n, p.zeros, p.scratch, p.refc,
                                                            p.ref_steps, t, self.dt, p.flags, p.spikes)
                     else:
-                        p.nspikes = float64_population_step(p.code, p.ninstr, p.consts, p.slots, p.n, p.R,
+                        p.nspikes = float64_population_step(p.code, p.ninstr, p.consts, p.rows, p.n, p.R,
                                                             p.ref_mode, p.lastspike_row, p.refc, p.ref_steps,
                                                             t, self.dt, p.seed, p.spikes)
                     if p.rec_count + p.nspikes > p.rec_cap:
@@ -444,6 +446,10 @@ cdef class NetworkKernel:
                     p.rec_count += p.nspikes
                 if grow_failed:
                     break
+                # the rows just read are free for later arrivals
+                for i in range(self.nrings):
+                    r = &self.rings[i]
+                    memset(r.buf + (t % r.depth) * r.n, 0, r.n * sizeof(double))
                 # 4. plasticity: traces decay, post spikes potentiate incoming synapses
                 for q in range(self.nprojs):
                     if self.projs[q].plastic:

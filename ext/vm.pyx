@@ -139,8 +139,8 @@ cdef inline double call_f(int fn, double x) noexcept nogil:
     return x
 
 
-cdef int _float_block(const int32_t* code, Py_ssize_t ninstr, const double* consts, real_t* slots,
-                      Py_ssize_t stride, real_t* R, Py_ssize_t j0, Py_ssize_t n, int64_t step, double dt,
+cdef int _float_block(const int32_t* code, Py_ssize_t ninstr, const double* consts, real_t** rows,
+                      real_t* R, Py_ssize_t j0, Py_ssize_t n, int64_t step, double dt,
                       uint64_t seed, Py_ssize_t ntotal) noexcept nogil:
     # Every result is rounded to real_t (float32 or float64); functions are evaluated in double.
     cdef Py_ssize_t pc = 0, k
@@ -164,7 +164,7 @@ cdef int _float_block(const int32_t* code, Py_ssize_t ninstr, const double* cons
         rb = R + b * BLOCK
         rc = R + c * BLOCK
         if op == OP_LOAD:
-            s = slots + a * stride + j0
+            s = rows[a] + j0
             for k in range(n):
                 rd[k] = s[k]
         elif op == OP_LOADK:
@@ -172,11 +172,11 @@ cdef int _float_block(const int32_t* code, Py_ssize_t ninstr, const double* cons
             for k in range(n):
                 rd[k] = v
         elif op == OP_STORE:
-            s = slots + dst * stride + j0
+            s = rows[dst] + j0
             for k in range(n):
                 s[k] = ra[k]
         elif op == OP_STOREIF:
-            s = slots + dst * stride + j0
+            s = rows[dst] + j0
             for k in range(n):
                 if rb[k] != 0.0:
                     s[k] = ra[k]
@@ -483,11 +483,15 @@ cdef int _fixed_block(const int32_t[:, ::1] code, const int64_t[::1] consts, int
     return 0
 
 
-cdef Py_ssize_t _population_step(const int32_t* code, Py_ssize_t ninstr, const double* consts, real_t* slots,
+cdef Py_ssize_t _population_step(const int32_t* code, Py_ssize_t ninstr, const double* consts, real_t** rows,
                                   Py_ssize_t N, real_t* R, int ref_mode, Py_ssize_t lastspike_slot,
                                   int32_t* refc, const int32_t* ref_steps, int64_t step, double dt,
                                   uint64_t seed, int32_t* spikes) noexcept nogil:
-    """One step of every neuron, block by block; spiking indices go to ``spikes``; returns their count."""
+    """One step of every neuron, block by block; spiking indices go to ``spikes``; returns their count.
+
+    ``rows[i]`` points at the values of slot ``i`` for all neurons (normally row
+    ``i`` of the slots array; the network points input rows at its delay rings).
+    """
     cdef Py_ssize_t j0 = 0, n, k, nspk = 0
     cdef real_t* spk = R + BLOCK
     cdef real_t t_end = <real_t>((step + 1) * dt)
@@ -496,11 +500,11 @@ cdef Py_ssize_t _population_step(const int32_t* code, Py_ssize_t ninstr, const d
         if ref_mode != 2:
             for k in range(n):
                 R[k] = 1.0 if (ref_mode == 0 or refc[j0 + k] == 0) else 0.0
-        _float_block(code, ninstr, consts, slots, N, R, j0, n, step, dt, seed, N)
+        _float_block(code, ninstr, consts, rows, R, j0, n, step, dt, seed, N)
         for k in range(n):
             if spk[k] != 0.0:
                 refc[j0 + k] = ref_steps[j0 + k]
-                slots[lastspike_slot * N + j0 + k] = t_end
+                rows[lastspike_slot][j0 + k] = t_end
                 spikes[nspk] = <int32_t>(j0 + k)
                 nspk += 1
             elif refc[j0 + k] > 0:
@@ -510,10 +514,10 @@ cdef Py_ssize_t _population_step(const int32_t* code, Py_ssize_t ninstr, const d
 
 
 cdef Py_ssize_t float64_population_step(const int32_t* code, Py_ssize_t ninstr, const double* consts,
-                                        double* slots, Py_ssize_t N, double* R, int ref_mode,
+                                        double** rows, Py_ssize_t N, double* R, int ref_mode,
                                         Py_ssize_t lastspike_slot, int32_t* refc, const int32_t* ref_steps,
                                         int64_t step, double dt, uint64_t seed, int32_t* spikes) noexcept nogil:
-    return _population_step(code, ninstr, consts, slots, N, R, ref_mode, lastspike_slot, refc, ref_steps,
+    return _population_step(code, ninstr, consts, rows, N, R, ref_mode, lastspike_slot, refc, ref_steps,
                             step, dt, seed, spikes)
 
 
@@ -553,10 +557,14 @@ cdef class FloatVM:
         cdef int32_t* buf = <int32_t*>malloc((N + 1) * sizeof(int32_t))
         cdef int32_t[::1] spk_view
         cdef real_t* R = <real_t*>malloc(self.nregs * BLOCK * sizeof(real_t))
-        if R == NULL or buf == NULL:
+        cdef real_t** rows = <real_t**>malloc(slots.shape[0] * sizeof(real_t*) + 1)
+        if R == NULL or buf == NULL or rows == NULL:
             free(R)
             free(buf)
+            free(rows)
             raise MemoryError()
+        for k in range(slots.shape[0]):
+            rows[k] = &slots[k, 0]
         spk_view = <int32_t[:N + 1]>buf
         try:
             with nogil:
@@ -565,7 +573,7 @@ cdef class FloatVM:
                     for q in range(nin):
                         for k in range(N):
                             slots[input_slots[q], k] = <real_t>inputs[s, q]
-                    nspk = _population_step(&code[0, 0], code.shape[0], &consts[0], &slots[0, 0], N, R,
+                    nspk = _population_step(&code[0, 0], code.shape[0], &consts[0], rows, N, R,
                                             ref_mode, ls, &refc[0], &ref_steps[0], step, dt, seed, buf)
                     for k in range(nspk):
                         if total < cap:
@@ -578,6 +586,7 @@ cdef class FloatVM:
         finally:
             free(R)
             free(buf)
+            free(rows)
         return total
 
 

@@ -77,8 +77,9 @@ class CosimReport:
         return not self.mismatches and self.vm_overflows == self.hw_overflows
 
 
-def _ctype_read(width: int) -> str:
-    return "int64_t(uint64_t(top->{port}) << %d) >> %d" % (64 - width, 64 - width)
+def _signed_read(port: str, width: int) -> str:
+    """C++ that sign-extends a ``width``-bit output port (Verilator holds it in an unsigned word)."""
+    return f"int64_t(uint64_t(top->{port}) << {64 - width}) >> {64 - width}"
 
 
 def _testbench(neuron: NeuronVerilog) -> str:
@@ -87,7 +88,7 @@ def _testbench(neuron: NeuronVerilog) -> str:
     mask = (1 << fmt.total) - 1
     sets = "\n".join(f"        top->{neuron.ports[s]} = uint32_t(uint64_t(in[{k}]) & 0x{mask:x}ULL);"
                      for k, s in enumerate(neuron.inputs))
-    reads = [_ctype_read(fmt.total).format(port=neuron.ports[s]) for s in neuron.registers]
+    reads = [_signed_read(neuron.ports[s], fmt.total) for s in neuron.registers]
     prints = "".join(f'        fprintf(out, "%lld ", (long long)({r}));\n' for r in reads)
     overflows = "".join(f'    fprintf(out, "%llu ", (unsigned long long)top->overflows_{neuron.ports[s]});\n'
                         for s in neuron.overflow_slots)
@@ -185,7 +186,8 @@ def build_cosim(plan: CosimPlan, directory: Path, tool: ToolCommand | None = Non
     for name, text in plan.files.items():
         (directory / name).write_text(text)
     start = time.perf_counter()
-    run_tool(tool, list(plan.args), cwd=directory, timeout=timeout)
+    fixes = [arg for flag in tool.make_flags for arg in ("-MAKEFLAGS", flag)]
+    run_tool(tool, [*fixes, *plan.args], cwd=directory, timeout=timeout)
     return CosimBuild(plan, directory, tool, time.perf_counter() - start)
 
 

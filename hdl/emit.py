@@ -357,6 +357,18 @@ class VerilogRenderer:
         return self.limited(total, counted=False)
 
     # -- statements -------------------------------------------------------------------
+    def count_flags(self, flags: list[str]) -> str:
+        """A COUNTER_BITS-wide sum of one-bit flags, in partial sums of at most 16 terms per line."""
+        terms = [f"{{{{{COUNTER_BITS - 1}{{1'b0}}}}, {f}}}" for f in flags]
+        while len(terms) > 16:
+            partial = []
+            for k in range(0, len(terms), 16):
+                name = self.fresh("c")
+                self.body.append(f"    wire [{COUNTER_BITS - 1}:0] {name} = {' + '.join(terms[k:k + 16])};")
+                partial.append(name)
+            terms = partial
+        return " + ".join(terms)
+
     def store(self, target: str, value: str, cond: str | None = None) -> None:
         """Narrow ``value`` into the slot's storage width (counting an overflow), as ``store``/``storeif``."""
         if target.startswith("_"):
@@ -366,9 +378,8 @@ class VerilogRenderer:
         stored = self.fresh("s")
         self.body.append(f"    wire signed [TOTAL-1:0] {stored} = nc_store({value});")
         self.body.append(f"    wire {flag} = nc_store_bad({value});")
-        flags = [*self.pending, flag]
+        total = self.count_flags([*self.pending, flag])
         self.pending = []
-        total = " + ".join(f"{{{{{COUNTER_BITS - 1}{{1'b0}}}}, {f}}}" for f in flags)
         self.stored.add(target)
         if cond is None:
             self.increments[target].append(total)

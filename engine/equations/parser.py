@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from dataclasses import dataclass
 
 from engine.errors import Problem
-from engine.equations.units import TYPE_MARKERS, Dimension, UnitError, parse_unit
+from engine.equations.units import DIMENSIONLESS, TYPE_MARKERS, Dimension, UnitError, parse_unit
 
 DIFFERENTIAL, SUBEXPRESSION, PARAMETER = "differential", "subexpression", "parameter"
 ALLOWED_FLAGS = {
@@ -28,6 +29,7 @@ ALLOWED_FLAGS = {
 }
 
 _NAME = r"[A-Za-z_][A-Za-z_0-9]*"
+MAX_UNIT_EXPONENT = 12  # no physical unit needs more; larger ones overflow the unit scales
 _DIFF = re.compile(rf"^\s*d\s*({_NAME})\s*/\s*dt\s*=(.*)$")
 _SUB = re.compile(rf"^\s*({_NAME})\s*=(?!=)(.*)$")
 _PARAM = re.compile(rf"^\s*({_NAME})\s*$")
@@ -211,6 +213,8 @@ def _parse_line(line: Text, problems: list[Problem]) -> Equation | None:
     var_type = "float"
     if unit_text in TYPE_MARKERS:
         var_type = unit_text
+        if var_type == "integer":
+            dim = DIMENSIONLESS
     elif not unit_text:
         problems.append(rhs.source.problem("missing unit after `:`", 0))
         return None
@@ -219,6 +223,10 @@ def _parse_line(line: Text, problems: list[Problem]) -> Equation | None:
             scale, dim = parse_unit(unit_text)
         except UnitError as exc:
             problems.append(unit_part.source.problem(str(exc), 0, len(unit_text)))
+            return None
+        if max(abs(e) for e in dim.exponents) > MAX_UNIT_EXPONENT:
+            problems.append(unit_part.source.problem(
+                f"`{unit_text}` raises a base unit beyond the power {MAX_UNIT_EXPONENT}", 0, len(unit_text)))
             return None
         if abs(scale - 1.0) > 1e-12:
             problems.append(unit_part.source.problem(
@@ -293,7 +301,10 @@ def parse_expression(text: Text, problems: list[Problem]) -> ast.expr | None:
     """Parse one expression with Python's grammar; syntax errors become problems."""
     src = text.text
     try:
-        tree = ast.parse(src.strip() and src, mode="eval")
+        with warnings.catch_warnings():
+            # Python only warns about e.g. `1and x`; in a model it is a mistake like any other.
+            warnings.simplefilter("error", SyntaxWarning)
+            tree = ast.parse(src.strip() and src, mode="eval")
     except SyntaxError as exc:
         offset = (exc.offset or 1) - 1
         what = exc.msg

@@ -345,12 +345,25 @@ class UnitSystem:
     base_scales: tuple[float, ...]
 
     def scale(self, dim: Dimension) -> float:
-        """SI value of one unit of ``dim`` in this system."""
+        """SI value of one unit of ``dim`` in this system.
+
+        Base scales that are powers of ten are combined as exponents, so the
+        scale of volt in ``nest`` is exactly the float ``1e-3`` (the value of
+        the literal ``mV``) and conversions such as ``-70 mV`` stay exact.
+        """
+        decades = Fraction(0)
         s = 1.0
         for base, e in zip(self.base_scales, dim.exponents):
-            if e:
+            if not e:
+                continue
+            exponent = math.log10(base)
+            if exponent == round(exponent):
+                decades += e * int(round(exponent))
+            else:
                 s *= base ** float(e)
-        return s
+        if decades.denominator == 1:
+            return s * float(f"1e{decades.numerator}")
+        return s * 10.0 ** float(decades)
 
     def to_system(self, si_value: float, dim: Dimension) -> float:
         return si_value / self.scale(dim)

@@ -103,9 +103,9 @@ def _bernoulli(p: float, n_src: int, n_tgt: int, rng) -> tuple[np.ndarray, np.nd
 def _fixed_degree(k, n_fixed, n_other, multapses, autapse_free, rng, where, what):
     """For each of n_fixed neurons, k partners among n_other; returns (fixed, partner) arrays."""
     available = n_other - (1 if autapse_free else 0)
-    if k < 0 or (not multapses and k > available):
-        raise ConnectionRuleError(f"{where}: fixed_{what} K = {k} is impossible with {available} candidates "
-                               "without multapses")
+    if k < 0 or (k > 0 and available == 0) or (not multapses and k > available):
+        raise ConnectionRuleError(f"{where}: fixed_{what} K = {k} is impossible with {available} candidates"
+                                  + ("" if multapses else " without multapses"))
     if k == 0 or n_fixed == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     fixed = np.repeat(np.arange(n_fixed, dtype=np.int64), k)
@@ -129,7 +129,7 @@ def _fixed_degree(k, n_fixed, n_other, multapses, autapse_free, rng, where, what
 
 def _fixed_total(n, n_src, n_tgt, multapses, autapse_free, rng, where):
     pairs = n_src * n_tgt - (min(n_src, n_tgt) if autapse_free else 0)
-    if n < 0 or (not multapses and n > pairs):
+    if n < 0 or (n > 0 and pairs == 0) or (not multapses and n > pairs):
         raise ConnectionRuleError(f"{where}: fixed_total_number N = {n} exceeds the {pairs} possible pairs")
     if multapses:
         src = rng.integers(0, n_src, size=n)

@@ -133,14 +133,14 @@ class ACGenerator(CurrentGenerator):
 
 
 class StepCurrentGenerator(CurrentGenerator):
-    def values(self, emission, nsteps):
+    def values(self, emission, active):
         times = [quantity_in(str(x), SI_UNITS)[0] for x in self.definition.params.get("amplitude_times", [])]
         values = [self._param_value(v) for v in self.definition.params.get("amplitude_values", [])]
         if len(times) != len(values):
             raise DeviceError(f"device `{self.name}`: amplitude_times and amplitude_values differ in length")
         if any(b <= a for a, b in zip(times, times[1:])):
             raise DeviceError(f"device `{self.name}`: amplitude_times must increase strictly")
-        t = emission * self.dt
+        t = (emission + 1) * self.dt
         index = np.searchsorted(np.asarray(times), t + 1e-9 * self.dt, side="right") - 1
         table = np.concatenate([[0.0], values])
         return table[index + 1][:, None]
@@ -154,22 +154,24 @@ class StepCurrentGenerator(CurrentGenerator):
 
 @dataclass
 class NoiseGenerator(CurrentGenerator):
-    """Independent Gaussian current per target, redrawn every ``dt`` (NEST's noise interval)."""
+    """Independent Gaussian current per target, redrawn every ``dt`` (NEST's noise interval)
+    counted from the first active step."""
 
     _held: np.ndarray | None = None
     _interval_index: int = -1
 
-    def values(self, emission, nsteps):
+    def values(self, emission, active):
         mean = self._param("mean", "0 pA", AMP)
         std = self._param("std", "0 pA", AMP)
         interval = max(1, int(round(self._param("dt", "1 ms", SECOND) / self.dt)))
-        out = np.empty((nsteps, self.neurons.size))
-        for k, e in enumerate(emission):
-            index = int(e) // interval if e >= 0 else -1
-            if index != self._interval_index and e >= 0:
+        first = max(0, math.ceil(self._param("start", "0 ms", SECOND) / self.dt - 1e-9) - 1)
+        out = np.zeros((emission.size, self.neurons.size))
+        for k in np.flatnonzero(active):
+            index = (int(emission[k]) - first) // interval
+            if index != self._interval_index:
                 self._held = mean + std * self.rng.standard_normal(self.neurons.size)
                 self._interval_index = index
-            out[k] = self._held if (self._held is not None and e >= 0) else 0.0
+            out[k] = self._held
         return out
 
 
@@ -215,15 +217,17 @@ class PoissonGenerator(SpikeGenerator):
         rate = self._param("rate", None, HERTZ)
         emission = np.arange(first_step, first_step + nsteps) - self._delay_steps()
         counts = self.rng.poisson(rate * self.dt, size=(nsteps, self.neurons.size))
-        return np.where(self._window(emission)[:, None], counts * self.weight, 0.0)
+        active = (emission >= 0) & self._window(emission * self.dt, closed_right=True)
+        return np.where(active[:, None], counts * self.weight, 0.0)
 
 
 class SpikeTrainGenerator(SpikeGenerator):
     """NEST's spike_generator: the same spike times for every target."""
 
     def arrivals(self, first_step, nsteps):
-        times = [quantity_in(str(x), SI_UNITS)[0] for x in self.definition.params.get("spike_times", [])]
-        emission = np.rint(np.asarray(times) / self.dt).astype(np.int64) - 1
+        times = np.array([quantity_in(str(x), SI_UNITS)[0] for x in self.definition.params.get("spike_times", [])])
+        times = times[self._window(times, closed_right=True)]
+        emission = np.rint(times / self.dt).astype(np.int64) - 1
         arrival = emission + self._delay_steps()
         out = np.zeros((nsteps, 1))
         inside = (arrival >= first_step) & (arrival < first_step + nsteps)

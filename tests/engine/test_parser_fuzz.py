@@ -20,7 +20,7 @@ from engine.models import LIBRARY
 
 FIELDS = ("equations", "threshold", "reset", "refractory")
 SPECS = [m.spec for _, m in sorted(LIBRARY.items())]
-FUZZ = settings(max_examples=700, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=550, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 # Characters that matter to the grammar, plus a few that do not belong anywhere.
 ALPHABET = st.sampled_from(list("dvt/=:()+-*.,;#\\\n _0123456789eEmVsAxi<>!&|%[]{}'\"") + ["**", "mV", "ms",
@@ -87,3 +87,37 @@ def test_random_text_in_a_field_checks_or_fails_cleanly(spec, field, text):
 @given(st.text(max_size=80), st.text(max_size=30), st.text(max_size=30))
 def test_arbitrary_unicode_checks_or_fails_cleanly(equations, threshold, reset):
     _check_and_build(ModelSpec(equations, threshold=threshold, reset=reset))
+
+
+# -- well-formed expressions from a small grammar: they reach the checker and the IR builder ----
+
+BASE = """
+dv/dt = ({rhs}) * (mV/ms) : volt
+dg/dt = -g/tau : siemens
+tau : second
+k : integer
+flag : boolean
+"""
+LEAVES = st.sampled_from(["v/mV", "g/nS", "tau/ms", "k", "t/ms", "dt/ms", "i", "N", "lastspike/ms", "xi*sqrt(ms)",
+                          "v", "tau", "mV", "0", "1", "0.5", "-1", "12", "13", "1e400", "1e-400", "rand()", "randn()"])
+BOOLS = st.sampled_from(["flag", "not_refractory", "True", "v > 0*mV", "k == 2", "g <= 1*nS"])
+
+
+def _expression(leaf: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.recursive(leaf, lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**"]), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(st.sampled_from(["exp", "log", "sqrt", "abs", "tanh", "exprel", "floor", "sign"]), inner)
+        .map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(inner, inner, inner).map(lambda t: f"clip({t[0]}, {t[1]}, {t[2]})"),
+        st.tuples(BOOLS, inner, inner).map(lambda t: f"({t[1]} if {t[0]} else {t[2]})"),
+        inner.map(lambda x: f"-{x}"),
+    ), max_leaves=8)
+
+
+@FUZZ
+@given(_expression(LEAVES), _expression(LEAVES), st.sampled_from(["", "euler", "exact", "exponential_euler", "rk4"]),
+       st.sampled_from(["", "2 ms", "tau", "v > 1*mV", "inf ms"]))
+def test_grammar_expressions_check_or_fail_cleanly(rhs, other, method, refractory):
+    spec = ModelSpec(BASE.format(rhs=rhs), threshold=f"v > ({other})*mV", reset=f"v = ({other})*mV; g += 1*nS",
+                     refractory=refractory, method=method, parameters={"tau": "10 ms", "k": 2})
+    _check_and_build(spec)
