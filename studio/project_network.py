@@ -50,6 +50,9 @@ def _unique(names: list[str], section: str, problems: list[Problem]) -> None:
 def _values(values, path: str, consts: Constants, problems: list[Problem], initial: bool = False) -> dict[str, str]:
     out = {}
     for key, raw in values.items():
+        if isinstance(raw, bool):  # a boolean parameter of a model
+            out[key] = raw
+            continue
         text = consts.expression(raw, json_path(path, key), problems, initial)
         if text is not None:
             out[key] = text

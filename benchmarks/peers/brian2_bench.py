@@ -17,7 +17,8 @@ One JSON record per run on stdout.  Times, the same meaning in both modes:
   binary runs, once, shared by all repeats).
 
 CUBA and COBA use a 0.1 ms synaptic delay so that all engines have the same
-minimal delay.  Brunel's delta synapses and Poisson input are ignored while
+minimal delay; COBA has the constant drive I = 20 mV of the Brette et al.
+(2007) version (resources/examples/coba.ncsproj), without which it is silent.  Brunel's delta synapses and Poisson input are ignored while
 the target is refractory, as in NEST's ``iaf_psc_delta``.
 """
 
@@ -59,9 +60,9 @@ def cuba(seed: int) -> tuple[list, dict[str, tuple[int, int]], dict]:
 def coba(seed: int) -> tuple[list, dict[str, tuple[int, int]], dict]:
     b2.seed(seed)
     ns = {"taum": 20 * ms, "taue": 5 * ms, "taui": 10 * ms, "Vt": -50 * mV, "Vr": -60 * mV, "El": -60 * mV,
-          "Ee": 0 * mV, "Ei": -80 * mV, "we": 0.6, "wi": 6.7}
+          "Ee": 0 * mV, "Ei": -80 * mV, "I": 20 * mV, "we": 0.6, "wi": 6.7}
     eqs = """
-    dv/dt  = (ge*(Ee-v)+gi*(Ei-v)-(v-El))/taum : volt (unless refractory)
+    dv/dt  = (ge*(Ee-v)+gi*(Ei-v)-(v-El)+I)/taum : volt (unless refractory)
     dge/dt = -ge/taue : 1
     dgi/dt = -gi/taui : 1
     """
@@ -103,7 +104,7 @@ def brunel(seed: int) -> tuple[list, dict[str, tuple[int, int]], dict]:
         s.connect(i=pre, j=post)
         synapses.append(s)
     drive = b2.PoissonInput(p, "v", N=b["C_E"], rate=brunel_poisson_rate_hz() * Hz,
-                            weight="J*int(not_refractory)", name="drive")
+                            weight="J*int(not_refractory)")
     return [p, drive, *synapses], {"E": (0, b["N_E"]), "I": (b["N_E"], n)}, ns
 
 

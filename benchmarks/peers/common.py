@@ -17,7 +17,7 @@ BENCHMARKS = ("cuba", "coba", "brunel")
 # Brunel (2000) as in NEST's brunel_delta_nest.py.
 BRUNEL = {
     "N_E": 10_000, "N_I": 2_500, "C_E": 1_000, "C_I": 250,
-    "tau_m": 20.0, "t_ref": 2.0, "E_L": 0.0, "V_reset": 10.0, "V_th": 20.0,
+    "tau_m": 20.0, "t_ref": 2.0, "E_L": 0.0, "V_reset": 0.0, "V_th": 20.0,
     "J": 0.1, "g": 5.0, "eta": 2.0, "delay": 1.5,
 }
 
@@ -49,7 +49,8 @@ def emit(out: IO[str], engine: str, benchmark: str, sim_s: float, wall_s: float,
          spikes: dict[str, int], sizes: dict[str, int], **extra: float) -> None:
     """Write one run's record: times in seconds, spike counts and mean rates per population."""
     record = {
-        "engine": engine, "benchmark": benchmark, "sim_s": sim_s, "wall_s": wall_s, "build_s": build_s,
+        "engine": engine, "benchmark": benchmark, "sim_s": sim_s, "n_neurons": sum(sizes.values()),
+        "wall_s": wall_s, "build_s": build_s,
         "spikes": spikes,
         "rates_hz": {name: spikes[name] / (sizes[name] * sim_s) for name in spikes},
         **extra,

@@ -11,6 +11,8 @@ Each run resets the kernel, builds the network (``build_s`` includes
 CUBA's synapses in Brian2 are exponentially decaying voltage kicks added to
 dv/dt as ge/taum; ``iaf_psc_exp`` gives the same membrane equation when
 I_syn/C_m = ge/taum, so a kick of w mV is a current jump of w*C_m/taum pA.
+COBA's conductances are in units of the leak (g_L = 10 nS), and so is its
+constant drive I = 20 mV (I_e = I*g_L = 200 pA).
 """
 
 from __future__ import annotations
@@ -41,9 +43,10 @@ def cuba() -> dict:
 
 
 def coba() -> dict:
+    g_l = 10.0
     pop = nest.Create("iaf_cond_exp", 4000, params={
-        "C_m": 200.0, "g_L": 10.0, "E_L": -60.0, "V_th": -50.0, "V_reset": -60.0, "t_ref": 5.0,
-        "E_ex": 0.0, "E_in": -80.0, "tau_syn_ex": 5.0, "tau_syn_in": 10.0, "I_e": 0.0})
+        "C_m": 200.0, "g_L": g_l, "E_L": -60.0, "V_th": -50.0, "V_reset": -60.0, "t_ref": 5.0,
+        "E_ex": 0.0, "E_in": -80.0, "tau_syn_ex": 5.0, "tau_syn_in": 10.0, "I_e": 20.0 * g_l})
     pop.V_m = nest.random.uniform(-60.0, -50.0)
     e, i = pop[:3200], pop[3200:]
     rule = {"rule": "pairwise_bernoulli", "p": 0.02}

@@ -20,7 +20,7 @@ from engine.equations.units import (DIMENSIONLESS, SECOND, UNITS, Dimension, Uni
 
 BOOL = "boolean"
 _DIMENSIONLESS_FUNCS = ("exp", "log", "sin", "cos", "tan", "tanh", "exprel")
-_SAME_DIM_FUNCS = ("abs", "floor", "ceil", "int", "sign")
+_SAME_DIM_FUNCS = ("abs", "floor", "ceil", "int")
 XI_DIM = SECOND ** Fraction(-1, 2)
 MAX_POWER = 12  # largest exponent of a quantity with units
 
@@ -248,6 +248,8 @@ class ExpressionChecker:
             return E.Call(fn, trees), DIMENSIONLESS
         if fn == "sqrt":
             return E.Call(fn, trees), d0 ** Fraction(1, 2)
+        if fn == "sign":  # -1, 0 or 1, whatever the units of its argument
+            return E.Call(fn, trees), DIMENSIONLESS
         if fn == "clip":
             for a, (_, d) in zip(node.args[1:], args[1:]):
                 if d is not d0 and not _is_zero(E.fold(_)):

@@ -216,7 +216,7 @@ def _parse_line(line: Text, problems: list[Problem]) -> Equation | None:
         if var_type == "integer":
             dim = DIMENSIONLESS
     elif not unit_text:
-        problems.append(rhs.source.problem("missing unit after `:`", 0))
+        problems.append(line.source.problem("missing unit after `:`", colon, colon + 1))
         return None
     else:
         try:
@@ -259,7 +259,7 @@ def _parse_line(line: Text, problems: list[Problem]) -> Equation | None:
     return Equation(kind, name, expr, unit_text, dim, var_type, flags, line)
 
 
-_STATEMENT = re.compile(rf"^\s*({_NAME})\s*(\+=|-=|\*=|/=|=)(.*)$")
+_STATEMENT = re.compile(rf"^\s*({_NAME})\s*(\+=|-=|\*=|/=|=(?!=))(.*)$")
 
 
 @dataclass(frozen=True)

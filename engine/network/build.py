@@ -234,7 +234,8 @@ def _build_population(index: int, pdef: PopulationDef, dt: float, on_pre: dict[s
     for statement, rname in on_pre.items():
         receptors[rname] = Receptor(statement)
     system = UNIT_SYSTEMS.get(spec.unit_system, UNIT_SYSTEMS["nest"])
-    uniform = {k: v for k, v in pdef.parameters.items() if not _is_expression(str(v), system)}
+    uniform = {k: v for k, v in pdef.parameters.items()
+               if isinstance(v, (str, int, float)) and not _is_expression(str(v), system)}
     varying = {k: v for k, v in pdef.parameters.items() if k not in uniform}
     params = dict(spec.parameters)
     params.update(uniform)
@@ -249,7 +250,7 @@ def _build_population(index: int, pdef: PopulationDef, dt: float, on_pre: dict[s
     env = {n: p.value for n, p in checked.parameters.items()}
     env.update({"i": np.arange(pdef.size, dtype=np.float64), "N": float(pdef.size), "t": 0.0, "dt": ir.dt})
     for name, text in varying.items():
-        values = _per_neuron(str(text), checked, env, pdef.size, rng, f"{where}, parameter `{name}`",
+        values = _per_neuron(text, checked, env, pdef.size, rng, f"{where}, parameter `{name}`",
                              checked.parameters[name].dim)
         state.set(name, values)
         env[name] = values
@@ -261,15 +262,21 @@ def _build_population(index: int, pdef: PopulationDef, dt: float, on_pre: dict[s
         if name not in ir.state_names:
             raise NetworkError(f"{where}: initial value for `{name}`, which is not a state variable "
                                f"(states: {', '.join(ir.state_names)})")
-        values = _per_neuron(str(text), checked, env, pdef.size, rng, f"{where}, initial `{name}`",
+        values = _per_neuron(text, checked, env, pdef.size, rng, f"{where}, initial `{name}`",
                              checked.states[name].dim)
         state.set(name, values)
         env[name] = values
     return Population(index, pdef, checked, lib, ir, state)
 
 
-def _per_neuron(text: str, checked: CheckedModel, env, n: int, rng, where: str, dim) -> np.ndarray:
-    """Evaluate a per-neuron expression (with rand(), i, N and parameters) in model units."""
+def _per_neuron(text, checked: CheckedModel, env, n: int, rng, where: str, dim) -> np.ndarray:
+    """Per-neuron values in model units: an array (already in model units) as is, or an
+    expression (with rand(), randn(), i, N, parameters and states) evaluated for every neuron."""
+    if not isinstance(text, str):
+        values = np.asarray(text, dtype=np.float64)
+        if values.shape != (n,):
+            raise NetworkError(f"{where}: {values.size} values given for {n} neurons")
+        return values
     symbols = special_symbols()
     for name, p in checked.parameters.items():
         symbols[name] = Symbol("parameter", p.dim, p.var_type)

@@ -23,16 +23,16 @@ class PopulationDef:
 
     ``parameters`` override model parameters: a quantity string for the whole
     population (``"20 ms"``), or an expression evaluated per neuron
-    (``"15 ms + 5 ms*rand()"``) which makes the parameter per-neuron.
-    ``initial`` sets state variables per neuron the same way
-    (``"V_r + rand()*(V_th - V_r)"``).
+    (``"15 ms + 5 ms*rand()"``) or an array of values in the model's units,
+    either of which makes the parameter per-neuron.  ``initial`` sets state
+    variables per neuron the same way (``"V_r + rand()*(V_th - V_r)"``).
     """
 
     name: str
     model: LibraryModel | ModelSpec
     size: int
-    parameters: Mapping[str, str] = field(default_factory=dict)
-    initial: Mapping[str, str] = field(default_factory=dict)
+    parameters: Mapping[str, object] = field(default_factory=dict)
+    initial: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -257,7 +257,8 @@ class Simulation:
     def recorder(self, name: str) -> dict[str, np.ndarray]:
         """A recorder's data: ``times`` (ms) and ``senders`` for spike recorders, ``t`` (ms) and
         one (samples, neurons) array per recorded variable for voltmeters and multimeters,
-        ``t`` and ``rate`` (Hz) for population_rate."""
+        ``t`` (bin starts) and ``rate`` (Hz) for population_rate, over the complete bins
+        ``(t, t + bin]`` simulated so far."""
         dev = self.network.devices[name]
         dt_ms = self.network.dt * 1e3
         if isinstance(dev, SpikeRecorder):
@@ -268,7 +269,7 @@ class Simulation:
             t, n = self.spikes(dev.population.name)
             keep = np.isin(n, dev.neurons)
             bin_ms = float(dev._param("bin", "1 ms", SECOND) * 1e3)
-            edges = np.arange(0.0, self.t_ms + bin_ms, bin_ms)
+            edges = np.arange(int(self.t_ms / bin_ms + 1e-9) + 1) * bin_ms
             counts, _ = np.histogram(t[keep] - 1e-9, bins=edges)
             return {"t": edges[:-1], "rate": counts / (dev.neurons.size * bin_ms * 1e-3)}
         if isinstance(dev, Sampler):

@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NEST = ROOT / "tests" / "data" / "nest"
 LIF = ROOT / "resources" / "examples" / "lif.ncsmodel"
 INVALID = Path(__file__).with_name("data") / "lif_invalid.ncsmodel"
+CUBA = ROOT / "resources" / "examples" / "cuba.ncsproj"
+HIL = ROOT / "resources" / "examples" / "hil_demo.ncsproj"
 SCRIPT = Path(sys.executable).with_name("ncstudio")
 COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "studio.cli"]
 
@@ -140,6 +142,11 @@ ERROR_CASES = [
     (["neuron", "iaf_psc_exp", "--out", "/nonexistent-dir/x.npz"], r"cannot write /nonexistent-dir/x\.npz"),
     (["neuron", str(INVALID)], r".*lif_invalid\.ncsmodel: substeps: .* \(and 3 more problems; `ncstudio check "),
     (["check", "missing.ncsmodel"], r"missing\.ncsmodel: No such file or directory$"),
+    (["run", "missing.ncsproj"], r"missing\.ncsproj: No such file or directory$"),
+    (["run", str(CUBA), "--fixed", "Q8.8"], r"--fixed Q8\.8: fixed-point simulation of networks is not available yet"),
+    (["run", str(CUBA), "--duration", "1 mV"], r"argument --duration: `1 mV` is volt, expected second"),
+    (["bench", "cubaa"], r"argument benchmark: invalid choice: 'cubaa'"),
+    (["neuron", str(CUBA)], r".*cuba\.ncsproj is a project, not a model; run it with `ncstudio run "),
     (["modles"], r"unknown command `modles` — did you mean `models`\?"),
 ]
 
@@ -156,3 +163,74 @@ def test_window_is_not_available_yet():
     shot = ncstudio(LIF.name, "--screenshot", "out.png", "--quit", cwd=LIF.parent)
     assert shot.returncode == 2
     assert_one_line_error(shot, r"cannot open the window for a screenshot: the studio window is not available")
+
+
+def test_run_project_prints_counts_rates_and_timings(tmp_path):
+    result = ncstudio("run", CUBA, "--duration", "200ms", "--json", "--out", "run.npz", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert {"sim_s", "wall_s", "build_s", "steps", "spikes", "rates_hz"} <= set(report)
+    assert (report["sim_s"], report["steps"], report["n_neurons"], report["seed"]) == (0.2, 2000, 4000, 1)
+    assert report["wall_s"] > 0 and report["build_s"] > 0
+    assert set(report["spikes"]) == set(report["rates_hz"]) == {"E", "I"}
+    for name, size in (("E", 3200), ("I", 800)):
+        assert 3.0 < report["rates_hz"][name] < 9.0
+        assert report["rates_hz"][name] == pytest.approx(report["spikes"][name] / (size * 0.2), rel=1e-5)
+    with np.load(tmp_path / "run.npz") as f:
+        units = json.loads(str(f["units"]))
+        assert f["spikes.E.times"].size == report["spikes"]["E"]
+        assert f["spikes.I.senders"].max() < 800
+        assert f["v_E.v"].shape == (2000, 5)
+        np.testing.assert_array_equal(f["v_E.neurons"], [0, 1, 2, 3, 4])
+        assert -80.0 < f["v_E.v"].min() and f["v_E.v"].max() <= -50.0
+        np.testing.assert_array_equal(f["spikes_E.times"], f["spikes.E.times"])
+    assert (units["spikes.E.times"], units["v_E.t"], units["v_E.v"], units["spikes.E.senders"]) == (
+        "ms", "ms", "mV", "index")
+
+
+def test_run_seed_changes_the_network_and_text_output_is_readable():
+    a = ncstudio("run", HIL, "--duration", "100ms", "--seed", "3")
+    assert a.returncode == 0, a.stderr
+    assert re.match(r"^.*hil_demo\.ncsproj: 100 ms simulated in [\d.]+ s \(build [\d.]+ s\); 200 neurons, "
+                    r"4000 synapses\n  E: \d+ spikes, [\d.]+ Hz\n  I: \d+ spikes, [\d.]+ Hz\n$", a.stdout)
+    spikes = [json.loads(ncstudio("run", HIL, "--duration", "100ms", "--seed", seed, "--json").stdout)["spikes"]
+              for seed in ("3", "4", "4")]
+    assert spikes[1] == spikes[2] != spikes[0]
+    assert a.stdout.splitlines()[1].startswith(f"  E: {spikes[0]['E']} spikes, ")
+
+
+def test_check_project_valid_and_invalid(tmp_path):
+    ok = ncstudio("check", CUBA.name, cwd=CUBA.parent)
+    assert ok.returncode == 0, ok.stderr
+    assert re.match(r"^cuba\.ncsproj: ok \(2 populations, 4000 neurons, 4 projections, \d+ synapses, 3 devices\)$",
+                    ok.stdout)
+    data = json.loads(CUBA.read_text(encoding="utf-8"))
+    data["populations"][1]["size"] = -4
+    data["projections"][0]["source"] = "Q"
+    data["projections"][1]["delay"] = "0.1 mV"
+    (tmp_path / "bad.ncsproj").write_text(json.dumps(data), encoding="utf-8")
+    bad = ncstudio("check", "bad.ncsproj", cwd=tmp_path)
+    assert bad.returncode == 1
+    assert bad.stdout.splitlines() == [
+        "bad.ncsproj: populations[1].size: expected a positive whole number, not `-4`",
+        "bad.ncsproj: projections[0].source: unknown population `Q` (have: E, I)",
+        "bad.ncsproj: projections[1].delay: `0.1 mV` has units volt, expected second (e.g. `1.5 ms`)",
+    ]
+    assert_one_line_error(bad, r"3 problems in bad\.ncsproj$")
+    run = ncstudio("run", "bad.ncsproj", cwd=tmp_path)
+    assert_one_line_error(run, r"bad\.ncsproj: populations\[1\]\.size: .* \(and 2 more problems; "
+                               r"`ncstudio check bad\.ncsproj` lists them\)$")
+    report = json.loads(ncstudio("check", "bad.ncsproj", "--json", cwd=tmp_path).stdout)
+    assert report["files"][0]["problems"][0]["field"] == "populations[1].size"
+
+
+def test_bench_reports_speed_size_and_memory():
+    result = ncstudio("bench", "cuba", "--duration", "100ms", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["benchmark"] == "cuba" and report["n_neurons"] == 4000
+    assert 250_000 < report["n_synapses"] < 390_000
+    # CSR: int64 row pointers, uint16 targets and float32 weights.
+    assert report["synapse_bytes"] == 4 * (3201 + 3201 + 801 + 801) * 2 + report["n_synapses"] * 6
+    assert report["peak_rss_mb"] > 10
+    assert report["steps"] == 1000 and set(report["rates_hz"]) == {"E", "I"}

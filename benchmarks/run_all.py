@@ -1,0 +1,254 @@
+"""Our engine against Brian2 (cython, cpp_standalone) and NEST on CUBA, COBA and Brunel, in one run.
+
+Run: ``make bench``, or::
+
+    .venv/bin/python benchmarks/run_all.py --peers-python .venv-peers/bin/python \\
+        [--duration 1s] [--brunel-duration 0.3s] [--only cuba coba] [--repeat 3] [--skip-peers]
+
+Every engine runs in its own process: ours through ``ncstudio bench NAME
+--json`` (one process per repeat), the peers through
+``benchmarks/peers/{brian2,nest}_bench.py`` in the peers environment (one
+process doing every repeat).  Run and build times are the minimum over the
+repeats (the machine is shared, so the minimum is the least disturbed run);
+peak memory is the process tree's maximum resident set (``os.wait4``), for
+Brian2's cpp_standalone the larger of its Python side and the binary.
+
+Prints one table (the ratio is peer run time / our run time, so > 1 means we
+are faster), checks our rates against the band the peers span, states our
+targets (reported, never asserted), and writes everything to
+``benchmarks/results/latest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from engine.equations.units import SECOND
+from studio.cli_args import positive, quantity
+
+ROOT = Path(__file__).resolve().parent.parent
+PEER_SCRIPTS = ROOT / "benchmarks" / "peers"
+RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
+BENCHMARKS = ("cuba", "coba", "brunel")
+OURS = "ours"
+# engine -> (script, extra arguments)
+PEERS = {
+    "brian2-cython": ("brian2_bench.py", ["--mode", "cython"]),
+    "brian2-cpp": ("brian2_bench.py", ["--mode", "cpp_standalone"]),
+    "nest": ("nest_bench.py", []),
+}
+# A rate of ours outside the peers' band by more than this fraction of the band's centre is flagged.
+RATE_TOLERANCE = 0.02
+
+
+@dataclass
+class Measurement:
+    """One engine on one benchmark, reduced over its repeats."""
+
+    engine: str
+    benchmark: str
+    sim_s: float
+    n_neurons: int
+    wall_s: float
+    build_s: float
+    compile_s: float | None
+    spikes: dict[str, int]
+    rates_hz: dict[str, float]
+    peak_rss_mb: float
+    runs: list[dict] = field(repr=False)
+
+    @property
+    def run_per_sim_s(self) -> float:
+        return self.wall_s / self.sim_s
+
+    @property
+    def mean_rate_hz(self) -> float:
+        return sum(self.spikes.values()) / (self.n_neurons * self.sim_s)
+
+
+class BenchmarkFailed(RuntimeError):
+    """A benchmark process exited with an error."""
+
+
+def run_process(cmd: list[str], env: dict[str, str]) -> tuple[str, float]:
+    """Run ``cmd`` in the repository; its stdout and the peak RSS (MB) of its process tree."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            tail = "".join(err.readlines()[-15:])
+            raise BenchmarkFailed(f"{' '.join(cmd)} exited with {proc.returncode}:\n{tail}")
+        return out.read(), usage.ru_maxrss / 1024  # kilobytes on Linux
+
+
+def reduce(engine: str, records: list[dict], peak_rss_mb: float) -> Measurement:
+    """Best run and build times over the repeats; counts from the first run (every run has the same seed)."""
+    first = records[0]
+    compile_times = [r["compile_s"] for r in records if "compile_s" in r]
+    return Measurement(
+        engine=engine, benchmark=first["benchmark"], sim_s=first["sim_s"], n_neurons=first["n_neurons"],
+        wall_s=min(r["wall_s"] for r in records), build_s=min(r["build_s"] for r in records),
+        compile_s=max(compile_times) if compile_times else None,
+        spikes=first["spikes"], rates_hz=first["rates_hz"], peak_rss_mb=peak_rss_mb, runs=records)
+
+
+def measure_ours(name: str, duration_s: float, repeat: int, env: dict[str, str]) -> Measurement:
+    records, peaks = [], []
+    for _ in range(repeat):
+        stdout, peak = run_process([sys.executable, "-m", "studio.cli", "bench", name,
+                                    "--duration", f"{duration_s} s", "--json"], env)
+        records.append(json.loads(stdout))
+        peaks.append(peak)
+    return reduce(OURS, records, max(peaks))
+
+
+def measure_peer(engine: str, name: str, duration_s: float, repeat: int, python: str,
+                 env: dict[str, str]) -> Measurement:
+    script, extra = PEERS[engine]
+    stdout, peak = run_process([python, str(PEER_SCRIPTS / script), name, "--duration", str(duration_s),
+                                "--repeat", str(repeat), *extra], env)
+    records = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    if len(records) != repeat:
+        raise BenchmarkFailed(f"{script} {name} {' '.join(extra)}: expected {repeat} records, got {len(records)}")
+    return reduce(engine, records, peak)
+
+
+def rate_checks(rows: list[Measurement]) -> list[dict]:
+    """Per benchmark and population: our rate against the band [min, max] of the peers' rates."""
+    checks = []
+    for name in BENCHMARKS:
+        ours = next((m for m in rows if m.benchmark == name and m.engine == OURS), None)
+        peers = [m for m in rows if m.benchmark == name and m.engine != OURS]
+        if ours is None or not peers:
+            continue
+        for pop, rate in ours.rates_hz.items():
+            band = [m.rates_hz[pop] for m in peers if pop in m.rates_hz]
+            if not band:
+                continue
+            lo, hi = min(band), max(band)
+            slack = RATE_TOLERANCE * (lo + hi) / 2
+            checks.append({"benchmark": name, "population": pop, "ours_hz": rate, "peers_min_hz": lo,
+                           "peers_max_hz": hi, "within": lo - slack <= rate <= hi + slack})
+    return checks
+
+
+def target_checks(rows: list[Measurement]) -> list[dict]:
+    """Our speed and memory targets, as measured here (reported, not asserted)."""
+    def find(name: str, engine: str) -> Measurement | None:
+        return next((m for m in rows if m.benchmark == name and m.engine == engine), None)
+
+    targets = []
+
+    def add(text: str, value: float, limit: float) -> None:
+        targets.append({"target": text, "value": value, "limit": limit, "met": value <= limit})
+
+    cuba, cpp, nest = find("cuba", OURS), find("cuba", "brian2-cpp"), find("cuba", "nest")
+    if cuba and cpp:
+        add("CUBA run time / Brian2 cpp_standalone run time", cuba.wall_s / cpp.wall_s, 1.0)
+    if cuba and nest:
+        add("CUBA run time / NEST run time", cuba.wall_s / nest.wall_s, 0.2)
+    for m in rows:
+        if m.engine == OURS:
+            add(f"{m.benchmark.upper()} build time (s)", m.build_s, 0.5)
+    brunel, brunel_nest = find("brunel", OURS), find("brunel", "nest")
+    if brunel:
+        add("Brunel peak memory (MB)", brunel.peak_rss_mb, 300.0)
+    if brunel and brunel_nest:
+        add("Brunel run time / NEST run time", brunel.wall_s / brunel_nest.wall_s, 0.5)
+    return targets
+
+
+def ratio(m: Measurement, rows: list[Measurement]) -> float | None:
+    ours = next((o for o in rows if o.benchmark == m.benchmark and o.engine == OURS), None)
+    if ours is None or m.engine == OURS:
+        return None
+    return m.wall_s / ours.wall_s
+
+
+def table(rows: list[Measurement]) -> str:
+    head = (f"{'benchmark':<9} {'engine':<13} {'sim s':>5} {'run s/sim s':>11} {'build s':>8} {'compile s':>9} "
+            f"{'spikes':>9} {'rate Hz (mean; E / I)':>24} {'peak MB':>8} {'peer/ours':>9}")
+    lines = [head, "-" * len(head)]
+    for m in rows:
+        r = ratio(m, rows)
+        pops = " / ".join(f"{v:.2f}" for v in m.rates_hz.values())
+        lines.append(
+            f"{m.benchmark:<9} {m.engine:<13} {m.sim_s:>5g} {m.run_per_sim_s:>11.3f} {m.build_s:>8.2f} "
+            f"{'-' if m.compile_s is None else f'{m.compile_s:.1f}':>9} {sum(m.spikes.values()):>9} "
+            f"{f'{m.mean_rate_hz:.2f} ({pops})':>24} {m.peak_rss_mb:>8.0f} {'-' if r is None else f'{r:.2f}':>9}")
+    return "\n".join(lines)
+
+
+def report(rows: list[Measurement], rates: list[dict], targets: list[dict]) -> str:
+    rate_lines = [f"rate {c['benchmark']} {c['population']}: ours {c['ours_hz']:.2f} Hz, peers "
+                  f"{c['peers_min_hz']:.2f}-{c['peers_max_hz']:.2f} Hz: "
+                  f"{'within' if c['within'] else 'OUTSIDE'} the peers' band" for c in rates]
+    target_lines = [f"target {t['target']}: {t['value']:.3g} (limit {t['limit']:g}): "
+                    f"{'met' if t['met'] else 'not met'}" for t in targets]
+    sections = [table(rows), "\n".join(rate_lines), "\n".join(target_lines)]
+    return "\n\n".join(s for s in sections if s)
+
+
+def main(argv: list[str] | None = None) -> int:
+    seconds = positive(quantity(SECOND))
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--peers-python", default=str(ROOT / ".venv-peers" / "bin" / "python"),
+                   help="Python of the environment with brian2 and nest (make peers)")
+    p.add_argument("--duration", type=seconds, default=1.0, metavar="T", help="simulated time of CUBA and COBA")
+    p.add_argument("--brunel-duration", type=seconds, default=0.3, metavar="T",
+                   help="simulated time of Brunel (NEST needs ~20 s per simulated second)")
+    p.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS))
+    p.add_argument("--repeat", type=int, default=3, help="runs per engine; the fastest counts")
+    p.add_argument("--skip-peers", action="store_true", help="run ours only")
+    args = p.parse_args(argv)
+    if not args.skip_peers and not Path(args.peers_python).is_file():
+        p.error(f"{args.peers_python} does not exist; run `make peers` first or pass --skip-peers")
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    rows, failed = [], []
+    for name in [b for b in BENCHMARKS if b in args.only]:
+        duration = args.brunel_duration if name == "brunel" else args.duration
+        engines = [OURS] + ([] if args.skip_peers else list(PEERS))
+        for engine in engines:
+            print(f"{name}: {engine} ({args.repeat} x {duration:g} s) ...", file=sys.stderr, flush=True)
+            try:
+                if engine == OURS:
+                    rows.append(measure_ours(name, duration, args.repeat, env))
+                else:
+                    rows.append(measure_peer(engine, name, duration, args.repeat, args.peers_python, env))
+            except BenchmarkFailed as exc:
+                failed.append(f"{name}/{engine}")
+                print(f"{name}: {engine} failed: {exc}", file=sys.stderr)
+
+    rates, targets = rate_checks(rows), target_checks(rows)
+    print(report(rows, rates, targets))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    result = {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()},
+        "repeat": args.repeat,
+        "rows": [{**asdict(m), "run_per_sim_s": m.run_per_sim_s, "mean_rate_hz": m.mean_rate_hz,
+                  "peer_over_ours": ratio(m, rows)} for m in rows],
+        "rate_checks": rates,
+        "targets": targets,
+        "failed": failed,
+    }
+    tmp = RESULTS.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result, indent=2) + "\n")
+    tmp.replace(RESULTS)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
