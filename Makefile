@@ -40,8 +40,9 @@ $(PEERS)/.installed:
 
 peers: $(PEERS)/.installed
 
+# Ours, Brian2 and NEST side by side, e.g. `make bench BENCH_ARGS="--only cuba --repeat 5"`.
 bench: install peers
-	$(PY) benchmarks/run_all.py --peers-python $(PEERS)/bin/python
+	$(PY) benchmarks/run_all.py --peers-python $(PEERS)/bin/python $(BENCH_ARGS)
 
 clean:
 	rm -rf build ext/*.c ext/*.so *.egg-info

@@ -69,7 +69,7 @@ class PopulationVM:
     def set_refractory_from_param(self) -> None:
         """Recompute per-neuron refractory step counts from the refractory parameter."""
         values = self.get(self.ir.refractory_param)
-        self.ref_steps = np.rint(values / self.ir.dt).astype(np.int32)
+        self.ref_steps[:] = np.rint(values / self.ir.dt)  # in place: the network kernel holds this array
 
     def index(self, name: str) -> int:
         return self.ir.slot_index(name)

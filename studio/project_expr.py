@@ -45,7 +45,7 @@ def format_quantity(value: float, dim: Dimension) -> str:
 
 
 def _number(value: float) -> str:
-    """``value`` to 15 significant digits, which hides the last-bit noise of unit scaling (1.62, not 1.6200000000000008)."""
+    """``value`` to 15 significant digits: 1.62, not the 1.6200000000000001 of ``60*0.27/10``."""
     return repr(float(f"{value:.15g}"))
 
 
@@ -100,8 +100,8 @@ class Constants:
         if result is None:
             return None
         value, dim = result
-        if (dim is not DIMENSIONLESS or not math.isfinite(value) or abs(value - round(value)) > 1e-9 * max(1.0, abs(value))
-                or round(value) < minimum):
+        whole = math.isfinite(value) and abs(value - round(value)) <= 1e-9 * max(1.0, abs(value))
+        if dim is not DIMENSIONLESS or not whole or round(value) < minimum:
             what = "a positive whole number" if minimum == 1 else f"a whole number >= {minimum}"
             shown = "" if isinstance(raw, (int, float)) or self._is_plain(raw) else f" (= {value:g})"
             problems.append(Problem(path, 0, 0, f"expected {what}, not `{raw}`{shown}"))

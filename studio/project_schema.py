@@ -76,5 +76,6 @@ def _describe(error: jsonschema.ValidationError, path: str) -> list[Problem]:
     if kind in ("minItems", "maxItems"):
         return [Problem(path, 0, 0, "expected [x, y]")]
     if kind == "anyOf":
-        return [Problem(path, 0, 0, f"expected a quantity, number, true/false or a list of them, got {_kind(instance)}")]
+        return [Problem(path, 0, 0, "expected a quantity, number, true/false or a list of them, "
+                                    f"got {_kind(instance)}")]
     return [Problem(path, 0, 0, error.message)]

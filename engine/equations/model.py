@@ -407,6 +407,13 @@ def _receptors(spec, checker, symbols, states, parameters, problems, inline):
                 continue
         elif first and first[0].target in symbols and symbols[first[0].target].dim is not None:
             d = symbols[first[0].target].dim
+        elif first and first[0].target not in symbols:
+            target = first[0].target
+            close = difflib.get_close_matches(target, [n for n, s in symbols.items() if s.kind == "state"], n=1,
+                                              cutoff=0.6)
+            hint = f" — did you mean `{close[0]}`?" if close else ""
+            problems.append(first[0].where.source.problem(f"unknown variable `{target}`{hint}", 0, len(target)))
+            continue
         else:
             problems.append(Problem(field_name, 0, 0, "cannot tell the unit of the weight `w`; give weight_unit"))
             continue

@@ -277,6 +277,14 @@ def _per_neuron(text, checked: CheckedModel, env, n: int, rng, where: str, dim) 
         if values.shape != (n,):
             raise NetworkError(f"{where}: {values.size} values given for {n} neurons")
         return values
+    try:
+        value, d = quantity_in(text, checked.system)
+    except UnitError:
+        pass
+    else:
+        if d is not dim:
+            raise NetworkError(f"{where}: `{text}` has units {format_dimension(d)}, expected {format_dimension(dim)}")
+        return np.full(n, value)
     symbols = special_symbols()
     for name, p in checked.parameters.items():
         symbols[name] = Symbol("parameter", p.dim, p.var_type)

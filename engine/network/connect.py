@@ -151,13 +151,21 @@ def _fixed_total(n, n_src, n_tgt, multapses, autapse_free, rng, where):
     return flat // n_tgt, flat % n_tgt
 
 
+def _stable_order(keys: np.ndarray, bound: int) -> np.ndarray:
+    """Stable argsort; keys below 65,536 go through NumPy's radix sort for 16-bit integers."""
+    if bound <= np.iinfo(np.uint16).max + 1:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    return np.argsort(keys, kind="stable")
+
+
 def to_csr(src: np.ndarray, tgt: np.ndarray, n_src: int, n_tgt: int, *extra: np.ndarray):
     """Sort connections by (source, target) and build the CSR index.
 
     Returns ``indptr`` (int64, n_src + 1), targets (uint16 when every target
     index fits, else int32) and the extra per-connection arrays in the same order.
     """
-    order = np.lexsort((tgt, src))
+    order = _stable_order(tgt, n_tgt)
+    order = order[_stable_order(src[order], n_src)]
     indptr = np.zeros(n_src + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n_src), out=indptr[1:])
     index_type = np.uint16 if n_tgt <= np.iinfo(np.uint16).max + 1 else np.int32

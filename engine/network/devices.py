@@ -59,6 +59,12 @@ class Device:
     def attach(self, network) -> None:
         """Register with the built network (rings, samplers)."""
 
+    def validate(self) -> None:
+        """Check every parameter now (at build time) rather than at the first run."""
+        self._window(np.zeros(1, dtype=np.int64))
+        if not isinstance(self, Recorder):
+            self._delay_steps()
+
     def current(self, first_step: int, nsteps: int) -> np.ndarray | None:
         """Injected current (nsteps, len(neurons)) in model units, or None."""
         return None
@@ -117,12 +123,20 @@ class CurrentGenerator(Device):
         raise NotImplementedError
 
 
-class DCGenerator(CurrentGenerator):
+class DeterministicCurrent(CurrentGenerator):
+    """A current generator whose values draw no random numbers: validation computes one step."""
+
+    def validate(self) -> None:
+        super().validate()
+        self.values(np.zeros(1, dtype=np.int64), 1)
+
+
+class DCGenerator(DeterministicCurrent):
     def values(self, emission, active):
         return np.full((emission.size, 1), self._param("amplitude", None, AMP))
 
 
-class ACGenerator(CurrentGenerator):
+class ACGenerator(DeterministicCurrent):
     def values(self, emission, active):
         amp = self._param("amplitude", None, AMP)
         offset = self._param("offset", "0 pA", AMP)
@@ -132,7 +146,7 @@ class ACGenerator(CurrentGenerator):
         return (offset + amp * np.sin(2 * np.pi * freq * t + phase))[:, None]
 
 
-class StepCurrentGenerator(CurrentGenerator):
+class StepCurrentGenerator(DeterministicCurrent):
     def values(self, emission, active):
         times = [quantity_in(str(x), SI_UNITS)[0] for x in self.definition.params.get("amplitude_times", [])]
         values = [self._param_value(v) for v in self.definition.params.get("amplitude_values", [])]
@@ -159,6 +173,12 @@ class NoiseGenerator(CurrentGenerator):
 
     _held: np.ndarray | None = None
     _interval_index: int = -1
+
+    def validate(self) -> None:
+        super().validate()
+        self._param("mean", "0 pA", AMP)
+        self._param("std", "0 pA", AMP)
+        self._param("dt", "1 ms", SECOND)
 
     def values(self, emission, active):
         mean = self._param("mean", "0 pA", AMP)
@@ -213,6 +233,11 @@ class SpikeGenerator(Device):
 class PoissonGenerator(SpikeGenerator):
     """An independent Poisson train for every target."""
 
+    def validate(self) -> None:
+        super().validate()
+        if self._param("rate", None, HERTZ) < 0:
+            raise DeviceError(f"device `{self.name}`: the rate cannot be negative")
+
     def arrivals(self, first_step, nsteps):
         rate = self._param("rate", None, HERTZ)
         emission = np.arange(first_step, first_step + nsteps) - self._delay_steps()
@@ -223,6 +248,10 @@ class PoissonGenerator(SpikeGenerator):
 
 class SpikeTrainGenerator(SpikeGenerator):
     """NEST's spike_generator: the same spike times for every target."""
+
+    def validate(self) -> None:
+        super().validate()
+        self.arrivals(0, 1)
 
     def arrivals(self, first_step, nsteps):
         times = np.array([quantity_in(str(x), SI_UNITS)[0] for x in self.definition.params.get("spike_times", [])])
@@ -326,4 +355,5 @@ def make_device(definition: DeviceDef, population, dt: float, rng: np.random.Gen
         raise DeviceError(f"device `{definition.name}`: `{population.name}` has no current input")
     if isinstance(device, SpikeGenerator):
         device.resolve()
+    device.validate()
     return device

@@ -41,7 +41,7 @@ class SpikeInput:
 
 @dataclass
 class NeuronTrace:
-    """A single-neuron run: times and values in the model's display units."""
+    """A single-neuron run: times and values in the model's display units (and the unit of its input current)."""
 
     t: np.ndarray
     values: dict[str, np.ndarray]
@@ -49,6 +49,7 @@ class NeuronTrace:
     spike_times: np.ndarray
     overflows: dict[str, int] = field(default_factory=dict)
     fmt: QFormat | None = None
+    current_unit: str = ""
 
     def save(self, path) -> None:
         """Write an ``.npz`` with ``t``, every variable, ``spike_times`` and ``units`` (JSON)."""
@@ -82,37 +83,53 @@ def parse_spike_input(text: str) -> SpikeInput:
     return SpikeInput(tuple(times), rest.strip(), port)
 
 
-def prepare(model: LibraryModel | ModelSpec, dt: float, overrides: dict[str, str] | None = None,
+def prepare(model: LibraryModel | ModelSpec, dt: float, overrides: dict[str, str] | None = None, *,
+            initial: dict[str, str | float] | None = None, per_neuron: frozenset[str] = frozenset(),
             ) -> tuple[LibraryModel | None, CheckedModel, NeuronIR]:
-    """Check a model with parameter overrides and build its IR for ``dt`` seconds."""
+    """Check a model with parameter and initial-value overrides and build its IR for ``dt`` seconds.
+
+    Parameters named in ``per_neuron`` stay per-neuron slots of the IR (see
+    :func:`~engine.equations.ir.build_ir`).
+    """
     lib = model if isinstance(model, LibraryModel) else None
     spec = lib.spec if lib is not None else model
     if overrides:
-        params = dict(spec.parameters)
-        params.update(overrides)
-        spec = replace(spec, parameters=params)
+        spec = replace(spec, parameters={**spec.parameters, **overrides})
+    if initial:
+        spec = replace(spec, initial={**spec.initial, **initial})
     checked = check_model(spec)
-    return lib, checked, build_ir(checked, dt, name=lib.name if lib else "neuron")
+    return lib, checked, build_ir(checked, dt, name=lib.name if lib else "neuron", per_neuron=per_neuron)
 
 
 def simulate_neuron(model: LibraryModel | ModelSpec, *, duration: float, dt: float = 1e-4,
                     overrides: dict[str, str] | None = None, dc: str | None = None,
                     spike_inputs: tuple[SpikeInput, ...] = (), spike_delay: float = 1e-3,
-                    fixed: QFormat | None = None, seed: int = 0) -> NeuronTrace:
-    """Simulate one neuron for ``duration`` seconds and record every state variable."""
-    lib, checked, ir = prepare(model, dt, overrides)
+                    fixed: QFormat | None = None, seed: int = 0, current: np.ndarray | None = None,
+                    initial: dict[str, str | float] | None = None) -> NeuronTrace:
+    """Simulate one neuron for ``duration`` seconds and record every state variable.
+
+    ``current`` is an injected current per step in the model's current unit
+    (element ``k`` acts during step ``k``, from ``k*dt`` to ``(k+1)*dt``), added
+    to ``dc``; ``initial`` overrides initial values of state variables.
+    """
+    lib, checked, ir = prepare(model, dt, overrides, initial=initial)
     system = checked.system
     nsteps = int(round(duration / dt))
     if nsteps <= 0:
         raise SimulationError("the duration must be at least one time step")
     inputs: dict[str, np.ndarray] = {}
-    if dc is not None:
+    if dc is not None or current is not None:
         if not ir.current_input:
-            raise ModelError("this model has no current input for --dc")
-        amp, _ = _quantity(dc, system, AMP, "--dc")
-        current = np.zeros(nsteps)
-        current[DC_FIRST_STEP:] = amp
-        inputs[ir.current_input] = current
+            raise ModelError("this model has no current input")
+        injected = np.zeros(nsteps)
+        if dc is not None:
+            amp, _ = _quantity(dc, system, AMP, "--dc")
+            injected[DC_FIRST_STEP:] = amp
+        if current is not None:
+            if np.shape(current) != (nsteps,):
+                raise SimulationError(f"the current has {np.size(current)} values for {nsteps} steps")
+            injected += current
+        inputs[ir.current_input] = injected
     delay_steps = int(round(spike_delay / dt))
     if spike_inputs and delay_steps < 1:
         raise SimulationError("the spike delay must be at least one time step")
@@ -138,7 +155,8 @@ def simulate_neuron(model: LibraryModel | ModelSpec, *, duration: float, dt: flo
     t = np.arange(1, nsteps + 1) * ir.dt * t_unit
     spike_times = (result.spike_steps + 1) * ir.dt * t_unit
     units = {name: checked.display_unit(name) for name in states}
-    return NeuronTrace(t, values, units, spike_times, pop.overflows, fixed)
+    current_unit = checked.display_unit(ir.current_input) if ir.current_input else ""
+    return NeuronTrace(t, values, units, spike_times, pop.overflows, fixed, current_unit)
 
 
 def _quantity(text: str, system, dim, what: str) -> tuple[float, object]:

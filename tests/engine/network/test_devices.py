@@ -277,3 +277,10 @@ def test_a_device_needs_an_existing_population(probe):
     net = NetworkDef((PopulationDef("p", probe, 1),), devices=(DeviceDef("sr", "spike_recorder", "q"),))
     with pytest.raises(NetworkError, match=r"^device `sr`: no population `q`$"):
         build_network(net)
+
+
+def test_current_generators_on_overlapping_neurons_add_up(simulate, probe):
+    sim = simulate(_probe_net(probe, [
+        DeviceDef("a", "dc_generator", "p", {"amplitude": "100 pA"}, neurons=(0, 1)),
+        DeviceDef("b", "dc_generator", "p", {"amplitude": "-30 pA"}, neurons=(1, 2))], n=4), 1.0)
+    np.testing.assert_allclose(_current(sim)[5], [100.0, 70.0, -30.0, 0.0], rtol=0, atol=1e-9)

@@ -180,7 +180,8 @@ def test_receptor_ports_by_name_and_number(simulate, receptor):
     rec = sim.recorder("m")
     assert sim.network.projections["p"].receptor == "in"
     assert np.all(rec["I_syn_ex"] == 0.0)
-    assert rec["I_syn_in"][t + 10, 0] == pytest.approx(80.0, abs=1e-12)  # a positive weight sent to port 2 stays positive
+    # a positive weight sent to port 2 stays positive
+    assert rec["I_syn_in"][t + 10, 0] == pytest.approx(80.0, abs=1e-12)
 
 
 BRIAN_LIF = ModelSpec(
@@ -267,3 +268,17 @@ def test_projection_names_are_unique():
     p = ProjectionDef("p", "src", "tgt", Rule("all_to_all"), "1 mV")
     with pytest.raises(NetworkError, match=r"^projection names must be unique \(`p` twice\)"):
         build_network(_kicked((PopulationDef("tgt", DELTA, 1),), (p, p)))
+
+
+def test_a_device_and_a_projection_arriving_in_the_same_step_add_up(simulate):
+    # the source fires in step 20; with a 1 ms delay its spike lands in step 30, as does a spike_generator
+    # spike at 2.1 ms with a 1 ms delay (emitted in step 20)
+    direct = DeviceDef("direct", "spike_generator", "tgt", {"spike_times": ["2.1 ms"]}, weight="0.75 mV", delay="1 ms")
+    net = _kicked((PopulationDef("tgt", DELTA, 1),),
+                  (ProjectionDef("p", "src", "tgt", Rule("all_to_all"), "2 mV", "1 ms"),),
+                  (direct, _meter("v", "tgt", ["V_m"])))
+    sim = simulate(net, 4.0)
+    t = _source_step(sim)
+    v = sim.recorder("v")["V_m"][:, 0]
+    assert _changes(v, -70.0)[0] == t + 10
+    assert v[t + 10] == pytest.approx(-70.0 + 2.75, abs=1e-12)

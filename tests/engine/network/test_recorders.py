@@ -114,7 +114,8 @@ def test_population_rate_of_a_known_spike_pattern(simulate):
 
 @pytest.mark.parametrize("steps, bin_ms, bins", [(123, "0.3 ms", 41), (3, "0.3 ms", 1), (95, "1 ms", 9)])
 def test_population_rate_reports_complete_bins_only(steps, bin_ms, bins):
-    net = NetworkDef((PopulationDef("n", DELTA, 2),), devices=(DeviceDef("r", "population_rate", "n", {"bin": bin_ms}),))
+    rate = DeviceDef("r", "population_rate", "n", {"bin": bin_ms})
+    net = NetworkDef((PopulationDef("n", DELTA, 2),), devices=(rate,))
     sim = Simulation(build_network(net))
     sim.run(steps * 1e-4)
     assert sim.recorder("r")["rate"].size == bins
