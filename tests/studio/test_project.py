@@ -15,7 +15,7 @@ from engine.equations.model import ModelSpec
 from engine.run.simulation import Simulation
 from studio import project_upgrade
 from studio.project import (EXAMPLES, ProjectFileError, build_project, check_project, load_network, parse_project,
-                            project_network, project_text, read_project, run_project, write_project)
+                            project_network, project_text, read_project, write_project)
 from studio.project_doc import LibraryRef
 from studio.project_upgrade import FORMAT_VERSION, upgrade
 
