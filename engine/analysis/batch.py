@@ -22,7 +22,8 @@ from typing import Mapping
 
 import numpy as np
 
-from engine.analysis.common import Model, Progress, check_cancel, checked, current_input, quantity_text
+from engine.analysis.common import (AnalysisError, Model, Progress, check_cancel, checked, current_input,
+                                    quantity_text)
 from engine.errors import ModelError
 from engine.equations import expr as E
 from engine.equations.ir import NeuronIR, build_ir
@@ -153,7 +154,7 @@ def plan(model: Model, n: int, dt: float, *, parameters: Mapping[str, np.ndarray
     params = {k: np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)).copy() for k, v in (parameters or {}).items()}
     unknown = [k for k in params if k not in cm.parameters]
     if unknown:
-        raise ModelError(f"`{unknown[0]}` is not a parameter of the model")
+        raise AnalysisError(f"`{unknown[0]}` is not a parameter of the model")
     p = _Plan(cm, dt, n, params, currents, ())
     # Fold nothing; else the parameters exact integration needs constant; else every varied one.
     for folded in ((), _coefficients(cm, set(params))):

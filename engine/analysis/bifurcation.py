@@ -9,8 +9,7 @@ from typing import Mapping
 import numpy as np
 
 from engine.analysis.batch import estimate_seconds, run_batch
-from engine.analysis.common import Model, Progress, checked
-from engine.errors import ModelError
+from engine.analysis.common import AnalysisError, Model, Progress, checked
 
 
 @dataclass(frozen=True)
@@ -55,10 +54,10 @@ def bifurcation(model: Model, parameter: str, values, *, variable: str | None = 
     """
     cm = checked(model, overrides)
     if parameter not in cm.parameters:
-        raise ModelError(f"`{parameter}` is not a parameter of the model")
+        raise AnalysisError(f"`{parameter}` is not a parameter of the model")
     variable = variable or next(iter(cm.states))
     if variable not in cm.states:
-        raise ModelError(f"`{variable}` is not a state variable of the model")
+        raise AnalysisError(f"`{variable}` is not a state variable of the model")
     values = np.asarray(values, dtype=np.float64)
     run = run_batch(model, len(values), duration=duration, dt=dt, parameters={parameter: values}, current=current,
                     overrides=overrides, transient=transient, record=variable, cancel=cancel, progress=progress)

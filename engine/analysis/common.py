@@ -6,13 +6,17 @@ import threading
 from dataclasses import replace
 from typing import Callable, Mapping
 
-from engine.errors import ModelError, NeuroCoreError
+from engine.errors import NeuroCoreError
 from engine.equations.model import CheckedModel, ModelSpec, check_model
 from engine.equations.units import SECOND, UnitError, quantity_in
 from engine.models.base import LibraryModel
 
 Model = LibraryModel | ModelSpec
 Progress = Callable[[float], None]
+
+
+class AnalysisError(NeuroCoreError):
+    """The options of an analysis are invalid (a protocol, a sweep, a name the model lacks)."""
 
 
 class Cancelled(NeuroCoreError):
@@ -34,7 +38,7 @@ def current_input(model: CheckedModel) -> str:
     """The name of the model's current-input parameter; :class:`ModelError` when it has none."""
     name = model.spec.current_input
     if not name:
-        raise ModelError("the model has no current input (set `current_input` to a parameter)")
+        raise AnalysisError("the model has no current input (set `current_input` to a parameter)")
     return name
 
 
@@ -55,7 +59,7 @@ def quantity_text(model: CheckedModel, name: str, value: float) -> str:
     try:
         quantity_in(text, model.system)
     except UnitError as exc:
-        raise ModelError(f"cannot write a value of `{name}` in its unit `{unit}`: {exc}") from exc
+        raise AnalysisError(f"cannot write a value of `{name}` in its unit `{unit}`: {exc}") from exc
     return text
 
 

@@ -8,8 +8,7 @@ from typing import Mapping
 import numpy as np
 
 from engine.analysis.batch import BatchRun, run_batch
-from engine.analysis.common import Model, checked, current_unit
-from engine.errors import ModelError
+from engine.analysis.common import AnalysisError, Model, checked, current_unit
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ def fi_curve(model: Model, currents, *, duration: float = 1.0, dt: float = 1e-4,
     """
     grid = np.sort(np.asarray(currents, dtype=np.float64))
     if grid.ndim != 1 or len(grid) == 0:
-        raise ModelError("an f-I curve needs at least one current")
+        raise AnalysisError("an f-I curve needs at least one current")
     unit = current_unit(checked(model, overrides))
     run = run_batch(model, len(grid), duration=duration, dt=dt, current=grid, overrides=overrides)
     counts = run.counts()

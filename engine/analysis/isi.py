@@ -14,8 +14,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from engine.analysis.batch import run_batch
-from engine.analysis.common import Model, Progress, checked
-from engine.errors import ModelError
+from engine.analysis.common import AnalysisError, Model, Progress, checked
 from engine.equations.model import CheckedModel
 
 
@@ -147,7 +146,7 @@ def rate_map(model: Model, x_parameter: str, x_values, y_parameter: str, y_value
     """
     cm = checked(model, overrides)
     if x_parameter == y_parameter:
-        raise ModelError("a rate map needs two different parameters")
+        raise AnalysisError("a rate map needs two different parameters")
     xs, ys = np.asarray(x_values, dtype=np.float64), np.asarray(y_values, dtype=np.float64)
     X, Y = np.meshgrid(xs, ys)
     columns = {x_parameter: X.ravel(), y_parameter: Y.ravel()}

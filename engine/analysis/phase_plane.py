@@ -7,11 +7,10 @@ from typing import Mapping
 
 import numpy as np
 
-from engine.analysis.common import Model, checked
+from engine.analysis.common import AnalysisError, Model, checked
 from engine.analysis.contour import zero_contour
 from engine.analysis.stimulus import Constant
 from engine.analysis.traces import trace
-from engine.errors import ModelError
 from engine.equations import expr as E
 from engine.equations.model import CheckedModel
 from engine.equations.units import SECOND
@@ -95,9 +94,9 @@ def phase_plane(model: Model, x: str, y: str, *, x_range: tuple[float, float] | 
     cm = checked(model, overrides)
     for name in (x, y):
         if name not in cm.states:
-            raise ModelError(f"`{name}` is not a state variable (choose from {', '.join(cm.states)})")
+            raise AnalysisError(f"`{name}` is not a state variable (choose from {', '.join(cm.states)})")
     if x == y:
-        raise ModelError("a phase plane needs two different state variables")
+        raise AnalysisError("a phase plane needs two different state variables")
     held_values = {k: float(v) for k, v in cm.initial.items() if k not in (x, y)}
     held_values.update({k: float(v) for k, v in (held or {}).items() if k not in (x, y)})
     traj, traj_t, spikes = np.zeros((0, 2)), np.zeros(0), np.zeros(0)

@@ -14,7 +14,6 @@ from typing import Iterable, Protocol
 
 import numpy as np
 
-from engine.errors import ModelError
 from engine.equations.model import CheckedModel, ModelSpec
 from engine.models.base import LibraryModel
 from engine.run.neuron import SpikeInput
@@ -71,7 +70,7 @@ class Ramp:
 
     def current(self, nsteps: int, dt: float) -> np.ndarray:
         if self.offset <= self.onset:
-            raise ModelError("a ramp needs offset > onset")
+            raise AnalysisError("a ramp needs offset > onset")
         t = _times(nsteps, dt)
         frac = (t - self.onset) / (self.offset - self.onset)
         return np.where(_window(t, self.onset, self.offset), self.start + (self.amplitude - self.start) * frac, 0.0)
@@ -106,7 +105,7 @@ class PulseTrain:
 
     def current(self, nsteps: int, dt: float) -> np.ndarray:
         if self.period <= 0 or not 0 < self.width <= self.period:
-            raise ModelError("a pulse train needs period > 0 and 0 < width <= period")
+            raise AnalysisError("a pulse train needs period > 0 and 0 < width <= period")
         k = np.arange(nsteps)
         first = int(round(self.onset / dt))
         per, wid = max(1, int(round(self.period / dt))), max(1, int(round(self.width / dt)))
@@ -148,14 +147,14 @@ def receptor_port(model: LibraryModel | ModelSpec | CheckedModel, receptor: str)
     """The 1-based port of the receptor called ``receptor`` (what :class:`SpikeInput` takes)."""
     names = list(model.receptors)
     if receptor not in names:
-        raise ModelError(f"`{receptor}` is not a receptor of the model (it has: {', '.join(names) or 'none'})")
+        raise AnalysisError(f"`{receptor}` is not a receptor of the model (it has: {', '.join(names) or 'none'})")
     return names.index(receptor) + 1
 
 
 def regular_spikes(rate: float, weight: str, *, onset: float = 0.0, offset: float, port: int = 0) -> SpikeInput:
     """Spikes every ``1/rate`` seconds from ``onset`` to before ``offset`` with ``weight`` (a quantity string)."""
     if rate <= 0:
-        raise ModelError("a spike train needs a positive rate")
+        raise AnalysisError("a spike train needs a positive rate")
     times = onset + np.arange(int(np.ceil((offset - onset) * rate - 1e-9))) / rate
     return SpikeInput(tuple(float(s) for s in times), weight, port)
 
@@ -164,7 +163,7 @@ def poisson_spikes(rate: float, weight: str, *, onset: float = 0.0, offset: floa
                    seed: int = 0) -> SpikeInput:
     """A Poisson train of ``rate`` Hz between ``onset`` and ``offset`` seconds, seeded."""
     if rate <= 0:
-        raise ModelError("a spike train needs a positive rate")
+        raise AnalysisError("a spike train needs a positive rate")
     rng = np.random.default_rng(seed)
     count = rng.poisson(rate * (offset - onset))
     times = np.sort(rng.uniform(onset, offset, count))
