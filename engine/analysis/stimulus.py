@@ -14,6 +14,7 @@ from typing import Iterable, Protocol
 
 import numpy as np
 
+from engine.analysis.common import AnalysisError
 from engine.equations.model import CheckedModel, ModelSpec
 from engine.models.base import LibraryModel
 from engine.run.neuron import SpikeInput
