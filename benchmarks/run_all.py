@@ -92,7 +92,7 @@ def run_process(cmd: list[str], env: dict[str, str]) -> tuple[str, float]:
         return out.read(), usage.ru_maxrss / 1024  # kilobytes on Linux
 
 
-def reduce(engine: str, records: list[dict], peak_rss_mb: float) -> Measurement:
+def best_of(engine: str, records: list[dict], peak_rss_mb: float) -> Measurement:
     """Best run and build times over the repeats; counts from the first run (every run has the same seed)."""
     first = records[0]
     compile_times = [r["compile_s"] for r in records if "compile_s" in r]
@@ -110,7 +110,7 @@ def measure_ours(name: str, duration_s: float, repeat: int, env: dict[str, str])
                                     "--duration", f"{duration_s} s", "--json"], env)
         records.append(json.loads(stdout))
         peaks.append(peak)
-    return reduce(OURS, records, max(peaks))
+    return best_of(OURS, records, max(peaks))
 
 
 def measure_peer(engine: str, name: str, duration_s: float, repeat: int, python: str,
@@ -121,7 +121,7 @@ def measure_peer(engine: str, name: str, duration_s: float, repeat: int, python:
     records = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
     if len(records) != repeat:
         raise BenchmarkFailed(f"{script} {name} {' '.join(extra)}: expected {repeat} records, got {len(records)}")
-    return reduce(engine, records, peak)
+    return best_of(engine, records, peak)
 
 
 def rate_checks(rows: list[Measurement]) -> list[dict]:

@@ -4,7 +4,9 @@
 neurons, in float64 or in fixed point with the array rules of
 :mod:`engine.fixedpoint`, and follows the VM's step, input, random-number and
 overflow-counting semantics exactly, so tests can demand bit-for-bit equality
-in fixed point.  It is slow and meant for tests and for checking new kernels.
+in fixed point, and to the last bit in float64 (functions come from the C
+library, as in the VM).  It is slow and meant for tests and for checking new
+kernels.
 
 Fixed-point accounting follows the VM (ext/vm.pyx): every arithmetic result is
 limited to the accumulator and each out-of-range value counts as one overflow;
@@ -91,6 +93,9 @@ class _FloatRules:
         self.dt = ir.dt
         self.seed = seed
         self.n = n
+
+    def optimistic(self, f: Fn, b: _Block) -> tuple[bool, np.ndarray]:
+        return True, f(b)
 
     def attempt(self, f: Fn, b: _Block) -> np.ndarray:
         return f(b)
@@ -199,9 +204,11 @@ class _FixedRules:
         self.strict = True
         self.pending: list[np.ndarray] = []
 
-    def attempt(self, f: Fn, b: _Block) -> np.ndarray:
+    def optimistic(self, f: Fn, b: _Block) -> tuple[bool, np.ndarray]:
+        """Evaluate without limiting; ``ok`` is whether that is what the strict rules give."""
         self.strict = False
         self.pending = []
+        value, nbad = None, self.nbad
         try:
             value = f(b)
             ok = self._pending_fits()
@@ -209,10 +216,15 @@ class _FixedRules:
             ok = False
         finally:
             self.strict = True
-        if not ok:
+        if not ok:  # forget what the attempt remembered and counted (replayed overflows)
             for k in b.added:
                 b.memo.pop(k, None)
+            self.nbad = nbad
         b.added.clear()
+        return ok, value
+
+    def attempt(self, f: Fn, b: _Block) -> np.ndarray:
+        ok, value = self.optimistic(f, b)
         return value if ok else f(b)
 
     def _pending_fits(self) -> bool:
@@ -314,11 +326,11 @@ class _FixedRules:
         return self._bits(b, 2 * site)
 
     def randn(self, b: _Block, site: int) -> np.ndarray:
-        """Irwin-Hall: twelve uniforms (sites ``16 site + j``) minus six."""
+        """Irwin-Hall: twelve uniforms (sites ``2**40 + 16 site + j``, apart from every rand site) minus six."""
         total = np.zeros(len(b.idx), dtype=np.int64)
         if self.fmt.frac > 0:
             for j in range(12):
-                total += self._bits(b, 16 * site + j)
+                total += self._bits(b, (1 << 40) + 16 * site + j)
         return total - 6 * self.fmt.one
 
     def lastspike(self, step: int) -> int:
@@ -357,18 +369,19 @@ class _Interpreter:
         self.repeated = _repeated([cond, threshold] + [e for _, e in body + reset])
         self.shared: dict[E.Expr, Fn] = {}
         self.condition = self.compile(cond) if cond is not None else None
-        self.body: list[tuple[str | None, Fn]] = []  # stores, and runs of temporaries (target None)
+        # Stores (target, closure), and runs of temporaries (None, closure of the run, its statements).
+        self.body: list[tuple[str | None, Fn, list[tuple[str, Fn]]]] = []
         run: list[tuple[str, Fn]] = []
         for t, e in body:
             if t.startswith("_"):
                 run.append((t, self.compile(e)))
                 continue
             if run:
-                self.body.append((None, _temporaries(run)))
+                self.body.append((None, _temporaries(run), run))
                 run = []
-            self.body.append((t, self.compile(e)))
+            self.body.append((t, self.compile(e), []))
         if run:
-            self.body.append((None, _temporaries(run)))
+            self.body.append((None, _temporaries(run), run))
         self.threshold = self.compile(threshold) if threshold is not None else None
         self.reset = [(t, self.compile(e)) for t, e in reset]
 
@@ -588,10 +601,17 @@ class ReferencePopulation:
         else:
             b.nr = rules.truth(self.refc[j0:j1] == 0 if self.ir.refractory_kind != "none"
                                else np.ones(j1 - j0, dtype=bool))
-        for target, f in ip.body:
-            value = rules.attempt(f, b)
+        for target, f, run in ip.body:
             if target is not None:
-                self._assign(b, target, value, None)
+                self._assign(b, target, rules.attempt(f, b), None)
+            elif not rules.optimistic(f, b)[0]:
+                # Redo the run statement by statement: only those that overflow need the strict rules.
+                done: set[str] = set()
+                for name, g in run:
+                    if name in done:
+                        b.memo.clear()
+                    b.temps[name] = rules.attempt(g, b)
+                    done.add(name)
         if ip.threshold is None:
             spk = np.zeros(j1 - j0, dtype=bool)
         else:

@@ -68,6 +68,9 @@ cdef enum:
     FN_INT = 11
     FN_SIGN = 12
 
+# Fixed-point randn draws its twelve uniforms from sites above every rand/float site.
+cdef uint64_t IRWIN_HALL_SITES = (<uint64_t>1) << 40
+
 OPCODES = {
     "load": OP_LOAD, "loadk": OP_LOADK, "store": OP_STORE, "storeif": OP_STOREIF,
     "+": OP_ADD, "-": OP_SUB, "*": OP_MUL, "/": OP_DIV, "**": OP_POW, "neg": OP_NEG,
@@ -458,7 +461,7 @@ cdef int _fixed_block(const int32_t[:, ::1] code, const int64_t[::1] consts, int
                 v = 0
                 if frac > 0:
                     for j in range(12):
-                        v += <int64_t>(random_bits(seed, j0 + k, step, 16 * <uint64_t>a + j) >> rshift)
+                        v += <int64_t>(random_bits(seed, j0 + k, step, IRWIN_HALL_SITES + 16 * <uint64_t>a + j) >> rshift)
                 rd[k] = v - 6 * ((<int64_t>1) << frac)
         elif op == OP_SPECIAL:
             for k in range(n):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +33,7 @@ BENCHMARKS = ("cuba", "coba", "brunel")
 
 
 class GuiUnavailable(NeuroCoreError):
-    """The studio window was asked for, but this build has no GUI."""
+    """The studio window was asked for but cannot open here (no display, or no Qt installed)."""
 
 
 def _count(n: int, noun: str) -> str:
@@ -267,25 +269,44 @@ def bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def studio_window(args: argparse.Namespace) -> int:
-    """``ncstudio [FILE] [--run T] [--screenshot PNG] [--quit]``: the window is not in this build yet."""
-    duration = args.run or "1s"
-    target = args.target
-    library_run = f"`ncstudio neuron iaf_psc_exp --dc 500pA --duration {duration} --out trace.npz`"
+def _has_display() -> bool:
+    """Whether Qt can open a window here: a platform plugin was chosen, or an X11/Wayland display is set."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _headless_equivalent(target: str | None, duration: str) -> str:
+    """What to run instead of the window for ``target`` (checked: a library model, a file that exists)."""
     if target is None:
-        headless = f"to simulate a neuron headless, run {library_run}"
-    elif not _is_file_argument(target):
+        return f"to simulate a neuron headless, run `ncstudio neuron iaf_psc_exp --dc 500pA --duration {duration}`"
+    if not _is_file_argument(target):
         get_model(target)
-        headless = f"the same run headless is `ncstudio neuron {target} --duration {duration} --out trace.npz`"
-    elif not Path(target).is_file():
+        return f"the same run headless is `ncstudio neuron {target} --duration {duration} --out trace.npz`"
+    if not Path(target).is_file():
         raise NeuroCoreError(f"{target}: no such file")
-    elif Path(target).suffix == PROJECT_SUFFIX:
-        headless = f"the same run headless is `ncstudio run {target} --duration {duration} --out run.npz`"
-    else:
-        headless = f"the same run headless is `ncstudio neuron {target} --duration {duration} --out trace.npz`"
-    message = ("the studio window is not available in this build yet (the Qt interface arrives in a later "
-               f"release); {headless}, and `ncstudio --help` lists every command")
-    if args.screenshot or args.quit:
-        raise GuiUnavailable(f"cannot open the window{' for a screenshot' if args.screenshot else ''}: {message}")
-    print(message[0].upper() + message[1:] + ".")
-    return 0
+    if Path(target).suffix == PROJECT_SUFFIX:
+        return f"the same run headless is `ncstudio run {target} --duration {duration} --out run.npz`"
+    return f"the same run headless is `ncstudio neuron {target} --duration {duration} --out trace.npz`"
+
+
+def studio_window(args: argparse.Namespace) -> int:
+    """``ncstudio [FILE] [--run T] [--screenshot PNG] [--quit] [--workspace W]``: open the studio window.
+
+    Without a display, a screenshot or a ``--quit`` run is drawn offscreen; a
+    plain window cannot open and the error names the headless equivalent.
+    Qt is imported only here (through :mod:`views.app`).
+    """
+    headless = _headless_equivalent(args.target, args.run or "1s")
+    if not _has_display():
+        if not (args.screenshot or args.quit):
+            raise GuiUnavailable(f"no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset); "
+                                 f"{headless}, or add `--screenshot FILE.png --quit` to draw the window offscreen")
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    try:
+        from views.app import run_studio
+    except ImportError as exc:
+        raise GuiUnavailable(f"the studio window needs PySide6 and pyqtgraph (pip install "
+                             f"'neurocore-studio[gui]'; {exc}); {headless}") from None
+    return run_studio(args.target, run=args.run, screenshot=args.screenshot, quit=args.quit,
+                      workspace=args.workspace)

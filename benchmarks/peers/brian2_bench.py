@@ -18,8 +18,9 @@ One JSON record per run on stdout.  Times, the same meaning in both modes:
 
 CUBA and COBA use a 0.1 ms synaptic delay so that all engines have the same
 minimal delay; COBA has the constant drive I = 20 mV of the Brette et al.
-(2007) version (resources/examples/coba.ncsproj), without which it is silent.  Brunel's delta synapses and Poisson input are ignored while
-the target is refractory, as in NEST's ``iaf_psc_delta``.
+(2007) version (resources/examples/coba.ncsproj), without which it is silent.
+Brunel's delta synapses and Poisson input are ignored while the target is
+refractory, as in NEST's ``iaf_psc_delta``.
 """
 
 from __future__ import annotations

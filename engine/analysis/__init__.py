@@ -16,4 +16,10 @@ unit system: pA, mV, ms, nS, pF for ``nest``); rates are in Hz.
 * :mod:`~engine.analysis.bifurcation` voltage extrema of the attractor against a parameter
 * :mod:`~engine.analysis.isi`         ISI statistics, spike-triggered average, rate sensitivity, rate maps
 * :mod:`~engine.analysis.precision`   float64 against fixed point, narrowest Q format
+
+Shared machinery: :mod:`~engine.analysis.batch` runs variants of a model (per
+current, per parameter value) as one population, with progress and
+cancellation; :mod:`~engine.analysis.contour` draws zero contours;
+:mod:`~engine.analysis.common` holds the errors (:class:`AnalysisError`,
+:class:`Cancelled`) and unit helpers.
 """

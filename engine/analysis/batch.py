@@ -71,7 +71,9 @@ class BatchRun:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
+    """A model lowered for ``n`` variants: which varied parameters are per-neuron and which are folded."""
+
     model: CheckedModel
     dt: float
     n: int
@@ -145,7 +147,7 @@ def _coefficients(model: CheckedModel, names: set[str]) -> tuple[str, ...]:
 
 
 def plan(model: Model, n: int, dt: float, *, parameters: Mapping[str, np.ndarray] | None = None,
-         current: np.ndarray | float = 0.0, overrides: Mapping[str, str] | None = None) -> _Plan:
+         current: np.ndarray | float = 0.0, overrides: Mapping[str, str] | None = None) -> Plan:
     """Check ``model`` and lower it for ``n`` variants (see :func:`run_batch`)."""
     cm = checked(model, overrides)
     currents = np.broadcast_to(np.asarray(current, dtype=np.float64), (n,)).copy()
@@ -155,7 +157,7 @@ def plan(model: Model, n: int, dt: float, *, parameters: Mapping[str, np.ndarray
     unknown = [k for k in params if k not in cm.parameters]
     if unknown:
         raise AnalysisError(f"`{unknown[0]}` is not a parameter of the model")
-    p = _Plan(cm, dt, n, params, currents, ())
+    p = Plan(cm, dt, n, params, currents, ())
     # Fold nothing; else the parameters exact integration needs constant; else every varied one.
     for folded in ((), _coefficients(cm, set(params))):
         try:
@@ -196,6 +198,8 @@ def run_batch(model: Model, n: int, *, duration: float, dt: float = 1e-4,
     Cancelled
         ``cancel`` was set.
     """
+    if int(round(duration / dt)) < 1:
+        raise AnalysisError("the duration must be at least one time step")
     p = plan(model, n, dt, parameters=parameters, current=current, overrides=overrides)
     first = int(round(transient / dt))
     total = first + int(round(duration / dt))
@@ -219,8 +223,11 @@ def run_batch(model: Model, n: int, *, duration: float, dt: float = 1e-4,
             done += count
             if progress is not None:
                 progress(done / work)
-    cat = (lambda parts, dtype: np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype))
-    return BatchRun(n, dt, first, total, cat(steps_out, np.int64), cat(neurons_out, np.int64), record, rec)
+    return BatchRun(n, dt, first, total, _concat(steps_out), _concat(neurons_out), record, rec)
+
+
+def _concat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
 
 
 def estimate_seconds(model: Model, n: int, *, duration: float, dt: float = 1e-4,

@@ -17,8 +17,8 @@ class Bifurcation:
     """Points ``(param_values[k], extrema[k])`` of the diagram.
 
     ``kind[k]`` is +1 for a local maximum of ``variable`` (``variable_unit``),
-    -1 for a minimum and 0 for a steady state (no extremum after the
-    transient: the last value).  ``values`` are the swept values of
+    -1 for a minimum and 0 for a steady state (the last value; no extremum
+    after the transient, or a variation below the resolution).  ``values`` are the swept values of
     ``parameter`` (``parameter_unit``); ``spike_counts`` the spikes per value
     after the transient.
     """
@@ -36,8 +36,8 @@ class Bifurcation:
 
 def bifurcation(model: Model, parameter: str, values, *, variable: str | None = None, current: float = 0.0,
                 transient: float = 0.5, duration: float = 0.5, dt: float = 1e-4, max_points: int = 64,
-                resolution: float = 1e-3, overrides: Mapping[str, str] | None = None, cancel: threading.Event | None = None,
-                progress: Progress | None = None) -> Bifurcation:
+                resolution: float = 1e-3, overrides: Mapping[str, str] | None = None,
+                cancel: threading.Event | None = None, progress: Progress | None = None) -> Bifurcation:
     """Sweep ``parameter`` over ``values`` (model units), all values run at once as one population.
 
     Each value runs ``transient`` seconds (discarded) and then ``duration``
@@ -66,9 +66,8 @@ def bifurcation(model: Model, parameter: str, values, *, variable: str | None = 
     grain = max(span, 1e-12) * resolution
     xs, ys, ks = [], [], []
     for j, p in enumerate(values):
-        ext, kind = _extrema(rec[:, j])
-        ext = np.round(ext / grain) * grain
-        _, first = np.unique(np.stack([ext, kind]), axis=1, return_index=True)
+        ext, kind = _extrema(rec[:, j]) if np.ptp(rec[:, j]) > grain else (rec[-1:, j], np.zeros(1, int))
+        _, first = np.unique(np.stack([np.round(ext / grain), kind]), axis=1, return_index=True)
         first = np.sort(first)[:max_points]
         xs.append(np.full(len(first), p))
         ys.append(ext[first])

@@ -8,7 +8,7 @@ from typing import Callable, Mapping
 
 from engine.errors import NeuroCoreError
 from engine.equations.model import CheckedModel, ModelSpec, check_model
-from engine.equations.units import SECOND, UnitError, quantity_in
+from engine.equations.units import UnitError, quantity_in
 from engine.models.base import LibraryModel
 
 Model = LibraryModel | ModelSpec
@@ -45,11 +45,6 @@ def current_input(model: CheckedModel) -> str:
 def current_unit(model: CheckedModel) -> str:
     """The unit in which currents are given to ``model`` (``pA`` in NEST units, ``1`` if dimensionless)."""
     return model.display_unit(current_input(model))
-
-
-def time_unit_ms(model: CheckedModel) -> float:
-    """Milliseconds in one unit of time of the model's unit system."""
-    return model.system.scale(SECOND) * 1e3
 
 
 def quantity_text(model: CheckedModel, name: str, value: float) -> str:

@@ -22,6 +22,9 @@ from engine.equations.units import UnitError, quantity_in
 from engine.fixedpoint import QFormat
 from engine.run.neuron import SpikeInput
 
+# Spike times are multiples of dt computed in floating point: compare them with this slack (ms).
+_SLACK = 1e-9
+
 
 @dataclass(frozen=True)
 class SpikeMatch:
@@ -44,7 +47,7 @@ class SpikeMatch:
 
     def within(self, tolerance_ms: float) -> bool:
         """Every spike matched, each within ``tolerance_ms``."""
-        return not len(self.missing) and not len(self.extra) and self.max_difference <= tolerance_ms
+        return not len(self.missing) and not len(self.extra) and self.max_difference <= tolerance_ms + _SLACK
 
 
 def match_spikes(reference: np.ndarray, test: np.ndarray, window_ms: float) -> SpikeMatch:
@@ -55,7 +58,7 @@ def match_spikes(reference: np.ndarray, test: np.ndarray, window_ms: float) -> S
     i = j = 0
     while i < len(ref) and j < len(tst):
         d = tst[j] - ref[i]
-        if abs(d) <= window_ms:
+        if abs(d) <= window_ms + _SLACK:
             pairs.append((i, j))
             i, j = i + 1, j + 1
         elif d < 0:

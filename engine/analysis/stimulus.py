@@ -96,7 +96,7 @@ class Sine:
 
 @dataclass(frozen=True)
 class PulseTrain:
-    """Rectangular pulses of ``amplitude`` and ``width`` every ``period`` from ``onset`` (``count`` pulses, or to the end)."""
+    """Pulses of ``amplitude`` and ``width`` every ``period`` from ``onset``; ``count`` of them, or to the end."""
 
     amplitude: float
     width: float

@@ -178,7 +178,10 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
                   receive=receive, threshold=threshold, reset=reset, refractory_kind="none",
                   current_input=model.spec.current_input, method=chosen, constants=dict(values))
     if kind == "time":
-        ir = replace(ir, refractory_kind="steps", refractory_steps=int(round(arg / dt)))
+        steps = round(arg / dt)
+        if steps > np.iinfo(np.int32).max:
+            raise ModelError(Problem("refractory", 1, 1, f"a refractory period of {steps} steps is too long"))
+        ir = replace(ir, refractory_kind="steps", refractory_steps=int(steps))
     elif kind == "param":
         ir = replace(ir, refractory_kind="param", refractory_param=arg)
     elif kind == "condition":

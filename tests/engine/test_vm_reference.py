@@ -28,7 +28,7 @@ N = 8
 STEPS = 10_000
 # Expression nodes x steps one reference run may evaluate: the NumPy reference
 # pays ~1-2 us per node on 8 neurons, so models with large IRs run fewer steps.
-WORK = 1_200_000
+WORK = 1_000_000
 MIN_STEPS = 500
 FORMATS = {"float64": None, "Q8.8": QFormat.parse("Q8.8"), "Q16.16": QFormat.parse("Q16.16")}
 # Typical input magnitudes by the unit of an input slot.
@@ -264,8 +264,6 @@ def test_random_numbers_differ_between_neurons_and_steps():
     assert len(np.unique(x)) == x.size
 
 
-@pytest.mark.xfail(strict=True, reason="VM: in fixed point randn site k uses bits 16k..16k+11, which include "
-                                       "rand site j's bits 2j (e.g. randn site 0 and rand site 1 share site 2)")
 def test_fixed_rand_and_randn_streams_are_independent():
     fmt = QFormat.parse("Q16.16")
     ir = NeuronIR(name="op", unit_system="nest", dt=0.1,

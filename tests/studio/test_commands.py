@@ -1,0 +1,208 @@
+"""Commands: CUBA built edit by edit equals the example file; undo/redo round trips; refused edits say why."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from engine.errors import NeuroCoreError
+from studio.commands import (AddNode, Connect, Disconnect, FieldError, Macro, MoveNode, RemoveNode, Rename, SetField,
+                             SetSetting, UndoStack, default_projection, field_value_problem, new_device,
+                             new_population)
+from studio.document import ConnectError, Document, Node
+from studio.project import EXAMPLES, read_project
+from studio.project_doc import DeviceDoc, PopulationDoc, ProjectDoc, ProjectionDoc, RuleDoc
+
+CUBA = EXAMPLES / "cuba.ncsproj"
+
+
+def without_positions(project: ProjectDoc) -> ProjectDoc:
+    return replace(project, populations=tuple(replace(p, position=None) for p in project.populations),
+                   devices=tuple(replace(d, position=None) for d in project.devices))
+
+
+def build_cuba(doc: Document, stack: UndoStack) -> None:
+    """CUBA as a person builds it in the editor: settings, nodes from the palette, fields, connections."""
+    cuba = read_project(CUBA)
+    stack.push(SetSetting(doc, "description", cuba.description))
+    stack.push(SetSetting(doc, "dt", "0.1 ms"))
+    stack.push(SetSetting(doc, "seed", 1))
+    stack.push(SetSetting(doc, "constants", {"we": "(60*0.27/10)*mV", "wi": "(-20*4.5/10)*mV"}))
+    stack.push(SetSetting(doc, "models", {"cuba_lif": cuba.models["cuba_lif"]}))
+    for name, size, y in (("E", "3200", 0), ("I", "800", 200)):
+        stack.push(AddNode(doc, Node.of(PopulationDoc(name, "cuba_lif", 100), (0, y))))
+        stack.push(SetField(doc, name, "size", size))
+        for state, value in (("v", "Vr + rand()*(Vt - Vr)"), ("ge", "0 mV"), ("gi", "0 mV")):
+            stack.push(SetField(doc, name, f"initial.{state}", value))
+    for source, target in (("E", "E"), ("E", "I"), ("I", "E"), ("I", "I")):
+        weight, on_pre = ("we", "ge += w") if source == "E" else ("wi", "gi += w")
+        connect = Connect(doc, source, target)
+        stack.push(connect)
+        assert connect.name == f"{source}_{target}"
+        stack.undo()
+        rule = RuleDoc("pairwise_bernoulli", p=0.02)
+        data = ProjectionDoc(source + target, source, target, rule, "1 mV", on_pre=on_pre)
+        stack.push(Connect(doc, source, target, data))
+        stack.push(SetField(doc, source + target, "weight", weight))
+        stack.push(SetField(doc, source + target, "delay", "0.1 ms"))
+    for name, kind, population in (("spikes_E", "spike_recorder", "E"), ("spikes_I", "spike_recorder", "I"),
+                                   ("v_E", "multimeter", "E")):
+        stack.push(AddNode(doc, Node.of(DeviceDoc(name, kind, ""))))
+        stack.push(Connect(doc, population, name))
+    stack.push(SetField(doc, "v_E", "params.record_from", "v"))
+    stack.push(SetField(doc, "v_E", "params.interval", "0.1 ms"))
+    stack.push(SetField(doc, "v_E", "neurons", "0, 1, 2, 3, 4"))
+
+
+def test_cuba_built_by_commands_equals_the_example_and_undo_redo_round_trips():
+    doc, stack = Document(), UndoStack()
+    empty = doc.to_project()
+    build_cuba(doc, stack)
+    built = doc.to_project()
+    assert without_positions(built) == without_positions(read_project(CUBA))
+    assert doc.problems() == []
+    while stack.can_undo:
+        stack.undo()
+    assert doc.to_project() == empty
+    while stack.can_redo:
+        stack.redo()
+    assert doc.to_project() == built
+    assert stack.is_clean is False and stack.clean_index == 0
+
+
+def test_remove_population_takes_its_projections_and_undo_restores_them_in_place():
+    doc, stack = Document.open(CUBA), UndoStack()
+    before = doc.to_project()
+    events = []
+    doc.events.connect(events.append)
+    stack.push(RemoveNode(doc, "I"))
+    after = doc.to_project()
+    assert [p.name for p in after.projections] == ["EE"]
+    assert [p.name for p in after.populations] == ["E"]
+    assert {d.name: d.target for d in after.devices} == {"spikes_E": "E", "spikes_I": "", "v_E": "E"}
+    assert "spikes_I->I" not in doc.edges
+    assert events[-1].kind == "node_removed" and events[-1].name == "I"
+    stack.undo()
+    assert doc.to_project() == before
+    assert list(doc.edges) == list(Document.open(CUBA).edges)
+    stack.redo()
+    assert doc.to_project() == after
+
+
+def test_remove_device_and_disconnect():
+    doc, stack = Document.open(CUBA), UndoStack()
+    before = doc.to_project()
+    stack.push(RemoveNode(doc, "v_E"))
+    assert "v_E" not in doc.nodes and "v_E->E" not in doc.edges
+    stack.push(Disconnect(doc, "spikes_E->E"))
+    assert doc.nodes["spikes_E"].data.target == "" and "spikes_E->E" not in doc.edges
+    stack.push(Disconnect(doc, "IE"))
+    assert [e.name for e in doc.projections()] == ["EE", "EI", "II"]
+    stack.undo()
+    stack.undo()
+    stack.undo()
+    assert doc.to_project() == before
+
+
+def test_field_edits_check_units():
+    doc, stack = Document(), UndoStack()
+    stack.push(AddNode(doc, new_population(doc, "iaf_psc_exp", (10, 20))))
+    assert list(doc.nodes) == ["iaf_psc_exp"]
+    stack.push(SetField(doc, "iaf_psc_exp", "parameters.I_e", "20 pA"))
+    stack.push(SetField(doc, "iaf_psc_exp", "parameters.I_e", "0.02 nA"))
+    assert doc.nodes["iaf_psc_exp"].data.parameters == {"I_e": "0.02 nA"}
+    with pytest.raises(FieldError, match=r"^`20 mV` has units volt, but `I_e` of iaf_psc_exp takes amp "
+                                         r"\(e.g. `1 pA`\)$"):
+        SetField(doc, "iaf_psc_exp", "parameters.I_e", "20 mV")
+    assert field_value_problem(doc, "iaf_psc_exp", "parameters.tau", "10 ms") == (
+        "`tau` is not a parameter of iaf_psc_exp — did you mean `tau_m`?")
+    assert field_value_problem(doc, "iaf_psc_exp", "parameters.V_th", "-55*mV + 2*mV*rand()") is None
+    assert field_value_problem(doc, "iaf_psc_exp", "initial.V_m", "E_L + 2*ms*rand()") == (
+        "cannot add volt and second in `E_L + 2*ms*rand()`")
+    assert field_value_problem(doc, "iaf_psc_exp", "size", "0") == "expected a positive whole number, not `0`"
+    assert field_value_problem(doc, "iaf_psc_exp", "name", "X") == (
+        "`name` cannot be set here (use Rename or Connect)")
+    stack.push(SetField(doc, "iaf_psc_exp", "parameters.I_e", ""))  # back to the model's default
+    assert doc.nodes["iaf_psc_exp"].data.parameters == {}
+    stack.undo()
+    assert doc.nodes["iaf_psc_exp"].data.parameters == {"I_e": "0.02 nA"}
+
+
+def test_projection_field_edits_recheck_the_receptor():
+    doc = Document()
+    for name in ("A", "B"):
+        doc.add_node(Node.of(PopulationDoc(name, "iaf_psc_exp", 10)))
+    connect = Connect(doc, "A", "B")
+    connect.redo()
+    assert doc.edges["A_B"].data == ProjectionDoc("A_B", "A", "B", RuleDoc("pairwise_bernoulli", p=0.1), "1 pA")
+    assert default_projection(doc, "A", "B").name == "A_B_2"
+    with pytest.raises(FieldError, match=r"^weight `2 mV` has units volt, but receptor `ex` of iaf_psc_exp takes "
+                                         r"amp$"):
+        SetField(doc, "A_B", "weight", "2 mV")
+    with pytest.raises(FieldError, match=r"^`k` is not an option of pairwise_bernoulli$"):
+        SetField(doc, "A_B", "rule.k", "5")
+    SetField(doc, "A_B", "rule", RuleDoc("fixed_indegree", k=5)).redo()
+    assert doc.edges["A_B"].data.rule == RuleDoc("fixed_indegree", k=5)
+    with pytest.raises(FieldError, match=r"^`B` \(iaf_psc_exp\) has no receptor `nmda` \(has: ex, in\)$"):
+        SetField(doc, "A_B", "receptor", "nmda")
+
+
+def test_connect_refusals_never_reach_the_stack():
+    doc, stack = Document(), UndoStack()
+    stack.push(AddNode(doc, new_population(doc, "iaf_psc_exp")))
+    stack.push(AddNode(doc, new_device(doc, "spike_recorder", (5, 5))))
+    stack.push(AddNode(doc, new_device(doc, "dc_generator")))
+    with pytest.raises(ConnectError, match=r"^`spike_recorder` is a recorder"):
+        Connect(doc, "spike_recorder", "iaf_psc_exp")
+    with pytest.raises(ConnectError, match=r"^`dc_generator` is a generator"):
+        Connect(doc, "iaf_psc_exp", "dc_generator")
+    stack.push(Connect(doc, "dc_generator", "iaf_psc_exp"))
+    assert doc.edges["dc_generator->iaf_psc_exp"].source == "dc_generator"
+    assert len(stack) == 4 and stack.undo_text == "Connect dc_generator to iaf_psc_exp"
+
+
+def test_move_and_undo_stack_clean_state():
+    doc, stack = Document.open(CUBA), UndoStack()
+    stack.push(MoveNode(doc, "E", (50, 60)))
+    stack.push(MoveNode(doc, "E", (70, 80)))
+    assert doc.nodes["E"].position == (70.0, 80.0)
+    stack.set_clean()
+    stack.undo()
+    assert doc.nodes["E"].position == (50.0, 60.0) and not stack.is_clean
+    stack.undo()
+    assert doc.nodes["E"].position == (0, 0)
+    stack.push(MoveNode(doc, "I", (1, 1)))  # the saved state is gone from the history
+    assert stack.clean_index is None and not stack.can_redo
+    with pytest.raises(NeuroCoreError, match="nothing to redo"):
+        stack.redo()
+
+
+def test_a_failing_macro_rolls_back():
+    doc = Document.open(CUBA)
+    before = doc.to_project()
+    bad = Macro("Paste", [MoveNode(doc, "E", (1, 2)), AddNode(doc, Node.of(PopulationDoc("X", "lif", 3))),
+                          AddNode(doc, Node.of(PopulationDoc("X", "lif", 3)))])
+    with pytest.raises(NeuroCoreError, match="already used"):
+        bad.redo()
+    assert doc.to_project() == before
+
+
+def test_rename_moves_projections_links_and_recorders_along():
+    doc, stack = Document.open(CUBA), UndoStack()
+    before = doc.to_project()
+    stack.push(Rename(doc, "E", "Exc"))
+    after = doc.to_project()
+    assert [p.name for p in after.populations] == ["Exc", "I"]
+    assert [(p.name, p.source, p.target) for p in after.projections] == [
+        ("EE", "Exc", "Exc"), ("EI", "Exc", "I"), ("IE", "I", "Exc"), ("II", "I", "I")]
+    assert {d.name: d.target for d in after.devices} == {"spikes_E": "Exc", "spikes_I": "I", "v_E": "Exc"}
+    assert "spikes_E->Exc" in doc.edges and doc.nodes["Exc"].position == (0, 0)
+    stack.push(Rename(doc, "EI", "E_to_I"))
+    assert [e.name for e in doc.projections()] == ["EE", "E_to_I", "IE", "II"]
+    with pytest.raises(FieldError, match=r"^the name `I` is already used$"):
+        Rename(doc, "Exc", "I")
+    stack.undo()
+    stack.undo()
+    assert doc.to_project() == before
+    assert list(doc.edges) == list(Document.open(CUBA).edges)

@@ -1,0 +1,1 @@
+"""The node-graph network editor: scene, items, interactions, layout."""

@@ -1,0 +1,331 @@
+"""Graphics items of the network graph: nodes with ports and an activity indicator, edges with labels.
+
+Items show plain, immutable descriptions (:class:`NodeLook`, :class:`EdgeLook`)
+handed to them by the scene; they never hold the document.  Node and edge
+painting is cached (``DeviceCoordinateCache``), and the activity indicator is
+a separate child so a rate update repaints a few pixels, not the node.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyle
+
+from views.theme import colors
+
+NODE_WIDTH = 176.0
+HEADER = 24.0
+PORT_SPACING = 18.0
+PORT_RADIUS = 5.5
+
+
+@dataclass(frozen=True)
+class NodeLook:
+    """What a node shows: ``category`` is "population", "generator" or "recorder"; ``in_ports`` lists receptor
+    names (``None``: the default input, routed by the model); ``out_port`` whether it sends."""
+
+    name: str
+    category: str
+    subtitle: str
+    detail: str
+    in_ports: tuple[str | None, ...]
+    out_port: bool
+    tooltip: str = ""
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class EdgeLook:
+    """What an edge shows: ``label`` (rule and weight), the target port and whether it is a device link."""
+
+    name: str
+    source: str
+    target: str
+    label: str
+    receptor: str | None = None
+    device_link: bool = False
+    tooltip: str = ""
+    problem: str = ""
+
+
+class PortItem(QGraphicsItem):
+    """An input (by receptor) or output port of a node; links are dragged from and to ports."""
+
+    def __init__(self, node: "NodeItem", direction: str, receptor: str | None, label: str):
+        super().__init__(node)
+        self.node = node
+        self.direction = direction
+        self.receptor = receptor
+        self.label = label
+        self.highlight: QColor | None = None
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setToolTip(f"{'input' if direction == 'in' else 'output'} {label}: drag to another port to connect")
+
+    def boundingRect(self) -> QRectF:
+        r = PORT_RADIUS + 3
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addEllipse(self.boundingRect())
+        return path
+
+    def scene_anchor(self) -> QPointF:
+        return self.scenePos()
+
+    def set_highlight(self, color: QColor | None) -> None:
+        self.highlight = color
+        self.update()
+
+    def hoverEnterEvent(self, event) -> None:
+        self.set_highlight(colors().selection)
+
+    def hoverLeaveEvent(self, event) -> None:
+        self.set_highlight(None)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        c = colors()
+        fill = self.highlight or c.node
+        painter.setPen(QPen(c.node_border if self.highlight is None else fill.darker(130), 1.5))
+        painter.setBrush(fill)
+        painter.drawEllipse(QPointF(0, 0), PORT_RADIUS, PORT_RADIUS)
+
+
+class ActivityItem(QGraphicsItem):
+    """A small bar whose length and colour follow a population's recent firing rate (log scale, 0.1-1000 Hz)."""
+
+    WIDTH, HEIGHT = 44.0, 6.0
+
+    def __init__(self, parent: QGraphicsItem):
+        super().__init__(parent)
+        self.level = 0.0
+        self.rate_hz = 0.0
+        self.setToolTip("no activity yet")
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, 0, self.WIDTH, self.HEIGHT)
+
+    def set_rate(self, rate_hz: float) -> None:
+        """Show ``rate_hz``; repaints only when the bar visibly changes."""
+        level = 0.0 if rate_hz <= 0.1 else min(1.0, (math.log10(rate_hz) + 1) / 4)
+        self.rate_hz = rate_hz
+        self.setToolTip(f"{rate_hz:.1f} Hz over the last chunks")
+        if abs(level - self.level) > 0.01:
+            self.level = level
+            self.update()
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        c = colors()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(c.grid)
+        painter.drawRoundedRect(self.boundingRect(), 3, 3)
+        if self.level > 0:
+            hot = QColor.fromHsvF(max(0.0, 0.33 - 0.33 * self.level), 0.75, 0.9)
+            painter.setBrush(hot)
+            painter.drawRoundedRect(QRectF(0, 0, self.WIDTH * self.level, self.HEIGHT), 3, 3)
+
+
+class NodeItem(QGraphicsObject):
+    """A population, generator or recorder: name, model (or device kind), size, ports and activity."""
+
+    def __init__(self, look: NodeLook):
+        super().__init__()
+        self.look = look
+        self.edges: list[EdgeItem] = []
+        self.in_ports: dict[str | None, PortItem] = {}
+        self.out_port: PortItem | None = None
+        self.activity = ActivityItem(self)
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+                      | QGraphicsItem.GraphicsItemFlag.ItemSendsScenePositionChanges)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(1)
+        self.set_look(look)
+
+    @property
+    def name(self) -> str:
+        return self.look.name
+
+    def height(self) -> float:
+        return max(72.0, HEADER + 14 + PORT_SPACING * len(self.look.in_ports))
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-2, -2, NODE_WIDTH + 4, self.height() + 4)
+
+    def set_look(self, look: NodeLook) -> None:
+        """Show ``look``; the ports are rebuilt when they change."""
+        ports_changed = (look.in_ports, look.out_port) != (self.look.in_ports, self.look.out_port) or not (
+            self.in_ports or self.out_port)
+        self.prepareGeometryChange()
+        self.look = look
+        self.setToolTip(look.problem or look.tooltip)
+        if ports_changed:
+            for port in [*self.in_ports.values(), self.out_port]:
+                if port is not None:
+                    port.setParentItem(None)
+                    if self.scene() is not None:
+                        self.scene().removeItem(port)
+            self.in_ports = {}
+            for i, receptor in enumerate(look.in_ports):
+                port = PortItem(self, "in", receptor, receptor or "input")
+                port.setPos(0, HEADER + 16 + i * PORT_SPACING)
+                self.in_ports[receptor] = port
+            self.out_port = PortItem(self, "out", None, "spikes") if look.out_port else None
+            if self.out_port is not None:
+                self.out_port.setPos(NODE_WIDTH, HEADER + 16)
+        self.activity.setPos(NODE_WIDTH - ActivityItem.WIDTH - 10, self.height() - ActivityItem.HEIGHT - 8)
+        self.activity.setVisible(look.category != "generator")
+        self.update()
+        for edge in self.edges:
+            edge.adjust()
+
+    def port(self, direction: str, receptor: str | None = None) -> PortItem | None:
+        """The port links attach to (an unknown receptor falls back to the default input)."""
+        if direction == "out":
+            return self.out_port
+        return self.in_ports.get(receptor) or next(iter(self.in_ports.values()), None)
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemScenePositionHasChanged:
+            for edge in self.edges:
+                edge.adjust()
+        return super().itemChange(change, value)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        c = colors()
+        look = self.look
+        accent = {"population": c.population, "generator": c.generator, "recorder": c.recorder}[look.category]
+        rect = QRectF(0, 0, NODE_WIDTH, self.height())
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        border = c.error if look.problem else (c.selection if selected else c.node_border)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(border, 2.2 if selected or look.problem else 1.2))
+        painter.setBrush(c.node)
+        painter.drawRoundedRect(rect, 7, 7)
+        header = QPainterPath()
+        header.addRoundedRect(QRectF(0, 0, NODE_WIDTH, HEADER), 7, 7)
+        header.addRect(QRectF(0, HEADER / 2, NODE_WIDTH, HEADER / 2))
+        painter.fillPath(header.simplified(), accent)
+        font = QFont(painter.font())
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(QColor("white"))
+        metrics = QFontMetricsF(font)
+        painter.drawText(QRectF(10, 0, NODE_WIDTH - 20, HEADER), Qt.AlignmentFlag.AlignVCenter,
+                         metrics.elidedText(look.name, Qt.TextElideMode.ElideRight, NODE_WIDTH - 20))
+        font.setBold(False)
+        painter.setFont(font)
+        metrics = QFontMetricsF(font)
+        painter.setPen(c.text)
+        painter.drawText(QRectF(12, HEADER + 4, NODE_WIDTH - 24, 18), Qt.AlignmentFlag.AlignLeft,
+                         metrics.elidedText(look.subtitle, Qt.TextElideMode.ElideRight, NODE_WIDTH - 24))
+        painter.setPen(c.muted)
+        painter.drawText(QRectF(12, HEADER + 22, NODE_WIDTH - 24, 18), Qt.AlignmentFlag.AlignLeft,
+                         metrics.elidedText(look.detail, Qt.TextElideMode.ElideRight, NODE_WIDTH - 24))
+        if len(look.in_ports) > 1:
+            small = QFont(font)
+            small.setPointSizeF(max(6.0, font.pointSizeF() * 0.8))
+            painter.setFont(small)
+            for receptor, port in self.in_ports.items():
+                painter.drawText(QRectF(9, port.y() - 8 + 14, 60, 16), Qt.AlignmentFlag.AlignLeft,
+                                 receptor or "auto")
+
+
+class EdgeItem(QGraphicsItem):
+    """A projection (or a device link) from an output port to an input port, labelled with rule and weight."""
+
+    def __init__(self, look: EdgeLook, source: NodeItem, target: NodeItem):
+        super().__init__()
+        self.look = look
+        self.source = source
+        self.target = target
+        self._path = QPainterPath()
+        self._label_rect = QRectF()
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(0)
+        source.edges.append(self)
+        if target is not source:
+            target.edges.append(self)
+        self.set_look(look)
+
+    @property
+    def name(self) -> str:
+        return self.look.name
+
+    def set_look(self, look: EdgeLook) -> None:
+        self.look = look
+        self.setToolTip(look.problem or look.tooltip)
+        self.adjust()
+
+    def detach(self) -> None:
+        """Forget the end nodes (before removal)."""
+        for node in (self.source, self.target):
+            if self in node.edges:
+                node.edges.remove(self)
+
+    def endpoints(self) -> tuple[QPointF, QPointF]:
+        out = self.source.port("out")
+        start = out.scenePos() if out is not None else self.source.sceneBoundingRect().center()
+        port = self.target.port("in", self.look.receptor)
+        end = port.scenePos() if port is not None else self.target.sceneBoundingRect().center()
+        return start, end
+
+    def adjust(self) -> None:
+        """Recompute the curve after an end moved (called by the nodes, never per frame)."""
+        self.prepareGeometryChange()
+        start, end = self.endpoints()
+        path = QPainterPath(start)
+        if self.source is self.target:
+            top = self.source.sceneBoundingRect().top()
+            path.cubicTo(QPointF(start.x() + 70, top - 70), QPointF(end.x() - 70, top - 70), end)
+        else:
+            reach = max(60.0, abs(end.x() - start.x()) * 0.5, abs(end.y() - start.y()) * 0.3)
+            path.cubicTo(QPointF(start.x() + reach, start.y()), QPointF(end.x() - reach, end.y()), end)
+        self._path = path
+        font = QFont()
+        metrics = QFontMetricsF(font)
+        width = metrics.horizontalAdvance(self.look.label) + 12
+        mid = path.pointAtPercent(0.5)
+        self._label_rect = QRectF(mid.x() - width / 2, mid.y() - 10, width, 20) if self.look.label else QRectF()
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._path.boundingRect().adjusted(-8, -8, 8, 8).united(self._label_rect.adjusted(-2, -2, 2, 2))
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        shape = stroker.createStroke(self._path)
+        shape.addRect(self._label_rect)
+        return shape
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        c = colors()
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        color = c.error if self.look.problem else (c.selection if selected else c.edge)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(color, 2.4 if selected else 1.6)
+        if self.look.device_link:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)
+        end = self._path.pointAtPercent(1.0)
+        angle = math.radians(self._path.angleAtPercent(0.97))
+        ahead = QPointF(math.cos(angle), -math.sin(angle))
+        side = QPointF(-ahead.y(), ahead.x())
+        tip = end - ahead * PORT_RADIUS
+        painter.setBrush(color)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.drawPolygon([tip, tip - ahead * 10 + side * 5, tip - ahead * 10 - side * 5])
+        if self.look.label:
+            painter.setBrush(QBrush(c.canvas))
+            painter.setPen(QPen(color, 1))
+            painter.drawRoundedRect(self._label_rect, 5, 5)
+            painter.setPen(c.text)
+            painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.look.label)

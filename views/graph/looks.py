@@ -1,0 +1,103 @@
+"""What the graph shows for each document node and edge (pure functions of the project description)."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from engine.models import LIBRARY
+from engine.network.devices import CURRENT_GENERATORS, SPIKE_GENERATORS
+from studio.project_doc import DeviceDoc, InlineModel, LibraryRef, PopulationDoc, ProjectionDoc, RuleDoc
+from views.graph.items import EdgeLook, NodeLook
+
+GENERATORS = CURRENT_GENERATORS + SPIKE_GENERATORS
+_RULE_SHORT = {"pairwise_bernoulli": "p", "fixed_indegree": "K in", "fixed_outdegree": "K out",
+               "fixed_total_number": "N"}
+_DEVICE_SUMMARY = {"dc_generator": ("amplitude",), "ac_generator": ("amplitude", "frequency"),
+                   "noise_generator": ("mean", "std"), "poisson_generator": ("rate",),
+                   "multimeter": ("record_from",), "population_rate": ("bin",)}
+
+
+def receptors(model: str, models: Mapping[str, LibraryRef | InlineModel]) -> tuple[str, ...]:
+    """The receptor ports of the model a population names (project model or library), in port order."""
+    entry = models.get(model)
+    if isinstance(entry, InlineModel):
+        return tuple(entry.spec.receptors)
+    library = LIBRARY.get(entry.library if isinstance(entry, LibraryRef) else model)
+    return library.receptors if library is not None else ()
+
+
+def model_title(model: str, models: Mapping[str, LibraryRef | InlineModel]) -> str:
+    entry = models.get(model)
+    if isinstance(entry, InlineModel):
+        return f"{model}: a model defined in this project"
+    library = LIBRARY.get(entry.library if isinstance(entry, LibraryRef) else model)
+    return f"{library.name}: {library.title}" if library is not None else f"unknown model {model}"
+
+
+def in_ports(model: str, models: Mapping[str, LibraryRef | InlineModel]) -> tuple[str | None, ...]:
+    """``None`` (routed by the model) plus one port per receptor where the model has several."""
+    names = receptors(model, models)
+    return (None, *names) if len(names) > 1 else (None,)
+
+
+def category(kind: str) -> str:
+    return "generator" if kind in GENERATORS else "recorder"
+
+
+def _plural(n, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def population_look(pop: PopulationDoc, models: Mapping[str, LibraryRef | InlineModel], problem: str = "") -> NodeLook:
+    detail = _plural(pop.size, "neuron") if isinstance(pop.size, int) else f"size {pop.size}"
+    return NodeLook(pop.name, "population", pop.model, detail, in_ports(pop.model, models), True,
+                    model_title(pop.model, models), problem)
+
+
+def device_look(dev: DeviceDoc, problem: str = "") -> NodeLook:
+    cat = category(dev.kind)
+    shown = [f"{k} {_text(dev.params[k])}" for k in _DEVICE_SUMMARY.get(dev.kind, ()) if k in dev.params]
+    if dev.neurons is not None:
+        shown.append(_plural(len(dev.neurons), "neuron"))
+    detail = ", ".join(shown) or ("all neurons" if cat == "recorder" else "")
+    return NodeLook(dev.name, cat, dev.kind, detail, () if cat == "generator" else (None,), cat == "generator",
+                    f"{dev.kind} → {dev.target}" if cat == "generator" else f"{dev.kind} of {dev.target}", problem)
+
+
+def _text(value) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+
+
+def rule_text(rule: RuleDoc) -> str:
+    """A short description of a connection rule: ``p 0.02``, ``K in 80``, ``all to all``."""
+    if rule.name in _RULE_SHORT:
+        value = {"p": rule.p, "K in": rule.k, "K out": rule.k, "N": rule.n}[_RULE_SHORT[rule.name]]
+        return f"{_RULE_SHORT[rule.name]} {value}"
+    if rule.name == "explicit":
+        return f"explicit ({_plural(len(rule.sources or ()), 'pair')})"
+    return rule.name.replace("_", " ")
+
+
+def _port_name(receptor, target_receptors: tuple[str, ...]) -> str | None:
+    if isinstance(receptor, int) and 1 <= receptor <= len(target_receptors):
+        return target_receptors[receptor - 1]
+    return receptor if isinstance(receptor, str) else None
+
+
+def projection_look(proj: ProjectionDoc, target_receptors: tuple[str, ...], problem: str = "") -> EdgeLook:
+    label = f"{rule_text(proj.rule)} · w {proj.weight}"
+    routing = f"on_pre: {proj.on_pre}" if proj.on_pre else (
+        f"receptor {proj.receptor}" if proj.receptor is not None else "routed by the model")
+    tip = (f"{proj.name}: {proj.source} → {proj.target}\nrule {proj.rule.name}, weight {proj.weight}, "
+           f"delay {proj.delay or '0.1 ms'}, {proj.synapse or 'static_synapse'}\n{routing}")
+    return EdgeLook(proj.name, proj.source, proj.target, label, _port_name(proj.receptor, target_receptors),
+                    False, tip, problem)
+
+
+def device_link_look(name: str, dev: DeviceDoc, target_receptors: tuple[str, ...]) -> EdgeLook:
+    """The link of a device to its population: generator → population, population → recorder."""
+    if category(dev.kind) == "generator":
+        label = f"w {dev.weight}" if dev.weight is not None else ""
+        return EdgeLook(name, dev.name, dev.target, label, _port_name(dev.receptor, target_receptors), True,
+                        f"{dev.name} stimulates {dev.target}")
+    return EdgeLook(name, dev.target, dev.name, "", None, True, f"{dev.name} records {dev.target}")

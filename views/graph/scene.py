@@ -1,0 +1,300 @@
+"""The graph scene: one item per document node and edge, kept in step with the document's events.
+
+The scene keeps explicit name→item dictionaries (``nodes``, ``edges``) and
+subscribes to ``document.events`` until :meth:`GraphScene.close`.  It never
+changes the document itself: every edit (move, connect, delete, add, paste)
+is a studio command pushed on the window's undo stack (:mod:`views.undo`).  Gestures
+are :mod:`views.graph.interactions` objects, one at a time.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter, QPen, QUndoStack
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSimpleTextItem
+
+from studio.commands import AddNode, Disconnect, Macro, MoveNode, RemoveNode, new_device, new_population
+from studio.document import Document, Edge, Event, Node
+from views.graph import looks
+from views.graph.interactions import Interaction, MoveNodes, NewLink
+from views.graph.items import EdgeItem, NodeItem, PortItem
+from views.graph.layout import auto_layout
+from views.theme import colors
+from views.undo import push, push_steps
+
+GRID = 40.0
+REFUSAL_MS = 4000
+
+
+class GraphScene(QGraphicsScene):
+    """The network of ``document`` as nodes and edges; edits are pushed on ``stack``.
+
+    Signals
+    -------
+    refused(reason)
+        An edit (a connection, a paste) was refused; ``reason`` says why.
+    """
+
+    refused = Signal(str)
+
+    def __init__(self, document: Document, stack: QUndoStack, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self.stack = stack
+        self.nodes: dict[str, NodeItem] = {}
+        self.edges: dict[str, EdgeItem] = {}
+        self.interaction: Interaction | None = None
+        self._problems: dict[str, str] = {}
+        self._toast: QGraphicsSimpleTextItem | None = None
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        placed = self._layout_missing(document.nodes.values())
+        for node in document.nodes.values():
+            self.add_node(node, placed.get(node.name))
+        for edge in document.edges.values():
+            self.add_edge(edge)
+        document.events.connect(self._on_event)
+
+    def close(self) -> None:
+        """Stop following the document (before the scene is dropped)."""
+        self.document.events.disconnect(self._on_event)
+
+    # -- model -> items ---------------------------------------------------------------------
+    def _layout_missing(self, nodes: Iterable[Node]) -> dict[str, tuple[float, float]]:
+        """Positions for ``nodes`` that have none (an imported graph): networkx, around the placed ones."""
+        missing = {n.name for n in nodes if n.position is None}
+        if not missing:
+            return {}
+        fixed = {n.name: n.position for n in self.document.nodes.values() if n.position is not None}
+        fixed.update({n: (item.x(), item.y()) for n, item in self.nodes.items() if n not in missing})
+        links = [(e.source, e.target) for e in self.document.edges.values()]
+        placed = auto_layout([*self.document.nodes], links, fixed)
+        return {n: placed[n] for n in missing if n in placed}
+
+    def add_node(self, node: Node, position: tuple[float, float] | None = None) -> NodeItem:
+        item = NodeItem(self._node_look(node))
+        at = node.position or position or self._layout_missing([node]).get(node.name, (0.0, 0.0))
+        item.setPos(*at)
+        self.nodes[node.name] = item
+        self.addItem(item)
+        return item
+
+    def remove_node(self, name: str) -> None:
+        item = self.nodes.pop(name)
+        for edge in list(item.edges):
+            self.remove_edge(edge.name)
+        self.removeItem(item)
+
+    def add_edge(self, edge: Edge) -> EdgeItem | None:
+        source, target = self.nodes.get(edge.source), self.nodes.get(edge.target)
+        if source is None or target is None:
+            return None
+        item = EdgeItem(self._edge_look(edge), source, target)
+        self.edges[edge.name] = item
+        self.addItem(item)
+        return item
+
+    def remove_edge(self, name: str) -> None:
+        item = self.edges.pop(name, None)
+        if item is not None:
+            item.detach()
+            self.removeItem(item)
+
+    def _on_event(self, event: Event) -> None:
+        kind, name = event.kind, event.name
+        if kind == "node_added":
+            self.add_node(event.value)
+        elif kind == "node_removed":
+            self.remove_node(name)
+        elif kind == "node_changed":
+            item = self.nodes[name]
+            item.set_look(self._node_look(event.value))
+            at = event.value.position or self._layout_missing([event.value]).get(name)
+            if at is not None and tuple(at) != (item.x(), item.y()):
+                item.setPos(*at)
+            for edge in self.document.edges_of(name):
+                if edge.name in self.edges:
+                    self.edges[edge.name].set_look(self._edge_look(edge))
+        elif kind == "edge_added":
+            self.add_edge(event.value)
+        elif kind == "edge_removed":
+            self.remove_edge(name)
+        elif kind == "edge_changed":
+            self.edges[name].set_look(self._edge_look(event.value))
+        elif kind == "modified" and name in ("models", "constants"):
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Redraw every node and edge from the document (after models or problems changed)."""
+        for name, item in self.nodes.items():
+            item.set_look(self._node_look(self.document.nodes[name]))
+        for name, item in self.edges.items():
+            item.set_look(self._edge_look(self.document.edges[name]))
+
+    def _node_look(self, node: Node):
+        problem = self._problems.get(node.name, "")
+        if node.kind == "population":
+            return looks.population_look(node.data, self.document.settings["models"], problem)
+        return looks.device_look(node.data, problem)
+
+    def _target_receptors(self, name: str) -> tuple[str, ...]:
+        node = self.document.nodes.get(name)
+        if node is None or node.kind != "population":
+            return ()
+        return looks.receptors(node.data.model, self.document.settings["models"])
+
+    def _edge_look(self, edge: Edge):
+        if edge.kind == "device":
+            device = edge.source if self.document.nodes[edge.source].kind == "device" else edge.target
+            return looks.device_link_look(edge.name, self.document.nodes[device].data,
+                                          self._target_receptors(edge.target))
+        return looks.projection_look(edge.data, self._target_receptors(edge.target), self._problems.get(edge.name, ""))
+
+    def set_problems(self, problems: Iterable) -> None:
+        """Mark the nodes and edges that have a problem (``DocumentProblem``: element, message)."""
+        found: dict[str, str] = {}
+        for p in problems:
+            if p.element and p.element not in found:
+                found[p.element] = f"{p.field}: {p.message}" if p.field else p.message
+        if found != self._problems:
+            self._problems = found
+            self.refresh()
+
+    def set_activity(self, rates_hz: dict[str, float]) -> None:
+        """Show each population's recent rate on it and on the recorders attached to it."""
+        for name, item in self.nodes.items():
+            node = self.document.nodes[name]
+            source = name if node.kind == "population" else node.data.target
+            if source in rates_hz and item.look.category != "generator":
+                item.activity.set_rate(rates_hz[source])
+
+    # -- edits (each one command) -------------------------------------------------------------
+    def selected_names(self) -> tuple[list[str], list[str]]:
+        """The selected nodes and edges, by name, in document order."""
+        chosen = {i for i in self.selectedItems()}
+        nodes = [n for n, item in self.nodes.items() if item in chosen]
+        edges = [e for e, item in self.edges.items() if item in chosen]
+        return nodes, edges
+
+    def select(self, names: Iterable[str]) -> None:
+        names = set(names)
+        self.clearSelection()
+        for name, item in [*self.nodes.items(), *self.edges.items()]:
+            item.setSelected(name in names)
+
+    def delete_selected(self) -> None:
+        """Remove the selected nodes (with their edges) and edges, as one edit (each node's removal is planned
+        once the removals before it are done, so links between removed nodes are removed once)."""
+        nodes, edges = self.selected_names()
+        commands = []
+        for name in edges:
+            edge = self.document.edges.get(name)
+            if edge is not None and edge.source not in nodes and edge.target not in nodes:
+                commands.append(Disconnect(self.document, name))
+        if not nodes and not commands:
+            return
+        count = len(nodes) + len(commands)
+        steps = [*(lambda c=c: c for c in commands), *(lambda n=n: RemoveNode(self.document, n) for n in nodes)]
+        push_steps(self.stack, f"Delete {count} item{'s' * (count > 1)}", steps)
+
+    def add_from_palette(self, kind: str, name: str, at: QPointF) -> str:
+        """Add a population of model ``name`` or a device of kind ``name`` at ``at``; returns the new name."""
+        position = (round(at.x() / GRID) * GRID, round(at.y() / GRID) * GRID)
+        node = (new_population(self.document, name, position) if kind == "population"
+                else new_device(self.document, name, position))
+        push(self.stack, AddNode(self.document, node))
+        self.select([node.name])
+        return node.name
+
+    def arrange(self) -> None:
+        """Lay the whole graph out again (networkx), as one undoable move."""
+        names = list(self.document.nodes)
+        links = [(e.source, e.target) for e in self.document.edges.values()]
+        placed = auto_layout(names, links)
+        moves = [MoveNode(self.document, n, placed[n]) for n in names]
+        if moves:
+            push(self.stack, Macro("Arrange the graph", moves))
+
+    def refuse(self, reason: str, at: QPointF) -> None:
+        """Show why an edit was refused, next to where it happened, for a few seconds."""
+        if self._toast is not None:
+            self.removeItem(self._toast)
+        self._toast = QGraphicsSimpleTextItem(f"✕ {reason}")
+        self._toast.setBrush(colors().error)
+        self._toast.setZValue(10)
+        self._toast.setPos(at + QPointF(12, 12))
+        self.addItem(self._toast)
+        toast = self._toast
+        QTimer.singleShot(REFUSAL_MS, lambda: self._drop_toast(toast))
+        self.refused.emit(reason)
+
+    def _drop_toast(self, toast) -> None:
+        if toast is self._toast:
+            self.removeItem(toast)
+            self._toast = None
+
+    @property
+    def toast(self) -> str:
+        """The refusal shown right now ('' when none)."""
+        return self._toast.text()[2:] if self._toast is not None else ""
+
+    # -- gestures ---------------------------------------------------------------------------------
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.interaction is None:
+            port = next((i for i in self.items(event.scenePos()) if isinstance(i, PortItem)), None)
+            if port is not None:
+                self.interaction = NewLink(self, port)
+                self.interaction.start(event.scenePos())
+                event.accept()
+                return
+        super().mousePressEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton and self.interaction is None:
+            moving = [item for item in self.selectedItems() if isinstance(item, NodeItem)]
+            if moving and any(isinstance(i, NodeItem) for i in self.items(event.scenePos())):
+                self.interaction = MoveNodes(self, moving)
+                self.interaction.start(event.scenePos())
+
+    def mouseMoveEvent(self, event) -> None:
+        if isinstance(self.interaction, NewLink):
+            self.interaction.move(event.scenePos())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        interaction, self.interaction = self.interaction, None
+        if isinstance(interaction, NewLink):
+            interaction.finish(event.scenePos())
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        if interaction is not None:
+            interaction.finish(event.scenePos())
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.interaction is not None:
+            self.interaction.cancel("cancelled")
+            self.interaction = None
+            return
+        super().keyPressEvent(event)
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        c = colors()
+        painter.fillRect(rect, c.canvas)
+        if painter.transform().m11() < 0.35:
+            return  # too dense to help when zoomed far out
+        painter.setPen(QPen(c.grid, 1))
+        left, top = int(rect.left() // GRID) * GRID, int(rect.top() // GRID) * GRID
+        lines = [QPointF(x, rect.top()) for x in _steps(left, rect.right())]
+        painter.drawLines([p for x in lines for p in (x, QPointF(x.x(), rect.bottom()))])
+        painter.drawLines([p for y in _steps(top, rect.bottom())
+                           for p in (QPointF(rect.left(), y), QPointF(rect.right(), y))])
+
+
+def _steps(start: float, stop: float) -> list[float]:
+    out, x = [], start
+    while x <= stop:
+        out.append(x)
+        x += GRID
+    return out

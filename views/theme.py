@@ -1,0 +1,81 @@
+"""Light and dark themes that follow the platform, or a choice kept in QSettings.
+
+The application uses the Fusion style with a palette per theme; views read
+their colours from :func:`colors` so the graph and the scopes match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+THEMES = ("auto", "light", "dark")
+
+
+@dataclass(frozen=True)
+class Colors:
+    """The colours the custom-drawn views use."""
+
+    dark: bool
+    canvas: QColor
+    grid: QColor
+    node: QColor
+    node_border: QColor
+    text: QColor
+    muted: QColor
+    selection: QColor
+    edge: QColor
+    inhibitory: QColor
+    error: QColor
+    population: QColor
+    generator: QColor
+    recorder: QColor
+
+
+_LIGHT = Colors(False, QColor("#f4f5f7"), QColor("#e3e5e8"), QColor("#ffffff"), QColor("#9aa0a8"),
+                QColor("#1d2126"), QColor("#5f6670"), QColor("#2f7de1"), QColor("#6b7380"), QColor("#c8443c"),
+                QColor("#c62828"), QColor("#3b78c4"), QColor("#d98b23"), QColor("#3f9c5a"))
+_DARK = Colors(True, QColor("#1e2024"), QColor("#2a2d33"), QColor("#2d3036"), QColor("#5a606a"),
+               QColor("#e6e8eb"), QColor("#a4aab3"), QColor("#5aa2ff"), QColor("#8e96a3"), QColor("#ef6b62"),
+               QColor("#ff6b6b"), QColor("#5b9be6"), QColor("#f0a543"), QColor("#5fc07c"))
+
+
+def platform_is_dark() -> bool:
+    """Whether the platform asks for a dark colour scheme."""
+    return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+def is_dark(theme: str) -> bool:
+    """Whether ``theme`` ("auto", "light" or "dark") is dark here."""
+    return theme == "dark" or (theme == "auto" and platform_is_dark())
+
+
+def colors() -> Colors:
+    """The colours of the theme in use (read from the application palette)."""
+    app = QApplication.instance()
+    dark = app is not None and app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+    return _DARK if dark else _LIGHT
+
+
+def _dark_palette() -> QPalette:
+    p = QPalette()
+    role, group = QPalette.ColorRole, QPalette.ColorGroup
+    for r, c in ((role.Window, "#26282c"), (role.WindowText, "#e6e8eb"), (role.Base, "#1e2024"),
+                 (role.AlternateBase, "#2a2d32"), (role.ToolTipBase, "#2d3036"), (role.ToolTipText, "#e6e8eb"),
+                 (role.PlaceholderText, "#8a9099"), (role.Text, "#e6e8eb"), (role.Button, "#2f3237"),
+                 (role.ButtonText, "#e6e8eb"), (role.BrightText, "#ff6b6b"), (role.Link, "#5aa2ff"),
+                 (role.Highlight, "#3d6fb5"), (role.HighlightedText, "#ffffff"), (role.Mid, "#3a3d43"),
+                 (role.Dark, "#17191c"), (role.Light, "#3d4047"), (role.Shadow, "#0b0c0e")):
+        p.setColor(r, QColor(c))
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        p.setColor(group.Disabled, r, QColor("#6c727b"))
+    return p
+
+
+def apply_theme(app: QApplication, theme: str) -> None:
+    """Fusion style with the light or dark palette of ``theme``."""
+    app.setStyle("Fusion")
+    app.setPalette(_dark_palette() if is_dark(theme) else app.style().standardPalette())
