@@ -60,11 +60,30 @@ class PopulationVM:
                                   fmt.overflow == "wrap", fmt.rounding == "nearest",
                                   fmt.quantize(ir.dt), self.program.knots, self.program.tables, len(ir.slots))
         # The hand-fused kernel runs qualifying float models; the VM runs everything else.
-        self.kernel = linear_kernel(ir) if (fmt is None and fused and dtype == np.float64) else None
+        self.fused = fmt is None and fused and dtype == np.float64
+        self.kernel = linear_kernel(ir) if self.fused else None
         self.refc = np.zeros(n, dtype=np.int32)
         self.ref_steps = np.full(n, ir.refractory_steps, dtype=np.int32)
         if ir.refractory_kind == "param":
             self.set_refractory_from_param()
+
+    def recompile(self, ir: NeuronIR) -> None:
+        """Run a new IR with the same slots (e.g. a changed folded parameter), keeping the state."""
+        if ir.slot_names != self.ir.slot_names:
+            raise ValueError("a recompiled model must keep its slots")
+        self.ir = ir
+        self.program = compile_program(ir, self.fmt)
+        if self.fmt is None:
+            self.vm = _vm.FloatVM(self.program.code, self.program.consts, self.program.nregs,
+                                  self.program.ref_mode, ir.slot_index("lastspike"))
+            self.kernel = linear_kernel(ir) if self.fused else None
+        else:
+            self.vm = _vm.FixedVM(self.program.code, self.program.consts, self.program.nregs,
+                                  self.program.ref_mode, ir.slot_index("lastspike"), self.fmt.frac, self.fmt.acc,
+                                  self.fmt.total, self.fmt.overflow == "wrap", self.fmt.rounding == "nearest",
+                                  self.fmt.quantize(ir.dt), self.program.knots, self.program.tables, len(ir.slots))
+        if ir.refractory_kind == "steps":
+            self.ref_steps[:] = ir.refractory_steps
 
     def set_refractory_from_param(self) -> None:
         """Recompute per-neuron refractory step counts from the refractory parameter."""

@@ -241,6 +241,27 @@ cdef class NetworkKernel:
             p.lin = kernel.spec
         return i
 
+    def update_population(self, Py_ssize_t pop, program, vm_nregs, int ref_mode, LinearKernel kernel):
+        """Swap in a recompiled program (same slots) for population ``pop``, keeping its state."""
+        cdef CPop* p = &self.pops[pop]
+        code = np.ascontiguousarray(program.code, dtype=np.int32)
+        consts = np.ascontiguousarray(program.consts, dtype=np.float64)
+        self.keep.extend([code, consts, kernel])
+        cdef const int32_t[:, ::1] code_mv = code
+        cdef const double[::1] consts_mv = consts
+        cdef double* R = <double*>realloc(p.R, max(vm_nregs, 2) * 128 * sizeof(double))
+        if R == NULL:
+            raise MemoryError()
+        p.R = R
+        p.code = &code_mv[0, 0]
+        p.ninstr = code_mv.shape[0]
+        p.consts = &consts_mv[0]
+        p.ref_mode = ref_mode
+        p.kind = 0
+        if kernel is not None:
+            p.kind = 1
+            p.lin = kernel.spec
+
     def add_ring(self, Py_ssize_t pop, Py_ssize_t row, Py_ssize_t depth):
         """A delay ring feeding slot ``row`` of population ``pop``; ``depth`` = max delay + 1 steps."""
         cdef Py_ssize_t i = self.nrings

@@ -62,7 +62,6 @@ class QtInspector(QScrollArea):
         self.fields = {}
         page = QWidget()
         layout = QVBoxLayout(page)
-        layout.setAlignment(Qt.AlignmentFlag.AlignTop)
         doc, name = self.document, self.name
         if name is None:
             hint = QLabel("Select a population, device or projection to edit it.\n\nDrag models and devices from "
@@ -86,6 +85,7 @@ class QtInspector(QScrollArea):
             data = doc.edges[name].data
             self._title(layout, name, f"projection · {data.source} → {data.target}", "")
             self._group(layout, "Projection", projection_rows(data))
+        layout.addStretch(1)
         self.setWidget(page)
 
     def _title(self, layout: QVBoxLayout, name: str, kind: str, about: str) -> None:

@@ -42,6 +42,8 @@ class Population:
     library: LibraryModel | None
     ir: NeuronIR
     state: PopulationVM
+    per_neuron: frozenset[str] = frozenset()
+    overrides: dict[str, float] = field(default_factory=dict)  # folded parameters changed during a run
 
     @property
     def name(self) -> str:
@@ -123,25 +125,38 @@ class Network:
         self.kernel.set_weight_scale(proj.kernel_index, float(scale))
 
     def set_parameter(self, population: str, name: str, value: str) -> None:
-        """Change a parameter of a population between chunks (a quantity string)."""
+        """Change a parameter of a population between chunks (a quantity string).
+
+        A per-neuron parameter is written into its slot; a parameter folded into
+        the compiled model recompiles the population's program with the new
+        value, keeping every neuron's state.
+        """
         pop = self.population(population)
-        if name not in pop.model.parameters:
+        param = pop.model.parameters.get(name)
+        if param is None:
             raise NetworkError(f"population `{population}` has no parameter `{name}`")
+        try:
+            v, d = quantity_in(value, pop.model.system)
+        except UnitError as exc:
+            raise NetworkError(f"population `{population}`, parameter `{name}`: {exc}") from exc
+        if d is not param.dim:
+            raise NetworkError(f"population `{population}`, parameter `{name}`: `{value}` has units "
+                               f"{format_dimension(d)}, expected {format_dimension(param.dim)}")
         if name in pop.ir.slot_names:
-            dim = pop.model.parameters[name].dim
-            try:
-                v, d = quantity_in(value, pop.model.system)
-            except UnitError as exc:
-                raise NetworkError(f"population `{population}`, parameter `{name}`: {exc}") from exc
-            if d is not dim:
-                raise NetworkError(f"population `{population}`, parameter `{name}`: `{value}` has units "
-                                   f"{format_dimension(d)}, expected {format_dimension(dim)}")
             pop.state.set(name, v)
             if name == pop.ir.refractory_param:
                 pop.state.set_refractory_from_param()
             return
-        raise NetworkError(f"parameter `{name}` of population `{population}` is folded into the compiled "
-                           "model; declare it per-neuron (give it as an expression) to change it during a run")
+        try:
+            ir = build_ir(pop.model, self.dt, name=pop.name, per_neuron=pop.per_neuron,
+                          parameters={**pop.overrides, name: v})
+        except ModelError as exc:
+            raise NetworkError(f"population `{population}`, parameter `{name}`: {exc}") from exc
+        pop.state.recompile(ir)
+        pop.ir = ir
+        pop.overrides[name] = v
+        program = pop.state.program
+        self.kernel.update_population(pop.index, program, program.nregs, program.ref_mode, pop.state.kernel)
 
 
 def _seconds(text: str, where: str) -> float:
@@ -266,7 +281,7 @@ def _build_population(index: int, pdef: PopulationDef, dt: float, on_pre: dict[s
                              checked.states[name].dim)
         state.set(name, values)
         env[name] = values
-    return Population(index, pdef, checked, lib, ir, state)
+    return Population(index, pdef, checked, lib, ir, state, frozenset(varying))
 
 
 def _per_neuron(text, checked: CheckedModel, env, n: int, rng, where: str, dim) -> np.ndarray:

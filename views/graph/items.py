@@ -207,9 +207,10 @@ class NodeItem(QGraphicsObject):
         painter.setBrush(c.node)
         painter.drawRoundedRect(rect, 7, 7)
         header = QPainterPath()
+        header.setFillRule(Qt.FillRule.WindingFill)
         header.addRoundedRect(QRectF(0, 0, NODE_WIDTH, HEADER), 7, 7)
         header.addRect(QRectF(0, HEADER / 2, NODE_WIDTH, HEADER / 2))
-        painter.fillPath(header.simplified(), accent)
+        painter.fillPath(header, accent)
         font = QFont(painter.font())
         font.setBold(True)
         painter.setFont(font)
@@ -233,6 +234,16 @@ class NodeItem(QGraphicsObject):
             for receptor, port in self.in_ports.items():
                 painter.drawText(QRectF(9, port.y() - 8 + 14, 60, 16), Qt.AlignmentFlag.AlignLeft,
                                  receptor or "auto")
+
+
+def _border(rect: QRectF, toward: QPointF) -> QPointF:
+    """The point where the line from the centre of ``rect`` to ``toward`` leaves ``rect``."""
+    centre = rect.center()
+    dx, dy = toward.x() - centre.x(), toward.y() - centre.y()
+    if dx == 0 and dy == 0:
+        return centre
+    scale = min(rect.width() / 2 / abs(dx) if dx else math.inf, rect.height() / 2 / abs(dy) if dy else math.inf)
+    return QPointF(centre.x() + dx * scale, centre.y() + dy * scale)
 
 
 class EdgeItem(QGraphicsItem):
@@ -269,6 +280,13 @@ class EdgeItem(QGraphicsItem):
                 node.edges.remove(self)
 
     def endpoints(self) -> tuple[QPointF, QPointF]:
+        """Where the curve starts and ends: ports for projections; for a device link the facing borders of
+        the two nodes (or the receptor port it names), so a recorder placed anywhere reads right."""
+        if self.look.device_link:
+            a, b = self.source.sceneBoundingRect(), self.target.sceneBoundingRect()
+            port = self.target.port("in", self.look.receptor) if self.look.receptor else None
+            end = port.scenePos() if port is not None else _border(b, a.center())
+            return _border(a, end if port is not None else b.center()), end
         out = self.source.port("out")
         start = out.scenePos() if out is not None else self.source.sceneBoundingRect().center()
         port = self.target.port("in", self.look.receptor)
@@ -282,16 +300,27 @@ class EdgeItem(QGraphicsItem):
         path = QPainterPath(start)
         if self.source is self.target:
             top = self.source.sceneBoundingRect().top()
-            path.cubicTo(QPointF(start.x() + 70, top - 70), QPointF(end.x() - 70, top - 70), end)
+            path.cubicTo(QPointF(start.x() + 70, top - 60), QPointF(end.x() - 70, top - 60), end)
+            at = path.pointAtPercent(0.5) + QPointF(0, -12)
+        elif self.look.device_link:
+            path.lineTo(end)
+            at = path.pointAtPercent(0.5) + QPointF(0, -14)
         else:
             reach = max(60.0, abs(end.x() - start.x()) * 0.5, abs(end.y() - start.y()) * 0.3)
             path.cubicTo(QPointF(start.x() + reach, start.y()), QPointF(end.x() - reach, end.y()), end)
-        self._path = path
-        font = QFont()
-        metrics = QFontMetricsF(font)
+            at = path.pointAtPercent(0.5)
+        metrics = QFontMetricsF(QFont())
         width = metrics.horizontalAdvance(self.look.label) + 12
-        mid = path.pointAtPercent(0.5)
-        self._label_rect = QRectF(mid.x() - width / 2, mid.y() - 10, width, 20) if self.look.label else QRectF()
+        if not self.look.device_link and self.source is not self.target:
+            # Beside the curve, on its right-hand side: A->B and B->A cross at the middle, their labels do not.
+            angle = math.radians(path.angleAtPercent(0.5))
+            dx, dy = math.cos(angle), -math.sin(angle)
+            if abs(dy) >= abs(dx):
+                at += QPointF(math.copysign(width / 2 + 6, -dy), 0)
+            else:
+                at += QPointF(0, math.copysign(16, dx))
+        self._path = path
+        self._label_rect = QRectF(at.x() - width / 2, at.y() - 10, width, 20) if self.look.label else QRectF()
         self.update()
 
     def boundingRect(self) -> QRectF:
@@ -319,7 +348,7 @@ class EdgeItem(QGraphicsItem):
         angle = math.radians(self._path.angleAtPercent(0.97))
         ahead = QPointF(math.cos(angle), -math.sin(angle))
         side = QPointF(-ahead.y(), ahead.x())
-        tip = end - ahead * PORT_RADIUS
+        tip = end - ahead * (0 if self.look.device_link and not self.look.receptor else PORT_RADIUS)
         painter.setBrush(color)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.drawPolygon([tip, tip - ahead * 10 + side * 5, tip - ahead * 10 - side * 5])

@@ -10,7 +10,7 @@ from studio.project_doc import DeviceDoc, InlineModel, LibraryRef, PopulationDoc
 from views.graph.items import EdgeLook, NodeLook
 
 GENERATORS = CURRENT_GENERATORS + SPIKE_GENERATORS
-_RULE_SHORT = {"pairwise_bernoulli": "p", "fixed_indegree": "K in", "fixed_outdegree": "K out",
+_RULE_SHORT = {"pairwise_bernoulli": "p", "fixed_indegree": "K_in", "fixed_outdegree": "K_out",
                "fixed_total_number": "N"}
 _DEVICE_SUMMARY = {"dc_generator": ("amplitude",), "ac_generator": ("amplitude", "frequency"),
                    "noise_generator": ("mean", "std"), "poisson_generator": ("rate",),
@@ -69,10 +69,10 @@ def _text(value) -> str:
 
 
 def rule_text(rule: RuleDoc) -> str:
-    """A short description of a connection rule: ``p 0.02``, ``K in 80``, ``all to all``."""
+    """A short description of a connection rule: ``p=0.02``, ``K_in=80``, ``all to all``."""
     if rule.name in _RULE_SHORT:
-        value = {"p": rule.p, "K in": rule.k, "K out": rule.k, "N": rule.n}[_RULE_SHORT[rule.name]]
-        return f"{_RULE_SHORT[rule.name]} {value}"
+        value = {"p": rule.p, "K_in": rule.k, "K_out": rule.k, "N": rule.n}[_RULE_SHORT[rule.name]]
+        return f"{_RULE_SHORT[rule.name]}={value}"
     if rule.name == "explicit":
         return f"explicit ({_plural(len(rule.sources or ()), 'pair')})"
     return rule.name.replace("_", " ")
@@ -85,7 +85,7 @@ def _port_name(receptor, target_receptors: tuple[str, ...]) -> str | None:
 
 
 def projection_look(proj: ProjectionDoc, target_receptors: tuple[str, ...], problem: str = "") -> EdgeLook:
-    label = f"{rule_text(proj.rule)} · w {proj.weight}"
+    label = f"{rule_text(proj.rule)} · w={proj.weight}"
     routing = f"on_pre: {proj.on_pre}" if proj.on_pre else (
         f"receptor {proj.receptor}" if proj.receptor is not None else "routed by the model")
     tip = (f"{proj.name}: {proj.source} → {proj.target}\nrule {proj.rule.name}, weight {proj.weight}, "
@@ -97,7 +97,7 @@ def projection_look(proj: ProjectionDoc, target_receptors: tuple[str, ...], prob
 def device_link_look(name: str, dev: DeviceDoc, target_receptors: tuple[str, ...]) -> EdgeLook:
     """The link of a device to its population: generator → population, population → recorder."""
     if category(dev.kind) == "generator":
-        label = f"w {dev.weight}" if dev.weight is not None else ""
+        label = f"w={dev.weight}" if dev.weight is not None else ""
         return EdgeLook(name, dev.name, dev.target, label, _port_name(dev.receptor, target_receptors), True,
                         f"{dev.name} stimulates {dev.target}")
     return EdgeLook(name, dev.target, dev.name, "", None, True, f"{dev.name} records {dev.target}")

@@ -135,6 +135,8 @@ class QtScope(QWidget):
     def _follow(self) -> None:
         stop = max(self.data.t_ms, self.window_ms)
         self.view.setXRange(stop - self.window_ms, stop, padding=0)
+        # apply the new range now: left to the next paint, it would ask for a second paint
+        self.view.updateMatrix()
 
     def _moved_by_hand(self, mask) -> None:
         self.invalidate()

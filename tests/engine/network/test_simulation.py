@@ -237,8 +237,6 @@ def test_set_parameter_of_the_refractory_period_reaches_the_running_network():
 
 
 @pytest.mark.parametrize("name, value, message", [
-    ("tau_m", "5 ms", r"^parameter `tau_m` of population `n` is folded into the compiled model; declare it "
-                      r"per-neuron"),
     ("I_x", "1 pA", r"^population `n` has no parameter `I_x`$"),
     ("I_e", "2 mV", r"^population `n`, parameter `I_e`: `2 mV` has units volt, expected amp$"),
 ])
