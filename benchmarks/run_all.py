@@ -46,7 +46,10 @@ PEERS = {
     "nest": ("nest_bench.py", []),
 }
 # A rate of ours outside the peers' band by more than this fraction of the band's centre is flagged.
-RATE_TOLERANCE = 0.02
+# The band is one seed per engine; across seeds 1-6 each engine's CUBA and COBA rates spread by
+# about +-6 % (CUBA E: 5.2-6.1 Hz, COBA E: 19.9-22.6 Hz in all three engines), so a single-seed
+# check only catches gross errors.
+RATE_TOLERANCE = 0.05
 
 
 @dataclass

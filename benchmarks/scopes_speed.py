@@ -2,8 +2,8 @@
 
 Run: ``.venv/bin/python benchmarks/scopes_speed.py [--seconds 5] [--repeat 3]`` (offscreen
 where there is no display).  CUBA (resources/examples/cuba.ncsproj) runs on a worker
-thread as fast as the engine goes, putting chunks into a StreamBuffer; a 10 ms QTimer
-drains it into ``QtScopes.feed`` while the scopes redraw on their own timer.  A 2 ms
+thread as fast as the engine goes (a ``studio.session.RunSession``, as in the studio);
+a 10 ms QTimer drains its StreamBuffer into ``QtScopes.feed`` while the scopes redraw on their own timer.  A 2 ms
 probe timer records the gaps between its ticks: the longest gap is the longest stall
 of the GUI event loop.  Prints JSON ``{spikes_per_wall_s, fps, max_stall_ms,
 sim_speed, ...}``, with for scale the speed of the same run without the GUI just
@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -29,8 +28,9 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from engine.run.simulation import Simulation, StreamBuffer  # noqa: E402
+from engine.run.simulation import Simulation  # noqa: E402
 from studio.project import load_network  # noqa: E402
+from studio.session import RunSession  # noqa: E402
 from views.scopes import QtScopes  # noqa: E402
 
 CUBA = ROOT / "resources" / "examples" / "cuba.ncsproj"
@@ -49,8 +49,7 @@ def engine_alone_speed(seconds: float) -> float:
 def run_once(app: QApplication, seconds: float, scope: str = "raster") -> dict:
     """One live run of ``seconds`` simulated seconds with ``scope`` in front."""
     _, network = load_network(CUBA)
-    sim = Simulation(network)
-    stream = StreamBuffer()
+    session = RunSession(network)
     scopes = QtScopes()
     scopes.set_network(network)
     scopes.resize(1200, 800)
@@ -62,13 +61,12 @@ def run_once(app: QApplication, seconds: float, scope: str = "raster") -> dict:
     probe = QTimer(timerType=Qt.TimerType.PreciseTimer, interval=PROBE_MS)
     probe.timeout.connect(lambda: ticks.append(time.perf_counter()))
     drain = QTimer(interval=10)
-    drain.timeout.connect(lambda: scopes.feed(stream.take()))
-    worker = threading.Thread(target=sim.run, args=(seconds,), kwargs={"stream": stream}, daemon=True)
+    drain.timeout.connect(lambda: scopes.feed(session.buffer.take()))
 
     def finish() -> None:
-        if worker.is_alive() or len(stream):
+        if session.state in ("running", "paused") or len(session.buffer):
             return
-        scopes.feed(stream.take())
+        scopes.feed(session.buffer.take())
         app.quit()
 
     done = QTimer(interval=20)
@@ -78,13 +76,14 @@ def run_once(app: QApplication, seconds: float, scope: str = "raster") -> dict:
     start = time.perf_counter()
     for timer in (probe, drain, done):
         timer.start()
-    worker.start()
+    session.start(seconds)
     app.exec()
     wall = time.perf_counter() - start
     gui_cpu = time.thread_time() - cpu0
     for timer in (probe, drain, done):
         timer.stop()
-    worker.join()
+    if session.state != "finished":
+        raise RuntimeError(f"the run ended {session.state}: {session.error}")
     frames = scopes.frames - frames0
     gaps = [b - a for a, b in zip(ticks, ticks[1:]) if a - start > WARMUP_S]
     result = {
@@ -99,6 +98,7 @@ def run_once(app: QApplication, seconds: float, scope: str = "raster") -> dict:
         "frames": frames,
         "wall_s": wall,
         "scope": scope,
+        "switch_interval_s": sys.getswitchinterval(),
     }
     scopes.close()
     scopes.deleteLater()
@@ -111,7 +111,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="simulated seconds per run")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--scope", default="raster", choices=("raster", "rate", "traces", "isi"))
+    parser.add_argument("--switch-interval", type=float, default=None,
+                        help="sys.setswitchinterval for the run, in seconds (default: Python's, 0.005)")
     args = parser.parse_args()
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     runs = [run_once(app, args.seconds, args.scope) for _ in range(args.repeat)]
     best = max(runs, key=lambda r: r["spikes_per_wall_s"])

@@ -306,7 +306,10 @@ def studio_window(args: argparse.Namespace) -> int:
     try:
         from views.app import run_studio
     except ImportError as exc:
-        raise GuiUnavailable(f"the studio window needs PySide6 and pyqtgraph (pip install "
-                             f"'neurocore-studio[gui]'; {exc}); {headless}") from None
+        if (exc.name or "").partition(".")[0] in ("PySide6", "shiboken6", "pyqtgraph"):
+            raise GuiUnavailable(f"the studio window needs PySide6 and pyqtgraph (pip install "
+                                 f"'neurocore-studio[gui]'; {exc}); {headless}") from None
+        raise GuiUnavailable(f"the studio's views cannot be imported ({exc}); reinstall NeuroCore Studio "
+                             f"(pip install -e .); {headless}") from None
     return run_studio(args.target, run=args.run, screenshot=args.screenshot, quit=args.quit,
                       workspace=args.workspace)

@@ -87,7 +87,7 @@ def population_rows(doc: Document, node: Node) -> tuple[list[Row], list[Row], li
         for name, default in spec.parameters.items():
             unit = checked.display_unit(name) if checked is not None and name in checked.parameters else ""
             params.append(Row(f"parameters.{name}", name, text_of(pop.parameters.get(name)), str(default),
-                              f"model default {default}" + (f" ({unit})" if unit else "")))
+                              f"model default {default}" + (f" ({unit})" if unit and unit not in str(default) else "")))
         about = f"{pop.model}: a model defined in this project"
     states = list(checked.states) if checked is not None else []
     initial = [Row(f"initial.{s}", s, text_of(pop.initial.get(s)), str(spec.initial.get(s, "")),

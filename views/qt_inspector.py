@@ -8,7 +8,7 @@ their default as the placeholder and their meaning and range beside them.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget)
 
@@ -40,6 +40,7 @@ class QtInspector(QScrollArea):
         self.stack = stack
         self.name: str | None = None
         self.fields: dict[str, QtField | QComboBox] = {}
+        self.refusal = ""
         self.setWidgetResizable(True)
         self.setMinimumWidth(280)
         self._rebuild()
@@ -60,6 +61,7 @@ class QtInspector(QScrollArea):
     # -- building ---------------------------------------------------------------------------------
     def _rebuild(self) -> None:
         self.fields = {}
+        self.refusal = ""
         page = QWidget()
         layout = QVBoxLayout(page)
         doc, name = self.document, self.name
@@ -168,6 +170,7 @@ class QtInspector(QScrollArea):
         self.edited.emit(name, field, text)
 
     def _refusal(self, reason: str) -> None:
+        self.refusal = reason
         label = QLabel(f"✕ {reason}", wordWrap=True)
         label.setStyleSheet(f"color: {colors().error.name()};")
         self.widget().layout().insertWidget(1, label)

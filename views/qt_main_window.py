@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMenu, QTa
 
 from engine.errors import NeuroCoreError
 from studio.document import Document, Event
+from studio.document_check import locate
 from views import theme
 from views.files import Files
 from views.graph import clipboard
@@ -42,7 +43,7 @@ class QtMainWindow(QMainWindow):
         self.document = document
         self.keep_layout = keep_layout
         self.stack = QUndoStack(self)
-        self.stack.cleanChanged.connect(lambda _: self._update_title())
+        self.stack.cleanChanged.connect(self._update_title)
         self._recovered = False
         self._pastes = 0
         self.failure_dialog = None
@@ -84,6 +85,7 @@ class QtMainWindow(QMainWindow):
         if keep_layout:
             self._restore_layout()
         self.statusBar().showMessage("Drag models from the palette; drag from port to port to connect.", 8000)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._platform_scheme_changed)
 
     # -- assembly ------------------------------------------------------------------------------------
     def _dock(self, title: str, widget, area) -> QDockWidget:
@@ -189,7 +191,7 @@ class QtMainWindow(QMainWindow):
         self.stack.setClean()
         self._update_title()
 
-    def _update_title(self) -> None:
+    def _update_title(self, *_) -> None:
         path = self.document.path
         self.setWindowTitle(f"{self.document.title}[*] — NeuroCore Studio" + (f" ({path.parent})" if path else ""))
         self.setWindowModified(self.is_modified())
@@ -264,8 +266,8 @@ class QtMainWindow(QMainWindow):
         self.problems.set_run_failure([])
 
     def _run_failed(self, session) -> None:
-        problems = [(p.location if hasattr(p, "location") else p.field, p.message) for p in session.problems()]
-        self.problems.set_run_failure(problems)
+        project = self.document.to_project()
+        self.problems.set_run_failure([locate(project, p) for p in session.problems()])
         self.problems_dock.raise_()
         self.failure_dialog = show_failure(self, "The run failed", f"The run failed: {session.error}\n\nThe project "
                                            "is unchanged; fix the problem and run again.", session.traceback)
@@ -285,6 +287,11 @@ class QtMainWindow(QMainWindow):
         self.scene.refresh()
         self.scene.update()
         self.view.resetCachedContent()
+
+    def _platform_scheme_changed(self, *_) -> None:
+        theme_name = str(QSettings().value("theme", "auto"))
+        if theme_name == "auto":
+            self.set_theme(theme_name)
 
     def _restore_layout(self) -> None:
         settings = QSettings()

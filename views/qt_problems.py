@@ -39,9 +39,10 @@ class QtProblems(QTabWidget):
                           for p in problems]
         self._show()
 
-    def set_run_failure(self, problems: list[tuple[str, str]]) -> None:
-        """Show the problems of a failed run, ``(where, message)`` each ([] clears them)."""
-        self._run = [("", where or "run", message) for where, message in problems]
+    def set_run_failure(self, problems) -> None:
+        """Show the problems of a failed run (each a ``DocumentProblem``; [] clears them)."""
+        self._run = [(p.element, "run: " + (".".join(x for x in (p.element, p.field) if x) or "network"), p.message)
+                     for p in problems]
         self._show()
         if problems:
             self.setCurrentWidget(self.tree)

@@ -121,7 +121,7 @@ class QtRunToolbar(QToolBar):
         action = QAction(text, self)
         action.setShortcut(QKeySequence(key))
         action.setToolTip(tip)
-        action.triggered.connect(slot)
+        action.triggered.connect(lambda: slot())
         self.addAction(action)
         return action
 

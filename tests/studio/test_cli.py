@@ -157,15 +157,6 @@ def test_user_errors_are_one_line_without_traceback(args, pattern, tmp_path):
     assert_one_line_error(ncstudio(*args, cwd=tmp_path), pattern)
 
 
-def test_window_is_not_available_yet():
-    info = ncstudio(LIF.name, "--run", "2s", cwd=LIF.parent)
-    assert info.returncode == 0
-    assert "`ncstudio neuron lif.ncsmodel --duration 2s --out trace.npz`" in info.stdout
-    shot = ncstudio(LIF.name, "--screenshot", "out.png", "--quit", cwd=LIF.parent)
-    assert shot.returncode == 2
-    assert_one_line_error(shot, r"cannot open the window for a screenshot: the studio window is not available")
-
-
 def test_run_project_prints_counts_rates_and_timings(tmp_path):
     result = ncstudio("run", CUBA, "--duration", "200ms", "--json", "--out", "run.npz", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -314,11 +314,9 @@ class EdgeItem(QGraphicsItem):
         if not self.look.device_link and self.source is not self.target:
             # Beside the curve, on its right-hand side: A->B and B->A cross at the middle, their labels do not.
             angle = math.radians(path.angleAtPercent(0.5))
-            dx, dy = math.cos(angle), -math.sin(angle)
-            if abs(dy) >= abs(dx):
-                at += QPointF(math.copysign(width / 2 + 6, -dy), 0)
-            else:
-                at += QPointF(0, math.copysign(16, dx))
+            nx, ny = math.sin(angle), math.cos(angle)  # the right-hand normal (y grows downwards)
+            at += QPointF(math.copysign(width / 2 + 4, nx) if abs(nx) > 0.3 else 0.0,
+                          math.copysign(14, ny) if abs(ny) > 0.3 else 0.0)
         self._path = path
         self._label_rect = QRectF(at.x() - width / 2, at.y() - 10, width, 20) if self.look.label else QRectF()
         self.update()

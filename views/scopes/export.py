@@ -7,7 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.exporters import ImageExporter, SVGExporter
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QPainter
+from PySide6.QtSvg import QSvgGenerator
+from pyqtgraph.exporters import ImageExporter
 
 from engine.errors import NeuroCoreError
 
@@ -20,9 +23,26 @@ class ExportError(NeuroCoreError):
 
 
 def export_picture(plot: pg.PlotItem, path: Path) -> None:
-    """Render ``plot`` to ``path`` (PNG at its on-screen size, or SVG)."""
-    exporter = ImageExporter(plot) if path.suffix.lower() == ".png" else SVGExporter(plot)
-    exporter.export(str(path))
+    """Render ``plot`` to ``path``: PNG at its on-screen size, or SVG.
+
+    SVG goes through Qt's own generator (the raster is embedded as an image):
+    pyqtgraph's SVG exporter cannot parse the paths Qt 6 writes.
+    """
+    if path.suffix.lower() == ".png":
+        ImageExporter(plot).export(str(path))
+        return
+    source = plot.sceneBoundingRect()
+    target = QRectF(0, 0, source.width(), source.height())
+    svg = QSvgGenerator()
+    svg.setFileName(str(path))
+    svg.setSize(target.size().toSize())
+    svg.setViewBox(target)
+    svg.setTitle(plot.titleLabel.text or "scope")
+    painter = QPainter(svg)
+    try:
+        plot.scene().render(painter, target, source)
+    finally:
+        painter.end()
 
 
 def export_table(columns: dict[str, np.ndarray], path: Path) -> None:

@@ -35,9 +35,6 @@ class RowBuffer:
     def __len__(self) -> int:
         return self._count
 
-    def clear(self) -> None:
-        self._count = 0
-
     def append(self, **arrays: np.ndarray) -> None:
         """Append the same number of rows to every column."""
         k = len(next(iter(arrays.values())))

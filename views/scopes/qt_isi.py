@@ -20,7 +20,7 @@ class QtIsi(QtScope):
         self.plot.setLabel("bottom", "inter-spike interval (ms)")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setLabel("left", "density (1/ms)")
-        self.plot.addLegend(offset=(-10, 10))
+        self.add_legend()
         self.plot.enableAutoRange()
         self.curves: dict[str, pg.PlotDataItem] = {}
 
@@ -42,13 +42,15 @@ class QtIsi(QtScope):
             curve = self.curves.get(name)
             if curve is None:
                 curve = self.curves[name] = self.plot.plot(stepMode="center", name=name,
-                                                           pen=pg.mkPen(self.color(name), width=1.5))
+                                                           pen=pg.mkPen(self.color(name), width=1))
             if name in self.hidden:
                 curve.setData([], [])
                 continue
             curve.setData(edges, self.density(name))
-            title.append(f"{name}: CV {self.cv(name):.2f}")
-        self.plot.setTitle("   ".join(title))
+            title.append(f"{name} {self.cv(name):.2f}")
+        text = "mean CV of the intervals: " + " · ".join(title)
+        if text != self.plot.titleLabel.text:
+            self.plot.setTitle(text, color=self.theme.text, size="10pt")
 
     def table(self) -> dict[str, np.ndarray]:
         out = {"bin_start_ms": self.data.isi.edges[:-1]}

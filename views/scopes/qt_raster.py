@@ -17,7 +17,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QWidget
 
 from views.scopes.history import ScopeData
-from views.scopes.scope import PALETTE, QtScope, population_color
+from views.scopes.scope import QtScope, population_color
 from views.scopes.stats import rasterize
 
 
@@ -58,16 +58,20 @@ class QtRaster(QtScope):
         r0, r1 = max(0, math.floor(y0)), min(total, math.ceil(y1))
         scale = self.devicePixelRatioF()
         width, height = int(self.view.width() * scale), int(self.view.height() * scale)
+        order = list(self.data.sizes)
         parts = []
         for name in shown:
             buf = self.data.spikes.get(name)
             if buf is not None:
                 rows = buf.between("t", x0, x1)
-                parts.append((rows["t"], rows["n"] + offsets[name], list(self.data.sizes).index(name) % len(PALETTE) + 1))
-        image = rasterize(parts, (x0, x1), (r0, r1), (min(max(r1 - r0, 0), height), width))
-        self.image.setImage(image, autoLevels=False, levels=(0, 255), lut=self._lut)
-        self.image.setRect(QRectF(x0, r0, x1 - x0, max(r1 - r0, 0)))
+                parts.append((rows["t"], rows["n"] + offsets[name], min(order.index(name) + 1, 255)))
         self._shown_range = (float(x0), float(x1))
+        image = rasterize(parts, (x0, x1), (r0, r1), (min(max(r1 - r0, 0), height), width))
+        if image.size == 0 or x1 <= x0:
+            self.image.clear()
+            return
+        self.image.setImage(image, autoLevels=False, levels=(0, 255), lut=self._lut)
+        self.image.setRect(QRectF(x0, r0, x1 - x0, r1 - r0))
 
     def _relabel(self, shown: list[str], offsets: dict[str, int]) -> None:
         layout = tuple((name, self.data.sizes[name]) for name in shown)

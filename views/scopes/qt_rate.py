@@ -20,8 +20,7 @@ class QtRate(QtScope):
         self.plot.setLabel("bottom", "time (ms)")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setLabel("left", "rate (Hz)")
-        self.plot.addLegend(offset=(-10, 10))
-        self.plot.enableAutoRange(axis="y")
+        self.add_legend()
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._rates: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         spin = QDoubleSpinBox()
@@ -45,7 +44,7 @@ class QtRate(QtScope):
             curve = self.curves.get(name)
             if curve is None:
                 curve = self.curves[name] = self.plot.plot(stepMode="center", name=name,
-                                                           pen=pg.mkPen(self.color(name), width=1.5))
+                                                           pen=pg.mkPen(self.color(name), width=1))
             buf = self.data.spikes.get(name)
             if name in self.hidden or buf is None:
                 curve.setData([], [])
@@ -57,6 +56,9 @@ class QtRate(QtScope):
                 curve.setData(edges, rate)
             else:
                 curve.setData([], [])
+        top = max((float(rate.max()) for _, rate in self._rates.values() if rate.size), default=0.0)
+        if not self.frozen:
+            self.view.setYRange(0, max(top * 1.1, 1.0), padding=0)
 
     def table(self) -> dict[str, np.ndarray]:
         if not self._rates:

@@ -28,11 +28,9 @@ class QtTraces(QtScope):
         self.plot.setLabel("bottom", "time (ms)")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setLabel("left", "value")
-        self.plot.addLegend(offset=(-10, 10))
         self.plot.enableAutoRange(axis="y")
         self.curves: dict[Key, pg.PlotDataItem] = {}
         self.choices = QListWidget()
-        self.choices.setMaximumWidth(180)
         self.choices.itemChanged.connect(self._chosen)
         self._items: dict[Key, QListWidgetItem] = {}
         layout = self.layout()
@@ -41,6 +39,7 @@ class QtTraces(QtScope):
         split.addWidget(self.choices)
         split.addWidget(self.plot_widget)
         split.setStretchFactor(1, 1)
+        split.setSizes([150, 850])
         layout.addWidget(split, 1)
 
     def label(self, key: Key) -> str:
@@ -93,14 +92,16 @@ class QtTraces(QtScope):
         key = item.data(Qt.ItemDataRole.UserRole)
         on = item.checkState() == Qt.CheckState.Checked
         if on and key not in self.curves:
-            curve = pg.PlotDataItem(name=self.label(key), pen=pg.mkPen(population_color(len(self.curves)), width=1.2),
-                                    skipFiniteCheck=True)
+            color = population_color(len(self.curves))
+            curve = pg.PlotDataItem(name=self.label(key), pen=pg.mkPen(color, width=1), skipFiniteCheck=True)
+            item.setForeground(color)
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
             self.plot.addItem(curve)
             self.curves[key] = curve
         elif not on and key in self.curves:
             self.plot.removeItem(self.curves.pop(key))
+            item.setForeground(self.palette().text())
         self.invalidate()
 
     def reset(self) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -59,13 +59,18 @@ class QtScope(QWidget):
             axis = self.plot.getAxis(side)
             axis.setPen(theme.muted)
             axis.setTextPen(theme.text)
+            # the third level of grid lines costs ~10 ms a frame and adds little
+            axis.setStyle(maxTickLevel=1)
+            axis.enableAutoSIPrefix(False)
         self.plot.disableAutoRange()
         self.view = self.plot.getViewBox()
         self.view.sigRangeChangedManually.connect(self._moved_by_hand)
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
         self.plot_widget.viewport().installEventFilter(self)
+        self.theme = theme
         self.readout = QLabel(" ")
         self.readout.setMinimumWidth(40)
+        self.readout.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.controls = QHBoxLayout()
         self.controls.setContentsMargins(4, 2, 4, 0)
         self.controls.addWidget(self.readout, 1)
@@ -110,8 +115,15 @@ class QtScope(QWidget):
     def color(self, name: str) -> QColor:
         return population_color(list(self.data.sizes).index(name))
 
+    def add_legend(self) -> pg.LegendItem:
+        """A legend in the top right corner, in the theme's text colour."""
+        canvas = QColor(self.theme.canvas)
+        canvas.setAlpha(200)
+        return self.plot.addLegend(offset=(-10, 10), labelTextColor=self.theme.text, brush=canvas)
+
     def export(self, path: str | Path) -> Path:
         """Write the plot (.png, .svg) or the data shown (.csv, .npz) to ``path``."""
+        self.refresh()
         return export(self.plot, self.table(), path)
 
     # -- for subclasses -----------------------------------------------------------

@@ -85,7 +85,7 @@ class IsiStats:
     """
 
     bin_ms: float = 2.0
-    max_ms: float = 300.0
+    max_ms: float = 500.0
     pops: dict[str, _PopIsi] = field(default_factory=dict)
 
     @property

@@ -1,0 +1,118 @@
+"""The main window: title and files, autosave and recovery, live runs and a failing worker."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from studio import autosave
+from studio.commands import MoveNode, SetField
+from studio.document import Document
+from studio.project import read_project
+from tests.views.helpers import CUBA, add, make_window
+from views.undo import push
+
+
+def test_the_title_shows_unsaved_changes_and_save_open_round_trips(qtbot, cuba_window, tmp_path):
+    window = cuba_window
+    assert window.windowTitle().startswith("cuba[*]") and not window.isWindowModified()
+    add(window, "device", "dc_generator", 100, 100)
+    push(window.stack, SetField(window.document, "E", "size", "3000"))
+    assert window.isWindowModified()
+    path = tmp_path / "mine.ncsproj"
+    assert window.files.save_as(path)
+    assert not window.isWindowModified() and window.windowTitle().startswith("mine[*]")
+    assert QSettings().value("recent_files") == [str(path.resolve())]
+
+    other = make_window(qtbot, Document.open(CUBA))
+    assert other.files.open(path)
+    assert other.document.to_project() == window.document.to_project() == read_project(path)
+    assert not other.isWindowModified()
+    window.undo_action.trigger()
+    assert window.isWindowModified()
+    window.redo_action.trigger()
+    assert not window.isWindowModified()
+
+
+def test_closing_with_unsaved_changes_asks_first(qtbot, cuba_window):
+    window = cuba_window
+    push(window.stack, MoveNode(window.document, "E", (40, 40)))
+    answers = []
+    window.files.ask_unsaved = lambda: answers.append("asked") or "cancel"
+    assert not window.close()
+    assert window.isVisible() and answers == ["asked"]
+    window.files.ask_unsaved = lambda: "discard"
+    assert window.close()
+
+
+def test_autosave_writes_a_recovery_file_that_is_offered_back(qtbot, cuba_window):
+    window = cuba_window
+    assert window.files.autosave() is None  # nothing unsaved, nothing written
+    push(window.stack, SetField(window.document, "I", "size", "900"))
+    recovery = window.files.autosave()
+    assert recovery is not None and autosave.find_recoveries() == [recovery]
+    edited = window.document.to_project()
+    window.files.recovery = None  # the window "crashes": its recovery file stays behind
+
+    fresh = make_window(qtbot, Document.open(CUBA))
+    asked = []
+    fresh.files.ask_recovery = lambda found: asked.append(found.title) or "recover"
+    assert fresh.files.offer_recoveries() == 1
+    assert asked == ["cuba"]
+    assert fresh.document.to_project() == edited
+    assert fresh.document.path == CUBA.resolve()
+    assert fresh.isWindowModified()
+    assert autosave.find_recoveries() == []
+
+
+def test_a_live_run_streams_spikes_to_the_scopes(qtbot, cuba_window):
+    window = cuba_window
+    toolbar = window.run_toolbar
+    toolbar.duration.setEditText("1 s")
+    toolbar.run_action.trigger()
+    qtbot.waitUntil(lambda: toolbar.state == "finished" and not toolbar.timer.isActive(), timeout=30_000)
+    assert toolbar.session.t_ms == 1000.0
+    assert toolbar.time_label.text() == " t = 1.000 s "
+    assert window.scopes.data.received > 10_000  # ~22 spikes per ms in CUBA
+    assert set(window.scopes.data.spikes) == {"E", "I"}
+    assert 1 < window.scene.nodes["E"].activity.rate_hz < 20
+    assert any(line.endswith("finished") for line in window.problems.log.toPlainText().splitlines())
+    assert not window.isWindowModified()
+
+
+def test_pause_step_and_a_parameter_change_during_a_run(qtbot, cuba_window):
+    window = cuba_window
+    toolbar = window.run_toolbar
+    toolbar.step_action.trigger()
+    qtbot.waitUntil(lambda: toolbar.session.t_ms == 10.0, timeout=20_000)
+    qtbot.waitUntil(lambda: toolbar.time_label.text() == " t = 0.010 s ")
+    assert toolbar.state == "paused" and toolbar.run_action.text() == "Resume"
+    window.scene.select(["E"])
+    window.inspector.fields["parameters.Vt"].edit.setText("-52 mV")
+    window.inspector.fields["parameters.Vt"].edit.editingFinished.emit()
+    assert window.document.nodes["E"].data.parameters == {"Vt": "-52 mV"}
+    toolbar.step_action.trigger()
+    qtbot.waitUntil(lambda: toolbar.time_label.text() == " t = 0.020 s ", timeout=20_000)
+    qtbot.waitUntil(lambda: "E.Vt" in window.problems.log.toPlainText(), timeout=5_000)
+    toolbar.stop_action.trigger()
+    qtbot.waitUntil(lambda: toolbar.state == "finished", timeout=20_000)
+
+
+def test_a_failing_worker_leaves_the_window_usable_and_the_project_untouched(qtbot, cuba_window, monkeypatch):
+    window = cuba_window
+    push(window.stack, SetField(window.document, "spikes_E", "kind", "poisson_generator", check=False))
+    before = window.document.to_project()
+    shown = []
+    monkeypatch.setattr(QMessageBox, "show", lambda box: shown.append(box))
+    window.run_toolbar.run(0.1)
+    qtbot.waitUntil(lambda: window.run_toolbar.state == "failed", timeout=20_000)
+    box = window.failure_dialog
+    assert shown == [box]
+    assert box.text().startswith("The run failed: ")
+    assert "Traceback (most recent call last)" in box.detailedText()
+    assert window.problems.messages()[0] == "run: spikes_E: device `spikes_E`: a spike generator needs a weight"
+    assert window.document.to_project() == before
+    assert window.isVisible()
+    window.undo_action.trigger()
+    window.run_toolbar.run(0.05)
+    qtbot.waitUntil(lambda: window.scopes.data.received > 0, timeout=20_000)
