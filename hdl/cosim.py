@@ -225,7 +225,8 @@ def cosimulate(ir: NeuronIR, fmt: QFormat, inputs: dict[str, np.ndarray], *, nst
     """Emit ``ir`` in ``fmt``, simulate it under Verilator and compare it with the VM over ``nsteps`` steps.
 
     ``inputs`` maps input slots to raw per-step values (missing ones are 0);
-    values beyond the storage width are clipped, as the VM clips its inputs.  The Verilog is built in ``workdir`` (kept) or in a temporary directory.
+    values beyond the storage width are clipped, as the VM clips its inputs.
+    The Verilog is built in ``workdir`` (kept) or in a temporary directory.
     """
     neuron = emit_neuron(ir, fmt)
     stim = np.zeros((nsteps, len(neuron.inputs)), dtype=np.int64)

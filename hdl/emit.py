@@ -30,6 +30,8 @@ from engine.program import lower_for_fixed
 COUNTER_BITS = 32
 _MIX = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
 _HASH = (0xD1B54A32D192ED03, 0x8CB92BA72F3D8DD7, 0xA0761D6478BD642F)
+# ext/vm.pyx IRWIN_HALL_SITES: randn's twelve uniforms come from sites above every rand site.
+IRWIN_HALL_SITES = 1 << 40
 _SPECIALS = {"t": "nc_t", "dt": "nc_dt", "i": "nc_index", "N": "nc_population"}
 _KEYWORDS = frozenset("""
 always and assign automatic begin buf bufif0 bufif1 case casex casez cell cmos config deassign default defparam
@@ -309,7 +311,8 @@ class VerilogRenderer:
         neg = self.fresh("n")
         mag = self.fresh("u")
         self.body.append(f"    wire [WIDE-1:0] {neg} = -{num};")
-        self.body.append(f"    wire [{width - 1}:0] {mag} = {num}[WIDE-1] ? {neg}[{width - 1}:0] : {num}[{width - 1}:0];")
+        self.body.append(f"    wire [{width - 1}:0] {mag} = "
+                         f"{num}[WIDE-1] ? {neg}[{width - 1}:0] : {num}[{width - 1}:0];")
         q = self.fresh("q")
         if div.magic == 1:
             qw = width - div.shift
@@ -352,7 +355,7 @@ class VerilogRenderer:
             return self.acc_wire(f"nc_uniform({_hex(2 * site, 64)})")
         if frac == 0:
             return self.acc_wire(_signed(-6 * (1 << frac), self.fmt.acc))
-        terms = " + ".join(f"nc_sx(nc_uniform({_hex(16 * site + j, 64)}))" for j in range(12))
+        terms = " + ".join(f"nc_sx(nc_uniform({_hex(IRWIN_HALL_SITES + 16 * site + j, 64)}))" for j in range(12))
         total = self.wide_wire(f"{terms} - {_signed(6 << frac, self.wide)}")
         return self.limited(total, counted=False)
 
@@ -413,7 +416,8 @@ def _functions(fmt: QFormat, tables: dict[str, tuple[str, FunctionTable]], rando
         "        input signed [WIDE-1:0] nc_x;",
     ]
     if sat:
-        out.append("        nc_lim = (nc_x > nc_sx(ACC_MAX)) ? ACC_MAX : ((nc_x < nc_sx(ACC_MIN)) ? ACC_MIN : nc_x[ACC-1:0]);")
+        out.append("        nc_lim = (nc_x > nc_sx(ACC_MAX)) ? ACC_MAX : "
+                   "((nc_x < nc_sx(ACC_MIN)) ? ACC_MIN : nc_x[ACC-1:0]);")
     else:
         out.append("        nc_lim = nc_x[ACC-1:0];")
     out += [
@@ -619,7 +623,8 @@ def _declarations(ir, fmt, r: VerilogRenderer, ref_steps, counter_width, stepped
     elif ir.refractory_kind == "none":
         out.append("    wire signed [ACC-1:0] nc_nr = {{(ACC-1){1'b0}}, 1'b1};")
     else:
-        out.append(f"    wire signed [ACC-1:0] nc_nr = {{{{(ACC-1){{1'b0}}}}, refractory_count == {counter_width}'d0}};")
+        out.append("    wire signed [ACC-1:0] nc_nr = "
+                   f"{{{{(ACC-1){{1'b0}}}}, refractory_count == {counter_width}'d0}};")
     if stepped:
         out.append("    reg [63:0] nc_step;  // steps done since rst")
     return out

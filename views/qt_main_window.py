@@ -160,8 +160,9 @@ class QtMainWindow(QMainWindow):
     # -- the document ------------------------------------------------------------------------------------
     def set_document(self, document: Document, recovered: bool = False) -> None:
         """Show ``document`` (a new undo history; ``recovered``: it has unsaved changes from a crash)."""
-        if self.scene is not None:
-            self.scene.close()
+        old = self.scene
+        if old is not None:
+            old.close()
             self.inspector.close_document()
             self.document.events.disconnect(self._on_event)
         self.document = document
@@ -172,6 +173,8 @@ class QtMainWindow(QMainWindow):
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.refused.connect(lambda reason: self.statusBar().showMessage(f"Refused: {reason}", 8000))
         self.view.setScene(self.scene)
+        if old is not None:
+            old.deleteLater()
         self.inspector = QtInspector(document, self.stack)
         self.inspector.edited.connect(self._edited)
         self.inspector_dock.setWidget(self.inspector)
@@ -181,7 +184,7 @@ class QtMainWindow(QMainWindow):
         self.problems.set_run_failure([])
         self.check_problems()
         self._update_title()
-        QTimer.singleShot(0, self.view.fit)
+        QTimer.singleShot(0, self.view, self.view.fit)
 
     def is_modified(self) -> bool:
         return self._recovered or not self.stack.isClean()

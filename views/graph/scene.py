@@ -48,6 +48,8 @@ class GraphScene(QGraphicsScene):
         self.interaction: Interaction | None = None
         self._problems: dict[str, str] = {}
         self._toast: QGraphicsSimpleTextItem | None = None
+        self._toast_timer = QTimer(self, singleShot=True, interval=REFUSAL_MS)
+        self._toast_timer.timeout.connect(self._drop_toast)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         placed = self._layout_missing(document.nodes.values())
         for node in document.nodes.values():
@@ -225,13 +227,12 @@ class GraphScene(QGraphicsScene):
         self._toast.setZValue(10)
         self._toast.setPos(at + QPointF(12, 12))
         self.addItem(self._toast)
-        toast = self._toast
-        QTimer.singleShot(REFUSAL_MS, lambda: self._drop_toast(toast))
+        self._toast_timer.start()
         self.refused.emit(reason)
 
-    def _drop_toast(self, toast) -> None:
-        if toast is self._toast:
-            self.removeItem(toast)
+    def _drop_toast(self) -> None:
+        if self._toast is not None:
+            self.removeItem(self._toast)
             self._toast = None
 
     @property
