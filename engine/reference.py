@@ -28,8 +28,11 @@ import numpy as np
 from engine.equations import expr as E
 from engine.equations.ir import NeuronIR
 from engine.fixedpoint import QFormat, function_table, fx_div, limit, shift_product, table_lookup
+from engine.native import vm as _vm
 from engine.program import lower_for_fixed
 from engine.vm import RunResult
+
+RANDN_SITE_OFFSET = _vm.RANDN_SITE_OFFSET
 
 BLOCK = 128  # neurons the VM steps together (ext.vm.BLOCK_SIZE)
 SPECIALS = ("t", "dt", "i", "N")
@@ -294,11 +297,11 @@ class _FixedRules:
         if fn == "floor":
             return lambda x: (x >> frac) << frac
         if fn == "ceil":
-            return lambda x: -(((-x) >> frac) << frac)
+            return lambda x: self._acc(-(((-x) >> frac) << frac))
         if fn == "int":
-            return lambda x: np.where(x >= 0, (x >> frac) << frac, -(((-x) >> frac) << frac))
+            return lambda x: self._acc(np.where(x >= 0, (x >> frac) << frac, -(((-x) >> frac) << frac)))
         if fn == "sign":
-            return lambda x: np.sign(x) * one
+            return lambda x: self._acc(np.sign(x) * one)
         if fn == "clip":
             return lambda x, lo, hi: np.where(x < lo, lo, np.where(x > hi, hi, x))
         table = function_table(fn, self.fmt)
@@ -326,12 +329,13 @@ class _FixedRules:
         return self._bits(b, 2 * site)
 
     def randn(self, b: _Block, site: int) -> np.ndarray:
-        """Irwin-Hall: twelve uniforms (sites ``2**40 + 16 site + j``, apart from every rand site) minus six."""
+        """Irwin-Hall: twelve uniforms (sites ``RANDN_SITE_OFFSET + 16 site + j``, apart from every rand
+        site) minus six."""
         total = np.zeros(len(b.idx), dtype=np.int64)
         if self.fmt.frac > 0:
             for j in range(12):
-                total += self._bits(b, (1 << 40) + 16 * site + j)
-        return total - 6 * self.fmt.one
+                total += self._bits(b, RANDN_SITE_OFFSET + 16 * site + j)
+        return self._acc(total - 6 * self.fmt.one)
 
     def lastspike(self, step: int) -> int:
         return int(limit(np.array([(step + 1) * self.dt_q]), self.fmt.total, "saturate")[0][0])

@@ -85,6 +85,7 @@ FUNCTION_CODES = {
     "int": FN_INT, "sign": FN_SIGN,
 }
 SPECIAL_CODES = {"t": 0, "dt": 1, "i": 2, "N": 3}
+RANDN_SITE_OFFSET = IRWIN_HALL_SITES
 BLOCK_SIZE = BLOCK
 
 
@@ -423,14 +424,17 @@ cdef int _fixed_block(const int32_t[:, ::1] code, const int64_t[::1] consts, int
                     nbad += bad
                 elif b == FN_FLOOR:
                     rd[k] = (v >> frac) << frac
-                elif b == FN_CEIL:
-                    rd[k] = -(((-v) >> frac) << frac)
-                elif b == FN_INT:
-                    rd[k] = ((v >> frac) << frac) if v >= 0 else -(((-v) >> frac) << frac)
-                elif b == FN_SIGN:
-                    rd[k] = ((v > 0) - (v < 0)) * ((<int64_t>1) << frac)
                 else:
-                    rd[k] = v
+                    # ceil can step past the largest value; every result is limited like any operation's.
+                    if b == FN_CEIL:
+                        v = -(((-v) >> frac) << frac)
+                    elif b == FN_INT:
+                        v = ((v >> frac) << frac) if v >= 0 else -(((-v) >> frac) << frac)
+                    elif b == FN_SIGN:
+                        v = ((v > 0) - (v < 0)) * ((<int64_t>1) << frac)
+                    bad = False
+                    rd[k] = fx_limit(v, acc, wrap, &bad)
+                    nbad += bad
         elif op == OP_TABLE:
             tlo = tables[b, 0]
             tshift = tables[b, 1]
@@ -462,7 +466,9 @@ cdef int _fixed_block(const int32_t[:, ::1] code, const int64_t[::1] consts, int
                 if frac > 0:
                     for j in range(12):
                         v += <int64_t>(random_bits(seed, j0 + k, step, IRWIN_HALL_SITES + 16 * <uint64_t>a + j) >> rshift)
-                rd[k] = v - 6 * ((<int64_t>1) << frac)
+                bad = False
+                rd[k] = fx_limit(v - 6 * ((<int64_t>1) << frac), acc, wrap, &bad)
+                nbad += bad
         elif op == OP_SPECIAL:
             for k in range(n):
                 bad = False

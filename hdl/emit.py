@@ -26,12 +26,13 @@ from engine.equations import expr as E
 from engine.equations.ir import NeuronIR
 from engine.fixedpoint import FunctionTable, QFormat, function_table
 from engine.program import lower_for_fixed
+from engine.native import vm as _vm
 
 COUNTER_BITS = 32
 _MIX = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
 _HASH = (0xD1B54A32D192ED03, 0x8CB92BA72F3D8DD7, 0xA0761D6478BD642F)
-# ext/vm.pyx IRWIN_HALL_SITES: randn's twelve uniforms come from sites above every rand site.
-IRWIN_HALL_SITES = 1 << 40
+# randn's twelve uniforms come from sites above every rand site (the VM's constant).
+IRWIN_HALL_SITES = _vm.RANDN_SITE_OFFSET
 _SPECIALS = {"t": "nc_t", "dt": "nc_dt", "i": "nc_index", "N": "nc_population"}
 _KEYWORDS = frozenset("""
 always and assign automatic begin buf bufif0 bufif1 case casex casez cell cmos config deassign default defparam

@@ -16,6 +16,7 @@ studio's run, bit for bit.
 from __future__ import annotations
 
 import dataclasses
+import textwrap
 from typing import Any, Mapping
 
 import numpy as np
@@ -26,6 +27,9 @@ from engine.errors import NeuroCoreError
 from engine.fixedpoint import QFormat
 from engine.models.base import LibraryModel
 from engine.run.neuron import SpikeInput
+
+
+_WIDTH = 100
 
 
 class ExportError(NeuroCoreError):
@@ -39,8 +43,18 @@ def _string(text: str) -> str:
 
 
 def literal(value: Any, imports: set[tuple[str, str]], indent: int = 0) -> str:
-    """Python source for ``value``: plain data, or frozen dataclasses of the engine (their imports added)."""
-    pad = " " * (indent + 4)
+    """Python source for ``value``: plain data, or frozen dataclasses of the engine (their imports added).
+
+    A value that fits in the line (``indent`` spaces in) is written on it;
+    a longer one gets an item per line, numbers wrapped as text.
+    """
+    flat = _render(value, imports, None)
+    if indent + len(flat) <= _WIDTH:
+        return flat
+    return _render(value, imports, indent)
+
+
+def _render(value: Any, imports: set[tuple[str, str]], indent: int | None) -> str:
     if value is None or isinstance(value, bool):
         return repr(value)
     if isinstance(value, str):
@@ -50,29 +64,33 @@ def literal(value: Any, imports: set[tuple[str, str]], indent: int = 0) -> str:
     if isinstance(value, (float, np.floating)):
         return repr(float(value))
     if isinstance(value, (tuple, list)):
-        items = [literal(v, imports, indent + 4) for v in value]
-        if not items:
-            return "()" if isinstance(value, tuple) else "[]"
-        body = "".join(f"\n{pad}{item}," for item in items)
-        close = "\n" + " " * indent
-        return f"({body}{close})" if isinstance(value, tuple) else f"[{body}{close}]"
+        opening, closing = ("(", ")") if isinstance(value, tuple) else ("[", "]")
+        items = [literal(v, imports, (indent or 0) + 4) for v in value]
+        if indent is None:
+            tail = "," if isinstance(value, tuple) and len(items) == 1 else ""
+            return opening + ", ".join(items) + tail + closing
+        pad = " " * (indent + 4)
+        if all(isinstance(v, (int, float, np.integer, np.floating)) for v in value):
+            body = textwrap.fill(", ".join(items) + ",", _WIDTH, initial_indent=pad, subsequent_indent=pad)
+            return f"{opening}\n{body}\n{' ' * indent}{closing}"
+        return opening + "".join(f"\n{pad}{item}," for item in items) + f"\n{' ' * indent}{closing}"
     if isinstance(value, Mapping):
-        if not value:
-            return "{}"
-        body = "".join(f"\n{pad}{literal(k, imports)}: {literal(v, imports, indent + 4)}," for k, v in value.items())
-        return "{" + body + "\n" + " " * indent + "}"
+        pairs = [(literal(k, imports), literal(v, imports, (indent or 0) + 4)) for k, v in value.items()]
+        if indent is None or not pairs:
+            return "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
+        pad = " " * (indent + 4)
+        return "{" + "".join(f"\n{pad}{k}: {v}," for k, v in pairs) + f"\n{' ' * indent}}}"
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         cls = type(value)
         if not cls.__module__.startswith("engine."):
             raise ExportError(f"cannot write a `{cls.__name__}` into a script (not an engine value)")
         imports.add((cls.__module__, cls.__name__))
-        fields = [f for f in dataclasses.fields(value) if f.init]
-        args = [f"{f.name}={literal(getattr(value, f.name), imports, indent + 4)}" for f in fields
-                if getattr(value, f.name) != _default(f)]
-        if not args:
-            return f"{cls.__name__}()"
-        body = "".join(f"\n{pad}{a}," for a in args)
-        return f"{cls.__name__}({body}\n{' ' * indent})"
+        args = [f"{f.name}={literal(getattr(value, f.name), imports, (indent or 0) + 4)}"
+                for f in dataclasses.fields(value) if f.init and getattr(value, f.name) != _default(f)]
+        if indent is None or not args:
+            return f"{cls.__name__}({', '.join(args)})"
+        pad = " " * (indent + 4)
+        return f"{cls.__name__}(" + "".join(f"\n{pad}{a}," for a in args) + f"\n{' ' * indent})"
     raise ExportError(f"cannot write a `{type(value).__name__}` into a script")
 
 
@@ -85,6 +103,7 @@ def _default(f: dataclasses.Field) -> Any:
 
 
 _MAIN = '''
+
 
 def run():
     """The trace (engine.analysis.traces.Trace): times in ms, every state variable in its unit."""
@@ -151,7 +170,7 @@ def trace_script(model: LibraryModel | ModelSpec, *, parameters: Mapping[str, st
         ("DURATION", f"{float(duration)!r}  # s"),
         ("DT", f"{float(dt)!r}  # s"),
         ("SPIKE_DELAY", f"{float(spike_delay)!r}  # s"),
-        ("FIXED", literal(fixed, imports) + ("  # None: float64" if fixed is None else "")),
+        ("FIXED", literal(fixed, imports) + ("  # None: float64" if fixed is None else f"  # {fixed.name}")),
         ("SEED", repr(int(seed))),
     ]
     modules: dict[str, list[str]] = {}

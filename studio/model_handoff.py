@@ -1,0 +1,146 @@
+"""Handing a playground model on: into the project's model list, and to the Verilog emitter.
+
+:func:`add_model_command` makes the undoable edit that puts a model into a
+document's ``models`` setting (a library model with changed parameters stays
+a reference to the library; an edited model is written out inline).
+:func:`emit_verilog` emits the single-neuron module of a model in a Q format
+together with the fixed-point trace it is bit-exact with, or says which
+operation of which statement stops the emitter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Mapping
+
+from engine.analysis.common import Model, model_spec
+from engine.analysis.traces import Trace, trace
+from engine.equations import expr as E
+from engine.equations.ir import NeuronIR
+from engine.errors import NeuroCoreError
+from engine.fixedpoint import QFormat
+from engine.models import LIBRARY
+from engine.models.base import LibraryModel
+from engine.program import lower_for_fixed
+from engine.run.neuron import prepare
+from hdl.emit import NeuronVerilog, VerilogRenderer, emit_neuron
+from studio.commands import SetSetting
+from studio.document import Document
+from studio.project_doc import InlineModel, LibraryRef
+
+
+def model_entry(model: Model, parameters: Mapping[str, str] | None = None) -> LibraryRef | InlineModel:
+    """The project entry of ``model`` with ``parameters``: a library reference while its text is the library's
+    (only the values that differ from the library's are kept), else the whole model inline."""
+    parameters = dict(parameters or {})
+    if isinstance(model, LibraryModel) and model.name in LIBRARY:
+        library = LIBRARY[model.name]
+        if _same_text(model.spec, library.spec):
+            values = {**model.spec.parameters, **parameters}
+            changed = {k: v for k, v in values.items() if library.spec.parameters.get(k) != v}
+            return LibraryRef(library.name, changed)
+    spec = model_spec(model, parameters)
+    return InlineModel(spec)
+
+
+def _same_text(a, b) -> bool:
+    return replace(a, parameters={}) == replace(b, parameters={})
+
+
+def model_name(doc: Document, base: str) -> str:
+    """``base`` made a valid name that no project model and no library model uses yet."""
+    stem = re.sub(r"\W", "_", base.strip()) or "model"
+    if stem[0].isdigit():
+        stem = f"m_{stem}"
+    taken = set(doc.settings["models"]) | set(LIBRARY)
+    name, k = stem, 1
+    while name in taken:
+        k += 1
+        name = f"{stem}_{k}"
+    return name
+
+
+def add_model_command(doc: Document, model: Model, parameters: Mapping[str, str] | None = None,
+                      base: str = "neuron") -> tuple[str, SetSetting | None]:
+    """The name under which ``model`` is (or will be) in ``doc``'s models, and the command that adds it.
+
+    The command is ``None`` when the project already holds the same entry under
+    some name (that name is returned).
+    """
+    entry = model_entry(model, parameters)
+    models = doc.settings["models"]
+    for name, existing in models.items():
+        if existing == entry:
+            return name, None
+    name = model_name(doc, base)
+    command = SetSetting(doc, "models", {**models, name: entry})
+    command.text = f"Add model {name}"
+    return name, command
+
+
+class LoweringError(NeuroCoreError):
+    """The Verilog emitter cannot lower the model; ``statement`` and ``expression`` say where."""
+
+    def __init__(self, message: str, statement: str, expression: str):
+        self.statement, self.expression = statement, expression
+        super().__init__(f"{statement}: {message}\n    in `{expression}`")
+
+
+@dataclass(frozen=True)
+class VerilogPreview:
+    """An emitted neuron module and the fixed-point trace of the same IR, format and protocol."""
+
+    verilog: NeuronVerilog
+    fixed: Trace
+
+
+def emit_verilog(model: Model, fmt: QFormat, *, parameters: Mapping[str, str] | None = None, dt: float = 1e-4,
+                 module: str | None = None, **protocol) -> VerilogPreview:
+    """The single-neuron module of ``model`` in ``fmt`` and its fixed-point trace under ``protocol``.
+
+    ``protocol`` takes the keyword arguments of :func:`engine.analysis.traces.trace`
+    (``duration``, ``stimuli``, ``spikes``, ...).  The module does on each
+    enabled clock edge what that trace's fixed-point VM does in a step.
+
+    Raises
+    ------
+    LoweringError
+        The emitter has no rule for an operation; the error names the statement and its expression.
+    """
+    _, _, ir = prepare(model, dt, dict(parameters or {}))
+    try:
+        verilog = emit_neuron(ir, fmt, module)
+    except NeuroCoreError as exc:
+        statement, expression = _culprit(ir, fmt)
+        raise LoweringError(str(exc), statement, expression) from exc
+    fixed = trace(model, dt=dt, overrides=parameters, fixed=fmt, **protocol)
+    return VerilogPreview(verilog, fixed)
+
+
+def _statements(ir: NeuronIR):
+    """``(where, target or None, expression)`` in the order :func:`emit_neuron` renders them."""
+    if ir.refractory_kind == "condition":
+        yield "refractory condition", None, ir.refractory_condition
+    for a in ir.update:
+        yield f"update of `{a.target}`", a.target, a.expr
+    for receptor, stmts in ir.receive.items():
+        for a in stmts:
+            yield f"receptor `{receptor}`, `{a.target}`", a.target, a.expr
+    if ir.threshold is not None:
+        yield "threshold", None, ir.threshold
+    for a in ir.reset:
+        yield f"reset of `{a.target}`", a.target, a.expr
+
+
+def _culprit(ir: NeuronIR, fmt: QFormat) -> tuple[str, str]:
+    """The first statement the emitter's renderer fails on."""
+    renderer = VerilogRenderer(ir, fmt, {s.name: s.name for s in ir.slots})
+    for where, target, expr in _statements(ir):
+        try:
+            value = renderer.render(lower_for_fixed(expr))
+        except NeuroCoreError:
+            return where, E.to_text(expr)
+        if target is not None:
+            renderer.store(target, value)
+    return "module", "(every statement renders alone)"

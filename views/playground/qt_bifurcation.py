@@ -1,0 +1,192 @@
+"""Bifurcation sweep: the extrema of a state variable on the attractor against any parameter.
+
+Every value of the parameter is one neuron of one population, run on a
+worker thread after a transient.  The estimated cost shows before a sweep of
+more than a few seconds, which then waits for "Sweep"; cheaper sweeps follow
+the model as it changes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+
+from engine.analysis.bifurcation import Bifurcation, bifurcation, estimate_cost
+from engine.analysis.common import checked
+from engine.equations.units import UnitError, quantity_in
+from engine.errors import NeuroCoreError
+from studio.analysis_job import AnalysisRequest
+from views.playground.qt_panel import QtAnalysisPanel, add_legend, constant_level, message_label, plot_widget, spin
+from views.playground.qt_sweep import QtSweepBar
+from views.theme import colors
+
+KINDS = ((1, "maxima", "#d9534f"), (-1, "minima", "#3b78c4"), (0, "steady state", None))
+
+
+def sweepable(model) -> list[str]:
+    """Parameters a sweep can vary: numeric ones other than the current input and run_regularly variables."""
+    variables = {t for t, _ in model.run_regularly}
+    return [n for n, p in model.parameters.items()
+            if p.var_type == "float" and n != model.spec.current_input and n not in variables]
+
+
+def default_span(state, name: str, value: float) -> tuple[float, float]:
+    """The metadata range of parameter ``name`` (library models), else a span around ``value``."""
+    lib = state.library_model
+    info = next((p for p in lib.params if p.name == name), None) if lib is not None else None
+    if info is not None and info.low is not None and info.high is not None:
+        try:
+            system = state.checked.system
+            return quantity_in(info.low, system)[0], quantity_in(info.high, system)[0]
+        except UnitError:
+            pass
+    return (value * 0.5, value * 1.5) if value > 0 else (value * 1.5, value * 0.5) if value < 0 else (-1.0, 1.0)
+
+
+class QtBifurcation(QtAnalysisPanel):
+    """Extrema of a variable per parameter value (maxima, minima, steady states)."""
+
+    title = "Bifurcation"
+
+    def __init__(self, state, parent: QWidget | None = None):
+        super().__init__(state, parent)
+        self.result: Bifurcation | None = None
+        self.parameter_box, self.variable_box = QComboBox(), QComboBox()
+        self.parameter_box.currentTextChanged.connect(self._parameter_changed)
+        self.variable_box.currentTextChanged.connect(self.schedule)
+        self.lo, self.hi = spin(0.0), spin(1.0)
+        self.count = QSpinBox()
+        self.count.setRange(2, 5000)
+        self.count.setValue(100)
+        self.count.setKeyboardTracking(False)
+        self.current = spin(0.0, step=10.0)
+        self.transient = spin(500.0, decimals=0, minimum=0.0, maximum=1e6, suffix="ms", step=100.0)
+        self.duration = spin(500.0, decimals=0, minimum=1.0, maximum=1e6, suffix="ms", step=100.0)
+        for w in (self.lo, self.hi, self.count, self.current, self.transient, self.duration):
+            w.valueChanged.connect(self.schedule)
+        self.follow = True
+        self.current.editingFinished.connect(lambda: setattr(self, "follow", False))
+        self.sweep = QtSweepBar("Sweep")
+        self.sweep.run_requested.connect(self.run)
+        self.sweep.finished.connect(self.show_result)
+        row1, row2 = QHBoxLayout(), QHBoxLayout()
+        for row, pairs in ((row1, (("parameter", self.parameter_box), ("from", self.lo), ("to", self.hi),
+                                   ("values", self.count))),
+                           (row2, (("variable", self.variable_box), ("current", self.current),
+                                   ("transient", self.transient), ("then", self.duration)))):
+            for label, w in pairs:
+                row.addWidget(QLabel(label))
+                row.addWidget(w)
+            row.addStretch(1)
+        row1.addWidget(self.stale_label)
+        self.plot = plot_widget()
+        add_legend(self.plot)
+        muted = colors().muted
+        self.items = {}
+        for kind, name, color in KINDS:
+            c = color or muted
+            self.items[kind] = self.plot.getPlotItem().plot(pen=None, symbol="o", symbolSize=3, symbolPen=None,
+                                                            symbolBrush=c, name=name)
+        self.message = message_label()
+        layout = QVBoxLayout(self)
+        layout.addLayout(row1)
+        layout.addLayout(row2)
+        layout.addWidget(self.sweep)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.message)
+        self.schedule()
+
+    # -- inputs ---------------------------------------------------------------------------------------------
+    def _fill(self) -> None:
+        cm = self.state.checked
+        for box, names in ((self.parameter_box, sweepable(cm)), (self.variable_box, list(cm.states))):
+            if names == [box.itemText(k) for k in range(box.count())]:
+                continue
+            keep = box.currentText()
+            box.blockSignals(True)
+            box.clear()
+            box.addItems(names)
+            box.blockSignals(False)
+            if keep in names:
+                box.setCurrentText(keep)
+            elif box is self.parameter_box:
+                self._parameter_changed(box.currentText())
+
+    def _parameter_changed(self, name: str) -> None:
+        cm = self.state.checked
+        if cm is None or name not in cm.parameters:
+            return
+        lo, hi = default_span(self.state, name, cm.parameters[name].value)
+        unit = cm.display_unit(name)
+        for box, value in ((self.lo, lo), (self.hi, hi)):
+            box.blockSignals(True)
+            box.setSuffix("" if unit == "1" else f" {unit}")
+            box.setValue(value)
+            box.blockSignals(False)
+        self.schedule()
+
+    def set_sweep(self, parameter: str, lo: float, hi: float, count: int) -> None:
+        """Sweep ``parameter`` over ``count`` values from ``lo`` to ``hi`` (model units)."""
+        self.parameter_box.setCurrentText(parameter)
+        self.lo.setValue(lo)
+        self.hi.setValue(hi)
+        self.count.setValue(count)
+
+    def values(self) -> np.ndarray:
+        return np.linspace(self.lo.value(), self.hi.value(), self.count.value())
+
+    def _arguments(self) -> dict:
+        return dict(transient=self.transient.value() * 1e-3, duration=self.duration.value() * 1e-3,
+                    dt=self.state.dt, overrides=dict(self.state.parameters))
+
+    # -- running --------------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Show the cost; sweep at once when it is small."""
+        if not self.ready:
+            return
+        self._fill()
+        level = constant_level(self.state)
+        if self.follow and level is not None:
+            self.current.blockSignals(True)
+            self.current.setValue(level)
+            self.current.blockSignals(False)
+        if not self.parameter_box.currentText():
+            self.sweep.fail("The model has no parameter to sweep.")
+            return
+        try:
+            cost = estimate_cost(self.state.spec, self.parameter_box.currentText(), self.values(),
+                                 **self._arguments())
+        except NeuroCoreError as exc:
+            self.sweep.fail(str(exc))
+            return
+        self.sweep.set_estimate(cost)
+        if self.sweep.cheap:
+            self.run()
+
+    def estimate(self) -> float:
+        """Seconds the sweep as set up now would take."""
+        return estimate_cost(self.state.spec, self.parameter_box.currentText(), self.values(), **self._arguments())
+
+    def run(self) -> None:
+        if not self.ready or not self.parameter_box.currentText():
+            return
+        kwargs = dict(self._arguments(), variable=self.variable_box.currentText() or None,
+                      current=self.current.value() if checked(self.state.spec).spec.current_input else 0.0)
+        self.sweep.start(AnalysisRequest(bifurcation, (self.state.spec, self.parameter_box.currentText(),
+                                                       self.values()), kwargs, "bifurcation"))
+
+    def show_result(self, result: Bifurcation) -> None:
+        self.result = result
+        for kind, item in self.items.items():
+            sel = result.kind == kind
+            item.setData(result.param_values[sel], result.extrema[sel])
+        plot = self.plot.getPlotItem()
+        pu = "" if result.parameter_unit == "1" else f" ({result.parameter_unit})"
+        vu = "" if result.variable_unit == "1" else f" ({result.variable_unit})"
+        plot.setLabel("bottom", result.parameter + pu)
+        plot.setLabel("left", f"{result.variable}{vu} extrema")
+        spiking = result.values[result.spike_counts > 0]
+        where = (f"spikes for {result.parameter} in [{spiking.min():.4g}, {spiking.max():.4g}]"
+                 if len(spiking) else "no spikes anywhere in the sweep")
+        self.message.setText(f"{len(result.values)} values, {len(result.extrema)} points; {where}.")

@@ -1,0 +1,126 @@
+"""A row of Run / Cancel, a progress bar and a status line that drives one sweep on a worker thread.
+
+The sweep is a :class:`studio.analysis_job.AnalysisJob`; a timer polls it
+(no Qt object crosses threads) and emits :attr:`QtSweepBar.finished` with the
+result on the GUI thread.  Starting a new sweep cancels the running one and
+drops its result.
+
+Before a sweep the owner may call :meth:`QtSweepBar.set_estimate`: an estimate
+above ``CONFIRM_SECONDS`` is shown and the sweep then waits for Run (a change
+of the model does not start it by itself).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+from studio.analysis_job import AnalysisJob, AnalysisRequest
+
+POLL_MS = 40
+AUTO_SECONDS = 1.0
+CONFIRM_SECONDS = 3.0
+
+
+class QtSweepBar(QWidget):
+    """Run / Cancel buttons, progress and a status line for one sweep at a time.
+
+    Signals
+    -------
+    run_requested
+        The person pressed Run.
+    finished(object)
+        A sweep ended with a result (not emitted when cancelled or failed).
+    """
+
+    run_requested = Signal()
+    finished = Signal(object)
+
+    def __init__(self, run_text: str = "Run", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.job: AnalysisJob | None = None
+        self.estimate: float | None = None
+        self.run_button = QPushButton(run_text)
+        self.run_button.clicked.connect(self.run_requested)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(12)
+        self.status = QLabel("")
+        self.status.setMinimumWidth(160)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.run_button)
+        layout.addWidget(self.cancel_button)
+        layout.addWidget(self.progress, 1)
+        layout.addWidget(self.status, 2)
+        self.timer = QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self._poll)
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and not self.job.finished
+
+    @property
+    def cheap(self) -> bool:
+        """Whether the last estimate allows recomputing by itself on every change."""
+        return self.estimate is not None and self.estimate <= AUTO_SECONDS
+
+    def set_estimate(self, seconds: float) -> None:
+        """Show what the next sweep would cost (when above a few seconds)."""
+        self.estimate = seconds
+        if not self.running:
+            self.status.setText(f"≈ {_duration(seconds)} — press {self.run_button.text()}"
+                                if seconds > CONFIRM_SECONDS else "")
+
+    def start(self, request: AnalysisRequest) -> AnalysisJob:
+        """Run ``request`` on a worker (cancelling a running one)."""
+        if self.job is not None and not self.job.finished:
+            self.job.cancel()
+        self.job = AnalysisJob(request).start()
+        self.progress.setValue(0)
+        self.cancel_button.setEnabled(True)
+        guess = f" (≈ {_duration(self.estimate)})" if self.estimate and self.estimate > AUTO_SECONDS else ""
+        self.status.setText(f"running{guess}…")
+        self.timer.start()
+        return self.job
+
+    def cancel(self) -> None:
+        """Stop the running sweep; the plot keeps the last result."""
+        if self.job is not None and not self.job.finished:
+            self.job.cancel()
+
+    def fail(self, message: str) -> None:
+        """Show why a sweep could not start."""
+        self.status.setText(message)
+
+    def _poll(self) -> None:
+        job = self.job
+        if job is None:
+            self.timer.stop()
+            return
+        self.progress.setValue(int(job.progress * 1000))
+        if not job.finished:
+            return
+        self.timer.stop()
+        self.cancel_button.setEnabled(False)
+        if job.state == "done":
+            self.status.setText(f"{_duration(job.seconds)}")
+            self.finished.emit(job.result)
+        elif job.state == "cancelled":
+            self.status.setText("cancelled")
+        else:
+            self.status.setText(job.error)
+            self.status.setToolTip(job.traceback)
+
+    def closeEvent(self, event) -> None:
+        self.cancel()
+        super().closeEvent(event)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1e3:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
