@@ -17,7 +17,8 @@ cdef struct LinearSpec:
 
 cdef Py_ssize_t linear_population_step(const LinearSpec* spec, double** rows, Py_ssize_t N, double* zeros,
                                        double* scratch, int32_t* refc, const int32_t* ref_steps,
-                                       int64_t step, double dt, uint8_t* flags, int32_t* spikes) noexcept nogil
+                                       int32_t ref_uniform, int64_t step, double dt, uint8_t* flags,
+                                       int32_t* spikes) noexcept nogil
 
 cdef class LinearKernel:
     cdef LinearSpec spec

@@ -7,7 +7,7 @@ vectorises across neurons (ext/linear_kernel.h).  engine/fused.py decides when
 a model qualifies; the result agrees with the VM to rounding.
 """
 
-from libc.stdint cimport int32_t, int64_t, uint8_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset
 
@@ -20,22 +20,25 @@ DEF MAXW = 4
 
 cdef extern from "linear_kernel.h" nogil:
     void ncs_linear_step(int ns, int ni, int nw, double* X0, double* X1, double* X2, double* X3,
-                         const double* U0, const double* U1, const double* W0, const double* W1,
-                         const double* W2, const double* W3, const double* P, const double* c,
+                         const double* U0, const double* U1, double* W0, double* W1,
+                         double* W2, double* W3, const double* P, const double* c,
                          const double* Q, const double* R, const int32_t* hold, int thr, double theta,
                          int strict, const int32_t* reset_mask, const double* reset_val, int32_t* refc,
-                         const int32_t* ref_steps, uint8_t* spike, Py_ssize_t n)
+                         const int32_t* ref_steps, int32_t ref_uniform, uint8_t* spike, Py_ssize_t n)
 
 
 cdef Py_ssize_t linear_population_step(const LinearSpec* spec, double** rows, Py_ssize_t N, double* zeros,
                                        double* scratch, int32_t* refc, const int32_t* ref_steps,
-                                       int64_t step, double dt, uint8_t* flags, int32_t* spikes) noexcept nogil:
+                                       int32_t ref_uniform, int64_t step, double dt, uint8_t* flags,
+                                       int32_t* spikes) noexcept nogil:
     """One step of every neuron; ``rows[i]`` holds slot ``i`` of all neurons; ``zeros`` (N) and
-    ``scratch`` (4*N) stand in for absent rows."""
+    ``scratch`` (4*N) stand in for absent rows.  The receptor rows are consumed (left at zero);
+    ``ref_uniform >= 0`` is every neuron's refractory step count."""
     cdef double* x[MAXS]
     cdef const double* u[MAXU]
-    cdef const double* w[MAXW]
+    cdef double* w[MAXW]
     cdef Py_ssize_t i, k, nspk = 0
+    cdef const uint64_t* words = <const uint64_t*>flags
     cdef double t_end = (step + 1) * dt
     for i in range(MAXS):
         x[i] = rows[spec.state_rows[i]] if spec.state_rows[i] >= 0 else scratch + i * N
@@ -45,12 +48,18 @@ cdef Py_ssize_t linear_population_step(const LinearSpec* spec, double** rows, Py
         w[i] = rows[spec.weight_rows[i]] if spec.weight_rows[i] >= 0 else zeros
     ncs_linear_step(spec.ns, spec.ni, spec.nw, x[0], x[1], x[2], x[3], u[0], u[1], w[0], w[1], w[2], w[3],
                     spec.P, spec.c, spec.Q, spec.R, spec.hold, spec.thr, spec.theta, spec.strict,
-                    spec.reset_mask, spec.reset_val, refc, ref_steps, flags, N)
-    for k in range(N):
+                    spec.reset_mask, spec.reset_val, refc, ref_steps, ref_uniform, flags, N)
+    # Spikes are rare: skip eight neurons at a time while their flags are all zero.
+    k = 0
+    while k < N:
+        if k + 8 <= N and (k & 7) == 0 and words[k >> 3] == 0:
+            k += 8
+            continue
         if flags[k]:
             rows[spec.lastspike_row][k] = t_end
             spikes[nspk] = <int32_t>k
             nspk += 1
+        k += 1
     return nspk
 
 
@@ -108,7 +117,7 @@ cdef class LinearKernel:
                         for k in range(N):
                             slots[input_slots[q], k] = inputs[s, q]
                     nspk = linear_population_step(&self.spec, rows, N, zeros, scratch, &refc[0],
-                                                  &ref_steps[0], first_step + s, dt, flags, spikes)
+                                                  &ref_steps[0], -1, first_step + s, dt, flags, spikes)
                     for k in range(nspk):
                         if total < cap:
                             spike_steps[total] = <int32_t>s

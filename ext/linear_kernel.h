@@ -1,5 +1,9 @@
 /* One fused step of a linear model over n neurons (see ext/linear.pyx).
  *
+ * The receptor weights W are consumed: each is read and set to zero, so the
+ * delay ring row they come from is ready for later arrivals.  ref_uniform >= 0
+ * is the refractory step count of every neuron (ref_steps is then not read).
+ *
  * Written in C so that every constant lives in a register, no pointer aliases
  * and every branch is a select: GCC vectorises the loop across neurons.  The
  * body is one inline function whose shape (states NS, current inputs NI,
@@ -43,10 +47,11 @@ static inline __attribute__((always_inline)) void ncs_linear_impl(
     const int NS, const int NI, const int NW,
     double *restrict X0, double *restrict X1, double *restrict X2, double *restrict X3,
     const double *restrict U0, const double *restrict U1,
-    const double *restrict W0, const double *restrict W1, const double *restrict W2, const double *restrict W3,
+    double *restrict W0, double *restrict W1, double *restrict W2, double *restrict W3,
     const double *Pm, const double *cv, const double *Qm, const double *Rm, const int32_t *hold, int thr,
     double theta, int strict, const int32_t *reset_mask, const double *reset_val,
-    int32_t *restrict refc, const int32_t *restrict ref_steps, uint8_t *restrict spike, intptr_t n)
+    int32_t *restrict refc, const int32_t *restrict ref_steps, int32_t ref_uniform, uint8_t *restrict spike,
+    intptr_t n)
 {
     double P[16], Q[16], R[16], c[4], rv[4], t[4];
     int h[4], m[4];
@@ -66,6 +71,10 @@ static inline __attribute__((always_inline)) void ncs_linear_impl(
         const double w1 = NW > 1 ? W1[j] : 0.0;
         const double w2 = NW > 2 ? W2[j] : 0.0;
         const double w3 = NW > 3 ? W3[j] : 0.0;
+        if (NW > 0) W0[j] = 0.0;
+        if (NW > 1) W1[j] = 0.0;
+        if (NW > 2) W2[j] = 0.0;
+        if (NW > 3) W3[j] = 0.0;
         const int32_t rc = refc[j];
         const int held = rc != 0;
         NCS_NEW(0, x0)
@@ -79,29 +88,29 @@ static inline __attribute__((always_inline)) void ncs_linear_impl(
         if (NS > 1) X1[j] = ncs_select(s & m[1], rv[1], n1);
         if (NS > 2) X2[j] = ncs_select(s & m[2], rv[2], n2);
         if (NS > 3) X3[j] = ncs_select(s & m[3], rv[3], n3);
-        const int32_t steps = ref_steps[j];
+        const int32_t steps = ref_uniform >= 0 ? ref_uniform : ref_steps[j];
         refc[j] = s ? steps : (held ? rc - 1 : 0);
         spike[j] = (uint8_t)s;
     }
 }
 
 typedef void (*ncs_linear_fn)(double *, double *, double *, double *, const double *, const double *,
-                              const double *, const double *, const double *, const double *,
+                              double *, double *, double *, double *,
                               const double *, const double *, const double *, const double *,
                               const int32_t *, int, double, int, const int32_t *, const double *,
-                              int32_t *, const int32_t *, uint8_t *, intptr_t);
+                              int32_t *, const int32_t *, int32_t, uint8_t *, intptr_t);
 
 /* One wrapper per shape, and a table of them indexed by ((NS - 1) * 3 + NI) * 5 + NW. */
 #define NCS_VARIANT(ns, ni, nw)                                                                      \
     static void ncs_linear_##ns##_##ni##_##nw(                                                       \
         double *X0, double *X1, double *X2, double *X3, const double *U0, const double *U1,          \
-        const double *W0, const double *W1, const double *W2, const double *W3, const double *P,     \
+        double *W0, double *W1, double *W2, double *W3, const double *P,                             \
         const double *c, const double *Q, const double *R, const int32_t *hold, int thr,             \
         double theta, int strict, const int32_t *rm, const double *rv, int32_t *refc,                \
-        const int32_t *rs, uint8_t *spike, intptr_t n)                                               \
+        const int32_t *rs, int32_t ru, uint8_t *spike, intptr_t n)                                   \
     {                                                                                                \
         ncs_linear_impl(ns, ni, nw, X0, X1, X2, X3, U0, U1, W0, W1, W2, W3, P, c, Q, R, hold, thr,   \
-                        theta, strict, rm, rv, refc, rs, spike, n);                                  \
+                        theta, strict, rm, rv, refc, rs, ru, spike, n);                              \
     }
 #define NCS_NAME(ns, ni, nw) ncs_linear_##ns##_##ni##_##nw,
 #define NCS_BY_NW(F, ns, ni) F(ns, ni, 0) F(ns, ni, 1) F(ns, ni, 2) F(ns, ni, 3) F(ns, ni, 4)
@@ -112,12 +121,12 @@ NCS_ALL(NCS_VARIANT)
 static const ncs_linear_fn ncs_linear_variants[60] = {NCS_ALL(NCS_NAME)};
 
 static void ncs_linear_step(int ns, int ni, int nw, double *X0, double *X1, double *X2, double *X3,
-                            const double *U0, const double *U1, const double *W0, const double *W1,
-                            const double *W2, const double *W3, const double *P, const double *c,
+                            const double *U0, const double *U1, double *W0, double *W1,
+                            double *W2, double *W3, const double *P, const double *c,
                             const double *Q, const double *R, const int32_t *hold, int thr, double theta,
                             int strict, const int32_t *rm, const double *rv, int32_t *refc,
-                            const int32_t *rs, uint8_t *spike, intptr_t n)
+                            const int32_t *rs, int32_t ru, uint8_t *spike, intptr_t n)
 {
     ncs_linear_variants[((ns - 1) * 3 + ni) * 5 + nw](X0, X1, X2, X3, U0, U1, W0, W1, W2, W3, P, c, Q, R, hold,
-                                                      thr, theta, strict, rm, rv, refc, rs, spike, n);
+                                                      thr, theta, strict, rm, rv, refc, rs, ru, spike, n);
 }

@@ -30,6 +30,7 @@ DEF FINITE_CHECK_EVERY = 16
 cdef struct CPop:
     int kind                     # 0: VM, 1: fused linear kernel
     Py_ssize_t n
+    int32_t ref_uniform          # every neuron's refractory steps when they agree, else -1
     double* slots
     double** rows                # rows[i]: slot i of all neurons (input rows point into rings)
     int32_t* refc
@@ -126,6 +127,14 @@ cdef void _stdp_pre_and_deliver(CProj* pr, CRing* r, int64_t t, int32_t src, int
         d = pr.delays[k] if pr.delays != NULL else pr.d_hom
         r.buf[((t + d) % r.depth) * r.n + j] += pr.weights[k] * pr.scale
     pr.x_pre[src] += 1.0
+
+
+cdef int32_t _uniform_steps(const CPop* p) noexcept nogil:
+    cdef Py_ssize_t k
+    for k in range(1, p.n):
+        if p.ref_steps[k] != p.ref_steps[0]:
+            return -1
+    return p.ref_steps[0] if p.n else -1
 
 
 cdef int _grow_spikes(CPop* p, Py_ssize_t need) noexcept nogil:
@@ -414,6 +423,7 @@ cdef class NetworkKernel:
         for i in range(self.npops):
             self.pops[i].current = NULL
             self.pops[i].rec_count = 0
+            self.pops[i].ref_uniform = _uniform_steps(&self.pops[i])
         for i in range(self.nrings):
             self.rings[i].external = NULL
         for key, arr in currents.items():
@@ -452,7 +462,8 @@ cdef class NetworkKernel:
                         memcpy(p.slots + p.current_row * p.n, p.current + s * p.n, p.n * sizeof(double))
                     if p.kind == 1:
                         p.nspikes = linear_population_step(&p.lin, p.rows, p.n, p.zeros, p.scratch, p.refc,
-                                                           p.ref_steps, t, self.dt, p.flags, p.spikes)
+                                                           p.ref_steps, p.ref_uniform, t, self.dt, p.flags,
+                                                           p.spikes)
                     else:
                         p.nspikes = float64_population_step(p.code, p.ninstr, p.consts, p.rows, p.n, p.R,
                                                             p.ref_mode, p.lastspike_row, p.refc, p.ref_steps,
@@ -467,10 +478,11 @@ cdef class NetworkKernel:
                     p.rec_count += p.nspikes
                 if grow_failed:
                     break
-                # the rows just read are free for later arrivals
+                # the rows just read are free for later arrivals (the fused kernel clears what it reads)
                 for i in range(self.nrings):
                     r = &self.rings[i]
-                    memset(r.buf + (t % r.depth) * r.n, 0, r.n * sizeof(double))
+                    if self.pops[r.pop].kind != 1:
+                        memset(r.buf + (t % r.depth) * r.n, 0, r.n * sizeof(double))
                 # 4. plasticity: traces decay, post spikes potentiate incoming synapses
                 for q in range(self.nprojs):
                     if self.projs[q].plastic:

@@ -148,6 +148,7 @@ class PlaygroundState:
         self.run_problem: Problem | None = None
         self.spec: ModelSpec | None = None
         self._checked: CheckedModel | None = None
+        self._shape: CheckedModel | None = None  # the last checked model: names, units and kinds of values
         self.library_model: LibraryModel | None = None
         self.stimulus = stimulus if stimulus is not None else Stimulus()
         self.duration = float(duration)
@@ -190,7 +191,7 @@ class PlaygroundState:
         old = self.spec
         self.text_problems = sorted(problems, key=lambda p: (p.line == 0, p.line, p.col))
         if checked is not None:
-            self.spec, self._checked = checked.spec, checked
+            self.spec, self._checked, self._shape = checked.spec, checked, checked
         if problems or was_stale:
             self._emit("problems_changed")
         if checked is None:
@@ -218,7 +219,7 @@ class PlaygroundState:
     # -- parameters -------------------------------------------------------------------------------------
     def parameter_names(self) -> tuple[str, ...]:
         """The parameters a person sets: not the current input, nor those the model assigns itself."""
-        checked = self.checked
+        checked = self._shape
         if checked is None:
             return ()
         assigned = {target for target, _ in (*checked.reset, *checked.run_regularly)}
@@ -229,12 +230,12 @@ class PlaygroundState:
     @property
     def parameters(self) -> dict[str, str]:
         """Current values of :meth:`parameter_names`, as written (``"10 ms"``, ``"true"``)."""
-        checked = self.checked
-        if checked is None:
+        checked = self._shape
+        if checked is None or self.spec is None:
             return {}
         out = {}
         for name in self.parameter_names():
-            raw = checked.spec.parameters.get(name)
+            raw = self.spec.parameters.get(name)
             if raw is None:
                 p = checked.parameters[name]
                 raw = ("true" if p.value else "false") if p.var_type == "boolean" else \
@@ -250,19 +251,24 @@ class PlaygroundState:
 
     def unit(self, name: str) -> str:
         """The display unit of a state variable or parameter of the last valid model."""
-        checked = self.checked
+        checked = self._shape
         return checked.display_unit(name) if checked is not None else ""
 
     def value(self, name: str) -> float:
         """The value of parameter ``name`` in its display unit."""
-        checked = self.checked
-        if checked is None or name not in checked.parameters:
+        checked = self._shape
+        if checked is None or self.spec is None or name not in checked.parameters:
             raise PlaygroundError(f"`{name}` is not a parameter of the model")
-        return checked.parameters[name].value
+        raw = self.spec.parameters.get(name)
+        if raw is None:
+            return checked.parameters[name].value
+        if checked.parameters[name].var_type == "boolean":
+            return float(str(raw).strip().lower() in ("true", "1"))
+        return quantity_in(raw, checked.system)[0]
 
     def parameter_problem(self, name: str, text: str) -> str | None:
         """Why ``text`` cannot be the value of parameter ``name`` (``None`` when it can)."""
-        checked = self.checked
+        checked = self._shape
         if checked is None or name not in checked.parameters:
             return f"`{name}` is not a parameter of the model"
         p = checked.parameters[name]
@@ -321,10 +327,11 @@ class PlaygroundState:
     def trace_arguments(self) -> dict[str, Any]:
         """Keyword arguments of :func:`engine.analysis.traces.trace` that reproduce the playground's run
         (``model``: the last valid spec, with a receptor added per state variable that spikes go into)."""
-        checked = self.checked
-        if checked is None:
+        if self.spec is None:
             raise PlaygroundError("there is no valid model")
-        model, spikes = _spike_inputs(checked, self.stimulus.spikes, self.duration)
+        model, spikes = self.spec, ()
+        if self.stimulus.spikes:
+            model, spikes = _spike_inputs(self.checked, self.stimulus.spikes, self.duration)
         return {"model": model, "duration": self.duration, "dt": self.dt, "stimuli": self.stimulus.currents,
                 "spikes": spikes}
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QSettings, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from engine.equations.units import parse_quantity
@@ -23,6 +24,7 @@ from studio.modelfile import load_model_file
 from studio.project import SUFFIX
 from studio.project_doc import InlineModel, PopulationDoc, ProjectDoc
 from views import theme
+from views.graph.clipboard import MIME_TYPE as clipboard_mime_type
 from views.qt_main_window import QtMainWindow
 
 ORGANIZATION, APPLICATION = "NeuroCore", "NeuroCore Studio"
@@ -35,6 +37,14 @@ def _quiet_offscreen(kind: QtMsgType, context, message: str) -> None:
         print(message, file=sys.stderr)
 
 
+def release_clipboard() -> None:
+    """Drop what the studio put on the clipboard, while Python can still free it (Qt would delete it during
+    process exit, after the interpreter is gone, and crash)."""
+    clipboard = QGuiApplication.clipboard() if QGuiApplication.instance() is not None else None
+    if clipboard is not None and clipboard.mimeData() is not None and clipboard.mimeData().hasFormat(clipboard_mime_type):
+        clipboard.clear()
+
+
 def application(argv: list[str] | None = None) -> QApplication:
     """The QApplication (made once), named for QSettings, with the theme applied."""
     app = QApplication.instance()
@@ -44,6 +54,7 @@ def application(argv: list[str] | None = None) -> QApplication:
         app = QApplication(argv or ["ncstudio"])
         if app.platformName() == "offscreen":
             qInstallMessageHandler(_quiet_offscreen)
+        app.aboutToQuit.connect(release_clipboard)
     theme.apply_theme(app, str(QSettings().value("theme", "auto")))
     return app
 

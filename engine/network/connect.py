@@ -108,14 +108,16 @@ def _fixed_degree(k, n_fixed, n_other, multapses, autapse_free, rng, where, what
                                   + ("" if multapses else " without multapses"))
     if k == 0 or n_fixed == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    fixed = np.repeat(np.arange(n_fixed, dtype=np.int64), k)
+    # The smallest index types keep the temporaries of large networks (Brunel: 10^7 connections) small.
+    fixed = np.repeat(np.arange(n_fixed, dtype=index_type(n_fixed)), k)
+    kind = index_type(n_other)
     if multapses:
         if autapse_free:
-            partner = rng.integers(0, n_other - 1, size=(n_fixed, k))
-            partner = partner + (partner >= np.arange(n_fixed)[:, None])
+            partner = rng.integers(0, n_other - 1, size=(n_fixed, k), dtype=kind)
+            partner += partner >= np.arange(n_fixed, dtype=kind)[:, None]
         else:
-            partner = rng.integers(0, n_other, size=(n_fixed, k))
-        return fixed, partner.reshape(-1).astype(np.int64)
+            partner = rng.integers(0, n_other, size=(n_fixed, k), dtype=kind)
+        return fixed, partner.reshape(-1)
     rows = []
     for i in range(n_fixed):
         if autapse_free:
@@ -151,6 +153,11 @@ def _fixed_total(n, n_src, n_tgt, multapses, autapse_free, rng, where):
     return flat // n_tgt, flat % n_tgt
 
 
+def index_type(n: int):
+    """The smallest unsigned/signed integer type that indexes ``n`` neurons (uint16 or int32)."""
+    return np.uint16 if n <= np.iinfo(np.uint16).max + 1 else np.int32
+
+
 def _stable_order(keys: np.ndarray, bound: int) -> np.ndarray:
     """Stable argsort; keys below 65,536 go through NumPy's radix sort for 16-bit integers."""
     if bound <= np.iinfo(np.uint16).max + 1:
@@ -164,9 +171,11 @@ def to_csr(src: np.ndarray, tgt: np.ndarray, n_src: int, n_tgt: int, *extra: np.
     Returns ``indptr`` (int64, n_src + 1), targets (uint16 when every target
     index fits, else int32) and the extra per-connection arrays in the same order.
     """
-    order = _stable_order(tgt, n_tgt)
-    order = order[_stable_order(src[order], n_src)]
+    if tgt.size > 1 and not np.all(tgt[1:] >= tgt[:-1]):
+        first = _stable_order(tgt, n_tgt)
+        src, tgt, extra = src[first], tgt[first], tuple(e[first] for e in extra)
+        del first
+    order = _stable_order(src, n_src)
     indptr = np.zeros(n_src + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n_src), out=indptr[1:])
-    index_type = np.uint16 if n_tgt <= np.iinfo(np.uint16).max + 1 else np.int32
-    return (indptr, tgt[order].astype(index_type), *(e[order] for e in extra))
+    return (indptr, tgt[order].astype(index_type(n_tgt), copy=False), *(e[order] for e in extra))

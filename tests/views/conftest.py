@@ -19,6 +19,10 @@ def isolated(tmp_path, monkeypatch):
     QCoreApplication.setApplicationName("NeuroCore Studio Test")
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     QSettings().clear()
+    yield
+    from views.app import release_clipboard
+
+    release_clipboard()
 
 
 @pytest.fixture

@@ -9,49 +9,26 @@ the model as it changes.
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from engine.analysis.common import AnalysisError
 from engine.analysis.bifurcation import Bifurcation, bifurcation, estimate_cost
-from engine.analysis.common import checked
-from engine.equations.units import UnitError, quantity_in
-from engine.errors import NeuroCoreError
 from studio.analysis_job import AnalysisRequest
-from views.playground.qt_panel import QtAnalysisPanel, add_legend, constant_level, message_label, plot_widget, spin
-from views.playground.qt_sweep import QtSweepBar
+from views.playground.qt_panel import (add_legend, axis_label, constant_level, current_like, default_span,
+                                       first_choice, plot_widget, spin, sweepable)
+from views.playground.qt_sweep import QtSweepPanel
 from views.theme import colors
 
 KINDS = ((1, "maxima", "#d9534f"), (-1, "minima", "#3b78c4"), (0, "steady state", None))
 
 
-def sweepable(model) -> list[str]:
-    """Parameters a sweep can vary: numeric ones other than the current input and run_regularly variables."""
-    variables = {t for t, _ in model.run_regularly}
-    return [n for n, p in model.parameters.items()
-            if p.var_type == "float" and n != model.spec.current_input and n not in variables]
-
-
-def default_span(state, name: str, value: float) -> tuple[float, float]:
-    """The metadata range of parameter ``name`` (library models), else a span around ``value``."""
-    lib = state.library_model
-    info = next((p for p in lib.params if p.name == name), None) if lib is not None else None
-    if info is not None and info.low is not None and info.high is not None:
-        try:
-            system = state.checked.system
-            return quantity_in(info.low, system)[0], quantity_in(info.high, system)[0]
-        except UnitError:
-            pass
-    return (value * 0.5, value * 1.5) if value > 0 else (value * 1.5, value * 0.5) if value < 0 else (-1.0, 1.0)
-
-
-class QtBifurcation(QtAnalysisPanel):
+class QtBifurcation(QtSweepPanel):
     """Extrema of a variable per parameter value (maxima, minima, steady states)."""
 
     title = "Bifurcation"
 
     def __init__(self, state, parent: QWidget | None = None):
-        super().__init__(state, parent)
-        self.result: Bifurcation | None = None
+        super().__init__(state, "Sweep", parent)
         self.parameter_box, self.variable_box = QComboBox(), QComboBox()
         self.parameter_box.currentTextChanged.connect(self._parameter_changed)
         self.variable_box.currentTextChanged.connect(self.schedule)
@@ -67,9 +44,6 @@ class QtBifurcation(QtAnalysisPanel):
             w.valueChanged.connect(self.schedule)
         self.follow = True
         self.current.editingFinished.connect(lambda: setattr(self, "follow", False))
-        self.sweep = QtSweepBar("Sweep")
-        self.sweep.run_requested.connect(self.run)
-        self.sweep.finished.connect(self.show_result)
         row1, row2 = QHBoxLayout(), QHBoxLayout()
         for row, pairs in ((row1, (("parameter", self.parameter_box), ("from", self.lo), ("to", self.hi),
                                    ("values", self.count))),
@@ -86,9 +60,8 @@ class QtBifurcation(QtAnalysisPanel):
         self.items = {}
         for kind, name, color in KINDS:
             c = color or muted
-            self.items[kind] = self.plot.getPlotItem().plot(pen=None, symbol="o", symbolSize=3, symbolPen=None,
+            self.items[kind] = self.plot.getPlotItem().plot(pen=None, symbol="o", symbolSize=4, symbolPen=None,
                                                             symbolBrush=c, name=name)
-        self.message = message_label()
         layout = QVBoxLayout(self)
         layout.addLayout(row1)
         layout.addLayout(row2)
@@ -111,6 +84,7 @@ class QtBifurcation(QtAnalysisPanel):
             if keep in names:
                 box.setCurrentText(keep)
             elif box is self.parameter_box:
+                box.setCurrentText(first_choice(cm, names))
                 self._parameter_changed(box.currentText())
 
     def _parameter_changed(self, name: str) -> None:
@@ -141,40 +115,27 @@ class QtBifurcation(QtAnalysisPanel):
                     dt=self.state.dt, overrides=dict(self.state.parameters))
 
     # -- running --------------------------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """Show the cost; sweep at once when it is small."""
-        if not self.ready:
-            return
+    def prepare(self) -> None:
         self._fill()
-        level = constant_level(self.state)
+        if not self.parameter_box.currentText():
+            raise AnalysisError("The model has no parameter to sweep.")
+        # A swept drive replaces the stimulus; otherwise the stimulus level drives every value.
+        level = 0.0 if current_like(self.state.checked, self.parameter_box.currentText()) else \
+            constant_level(self.state)
         if self.follow and level is not None:
             self.current.blockSignals(True)
             self.current.setValue(level)
             self.current.blockSignals(False)
-        if not self.parameter_box.currentText():
-            self.sweep.fail("The model has no parameter to sweep.")
-            return
-        try:
-            cost = estimate_cost(self.state.spec, self.parameter_box.currentText(), self.values(),
-                                 **self._arguments())
-        except NeuroCoreError as exc:
-            self.sweep.fail(str(exc))
-            return
-        self.sweep.set_estimate(cost)
-        if self.sweep.cheap:
-            self.run()
 
     def estimate(self) -> float:
         """Seconds the sweep as set up now would take."""
         return estimate_cost(self.state.spec, self.parameter_box.currentText(), self.values(), **self._arguments())
 
-    def run(self) -> None:
-        if not self.ready or not self.parameter_box.currentText():
-            return
+    def request(self) -> AnalysisRequest:
         kwargs = dict(self._arguments(), variable=self.variable_box.currentText() or None,
-                      current=self.current.value() if checked(self.state.spec).spec.current_input else 0.0)
-        self.sweep.start(AnalysisRequest(bifurcation, (self.state.spec, self.parameter_box.currentText(),
-                                                       self.values()), kwargs, "bifurcation"))
+                      current=self.current.value() if self.state.checked.spec.current_input else 0.0)
+        return AnalysisRequest(bifurcation, (self.state.spec, self.parameter_box.currentText(), self.values()),
+                               kwargs, "bifurcation")
 
     def show_result(self, result: Bifurcation) -> None:
         self.result = result
@@ -182,10 +143,8 @@ class QtBifurcation(QtAnalysisPanel):
             sel = result.kind == kind
             item.setData(result.param_values[sel], result.extrema[sel])
         plot = self.plot.getPlotItem()
-        pu = "" if result.parameter_unit == "1" else f" ({result.parameter_unit})"
-        vu = "" if result.variable_unit == "1" else f" ({result.variable_unit})"
-        plot.setLabel("bottom", result.parameter + pu)
-        plot.setLabel("left", f"{result.variable}{vu} extrema")
+        plot.setLabel("bottom", axis_label(result.parameter, result.parameter_unit))
+        plot.setLabel("left", axis_label(f"extrema of {result.variable}", result.variable_unit))
         spiking = result.values[result.spike_counts > 0]
         where = (f"spikes for {result.parameter} in [{spiking.min():.4g}, {spiking.max():.4g}]"
                  if len(spiking) else "no spikes anywhere in the sweep")

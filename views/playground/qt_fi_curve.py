@@ -15,24 +15,22 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidge
 from engine.analysis.batch import estimate_seconds
 from engine.analysis.common import checked, current_unit
 from engine.analysis.fi_curve import FICurve, fi_curve
-from engine.errors import NeuroCoreError
 from studio.analysis_job import AnalysisRequest
-from views.playground.qt_panel import QtAnalysisPanel, add_legend, constant_level, message_label, plot_widget, spin
-from views.playground.qt_sweep import QtSweepBar
+from views.playground.qt_panel import add_legend, axis_label, constant_level, plot_widget, spin
+from views.playground.qt_sweep import QtSweepPanel
 from views.theme import colors
 
 # A first range per current unit, before the stimulus gives a better one.
 DEFAULT_TOP = {"pA": 1000.0, "nA": 1.0, "uA": 1e-3, "1": 2.0}
 
 
-class QtFICurve(QtAnalysisPanel):
+class QtFICurve(QtSweepPanel):
     """Rate (Hz) against constant current for the playground's model."""
 
     title = "f-I curve"
 
     def __init__(self, state, parent: QWidget | None = None):
-        super().__init__(state, parent)
-        self.result: FICurve | None = None
+        super().__init__(state, "Compute", parent)
         self.unit = ""
         self.lo = spin(0.0, step=10.0)
         self.hi = spin(1000.0, step=10.0)
@@ -43,11 +41,7 @@ class QtFICurve(QtAnalysisPanel):
         self.duration = spin(1000.0, decimals=0, minimum=1.0, maximum=1e6, suffix="ms", step=100.0)
         for w in (self.lo, self.hi, self.count, self.duration):
             w.valueChanged.connect(self.schedule)
-        self.sweep = QtSweepBar("Compute")
-        self.sweep.run_requested.connect(self.run)
-        self.sweep.finished.connect(self.show_result)
         controls = QHBoxLayout()
-        self.unit_labels = [QLabel(""), QLabel("")]
         for label, w in (("from", self.lo), ("to", self.hi), ("currents", self.count), ("each", self.duration)):
             controls.addWidget(QLabel(label))
             controls.addWidget(w)
@@ -55,7 +49,7 @@ class QtFICurve(QtAnalysisPanel):
         controls.addWidget(self.stale_label)
         theme = colors()
         self.plot = plot_widget("current", "rate (Hz)")
-        add_legend(self.plot)
+        add_legend(self.plot, offset=(-10, -30))
         item = self.plot.getPlotItem()
         self.rate_item = item.plot(pen=pg.mkPen("#3b78c4", width=2), symbol="o", symbolSize=4,
                                    symbolBrush="#3b78c4", name="all spikes")
@@ -65,7 +59,6 @@ class QtFICurve(QtAnalysisPanel):
                                              label="", labelOpts={"position": 0.9, "color": theme.error})
         self.rheobase_line.setVisible(False)
         item.addItem(self.rheobase_line)
-        self.message = message_label()
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.sweep)
@@ -79,7 +72,8 @@ class QtFICurve(QtAnalysisPanel):
     def currents(self) -> np.ndarray:
         return np.linspace(self.lo.value(), self.hi.value(), self.count.value())
 
-    def _set_unit(self) -> None:
+    def prepare(self) -> None:
+        """Take the current unit of the model; a new unit resets the range (to twice the stimulus level)."""
         unit = current_unit(checked(self.state.spec, self.state.parameters))
         if unit != self.unit:
             self.unit = unit
@@ -90,32 +84,13 @@ class QtFICurve(QtAnalysisPanel):
                 box.setSuffix(f" {unit}" if unit != "1" else "")
                 box.setValue(value)
                 box.blockSignals(False)
-            self.plot.getPlotItem().setLabel("bottom", f"current ({unit})" if unit != "1" else "current")
+            self.plot.getPlotItem().setLabel("bottom", axis_label("current", unit))
 
-    def refresh(self) -> None:
-        """Recompute now if cheap, else show the estimate and wait for Compute."""
-        if not self.ready:
-            return
-        try:
-            self._set_unit()
-            cost = estimate_seconds(self.state.spec, self.count.value(), **self._arguments())
-        except NeuroCoreError as exc:
-            self.sweep.fail(str(exc))
-            return
-        self.sweep.set_estimate(cost)
-        if self.sweep.cheap:
-            self.run()
+    def estimate(self) -> float:
+        return estimate_seconds(self.state.spec, self.count.value(), **self._arguments())
 
-    def run(self) -> None:
-        """Start the sweep on the worker thread."""
-        if not self.ready:
-            return
-        try:
-            self._set_unit()
-        except NeuroCoreError as exc:
-            self.sweep.fail(str(exc))
-            return
-        self.sweep.start(AnalysisRequest(fi_curve, (self.state.spec, self.currents()), self._arguments(), "f-I"))
+    def request(self) -> AnalysisRequest:
+        return AnalysisRequest(fi_curve, (self.state.spec, self.currents()), self._arguments(), "f-I")
 
     def show_result(self, result: FICurve) -> None:
         self.result = result

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QWidget
 
+from engine.equations.units import UnitError, quantity_in
 from views.theme import colors
 
 DEBOUNCE_MS = 150
@@ -64,7 +66,12 @@ def constant_level(state) -> float | None:
     currents = state.stimulus.currents
     if not currents:
         return None
-    return float(sum(getattr(p, "mean", None) if hasattr(p, "mean") else p.amplitude for p in currents))
+    return float(sum(p.mean if hasattr(p, "mean") else p.amplitude for p in currents))
+
+
+def axis_label(name: str, unit: str) -> str:
+    """``name (unit)``, or the bare name for a dimensionless quantity."""
+    return name if unit in ("", "1") else f"{name} ({unit})"
 
 
 def plot_widget(x_label: str = "", y_label: str = "") -> pg.PlotWidget:
@@ -83,8 +90,12 @@ def plot_widget(x_label: str = "", y_label: str = "") -> pg.PlotWidget:
     return widget
 
 
-def add_legend(widget: pg.PlotWidget) -> pg.LegendItem:
-    legend = widget.getPlotItem().addLegend(offset=(-10, 10))
+def add_legend(widget: pg.PlotWidget, offset: tuple[float, float] = (-10, 10)) -> pg.LegendItem:
+    """A legend (by default in the top right corner) in the theme's colours."""
+    legend = widget.getPlotItem().addLegend(offset=offset)
+    fill = QColor(colors().canvas)
+    fill.setAlpha(200)
+    legend.setBrush(pg.mkBrush(fill))
     legend.setLabelTextColor(colors().text)
     return legend
 
@@ -109,3 +120,36 @@ def message_label() -> QLabel:
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
+
+
+def sweepable(model) -> list[str]:
+    """Parameters a sweep can vary: numeric ones other than the current input and run_regularly variables."""
+    variables = {t for t, _ in model.run_regularly}
+    return [n for n, p in model.parameters.items()
+            if p.var_type == "float" and n != model.spec.current_input and n not in variables]
+
+
+def default_span(state, name: str, value: float) -> tuple[float, float]:
+    """The metadata range of parameter ``name`` (library models), else a span around ``value``."""
+    lib = state.library_model
+    info = next((p for p in lib.params if p.name == name), None) if lib is not None else None
+    if info is not None and info.low is not None and info.high is not None:
+        try:
+            system = state.checked.system
+            return quantity_in(info.low, system)[0], quantity_in(info.high, system)[0]
+        except UnitError:
+            pass
+    return (value * 0.5, value * 1.5) if value > 0 else (value * 1.5, value * 0.5) if value < 0 else (-1.0, 1.0)
+
+
+def current_like(model, name: str) -> bool:
+    """Whether parameter ``name`` has the dimension of the model's current input (it drives the neuron)."""
+    inp = model.spec.current_input
+    params = model.parameters
+    return bool(inp) and inp in params and name in params and params[name].dim is params[inp].dim
+
+
+def first_choice(model, names: list[str]) -> str:
+    """The parameter to sweep first: a current-like one named ``I...``, else any current-like one, else the first."""
+    like = [n for n in names if current_like(model, n)]
+    return next((n for n in like if n.startswith("I")), like[0] if like else names[0] if names else "")

@@ -15,11 +15,12 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from engine.analysis.phase_plane import PhasePlane, phase_plane
 from engine.errors import NeuroCoreError
-from views.playground.qt_panel import QtAnalysisPanel, add_legend, constant_level, message_label, plot_widget, spin
+from views.playground.qt_panel import QtAnalysisPanel, add_legend, axis_label, constant_level, message_label, plot_widget, spin
 from views.theme import colors
 
-RESOLUTION = 25
-ARROW = 0.38  # arrow length in grid cells
+RESOLUTION = 81  # grid for the nullclines
+ARROWS = 21  # arrows per axis
+ARROW = 0.7  # arrow length in arrow spacings
 
 
 class QtPhasePlane(QtAnalysisPanel):
@@ -55,7 +56,7 @@ class QtPhasePlane(QtAnalysisPanel):
         self.plot = plot_widget()
         add_legend(self.plot)
         item = self.plot.getPlotItem()
-        self.field_item = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(theme.muted, width=1))
+        self.field_item = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(theme.muted, width=1.2))
         item.addItem(self.field_item)
         self.x_null_item = item.plot(pen=pg.mkPen("#d9534f", width=2), connect="pairs")
         self.y_null_item = item.plot(pen=pg.mkPen("#3b78c4", width=2), connect="pairs")
@@ -142,8 +143,9 @@ class QtPhasePlane(QtAnalysisPanel):
         except NeuroCoreError as exc:
             self.message.setText(str(exc))
             return
-        self.message.setText(f"{x} ({result.x_unit}) against {y} ({result.y_unit}); other variables held at "
-                             + (", ".join(f"{k} = {v:.4g}" for k, v in result.held.items()) or "—"))
+        held = ", ".join(f"{k} = {v:.4g}" for k, v in result.held.items())
+        self.message.setText("Click to start the trajectory there; pan or zoom to recompute the field."
+                             + (f" Other variables held at {held}." if held else ""))
         self.show_result(result)
 
     def show_result(self, result: PhasePlane) -> None:
@@ -155,8 +157,8 @@ class QtPhasePlane(QtAnalysisPanel):
         self.trajectory_item.setData(traj[:, 0], traj[:, 1])
         self.start_item.setData(traj[:1, 0], traj[:1, 1])
         plot = self.plot.getPlotItem()
-        plot.setLabel("bottom", f"{result.x_name} ({result.x_unit})")
-        plot.setLabel("left", f"{result.y_name} ({result.y_unit})")
+        plot.setLabel("bottom", axis_label(result.x_name, result.x_unit))
+        plot.setLabel("left", axis_label(result.y_name, result.y_unit))
         legend = plot.legend
         legend.clear()
         legend.addItem(self.x_null_item, f"d{result.x_name}/dt = 0")
@@ -166,27 +168,29 @@ class QtPhasePlane(QtAnalysisPanel):
             plot.setRange(xRange=(result.x[0], result.x[-1]), yRange=(result.y[0], result.y[-1]), padding=0)
 
 
-def arrows(result: PhasePlane) -> tuple[np.ndarray, np.ndarray]:
-    """Line segments (pairs of points) of direction arrows on the grid, scaled to the plotted ranges."""
-    xs, ys = result.x, result.y
-    sx = (xs[-1] - xs[0]) / max(len(xs) - 1, 1) or 1.0
-    sy = (ys[-1] - ys[0]) / max(len(ys) - 1, 1) or 1.0
+def arrows(result: PhasePlane, per_axis: int = ARROWS) -> tuple[np.ndarray, np.ndarray]:
+    """Line segments (pairs of points) of direction arrows on a subgrid, scaled to the plotted ranges."""
+    sx, sy = _stride(len(result.x), per_axis), _stride(len(result.y), per_axis)
+    xs, ys = result.x[::sx], result.y[::sy]
+    dx, dy = result.dx[::sy, ::sx], result.dy[::sy, ::sx]
+    cx = (xs[-1] - xs[0]) / max(len(xs) - 1, 1) or 1.0
+    cy = (ys[-1] - ys[0]) / max(len(ys) - 1, 1) or 1.0
     X, Y = np.meshgrid(xs, ys)
-    u, v = result.dx / sx, result.dy / sy  # in grid cells per unit time
+    u, v = dx / cx, dy / cy  # in arrow spacings per unit time
     norm = np.hypot(u, v)
-    ok = np.isfinite(norm) & (norm > 0)
-    u, v = np.where(ok, u / np.where(ok, norm, 1), 0), np.where(ok, v / np.where(ok, norm, 1), 0)
-    tail_x, tail_y = X - 0.5 * ARROW * u * sx, Y - 0.5 * ARROW * v * sy
-    head_x, head_y = X + 0.5 * ARROW * u * sx, Y + 0.5 * ARROW * v * sy
+    ok = (np.isfinite(norm) & (norm > 0)).ravel()
+    u, v = (u.ravel()[ok] / norm.ravel()[ok], v.ravel()[ok] / norm.ravel()[ok])
+    X, Y = X.ravel()[ok], Y.ravel()[ok]
+    tail = (X - 0.5 * ARROW * u * cx, Y - 0.5 * ARROW * v * cy)
+    head = (X + 0.5 * ARROW * u * cx, Y + 0.5 * ARROW * v * cy)
     # two barbs at +-150 degrees from the direction, a third of the arrow long
     c, s = np.cos(np.radians(150)), np.sin(np.radians(150))
-    barbs = []
-    for sign in (1, -1):
-        bu, bv = c * u - sign * s * v, sign * s * u + c * v
-        barbs.append((head_x + ARROW / 3 * bu * sx, head_y + ARROW / 3 * bv * sy))
-    keep = ok.ravel()
-    starts_x = np.concatenate([tail_x.ravel()[keep], head_x.ravel()[keep], head_x.ravel()[keep]])
-    starts_y = np.concatenate([tail_y.ravel()[keep], head_y.ravel()[keep], head_y.ravel()[keep]])
-    ends_x = np.concatenate([head_x.ravel()[keep], barbs[0][0].ravel()[keep], barbs[1][0].ravel()[keep]])
-    ends_y = np.concatenate([head_y.ravel()[keep], barbs[0][1].ravel()[keep], barbs[1][1].ravel()[keep]])
-    return np.stack([starts_x, ends_x], 1).ravel(), np.stack([starts_y, ends_y], 1).ravel()
+    barbs = [(head[0] + ARROW / 3 * (c * u - k * s * v) * cx, head[1] + ARROW / 3 * (k * s * u + c * v) * cy)
+             for k in (1, -1)]
+    starts = [np.concatenate([tail[i], head[i], head[i]]) for i in (0, 1)]
+    ends = [np.concatenate([head[i], barbs[0][i], barbs[1][i]]) for i in (0, 1)]
+    return np.stack([starts[0], ends[0]], 1).ravel(), np.stack([starts[1], ends[1]], 1).ravel()
+
+
+def _stride(n: int, target: int) -> int:
+    return max(1, round((n - 1) / max(target - 1, 1)))

@@ -15,7 +15,9 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from engine.errors import NeuroCoreError
 from studio.analysis_job import AnalysisJob, AnalysisRequest
+from views.playground.qt_panel import QtAnalysisPanel, message_label
 
 POLL_MS = 40
 AUTO_SECONDS = 1.0
@@ -124,3 +126,50 @@ class QtSweepBar(QWidget):
 
 def _duration(seconds: float) -> str:
     return f"{seconds * 1e3:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
+class QtSweepPanel(QtAnalysisPanel):
+    """A panel whose result comes from one sweep: estimate on change, run when cheap or on request."""
+
+    def __init__(self, state, run_text: str, parent: QWidget | None = None):
+        super().__init__(state, parent)
+        self.result = None
+        self.sweep = QtSweepBar(run_text)
+        self.sweep.run_requested.connect(self.run)
+        self.sweep.finished.connect(self.show_result)
+        self.message = message_label()
+
+    def request(self) -> AnalysisRequest:
+        raise NotImplementedError
+
+    def estimate(self) -> float:
+        raise NotImplementedError
+
+    def prepare(self) -> None:
+        """Bring the controls up to date with the model (called before estimating and running)."""
+
+    def refresh(self) -> None:
+        if not self.ready:
+            return
+        try:
+            self.prepare()
+            self.sweep.set_estimate(self.estimate())
+        except NeuroCoreError as exc:
+            self.sweep.fail(str(exc))
+            return
+        if self.sweep.cheap:
+            self.run()
+
+    def run(self) -> None:
+        if not self.ready:
+            return
+        try:
+            self.prepare()
+            request = self.request()
+        except NeuroCoreError as exc:
+            self.sweep.fail(str(exc))
+            return
+        self.sweep.start(request)
+
+    def show_result(self, result) -> None:
+        raise NotImplementedError
