@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 PEERS := .venv-peers
-EXAMPLE := resources/examples/lif.ncsmodel
+EXAMPLE := resources/examples/cuba.ncsproj
 SOURCES := pyproject.toml setup.py $(wildcard ext/*.pyx ext/*.pxd)
 
 .PHONY: install studio test bench peers clean

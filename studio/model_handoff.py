@@ -11,13 +11,14 @@ operation of which statement stops the emitter.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Mapping
 
 from engine.analysis.common import Model, model_spec
 from engine.analysis.traces import Trace, trace
 from engine.equations import expr as E
 from engine.equations.ir import NeuronIR
+from engine.equations.model import ModelSpec
 from engine.errors import NeuroCoreError
 from engine.fixedpoint import QFormat
 from engine.models import LIBRARY
@@ -44,8 +45,15 @@ def model_entry(model: Model, parameters: Mapping[str, str] | None = None) -> Li
     return InlineModel(spec)
 
 
-def _same_text(a, b) -> bool:
-    return replace(a, parameters={}) == replace(b, parameters={})
+def _same_text(a: ModelSpec, b: ModelSpec) -> bool:
+    """Whether two specs differ at most in parameter values and in blank lines and indentation."""
+    return _normal(a) == _normal(b)
+
+
+def _normal(spec: ModelSpec) -> ModelSpec:
+    texts = {f.name: "\n".join(line.strip() for line in getattr(spec, f.name).splitlines() if line.strip())
+             for f in fields(spec) if isinstance(getattr(spec, f.name), str)}
+    return replace(spec, parameters={}, **texts)
 
 
 def model_name(doc: Document, base: str) -> str:

@@ -22,14 +22,15 @@ from views.graph import clipboard
 from views.graph.items import EdgeItem, NodeItem
 from views.graph.scene import GraphScene
 from views.graph.view import GraphView
+from views.playground.workspace import install_playground
 from views.qt_inspector import QtInspector
 from views.qt_palette import QtPalette
 from views.qt_problems import QtProblems, show_failure
 from views.qt_run_toolbar import QtRunToolbar
 from views.scopes import QtScopes
 
-WORKSPACES = ("network",)
-PLANNED_WORKSPACES = ("playground", "hardware", "hil")
+WORKSPACES = ("network", "playground")
+PLANNED_WORKSPACES = ("hardware", "hil")
 PROBLEMS_DELAY_MS = 300
 
 
@@ -70,6 +71,7 @@ class QtMainWindow(QMainWindow):
         self._problems_timer = QTimer(self, singleShot=True, interval=PROBLEMS_DELAY_MS)
         self._problems_timer.timeout.connect(self.check_problems)
         self.scene: GraphScene | None = None
+        self.playground = None  # the playground workspace (views.playground.workspace), built when first shown
         self.inspector: QtInspector | None = None
         self.inspector_dock = self._dock("Inspector", None, Qt.DockWidgetArea.RightDockWidgetArea)
         self.palette_dock = self._dock("Palette", self.palette_widget, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -184,6 +186,7 @@ class QtMainWindow(QMainWindow):
         self.problems.set_run_failure([])
         self.check_problems()
         self._update_title()
+        install_playground(self)
         QTimer.singleShot(0, self.view, self.view.fit)
 
     def is_modified(self) -> bool:
@@ -277,7 +280,7 @@ class QtMainWindow(QMainWindow):
 
     # -- workspaces, theme, settings ----------------------------------------------------------------------------
     def set_workspace(self, name: str) -> None:
-        """Bring workspace ``name`` to the front ("network"; the others arrive with later releases)."""
+        """Bring workspace ``name`` to the front ("network", "playground"; others arrive in later releases)."""
         if name not in WORKSPACES:
             later = " (it arrives in a later release)" if name in PLANNED_WORKSPACES else ""
             raise NeuroCoreError(f"no workspace `{name}`{later}; have: {', '.join(WORKSPACES)}")

@@ -89,8 +89,9 @@ def test_parameter_changes_apply_at_the_next_chunk_and_are_logged():
     session.step_chunk()
     until(lambda: session.t_ms == pytest.approx(10))
     session.set_parameter("A", "V_th", "-80 mV")  # below rest: every neuron fires once not refractory
-    session.set_parameter("A", "tau_m", "5 ms")  # folded into the compiled model: refused, with the reason
-    until(lambda: len(session.log) >= 3)
+    session.set_parameter("A", "tau_m", "5 ms")  # folded into the compiled model: recompiled at the boundary
+    session.set_parameter("A", "tau_m", "5 mV")  # a wrong unit: refused, with the reason
+    until(lambda: len(session.log) >= 4)
     session.step_chunk()
     until(lambda: session.t_ms == pytest.approx(20))
     session.stop()
@@ -100,10 +101,10 @@ def test_parameter_changes_apply_at_the_next_chunk_and_are_logged():
     times, neurons = second.spikes["A"]
     assert times.min() > 10 and set(neurons.tolist()) == set(range(20))
     assert "t = 10 ms: A.V_th = -80 mV" in session.log
+    assert "t = 10 ms: A.tau_m = 5 ms" in session.log
     refused = [line for line in session.log if "not applied" in line]
-    assert refused == ["t = 10 ms: not applied: A.tau_m = 5 ms: parameter `tau_m` of population `A` is folded into "
-                       "the compiled model; declare it per-neuron (give it as an expression) to change it during "
-                       "a run"]
+    assert refused == ["t = 10 ms: not applied: A.tau_m = 5 mV: population `A`, parameter `tau_m`: `5 mV` has units "
+                       "volt, expected second"]
 
 
 def test_weight_scale_is_applied_and_logged():

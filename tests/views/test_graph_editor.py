@@ -6,6 +6,8 @@ import re
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
 
 from studio.commands import SetSetting
 from studio.document import Document
@@ -139,7 +141,8 @@ def test_per_connection_weights_are_refused_in_place(qtbot, cuba_window):
     assert window.document.edges["EI"].data.synapse == "static_synapse_hom_w"
     type_into(qtbot, window, "weight", "we*rand()")
     assert re.match(r"^static_synapse_hom_w shares one weight among all connections, so `we\*rand\(\)` \(a weight "
-                    r"per connection\) cannot be used; choose static_synapse$", window.inspector.fields["weight"].problem)
+                    r"per connection\) cannot be used; choose static_synapse$",
+                    window.inspector.fields["weight"].problem)
     assert window.document.edges["EI"].data.weight == "we"
     window.undo_action.trigger()
     assert window.document.edges["EI"].data.synapse is None
@@ -220,6 +223,13 @@ def test_zoom_and_fit(qtbot, cuba_window):
     assert view.zoom == pytest.approx(zoom * 1.25)
     view.zoom_by(1000)
     assert view.zoom == pytest.approx(4.0)
+    centre = view.centre()
+    viewport = view.viewport()
+    qtbot.mousePress(viewport, Qt.MouseButton.MiddleButton, pos=QPoint(300, 300))
+    qtbot.mouseMove(viewport, QPoint(200, 250))
+    qtbot.mouseRelease(viewport, Qt.MouseButton.MiddleButton, pos=QPoint(200, 250))
+    moved = view.centre() - centre
+    assert moved.x() == pytest.approx(100 / 4.0, abs=1) and moved.y() == pytest.approx(50 / 4.0, abs=1)
 
 
 def test_sixty_nodes_paint_from_cache_and_edges_follow_only_their_nodes(qtbot, empty_window):
@@ -233,3 +243,21 @@ def test_sixty_nodes_paint_from_cache_and_edges_follow_only_their_nodes(qtbot, e
     # Moving one node recomputes its two edges, not the graph.
     node = window.scene.nodes[names[30]]
     assert [e.name for e in node.edges] == [f"{names[29]}_{names[30]}", f"{names[30]}_{names[31]}"]
+
+
+def test_a_palette_entry_dropped_on_the_graph_adds_a_node_there(qtbot, empty_window):
+    window = empty_window
+    palette = window.palette_widget
+    mime = palette.tree.mimeData([palette.entry("poisson_generator")])
+    viewport = window.view.viewport()
+    at = QPoint(300, 200)
+    for kind in (QDragEnterEvent, QDropEvent):
+        event = kind(at, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(viewport, event)
+        assert event.isAccepted()
+    (name,) = window.document.nodes
+    node = window.document.nodes[name]
+    assert (name, node.role, node.data.kind) == ("poisson_generator", "generator", "poisson_generator")
+    dropped = window.view.mapToScene(at)
+    assert abs(node.position[0] - dropped.x()) <= 20 and abs(node.position[1] - dropped.y()) <= 20
+    assert window.inspector.name == name

@@ -1,4 +1,4 @@
-"""The view of the graph: zoom (wheel, keys), pan (middle button or Space+drag), rubber band, fit, drops."""
+"""The view of the graph: zoom (wheel, keys), pan (middle button or Alt+drag), rubber band, fit, drops."""
 
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ class GraphView(QGraphicsView):
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._panning: QPointF | None = None
-        self._space = False
 
     def graph(self) -> GraphScene:
         return self.scene()
@@ -64,23 +63,9 @@ class GraphView(QGraphicsView):
             self.zoom_by(1.15 ** steps)
         event.accept()
 
-    def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat() and self.scene().interaction is None:
-            self._space = True
-            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
-            return
-        super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space = False
-            self.viewport().unsetCursor()
-            return
-        super().keyReleaseEvent(event)
-
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.MiddleButton or (self._space and event.button() ==
-                                                               Qt.MouseButton.LeftButton):
+        if event.button() == Qt.MouseButton.MiddleButton or (
+                event.button() == Qt.MouseButton.LeftButton and event.modifiers() & Qt.KeyboardModifier.AltModifier):
             self._panning = event.position()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()

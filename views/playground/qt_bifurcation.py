@@ -68,7 +68,6 @@ class QtBifurcation(QtSweepPanel):
         layout.addWidget(self.sweep)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.message)
-        self.schedule()
 
     # -- inputs ---------------------------------------------------------------------------------------------
     def _fill(self) -> None:
@@ -98,7 +97,6 @@ class QtBifurcation(QtSweepPanel):
             box.setSuffix("" if unit == "1" else f" {unit}")
             box.setValue(value)
             box.blockSignals(False)
-        self.schedule()
 
     def set_sweep(self, parameter: str, lo: float, hi: float, count: int) -> None:
         """Sweep ``parameter`` over ``count`` values from ``lo`` to ``hi`` (model units)."""

@@ -71,6 +71,14 @@ class CodeEditor(QPlainTextEdit):
         self.cursorPositionChanged.connect(self._refresh_selections)
         self._update_margin()
 
+    def keyPressEvent(self, event) -> None:
+        # While the completion popup is open, the keys that choose or dismiss are the completer's.
+        if self.completer.popup().isVisible() and event.key() in (
+                Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape, Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
+            event.ignore()
+            return
+        super().keyPressEvent(event)
+
     # -- line numbers -------------------------------------------------------------------------------------
     def line_number_width(self) -> int:
         digits = len(str(max(1, self.blockCount())))

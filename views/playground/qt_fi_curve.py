@@ -64,7 +64,6 @@ class QtFICurve(QtSweepPanel):
         layout.addWidget(self.sweep)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.message)
-        self.schedule()
 
     def _arguments(self) -> dict:
         return dict(duration=self.duration.value() * 1e-3, dt=self.state.dt, overrides=dict(self.state.parameters))

@@ -20,7 +20,7 @@ class QtSpikeStatistics(QtAnalysisPanel):
     """ISI histogram (with mean and CV) beside the spike-triggered average of the injected current."""
 
     WATCH = ("trace_changed",)
-    title = "ISI & STA"
+    title = "ISI / STA"
 
     def __init__(self, state, parent: QWidget | None = None):
         super().__init__(state, parent)
@@ -57,7 +57,6 @@ class QtSpikeStatistics(QtAnalysisPanel):
         layout.addLayout(controls)
         layout.addLayout(plots, 1)
         layout.addLayout(texts)
-        self.schedule()
 
     def refresh(self) -> None:
         run = self.state.trace

@@ -23,7 +23,10 @@ MAXIMUM = 1e12
 
 
 class QtAnalysisPanel(QWidget):
-    """Base of the analysis panels: subclasses implement :meth:`refresh` (and may list more ``WATCH`` events)."""
+    """Base of the analysis panels: subclasses implement :meth:`refresh` (and may list other ``WATCH`` events).
+
+    Only a visible panel recomputes; one in a tab at the back catches up when it comes to the front.
+    """
 
     WATCH = ("model_changed", "parameters_changed", "stimulus_changed")
     title = "Analysis"
@@ -35,6 +38,7 @@ class QtAnalysisPanel(QWidget):
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(DEBOUNCE_MS)
         self.debounce.timeout.connect(self.refresh)
+        self.dirty = True  # a change arrived while hidden: refresh when shown
         self.stale_label = QLabel("")
         self.stale_label.setStyleSheet(f"color: {colors().error.name()}")
         state.events.connect(self._on_state)
@@ -42,13 +46,22 @@ class QtAnalysisPanel(QWidget):
 
     def _on_state(self, event) -> None:
         if event.kind in self.WATCH:
-            self.debounce.start()
+            self.schedule()
         elif event.kind == "problems_changed":
             self.stale_label.setText("stale: the model has errors" if self.state.stale else "")
 
     def schedule(self) -> None:
-        """Refresh after the debounce delay."""
-        self.debounce.start()
+        """Refresh after the debounce delay (a hidden panel, such as a tab in the back, when it is shown)."""
+        if self.isVisible():
+            self.dirty = False
+            self.debounce.start()
+        else:
+            self.dirty = True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.dirty:
+            self.schedule()
 
     def refresh(self) -> None:
         """Recompute from the state (on the GUI thread if cheap, else on request)."""

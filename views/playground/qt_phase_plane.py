@@ -70,7 +70,6 @@ class QtPhasePlane(QtAnalysisPanel):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.message)
         self._fill_axes()
-        self.schedule()
 
     # -- inputs ---------------------------------------------------------------------------------------------
     def _fill_axes(self) -> None:
@@ -97,7 +96,6 @@ class QtPhasePlane(QtAnalysisPanel):
 
     def _axes_changed(self, *_) -> None:
         self.ranges, self.start = None, {}
-        self.schedule()
 
     def auto_range(self) -> None:
         self.ranges = None
@@ -106,7 +104,6 @@ class QtPhasePlane(QtAnalysisPanel):
     def _moved(self, *_) -> None:
         (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
         self.ranges = ((x0, x1), (y0, y1))
-        self.schedule()
 
     def _clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or self.result is None:

@@ -95,7 +95,6 @@ class QtPrecision(QtAnalysisPanel):
         layout.addWidget(self.summary)
         layout.addLayout(row2)
         layout.addWidget(self.suggestion)
-        self.schedule()
 
     def fmt(self) -> QFormat:
         return format_from(self.format_edit.text(), self.overflow_box.currentText(), self.rounding_box.currentText())

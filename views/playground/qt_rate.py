@@ -45,7 +45,6 @@ class QtSensitivity(QtSweepPanel):
         layout.addWidget(self.sweep)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.message)
-        self.schedule()
 
     def _arguments(self) -> dict:
         return dict(current=constant_level(self.state) or 0.0, delta=self.delta.value() / 100,
@@ -115,7 +114,6 @@ class QtRateMap(QtSweepPanel):
         layout.addWidget(self.sweep)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.message)
-        self.schedule()
 
     def names(self) -> list[str]:
         cm = self.state.checked
@@ -139,7 +137,6 @@ class QtRateMap(QtSweepPanel):
         for k in range(2):
             if self.sender() is self.boxes[k]:
                 self._set_span(k)
-        self.schedule()
 
     def _set_span(self, k: int) -> None:
         cm = self.state.checked

@@ -1,0 +1,194 @@
+"""The playground's analysis panels, offscreen: what they plot is what the theory says."""
+
+import subprocess
+import sys
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from engine.analysis.stimulus import Constant
+from engine.equations.model import ModelSpec
+from engine.models import get_model
+from studio.playground import PlaygroundState, Stimulus
+from studio.project_doc import LibraryRef
+from views.playground.panels import install_panels
+from views.playground.qt_bifurcation import QtBifurcation
+from views.playground.qt_fi_curve import QtFICurve
+from views.playground.qt_handoff import QtHandoff, network_handoff
+from views.playground.qt_isi import QtSpikeStatistics
+from views.playground.qt_phase_plane import QtPhasePlane
+from views.playground.qt_playground import QtPlayground
+from views.playground.qt_precision import QtPrecision
+from views.playground.qt_rate import QtRateMap, QtSensitivity
+from views.playground.qt_sweep import CONFIRM_SECONDS
+
+# A leaky integrator driven far above what Q8.8 holds (its largest value is just under 128).
+SATURATING = ModelSpec("dx/dt = (x_inf - x)/tau : 1\nx_inf : 1\ntau : second",
+                       parameters={"x_inf": "300", "tau": "10 ms"}, initial={"x": "0"})
+
+
+def shown(qtbot, panel):
+    qtbot.addWidget(panel)
+    panel.resize(900, 600)
+    panel.show()
+    return panel
+
+
+def test_phase_plane_of_fitzhugh_nagumo_shows_the_cubic_and_the_line(qtbot):
+    state = PlaygroundState(get_model("fitzhugh_nagumo"))
+    panel = shown(qtbot, QtPhasePlane(state))
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=5000)
+    current = panel.current.value()
+    assert current == 0.5  # the level of the suggested step stimulus
+    v, u = panel.x_null_item.getData()
+    assert np.ptp(v) > 3.0  # the whole cubic, both knees
+    # dv/dt = 0 on u = v - v^3/3 + I (the contour is linear between grid points of spacing ~0.07)
+    np.testing.assert_allclose(u, v - v ** 3 / 3 + current, atol=0.02)
+    v, u = panel.y_null_item.getData()
+    np.testing.assert_allclose(u, (v + 0.7) / 0.8, atol=1e-9)  # du/dt = 0 on u = (v + a)/b
+    xs, ys = panel.trajectory_item.getData()
+    assert len(xs) == 2000 and np.ptp(xs) > 3.0  # 200 ms of the limit cycle
+    assert len(panel.field_item.getData()[0]) > 0
+
+    state.set_parameter("a", "0.9")  # the line moves with the parameter
+    qtbot.waitUntil(lambda: np.allclose(panel.y_null_item.getData()[1], (panel.y_null_item.getData()[0] + 0.9) / 0.8),
+                    timeout=5000)
+
+
+def test_fi_curve_of_the_lif_matches_the_analytic_rate(qtbot):
+    state = PlaygroundState(get_model("lif"))
+    panel = shown(qtbot, QtFICurve(state))
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=10000)
+    panel.result = None
+    panel.lo.setValue(0.0)
+    panel.hi.setValue(6000.0)
+    panel.count.setValue(31)
+    qtbot.waitUntil(lambda: panel.result is not None and len(panel.result.currents) == 31, timeout=10000)
+    currents, rates = panel.steady_item.getData()
+    np.testing.assert_array_equal(currents, np.linspace(0, 6000, 31))
+    # v relaxes to v_rest + R I with tau; from v_reset = v_rest it reaches v_th after tau ln(RI/(RI - 20 mV)).
+    R, tau, t_ref, gap = 10e6, 10e-3, 2e-3, 20e-3
+    drive = R * currents * 1e-12
+    above = drive > gap * 1.2
+    analytic = 1.0 / (t_ref + tau * np.log(drive[above] / (drive[above] - gap)))
+    np.testing.assert_allclose(rates[above], analytic, rtol=0.03)
+    assert np.all(rates[drive <= gap] == 0)
+    lo, hi = panel.result.rheobase_bracket  # refined to a thousandth of the range: 6 pA
+    assert lo <= 2000.0 <= hi == panel.result.rheobase and hi - lo <= 6.0  # R * I = 20 mV
+    assert panel.rheobase_line.isVisible() and panel.rheobase_line.value() == panel.result.rheobase
+    assert f"Rheobase {hi:.5g} pA" in panel.message.text()
+
+
+def test_q8_8_overlay_of_a_saturating_model_reports_the_overflow(qtbot):
+    state = PlaygroundState(SATURATING, duration=0.2)
+    panel = shown(qtbot, QtPrecision(state))
+    qtbot.waitUntil(lambda: panel.report is not None, timeout=5000)
+    report = panel.report
+    assert report.fmt.name == "Q8.8"
+    assert report.overflows["x"] > 0 and panel.overflow_rows()["x"] == report.overflows["x"]
+    assert "Overflow in x" in panel.summary.text()
+    fixed = panel.fixed_item.getData()[1]
+    assert np.max(fixed) < 128 < np.max(panel.float_item.getData()[1])  # float reaches ~300, fixed saturates
+    panel.set_format("Q10.6")  # room for 300: no overflow any more
+    assert panel.report.fmt.name == "Q10.6" and not any(panel.report.overflows.values())
+    assert panel.overflow_rows() == {"x": 0}
+    assert "No overflow" in panel.summary.text()
+
+
+def test_narrowest_format_is_suggested_on_a_worker(qtbot):
+    state = PlaygroundState(get_model("iaf_psc_exp"), stimulus=Stimulus((Constant(500.0),)), duration=0.3)
+    panel = shown(qtbot, QtPrecision(state))
+    panel.tolerance.setValue(1.0)
+    qtbot.mouseClick(panel.finder.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.search is not None, timeout=30000)
+    fmt = panel.search.fmt
+    assert fmt is not None and fmt.name in panel.suggestion.text()
+    assert panel.search.trials[-1].ok and not any(t.ok for t in panel.search.trials[:-1])
+
+
+def test_a_long_sweep_waits_for_run_shows_its_cost_and_can_be_cancelled(qtbot):
+    state = PlaygroundState(get_model("hh_psc_alpha"))
+    panel = shown(qtbot, QtBifurcation(state))
+    qtbot.waitUntil(lambda: panel.parameter_box.count() > 0, timeout=5000)
+    panel.set_sweep("I_e", 0.0, 1000.0, 400)
+    panel.transient.setValue(5000.0)
+    panel.duration.setValue(5000.0)
+    qtbot.waitUntil(lambda: panel.sweep.estimate is not None and panel.sweep.estimate > CONFIRM_SECONDS,
+                    timeout=5000)
+    qtbot.waitUntil(lambda: "press Sweep" in panel.sweep.status.text(), timeout=5000)
+    assert panel.sweep.job is None or panel.sweep.job.finished  # not started by itself
+    qtbot.mouseClick(panel.sweep.run_button, Qt.MouseButton.LeftButton)
+    job = panel.sweep.job
+    qtbot.waitUntil(lambda: job.progress > 0, timeout=10000)
+    qtbot.mouseClick(panel.sweep.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: job.state == "cancelled", timeout=10000)
+    qtbot.waitUntil(lambda: panel.sweep.status.text() == "cancelled", timeout=2000)
+    assert job.progress < 1 and panel.result is None and not panel.sweep.cancel_button.isEnabled()
+
+
+def test_spike_statistics_sensitivity_and_rate_map(qtbot):
+    state = PlaygroundState(get_model("iaf_psc_exp"), stimulus=Stimulus((Constant(500.0),)), duration=0.5)
+    state.simulate()
+    stats = shown(qtbot, QtSpikeStatistics(state))
+    qtbot.waitUntil(lambda: stats.isi is not None, timeout=5000)
+    assert stats.isi.cv < 0.01 and "CV 0.0" in stats.isi_text.text()  # a constant current fires regularly
+    assert stats.isi_item.getData()[1].sum() == len(state.trace.spike_times) - 1
+    sens = shown(qtbot, QtSensitivity(state))
+    qtbot.waitUntil(lambda: sens.result is not None, timeout=10000)
+    k = sens.result.parameters.index("tau_m")
+    assert sens.result.sensitivity[k] > 0  # a slower membrane (higher resistance) fires more here
+    rates = shown(qtbot, QtRateMap(state))
+    qtbot.waitUntil(lambda: rates.boxes[0].count() > 0, timeout=5000)
+    rates.set_axes(("I_stim", 0.0, 1000.0, 6), ("tau_m", 5.0, 20.0, 4))
+    qtbot.waitUntil(lambda: rates.result is not None and rates.result.rates.shape == (4, 6), timeout=10000)
+    grid = rates.result.rates
+    assert np.all(grid[:, 0] == 0) and np.all(np.diff(grid[:, -1]) > 0)  # none at 0 pA; more with tau_m
+
+
+def test_exported_script_reproduces_the_trace(qtbot, tmp_path):
+    state = PlaygroundState(get_model("aeif_cond_exp"), duration=0.3)
+    run = state.simulate()
+    panel = shown(qtbot, QtHandoff(state))
+    path = panel.export_script(tmp_path / "neuron_trace.py")
+    assert path is not None and "Wrote" in panel.status.text()
+    out = tmp_path / "trace.npz"
+    done = subprocess.run([sys.executable, str(path), "--out", str(out)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    with np.load(out) as saved:
+        np.testing.assert_array_equal(saved["spike_times"], run.spike_times)
+        for name, values in run.values.items():
+            np.testing.assert_array_equal(saved[name], values)
+
+
+def test_show_verilog_and_use_in_network(qtbot, empty_window):
+    state = PlaygroundState(get_model("iaf_psc_exp"), duration=0.2)
+    state.set_parameter("tau_m", "12 ms")
+    panel = shown(qtbot, QtHandoff(state, network_handoff(empty_window)))
+    qtbot.mouseClick(panel.verilog_button, Qt.MouseButton.LeftButton)
+    preview = panel.verilog.preview
+    assert preview is not None and "module nc_iaf_psc_exp" in panel.verilog.text.toPlainText()
+    assert preview.verilog.fmt.name == "Q8.8"
+    np.testing.assert_array_equal(panel.verilog.trace_item.getData()[1], preview.fixed.values["V_m"])
+    qtbot.mouseClick(panel.network_button, Qt.MouseButton.LeftButton)
+    models = empty_window.document.settings["models"]
+    assert models == {"iaf_psc_exp_2": LibraryRef("iaf_psc_exp", {"tau_m": "12 ms"})}
+    empty_window.stack.undo()
+    assert empty_window.document.settings["models"] == {}
+
+
+def test_install_panels_adds_every_panel_as_a_tab(qtbot):
+    state = PlaygroundState(get_model("fitzhugh_nagumo"))
+    playground = QtPlayground(state)
+    qtbot.addWidget(playground)
+    panels = install_panels(playground)
+    titles = [playground.panels.tabText(k) for k in range(playground.panels.count())]
+    assert titles == list(panels) == ["Phase plane", "f-I curve", "Bifurcation", "ISI / STA", "Sensitivity",
+                                      "Rate map", "Precision", "Hand on"]
+    playground.resize(1400, 900)
+    playground.show()
+    phase = panels["Phase plane"]
+    qtbot.waitUntil(lambda: phase.result is not None, timeout=5000)
+    assert panels["f-I curve"].result is None  # a tab at the back computes only when brought forward
+    playground.panels.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: panels["f-I curve"].result is not None, timeout=10000)

@@ -1,0 +1,80 @@
+"""The playground as the "playground" workspace of the main window.
+
+:func:`install_playground` gives the window a *Playground* tab.  The
+workspace is built when it is first shown (so the network workspace does not
+pay for it), or at once for a document that holds a single neuron, which
+opens in the playground.  While the playground is in front, the docks of the
+network workspace step aside.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QWidget
+
+from engine.models import LIBRARY
+from studio.playground import PlaygroundState, playground_from_project
+from views.playground.panels import install_panels
+from views.playground.qt_handoff import network_handoff
+from views.playground.qt_playground import QtPlayground
+
+NAME, TITLE = "playground", "Playground"
+DEFAULT_MODEL = "lif"
+
+
+def install_playground(window) -> QtPlayground | None:
+    """Add (once) the playground tab to ``window.workspaces`` and follow ``window.document``.
+
+    A document holding a single neuron gets a new playground on that neuron,
+    brought to the front; for any other document the playground keeps what
+    it shows.  Returns ``window.playground`` (``None`` until first built).
+    """
+    tabs = window.workspaces
+    if _index(window) is None:
+        placeholder = QWidget()
+        placeholder.setObjectName(NAME)
+        tabs.addTab(placeholder, TITLE)
+        window.hidden_docks = []
+        tabs.currentChanged.connect(lambda _: _shown(window))
+    state = playground_from_project(window.document.to_project())
+    if state is not None:
+        _build(window, state)
+        tabs.setCurrentIndex(_index(window))
+    return window.playground
+
+
+def _index(window) -> int | None:
+    tabs = window.workspaces
+    return next((k for k in range(tabs.count()) if tabs.widget(k).objectName() == NAME), None)
+
+
+def _build(window, state: PlaygroundState) -> QtPlayground:
+    playground = QtPlayground(state)
+    install_panels(playground, network_handoff(window))
+    tabs, index = window.workspaces, _index(window)
+    current = tabs.currentIndex()
+    old = tabs.widget(index)
+    tabs.blockSignals(True)
+    tabs.removeTab(index)
+    tabs.insertTab(index, playground, TITLE)
+    tabs.setCurrentIndex(current)
+    tabs.blockSignals(False)
+    old.deleteLater()
+    window.playground = playground
+    return playground
+
+
+def _shown(window) -> None:
+    """Build the playground when its tab first comes to the front; the network docks step aside meanwhile."""
+    tabs = window.workspaces
+    front = tabs.currentIndex() == _index(window)
+    if front and window.playground is None:
+        _build(window, PlaygroundState(LIBRARY[DEFAULT_MODEL]))
+    docks = (window.palette_dock, window.inspector_dock, window.scopes_dock, window.problems_dock)
+    if front:
+        window.hidden_docks = [d for d in docks if d.isVisible()]
+        for dock in window.hidden_docks:
+            dock.hide()
+    else:
+        for dock in window.hidden_docks:
+            dock.show()
+        window.hidden_docks = []
