@@ -24,8 +24,15 @@ $(VENV)/.installed-dev: $(VENV)/.installed-app
 
 install: $(VENV)/.installed-app
 
+# With no display, say so and run the headless equivalent instead of the window.
 studio: install
-	$(VENV)/bin/ncstudio $(EXAMPLE)
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] || [ -n "$$QT_QPA_PLATFORM" ]; then \
+		$(VENV)/bin/ncstudio $(EXAMPLE); \
+	else \
+		echo "No display found, so the studio window cannot open here."; \
+		echo "Headless equivalent: $(VENV)/bin/ncstudio run $(EXAMPLE) --duration 1s --json"; \
+		$(VENV)/bin/ncstudio run $(EXAMPLE) --duration 1s --json; \
+	fi
 
 # The peers (NEST, Brian2) live in their own environment; tests that compare against them use it.
 test: $(VENV)/.installed-dev peers

@@ -137,6 +137,10 @@ class PlaygroundState:
         ``stimulus``, ``duration`` or ``dt`` changed.
     trace_changed
         ``trace`` is a new simulation.
+
+    ``structure`` is the last checked model: its names, units, kinds of values
+    and expressions hold for ``spec``, its parameter values may be older
+    (``checked`` is exact but may cost a check after ``set_parameter``).
     """
 
     def __init__(self, model: LibraryModel | ModelSpec | None = None, *, stimulus: Stimulus | None = None,
@@ -148,7 +152,7 @@ class PlaygroundState:
         self.run_problem: Problem | None = None
         self.spec: ModelSpec | None = None
         self._checked: CheckedModel | None = None
-        self._shape: CheckedModel | None = None  # the last checked model: names, units and kinds of values
+        self.structure: CheckedModel | None = None
         self.library_model: LibraryModel | None = None
         self.stimulus = stimulus if stimulus is not None else Stimulus()
         self.duration = float(duration)
@@ -191,7 +195,7 @@ class PlaygroundState:
         old = self.spec
         self.text_problems = sorted(problems, key=lambda p: (p.line == 0, p.line, p.col))
         if checked is not None:
-            self.spec, self._checked, self._shape = checked.spec, checked, checked
+            self.spec, self._checked, self.structure = checked.spec, checked, checked
         if problems or was_stale:
             self._emit("problems_changed")
         if checked is None:
@@ -219,7 +223,7 @@ class PlaygroundState:
     # -- parameters -------------------------------------------------------------------------------------
     def parameter_names(self) -> tuple[str, ...]:
         """The parameters a person sets: not the current input, nor those the model assigns itself."""
-        checked = self._shape
+        checked = self.structure
         if checked is None:
             return ()
         assigned = {target for target, _ in (*checked.reset, *checked.run_regularly)}
@@ -230,7 +234,7 @@ class PlaygroundState:
     @property
     def parameters(self) -> dict[str, str]:
         """Current values of :meth:`parameter_names`, as written (``"10 ms"``, ``"true"``)."""
-        checked = self._shape
+        checked = self.structure
         if checked is None or self.spec is None:
             return {}
         out = {}
@@ -251,12 +255,12 @@ class PlaygroundState:
 
     def unit(self, name: str) -> str:
         """The display unit of a state variable or parameter of the last valid model."""
-        checked = self._shape
+        checked = self.structure
         return checked.display_unit(name) if checked is not None else ""
 
     def value(self, name: str) -> float:
         """The value of parameter ``name`` in its display unit."""
-        checked = self._shape
+        checked = self.structure
         if checked is None or self.spec is None or name not in checked.parameters:
             raise PlaygroundError(f"`{name}` is not a parameter of the model")
         raw = self.spec.parameters.get(name)
@@ -268,7 +272,7 @@ class PlaygroundState:
 
     def parameter_problem(self, name: str, text: str) -> str | None:
         """Why ``text`` cannot be the value of parameter ``name`` (``None`` when it can)."""
-        checked = self._shape
+        checked = self.structure
         if checked is None or name not in checked.parameters:
             return f"`{name}` is not a parameter of the model"
         p = checked.parameters[name]

@@ -20,7 +20,7 @@ from views.playground.qt_phase_plane import QtPhasePlane
 from views.playground.qt_playground import QtPlayground
 from views.playground.qt_precision import QtPrecision
 from views.playground.qt_rate import QtRateMap, QtSensitivity
-from views.playground.qt_sweep import CONFIRM_SECONDS
+from views.playground.qt_sweep import AUTO_SECONDS
 
 # A leaky integrator driven far above what Q8.8 holds (its largest value is just under 128).
 SATURATING = ModelSpec("dx/dt = (x_inf - x)/tau : 1\nx_inf : 1\ntau : second",
@@ -86,13 +86,14 @@ def test_q8_8_overlay_of_a_saturating_model_reports_the_overflow(qtbot):
     report = panel.report
     assert report.fmt.name == "Q8.8"
     assert report.overflows["x"] > 0 and panel.overflow_rows()["x"] == report.overflows["x"]
-    assert "Overflow in x" in panel.summary.text()
+    assert "Overflow in x" in panel.message.text()
     fixed = panel.fixed_item.getData()[1]
     assert np.max(fixed) < 128 < np.max(panel.float_item.getData()[1])  # float reaches ~300, fixed saturates
     panel.set_format("Q10.6")  # room for 300: no overflow any more
-    assert panel.report.fmt.name == "Q10.6" and not any(panel.report.overflows.values())
+    qtbot.waitUntil(lambda: panel.report.fmt.name == "Q10.6", timeout=5000)
+    assert not any(panel.report.overflows.values())
     assert panel.overflow_rows() == {"x": 0}
-    assert "No overflow" in panel.summary.text()
+    assert "No overflow" in panel.message.text()
 
 
 def test_narrowest_format_is_suggested_on_a_worker(qtbot):
@@ -113,7 +114,7 @@ def test_a_long_sweep_waits_for_run_shows_its_cost_and_can_be_cancelled(qtbot):
     panel.set_sweep("I_e", 0.0, 1000.0, 400)
     panel.transient.setValue(5000.0)
     panel.duration.setValue(5000.0)
-    qtbot.waitUntil(lambda: panel.sweep.estimate is not None and panel.sweep.estimate > CONFIRM_SECONDS,
+    qtbot.waitUntil(lambda: panel.sweep.estimate is not None and panel.sweep.estimate > AUTO_SECONDS,
                     timeout=5000)
     qtbot.waitUntil(lambda: "press Sweep" in panel.sweep.status.text(), timeout=5000)
     assert panel.sweep.job is None or panel.sweep.job.finished  # not started by itself

@@ -110,7 +110,7 @@ class QtBifurcation(QtSweepPanel):
 
     def _arguments(self) -> dict:
         return dict(transient=self.transient.value() * 1e-3, duration=self.duration.value() * 1e-3,
-                    dt=self.state.dt, overrides=dict(self.state.parameters))
+                    dt=self.state.dt)
 
     # -- running --------------------------------------------------------------------------------------------
     def prepare(self) -> None:

@@ -329,7 +329,7 @@ class QtEditor(QWidget):
             self._show_names()
 
     def _show_names(self) -> None:
-        checked = self.state.checked
+        checked = self.state.structure
         if checked is None:
             return
         self.editor.highlighter.set_names(checked.states, checked.parameters)

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from engine.analysis.batch import estimate_seconds
-from engine.analysis.common import checked, current_unit
+from engine.analysis.common import current_unit
 from engine.analysis.fi_curve import FICurve, fi_curve
 from studio.analysis_job import AnalysisRequest
 from views.playground.qt_panel import add_legend, axis_label, constant_level, plot_widget, spin
@@ -66,14 +66,14 @@ class QtFICurve(QtSweepPanel):
         layout.addWidget(self.message)
 
     def _arguments(self) -> dict:
-        return dict(duration=self.duration.value() * 1e-3, dt=self.state.dt, overrides=dict(self.state.parameters))
+        return dict(duration=self.duration.value() * 1e-3, dt=self.state.dt)
 
     def currents(self) -> np.ndarray:
         return np.linspace(self.lo.value(), self.hi.value(), self.count.value())
 
     def prepare(self) -> None:
         """Take the current unit of the model; a new unit resets the range (to twice the stimulus level)."""
-        unit = current_unit(checked(self.state.spec, self.state.parameters))
+        unit = current_unit(self.state.checked)
         if unit != self.unit:
             self.unit = unit
             level = constant_level(self.state)

@@ -29,7 +29,7 @@ _ZERO_SPAN = {"mV": (-100.0, 100.0), "pA": (-1000.0, 1000.0), "nS": (0.0, 100.0)
 def slider_range(state: PlaygroundState, name: str, value: float) -> tuple[float, float, bool]:
     """``(low, high, logarithmic)`` of the slider of parameter ``name`` in its display unit."""
     info = state.parameter_info(name)
-    checked = state.checked
+    checked = state.structure
     if info is not None and info.low is not None and info.high is not None and checked is not None:
         try:
             low = quantity_in(info.low, checked.system)[0]
@@ -70,7 +70,7 @@ class _Row:
         self.label = QLabel()
         self.label.setText(self.label.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle, LABEL_WIDTH))
         self.label.setToolTip(f"{name}: {info.meaning}" if info is not None else name)
-        self.boolean = state.checked is not None and state.checked.parameters[name].var_type == "boolean"
+        self.boolean = state.structure is not None and state.structure.parameters[name].var_type == "boolean"
         self.slider: QSlider | None = None
         self.check: QCheckBox | None = None
         self.field: QtField | None = None

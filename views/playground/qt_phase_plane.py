@@ -135,8 +135,7 @@ class QtPhasePlane(QtAnalysisPanel):
         try:
             result = phase_plane(self.state.spec, x, y, x_range=ranges[0], y_range=ranges[1],
                                  resolution=RESOLUTION, start=self.start or None, current=self.current.value(),
-                                 duration=self.duration.value() * 1e-3, dt=self.state.dt,
-                                 overrides=dict(self.state.parameters))
+                                 duration=self.duration.value() * 1e-3, dt=self.state.dt)
         except NeuroCoreError as exc:
             self.message.setText(str(exc))
             return

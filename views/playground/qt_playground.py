@@ -74,9 +74,9 @@ class QtPlayground(QWidget):
     def add_panel(self, title: str, widget: QWidget) -> None:
         """Add an analysis panel as a tab below the trace."""
         self.panels.addTab(widget, title)
-        self.panels.show()
-        if len(self.views.sizes()) == 2 and self.views.sizes()[1] == 0:
-            self.views.setSizes([500, 350])
+        if self.panels.count() == 1:
+            self.panels.show()
+            self.views.setSizes([560, 340])
 
     def _on_state(self, event) -> None:
         if event.kind in _RESIMULATE:

@@ -1,9 +1,10 @@
 """Float64 against fixed point: the overlay, the error, spike-time differences, overflows, the narrowest format.
 
-The comparison runs the playground's protocol twice (a few tens of
-milliseconds) on the GUI thread after the debounce.  The search for the
-narrowest format that keeps every spike within a tolerance runs one fixed
-run per fraction width, on a worker thread.
+The comparison runs the playground's protocol twice on a worker thread
+(tens of milliseconds for an integrate-and-fire neuron, half a second for
+Hodgkin–Huxley), again whenever the model changes and it is cheap.  The
+search for the narrowest format that keeps every spike within a tolerance
+runs one fixed run per fraction width, on a worker thread too.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLin
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from engine.analysis.precision import FormatSearch, PrecisionReport, compare_precision, narrowest_format
+from engine.analysis.batch import estimate_seconds
 from engine.errors import NeuroCoreError
 from engine.fixedpoint import QFormat
 from studio.analysis_job import AnalysisRequest
-from views.playground.qt_panel import QtAnalysisPanel, add_legend, axis_label, message_label, plot_widget, spin
-from views.playground.qt_sweep import QtSweepBar
+from views.playground.qt_panel import add_legend, axis_label, message_label, plot_widget, spin
+from views.playground.qt_sweep import QtSweepBar, QtSweepPanel
 from views.theme import colors
 
 FLOAT_COLOR, FIXED_COLOR = "#3b78c4", "#d98b23"
@@ -29,13 +31,13 @@ def format_from(text: str, overflow: str, rounding: str) -> QFormat:
     return QFormat.parse(text.strip(), overflow=overflow, rounding=rounding)
 
 
-class QtPrecision(QtAnalysisPanel):
+class QtPrecision(QtSweepPanel):
     """The model in float64 and in a chosen Q format (Q8.8 by default), overlaid."""
 
     title = "Precision"
 
     def __init__(self, state, parent: QWidget | None = None):
-        super().__init__(state, parent)
+        super().__init__(state, "Compare", parent)
         self.report: PrecisionReport | None = None
         self.search: FormatSearch | None = None
         self.format_edit = QLineEdit("Q8.8")
@@ -79,7 +81,7 @@ class QtPrecision(QtAnalysisPanel):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.summary, self.suggestion = message_label(), message_label()
+        self.suggestion = message_label()
         self.suggestion.setTextFormat(Qt.TextFormat.RichText)
         self.suggestion.linkActivated.connect(self._use_suggestion)
         bottom = QSplitter(Qt.Orientation.Horizontal)
@@ -91,8 +93,9 @@ class QtPrecision(QtAnalysisPanel):
         plots.setSizes([300, 150, 180])
         layout = QVBoxLayout(self)
         layout.addLayout(row)
+        layout.addWidget(self.sweep)
         layout.addWidget(plots, 1)
-        layout.addWidget(self.summary)
+        layout.addWidget(self.message)
         layout.addLayout(row2)
         layout.addWidget(self.suggestion)
 
@@ -102,19 +105,21 @@ class QtPrecision(QtAnalysisPanel):
     def set_format(self, text: str) -> None:
         """Compare in format ``text`` (``"Q8.8"``) now."""
         self.format_edit.setText(text)
-        self.refresh()
+        self.run()
 
-    def refresh(self) -> None:
-        if not self.ready:
-            return
-        try:
-            fmt = self.fmt()
-            arguments = self.state.trace_arguments()
-            report = compare_precision(arguments.pop("model"), fmt, overrides=dict(self.state.parameters),
-                                       **arguments)
-        except NeuroCoreError as exc:
-            self.summary.setText(str(exc))
-            return
+    def prepare(self) -> None:
+        self.fmt()  # a FormatError says what is wrong with the format
+
+    def estimate(self) -> float:
+        arguments = self.state.trace_arguments()
+        return 2 * estimate_seconds(arguments["model"], 1, duration=arguments["duration"], dt=arguments["dt"])
+
+    def request(self) -> AnalysisRequest:
+        arguments = self.state.trace_arguments()
+        return AnalysisRequest(compare_precision, (arguments.pop("model"), self.fmt()), arguments, "precision")
+
+    def show_result(self, report: PrecisionReport) -> None:
+        self.result = report
         names = list(report.reference.values)
         if names != [self.variable_box.itemText(k) for k in range(self.variable_box.count())]:
             keep = self.variable_box.currentText()
@@ -146,7 +151,7 @@ class QtPrecision(QtAnalysisPanel):
         self._fill_table(report)
         clipped = "; ".join(f"{k}: {v} values clipped to the storage range" for k, v in report.clipped_inputs.items())
         overflowed = {k: v for k, v in report.overflows.items() if v}
-        self.summary.setText(
+        self.message.setText(
             f"{report.fmt.name} ({report.fmt.total} bits, accumulator {report.fmt.acc}, {report.fmt.overflow}, "
             f"{report.fmt.rounding}): {len(ref.spike_times)} float spikes, {len(fx.spike_times)} fixed; "
             f"{len(spikes.differences)} paired, largest shift {spikes.max_difference:.3g} ms, "
@@ -187,7 +192,7 @@ class QtPrecision(QtAnalysisPanel):
             self.finder.fail(str(exc))
             return
         model = arguments.pop("model")
-        kwargs = dict(arguments, overrides=dict(self.state.parameters), overflow=fmt.overflow,
+        kwargs = dict(arguments, overflow=fmt.overflow,
                       rounding=fmt.rounding)
         self.finder.start(AnalysisRequest(narrowest_format, (model, self.tolerance.value()), kwargs,
                                           "narrowest format"))

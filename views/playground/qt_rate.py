@@ -48,12 +48,11 @@ class QtSensitivity(QtSweepPanel):
 
     def _arguments(self) -> dict:
         return dict(current=constant_level(self.state) or 0.0, delta=self.delta.value() / 100,
-                    duration=self.duration.value() * 1e-3, dt=self.state.dt, overrides=dict(self.state.parameters))
+                    duration=self.duration.value() * 1e-3, dt=self.state.dt)
 
     def estimate(self) -> float:
         n = 2 * len(tunable_parameters(self.state.checked)) + 1
-        return estimate_seconds(self.state.spec, n, duration=self.duration.value() * 1e-3, dt=self.state.dt,
-                                overrides=dict(self.state.parameters))
+        return estimate_seconds(self.state.spec, n, duration=self.duration.value() * 1e-3, dt=self.state.dt)
 
     def request(self) -> AnalysisRequest:
         return AnalysisRequest(rate_sensitivity, (self.state.spec,), self._arguments(), "sensitivity")
@@ -176,14 +175,14 @@ class QtRateMap(QtSweepPanel):
                    for k, (n, v) in enumerate(parameters.items()) if n != inp}
         n = shape[0] * shape[1]
         return estimate_seconds(self.state.spec, n, duration=self.duration.value() * 1e-3, dt=self.state.dt,
-                                parameters=columns, overrides=dict(self.state.parameters))
+                                parameters=columns)
 
     def request(self) -> AnalysisRequest:
         x, y = self.boxes[0].currentText(), self.boxes[1].currentText()
         if x == y:
             raise NeuroCoreError("Choose two different parameters.")
         kwargs = dict(current=constant_level(self.state) or 0.0, duration=self.duration.value() * 1e-3,
-                      dt=self.state.dt, overrides=dict(self.state.parameters))
+                      dt=self.state.dt)
         return AnalysisRequest(rate_map, (self.state.spec, x, self._grid(0), y, self._grid(1)), kwargs, "rate map")
 
     def show_result(self, result: RateMap) -> None:

@@ -105,7 +105,7 @@ class QtStimulus(QWidget):
                     box.setValue(value * 1e3 if name in ("onset", "offset", "width", "period") else value)
             self._show_fields()
             targets = ["none"] + (list(state.spec.receptors) if state.spec is not None else []) + \
-                (list(state.checked.states) if state.checked is not None else [])
+                (list(state.structure.states) if state.structure is not None else [])
             self.target.clear()
             self.target.addItems(targets)
             train = state.stimulus.spikes[0] if state.stimulus.spikes else None
@@ -161,7 +161,7 @@ class QtStimulus(QWidget):
 
     def _target_changed(self, target: str) -> None:
         """Offer a weight of one unit of the new target when the old weight does not fit it."""
-        checked = self.state.checked
+        checked = self.state.structure
         if not self._filling and checked is not None and self._weight_problem(self.weight.text) is not None:
             dim = checked.receptor_dims.get(target) or (checked.states[target].dim if target in checked.states
                                                         else None)
@@ -184,7 +184,7 @@ class QtStimulus(QWidget):
             _, dim = parse_quantity(text)
         except UnitError as exc:
             return str(exc)
-        checked = state.checked
+        checked = state.structure
         if checked is None or target in ("", "none"):
             return None
         want = checked.receptor_dims.get(target) or (checked.states[target].dim if target in checked.states else None)

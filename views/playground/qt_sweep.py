@@ -5,8 +5,8 @@ The sweep is a :class:`studio.analysis_job.AnalysisJob`; a timer polls it
 result on the GUI thread.  Starting a new sweep cancels the running one and
 drops its result.
 
-Before a sweep the owner may call :meth:`QtSweepBar.set_estimate`: an estimate
-above ``CONFIRM_SECONDS`` is shown and the sweep then waits for Run (a change
+Before a sweep the owner may call :meth:`QtSweepBar.set_estimate`: a sweep
+estimated above ``AUTO_SECONDS`` shows its cost and waits for Run (a change
 of the model does not start it by itself).
 """
 
@@ -21,7 +21,6 @@ from views.playground.qt_panel import QtAnalysisPanel, message_label
 
 POLL_MS = 40
 AUTO_SECONDS = 1.0
-CONFIRM_SECONDS = 3.0
 
 
 class QtSweepBar(QWidget):
@@ -73,11 +72,10 @@ class QtSweepBar(QWidget):
         return self.estimate is not None and self.estimate <= AUTO_SECONDS
 
     def set_estimate(self, seconds: float) -> None:
-        """Show what the next sweep would cost (when above a few seconds)."""
+        """Show what the next sweep would cost, when it is too much to start by itself."""
         self.estimate = seconds
         if not self.running:
-            self.status.setText(f"≈ {_duration(seconds)} — press {self.run_button.text()}"
-                                if seconds > CONFIRM_SECONDS else "")
+            self.status.setText("" if self.cheap else f"≈ {_duration(seconds)} — press {self.run_button.text()}")
 
     def start(self, request: AnalysisRequest) -> AnalysisJob:
         """Run ``request`` on a worker (cancelling a running one)."""
@@ -85,6 +83,7 @@ class QtSweepBar(QWidget):
             self.job.cancel()
         self.job = AnalysisJob(request).start()
         self.progress.setValue(0)
+        self.status.setToolTip("")
         self.cancel_button.setEnabled(True)
         guess = f" (≈ {_duration(self.estimate)})" if self.estimate and self.estimate > AUTO_SECONDS else ""
         self.status.setText(f"running{guess}…")

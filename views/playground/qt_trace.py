@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.analysis.traces import Trace
+from engine.equations import expr as E
 from studio.playground import PlaygroundState
 from views.theme import colors
 
@@ -80,6 +81,8 @@ class QtTrace(QWidget):
         self.colors = (theme.selection, QColor("#d98b23"), theme.muted)
         self.curves = [plot.plot(pen=pg.mkPen(color, width=1.4), skipFiniteCheck=True)
                        for plot, color in zip((self.top, self.middle, self.bottom), self.colors)]
+        self.threshold = self.top.plot(pen=pg.mkPen(theme.error, width=1, style=Qt.PenStyle.DashLine),
+                                       skipFiniteCheck=True)
         self.spikes = pg.ScatterPlotItem(symbol="t1", size=9, pen=None, brush=pg.mkBrush(theme.error))
         self.top.addItem(self.spikes)
         layout = QVBoxLayout(self)
@@ -153,6 +156,11 @@ class QtTrace(QWidget):
             curve.setData(trace.t, values)
             label = "I (input)" if name == CURRENT else name
             plot.setLabel("left", label, units=None if unit in ("", "1") else unit)
+        moving = self.moving_threshold(top)
+        if moving in trace.values:
+            self.threshold.setData(trace.t, trace.values[moving])
+        else:
+            self.threshold.setData([], [])
         values = trace.values.get(top)
         if values is not None and len(trace.spike_times):
             finite = values[np.isfinite(values)]
@@ -166,6 +174,18 @@ class QtTrace(QWidget):
         rate = n / duration_s if duration_s else 0.0
         self.info.setText(f"{n} spike{'s' if n != 1 else ''} · {rate:.1f} Hz · {duration_s * 1e3:g} ms at "
                           f"dt {trace.dt * 1e3:g} ms")
+
+    def moving_threshold(self, name: str) -> str | None:
+        """The state variable the threshold compares ``name`` with (``V_m > threshold``), if it is one."""
+        checked = self.state.structure
+        cond = checked.threshold if checked is not None else None
+        if isinstance(cond, E.Binary) and cond.op in (">", ">=", "<", "<="):
+            sides = {cond.a, cond.b}
+            if E.Ref(name) in sides:
+                other = next((s for s in sides if s != E.Ref(name)), None)
+                if isinstance(other, E.Ref) and other.name in checked.states:
+                    return other.name
+        return None
 
     def mark_stale(self, stale: bool) -> None:
         """Grey the curves and show the banner while the trace is not that of the text."""

@@ -103,7 +103,7 @@ class QtVerilogView(QWidget):
         overflows = sum(run.overflows.values())
         self.caption.setText(
             f"Module <b>{v.module}</b> ({lines} lines, {v.fmt.name}, accumulator {v.fmt.acc} bits): one step per "
-            f"enabled clock edge. Below, the fixed-point trace it computes bit for bit — {len(run.spike_times)} "
+            f"enabled clock edge. Beside it, the fixed-point trace it computes bit for bit — {len(run.spike_times)} "
             f"spikes, {overflows} overflows.")
 
     def show_failure(self, message: str) -> None:

@@ -1,0 +1,48 @@
+"""The playground as a workspace of the main window: a single neuron opens in it; ``--workspace playground``."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QImage
+
+from studio.document import Document
+from tests.views.helpers import CUBA, ROOT, make_window
+from tests.views.test_cli_window import ncstudio
+
+GLIF = ROOT / "resources" / "examples" / "playground_glif.ncsproj"
+
+
+def test_a_project_of_a_single_neuron_opens_in_the_playground(qtbot):
+    window = make_window(qtbot, Document.open(GLIF))
+    playground = window.playground
+    assert window.workspaces.currentWidget() is playground
+    assert playground.state.library_model.name == "glif_cond"
+    assert playground.state.parameters["adapting_threshold"] == "true"
+    qtbot.waitUntil(lambda: playground.trace.shown is not None, timeout=5000)
+    assert len(playground.trace.shown.spike_times) == 22
+    assert not window.scopes_dock.isVisible() and not window.palette_dock.isVisible()
+    assert playground.panels.count() >= 7
+    window.set_workspace("network")
+    assert window.scopes_dock.isVisible() and window.palette_dock.isVisible()
+
+
+def test_other_projects_build_the_playground_when_it_is_first_shown(qtbot):
+    window = make_window(qtbot, Document.open(CUBA))
+    assert window.workspaces.currentIndex() == 0 and window.playground is None
+    window.set_workspace("playground")
+    assert window.playground is not None and window.workspaces.currentWidget() is window.playground
+    assert window.playground.state.library_model.name == "lif"
+    qtbot.waitUntil(lambda: window.playground.state.trace is not None, timeout=5000)
+    window.set_document(Document.open(CUBA))
+    assert window.playground.state.library_model.name == "lif"
+    window.set_document(Document.open(GLIF))
+    assert window.playground.state.library_model.name == "glif_cond"
+
+
+def test_the_headless_screenshot_shows_the_playground_run(tmp_path):
+    shot = tmp_path / "playground.png"
+    result = ncstudio(GLIF, "--workspace", "playground", "--run", "0.5s", "--screenshot", shot, "--quit",
+                      tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (1440, 900)
