@@ -192,9 +192,9 @@ def _assignments(section: Section, entries: dict[str, Span], problems: list[Prob
     for line, code in section.code():
         m = _ASSIGN.match(code)
         if m is None or not m.group(3):
+            example = "tau_m = 10 ms" if section.name == "parameters" else "v = E_L"
             problems.append(Problem(section.name, line, 1, f"expected `name = value` in [{section.name}], e.g. "
-                                                           f"`{'tau_m = 10 ms' if section.name == 'parameters' else 'v = E_L'}`",
-                                    len(code) + 1, code))
+                                                           f"`{example}`", len(code) + 1, code))
             continue
         name, value = m.group(2), m.group(3)
         key = f"{section.name}.{name}"

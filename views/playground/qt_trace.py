@@ -176,14 +176,14 @@ class QtTrace(QWidget):
                           f"dt {trace.dt * 1e3:g} ms")
 
     def moving_threshold(self, name: str) -> str | None:
-        """The state variable the threshold compares ``name`` with (``V_m > threshold``), if it is one."""
+        """The variable the threshold compares ``name`` with (``V_m > threshold``), if it is one."""
         checked = self.state.structure
         cond = checked.threshold if checked is not None else None
         if isinstance(cond, E.Binary) and cond.op in (">", ">=", "<", "<="):
             sides = {cond.a, cond.b}
             if E.Ref(name) in sides:
                 other = next((s for s in sides if s != E.Ref(name)), None)
-                if isinstance(other, E.Ref) and other.name in checked.states:
+                if isinstance(other, E.Ref):
                     return other.name
         return None
 

@@ -71,6 +71,7 @@ def _shown(window) -> None:
         _build(window, PlaygroundState(LIBRARY[DEFAULT_MODEL]))
     docks = (window.palette_dock, window.inspector_dock, window.scopes_dock, window.problems_dock)
     if front:
+        window.statusBar().clearMessage()
         window.hidden_docks = [d for d in docks if not d.isHidden()]
         for dock in window.hidden_docks:
             dock.hide()
