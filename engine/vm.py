@@ -131,7 +131,6 @@ class PopulationVM:
         # Sub-chunks small enough that the spike buffer holds the worst case (every neuron, every step).
         sub = max(1, min(nsteps, _SPIKE_BUFFER // max(self.n, 1)))
         steps_out, neurons_out = [], []
-        first = self.step_index
         for start in range(0, nsteps, sub):
             count = min(sub, nsteps - start)
             spike_steps = np.empty(count * self.n, dtype=np.int32)

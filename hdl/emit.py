@@ -58,7 +58,24 @@ _FIXED_NAMES = frozenset({"clk", "rst", "en", "spike", "refractory_count", "ACC"
 
 
 class EmitError(NeuroCoreError):
-    """The IR uses something the Verilog emitter cannot express."""
+    """The IR uses something the Verilog emitter cannot express.
+
+    ``where`` names the statement (``update of `V_m` ``, ``threshold``, ...) and
+    ``expression`` its text, when the failure is inside one.
+    """
+
+    def __init__(self, message: str, where: str | None = None, expression: str | None = None):
+        super().__init__(message if where is None else f"{where}: {message}")
+        self.where = where
+        self.expression = expression
+
+
+def _rendered(r: "VerilogRenderer", where: str, expr: E.Expr) -> str:
+    """Render one statement's expression, naming the statement if the emitter cannot."""
+    try:
+        return r.render(lower_for_fixed(expr))
+    except EmitError as exc:
+        raise EmitError(str(exc), where, E.to_text(expr)) from exc
 
 
 @dataclass(frozen=True)
@@ -536,22 +553,22 @@ def emit_neuron(ir: NeuronIR, fmt: QFormat, module: str | None = None) -> Neuron
 
     r = VerilogRenderer(ir, fmt, ports)
     if ir.refractory_kind == "condition":
-        cond = r.render(lower_for_fixed(ir.refractory_condition))
+        cond = _rendered(r, "refractory condition", ir.refractory_condition)
         r.body.append(f"    assign nc_nr = {{{{(ACC-1){{1'b0}}}}, {cond} == NC_ZERO}};")
     for a in ir.update:
-        r.store(a.target, r.render(lower_for_fixed(a.expr)))
-    for stmts in ir.receive.values():
+        r.store(a.target, _rendered(r, f"update of `{a.target}`", a.expr))
+    for receptor, stmts in ir.receive.items():
         for a in stmts:
-            r.store(a.target, r.render(lower_for_fixed(a.expr)))
+            r.store(a.target, _rendered(r, f"receptor `{receptor}`, `{a.target}`", a.expr))
     if ir.threshold is None:
         r.body.append("    wire nc_spike = 1'b0;")
     else:
-        thr = r.render(lower_for_fixed(ir.threshold))
+        thr = _rendered(r, "threshold", ir.threshold)
         r.body.append(f"    wire nc_spike = ({thr} != NC_ZERO) && (nc_nr != NC_ZERO);")
     # The reset runs only in a step that spikes (the VM jumps over it otherwise); overflows of the
     # threshold's operations are charged to its first store, as the VM's running count does.
     for a in ir.reset:
-        r.store(a.target, r.render(lower_for_fixed(a.expr)), cond="nc_spike")
+        r.store(a.target, _rendered(r, f"reset of `{a.target}`", a.expr), cond="nc_spike")
     overflow_slots = tuple(s for s in registers if r.increments.get(s))
     random = r.rand_sites > 0
     stepped = random or "t" in r.specials or "lastspike" in registers

@@ -16,16 +16,13 @@ from typing import Mapping
 
 from engine.analysis.common import Model, model_spec
 from engine.analysis.traces import Trace, trace
-from engine.equations import expr as E
-from engine.equations.ir import NeuronIR
 from engine.equations.model import ModelSpec
 from engine.errors import NeuroCoreError
 from engine.fixedpoint import QFormat
 from engine.models import LIBRARY
 from engine.models.base import LibraryModel
-from engine.program import lower_for_fixed
 from engine.run.neuron import prepare
-from hdl.emit import NeuronVerilog, VerilogRenderer, emit_neuron
+from hdl.emit import EmitError, NeuronVerilog, emit_neuron
 from studio.commands import SetSetting
 from studio.document import Document
 from studio.project_doc import InlineModel, LibraryRef
@@ -119,36 +116,9 @@ def emit_verilog(model: Model, fmt: QFormat, *, parameters: Mapping[str, str] | 
     _, _, ir = prepare(model, dt, dict(parameters or {}))
     try:
         verilog = emit_neuron(ir, fmt, module)
-    except NeuroCoreError as exc:
-        statement, expression = _culprit(ir, fmt)
-        raise LoweringError(str(exc), statement, expression) from exc
+    except EmitError as exc:
+        raise LoweringError(str(exc), exc.where or "module", exc.expression or "") from exc
     fixed = trace(model, dt=dt, overrides=parameters, fixed=fmt, **protocol)
     return VerilogPreview(verilog, fixed)
 
 
-def _statements(ir: NeuronIR):
-    """``(where, target or None, expression)`` in the order :func:`emit_neuron` renders them."""
-    if ir.refractory_kind == "condition":
-        yield "refractory condition", None, ir.refractory_condition
-    for a in ir.update:
-        yield f"update of `{a.target}`", a.target, a.expr
-    for receptor, stmts in ir.receive.items():
-        for a in stmts:
-            yield f"receptor `{receptor}`, `{a.target}`", a.target, a.expr
-    if ir.threshold is not None:
-        yield "threshold", None, ir.threshold
-    for a in ir.reset:
-        yield f"reset of `{a.target}`", a.target, a.expr
-
-
-def _culprit(ir: NeuronIR, fmt: QFormat) -> tuple[str, str]:
-    """The first statement the emitter's renderer fails on."""
-    renderer = VerilogRenderer(ir, fmt, {s.name: s.name for s in ir.slots})
-    for where, target, expr in _statements(ir):
-        try:
-            value = renderer.render(lower_for_fixed(expr))
-        except NeuroCoreError:
-            return where, E.to_text(expr)
-        if target is not None:
-            renderer.store(target, value)
-    return "module", "(every statement renders alone)"

@@ -46,3 +46,11 @@ def test_the_headless_screenshot_shows_the_playground_run(tmp_path):
     assert result.stderr == ""
     image = QImage(str(shot))
     assert (image.width(), image.height()) == (1440, 900)
+
+
+def test_the_keystroke_benchmark_runs_briefly(qapp):
+    from benchmarks.playground_keystroke import keystrokes
+
+    result = keystrokes(qapp, "lif", repeats=2)
+    assert result["repeats"] == 2 and result["spikes"] == 61
+    assert result["median_ms"] > 0 and result["problem_listed_median_ms"] > 0
