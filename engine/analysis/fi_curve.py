@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import threading
 from typing import Mapping
 
 import numpy as np
 
 from engine.analysis.batch import BatchRun, run_batch
-from engine.analysis.common import AnalysisError, Model, checked, current_unit
+from engine.analysis.common import AnalysisError, Model, Progress, checked, current_unit
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class FICurve:
 
 def fi_curve(model: Model, currents, *, duration: float = 1.0, dt: float = 1e-4,
              overrides: Mapping[str, str] | None = None, tolerance: float | None = None,
-             probes: int = 8) -> FICurve:
+             probes: int = 8, cancel: threading.Event | None = None,
+             progress: Progress | None = None) -> FICurve:
     """The f-I curve of ``model`` for constant ``currents`` (model current unit), all run as one population.
 
     Each current is applied from the first step, the neuron starting from its
@@ -43,13 +45,16 @@ def fi_curve(model: Model, currents, *, duration: float = 1.0, dt: float = 1e-4,
     ``probes`` evenly spaced currents inside the bracket at once and keeps the
     sub-interval where firing starts, until the bracket is narrower than
     ``tolerance`` (default: 1e-3 of the current range).  With ``probes=1`` this
-    is bisection.
+    is bisection.  ``cancel`` stops the run (raising ``Cancelled``);
+    ``progress`` hears the fraction done of the grid run (the refinement
+    reports 1.0 when it ends).
     """
     grid = np.sort(np.asarray(currents, dtype=np.float64))
     if grid.ndim != 1 or len(grid) == 0:
         raise AnalysisError("an f-I curve needs at least one current")
     unit = current_unit(checked(model, overrides))
-    run = run_batch(model, len(grid), duration=duration, dt=dt, current=grid, overrides=overrides)
+    run = run_batch(model, len(grid), duration=duration, dt=dt, current=grid, overrides=overrides,
+                    cancel=cancel, progress=progress)
     counts = run.counts()
     rheobase, bracket = np.nan, (np.nan, np.nan)
     firing = np.flatnonzero(counts > 0)
@@ -58,15 +63,19 @@ def fi_curve(model: Model, currents, *, duration: float = 1.0, dt: float = 1e-4,
         lo = grid[firing[0] - 1] if firing[0] > 0 else np.nan
         tol = tolerance if tolerance is not None else 1e-3 * max(np.ptp(grid), abs(hi), 1e-12)
         if not np.isnan(lo):
-            lo, hi = _refine(model, lo, hi, tol, probes, duration, dt, overrides)
+            lo, hi = _refine(model, lo, hi, tol, probes, duration, dt, overrides, cancel)
         rheobase, bracket = float(hi), (float(lo), float(hi))
+    if progress is not None:
+        progress(1.0)
     return FICurve(grid, run.rates(), _steady_rates(run), unit, duration, rheobase, bracket)
 
 
-def _refine(model, lo: float, hi: float, tol: float, probes: int, duration, dt, overrides) -> tuple[float, float]:
+def _refine(model, lo: float, hi: float, tol: float, probes: int, duration, dt, overrides,
+            cancel: threading.Event | None) -> tuple[float, float]:
     while hi - lo > tol:
         trial = lo + (hi - lo) * np.arange(1, probes + 1) / (probes + 1)
-        fires = run_batch(model, probes, duration=duration, dt=dt, current=trial, overrides=overrides).counts() > 0
+        fires = run_batch(model, probes, duration=duration, dt=dt, current=trial, overrides=overrides,
+                          cancel=cancel).counts() > 0
         k = int(np.argmax(fires)) if fires.any() else probes
         lo, hi = (trial[k - 1] if k > 0 else lo), (trial[k] if k < probes else hi)
     return lo, hi

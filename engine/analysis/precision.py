@@ -10,12 +10,13 @@ report counts those clipped values separately.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
 
-from engine.analysis.common import AnalysisError, Model, checked
+from engine.analysis.common import AnalysisError, Model, Progress, check_cancel, checked
 from engine.analysis.stimulus import CurrentProtocol
 from engine.analysis.traces import Trace, trace
 from engine.equations.units import UnitError, quantity_in
@@ -164,7 +165,8 @@ class FormatSearch:
 def narrowest_format(model: Model, tolerance_ms: float, *, duration: float = 1.0, dt: float = 1e-4,
                      stimuli: tuple[CurrentProtocol, ...] = (), spikes: tuple[SpikeInput, ...] = (),
                      overrides: Mapping[str, str] | None = None, max_total: int = 32,
-                     overflow: str = "saturate", rounding: str = "truncate") -> FormatSearch:
+                     overflow: str = "saturate", rounding: str = "truncate",
+                     cancel: threading.Event | None = None, progress: Progress | None = None) -> FormatSearch:
     """The narrowest Q format whose spike times stay within ``tolerance_ms`` of the float64 run.
 
     The search: run the protocol once in float64; the integer bits (sign
@@ -176,7 +178,8 @@ def narrowest_format(model: Model, tolerance_ms: float, *, duration: float = 1.0
     width would exceed ``max_total``.  The first such format is returned; its
     accumulator is ``min(2*total, 32)`` bits as in :meth:`QFormat.parse`.
     Widths are not assumed monotone: every narrower fraction width was tried
-    and failed.
+    and failed.  ``cancel`` stops the search between trials (raising
+    ``Cancelled``); ``progress`` hears the fraction of widths tried.
     """
     cm = checked(model, overrides)
     args = dict(duration=duration, dt=dt, stimuli=stimuli, spikes=spikes, overrides=overrides)
@@ -189,7 +192,11 @@ def narrowest_format(model: Model, tolerance_ms: float, *, duration: float = 1.0
     largest = max(magnitudes)
     integer = max(1, math.floor(math.log2(largest)) + 2) if largest > 0 else 1
     trials = []
-    for frac in range(0, max_total - integer + 1):
+    widths = max_total - integer + 1
+    for frac in range(0, widths):
+        check_cancel(cancel)
+        if progress is not None:
+            progress(frac / widths)
         total = integer + frac
         if total < 2:
             continue

@@ -33,7 +33,7 @@ def small() -> Document:
 
 
 def test_examples_load_and_save_unchanged(tmp_path):
-    for name in ("cuba", "coba", "brunel", "hil_demo"):
+    for name in ("cuba", "coba", "brunel", "hil_demo", "playground_glif"):
         project = read_project(EXAMPLES / f"{name}.ncsproj")
         doc = Document.from_project(project, EXAMPLES / f"{name}.ncsproj")
         assert doc.to_project() == project

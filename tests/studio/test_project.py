@@ -19,7 +19,7 @@ from studio.project import (EXAMPLES, ProjectFileError, build_project, check_pro
 from studio.project_doc import LibraryRef
 from studio.project_upgrade import FORMAT_VERSION, upgrade
 
-EXAMPLE_NAMES = ("cuba", "coba", "brunel", "hil_demo")
+EXAMPLE_NAMES = ("cuba", "coba", "brunel", "hil_demo", "playground_glif")
 CUBA = EXAMPLES / "cuba.ncsproj"
 
 

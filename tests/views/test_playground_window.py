@@ -54,3 +54,20 @@ def test_the_keystroke_benchmark_runs_briefly(qapp):
     result = keystrokes(qapp, "lif", repeats=2)
     assert result["repeats"] == 2 and result["spikes"] == 61
     assert result["median_ms"] > 0 and result["problem_listed_median_ms"] > 0
+
+
+def test_the_saved_layout_keeps_the_network_docks(qtbot):
+    from PySide6.QtCore import QSettings
+
+    from views.qt_main_window import QtMainWindow
+
+    window = QtMainWindow(Document.open(GLIF), keep_layout=True)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.workspaces.currentWidget() is window.playground and not window.scopes_dock.isVisible()
+    window.close()
+    again = QtMainWindow(Document.open(CUBA), keep_layout=True)
+    qtbot.addWidget(again)
+    again.show()
+    assert QSettings().value("window/state") is not None
+    assert again.scopes_dock.isVisible() and again.palette_dock.isVisible()
