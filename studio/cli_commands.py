@@ -11,6 +11,7 @@ status; user errors are raised as :class:`~engine.errors.NeuroCoreError` or
 from __future__ import annotations
 
 import argparse
+import ctypes.util
 import difflib
 import json
 import os
@@ -276,6 +277,19 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+# System libraries Qt's X11 (xcb) platform plugin loads; pip cannot install them.
+_XCB_LIBRARIES = {"xcb-cursor": "libxcb-cursor0", "xcb-icccm": "libxcb-icccm4", "xcb-keysyms": "libxcb-keysyms1",
+                  "xkbcommon-x11": "libxkbcommon-x11-0"}
+
+
+def _missing_x11_packages() -> list[str]:
+    """Debian package names of the X11 libraries Qt needs that this machine lacks (only when X11 is used)."""
+    if (not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM")
+            or os.environ.get("WAYLAND_DISPLAY") or not os.environ.get("DISPLAY")):
+        return []
+    return [package for library, package in _XCB_LIBRARIES.items() if ctypes.util.find_library(library) is None]
+
+
 def _headless_equivalent(target: str | None, duration: str) -> str:
     """What to run instead of the window for ``target`` (checked: a library model, a file that exists)."""
     if target is None:
@@ -302,6 +316,12 @@ def studio_window(args: argparse.Namespace) -> int:
         if not (args.screenshot or args.quit):
             raise GuiUnavailable(f"no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset); "
                                  f"{headless}, or add `--screenshot FILE.png --quit` to draw the window offscreen")
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    missing = _missing_x11_packages()
+    if missing:
+        if not (args.screenshot or args.quit):
+            raise GuiUnavailable(f"the window needs system libraries that are missing here (Debian/Ubuntu: "
+                                 f"sudo apt-get install {' '.join(missing)}); {headless}")
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     try:
         from views.app import run_studio

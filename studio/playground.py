@@ -395,7 +395,8 @@ def playground_from_project(project: ProjectDoc) -> PlaygroundState | None:
 
     The neuron's model (with the population's parameter values) becomes the
     text; current generators and spike generators aimed at it become the
-    stimulus; the project's ``dt`` the time step.
+    stimulus (without any, a step that makes the model fire); the project's
+    ``dt`` the time step.
     """
     if len(project.populations) != 1:
         return None
@@ -423,7 +424,7 @@ def playground_from_project(project: ProjectDoc) -> PlaygroundState | None:
         if device.target == pop.name:
             _device_stimulus(device, system, model, currents, spikes)
     state = PlaygroundState(dt=net.dt if isinstance(net.dt, float) else quantity_in(str(net.dt), SI_UNITS)[0])
-    state.from_model(model, Stimulus(tuple(currents), tuple(spikes)))
+    state.from_model(model, Stimulus(tuple(currents), tuple(spikes)) if currents or spikes else None)
     return state
 
 

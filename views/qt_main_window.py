@@ -315,6 +315,7 @@ class QtMainWindow(QMainWindow):
             self.run_toolbar.session.stop()
         self.files.discard_recovery()
         if self.keep_layout:
+            self.set_workspace("network")  # the docks the playground set aside are part of the saved layout
             settings = QSettings()
             settings.setValue("window/geometry", self.saveGeometry())
             settings.setValue("window/state", self.saveState())

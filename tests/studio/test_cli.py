@@ -226,3 +226,16 @@ def test_bench_reports_speed_size_and_memory():
     assert report["synapse_bytes"] == 4 * (3201 + 3201 + 801 + 801) * 2 + report["n_synapses"] * 6
     assert report["peak_rss_mb"] > 10
     assert report["steps"] == 1000 and set(report["rates_hz"]) == {"E", "I"}
+
+
+def test_missing_x11_libraries_are_named_with_the_packages_to_install(monkeypatch):
+    import ctypes.util
+
+    from studio import cli_commands
+
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    real = ctypes.util.find_library
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None if name == "xcb-cursor" else real(name))
+    assert "libxcb-cursor0" in cli_commands._missing_x11_packages()

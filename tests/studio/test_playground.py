@@ -13,7 +13,7 @@ from engine.models import LIBRARY
 from engine.run.simulation import Simulation
 from studio.model_text import check_model_text, model_text, parse_model_text, with_parameter
 from studio.playground import (PlaygroundError, PlaygroundState, SpikeTrain, Stimulus, playground_from_project,
-                               templates)
+                               suggested_stimulus, templates)
 from studio.project import load_network, read_project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -208,3 +208,11 @@ def test_model_file_of_the_playground(tmp_path):
     state.set_parameter("tau", "7 ms")
     state.to_model_file(tmp_path / "mine.ncsmodel")
     assert load_model_file(tmp_path / "mine.ncsmodel").parameters["tau"] == "7 ms"
+
+
+def test_a_single_neuron_without_devices_gets_a_step_that_makes_it_fire():
+    from studio.project_doc import PopulationDoc, ProjectDoc
+
+    state = playground_from_project(ProjectDoc((PopulationDoc("n", "hh_psc_alpha", 1),)))
+    assert state.stimulus == suggested_stimulus(LIBRARY["hh_psc_alpha"])
+    assert len(state.simulate().spike_times) > 10

@@ -72,7 +72,7 @@ class QtTrace(QWidget):
                 axis.setPen(theme.muted)
                 axis.setTextPen(theme.text)
                 axis.enableAutoSIPrefix(False)
-                axis.setWidth(60) if side == "left" else None
+            plot.getAxis("left").setWidth(72)
         self.middle.setXLink(self.top)
         self.bottom.setXLink(self.top)
         self.bottom.setLabel("bottom", "time (ms)")
@@ -154,7 +154,7 @@ class QtTrace(QWidget):
                                   (self.curves[2], self.bottom, CURRENT)):
             values, unit = self._series(trace, name)
             curve.setData(trace.t, values)
-            label = "I (input)" if name == CURRENT else name
+            label = "I" if name == CURRENT else name
             plot.setLabel("left", label, units=None if unit in ("", "1") else unit)
         moving = self.moving_threshold(top)
         if moving in trace.values:
