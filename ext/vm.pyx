@@ -143,6 +143,48 @@ cdef inline double call_f(int fn, double x) noexcept nogil:
     return x
 
 
+ctypedef fused value_t:
+    float
+    double
+    int64_t
+
+
+cdef inline void _logic(int op, value_t* rd, const value_t* ra, const value_t* rb, const value_t* rc,
+                        Py_ssize_t n) noexcept nogil:
+    """Comparisons, logic and select: the same rule for float and fixed-point registers (booleans are 0/1)."""
+    cdef Py_ssize_t k
+    if op == OP_LT:
+        for k in range(n):
+            rd[k] = ra[k] < rb[k]
+    elif op == OP_LE:
+        for k in range(n):
+            rd[k] = ra[k] <= rb[k]
+    elif op == OP_GT:
+        for k in range(n):
+            rd[k] = ra[k] > rb[k]
+    elif op == OP_GE:
+        for k in range(n):
+            rd[k] = ra[k] >= rb[k]
+    elif op == OP_EQ:
+        for k in range(n):
+            rd[k] = ra[k] == rb[k]
+    elif op == OP_NE:
+        for k in range(n):
+            rd[k] = ra[k] != rb[k]
+    elif op == OP_AND:
+        for k in range(n):
+            rd[k] = (ra[k] != 0) and (rb[k] != 0)
+    elif op == OP_OR:
+        for k in range(n):
+            rd[k] = (ra[k] != 0) or (rb[k] != 0)
+    elif op == OP_NOT:
+        for k in range(n):
+            rd[k] = ra[k] == 0
+    else:
+        for k in range(n):
+            rd[k] = rb[k] if ra[k] != 0 else rc[k]
+
+
 cdef int _float_block(const int32_t* code, Py_ssize_t ninstr, const double* consts, real_t** rows,
                       real_t* R, Py_ssize_t j0, Py_ssize_t n, int64_t step, double dt,
                       uint64_t seed, Py_ssize_t ntotal) noexcept nogil:
@@ -210,36 +252,8 @@ cdef int _float_block(const int32_t* code, Py_ssize_t ninstr, const double* cons
         elif op == OP_NEG:
             for k in range(n):
                 rd[k] = -ra[k]
-        elif op == OP_LT:
-            for k in range(n):
-                rd[k] = ra[k] < rb[k]
-        elif op == OP_LE:
-            for k in range(n):
-                rd[k] = ra[k] <= rb[k]
-        elif op == OP_GT:
-            for k in range(n):
-                rd[k] = ra[k] > rb[k]
-        elif op == OP_GE:
-            for k in range(n):
-                rd[k] = ra[k] >= rb[k]
-        elif op == OP_EQ:
-            for k in range(n):
-                rd[k] = ra[k] == rb[k]
-        elif op == OP_NE:
-            for k in range(n):
-                rd[k] = ra[k] != rb[k]
-        elif op == OP_AND:
-            for k in range(n):
-                rd[k] = (ra[k] != 0.0) and (rb[k] != 0.0)
-        elif op == OP_OR:
-            for k in range(n):
-                rd[k] = (ra[k] != 0.0) or (rb[k] != 0.0)
-        elif op == OP_NOT:
-            for k in range(n):
-                rd[k] = ra[k] == 0.0
-        elif op == OP_SELECT:
-            for k in range(n):
-                rd[k] = rb[k] if ra[k] != 0.0 else rc[k]
+        elif OP_LT <= op <= OP_SELECT:
+            _logic(op, rd, ra, rb, rc, n)
         elif op == OP_CALL:
             for k in range(n):
                 rd[k] = <real_t>call_f(b, ra[k])
@@ -385,36 +399,8 @@ cdef int _fixed_block(const int32_t[:, ::1] code, const int64_t[::1] consts, int
                 bad = False
                 rd[k] = fx_limit(-ra[k], acc, wrap, &bad)
                 nbad += bad
-        elif op == OP_LT:
-            for k in range(n):
-                rd[k] = ra[k] < rb[k]
-        elif op == OP_LE:
-            for k in range(n):
-                rd[k] = ra[k] <= rb[k]
-        elif op == OP_GT:
-            for k in range(n):
-                rd[k] = ra[k] > rb[k]
-        elif op == OP_GE:
-            for k in range(n):
-                rd[k] = ra[k] >= rb[k]
-        elif op == OP_EQ:
-            for k in range(n):
-                rd[k] = ra[k] == rb[k]
-        elif op == OP_NE:
-            for k in range(n):
-                rd[k] = ra[k] != rb[k]
-        elif op == OP_AND:
-            for k in range(n):
-                rd[k] = (ra[k] != 0) and (rb[k] != 0)
-        elif op == OP_OR:
-            for k in range(n):
-                rd[k] = (ra[k] != 0) or (rb[k] != 0)
-        elif op == OP_NOT:
-            for k in range(n):
-                rd[k] = ra[k] == 0
-        elif op == OP_SELECT:
-            for k in range(n):
-                rd[k] = rb[k] if ra[k] != 0 else rc[k]
+        elif OP_LT <= op <= OP_SELECT:
+            _logic(op, rd, ra, rb, rc, n)
         elif op == OP_CALL:
             for k in range(n):
                 v = ra[k]
