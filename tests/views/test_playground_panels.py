@@ -110,19 +110,19 @@ def test_narrowest_format_is_suggested_on_a_worker(qtbot):
 def test_a_long_sweep_waits_for_run_shows_its_cost_and_can_be_cancelled(qtbot):
     state = PlaygroundState(get_model("hh_psc_alpha"))
     panel = shown(qtbot, QtBifurcation(state))
-    qtbot.waitUntil(lambda: panel.parameter_box.count() > 0, timeout=5000)
+    qtbot.waitUntil(lambda: panel.parameter_box.count() > 0, timeout=30000)
     panel.set_sweep("I_e", 0.0, 1000.0, 400)
     panel.transient.setValue(5000.0)
     panel.duration.setValue(5000.0)
     qtbot.waitUntil(lambda: panel.sweep.estimate is not None and panel.sweep.estimate > AUTO_SECONDS,
-                    timeout=5000)
-    qtbot.waitUntil(lambda: "press Sweep" in panel.sweep.status.text(), timeout=5000)
+                    timeout=30000)
+    qtbot.waitUntil(lambda: "press Sweep" in panel.sweep.status.text(), timeout=30000)
     assert panel.sweep.job is None or panel.sweep.job.finished  # not started by itself
     qtbot.mouseClick(panel.sweep.run_button, Qt.MouseButton.LeftButton)
     job = panel.sweep.job
-    qtbot.waitUntil(lambda: job.progress > 0, timeout=10000)
+    qtbot.waitUntil(lambda: job.progress > 0, timeout=30000)
     qtbot.mouseClick(panel.sweep.cancel_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: job.state == "cancelled", timeout=10000)
+    qtbot.waitUntil(lambda: job.state == "cancelled", timeout=30000)
     qtbot.waitUntil(lambda: panel.sweep.status.text() == "cancelled", timeout=2000)
     assert job.progress < 1 and panel.result is None and not panel.sweep.cancel_button.isEnabled()
 
