@@ -84,11 +84,20 @@ class RunSession:
 
     # -- control (any thread) -----------------------------------------------------------
     def start(self, duration_s: float | None = None, paused: bool = False) -> None:
-        """Build and run on a worker thread for ``duration_s`` simulated seconds (``None``: until stopped)."""
+        """Build the network here, then run it on a worker thread for ``duration_s`` simulated seconds
+        (``None``: until stopped)."""
         if self.state != "idle":
             raise SessionError(f"this session is {self.state}; start a new session to run again")
         self._paused = paused
         self.state = "paused" if paused else "running"
+        # The network is built here, on the calling thread: building is pure Python, and running it
+        # on the worker beside a Qt event loop deadlocked the two threads on the GIL (PySide6 6.11,
+        # Python 3.11); the worker only runs the Cython loop, which releases the GIL.
+        try:
+            self.simulation = self._build()
+        except BaseException as exc:  # reported like a worker failure; the GUI shows it
+            self._fail(exc)
+            return
         self._thread = threading.Thread(target=self._work, args=(duration_s,), name="RunSession", daemon=True)
         self._thread.start()
 
@@ -206,7 +215,7 @@ class RunSession:
 
     def _work(self, duration_s: float | None) -> None:
         try:
-            self.simulation = sim = self._build()
+            sim = self.simulation
             dt = sim.network.dt
             total = None if duration_s is None else int(round(duration_s / dt))
             self._note(f"started ({'until stopped' if total is None else f'{total * dt * 1e3:g} ms'})")
@@ -223,10 +232,13 @@ class RunSession:
             self._note("stopped" if self._stop else "finished")
             self._end("finished")
         except BaseException as exc:  # the worker reports every failure; the GUI shows it
-            self.error = exc
-            self.traceback = "".join(tb.format_exception(exc))
-            self._note(f"failed: {exc}")
-            self._end("failed")
+            self._fail(exc)
+
+    def _fail(self, exc: BaseException) -> None:
+        self.error = exc
+        self.traceback = "".join(tb.format_exception(exc))
+        self._note(f"failed: {exc}")
+        self._end("failed")
 
     def _end(self, state: str) -> None:
         with self._cond:

@@ -31,9 +31,6 @@ ORGANIZATION, APPLICATION = "NeuroCore", "NeuroCore Studio"
 SETTLE_S = 0.3
 
 
-GUI_SWITCH_INTERVAL_S = 0.0005
-
-
 def _quiet_offscreen(kind: QtMsgType, context, message: str) -> None:
     """Qt's messages on stderr, except the offscreen platform's notes about what it cannot do."""
     if "does not support" not in message:
@@ -59,9 +56,6 @@ def application(argv: list[str] | None = None) -> QApplication:
         if app.platformName() == "offscreen":
             qInstallMessageHandler(_quiet_offscreen)
         app.aboutToQuit.connect(release_clipboard)
-        # The simulation worker releases the GIL in its loops; a short switch interval lets the GUI
-        # thread take it back quickly between chunks (measured: fewer stalls, faster live runs).
-        sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     theme.apply_theme(app, str(QSettings().value("theme", "auto")))
     return app
 
