@@ -117,7 +117,10 @@ def test_a_long_sweep_waits_for_run_shows_its_cost_and_can_be_cancelled(qtbot):
     qtbot.waitUntil(lambda: panel.sweep.estimate is not None and panel.sweep.estimate > AUTO_SECONDS,
                     timeout=30000)
     qtbot.waitUntil(lambda: "press Sweep" in panel.sweep.status.text(), timeout=30000)
-    assert panel.sweep.job is None or panel.sweep.job.finished  # not started by itself
+    # Not started by itself: at most an earlier cheap sweep, cancelled as out of date.
+    qtbot.waitUntil(lambda: panel.sweep.job is None or panel.sweep.job.finished, timeout=30000)
+    assert panel.sweep.job is None or panel.sweep.job.state == "cancelled"
+    assert "press Sweep" in panel.sweep.status.text()
     qtbot.mouseClick(panel.sweep.run_button, Qt.MouseButton.LeftButton)
     job = panel.sweep.job
     qtbot.waitUntil(lambda: job.progress > 0, timeout=30000)

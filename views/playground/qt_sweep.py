@@ -41,6 +41,8 @@ class QtSweepBar(QWidget):
         super().__init__(parent)
         self.job: AnalysisJob | None = None
         self.estimate: float | None = None
+        self._superseded = False  # the running job was cancelled because the settings changed
+        self._started_cheap = False  # the running job started by itself (its estimate was cheap)
         self.run_button = QPushButton(run_text)
         self.run_button.clicked.connect(self.run_requested)
         self.cancel_button = QPushButton("Cancel")
@@ -72,15 +74,27 @@ class QtSweepBar(QWidget):
         return self.estimate is not None and self.estimate <= AUTO_SECONDS
 
     def set_estimate(self, seconds: float) -> None:
-        """Show what the next sweep would cost, when it is too much to start by itself."""
+        """Show what the next sweep would cost, when it is too much to start by itself.
+
+        A sweep that started by itself for settings that have since changed is out of date: when
+        the new one is too costly to start by itself, the old one is cancelled and the cost shown.
+        """
         self.estimate = seconds
-        if not self.running:
-            self.status.setText("" if self.cheap else f"≈ {_duration(seconds)} — press {self.run_button.text()}")
+        if self.running and self._started_cheap and not self.cheap:
+            self.job.cancel()
+            self._superseded = True
+        if not self.running or not self.cheap:
+            self.status.setText(self._hint())
+
+    def _hint(self) -> str:
+        return "" if self.cheap else f"≈ {_duration(self.estimate)} — press {self.run_button.text()}"
 
     def start(self, request: AnalysisRequest) -> AnalysisJob:
         """Run ``request`` on a worker (cancelling a running one)."""
         if self.job is not None and not self.job.finished:
             self.job.cancel()
+        self._superseded = False
+        self._started_cheap = self.cheap
         self.job = AnalysisJob(request).start()
         self.progress.setValue(0)
         self.status.setToolTip("")
@@ -113,7 +127,7 @@ class QtSweepBar(QWidget):
             self.status.setText(f"{_duration(job.seconds)}")
             self.finished.emit(job.result)
         elif job.state == "cancelled":
-            self.status.setText("cancelled")
+            self.status.setText(self._hint() if self._superseded else "cancelled")
         else:
             self.status.setText(job.error)
             self.status.setToolTip(job.traceback)
