@@ -37,11 +37,6 @@ I_e : amp
 I_stim : amp
 """
 
-_DEFAULTS = {"C_m": "281 pF", "g_L": "30 nS", "E_L": "-70.6 mV", "V_th": "-50.4 mV", "Delta_T": "2 mV",
-             "V_peak": "0 mV", "V_reset": "-60 mV", "t_ref": "0 ms", "a": "4 nS", "b": "80.5 pA",
-             "tau_w": "144 ms", "E_ex": "0 mV", "E_in": "-85 mV", "tau_syn_ex": "0.2 ms",
-             "tau_syn_in": "2 ms", "I_e": "0 pA"}
-
 _PARAMS = (
     ParamInfo("C_m", "281 pF", "membrane capacitance", "1 pF", "10000 pF"),
     ParamInfo("g_L", "30 nS", "leak conductance", "0.1 nS", "1000 nS"),
@@ -82,7 +77,6 @@ def _adex(name: str, title: str, shape: str, synapses: str, receptors: dict[str,
             method="rk4",
             substeps=25,
             substep_reset=True,
-            parameters=_DEFAULTS,
             initial={"V_m": "E_L"},
             receptors=receptors,
             current_input="I_stim",

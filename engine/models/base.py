@@ -43,6 +43,11 @@ class LibraryModel:
     family: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
 
+    def __post_init__(self):
+        # The documented defaults are the model's parameter values: stated once, in ``params``.
+        if not self.spec.parameters:
+            object.__setattr__(self, "spec", replace(self.spec, parameters={p.name: p.default for p in self.params}))
+
     def with_parameters(self, **values: str) -> "LibraryModel":
         """A copy whose parameter values are replaced (quantity strings)."""
         merged = dict(self.spec.parameters)

@@ -14,10 +14,6 @@ from engine.equations.model import ModelSpec, Receptor
 from engine.models.base import LibraryModel, ParamInfo
 
 
-def _defaults(params: tuple[ParamInfo, ...]) -> dict[str, str]:
-    return {p.name: p.default for p in params}
-
-
 _LIF_PARAMS = (
     ParamInfo("v_rest", "-70 mV", "resting potential", "-100 mV", "0 mV"),
     ParamInfo("v_th", "-50 mV", "spike threshold", "-100 mV", "50 mV"),
@@ -54,7 +50,6 @@ I_stim : amp
         reset="v = v_reset",
         refractory="t_ref",
         method="exact",
-        parameters=_defaults(_LIF_PARAMS),
         initial={"v": "v_rest"},
         receptors={"syn": Receptor("v += w")},
         current_input="I_stim",
@@ -97,7 +92,6 @@ I_stim : 1
         threshold="v > v_th",
         refractory="v > v_th",
         method="rk4",
-        parameters=_defaults(_FHN_PARAMS),
         initial={"v": "-1.2", "u": "-0.625"},
         receptors={"syn": Receptor("v += w")},
         current_input="I_stim",
@@ -159,7 +153,6 @@ I_stim : amp
         threshold="v > v_th",
         refractory="v > v_th",
         method="rk4",
-        parameters=_defaults(_ML_PARAMS),
         initial={"v": "E_L", "n": "0.5*(1 + tanh((E_L - v3)/v4))"},
         receptors={"syn": Receptor("v += w")},
         current_input="I_stim",
@@ -209,7 +202,6 @@ I_stim : 1
         threshold="x > x_th",
         refractory="x > x_th",
         method="rk4",
-        parameters=_defaults(_HR_PARAMS),
         initial={"x": "x_R", "y": "c - d*x_R**2", "z": "0"},
         receptors={"syn": Receptor("x += w")},
         current_input="I_stim",
@@ -255,7 +247,6 @@ I_stim : amp
         reset="v = v_reset",
         refractory="t_ref",
         method="rk4",
-        parameters=_defaults(_QIF_PARAMS),
         initial={"v": "v_rest"},
         receptors={"syn": Receptor("v += w")},
         current_input="I_stim",
@@ -302,7 +293,6 @@ I_stim : amp
         reset="v = v_reset",
         refractory="t_ref",
         method="rk4",
-        parameters=_defaults(_EIF_PARAMS),
         initial={"v": "v_rest"},
         receptors={"syn": Receptor("v += w")},
         current_input="I_stim",

@@ -145,7 +145,6 @@ GLIF_COND = LibraryModel(
         refractory="t_ref",
         method="rk4",
         run_regularly=_RUN_REGULARLY,
-        parameters={p.name: p.default for p in _PARAMS},
         initial={"V_m": "E_L", "V_prev": "E_L", "threshold": "V_th", "ASCurrents_1": "asc_init_1",
                  "ASCurrents_2": "asc_init_2", "ASCurrents_sum": "asc_init_1 + asc_init_2",
                  "I_asc": "asc_init_1 + asc_init_2"},

@@ -58,9 +58,6 @@ I_stim : amp
         refractory="t_ref",
         method="rk4",
         substeps=4,
-        parameters={"t_ref": "2 ms", "g_Na": "12000 nS", "g_K": "3600 nS", "g_L": "30 nS", "C_m": "100 pF",
-                    "E_Na": "50 mV", "E_K": "-77 mV", "E_L": "-54.402 mV", "tau_syn_ex": "0.2 ms",
-                    "tau_syn_in": "2 ms", "I_e": "0 pA"},
         # V_m = -65 mV with the gates at their steady state there, as in NEST.
         initial={"V_m": "-65 mV", "V_m_old": "-65 mV", "Act_m": 0.05293248525724958,
                  "Inact_h": 0.5961207535084603, "Act_n": 0.3176769140606974},

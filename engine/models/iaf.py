@@ -37,9 +37,6 @@ I_stim : amp
         reset="V_m = V_reset",
         refractory="t_ref",
         method="exact",
-        parameters={"E_L": "-70 mV", "C_m": "250 pF", "tau_m": "10 ms", "tau_syn_ex": "2 ms",
-                    "tau_syn_in": "2 ms", "t_ref": "2 ms", "V_th": "-55 mV", "V_reset": "-70 mV",
-                    "I_e": "0 pA"},
         initial={"V_m": "E_L"},
         receptors={"ex": Receptor("I_syn_ex += w"), "in": Receptor("I_syn_in += w")},
         current_input="I_stim",
@@ -99,8 +96,6 @@ I_stim : amp
         reset="V_m = V_reset",
         refractory="t_ref",
         method="exact",
-        parameters={"E_L": "-70 mV", "C_m": "250 pF", "tau_m": "10 ms", "t_ref": "2 ms",
-                    "V_th": "-55 mV", "V_reset": "-70 mV", "I_e": "0 pA"},
         initial={"V_m": "E_L"},
         receptors={"delta": Receptor("V_m += w if not_refractory else 0*mV")},
         current_input="I_stim",
@@ -140,9 +135,6 @@ I_stim : amp
         reset="V_m = V_reset",
         refractory="t_ref",
         method="exact",
-        parameters={"E_L": "-70 mV", "C_m": "250 pF", "tau_m": "10 ms", "tau_syn_ex": "2 ms",
-                    "tau_syn_in": "2 ms", "t_ref": "2 ms", "V_th": "-55 mV", "V_reset": "-70 mV",
-                    "I_e": "0 pA"},
         initial={"V_m": "E_L"},
         receptors={"ex": Receptor("dI_syn_ex += w*exp(1)/tau_syn_ex", weight_unit="pA"),
                    "in": Receptor("dI_syn_in += w*exp(1)/tau_syn_in", weight_unit="pA")},
@@ -176,9 +168,6 @@ V_reset : volt
 I_e : amp
 I_stim : amp
 """
-_COND_DEFAULTS = {"E_L": "-70 mV", "C_m": "250 pF", "g_L": "16.6667 nS", "E_ex": "0 mV", "E_in": "-85 mV",
-                  "tau_syn_ex": "0.2 ms", "tau_syn_in": "2 ms", "t_ref": "2 ms", "V_th": "-55 mV",
-                  "V_reset": "-60 mV", "I_e": "0 pA"}
 _COND_PARAMS = _lif_params(
     V_reset=("-60 mV", "reset potential", "-100 mV", "0 mV"),
     g_L=("16.6667 nS", "leak conductance", "0.1 nS", "1000 nS"),
@@ -209,7 +198,6 @@ dg_in/dt = -g_in/tau_syn_in : siemens
         refractory="t_ref",
         method="rk4",
         substeps=2,
-        parameters=_COND_DEFAULTS,
         initial={"V_m": "E_L"},
         receptors={"ex": Receptor("g_ex += w"), "in": Receptor("g_in += w")},
         current_input="I_stim",
@@ -242,7 +230,6 @@ dt_ref_remaining/dt = 0 if not_refractory else -1 : second
         refractory="t_ref",
         method="rk4",
         substeps=2,
-        parameters=_COND_DEFAULTS,
         initial={"V_m": "E_L"},
         receptors={"ex": Receptor("dg_ex += w*exp(1)/tau_syn_ex", weight_unit="nS"),
                    "in": Receptor("dg_in += w*exp(1)/tau_syn_in", weight_unit="nS")},

@@ -32,7 +32,6 @@ I_stim : amp
         threshold="V_m >= V_th",
         reset="V_m = c\nU_m += d",
         method="euler",
-        parameters={"a": "0.02", "b": "0.2", "c": "-65 mV", "d": "8 mV", "V_th": "30 mV", "I_e": "0 pA"},
         initial={"V_m": "-65 mV", "U_m": "-13 mV"},
         receptors={"delta": Receptor("V_m += w")},
         current_input="I_stim",
