@@ -318,12 +318,16 @@ cdef inline int64_t fx_floor_div(int64_t a, int64_t b) noexcept nogil:
     return a / b
 
 
-cdef int _fixed_block(const int32_t[:, ::1] code, const int64_t[::1] consts, int64_t[:, ::1] slots,
-                      int64_t* R, Py_ssize_t j0, Py_ssize_t n, int64_t step, int64_t dt_q, uint64_t seed,
-                      Py_ssize_t ntotal, int frac, int acc, int total, int wrap, int nearest,
-                      const int64_t[::1] knots, const int64_t[:, ::1] tables,
-                      int64_t[::1] overflows, int* current_slot) noexcept nogil:
-    cdef Py_ssize_t pc = 0, ninstr = code.shape[0], k
+cdef int _fixed_block(const FixedProgram* fp, int64_t** rows, int64_t* R, Py_ssize_t j0, Py_ssize_t n,
+                      int64_t step, uint64_t seed, Py_ssize_t ntotal) noexcept nogil:
+    cdef const int32_t* code = fp.code
+    cdef const int64_t* consts = fp.consts
+    cdef const int64_t* knots = fp.knots
+    cdef const int64_t* tables = fp.tables
+    cdef int64_t* overflows = fp.overflows
+    cdef Py_ssize_t pc = 0, ninstr = fp.ninstr, k
+    cdef int frac = fp.frac, acc = fp.acc, total = fp.total, wrap = fp.wrap, nearest = fp.nearest
+    cdef int64_t dt_q = fp.dt_q
     cdef int op, dst, a, b, c, j
     cdef int64_t* rd
     cdef int64_t* ra
@@ -338,17 +342,17 @@ cdef int _fixed_block(const int32_t[:, ::1] code, const int64_t[::1] consts, int
     cdef int64_t nbad = 0
     cdef int rshift = 64 - frac
     while pc < ninstr:
-        op = code[pc, 0]
-        dst = code[pc, 1]
-        a = code[pc, 2]
-        b = code[pc, 3]
-        c = code[pc, 4]
+        op = code[pc * 5 + 0]
+        dst = code[pc * 5 + 1]
+        a = code[pc * 5 + 2]
+        b = code[pc * 5 + 3]
+        c = code[pc * 5 + 4]
         rd = R + dst * BLOCK
         ra = R + a * BLOCK
         rb = R + b * BLOCK
         rc = R + c * BLOCK
         if op == OP_LOAD:
-            s = &slots[a, j0]
+            s = rows[a] + j0
             for k in range(n):
                 rd[k] = s[k]
         elif op == OP_LOADK:
@@ -356,7 +360,7 @@ cdef int _fixed_block(const int32_t[:, ::1] code, const int64_t[::1] consts, int
             for k in range(n):
                 rd[k] = v
         elif op == OP_STORE or op == OP_STOREIF:
-            s = &slots[dst, j0]
+            s = rows[dst] + j0
             for k in range(n):
                 if op == OP_STOREIF and rb[k] == 0:
                     continue
@@ -422,10 +426,10 @@ cdef int _fixed_block(const int32_t[:, ::1] code, const int64_t[::1] consts, int
                     rd[k] = fx_limit(v, acc, wrap, &bad)
                     nbad += bad
         elif op == OP_TABLE:
-            tlo = tables[b, 0]
-            tshift = tables[b, 1]
-            toff = tables[b, 2]
-            tseg = tables[b, 3]
+            tlo = tables[b * 4 + 0]
+            tshift = tables[b * 4 + 1]
+            toff = tables[b * 4 + 2]
+            tseg = tables[b * 4 + 3]
             for k in range(n):
                 dd = ra[k] - tlo
                 if dd < 0:
@@ -585,15 +589,33 @@ cdef class FloatVM:
         return total
 
 
+cdef Py_ssize_t fixed_population_step(const FixedProgram* fp, int64_t** rows, Py_ssize_t N, int64_t* R,
+                                      int32_t* refc, const int32_t* ref_steps, int64_t step, uint64_t seed,
+                                      int32_t* spikes) noexcept nogil:
+    """One fixed-point step of every neuron (docs/fixed-point.md section 9); returns the spike count."""
+    cdef Py_ssize_t j0 = 0, n, k, nspk = 0
+    cdef bint bad = False
+    cdef int64_t t_end = fx_limit((step + 1) * fp.dt_q, fp.total, 0, &bad)
+    while j0 < N:
+        n = BLOCK if N - j0 > BLOCK else N - j0
+        if fp.ref_mode != 2:
+            for k in range(n):
+                R[k] = 1 if (fp.ref_mode == 0 or refc[j0 + k] == 0) else 0
+        _fixed_block(fp, rows, R, j0, n, step, seed, N)
+        for k in range(n):
+            if R[BLOCK + k] != 0:
+                refc[j0 + k] = ref_steps[j0 + k]
+                rows[fp.lastspike_slot][j0 + k] = t_end
+                spikes[nspk] = <int32_t>(j0 + k)
+                nspk += 1
+            elif refc[j0 + k] > 0:
+                refc[j0 + k] -= 1
+        j0 += BLOCK
+    return nspk
+
+
 cdef class FixedVM:
     """Runs a compiled fixed-point program (int64 slots holding Q-format integers)."""
-
-    cdef public object code, consts, knots, tables, overflows
-    cdef public Py_ssize_t nregs
-    cdef public int ref_mode
-    cdef public Py_ssize_t lastspike_slot
-    cdef public int frac, acc, total, wrap, nearest
-    cdef public int64_t dt_q
 
     def __init__(self, code, consts, Py_ssize_t nregs, int ref_mode, Py_ssize_t lastspike_slot,
                  int frac, int acc, int total, bint wrap, bint nearest, int64_t dt_q, knots, tables,
@@ -611,62 +633,65 @@ cdef class FixedVM:
                        if len(tables) else np.zeros((1, 4), np.int64))
         self.overflows = np.zeros(nslots, dtype=np.int64)
 
+    cdef FixedProgram program(self):
+        """The C view of this program; valid while this object lives."""
+        cdef FixedProgram fp
+        cdef const int32_t[:, ::1] code = self.code
+        cdef const int64_t[::1] consts = self.consts
+        cdef const int64_t[::1] knots = self.knots
+        cdef const int64_t[:, ::1] tables = self.tables
+        cdef int64_t[::1] overflows = self.overflows
+        fp.code = &code[0, 0]
+        fp.ninstr = code.shape[0]
+        fp.consts = &consts[0]
+        fp.knots = &knots[0]
+        fp.tables = &tables[0, 0]
+        fp.overflows = &overflows[0]
+        fp.ref_mode = self.ref_mode
+        fp.lastspike_slot = self.lastspike_slot
+        fp.frac, fp.acc, fp.total, fp.wrap, fp.nearest = self.frac, self.acc, self.total, self.wrap, self.nearest
+        fp.dt_q = self.dt_q
+        return fp
+
     def run(self, int64_t[:, ::1] slots, int32_t[::1] refc, const int32_t[::1] ref_steps,
             int64_t first_step, Py_ssize_t nsteps, uint64_t seed,
             const int32_t[::1] input_slots, const int64_t[:, ::1] inputs,
             const int32_t[::1] record_slots, int64_t[:, :, ::1] record, int32_t[::1] spike_steps,
             int32_t[::1] spike_neurons):
         """As :meth:`FloatVM.run`, on fixed-point integers; overflow counts accumulate per slot."""
-        cdef const int32_t[:, ::1] code = self.code
-        cdef const int64_t[::1] consts = self.consts
-        cdef const int64_t[::1] knots = self.knots
-        cdef const int64_t[:, ::1] tables = self.tables
-        cdef int64_t[::1] overflows = self.overflows
-        cdef Py_ssize_t N = slots.shape[1], j0, n, k, s, q, nspk, total = 0, cap = spike_steps.shape[0]
-        cdef int ref_mode = self.ref_mode
-        cdef Py_ssize_t ls = self.lastspike_slot
+        cdef FixedProgram fp = self.program()
+        cdef Py_ssize_t N = slots.shape[1], k, s, q, nspk, total = 0, cap = spike_steps.shape[0]
         cdef Py_ssize_t nin = input_slots.shape[0], nrec = record_slots.shape[0]
-        cdef int frac = self.frac, acc = self.acc, tot = self.total, wrap = self.wrap, nearest = self.nearest
-        cdef int64_t dt_q = self.dt_q, step, t_end
-        cdef int cur = -1
-        cdef bint bad = False
         cdef int64_t* R = <int64_t*>malloc(self.nregs * BLOCK * sizeof(int64_t))
-        if R == NULL:
+        cdef int32_t* buf = <int32_t*>malloc((N + 1) * sizeof(int32_t))
+        cdef int64_t** rows = <int64_t**>malloc(slots.shape[0] * sizeof(int64_t*) + 1)
+        if R == NULL or buf == NULL or rows == NULL:
+            free(R)
+            free(buf)
+            free(rows)
             raise MemoryError()
+        for k in range(slots.shape[0]):
+            rows[k] = &slots[k, 0]
         try:
             with nogil:
                 for s in range(nsteps):
-                    step = first_step + s
                     for q in range(nin):
                         for k in range(N):
                             slots[input_slots[q], k] = inputs[s, q]
-                    nspk = 0
-                    j0 = 0
-                    bad = False
-                    t_end = fx_limit((step + 1) * dt_q, tot, 0, &bad)
-                    while j0 < N:
-                        n = BLOCK if N - j0 > BLOCK else N - j0
-                        if ref_mode != 2:
-                            for k in range(n):
-                                R[k] = 1 if (ref_mode == 0 or refc[j0 + k] == 0) else 0
-                        _fixed_block(code, consts, slots, R, j0, n, step, dt_q, seed, N, frac, acc, tot,
-                                     wrap, nearest, knots, tables, overflows, &cur)
-                        for k in range(n):
-                            if R[BLOCK + k] != 0:
-                                refc[j0 + k] = ref_steps[j0 + k]
-                                slots[ls, j0 + k] = t_end
-                                if total < cap:
-                                    spike_steps[total] = <int32_t>s
-                                    spike_neurons[total] = <int32_t>(j0 + k)
-                                total += 1
-                            elif refc[j0 + k] > 0:
-                                refc[j0 + k] -= 1
-                        j0 += BLOCK
+                    nspk = fixed_population_step(&fp, rows, N, R, &refc[0], &ref_steps[0], first_step + s,
+                                                 seed, buf)
+                    for k in range(nspk):
+                        if total < cap:
+                            spike_steps[total] = <int32_t>s
+                            spike_neurons[total] = buf[k]
+                        total += 1
                     for q in range(nrec):
                         for k in range(N):
                             record[s, q, k] = slots[record_slots[q], k]
         finally:
             free(R)
+            free(buf)
+            free(rows)
         return total
 
 
