@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from amaranth.back import verilog
+from amaranth.hdl import Fragment
 from amaranth.sim import Simulator
 
 from engine.equations.model import ModelSpec
@@ -21,10 +22,14 @@ from engine.program import OP
 from engine.run.neuron import prepare
 from engine.vm import PopulationVM, compile_program
 from hdl.datapath import STAGE_BUDGET, LoweringError, NeuronDatapath
-from hdl.emit import emit_neuron
+from hdl.emit import EmitError, emit_neuron
 from tests.hdl.test_verilog_cosim import KITCHEN_SINK
 
 SEED = 12345
+
+# Divisions by a variable that can be zero, negative or tiny, and by a constant (dt/ms).
+DIVISION = ModelSpec(equations="dx/dt = (y/z)/ms : 1\ndy/dt = -y/(3*ms) : 1\ndz/dt = (1 - z)/ms : 1",
+                     initial={"x": 0, "y": 1, "z": 1}, threshold="x > 100", reset="x = x/z", method="euler")
 
 # model, format, current input (mean, spread), receptor weight and chance of an input spike per step
 # (model units; lif's current in pA barely moves v in Q8.8, its input spikes drive it)
@@ -33,21 +38,37 @@ CASES = {
     "lif": (get_model("lif"), QFormat.parse("Q8.8"), (30.0, 10.0), (8.0, 0.3)),
     "izhikevich": (get_model("izhikevich"), QFormat.parse("Q8.8"), (20.0, 5.0), (6.0, 0.05)),
     "every_rule": (KITCHEN_SINK, QFormat.parse("Q8.8", acc=20, overflow="wrap", rounding="nearest"),
-                   (95.0, 30.0), (8.0, 0.05)),
+                   (120.0, 10.0), (10.0, 0.3)),
+    "division": (DIVISION, QFormat.parse("Q8.8", acc=24), (0.0, 0.0), (0.0, 0.0)),
 }
+# Chance per step and neuron that the VM's state is overwritten with extreme raw values (both sides see them).
+SCRAMBLE = {"iaf_psc_exp": 0.02, "lif": 0.02, "izhikevich": 0.02, "every_rule": 0.1, "division": 0.5}
 
 
-def _trace(ir, fmt, n, nsteps, current, weight, rng):
+def _extremes(fmt: QFormat, rng, n: int) -> np.ndarray:
+    """Raw values that reach every corner: anything, small, zero, the storage limits."""
+    pick = rng.integers(0, 5, n)
+    anything = rng.integers(fmt.store_min, fmt.store_max + 1, n)
+    small = rng.integers(-300, 301, n)
+    return np.select([pick == 0, pick == 1, pick == 2, pick == 3], [anything, small, 0, fmt.store_min],
+                     fmt.store_max).astype(np.int64)
+
+
+def _trace(ir, fmt, n, nsteps, current, weight, rng, scramble=0.0):
     """Run the VM step by step: (step, pre slots, not_refractory, post slots, spiking, overflow delta) per step."""
     pop = PopulationVM(ir, n, fmt=fmt, seed=SEED)
     out = []
     for _ in range(nsteps):
+        for name in ir.state_names:
+            hit = rng.random(n) < scramble
+            row = pop.slots[ir.slot_index(name)]
+            row[hit] = _extremes(fmt, rng, n)[hit]
         for s in ir.slots:
             if s.kind != "input":
                 continue
-            if s.name == ir.current_input:
+            if s.name == ir.current_input and current[1]:
                 pop.set(s.name, rng.normal(current[0], current[1], n))
-            else:
+            elif weight[1]:
                 hit = rng.random(n) < weight[1]
                 pop.set(s.name, np.where(hit, rng.uniform(-0.5 * weight[0], weight[0], n), 0.0))
         pre, refc, step = pop.slots.copy(), pop.refc.copy(), pop.step_index
@@ -90,7 +111,7 @@ def _stream(dp: NeuronDatapath, items):
 def _check(case: str, n: int, nsteps: int, exact_overflow: bool):
     model, fmt, current, weight = CASES[case]
     ir = prepare(model, 1e-4)[2]
-    pop, trace = _trace(ir, fmt, n, nsteps, current, weight, np.random.default_rng(3))
+    pop, trace = _trace(ir, fmt, n, nsteps, current, weight, np.random.default_rng(3), SCRAMBLE[case])
     dp = NeuronDatapath(pop.program, seed=SEED, population_size=n, neuron_bits=8, dt=ir.dt)
     index = {name: i for i, name in enumerate(ir.slot_names)}
     items, expect = [], []
@@ -127,7 +148,7 @@ def test_datapath_matches_fixed_vm_bit_for_bit(case):
     _check(case, n=4, nsteps=150, exact_overflow=False)
 
 
-@pytest.mark.parametrize("case", ["iaf_psc_exp", "every_rule"])
+@pytest.mark.parametrize("case", ["iaf_psc_exp", "every_rule", "division"])
 def test_overflow_flag_is_the_vms_count_for_one_neuron(case):
     _check(case, n=1, nsteps=300, exact_overflow=True)
 
@@ -141,21 +162,19 @@ def test_datapath_matches_fixed_vm_long(case):
 def test_overflows_happen_in_the_every_rule_case():
     model, fmt, current, weight = CASES["every_rule"]
     ir = prepare(model, 1e-4)[2]
-    _, trace = _trace(ir, fmt, 1, 300, current, weight, np.random.default_rng(3))
+    _, trace = _trace(ir, fmt, 1, 300, current, weight, np.random.default_rng(3), SCRAMBLE["every_rule"])
     assert sum(t[5] for t in trace) > 0
 
 
 def _library_cases():
     """Every library model the Verilog emitter accepts, in its default format."""
-    out = []
-    for name, model in LIBRARY.items():
-        ir = prepare(model, 1e-4)[2]
+    def emittable(model) -> bool:
         try:
-            emit_neuron(ir, QFormat.parse("Q8.8"))
-        except Exception:  # noqa: BLE001 - only models the emitter takes
-            continue
-        out.append(name)
-    return out
+            emit_neuron(prepare(model, 1e-4)[2], QFormat.parse("Q8.8"))
+        except EmitError:
+            return False
+        return True
+    return [name for name, model in LIBRARY.items() if emittable(model)]
 
 
 @pytest.mark.parametrize("name", _library_cases())
@@ -163,6 +182,7 @@ def test_every_emittable_library_model_lowers(name):
     ir = prepare(LIBRARY[name], 1e-4)[2]
     program = compile_program(ir, QFormat.parse("Q8.8"))
     dp = NeuronDatapath(program, seed=1, population_size=100, dt=ir.dt)
+    Fragment.get(dp, None)  # elaborates
     assert dp.latency == dp.resources.latency >= 1
     assert set(dp.write_slots) <= set(dp.read_slots) <= set(ir.slot_names)
     assert "lastspike" not in dp.write_slots
@@ -176,8 +196,10 @@ def test_interface_and_verilog_conversion():
     assert dp.write_slots == ("V_m", "I_syn_ex", "I_syn_in")
     assert all(len(p) == 32 and p.shape().signed for p in (*dp.i_slots.values(), *dp.o_slots.values()))
     assert len(dp.i_step) == 64 and len(dp.i_neuron) == 16 and len(dp.i_tag) == 16
-    # No multiplier wider than a slot times a constant, apart from the exact constant division.
-    assert dp.resources.multipliers and all(min(w) <= fmt.total for w in dp.resources.multipliers)
+    # Multipliers are a slot-wide value times a constant, except the exact division by C_m
+    # (a 48-bit numerator |I_stim << 16| times a 49-bit magic number).
+    assert max(dp.resources.multipliers) == (48, 49)
+    assert all(max(w) <= fmt.total for w in sorted(dp.resources.multipliers)[:-1])
     ports = [dp.i_valid, dp.i_tag, dp.i_neuron, dp.i_step, dp.i_not_refractory, *dp.i_slots.values(),
              dp.o_valid, dp.o_tag, dp.o_spike, dp.o_overflow, *dp.o_slots.values()]
     text = verilog.convert(dp, name="iaf_datapath", ports=ports)
@@ -197,7 +219,10 @@ def test_a_variable_division_is_a_pipelined_divider():
     ir = prepare(spec, 1e-4)[2]
     fmt = QFormat.parse("Q8.8")
     dp = NeuronDatapath(compile_program(ir, fmt), seed=0, population_size=1, dt=ir.dt)
-    assert dp.resources.divider_stages == -(-(fmt.acc - 1 + fmt.frac + 1) // STAGE_BUDGET)
+    Fragment.get(dp, None)
+    # The numerator -v << 8 has 16 + 8 bits: 24 quotient bits, STAGE_BUDGET per stage.
+    assert dp.resources.divider_stages == 24 // STAGE_BUDGET
+    assert dp.latency > dp.resources.divider_stages
 
 
 def test_unlowerable_instructions_are_named():
