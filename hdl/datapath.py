@@ -38,8 +38,9 @@ Division
     ``/`` by a ``loadk`` constant is an exact Granlund-Montgomery magic-number
     multiply (:class:`hdl.emit.ConstantDivider`, no divider); ``/`` by any other
     value is supported as a pipelined restoring divider on magnitudes with the
-    sign restored afterwards (truncation toward zero) and the ``b == 0`` rule,
-    ``ceil((acc + frac) / STAGE_BUDGET)`` stages long.
+    sign restored afterwards (truncation toward zero) and the ``b == 0`` rule:
+    one quotient bit per bit of ``|a << frac|`` (at most ``acc - 1 + frac``),
+    ``STAGE_BUDGET`` bits per stage.
 
 Refused (``LoweringError``)
     ``**`` (``lower_for_fixed`` removes it before code generation), a ``call``
