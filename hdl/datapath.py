@@ -653,6 +653,13 @@ class NeuronDatapath(wiring.Component):
 
     def __init__(self, program: Program, *, seed: int, population_size: int, neuron_bits: int = 16,
                  tag_width: int = 16, dt: float | None = None):
+        try:
+            self._lower(program, seed, population_size, neuron_bits, tag_width, dt)
+        except LoweringError:
+            self._MustUse__silence = True  # a refused program leaves no half-built component to warn about
+            raise
+
+    def _lower(self, program, seed, population_size, neuron_bits, tag_width, dt) -> None:
         if program.fmt is None:
             raise LoweringError("the datapath needs a fixed-point program (compile it with a QFormat)")
         if not 1 <= neuron_bits <= 64:
