@@ -105,6 +105,13 @@ class QFormat:
         raw = raw if value >= 0 else -raw
         return int(min(max(raw, self.acc_min), self.acc_max))
 
+    def to_store(self, values) -> np.ndarray:
+        """Model-unit values as raw storage integers (inputs, weights, set values; section 3):
+        round to nearest, half away from zero, then clip to the storage range."""
+        values = np.asarray(values, dtype=np.float64)
+        raw = np.floor(np.abs(values) * self.one + 0.5) * np.sign(values)
+        return np.clip(raw, self.store_min, self.store_max).astype(np.int64)
+
     def to_float(self, raw):
         return np.asarray(raw, dtype=np.float64) / self.one
 

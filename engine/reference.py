@@ -342,9 +342,7 @@ class _FixedRules:
 
     def quantize_input(self, values: np.ndarray) -> np.ndarray:
         """Model-unit values to raw integers, as PopulationVM stores inputs (nearest, saturated to storage)."""
-        values = np.asarray(values, dtype=np.float64)
-        q = np.floor(np.abs(values) * self.fmt.one + 0.5) * np.sign(values)
-        return np.clip(q, self.fmt.store_min, self.fmt.store_max).astype(np.int64)
+        return self.fmt.to_store(values)
 
 
 class _Interpreter:

@@ -104,8 +104,7 @@ class PopulationVM:
         if self.fmt is None:
             self.slots[self.index(name)] = values
         else:
-            q = np.floor(np.abs(values) * self.fmt.one + 0.5) * np.sign(values)
-            self.slots[self.index(name)] = np.clip(q, self.fmt.store_min, self.fmt.store_max).astype(np.int64)
+            self.slots[self.index(name)] = self.fmt.to_store(values)
 
     @property
     def overflows(self) -> dict[str, int]:
@@ -126,8 +125,7 @@ class PopulationVM:
         rec_slots = np.array([self.index(k) for k in record], dtype=np.int32)
         rec = np.zeros((nsteps, len(record), self.n), dtype=self.slots.dtype)
         if self.fmt is not None:
-            q = np.floor(np.abs(in_values) * self.fmt.one + 0.5) * np.sign(in_values)
-            in_values = np.clip(q, self.fmt.store_min, self.fmt.store_max).astype(np.int64)
+            in_values = self.fmt.to_store(in_values)
         # Sub-chunks small enough that the spike buffer holds the worst case (every neuron, every step).
         sub = max(1, min(nsteps, _SPIKE_BUFFER // max(self.n, 1)))
         steps_out, neurons_out = [], []

@@ -11,16 +11,20 @@ One step ``t`` (docs/network.md):
    population: the weight lands in the target ring at row ``t + delay``.
 
 The whole chunk runs without the GIL.  Numbers are float64 in the models' unit
-systems; connectivity is CSR sorted by source.
+systems, or, for fixed-point populations, raw integers of the population's Q
+format: their rings add integer weights exactly in int64 and the sum is
+saturated to the storage width once, where the neuron reads it, so the order
+of delivery never changes a bit (docs/fixed-point.md, "Networks").
+Connectivity is CSR sorted by source.
 """
 
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, realloc, free, calloc
 from libc.string cimport memset, memcpy
 from libc.math cimport isfinite, pow
 
 from ext.linear cimport LinearSpec, LinearKernel, linear_population_step
-from ext.vm cimport float64_population_step
+from ext.vm cimport FixedProgram, FixedVM, fixed_population_step, float64_population_step
 
 import numpy as np
 
@@ -28,7 +32,7 @@ DEF FINITE_CHECK_EVERY = 16
 
 
 cdef struct CPop:
-    int kind                     # 0: VM, 1: fused linear kernel
+    int kind                     # 0: float VM, 1: fused linear kernel, 2: fixed-point VM
     Py_ssize_t n
     int32_t ref_uniform          # every neuron's refractory steps when they agree, else -1
     double* slots
@@ -55,12 +59,21 @@ cdef struct CPop:
     int32_t* rec_steps           # recorded spikes of the chunk
     int32_t* rec_neurons
     Py_ssize_t rec_count, rec_cap
+    # fixed point (kind 2): integer slots, their row pointers, registers and program
+    int64_t* islots
+    int64_t** irows
+    int64_t* iR
+    FixedProgram fx
+    const int64_t* icurrent      # (chunk, n) raw injected current, or NULL
 
 
 cdef struct CRing:
     Py_ssize_t pop, row, n, depth
     double* buf
     const double* external       # (chunk, n) or NULL
+    int64_t* ibuf                # fixed point: exact integer sums (buf is NULL)
+    const int64_t* iexternal
+    int64_t lo, hi               # the storage range the neuron reads
 
 
 cdef struct CProj:
@@ -72,6 +85,8 @@ cdef struct CProj:
     double w_hom, scale
     const uint16_t* delays       # NULL: one delay for all (d_hom)
     int32_t d_hom
+    const int64_t* iweights      # fixed point: raw weights per connection, or NULL (iw_hom)
+    int64_t iw_hom
     # pair-based STDP (plastic != 0): traces per source and per target neuron
     int plastic
     double* x_pre
@@ -191,8 +206,11 @@ cdef class NetworkKernel:
             free(self.pops[i].spikes)
             free(self.pops[i].rec_steps)
             free(self.pops[i].rec_neurons)
+            free(self.pops[i].irows)
+            free(self.pops[i].iR)
         for i in range(self.nrings):
             free(self.rings[i].buf)
+            free(self.rings[i].ibuf)
         for i in range(self.nprojs):
             free(self.projs[i].x_pre)
             free(self.projs[i].x_post)
@@ -201,11 +219,9 @@ cdef class NetworkKernel:
         free(self.projs)
         free(self.samplers)
 
-    def add_population(self, double[:, ::1] slots, int32_t[::1] refc, const int32_t[::1] ref_steps,
-                       program, vm_nregs, int ref_mode, Py_ssize_t lastspike_row, uint64_t seed,
-                       LinearKernel kernel, Py_ssize_t current_row, state_rows):
-        """Register a population (its arrays are shared, not copied); returns its index."""
-        cdef Py_ssize_t n = slots.shape[1], i = self.npops, k
+    cdef CPop* _new_population(self, Py_ssize_t n, int32_t[::1] refc, const int32_t[::1] ref_steps,
+                               uint64_t seed, Py_ssize_t current_row) except NULL:
+        cdef Py_ssize_t i = self.npops
         cdef CPop* grown = <CPop*>realloc(self.pops, (i + 1) * sizeof(CPop))
         if grown == NULL:
             raise MemoryError()
@@ -213,42 +229,80 @@ cdef class NetworkKernel:
         memset(&self.pops[i], 0, sizeof(CPop))
         self.npops += 1
         cdef CPop* p = &self.pops[i]
+        self.keep.extend([refc, ref_steps])
+        p.n = n
+        p.refc = &refc[0]
+        p.ref_steps = &ref_steps[0]
+        p.seed = seed
+        p.current_row = current_row
+        p.flags = <uint8_t*>calloc(n + 1, sizeof(uint8_t))
+        p.spikes = <int32_t*>malloc((n + 1) * sizeof(int32_t))
+        if p.flags == NULL or p.spikes == NULL:
+            raise MemoryError()
+        return p
+
+    def add_fixed_population(self, int64_t[:, ::1] slots, int32_t[::1] refc, const int32_t[::1] ref_steps,
+                             FixedVM vm, uint64_t seed, Py_ssize_t current_row):
+        """Register a fixed-point population run by ``vm`` (raw integer slots, shared); returns its index."""
+        cdef Py_ssize_t n = slots.shape[1], i = self.npops, k
+        cdef CPop* p = self._new_population(n, refc, ref_steps, seed, current_row)
+        self.keep.extend([slots, vm])
+        p.kind = 2
+        p.fx = vm.program()
+        p.islots = &slots[0, 0]
+        p.irows = <int64_t**>malloc(slots.shape[0] * sizeof(int64_t*) + 1)
+        p.iR = <int64_t*>malloc(max(vm.nregs, 2) * 128 * sizeof(int64_t))
+        if p.irows == NULL or p.iR == NULL:
+            raise MemoryError()
+        for k in range(slots.shape[0]):
+            p.irows[k] = &slots[k, 0]
+        return i
+
+    def add_population(self, double[:, ::1] slots, int32_t[::1] refc, const int32_t[::1] ref_steps,
+                       program, vm_nregs, int ref_mode, Py_ssize_t lastspike_row, uint64_t seed,
+                       LinearKernel kernel, Py_ssize_t current_row, state_rows):
+        """Register a float population (its arrays are shared, not copied); returns its index."""
+        cdef Py_ssize_t n = slots.shape[1], i = self.npops, k
+        cdef CPop* p = self._new_population(n, refc, ref_steps, seed, current_row)
         code = np.ascontiguousarray(program.code, dtype=np.int32)
         consts = np.ascontiguousarray(program.consts, dtype=np.float64)
         rows = np.ascontiguousarray(state_rows, dtype=np.int32)
-        self.keep.extend([code, consts, rows, slots, refc, ref_steps, kernel])
+        self.keep.extend([code, consts, rows, slots, kernel])
         cdef const int32_t[:, ::1] code_mv = code
         cdef const double[::1] consts_mv = consts
         cdef const int32_t[::1] rows_mv = rows
-        p.n = n
         p.slots = &slots[0, 0]
         p.rows = <double**>malloc(slots.shape[0] * sizeof(double*) + 1)
         if p.rows == NULL:
             raise MemoryError()
         for k in range(slots.shape[0]):
             p.rows[k] = &slots[k, 0]
-        p.refc = &refc[0]
-        p.ref_steps = &ref_steps[0]
         p.code = &code_mv[0, 0]
         p.ninstr = code_mv.shape[0]
         p.consts = &consts_mv[0]
         p.ref_mode = ref_mode
         p.lastspike_row = lastspike_row
-        p.seed = seed
-        p.current_row = current_row
         p.state_rows = &rows_mv[0] if rows_mv.shape[0] else NULL
         p.nstates = rows_mv.shape[0]
         p.R = <double*>malloc(max(vm_nregs, 2) * 128 * sizeof(double))
         p.zeros = <double*>calloc(n + 1, sizeof(double))
         p.scratch = <double*>calloc(4 * (n + 1), sizeof(double))
-        p.flags = <uint8_t*>calloc(n + 1, sizeof(uint8_t))
-        p.spikes = <int32_t*>malloc((n + 1) * sizeof(int32_t))
-        if p.R == NULL or p.zeros == NULL or p.scratch == NULL or p.flags == NULL or p.spikes == NULL:
+        if p.R == NULL or p.zeros == NULL or p.scratch == NULL:
             raise MemoryError()
         if kernel is not None:
             p.kind = 1
             p.lin = kernel.spec
         return i
+
+    def update_fixed_population(self, Py_ssize_t pop, FixedVM vm):
+        """Swap in a recompiled fixed-point program (same slots) for population ``pop``, keeping its state."""
+        cdef CPop* p = &self.pops[pop]
+        cdef int64_t* R = <int64_t*>realloc(p.iR, max(vm.nregs, 2) * 128 * sizeof(int64_t))
+        if R == NULL:
+            raise MemoryError()
+        self.keep.append(vm)
+        p.iR = R
+        p.fx = vm.program()
 
     def update_population(self, Py_ssize_t pop, program, vm_nregs, int ref_mode, LinearKernel kernel):
         """Swap in a recompiled program (same slots) for population ``pop``, keeping its state."""
@@ -271,8 +325,12 @@ cdef class NetworkKernel:
             p.kind = 1
             p.lin = kernel.spec
 
-    def add_ring(self, Py_ssize_t pop, Py_ssize_t row, Py_ssize_t depth):
-        """A delay ring feeding slot ``row`` of population ``pop``; ``depth`` = max delay + 1 steps."""
+    def add_ring(self, Py_ssize_t pop, Py_ssize_t row, Py_ssize_t depth, int64_t lo=0, int64_t hi=0):
+        """A delay ring feeding slot ``row`` of population ``pop``; ``depth`` = max delay + 1 steps.
+
+        For a fixed-point population the ring holds exact int64 sums, read
+        saturated to ``[lo, hi]`` (the slot's storage range).
+        """
         cdef Py_ssize_t i = self.nrings
         cdef CRing* grown = <CRing*>realloc(self.rings, (i + 1) * sizeof(CRing))
         if grown == NULL:
@@ -284,16 +342,33 @@ cdef class NetworkKernel:
         self.rings[i].n = self.pops[pop].n
         self.rings[i].depth = depth
         self.rings[i].external = NULL
-        self.rings[i].buf = <double*>calloc(depth * self.pops[pop].n + 1, sizeof(double))
-        if self.rings[i].buf == NULL:
-            raise MemoryError()
+        self.rings[i].iexternal = NULL
+        self.rings[i].buf = NULL
+        self.rings[i].ibuf = NULL
+        self.rings[i].lo = lo
+        self.rings[i].hi = hi
+        if self.pops[pop].kind == 2:
+            self.rings[i].ibuf = <int64_t*>calloc(depth * self.pops[pop].n + 1, sizeof(int64_t))
+            if self.rings[i].ibuf == NULL:
+                raise MemoryError()
+        else:
+            self.rings[i].buf = <double*>calloc(depth * self.pops[pop].n + 1, sizeof(double))
+            if self.rings[i].buf == NULL:
+                raise MemoryError()
         return i
 
     def ring_contents(self, Py_ssize_t ring):
         """A copy of a ring's buffer (depth, n): weights in flight."""
         cdef CRing* r = &self.rings[ring]
+        cdef double[:, ::1] o
+        cdef int64_t[:, ::1] io
+        if r.ibuf != NULL:
+            out = np.empty((r.depth, r.n), dtype=np.int64)
+            io = out
+            memcpy(&io[0, 0], r.ibuf, r.depth * r.n * sizeof(int64_t))
+            return out
         out = np.empty((r.depth, r.n), dtype=np.float64)
-        cdef double[:, ::1] o = out
+        o = out
         memcpy(&o[0, 0], r.buf, r.depth * r.n * sizeof(double))
         return out
 
@@ -303,11 +378,13 @@ cdef class NetworkKernel:
 
         ``targets`` is uint16 (targets below 65536) or int32; ``weights`` float32
         per connection or empty (one weight ``w_hom``); ``delays`` uint16 steps
-        per connection or empty (one delay ``d_hom``).
+        per connection or empty (one delay ``d_hom``).  Into a fixed-point ring,
+        ``weights`` are int64 raw values and ``w_hom`` a raw value.
         """
         cdef Py_ssize_t i = self.nprojs
         cdef CProj* grown = <CProj*>realloc(self.projs, (i + 1) * sizeof(CProj))
         cdef float[::1] w_mv
+        cdef const int64_t[::1] iw_mv
         cdef const uint16_t[::1] d_mv
         cdef const uint16_t[::1] t16
         cdef const int32_t[::1] t32
@@ -334,8 +411,14 @@ cdef class NetworkKernel:
         p.scale = 1.0
         p.d_hom = d_hom
         p.weights = NULL
+        p.iweights = NULL
         p.delays = NULL
-        if weights is not None and len(weights):
+        if self.rings[ring].ibuf != NULL:
+            p.iw_hom = <int64_t>w_hom
+            if weights is not None and len(weights):
+                iw_mv = weights
+                p.iweights = &iw_mv[0]
+        elif weights is not None and len(weights):
             w_mv = weights
             p.weights = &w_mv[0]
         if delays is not None and len(delays):
@@ -401,39 +484,54 @@ cdef class NetworkKernel:
 
         ``currents``: {population: (nsteps, n) array of injected current};
         ``externals``: {ring: (nsteps, n) array of weight arriving from
-        devices}; ``sample_out``: {sampler: (nsteps // interval + 1, rows, idx)
+        devices} (both int64 raw values for fixed-point populations); ``sample_out``: {sampler: (nsteps // interval + 1, rows, idx)
         array}.  Returns (spikes {population: (steps, neurons)}, samples
         written {sampler: count}).  Stops early, with ``failed_pop`` and
         ``failed_step`` set, when a state becomes NaN or infinite.
         """
-        cdef Py_ssize_t i, k, s, q, e, nspk, tgt
+        cdef Py_ssize_t i, k, s, q, e, nspk, tgt, d
         cdef int64_t t
         cdef CPop* p
         cdef CRing* r
         cdef CProj* pr
         cdef CSampler* sm
         cdef double* row
+        cdef int64_t* irow
+        cdef int64_t iw
         cdef double w, acc
         cdef int32_t src
         cdef int64_t a0, a1
         cdef int grow_failed = 0
         cdef const double[:, ::1] mv
+        cdef const int64_t[:, ::1] imv
         cdef double[:, :, ::1] out_mv
         hold = []
         for i in range(self.npops):
             self.pops[i].current = NULL
+            self.pops[i].icurrent = NULL
             self.pops[i].rec_count = 0
             self.pops[i].ref_uniform = _uniform_steps(&self.pops[i])
         for i in range(self.nrings):
             self.rings[i].external = NULL
+            self.rings[i].iexternal = NULL
         for key, arr in currents.items():
-            mv = np.ascontiguousarray(arr, dtype=np.float64)
-            hold.append(mv)
-            self.pops[key].current = &mv[0, 0]
+            if self.pops[key].kind == 2:
+                imv = np.ascontiguousarray(arr, dtype=np.int64)
+                hold.append(imv)
+                self.pops[key].icurrent = &imv[0, 0]
+            else:
+                mv = np.ascontiguousarray(arr, dtype=np.float64)
+                hold.append(mv)
+                self.pops[key].current = &mv[0, 0]
         for key, arr in externals.items():
-            mv = np.ascontiguousarray(arr, dtype=np.float64)
-            hold.append(mv)
-            self.rings[key].external = &mv[0, 0]
+            if self.rings[key].ibuf != NULL:
+                imv = np.ascontiguousarray(arr, dtype=np.int64)
+                hold.append(imv)
+                self.rings[key].iexternal = &imv[0, 0]
+            else:
+                mv = np.ascontiguousarray(arr, dtype=np.float64)
+                hold.append(mv)
+                self.rings[key].external = &mv[0, 0]
         for i in range(self.nsamplers):
             self.samplers[i].out = NULL
             self.samplers[i].count = 0
@@ -450,6 +548,15 @@ cdef class NetworkKernel:
                 # 1. rings hand over what arrives now: the receptor's input row is the ring row
                 for i in range(self.nrings):
                     r = &self.rings[i]
+                    if r.ibuf != NULL:
+                        irow = r.ibuf + (t % r.depth) * r.n
+                        if r.iexternal != NULL:
+                            for k in range(r.n):
+                                irow[k] += r.iexternal[s * r.n + k]
+                        for k in range(r.n):
+                            irow[k] = r.lo if irow[k] < r.lo else (r.hi if irow[k] > r.hi else irow[k])
+                        self.pops[r.pop].irows[r.row] = irow
+                        continue
                     row = r.buf + (t % r.depth) * r.n
                     if r.external != NULL:
                         for k in range(r.n):
@@ -460,7 +567,12 @@ cdef class NetworkKernel:
                     p = &self.pops[i]
                     if p.current != NULL and p.current_row >= 0:
                         memcpy(p.slots + p.current_row * p.n, p.current + s * p.n, p.n * sizeof(double))
-                    if p.kind == 1:
+                    if p.icurrent != NULL and p.current_row >= 0:
+                        memcpy(p.islots + p.current_row * p.n, p.icurrent + s * p.n, p.n * sizeof(int64_t))
+                    if p.kind == 2:
+                        p.nspikes = fixed_population_step(&p.fx, p.irows, p.n, p.iR, p.refc, p.ref_steps, t,
+                                                          p.seed, p.spikes)
+                    elif p.kind == 1:
                         p.nspikes = linear_population_step(&p.lin, p.rows, p.n, p.zeros, p.scratch, p.refc,
                                                            p.ref_steps, p.ref_uniform, t, self.dt, p.flags,
                                                            p.spikes)
@@ -481,7 +593,9 @@ cdef class NetworkKernel:
                 # the rows just read are free for later arrivals (the fused kernel clears what it reads)
                 for i in range(self.nrings):
                     r = &self.rings[i]
-                    if self.pops[r.pop].kind != 1:
+                    if r.ibuf != NULL:
+                        memset(r.ibuf + (t % r.depth) * r.n, 0, r.n * sizeof(int64_t))
+                    elif self.pops[r.pop].kind != 1:
                         memset(r.buf + (t % r.depth) * r.n, 0, r.n * sizeof(double))
                 # 4. plasticity: traces decay, post spikes potentiate incoming synapses
                 for q in range(self.nprojs):
@@ -496,7 +610,12 @@ cdef class NetworkKernel:
                         src = p.spikes[e]
                         a0 = pr.indptr[src]
                         a1 = pr.indptr[src + 1]
-                        if pr.plastic:
+                        if r.ibuf != NULL:
+                            for k in range(a0, a1):
+                                iw = pr.iweights[k] if pr.iweights != NULL else pr.iw_hom
+                                d = pr.delays[k] if pr.delays != NULL else pr.d_hom
+                                r.ibuf[((t + d) % r.depth) * r.n + _target(pr, k)] += iw
+                        elif pr.plastic:
                             _stdp_pre_and_deliver(pr, r, t, src, a0, a1)
                         elif pr.delays == NULL and pr.weights == NULL:
                             row = r.buf + ((t + pr.d_hom) % r.depth) * r.n
@@ -525,12 +644,15 @@ cdef class NetworkKernel:
                         for e in range(sm.nrows):
                             for k in range(sm.nidx):
                                 sm.out[(sm.count * sm.nrows + e) * sm.nidx + k] = \
-                                    p.slots[sm.rows[e] * p.n + sm.idx[k]]
+                                    (<double>p.islots[sm.rows[e] * p.n + sm.idx[k]] if p.kind == 2
+                                     else p.slots[sm.rows[e] * p.n + sm.idx[k]])
                         sm.count += 1
                 # numerical blow-up
                 if (t + 1) % FINITE_CHECK_EVERY == 0 or s == nsteps - 1:
                     for i in range(self.npops):
                         p = &self.pops[i]
+                        if p.kind == 2:
+                            continue
                         acc = 0.0
                         for e in range(p.nstates):
                             row = p.slots + p.state_rows[e] * p.n
@@ -558,3 +680,32 @@ cdef class NetworkKernel:
                 nr_mv[k] = p.rec_neurons[k]
             spikes[i] = (st, nr)
         return spikes, {q: self.samplers[q].count for q in range(self.nsamplers)}
+
+
+cdef inline uint32_t _xorshift32(uint32_t x) noexcept nogil:
+    x ^= x << 13
+    x ^= x >> 17
+    x ^= x << 5
+    return x
+
+
+def poisson_counts(uint32_t state, const uint32_t[::1] cdf, uint8_t[:, ::1] counts):
+    """Fill ``counts`` (steps, targets) with Poisson counts by inversion; returns the new state.
+
+    For every step, for every target in order: ``x = xorshift32(x)``,
+    ``u = x >> 16`` and the count is the number of table entries ``cdf[k] <= u``
+    (docs/fixed-point.md, "Poisson generators"); the network core draws the same.
+    """
+    cdef Py_ssize_t s, k, e, K = cdf.shape[0]
+    cdef uint32_t u
+    cdef uint8_t c
+    with nogil:
+        for s in range(counts.shape[0]):
+            for k in range(counts.shape[1]):
+                state = _xorshift32(state)
+                u = state >> 16
+                c = 0
+                for e in range(K):
+                    c += u >= cdf[e]
+                counts[s, k] = c
+    return state

@@ -82,7 +82,7 @@ def build_parser() -> _Parser:
     p = sub.add_parser("run", help="simulate a project (*.ncsproj)")
     p.add_argument("project", metavar="PROJECT", help="a *.ncsproj file")
     _run_options(p)
-    p.add_argument("--fixed", type=q_format, metavar="QI.F", help="fixed-point format (not available for networks yet)")
+    p.add_argument("--fixed", type=q_format, metavar="QI.F", help="run the whole network in this fixed-point format, e.g. Q16.16")
     p.add_argument("--seed", type=int, help="seed of connectivity, initial values and noise (default: the file's)")
     p.add_argument("--out", metavar="FILE.npz", help="save spikes and recorder traces (with units)")
     p.set_defaults(func=cli_commands.run)

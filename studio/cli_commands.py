@@ -208,13 +208,13 @@ def _blame_override(p: Problem, overrides: dict[str, str]) -> Problem:
     return p
 
 
-def _simulate(path: str | Path, duration: float, seed: int | None = None):
-    """Read, build and run a project: (simulation, JSON summary)."""
+def _simulate(path: str | Path, duration: float, seed: int | None = None, fmt=None):
+    """Read, build and run a project (in fixed point with ``fmt``): (simulation, JSON summary)."""
     from engine.run.simulation import Simulation
     from studio.project_run import run_summary
 
     start = time.perf_counter()
-    doc, network = load_network(path, seed)
+    doc, network = load_network(path, seed, fmt)
     build_s = time.perf_counter() - start
     sim = Simulation(network)
     summary = run_project(path, doc, sim, duration)
@@ -231,14 +231,11 @@ def _print_run(label: str, report: dict) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``ncstudio run PROJECT ...``: simulate a project and report spikes, rates and timings."""
-    if args.fixed is not None:
-        raise NeuroCoreError(f"--fixed {args.fixed.name}: fixed-point simulation of networks is not available yet; "
-                             "run without --fixed, or try one neuron with `ncstudio neuron MODEL --fixed "
-                             f"{args.fixed.name}`")
     out = Path(args.out) if args.out else None
     if out is not None and not out.parent.is_dir():
         raise NeuroCoreError(f"cannot write {out}: the directory {out.parent} does not exist")
-    sim, report = _simulate(args.project, args.duration, args.seed)
+    sim, report = _simulate(args.project, args.duration, args.seed, args.fixed)
+    report["fixed"] = args.fixed.name if args.fixed is not None else None
     if out is not None:
         from studio.project_run import save_run
 

@@ -135,12 +135,13 @@ def project_network(path: str | os.PathLike, doc: ProjectDoc, seed: int | None =
     return net
 
 
-def build_project(path: str | os.PathLike, doc: ProjectDoc, net: NetworkDef):
-    """Build the network of ``doc``; an engine error is raised as a :class:`ProjectFileError` at its element."""
+def build_project(path: str | os.PathLike, doc: ProjectDoc, net: NetworkDef, fmt=None):
+    """Build the network of ``doc`` (in the fixed-point format ``fmt``, if given); an engine error is
+    raised as a :class:`ProjectFileError` at its element."""
     from engine.network.build import build_network
 
     try:
-        return build_network(net)
+        return build_network(net, fmt)
     except (NeuroCoreError, UnitError) as exc:
         raise ProjectFileError(path, locate_engine_error(doc, exc)) from exc
 
@@ -154,8 +155,9 @@ def run_project(path: str | os.PathLike, doc: ProjectDoc, simulation, duration_s
         raise ProjectFileError(path, locate_engine_error(doc, exc)) from exc
 
 
-def load_network(path: str | os.PathLike, seed: int | None = None):
-    """Read, check and build the network of a project file: ``(description, built network)``.
+def load_network(path: str | os.PathLike, seed: int | None = None, fmt=None):
+    """Read, check and build the network of a project file: ``(description, built network)``,
+    in the fixed-point format ``fmt`` if given.
 
     Raises
     ------
@@ -165,7 +167,7 @@ def load_network(path: str | os.PathLike, seed: int | None = None):
         The file cannot be read.
     """
     doc = read_project(path)
-    return doc, build_project(path, doc, project_network(path, doc, seed))
+    return doc, build_project(path, doc, project_network(path, doc, seed), fmt)
 
 
 def check_project(path: str | os.PathLike):

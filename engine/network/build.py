@@ -3,7 +3,9 @@
 Populations become :class:`~engine.vm.PopulationVM` state (run by the VM or the
 fused kernel), projections become CSR connectivity feeding per-receptor delay
 rings, devices become per-chunk inputs and samplers; all of it is handed to
-the C step loop in ext/network.pyx.
+the C step loop in ext/network.pyx.  Given a :class:`~engine.fixedpoint.QFormat`
+the whole network runs in fixed point: every population on the fixed-point VM,
+weights quantized once, integer rings (docs/fixed-point.md, "Networks").
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from engine.equations.model import CheckedModel, ModelSpec, Receptor, check_mode
 from engine.equations.parser import Source, Text, parse_expression
 from engine.equations.units import (SECOND, SI_UNITS, UNIT_SYSTEMS, UnitError, format_dimension,
                                     quantity_in)
+from engine.fixedpoint import QFormat
 from engine.models.base import LibraryModel
 from engine.native import network as _network
 from engine.network.connect import connect, to_csr
@@ -73,6 +76,17 @@ class Projection:
     plasticity: "Plasticity | None" = None
 
     @property
+    def raw_weights(self) -> np.ndarray | None:
+        """Per-connection weights as raw integers of the target's format (fixed point), or None."""
+        fmt = self.target.state.fmt
+        return None if self.weights is None else fmt.to_store(self.weights.astype(np.float64))
+
+    @property
+    def raw_weight(self) -> int:
+        """The shared weight as a raw integer of the target's format (fixed point)."""
+        return int(self.target.state.fmt.to_store(self.weight))
+
+    @property
     def n_connections(self) -> int:
         return int(self.targets.size)
 
@@ -110,6 +124,7 @@ class Network:
     devices: dict[str, Device | WeightRecorder]
     kernel: object
     rings: dict[tuple[str, str], int] = field(default_factory=dict)
+    fmt: QFormat | None = None  # every population in this fixed-point format, or None (float)
 
     def population(self, name: str) -> Population:
         try:
@@ -122,6 +137,9 @@ class Network:
         proj = self.projections.get(projection)
         if proj is None:
             raise NetworkError(f"no projection `{projection}`")
+        if self.fmt is not None:
+            raise NetworkError(f"projection `{projection}`: weights are fixed once quantized to {self.fmt.name}; "
+                               "scaling them while a fixed-point network runs is not available")
         self.kernel.set_weight_scale(proj.kernel_index, float(scale))
 
     def set_parameter(self, population: str, name: str, value: str) -> None:
@@ -156,7 +174,10 @@ class Network:
         pop.ir = ir
         pop.overrides[name] = v
         program = pop.state.program
-        self.kernel.update_population(pop.index, program, program.nregs, program.ref_mode, pop.state.kernel)
+        if self.fmt is not None:
+            self.kernel.update_fixed_population(pop.index, pop.state.vm)
+        else:
+            self.kernel.update_population(pop.index, program, program.nregs, program.ref_mode, pop.state.kernel)
 
 
 def _seconds(text: str, where: str) -> float:
@@ -169,8 +190,8 @@ def _seconds(text: str, where: str) -> float:
     return value
 
 
-def build_network(net: NetworkDef) -> Network:
-    """Check every element, draw the connectivity and assemble the C step loop."""
+def build_network(net: NetworkDef, fmt: QFormat | None = None) -> Network:
+    """Check every element, draw the connectivity and assemble the C step loop (in fixed point with ``fmt``)."""
     dt = _seconds(net.dt, "dt")
     if dt <= 0:
         raise NetworkError("dt must be positive")
@@ -183,10 +204,13 @@ def build_network(net: NetworkDef) -> Network:
     kernel = _network.NetworkKernel(dt)
     populations: dict[str, Population] = {}
     for index, (pdef, ss) in enumerate(zip(net.populations, pop_seed.spawn(len(net.populations)))):
-        populations[pdef.name] = _build_population(index, pdef, dt, on_pre.get(pdef.name, {}), ss)
+        populations[pdef.name] = _build_population(index, pdef, dt, on_pre.get(pdef.name, {}), ss, fmt)
         pop = populations[pdef.name]
         ir, state = pop.ir, pop.state
         current_row = ir.slot_index(ir.current_input) if ir.current_input else -1
+        if fmt is not None:
+            kernel.add_fixed_population(state.slots, state.refc, state.ref_steps, state.vm, state.seed, current_row)
+            continue
         state_rows = [ir.slot_index(n) for n in ir.state_names]
         kernel.add_population(state.slots, state.refc, state.ref_steps, state.program, state.program.nregs,
                               state.program.ref_mode, ir.slot_index("lastspike"), state.seed, state.kernel,
@@ -197,6 +221,9 @@ def build_network(net: NetworkDef) -> Network:
             raise NetworkError(f"projection names must be unique (`{pdef.name}` twice)")
         projections[pdef.name] = _build_projection(index, pdef, populations, on_pre, dt,
                                                    np.random.Generator(np.random.PCG64(ss)))
+        if fmt is not None and pdef.synapse == "stdp_synapse":
+            raise NetworkError(f"projection `{pdef.name}`: stdp_synapse is not available in fixed point "
+                               "(its weights change by fractions the format cannot hold); run in floating point")
     devices: dict[str, Device] = {}
     for ddef, ss in zip(net.devices, dev_seed.spawn(max(len(net.devices), 1))):
         if ddef.name in devices:
@@ -210,7 +237,7 @@ def build_network(net: NetworkDef) -> Network:
         if target is None:
             raise NetworkError(f"device `{ddef.name}`: no population `{ddef.target}`")
         devices[ddef.name] = make_device(ddef, target, dt, np.random.Generator(np.random.PCG64(ss)))
-    network = Network(net, dt, populations, projections, devices, kernel)
+    network = Network(net, dt, populations, projections, devices, kernel, fmt=fmt)
     _assemble_rings(network)
     return network
 
@@ -240,7 +267,7 @@ def _is_expression(text: str, system) -> bool:
 
 
 def _build_population(index: int, pdef: PopulationDef, dt: float, on_pre: dict[str, str],
-                      seed: np.random.SeedSequence) -> Population:
+                      seed: np.random.SeedSequence, fmt: QFormat | None = None) -> Population:
     where = f"population `{pdef.name}`"
     if not isinstance(pdef.size, int) or pdef.size < 1:
         raise NetworkError(f"{where}: size must be a positive whole number, not {pdef.size!r}")
@@ -261,7 +288,7 @@ def _build_population(index: int, pdef: PopulationDef, dt: float, on_pre: dict[s
     except ModelError as exc:
         raise ModelError([replace(p, field=f"{where}: {p.field}") for p in exc.problems]) from exc
     rng = np.random.Generator(np.random.PCG64(seed))
-    state = PopulationVM(ir, pdef.size, seed=int(seed.generate_state(1, np.uint64)[0]))
+    state = PopulationVM(ir, pdef.size, fmt=fmt, seed=int(seed.generate_state(1, np.uint64)[0]))
     env = {n: p.value for n, p in checked.parameters.items()}
     env.update({"i": np.arange(pdef.size, dtype=np.float64), "N": float(pdef.size), "t": 0.0, "dt": ir.dt})
     for name, text in varying.items():
@@ -423,15 +450,23 @@ def _assemble_rings(network: Network) -> None:
     for dev in network.devices.values():
         for key in (dev.rings() if isinstance(dev, Device) else ()):
             depth.setdefault(key, 1)
+    fmt = network.fmt
+    lo, hi = (fmt.store_min, fmt.store_max) if fmt is not None else (0, 0)
     for (pop_name, receptor), d in depth.items():
         pop = network.populations[pop_name]
-        network.rings[(pop_name, receptor)] = kernel.add_ring(pop.index, pop.ir.slot_index(receptor_slot(receptor)), d)
+        network.rings[(pop_name, receptor)] = kernel.add_ring(pop.index, pop.ir.slot_index(receptor_slot(receptor)),
+                                                              d, lo, hi)
     empty16 = np.zeros(0, dtype=np.uint16)
     for proj in network.projections.values():
         ring = network.rings[(proj.target.name, proj.receptor)]
-        weights = proj.weights if proj.weights is not None else np.zeros(0, dtype=np.float32)
+        if fmt is None:
+            weights = proj.weights if proj.weights is not None else np.zeros(0, dtype=np.float32)
+            weight = proj.weight
+        else:
+            weights = proj.raw_weights if proj.weights is not None else np.zeros(0, dtype=np.int64)
+            weight = proj.raw_weight
         proj.kernel_index = kernel.add_projection(proj.source.index, ring, proj.indptr, proj.targets, weights,
-                                                  proj.weight, empty16, proj.delay)
+                                                  weight, empty16, proj.delay)
         if proj.plasticity is not None:
             pl = proj.plasticity
             order = np.argsort(proj.targets, kind="stable")

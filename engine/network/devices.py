@@ -15,6 +15,12 @@ Timing follows NEST (tests/data/nest/README.md):
 Generators that are independent per target (poisson_generator,
 noise_generator) draw from their own random stream in step order, so a run in
 chunks draws exactly what one long run draws.
+
+In a fixed-point population inputs are raw integers: currents and weights are
+quantized once to the population's format, and a poisson_generator draws its
+counts from the hardware's source (a xorshift32 stream inverted against a
+16-bit table of the Poisson distribution, docs/fixed-point.md), so the network
+core on the FPGA draws the very same counts.
 """
 
 from __future__ import annotations
@@ -26,12 +32,16 @@ import numpy as np
 
 from engine.errors import NeuroCoreError
 from engine.equations.units import AMP, HERTZ, SECOND, SI_UNITS, UnitError, format_dimension, quantity_in
+from engine.fixedpoint import QFormat
+from engine.native import network as _network
 from engine.network.definitions import DeviceDef
 
 CURRENT_GENERATORS = ("dc_generator", "ac_generator", "step_current_generator", "noise_generator")
 SPIKE_GENERATORS = ("poisson_generator", "spike_generator")
 RECORDERS = ("spike_recorder", "voltmeter", "multimeter", "population_rate", "weight_recorder")
 DEVICES = CURRENT_GENERATORS + SPIKE_GENERATORS + RECORDERS
+POISSON_TABLE_BITS = 16
+POISSON_MAX_COUNT = 31
 
 
 class DeviceError(NeuroCoreError):
@@ -51,6 +61,11 @@ class Device:
     @property
     def name(self) -> str:
         return self.definition.name
+
+    @property
+    def fmt(self) -> QFormat | None:
+        """The target population's fixed-point format, or None in floating point."""
+        return self.population.state.fmt
 
     def rings(self) -> list[tuple[str, str]]:
         """The (population, receptor) rings this device feeds."""
@@ -72,6 +87,10 @@ class Device:
     def arrivals(self, first_step: int, nsteps: int) -> np.ndarray | None:
         """Weight arriving at each target (nsteps, len(neurons)), or None."""
         return None
+
+    def raw_current(self, first_step: int, nsteps: int) -> np.ndarray:
+        """:meth:`current` as raw integers of the target's fixed-point format."""
+        return self.fmt.to_store(self.current(first_step, nsteps))
 
     # -- parameter helpers ----------------------------------------------------
     def _param(self, key: str, default: str | None, dim) -> float:
@@ -204,6 +223,17 @@ class SpikeGenerator(Device):
     def rings(self):
         return [(self.population.name, self.receptor)]
 
+    def counts(self, first_step: int, nsteps: int) -> np.ndarray:
+        """Spikes arriving at each target (nsteps, 1 or len(neurons))."""
+        raise NotImplementedError
+
+    def arrivals(self, first_step, nsteps):
+        return self.counts(first_step, nsteps) * self.weight
+
+    def raw_arrivals(self, first_step: int, nsteps: int) -> np.ndarray:
+        """:meth:`arrivals` in the fixed-point format: counts times the weight quantized once."""
+        return self.counts(first_step, nsteps).astype(np.int64) * int(self.fmt.to_store(self.weight))
+
     def resolve(self) -> None:
         pop = self.population
         receptors = list(pop.model.receptors)
@@ -230,20 +260,53 @@ class SpikeGenerator(Device):
         self.weight = -w if (w < 0 and lib is not None and lib.negate_negative and self.definition.receptor is None) else w
 
 
+def poisson_table(mean: float) -> np.ndarray:
+    """Thresholds ``C[k] = round(2**16 * P(X <= k))`` of a Poisson count with ``mean``, for the
+    k whose threshold a 16-bit uniform can reach; a count is the number of thresholds <= u."""
+    one = 1 << POISSON_TABLE_BITS
+    p = math.exp(-mean)
+    cdf, table = p, []
+    for k in range(POISSON_MAX_COUNT + 1):
+        c = int(math.floor(cdf * one + 0.5))
+        if c >= one:
+            return np.array(table, dtype=np.uint32)
+        table.append(c)
+        p *= mean / (k + 1)
+        cdf += p
+    raise DeviceError(f"a Poisson mean of {mean:g} spikes per step needs counts above {POISSON_MAX_COUNT}, "
+                      "which the fixed-point generator does not draw; use a smaller rate or dt")
+
+
 class PoissonGenerator(SpikeGenerator):
-    """An independent Poisson train for every target."""
+    """An independent Poisson train for every target (in fixed point: the hardware's source)."""
+
+    table: np.ndarray | None = None
+    state: int = 0  # the xorshift32 state of the fixed-point source, advanced in step order
 
     def validate(self) -> None:
         super().validate()
-        if self._param("rate", None, HERTZ) < 0:
-            raise DeviceError(f"device `{self.name}`: the rate cannot be negative")
-
-    def arrivals(self, first_step, nsteps):
         rate = self._param("rate", None, HERTZ)
+        if rate < 0:
+            raise DeviceError(f"device `{self.name}`: the rate cannot be negative")
+        if self.fmt is not None:
+            try:
+                self.table = poisson_table(rate * self.dt)
+            except DeviceError as exc:
+                raise DeviceError(f"device `{self.name}`, rate: {exc}") from exc
+            self.state = int(self.rng.integers(1, 1 << 32))
+
+    def active(self, first_step: int, nsteps: int) -> np.ndarray:
+        """Whether spikes arriving in each step were emitted inside the window."""
         emission = np.arange(first_step, first_step + nsteps) - self._delay_steps()
-        counts = self.rng.poisson(rate * self.dt, size=(nsteps, self.neurons.size))
-        active = (emission >= 0) & self._window(emission * self.dt, closed_right=True)
-        return np.where(active[:, None], counts * self.weight, 0.0)
+        return (emission >= 0) & self._window(emission * self.dt, closed_right=True)
+
+    def counts(self, first_step, nsteps):
+        if self.fmt is None:
+            counts = self.rng.poisson(self._param("rate", None, HERTZ) * self.dt, size=(nsteps, self.neurons.size))
+        else:
+            counts = np.empty((nsteps, self.neurons.size), dtype=np.uint8)
+            self.state = _network.poisson_counts(self.state, self.table, counts)
+        return np.where(self.active(first_step, nsteps)[:, None], counts, 0)
 
 
 class SpikeTrainGenerator(SpikeGenerator):
@@ -251,16 +314,16 @@ class SpikeTrainGenerator(SpikeGenerator):
 
     def validate(self) -> None:
         super().validate()
-        self.arrivals(0, 1)
+        self.counts(0, 1)
 
-    def arrivals(self, first_step, nsteps):
+    def counts(self, first_step, nsteps):
         times = np.array([quantity_in(str(x), SI_UNITS)[0] for x in self.definition.params.get("spike_times", [])])
         times = times[self._window(times, closed_right=True)]
         emission = np.rint(times / self.dt).astype(np.int64) - 1
         arrival = emission + self._delay_steps()
-        out = np.zeros((nsteps, 1))
+        out = np.zeros((nsteps, 1), dtype=np.int64)
         inside = (arrival >= first_step) & (arrival < first_step + nsteps)
-        np.add.at(out[:, 0], arrival[inside] - first_step, self.weight)
+        np.add.at(out[:, 0], arrival[inside] - first_step, 1)
         return out
 
 

@@ -191,6 +191,8 @@ class Simulation:
 
     def _inputs(self, n: int):
         net = self.network
+        fixed = net.fmt is not None
+        zeros = (lambda shape: np.zeros(shape, dtype=np.int64)) if fixed else np.zeros
         currents: dict[int, np.ndarray] = {}
         externals: dict[int, np.ndarray] = {}
         outs: dict[int, np.ndarray] = {}
@@ -199,15 +201,19 @@ class Simulation:
                 continue
             pop = dev.population
             if isinstance(dev, CurrentGenerator):
-                block = currents.setdefault(pop.index, np.zeros((n, pop.size)))
-                block[:, dev.neurons] += dev.current(self.step, n)
+                block = currents.setdefault(pop.index, zeros((n, pop.size)))
+                block[:, dev.neurons] += dev.raw_current(self.step, n) if fixed else dev.current(self.step, n)
             elif isinstance(dev, SpikeGenerator):
                 ring = net.rings[(pop.name, dev.receptor)]
-                block = externals.setdefault(ring, np.zeros((n, pop.size)))
-                block[:, dev.neurons] += dev.arrivals(self.step, n)
+                block = externals.setdefault(ring, zeros((n, pop.size)))
+                block[:, dev.neurons] += dev.raw_arrivals(self.step, n) if fixed else dev.arrivals(self.step, n)
             elif isinstance(dev, Sampler):
                 samples = (self.step + n) // dev.interval_steps - self.step // dev.interval_steps
                 outs[dev.sampler_index] = np.zeros((samples, len(dev.record_from), dev.neurons.size))
+        if fixed:
+            # Several currents into one neuron add exactly and saturate once, where the neuron reads them.
+            for block in currents.values():
+                np.clip(block, net.fmt.store_min, net.fmt.store_max, out=block)
         return currents, externals, outs
 
     def _record(self, spikes, outs, written, ran: int) -> Chunk:
@@ -224,6 +230,8 @@ class Simulation:
             if isinstance(dev, Sampler):
                 count = written[dev.sampler_index]
                 values = outs[dev.sampler_index][:count]
+                if net.fmt is not None:
+                    values = net.fmt.to_float(values)
                 first = (self.step // dev.interval_steps + 1) * dev.interval_steps
                 steps = first + dev.interval_steps * np.arange(count) - 1
                 rec.samples.setdefault(dev.name, []).append(values)
