@@ -1,0 +1,294 @@
+"""What the network core is made of: a plan read off a network built in fixed point.
+
+:func:`plan_network` takes a :class:`~engine.network.build.Network` built with a
+:class:`~engine.fixedpoint.QFormat` and lists, as plain frozen records, every
+memory and constant the core needs, all taken from the engine's own objects so
+the hardware and the simulator cannot disagree about what the network is:
+
+* per population: the compiled program, the slots held in state RAM (written
+  by the program), in a read-only parameter ROM (read, never written), fed by
+  rings or current generators, their initial raw values, refractory steps;
+* per (population, receptor) ring: depth (longest delay + 1) and the width that
+  cannot overflow for the ring's fan-in;
+* per projection: CSR row pointers, targets and raw weights (one shared weight
+  for ``static_synapse_hom_w``) and the delay;
+* per Poisson generator: its 16-bit inversion table, xorshift32 state, raw
+  weight and the arrival steps it is active in; per dc_generator its raw
+  amplitude and window;
+* probes: the state variables of the neurons that voltmeters/multimeters record.
+
+What the hardware cannot do is refused here, by name, before anything is built
+(:class:`HardwareError`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.equations.ir import receptor_slot
+from engine.errors import NeuroCoreError
+from engine.fixedpoint import QFormat
+from engine.network.build import Network
+from engine.network.devices import DCGenerator, PoissonGenerator, Recorder, Sampler
+from engine.program import Program
+
+HOST_DEVICES = ("spike_recorder", "population_rate")  # computed on the host from the spike stream
+MAX_STEPS = 1 << 32  # a window end beyond every run (the core's window comparators are 32 bits)
+
+
+class HardwareError(NeuroCoreError):
+    """The network uses something the hardware path cannot build; the message names it and why."""
+
+
+@dataclass(frozen=True)
+class PopulationPlan:
+    """One population: its program and the neuron memories it needs."""
+
+    index: int
+    name: str
+    size: int
+    model: str
+    program: Program
+    seed: int
+    dt: float  # the IR's dt (model time units)
+    state: tuple[str, ...]  # slots held in state RAM (written by the program; lastspike when kept)
+    written: tuple[str, ...]  # slots the program stores
+    params: tuple[str, ...]  # per-neuron slots read but never written (parameter ROM)
+    constants: dict[str, int]  # slots read, equal in every neuron: raw constants
+    ring_inputs: dict[str, int]  # input slot -> ring index
+    current_slot: str | None  # the injected-current input slot fed by dc generators
+    initial: dict[str, np.ndarray]  # raw initial values of state and param slots (int64 per neuron)
+    ref_steps: np.ndarray  # refractory steps per neuron (int32)
+    lastspike: bool  # the core writes lastspike into state RAM on a spike
+
+    @property
+    def neuron_bits(self) -> int:
+        return max(1, (self.size - 1).bit_length())
+
+    @property
+    def refractory_bits(self) -> int:
+        return max(1, int(self.ref_steps.max(initial=0)).bit_length())
+
+
+@dataclass(frozen=True)
+class RingPlan:
+    """Delay slots of one receptor of one population: ``depth`` rows of ``size`` exact sums."""
+
+    index: int
+    population: int
+    receptor: str
+    slot: str
+    depth: int
+    width: int  # signed bits of a sum (0: no projection feeds it, only generators)
+
+
+@dataclass(frozen=True)
+class ProjectionPlan:
+    """Static connectivity from ``source`` into ``ring``, CSR by source neuron."""
+
+    index: int
+    name: str
+    source: int
+    ring: int
+    delay: int  # steps
+    indptr: np.ndarray  # int64 (source size + 1)
+    targets: np.ndarray  # int64
+    weights: np.ndarray | None  # raw int64 per connection, or None
+    weight: int  # the shared raw weight when ``weights`` is None
+
+
+@dataclass(frozen=True)
+class PoissonPlan:
+    """A poisson_generator into every neuron of a population (docs/fixed-point.md, "Poisson generators")."""
+
+    name: str
+    population: int
+    ring: int
+    table: tuple[int, ...]
+    state: int  # xorshift32 state before step 0
+    weight: int  # raw
+    first: int  # first and last arrival steps in which counts are delivered
+    last: int
+
+
+@dataclass(frozen=True)
+class CurrentPlan:
+    """A dc_generator into every neuron of a population, active in arrival steps ``first..last``."""
+
+    name: str
+    population: int
+    amplitude: int  # raw
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class ProbePlan:
+    """State variables of chosen neurons, sampled after every step."""
+
+    name: str
+    population: int
+    neurons: tuple[int, ...]
+    slots: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    """Everything the network core is generated from."""
+
+    name: str
+    fmt: QFormat
+    dt_s: float
+    populations: tuple[PopulationPlan, ...]
+    rings: tuple[RingPlan, ...]
+    projections: tuple[ProjectionPlan, ...]
+    poissons: tuple[PoissonPlan, ...]
+    currents: tuple[CurrentPlan, ...]
+    probes: tuple[ProbePlan, ...]
+
+    @property
+    def n_neurons(self) -> int:
+        return sum(p.size for p in self.populations)
+
+    @property
+    def n_synapses(self) -> int:
+        return sum(int(p.targets.size) for p in self.projections)
+
+
+def plan_network(network: Network, name: str = "network") -> NetworkPlan:
+    """The hardware plan of a network built in fixed point.
+
+    Raises
+    ------
+    HardwareError
+        A floating-point network, or an element the core cannot hold (named, with the reason).
+    """
+    fmt = network.fmt
+    if fmt is None:
+        raise HardwareError("the hardware runs in fixed point: build the network with a Q format")
+    rings = _rings(network)
+    ring_index = {(r.population, r.receptor): r.index for r in rings}
+    pops = network.populations
+    probes = _probes(network)
+    populations = tuple(_population(pop, network, ring_index, probes) for pop in pops.values())
+    projections = tuple(
+        ProjectionPlan(k, proj.definition.name, proj.source.index, ring_index[(proj.target.index, proj.receptor)],
+                       proj.delay, proj.indptr.astype(np.int64), proj.targets.astype(np.int64),
+                       proj.raw_weights, proj.raw_weight)
+        for k, proj in enumerate(network.projections.values()))
+    poissons, currents = _generators(network, ring_index)
+    return NetworkPlan(name, fmt, network.dt, populations, rings, projections, poissons, currents, probes)
+
+
+def _rings(network: Network) -> tuple[RingPlan, ...]:
+    out = []
+    for k, ((pop_name, receptor), kernel_ring) in enumerate(network.rings.items()):
+        pop = network.populations[pop_name]
+        incoming = [p for p in network.projections.values()
+                    if p.target is pop and p.receptor == receptor]
+        depth = max([p.delay + 1 for p in incoming], default=1)
+        fan_in = np.zeros(pop.size, dtype=np.int64)
+        for proj in incoming:
+            w = np.abs(proj.raw_weights) if proj.weights is not None else np.full(proj.n_connections,
+                                                                                 abs(proj.raw_weight))
+            np.add.at(fan_in, proj.targets.astype(np.int64), w)
+        bound = int(fan_in.max(initial=0))
+        width = bound.bit_length() + 1 if incoming else 0
+        out.append(RingPlan(k, pop.index, receptor, receptor_slot(receptor), depth, width))
+    return tuple(out)
+
+
+def _probes(network: Network) -> tuple[ProbePlan, ...]:
+    out = []
+    for dev in network.devices.values():
+        if isinstance(dev, Sampler):
+            out.append(ProbePlan(dev.name, dev.population.index, tuple(int(n) for n in dev.neurons),
+                                 tuple(dev.record_from)))
+    return tuple(out)
+
+
+def _population(pop, network: Network, ring_index, probes) -> PopulationPlan:
+    from hdl.datapath import NeuronDatapath
+
+    ir, state = pop.ir, pop.state
+    where = f"population `{pop.name}`"
+    if pop.size > 1 << 16:
+        raise HardwareError(f"{where}: {pop.size} neurons; the core addresses at most 65,536 per population")
+    datapath = NeuronDatapath(state.program, seed=state.seed, population_size=pop.size,
+                              neuron_bits=max(1, (pop.size - 1).bit_length()), dt=ir.dt)
+    datapath._MustUse__silence = True  # built only to learn which slots it reads and writes
+    ring_inputs = {receptor_slot(r): ring_index[(pop.index, r)] for (p, r) in ring_index if p == pop.index}
+    current = ir.current_input
+    fed = set(ring_inputs) | ({current} if current else set())
+    written = set(datapath.write_slots)
+    probed = {s for pr in probes if pr.population == pop.index for s in pr.slots}
+    for s in probed:
+        if s not in written and s != "lastspike":
+            raise HardwareError(f"{where}: the probe of `{s}` is not available in hardware; probes sample "
+                                f"slots the neuron updates ({', '.join(sorted(written))})")
+    lastspike = "lastspike" in datapath.read_slots or "lastspike" in probed
+    state_slots = tuple(s for s in ir.slot_names if s in written or (s == "lastspike" and lastspike))
+    params, constants = [], {}
+    for s in datapath.read_slots:
+        if s in written or s in fed or s in state_slots:
+            continue
+        values = state.slots[ir.slot_index(s)]
+        if np.all(values == values[0]):
+            constants[s] = int(values[0])
+        else:
+            params.append(s)
+    for s in fed:
+        if s in datapath.read_slots and s not in ring_inputs:
+            constants[s] = int(state.slots[ir.slot_index(s)][0])  # the current slot's value without a dc
+    initial = {s: state.slots[ir.slot_index(s)].astype(np.int64).copy() for s in state_slots + tuple(params)}
+    return PopulationPlan(pop.index, pop.name, pop.size, pop.library.name if pop.library else "custom",
+                          state.program, state.seed, ir.dt, state_slots, tuple(datapath.write_slots),
+                          tuple(params), constants, ring_inputs,
+                          current if current in datapath.read_slots else None, initial,
+                          state.ref_steps.copy(), lastspike)
+
+
+def _window_steps(dev) -> tuple[int, int]:
+    """First and last arrival steps in which ``dev`` delivers, read off the engine's own timing rule."""
+    horizon = 1 << 20
+    active = dev.active(0, horizon) if isinstance(dev, PoissonGenerator) else dev.current(0, horizon)[:, 0] != 0
+    steps = np.flatnonzero(active)
+    if steps.size == 0:
+        return 1, 0
+    if not active[steps[0]:steps[-1] + 1].all():
+        raise HardwareError(f"device `{dev.name}`: its active steps are not one window")
+    return int(steps[0]), int(steps[-1]) if steps[-1] < horizon - 1 else MAX_STEPS - 1
+
+
+def _generators(network: Network, ring_index) -> tuple[tuple[PoissonPlan, ...], tuple[CurrentPlan, ...]]:
+    poissons, currents = [], []
+    for dev in network.devices.values():
+        if not hasattr(dev, "population"):
+            raise HardwareError(f"device `{dev.name}` ({dev.definition.kind}) has no hardware counterpart")
+        kind, pop = dev.definition.kind, dev.population
+        everyone = dev.neurons.size == pop.size and np.array_equal(dev.neurons, np.arange(pop.size))
+        if isinstance(dev, PoissonGenerator):
+            if not everyone:
+                raise HardwareError(f"device `{dev.name}`: the core drives every neuron of `{pop.name}` from a "
+                                    "poisson_generator; a subset of neurons is not available")
+            first, last = _window_steps(dev)
+            poissons.append(PoissonPlan(dev.name, pop.index, ring_index[(pop.index, dev.receptor)],
+                                        tuple(int(c) for c in dev.table), int(dev.state),
+                                        int(network.fmt.to_store(dev.weight)), first, last))
+        elif isinstance(dev, DCGenerator):
+            if not everyone:
+                raise HardwareError(f"device `{dev.name}`: a dc_generator in hardware drives every neuron of "
+                                    f"`{pop.name}`; a subset of neurons is not available")
+            amplitude = int(network.fmt.to_store(dev.values(np.zeros(1, np.int64), 1)[0, 0]))
+            first, last = _window_steps(dev) if amplitude else (1, 0)
+            currents.append(CurrentPlan(dev.name, pop.index, amplitude, first, last))
+        elif isinstance(dev, Sampler) or kind in HOST_DEVICES:
+            continue
+        elif isinstance(dev, Recorder):
+            raise HardwareError(f"device `{dev.name}` ({kind}) has no hardware counterpart")
+        else:
+            raise HardwareError(f"device `{dev.name}` ({kind}) has no fixed-point hardware: the core has "
+                                "poisson_generator and dc_generator; run it in the simulator instead")
+    return tuple(poissons), tuple(currents)

@@ -1,0 +1,192 @@
+"""A project's network as files: the core's Verilog, a Verilator harness and a manifest.
+
+:func:`generate` turns a :class:`~hdl.design.NetworkPlan` into a
+:class:`GeneratedDesign` held in memory (nothing is written until the whole
+design exists); :func:`write_design` writes it into a folder all at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from amaranth.back import verilog
+
+from hdl.core import NetworkCore, delivery_width
+from hdl.design import NetworkPlan
+
+HARNESS = "harness.cpp"
+MANIFEST = "manifest.json"
+PREFIX = "Vcore"
+BLOCK_RAM_BITS = 4096  # an iCE40 SB_RAM40_4K (the estimate's unit)
+
+
+@dataclass(frozen=True)
+class GeneratedDesign:
+    """The files of one network core and what a harness or a report needs to read them."""
+
+    plan: NetworkPlan
+    top: str
+    files: dict[str, str]
+    manifest: dict
+    probe_slots: dict[str, tuple[str, ...]]
+
+    @property
+    def verilog_name(self) -> str:
+        return f"{self.top}.v"
+
+
+def _identifier(name: str) -> str:
+    out = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    return out if out and out[0].isalpha() else f"net_{out}"
+
+
+def _header(plan: NetworkPlan, project: str) -> str:
+    models = ", ".join(f"{p.name}: {p.size} x {p.model}" for p in plan.populations)
+    return (f"/* NeuroCore Studio network core for `{project}`\n"
+            f" * populations: {models}\n"
+            f" * fixed point: {plan.fmt.name} (storage {plan.fmt.total} bits, accumulator {plan.fmt.acc}, "
+            f"{plan.fmt.overflow}, {plan.fmt.rounding}); dt = {plan.dt_s * 1e3:g} ms\n"
+            f" * generated with Amaranth from the engine's compiled programs; bit-exact with\n"
+            f" * `ncstudio run --fixed {plan.fmt.name}` (docs/fixed-point.md).\n */\n")
+
+
+def memories(plan: NetworkPlan, core: NetworkCore) -> list[dict]:
+    """Every memory of the core: name, words, bits per word, total bits, contents' origin."""
+    out = []
+    for unit in core.units:
+        pop = unit.pop
+        state_bits = sum(w for _, w in unit._state_layout())
+        out.append({"name": f"pop_{pop.name}.state", "words": pop.size, "width": state_bits,
+                    "holds": f"{', '.join(pop.state)}, refractory count, overflow flag (initial state)"})
+        rom = unit._rom_layout()
+        if rom:
+            out.append({"name": f"pop_{pop.name}.params", "words": pop.size, "width": sum(w for _, w in rom),
+                        "holds": ", ".join(n.lstrip("_") for n, _ in rom)})
+        for r in unit.rings:
+            if r.width:
+                out.append({"name": f"pop_{pop.name}.ring_{r.receptor}", "words": r.depth * pop.size,
+                            "width": r.width, "holds": f"{r.depth} delay slots of `{r.receptor}` input sums"})
+    w_bits = delivery_width(plan)
+    for proj in plan.projections:
+        n_tgt = plan.populations[plan.rings[proj.ring].population].size
+        tb = max(1, (n_tgt - 1).bit_length())
+        out.append({"name": f"delivery.proj_{proj.name}_rows", "words": int(proj.indptr.size),
+                    "width": max(1, int(proj.indptr[-1]).bit_length()), "holds": "CSR row pointers"})
+        out.append({"name": f"delivery.proj_{proj.name}_synapses", "words": max(1, int(proj.targets.size)),
+                    "width": tb + (w_bits if proj.weights is not None else 0),
+                    "holds": "targets and weights" if proj.weights is not None else "targets (one shared weight)"})
+    pop_bits = max(1, (len(plan.populations) - 1).bit_length())
+    out.append({"name": "delivery.queue", "words": core.queue_depth,
+                "width": pop_bits + max(p.neuron_bits for p in plan.populations), "holds": "spike queue"})
+    for m in out:
+        m["bits"] = m["words"] * m["width"]
+    return out
+
+
+def manifest_of(plan: NetworkPlan, core: NetworkCore, top: str, project: str, files: dict[str, str]) -> dict:
+    """What was generated: files, formats, memories in bits, an estimate of resources."""
+    mems = memories(plan, core)
+    datapaths = {u.pop.name: u.datapath.resources for u in core.units}
+    return {
+        "project": project,
+        "top": top,
+        "files": sorted(files) + [MANIFEST],
+        "format": {"name": plan.fmt.name, "total": plan.fmt.total, "frac": plan.fmt.frac, "acc": plan.fmt.acc,
+                   "overflow": plan.fmt.overflow, "rounding": plan.fmt.rounding},
+        "dt_ms": plan.dt_s * 1e3,
+        "populations": [{"name": p.name, "size": p.size, "model": p.model, "state": list(p.state),
+                         "params": list(p.params), "datapath_latency": datapaths[p.name].latency,
+                         "multipliers": len(datapaths[p.name].multipliers)} for p in plan.populations],
+        "projections": [{"name": q.name, "synapses": int(q.targets.size), "delay_steps": q.delay,
+                         "shared_weight": q.weights is None} for q in plan.projections],
+        "generators": [{"name": g.name, "kind": "poisson_generator", "table": list(g.table)} for g in plan.poissons]
+        + [{"name": c.name, "kind": "dc_generator", "amplitude_raw": c.amplitude} for c in plan.currents],
+        "probes": {name: list(slots) for name, slots in core.probe_slots.items() if slots},
+        "memories": mems,
+        "estimate": {
+            "memory_bits": sum(m["bits"] for m in mems),
+            "block_rams_4k": sum(-(-m["bits"] // BLOCK_RAM_BITS) for m in mems if m["bits"] > 256),
+            "multipliers": sum(len(r.multipliers) for r in datapaths.values()),
+            "pipeline_register_bits": sum(r.pipeline_register_bits for r in datapaths.values()),
+        },
+    }
+
+
+def harness(core: NetworkCore) -> str:
+    """The Verilator C++ driver: run N steps free-running, print spikes, probes and counters."""
+    probes = max((len(s) for s in core.probe_slots.values()), default=0)
+    probe_print = "".join(f' fprintf(out, " %u", (unsigned)top->probe_{k});' for k in range(probes))
+    return f"""// Verilator harness for the NeuroCore Studio network core (generated).
+// usage: sim STEPS OUT.txt -> lines "S step pop neuron", "P step pop neuron v...", "C name value"
+#include <cstdio>
+#include <cstdlib>
+#include "{PREFIX}.h"
+#include "verilated.h"
+
+int main(int argc, char** argv) {{
+    if (argc < 3) {{ std::fprintf(stderr, "usage: %s STEPS OUT\\n", argv[0]); return 2; }}
+    unsigned long long nsteps = std::strtoull(argv[1], nullptr, 10);
+    FILE* out = std::fopen(argv[2], "w");
+    if (!out) {{ std::perror(argv[2]); return 2; }}
+    VerilatedContext ctx;
+    {PREFIX}* top = new {PREFIX}{{&ctx}};
+    top->clk = 0; top->rst = 1; top->run = 0; top->step_req = 0; top->pace = 0;
+    for (int i = 0; i < 4; ++i) {{ top->clk = !top->clk; top->eval(); }}
+    top->rst = 0; top->run = 1;
+    unsigned long long steps = 0, cycles = 0, max_cycles = 0;
+    while (steps < nsteps) {{
+        top->clk = 0; top->eval();
+        if (top->spike_valid)
+            std::fprintf(out, "S %llu %u %u\\n", (unsigned long long)top->step, (unsigned)top->spike_pop,
+                         (unsigned)top->spike_neuron);
+        if (top->probe_valid) {{
+            std::fprintf(out, "P %llu %u %u", (unsigned long long)top->step, (unsigned)top->probe_pop,
+                         (unsigned)top->probe_neuron);{probe_print}
+            std::fputc('\\n', out);
+        }}
+        if (top->step_done) {{
+            ++steps;
+            if (top->cycles_last_step > max_cycles) max_cycles = top->cycles_last_step;
+            if (steps == nsteps) break;
+        }}
+        top->clk = 1; top->eval(); ++cycles;
+    }}
+    std::fprintf(out, "C cycles %llu\\nC max_cycles_per_step %llu\\nC spike_count %u\\n", cycles, max_cycles,
+                 (unsigned)top->spike_count);
+    std::fprintf(out, "C queue_overflows %u\\nC overflow_events %u\\n", (unsigned)top->queue_overflows,
+                 (unsigned)top->overflow_events);
+    std::fclose(out);
+    top->final();
+    delete top;
+    return 0;
+}}
+"""
+
+
+def generate(plan: NetworkPlan, project: str = "") -> GeneratedDesign:
+    """The core's Verilog, the harness and the manifest, in memory."""
+    top = _identifier(plan.name)
+    core = NetworkCore(plan)
+    text = _header(plan, project or plan.name) + verilog.convert(core, name=top, emit_src=False)
+    files = {f"{top}.v": text, HARNESS: harness(core)}
+    manifest = manifest_of(plan, core, top, project or plan.name, files)
+    return GeneratedDesign(plan, top, files, manifest, dict(core.probe_slots))
+
+
+def write_design(design: GeneratedDesign, directory: str | os.PathLike) -> list[Path]:
+    """Write every file of ``design`` into ``directory``: staged beside it, then moved in, so a
+    failure leaves nothing half-written."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {**design.files, MANIFEST: json.dumps(design.manifest, indent=2) + "\n"}
+    with tempfile.TemporaryDirectory(prefix=".ncstudio-hdl-", dir=directory) as staging:
+        for name, text in files.items():
+            (Path(staging) / name).write_text(text)
+        for name in files:
+            shutil.move(str(Path(staging) / name), str(directory / name))
+    return [directory / name for name in files]
