@@ -1,7 +1,7 @@
 """Co-simulation of a whole network: the core under Verilator against the engine's fixed-point run.
 
-:func:`cosimulate_project` reads a project, builds its network in fixed point,
-plans and generates the core (:mod:`hdl.generate`), builds the Verilator
+:func:`cosimulate_network` takes a network built in fixed point, plans and
+generates the core (:mod:`hdl.generate`), builds the Verilator
 simulator (cached by the content hash of its files and arguments), runs both
 for the same number of steps and compares every spike and every probed value
 (the voltmeters' and multimeters' variables at their sampling steps).  The
@@ -250,14 +250,3 @@ def cosimulate_network(network, nsteps: int, name: str = "network", project: str
     step("done", 1.0)
     return NetworkCosimReport(first is None, nsteps, spikes_rtl, spikes_engine, first, build_s, run_s, cached,
                               rtl.counters, rtl, engine_spikes, design.manifest)
-
-
-def cosimulate_project(path: str | os.PathLike, duration_s: float, fmt: QFormat | None = None,
-                       progress=None, cancel=None) -> NetworkCosimReport:
-    """:func:`cosimulate_network` for a project file (default format :data:`DEFAULT_FORMAT`)."""
-    from studio.project import load_network
-
-    fmt = fmt or DEFAULT_FORMAT
-    _, network = load_network(path, fmt=fmt)
-    nsteps = int(round(duration_s / network.dt))
-    return cosimulate_network(network, nsteps, Path(path).stem, str(path), progress, cancel)

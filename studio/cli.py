@@ -20,6 +20,7 @@ from engine.equations.units import AMP, SECOND
 from engine.models import LIBRARY
 from studio import cli_commands
 from studio.cli_args import assignment, positive, q_format, quantity, quantity_text
+from studio.hardware import HardwareUnavailable
 from studio.modelfile import ModelFileError
 from studio.project import ProjectFileError
 
@@ -87,6 +88,21 @@ def build_parser() -> _Parser:
     p.add_argument("--out", metavar="FILE.npz", help="save spikes and recorder traces (with units)")
     p.set_defaults(func=cli_commands.run)
 
+    p = sub.add_parser("hdl", help="generate the project's network core: Verilog, Verilator harness, manifest")
+    p.add_argument("project", metavar="PROJECT", help="a *.ncsproj file")
+    p.add_argument("-o", "--out", required=True, metavar="DIR", help="the folder to write into")
+    p.add_argument("--fixed", type=q_format, metavar="QI.F", help="fixed-point format (default Q16.16)")
+    p.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    p.set_defaults(func=cli_commands.hdl)
+
+    p = sub.add_parser("cosim", help="co-simulate the network core under Verilator against the engine, bit for bit")
+    p.add_argument("project", metavar="PROJECT", help="a *.ncsproj file")
+    p.add_argument("--duration", type=positive(quantity(SECOND)), default=0.1, metavar="T",
+                   help="simulated time (default 100ms)")
+    p.add_argument("--fixed", type=q_format, metavar="QI.F", help="fixed-point format (default Q16.16)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(func=cli_commands.cosim)
+
     p = sub.add_parser("bench", help="run a bundled benchmark network and report speed and memory")
     p.add_argument("benchmark", choices=cli_commands.BENCHMARKS, help="the example network")
     _run_options(p)
@@ -131,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else list(argv))
     try:
         return args.func(args)
-    except cli_commands.GuiUnavailable as exc:
+    except (cli_commands.GuiUnavailable, HardwareUnavailable) as exc:
         print(f"ncstudio: error: {exc}", file=sys.stderr)
         return 2
     except NeuroCoreError as exc:

@@ -250,6 +250,45 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def hdl(args: argparse.Namespace) -> int:
+    """``ncstudio hdl PROJECT -o DIR``: write the network core, its Verilator harness and manifest."""
+    from hdl.generate import write_design
+    from studio.hardware import generate_project
+
+    design = generate_project(args.project, args.fixed)
+    written = write_design(design, args.out)
+    if args.json:
+        _emit_json(design.manifest)
+    else:
+        est = design.manifest["estimate"]
+        print(f"wrote {len(written)} files to {args.out}: {', '.join(p.name for p in written)}")
+        print(f"  {design.plan.fmt.name}; {_count(design.plan.n_neurons, 'neuron')}, "
+              f"{_count(design.plan.n_synapses, 'synapse')}; memories {est['memory_bits']:,} bits "
+              f"(~{est['block_rams_4k']} 4-kbit block RAMs), {est['multipliers']} multipliers")
+    return 0
+
+
+def cosim(args: argparse.Namespace) -> int:
+    """``ncstudio cosim PROJECT``: the core under Verilator against the engine; exit 1 unless bit-exact."""
+    from studio.hardware import CosimRequest, cosimulate
+
+    request = CosimRequest(str(args.project), args.duration, *(() if args.fixed is None else (args.fixed,)))
+    report = cosimulate(request)
+    summary = report.summary()
+    if args.json:
+        _emit_json(summary)
+    else:
+        verdict = "bit-exact" if report.bit_exact else "NOT bit-exact"
+        print(f"{args.project}: {verdict} over {report.steps} steps; spikes RTL {report.spikes_rtl}, "
+              f"engine {report.spikes_engine}; {summary['steps_per_s']:g} steps/s, "
+              f"{summary['cycles_per_step']:g} cycles/step (build {report.build_s:.1f} s)")
+        if report.first_divergence:
+            d = report.first_divergence
+            print(f"  first divergence: step {d['step']}, {d['population']}[{d['neuron']}].{d['variable']}: "
+                  f"RTL {d['rtl']}, engine {d['engine']}")
+    return 0 if report.bit_exact else 1
+
+
 def bench(args: argparse.Namespace) -> int:
     """``ncstudio bench NAME``: run a bundled example; speed, size and peak memory."""
     import resource
