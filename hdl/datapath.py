@@ -68,11 +68,14 @@ from amaranth.lib.wiring import In, Out
 from engine.errors import NeuroCoreError
 from engine.fixedpoint import QFormat
 from engine.program import FN, OP, SPECIAL, Program
-from hdl.emit import _HASH, _MIX, IRWIN_HALL_SITES, ConstantDivider
+from hdl.emit import _HASH, _MIX, IRWIN_HALL_SITES
 
 __all__ = ["STAGE_BUDGET", "DatapathResources", "LoweringError", "NeuronDatapath"]
 
 STAGE_BUDGET = 4
+# A multiply by a constant with at most this many signed digits (canonical signed digit form) is
+# built from shifts and adders; a denser constant gets a multiplier (DSP blocks).
+CSD_MAX_DIGITS = 4
 _MASK64 = (1 << 64) - 1
 _OPNAME = {v: k for k, v in OP.items()}
 _FNNAME = {v: k for k, v in FN.items()}
@@ -93,6 +96,34 @@ def _shape(lo: int, hi: int) -> Shape:
     if lo >= 0:
         return unsigned(max(1, hi.bit_length()))
     return signed(1 + max((-lo - 1).bit_length(), max(hi, 0).bit_length()))
+
+
+def _csd(k: int) -> list[tuple[int, int]]:
+    """``k`` in canonical signed digit form: (digit +-1, bit position), fewest nonzero digits."""
+    digits, i = [], 0
+    while k:
+        if k & 1:
+            d = 2 - (k & 3)
+            digits.append((d, i))
+            k -= d
+        k >>= 1
+        i += 1
+    return digits
+
+
+def _magic(d: int, umax: int) -> tuple[int, int]:
+    """The smallest ``(magic, shift)`` with ``(u * magic) >> shift == u // d`` for every ``0 <= u <= umax``.
+
+    With ``magic * d = 2**shift + e`` (``e >= 0``) and ``u = q*d + r``, ``u*magic / 2**shift =
+    q + (r*2**shift + u*e) / (d*2**shift)``, whose floor is ``q`` when ``umax * e < 2**shift``
+    (Granlund and Montgomery's shift ``width + ceil(log2 d)`` always satisfies it).
+    """
+    shift = 0
+    while True:
+        magic = -(-(1 << shift) // d)
+        if umax * (magic * d - (1 << shift)) < (1 << shift):
+            return magic, shift
+        shift += 1
 
 
 class _Node:
@@ -150,6 +181,7 @@ class _Lowering:
         self.hash_base: _Node | None = None
         self.tables: dict[int, tuple[int, int, list[int], list[int]]] = {}  # index -> lo, shift, knots, slopes
         self.table_reads = 0
+        self.products: dict[int, dict[int, _Node]] = {}  # operand index -> {P: node holding operand * P}
 
     # -- graph primitives -------------------------------------------------------------------
     def node(self, kind: str, args: tuple[_Node, ...], lo: int, hi: int, emit: Callable, cost: int = 1,
@@ -215,11 +247,113 @@ class _Lowering:
                 return a
             if k > 0 and k & (k - 1) == 0:
                 return self.shl(a, k.bit_length() - 1)
+            shared = self.shared_product(a, k)
+            if shared is not None:
+                return shared
+            if len(_csd(k)) <= CSD_MAX_DIGITS:
+                return self.shift_add(a, k)
         if (a.lo == a.hi == 0) or (b.lo == b.hi == 0):
             return self.const(0)
         corners = (a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi)
         return self.node("mul", (a, b), min(corners), max(corners), lambda m, x, y: x * y,
                          cost=STAGE_BUDGET, py=lambda x, y: x * y)
+
+    def shift_add(self, x, k: int):
+        """``x * k`` as a balanced tree of adders over the shifted ``x`` of ``k``'s signed digits.
+
+        Every partial sum is ``x * P`` for a known constant ``P``, so each node gets its exact range.
+        """
+        def exact(p: int) -> tuple[int, int]:
+            return min(x.lo * p, x.hi * p), max(x.lo * p, x.hi * p)
+
+        items = [(d, 1 << i, self.shl(x, i)) for d, i in _csd(k)]  # (sign, P, node = x * P)
+        while len(items) > 1:
+            nxt = []
+            for j in range(0, len(items) - 1, 2):
+                (s1, p1, n1), (s2, p2, n2) = items[j], items[j + 1]
+                if s1 == s2:
+                    nxt.append((s1, p1 + p2, self.node("add", (n1, n2), *exact(p1 + p2), lambda m, a, b: a + b)))
+                elif s1 > 0:
+                    nxt.append((1, p1 - p2, self.node("sub", (n1, n2), *exact(p1 - p2), lambda m, a, b: a - b)))
+                else:
+                    nxt.append((1, p2 - p1, self.node("sub", (n2, n1), *exact(p2 - p1), lambda m, a, b: a - b)))
+            if len(items) % 2:
+                nxt.append(items[-1])
+            items = nxt
+            known = self.products.setdefault(x.index, {1: x})
+            for _, p, node in items:
+                known.setdefault(p, node)  # every partial sum is x * p, whatever its sign in the tree
+        sign, _, node = items[0]
+        out = node if sign > 0 else self.neg(node)
+        self.products.setdefault(x.index, {1: x})[k] = out
+        return out
+
+    def shared_product(self, x, k: int):
+        """``x * k`` from an ``x * P`` built before with at most one adder, if one exists.
+
+        ``k = s * P * 2**i + t * 2**j`` (``s, t`` signs): e.g. with ``x * 25`` at hand,
+        ``x * -3196 = (x << 2) - ((x * 25) << 7)``.
+        """
+        known = self.products.get(x.index)
+        if not known:
+            return None
+        if k in known:
+            return known[k]
+        if len(_csd(k)) <= 2:
+            return None
+
+        def exact(p: int) -> tuple[int, int]:
+            return min(x.lo * p, x.hi * p), max(x.lo * p, x.hi * p)
+        for p, node in sorted(known.items()):
+            for i in range(max(1, abs(k).bit_length() + 2)):
+                for s in (1, -1):
+                    rest = k - s * (p << i)
+                    if rest != 0 and abs(rest) & (abs(rest) - 1):
+                        continue
+                    big = self.shl(node, i)
+                    if rest == 0:
+                        return big if s > 0 else self.neg(big)
+                    small = self.shl(x, abs(rest).bit_length() - 1)
+                    if s > 0 and rest > 0:
+                        out = self.node("add", (big, small), *exact(k), lambda m, u, v: u + v)
+                    elif s > 0:
+                        out = self.node("sub", (big, small), *exact(k), lambda m, u, v: u - v)
+                    elif rest > 0:
+                        out = self.node("sub", (small, big), *exact(k), lambda m, u, v: u - v)
+                    else:
+                        continue  # -(big + small) would need a negation as well
+                    known[k] = out
+                    return out
+        return None
+
+    def mul_shift(self, a, b, f: int):
+        """``shift(a * b, f)`` (docs/fixed-point.md section 5) of a product by a constant.
+
+        A constant ``k = c * 2**f + r`` with ``c`` a signed power of two (or zero) and
+        ``-2**(f-1) <= r < 2**(f-1)`` gives ``a * c + shift(a * r, f)`` exactly (``a * c * 2**f``
+        has no fraction bits), so only the narrow ``r`` is multiplied: a propagator such as
+        ``exp(-dt/tau)`` close to one becomes ``a - shift(a * small, f)``.
+        """
+        if a.const and not b.const:
+            a, b = b, a
+        if b.const and not a.const and f > 0:
+            k = b.lo
+            c, r = divmod(k, 1 << f)
+            if 2 * r >= 1 << f:
+                c, r = c + 1, r - (1 << f)
+            if c != 0 and len(_csd(c)) == 1:
+                rs = self.round_shift(self.mul(a, self.const(r)), f)
+                if rs.const and rs.lo == 0:
+                    return self.mul(a, self.const(c))
+                ends = [self._round_shift_value(a.lo * k, f), self._round_shift_value(a.hi * k, f)]
+                return self.node("add", (self.mul(a, self.const(c)), rs), min(ends), max(ends),
+                                 lambda m, x, y: x + y, py=lambda x, y: x + y)
+        return self.round_shift(self.mul(a, b), f)
+
+    def _round_shift_value(self, v: int, s: int) -> int:
+        if s and self.fmt.rounding == "nearest":
+            v += 1 << (s - 1)
+        return v >> s
 
     def shl(self, a, s: int):
         if s == 0:
@@ -328,20 +462,41 @@ class _Lowering:
 
     # -- composite operations -----------------------------------------------------------------
     def const_div(self, a, d: int):
+        """``trunc((a << frac) / d)`` by a signed multiply with the smallest exact magic number.
+
+        Factors of two shared by ``2**frac`` and ``d`` cancel first (``C_m = 250 pF`` in Q16.16 is
+        ``250 * 2**16``: the quotient is ``a / 250``).  For the rest ``|d'|`` (not a power of two)
+        :func:`_magic` gives ``magic * |d'| = 2**shift + e`` with ``e > 0`` and ``max|n| * e < 2**shift``;
+        then ``floor(n * magic / 2**shift)`` is ``floor(n / |d'|)`` for ``n >= 0`` and one less than
+        ``trunc(n / |d'|)`` for ``n < 0`` (the error ``n * e`` is never zero there), so
+        ``trunc = (n * magic >> shift) + (n < 0)``: no magnitudes, no sign restoring.
+        """
         fmt = self.fmt
         if d == 0:
             self.pending.append(self.const(1))
             return self.node("div0", (a,), fmt.acc_min, fmt.acc_max,
                              lambda m, x: Mux(x < 0, fmt.acc_min, fmt.acc_max),
                              py=lambda x: fmt.acc_min if x < 0 else fmt.acc_max)
-        n = self.shl(a, fmt.frac)
-        mag = self.absolute(n)
-        div = ConstantDivider.for_divisor(d, max(1, mag.hi.bit_length()))
-        q = self.shr(mag if div.magic == 1 else self.mul(mag, self.const(div.magic)), div.shift)
-        flip = d < 0
-        q = self.node("sign", (a, q), min(q.lo, -q.hi), max(q.hi, -q.lo),
-                      lambda m, x, y: Mux((x < 0) ^ flip, -y, y),
-                      py=lambda x, y: -y if (x < 0) != flip else y)
+        twos = (abs(d) & -abs(d)).bit_length() - 1
+        common = min(fmt.frac, twos)
+        n = self.shl(a, fmt.frac - common)
+        dd = abs(d) >> common
+
+        def trunc(v: int) -> int:
+            return -((-v) // dd) if v < 0 else v // dd
+        if dd == 1:
+            q = n
+        elif dd & (dd - 1) == 0:
+            j = dd.bit_length() - 1
+            q = self.node("tdiv", (n,), trunc(n.lo), trunc(n.hi),
+                          lambda m, x: (x + Mux(x < 0, dd - 1, 0)) >> j, py=trunc)
+        else:
+            magic, shift = _magic(dd, max(-n.lo, n.hi))
+            p = self.mul(n, self.const(magic))
+            q = self.node("tdiv", (p, n), trunc(n.lo), trunc(n.hi),
+                          lambda m, x, y: (x >> shift) + (y < 0), py=lambda x, y: (x >> shift) + (y < 0))
+        if d < 0:
+            q = self.neg(q)
         return self.acc_limited(q)
 
     def var_div(self, a, b):
@@ -537,7 +692,7 @@ class _Lowering:
                     out = self.acc_limited(self.add(reg(a), self.const(int(p.consts[b]))))
                 elif op in (OP["*"], OP["mulk"]):
                     other = reg(b) if op == OP["*"] else self.const(int(p.consts[b]))
-                    out = self.acc_limited(self.round_shift(self.mul(reg(a), other), fmt.frac))
+                    out = self.acc_limited(self.mul_shift(reg(a), other, fmt.frac))
                 elif op == OP["/"]:
                     divisor = reg(b)
                     out = self.const_div(reg(a), divisor.lo) if divisor.const else self.var_div(reg(a), divisor)
