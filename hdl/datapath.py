@@ -74,8 +74,11 @@ __all__ = ["STAGE_BUDGET", "DatapathResources", "LoweringError", "NeuronDatapath
 
 STAGE_BUDGET = 4
 # A multiply by a constant with at most this many signed digits (canonical signed digit form) is
-# built from shifts and adders; a denser constant gets a multiplier (DSP blocks).
+# built from shifts and adders when it would need several DSP blocks (operands wider than
+# DSP_WIDTH, the iCE40UP5K's 16x16 SB_MAC16), or always when it is one adder; a denser constant
+# gets a multiplier.
 CSD_MAX_DIGITS = 4
+DSP_WIDTH = 16
 _MASK64 = (1 << 64) - 1
 _OPNAME = {v: k for k, v in OP.items()}
 _FNNAME = {v: k for k, v in FN.items()}
@@ -250,7 +253,9 @@ class _Lowering:
             shared = self.shared_product(a, k)
             if shared is not None:
                 return shared
-            if len(_csd(k)) <= CSD_MAX_DIGITS:
+            digits = len(_csd(k))
+            one_block = a.shape.width <= DSP_WIDTH and _shape(k, k).width <= DSP_WIDTH
+            if digits <= 2 or (digits <= CSD_MAX_DIGITS and not one_block):
                 return self.shift_add(a, k)
         if (a.lo == a.hi == 0) or (b.lo == b.hi == 0):
             return self.const(0)
