@@ -34,9 +34,20 @@ Pipeline (stage policy)
     more: ``latency = last stage + 1``.  There is no feedback, so the
     component accepts one neuron per clock.
 
+Constant multiplies
+    A product by a constant ``k = c * 2**frac + r`` with ``c`` a signed power of two
+    multiplies only ``r`` (``shift(a*k) == a*c + shift(a*r)``: a propagator close to
+    one costs a narrow product).  A constant of at most :data:`CSD_MAX_DIGITS`
+    signed digits is a tree of shifts and adders when its product would need more
+    than one 16x16 DSP block (or always when it is a single adder); products of
+    one operand are shared (``x*-3196 = 4x - 128*(x*25)``).  Every partial sum
+    keeps its exact range.
+
 Division
-    ``/`` by a ``loadk`` constant is an exact Granlund-Montgomery magic-number
-    multiply (:class:`hdl.emit.ConstantDivider`, no divider); ``/`` by any other
+    ``/`` by a ``loadk`` constant is an exact magic-number multiply (no divider):
+    the factors of two the divisor shares with ``2**frac`` cancel first, then the
+    smallest magic that is exact for the dividend's range (``_magic``) with
+    ``trunc = (n*magic >> s) + (n < 0)``; ``/`` by any other
     value is supported as a pipelined restoring divider on magnitudes with the
     sign restored afterwards (truncation toward zero) and the ``b == 0`` rule:
     one quotient bit per bit of ``|a << frac|`` (at most ``acc - 1 + frac``),

@@ -238,3 +238,15 @@ def test_unlowerable_instructions_are_named():
         NeuronDatapath(compile_program(ir), seed=0, population_size=1)
     with pytest.raises(LoweringError, match="does not fit"):
         NeuronDatapath(program, seed=0, population_size=300, neuron_bits=8)
+
+
+def test_magic_numbers_and_signed_digits_are_exact():
+    from hdl.datapath import _csd, _magic
+    for k in (25, -652, 3196, 6521, 64884, -1, 7, 1 << 20):
+        assert sum(d << i for d, i in _csd(k)) == k
+    for d in (3, 5, 7, 125, 250, 1000):
+        umax = 5000
+        magic, shift = _magic(d, umax)
+        assert all((u * magic) >> shift == u // d for u in range(umax + 1))
+        assert all((n * magic >> shift) + (n < 0) == int(n / d) for n in range(-umax, umax + 1))
+    assert _magic(250, 1 << 31) == (274877907, 36)  # C_m = 250 pF in Q16.16: a 29-bit magic
