@@ -36,6 +36,7 @@ from engine.program import Program
 
 HOST_DEVICES = ("spike_recorder", "population_rate")  # computed on the host from the spike stream
 MAX_STEPS = 1 << 32  # a window end beyond every run (the core's window comparators are 32 bits)
+MAX_MULTIPLIERS = 160  # per population datapath, about the DSP count of the largest ECP5 (one neuron per clock)
 
 
 class HardwareError(NeuroCoreError):
@@ -214,11 +215,19 @@ def _population(pop, network: Network, ring_index, probes) -> PopulationPlan:
 
     ir, state = pop.ir, pop.state
     where = f"population `{pop.name}`"
+    model_name = f"`{pop.library.name}`" if pop.library else "its model"
     if pop.size > 1 << 16:
         raise HardwareError(f"{where}: {pop.size} neurons; the core addresses at most 65,536 per population")
     datapath = NeuronDatapath(state.program, seed=state.seed, population_size=pop.size,
                               neuron_bits=max(1, (pop.size - 1).bit_length()), dt=ir.dt)
     datapath._MustUse__silence = True  # built only to learn which slots it reads and writes
+    multipliers = len(datapath.resources.multipliers)
+    if multipliers > MAX_MULTIPLIERS:
+        raise HardwareError(f"{where}: one step of {model_name} "
+                            f"({ir.method or 'exact'} integration, {len(state.program.code)} operations) needs "
+                            f"{multipliers} multipliers in the core's one-neuron-per-clock datapath (at most "
+                            f"{MAX_MULTIPLIERS}); a schedule sharing a few multipliers over many clocks is not "
+                            "available yet — choose an exact or Euler method, or a simpler model")
     ring_inputs = {receptor_slot(r): ring_index[(pop.index, r)] for (p, r) in ring_index if p == pop.index}
     current = ir.current_input
     fed = set(ring_inputs) | ({current} if current else set())
@@ -243,7 +252,7 @@ def _population(pop, network: Network, ring_index, probes) -> PopulationPlan:
         if s in datapath.read_slots and s not in ring_inputs:
             constants[s] = int(state.slots[ir.slot_index(s)][0])  # the current slot's value without a dc
     initial = {s: state.slots[ir.slot_index(s)].astype(np.int64).copy() for s in state_slots + tuple(params)}
-    return PopulationPlan(pop.index, pop.name, pop.size, pop.library.name if pop.library else "custom",
+    return PopulationPlan(pop.index, pop.name, pop.size, model_name.strip("`"),
                           state.program, state.seed, ir.dt, state_slots, tuple(datapath.write_slots),
                           tuple(params), constants, ring_inputs,
                           current if current in datapath.read_slots else None, initial,

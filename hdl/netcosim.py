@@ -224,6 +224,13 @@ def cosimulate_network(network, nsteps: int, name: str = "network", project: str
 
     ``network`` is a fresh :class:`~engine.network.build.Network` (it is run here).
     """
+    return cosimulate_plan(plan_network(network, name), network, nsteps, project, progress, cancel)
+
+
+def cosimulate_plan(plan: NetworkPlan, network, nsteps: int, project: str = "",
+                    progress: Callable[[str, float], None] | None = None,
+                    cancel: threading.Event | None = None) -> NetworkCosimReport:
+    """:func:`cosimulate_network` for a given plan of ``network`` (a test can break one of its rules)."""
     from engine.run.simulation import Simulation
 
     def step(label: str, fraction: float):
@@ -232,8 +239,7 @@ def cosimulate_network(network, nsteps: int, name: str = "network", project: str
         if progress is not None:
             progress(label, fraction)
 
-    step("planning the core", 0.0)
-    plan = plan_network(network, name)
+    step("generating the core", 0.0)
     design = generate(plan, project)
     step("building the simulator (Verilator)", 0.1)
     exe, build_s, cached = build_simulator(design)

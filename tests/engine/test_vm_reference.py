@@ -275,3 +275,21 @@ def test_fixed_rand_and_randn_streams_are_independent():
     rec = _vm(ir, 256, fmt).run(400, {}, ("x", "y")).record
     x, y = fmt.to_float(rec[:, 0]).ravel(), fmt.to_float(rec[:, 1]).ravel()
     assert abs(np.corrcoef(x, y)[0, 1]) < 0.05
+
+
+@pytest.mark.parametrize("fmt, expr, raw", [
+    (QFormat(8, 4, 8), E.Call("ceil", (E.Ref("a"),)), [127, 120, -128, 3]),
+    (QFormat(8, 7, 8), E.Call("sign", (E.Ref("a"),)), [5, -5, 0, 127]),
+    (QFormat(8, 6, 8), E.Call("randn", ()), list(range(64))),
+])
+def test_ceil_sign_and_randn_are_limited_and_counted(fmt, expr, raw):
+    """One rule for every operation that can leave the accumulator (docs/fixed-point.md section 5)."""
+    a = np.array(raw, dtype=np.int64)
+    ir = _op_ir(expr, "a")
+    counts = []
+    for pop in (_vm(ir, a.size, fmt, seed=3), ReferencePopulation(ir, a.size, fmt, seed=3)):
+        pop.set("a", a / fmt.one)
+        out = pop.run(12, {}, ("out",)).record[:, 0]
+        assert out.min() >= fmt.acc_min and out.max() <= fmt.acc_max
+        counts.append(pop.overflows)
+    assert counts[0] == counts[1] and counts[0].get("out", 0) > 0
