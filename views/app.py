@@ -2,7 +2,8 @@
 
 :func:`run_studio` opens the main window on a project (or on a new project
 holding one population of a model), optionally runs it for ``T`` simulated
-time with the scopes live, saves a screenshot of the whole window and quits.
+time with the scopes live (in the hardware workspace: co-simulates the core for ``T``), saves a
+screenshot of the whole window and quits.
 Failures print one line, ``ncstudio: error: ...``, and return non-zero.
 """
 
@@ -85,6 +86,15 @@ def _pump(app: QApplication, seconds: float) -> None:
         time.sleep(0.005)
 
 
+def _settle(app: QApplication, hardware, timeout_s: float = 1800.0) -> None:
+    """Wait until the hardware workspace's generation or co-simulation has ended."""
+    end = time.perf_counter() + timeout_s
+    while hardware.busy and time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.005)
+    _pump(app, SETTLE_S)
+
+
 def run_for(window: QtMainWindow, app: QApplication, duration_s: float) -> None:
     """Run the window's document for ``duration_s`` with the scopes live; return when the run ended.
 
@@ -123,9 +133,15 @@ def run_studio(target: str | None, run: str | None = None, screenshot: str | Non
             window.files.offer_recoveries()
         _pump(app, SETTLE_S)
         window.view.fit()
+        hardware = window.hardware if window.workspaces.currentWidget() is window.hardware else None
+        if hardware is not None:
+            _settle(app, hardware)  # the core is generated before the screenshot
         if run:
             if window.playground is not None and window.workspaces.currentWidget() is window.playground:
                 window.playground.run(parse_quantity(run)[0])  # the playground's trace, not the network
+            elif hardware is not None:
+                hardware.cosimulate(parse_quantity(run)[0])  # a co-simulation of the core
+                _settle(app, hardware)
             else:
                 run_for(window, app, parse_quantity(run)[0])
             _pump(app, SETTLE_S)

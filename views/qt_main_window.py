@@ -22,6 +22,7 @@ from views.graph import clipboard
 from views.graph.items import EdgeItem, NodeItem
 from views.graph.scene import GraphScene
 from views.graph.view import GraphView
+from views.hardware.workspace import install_hardware
 from views.playground.workspace import install_playground
 from views.qt_inspector import QtInspector
 from views.qt_palette import QtPalette
@@ -29,8 +30,8 @@ from views.qt_problems import QtProblems, show_failure
 from views.qt_run_toolbar import QtRunToolbar
 from views.scopes import QtScopes
 
-WORKSPACES = ("network", "playground")
-PLANNED_WORKSPACES = ("hardware", "hil")
+WORKSPACES = ("network", "playground", "hardware")
+PLANNED_WORKSPACES = ("hil",)
 PROBLEMS_DELAY_MS = 300
 
 
@@ -72,6 +73,7 @@ class QtMainWindow(QMainWindow):
         self._problems_timer.timeout.connect(self.check_problems)
         self.scene: GraphScene | None = None
         self.playground = None  # the playground workspace (views.playground.workspace), built when first shown
+        self.hardware = None  # the hardware workspace (views.hardware.workspace), built when first shown
         self.inspector: QtInspector | None = None
         self.inspector_dock = self._dock("Inspector", None, Qt.DockWidgetArea.RightDockWidgetArea)
         self.palette_dock = self._dock("Palette", self.palette_widget, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -187,6 +189,7 @@ class QtMainWindow(QMainWindow):
         self.check_problems()
         self._update_title()
         install_playground(self)
+        install_hardware(self)
         QTimer.singleShot(0, self.view, self.view.fit)
 
     def is_modified(self) -> bool:
@@ -280,7 +283,8 @@ class QtMainWindow(QMainWindow):
 
     # -- workspaces, theme, settings ----------------------------------------------------------------------------
     def set_workspace(self, name: str) -> None:
-        """Bring workspace ``name`` to the front ("network", "playground"; others arrive in later releases)."""
+        """Bring workspace ``name`` to the front ("network", "playground", "hardware"; others arrive in later
+        releases)."""
         if name not in WORKSPACES:
             later = " (it arrives in a later release)" if name in PLANNED_WORKSPACES else ""
             raise NeuroCoreError(f"no workspace `{name}`{later}; have: {', '.join(WORKSPACES)}")

@@ -52,7 +52,7 @@ def test_failures_are_one_line(tmp_path):
     result = ncstudio(CUBA, "--workspace", "hil", "--screenshot", tmp_path / "x.png", "--quit", tmp_path=tmp_path)
     assert result.returncode == 1
     assert result.stderr == ("ncstudio: error: no workspace `hil` (it arrives in a later release); "
-                             "have: network, playground\n")
+                             "have: network, playground, hardware\n")
     result = ncstudio(CUBA, "--screenshot", tmp_path / "missing" / "x.png", "--quit", tmp_path=tmp_path)
     assert result.returncode == 1
     assert re.match(r"^ncstudio: error: cannot write .*x.png: the directory .*missing does not exist\n$", result.stderr)

@@ -34,6 +34,7 @@ def install_playground(window) -> QtPlayground | None:
         placeholder.setObjectName(NAME)
         tabs.addTab(placeholder, TITLE)
         window.hidden_docks = []
+        window.docks_aside = False
         tabs.currentChanged.connect(lambda _: _shown(window))
     state = playground_from_project(window.document.to_project())
     if state is not None:
@@ -64,13 +65,18 @@ def _build(window, state: PlaygroundState) -> QtPlayground:
 
 
 def _shown(window) -> None:
-    """Build the playground when its tab first comes to the front; the network docks step aside meanwhile."""
+    """Build the playground when its tab first comes to the front; the network docks step aside while any
+    workspace other than the network (the first tab) is in front."""
     tabs = window.workspaces
     front = tabs.currentIndex() == _index(window)
     if front and window.playground is None:
         _build(window, PlaygroundState(LIBRARY[DEFAULT_MODEL]))
+    aside = tabs.currentIndex() != 0
+    if aside == window.docks_aside:
+        return
+    window.docks_aside = aside
     docks = (window.palette_dock, window.inspector_dock, window.scopes_dock, window.problems_dock)
-    if front:
+    if aside:
         window.statusBar().clearMessage()
         window.hidden_docks = [d for d in docks if not d.isHidden()]
         for dock in window.hidden_docks:

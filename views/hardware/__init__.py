@@ -1,0 +1,1 @@
+"""The hardware workspace: the generated network core (modules, manifest, resources) and its co-simulation."""
