@@ -1,7 +1,7 @@
 """Signed fixed-point formats and the integer rules every back end shares.
 
 docs/fixed-point.md is the specification; this module is its executable form
-for scalars and NumPy arrays (the Cython VM and the Verilog emitter implement
+for scalars and NumPy arrays (the Cython VM and the hardware datapath, hdl/datapath.py, implement
 the same rules).  Summary:
 
 * A state or parameter is stored in ``total`` bits with ``frac`` fraction bits

@@ -39,12 +39,16 @@ SPECIALS = ("t", "dt", "i", "N")
 
 _M64 = (1 << 64) - 1
 _U = np.uint64
+# docs/fixed-point.md section 8: the SplitMix64 finaliser (its increment and two multipliers) and the
+# multipliers that key it by neuron, step and site; the datapath (hdl/datapath.py) uses these too.
+MIX = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
+KEY = (0xD1B54A32D192ED03, 0x8CB92BA72F3D8DD7, 0xA0761D6478BD642F)
 
 
 def _mix64(z: np.ndarray) -> np.ndarray:
-    z = z + _U(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> _U(30))) * _U(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> _U(27))) * _U(0x94D049BB133111EB)
+    z = z + _U(MIX[0])
+    z = (z ^ (z >> _U(30))) * _U(MIX[1])
+    z = (z ^ (z >> _U(27))) * _U(MIX[2])
     return z ^ (z >> _U(31))
 
 
@@ -54,8 +58,8 @@ def random_bits(seed: int, neurons: np.ndarray, step: int, site: int) -> np.ndar
     ``neurons`` is an array of neuron indices; returns uint64 of the same shape.
     """
     neurons = np.atleast_1d(np.asarray(neurons, dtype=np.uint64))
-    key = (seed ^ (step * 0x8CB92BA72F3D8DD7) ^ (site * 0xA0761D6478BD642F)) & _M64
-    return _mix64((neurons * _U(0xD1B54A32D192ED03)) ^ _U(key))
+    key = (seed ^ (step * KEY[1]) ^ (site * KEY[2])) & _M64
+    return _mix64((neurons * _U(KEY[0])) ^ _U(key))
 
 
 def _uniform(bits: np.ndarray) -> np.ndarray:

@@ -106,7 +106,7 @@ class PopulationUnit(wiring.Component):
     # -- layout of a neuron's words ---------------------------------------------------
     def _tag_width(self) -> int:
         pop, total = self.pop, self.fmt.total
-        width = pop.neuron_bits + pop.refractory_bits + 1  # neuron, refractory count, sticky overflow
+        width = pop.neuron_bits + pop.refractory_bits + 2  # neuron, refractory count, sticky overflow, probed
         width += pop.refractory_bits if self._ref_rom else 0
         width += total if self._keep_lastspike else 0
         return width
@@ -176,6 +176,14 @@ class PopulationUnit(wiring.Component):
                 shift += w
             return out
 
+        probed = [0] * n
+        for pr in self.plan.probes:
+            if pr.population == pop.index:
+                for j in pr.neurons:
+                    probed[j] = 1
+        m.submodules.probed = probe_mask = Memory(shape=unsigned(1), depth=n, init=probed)
+        probe_rd = probe_mask.read_port()
+        m.d.comb += probe_rd.addr.eq(issue)
         st = fields(st_rd.data, state_layout)
         ro = fields(rom_rd.data, rom_layout) if rom_layout else {}
 
@@ -251,7 +259,7 @@ class PopulationUnit(wiring.Component):
                 m.d.sync += port.eq(current)
             else:
                 m.d.sync += port.eq(Const(pop.constants[name], signed(total)))
-        tag = [s1_j, refc, st["_ovf"]]
+        tag = [s1_j, refc, st["_ovf"], probe_rd.data]
         if self._ref_rom:
             tag.append(ro["_ref_steps"])
         if self._keep_lastspike:
@@ -262,7 +270,8 @@ class PopulationUnit(wiring.Component):
         out_j = dp.o_tag[:nb]
         o_refc = dp.o_tag[nb:nb + pop.refractory_bits]
         o_ovf = dp.o_tag[nb + pop.refractory_bits]
-        pos = nb + pop.refractory_bits + 1
+        o_probed = dp.o_tag[nb + pop.refractory_bits + 1]
+        pos = nb + pop.refractory_bits + 2
         if self._ref_rom:
             ref_steps = dp.o_tag[pos:pos + pop.refractory_bits]
             pos += pop.refractory_bits
@@ -291,11 +300,8 @@ class PopulationUnit(wiring.Component):
         with m.If(busy & (retired == n)):
             m.d.sync += [busy.eq(0), self.done.eq(1)]
         m.d.comb += [self.spike_valid.eq(dp.o_valid & spike), self.spike_neuron.eq(out_j)]
-        probe_neurons = sorted({j for pr in self.plan.probes if pr.population == pop.index for j in pr.neurons})
         if self.probed:
-            hit = Signal()
-            m.d.comb += hit.eq(sum((out_j == j for j in probe_neurons), Const(0, 1)) != 0)
-            m.d.comb += [self.probe_valid.eq(dp.o_valid & hit), self.probe_neuron.eq(out_j)]
+            m.d.comb += [self.probe_valid.eq(dp.o_valid & o_probed), self.probe_neuron.eq(out_j)]
             for k, name in enumerate(self.probed):
                 m.d.comb += getattr(self, f"probe_{k}").eq(new[name])
         return m

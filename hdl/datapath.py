@@ -79,9 +79,9 @@ from amaranth.lib.wiring import In, Out
 from engine.errors import NeuroCoreError
 from engine.fixedpoint import QFormat
 from engine.program import FN, OP, SPECIAL, Program
-from hdl.emit import _HASH, _MIX, IRWIN_HALL_SITES
+from engine.reference import KEY, MIX, RANDN_SITE_OFFSET
 
-__all__ = ["STAGE_BUDGET", "DatapathResources", "LoweringError", "NeuronDatapath"]
+__all__ = ["STAGE_BUDGET", "DatapathResources", "LoweringError", "NeuronDatapath", "NeuronVerilog", "neuron_verilog"]
 
 STAGE_BUDGET = 4
 # A multiply by a constant with at most this many signed digits (canonical signed digit form) is
@@ -583,14 +583,14 @@ class _Lowering:
             seed = self.seed
             self.hash_base = self.node(
                 "hash0", (neuron, step), 0, _MASK64,
-                lambda m, n, s: Const(seed, 64) ^ (n * _HASH[0])[:64] ^ (s * _HASH[1])[:64], cost=STAGE_BUDGET)
-        salt = (site * _HASH[2]) & _MASK64
+                lambda m, n, s: Const(seed, 64) ^ (n * KEY[0])[:64] ^ (s * KEY[1])[:64], cost=STAGE_BUDGET)
+        salt = (site * KEY[2]) & _MASK64
         z = self.node("hash1", (self.hash_base,), 0, _MASK64,
-                      lambda m, v: ((v ^ Const(salt, 64)) + _MIX[0])[:64])
+                      lambda m, v: ((v ^ Const(salt, 64)) + MIX[0])[:64])
         z = self.node("hash2", (z,), 0, _MASK64, lambda m, v: v ^ (v >> 30))
-        z = self.node("hash3", (z,), 0, _MASK64, lambda m, v: (v * _MIX[1])[:64], cost=STAGE_BUDGET)
+        z = self.node("hash3", (z,), 0, _MASK64, lambda m, v: (v * MIX[1])[:64], cost=STAGE_BUDGET)
         z = self.node("hash4", (z,), 0, _MASK64, lambda m, v: v ^ (v >> 27))
-        z = self.node("hash5", (z,), 0, _MASK64, lambda m, v: (v * _MIX[2])[:64], cost=STAGE_BUDGET)
+        z = self.node("hash5", (z,), 0, _MASK64, lambda m, v: (v * MIX[2])[:64], cost=STAGE_BUDGET)
         return self.node("uniform", (z,), 0, (1 << frac) - 1, lambda m, v: (v ^ (v >> 31))[64 - frac:])
 
     def call(self, fn: int, v):
@@ -734,7 +734,7 @@ class _Lowering:
                 elif op == OP["rand"]:
                     out = self.uniform(2 * a)
                 elif op == OP["randn"]:
-                    draws = [self.uniform(IRWIN_HALL_SITES + 16 * a + j) for j in range(12)]
+                    draws = [self.uniform(RANDN_SITE_OFFSET + 16 * a + j) for j in range(12)]
                     while len(draws) > 1:
                         draws = [self.add(draws[i], draws[i + 1]) if i + 1 < len(draws) else draws[i]
                                  for i in range(0, len(draws), 2)]
@@ -969,3 +969,25 @@ class NeuronDatapath(wiring.Component):
             valid, tag = v, g
         m.d.comb += [self.o_valid.eq(valid), self.o_tag.eq(tag)]
         return m
+
+
+@dataclass(frozen=True)
+class NeuronVerilog:
+    """The Verilog of one neuron's datapath (``module``), as the playground shows it."""
+
+    module: str
+    text: str
+    fmt: QFormat
+    latency: int
+    resources: DatapathResources
+
+
+def neuron_verilog(program: Program, *, module: str, dt: float | None = None, seed: int = 0,
+                   population_size: int = 1) -> NeuronVerilog:
+    """The datapath of ``program`` for a population of ``population_size`` as a Verilog module."""
+    from amaranth.back import verilog
+
+    dp = NeuronDatapath(program, seed=seed, population_size=population_size,
+                        neuron_bits=max(1, (population_size - 1).bit_length()), dt=dt)
+    text = verilog.convert(dp, name=module, emit_src=False)
+    return NeuronVerilog(module, text, program.fmt, dp.latency, dp.resources)

@@ -174,13 +174,19 @@ def plan_network(network: Network, name: str = "network") -> NetworkPlan:
     pops = network.populations
     probes = _probes(network)
     populations = tuple(_population(pop, network, ring_index, probes) for pop in pops.values())
-    projections = tuple(
-        ProjectionPlan(k, proj.definition.name, proj.source.index, ring_index[(proj.target.index, proj.receptor)],
-                       proj.delay, proj.indptr.astype(np.int64), proj.targets.astype(np.int64),
-                       proj.raw_weights, proj.raw_weight)
-        for k, proj in enumerate(network.projections.values()))
+    projections = tuple(_projection(k, proj, ring_index) for k, proj in enumerate(network.projections.values()))
     poissons, currents = _generators(network, ring_index)
     return NetworkPlan(name, fmt, network.dt, populations, rings, projections, poissons, currents, probes)
+
+
+def _projection(index: int, proj, ring_index) -> ProjectionPlan:
+    """A projection's CSR in raw integers; weights that are all equal become one shared weight."""
+    weights, weight = proj.raw_weights, proj.raw_weight
+    if weights is not None and weights.size and (weights == weights[0]).all():
+        weights, weight = None, int(weights[0])
+    return ProjectionPlan(index, proj.definition.name, proj.source.index,
+                          ring_index[(proj.target.index, proj.receptor)], proj.delay,
+                          proj.indptr.astype(np.int64), proj.targets.astype(np.int64), weights, weight)
 
 
 def _rings(network: Network) -> tuple[RingPlan, ...]:

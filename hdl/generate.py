@@ -22,7 +22,16 @@ from hdl.design import NetworkPlan
 HARNESS = "harness.cpp"
 MANIFEST = "manifest.json"
 PREFIX = "Vcore"
-BLOCK_RAM_BITS = 4096  # an iCE40 SB_RAM40_4K (the estimate's unit)
+# The shapes an iCE40 SB_RAM40_4K takes (words x bits); the estimate packs each memory into the best one.
+BLOCK_RAM_SHAPES = ((256, 16), (512, 8), (1024, 4), (2048, 2))
+SMALL_MEMORY_BITS = 256  # smaller memories become flip-flops or LUT RAM
+
+
+def block_rams(words: int, width: int) -> int:
+    """SB_RAM40_4K blocks for a memory of ``words`` x ``width`` bits (0 when it is small)."""
+    if words * width <= SMALL_MEMORY_BITS:
+        return 0
+    return min(-(-words // d) * -(-width // w) for d, w in BLOCK_RAM_SHAPES)
 
 
 @dataclass(frozen=True)
@@ -110,7 +119,7 @@ def manifest_of(plan: NetworkPlan, core: NetworkCore, top: str, project: str, fi
         "memories": mems,
         "estimate": {
             "memory_bits": sum(m["bits"] for m in mems),
-            "block_rams_4k": sum(-(-m["bits"] // BLOCK_RAM_BITS) for m in mems if m["bits"] > 256),
+            "block_rams_4k": sum(block_rams(m["words"], m["width"]) for m in mems),
             "multipliers": sum(len(r.multipliers) for r in datapaths.values()),
             "pipeline_register_bits": sum(r.pipeline_register_bits for r in datapaths.values()),
         },

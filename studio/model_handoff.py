@@ -1,11 +1,12 @@
-"""Handing a playground model on: into the project's model list, and to the Verilog emitter.
+"""Handing a playground model on: into the project's model list, and to hardware as Verilog.
 
 :func:`add_model_command` makes the undoable edit that puts a model into a
 document's ``models`` setting (a library model with changed parameters stays
 a reference to the library; an edited model is written out inline).
-:func:`emit_verilog` emits the single-neuron module of a model in a Q format
-together with the fixed-point trace it is bit-exact with, or says which
-operation of which statement stops the emitter.
+:func:`emit_verilog` gives the neuron datapath of a model in a Q format (the
+module the network core runs, :mod:`hdl.datapath`) together with the
+fixed-point trace it is bit-exact with, or says which operation stops the
+lowering.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from engine.fixedpoint import QFormat
 from engine.models import LIBRARY
 from engine.models.base import LibraryModel
 from engine.run.neuron import prepare
-from hdl.emit import EmitError, NeuronVerilog, emit_neuron
+from engine.vm import compile_program
+from hdl.datapath import LoweringError as DatapathError
+from hdl.datapath import NeuronVerilog, neuron_verilog
 from studio.commands import SetSetting
 from studio.document import Document
 from studio.project_doc import InlineModel, LibraryRef
@@ -85,7 +88,7 @@ def add_model_command(doc: Document, model: Model, parameters: Mapping[str, str]
 
 
 class LoweringError(NeuroCoreError):
-    """The Verilog emitter cannot lower the model; ``statement`` and ``expression`` say where."""
+    """The model cannot be lowered to a datapath; ``statement`` and ``expression`` say where."""
 
     def __init__(self, message: str, statement: str, expression: str):
         self.statement, self.expression = statement, expression
@@ -102,22 +105,23 @@ class VerilogPreview:
 
 def emit_verilog(model: Model, fmt: QFormat, *, parameters: Mapping[str, str] | None = None, dt: float = 1e-4,
                  module: str | None = None, **protocol) -> VerilogPreview:
-    """The single-neuron module of ``model`` in ``fmt`` and its fixed-point trace under ``protocol``.
+    """The neuron datapath of ``model`` in ``fmt`` and its fixed-point trace under ``protocol``.
 
     ``protocol`` takes the keyword arguments of :func:`engine.analysis.traces.trace`
-    (``duration``, ``stimuli``, ``spikes``, ...).  The module does on each
-    enabled clock edge what that trace's fixed-point VM does in a step.
+    (``duration``, ``stimuli``, ``spikes``, ...).  The module computes for each
+    neuron it is given what that trace's fixed-point VM does in a step.
 
     Raises
     ------
     LoweringError
-        The emitter has no rule for an operation; the error names the statement and its expression.
+        The datapath has no rule for an operation; the error names the instruction and its operands.
     """
     _, _, ir = prepare(model, dt, dict(parameters or {}))
     try:
-        verilog = emit_neuron(ir, fmt, module)
-    except EmitError as exc:
-        raise LoweringError(str(exc), exc.where or "module", exc.expression or "") from exc
+        verilog = neuron_verilog(compile_program(ir, fmt), module=module or f"nc_{ir.name}", dt=ir.dt)
+    except DatapathError as exc:
+        where = "module" if exc.instruction is None else f"instruction {exc.instruction}"
+        raise LoweringError(str(exc), where, exc.text or "") from exc
     fixed = trace(model, dt=dt, overrides=parameters, fixed=fmt, **protocol)
     return VerilogPreview(verilog, fixed)
 

@@ -1,4 +1,4 @@
-"""Handing a playground model on: into a project's models (undoable) and to the Verilog emitter."""
+"""Handing a playground model on: into a project's models (undoable) and to hardware as a datapath."""
 
 from dataclasses import replace
 

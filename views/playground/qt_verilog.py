@@ -1,8 +1,8 @@
-"""The emitted single-neuron Verilog, highlighted, beside the fixed-point trace it computes bit for bit.
+"""A model's neuron datapath as Verilog, highlighted, beside the fixed-point trace it computes bit for bit.
 
-The view shows a :class:`studio.model_handoff.VerilogPreview` (module text and
-the fixed-point VM trace of the same IR, format and protocol), or the reason
-the emitter could not lower the model.
+The view shows a :class:`studio.model_handoff.VerilogPreview` (the module the
+network core runs per neuron, and the fixed-point VM trace of the same IR,
+format and protocol), or the reason the model cannot be lowered.
 """
 
 from __future__ import annotations
@@ -102,14 +102,14 @@ class QtVerilogView(QWidget):
         lines = v.text.count("\n")
         overflows = sum(run.overflows.values())
         self.caption.setText(
-            f"Module <b>{v.module}</b> ({lines} lines, {v.fmt.name}, accumulator {v.fmt.acc} bits): one step per "
-            f"enabled clock edge. Beside it, the fixed-point trace it computes bit for bit — {len(run.spike_times)} "
-            f"spikes, {overflows} overflows.")
+            f"Module <b>{v.module}</b> ({lines} lines, {v.fmt.name}, accumulator {v.fmt.acc} bits): one neuron's "
+            f"step per clock, {v.latency} clocks deep. Beside it, the fixed-point trace it computes bit for bit — "
+            f"{len(run.spike_times)} spikes, {overflows} overflows.")
 
     def show_failure(self, message: str) -> None:
-        """The emitter cannot lower the model: say which operation stops it."""
+        """The model cannot be lowered: say which operation stops it."""
         self.preview = None
         self.text.setPlainText(message)
         self.text.setStyleSheet(f"color: {colors().error.name()}")
         self.plot.hide()
-        self.caption.setText("The Verilog emitter cannot lower this model.")
+        self.caption.setText("This model cannot be lowered to a hardware datapath.")
