@@ -20,6 +20,7 @@ from hdl.core import NetworkCore, delivery_width
 from hdl.design import NetworkPlan
 
 HARNESS = "harness.cpp"
+LINT_WAIVERS = "lint.vlt"
 MANIFEST = "manifest.json"
 PREFIX = "Vcore"
 # The shapes an iCE40 SB_RAM40_4K takes (words x bits); the estimate packs each memory into the best one.
@@ -126,6 +127,26 @@ def manifest_of(plan: NetworkPlan, core: NetworkCore, top: str, project: str, fi
     }
 
 
+# Verilator's -Wall warns about what Yosys's Verilog writer (Amaranth's back end) emits by construction;
+# each waiver says why it is not a defect of the design.
+_WAIVERS = (
+    ("UNUSEDSIGNAL", "bits of packed words and pipeline tags that a consumer does not read"),
+    ("PROCASSINIT", "registers get their reset values both as initial values and in reset logic"),
+    ("WIDTHEXPAND", "operands are written at their natural width and widened by Verilog's rules"),
+    ("WIDTHTRUNC", "`!x` on a multi-bit value is how the writer tests a value for zero"),
+    ("CASEINCOMPLETE", "state machines decode only their reachable states"),
+    ("DECLFILENAME", "every module of the design lives in one file named after the project"),
+)
+
+
+def lint_waivers() -> str:
+    """A Verilator configuration file that waives the writer's warning classes (and nothing else)."""
+    lines = ["`verilator_config", "// Warnings of Yosys's Verilog writer, waived for `verilator --lint-only -Wall`."]
+    for rule, why in _WAIVERS:
+        lines += [f"// {rule}: {why}", f"lint_off -rule {rule}"]
+    return "\n".join(lines) + "\n"
+
+
 def harness(core: NetworkCore) -> str:
     """The Verilator C++ driver: run N steps free-running, print spikes, probes and counters."""
     probes = max((len(s) for s in core.probe_slots.values()), default=0)
@@ -182,7 +203,7 @@ def generate(plan: NetworkPlan, project: str = "") -> GeneratedDesign:
     top = _identifier(plan.name)
     core = NetworkCore(plan)
     text = _header(plan, project or plan.name) + verilog.convert(core, name=top, emit_src=False)
-    files = {f"{top}.v": text, HARNESS: harness(core)}
+    files = {f"{top}.v": text, HARNESS: harness(core), LINT_WAIVERS: lint_waivers()}
     manifest = manifest_of(plan, core, top, project or plan.name, files)
     return GeneratedDesign(plan, top, files, manifest, dict(core.probe_slots))
 

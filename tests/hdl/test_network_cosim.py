@@ -104,7 +104,7 @@ def test_hdl_writes_design_harness_and_manifest(tmp_path):
     result = ncstudio("hdl", "resources/examples/hil_demo.ncsproj", "-o", str(out), "--json")
     assert result.returncode == 0, result.stderr
     manifest = json.loads(result.stdout)
-    assert sorted(p.name for p in out.iterdir()) == ["harness.cpp", "hil_demo.v", "manifest.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["harness.cpp", "hil_demo.v", "lint.vlt", "manifest.json"]
     text = (out / "hil_demo.v").read_text()
     assert "NeuroCore Studio network core for `resources/examples/hil_demo.ncsproj`" in text
     assert "Q16.16" in text and "module \\hil_demo.pop_E" in text and "module \\hil_demo.delivery" in text
@@ -128,3 +128,17 @@ def test_a_project_the_hardware_cannot_take_is_refused_and_nothing_is_written(tm
                                          "fixed-point hardware: the core has poisson_generator and dc_generator; "
                                          "run it in the simulator instead")
     assert not out.exists()
+
+
+@needs_verilator
+def test_the_core_is_lint_clean_under_verilator_wall(tmp_path):
+    from hdl.generate import LINT_WAIVERS, write_design
+    from hdl.tools import require_tool, run_tool
+    from studio.hardware import generate_project
+
+    design = generate_project(ROOT / "resources/examples/hil_demo.ncsproj")
+    write_design(design, tmp_path)
+    tool = require_tool("verilator")
+    output = run_tool(tool, ["--lint-only", "-Wall", "--top-module", design.top, LINT_WAIVERS, design.verilog_name],
+                      cwd=tmp_path, timeout=300)
+    assert "%Warning" not in output and "%Error" not in output
