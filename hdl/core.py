@@ -2,23 +2,25 @@
 
 Built from a :class:`~hdl.design.NetworkPlan`, one module per concern:
 
-* :class:`PopulationUnit` (``pop_<name>``) holds a population's neurons in RAM
-  (state, parameter ROM, refractory counters, a sticky overflow flag) and its
-  receptor rings (``depth`` rows of exact sums, one per delay slot), and streams
-  every neuron through its :class:`~hdl.datapath.NeuronDatapath` (one neuron
-  per clock) in the update pass of a step: it reads the neuron and its ring
-  entry for this step, adds the Poisson counts of its generators (the
-  xorshift32 source of docs/fixed-point.md), saturates the input once, clears
-  the ring entry, and writes the neuron back with its refractory counter and
-  ``lastspike``.  It also adds delivered weights into its rings
-  (read-add-write).
+* :class:`PopulationUnit` (``pop_<names>``) holds the neurons of one or more
+  populations (:func:`~hdl.design.plan_units`: populations with equal programs
+  that do not read a neuron's identity share one unit) in RAM, concatenated
+  (state, parameter ROM, refractory counters, a sticky overflow flag), and per
+  receptor one ring memory (``depth`` rows of the unit's neurons, one row per
+  delay slot, exact sums in units of the ring's ``scale``), and streams every
+  neuron through its one :class:`~hdl.datapath.NeuronDatapath` (one neuron per
+  clock) in the update pass of a step: it reads the neuron and its ring entries
+  for this step, adds the Poisson counts of its generators (the xorshift32
+  source of docs/fixed-point.md), saturates the input once, clears the ring
+  entries, and writes the neuron back with its refractory counter and
+  ``lastspike``.  It also adds delivered weights into its rings (read-add-write).
 * :class:`SpikeDelivery` (``delivery``) takes the step's spikes from a FIFO and
-  walks each spiking neuron's CSR rows (``proj_<name>`` row pointers and
-  synapses in ROM) into the target rings at ``t + delay``.
-* :class:`NetworkCore` (the top) sequences a step: every population's update
-  pass, then delivery, then the step's end; free-running (``run``),
-  single-stepped (``step_req``) or paced to at least ``pace`` clocks per step;
-  it reports spikes, probed state and counters on its ports.
+  walks each spiking neuron's CSR rows (every projection's row pointers in one
+  ROM, every synapse in another) into the target rings at ``t + delay``.
+* :class:`NetworkCore` (the top) sequences a step: every unit's update pass,
+  then delivery, then the step's end; free-running (``run``), single-stepped
+  (``step_req``) or paced to at least ``pace`` clocks per step; it reports
+  spikes, probed state and counters on its ports, per population.
 
 Each step does exactly what the engine's network kernel does in fixed point
 (ext/network.pyx), so the two agree bit for bit; ``hdl/netcosim.py`` proves it
@@ -27,6 +29,8 @@ under Verilator.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
@@ -34,7 +38,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hdl.datapath import NeuronDatapath
-from hdl.design import NetworkPlan, PopulationPlan
+from hdl.design import MAX_STEPS, NetworkPlan, UnitPlan, plan_units
 
 COUNTER_BITS = 32
 MAX_PROBES = 8
@@ -68,36 +72,119 @@ def _saturate(m: Module, value, bits: int):
     return out
 
 
-def delivery_width(plan: NetworkPlan) -> int:
-    """Signed bits of a delivered weight (the widest raw weight of any projection)."""
+def _times(value, k: int):
+    """``value * k`` for a positive constant ``k`` as a sum of shifts (``k`` has few set bits)."""
+    terms = [value << s for s in range(k.bit_length()) if k >> s & 1]
+    return sum(terms[1:], terms[0])
+
+
+def _select(index, values: list, shape):
+    """``values[index]`` for constants: a constant when they are all equal, else a chain of muxes."""
+    if all(v == values[0] for v in values):
+        return Const(values[0], shape)
+    out = Const(values[-1], shape)
+    for k in range(len(values) - 2, -1, -1):
+        out = Mux(index == k, Const(values[k], shape), out)
+    return out
+
+
+def _window(step, first: int, last: int):
+    """``first <= step <= last`` with 32-bit comparators (``last = MAX_STEPS - 1``: no end)."""
+    low = step[:32]
+    inside = low >= first if first > 0 else Const(1)
+    if last < MAX_STEPS - 1:
+        inside = inside & (low <= last) & (step[32:] == 0)
+    return inside
+
+
+@dataclass(frozen=True)
+class DeliveryLayout:
+    """Every projection's CSR in two ROMs: row pointers (each projection's block at ``row_base``) and
+    synapses (targets as unit word indices, weights in units of the target ring's scale)."""
+
+    rows: list[int]
+    row_base: dict[int, int]
+    synapses: list[int]
+    target_bits: int
+    weight_bits: int  # 0: each projection's one weight is a constant
+    weights: dict[int, int]  # shared weights (scaled) of projections without per-synapse weights
+
+    @property
+    def pointer_bits(self) -> int:
+        return _bits(max(self.rows, default=0))
+
+    @property
+    def synapse_bits(self) -> int:
+        return self.target_bits + self.weight_bits
+
+
+def delivery_layout(plan: NetworkPlan, units: tuple[UnitPlan, ...]) -> DeliveryLayout:
+    unit_of = {p: u for u in units for p in u.populations}
+    target_bits = _bits(max(u.size for u in units) - 1)
+    scaled: dict[int, list[int]] = {}
+    weights: dict[int, int] = {}
+    per_synapse = any(q.weights is not None for q in plan.projections)
+    for q in plan.projections:
+        ring = plan.rings[q.ring]
+        unit = unit_of[ring.population]
+        scale = next(r.scale for r in unit.rings if r.receptor == ring.receptor)
+        values = q.weights if q.weights is not None else [q.weight] * int(q.targets.size)
+        scaled[q.index] = [int(w) // scale for w in values]
+        weights[q.index] = int(q.weight) // scale if q.weights is None else 0
     widest = 2
-    for proj in plan.projections:
-        values = proj.weights if proj.weights is not None else [proj.weight]
-        for w in (min(values, default=0), max(values, default=0)):
+    for q in plan.projections:
+        for w in scaled[q.index] + [weights[q.index]]:
             widest = max(widest, int(w).bit_length() + 1)
+    weight_bits = widest if per_synapse else 0
+    rows, row_base, synapses = [], {}, []
+    for q in plan.projections:
+        ring = plan.rings[q.ring]
+        unit = unit_of[ring.population]
+        base = unit.bases[unit.position(ring.population)]
+        row_base[q.index] = len(rows)
+        rows += [len(synapses) + int(v) for v in q.indptr]
+        synapses += [_pack([(int(t) + base, target_bits), (w, weight_bits)])
+                     for t, w in zip(q.targets, scaled[q.index])]
+    return DeliveryLayout(rows, row_base, synapses, target_bits, weight_bits, weights)
+
+
+def delivery_width(plan: NetworkPlan) -> int:
+    """Signed bits of a delivered weight (the widest scaled weight of any projection)."""
+    layout = delivery_layout(plan, plan_units(plan))
+    widest = layout.weight_bits or 2
+    for w in layout.weights.values():
+        widest = max(widest, int(w).bit_length() + 1)
     return widest
 
 
 class PopulationUnit(wiring.Component):
-    """One population's neurons, rings and datapath; see the module docstring."""
+    """One unit's neurons, rings and datapath; see the module docstring."""
 
-    def __init__(self, plan: NetworkPlan, pop: PopulationPlan):
-        self.plan, self.pop = plan, pop
+    def __init__(self, plan: NetworkPlan, unit: UnitPlan, weight_bits: int):
+        self.plan, self.unit = plan, unit
+        self.pops = [plan.populations[k] for k in unit.populations]
+        self.pop = self.pops[0]
         self.fmt = plan.fmt
-        self.rings = [r for r in plan.rings if r.population == pop.index]
-        self.poissons = [g for g in plan.poissons if g.population == pop.index]
-        self.currents = [c for c in plan.currents if c.population == pop.index]
-        self.probed = tuple(dict.fromkeys(s for pr in plan.probes if pr.population == pop.index for s in pr.slots))
+        self.rings = list(unit.rings)
+        self.poissons = [g for g in plan.poissons if g.population in unit.populations]
+        self.currents = [c for c in plan.currents if c.population in unit.populations]
+        self.probed = tuple(dict.fromkeys(s for pr in plan.probes if pr.population in unit.populations
+                                          for s in pr.slots))
+        self.neuron_bits = _bits(unit.size - 1)  # a word of the unit's memories
+        self.local_bits = max(p.neuron_bits for p in self.pops)  # a neuron of one population
+        self.which_bits = _bits(len(self.pops) - 1)  # a population of the unit
+        self.refractory_bits = max(p.refractory_bits for p in self.pops)
+        pop = self.pop
         self.datapath = NeuronDatapath(pop.program, seed=pop.seed, population_size=pop.size,
-                                       neuron_bits=pop.neuron_bits, dt=pop.dt, tag_width=self._tag_width())
-        nb = pop.neuron_bits
-        self.address_bits = max(_bits(r.depth * pop.size) for r in self.rings) if self.rings else 1
+                                       neuron_bits=self.local_bits, dt=pop.dt, tag_width=self._tag_width())
+        self.address_bits = max(_bits(r.depth * unit.size) for r in self.rings) if self.rings else 1
+        pop_bits = _bits(max(len(plan.populations) - 1, 1))
         members = {
             "start": In(1), "done": Out(1), "advance": In(1), "step": In(64),
-            "spike_valid": Out(1), "spike_neuron": Out(nb),
-            "probe_valid": Out(1), "probe_neuron": Out(nb),
+            "spike_valid": Out(1), "spike_pop": Out(pop_bits), "spike_neuron": Out(self.local_bits),
+            "probe_valid": Out(1), "probe_pop": Out(pop_bits), "probe_neuron": Out(self.local_bits),
             "dl_valid": In(1), "dl_ring": In(_bits(max(len(self.rings) - 1, 1))),
-            "dl_addr": In(self.address_bits), "dl_weight": In(signed(delivery_width(plan))), "dl_ready": Out(1),
+            "dl_addr": In(self.address_bits), "dl_weight": In(signed(weight_bits)), "dl_ready": Out(1),
             "overflow_events": Out(COUNTER_BITS),
         }
         members.update({f"probe_{k}": Out(signed(self.fmt.total)) for k in range(len(self.probed))})
@@ -105,9 +192,9 @@ class PopulationUnit(wiring.Component):
 
     # -- layout of a neuron's words ---------------------------------------------------
     def _tag_width(self) -> int:
-        pop, total = self.pop, self.fmt.total
-        width = pop.neuron_bits + pop.refractory_bits + 2  # neuron, refractory count, sticky overflow, probed
-        width += pop.refractory_bits if self._ref_rom else 0
+        total = self.fmt.total
+        width = self.neuron_bits + self.which_bits + self.local_bits + self.refractory_bits + 2
+        width += self.refractory_bits if self._ref_rom else 0
         width += total if self._keep_lastspike else 0
         return width
 
@@ -118,53 +205,71 @@ class PopulationUnit(wiring.Component):
 
     @property
     def _ref_rom(self) -> bool:
-        steps = self.pop.ref_steps
-        return bool(steps.size) and not (steps == steps[0]).all()
+        return any(p.ref_steps.size and not (p.ref_steps == p.ref_steps[0]).all() for p in self.pops)
+
+    @property
+    def _params(self) -> tuple[str, ...]:
+        """Slots read from the parameter ROM: per-neuron values in any of the unit's populations."""
+        wanted = {s for p in self.pops for s in p.params}
+        return tuple(s for s in self.datapath.read_slots if s in wanted)
 
     def _state_layout(self) -> list[tuple[str, int]]:
         total = self.fmt.total
-        return [(s, total) for s in self.pop.state] + [("_refc", self.pop.refractory_bits), ("_ovf", 1)]
+        return [(s, total) for s in self.pop.state] + [("_refc", self.refractory_bits), ("_ovf", 1)]
 
     def _rom_layout(self) -> list[tuple[str, int]]:
-        fields = [(s, self.fmt.total) for s in self.pop.params]
-        return fields + ([("_ref_steps", self.pop.refractory_bits)] if self._ref_rom else [])
+        fields = [(s, self.fmt.total) for s in self._params]
+        return fields + ([("_ref_steps", self.refractory_bits)] if self._ref_rom else [])
 
-    def _init_words(self, layout, values) -> list[int]:
-        return [_pack([(values[name][j], width) for name, width in layout]) for j in range(self.pop.size)]
+    def _init_words(self, layout) -> list[int]:
+        words = []
+        for p in self.pops:
+            values = dict(p.initial)
+            values.update({s: [v] * p.size for s, v in p.constants.items()})
+            values.update({"_refc": [0] * p.size, "_ovf": [0] * p.size, "_ref_steps": p.ref_steps})
+            words += [_pack([(values[name][j], width) for name, width in layout]) for j in range(p.size)]
+        return words
 
     # -- hardware ------------------------------------------------------------------------
     def elaborate(self, platform):
         m = Module()
-        pop, fmt, total = self.pop, self.fmt, self.fmt.total
-        n, nb = pop.size, pop.neuron_bits
+        unit, pop, fmt, total = self.unit, self.pop, self.fmt, self.fmt.total
+        n, nb, lb, wb = unit.size, self.neuron_bits, self.local_bits, self.which_bits
+        rb = self.refractory_bits
         dp = self.datapath
         m.submodules.neuron = dp
 
         state_layout = self._state_layout()
-        values = dict(pop.initial)
-        values["_refc"] = [0] * n
-        values["_ovf"] = [0] * n
         width = sum(w for _, w in state_layout)
-        m.submodules.state = state = Memory(shape=unsigned(width), depth=n, init=self._init_words(state_layout, values))
+        m.submodules.state = state = Memory(shape=unsigned(width), depth=n, init=self._init_words(state_layout))
         st_rd, st_wr = state.read_port(), state.write_port()
         rom_layout = self._rom_layout()
         if rom_layout:
-            values["_ref_steps"] = pop.ref_steps
             rom_width = sum(w for _, w in rom_layout)
             m.submodules.params = rom = Memory(shape=unsigned(rom_width), depth=n,
-                                               init=self._init_words(rom_layout, values))
+                                               init=self._init_words(rom_layout))
             rom_rd = rom.read_port()
 
         # update pass: issue neuron j, its words arrive next clock (stage 1), are registered (stage 2)
         issue = Signal(range(n + 1), init=n)
+        which, local = Signal(wb), Signal(lb)
         retired = Signal(range(n + 1))
         busy = Signal()
-        s1_valid, s1_j = Signal(), Signal(nb)
+        s1_valid, s1_j, s1_which, s1_local = Signal(), Signal(nb), Signal(wb), Signal(lb)
+        ends = [b - 1 for b in unit.bases[1:]]
         m.d.sync += [s1_valid.eq(0), self.done.eq(0)]
         with m.If(self.start):
-            m.d.sync += [issue.eq(0), retired.eq(0), busy.eq(1)]
+            m.d.sync += [issue.eq(0), which.eq(0), local.eq(0), retired.eq(0), busy.eq(1)]
         with m.Elif(issue < n):
-            m.d.sync += [issue.eq(issue + 1), s1_valid.eq(1), s1_j.eq(issue)]
+            m.d.sync += [issue.eq(issue + 1), s1_valid.eq(1), s1_j.eq(issue), s1_which.eq(which),
+                         s1_local.eq(local)]
+            if ends:
+                with m.If(Cat(*(issue == e for e in ends)).any()):
+                    m.d.sync += [which.eq(which + 1), local.eq(0)]
+                with m.Else():
+                    m.d.sync += local.eq(local + 1)
+            else:
+                m.d.sync += local.eq(local + 1)
         m.d.comb += [st_rd.addr.eq(issue)]
         if rom_layout:
             m.d.comb += rom_rd.addr.eq(issue)
@@ -176,11 +281,14 @@ class PopulationUnit(wiring.Component):
                 shift += w
             return out
 
-        probed = [0] * n
-        for pr in self.plan.probes:
-            if pr.population == pop.index:
-                for j in pr.neurons:
-                    probed[j] = 1
+        probed = []
+        for k, p in enumerate(self.pops):
+            mask = [0] * p.size
+            for pr in self.plan.probes:
+                if pr.population == p.index:
+                    for j in pr.neurons:
+                        mask[j] = 1
+            probed += mask
         m.submodules.probed = probe_mask = Memory(shape=unsigned(1), depth=n, init=probed)
         probe_rd = probe_mask.read_port()
         m.d.comb += probe_rd.addr.eq(issue)
@@ -188,13 +296,6 @@ class PopulationUnit(wiring.Component):
         ro = fields(rom_rd.data, rom_layout) if rom_layout else {}
 
         # the step's ring rows and generators
-        ring_rows = {}
-        ring_inputs = {}
-        for r in self.rings:
-            row = Signal(range(max(r.depth * n, 2)), name=f"row_{r.receptor}")
-            ring_rows[r.index] = row
-            with m.If(self.advance):
-                m.d.sync += row.eq(Mux(row + n >= r.depth * n, 0, row + n))
         rmw_busy = Signal()
         rmw_addr = Signal(self.address_bits)
         rmw_ring = Signal.like(self.dl_ring)
@@ -205,46 +306,56 @@ class PopulationUnit(wiring.Component):
                          rmw_weight.eq(self.dl_weight)]
         with m.Elif(rmw_busy):
             m.d.sync += rmw_busy.eq(0)
+        ring_inputs = {}
         for k, r in enumerate(self.rings):
             if r.width == 0:
                 ring_inputs[r.slot] = Const(0, signed(2))
                 continue
+            row = Signal(range(max(r.depth * n, 2)), name=f"row_{r.receptor}")
+            with m.If(self.advance):
+                m.d.sync += row.eq(Mux(row + n >= r.depth * n, 0, row + n))
             mem = Memory(shape=signed(r.width), depth=r.depth * n, init=[])
             m.submodules[f"ring_{r.receptor}"] = mem
             rd, wr = mem.read_port(), mem.write_port()
-            row = ring_rows[r.index]
             with m.If(busy):
                 m.d.comb += [rd.addr.eq(row + issue), wr.addr.eq(row + s1_j), wr.data.eq(0), wr.en.eq(s1_valid)]
             with m.Else():
                 m.d.comb += [rd.addr.eq(self.dl_addr), wr.addr.eq(rmw_addr), wr.data.eq(rd.data + rmw_weight),
                              wr.en.eq(rmw_busy & (rmw_ring == k))]
-            ring_inputs[r.slot] = rd.data
+            ring_inputs[r.slot] = _times(rd.data, r.scale)
 
         drive = {r.slot: [] for r in self.rings}
         for g in self.poissons:
+            mine = s1_which == unit.position(g.population)
             x = Signal(32, init=g.state, name=f"xorshift_{g.name}")
             nxt = _xorshift32(x)
             u = nxt[16:32]
             count = sum((u >= c for c in g.table), Const(0, unsigned(_bits(len(g.table)))))
-            active = (self.step >= g.first) & (self.step <= g.last)
-            with m.If(s1_valid):
+            active = _window(self.step, g.first, g.last) & mine
+            with m.If(s1_valid & mine):
                 m.d.sync += x.eq(nxt)
-            slot = next(r.slot for r in self.rings if r.index == g.ring)
+            slot = self.plan.rings[g.ring].slot
             drive[slot].append(Mux(active, count * Const(g.weight, signed(total + 1)), 0))
         current = None
         if pop.current_slot is not None:
-            if self.currents:
-                terms = [Mux((self.step >= c.first) & (self.step <= c.last), Const(c.amplitude, signed(total)), 0)
-                         for c in self.currents]
-                current = _saturate(m, sum(terms[1:], terms[0]), total)
-            else:
-                current = Const(pop.constants[pop.current_slot], signed(total))
+            per_pop = []
+            for k, p in enumerate(self.pops):
+                currents = [c for c in self.currents if c.population == p.index]
+                if currents:
+                    terms = [Mux(_window(self.step, c.first, c.last), Const(c.amplitude, signed(total)), 0)
+                             for c in currents]
+                    per_pop.append(_saturate(m, sum(terms[1:], terms[0]), total))
+                else:
+                    per_pop.append(Const(p.constants[pop.current_slot], signed(total)))
+            current = per_pop[-1]
+            for k in range(len(per_pop) - 2, -1, -1):
+                current = Mux(s1_which == k, per_pop[k], current)
 
         # stage 2: the datapath's inputs, registered
         s2_valid = Signal()
         m.d.sync += s2_valid.eq(s1_valid)
         m.d.comb += dp.i_valid.eq(s2_valid)
-        m.d.sync += [dp.i_neuron.eq(s1_j), dp.i_step.eq(self.step)]
+        m.d.sync += [dp.i_neuron.eq(s1_local), dp.i_step.eq(self.step)]
         refc = st["_refc"]
         m.d.sync += dp.i_not_refractory.eq(refc == 0)
         for name, port in dp.i_slots.items():
@@ -258,8 +369,8 @@ class PopulationUnit(wiring.Component):
             elif name == pop.current_slot:
                 m.d.sync += port.eq(current)
             else:
-                m.d.sync += port.eq(Const(pop.constants[name], signed(total)))
-        tag = [s1_j, refc, st["_ovf"], probe_rd.data]
+                m.d.sync += port.eq(_select(s1_which, [p.constants[name] for p in self.pops], signed(total)))
+        tag = [s1_j, s1_which, s1_local, refc, st["_ovf"], probe_rd.data]
         if self._ref_rom:
             tag.append(ro["_ref_steps"])
         if self._keep_lastspike:
@@ -267,16 +378,19 @@ class PopulationUnit(wiring.Component):
         m.d.sync += dp.i_tag.eq(Cat(*tag))
 
         # write-back, spikes, probes
-        out_j = dp.o_tag[:nb]
-        o_refc = dp.o_tag[nb:nb + pop.refractory_bits]
-        o_ovf = dp.o_tag[nb + pop.refractory_bits]
-        o_probed = dp.o_tag[nb + pop.refractory_bits + 1]
-        pos = nb + pop.refractory_bits + 2
+        pos = 0
+
+        def take(w):
+            nonlocal pos
+            out = dp.o_tag[pos:pos + w]
+            pos += w
+            return out
+        out_j, out_which, out_local, o_refc = take(nb), take(wb), take(lb), take(rb)
+        o_ovf, o_probed = take(1), take(1)
         if self._ref_rom:
-            ref_steps = dp.o_tag[pos:pos + pop.refractory_bits]
-            pos += pop.refractory_bits
+            ref_steps = take(rb)
         else:
-            ref_steps = Const(int(pop.ref_steps[0]) if n else 0, unsigned(pop.refractory_bits))
+            ref_steps = _select(out_which, [int(p.ref_steps[0]) if p.size else 0 for p in self.pops], unsigned(rb))
         spike = dp.o_spike
         t_end = Signal(signed(total), init=min(fmt.quantize(pop.dt), fmt.store_max))
         dt_q = fmt.quantize(pop.dt)
@@ -287,11 +401,10 @@ class PopulationUnit(wiring.Component):
             if name in dp.o_slots:
                 new[name] = dp.o_slots[name]
             elif name == "lastspike":
-                old = dp.o_tag[pos:pos + total].as_signed()
+                old = take(total).as_signed()
                 new[name] = Mux(spike, t_end, old)
         new_refc = Mux(spike, ref_steps, Mux(o_refc > 0, o_refc - 1, 0))
-        word = Cat(*[new[s].as_unsigned()[:total] for s in pop.state], new_refc[:pop.refractory_bits],
-                   o_ovf | dp.o_overflow)
+        word = Cat(*[new[s].as_unsigned()[:total] for s in pop.state], new_refc[:rb], o_ovf | dp.o_overflow)
         m.d.comb += [st_wr.addr.eq(out_j), st_wr.data.eq(word), st_wr.en.eq(dp.o_valid)]
         with m.If(dp.o_valid):
             m.d.sync += retired.eq(retired + 1)
@@ -299,9 +412,12 @@ class PopulationUnit(wiring.Component):
                 m.d.sync += self.overflow_events.eq(self.overflow_events + 1)
         with m.If(busy & (retired == n)):
             m.d.sync += [busy.eq(0), self.done.eq(1)]
-        m.d.comb += [self.spike_valid.eq(dp.o_valid & spike), self.spike_neuron.eq(out_j)]
+        out_pop = _select(out_which, list(unit.populations), self.spike_pop.shape())
+        m.d.comb += [self.spike_valid.eq(dp.o_valid & spike), self.spike_neuron.eq(out_local),
+                     self.spike_pop.eq(out_pop)]
         if self.probed:
-            m.d.comb += [self.probe_valid.eq(dp.o_valid & o_probed), self.probe_neuron.eq(out_j)]
+            m.d.comb += [self.probe_valid.eq(dp.o_valid & o_probed), self.probe_neuron.eq(out_local),
+                         self.probe_pop.eq(out_pop)]
             for k, name in enumerate(self.probed):
                 m.d.comb += getattr(self, f"probe_{k}").eq(new[name])
         return m
@@ -310,8 +426,10 @@ class PopulationUnit(wiring.Component):
 class SpikeDelivery(wiring.Component):
     """The step's spikes, through every projection's CSR rows, into the target rings at ``t + delay``."""
 
-    def __init__(self, plan: NetworkPlan, units: list[PopulationUnit], queue_depth: int):
-        self.plan, self.units = plan, units
+    def __init__(self, plan: NetworkPlan, units: list[PopulationUnit], layout: DeliveryLayout, weight_bits: int,
+                 queue_depth: int):
+        self.plan, self.units, self.layout = plan, units, layout
+        self.weight_bits = weight_bits
         self.queue_depth = queue_depth
         self.pop_bits = _bits(max(len(plan.populations) - 1, 1))
         self.neuron_bits = max(p.neuron_bits for p in plan.populations)
@@ -323,7 +441,7 @@ class SpikeDelivery(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        plan = self.plan
+        plan, layout = self.plan, self.layout
         m.submodules.queue = queue = SyncFIFOBuffered(width=self.pop_bits + self.neuron_bits, depth=self.queue_depth)
         m.d.comb += [queue.w_data.eq(Cat(self.push_pop, self.push_neuron)), queue.w_en.eq(self.push_valid)]
         with m.If(self.push_valid & ~queue.w_rdy):
@@ -331,41 +449,31 @@ class SpikeDelivery(wiring.Component):
         src_pop = Signal(self.pop_bits)
         src = Signal(self.neuron_bits)
         q = Signal(range(max(len(plan.projections), 1) + 1))
-        k, end = Signal(32), Signal(32)
-        w_bits = delivery_width(plan)
-        target, weight = Signal(self.neuron_bits), Signal(signed(w_bits))
-        ptr_addr = Signal(self.neuron_bits + 1)
-        ptr_data, syn_target, syn_weight = {}, {}, {}
-        syn_addr = Signal(32)
-        # per projection: row pointers and synapses in ROM, and its delivery row (t + delay) mod depth
+        syn_count = max(len(layout.synapses), 1)
+        k, end = Signal(range(syn_count + 1)), Signal(range(syn_count + 1))
+        tb, wbits = layout.target_bits, layout.weight_bits
+        target, weight = Signal(tb), Signal(signed(self.weight_bits))
+        ptr_addr = Signal(range(max(len(layout.rows), 2)))
+        m.submodules.rows = rows = Memory(shape=unsigned(layout.pointer_bits), depth=max(len(layout.rows), 1),
+                                          init=layout.rows)
+        ptr = rows.read_port()
+        m.d.comb += ptr.addr.eq(ptr_addr)
+        m.submodules.synapses = syn = Memory(shape=unsigned(layout.synapse_bits), depth=syn_count,
+                                             init=layout.synapses)
+        srd = syn.read_port()
+        m.d.comb += srd.addr.eq(k)
+        unit_of = {p: u for u in self.units for p in u.unit.populations}
+        # per projection: its delivery row (t + delay) mod depth in its target unit's ring
         dl_row = {}
         for proj in plan.projections:
             ring = plan.rings[proj.ring]
-            n_tgt = plan.populations[ring.population].size
-            ptr = Memory(shape=unsigned(_bits(int(proj.indptr[-1]))), depth=proj.indptr.size,
-                         init=[int(v) for v in proj.indptr])
-            m.submodules[f"proj_{proj.name}_rows"] = ptr
-            rd = ptr.read_port()
-            m.d.comb += rd.addr.eq(ptr_addr)
-            ptr_data[proj.index] = rd.data
-            tb = _bits(max(n_tgt - 1, 1))
-            if proj.weights is None:
-                words = [int(t) for t in proj.targets]
-                shape = unsigned(tb)
-            else:
-                words = [_pack([(t, tb), (w, w_bits)]) for t, w in zip(proj.targets, proj.weights)]
-                shape = unsigned(tb + w_bits)
-            syn = Memory(shape=shape, depth=max(len(words), 1), init=words)
-            m.submodules[f"proj_{proj.name}_synapses"] = syn
-            srd = syn.read_port()
-            m.d.comb += srd.addr.eq(syn_addr)
-            syn_target[proj.index] = srd.data[:tb]
-            syn_weight[proj.index] = (srd.data[tb:tb + w_bits].as_signed() if proj.weights is not None
-                                      else Const(proj.weight, signed(w_bits)))
-            row = Signal(range(max(ring.depth * n_tgt, 2)), init=(proj.delay % ring.depth) * n_tgt,
+            unit = unit_of[ring.population]
+            ur = next(r for r in unit.rings if r.receptor == ring.receptor)
+            size = unit.unit.size
+            row = Signal(range(max(ur.depth * size, 2)), init=(proj.delay % ur.depth) * size,
                          name=f"row_{proj.name}")
             with m.If(self.advance):
-                m.d.sync += row.eq(Mux(row + n_tgt >= ring.depth * n_tgt, 0, row + n_tgt))
+                m.d.sync += row.eq(Mux(row + size >= ur.depth * size, 0, row + size))
             dl_row[proj.index] = row
 
         m.d.sync += self.done.eq(0)
@@ -393,43 +501,40 @@ class SpikeDelivery(wiring.Component):
                         for proj in plan.projections:
                             with m.Case(proj.index):
                                 with m.If(src_pop == proj.source):
-                                    m.d.comb += ptr_addr.eq(src)
+                                    m.d.comb += ptr_addr.eq(src + layout.row_base[proj.index])
                                     m.next = "ROW_START"
                                 with m.Else():
                                     m.d.sync += q.eq(q + 1)
             with m.State("ROW_START"):
-                m.d.comb += ptr_addr.eq(src + 1)
                 with m.Switch(q):
                     for proj in plan.projections:
                         with m.Case(proj.index):
-                            m.d.sync += k.eq(ptr_data[proj.index])
+                            m.d.comb += ptr_addr.eq(src + (layout.row_base[proj.index] + 1))
+                            if not wbits:
+                                m.d.sync += weight.eq(layout.weights[proj.index])
+                m.d.sync += k.eq(ptr.data)
                 m.next = "ROW_END"
             with m.State("ROW_END"):
-                with m.Switch(q):
-                    for proj in plan.projections:
-                        with m.Case(proj.index):
-                            m.d.sync += end.eq(ptr_data[proj.index])
+                m.d.sync += end.eq(ptr.data)
                 m.next = "SYNAPSE"
             with m.State("SYNAPSE"):
                 with m.If(k == end):
                     m.d.sync += q.eq(q + 1)
                     m.next = "PROJECTION"
                 with m.Else():
-                    m.d.comb += syn_addr.eq(k)
                     m.next = "FETCHED"
             with m.State("FETCHED"):
-                with m.Switch(q):
-                    for proj in plan.projections:
-                        with m.Case(proj.index):
-                            m.d.sync += [target.eq(syn_target[proj.index]), weight.eq(syn_weight[proj.index])]
+                m.d.sync += target.eq(srd.data[:tb])
+                if wbits:
+                    m.d.sync += weight.eq(srd.data[tb:tb + wbits].as_signed())
                 m.next = "DELIVER"
             with m.State("DELIVER"):
                 with m.Switch(q):
                     for proj in plan.projections:
                         with m.Case(proj.index):
                             ring = plan.rings[proj.ring]
-                            unit = self.units[ring.population]
-                            local = [r.index for r in unit.rings].index(ring.index)
+                            unit = unit_of[ring.population]
+                            local = [r.receptor for r in unit.rings].index(ring.receptor)
                             m.d.comb += [unit.dl_valid.eq(1), unit.dl_ring.eq(local),
                                          unit.dl_addr.eq(dl_row[proj.index] + target)]
                             with m.If(unit.dl_ready):
@@ -448,13 +553,20 @@ class NetworkCore(wiring.Component):
     ``probe_0..`` (the probed variables of that neuron after the step, in the order of
     :attr:`probe_slots`); counters ``spike_count``, ``queue_overflows``, ``overflow_events``
     (neuron-steps with an arithmetic overflow) and ``cycles_last_step``.
+
+    ``share=False`` gives every population its own unit and datapath.
     """
 
-    def __init__(self, plan: NetworkPlan, queue_depth: int | None = None):
+    def __init__(self, plan: NetworkPlan, queue_depth: int | None = None, share: bool = True):
         self.plan = plan
-        self.units = [PopulationUnit(plan, p) for p in plan.populations]
+        self.unit_plans = plan_units(plan, share)
+        self.layout = delivery_layout(plan, self.unit_plans)
+        self.weight_bits = max([self.layout.weight_bits, 2]
+                               + [int(w).bit_length() + 1 for w in self.layout.weights.values()])
+        self.units = [PopulationUnit(plan, u, self.weight_bits) for u in self.unit_plans]
         self.queue_depth = queue_depth or min(max(plan.n_neurons, 4), 1024)
-        self.probe_slots = {u.pop.name: u.probed for u in self.units}
+        self.probe_slots = {plan.populations[p].name: u.probed for u in self.units for p in u.unit.populations}
+        self.probe_slots = {p.name: self.probe_slots[p.name] for p in plan.populations}
         n_probes = max((len(s) for s in self.probe_slots.values()), default=0)
         self.pop_bits = _bits(max(len(plan.populations) - 1, 1))
         self.neuron_bits = max(p.neuron_bits for p in plan.populations)
@@ -469,30 +581,34 @@ class NetworkCore(wiring.Component):
         members.update({f"probe_{k}": Out(signed(plan.fmt.total)) for k in range(n_probes)})
         super().__init__(wiring.Signature(members))
 
+    def unit_of(self, population: str) -> PopulationUnit:
+        return next(u for u in self.units if population in (p.name for p in u.pops))
+
     @property
     def datapath_latency(self) -> dict[str, int]:
-        return {u.pop.name: u.datapath.latency for u in self.units}
+        return {p.name: self.unit_of(p.name).datapath.latency for p in self.plan.populations}
 
     def elaborate(self, platform):
         m = Module()
         plan = self.plan
         for unit in self.units:
-            m.submodules[f"pop_{unit.pop.name}"] = unit
-        m.submodules.delivery = delivery = SpikeDelivery(plan, self.units, self.queue_depth)
+            m.submodules[f"pop_{unit.unit.name}"] = unit
+        m.submodules.delivery = delivery = SpikeDelivery(plan, self.units, self.layout, self.weight_bits,
+                                                         self.queue_depth)
         advance = Signal()
         cycles = Signal(COUNTER_BITS)
         m.d.sync += cycles.eq(cycles + 1)
         m.d.comb += delivery.advance.eq(advance)
         for unit in self.units:
             m.d.comb += [unit.advance.eq(advance), unit.step.eq(self.step)]
-        # one population updates at a time: its spikes and probes go to the ports and the queue
+        # one unit updates at a time: its spikes and probes go to the ports and the queue
         for unit in self.units:
             with m.If(unit.spike_valid):
-                m.d.comb += [self.spike_valid.eq(1), self.spike_pop.eq(unit.pop.index),
+                m.d.comb += [self.spike_valid.eq(1), self.spike_pop.eq(unit.spike_pop),
                              self.spike_neuron.eq(unit.spike_neuron)]
             if unit.probed:
                 with m.If(unit.probe_valid):
-                    m.d.comb += [self.probe_valid.eq(1), self.probe_pop.eq(unit.pop.index),
+                    m.d.comb += [self.probe_valid.eq(1), self.probe_pop.eq(unit.probe_pop),
                                  self.probe_neuron.eq(unit.probe_neuron)]
                     m.d.comb += [getattr(self, f"probe_{k}").eq(getattr(unit, f"probe_{k}"))
                                  for k in range(len(unit.probed))]

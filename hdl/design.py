@@ -23,6 +23,7 @@ What the hardware cannot do is refused here, by name, before anything is built
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -307,3 +308,121 @@ def _generators(network: Network, ring_index) -> tuple[tuple[PoissonPlan, ...], 
             raise HardwareError(f"device `{dev.name}` ({kind}) has no fixed-point hardware: the core has "
                                 "poisson_generator and dc_generator; run it in the simulator instead")
     return tuple(poissons), tuple(currents)
+
+
+# -- units: populations that share one datapath ------------------------------------------------
+
+@dataclass(frozen=True)
+class UnitRing:
+    """One receptor's delay rings of a unit: ``depth`` rows of the unit's neurons (all its populations).
+
+    A ring holds sums in units of ``scale`` (a common factor of every weight delivered into it: a
+    power of two times an odd factor of at most two set bits), so the core stores ``sum / scale``
+    exactly and reads ``entry * scale`` with shifts and at most one adder.
+    """
+
+    receptor: str
+    slot: str
+    depth: int
+    width: int  # signed bits of a stored entry (0: no projection feeds it)
+    scale: int
+
+
+@dataclass(frozen=True)
+class UnitPlan:
+    """Populations updated one after another through one datapath, their memories concatenated.
+
+    Populations share a unit when their compiled programs are equal and the program does not read
+    the neuron's identity (no ``rand``/``randn``, no ``i``/``N``): then one datapath computes every
+    neuron of them bit for bit.  Neuron ``j`` of population ``populations[k]`` is word ``bases[k] + j``.
+    """
+
+    index: int
+    name: str
+    populations: tuple[int, ...]
+    bases: tuple[int, ...]
+    size: int
+    rings: tuple[UnitRing, ...]
+
+    def position(self, population: int) -> int:
+        return self.populations.index(population)
+
+
+def _equal(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if a is None or b is None:
+            return a is b
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    return a == b
+
+
+def _anonymous(program: Program) -> bool:
+    """The program's result does not depend on which neuron of which population it runs for."""
+    from engine.program import OP, SPECIAL
+
+    identity = {SPECIAL["i"], SPECIAL["N"]}
+    for row in program.code:
+        op, a = int(row[0]), int(row[2])
+        if op in (OP["rand"], OP["randn"]) or (op == OP["special"] and a in identity):
+            return False
+    return True
+
+
+def _shareable(a: PopulationPlan, b: PopulationPlan) -> bool:
+    pa, pb = a.program, b.program
+    same = all(_equal(getattr(pa, f), getattr(pb, f))
+               for f in ("code", "consts", "nregs", "ref_mode", "slot_names", "fmt", "knots", "tables"))
+    return (same and a.dt == b.dt and a.state == b.state and a.written == b.written and a.lastspike == b.lastspike
+            and a.ring_inputs.keys() == b.ring_inputs.keys() and a.current_slot == b.current_slot
+            and _anonymous(pa))
+
+
+def _scale(weights: list[int]) -> int:
+    g = 0
+    for w in weights:
+        g = math.gcd(g, abs(int(w)))
+    if g == 0:
+        return 1
+    shift = (g & -g).bit_length() - 1
+    odd = g >> shift
+    return g if bin(odd).count("1") <= 2 else 1 << shift
+
+
+def plan_units(plan: NetworkPlan, share: bool = True) -> tuple[UnitPlan, ...]:
+    """The core's update units: populations grouped by :func:`_shareable` (in order of first member)."""
+    groups: list[list[PopulationPlan]] = []
+    for pop in plan.populations:
+        for g in groups:
+            if share and _shareable(g[0], pop):
+                g.append(pop)
+                break
+        else:
+            groups.append([pop])
+    units = []
+    for u, members in enumerate(groups):
+        index = tuple(p.index for p in members)
+        bases = tuple(int(b) for b in np.cumsum([0] + [p.size for p in members])[:-1])
+        size = sum(p.size for p in members)
+        rings = []
+        for receptor_ring in (r for r in plan.rings if r.population == index[0]):
+            receptor = receptor_ring.receptor
+            mine = {r.index: index.index(r.population) for r in plan.rings
+                    if r.population in index and r.receptor == receptor}
+            incoming = [q for q in plan.projections if q.ring in mine]
+            weights = [int(w) for q in incoming for w in (q.weights if q.weights is not None else [q.weight])]
+            scale = _scale(weights)
+            fan_in = np.zeros(size, dtype=np.int64)
+            for q in incoming:
+                w = np.abs(q.weights) if q.weights is not None else np.full(q.targets.size, abs(q.weight))
+                np.add.at(fan_in, q.targets + bases[mine[q.ring]], w)
+            bound = int(fan_in.max(initial=0)) // scale
+            width = bound.bit_length() + 1 if incoming else 0
+            depth = max([q.delay + 1 for q in incoming], default=1)
+            rings.append(UnitRing(receptor, receptor_ring.slot, depth, width, scale))
+        units.append(UnitPlan(u, "_".join(p.name for p in members), index, bases, size, tuple(rings)))
+    return tuple(units)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from amaranth.back import verilog
 
-from hdl.core import NetworkCore, delivery_width
+from hdl.core import NetworkCore
 from hdl.design import NetworkPlan
 
 HARNESS = "harness.cpp"
@@ -66,32 +66,37 @@ def _header(plan: NetworkPlan, project: str) -> str:
 
 
 def memories(plan: NetworkPlan, core: NetworkCore) -> list[dict]:
-    """Every memory of the core: name, words, bits per word, total bits, contents' origin."""
+    """Every memory of the core: name, words, bits per word, total bits, contents' origin.
+
+    ``initial`` says whether the memory has initial contents (ROMs, state) or starts at zero (rings,
+    the queue): only the latter can live in a RAM without initial contents (the iCE40's SPRAM)
+    unless a loader writes them first.
+    """
     out = []
     for unit in core.units:
-        pop = unit.pop
+        u = unit.unit
+        pops = ", ".join(f"{p.name} at {b}" for p, b in zip(unit.pops, u.bases))
         state_bits = sum(w for _, w in unit._state_layout())
-        out.append({"name": f"pop_{pop.name}.state", "words": pop.size, "width": state_bits,
-                    "holds": f"{', '.join(pop.state)}, refractory count, overflow flag (initial state)"})
+        out.append({"name": f"pop_{u.name}.state", "words": u.size, "width": state_bits, "initial": True,
+                    "holds": f"{', '.join(unit.pop.state)}, refractory count, overflow flag (initial state; "
+                             f"{pops})"})
         rom = unit._rom_layout()
         if rom:
-            out.append({"name": f"pop_{pop.name}.params", "words": pop.size, "width": sum(w for _, w in rom),
-                        "holds": ", ".join(n.lstrip("_") for n, _ in rom)})
+            out.append({"name": f"pop_{u.name}.params", "words": u.size, "width": sum(w for _, w in rom),
+                        "initial": True, "holds": ", ".join(n.lstrip("_") for n, _ in rom)})
         for r in unit.rings:
             if r.width:
-                out.append({"name": f"pop_{pop.name}.ring_{r.receptor}", "words": r.depth * pop.size,
-                            "width": r.width, "holds": f"{r.depth} delay slots of `{r.receptor}` input sums"})
-    w_bits = delivery_width(plan)
-    for proj in plan.projections:
-        n_tgt = plan.populations[plan.rings[proj.ring].population].size
-        tb = max(1, (n_tgt - 1).bit_length())
-        out.append({"name": f"delivery.proj_{proj.name}_rows", "words": int(proj.indptr.size),
-                    "width": max(1, int(proj.indptr[-1]).bit_length()), "holds": "CSR row pointers"})
-        out.append({"name": f"delivery.proj_{proj.name}_synapses", "words": max(1, int(proj.targets.size)),
-                    "width": tb + (w_bits if proj.weights is not None else 0),
-                    "holds": "targets and weights" if proj.weights is not None else "targets (one shared weight)"})
+                out.append({"name": f"pop_{u.name}.ring_{r.receptor}", "words": r.depth * u.size,
+                            "width": r.width, "initial": False,
+                            "holds": f"{r.depth} delay slots of `{r.receptor}` input sums in units of {r.scale}"})
+    layout = core.layout
+    out.append({"name": "delivery.rows", "words": max(1, len(layout.rows)), "width": layout.pointer_bits,
+                "initial": True, "holds": "CSR row pointers of every projection"})
+    out.append({"name": "delivery.synapses", "words": max(1, len(layout.synapses)), "width": layout.synapse_bits,
+                "initial": True, "holds": "targets and weights" if layout.weight_bits else
+                "targets (one shared weight per projection)"})
     pop_bits = max(1, (len(plan.populations) - 1).bit_length())
-    out.append({"name": "delivery.queue", "words": core.queue_depth,
+    out.append({"name": "delivery.queue", "words": core.queue_depth, "initial": False,
                 "width": pop_bits + max(p.neuron_bits for p in plan.populations), "holds": "spike queue"})
     for m in out:
         m["bits"] = m["words"] * m["width"]
@@ -101,7 +106,7 @@ def memories(plan: NetworkPlan, core: NetworkCore) -> list[dict]:
 def manifest_of(plan: NetworkPlan, core: NetworkCore, top: str, project: str, files: dict[str, str]) -> dict:
     """What was generated: files, formats, memories in bits, an estimate of resources."""
     mems = memories(plan, core)
-    datapaths = {u.pop.name: u.datapath.resources for u in core.units}
+    datapaths = {p.name: core.unit_of(p.name).datapath.resources for p in plan.populations}
     return {
         "project": project,
         "top": top,
@@ -109,6 +114,8 @@ def manifest_of(plan: NetworkPlan, core: NetworkCore, top: str, project: str, fi
         "format": {"name": plan.fmt.name, "total": plan.fmt.total, "frac": plan.fmt.frac, "acc": plan.fmt.acc,
                    "overflow": plan.fmt.overflow, "rounding": plan.fmt.rounding},
         "dt_ms": plan.dt_s * 1e3,
+        "units": [{"name": u.unit.name, "populations": [p.name for p in u.pops], "bases": list(u.unit.bases),
+                   "neurons": u.unit.size} for u in core.units],
         "populations": [{"name": p.name, "size": p.size, "model": p.model, "state": list(p.state),
                          "params": list(p.params), "datapath_latency": datapaths[p.name].latency,
                          "multipliers": len(datapaths[p.name].multipliers)} for p in plan.populations],
@@ -121,8 +128,8 @@ def manifest_of(plan: NetworkPlan, core: NetworkCore, top: str, project: str, fi
         "estimate": {
             "memory_bits": sum(m["bits"] for m in mems),
             "block_rams_4k": sum(block_rams(m["words"], m["width"]) for m in mems),
-            "multipliers": sum(len(r.multipliers) for r in datapaths.values()),
-            "pipeline_register_bits": sum(r.pipeline_register_bits for r in datapaths.values()),
+            "multipliers": sum(len(u.datapath.resources.multipliers) for u in core.units),
+            "pipeline_register_bits": sum(u.datapath.resources.pipeline_register_bits for u in core.units),
         },
     }
 
