@@ -9,7 +9,9 @@ the same rules).  Summary:
 * Every intermediate value is held in the accumulator: ``acc`` bits with the
   same ``frac`` fraction bits.  Booleans are the integers 0 and 1.
 * ``a*b`` is the exact product shifted right by ``frac`` (floor, or round half
-  up with ``rounding="nearest"``); ``a/b`` is ``(a << frac) / b`` truncated
+  up with ``rounding="nearest"``); a product by one constant (``mulk``) reads the
+  constant as ``raw / 2**(frac + e)`` with its own ``e`` extra fraction bits
+  (:meth:`QFormat.coefficient`) and shifts by ``frac + e``; ``a/b`` is ``(a << frac) / b`` truncated
   toward zero; results leave the accumulator range by saturating or wrapping.
 * A store into a state saturates or wraps to ``total`` bits and counts an
   overflow for that variable.
@@ -30,6 +32,10 @@ from engine.equations.expr import SCALAR_FUNCTIONS
 
 _Q = re.compile(r"^\s*Q(\d+)\.(\d+)\s*$", re.IGNORECASE)
 TABLE_SEGMENTS = 256
+# A constant factor (``mulk``) is quantized with ``frac + e`` fraction bits, ``0 <= e <= COEFF_EXTRA_MAX``,
+# as finely as a raw value of at most COEFF_BITS signed bits allows (docs/fixed-point.md section 3).
+COEFF_BITS = 16
+COEFF_EXTRA_MAX = 16
 
 
 class FormatError(NeuroCoreError):
@@ -104,6 +110,33 @@ class QFormat:
         raw = math.floor(abs(value) * self.one + 0.5)
         raw = raw if value >= 0 else -raw
         return int(min(max(raw, self.acc_min), self.acc_max))
+
+    def coefficient(self, value: float) -> tuple[int, int]:
+        """The constant factor of a ``mulk`` with its own precision: ``(raw, e)``, ``raw / 2**(frac + e)``.
+
+        docs/fixed-point.md section 3: ``e`` is the largest of ``0..COEFF_EXTRA_MAX`` whose
+        ``round(value * 2**(frac + e))`` (half away from zero) stays within ``COEFF_BITS`` signed
+        bits and the accumulator range, or 0 when none does (then ``raw = quantize(value)``);
+        then, while ``e > 0`` and ``raw`` is even, ``raw`` halves and ``e`` decreases (the same
+        number, the same products; a constant the data format holds exactly keeps ``e = 0``).
+        """
+        if math.isnan(value):
+            raise FormatError("cannot represent NaN in fixed point")
+        if math.isinf(value) or abs(value) >= 2.0 ** COEFF_BITS:  # no room for any extra bit
+            return self.quantize(value), 0
+        top = min(self.acc_max, (1 << (COEFF_BITS - 1)) - 1)
+        best = 0
+        for e in range(1, COEFF_EXTRA_MAX + 1):
+            if math.floor(abs(value) * 2.0 ** (self.frac + e) + 0.5) > top:
+                break
+            best = e
+        if best == 0:
+            return self.quantize(value), 0
+        raw = math.floor(abs(value) * 2.0 ** (self.frac + best) + 0.5)
+        while best > 0 and raw % 2 == 0:
+            raw //= 2
+            best -= 1
+        return int(raw if value >= 0 else -raw), best
 
     def to_store(self, values) -> np.ndarray:
         """Model-unit values as raw storage integers (inputs, weights, set values; section 3):

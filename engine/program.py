@@ -5,8 +5,9 @@ receive, ``spike = threshold and not_refractory``, then the reset behind a
 jump that skips it when no neuron of the block spikes.  Register 0 holds
 ``not_refractory`` and register 1 the spike flag.  The same compiler serves the
 float VM and, with a :class:`~engine.fixedpoint.QFormat`, the fixed-point VM:
-there constants are quantized, powers with constant integer exponents become
-products and transcendental functions become table look-ups.
+there constants are quantized (the factor of a ``mulk`` with ``e`` extra fraction
+bits, in the instruction's field ``c``), powers with constant integer exponents
+become products and transcendental functions become table look-ups.
 """
 
 from __future__ import annotations
@@ -95,11 +96,24 @@ class _Compiler:
 
     def const(self, value: float) -> int:
         v = self.fmt.quantize(value) if self.fmt is not None else float(value)
+        return self.intern(v)
+
+    def intern(self, v: float | int) -> int:
+        """The index of ``v`` in the constant table (equal raw values share one entry)."""
         key = v if self.fmt is not None else (float(v), math.copysign(1.0, v) if v == 0 else 0.0)
         if key not in self.const_index:
             self.const_index[key] = len(self.consts)
             self.consts.append(v)
         return self.const_index[key]
+
+    def mulk(self, r: int, a: int, value: float) -> None:
+        """``r = a * value``: in fixed point the factor has its own precision, ``raw / 2**(frac + e)``
+        (docs/fixed-point.md section 3), and ``e`` goes into the instruction's field ``c``."""
+        if self.fmt is None:
+            self.emit("mulk", r, a, self.const(value))
+            return
+        raw, e = self.fmt.coefficient(value)
+        self.emit("mulk", r, a, self.intern(raw), e)
 
     # -- expressions -----------------------------------------------------
     def expr(self, e: E.Expr) -> int:
@@ -118,15 +132,14 @@ class _Compiler:
             self.emit("neg" if e.op == "-" else "not", r, a)
             return r
         if isinstance(e, E.Binary):
-            if e.op in ("*", "+") and isinstance(e.b, E.Const) and not isinstance(e.a, E.Const):
-                a = self.expr(e.a)
+            if e.op in ("*", "+") and isinstance(e.a, E.Const) != isinstance(e.b, E.Const):
+                k, x = (e.b, e.a) if isinstance(e.b, E.Const) else (e.a, e.b)
+                a = self.expr(x)
                 r = self.vreg()
-                self.emit("mulk" if e.op == "*" else "addk", r, a, self.const(e.b.value))
-                return r
-            if e.op in ("*", "+") and isinstance(e.a, E.Const) and not isinstance(e.b, E.Const):
-                b = self.expr(e.b)
-                r = self.vreg()
-                self.emit("mulk" if e.op == "*" else "addk", r, b, self.const(e.a.value))
+                if e.op == "*":
+                    self.mulk(r, a, k.value)
+                else:
+                    self.emit("addk", r, a, self.const(k.value))
                 return r
             a = self.expr(e.a)
             b = self.expr(e.b)

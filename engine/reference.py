@@ -276,6 +276,11 @@ class _FixedRules:
             return self._div
         raise ValueError(f"fixed point has no rule for `{op}` (lower_for_fixed removes it)")
 
+    def mulk(self, fa: Fn, raw: int, e: int) -> Fn:
+        """``x * c`` with ``c = raw / 2**(frac + e)`` (``QFormat.coefficient``): ``limit(shift(x * raw, frac + e))``."""
+        fmt, s = self.fmt, self.fmt.frac + e
+        return lambda b: self._acc(shift_product(fa(b) * raw, fmt, s))
+
     def _div(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if self.strict:
             v, bad = fx_div(a, b, self.fmt)
@@ -444,6 +449,10 @@ class _Interpreter:
                 return lambda b: r.neg(fa(b))
             return lambda b: r.truth(fa(b) == 0)
         if isinstance(e, E.Binary):
+            if e.op == "*" and isinstance(r, _FixedRules) and isinstance(e.a, E.Const) != isinstance(e.b, E.Const):
+                # A product by one constant (the VM's mulk): the factor has its own precision.
+                k, x = (e.b, e.a) if isinstance(e.b, E.Const) else (e.a, e.b)
+                return r.mulk(self.compile(x), *r.fmt.coefficient(k.value))
             fa, fb = self.compile(e.a), self.compile(e.b)
             return self._binary(e.op, fa, fb)
         if isinstance(e, E.Select):

@@ -382,11 +382,18 @@ cdef int _fixed_block(const FixedProgram* fp, int64_t** rows, int64_t* R, Py_ssi
                     v = ra[k] + consts[b]
                 rd[k] = fx_limit(v, acc, wrap, &bad)
                 nbad += bad
-        elif op == OP_MUL or op == OP_MULK:
+        elif op == OP_MUL:
             for k in range(n):
                 bad = False
-                v = rb[k] if op == OP_MUL else consts[b]
-                rd[k] = fx_limit(fx_shift(ra[k] * v, frac, nearest), acc, wrap, &bad)
+                rd[k] = fx_limit(fx_shift(ra[k] * rb[k], frac, nearest), acc, wrap, &bad)
+                nbad += bad
+        elif op == OP_MULK:
+            # The factor has its own precision: consts[b] / 2**(frac + c), c >= 0 extra fraction bits
+            # (docs/fixed-point.md section 3); |consts[b]| < 2**31, so the product fits int64.
+            v = consts[b]
+            for k in range(n):
+                bad = False
+                rd[k] = fx_limit(fx_shift(ra[k] * v, frac + c, nearest), acc, wrap, &bad)
                 nbad += bad
         elif op == OP_DIV:
             for k in range(n):

@@ -35,9 +35,11 @@ Pipeline (stage policy)
     component accepts one neuron per clock.
 
 Constant multiplies
-    A product by a constant ``k = c * 2**frac + r`` with ``c`` a signed power of two
-    multiplies only ``r`` (``shift(a*k) == a*c + shift(a*r)``: a propagator close to
-    one costs a narrow product).  A constant of at most :data:`CSD_MAX_DIGITS`
+    A ``mulk`` reads its factor as ``k / 2**f`` with ``f = frac + e`` (``e`` extra fraction
+    bits in the instruction's field ``c``, docs/fixed-point.md section 3).  A product by a
+    constant ``k = c * 2**f + r`` with ``c`` a signed power of two multiplies only ``r``
+    (``shift(a*k, f) == a*c + shift(a*r, f)``: a propagator close to one costs a narrow
+    product).  A constant of at most :data:`CSD_MAX_DIGITS`
     signed digits is a tree of shifts and adders when its product would need more
     than one 16x16 DSP block (or always when it is a single adder); products of
     one operand are shared (``x*-3196 = 4x - 128*(x*25)``).  Every partial sum
@@ -706,9 +708,11 @@ class _Lowering:
                     out = self.acc_limited(raw)
                 elif op == OP["addk"]:
                     out = self.acc_limited(self.add(reg(a), self.const(int(p.consts[b]))))
-                elif op in (OP["*"], OP["mulk"]):
-                    other = reg(b) if op == OP["*"] else self.const(int(p.consts[b]))
-                    out = self.acc_limited(self.mul_shift(reg(a), other, fmt.frac))
+                elif op == OP["*"]:
+                    out = self.acc_limited(self.mul_shift(reg(a), reg(b), fmt.frac))
+                elif op == OP["mulk"]:
+                    # The factor consts[b] / 2**(frac + c): c extra fraction bits (docs/fixed-point.md section 3).
+                    out = self.acc_limited(self.mul_shift(reg(a), self.const(int(p.consts[b])), fmt.frac + c))
                 elif op == OP["/"]:
                     divisor = reg(b)
                     out = self.const_div(reg(a), divisor.lo) if divisor.const else self.var_div(reg(a), divisor)

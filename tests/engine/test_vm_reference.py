@@ -162,6 +162,53 @@ def test_mul_rounding(rounding, want):
     assert out.tolist() == want
 
 
+@pytest.mark.parametrize("fmt_name, value, want", [
+    ("Q16.16", 0.00038820409248454044, (6513, 8)),  # iaf_psc_exp's P21: 25 in the data format
+    ("Q8.8", 0.00038820409248454044, (6513, 16)),  # the cap: at most 16 extra bits (0 in the data format)
+    ("Q16.16", 0.9900498337491681, (64884, 0)),  # already 17 bits: the data format's raw value
+    ("Q8.8", 0.9900498337491681, (16221, 6)),
+    ("Q8.8", 5.0, (1280, 0)), ("Q8.8", -1.0, (-256, 0)), ("Q16.16", 0.5, (32768, 0)),  # exact: as before
+    ("Q8.8", -0.1, (-13107, 9)), ("Q8.8", 1e-12, (0, 0)), ("Q8.8", 1000.0, (256000, 0)),
+    ("Q8.8", float("inf"), (2**31 - 1, 0)), ("Q8.8", 1e300, (2**31 - 1, 0)),
+])
+def test_coefficient_rule(fmt_name, value, want):
+    """docs/fixed-point.md section 3: the factor of a mulk is raw / 2**(frac + e)."""
+    assert QFormat.parse(fmt_name).coefficient(value) == want
+
+
+def test_coefficient_stays_in_a_narrow_accumulator():
+    fmt = QFormat(total=8, frac=4, acc=8)  # acc_max = 127 bounds the raw coefficient
+    raw, e = fmt.coefficient(0.3)
+    assert (raw, e) == (77, 4) and abs(raw) <= fmt.acc_max
+
+
+@pytest.mark.parametrize("fmt", [QFormat.parse("Q8.8"), QFormat.parse("Q8.8", acc=16, rounding="nearest"),
+                                 QFormat.parse("Q8.8", acc=16, overflow="wrap"), QFormat.parse("Q16.16"),
+                                 QFormat.parse("Q20.12", rounding="nearest")])
+@pytest.mark.parametrize("c", [0.00038820409248454044, -0.1, 0.951229424500714, 3.7, -5.0, 1e-9, 77.3])
+def test_mulk_has_its_own_precision(fmt, c):
+    """``a * c``: limit(shift(a * raw, frac + e)), the same in the VM and the reference; e is in the program."""
+    from engine.vm import compile_program
+    rng = np.random.default_rng(7)
+    a = np.concatenate([[fmt.store_min, fmt.store_max, 0, 1, -1], rng.integers(fmt.store_min, fmt.store_max + 1, 59)])
+    for expr in (E.Binary("*", E.Const(c), E.Ref("a")), E.Binary("*", E.Ref("a"), E.Const(c))):
+        got, over = _run_op(expr, fmt, a=a)
+        raw, e = fmt.coefficient(c)
+        s = fmt.frac + e
+        p = a * raw + ((1 << (s - 1)) if fmt.rounding == "nearest" else 0)
+        want, bad = limit(p >> s, fmt.acc, fmt.overflow)
+        want, bad2 = limit(want, fmt.total, fmt.overflow)
+        np.testing.assert_array_equal(got, want)
+        assert over.get("out", 0) == int(np.count_nonzero(bad)) + int(np.count_nonzero(bad2))
+        program = compile_program(_op_ir(expr, "a"), fmt)
+        rows = [r for r in program.code if r[0] == ext_vm.OPCODES["mulk"]]
+        assert len(rows) == 1 and rows[0][4] == e and program.consts[rows[0][3]] == raw
+    # Float programs do not change: the factor is the number itself, no extra field.
+    program = compile_program(_op_ir(E.Binary("*", E.Ref("a"), E.Const(c)), "a"), None)
+    rows = [r for r in program.code if r[0] == ext_vm.OPCODES["mulk"]]
+    assert rows[0][4] == 0 and program.consts[rows[0][3]] == c
+
+
 def test_div_truncates_toward_zero():
     fmt = QFormat.parse("Q8.8")
     a = np.array([-1, 5, 7, -7, 256])

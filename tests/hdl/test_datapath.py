@@ -184,10 +184,11 @@ def test_interface_and_verilog_conversion():
     assert dp.write_slots == ("V_m", "I_syn_ex", "I_syn_in")
     assert all(len(p) == 32 and p.shape().signed for p in (*dp.i_slots.values(), *dp.o_slots.values()))
     assert len(dp.i_step) == 64 and len(dp.i_neuron) == 16 and len(dp.i_tag) == 16
-    # Sparse constants (the propagators, after their integer part is split off) are shifts and adders;
-    # what is left: the division by C_m = 250 * 2**16 (I_stim / 250, times a 29-bit magic number)
-    # and the dense 6521 times a 25-bit sum.
-    assert sorted(dp.resources.multipliers) == [(25, 13), (32, 29)]
+    # Sparse constants (the propagators close to one, after their integer part is split off) are shifts
+    # and adders; what is left: the division by C_m = 250 * 2**16 (I_stim / 250, times a 29-bit magic
+    # number), the dense 6521 times a 25-bit sum, and P21 = 6513 / 2**24 (a coefficient with 8 extra
+    # fraction bits, docs/fixed-point.md section 3; 6 signed digits) times each 32-bit synaptic current.
+    assert sorted(dp.resources.multipliers) == [(25, 13), (32, 13), (32, 13), (32, 29)]
     ports = [dp.i_valid, dp.i_tag, dp.i_neuron, dp.i_step, dp.i_not_refractory, *dp.i_slots.values(),
              dp.o_valid, dp.o_tag, dp.o_spike, dp.o_overflow, *dp.o_slots.values()]
     text = verilog.convert(dp, name="iaf_datapath", ports=ports)
