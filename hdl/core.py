@@ -78,6 +78,19 @@ def _times(value, k: int):
     return sum(terms[1:], terms[0])
 
 
+def _weighted(count, weight: int, total: int):
+    """``count * weight`` for a small unsigned ``count``: shifts and adds when the weight's odd factor
+    has at most three set bits (no multiplier block), else a multiply."""
+    magnitude = abs(int(weight))
+    if magnitude == 0:
+        return Const(0, signed(2))
+    odd = magnitude >> ((magnitude & -magnitude).bit_length() - 1)
+    if bin(odd).count("1") > 3:
+        return count * Const(weight, signed(total + 1))
+    product = _times(Cat(count, Const(0, 1)).as_signed(), magnitude)
+    return -product if weight < 0 else product
+
+
 def _select(index, values: list, shape):
     """``values[index]`` for constants: a constant when they are all equal, else a chain of muxes."""
     if all(v == values[0] for v in values):
@@ -335,7 +348,7 @@ class PopulationUnit(wiring.Component):
             with m.If(s1_valid & mine):
                 m.d.sync += x.eq(nxt)
             slot = self.plan.rings[g.ring].slot
-            drive[slot].append(Mux(active, count * Const(g.weight, signed(total + 1)), 0))
+            drive[slot].append(Mux(active, _weighted(count, g.weight, total), 0))
         current = None
         if pop.current_slot is not None:
             per_pop = []
