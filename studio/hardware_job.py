@@ -1,10 +1,11 @@
-"""The hardware workspace's work, Qt-free: a generation or a co-simulation on a worker thread.
+"""The hardware workspace's work, Qt-free: a generation or a co-simulation in a worker process.
 
 A :class:`HardwareJob` runs one immutable request (:class:`GenerateRequest`
-or :class:`~studio.hardware.CosimRequest`) on a daemon thread and keeps its
-result or its error, never raising into the caller; the GUI polls ``state``,
-``label`` and ``progress`` from a timer and reads ``result`` once the job has
-ended.  Nothing else crosses the thread boundary.
+or :class:`~studio.hardware.CosimRequest`) in a child process
+(:mod:`studio.hardware_worker`) and keeps its result or its error, never
+raising into the caller; the GUI calls :meth:`HardwareJob.poll` from a timer,
+reads ``state``, ``label`` and ``progress``, and ``result`` once the job has
+ended.
 
 The hardware reads a project *file*: :func:`project_file` gives the
 document's own file when it is saved, else writes a snapshot of what is on
@@ -13,23 +14,27 @@ screen, so the workspace always shows the project as it is being edited.
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
-import threading
+import signal
+import subprocess
+import sys
+import tempfile
 import time
-import traceback as tb
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from engine.errors import NeuroCoreError
 from engine.fixedpoint import QFormat
-from hdl.netcosim import CosimCancelled
-from studio.hardware import CosimRequest, cosimulate, generate_project
+from studio.hardware import CosimRequest
+from studio.hardware_worker import HEADER
 from studio.project import write_project
 
 JOB_STATES = ("idle", "running", "done", "cancelled", "failed")
 _MODULE = re.compile(r"^module\s+(\\\S+|[A-Za-z_][\w$]*)", re.M)
 _END = re.compile(r"^endmodule\b.*$", re.M)
+_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,10 @@ Request = GenerateRequest | CosimRequest
 
 
 class HardwareJob:
-    """Run ``request`` on a daemon thread.
+    """Run ``request`` in a child process (:mod:`studio.hardware_worker`); :meth:`poll` takes what it reported.
+
+    Nothing runs on a thread of this process: the caller polls (the GUI from a timer), so the result
+    is unpickled where it is used.
 
     Attributes
     ----------
@@ -71,61 +79,135 @@ class HardwareJob:
         self.error = ""
         self.traceback = ""
         self.seconds = 0.0
-        self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._cancelled = False
+        self._process: subprocess.Popen | None = None
+        self._buffer = bytearray()
+        self._stderr = None
+        self._start = 0.0
 
     @property
     def kind(self) -> str:
         return "co-simulation" if isinstance(self.request, CosimRequest) else "generation"
 
     def start(self) -> "HardwareJob":
+        self._start = time.perf_counter()
+        self._stderr = tempfile.TemporaryFile()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH", "")) if p)
+        self._process = subprocess.Popen([sys.executable, "-m", "studio.hardware_worker"], cwd=os.getcwd(), env=env,
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+                                         start_new_session=True)  # stop() ends Verilator and make too
+        data = pickle.dumps(self.request, protocol=pickle.HIGHEST_PROTOCOL)
+        self._process.stdin.write(HEADER.pack(len(data)) + data)
+        self._process.stdin.flush()
+        os.set_blocking(self._process.stdout.fileno(), False)
         self.state = "running"
-        self._thread = threading.Thread(target=self._work, name=f"hardware {self.kind}", daemon=True)
-        self._thread.start()
         return self
 
     def cancel(self) -> None:
-        """Ask the work to stop at its next phase; its result is discarded either way."""
-        self._cancel.set()
+        """Stop the work: a generation at once, a co-simulation at its next phase (a Verilator build
+        finishes first, so the cache never holds half a build); its result is discarded either way."""
+        if self.finished or self._process is None or self._cancelled:
+            return
+        self._cancelled = True
+        if isinstance(self.request, CosimRequest):
+            try:
+                self._process.stdin.write(b"cancel\n")
+                self._process.stdin.flush()
+            except OSError:
+                pass
+        else:
+            self._process.terminate()
+
+    def stop(self) -> None:
+        """End the work now (its process group: the worker, Verilator, make), as cancelled."""
+        if self.finished or self._process is None:
+            return
+        self._cancelled = True
+        try:
+            os.killpg(self._process.pid, signal.SIGTERM)
+        except OSError:
+            pass
+        self._end("cancelled")
 
     @property
     def cancelling(self) -> bool:
-        return self._cancel.is_set() and not self.finished
+        return self._cancelled and not self.finished
 
     @property
     def finished(self) -> bool:
         return self.state in ("done", "cancelled", "failed")
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait for the worker; whether it ended."""
-        if self._thread is not None:
-            self._thread.join(timeout)
+    def poll(self) -> bool:
+        """Take what the child reported so far; whether the job has ended."""
+        process = self._process
+        if process is None or self.finished:
+            return self.finished
+        while True:
+            try:
+                chunk = os.read(process.stdout.fileno(), 1 << 20)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            self._buffer += chunk
+        while len(self._buffer) >= HEADER.size:
+            (size,) = HEADER.unpack_from(self._buffer)
+            if len(self._buffer) < HEADER.size + size:
+                break
+            message = pickle.loads(bytes(self._buffer[HEADER.size:HEADER.size + size]))
+            del self._buffer[:HEADER.size + size]
+            self._take(message)
+        if not self.finished and process.poll() is not None:
+            if self._cancelled:
+                self._end("cancelled")
+            else:
+                self._stderr.seek(0)
+                text = self._stderr.read().decode(errors="replace").strip()
+                self.error = f"the hardware worker stopped (exit status {process.returncode})"
+                self.traceback = text
+                self._end("failed")
         return self.finished
 
-    def _progress(self, label: str, fraction: float) -> None:
-        self.label = label
-        self.progress = min(1.0, max(0.0, float(fraction)))
-
-    def _work(self) -> None:
-        request = self.request
-        start = time.perf_counter()
-        try:
-            if isinstance(request, CosimRequest):
-                self.result = cosimulate(request, progress=self._progress, cancel=self._cancel)
-            else:
-                self._progress("generating the core", 0.0)
-                self.result = generate_project(request.path, request.fmt)
-            state = "cancelled" if self._cancel.is_set() else "done"
-        except CosimCancelled:
-            state = "cancelled"
-        except Exception as exc:  # a failing job must not take the window down
-            self.error = str(exc) if isinstance(exc, NeuroCoreError) else f"{type(exc).__name__}: {exc}"
-            self.traceback = tb.format_exc()
-            state = "failed"
-        self.seconds = time.perf_counter() - start
-        if state == "done":
+    def _take(self, message: tuple) -> None:
+        kind = message[0]
+        if kind == "progress":
+            self.label, self.progress = message[1], min(1.0, max(0.0, float(message[2])))
+        elif kind == "done":
+            self.result = message[1]
             self.progress = 1.0
-        self.state = state  # last: the GUI reads the other fields once it sees this
+            self._end("cancelled" if self._cancelled else "done")
+        elif kind == "cancelled":
+            self._end("cancelled")
+        elif kind == "failed":
+            self.error, self.traceback = message[1], message[2]
+            self._end("failed")
+
+    def _end(self, state: str) -> None:
+        self.seconds = time.perf_counter() - self._start
+        process = self._process
+        try:
+            process.stdin.close()
+        except OSError:
+            pass
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except OSError:
+                process.kill()
+            process.wait()
+        process.stdout.close()
+        self._stderr.close()
+        self.state = state
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Poll until the job has ended (or ``timeout`` seconds); whether it ended."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.poll() and (deadline is None or time.monotonic() < deadline):
+            time.sleep(0.01)
+        return self.finished
 
 
 def project_file(document, modified: bool, folder: str | Path) -> Path:
@@ -190,7 +272,7 @@ def manifest_totals(manifest: dict) -> dict[str, int]:
 def wait_for(job: HardwareJob, tick: Callable[[], None], timeout: float = 600.0) -> bool:
     """Call ``tick`` (e.g. the GUI's event processing) until ``job`` has ended; whether it did."""
     deadline = time.monotonic() + timeout
-    while not job.finished and time.monotonic() < deadline:
+    while not job.poll() and time.monotonic() < deadline:
         tick()
         time.sleep(0.005)
     return job.finished

@@ -1,9 +1,9 @@
 """Runs one :class:`studio.hardware_job.HardwareJob` at a time and brings what it reports to the GUI thread.
 
-The job (Qt-free) works on a daemon thread; a timer owned by this object polls
-it, so the hop to the GUI thread happens here, bound to the owner's lifetime:
-once the owner is gone, nothing is delivered.  Starting a new job or
-:meth:`QtJobRunner.drop` discards a running job's result.
+The job (Qt-free) works in a child process; a timer owned by this object polls
+it on the GUI thread, bound to the owner's lifetime: once the owner is gone,
+nothing is delivered and the job is stopped.  Starting a new job or
+:meth:`QtJobRunner.drop` stops a running job and discards its result.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ class QtJobRunner(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self.job: HardwareJob | None = None
+        self._current: list[HardwareJob | None] = [None]  # for the end of this object's lifetime
+        self.destroyed.connect(lambda *_, current=self._current: current[0] is not None and current[0].stop())
         self._seen = ("", -1.0)
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
@@ -45,7 +47,7 @@ class QtJobRunner(QObject):
     def start(self, request: Request) -> HardwareJob:
         """Run ``request`` (dropping a running job)."""
         self.drop()
-        self.job = HardwareJob(request).start()
+        self.job = self._current[0] = HardwareJob(request).start()
         self._seen = ("", -1.0)
         self.timer.start()
         return self.job
@@ -56,10 +58,10 @@ class QtJobRunner(QObject):
             self.job.cancel()
 
     def drop(self) -> None:
-        """Cancel the running job and never report it."""
+        """Stop the running job now and never report it."""
         if self.job is not None:
-            self.job.cancel()
-        self.job = None
+            self.job.stop()
+        self.job = self._current[0] = None
         self.timer.stop()
 
     def poll(self) -> None:
@@ -67,11 +69,12 @@ class QtJobRunner(QObject):
         if job is None:
             self.timer.stop()
             return
+        job.poll()
         seen = (job.label, job.progress)
         if seen != self._seen:
             self._seen = seen
             self.progressed.emit(*seen)
         if job.finished:
             self.timer.stop()
-            self.job = None
+            self.job = self._current[0] = None
             self.ended.emit(job)

@@ -12,7 +12,9 @@ from views.theme import colors
 
 def _table(header: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
     head = "".join(f"<th align='{'right' if k in right else 'left'}'>{h}</th>" for k, h in enumerate(header))
-    body = "".join("<tr>" + "".join(f"<td align='{'right' if k in right else 'left'}'>{c}</td>"
+    gap = "&nbsp;&nbsp;"  # a left-aligned column after a right-aligned one needs air
+    body = "".join("<tr>" + "".join(f"<td align='{'right' if k in right else 'left'}'>"
+                                   f"{gap if k - 1 in right and k not in right else ''}{c}</td>"
                                    for k, c in enumerate(row)) + "</tr>" for row in rows)
     return f"<table cellspacing='0' cellpadding='3' width='100%'><tr>{head}</tr>{body}</table>"
 
