@@ -79,7 +79,7 @@ class QtHardware(QWidget):
         top.addWidget(self.modules)
         top.addWidget(self.manifest)
         top.setStretchFactor(0, 1)
-        top.setSizes([980, 440])
+        top.setSizes([930, 490])
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(top)
         body.addWidget(self.cosim)
