@@ -9,10 +9,9 @@ import numpy as np
 from engine.equations.ir import NeuronIR
 from engine.fixedpoint import QFormat
 from engine.fused import linear_kernel
+from engine.native import network as _network
 from engine.native import vm as _vm
 from engine.program import Program, _Compiler
-
-_SPIKE_BUFFER = 1 << 22
 
 
 def compile_program(ir: NeuronIR, fmt: QFormat | None = None) -> Program:
@@ -33,12 +32,13 @@ class RunResult:
 class PopulationVM:
     """State of ``n`` neurons of one IR and the VM that advances them.
 
-    Values in ``slots`` are in the model's unit system (float64 by default, or
-    float32 with ``dtype``) or, in fixed point, raw integers of ``fmt``.
+    Values in ``slots`` are float64 in the model's unit system or, in fixed
+    point, raw integers of ``fmt``.  :meth:`run` drives the population as a
+    one-population network through the network kernel's step loop
+    (ext/network.pyx), the same loop every network runs in.
     """
 
-    def __init__(self, ir: NeuronIR, n: int, fmt: QFormat | None = None, seed: int = 0,
-                 fused: bool = True, dtype=np.float64):
+    def __init__(self, ir: NeuronIR, n: int, fmt: QFormat | None = None, seed: int = 0, fused: bool = True):
         self.ir = ir
         self.n = n
         self.fmt = fmt
@@ -46,26 +46,30 @@ class PopulationVM:
         self.program = compile_program(ir, fmt)
         self.step_index = 0
         initial = np.array([s.initial for s in ir.slots], dtype=np.float64)
-        ls = ir.slot_index("lastspike")
         if fmt is None:
-            self.slots = np.repeat(initial[:, None], n, axis=1).astype(dtype)
-            self.vm = _vm.FloatVM(self.program.code, self.program.consts, self.program.nregs,
-                                  self.program.ref_mode, ls)
+            self.slots = np.repeat(initial[:, None], n, axis=1)
+            self.vm = None
         else:
             q = np.array([fmt.quantize(v) if abs(v) < 1e300 else fmt.store_min for v in initial], dtype=np.int64)
             q = np.clip(q, fmt.store_min, fmt.store_max)
             self.slots = np.repeat(q[:, None], n, axis=1)
-            self.vm = _vm.FixedVM(self.program.code, self.program.consts, self.program.nregs,
-                                  self.program.ref_mode, ls, fmt.frac, fmt.acc, fmt.total,
-                                  fmt.overflow == "wrap", fmt.rounding == "nearest",
-                                  fmt.quantize(ir.dt), self.program.knots, self.program.tables, len(ir.slots))
+            self.vm = self._fixed_vm()
         # The hand-fused kernel runs qualifying float models; the VM runs everything else.
-        self.fused = fmt is None and fused and dtype == np.float64
+        self.fused = fmt is None and fused
         self.kernel = linear_kernel(ir) if self.fused else None
         self.refc = np.zeros(n, dtype=np.int32)
         self.ref_steps = np.full(n, ir.refractory_steps, dtype=np.int32)
         if ir.refractory_kind == "param":
             self.set_refractory_from_param()
+        self._network = None  # the one-population network kernel, made by the first run
+        self._samplers: dict[tuple[str, ...], int] = {}
+
+    def _fixed_vm(self):
+        fmt, program = self.fmt, self.program
+        return _vm.FixedVM(program.code, program.consts, program.nregs, program.ref_mode,
+                           self.ir.slot_index("lastspike"), fmt.frac, fmt.acc, fmt.total, fmt.overflow == "wrap",
+                           fmt.rounding == "nearest", fmt.quantize(self.ir.dt), program.knots, program.tables,
+                           len(self.ir.slots))
 
     def recompile(self, ir: NeuronIR) -> None:
         """Run a new IR with the same slots (e.g. a changed folded parameter), keeping the state."""
@@ -74,16 +78,19 @@ class PopulationVM:
         self.ir = ir
         self.program = compile_program(ir, self.fmt)
         if self.fmt is None:
-            self.vm = _vm.FloatVM(self.program.code, self.program.consts, self.program.nregs,
-                                  self.program.ref_mode, ir.slot_index("lastspike"))
             self.kernel = linear_kernel(ir) if self.fused else None
         else:
-            self.vm = _vm.FixedVM(self.program.code, self.program.consts, self.program.nregs,
-                                  self.program.ref_mode, ir.slot_index("lastspike"), self.fmt.frac, self.fmt.acc,
-                                  self.fmt.total, self.fmt.overflow == "wrap", self.fmt.rounding == "nearest",
-                                  self.fmt.quantize(ir.dt), self.program.knots, self.program.tables, len(ir.slots))
+            overflows = self.vm.overflows
+            self.vm = self._fixed_vm()
+            self.vm.overflows[:] = overflows
         if ir.refractory_kind == "steps":
             self.ref_steps[:] = ir.refractory_steps
+        if self._network is not None:
+            if self.fmt is None:
+                self._network.update_population(0, self.program, self.program.nregs, self.program.ref_mode,
+                                                self.kernel)
+            else:
+                self._network.update_fixed_population(0, self.vm)
 
     def set_refractory_from_param(self) -> None:
         """Recompute per-neuron refractory step counts from the refractory parameter."""
@@ -113,42 +120,44 @@ class PopulationVM:
             return {}
         return {s.name: int(c) for s, c in zip(self.ir.slots, self.vm.overflows) if c}
 
+    def _kernel(self):
+        """This population as a one-population network (its arrays shared, not copied)."""
+        if self._network is None:
+            net = _network.NetworkKernel(self.ir.dt)
+            net.check_finite = False  # a lone population runs on through NaN, as analyses expect
+            if self.fmt is None:
+                net.add_population(self.slots, self.refc, self.ref_steps, self.program, self.program.nregs,
+                                   self.program.ref_mode, self.index("lastspike"), self.seed, self.kernel, -1, [])
+            else:
+                net.add_fixed_population(self.slots, self.refc, self.ref_steps, self.vm, self.seed, -1)
+            self._network = net
+        return self._network
+
+    def _sampler(self, record: tuple[str, ...]) -> int:
+        if record not in self._samplers:
+            rows = [self.index(k) for k in record]
+            self._samplers[record] = self._kernel().add_sampler(0, rows, np.arange(self.n), 1)
+        return self._samplers[record]
+
     def run(self, nsteps: int, inputs: dict[str, np.ndarray] | None = None,
             record: tuple[str, ...] = ()) -> RunResult:
         """Advance ``nsteps``; ``inputs`` gives per-step values (model units) of input slots for all neurons."""
         inputs = inputs or {}
         nsteps = int(nsteps)
-        in_slots = np.array([self.index(k) for k in inputs], dtype=np.int32)
-        in_values = np.zeros((nsteps, len(inputs)), dtype=np.float64)
-        for q, values in enumerate(inputs.values()):
-            in_values[:, q] = np.broadcast_to(np.asarray(values, dtype=np.float64), (nsteps,))
-        rec_slots = np.array([self.index(k) for k in record], dtype=np.int32)
-        rec = np.zeros((nsteps, len(record), self.n), dtype=self.slots.dtype)
+        kernel = self._kernel()
+        rows = np.array([self.index(k) for k in inputs], dtype=np.int32)
+        values = np.zeros((nsteps, len(inputs)), dtype=np.float64)
+        for q, v in enumerate(inputs.values()):
+            values[:, q] = np.broadcast_to(np.asarray(v, dtype=np.float64), (nsteps,))
         if self.fmt is not None:
-            in_values = self.fmt.to_store(in_values)
-        # Sub-chunks small enough that the spike buffer holds the worst case (every neuron, every step).
-        sub = max(1, min(nsteps, _SPIKE_BUFFER // max(self.n, 1)))
-        steps_out, neurons_out = [], []
-        for start in range(0, nsteps, sub):
-            count = min(sub, nsteps - start)
-            spike_steps = np.empty(count * self.n, dtype=np.int32)
-            spike_neurons = np.empty(count * self.n, dtype=np.int32)
-            part = rec[start:start + count]
-            if self.kernel is not None:
-                total = self.kernel.run(self.slots, self.refc, self.ref_steps, self.step_index, count,
-                                        self.ir.dt, in_slots, in_values[start:start + count], rec_slots, part,
-                                        spike_steps, spike_neurons)
-            elif self.fmt is None:
-                total = self.vm.run(self.slots, self.refc, self.ref_steps, self.step_index, count, self.ir.dt,
-                                    self.seed, in_slots, in_values[start:start + count], rec_slots, part,
-                                    spike_steps, spike_neurons)
-            else:
-                total = self.vm.run(self.slots, self.refc, self.ref_steps, self.step_index, count, self.seed,
-                                    in_slots, in_values[start:start + count], rec_slots, part,
-                                    spike_steps, spike_neurons)
-            steps_out.append(spike_steps[:total] + self.step_index)
-            neurons_out.append(spike_neurons[:total])
-            self.step_index += count
-        spike_steps = np.concatenate(steps_out) if steps_out else np.zeros(0, np.int32)
-        spike_neurons = np.concatenate(neurons_out) if neurons_out else np.zeros(0, np.int32)
-        return RunResult(rec, tuple(record), spike_steps, spike_neurons)
+            values = self.fmt.to_store(values)
+        samples = {}
+        if record:
+            samples[self._sampler(tuple(record))] = np.zeros((nsteps, len(record), self.n))
+        spikes, _ = kernel.run(self.step_index, nsteps, {}, {}, samples, {0: (rows, values)} if len(rows) else {})
+        steps, neurons = spikes[0]
+        rec = next(iter(samples.values())) if samples else np.zeros((nsteps, 0, self.n))
+        if self.fmt is not None:
+            rec = rec.astype(np.int64)
+        self.step_index += nsteps
+        return RunResult(rec, tuple(record), steps, neurons)

@@ -8,8 +8,6 @@ a model qualifies; the result agrees with the VM to rounding.
 """
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
-from libc.stdlib cimport malloc, free
-from libc.string cimport memset
 
 import numpy as np
 
@@ -86,50 +84,3 @@ cdef class LinearKernel:
         self.spec.nw = sum(1 for r in weight_rows if r >= 0)
         self.spec.thr, self.spec.theta, self.spec.strict = thr, theta, strict
         self.spec.lastspike_row = lastspike_row
-
-    def run(self, double[:, ::1] slots, int32_t[::1] refc, const int32_t[::1] ref_steps,
-            int64_t first_step, Py_ssize_t nsteps, double dt,
-            const int32_t[::1] input_slots, const double[:, ::1] inputs,
-            const int32_t[::1] record_slots, double[:, :, ::1] record, int32_t[::1] spike_steps,
-            int32_t[::1] spike_neurons):
-        """Same contract as ext.vm.FloatVM.run."""
-        cdef Py_ssize_t N = slots.shape[1], k, s, q, nspk, total = 0, cap = spike_steps.shape[0]
-        cdef Py_ssize_t nin = input_slots.shape[0], nrec = record_slots.shape[0]
-        cdef double* scratch = <double*>malloc(MAXS * (N + 1) * sizeof(double))
-        cdef double* zeros = <double*>malloc((N + 1) * sizeof(double))
-        cdef uint8_t* flags = <uint8_t*>malloc((N + 1) * sizeof(uint8_t))
-        cdef int32_t* spikes = <int32_t*>malloc((N + 1) * sizeof(int32_t))
-        cdef double** rows = <double**>malloc(slots.shape[0] * sizeof(double*) + 1)
-        if scratch == NULL or zeros == NULL or flags == NULL or spikes == NULL or rows == NULL:
-            free(scratch)
-            free(zeros)
-            free(flags)
-            free(spikes)
-            free(rows)
-            raise MemoryError()
-        for k in range(slots.shape[0]):
-            rows[k] = &slots[k, 0]
-        memset(zeros, 0, (N + 1) * sizeof(double))
-        try:
-            with nogil:
-                for s in range(nsteps):
-                    for q in range(nin):
-                        for k in range(N):
-                            slots[input_slots[q], k] = inputs[s, q]
-                    nspk = linear_population_step(&self.spec, rows, N, zeros, scratch, &refc[0],
-                                                  &ref_steps[0], -1, first_step + s, dt, flags, spikes)
-                    for k in range(nspk):
-                        if total < cap:
-                            spike_steps[total] = <int32_t>s
-                            spike_neurons[total] = spikes[k]
-                        total += 1
-                    for q in range(nrec):
-                        for k in range(N):
-                            record[s, q, k] = slots[record_slots[q], k]
-        finally:
-            free(scratch)
-            free(zeros)
-            free(flags)
-            free(spikes)
-            free(rows)
-        return total

@@ -65,6 +65,11 @@ cdef struct CPop:
     int64_t* iR
     FixedProgram fx
     const int64_t* icurrent      # (chunk, n) raw injected current, or NULL
+    # slots set for every neuron before each step (a one-population run's inputs)
+    const int32_t* in_rows
+    Py_ssize_t n_in
+    const double* in_values      # (chunk, n_in), or in_ivalues for fixed point
+    const int64_t* in_ivalues
 
 
 cdef struct CRing:
@@ -144,6 +149,43 @@ cdef void _stdp_pre_and_deliver(CProj* pr, CRing* r, int64_t t, int32_t src, int
     pr.x_pre[src] += 1.0
 
 
+cdef int64_t* _fixed_ring_input(CRing* r, int64_t t, Py_ssize_t s) noexcept nogil:
+    """Row ``t`` of an integer ring plus this step's external input, saturated once to the storage range."""
+    cdef int64_t* row = r.ibuf + (t % r.depth) * r.n
+    cdef Py_ssize_t k
+    if r.iexternal != NULL:
+        for k in range(r.n):
+            row[k] += r.iexternal[s * r.n + k]
+    for k in range(r.n):
+        row[k] = r.lo if row[k] < r.lo else (r.hi if row[k] > r.hi else row[k])
+    return row
+
+
+cdef void _set_inputs(CPop* p, Py_ssize_t s) noexcept nogil:
+    """Set the population's input slots, every neuron, to step ``s``'s values."""
+    cdef Py_ssize_t q, k
+    cdef int64_t* irow
+    cdef double* row
+    for q in range(p.n_in):
+        if p.kind == 2:
+            irow = p.islots + p.in_rows[q] * p.n
+            for k in range(p.n):
+                irow[k] = p.in_ivalues[s * p.n_in + q]
+        else:
+            row = p.slots + p.in_rows[q] * p.n
+            for k in range(p.n):
+                row[k] = p.in_values[s * p.n_in + q]
+
+
+cdef void _deliver_fixed(const CProj* pr, CRing* r, int64_t t, int64_t a0, int64_t a1) noexcept nogil:
+    """Raw weights into an integer ring: exact sums, in any order."""
+    cdef int64_t k
+    cdef Py_ssize_t d
+    for k in range(a0, a1):
+        d = pr.delays[k] if pr.delays != NULL else pr.d_hom
+        r.ibuf[((t + d) % r.depth) * r.n + _target(pr, k)] += pr.iweights[k] if pr.iweights != NULL else pr.iw_hom
+
+
 cdef int32_t _uniform_steps(const CPop* p) noexcept nogil:
     cdef Py_ssize_t k
     for k in range(1, p.n):
@@ -182,6 +224,7 @@ cdef class NetworkKernel:
     cdef public double dt
     cdef public Py_ssize_t failed_pop
     cdef public int64_t failed_step
+    cdef public bint check_finite  # stop at a NaN or infinite state (a network run); off for single populations
 
     def __cinit__(self):
         self.pops = NULL
@@ -194,6 +237,7 @@ cdef class NetworkKernel:
         self.dt = dt
         self.failed_pop = -1
         self.failed_step = -1
+        self.check_finite = True
 
     def __dealloc__(self):
         cdef Py_ssize_t i
@@ -479,36 +523,37 @@ cdef class NetworkKernel:
         self.samplers[i].out = NULL
         return i
 
-    def run(self, int64_t first_step, Py_ssize_t nsteps, currents, externals, sample_out):
+    def run(self, int64_t first_step, Py_ssize_t nsteps, currents, externals, sample_out, inputs=None):
         """Run ``nsteps`` steps from ``first_step``.
 
         ``currents``: {population: (nsteps, n) array of injected current};
         ``externals``: {ring: (nsteps, n) array of weight arriving from
         devices} (both int64 raw values for fixed-point populations); ``sample_out``: {sampler: (nsteps // interval + 1, rows, idx)
-        array}.  Returns (spikes {population: (steps, neurons)}, samples
-        written {sampler: count}).  Stops early, with ``failed_pop`` and
+        array}; ``inputs``: {population: (rows, (nsteps, len(rows)) array)},
+        slots set for every neuron before each step.  Returns (spikes
+        {population: (steps, neurons)}, samples written {sampler: count}).  Stops early, with ``failed_pop`` and
         ``failed_step`` set, when a state becomes NaN or infinite.
         """
-        cdef Py_ssize_t i, k, s, q, e, nspk, tgt, d
+        cdef Py_ssize_t i, k, s, q, e, nspk, tgt
         cdef int64_t t
         cdef CPop* p
         cdef CRing* r
         cdef CProj* pr
         cdef CSampler* sm
         cdef double* row
-        cdef int64_t* irow
-        cdef int64_t iw
         cdef double w, acc
         cdef int32_t src
         cdef int64_t a0, a1
         cdef int grow_failed = 0
         cdef const double[:, ::1] mv
         cdef const int64_t[:, ::1] imv
+        cdef const int32_t[::1] rows_mv
         cdef double[:, :, ::1] out_mv
         hold = []
         for i in range(self.npops):
             self.pops[i].current = NULL
             self.pops[i].icurrent = NULL
+            self.pops[i].n_in = 0
             self.pops[i].rec_count = 0
             self.pops[i].ref_uniform = _uniform_steps(&self.pops[i])
         for i in range(self.nrings):
@@ -523,6 +568,19 @@ cdef class NetworkKernel:
                 mv = np.ascontiguousarray(arr, dtype=np.float64)
                 hold.append(mv)
                 self.pops[key].current = &mv[0, 0]
+        for key, (rows, arr) in (inputs or {}).items():
+            rows_mv = np.ascontiguousarray(rows, dtype=np.int32)
+            hold.append(rows_mv)
+            self.pops[key].in_rows = &rows_mv[0] if rows_mv.shape[0] else NULL
+            self.pops[key].n_in = rows_mv.shape[0]
+            if self.pops[key].kind == 2:
+                imv = np.ascontiguousarray(arr, dtype=np.int64)
+                hold.append(imv)
+                self.pops[key].in_ivalues = &imv[0, 0] if imv.shape[0] and imv.shape[1] else NULL
+            else:
+                mv = np.ascontiguousarray(arr, dtype=np.float64)
+                hold.append(mv)
+                self.pops[key].in_values = &mv[0, 0] if mv.shape[0] and mv.shape[1] else NULL
         for key, arr in externals.items():
             if self.rings[key].ibuf != NULL:
                 imv = np.ascontiguousarray(arr, dtype=np.int64)
@@ -549,13 +607,7 @@ cdef class NetworkKernel:
                 for i in range(self.nrings):
                     r = &self.rings[i]
                     if r.ibuf != NULL:
-                        irow = r.ibuf + (t % r.depth) * r.n
-                        if r.iexternal != NULL:
-                            for k in range(r.n):
-                                irow[k] += r.iexternal[s * r.n + k]
-                        for k in range(r.n):
-                            irow[k] = r.lo if irow[k] < r.lo else (r.hi if irow[k] > r.hi else irow[k])
-                        self.pops[r.pop].irows[r.row] = irow
+                        self.pops[r.pop].irows[r.row] = _fixed_ring_input(r, t, s)
                         continue
                     row = r.buf + (t % r.depth) * r.n
                     if r.external != NULL:
@@ -569,6 +621,8 @@ cdef class NetworkKernel:
                         memcpy(p.slots + p.current_row * p.n, p.current + s * p.n, p.n * sizeof(double))
                     if p.icurrent != NULL and p.current_row >= 0:
                         memcpy(p.islots + p.current_row * p.n, p.icurrent + s * p.n, p.n * sizeof(int64_t))
+                    if p.n_in:
+                        _set_inputs(p, s)
                     if p.kind == 2:
                         p.nspikes = fixed_population_step(&p.fx, p.irows, p.n, p.iR, p.refc, p.ref_steps, t,
                                                           p.seed, p.spikes)
@@ -610,13 +664,10 @@ cdef class NetworkKernel:
                         src = p.spikes[e]
                         a0 = pr.indptr[src]
                         a1 = pr.indptr[src + 1]
-                        if r.ibuf != NULL:
-                            for k in range(a0, a1):
-                                iw = pr.iweights[k] if pr.iweights != NULL else pr.iw_hom
-                                d = pr.delays[k] if pr.delays != NULL else pr.d_hom
-                                r.ibuf[((t + d) % r.depth) * r.n + _target(pr, k)] += iw
-                        elif pr.plastic:
+                        if pr.plastic:
                             _stdp_pre_and_deliver(pr, r, t, src, a0, a1)
+                        elif r.ibuf != NULL:
+                            _deliver_fixed(pr, r, t, a0, a1)
                         elif pr.delays == NULL and pr.weights == NULL:
                             row = r.buf + ((t + pr.d_hom) % r.depth) * r.n
                             w = pr.w_hom * pr.scale
@@ -648,7 +699,7 @@ cdef class NetworkKernel:
                                      else p.slots[sm.rows[e] * p.n + sm.idx[k]])
                         sm.count += 1
                 # numerical blow-up
-                if (t + 1) % FINITE_CHECK_EVERY == 0 or s == nsteps - 1:
+                if self.check_finite and ((t + 1) % FINITE_CHECK_EVERY == 0 or s == nsteps - 1):
                     for i in range(self.npops):
                         p = &self.pops[i]
                         if p.kind == 2:

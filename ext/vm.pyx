@@ -6,21 +6,18 @@ hold one value per neuron of the current block (``BLOCK`` neurons).  Register 0
 holds ``not_refractory`` and register 1 the spike flag; the VM sets register 0
 before the program (unless the program computes it) and reads register 1 after.
 The float VM works on float64 slots; the fixed VM on int64 slots holding
-fixed-point integers (docs/fixed-point.md).
+fixed-point integers (docs/fixed-point.md).  Both step a whole population
+(``float64_population_step``, ``fixed_population_step``); the one loop over
+steps is the network kernel's (ext/network.pyx), which also runs single
+populations.
 """
 
 from libc.math cimport exp, log, sqrt, fabs, sin, cos, tan, tanh, floor, ceil, trunc, pow, expm1, M_PI
-from libc.stdlib cimport malloc, free
 from libc.stdint cimport int64_t, uint64_t, int32_t
-from libc.string cimport memset
 
 import numpy as np
 
 DEF BLOCK = 128
-
-ctypedef fused real_t:
-    float
-    double
 
 cdef enum:
     OP_LOAD = 0
@@ -144,7 +141,6 @@ cdef inline double call_f(int fn, double x) noexcept nogil:
 
 
 ctypedef fused value_t:
-    float
     double
     int64_t
 
@@ -185,18 +181,17 @@ cdef inline void _logic(int op, value_t* rd, const value_t* ra, const value_t* r
             rd[k] = rb[k] if ra[k] != 0 else rc[k]
 
 
-cdef int _float_block(const int32_t* code, Py_ssize_t ninstr, const double* consts, real_t** rows,
-                      real_t* R, Py_ssize_t j0, Py_ssize_t n, int64_t step, double dt,
+cdef int _float_block(const int32_t* code, Py_ssize_t ninstr, const double* consts, double** rows,
+                      double* R, Py_ssize_t j0, Py_ssize_t n, int64_t step, double dt,
                       uint64_t seed, Py_ssize_t ntotal) noexcept nogil:
-    # Every result is rounded to real_t (float32 or float64); functions are evaluated in double.
     cdef Py_ssize_t pc = 0, k
     cdef int op, dst, a, b, c
-    cdef real_t* rd
-    cdef real_t* ra
-    cdef real_t* rb
-    cdef real_t* rc
-    cdef real_t* s
-    cdef real_t v, lo, hi
+    cdef double* rd
+    cdef double* ra
+    cdef double* rb
+    cdef double* rc
+    cdef double* s
+    cdef double v, lo, hi
     cdef double u
     cdef bint any_set
     while pc < ninstr:
@@ -214,7 +209,7 @@ cdef int _float_block(const int32_t* code, Py_ssize_t ninstr, const double* cons
             for k in range(n):
                 rd[k] = s[k]
         elif op == OP_LOADK:
-            v = <real_t>consts[a]
+            v = <double>consts[a]
             for k in range(n):
                 rd[k] = v
         elif op == OP_STORE:
@@ -239,16 +234,16 @@ cdef int _float_block(const int32_t* code, Py_ssize_t ninstr, const double* cons
             for k in range(n):
                 rd[k] = ra[k] / rb[k]
         elif op == OP_MULK:
-            v = <real_t>consts[b]
+            v = <double>consts[b]
             for k in range(n):
                 rd[k] = ra[k] * v
         elif op == OP_ADDK:
-            v = <real_t>consts[b]
+            v = <double>consts[b]
             for k in range(n):
                 rd[k] = ra[k] + v
         elif op == OP_POW:
             for k in range(n):
-                rd[k] = <real_t>pow(ra[k], rb[k])
+                rd[k] = <double>pow(ra[k], rb[k])
         elif op == OP_NEG:
             for k in range(n):
                 rd[k] = -ra[k]
@@ -256,7 +251,7 @@ cdef int _float_block(const int32_t* code, Py_ssize_t ninstr, const double* cons
             _logic(op, rd, ra, rb, rc, n)
         elif op == OP_CALL:
             for k in range(n):
-                rd[k] = <real_t>call_f(b, ra[k])
+                rd[k] = <double>call_f(b, ra[k])
         elif op == OP_CLIP:
             for k in range(n):
                 v = ra[k]
@@ -265,21 +260,21 @@ cdef int _float_block(const int32_t* code, Py_ssize_t ninstr, const double* cons
                 rd[k] = lo if v < lo else (hi if v > hi else v)
         elif op == OP_RAND:
             for k in range(n):
-                rd[k] = <real_t>uniform(random_bits(seed, j0 + k, step, 2 * <uint64_t>a))
+                rd[k] = <double>uniform(random_bits(seed, j0 + k, step, 2 * <uint64_t>a))
         elif op == OP_RANDN:
             for k in range(n):
                 u = 1.0 - uniform(random_bits(seed, j0 + k, step, 2 * <uint64_t>a))
-                rd[k] = <real_t>(sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * uniform(random_bits(seed, j0 + k, step, 2 * <uint64_t>a + 1))))
+                rd[k] = <double>(sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * uniform(random_bits(seed, j0 + k, step, 2 * <uint64_t>a + 1))))
         elif op == OP_SPECIAL:
             for k in range(n):
                 if a == 0:
-                    rd[k] = <real_t>(step * dt)
+                    rd[k] = <double>(step * dt)
                 elif a == 1:
-                    rd[k] = <real_t>dt
+                    rd[k] = <double>dt
                 elif a == 2:
-                    rd[k] = <real_t>(j0 + k)
+                    rd[k] = <double>(j0 + k)
                 else:
-                    rd[k] = <real_t>ntotal
+                    rd[k] = <double>ntotal
         elif op == OP_SKIPNONE:
             any_set = False
             for k in range(n):
@@ -489,18 +484,18 @@ cdef int _fixed_block(const FixedProgram* fp, int64_t** rows, int64_t* R, Py_ssi
     return 0
 
 
-cdef Py_ssize_t _population_step(const int32_t* code, Py_ssize_t ninstr, const double* consts, real_t** rows,
-                                  Py_ssize_t N, real_t* R, int ref_mode, Py_ssize_t lastspike_slot,
-                                  int32_t* refc, const int32_t* ref_steps, int64_t step, double dt,
-                                  uint64_t seed, int32_t* spikes) noexcept nogil:
+cdef Py_ssize_t float64_population_step(const int32_t* code, Py_ssize_t ninstr, const double* consts,
+                                        double** rows, Py_ssize_t N, double* R, int ref_mode,
+                                        Py_ssize_t lastspike_slot, int32_t* refc, const int32_t* ref_steps,
+                                        int64_t step, double dt, uint64_t seed, int32_t* spikes) noexcept nogil:
     """One step of every neuron, block by block; spiking indices go to ``spikes``; returns their count.
 
     ``rows[i]`` points at the values of slot ``i`` for all neurons (normally row
     ``i`` of the slots array; the network points input rows at its delay rings).
     """
     cdef Py_ssize_t j0 = 0, n, k, nspk = 0
-    cdef real_t* spk = R + BLOCK
-    cdef real_t t_end = <real_t>((step + 1) * dt)
+    cdef double* spk = R + BLOCK
+    cdef double t_end = <double>((step + 1) * dt)
     while j0 < N:
         n = BLOCK if N - j0 > BLOCK else N - j0
         if ref_mode != 2:
@@ -517,83 +512,6 @@ cdef Py_ssize_t _population_step(const int32_t* code, Py_ssize_t ninstr, const d
                 refc[j0 + k] -= 1
         j0 += BLOCK
     return nspk
-
-
-cdef Py_ssize_t float64_population_step(const int32_t* code, Py_ssize_t ninstr, const double* consts,
-                                        double** rows, Py_ssize_t N, double* R, int ref_mode,
-                                        Py_ssize_t lastspike_slot, int32_t* refc, const int32_t* ref_steps,
-                                        int64_t step, double dt, uint64_t seed, int32_t* spikes) noexcept nogil:
-    return _population_step(code, ninstr, consts, rows, N, R, ref_mode, lastspike_slot, refc, ref_steps,
-                            step, dt, seed, spikes)
-
-
-cdef class FloatVM:
-    """Runs a compiled float program over a population (float64 or float32 slots)."""
-
-    cdef public object code, consts
-    cdef public Py_ssize_t nregs
-    cdef public int ref_mode  # 0: none, 1: counter, 2: program computes not_refractory
-    cdef public Py_ssize_t lastspike_slot
-
-    def __init__(self, code, consts, Py_ssize_t nregs, int ref_mode, Py_ssize_t lastspike_slot):
-        self.code = np.ascontiguousarray(code, dtype=np.int32)
-        self.consts = np.ascontiguousarray(consts, dtype=np.float64)
-        self.nregs = max(nregs, 2)
-        self.ref_mode = ref_mode
-        self.lastspike_slot = lastspike_slot
-
-    def run(self, real_t[:, ::1] slots, int32_t[::1] refc, const int32_t[::1] ref_steps,
-            int64_t first_step, Py_ssize_t nsteps, double dt, uint64_t seed,
-            const int32_t[::1] input_slots, const double[:, ::1] inputs,
-            const int32_t[::1] record_slots, real_t[:, :, ::1] record, int32_t[::1] spike_steps,
-            int32_t[::1] spike_neurons):
-        """Run ``nsteps`` steps; before each, set ``input_slots`` (all neurons) to ``inputs[step]``.
-
-        After each step the slots ``record_slots`` of every neuron are copied to
-        ``record[step]``.  Spikes are written as (step, neuron) pairs; returns
-        their count (capped by the buffer length).
-        """
-        cdef const int32_t[:, ::1] code = self.code
-        cdef const double[::1] consts = self.consts
-        cdef Py_ssize_t N = slots.shape[1], j0, n, k, s, q, nspk = 0, total = 0, cap = spike_steps.shape[0]
-        cdef int ref_mode = self.ref_mode
-        cdef Py_ssize_t ls = self.lastspike_slot
-        cdef Py_ssize_t nin = input_slots.shape[0], nrec = record_slots.shape[0]
-        cdef int64_t step
-        cdef int32_t* buf = <int32_t*>malloc((N + 1) * sizeof(int32_t))
-        cdef int32_t[::1] spk_view
-        cdef real_t* R = <real_t*>malloc(self.nregs * BLOCK * sizeof(real_t))
-        cdef real_t** rows = <real_t**>malloc(slots.shape[0] * sizeof(real_t*) + 1)
-        if R == NULL or buf == NULL or rows == NULL:
-            free(R)
-            free(buf)
-            free(rows)
-            raise MemoryError()
-        for k in range(slots.shape[0]):
-            rows[k] = &slots[k, 0]
-        spk_view = <int32_t[:N + 1]>buf
-        try:
-            with nogil:
-                for s in range(nsteps):
-                    step = first_step + s
-                    for q in range(nin):
-                        for k in range(N):
-                            slots[input_slots[q], k] = <real_t>inputs[s, q]
-                    nspk = _population_step(&code[0, 0], code.shape[0], &consts[0], rows, N, R,
-                                            ref_mode, ls, &refc[0], &ref_steps[0], step, dt, seed, buf)
-                    for k in range(nspk):
-                        if total < cap:
-                            spike_steps[total] = <int32_t>s
-                            spike_neurons[total] = spk_view[k]
-                        total += 1
-                    for q in range(nrec):
-                        for k in range(N):
-                            record[s, q, k] = slots[record_slots[q], k]
-        finally:
-            free(R)
-            free(buf)
-            free(rows)
-        return total
 
 
 cdef Py_ssize_t fixed_population_step(const FixedProgram* fp, int64_t** rows, Py_ssize_t N, int64_t* R,
@@ -659,47 +577,6 @@ cdef class FixedVM:
         fp.frac, fp.acc, fp.total, fp.wrap, fp.nearest = self.frac, self.acc, self.total, self.wrap, self.nearest
         fp.dt_q = self.dt_q
         return fp
-
-    def run(self, int64_t[:, ::1] slots, int32_t[::1] refc, const int32_t[::1] ref_steps,
-            int64_t first_step, Py_ssize_t nsteps, uint64_t seed,
-            const int32_t[::1] input_slots, const int64_t[:, ::1] inputs,
-            const int32_t[::1] record_slots, int64_t[:, :, ::1] record, int32_t[::1] spike_steps,
-            int32_t[::1] spike_neurons):
-        """As :meth:`FloatVM.run`, on fixed-point integers; overflow counts accumulate per slot."""
-        cdef FixedProgram fp = self.program()
-        cdef Py_ssize_t N = slots.shape[1], k, s, q, nspk, total = 0, cap = spike_steps.shape[0]
-        cdef Py_ssize_t nin = input_slots.shape[0], nrec = record_slots.shape[0]
-        cdef int64_t* R = <int64_t*>malloc(self.nregs * BLOCK * sizeof(int64_t))
-        cdef int32_t* buf = <int32_t*>malloc((N + 1) * sizeof(int32_t))
-        cdef int64_t** rows = <int64_t**>malloc(slots.shape[0] * sizeof(int64_t*) + 1)
-        if R == NULL or buf == NULL or rows == NULL:
-            free(R)
-            free(buf)
-            free(rows)
-            raise MemoryError()
-        for k in range(slots.shape[0]):
-            rows[k] = &slots[k, 0]
-        try:
-            with nogil:
-                for s in range(nsteps):
-                    for q in range(nin):
-                        for k in range(N):
-                            slots[input_slots[q], k] = inputs[s, q]
-                    nspk = fixed_population_step(&fp, rows, N, R, &refc[0], &ref_steps[0], first_step + s,
-                                                 seed, buf)
-                    for k in range(nspk):
-                        if total < cap:
-                            spike_steps[total] = <int32_t>s
-                            spike_neurons[total] = buf[k]
-                        total += 1
-                    for q in range(nrec):
-                        for k in range(N):
-                            record[s, q, k] = slots[record_slots[q], k]
-        finally:
-            free(R)
-            free(buf)
-            free(rows)
-        return total
 
 
 def random_bits_array(uint64_t seed, uint64_t[::1] neurons, uint64_t step, uint64_t site):
