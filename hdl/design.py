@@ -38,6 +38,7 @@ from engine.program import Program
 HOST_DEVICES = ("spike_recorder", "population_rate")  # computed on the host from the spike stream
 MAX_STEPS = 1 << 32  # a window end beyond every run (the core's window comparators are 32 bits)
 MAX_MULTIPLIERS = 160  # per population datapath, about the DSP count of the largest ECP5 (one neuron per clock)
+MAX_SYNAPSES = 1 << 20  # connectivity lives in on-chip RAM: beyond this no supported FPGA holds it
 
 
 class HardwareError(NeuroCoreError):
@@ -170,6 +171,10 @@ def plan_network(network: Network, name: str = "network") -> NetworkPlan:
     fmt = network.fmt
     if fmt is None:
         raise HardwareError("the hardware runs in fixed point: build the network with a Q format")
+    synapses = sum(p.n_connections for p in network.projections.values())
+    if synapses > MAX_SYNAPSES:
+        raise HardwareError(f"the network has {synapses:,} synapses; the core keeps its connectivity in on-chip "
+                            f"RAM, which holds at most {MAX_SYNAPSES:,} on the supported FPGAs")
     rings = _rings(network)
     ring_index = {(r.population, r.receptor): r.index for r in rings}
     pops = network.populations

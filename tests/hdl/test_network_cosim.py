@@ -143,3 +143,9 @@ def test_the_core_is_lint_clean_under_verilator_wall(tmp_path):
     output = run_tool(tool, ["--lint-only", "-Wall", "--top-module", design.top, LINT_WAIVERS, design.verilog_name],
                       cwd=tmp_path, timeout=300)
     assert "%Warning" not in output and "%Error" not in output
+
+
+def test_a_network_too_large_for_on_chip_ram_is_refused_before_anything_is_built():
+    result = ncstudio("hdl", "resources/examples/brunel.ncsproj", "-o", "/nonexistent/never")
+    assert result.returncode == 2
+    assert "synapses; the core keeps its connectivity in on-chip RAM" in result.stderr
