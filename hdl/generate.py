@@ -155,11 +155,15 @@ def lint_waivers() -> str:
 
 
 def harness(core: NetworkCore) -> str:
-    """The Verilator C++ driver: run N steps free-running, print spikes, probes and counters."""
+    """The Verilator C++ driver: run N steps, print spikes, probes and counters.
+
+    Free-running by default; with PACE each step takes at least PACE clocks; with ``single`` the
+    harness requests every step by a ``step_req`` pulse a few idle clocks after the previous one.
+    """
     probes = max((len(s) for s in core.probe_slots.values()), default=0)
     probe_print = "".join(f' fprintf(out, " %u", (unsigned)top->probe_{k});' for k in range(probes))
     return f"""// Verilator harness for the NeuroCore Studio network core (generated).
-// usage: sim STEPS OUT.txt -> lines "S step pop neuron", "P step pop neuron v...", "C name value"
+// usage: sim STEPS OUT.txt [PACE [single]] -> lines "S step pop neuron", "P step pop neuron v...", "C name value"
 #include <cstdio>
 #include <cstdlib>
 #include "{PREFIX}.h"
@@ -172,12 +176,20 @@ int main(int argc, char** argv) {{
     if (!out) {{ std::perror(argv[2]); return 2; }}
     VerilatedContext ctx;
     {PREFIX}* top = new {PREFIX}{{&ctx}};
-    top->clk = 0; top->rst = 1; top->run = 0; top->step_req = 0; top->pace = 0;
+    unsigned pace = argc > 3 ? (unsigned)std::strtoul(argv[3], nullptr, 10) : 0;
+    bool single = argc > 4 && argv[4][0] == 's';
+    top->clk = 0; top->rst = 1; top->run = 0; top->step_req = 0; top->pace = pace;
     for (int i = 0; i < 4; ++i) {{ top->clk = !top->clk; top->eval(); }}
-    top->rst = 0; top->run = 1;
-    unsigned long long steps = 0, cycles = 0, max_cycles = 0;
+    top->rst = 0; top->run = single ? 0 : 1;
+    unsigned long long steps = 0, cycles = 0, max_cycles = 0, min_cycles = ~0ULL;
+    unsigned gap = 3;
     while (steps < nsteps) {{
-        top->clk = 0; top->eval();
+        top->clk = 0;
+        if (single) {{
+            top->step_req = 0;
+            if (!top->busy) {{ if (gap) --gap; else top->step_req = 1; }}
+        }}
+        top->eval();
         if (top->spike_valid)
             std::fprintf(out, "S %llu %u %u\\n", (unsigned long long)top->step, (unsigned)top->spike_pop,
                          (unsigned)top->spike_neuron);
@@ -189,12 +201,15 @@ int main(int argc, char** argv) {{
         if (top->step_done) {{
             ++steps;
             if (top->cycles_last_step > max_cycles) max_cycles = top->cycles_last_step;
+            if (top->cycles_last_step < min_cycles) min_cycles = top->cycles_last_step;
+            gap = 3;
             if (steps == nsteps) break;
         }}
         top->clk = 1; top->eval(); ++cycles;
     }}
-    std::fprintf(out, "C cycles %llu\\nC max_cycles_per_step %llu\\nC spike_count %u\\n", cycles, max_cycles,
-                 (unsigned)top->spike_count);
+    std::fprintf(out, "C cycles %llu\\nC max_cycles_per_step %llu\\nC min_cycles_per_step %llu\\n", cycles,
+                 max_cycles, min_cycles);
+    std::fprintf(out, "C spike_count %u\\n", (unsigned)top->spike_count);
     std::fprintf(out, "C queue_overflows %u\\nC overflow_events %u\\n", (unsigned)top->queue_overflows,
                  (unsigned)top->overflow_events);
     std::fclose(out);

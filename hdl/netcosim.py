@@ -131,14 +131,17 @@ def build_simulator(design: GeneratedDesign, tool: ToolCommand | None = None,
     return exe, time.perf_counter() - start, False
 
 
-def run_simulator(exe: Path, design: GeneratedDesign, nsteps: int, timeout: float = 3600.0) -> tuple[RtlTrace, float]:
-    """Run ``nsteps`` steps; returns the trace and the run's wall time."""
+def run_simulator(exe: Path, design: GeneratedDesign, nsteps: int, timeout: float = 3600.0, pace: int = 0,
+                  single_step: bool = False) -> tuple[RtlTrace, float]:
+    """Run ``nsteps`` steps (free-running, or each requested by a pulse with ``single_step``; each at least
+    ``pace`` clocks long); returns the trace and the run's wall time."""
     plan = design.plan
     names = [p.name for p in plan.populations]
     total = plan.fmt.total
     with tempfile.TemporaryDirectory(prefix="ncstudio-cosim-") as tmp:
         start = time.perf_counter()
-        run_command([str(exe), str(nsteps), TRACE], cwd=Path(tmp), env=dict(os.environ), timeout=timeout)
+        mode = [str(pace)] + (["single"] if single_step else [])
+        run_command([str(exe), str(nsteps), TRACE, *mode], cwd=Path(tmp), env=dict(os.environ), timeout=timeout)
         seconds = time.perf_counter() - start
         lines = (Path(tmp) / TRACE).read_text().splitlines()
     spikes = {n: ([], []) for n in names}
@@ -229,8 +232,10 @@ def cosimulate_network(network, nsteps: int, name: str = "network", project: str
 
 def cosimulate_plan(plan: NetworkPlan, network, nsteps: int, project: str = "",
                     progress: Callable[[str, float], None] | None = None,
-                    cancel: threading.Event | None = None) -> NetworkCosimReport:
-    """:func:`cosimulate_network` for a given plan of ``network`` (a test can break one of its rules)."""
+                    cancel: threading.Event | None = None, pace: int = 0,
+                    single_step: bool = False) -> NetworkCosimReport:
+    """:func:`cosimulate_network` for a given plan of ``network`` (a test can break one of its rules), with the
+    core free-running, paced to at least ``pace`` clocks per step, or single-stepped."""
     from engine.run.simulation import Simulation
 
     def step(label: str, fraction: float):
@@ -244,7 +249,7 @@ def cosimulate_plan(plan: NetworkPlan, network, nsteps: int, project: str = "",
     step("building the simulator (Verilator)", 0.1)
     exe, build_s, cached = build_simulator(design)
     step("running the core", 0.6)
-    rtl, run_s = run_simulator(exe, design, nsteps)
+    rtl, run_s = run_simulator(exe, design, nsteps, pace=pace, single_step=single_step)
     step("running the engine", 0.8)
     sim = Simulation(network, chunk_steps=1000)
     sim.run(nsteps * network.dt)

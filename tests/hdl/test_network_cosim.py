@@ -149,3 +149,19 @@ def test_a_network_too_large_for_on_chip_ram_is_refused_before_anything_is_built
     result = ncstudio("hdl", "resources/examples/brunel.ncsproj", "-o", "/nonexistent/never")
     assert result.returncode == 2
     assert "synapses; the core keeps its connectivity in on-chip RAM" in result.stderr
+
+
+@needs_verilator
+def test_a_paced_single_stepped_core_computes_the_same_steps():
+    network = build_network(_hil_demo(), Q16)
+    report = cosimulate_plan(plan_network(network, "hil_demo"), network, 300, pace=700, single_step=True)
+    assert report.bit_exact, report.first_divergence
+    assert report.counters["min_cycles_per_step"] >= 700
+    assert report.spikes_rtl > 20
+
+
+def _hil_demo():
+    from studio.project import project_network, read_project
+
+    path = ROOT / "resources/examples/hil_demo.ncsproj"
+    return project_network(path, read_project(path))
