@@ -142,10 +142,16 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return build_window_parser().parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run ``ncstudio`` with ``argv`` (default: the process arguments); return the exit status."""
+def main(argv: list[str] | None = None, open_window=None) -> int:
+    """Run ``ncstudio`` with ``argv`` (default: the process arguments); return the exit status.
+
+    ``open_window(args, headless)`` opens the studio window for the form without a subcommand;
+    :mod:`views.launch`, the installed ``ncstudio`` command, passes it.
+    """
     args = _parse(sys.argv[1:] if argv is None else list(argv))
     try:
+        if args.func is cli_commands.studio_window:
+            return cli_commands.studio_window(args, open_window)
         return args.func(args)
     except (cli_commands.GuiUnavailable, HardwareUnavailable) as exc:
         print(f"ncstudio: error: {exc}", file=sys.stderr)

@@ -340,12 +340,13 @@ def _headless_equivalent(target: str | None, duration: str) -> str:
     return f"the same run headless is `ncstudio neuron {target} --duration {duration} --out trace.npz`"
 
 
-def studio_window(args: argparse.Namespace) -> int:
+def studio_window(args: argparse.Namespace, open_window=None) -> int:
     """``ncstudio [FILE] [--run T] [--screenshot PNG] [--quit] [--workspace W]``: open the studio window.
 
     Without a display, a screenshot or a ``--quit`` run is drawn offscreen; a
     plain window cannot open and the error names the headless equivalent.
-    Qt is imported only here (through :mod:`views.app`).
+    ``open_window(args, headless)`` opens it: the ``ncstudio`` command
+    (:mod:`views.launch`) passes it in, so this package never imports Qt.
     """
     headless = _headless_equivalent(args.target, args.run or "1s")
     if not _has_display():
@@ -359,13 +360,7 @@ def studio_window(args: argparse.Namespace) -> int:
             raise GuiUnavailable(f"the window needs system libraries that are missing here (Debian/Ubuntu: "
                                  f"sudo apt-get install {' '.join(missing)}); {headless}")
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    try:
-        from views.app import run_studio
-    except ImportError as exc:
-        if (exc.name or "").partition(".")[0] in ("PySide6", "shiboken6", "pyqtgraph"):
-            raise GuiUnavailable(f"the studio window needs PySide6 and pyqtgraph (pip install "
-                                 f"'neurocore-studio[gui]'; {exc}); {headless}") from None
-        raise GuiUnavailable(f"the studio's views cannot be imported ({exc}); reinstall NeuroCore Studio "
-                             f"(pip install -e .); {headless}") from None
-    return run_studio(args.target, run=args.run, screenshot=args.screenshot, quit=args.quit,
-                      workspace=args.workspace)
+    if open_window is None:
+        raise GuiUnavailable(f"this entry point has no window; open it with the `ncstudio` command "
+                             f"(python -m views.launch); {headless}")
+    return open_window(args, headless)

@@ -19,7 +19,7 @@ def ncstudio(*args, tmp_path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     env.update(PYTHONPATH=str(ROOT), XDG_CONFIG_HOME=str(tmp_path / "config"),
                NCSTUDIO_RECOVERY_DIR=str(tmp_path / "recovery"))
-    return subprocess.run([sys.executable, "-m", "studio.cli", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "views.launch", *map(str, args)], capture_output=True, text=True,
                           cwd=tmp_path, env=env, timeout=120)
 
 
