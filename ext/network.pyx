@@ -149,6 +149,13 @@ cdef void _stdp_pre_and_deliver(CProj* pr, CRing* r, int64_t t, int32_t src, int
     pr.x_pre[src] += 1.0
 
 
+cdef const void* _held(arr, dtype, list hold) except? NULL:
+    """The data of ``arr`` as a C-contiguous ``dtype`` array kept alive in ``hold`` (NULL when empty)."""
+    a = np.ascontiguousarray(arr, dtype=dtype)
+    hold.append(a)
+    return NULL if a.size == 0 else <const void*><size_t>a.ctypes.data
+
+
 cdef int64_t* _fixed_ring_input(CRing* r, int64_t t, Py_ssize_t s) noexcept nogil:
     """Row ``t`` of an integer ring plus this step's external input, saturated once to the storage range."""
     cdef int64_t* row = r.ibuf + (t % r.depth) * r.n
@@ -545,9 +552,6 @@ cdef class NetworkKernel:
         cdef int32_t src
         cdef int64_t a0, a1
         cdef int grow_failed = 0
-        cdef const double[:, ::1] mv
-        cdef const int64_t[:, ::1] imv
-        cdef const int32_t[::1] rows_mv
         cdef double[:, :, ::1] out_mv
         hold = []
         for i in range(self.npops):
@@ -561,35 +565,21 @@ cdef class NetworkKernel:
             self.rings[i].iexternal = NULL
         for key, arr in currents.items():
             if self.pops[key].kind == 2:
-                imv = np.ascontiguousarray(arr, dtype=np.int64)
-                hold.append(imv)
-                self.pops[key].icurrent = &imv[0, 0]
+                self.pops[key].icurrent = <const int64_t*>_held(arr, np.int64, hold)
             else:
-                mv = np.ascontiguousarray(arr, dtype=np.float64)
-                hold.append(mv)
-                self.pops[key].current = &mv[0, 0]
+                self.pops[key].current = <const double*>_held(arr, np.float64, hold)
         for key, (rows, arr) in (inputs or {}).items():
-            rows_mv = np.ascontiguousarray(rows, dtype=np.int32)
-            hold.append(rows_mv)
-            self.pops[key].in_rows = &rows_mv[0] if rows_mv.shape[0] else NULL
-            self.pops[key].n_in = rows_mv.shape[0]
+            self.pops[key].in_rows = <const int32_t*>_held(rows, np.int32, hold)
+            self.pops[key].n_in = len(rows)
             if self.pops[key].kind == 2:
-                imv = np.ascontiguousarray(arr, dtype=np.int64)
-                hold.append(imv)
-                self.pops[key].in_ivalues = &imv[0, 0] if imv.shape[0] and imv.shape[1] else NULL
+                self.pops[key].in_ivalues = <const int64_t*>_held(arr, np.int64, hold)
             else:
-                mv = np.ascontiguousarray(arr, dtype=np.float64)
-                hold.append(mv)
-                self.pops[key].in_values = &mv[0, 0] if mv.shape[0] and mv.shape[1] else NULL
+                self.pops[key].in_values = <const double*>_held(arr, np.float64, hold)
         for key, arr in externals.items():
             if self.rings[key].ibuf != NULL:
-                imv = np.ascontiguousarray(arr, dtype=np.int64)
-                hold.append(imv)
-                self.rings[key].iexternal = &imv[0, 0]
+                self.rings[key].iexternal = <const int64_t*>_held(arr, np.int64, hold)
             else:
-                mv = np.ascontiguousarray(arr, dtype=np.float64)
-                hold.append(mv)
-                self.rings[key].external = &mv[0, 0]
+                self.rings[key].external = <const double*>_held(arr, np.float64, hold)
         for i in range(self.nsamplers):
             self.samplers[i].out = NULL
             self.samplers[i].count = 0
