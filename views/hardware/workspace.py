@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QWidget
 
 from views.hardware.qt_hardware import QtHardware
+from views.workspace_tabs import replace_tab, tab_index
 
 NAME, TITLE = "hardware", "Hardware"
 
@@ -34,19 +35,11 @@ def _placeholder() -> QWidget:
 
 
 def _index(window) -> int | None:
-    tabs = window.workspaces
-    return next((k for k in range(tabs.count()) if tabs.widget(k).objectName() == NAME), None)
+    return tab_index(window.workspaces, NAME)
 
 
 def _replace(window, widget: QWidget) -> None:
-    tabs, index = window.workspaces, _index(window)
-    current = tabs.currentIndex()
-    old = tabs.widget(index)
-    tabs.blockSignals(True)
-    tabs.removeTab(index)
-    tabs.insertTab(index, widget, TITLE)
-    tabs.setCurrentIndex(current)
-    tabs.blockSignals(False)
+    old = replace_tab(window.workspaces, NAME, widget, TITLE)
     if isinstance(old, QtHardware):
         old.close_document()
     old.deleteLater()

@@ -16,6 +16,7 @@ from studio.playground import PlaygroundState, playground_from_project
 from views.playground.panels import install_panels
 from views.playground.qt_handoff import network_handoff
 from views.playground.qt_playground import QtPlayground
+from views.workspace_tabs import replace_tab, tab_index
 
 NAME, TITLE = "playground", "Playground"
 DEFAULT_MODEL = "lif"
@@ -44,22 +45,13 @@ def install_playground(window) -> QtPlayground | None:
 
 
 def _index(window) -> int | None:
-    tabs = window.workspaces
-    return next((k for k in range(tabs.count()) if tabs.widget(k).objectName() == NAME), None)
+    return tab_index(window.workspaces, NAME)
 
 
 def _build(window, state: PlaygroundState) -> QtPlayground:
     playground = QtPlayground(state)
     install_panels(playground, network_handoff(window))
-    tabs, index = window.workspaces, _index(window)
-    current = tabs.currentIndex()
-    old = tabs.widget(index)
-    tabs.blockSignals(True)
-    tabs.removeTab(index)
-    tabs.insertTab(index, playground, TITLE)
-    tabs.setCurrentIndex(current)
-    tabs.blockSignals(False)
-    old.deleteLater()
+    replace_tab(window.workspaces, NAME, playground, TITLE).deleteLater()
     window.playground = playground
     return playground
 
