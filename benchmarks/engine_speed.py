@@ -20,7 +20,7 @@ import time
 from engine.equations.model import ModelSpec
 from engine.models import get_model
 from engine.run.neuron import prepare, simulate_neuron
-from engine.vm import PopulationVM
+from engine.population_vm import PopulationVM
 
 DT = 1e-4
 

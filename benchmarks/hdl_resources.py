@@ -38,7 +38,7 @@ from engine.equations.ir import build_ir
 from engine.equations.model import check_model
 from engine.fixedpoint import QFormat
 from engine.models import get_model
-from engine.vm import compile_program
+from engine.population_vm import compile_program
 from hdl.datapath import NeuronDatapath
 from hdl.synth import plan_synthesis, synthesize
 
@@ -75,7 +75,7 @@ def network(name: str):
     """The network case ``name`` built in Q16.16."""
     fmt = QFormat.parse("Q16.16")
     if name == "hil_demo":
-        from studio.project import load_network
+        from studio.project.project_file import load_network
         return load_network(ROOT / "resources/examples/hil_demo.ncsproj", fmt=fmt)[1]
     sys.path.insert(0, str(ROOT))
     from engine.network.build import build_network

@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python benchmarks/playground_keystroke.py [--repeats N]``; prints JSON.
 
-The real :class:`~views.playground.qt_playground.QtPlayground` runs offscreen
+The real :class:`~views.playground.playground_view.PlaygroundView` runs offscreen
 on a single neuron simulated for 1 s at dt = 0.1 ms.  Each repeat types one
 digit into a constant of an equation (so the model changes and is checked,
 compiled and run anew), then processes events until the trace view has
@@ -32,9 +32,9 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from engine.analysis.stimulus import Step  # noqa: E402
 from engine.models import LIBRARY  # noqa: E402
-from studio.model_text import model_text  # noqa: E402
-from studio.playground import PlaygroundState, Stimulus  # noqa: E402
-from views.playground.qt_playground import QtPlayground  # noqa: E402
+from studio.project.model_text import model_text  # noqa: E402
+from studio.playground.playground_state import PlaygroundState, Stimulus  # noqa: E402
+from views.playground.playground_view import PlaygroundView  # noqa: E402
 
 PAUSE_S = 0.15
 MARK = "*1.0"
@@ -81,7 +81,7 @@ def pump(app: QApplication, seconds: float) -> None:
 def keystrokes(app: QApplication, name: str, repeats: int) -> dict:
     text, amplitude = MODELS[name]
     state = PlaygroundState(stimulus=Stimulus((Step(amplitude, onset=0.1, offset=0.9),)))
-    widget = QtPlayground(state)
+    widget = PlaygroundView(state)
     widget.resize(1440, 860)
     widget.show()
     state.set_text(text)

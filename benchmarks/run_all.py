@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from engine.equations.units import SECOND
-from studio.cli_args import positive, quantity
+from studio.cli.arguments import positive, quantity
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER_SCRIPTS = ROOT / "benchmarks" / "peers"
@@ -109,7 +109,7 @@ def best_of(engine: str, records: list[dict], peak_rss_mb: float) -> Measurement
 def measure_ours(name: str, duration_s: float, repeat: int, env: dict[str, str]) -> Measurement:
     records, peaks = [], []
     for _ in range(repeat):
-        stdout, peak = run_process([sys.executable, "-m", "studio.cli", "bench", name,
+        stdout, peak = run_process([sys.executable, "-m", "studio.cli.main", "bench", name,
                                     "--duration", f"{duration_s} s", "--json"], env)
         records.append(json.loads(stdout))
         peaks.append(peak)

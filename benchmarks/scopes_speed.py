@@ -2,8 +2,8 @@
 
 Run: ``.venv/bin/python benchmarks/scopes_speed.py [--seconds 5] [--repeat 3]`` (offscreen
 where there is no display).  CUBA (resources/examples/cuba.ncsproj) runs on a worker
-thread as fast as the engine goes (a ``studio.session.RunSession``, as in the studio);
-a 10 ms QTimer drains its StreamBuffer into ``QtScopes.feed`` while the scopes redraw on their own timer.  A 2 ms
+thread as fast as the engine goes (a ``studio.jobs.session.RunSession``, as in the studio);
+a 10 ms QTimer drains its StreamBuffer into ``ScopePanel.feed`` while the scopes redraw on their own timer.  A 2 ms
 probe timer records the gaps between its ticks: the longest gap is the longest stall
 of the GUI event loop.  Prints JSON ``{spikes_per_wall_s, fps, max_stall_ms,
 sim_speed, ...}``, with for scale the speed of the same run without the GUI just
@@ -29,9 +29,9 @@ from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from engine.run.simulation import Simulation  # noqa: E402
-from studio.project import load_network  # noqa: E402
-from studio.session import RunSession  # noqa: E402
-from views.scopes import QtScopes  # noqa: E402
+from studio.project.project_file import load_network  # noqa: E402
+from studio.jobs.session import RunSession  # noqa: E402
+from views.scopes import ScopePanel  # noqa: E402
 
 CUBA = ROOT / "resources" / "examples" / "cuba.ncsproj"
 WARMUP_S = 0.3
@@ -50,7 +50,7 @@ def run_once(app: QApplication, seconds: float, scope: str = "raster") -> dict:
     """One live run of ``seconds`` simulated seconds with ``scope`` in front."""
     _, network = load_network(CUBA)
     session = RunSession(network)
-    scopes = QtScopes()
+    scopes = ScopePanel()
     scopes.set_network(network)
     scopes.resize(1200, 800)
     scopes.tabs.setCurrentWidget(scopes.scopes[scope])

@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.equations import expr as E
 from engine.equations.ir import NeuronIR
-from engine.equations.linear import NotLinear, linear_form
+from engine.equations.linear_form import NotLinear, linear_form
 from engine.native import linear as _linear
 
 MAX_STATES = MAX_INPUTS = 4

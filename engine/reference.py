@@ -30,7 +30,7 @@ from engine.equations.ir import NeuronIR
 from engine.fixedpoint import QFormat, function_table, fx_div, limit, shift_product, table_lookup
 from engine.native import vm as _vm
 from engine.program import lower_for_fixed
-from engine.vm import RunResult
+from engine.population_vm import RunResult
 
 RANDN_SITE_OFFSET = _vm.RANDN_SITE_OFFSET
 

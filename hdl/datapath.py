@@ -785,7 +785,7 @@ class NeuronDatapath(wiring.Component):
     program:
         A fixed-point :class:`~engine.program.Program` (``compile_program(ir, fmt)``).
     seed:
-        The population's random seed (64 bits, as :class:`~engine.vm.PopulationVM` masks it).
+        The population's random seed (64 bits, as :class:`~engine.population_vm.PopulationVM` masks it).
     population_size:
         ``N``, the population's size (the ``N`` special).
     neuron_bits:

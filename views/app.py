@@ -20,13 +20,13 @@ from PySide6.QtWidgets import QApplication
 from engine.equations.units import parse_quantity
 from engine.errors import NeuroCoreError
 from engine.models import LIBRARY
-from studio.document import Document
-from studio.modelfile import load_model_file
-from studio.project import SUFFIX
-from studio.project_doc import InlineModel, PopulationDoc, ProjectDoc
+from studio.document.document import Document
+from studio.project.modelfile import load_model_file
+from studio.project.project_file import SUFFIX
+from studio.project.project_doc import InlineModel, PopulationDoc, ProjectDoc
 from views import theme
 from views.graph.clipboard import MIME_TYPE as clipboard_mime_type
-from views.qt_main_window import QtMainWindow
+from views.main_window import MainWindow
 
 ORGANIZATION, APPLICATION = "NeuroCore", "NeuroCore Studio"
 SETTLE_S = 0.3
@@ -95,7 +95,7 @@ def _settle(app: QApplication, hardware, timeout_s: float = 1800.0) -> None:
     _pump(app, SETTLE_S)
 
 
-def run_for(window: QtMainWindow, app: QApplication, duration_s: float) -> None:
+def run_for(window: MainWindow, app: QApplication, duration_s: float) -> None:
     """Run the window's document for ``duration_s`` with the scopes live; return when the run ended.
 
     Raises
@@ -125,7 +125,7 @@ def run_studio(target: str | None, run: str | None = None, screenshot: str | Non
         if shot is not None and not shot.parent.is_dir():
             raise NeuroCoreError(f"cannot write {shot}: the directory {shot.parent} does not exist")
         interactive = not (quit or screenshot)
-        window = QtMainWindow(document, keep_layout=interactive)
+        window = MainWindow(document, keep_layout=interactive)
         if workspace:
             window.set_workspace(workspace)
         window.show()

@@ -1,8 +1,8 @@
 """File handling of the main window: new, open, save, save as, recent files, autosave and recovery.
 
-Saves are atomic (:func:`studio.project.write_project` through
+Saves are atomic (:func:`studio.project.project_file.write_project` through
 ``Document.save``).  While the document has unsaved changes a recovery file
-is written every minute (:mod:`studio.autosave`); it is discarded on save and
+is written every minute (:mod:`studio.document.autosave`); it is discarded on save and
 on a clean close, so one left behind means a crash, and the next start offers
 it back.  The questions asked (save changes? recover?) are methods, so tests
 answer them without dialogs.
@@ -19,13 +19,13 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from engine.errors import NeuroCoreError
-from studio import autosave
-from studio.document import Document
-from studio.project import SUFFIX
-from studio.project_doc import ProjectDoc
+from studio.document import autosave
+from studio.document.document import Document
+from studio.project.project_file import SUFFIX
+from studio.project.project_doc import ProjectDoc
 
 if TYPE_CHECKING:
-    from views.qt_main_window import QtMainWindow
+    from views.main_window import MainWindow
 
 AUTOSAVE_MS = 60_000
 MAX_RECENT = 10
@@ -40,7 +40,7 @@ def empty_project() -> ProjectDoc:
 class Files(QObject):
     """The File menu's actions for ``window`` (which shows one document at a time)."""
 
-    def __init__(self, window: QtMainWindow):
+    def __init__(self, window: MainWindow):
         super().__init__(window)
         self.window = window
         self.recovery: Path | None = None

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from engine.network.connect import RULES
 from engine.network.definitions import SYNAPSES
-from studio.document import Document, Node
-from studio.document_check import checked_model, resolved_model
-from studio.project_doc import ProjectionDoc
+from studio.document.document import Document, Node
+from studio.document.checks import checked_model, resolved_model
+from studio.project.project_doc import ProjectionDoc
 
 _TIMES = (("start", "0 ms", "when it starts"), ("stop", "inf s", "when it stops"))
 DEVICE_PARAMS: dict[str, tuple[tuple[str, str, str], ...]] = {

@@ -1,4 +1,4 @@
-"""The ``ncstudio`` command: the Qt-free command line of :mod:`studio.cli`, plus the window.
+"""The ``ncstudio`` command: the Qt-free command line of :mod:`studio.cli.main`, plus the window.
 
 The headless subcommands never import Qt; the window form imports :mod:`views.app`
 only when it opens, and says what to install when PySide6 or pyqtgraph is missing.
@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from studio.cli import main as cli_main
-from studio.cli_commands import GuiUnavailable
+from studio.cli.main import main as cli_main
+from studio.cli.subcommands import GuiUnavailable
 
 
 def open_window(args: argparse.Namespace, headless: str) -> int:

@@ -1,6 +1,6 @@
 """The thin adapter between the Qt-free studio commands and a :class:`QUndoStack`.
 
-A studio command (``studio.commands``) has ``redo()``, ``undo()`` and
+A studio command (``studio.document.commands``) has ``redo()``, ``undo()`` and
 ``text``; :func:`push` wraps it in a :class:`QUndoCommand` whose ``redo`` and
 ``undo`` call it, so the stack's clean state, undo/redo actions and the
 window title follow every edit.
@@ -12,10 +12,10 @@ from typing import Callable, Iterable
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from studio.commands import Command, Macro
+from studio.document.commands import Command, Macro
 
 
-class QtUndoCommand(QUndoCommand):
+class UndoCommandAdapter(QUndoCommand):
     """A studio command on a QUndoStack (``done``: it has run already, so the push does not run it again)."""
 
     def __init__(self, command: Command, done: bool = False):
@@ -35,7 +35,7 @@ class QtUndoCommand(QUndoCommand):
 
 def push(stack: QUndoStack, command: Command) -> None:
     """Do ``command`` and put it on ``stack`` (``QUndoStack.push`` calls ``redo`` once)."""
-    stack.push(QtUndoCommand(command))
+    stack.push(UndoCommandAdapter(command))
 
 
 def push_steps(stack: QUndoStack, text: str, steps: Iterable[Callable[[], Command]]) -> None:
@@ -52,4 +52,4 @@ def push_steps(stack: QUndoStack, text: str, steps: Iterable[Callable[[], Comman
             command.undo()
         raise
     if done:
-        stack.push(QtUndoCommand(Macro(text, done), done=True))
+        stack.push(UndoCommandAdapter(Macro(text, done), done=True))

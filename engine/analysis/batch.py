@@ -27,9 +27,9 @@ from engine.analysis.common import (AnalysisError, Model, Progress, check_cancel
 from engine.errors import ModelError
 from engine.equations import expr as E
 from engine.equations.ir import NeuronIR, build_ir
-from engine.equations.linear import NotLinear, linear_form
+from engine.equations.linear_form import NotLinear, linear_form
 from engine.equations.model import CheckedModel, check_model
-from engine.vm import PopulationVM
+from engine.population_vm import PopulationVM
 
 _NAME = re.compile(r"[A-Za-z_]\w*")
 

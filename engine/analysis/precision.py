@@ -2,7 +2,7 @@
 
 A fixed-point run stores every state in the format's ``total`` bits and
 counts each store that saturates (or wraps) as an overflow of that variable
-(:attr:`engine.vm.PopulationVM.overflows`).  Inputs (the injected current,
+(:attr:`engine.population_vm.PopulationVM.overflows`).  Inputs (the injected current,
 spike weights) are brought into the storage range silently by the VM, so the
 report counts those clipped values separately.
 """

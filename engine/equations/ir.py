@@ -25,7 +25,7 @@ import scipy.linalg
 
 from engine.errors import ModelError, Problem
 from engine.equations import expr as E
-from engine.equations.linear import NotLinear, linear_form
+from engine.equations.linear_form import NotLinear, linear_form
 from engine.equations.model import CheckedModel
 from engine.equations.units import SECOND
 

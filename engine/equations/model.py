@@ -16,7 +16,7 @@ from typing import Mapping
 from engine.errors import ModelError, Problem
 from engine.equations import expr as E
 from engine.equations.check import BOOL, XI_DIM, ExpressionChecker, Symbol, special_symbols
-from engine.equations.linear import NotLinear, linear_form
+from engine.equations.linear_form import NotLinear, linear_form
 from engine.equations.parser import (DIFFERENTIAL, PARAMETER, SUBEXPRESSION, Source, Text,
                                      parse_equations, parse_expression, parse_statements)
 from engine.equations.units import (DIMENSIONLESS, SECOND, UNIT_SYSTEMS, Dimension, UnitError,

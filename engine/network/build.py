@@ -1,6 +1,6 @@
 """Build a running network from its definition.
 
-Populations become :class:`~engine.vm.PopulationVM` state (run by the VM or the
+Populations become :class:`~engine.population_vm.PopulationVM` state (run by the VM or the
 fused kernel), projections become CSR connectivity feeding per-receptor delay
 rings, devices become per-chunk inputs and samplers; all of it is handed to
 the C step loop in ext/network.pyx.  Given a :class:`~engine.fixedpoint.QFormat`
@@ -28,7 +28,7 @@ from engine.native import network as _network
 from engine.network.connect import connect, to_csr
 from engine.network.definitions import STDP, SYNAPSES, NetworkDef, PopulationDef, ProjectionDef
 from engine.network.devices import Device, WeightRecorder, make_device, make_weight_recorder
-from engine.vm import PopulationVM
+from engine.population_vm import PopulationVM
 
 
 class NetworkError(NeuroCoreError):

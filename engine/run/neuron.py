@@ -25,7 +25,7 @@ from engine.equations.model import CheckedModel, ModelSpec, check_model
 from engine.equations.units import AMP, SECOND, UnitError, quantity_in, parse_quantity
 from engine.fixedpoint import QFormat
 from engine.models.base import LibraryModel
-from engine.vm import PopulationVM
+from engine.population_vm import PopulationVM
 
 DC_FIRST_STEP = 2
 

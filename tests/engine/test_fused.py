@@ -8,7 +8,7 @@ from engine.equations.model import ModelSpec, check_model
 from engine.fused import linear_kernel
 from engine.models import LIBRARY
 from engine.run.neuron import prepare
-from engine.vm import PopulationVM
+from engine.population_vm import PopulationVM
 
 FUSABLE = [name for name, m in LIBRARY.items() if linear_kernel(prepare(m, 1e-4)[2]) is not None]
 

@@ -30,7 +30,7 @@ needs_verilator = pytest.mark.skipif(
 
 
 def ncstudio(*args):
-    return subprocess.run([sys.executable, "-m", "studio.cli", *args], cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "studio.cli.main", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=1800)
 
 
@@ -135,7 +135,7 @@ def test_a_project_the_hardware_cannot_take_is_refused_and_nothing_is_written(tm
 def test_the_core_is_lint_clean_under_verilator_wall(tmp_path):
     from hdl.generate import LINT_WAIVERS, write_design
     from hdl.tools import require_tool, run_tool
-    from studio.hardware import generate_project
+    from studio.hardware.hardware_flow import generate_project
 
     design = generate_project(ROOT / "resources/examples/hil_demo.ncsproj")
     write_design(design, tmp_path)
@@ -161,7 +161,7 @@ def test_a_paced_single_stepped_core_computes_the_same_steps():
 
 
 def _hil_demo():
-    from studio.project import project_network, read_project
+    from studio.project.project_file import project_network, read_project
 
     path = ROOT / "resources/examples/hil_demo.ncsproj"
     return project_network(path, read_project(path))

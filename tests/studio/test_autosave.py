@@ -7,11 +7,11 @@ import os
 
 import pytest
 
-from studio.autosave import (SUFFIX, discard, find_recoveries, read_recovery, recovery_dir, recovery_path,
+from studio.document.autosave import (SUFFIX, discard, find_recoveries, read_recovery, recovery_dir, recovery_path,
                              write_recovery)
-from studio.commands import MoveNode, SetField, UndoStack
-from studio.document import Document
-from studio.project import EXAMPLES, ProjectFileError
+from studio.document.commands import MoveNode, SetField, UndoStack
+from studio.document.document import Document
+from studio.project.project_file import EXAMPLES, ProjectFileError
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ INVALID = Path(__file__).with_name("data") / "lif_invalid.ncsmodel"
 CUBA = ROOT / "resources" / "examples" / "cuba.ncsproj"
 HIL = ROOT / "resources" / "examples" / "hil_demo.ncsproj"
 SCRIPT = Path(sys.executable).with_name("ncstudio")
-COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "studio.cli"]
+COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "studio.cli.main"]
 
 
 def ncstudio(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -230,11 +230,11 @@ def test_bench_reports_speed_size_and_memory():
 def test_missing_x11_libraries_are_named_with_the_packages_to_install(monkeypatch):
     import ctypes.util
 
-    from studio import cli_commands
+    from studio.cli import subcommands
 
     monkeypatch.setenv("DISPLAY", ":99")
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
     real = ctypes.util.find_library
     monkeypatch.setattr(ctypes.util, "find_library", lambda name: None if name == "xcb-cursor" else real(name))
-    assert "libxcb-cursor0" in cli_commands._missing_x11_packages()
+    assert "libxcb-cursor0" in subcommands._missing_x11_packages()

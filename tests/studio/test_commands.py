@@ -7,12 +7,12 @@ from dataclasses import replace
 import pytest
 
 from engine.errors import NeuroCoreError
-from studio.commands import (AddNode, Connect, Disconnect, FieldError, Macro, MoveNode, RemoveNode, Rename, SetField,
+from studio.document.commands import (AddNode, Connect, Disconnect, FieldError, Macro, MoveNode, RemoveNode, Rename, SetField,
                              SetSetting, UndoStack, default_projection, field_value_problem, new_device,
                              new_population)
-from studio.document import ConnectError, Document, Node
-from studio.project import EXAMPLES, read_project
-from studio.project_doc import DeviceDoc, PopulationDoc, ProjectDoc, ProjectionDoc, RuleDoc
+from studio.document.document import ConnectError, Document, Node
+from studio.project.project_file import EXAMPLES, read_project
+from studio.project.project_doc import DeviceDoc, PopulationDoc, ProjectDoc, ProjectionDoc, RuleDoc
 
 CUBA = EXAMPLES / "cuba.ncsproj"
 

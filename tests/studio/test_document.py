@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from studio.document import ConnectError, Document, DocumentError, Edge, Event, Node
-from studio.project import EXAMPLES, read_project
-from studio.project_doc import DeviceDoc, PopulationDoc, ProjectDoc, ProjectionDoc, RuleDoc
+from studio.document.document import ConnectError, Document, DocumentError, Edge, Event, Node
+from studio.project.project_file import EXAMPLES, read_project
+from studio.project.project_doc import DeviceDoc, PopulationDoc, ProjectDoc, ProjectionDoc, RuleDoc
 
 CUBA = EXAMPLES / "cuba.ncsproj"
 

@@ -8,9 +8,9 @@ from engine.analysis.stimulus import Step
 from engine.analysis.traces import trace
 from engine.fixedpoint import QFormat
 from engine.models import get_model
-from studio.document import Document
-from studio.model_handoff import add_model_command, emit_verilog, model_entry
-from studio.project_doc import InlineModel, LibraryRef
+from studio.document.document import Document
+from studio.playground.handoff import add_model_command, emit_verilog, model_entry
+from studio.project.project_doc import InlineModel, LibraryRef
 
 
 def test_a_library_model_with_new_values_stays_a_library_reference():

@@ -12,8 +12,8 @@ import pytest
 from engine.equations.model import ModelSpec, Receptor
 from engine.errors import Problem
 from engine.models import LIBRARY, get_model
-from studio.fileio import atomic_write, atomic_write_text
-from studio.modelfile import (ModelFileError, check_model_file, format_problem, load_model_file, read_model_file,
+from studio.project.fileio import atomic_write, atomic_write_text
+from studio.project.modelfile import (ModelFileError, check_model_file, format_problem, load_model_file, read_model_file,
                               spec_from_json, spec_to_json, write_model_file)
 
 ROOT = Path(__file__).resolve().parents[2]

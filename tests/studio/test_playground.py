@@ -11,10 +11,10 @@ from engine.analysis.traces import trace
 from engine.equations.model import check_model
 from engine.models import LIBRARY
 from engine.run.simulation import Simulation
-from studio.model_text import check_model_text, model_text, parse_model_text, with_parameter
-from studio.playground import (PlaygroundError, PlaygroundState, SpikeTrain, Stimulus, playground_from_project,
+from studio.project.model_text import check_model_text, model_text, parse_model_text, with_parameter
+from studio.playground.playground_state import (PlaygroundError, PlaygroundState, SpikeTrain, Stimulus, playground_from_project,
                                suggested_stimulus, templates)
-from studio.project import load_network, read_project
+from studio.project.project_file import load_network, read_project
 
 ROOT = Path(__file__).resolve().parents[2]
 GLIF_PROJECT = ROOT / "resources" / "examples" / "playground_glif.ncsproj"
@@ -202,7 +202,7 @@ def test_projects_of_more_than_one_neuron_do_not_open_as_a_playground():
 
 
 def test_model_file_of_the_playground(tmp_path):
-    from studio.modelfile import load_model_file
+    from studio.project.modelfile import load_model_file
 
     state = PlaygroundState(LIBRARY["lif"])
     state.set_parameter("tau", "7 ms")
@@ -211,7 +211,7 @@ def test_model_file_of_the_playground(tmp_path):
 
 
 def test_a_single_neuron_without_devices_gets_a_step_that_makes_it_fire():
-    from studio.project_doc import PopulationDoc, ProjectDoc
+    from studio.project.project_doc import PopulationDoc, ProjectDoc
 
     state = playground_from_project(ProjectDoc((PopulationDoc("n", "hh_psc_alpha", 1),)))
     assert state.stimulus == suggested_stimulus(LIBRARY["hh_psc_alpha"])

@@ -13,11 +13,11 @@ import pytest
 
 from engine.equations.model import ModelSpec
 from engine.run.simulation import Simulation
-from studio import project_upgrade
-from studio.project import (EXAMPLES, ProjectFileError, build_project, check_project, load_network, parse_project,
+from studio.project import upgrade as project_upgrade
+from studio.project.project_file import (EXAMPLES, ProjectFileError, build_project, check_project, load_network, parse_project,
                             project_network, project_text, read_project, write_project)
-from studio.project_doc import LibraryRef
-from studio.project_upgrade import FORMAT_VERSION, upgrade
+from studio.project.project_doc import LibraryRef
+from studio.project.upgrade import FORMAT_VERSION, upgrade
 
 EXAMPLE_NAMES = ("cuba", "coba", "brunel", "hil_demo", "playground_glif")
 CUBA = EXAMPLES / "cuba.ncsproj"

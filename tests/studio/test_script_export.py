@@ -11,8 +11,8 @@ from engine.analysis.traces import trace
 from engine.equations.model import ModelSpec, Receptor
 from engine.fixedpoint import QFormat
 from engine.models import get_model
-from studio.playground import PlaygroundState, SpikeTrain, Stimulus
-from studio.script_export import ExportError, literal, trace_script
+from studio.playground.playground_state import PlaygroundState, SpikeTrain, Stimulus
+from studio.interop.script_export import ExportError, literal, trace_script
 
 
 def run_script(text: str, tmp_path) -> dict[str, np.ndarray]:

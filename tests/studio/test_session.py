@@ -9,10 +9,10 @@ import pytest
 
 from engine.equations.model import ModelSpec
 from engine.errors import SimulationError
-from studio.document import Document, Edge
-from studio.project import EXAMPLES, ProjectFileError
-from studio.project_doc import InlineModel, PopulationDoc, ProjectDoc
-from studio.session import RunSession, SessionError
+from studio.document.document import Document, Edge
+from studio.project.project_file import EXAMPLES, ProjectFileError
+from studio.project.project_doc import InlineModel, PopulationDoc, ProjectDoc
+from studio.jobs.session import RunSession, SessionError
 
 CUBA = EXAMPLES / "cuba.ncsproj"
 

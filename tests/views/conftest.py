@@ -7,7 +7,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported a
 import pytest  # noqa: E402
 from PySide6.QtCore import QCoreApplication, QSettings  # noqa: E402
 
-from studio.document import Document  # noqa: E402
+from studio.document.document import Document  # noqa: E402
 from tests.views.helpers import CUBA, make_window  # noqa: E402
 
 

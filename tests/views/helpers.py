@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
 
-from studio.document import Document
+from studio.document.document import Document
 
 ROOT = Path(__file__).resolve().parents[2]
 CUBA = ROOT / "resources" / "examples" / "cuba.ncsproj"
@@ -14,9 +14,9 @@ CUBA = ROOT / "resources" / "examples" / "cuba.ncsproj"
 
 def make_window(qtbot, document: Document):
     """A shown main window on ``document`` that closes without asking at the end of the test."""
-    from views.qt_main_window import QtMainWindow
+    from views.main_window import MainWindow
 
-    window = QtMainWindow(document, keep_layout=False)
+    window = MainWindow(document, keep_layout=False)
     window.files.ask_unsaved = lambda: "discard"
     qtbot.addWidget(window, before_close_func=stop_run)
     window.show()

@@ -9,10 +9,10 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from studio.commands import SetSetting
-from studio.document import Document
-from studio.project import read_project
-from studio.project_network import network_def
+from studio.document.commands import SetSetting
+from studio.document.document import Document
+from studio.project.project_file import read_project
+from studio.project.network_def import network_def
 from views.graph.items import NodeItem
 from views.undo import push
 

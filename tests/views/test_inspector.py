@@ -6,8 +6,8 @@ import re
 
 from PySide6.QtWidgets import QLabel
 
-from studio.document import Document
-from studio.project_doc import PopulationDoc, ProjectDoc
+from studio.document.document import Document
+from studio.project.project_doc import PopulationDoc, ProjectDoc
 from tests.views.helpers import make_window, select, type_into
 
 

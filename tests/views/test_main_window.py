@@ -5,10 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
-from studio import autosave
-from studio.commands import MoveNode, SetField
-from studio.document import Document
-from studio.project import read_project
+from studio.document import autosave
+from studio.document.commands import MoveNode, SetField
+from studio.document.document import Document
+from studio.project.project_file import read_project
 from tests.views.helpers import CUBA, add, make_window
 from views.undo import push
 

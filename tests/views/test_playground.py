@@ -8,17 +8,17 @@ from PySide6.QtWidgets import QMenu, QSlider, QToolTip
 
 from engine.analysis.stimulus import Sine, Step
 from engine.models import LIBRARY
-from studio.model_text import check_model_text
-from studio.playground import PlaygroundState, Stimulus, templates
-from views.playground.qt_playground import QtPlayground
+from studio.project.model_text import check_model_text
+from studio.playground.playground_state import PlaygroundState, Stimulus, templates
+from views.playground.playground_view import PlaygroundView
 from views.theme import colors
 
 
 NO_INPUT = "simulation  the simulation failed: this model has no current input"
 
 
-def make_playground(qtbot, state: PlaygroundState) -> QtPlayground:
-    widget = QtPlayground(state)
+def make_playground(qtbot, state: PlaygroundState) -> PlaygroundView:
+    widget = PlaygroundView(state)
     widget.resize(1400, 800)
     qtbot.addWidget(widget)
     widget.show()
@@ -26,13 +26,13 @@ def make_playground(qtbot, state: PlaygroundState) -> QtPlayground:
     return widget
 
 
-def settled(qtbot, widget: QtPlayground) -> None:
+def settled(qtbot, widget: PlaygroundView) -> None:
     """Wait until the typed text is checked and any run it asked for is done."""
     qtbot.waitUntil(lambda: widget.state.text == widget.editor.editor.toPlainText(), timeout=2000)
     qtbot.waitUntil(lambda: not widget._timer.isActive(), timeout=2000)
 
 
-def type_line(qtbot, widget: QtPlayground, line: str, newline: bool = True) -> None:
+def type_line(qtbot, widget: PlaygroundView, line: str, newline: bool = True) -> None:
     editor = widget.editor.editor
     qtbot.keyClicks(editor, line)
     if newline:
@@ -40,7 +40,7 @@ def type_line(qtbot, widget: QtPlayground, line: str, newline: bool = True) -> N
     settled(qtbot, widget)
 
 
-def listed(widget: QtPlayground) -> list[str]:
+def listed(widget: PlaygroundView) -> list[str]:
     problems = widget.editor.problems
     return [problems.item(k).text() for k in range(problems.count())]
 

@@ -9,18 +9,18 @@ from PySide6.QtCore import Qt
 from engine.analysis.stimulus import Constant
 from engine.equations.model import ModelSpec
 from engine.models import get_model
-from studio.playground import PlaygroundState, Stimulus
-from studio.project_doc import LibraryRef
+from studio.playground.playground_state import PlaygroundState, Stimulus
+from studio.project.project_doc import LibraryRef
 from views.playground.panels import install_panels
-from views.playground.qt_bifurcation import QtBifurcation
-from views.playground.qt_fi_curve import QtFICurve
-from views.playground.qt_handoff import QtHandoff, network_handoff
-from views.playground.qt_isi import QtSpikeStatistics
-from views.playground.qt_phase_plane import QtPhasePlane
-from views.playground.qt_playground import QtPlayground
-from views.playground.qt_precision import QtPrecision
-from views.playground.qt_rate import QtRateMap, QtSensitivity
-from views.playground.qt_sweep import AUTO_SECONDS
+from views.playground.bifurcation_panel import BifurcationPanel
+from views.playground.fi_curve_panel import FICurvePanel
+from views.playground.handoff_panel import HandoffPanel, network_handoff
+from views.playground.spike_statistics import SpikeStatisticsPanel
+from views.playground.phase_plane_panel import PhasePlanePanel
+from views.playground.playground_view import PlaygroundView
+from views.playground.precision_panel import PrecisionPanel
+from views.playground.sensitivity_panel import RateMapPanel, SensitivityPanel
+from views.playground.sweep_panel import AUTO_SECONDS
 
 # A leaky integrator driven far above what Q8.8 holds (its largest value is just under 128).
 SATURATING = ModelSpec("dx/dt = (x_inf - x)/tau : 1\nx_inf : 1\ntau : second",
@@ -36,7 +36,7 @@ def shown(qtbot, panel):
 
 def test_phase_plane_of_fitzhugh_nagumo_shows_the_cubic_and_the_line(qtbot):
     state = PlaygroundState(get_model("fitzhugh_nagumo"))
-    panel = shown(qtbot, QtPhasePlane(state))
+    panel = shown(qtbot, PhasePlanePanel(state))
     qtbot.waitUntil(lambda: panel.result is not None, timeout=5000)
     current = panel.current.value()
     assert current == 0.5  # the level of the suggested step stimulus
@@ -57,7 +57,7 @@ def test_phase_plane_of_fitzhugh_nagumo_shows_the_cubic_and_the_line(qtbot):
 
 def test_fi_curve_of_the_lif_matches_the_analytic_rate(qtbot):
     state = PlaygroundState(get_model("lif"))
-    panel = shown(qtbot, QtFICurve(state))
+    panel = shown(qtbot, FICurvePanel(state))
     qtbot.waitUntil(lambda: panel.result is not None, timeout=10000)
     panel.result = None
     panel.lo.setValue(0.0)
@@ -81,7 +81,7 @@ def test_fi_curve_of_the_lif_matches_the_analytic_rate(qtbot):
 
 def test_q8_8_overlay_of_a_saturating_model_reports_the_overflow(qtbot):
     state = PlaygroundState(SATURATING, duration=0.2)
-    panel = shown(qtbot, QtPrecision(state))
+    panel = shown(qtbot, PrecisionPanel(state))
     qtbot.waitUntil(lambda: panel.report is not None, timeout=5000)
     report = panel.report
     assert report.fmt.name == "Q8.8"
@@ -98,7 +98,7 @@ def test_q8_8_overlay_of_a_saturating_model_reports_the_overflow(qtbot):
 
 def test_narrowest_format_is_suggested_on_a_worker(qtbot):
     state = PlaygroundState(get_model("iaf_psc_exp"), stimulus=Stimulus((Constant(500.0),)), duration=0.3)
-    panel = shown(qtbot, QtPrecision(state))
+    panel = shown(qtbot, PrecisionPanel(state))
     panel.tolerance.setValue(1.0)
     qtbot.mouseClick(panel.finder.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.search is not None, timeout=30000)
@@ -109,7 +109,7 @@ def test_narrowest_format_is_suggested_on_a_worker(qtbot):
 
 def test_a_long_sweep_waits_for_run_shows_its_cost_and_can_be_cancelled(qtbot):
     state = PlaygroundState(get_model("hh_psc_alpha"))
-    panel = shown(qtbot, QtBifurcation(state))
+    panel = shown(qtbot, BifurcationPanel(state))
     qtbot.waitUntil(lambda: panel.parameter_box.count() > 0, timeout=30000)
     panel.set_sweep("I_e", 0.0, 1000.0, 400)
     panel.transient.setValue(5000.0)
@@ -133,15 +133,15 @@ def test_a_long_sweep_waits_for_run_shows_its_cost_and_can_be_cancelled(qtbot):
 def test_spike_statistics_sensitivity_and_rate_map(qtbot):
     state = PlaygroundState(get_model("iaf_psc_exp"), stimulus=Stimulus((Constant(500.0),)), duration=0.5)
     state.simulate()
-    stats = shown(qtbot, QtSpikeStatistics(state))
+    stats = shown(qtbot, SpikeStatisticsPanel(state))
     qtbot.waitUntil(lambda: stats.isi is not None, timeout=5000)
     assert stats.isi.cv < 0.01 and "CV 0.0" in stats.isi_text.text()  # a constant current fires regularly
     assert stats.isi_item.getData()[1].sum() == len(state.trace.spike_times) - 1
-    sens = shown(qtbot, QtSensitivity(state))
+    sens = shown(qtbot, SensitivityPanel(state))
     qtbot.waitUntil(lambda: sens.result is not None, timeout=10000)
     k = sens.result.parameters.index("tau_m")
     assert sens.result.sensitivity[k] > 0  # a slower membrane (higher resistance) fires more here
-    rates = shown(qtbot, QtRateMap(state))
+    rates = shown(qtbot, RateMapPanel(state))
     qtbot.waitUntil(lambda: rates.boxes[0].count() > 0, timeout=5000)
     rates.set_axes(("I_stim", 0.0, 1000.0, 6), ("tau_m", 5.0, 20.0, 4))
     qtbot.waitUntil(lambda: rates.result is not None and rates.result.rates.shape == (4, 6), timeout=10000)
@@ -152,7 +152,7 @@ def test_spike_statistics_sensitivity_and_rate_map(qtbot):
 def test_exported_script_reproduces_the_trace(qtbot, tmp_path):
     state = PlaygroundState(get_model("aeif_cond_exp"), duration=0.3)
     run = state.simulate()
-    panel = shown(qtbot, QtHandoff(state))
+    panel = shown(qtbot, HandoffPanel(state))
     path = panel.export_script(tmp_path / "neuron_trace.py")
     assert path is not None and "Wrote" in panel.status.text()
     out = tmp_path / "trace.npz"
@@ -168,7 +168,7 @@ def test_exported_script_reproduces_the_trace(qtbot, tmp_path):
 def test_show_verilog_and_use_in_network(qtbot, empty_window):
     state = PlaygroundState(get_model("iaf_psc_exp"), duration=0.2)
     state.set_parameter("tau_m", "12 ms")
-    panel = shown(qtbot, QtHandoff(state, network_handoff(empty_window)))
+    panel = shown(qtbot, HandoffPanel(state, network_handoff(empty_window)))
     qtbot.mouseClick(panel.verilog_button, Qt.MouseButton.LeftButton)
     preview = panel.verilog.preview
     assert preview is not None and "module nc_iaf_psc_exp" in panel.verilog.text.toPlainText()
@@ -183,7 +183,7 @@ def test_show_verilog_and_use_in_network(qtbot, empty_window):
 
 def test_install_panels_adds_every_panel_as_a_tab(qtbot):
     state = PlaygroundState(get_model("fitzhugh_nagumo"))
-    playground = QtPlayground(state)
+    playground = PlaygroundView(state)
     qtbot.addWidget(playground)
     panels = install_panels(playground)
     titles = [playground.panels.tabText(k) for k in range(playground.panels.count())]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QImage
 
-from studio.document import Document
+from studio.document.document import Document
 from tests.views.helpers import CUBA, ROOT, make_window
 from tests.views.test_cli_window import ncstudio
 
@@ -59,14 +59,14 @@ def test_the_keystroke_benchmark_runs_briefly(qapp):
 def test_the_saved_layout_keeps_the_network_docks(qtbot):
     from PySide6.QtCore import QSettings
 
-    from views.qt_main_window import QtMainWindow
+    from views.main_window import MainWindow
 
-    window = QtMainWindow(Document.open(GLIF), keep_layout=True)
+    window = MainWindow(Document.open(GLIF), keep_layout=True)
     qtbot.addWidget(window)
     window.show()
     assert window.workspaces.currentWidget() is window.playground and not window.scopes_dock.isVisible()
     window.close()
-    again = QtMainWindow(Document.open(CUBA), keep_layout=True)
+    again = MainWindow(Document.open(CUBA), keep_layout=True)
     qtbot.addWidget(again)
     again.show()
     assert QSettings().value("window/state") is not None

@@ -10,7 +10,7 @@ from PySide6.QtGui import QImage, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from engine.run.simulation import Chunk
-from views.scopes import QtScopes
+from views.scopes import ScopePanel
 from views.scopes.export import ExportError
 from views.scopes.history import RecorderInfo
 
@@ -26,7 +26,7 @@ def chunk(t0, t1, spikes=None, traces=None):
 
 @pytest.fixture
 def scopes(qtbot):
-    widget = QtScopes()
+    widget = ScopePanel()
     widget.timer.stop()
     qtbot.addWidget(widget)
     widget.configure({"E": 6, "I": 4}, {"vm": RecorderInfo(("v", "w"), (10, 11))})

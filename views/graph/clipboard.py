@@ -16,9 +16,9 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QUndoStack
 
 from engine.errors import NeuroCoreError, Problem
-from studio.commands import AddNode, Connect, SetSetting
-from studio.document import Document, Node
-from studio.project_doc import ProjectDoc, doc_from_json, doc_to_json
+from studio.document.commands import AddNode, Connect, SetSetting
+from studio.document.document import Document, Node
+from studio.project.project_doc import ProjectDoc, doc_from_json, doc_to_json
 from views.undo import push_steps
 
 MIME_TYPE = "application/x-ncstudio-graph"

@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from engine.errors import NeuroCoreError
-from studio.commands import Connect, Macro, MoveNode, default_projection
+from studio.document.commands import Connect, Macro, MoveNode, default_projection
 from views.graph.items import NodeItem, PortItem
 from views.theme import colors
 from views.undo import push

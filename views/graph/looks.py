@@ -6,7 +6,7 @@ from typing import Mapping
 
 from engine.models import LIBRARY
 from engine.network.devices import CURRENT_GENERATORS, SPIKE_GENERATORS
-from studio.project_doc import DeviceDoc, InlineModel, LibraryRef, PopulationDoc, ProjectionDoc, RuleDoc
+from studio.project.project_doc import DeviceDoc, InlineModel, LibraryRef, PopulationDoc, ProjectionDoc, RuleDoc
 from views.graph.items import EdgeLook, NodeLook
 
 GENERATORS = CURRENT_GENERATORS + SPIKE_GENERATORS

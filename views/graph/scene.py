@@ -15,8 +15,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPen, QUndoStack
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSimpleTextItem
 
-from studio.commands import AddNode, Disconnect, Macro, MoveNode, RemoveNode, new_device, new_population
-from studio.document import Document, Edge, Event, Node
+from studio.document.commands import AddNode, Disconnect, Macro, MoveNode, RemoveNode, new_device, new_population
+from studio.document.document import Document, Edge, Event, Node
 from views.graph import looks
 from views.graph.interactions import Interaction, MoveNodes, NewLink
 from views.graph.items import EdgeItem, NodeItem, PortItem

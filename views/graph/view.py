@@ -7,7 +7,7 @@ from PySide6.QtGui import QMouseEvent, QPainter
 from PySide6.QtWidgets import QGraphicsView
 
 from views.graph.scene import GraphScene
-from views.qt_palette import decode
+from views.palette import decode
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
 

@@ -1,5 +1,5 @@
 """Live scopes of a run: spike raster, population rate, state traces, ISI/CV (pyqtgraph)."""
 
-from views.scopes.qt_scopes import QtScopes
+from views.scopes.scope_panel import ScopePanel
 
-__all__ = ["QtScopes"]
+__all__ = ["ScopePanel"]

@@ -1,6 +1,6 @@
 """The common part of every scope: a pyqtgraph plot of :class:`ScopeData`, redrawn on demand.
 
-A scope never redraws by itself: :meth:`QtScope.refresh`, called from the
+A scope never redraws by itself: :meth:`Scope.refresh`, called from the
 owner's timer, redraws when the data changed (unless frozen) or the view
 changed, and does nothing otherwise.  Time scopes follow the newest data with a
 window of ``window_ms`` until frozen; a frozen scope keeps its view, and the
@@ -29,7 +29,7 @@ def population_color(index: int) -> QColor:
     return QColor(PALETTE[index % len(PALETTE)])
 
 
-class QtScope(QWidget):
+class Scope(QWidget):
     """A plot of ``data`` with a row of controls and a cursor readout.
 
     Subclasses implement :meth:`redraw`, :meth:`table` and :meth:`describe`.

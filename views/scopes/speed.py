@@ -53,10 +53,10 @@ def run(scope: str, seconds: float, ms_per_frame: float = 50.0) -> dict:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from views.scopes.qt_scopes import QtScopes
+    from views.scopes.scope_panel import ScopePanel
 
     app = QApplication.instance() or QApplication([])
-    scopes = QtScopes()
+    scopes = ScopePanel()
     scopes.timer.stop()
     scopes.configure(SIZES, {"v_E": RECORDER})
     scopes.tabs.setCurrentWidget(scopes.scopes[scope])

@@ -8,7 +8,7 @@ from engine.network.build import build_network
 from engine.network.definitions import DeviceDef, NetworkDef, PopulationDef
 from engine.network.devices import DeviceError
 from engine.run.simulation import Simulation
-from engine.vm import PopulationVM
+from engine.population_vm import PopulationVM
 
 DELTA = get_model("iaf_psc_delta")
 PSC_EXP = get_model("iaf_psc_exp")

@@ -1,0 +1,5 @@
+"""The studio's data files (example projects, the project JSON Schema), shipped as package data.
+
+Read them with :func:`importlib.resources.files`, e.g. ``files("resources") / "examples"``,
+so an installed wheel finds them as a source checkout does.
+"""

@@ -1,0 +1,193 @@
+"""The ``ncstudio`` command line: argument wiring and error reporting.
+
+``ncstudio SUBCOMMAND ...`` runs a headless command (see :mod:`studio.cli.subcommands`);
+``ncstudio [FILE] [--run T --screenshot PNG --quit] [--workspace W]`` opens the studio.
+Failures print one line, ``ncstudio: error: ...``, on stderr and exit non-zero
+(1 for a failed command, 2 for a bad command line or an unavailable window).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from engine.errors import ModelError, NeuroCoreError
+from engine.equations.units import AMP, SECOND
+from engine.models import LIBRARY
+from studio.cli import subcommands
+from studio.cli.arguments import assignment, positive, q_format, quantity, quantity_text
+from studio.hardware.hardware_flow import HardwareUnavailable
+from studio.project.modelfile import ModelFileError
+from studio.project.project_file import ProjectFileError
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr."""
+
+    commands: tuple[str, ...] = ()
+
+    def error(self, message: str):
+        self.exit(2, f"ncstudio: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _version() -> str:
+    try:
+        return version("neurocore-studio")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def build_parser() -> _Parser:
+    """The parser of the headless subcommands."""
+    parser = _Parser(prog="ncstudio", description="NeuroCore Studio: design, simulate and build spiking networks.",
+                     epilog="Without a subcommand, `ncstudio [FILE] [--run T --screenshot PNG --quit] "
+                            "[--workspace W]` opens the studio window.")
+    parser.add_argument("--version", action="version", version=f"ncstudio {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("models", help="the model library")
+    p.add_argument("names", nargs="*", metavar="NAME", help="show these models in full")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=subcommands.models)
+
+    p = sub.add_parser("check", help="validate model and project files; every problem as LOCATION: message")
+    p.add_argument("paths", nargs="+", metavar="FILE",
+                   help="*.ncsmodel or *.ncsproj files (a project's network is built, not run)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=subcommands.check)
+
+    p = sub.add_parser("neuron", help="simulate one neuron of a library model or a *.ncsmodel file")
+    p.add_argument("model", metavar="MODEL", help="library model name or *.ncsmodel file")
+    p.add_argument("--set", action="append", type=assignment, default=[], metavar="NAME=VALUE",
+                   help="override a parameter, e.g. I_e=376pA (repeatable)")
+    p.add_argument("--dc", type=quantity_text(AMP), metavar="AMPLITUDE",
+                   help="constant current, e.g. 500pA (as a NEST dc_generator with the minimal delay)")
+    p.add_argument("--duration", type=positive(quantity(SECOND)), default=0.2, metavar="T",
+                   help="simulated time (default 200ms)")
+    p.add_argument("--dt", type=positive(quantity(SECOND)), default=1e-4, metavar="DT",
+                   help="time step (default 0.1ms)")
+    p.add_argument("--fixed", type=q_format, metavar="QI.F", help="simulate in fixed point, e.g. Q8.8")
+    p.add_argument("--spike-input", action="append", default=[], metavar="TIMES:WEIGHT[@RECEPTOR]",
+                   help='input spikes, e.g. "10ms,12ms:100pA" or "5ms:2nS@ex" (receptor name or port number)')
+    p.add_argument("--spike-delay", type=positive(quantity(SECOND)), default=1e-3, metavar="D",
+                   help="delay of the input spikes (default 1ms)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the noise (stochastic models)")
+    p.add_argument("--out", metavar="FILE.npz", help="save t, every state variable, spike_times and units")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(func=subcommands.neuron)
+
+    p = sub.add_parser("run", help="simulate a project (*.ncsproj)")
+    p.add_argument("project", metavar="PROJECT", help="a *.ncsproj file")
+    _run_options(p)
+    p.add_argument("--fixed", type=q_format, metavar="QI.F", help="run the whole network in this fixed-point format, e.g. Q16.16")
+    p.add_argument("--seed", type=int, help="seed of connectivity, initial values and noise (default: the file's)")
+    p.add_argument("--out", metavar="FILE.npz", help="save spikes and recorder traces (with units)")
+    p.set_defaults(func=subcommands.run)
+
+    p = sub.add_parser("hdl", help="generate the project's network core: Verilog, Verilator harness, manifest")
+    p.add_argument("project", metavar="PROJECT", help="a *.ncsproj file")
+    p.add_argument("-o", "--out", required=True, metavar="DIR", help="the folder to write into")
+    p.add_argument("--fixed", type=q_format, metavar="QI.F", help="fixed-point format (default Q16.16)")
+    p.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    p.set_defaults(func=subcommands.hdl)
+
+    p = sub.add_parser("cosim", help="co-simulate the network core under Verilator against the engine, bit for bit")
+    p.add_argument("project", metavar="PROJECT", help="a *.ncsproj file")
+    p.add_argument("--duration", type=positive(quantity(SECOND)), default=0.1, metavar="T",
+                   help="simulated time (default 100ms)")
+    p.add_argument("--fixed", type=q_format, metavar="QI.F", help="fixed-point format (default Q16.16)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(func=subcommands.cosim)
+
+    p = sub.add_parser("bench", help="run a bundled benchmark network and report speed and memory")
+    p.add_argument("benchmark", choices=subcommands.BENCHMARKS, help="the example network")
+    _run_options(p)
+    p.set_defaults(func=subcommands.bench)
+    parser.commands = tuple(sub.choices)
+    return parser
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--duration", type=positive(quantity(SECOND)), default=1.0, metavar="T",
+                   help="simulated time (default 1s)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+
+
+def build_window_parser() -> argparse.ArgumentParser:
+    """The parser of the form without subcommand, which opens the studio window."""
+    parser = _Parser(prog="ncstudio", description="Open the studio window.")
+    parser.add_argument("target", nargs="?", metavar="FILE", help="a project, a model file or a library model")
+    parser.add_argument("--run", type=quantity_text(SECOND), metavar="T", help="run the simulation for T")
+    parser.add_argument("--screenshot", metavar="FILE.png", help="save a screenshot of the window")
+    parser.add_argument("--quit", action="store_true", help="quit when done")
+    parser.add_argument("--workspace", metavar="W", help="the workspace to show")
+    parser.set_defaults(func=subcommands.studio_window)
+    return parser
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = build_parser()
+    commands = parser.commands
+    first = argv[0] if argv else ""
+    if first in commands or first in ("-h", "--help", "--version"):
+        return parser.parse_args(argv)
+    if first and not first.startswith("-") and not Path(first).exists() and first not in LIBRARY:
+        close = difflib.get_close_matches(first, sorted(commands), n=1)
+        if close:
+            parser.error(f"unknown command `{first}` — did you mean `{close[0]}`?")
+    return build_window_parser().parse_args(argv)
+
+
+def main(argv: list[str] | None = None, open_window=None) -> int:
+    """Run ``ncstudio`` with ``argv`` (default: the process arguments); return the exit status.
+
+    ``open_window(args, headless)`` opens the studio window for the form without a subcommand;
+    :mod:`views.launch`, the installed ``ncstudio`` command, passes it.
+    """
+    args = _parse(sys.argv[1:] if argv is None else list(argv))
+    try:
+        if args.func is subcommands.studio_window:
+            return subcommands.studio_window(args, open_window)
+        return args.func(args)
+    except (subcommands.GuiUnavailable, HardwareUnavailable) as exc:
+        print(f"ncstudio: error: {exc}", file=sys.stderr)
+        return 2
+    except NeuroCoreError as exc:
+        print(f"ncstudio: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader (e.g. `head`) went away: stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"ncstudio: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ncstudio: interrupted", file=sys.stderr)
+        return 130
+
+
+def _one_line(exc: NeuroCoreError) -> str:
+    if isinstance(exc, (ModelFileError, ProjectFileError)):
+        lines = str(exc).splitlines()
+    elif isinstance(exc, ModelError):
+        # A ModelError made from a plain message has no location worth printing.
+        lines = [p.message if p.field == "model" and not p.line else str(p) for p in exc.problems]
+    else:
+        lines = str(exc).splitlines()
+    lines = lines or [type(exc).__name__]
+    if len(lines) == 1:
+        return lines[0]
+    more = f" (and {len(lines) - 1} more problem{'s' * (len(lines) > 2)}"
+    if isinstance(exc, (ModelFileError, ProjectFileError)):
+        more += f"; `ncstudio check {exc.path}` lists them"
+    return lines[0] + more + ")"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""Checks of an open document for the editor: connections, units of values, and the problems panel.
+
+Everything here reads a :class:`~studio.document.document.Document` and returns a
+reason a person reads (or ``None``); nothing changes the document.  Models
+are resolved as :mod:`studio.project.network_def` resolves them (project models
+with constants substituted, else the library) and checked once per distinct
+text (a small cache), so checking on every keystroke stays cheap.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import ModelError, Problem
+from engine.equations.check import BOOL, ExpressionChecker, Symbol, special_symbols
+from engine.equations.model import CheckedModel, ModelSpec, Receptor, check_model
+from engine.equations.parser import Source, Text, parse_expression
+from engine.equations.units import DIMENSIONLESS, NEST_UNITS, Dimension, UnitError, format_dimension, quantity_in
+from engine.models import LIBRARY, LibraryModel
+from studio.project.project_doc import InlineModel, LibraryRef, PopulationDoc, ProjectDoc, ProjectionDoc
+from studio.project.constants import Constants
+from studio.project.network_def import network_def
+
+if TYPE_CHECKING:
+    from studio.document.document import Document
+
+_CACHE_SIZE = 256
+_checked: dict[str, CheckedModel | ModelError] = {}
+_ELEMENT_PATH = re.compile(r"^(populations|projections|devices)\[(\d+)\]\.?(.*)$")
+
+
+@dataclass(frozen=True)
+class DocumentProblem:
+    """One problem for the problems panel: the node or edge (``element``, ``""`` for the document), the
+    ``field`` (``"weight"``, ``"parameters.tau_m"``), the message, and the project JSON path with line/col."""
+
+    element: str
+    field: str
+    message: str
+    path: str = ""
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        where = ".".join(p for p in (self.element, self.field) if p)
+        return f"{where}: {self.message}" if where else self.message
+
+
+def constants(doc: Document) -> Constants:
+    """The document's constants, evaluated (a broken one is left out; :func:`document_problems` reports it)."""
+    consts = Constants()
+    for name, raw in doc.settings["constants"].items():
+        consts.define(name, raw, name, [])
+    return consts
+
+
+def _resolved(values, consts: Constants) -> dict[str, Any]:
+    out = {}
+    for key, raw in values.items():
+        text = raw if isinstance(raw, bool) else consts.expression(raw, key, [])
+        out[key] = raw if text is None else text
+    return out
+
+
+def resolved_model(doc: Document, name: str) -> tuple[ModelSpec, LibraryModel | None] | None:
+    """The spec (constants substituted) and library entry of model ``name``, or ``None`` if unknown."""
+    entry = doc.settings["models"].get(name)
+    if entry is None:
+        lib = LIBRARY.get(name)
+        return None if lib is None else (lib.spec, lib)
+    consts = constants(doc)
+    if isinstance(entry, LibraryRef):
+        lib = LIBRARY.get(entry.library)
+        if lib is None:
+            return None
+        lib = lib.with_parameters(**_resolved(entry.parameters, consts))
+        return lib.spec, lib
+    assert isinstance(entry, InlineModel)
+    return replace(entry.spec, parameters=_resolved(entry.spec.parameters, consts)), None
+
+
+def checked_spec(spec: ModelSpec) -> CheckedModel | ModelError:
+    """``check_model(spec)``, or the error it raised (cached by the spec's text)."""
+    key = repr(spec)
+    if key not in _checked:
+        if len(_checked) >= _CACHE_SIZE:
+            _checked.clear()
+        try:
+            _checked[key] = check_model(spec)
+        except ModelError as exc:
+            _checked[key] = exc
+    return _checked[key]
+
+
+def checked_model(doc: Document, name: str) -> CheckedModel | None:
+    """The checked model ``name`` (``None`` when unknown or invalid; the problems panel says why)."""
+    resolved = resolved_model(doc, name)
+    result = None if resolved is None else checked_spec(resolved[0])
+    return result if isinstance(result, CheckedModel) else None
+
+
+def _text(raw: str, path: str) -> Text:
+    return Text(raw, Source(path, 1, tuple(range(1, len(raw) + 1)), raw))
+
+
+def is_random(raw: Any) -> bool:
+    """Whether a value calls ``rand()`` or ``randn()`` (so differs per neuron or per connection)."""
+    if not isinstance(raw, str):
+        return False
+    try:
+        tree = ast.parse(raw, mode="eval")
+    except SyntaxError:
+        return False
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("rand", "randn")
+               for n in ast.walk(tree))
+
+
+def _population(doc: Document, name: str) -> PopulationDoc | None:
+    node = doc.nodes.get(name)
+    return node.data if node is not None and node.kind == "population" else None
+
+
+# -- values of populations -------------------------------------------------------------------------
+def population_value_problem(doc: Document, pop: PopulationDoc, section: str, key: str, value: Any) -> str | None:
+    """Why ``value`` cannot be ``pop.<section>.<key>`` (``section`` is ``parameters`` or ``initial``), or ``None``.
+
+    Checks that the model has the parameter (state variable) and that the value, a quantity, an
+    expression over constants or a per-neuron expression (``"-60 mV + 5 mV*rand()"``), has its unit.
+    """
+    checked = checked_model(doc, pop.model)
+    if checked is None or value is None or isinstance(value, (list, tuple)):
+        return None
+    names = checked.parameters if section == "parameters" else checked.states
+    if key not in names:
+        what = "a parameter" if section == "parameters" else "a state variable"
+        close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+        hint = f" — did you mean `{close[0]}`?" if close else f" (has: {', '.join(names)})"
+        return f"`{key}` is not {what} of {pop.model}{hint}"
+    if section == "parameters" and checked.parameters[key].var_type == "boolean":
+        ok = isinstance(value, bool) or str(value).strip().lower() in ("true", "false", "1", "0")
+        return None if ok else f"`{key}` of {pop.model} is true or false, not `{value}`"
+    want = checked.parameters[key].dim if section == "parameters" else checked.states[key].dim
+    want = want if want is not None else DIMENSIONLESS
+    problems: list[Problem] = []
+    text = constants(doc).expression(value, key, problems, initial=section == "initial")
+    dim = None if text is None else _dimension(text, checked, problems)
+    if dim is None:
+        return problems[0].message if problems else f"`{value}` cannot be used for `{key}`"
+    if dim is not want and not (dim is DIMENSIONLESS and isinstance(value, (int, float)) and value == 0):
+        example = checked.system.unit_name(want)
+        got = "has no unit" if dim is DIMENSIONLESS else f"has units {format_dimension(dim)}"
+        return (f"`{value}` {got}, but `{key}` of {pop.model} takes {format_dimension(want)}"
+                + (f" (e.g. `1 {example}`)" if want is not DIMENSIONLESS else ""))
+    return None
+
+
+def _dimension(text: str, checked: CheckedModel, problems: list[Problem]) -> Dimension | str | None:
+    """The dimension of a quantity or of an expression over the model's names (as the engine evaluates it)."""
+    try:
+        return quantity_in(text, NEST_UNITS)[1]
+    except UnitError:
+        pass
+    symbols = special_symbols()
+    symbols.update({n: Symbol("parameter", p.dim, p.var_type) for n, p in checked.parameters.items()})
+    symbols.update({n: Symbol("state", s.dim) for n, s in checked.states.items()})
+    t = _text(text, "value")
+    node = parse_expression(t, problems)
+    result = None if node is None else ExpressionChecker(symbols, checked.system, problems).check(t, node)
+    if result is None:
+        return None
+    dim = result[1]
+    if dim == BOOL:
+        problems.append(Problem("value", 0, 0, f"`{text}` is true/false, expected a quantity"))
+        return None
+    return dim
+
+
+# -- projections -----------------------------------------------------------------------------------
+def _receptor(doc: Document, data: ProjectionDoc, weight: float) -> tuple[str, Dimension | None] | str:
+    """(receptor label, the unit it takes) for a projection into a population, or why there is none."""
+    pop = _population(doc, data.target)
+    resolved = None if pop is None else resolved_model(doc, pop.model)
+    if resolved is None:
+        return "", None
+    spec, lib = resolved
+    if data.on_pre:
+        statement = data.on_pre.strip()
+        checked = checked_spec(replace(spec, receptors={**spec.receptors, "on_pre": Receptor(statement)}))
+        if isinstance(checked, ModelError):
+            return f"on_pre `{statement}`: {checked.problems[0].message}"
+        return f"on_pre `{statement}`", checked.receptor_dims["on_pre"]
+    checked = checked_spec(spec)
+    if isinstance(checked, ModelError):
+        return "", None
+    receptors = list(checked.receptors)
+    r = data.receptor
+    if r is not None:
+        if isinstance(r, int) or str(r).isdigit():
+            if not 1 <= int(r) <= len(receptors):
+                return f"`{data.target}` ({pop.model}) has receptor ports 1..{len(receptors)}, not {r}"
+            r = receptors[int(r) - 1]
+        elif r not in receptors:
+            return f"`{data.target}` ({pop.model}) has no receptor `{r}` (has: {', '.join(receptors) or 'none'})"
+    elif lib is not None and lib.sign_split is not None:
+        r = lib.route(weight)[0]
+    elif receptors:
+        r = receptors[0]
+    else:
+        return f"`{data.target}` ({pop.model}) has no receptor; give `on_pre` (e.g. `v += w`)"
+    return f"receptor `{r}` of {pop.model}", checked.receptor_dims[r]
+
+
+def projection_problem(doc: Document, data: ProjectionDoc) -> str | None:
+    """Why projection ``data`` does not fit its target (synapse, the weight's unit, the receptor), or ``None``."""
+    if data.synapse == "static_synapse_hom_w":
+        if is_random(data.weight):
+            return (f"static_synapse_hom_w shares one weight among all connections, so `{data.weight}` "
+                    "(a weight per connection) cannot be used; choose static_synapse")
+        if data.stdp is not None:
+            return "static_synapse_hom_w shares one fixed weight; STDP needs stdp_synapse"
+    problems: list[Problem] = []
+    text = constants(doc).quantity(data.weight, "weight", problems)
+    if text is None:
+        return f"weight: {problems[0].message}" if problems else "weight: not a quantity"
+    value, dim = quantity_in(text, NEST_UNITS)
+    target = _receptor(doc, data, value)
+    if isinstance(target, str):
+        return target
+    label, want = target
+    if want is not None and dim is not want:
+        return f"weight `{data.weight}` has units {format_dimension(dim)}, but {label} takes {format_dimension(want)}"
+    return None
+
+
+def connect_problem(doc: Document, source: str, target: str, data: ProjectionDoc | None = None) -> str | None:
+    """Why ``source`` cannot connect to ``target`` (with projection ``data`` if given), or ``None``."""
+    src, tgt = doc.nodes.get(source), doc.nodes.get(target)
+    for name, node in ((source, src), (target, tgt)):
+        if node is None:
+            return f"no node `{name}`"
+    assert src is not None and tgt is not None
+    if src.role == "recorder":
+        return (f"`{source}` is a recorder ({src.data.kind}): it records a population, so connect from the "
+                "population to the recorder")
+    if tgt.role == "generator":
+        return (f"`{target}` is a generator ({tgt.data.kind}): it sends input into a population, so connect "
+                "from the generator to the population")
+    if src.kind == "device" and tgt.kind == "device":
+        return "a device connects to a population, not to another device"
+    device = src if src.kind == "device" else tgt if tgt.kind == "device" else None
+    if device is not None:
+        if device.data.kind == "weight_recorder":
+            return f"`{device.name}` records the weights of a projection: choose the projection as its target"
+        return None
+    if data is None:
+        return None
+    if (data.source, data.target) != (source, target):
+        return f"projection `{data.name}` goes from `{data.source}` to `{data.target}`, not `{source}` to `{target}`"
+    if data.name in doc.nodes or data.name in doc.edges:
+        return f"the name `{data.name}` is already used"
+    return projection_problem(doc, data)
+
+
+# -- the problems panel --------------------------------------------------------------------------------
+def locate(project: ProjectDoc, problem: Problem) -> DocumentProblem:
+    """A project problem (located by JSON path) placed at its node or edge."""
+    m = _ELEMENT_PATH.match(problem.field)
+    if m is None:
+        return DocumentProblem("", problem.field, problem.message, problem.field, problem.line, problem.col)
+    element = getattr(project, m.group(1))[int(m.group(2))]
+    message = problem.message
+    if m.group(1) == "devices" and m.group(3) == "target" and element.target == "":
+        message = "not connected: connect it to a population"
+    return DocumentProblem(element.name, m.group(3), message, problem.field, problem.line, problem.col)
+
+
+def document_problems(doc: Document) -> list[DocumentProblem]:
+    """Every problem found without building the network: the project checks of
+    :func:`studio.project.network_def.network_def`, then units of population values and projection weights."""
+    project = doc.to_project()
+    found: list[Problem] = []
+    network_def(project, found)
+    out = [locate(project, p) for p in found]
+    seen = {(p.element, p.field) for p in out}
+    for pop in project.populations:
+        for section in ("parameters", "initial"):
+            for key, value in getattr(pop, section).items():
+                field = f"{section}.{key}"
+                reason = None if (pop.name, field) in seen else population_value_problem(doc, pop, section, key,
+                                                                                           value)
+                if reason is not None:
+                    out.append(DocumentProblem(pop.name, field, reason))
+    for p in project.projections:
+        if not any(element == p.name for element, _ in seen):
+            reason = projection_problem(doc, p)
+            if reason is not None:
+                out.append(DocumentProblem(p.name, "weight", reason))
+    return out

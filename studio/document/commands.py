@@ -1,0 +1,384 @@
+"""Every edit of a document as a command (orange-canvas-core's ``document/commands.py``), Qt-free.
+
+A command stores its target and the old and new values; ``redo()`` and
+``undo()`` only call the document's primitives.  Commands check what they
+are asked to do when they are made (``Connect`` raises ``ConnectError``,
+``SetField`` raises ``FieldError`` with the reason), so a refused edit never
+reaches an undo stack.  Compound edits are made of child commands:
+``RemoveNode`` disconnects the node first and reconnects it, at the same
+indices, on undo.  :class:`UndoStack` is the Qt-free stack for tests and the
+CLI; ``views/undo.py`` puts the same commands on a ``QUndoStack``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Sequence
+
+from engine.errors import NeuroCoreError
+from studio.document.document import ConnectError, Document, DocumentError, Edge, FieldError, Node, link_name
+from studio.document.checks import checked_model, resolved_model
+from studio.document.fields import element, field_value_problem, get_field, typed_value, with_field
+from studio.project.project_doc import DeviceDoc, PopulationDoc, Position, ProjectionDoc, RuleDoc
+
+__all__ = ["AddNode", "Command", "Connect", "Disconnect", "Macro", "MoveNode", "RemoveNode", "Rename", "SetField",
+           "SetSetting", "UndoStack", "default_projection", "field_value_problem", "new_device", "new_population",
+           "ConnectError", "FieldError"]
+
+
+class Command:
+    """One undoable edit: ``text`` for menus, ``redo()`` does it, ``undo()`` takes it back."""
+
+    text = ""
+
+    def redo(self) -> None:
+        raise NotImplementedError
+
+    def undo(self) -> None:
+        raise NotImplementedError
+
+
+class Macro(Command):
+    """Several commands as one (a paste, a multi-node move); a failing child rolls back the ones done."""
+
+    def __init__(self, text: str, children: Sequence[Command]):
+        self.text = text
+        self.children = list(children)
+
+    def redo(self) -> None:
+        done: list[Command] = []
+        try:
+            for child in self.children:
+                child.redo()
+                done.append(child)
+        except BaseException:
+            for child in reversed(done):
+                child.undo()
+            raise
+
+    def undo(self) -> None:
+        for child in reversed(self.children):
+            child.undo()
+
+
+class AddNode(Command):
+    def __init__(self, doc: Document, node: Node, index: int | None = None):
+        if node.name in doc.nodes or node.name in doc.edges:
+            raise DocumentError(f"the name `{node.name}` is already used")
+        self.doc, self.node, self.index = doc, node, index
+        self.text = f"Add {node.name}"
+
+    def redo(self) -> None:
+        self.doc.add_node(self.node, self.index)
+
+    def undo(self) -> None:
+        self.doc.remove_node(self.node.name)
+
+
+class SetField(Command):
+    """Set ``field`` of node or projection ``name`` to ``value`` as typed (``"20 pA"``; ``""`` removes it).
+
+    Raises
+    ------
+    FieldError
+        The value does not fit (unit, unknown parameter, ...); the message says why.
+    """
+
+    def __init__(self, doc: Document, name: str, field: str, value: Any, check: bool = True):
+        found = element(doc, name)
+        if found is None:
+            raise FieldError(f"no node or projection `{name}`")
+        if check:
+            reason = field_value_problem(doc, name, field, value)
+            if reason is not None:
+                raise FieldError(reason)
+        self.doc, self.name, self.field = doc, name, field
+        self.old, self.new = get_field(found[1], field), typed_value(field, value)
+        self.text = f"Set {name}.{field}"
+
+    def _apply(self, value: Any) -> None:
+        node = self.doc.nodes.get(self.name)
+        if node is not None:
+            self.doc.set_node(self.name, replace(node, data=with_field(node.data, self.field, value)))
+        else:
+            edge = self.doc.edges[self.name]
+            self.doc.set_edge(self.name, Edge.of(with_field(edge.data, self.field, value)))
+
+    def redo(self) -> None:
+        self._apply(self.new)
+
+    def undo(self) -> None:
+        self._apply(self.old)
+
+
+def _unlink(doc: Document, devices: list[Node]) -> list[Command]:
+    return [SetField(doc, d.name, "target", "", check=False) for d in devices]
+
+
+class Disconnect(Command):
+    """Remove a projection (and point weight recorders on it nowhere), or unlink a device from its population."""
+
+    def __init__(self, doc: Document, name: str):
+        edge = doc.edges.get(name)
+        if edge is None:
+            raise DocumentError(f"no edge `{name}`")
+        self.doc, self.edge, self.index = doc, edge, None
+        if edge.kind == "device":
+            device = edge.source if doc.nodes[edge.source].kind == "device" else edge.target
+            self.children = _unlink(doc, [doc.nodes[device]])
+        else:
+            self.children = _unlink(doc, doc.devices_on(name))
+        self.text = f"Disconnect {edge.source} from {edge.target}"
+
+    def redo(self) -> None:
+        for child in self.children:
+            child.redo()
+        if self.edge.kind == "projection":
+            self.index = self.doc.remove_edge(self.edge.name)[1]
+
+    def undo(self) -> None:
+        if self.edge.kind == "projection":
+            self.doc.add_edge(self.edge, self.index)
+        for child in reversed(self.children):
+            child.undo()
+
+
+class RemoveNode(Command):
+    """Remove a node with its projections and device links; undo puts all of it back where it was."""
+
+    def __init__(self, doc: Document, name: str):
+        node = doc.nodes.get(name)
+        if node is None:
+            raise DocumentError(f"no node `{name}`")
+        self.doc, self.node, self.index = doc, node, None
+        self.children: list[Command] = [Disconnect(doc, e.name) for e in doc.projections()
+                                        if name in (e.source, e.target)]
+        if node.kind == "population":
+            self.children += _unlink(doc, doc.devices_on(name))
+        self.text = f"Remove {name}"
+
+    def redo(self) -> None:
+        for child in self.children:
+            child.redo()
+        self.index = self.doc.remove_node(self.node.name)[1]
+
+    def undo(self) -> None:
+        self.doc.add_node(self.node, self.index)
+        for child in reversed(self.children):
+            child.undo()
+
+
+class MoveNode(Command):
+    """Move a node once per drag gesture (``old`` defaults to where the document has it)."""
+
+    def __init__(self, doc: Document, name: str, new: Position, old: Position | None = None):
+        node = doc.nodes.get(name)
+        if node is None:
+            raise DocumentError(f"no node `{name}`")
+        self.doc, self.name = doc, name
+        self.old = old if old is not None else node.position
+        self.new = (float(new[0]), float(new[1]))
+        self.text = f"Move {name}"
+
+    def _apply(self, position: Position | None) -> None:
+        self.doc.set_node(self.name, replace(self.doc.nodes[self.name], position=position))
+
+    def redo(self) -> None:
+        self._apply(self.new)
+
+    def undo(self) -> None:
+        self._apply(self.old)
+
+
+class Connect(Command):
+    """Connect ``source`` to ``target``: a projection between populations (``data``, default
+    :func:`default_projection`), or a device link (a generator into a population, a population into a
+    recorder), which sets the device's target.
+
+    Raises
+    ------
+    ConnectError
+        The connection is refused (see :meth:`Document.check_connect`).
+    """
+
+    def __init__(self, doc: Document, source: str, target: str, data: ProjectionDoc | None = None,
+                 index: int | None = None):
+        doc.check_connect(source, target, data)
+        self.doc, self.index = doc, index
+        src, tgt = doc.nodes[source], doc.nodes[target]
+        self.child: SetField | None = None
+        self.edge: Edge | None = None
+        if src.kind == "device" or tgt.kind == "device":
+            device, population = (src, tgt) if src.kind == "device" else (tgt, src)
+            self.child = SetField(doc, device.name, "target", population.name, check=False)
+            self.name = link_name(device.name, population.name)
+        else:
+            self.edge = Edge.of(data or default_projection(doc, source, target))
+            self.name = self.edge.name
+        self.text = f"Connect {source} to {target}"
+
+    def redo(self) -> None:
+        if self.child is not None:
+            self.child.redo()
+        else:
+            self.doc.add_edge(self.edge, self.index)
+
+    def undo(self) -> None:
+        if self.child is not None:
+            self.child.undo()
+        else:
+            self.doc.remove_edge(self.edge.name)
+
+
+class Rename(Command):
+    """Rename a node (its projections, device links and devices follow) or a projection (its weight
+    recorders follow), keeping every index.
+
+    Raises
+    ------
+    FieldError
+        The new name is empty or used already.
+    """
+
+    def __init__(self, doc: Document, old: str, new: str):
+        new = new.strip()
+        if old not in doc.nodes and not (old in doc.edges and doc.edges[old].kind == "projection"):
+            raise FieldError(f"no node or projection `{old}`")
+        if not new or new in doc.nodes or new in doc.edges:
+            raise FieldError(f"the name `{new}` is already used" if new else "a name cannot be empty")
+        self.doc, self.old, self.new = doc, old, new
+        self.text = f"Rename {old} to {new}"
+
+    def redo(self) -> None:
+        _rename(self.doc, self.old, self.new)
+
+    def undo(self) -> None:
+        _rename(self.doc, self.new, self.old)
+
+
+def _rename(doc: Document, old: str, new: str) -> None:
+    def moved(name: str) -> str:
+        return new if name == old else name
+
+    if old in doc.edges:
+        edge, index = doc.remove_edge(old)
+        doc.add_edge(Edge.of(replace(edge.data, name=new)), index)
+    else:
+        removed = [doc.remove_edge(e.name) for e in doc.projections() if old in (e.source, e.target)]
+        node, index = doc.remove_node(old)
+        doc.add_node(Node(new, node.kind, replace(node.data, name=new), node.position), index)
+        for edge, at in reversed(removed):
+            doc.add_edge(Edge.of(replace(edge.data, source=moved(edge.source), target=moved(edge.target))), at)
+    for device in doc.devices_on(old):
+        doc.set_node(device.name, replace(device, data=replace(device.data, target=new)))
+
+
+class SetSetting(Command):
+    """Set a document-level setting (``constants``, ``models``, ``dt``, ``seed``, ``description``)."""
+
+    def __init__(self, doc: Document, key: str, value: Any):
+        if key not in doc.settings:
+            raise DocumentError(f"unknown setting `{key}` (have: {', '.join(doc.settings)})")
+        self.doc, self.key, self.new, self.old = doc, key, value, doc.settings[key]
+        self.text = f"Set {key}"
+
+    def redo(self) -> None:
+        self.doc.set_setting(self.key, self.new)
+
+    def undo(self) -> None:
+        self.doc.set_setting(self.key, self.old)
+
+
+def new_population(doc: Document, model: str, position: Position | None = None, size: int = 100) -> Node:
+    """A node for a new population of ``model`` (named after the model, made unique)."""
+    return Node.of(PopulationDoc(doc.unique_name(model), model, size), position)
+
+
+def new_device(doc: Document, kind: str, position: Position | None = None) -> Node:
+    """A node for a new, unconnected device of ``kind``."""
+    return Node.of(DeviceDoc(doc.unique_name(kind), kind, ""), position)
+
+
+def default_projection(doc: Document, source: str, target: str) -> ProjectionDoc:
+    """A new projection as a drag from ``source`` to ``target`` makes it: 10% random connections and a
+    weight of one unit of what the target's first receptor takes (or ``on_pre`` into its first state)."""
+    name = doc.unique_name(f"{source}_{target}")
+    rule = RuleDoc("pairwise_bernoulli", p=0.1)
+    pop = doc.nodes[target].data
+    checked = checked_model(doc, pop.model)
+    resolved = resolved_model(doc, pop.model)
+    if checked is None or resolved is None:
+        return ProjectionDoc(name, source, target, rule, "1")
+    lib = resolved[1]
+    if checked.receptors:
+        receptor = lib.route(1.0)[0] if lib is not None and lib.sign_split else next(iter(checked.receptors))
+        unit = checked.system.unit_name(checked.receptor_dims[receptor])
+        return ProjectionDoc(name, source, target, rule, f"1 {unit}")
+    state = next(iter(checked.states))
+    return ProjectionDoc(name, source, target, rule, f"1 {checked.display_unit(state)}", on_pre=f"{state} += w")
+
+
+class UndoStack:
+    """A Qt-free undo stack: ``push`` does a command; ``undo``/``redo`` walk the history; the clean index
+    marks the state last saved."""
+
+    def __init__(self) -> None:
+        self._commands: list[Command] = []
+        self._index = 0
+        self._clean: int | None = 0
+
+    def push(self, command: Command) -> None:
+        """Do ``command`` and make it the newest edit (the edits undone before are dropped)."""
+        command.redo()
+        del self._commands[self._index:]
+        if self._clean is not None and self._clean > self._index:
+            self._clean = None
+        self._commands.append(command)
+        self._index += 1
+
+    def undo(self) -> None:
+        if not self.can_undo:
+            raise NeuroCoreError("nothing to undo")
+        self._index -= 1
+        self._commands[self._index].undo()
+
+    def redo(self) -> None:
+        if not self.can_redo:
+            raise NeuroCoreError("nothing to redo")
+        self._commands[self._index].redo()
+        self._index += 1
+
+    @property
+    def can_undo(self) -> bool:
+        return self._index > 0
+
+    @property
+    def can_redo(self) -> bool:
+        return self._index < len(self._commands)
+
+    @property
+    def undo_text(self) -> str:
+        return self._commands[self._index - 1].text if self.can_undo else ""
+
+    @property
+    def redo_text(self) -> str:
+        return self._commands[self._index].text if self.can_redo else ""
+
+    @property
+    def index(self) -> int:
+        return self._index
+
+    @property
+    def clean_index(self) -> int | None:
+        """The index of the saved state (``None`` once that state can no longer be reached)."""
+        return self._clean
+
+    def set_clean(self) -> None:
+        self._clean = self._index
+
+    @property
+    def is_clean(self) -> bool:
+        return self._clean == self._index
+
+    def __len__(self) -> int:
+        return len(self._commands)

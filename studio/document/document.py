@@ -1,0 +1,382 @@
+"""The open project as mutable, evented state (Qt-free; the views subscribe to its events).
+
+A :class:`Document` holds nodes (populations and devices) and edges
+(projections, and the links from devices to the population they stimulate or
+record).  It changes only through a few primitives (``add_node``,
+``remove_node``, ``set_node``, ``add_edge``, ``remove_edge``, ``set_edge``,
+``set_setting``); each announces itself with one :class:`Event`.  Edits a
+person makes go through :mod:`studio.document.commands`, which call these primitives
+and nothing else, so undo covers everything.
+
+Refinements of the GUI contract (/tmp/gui_contract.md):
+
+- Device links are edges in ``Document.edges`` with ``kind == "device"`` and
+  ``data is None``, named ``"<device>-><population>"``.  They are derived from
+  ``DeviceDoc.target``: the document adds and removes them itself (with
+  ``edge_added``/``edge_removed`` events) when a device node is added,
+  removed or retargeted, or its population appears or goes.  ``add_edge`` and
+  friends accept projection edges only; commands connect a device by setting
+  its target.  An unconnected device has ``target == ""``.
+- ``set_constants`` is ``set_setting(key, value)`` for every document-level
+  setting (``constants``, ``models``, ``dt``, ``seed``, ``description``);
+  it emits ``modified`` with ``name=key``.  ``path`` changes emit
+  ``modified`` with ``name="path"``.
+- ``Node.position`` may be ``None`` (a file without positions: lay it out).
+  The position lives in the node, not in ``node.data`` (whose position is
+  always ``None``); ``to_project`` writes it back.
+- ``check_connect(source, target, data=None)``: with ``data`` (a
+  ``ProjectionDoc``) the weight's unit and the synapse are checked as well.
+- ``problems()`` returns :class:`~studio.document.checks.DocumentProblem`
+  (element, field, message, path, line, col).
+- ``nodes``, ``edges`` and ``settings`` are read-only mappings (``MappingProxyType``), in order.
+- Renaming is the ``Rename`` command (nodes and projections; references follow).
+- The remove primitives return the index among elements of the same
+  collection: nodes (populations and devices together) or projection edges.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
+
+from engine.errors import NeuroCoreError
+from engine.network.devices import RECORDERS
+from studio.document.checks import DocumentProblem, connect_problem, document_problems
+from studio.project.project_file import read_project, write_project
+from studio.project.project_doc import DeviceDoc, PopulationDoc, Position, ProjectDoc, ProjectionDoc
+
+SETTINGS = ("constants", "models", "dt", "seed", "description")
+EVENT_KINDS = ("node_added", "node_removed", "node_changed", "edge_added", "edge_removed", "edge_changed", "modified")
+
+
+class DocumentError(NeuroCoreError):
+    """A document primitive was called with something the document cannot hold (a taken name, no such node)."""
+
+
+class ConnectError(NeuroCoreError):
+    """A connection is refused; the message says why, for a person."""
+
+
+class FieldError(NeuroCoreError):
+    """A field value is refused; the message says why (e.g. the wrong unit)."""
+
+
+@dataclass(frozen=True)
+class Node:
+    """A population or a device on the canvas."""
+
+    name: str
+    kind: str  # "population" | "device"
+    data: PopulationDoc | DeviceDoc
+    position: Position | None = None
+
+    def __post_init__(self) -> None:
+        want = "population" if isinstance(self.data, PopulationDoc) else "device"
+        if self.kind != want or self.name != self.data.name:
+            raise DocumentError(f"node `{self.name}` ({self.kind}) does not match its data "
+                                f"`{self.data.name}` ({want})")
+        if self.data.position is not None:
+            object.__setattr__(self, "data", replace(self.data, position=None))
+
+    @classmethod
+    def of(cls, data: PopulationDoc | DeviceDoc, position: Position | None = None) -> "Node":
+        """The node of ``data`` (at ``position``, else at ``data.position``)."""
+        kind = "population" if isinstance(data, PopulationDoc) else "device"
+        return cls(data.name, kind, data, position if position is not None else data.position)
+
+    @property
+    def role(self) -> str:
+        """``"population"``, ``"generator"`` or ``"recorder"``."""
+        if self.kind == "population":
+            return "population"
+        return "recorder" if self.data.kind in RECORDERS else "generator"
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A projection (``kind="projection"``, ``data`` its description) or a device link (``kind="device"``)."""
+
+    name: str
+    source: str
+    target: str
+    data: ProjectionDoc | None = None
+    kind: str = "projection"
+
+    def __post_init__(self) -> None:
+        if self.kind == "projection":
+            d = self.data
+            if d is None or (d.name, d.source, d.target) != (self.name, self.source, self.target):
+                raise DocumentError(f"edge `{self.name}` does not match its projection")
+        elif self.kind != "device" or self.data is not None:
+            raise DocumentError(f"edge `{self.name}`: kind must be `projection` or `device` (without data)")
+
+    @classmethod
+    def of(cls, data: ProjectionDoc) -> "Edge":
+        """The edge of a projection."""
+        return cls(data.name, data.source, data.target, data)
+
+
+def link_name(device: str, population: str) -> str:
+    """The name of the edge from a device to its population."""
+    return f"{device}->{population}"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One change: ``kind`` (see ``EVENT_KINDS``), the node, edge or setting ``name``, its new (or removed)
+    ``value`` and its ``index`` (for added and removed elements)."""
+
+    kind: str
+    name: str
+    value: Any = None
+    index: int | None = None
+
+
+class EventEmitter:
+    """Callbacks called with each :class:`Event`, in the order they connected."""
+
+    def __init__(self) -> None:
+        self._callbacks: list[Callable[[Event], None]] = []
+
+    def connect(self, callback: Callable[[Event], None]) -> None:
+        self._callbacks.append(callback)
+
+    def disconnect(self, callback: Callable[[Event], None]) -> None:
+        self._callbacks.remove(callback)
+
+    def emit(self, event: Event) -> None:
+        for callback in list(self._callbacks):
+            callback(event)
+
+
+class Document:
+    """An open project: nodes, edges and settings, announcing every change on ``events``.
+
+    Events
+    ------
+    node_added, node_removed, node_changed, edge_added, edge_removed, edge_changed
+        ``name`` of the element, ``value`` the node/edge, ``index`` where it was added or removed from.
+    modified
+        A setting (``name`` in ``SETTINGS``) or ``"path"`` changed; ``value`` is the new value.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        self.events = EventEmitter()
+        self.uid = uuid.uuid4().hex[:12]
+        self._path = None if path is None else Path(path)
+        self._nodes: dict[str, Node] = {}
+        self._edges: dict[str, Edge] = {}
+        self._settings: dict[str, Any] = {"constants": {}, "models": {}, "dt": None, "seed": None,
+                                          "description": None}
+        self._format_version: int | None = None
+
+    # -- files ------------------------------------------------------------------
+    @classmethod
+    def from_project(cls, doc: ProjectDoc, path: str | os.PathLike | None = None) -> "Document":
+        """A document holding ``doc`` (read from ``path``, if any)."""
+        self = cls(path)
+        self._settings.update(constants=dict(doc.constants), models=dict(doc.models), dt=doc.dt, seed=doc.seed,
+                              description=doc.description)
+        self._format_version = doc.format_version
+        for data in (*doc.populations, *doc.devices):
+            self._nodes[data.name] = Node.of(data)
+        for p in doc.projections:
+            self._edges[p.name] = Edge.of(p)
+        self._sync_links()
+        return self
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "Document":
+        """Read a project file (:func:`studio.project.project_file.read_project`; raises ``ProjectFileError``, ``OSError``)."""
+        return cls.from_project(read_project(path), path)
+
+    def to_project(self) -> ProjectDoc:
+        """The project description of the current state (what a save writes)."""
+        s = self._settings
+        pops = tuple(replace(n.data, position=n.position) for n in self._nodes.values() if n.kind == "population")
+        devices = tuple(replace(n.data, position=n.position) for n in self._nodes.values() if n.kind == "device")
+        projections = tuple(e.data for e in self._edges.values() if e.kind == "projection")
+        extra = {} if self._format_version is None else {"format_version": self._format_version}
+        return ProjectDoc(pops, projections, devices, dict(s["models"]), dict(s["constants"]), s["dt"], s["seed"],
+                          s["description"], **extra)
+
+    def save(self, path: str | os.PathLike | None = None) -> None:
+        """Write the project atomically to ``path`` (default: the document's path) and remember the path."""
+        target = Path(path) if path is not None else self._path
+        if target is None:
+            raise DocumentError("the document has no file yet; give a path")
+        write_project(target, self.to_project())
+        self.path = target
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @path.setter
+    def path(self, value: str | os.PathLike | None) -> None:
+        self._path = None if value is None else Path(value)
+        self.events.emit(Event("modified", "path", self._path))
+
+    @property
+    def title(self) -> str:
+        """The file's name without suffix, or ``"untitled"``."""
+        return self._path.stem if self._path is not None else "untitled"
+
+    # -- state (read-only views) ---------------------------------------------------
+    @property
+    def nodes(self) -> Mapping[str, Node]:
+        return MappingProxyType(self._nodes)
+
+    @property
+    def edges(self) -> Mapping[str, Edge]:
+        """Projections (in file order), then device links."""
+        return MappingProxyType(self._edges)
+
+    @property
+    def settings(self) -> Mapping[str, Any]:
+        return MappingProxyType(self._settings)
+
+    def projections(self) -> list[Edge]:
+        return [e for e in self._edges.values() if e.kind == "projection"]
+
+    def edges_of(self, node: str) -> list[Edge]:
+        """Every edge (projection or device link) with ``node`` at one end."""
+        return [e for e in self._edges.values() if node in (e.source, e.target)]
+
+    def devices_on(self, target: str) -> list[Node]:
+        """The devices whose target is ``target`` (a population, or a projection for weight recorders)."""
+        return [n for n in self._nodes.values() if n.kind == "device" and n.data.target == target]
+
+    def unique_name(self, base: str) -> str:
+        """``base``, or ``base_2``, ``base_3``... whichever no node or edge uses yet."""
+        name, k = base, 1
+        while name in self._nodes or name in self._edges:
+            k += 1
+            name = f"{base}_{k}"
+        return name
+
+    # -- primitives -------------------------------------------------------------------
+    def add_node(self, node: Node, index: int | None = None) -> None:
+        """Insert ``node`` (at ``index`` among the nodes, default last)."""
+        if node.name in self._nodes or node.name in self._edges:
+            raise DocumentError(f"the name `{node.name}` is already used")
+        index = len(self._nodes) if index is None else index
+        self._nodes = _inserted(self._nodes, node.name, node, index)
+        self.events.emit(Event("node_added", node.name, node, index))
+        self._sync_links()
+
+    def remove_node(self, name: str) -> tuple[Node, int]:
+        """Remove a node whose projections are gone already; returns it and its index."""
+        node = self._node(name)
+        busy = [e.name for e in self.projections() if name in (e.source, e.target)]
+        if busy:
+            raise DocumentError(f"`{name}` still has projections ({', '.join(busy)}); remove them first")
+        index = list(self._nodes).index(name)
+        del self._nodes[name]
+        self._sync_links()
+        self.events.emit(Event("node_removed", name, node, index))
+        return node, index
+
+    def set_node(self, name: str, node: Node) -> None:
+        """Replace node ``name`` by ``node`` (same name and kind: a changed field, target or position)."""
+        old = self._node(name)
+        if node.name != name or node.kind != old.kind:
+            raise DocumentError(f"set_node cannot rename `{name}` or change its kind")
+        self._nodes[name] = node
+        self.events.emit(Event("node_changed", name, node, list(self._nodes).index(name)))
+        self._sync_links()
+
+    def add_edge(self, edge: Edge, index: int | None = None) -> None:
+        """Insert a projection edge (at ``index`` among the projections, default last)."""
+        if edge.kind != "projection":
+            raise DocumentError("device links follow the device's target; set the target instead")
+        if edge.name in self._edges or edge.name in self._nodes:
+            raise DocumentError(f"the name `{edge.name}` is already used")
+        projections = [e.name for e in self._edges.values() if e.kind == "projection"]
+        index = len(projections) if index is None else index
+        at = list(self._edges).index(projections[index]) if index < len(projections) else len(projections)
+        self._edges = _inserted(self._edges, edge.name, edge, at)
+        self.events.emit(Event("edge_added", edge.name, edge, index))
+
+    def remove_edge(self, name: str) -> tuple[Edge, int]:
+        """Remove a projection edge; returns it and its index among the projections."""
+        edge = self._edge(name)
+        index = [e.name for e in self.projections()].index(name)
+        del self._edges[name]
+        self.events.emit(Event("edge_removed", name, edge, index))
+        return edge, index
+
+    def set_edge(self, name: str, edge: Edge) -> None:
+        """Replace projection edge ``name`` by ``edge`` (same name, source and target)."""
+        old = self._edge(name)
+        if (edge.name, edge.source, edge.target, edge.kind) != (old.name, old.source, old.target, old.kind):
+            raise DocumentError(f"set_edge cannot rename or reconnect `{name}`")
+        self._edges[name] = edge
+        self.events.emit(Event("edge_changed", name, edge, [e.name for e in self.projections()].index(name)))
+
+    def set_setting(self, key: str, value: Any) -> Any:
+        """Set a document-level setting (one of ``SETTINGS``); returns the old value."""
+        if key not in SETTINGS:
+            raise DocumentError(f"unknown setting `{key}` (have: {', '.join(SETTINGS)})")
+        old = self._settings[key]
+        self._settings[key] = dict(value) if key in ("constants", "models") else value
+        self.events.emit(Event("modified", key, self._settings[key]))
+        return old
+
+    # -- checks ---------------------------------------------------------------------
+    def check_connect(self, source: str, target: str, data: ProjectionDoc | None = None) -> None:
+        """Raise :class:`ConnectError` (with the reason) unless ``source`` may connect to ``target``."""
+        reason = connect_problem(self, source, target, data)
+        if reason is not None:
+            raise ConnectError(reason)
+
+    def can_connect(self, source: str, target: str, data: ProjectionDoc | None = None) -> bool:
+        return connect_problem(self, source, target, data) is None
+
+    def problems(self) -> list[DocumentProblem]:
+        """Every problem found without building (see :func:`studio.document.checks.document_problems`)."""
+        return document_problems(self)
+
+    # -- internals ----------------------------------------------------------------------
+    def _node(self, name: str) -> Node:
+        try:
+            return self._nodes[name]
+        except KeyError:
+            raise DocumentError(f"no node `{name}`") from None
+
+    def _edge(self, name: str) -> Edge:
+        edge = self._edges.get(name)
+        if edge is None or edge.kind != "projection":
+            raise DocumentError(f"no projection `{name}`")
+        return edge
+
+    def _sync_links(self) -> None:
+        """Make the device links match the devices' targets, announcing each change."""
+        want = {}
+        for node in self._nodes.values():
+            target = self._nodes.get(node.data.target) if node.kind == "device" else None
+            if target is not None and target.kind == "population":
+                name = link_name(node.name, target.name)
+                want[name] = (Edge(name, node.name, target.name, kind="device") if node.role == "generator"
+                              else Edge(name, target.name, node.name, kind="device"))
+        for name, edge in list(self._edges.items()):
+            if edge.kind == "device" and want.get(name) != edge:  # gone, or turned round (kind changed)
+                del self._edges[name]
+                self.events.emit(Event("edge_removed", name, edge))
+        for name, edge in want.items():
+            if name not in self._edges:
+                self._edges[name] = edge
+                self.events.emit(Event("edge_added", name, edge))
+        links = [name for name, edge in self._edges.items() if edge.kind == "device"]
+        if links != list(want):  # keep links in node order, so equal documents list equal edges
+            self._edges = {**{n: e for n, e in self._edges.items() if e.kind == "projection"}, **want}
+
+
+def _inserted(items: dict, key: str, value, index: int) -> dict:
+    pairs = list(items.items())
+    pairs.insert(index, (key, value))
+    return dict(pairs)

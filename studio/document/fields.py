@@ -1,0 +1,181 @@
+"""Fields of nodes and edges by path (``"size"``, ``"parameters.tau_m"``, ``"rule.p"``), typed values, and the
+check of a value a person typed (:func:`field_value_problem`) before a SetField command is made.
+
+A value is what a person typed (``"20 pA"``, ``"3200"``, ``"0, 1, 2"``); :func:`typed_value` turns it
+into what the project file holds (``"20 pA"``, ``3200``, ``(0, 1, 2)``).  An empty text or ``None``
+removes an optional field or a mapping entry (a parameter goes back to the model's default).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields as dataclass_fields
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import Problem
+from engine.models import LIBRARY
+from engine.network.devices import DEVICES, RECORDERS
+from studio.document.checks import connect_problem, locate, population_value_problem, projection_problem
+from studio.project.project_doc import DeviceDoc, PopulationDoc, ProjectionDoc, RuleDoc
+from studio.project.network_def import network_def
+
+if TYPE_CHECKING:
+    from studio.document.document import Document
+
+MAPPINGS = {"population": ("parameters", "initial"), "device": ("params",), "projection": ("stdp",)}
+PLAIN = {"population": ("size", "model"),
+         "device": ("kind", "target", "neurons", "weight", "delay", "receptor"),
+         "projection": ("rule", "weight", "delay", "synapse", "receptor", "on_pre", "stdp")}
+REQUIRED = ("size", "model", "kind", "rule", "rule.name", "projection.weight")
+RULE_FIELDS = tuple(f.name for f in dataclass_fields(RuleDoc))
+_INDEX_LISTS = ("neurons", "rule.sources", "rule.targets")
+_NAME_LISTS = ("params.record_from",)
+_BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+_INT = re.compile(r"^[+-]?\d+$")
+_FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+Data = PopulationDoc | DeviceDoc | ProjectionDoc
+
+
+def element(doc: Document, name: str) -> tuple[str, Data] | None:
+    """(kind, data) of node or projection ``name`` (nodes first), or ``None``."""
+    node = doc.nodes.get(name)
+    if node is not None:
+        return node.kind, node.data
+    edge = doc.edges.get(name)
+    if edge is not None and edge.data is not None:
+        return "projection", edge.data
+    return None
+
+
+def field_names(kind: str) -> tuple[str, ...]:
+    """The editable fields of a kind of element (``"parameters.*"`` stands for every key)."""
+    rule = tuple(f"rule.{f}" for f in RULE_FIELDS) if kind == "projection" else ()
+    return PLAIN[kind] + rule + tuple(f"{m}.*" for m in MAPPINGS[kind])
+
+
+def _known(kind: str, field: str) -> bool:
+    head, _, key = field.partition(".")
+    if key:
+        return head in MAPPINGS[kind] or (kind == "projection" and head == "rule" and key in RULE_FIELDS)
+    return field in PLAIN[kind]
+
+
+def get_field(data: Data, field: str) -> Any:
+    """The value of ``field`` in ``data`` (``None`` when left out)."""
+    head, _, key = field.partition(".")
+    value = getattr(data, head)
+    if not key:
+        return value
+    return getattr(value, key) if isinstance(value, RuleDoc) else (value or {}).get(key)
+
+
+def with_field(data: Data, field: str, value: Any) -> Data:
+    """``data`` with ``field`` set to ``value`` (``None`` removes an optional field or a mapping entry)."""
+    head, _, key = field.partition(".")
+    if not key:
+        return replace(data, **{head: value})
+    current = getattr(data, head)
+    if isinstance(current, RuleDoc):
+        return replace(data, rule=replace(current, **{key: value}))
+    mapping = dict(current or {})
+    if value is None:
+        mapping.pop(key, None)
+    else:
+        mapping[key] = value
+    return replace(data, **{head: mapping or (None if head == "stdp" else {})})
+
+
+def typed_value(field: str, value: Any) -> Any:
+    """What the project file holds for ``value`` typed into ``field`` (``""`` -> ``None``)."""
+    if isinstance(value, list):
+        return tuple(value)
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    last = field.rsplit(".", 1)[-1]
+    if field == "target":
+        return text  # "" is an unconnected device
+    if text == "":
+        return None
+    if field in _INDEX_LISTS or field in _NAME_LISTS:
+        items = [t for t in re.split(r"[\s,;]+", text.strip("[]()")) if t]
+        if field in _NAME_LISTS:
+            return tuple(t.strip("'\"") for t in items)
+        return tuple(int(t) for t in items) if all(_INT.match(t) for t in items) else text
+    if last in ("allow_autapses", "allow_multapses") or field.startswith(("parameters.", "params.")):
+        if text.lower() in ("true", "false"):
+            return _BOOLEANS[text.lower()]
+        if last.startswith("allow_"):
+            return _BOOLEANS.get(text.lower(), text)
+    if field in ("model", "kind", "synapse", "on_pre", "rule.name"):
+        return text
+    if _INT.match(text):
+        return int(text)
+    if _FLOAT.match(text):
+        return float(text)
+    return text
+
+
+def _with_change(doc: Document, kind: str, new: Data):
+    project = doc.to_project()
+    section = {"population": "populations", "device": "devices", "projection": "projections"}[kind]
+    items = tuple(new if e.name == new.name else e for e in getattr(project, section))
+    return replace(project, **{section: items})
+
+
+def _project_problem(doc: Document, kind: str, new: Data, field: str) -> str | None:
+    """The first problem :func:`network_def` finds at ``field`` of ``new`` in the changed project."""
+    project = _with_change(doc, kind, new)
+    found: list[Problem] = []
+    network_def(project, found)
+    for p in found:
+        located = locate(project, p)
+        if located.element == new.name and (located.field == field or located.field.startswith(f"{field}.")
+                                             or field.startswith(f"{located.field}.")):
+            return located.message
+    return None
+
+
+def field_value_problem(doc: Document, name: str, field: str, value: Any) -> str | None:
+    """Why ``value`` (as typed) cannot go into ``field`` of node or projection ``name``, or ``None``.
+
+    Values are checked against the model: units of parameters, initial values and weights
+    (``"20 pA"`` and ``"0.02 nA"`` fit a current, ``"20 mV"`` does not), sizes, rule options,
+    receptors, device targets.
+    """
+    found = element(doc, name)
+    if found is None:
+        return f"no node or projection `{name}`"
+    kind, data = found
+    if field in ("name", "source", "target") and not (kind == "device" and field == "target"):
+        return f"`{field}` cannot be set here (use Rename or Connect)"
+    if not _known(kind, field):
+        return f"`{field}` is not a field of a {kind} (fields: {', '.join(field_names(kind))})"
+    value = typed_value(field, value)
+    if value is None and (field in REQUIRED or f"{kind}.{field}" in REQUIRED):
+        return f"`{field}` needs a value"
+    new = with_field(data, field, value)
+    head, _, key = field.partition(".")
+    reason = None
+    if kind == "population" and head in ("parameters", "initial"):
+        reason = population_value_problem(doc, new, head, key, value)
+    elif kind == "population" and field == "model" and value not in doc.settings["models"] and value not in LIBRARY:
+        reason = f"unknown model `{value}`"
+    elif kind == "device" and field == "kind" and value not in DEVICES:
+        reason = f"unknown device kind `{value}`"
+    elif kind == "device" and field == "target" and value:
+        reason = _target_problem(doc, new)
+    elif kind == "projection" and field in ("weight", "synapse", "receptor", "on_pre", "stdp"):
+        reason = projection_problem(doc, new)
+    return reason or _project_problem(doc, kind, new, field)
+
+
+def _target_problem(doc: Document, device: DeviceDoc) -> str | None:
+    if device.kind == "weight_recorder":
+        edge = doc.edges.get(device.target)
+        return None if edge is not None and edge.kind == "projection" else f"no projection `{device.target}`"
+    if device.kind in RECORDERS:
+        return connect_problem(doc, device.target, device.name)
+    return connect_problem(doc, device.name, device.target)

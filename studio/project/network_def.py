@@ -1,0 +1,297 @@
+"""From a project description to the engine's network definition, with every problem located.
+
+:func:`network_def` checks what can be checked without building (names and
+references, constants, units of times and counts, connection rule options,
+each model on its own) and reports every problem by JSON path.
+:func:`locate_engine_error` places an error the engine raised while building
+(NetworkError, DeviceError, ModelError, ConnectionRuleError) at the element
+and, where the message says, the field it concerns.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import replace
+
+from engine.errors import ModelError, NeuroCoreError, Problem
+from engine.equations.model import ModelSpec, check_model
+from engine.equations.units import DIMENSIONLESS, SECOND, UnitError
+from engine.models import LIBRARY, LibraryModel, get_model
+from engine.network.connect import RULES, ConnectionRuleError, Rule
+from engine.network.definitions import STDP, SYNAPSES, DeviceDef, NetworkDef, PopulationDef, ProjectionDef
+from engine.network.devices import DEVICES
+from studio.project.modelfile import json_path
+from studio.project.project_doc import DeviceDoc, InlineModel, LibraryRef, ProjectDoc, ProjectionDoc, RuleDoc
+from studio.project.constants import Constants
+
+DEFAULT_DT = "0.1 ms"
+_RULE_OPTIONS = {"pairwise_bernoulli": ("p",), "fixed_indegree": ("k",), "fixed_outdegree": ("k",),
+                 "fixed_total_number": ("n",), "explicit": ("sources", "targets"), "all_to_all": (),
+                 "one_to_one": ()}
+_STDP_TIMES = ("tau_plus", "tau_minus")
+_NAMES_PARAMS = ("record_from",)
+
+
+def _unknown(kind: str, name: str, known, path: str, problems: list[Problem]) -> None:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    hint = f" — did you mean `{close[0]}`?" if close else (f" (have: {', '.join(known)})" if known else "")
+    problems.append(Problem(path, 0, 0, f"unknown {kind} `{name}`{hint}"))
+
+
+def _unique(names: list[str], section: str, problems: list[Problem]) -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            problems.append(Problem(f"{section}[{i}].name", 0, 0, f"`{name}` is used twice; names must be unique"))
+        seen.add(name)
+
+
+def _values(values, path: str, consts: Constants, problems: list[Problem], initial: bool = False) -> dict[str, str]:
+    out = {}
+    for key, raw in values.items():
+        if isinstance(raw, bool):  # a boolean parameter of a model
+            out[key] = raw
+            continue
+        text = consts.expression(raw, json_path(path, key), problems, initial)
+        if text is not None:
+            out[key] = text
+    return out
+
+
+def _models(doc: ProjectDoc, consts: Constants, problems: list[Problem]) -> dict[str, LibraryModel | ModelSpec]:
+    """Every project model with its constants resolved, each checked on its own."""
+    out: dict[str, LibraryModel | ModelSpec] = {}
+    for name, entry in doc.models.items():
+        path = json_path("models", name)
+        before = len(problems)
+        if isinstance(entry, LibraryRef):
+            try:
+                lib = get_model(entry.library)
+            except ModelError as exc:
+                problems.append(Problem(json_path(path, "library"), 0, 0, exc.problems[0].message))
+                continue
+            overridden = lib.with_parameters(**_values(entry.parameters, json_path(path, "parameters"), consts,
+                                                       problems))
+            model: LibraryModel | ModelSpec = overridden
+            spec = overridden.spec
+        else:
+            assert isinstance(entry, InlineModel)
+            params = _values(entry.spec.parameters, json_path(path, "parameters"), consts, problems)
+            model = spec = replace(entry.spec, parameters=params)
+        if len(problems) > before:
+            continue
+        try:
+            check_model(spec)
+        except ModelError as exc:
+            problems.extend(replace(p, field=json_path(path, p.field) if p.field != "model" else path)
+                            for p in exc.problems)
+            continue
+        out[name] = model
+    return out
+
+
+def _rule(rule: RuleDoc, path: str, consts: Constants, problems: list[Problem]) -> Rule | None:
+    if rule.name not in RULES:
+        _unknown("connection rule", rule.name, RULES, json_path(path, "name"), problems)
+        return None
+    before = len(problems)
+    needed = _RULE_OPTIONS[rule.name]
+    for option in ("p", "k", "n", "sources", "targets"):
+        given = getattr(rule, option) is not None
+        if option in needed and not given:
+            problems.append(Problem(json_path(path, option), 0, 0, f"missing: {rule.name} needs `{option}`"))
+        elif given and option not in needed:
+            problems.append(Problem(json_path(path, option), 0, 0, f"`{option}` is not an option of {rule.name}"))
+    fields: dict = {}
+    if rule.p is not None:
+        p = consts.quantity(rule.p, json_path(path, "p"), problems, DIMENSIONLESS)
+        if p is not None:
+            fields["p"] = float(p)
+    for option in ("k", "n"):
+        if getattr(rule, option) is not None:
+            fields[option] = consts.count(getattr(rule, option), json_path(path, option), problems)
+    for option in ("sources", "targets", "allow_autapses", "allow_multapses"):
+        if getattr(rule, option) is not None:
+            fields[option] = getattr(rule, option)
+    return None if len(problems) > before else Rule(rule.name, **fields)
+
+
+def _stdp(values, path: str, consts: Constants, problems: list[Problem]) -> STDP:
+    fields = {}
+    for key, raw in values.items():
+        where = json_path(path, key)
+        if key in _STDP_TIMES:
+            fields[key] = consts.quantity(raw, where, problems, SECOND, "20 ms")
+        elif key == "w_max":
+            fields[key] = consts.quantity(raw, where, problems)
+        else:
+            fields[key] = raw
+    return STDP(**{k: v for k, v in fields.items() if v is not None})
+
+
+def _projection(i: int, p: ProjectionDoc, populations: list[str], consts: Constants,
+                problems: list[Problem]) -> ProjectionDef | None:
+    path = f"projections[{i}]"
+    before = len(problems)
+    for end in ("source", "target"):
+        name = getattr(p, end)
+        if name not in populations:
+            _unknown("population", name, populations, json_path(path, end), problems)
+    rule = _rule(p.rule, json_path(path, "rule"), consts, problems)
+    weight = consts.quantity(p.weight, json_path(path, "weight"), problems)
+    delay = consts.quantity(p.delay if p.delay is not None else "0.1 ms", json_path(path, "delay"), problems,
+                            SECOND, "1.5 ms")
+    synapse = p.synapse or "static_synapse"
+    if synapse not in SYNAPSES:
+        _unknown("synapse model", synapse, SYNAPSES, json_path(path, "synapse"), problems)
+    if p.receptor is not None and p.on_pre is not None:
+        problems.append(Problem(json_path(path, "on_pre"), 0, 0, "give either `receptor` or `on_pre`, not both"))
+    stdp = None
+    if p.stdp is not None:
+        if synapse != "stdp_synapse":
+            problems.append(Problem(json_path(path, "stdp"), 0, 0,
+                                    f"STDP settings need `\"synapse\": \"stdp_synapse\"` (not {synapse})"))
+        stdp = _stdp(p.stdp, json_path(path, "stdp"), consts, problems)
+    if len(problems) > before or rule is None or weight is None or delay is None:
+        return None
+    return ProjectionDef(p.name, p.source, p.target, rule, weight, delay, synapse, p.receptor, p.on_pre, stdp)
+
+
+def _device(i: int, d: DeviceDoc, populations: list[str], projections: list[str], consts: Constants,
+            problems: list[Problem]) -> DeviceDef | None:
+    path = f"devices[{i}]"
+    before = len(problems)
+    if d.kind not in DEVICES:
+        _unknown("device kind", d.kind, DEVICES, json_path(path, "kind"), problems)
+    elif d.kind == "weight_recorder":
+        if d.target not in projections:
+            _unknown("projection", d.target, projections, json_path(path, "target"), problems)
+    elif d.target not in populations:
+        _unknown("population", d.target, populations, json_path(path, "target"), problems)
+    params: dict[str, object] = {}
+    for key, raw in d.params.items():
+        where = json_path(json_path(path, "params"), key)
+        if key in _NAMES_PARAMS or isinstance(raw, (bool, int, float)):
+            params[key] = raw
+        elif isinstance(raw, tuple):
+            params[key] = [consts.quantity(v, json_path(where, j), problems) if isinstance(v, str) else v
+                           for j, v in enumerate(raw)]
+        else:
+            params[key] = consts.quantity(raw, where, problems)
+    weight = None if d.weight is None else consts.quantity(d.weight, json_path(path, "weight"), problems)
+    delay = consts.quantity(d.delay if d.delay is not None else "0.1 ms", json_path(path, "delay"), problems,
+                            SECOND, "1 ms")
+    if len(problems) > before or delay is None:
+        return None
+    return DeviceDef(d.name, d.kind, d.target, params, d.neurons, weight, delay, d.receptor)
+
+
+def network_def(doc: ProjectDoc, problems: list[Problem], seed: int | None = None) -> NetworkDef | None:
+    """The engine's definition of ``doc`` (``seed`` overrides the file's), or ``None`` with every problem found."""
+    before = len(problems)
+    consts = Constants()
+    for name, raw in doc.constants.items():
+        consts.define(name, raw, json_path("constants", name), problems)
+    dt = consts.quantity(doc.dt if doc.dt is not None else DEFAULT_DT, "dt", problems, SECOND, "0.1 ms")
+    models = _models(doc, consts, problems)
+    names = [p.name for p in doc.populations]
+    _unique(names, "populations", problems)
+    _unique([p.name for p in doc.projections], "projections", problems)
+    _unique([d.name for d in doc.devices], "devices", problems)
+    populations = []
+    for i, p in enumerate(doc.populations):
+        path = f"populations[{i}]"
+        model = models.get(p.model) or LIBRARY.get(p.model)
+        if model is None and p.model not in doc.models:
+            _unknown("model", p.model, [*doc.models, *LIBRARY], json_path(path, "model"), problems)
+        size = consts.count(p.size, json_path(path, "size"), problems, minimum=1)
+        parameters = _values(p.parameters, json_path(path, "parameters"), consts, problems)
+        initial = _values(p.initial, json_path(path, "initial"), consts, problems, initial=True)
+        if model is not None and size is not None:
+            populations.append(PopulationDef(p.name, model, size, parameters, initial))
+    projections = [_projection(i, p, names, consts, problems) for i, p in enumerate(doc.projections)]
+    devices = [_device(i, d, names, [p.name for p in doc.projections], consts, problems)
+               for i, d in enumerate(doc.devices)]
+    if len(problems) > before or dt is None:
+        return None
+    return NetworkDef(tuple(populations), tuple(p for p in projections if p is not None),
+                      tuple(d for d in devices if d is not None), dt,
+                      seed if seed is not None else doc.seed or 0)
+
+
+_ELEMENT = re.compile(r"^(population|projection|device) `([^`]*)`(?:(, |: )(.*))?$", re.S)
+_SECTIONS = {"population": "populations", "projection": "projections", "device": "devices"}
+_SUBFIELD = re.compile(r"^(parameter|initial) `([^`]*)`$")
+
+
+def _field(kind: str, rest: str, separator: str, exc: Exception) -> str | None:
+    """The field of an element a build message is about (``weight``, ``parameters.tau_m``), if it says."""
+    if separator == ", ":
+        head = rest.split(":", 1)[0]
+        sub = _SUBFIELD.match(head)
+        if sub:
+            return f"{'parameters' if sub.group(1) == 'parameter' else 'initial'}.{sub.group(2)}"
+        if kind == "device" and head not in ("weight", "delay"):
+            return f"params.{head}"
+        return f"stdp.{head}" if head in ("w_max", *_STDP_TIMES) else head
+    first = re.split(r"[\s:`]", rest, maxsplit=1)[0]
+    if isinstance(exc, ConnectionRuleError):
+        return "rule"
+    if first in ("weight", "delay"):
+        return first
+    if kind == "projection" and ("STDP" in rest or "stdp_synapse" in rest or first == "w_max"):
+        return "stdp"
+    if kind == "projection" and rest.startswith("unknown synapse"):
+        return "synapse"
+    return None
+
+
+def _on_pre_projection(doc: ProjectDoc, target: str, receptor: str) -> int | None:
+    """The projection whose ``on_pre`` made receptor ``on_pre_<k>`` of ``target`` (as the engine numbers them)."""
+    statements: list[str] = []
+    for i, p in enumerate(doc.projections):
+        if p.target == target and p.on_pre:
+            if p.on_pre.strip() not in statements:
+                statements.append(p.on_pre.strip())
+                if receptor == f"on_pre_{len(statements) - 1}":
+                    return i
+    return None
+
+
+def _locate(doc: ProjectDoc, where: str, exc: Exception) -> tuple[str, str]:
+    """(JSON path, text left) for an engine location such as ``population `E`: parameters.tau_m``."""
+    m = _ELEMENT.match(where)
+    if m is None:
+        return "", where
+    kind, name, separator, rest = m.group(1), m.group(2), m.group(3) or "", m.group(4) or ""
+    section = _SECTIONS[kind]
+    elements = {"populations": doc.populations, "projections": doc.projections, "devices": doc.devices}[section]
+    index = next((i for i, e in enumerate(elements) if e.name == name), None)
+    if index is None:
+        return "", where
+    path = f"{section}[{index}]"
+    if isinstance(exc, ModelError) and kind == "population" and separator == ": ":
+        receptor = re.match(r"^receptors\.(on_pre_\d+)", rest)
+        if receptor:
+            j = _on_pre_projection(doc, name, receptor.group(1))
+            if j is not None:
+                return f"projections[{j}].on_pre", ""
+        if rest.startswith(("parameters.", "initial.")):
+            return f"{path}.{rest}", ""
+        return path, rest
+    field = _field(kind, rest, separator, exc)
+    return (f"{path}.{field}" if field else path), ""
+
+
+def locate_engine_error(doc: ProjectDoc, exc: NeuroCoreError | UnitError) -> list[Problem]:
+    """The problems of an error the engine raised building or running ``doc``'s network, placed in ``doc``."""
+    if isinstance(exc, ModelError):
+        out = []
+        for p in exc.problems:
+            path, rest = _locate(doc, p.field, exc)
+            where = f"{path}: {rest}" if path and rest else path or rest
+            out.append(Problem(where, p.line, p.col, p.message, p.end_col, p.source_line))
+        return out
+    path, _ = _locate(doc, str(exc), exc)
+    return [Problem(path, 0, 0, str(exc))]

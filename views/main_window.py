@@ -1,0 +1,326 @@
+"""The main window: the graph editor in the centre, docks for the palette, inspector, scopes and problems,
+the run toolbar, menus with the standard shortcuts, and workspaces as tabs.
+
+The window shows one :class:`~studio.document.document.Document` at a time; every
+edit goes through the undo stack (:mod:`views.undo`), so the title's
+unsaved-changes mark follows the stack's clean state.  Layout, theme and
+recent files persist in QSettings.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QUndoStack
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMenu, QTabWidget
+
+from engine.errors import NeuroCoreError
+from studio.document.document import Document, Event
+from studio.document.checks import locate
+from views import theme
+from views.files import Files
+from views.graph import clipboard
+from views.graph.items import EdgeItem, NodeItem
+from views.graph.scene import GraphScene
+from views.graph.view import GraphView
+from views.hardware.hardware_workspace import install_hardware
+from views.playground.playground_workspace import install_playground
+from views.inspector import Inspector
+from views.palette import Palette
+from views.problems_panel import ProblemsPanel, show_failure
+from views.run_toolbar import RunToolbar
+from views.scopes import ScopePanel
+
+WORKSPACES = ("network", "playground", "hardware")
+PLANNED_WORKSPACES = ("hil",)
+PROBLEMS_DELAY_MS = 300
+
+
+class MainWindow(QMainWindow):
+    """The studio window showing ``document``; ``keep_layout=False`` neither restores nor saves the window
+    layout (headless screenshots look the same everywhere)."""
+
+    def __init__(self, document: Document, parent=None, keep_layout: bool = True):
+        super().__init__(parent)
+        self.setObjectName("main_window")
+        self.document = document
+        self.keep_layout = keep_layout
+        self.stack = QUndoStack(self)
+        self.stack.cleanChanged.connect(self._update_title)
+        self._recovered = False
+        self._pastes = 0
+        self.failure_dialog = None
+        self.files = Files(self)
+        self.palette_widget = Palette()
+        self.palette_widget.chosen.connect(lambda kind, name: self.scene.add_from_palette(kind, name,
+                                                                                          self.view.centre()))
+        self.problems = ProblemsPanel()
+        self.problems.activated.connect(self._select_element)
+        self.scopes = ScopePanel()
+        self.view = GraphView()
+        self.workspaces = QTabWidget()
+        self.workspaces.setDocumentMode(True)
+        self.workspaces.addTab(self.view, "Network")
+        self.setCentralWidget(self.workspaces)
+        self.run_toolbar = RunToolbar(lambda: self.document, self)
+        self.addToolBar(self.run_toolbar)
+        self.run_toolbar.started.connect(self._run_started)
+        self.run_toolbar.built.connect(self.scopes.set_network)
+        self.run_toolbar.chunks.connect(self.scopes.feed)
+        self.run_toolbar.rates.connect(lambda rates: self.scene.set_activity(rates))
+        self.run_toolbar.log.connect(self.problems.append_log)
+        self.run_toolbar.failed.connect(self._run_failed)
+        self._problems_timer = QTimer(self, singleShot=True, interval=PROBLEMS_DELAY_MS)
+        self._problems_timer.timeout.connect(self.check_problems)
+        self.scene: GraphScene | None = None
+        self.playground = None  # the playground workspace (views.playground.playground_workspace), built when first shown
+        self.hardware = None  # the hardware workspace (views.hardware.hardware_workspace), built when first shown
+        self.inspector: Inspector | None = None
+        self.inspector_dock = self._dock("Inspector", None, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.palette_dock = self._dock("Palette", self.palette_widget, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.scopes_dock = self._dock("Scopes", self.scopes, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.problems_dock = self._dock("Problems and log", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.splitDockWidget(self.scopes_dock, self.problems_dock, Qt.Orientation.Horizontal)
+        self.resizeDocks([self.scopes_dock, self.problems_dock], [900, 360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.scopes_dock], [300], Qt.Orientation.Vertical)
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [220, 320], Qt.Orientation.Horizontal)
+        self._build_menus()
+        self.set_document(document)
+        self.resize(1440, 900)
+        if keep_layout:
+            self._restore_layout()
+        self.statusBar().showMessage("Drag models from the palette; drag from port to port to connect.", 8000)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._platform_scheme_changed)
+
+    # -- assembly ------------------------------------------------------------------------------------
+    def _dock(self, title: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.lower().replace(" ", "_"))
+        if widget is not None:
+            dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        files = self.files
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([files.new_action, files.open_action])
+        file_menu.addMenu(files.recent_menu)
+        file_menu.addSeparator()
+        file_menu.addActions([files.save_action, files.save_as_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Quit", QKeySequence.StandardKey.Quit, self.close))
+
+        edit = bar.addMenu("&Edit")
+        self.undo_action = self.stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(QKeySequence.StandardKey.Redo)])
+        edit.addActions([self.undo_action, self.redo_action])
+        edit.addSeparator()
+        self.cut_action = self._action("Cu&t", QKeySequence.StandardKey.Cut, self.cut)
+        self.copy_action = self._action("&Copy", QKeySequence.StandardKey.Copy, self.copy)
+        self.paste_action = self._action("&Paste", QKeySequence.StandardKey.Paste, self.paste)
+        self.delete_action = self._action("&Delete", QKeySequence.StandardKey.Delete, self.delete)
+        self.select_all_action = self._action("Select &All", QKeySequence.StandardKey.SelectAll, self.select_all)
+        edit.addActions([self.cut_action, self.copy_action, self.paste_action, self.delete_action,
+                         self.select_all_action])
+        for action in (self.cut_action, self.copy_action, self.paste_action, self.delete_action,
+                       self.select_all_action):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.view.addAction(action)
+
+        view = bar.addMenu("&View")
+        view.addAction(self._action("&Fit to View", "Ctrl+0", lambda: self.view.fit()))
+        view.addAction(self._action("Zoom &In", QKeySequence.StandardKey.ZoomIn, lambda: self.view.zoom_by(1.25)))
+        view.addAction(self._action("Zoom &Out", QKeySequence.StandardKey.ZoomOut, lambda: self.view.zoom_by(0.8)))
+        view.addAction(self._action("&Arrange Graph", "Ctrl+L", lambda: self.scene.arrange()))
+        view.addSeparator()
+        themes = QMenu("&Theme", self)
+        group = QActionGroup(self)
+        current = QSettings().value("theme", "auto")
+        for name in theme.THEMES:
+            action = QAction(name.capitalize() if name != "auto" else "Follow the platform", self, checkable=True)
+            action.setChecked(name == current)
+            action.triggered.connect(lambda _=False, n=name: self.set_theme(n))
+            group.addAction(action)
+            themes.addAction(action)
+        view.addMenu(themes)
+        view.addSeparator()
+        for dock in (self.palette_dock, self.inspector_dock, self.scopes_dock, self.problems_dock):
+            view.addAction(dock.toggleViewAction())
+        view.addAction(self.run_toolbar.toggleViewAction())
+
+        run = bar.addMenu("&Run")
+        toolbar = self.run_toolbar
+        run.addActions([toolbar.run_action, toolbar.pause_action, toolbar.step_action, toolbar.stop_action])
+
+    def _action(self, text: str, key, slot) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(key))
+        action.triggered.connect(lambda: slot())
+        return action
+
+    # -- the document ------------------------------------------------------------------------------------
+    def set_document(self, document: Document, recovered: bool = False) -> None:
+        """Show ``document`` (a new undo history; ``recovered``: it has unsaved changes from a crash)."""
+        old = self.scene
+        if old is not None:
+            old.close()
+            self.inspector.close_document()
+            self.document.events.disconnect(self._on_event)
+        self.document = document
+        self._recovered = recovered
+        self.stack.clear()
+        self.scene = GraphScene(document, self.stack, self)
+        self.scene.setSceneRect(-20000, -20000, 40000, 40000)
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.scene.refused.connect(lambda reason: self.statusBar().showMessage(f"Refused: {reason}", 8000))
+        self.view.setScene(self.scene)
+        if old is not None:
+            old.deleteLater()
+        self.inspector = Inspector(document, self.stack)
+        self.inspector.edited.connect(self._edited)
+        self.inspector_dock.setWidget(self.inspector)
+        self.palette_widget.set_project_models(document.settings["models"])
+        document.events.connect(self._on_event)
+        self.scopes.reset()
+        self.problems.set_run_failure([])
+        self.check_problems()
+        self._update_title()
+        install_playground(self)
+        install_hardware(self)
+        QTimer.singleShot(0, self.view, self.view.fit)
+
+    def is_modified(self) -> bool:
+        return self._recovered or not self.stack.isClean()
+
+    def mark_saved(self) -> None:
+        self._recovered = False
+        self.stack.setClean()
+        self._update_title()
+
+    def _update_title(self, *_) -> None:
+        path = self.document.path
+        self.setWindowTitle(f"{self.document.title}[*] — NeuroCore Studio" + (f" ({path.parent})" if path else ""))
+        self.setWindowModified(self.is_modified())
+
+    def _on_event(self, event: Event) -> None:
+        if event.kind == "modified" and event.name == "models":
+            self.palette_widget.set_project_models(self.document.settings["models"])
+        if event.kind == "modified" and event.name == "path":
+            self._update_title()
+        self._problems_timer.start()
+
+    def check_problems(self) -> list:
+        """Check the whole document now; the problems panel and the graph's marks follow."""
+        found = self.document.problems()
+        self.problems.set_document_problems(found)
+        self.scene.set_problems(found)
+        return found
+
+    def _selection_changed(self) -> None:
+        items = self.scene.selectedItems()
+        chosen = next((i for i in items if isinstance(i, NodeItem)), None) or next(
+            (i for i in items if isinstance(i, EdgeItem)), None)
+        self.inspector.show_element(chosen.name if chosen is not None and len(items) == 1 else None)
+
+    def _select_element(self, name: str) -> None:
+        if name:
+            self.scene.select([name])
+            item = self.scene.nodes.get(name) or self.scene.edges.get(name)
+            if item is not None:
+                self.view.ensureVisible(item)
+
+    def _edited(self, element: str, field: str, text: str) -> None:
+        node = self.document.nodes.get(element)
+        if node is not None and node.kind == "population" and field.startswith("parameters."):
+            if self.run_toolbar.set_parameter(element, field.split(".", 1)[1], text):
+                self.statusBar().showMessage(f"{element}.{field} = {text} applies at the next chunk", 5000)
+
+    # -- edit menu -------------------------------------------------------------------------------------
+    def copy(self) -> bool:
+        nodes, _ = self.scene.selected_names()
+        mime = clipboard.copy(self.document, nodes)
+        if mime is None:
+            return False
+        QGuiApplication.clipboard().setMimeData(mime)
+        self._pastes = 0
+        return True
+
+    def paste(self) -> list[str]:
+        self._pastes += 1
+        try:
+            names = clipboard.paste(self.document, self.stack, QGuiApplication.clipboard().mimeData(), self._pastes)
+        except NeuroCoreError as exc:
+            self.statusBar().showMessage(f"Cannot paste: {exc}", 8000)
+            return []
+        self.scene.select(names)
+        return names
+
+    def cut(self) -> None:
+        if self.copy():
+            self.delete()
+
+    def delete(self) -> None:
+        self.scene.delete_selected()
+
+    def select_all(self) -> None:
+        for item in [*self.scene.nodes.values(), *self.scene.edges.values()]:
+            item.setSelected(True)
+
+    # -- runs ---------------------------------------------------------------------------------------------
+    def _run_started(self, session) -> None:
+        self.scopes.reset()
+        self.problems.set_run_failure([])
+
+    def _run_failed(self, session) -> None:
+        project = self.document.to_project()
+        self.problems.set_run_failure([locate(project, p) for p in session.problems()])
+        self.problems_dock.raise_()
+        self.failure_dialog = show_failure(self, "The run failed", f"The run failed: {session.error}\n\nThe project "
+                                           "is unchanged; fix the problem and run again.", session.traceback)
+
+    # -- workspaces, theme, settings ----------------------------------------------------------------------------
+    def set_workspace(self, name: str) -> None:
+        """Bring workspace ``name`` to the front ("network", "playground", "hardware"; others arrive in later
+        releases)."""
+        if name not in WORKSPACES:
+            later = " (it arrives in a later release)" if name in PLANNED_WORKSPACES else ""
+            raise NeuroCoreError(f"no workspace `{name}`{later}; have: {', '.join(WORKSPACES)}")
+        self.workspaces.setCurrentIndex(WORKSPACES.index(name))
+
+    def set_theme(self, name: str) -> None:
+        """Use theme ``name`` ("auto" follows the platform) and remember it."""
+        QSettings().setValue("theme", name)
+        theme.apply_theme(QApplication.instance(), name)
+        self.scene.refresh()
+        self.scene.update()
+        self.view.resetCachedContent()
+
+    def _platform_scheme_changed(self, *_) -> None:
+        theme_name = str(QSettings().value("theme", "auto"))
+        if theme_name == "auto":
+            self.set_theme(theme_name)
+
+    def _restore_layout(self) -> None:
+        settings = QSettings()
+        geometry, state = settings.value("window/geometry"), settings.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def closeEvent(self, event) -> None:
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        if self.run_toolbar.session is not None:
+            self.run_toolbar.session.stop()
+        self.files.discard_recovery()
+        if self.keep_layout:
+            self.set_workspace("network")  # the docks the playground set aside are part of the saved layout
+            settings = QSettings()
+            settings.setValue("window/geometry", self.saveGeometry())
+            settings.setValue("window/state", self.saveState())
+        event.accept()

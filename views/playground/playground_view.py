@@ -1,0 +1,104 @@
+"""The playground workspace: the model editor, the parameter table, the stimulus panel, the trace, and a
+tab area for the analysis panels.
+
+Changes of the model, its parameters or its stimulus re-simulate the neuron
+on the GUI thread, coalesced: at most one run per frame (``FRAME_MS``), and
+after a slow run at least as long a pause, so typing and slider drags stay
+fluid.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from studio.playground.playground_state import PlaygroundState
+from views.playground.equation_editor import EquationEditor
+from views.playground.parameters_panel import ParametersPanel
+from views.playground.stimulus_panel import StimulusPanel
+from views.playground.trace_panel import TracePanel
+
+FRAME_MS = 16
+_RESIMULATE = ("model_changed", "parameters_changed", "stimulus_changed")
+
+
+class PlaygroundView(QWidget):
+    """The workspace for ``state``; ``add_panel`` adds an analysis panel as a tab below the trace."""
+
+    def __init__(self, state: PlaygroundState, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("playground")
+        self.state = state
+        self.editor = EquationEditor(state)
+        self.parameters = ParametersPanel(state)
+        self.stimulus = StimulusPanel(state)
+        self.trace = TracePanel(state)
+        self.panels = QTabWidget()
+        self.panels.setDocumentMode(True)
+        self.panels.hide()
+        controls = QTabWidget()
+        controls.setDocumentMode(True)
+        controls.addTab(self.parameters, "Parameters")
+        controls.addTab(self.stimulus, "Stimulus")
+        self.controls = controls
+        views = QSplitter(Qt.Orientation.Vertical)
+        views.addWidget(self.trace)
+        views.addWidget(self.panels)
+        views.setStretchFactor(0, 3)
+        views.setStretchFactor(1, 2)
+        self.views = views
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.editor)
+        split.addWidget(controls)
+        split.addWidget(views)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 3)
+        split.setStretchFactor(2, 6)
+        split.setSizes([440, 380, 680])
+        self.split = split
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(split)
+        self.simulations = 0
+        self._last_start = 0.0
+        self._last_cost = 0.0
+        self._timer = QTimer(self, singleShot=True)
+        self._timer.timeout.connect(self.simulate)
+        state.events.connect(self._on_state)
+        self.destroyed.connect(lambda *_, cb=self._on_state, events=state.events: events.disconnect(cb))
+        if state.trace is None and state.spec is not None:
+            self.schedule()
+
+    def add_panel(self, title: str, widget: QWidget) -> None:
+        """Add an analysis panel as a tab below the trace."""
+        self.panels.addTab(widget, title)
+        if self.panels.count() == 1:
+            self.panels.show()
+            self.views.setSizes([560, 340])
+
+    def _on_state(self, event) -> None:
+        if event.kind in _RESIMULATE:
+            self.schedule()
+
+    def schedule(self) -> None:
+        """Simulate soon: at once when idle, else one frame (or the last run's cost) after the last run."""
+        if self._timer.isActive():
+            return
+        since = (time.perf_counter() - self._last_start) * 1e3
+        wait = max(FRAME_MS, 2 * self._last_cost * 1e3) - since
+        self._timer.start(max(0, int(wait)))
+
+    def simulate(self) -> None:
+        """Run the state's model now."""
+        self._timer.stop()
+        self._last_start = time.perf_counter()
+        self.state.simulate()
+        self._last_cost = time.perf_counter() - self._last_start
+        self.simulations += 1
+
+    def run(self, duration_s: float) -> None:
+        """Simulate ``duration_s`` seconds at once (the ``--run`` of headless screenshots)."""
+        self.state.set_run(duration=duration_s)
+        self.simulate()

@@ -1,0 +1,215 @@
+"""Float64 against fixed point: the overlay, the error, spike-time differences, overflows, the narrowest format.
+
+The comparison runs the playground's protocol twice on a worker thread
+(tens of milliseconds for an integrate-and-fire neuron, half a second for
+Hodgkin–Huxley), again whenever the model changes and it is cheap.  The
+search for the narrowest format that keeps every spike within a tolerance
+runs one fixed run per fraction width, on a worker thread too.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QSplitter, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from engine.analysis.precision import FormatSearch, PrecisionReport, compare_precision, narrowest_format
+from engine.analysis.batch import estimate_seconds
+from engine.errors import NeuroCoreError
+from engine.fixedpoint import QFormat
+from studio.jobs.analysis_job import AnalysisRequest
+from views.playground.analysis_panel import add_legend, axis_label, message_label, plot_widget, spin
+from views.playground.sweep_panel import SweepBar, SweepPanel
+from views.theme import colors
+
+FLOAT_COLOR, FIXED_COLOR = "#3b78c4", "#d98b23"
+
+
+def format_from(text: str, overflow: str, rounding: str) -> QFormat:
+    """The Q format written as ``Q<integer>.<fraction>`` with the chosen overflow and rounding."""
+    return QFormat.parse(text.strip(), overflow=overflow, rounding=rounding)
+
+
+class PrecisionPanel(SweepPanel):
+    """The model in float64 and in a chosen Q format (Q8.8 by default), overlaid."""
+
+    title = "Precision"
+
+    def __init__(self, state, parent: QWidget | None = None):
+        super().__init__(state, "Compare", parent)
+        self.report: PrecisionReport | None = None
+        self.search: FormatSearch | None = None
+        self.format_edit = QLineEdit("Q8.8")
+        self.format_edit.setMaximumWidth(80)
+        self.format_edit.editingFinished.connect(self.schedule)
+        self.overflow_box, self.rounding_box = QComboBox(), QComboBox()
+        self.overflow_box.addItems(["saturate", "wrap"])
+        self.rounding_box.addItems(["truncate", "nearest"])
+        self.variable_box = QComboBox()
+        for box in (self.overflow_box, self.rounding_box):
+            box.currentTextChanged.connect(self.schedule)
+        self.variable_box.currentTextChanged.connect(lambda *_: self.show_report(self.report))
+        self.tolerance = spin(1.0, decimals=3, minimum=0.0, maximum=1000.0, suffix="ms", step=0.1)
+        self.finder = SweepBar("Find narrowest")
+        self.finder.run_requested.connect(self.find_narrowest)
+        self.finder.finished.connect(self.show_search)
+        row = QHBoxLayout()
+        for label, w in (("format", self.format_edit), ("overflow", self.overflow_box),
+                         ("rounding", self.rounding_box), ("show", self.variable_box)):
+            row.addWidget(QLabel(label))
+            row.addWidget(w)
+        row.addStretch(1)
+        row.addWidget(self.stale_label)
+        row2 = QHBoxLayout()
+        row2.addWidget(QLabel("spike-time tolerance"))
+        row2.addWidget(self.tolerance)
+        row2.addWidget(self.finder, 1)
+        self.overlay = plot_widget()
+        add_legend(self.overlay)
+        self.float_item = self.overlay.getPlotItem().plot(pen=pg.mkPen(FLOAT_COLOR, width=1.5), name="float64")
+        self.fixed_item = self.overlay.getPlotItem().plot(pen=pg.mkPen(FIXED_COLOR, width=1.2), name="fixed")
+        self.error_plot = plot_widget("t (ms)", "error")
+        self.error_plot.setXLink(self.overlay)
+        self.error_item = self.error_plot.getPlotItem().plot(pen=pg.mkPen(colors().error, width=1))
+        self.shift_plot = plot_widget("float spike time (ms)", "spike shift (ms)")
+        self.shift_item = self.shift_plot.getPlotItem().plot(pen=None, symbol="o", symbolSize=5,
+                                                             symbolBrush=FIXED_COLOR, symbolPen=None)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["variable", "overflows", "max |error|", "float range"])
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.suggestion = message_label()
+        self.suggestion.setTextFormat(Qt.TextFormat.RichText)
+        self.suggestion.linkActivated.connect(self._use_suggestion)
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.shift_plot)
+        bottom.addWidget(self.table)
+        plots = QSplitter(Qt.Orientation.Vertical)
+        for w in (self.overlay, self.error_plot, bottom):
+            plots.addWidget(w)
+        plots.setSizes([300, 150, 180])
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.sweep)
+        layout.addWidget(plots, 1)
+        layout.addWidget(self.message)
+        layout.addLayout(row2)
+        layout.addWidget(self.suggestion)
+
+    def fmt(self) -> QFormat:
+        return format_from(self.format_edit.text(), self.overflow_box.currentText(), self.rounding_box.currentText())
+
+    def set_format(self, text: str) -> None:
+        """Compare in format ``text`` (``"Q8.8"``) now."""
+        self.format_edit.setText(text)
+        self.run()
+
+    def prepare(self) -> None:
+        self.fmt()  # a FormatError says what is wrong with the format
+
+    def estimate(self) -> float:
+        arguments = self.state.trace_arguments()
+        return 2 * estimate_seconds(arguments["model"], 1, duration=arguments["duration"], dt=arguments["dt"])
+
+    def request(self) -> AnalysisRequest:
+        arguments = self.state.trace_arguments()
+        return AnalysisRequest(compare_precision, (arguments.pop("model"), self.fmt()), arguments, "precision")
+
+    def show_result(self, report: PrecisionReport) -> None:
+        self.result = report
+        names = list(report.reference.values)
+        if names != [self.variable_box.itemText(k) for k in range(self.variable_box.count())]:
+            keep = self.variable_box.currentText()
+            self.variable_box.blockSignals(True)
+            self.variable_box.clear()
+            self.variable_box.addItems(names)
+            self.variable_box.setCurrentText(keep if keep in names else names[0])
+            self.variable_box.blockSignals(False)
+        self.show_report(report)
+
+    def show_report(self, report: PrecisionReport | None) -> None:
+        self.report = report
+        name = self.variable_box.currentText()
+        if report is None or name not in report.reference.values:
+            return
+        ref, fx = report.reference, report.fixed
+        unit = ref.units[name]
+        self.float_item.setData(ref.t, ref.values[name])
+        self.fixed_item.setData(fx.t, fx.values[name])
+        legend = self.overlay.getPlotItem().legend
+        legend.clear()
+        legend.addItem(self.float_item, "float64")
+        legend.addItem(self.fixed_item, report.fmt.name)
+        self.overlay.getPlotItem().setLabel("left", axis_label(name, unit))
+        self.error_item.setData(ref.t, report.errors[name])
+        self.error_plot.getPlotItem().setLabel("left", axis_label("error", unit))
+        spikes = report.spikes
+        self.shift_item.setData(spikes.reference, spikes.differences)
+        self._fill_table(report)
+        clipped = "; ".join(f"{k}: {v} values clipped to the storage range" for k, v in report.clipped_inputs.items())
+        overflowed = {k: v for k, v in report.overflows.items() if v}
+        self.message.setText(
+            f"{report.fmt.name} ({report.fmt.total} bits, accumulator {report.fmt.acc}, {report.fmt.overflow}, "
+            f"{report.fmt.rounding}): {len(ref.spike_times)} float spikes, {len(fx.spike_times)} fixed; "
+            f"{len(spikes.differences)} paired, largest shift {spikes.max_difference:.3g} ms, "
+            f"{len(spikes.missing)} missing, {len(spikes.extra)} extra. "
+            + ("Overflow in " + ", ".join(f"{k} ({v}×)" for k, v in overflowed.items()) + ". "
+               if overflowed else "No overflow. ")
+            + (f"Inputs — {clipped}." if clipped else ""))
+
+    def _fill_table(self, report: PrecisionReport) -> None:
+        names = list(report.reference.values)
+        self.table.setRowCount(len(names))
+        worst = report.max_errors
+        error = colors().error
+        for r, name in enumerate(names):
+            lo, hi = report.ranges[name]
+            unit = report.reference.units[name]
+            suffix = "" if unit in ("", "1") else f" {unit}"
+            cells = (name, str(report.overflows.get(name, 0)), f"{worst[name]:.3g}{suffix}",
+                     f"{lo:.4g} … {hi:.4g}{suffix}")
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c == 1 and report.overflows.get(name, 0):
+                    item.setForeground(error)
+                self.table.setItem(r, c, item)
+
+    def overflow_rows(self) -> dict[str, int]:
+        """The overflow column of the report table, by variable."""
+        return {self.table.item(r, 0).text(): int(self.table.item(r, 1).text()) for r in range(self.table.rowCount())}
+
+    def find_narrowest(self) -> None:
+        """Search, on a worker, the narrowest format keeping every spike within the tolerance."""
+        if not self.ready:
+            return
+        try:
+            arguments = self.state.trace_arguments()
+            fmt = self.fmt()
+        except NeuroCoreError as exc:
+            self.finder.fail(str(exc))
+            return
+        model = arguments.pop("model")
+        kwargs = dict(arguments, overflow=fmt.overflow,
+                      rounding=fmt.rounding)
+        self.finder.start(AnalysisRequest(narrowest_format, (model, self.tolerance.value()), kwargs,
+                                          "narrowest format"))
+
+    def show_search(self, search: FormatSearch) -> None:
+        self.search = search
+        tried = len(search.trials)
+        if search.fmt is None:
+            self.suggestion.setText(f"No format up to 32 bits keeps every spike within {search.tolerance_ms:g} ms "
+                                    f"({tried} widths tried; {search.integer_bits} integer bits hold "
+                                    f"{search.largest_value:.4g}).")
+            return
+        self.suggestion.setText(
+            f"Narrowest: <b>{search.fmt.name}</b> ({search.fmt.total} bits) keeps every spike within "
+            f"{search.tolerance_ms:g} ms; {search.integer_bits} integer bits hold the largest value "
+            f"{search.largest_value:.4g}; {tried} widths tried. <a href='use'>Compare in it</a>")
+
+    def _use_suggestion(self, *_) -> None:
+        if self.search is not None and self.search.fmt is not None:
+            self.set_format(self.search.fmt.name)

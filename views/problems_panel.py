@@ -1,0 +1,76 @@
+"""The problems panel (the document's problems, a failed run's) and the run log; the failure dialog."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QMessageBox, QPlainTextEdit, QTabWidget, QTreeWidget, QTreeWidgetItem, QWidget
+
+from views.theme import colors
+
+
+class ProblemsPanel(QTabWidget):
+    """Two tabs: *Problems* (where and what; double-click selects the element) and *Log* (the run log).
+
+    Signals
+    -------
+    activated(element)
+        A problem was double-clicked; ``element`` names the node or edge ("" for the whole project).
+    """
+
+    activated = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Where", "Problem"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setColumnWidth(0, 200)
+        self.tree.itemActivated.connect(lambda item: self.activated.emit(item.data(0, Qt.ItemDataRole.UserRole)))
+        self.log = QPlainTextEdit(readOnly=True)
+        self.log.setMaximumBlockCount(5000)
+        self.addTab(self.tree, "Problems")
+        self.addTab(self.log, "Log")
+        self._document: list[tuple[str, str, str]] = []
+        self._run: list[tuple[str, str, str]] = []
+
+    def set_document_problems(self, problems) -> None:
+        """Show the document's problems (``DocumentProblem``: element, field, message)."""
+        self._document = [(p.element, ".".join(x for x in (p.element, p.field) if x) or "project", p.message)
+                          for p in problems]
+        self._show()
+
+    def set_run_failure(self, problems) -> None:
+        """Show the problems of a failed run (each a ``DocumentProblem``; [] clears them)."""
+        self._run = [(p.element, "run: " + (".".join(x for x in (p.element, p.field) if x) or "network"), p.message)
+                     for p in problems]
+        self._show()
+        if problems:
+            self.setCurrentWidget(self.tree)
+
+    def _show(self) -> None:
+        self.tree.clear()
+        for element, where, message in self._run + self._document:
+            item = QTreeWidgetItem(self.tree, [where, message])
+            item.setData(0, Qt.ItemDataRole.UserRole, element)
+            item.setToolTip(1, message)
+            item.setForeground(0, colors().error)
+        count = len(self._run) + len(self._document)
+        self.setTabText(0, f"Problems ({count})" if count else "Problems")
+
+    def messages(self) -> list[str]:
+        """Every problem shown, as ``where: message``."""
+        return [f"{w}: {m}" for _, w, m in self._run + self._document]
+
+    def append_log(self, lines: list[str]) -> None:
+        for line in lines:
+            self.log.appendPlainText(line)
+
+
+def show_failure(parent: QWidget, title: str, message: str, details: str) -> QMessageBox:
+    """A non-blocking error dialog with the traceback behind "Show Details…"; the window stays usable."""
+    box = QMessageBox(QMessageBox.Icon.Critical, title, message, QMessageBox.StandardButton.Close, parent)
+    box.setDetailedText(details)
+    box.setWindowModality(Qt.WindowModality.NonModal)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.show()
+    return box

@@ -1,0 +1,81 @@
+"""A line edit for a value a person types (``20 pA``, ``0.02 nA``, ``we``), checked in place.
+
+The check is a callable returning the reason a text is refused (``None`` when
+it is fine).  A refused text stays in the field, marked, with the reason shown
+under it and as the tooltip; nothing is committed until the text is valid.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from views.theme import colors
+
+Check = Callable[[str], "str | None"]
+
+
+class QuantityField(QWidget):
+    """One editable value with its in-place check.
+
+    Signals
+    -------
+    committed(text)
+        A changed, valid text was entered (Enter or focus out).
+    """
+
+    committed = Signal(str)
+
+    def __init__(self, text: str, check: Check, placeholder: str = "", tooltip: str = "", parent=None):
+        super().__init__(parent)
+        self._check = check
+        self._value = text
+        self.edit = QLineEdit(text, placeholderText=placeholder)
+        self.edit.setToolTip(tooltip)
+        self._tooltip = tooltip
+        self.reason = QLabel(wordWrap=True)
+        self.reason.setStyleSheet(f"color: {colors().error.name()};")
+        self.reason.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.reason)
+        self.edit.editingFinished.connect(self._finish)
+        self.edit.textEdited.connect(lambda _: self.mark(None))
+
+    @property
+    def text(self) -> str:
+        return self.edit.text()
+
+    @property
+    def problem(self) -> str | None:
+        """The reason the current text is refused, if it is."""
+        return self.reason.text() if self.reason.isVisible() else None
+
+    def set_value(self, text: str) -> None:
+        """Show ``text`` (the document's value) unless the person is typing here."""
+        self._value = text
+        if not self.edit.hasFocus():
+            self.edit.setText(text)
+            self.mark(None)
+
+    def _finish(self) -> None:
+        text = self.edit.text().strip()
+        if text == self._value:
+            self.mark(None)
+            return
+        problem = self._check(text)
+        self.mark(problem)
+        if problem is None:
+            self._value = text
+            self.committed.emit(text)
+
+    def mark(self, problem: str | None) -> None:
+        """Show ``problem`` as the reason the text is refused (``None``: clear the mark)."""
+        self.reason.setText(problem or "")
+        self.reason.setVisible(problem is not None)
+        self.edit.setStyleSheet(f"border: 1px solid {colors().error.name()};" if problem else "")
+        self.edit.setToolTip(problem or self._tooltip)

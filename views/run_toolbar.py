@@ -1,0 +1,229 @@
+"""The run toolbar: run (F5), pause (Space), step one chunk, stop, the simulated time and the speed.
+
+It drives a :class:`studio.jobs.session.RunSession` (the worker thread) and polls
+it from a timer on the GUI thread: chunks, state, log lines and a failure come
+back as signals, so no Qt object ever crosses threads.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QComboBox, QLabel, QToolBar
+
+from engine.equations.units import SECOND, UnitError, parse_quantity
+from engine.run.simulation import Chunk
+from studio.document.document import Document
+from studio.jobs.session import RunSession
+
+POLL_MS = 25
+UNTIL_STOPPED = "until stopped"
+_SMOOTHING = 0.3
+
+
+def chunk_rates(chunks: list[Chunk], sizes: dict[str, int]) -> dict[str, float]:
+    """Mean firing rate (Hz) of each population over ``chunks``."""
+    if not chunks:
+        return {}
+    span_s = (chunks[-1].t_stop_ms - chunks[0].t_start_ms) * 1e-3
+    counts: dict[str, int] = {}
+    for chunk in chunks:
+        for name, (times, _) in chunk.spikes.items():
+            counts[name] = counts.get(name, 0) + int(np.size(times))
+    return {name: counts.get(name, 0) / (max(n, 1) * span_s) for name, n in sizes.items() if span_s > 0}
+
+
+def duration_s(text: str) -> float | None:
+    """The run length typed in the toolbar (``"2 s"``, ``"500 ms"``), ``None`` for until stopped.
+
+    Raises
+    ------
+    ValueError
+        Not a positive time.
+    """
+    text = text.strip()
+    if text in ("", UNTIL_STOPPED):
+        return None
+    try:
+        value, dim = parse_quantity(text)
+    except UnitError as exc:
+        raise ValueError(str(exc)) from None
+    if dim is not SECOND or not value > 0:
+        raise ValueError(f"`{text}` is not a positive time (e.g. `2 s`)")
+    return value
+
+
+class RunToolbar(QToolBar):
+    """Run controls for the document returned by ``document()``.
+
+    Signals
+    -------
+    started(session)
+        A new session started (the scopes reset).
+    built(network)
+        The worker built the network (before its first chunk is announced).
+    chunks(list)
+        Chunks taken from the session's buffer since the last poll.
+    rates(dict)
+        Recent rate of each population, Hz (smoothed), for the activity indicators.
+    log(list)
+        New lines of the run log.
+    failed(session)
+        The worker failed (``session.error``, ``session.traceback``).
+    state_changed(str)
+        The session's state changed.
+    """
+
+    started = Signal(object)
+    built = Signal(object)
+    chunks = Signal(list)
+    rates = Signal(dict)
+    log = Signal(list)
+    failed = Signal(object)
+    state_changed = Signal(str)
+
+    def __init__(self, document: Callable[[], Document], parent=None):
+        super().__init__("Run", parent)
+        self.setObjectName("run_toolbar")
+        self.document = document
+        self.session: RunSession | None = None
+        self.sizes: dict[str, int] = {}
+        self._state = "idle"
+        self._logged = 0
+        self._rates: dict[str, float] = {}
+        self.run_action = self._action("Run", "F5", "Run the network (F5); resumes when paused", self.run)
+        self.pause_action = self._action("Pause", "Space", "Pause at the next chunk, or resume (Space)", self.pause)
+        self.step_action = self._action("Step", "F10", "Run one chunk, then pause (F10)", self.step)
+        self.stop_action = self._action("Stop", "Shift+F5", "Stop the run (Shift+F5)", self.stop)
+        self.addSeparator()
+        self.addWidget(QLabel(" for "))
+        self.duration = QComboBox(editable=True, toolTip="Simulated time to run, e.g. `2 s`, or until stopped")
+        self.duration.addItems([UNTIL_STOPPED, "100 ms", "1 s", "10 s", "60 s"])
+        self.duration.setMinimumContentsLength(10)
+        self.addWidget(self.duration)
+        self.addSeparator()
+        self.time_label = QLabel(" t = 0.000 s ")
+        self.time_label.setToolTip("simulated time")
+        self.speed_label = QLabel(" speed – ")
+        self.speed_label.setToolTip("simulated seconds per wall-clock second")
+        self.state_label = QLabel(" idle ")
+        for label in (self.time_label, self.speed_label, self.state_label):
+            self.addWidget(label)
+        self.timer = QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        self._enable()
+
+    def _action(self, text: str, key: str, tip: str, slot) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(key))
+        action.setToolTip(tip)
+        action.triggered.connect(lambda: slot())
+        self.addAction(action)
+        return action
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    # -- control -----------------------------------------------------------------------------------
+    def run(self, duration: float | None | str = "toolbar") -> RunSession | None:
+        """Start a run (for ``duration`` s; by default what the toolbar says) or resume a paused one."""
+        if self.session is not None and self.session.state == "paused":
+            self.session.resume()
+            self.poll()
+            return self.session
+        if self.session is not None and self.session.state == "running":
+            return self.session
+        if duration == "toolbar":
+            try:
+                duration = duration_s(self.duration.currentText())
+            except ValueError as exc:
+                self.log.emit([f"cannot run: {exc}"])
+                return None
+        return self._start(duration, paused=False)
+
+    def _start(self, duration: float | None, paused: bool) -> RunSession:
+        self.session = RunSession(self.document())
+        self.sizes, self._rates, self._logged = {}, {}, 0
+        self.started.emit(self.session)
+        if paused:
+            self.session.step_chunk()
+        else:
+            self.session.start(duration)
+        self.timer.start()
+        self.poll()
+        return self.session
+
+    def pause(self) -> None:
+        """Pause a running session, resume a paused one."""
+        if self.session is not None:
+            if self.session.state == "paused":
+                self.session.resume()
+            else:
+                self.session.pause()
+            self.poll()
+
+    def step(self) -> None:
+        """Run one chunk (starting a paused run if none is going)."""
+        if self.session is None or self.session.state not in ("running", "paused"):
+            self._start(None, paused=True)
+        else:
+            self.session.step_chunk()
+        self.poll()
+
+    def stop(self) -> None:
+        if self.session is not None:
+            self.session.stop()
+            self.poll()
+
+    def set_parameter(self, population: str, name: str, text: str) -> bool:
+        """Apply a parameter change to the running session at its next chunk; ``False`` when none runs."""
+        if self.session is None or self.session.state not in ("running", "paused"):
+            return False
+        self.session.set_parameter(population, name, text)
+        return True
+
+    # -- polling -------------------------------------------------------------------------------------
+    def poll(self) -> None:
+        """Take what the worker produced: chunks, time, speed, log, state changes."""
+        session = self.session
+        if session is None:
+            return
+        if not self.sizes and session.simulation is not None:
+            self.sizes = {name: pop.size for name, pop in session.simulation.network.populations.items()}
+            self.built.emit(session.simulation.network)
+        chunks = session.buffer.take()
+        if chunks:
+            self.chunks.emit(chunks)
+            fresh = chunk_rates(chunks, self.sizes)
+            self._rates = {k: v if k not in self._rates else self._rates[k] + _SMOOTHING * (v - self._rates[k])
+                           for k, v in fresh.items()}
+            self.rates.emit(dict(self._rates))
+        if len(session.log) > self._logged:
+            lines = session.log[self._logged:]
+            self._logged += len(lines)
+            self.log.emit(list(lines))
+        self.time_label.setText(f" t = {session.t_ms / 1e3:.3f} s ")
+        self.speed_label.setText(f" speed {session.speed:.2f}× " if session.speed else " speed – ")
+        state = session.state
+        if state != self._state:
+            self._state = state
+            self.state_label.setText(f" {state} ")
+            self._enable()
+            self.state_changed.emit(state)
+            if state == "failed":
+                self.failed.emit(session)
+        if state in ("finished", "failed") and not len(session.buffer):
+            self.timer.stop()
+
+    def _enable(self) -> None:
+        live = self._state in ("running", "paused")
+        self.run_action.setText("Resume" if self._state == "paused" else "Run")
+        self.run_action.setEnabled(self._state != "running")
+        self.pause_action.setEnabled(live)
+        self.stop_action.setEnabled(live)
+        self.duration.setEnabled(not live)
