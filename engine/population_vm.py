@@ -50,9 +50,7 @@ class PopulationVM:
             self.slots = np.repeat(initial[:, None], n, axis=1)
             self.vm = None
         else:
-            q = np.array([fmt.quantize(v) if abs(v) < 1e300 else fmt.store_min for v in initial], dtype=np.int64)
-            q = np.clip(q, fmt.store_min, fmt.store_max)
-            self.slots = np.repeat(q[:, None], n, axis=1)
+            self.slots = np.repeat(fmt.to_store(initial)[:, None], n, axis=1)
             self.vm = self._fixed_vm()
         # The hand-fused kernel runs qualifying float models; the VM runs everything else.
         self.fused = fmt is None and fused

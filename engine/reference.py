@@ -549,9 +549,7 @@ class ReferencePopulation:
     def _initial(self, value: float) -> np.ndarray:
         if self.fmt is None:
             return np.full(self.n, value, dtype=np.float64)
-        fmt = self.fmt
-        raw = fmt.quantize(value) if abs(value) < 1e300 else fmt.store_min
-        return np.full(self.n, min(max(raw, fmt.store_min), fmt.store_max), dtype=np.int64)
+        return np.full(self.n, self.fmt.to_store(value), dtype=np.int64)
 
     def get(self, name: str) -> np.ndarray:
         """Values of a slot in model units (floats, also in fixed point)."""
