@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.equations.ir import NeuronIR
+from engine.equations.ir import NeuronIR, refractory_steps
 from engine.fixedpoint import QFormat
 from engine.fused import linear_kernel
 from engine.native import network as _network
@@ -93,7 +93,7 @@ class PopulationVM:
     def set_refractory_from_param(self) -> None:
         """Recompute per-neuron refractory step counts from the refractory parameter."""
         values = self.get(self.ir.refractory_param)
-        self.ref_steps[:] = np.rint(values / self.ir.dt)  # in place: the network kernel holds this array
+        self.ref_steps[:] = refractory_steps(self.ir, values)  # in place: the network kernel holds this array
 
     def index(self, name: str) -> int:
         return self.ir.slot_index(name)
