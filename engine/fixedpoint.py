@@ -107,9 +107,7 @@ class QFormat:
             raise FormatError("cannot represent NaN in fixed point")
         if math.isinf(value):
             return self.acc_max if value > 0 else self.acc_min
-        raw = math.floor(abs(value) * self.one + 0.5)
-        raw = raw if value >= 0 else -raw
-        return int(min(max(raw, self.acc_min), self.acc_max))
+        return int(min(max(_nearest(value, self.one), self.acc_min), self.acc_max))
 
     def coefficient(self, value: float) -> tuple[int, int]:
         """The constant factor of a ``mulk`` with its own precision: ``(raw, e)``, ``raw / 2**(frac + e)``.
@@ -127,26 +125,36 @@ class QFormat:
         top = min(self.acc_max, (1 << (COEFF_BITS - 1)) - 1)
         best = 0
         for e in range(1, COEFF_EXTRA_MAX + 1):
-            if math.floor(abs(value) * 2.0 ** (self.frac + e) + 0.5) > top:
+            if abs(_nearest(value, 2.0 ** (self.frac + e))) > top:
                 break
             best = e
         if best == 0:
             return self.quantize(value), 0
-        raw = math.floor(abs(value) * 2.0 ** (self.frac + best) + 0.5)
+        raw = int(_nearest(value, 2.0 ** (self.frac + best)))
         while best > 0 and raw % 2 == 0:
             raw //= 2
             best -= 1
-        return int(raw if value >= 0 else -raw), best
+        return raw, best
 
     def to_store(self, values) -> np.ndarray:
-        """Model-unit values as raw storage integers (inputs, weights, set values; section 3):
-        round to nearest, half away from zero, then clip to the storage range."""
+        """Model-unit values as raw storage integers: the one rule for every number that enters a slot
+        (initial values, inputs, weights, set values; docs/fixed-point.md section 3).
+
+        Round to nearest, half away from zero, then clip to the storage range (``+inf``/``-inf`` give
+        ``store_max``/``store_min``); NaN is an error.
+        """
         values = np.asarray(values, dtype=np.float64)
-        raw = np.floor(np.abs(values) * self.one + 0.5) * np.sign(values)
-        return np.clip(raw, self.store_min, self.store_max).astype(np.int64)
+        if np.isnan(values).any():
+            raise FormatError("cannot represent NaN in fixed point")
+        return np.clip(_nearest(values, self.one), self.store_min, self.store_max).astype(np.int64)
 
     def to_float(self, raw):
         return np.asarray(raw, dtype=np.float64) / self.one
+
+
+def _nearest(values, scale: float):
+    """``values * scale`` rounded to an integer, half away from zero (floats, scalar or array)."""
+    return np.floor(np.abs(values) * scale + 0.5) * np.sign(values)
 
 
 # -- array rules (NumPy int64), shared by the reference interpreter and tests ----

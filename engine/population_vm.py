@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.equations.ir import NeuronIR
+from engine.equations.ir import NeuronIR, refractory_steps
 from engine.fixedpoint import QFormat
 from engine.fused import linear_kernel
 from engine.native import network as _network
@@ -50,9 +50,7 @@ class PopulationVM:
             self.slots = np.repeat(initial[:, None], n, axis=1)
             self.vm = None
         else:
-            q = np.array([fmt.quantize(v) if abs(v) < 1e300 else fmt.store_min for v in initial], dtype=np.int64)
-            q = np.clip(q, fmt.store_min, fmt.store_max)
-            self.slots = np.repeat(q[:, None], n, axis=1)
+            self.slots = np.repeat(fmt.to_store(initial)[:, None], n, axis=1)
             self.vm = self._fixed_vm()
         # The hand-fused kernel runs qualifying float models; the VM runs everything else.
         self.fused = fmt is None and fused
@@ -95,7 +93,7 @@ class PopulationVM:
     def set_refractory_from_param(self) -> None:
         """Recompute per-neuron refractory step counts from the refractory parameter."""
         values = self.get(self.ir.refractory_param)
-        self.ref_steps[:] = np.rint(values / self.ir.dt)  # in place: the network kernel holds this array
+        self.ref_steps[:] = refractory_steps(self.ir, values)  # in place: the network kernel holds this array
 
     def index(self, name: str) -> int:
         return self.ir.slot_index(name)

@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 
 from engine.equations import expr as E
-from engine.equations.ir import NeuronIR
+from engine.equations.ir import NeuronIR, refractory_steps
 from engine.fixedpoint import QFormat, function_table, fx_div, limit, shift_product, table_lookup
 from engine.native import vm as _vm
 from engine.program import lower_for_fixed
@@ -543,15 +543,13 @@ class ReferencePopulation:
         self.refc = np.zeros(n, dtype=np.int64)
         self.ref_steps = np.full(n, ir.refractory_steps, dtype=np.int64)
         if ir.refractory_kind == "param":
-            self.ref_steps = np.rint(self.get(ir.refractory_param) / ir.dt).astype(np.int64)
+            self.ref_steps = refractory_steps(ir, self.get(ir.refractory_param))
         self._consts = {m: self.interp.constants(m) for m in {min(BLOCK, n), n % BLOCK} if m}
 
     def _initial(self, value: float) -> np.ndarray:
         if self.fmt is None:
             return np.full(self.n, value, dtype=np.float64)
-        fmt = self.fmt
-        raw = fmt.quantize(value) if abs(value) < 1e300 else fmt.store_min
-        return np.full(self.n, min(max(raw, fmt.store_min), fmt.store_max), dtype=np.int64)
+        return np.full(self.n, self.fmt.to_store(value), dtype=np.int64)
 
     def get(self, name: str) -> np.ndarray:
         """Values of a slot in model units (floats, also in fixed point)."""

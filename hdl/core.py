@@ -405,7 +405,7 @@ class PopulationUnit(wiring.Component):
         else:
             ref_steps = _select(out_which, [int(p.ref_steps[0]) if p.size else 0 for p in self.pops], unsigned(rb))
         spike = dp.o_spike
-        t_end = Signal(signed(total), init=min(fmt.quantize(pop.dt), fmt.store_max))
+        t_end = Signal(signed(total), init=int(fmt.to_store(pop.dt)))
         dt_q = fmt.quantize(pop.dt)
         with m.If(self.advance):
             m.d.sync += t_end.eq(Mux(t_end > fmt.store_max - dt_q, fmt.store_max, t_end + dt_q))

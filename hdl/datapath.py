@@ -645,7 +645,7 @@ class _Lowering:
             neuron = self.port("i_neuron", 0, (1 << self.neuron_bits) - 1)
             return self.acc_limited(self.shl(neuron, fmt.frac), counted=False, mode="saturate")
         if name == "N":
-            return self.const(min(max(self.population * fmt.one, fmt.acc_min), fmt.acc_max))
+            return self.const(fmt.quantize(self.population))
         raise LoweringError(f"unknown special value {code}")
 
     # -- the instruction walk ---------------------------------------------------------------

@@ -198,7 +198,7 @@ def compare(plan: NetworkPlan, design: GeneratedDesign, rtl: RtlTrace, simulatio
         samples = rec.samples.get(probe.name)
         if not samples:
             continue
-        values = np.rint(np.concatenate(samples) * fmt.one).astype(np.int64)  # (samples, vars, neurons)
+        values = fmt.to_store(np.concatenate(samples))  # (samples, vars, neurons)
         sample_steps = np.concatenate(rec.sample_steps[probe.name])
         for col, neuron in enumerate(probe.neurons):
             hw_steps = rtl.probe_steps.get((pop.name, neuron), np.zeros(0, np.int64))

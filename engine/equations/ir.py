@@ -246,7 +246,9 @@ def refractory_steps(ir: NeuronIR, values: np.ndarray) -> np.ndarray:
 # -- method choice ------------------------------------------------------------
 
 def choose_method(rhs: dict[str, E.Expr], stochastic: bool) -> str:
-    """Brian2's default: exact for linear systems, else exponential Euler if possible, else Euler."""
+    """The method of a model without one: ``exact`` when every equation is linear in the states with constant
+    coefficients, else ``exponential_euler`` when each is linear in its own variable, else ``euler``; ``euler``
+    with noise.  Not Brian2's rule (``exact``, then ``euler``, then ``heun``): docs/language.md."""
     if stochastic:
         return "euler"
     states = set(rhs)

@@ -17,11 +17,12 @@ from engine.errors import ModelError, Problem
 from engine.equations import expr as E
 from engine.equations.check import BOOL, XI_DIM, ExpressionChecker, Symbol, special_symbols
 from engine.equations.linear_form import NotLinear, linear_form
-from engine.equations.parser import (DIFFERENTIAL, PARAMETER, SUBEXPRESSION, Source, Text,
-                                     parse_equations, parse_expression, parse_statements)
+from engine.equations.parser import (DIFFERENTIAL, PARAMETER, SUBEXPRESSION, one_line, parse_equations,
+                                     parse_expression, parse_statements)
 from engine.equations.units import (DIMENSIONLESS, SECOND, UNIT_SYSTEMS, Dimension, UnitError,
                                     UnitSystem, format_dimension, parse_quantity, quantity_in)
 
+_SHARED_SPECIALS = frozenset({"t", "dt", "N"})  # the special names with one value for the population
 METHODS = ("exact", "exponential_euler", "euler", "rk2", "rk4", "heun")
 
 
@@ -35,7 +36,7 @@ class Receptor:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """The text of a neuron model (Brian2 syntax) and its parameter values.
+    """The text of a neuron model (a subset of Brian2's syntax: docs/language.md) and its parameter values.
 
     ``run_regularly`` holds statements run at the start of every time step,
     before the integration (Brian2's ``run_regularly`` with ``when='start'``);
@@ -105,9 +106,13 @@ class CheckedModel:
         p = self.parameters[name]
         return p.var_type if p.dim is None else self.system.unit_name(p.dim)
 
-
-def _field_text(text: str, field_name: str) -> Text:
-    return Text(text, Source(field_name, 1, tuple(range(1, len(text) + 1)), text))
+    def symbols(self) -> dict[str, Symbol]:
+        """The names an expression over this model's values may use: the special names, the parameters and
+        the states (what a per-neuron value or an initial value typed for a population is checked against)."""
+        out = special_symbols()
+        out.update({n: Symbol("parameter", p.dim, p.var_type) for n, p in self.parameters.items()})
+        out.update({n: Symbol("state", s.dim) for n, s in self.states.items()})
+        return out
 
 
 def check_model(spec: ModelSpec) -> CheckedModel:
@@ -194,6 +199,13 @@ def _check(spec: ModelSpec, problems: list[Problem]) -> CheckedModel:
         for eq in equations if eq.kind == DIFFERENTIAL and eq.name in trees
     }
     parameters = _parameters(spec, equations, system, problems)
+    for eq in equations:
+        if eq.kind == SUBEXPRESSION and "shared" in eq.flags and eq.name in subexpressions:
+            varying = _varying(subexpressions[eq.name], parameters)
+            if varying is not None:
+                problems.append(eq.expr.source.problem(
+                    f"`{eq.name}` is shared (one value for the population), but it depends on `{varying}`, "
+                    "which differs between neurons", 0, len(eq.expr.text)))
     threshold = _condition(spec.threshold, "threshold", checker, problems, inline)
     reset = _statements(spec.reset, "reset", checker, symbols, states, parameters, problems, inline)
     regular = _statements(spec.run_regularly, "run_regularly", checker, symbols, states, parameters, problems,
@@ -209,6 +221,9 @@ def _check(spec: ModelSpec, problems: list[Problem]) -> CheckedModel:
     if spec.current_input and spec.current_input not in parameters:
         problems.append(Problem("current_input", 0, 0,
                                 f"`{spec.current_input}` is not a parameter of the model"))
+    elif spec.current_input and parameters[spec.current_input].shared:
+        problems.append(Problem("current_input", 0, 0, f"`{spec.current_input}` is shared (one value for the "
+                                                       "population) and cannot take each neuron's input current"))
     if not isinstance(spec.substeps, int) or spec.substeps < 1:
         problems.append(Problem("substeps", 0, 0, "substeps must be a positive integer"))
     if not states and not problems:
@@ -292,7 +307,7 @@ def _parameters(spec, equations, system, problems) -> dict[str, Parameter]:
 def _condition(text: str, field_name: str, checker, problems, inline) -> E.Expr | None:
     if not text or not str(text).strip():
         return None
-    t = _field_text(str(text), field_name)
+    t = one_line(str(text), field_name)
     node = parse_expression(t, problems)
     if node is None:
         return None
@@ -354,10 +369,33 @@ def _statements(text, field_name, checker, symbols, states, parameters, problems
                 continue
             if st.op != "=":
                 tree = E.Binary(st.op[0], E.Ref(st.target), tree)
-            out.append((st.target, inline(tree)))
+            tree = inline(tree)
+            if st.target in parameters and parameters[st.target].shared:
+                shared = f"`{st.target}` is shared (one value for the population)"
+                if field_name != "run_regularly":
+                    problems.append(st.where.source.problem(
+                        f"{shared} and cannot be assigned in {field_name}, which each neuron runs on its own "
+                        "(assign it in run_regularly)", 0, len(st.where.text)))
+                    continue
+                varying = _varying(tree, parameters)
+                if varying is not None:
+                    problems.append(st.where.source.problem(
+                        f"{shared}, but `{st.expr.text}` depends on `{varying}`, which differs between neurons",
+                        0, len(st.where.text)))
+                    continue
+            out.append((st.target, tree))
     finally:
         checker.symbols = saved
     return tuple(out)
+
+
+def _varying(tree: E.Expr, parameters: dict[str, Parameter]) -> str | None:
+    """What makes ``tree`` differ between neurons (a state, a parameter that is not shared, ``i``, ``rand()``),
+    or ``None`` when it has one value for the whole population (Brian2's rule for `shared`)."""
+    for name in sorted(E.names(tree)):
+        if name not in _SHARED_SPECIALS and not (name in parameters and parameters[name].shared):
+            return name
+    return "rand()" if E.is_random(tree) else None
 
 
 def _refractory(text, checker, symbols, problems, inline):
@@ -446,7 +484,7 @@ def _initial(spec, states, parameters, checker, system, problems) -> dict[str, f
             continue
         except UnitError:
             pass
-        t = _field_text(str(raw), field_name)
+        t = one_line(str(raw), field_name)
         node = parse_expression(t, problems)
         if node is None:
             continue

@@ -8,7 +8,8 @@ in ``\\`` or inside open brackets continues on the next one)::
     NAME : UNIT (FLAGS)                parameter
 
 Expressions are parsed by Python's ``ast`` (the syntax Brian2 uses); their
-positions are mapped back to the user's line and column.
+positions are mapped back to the user's line and column.  docs/language.md lists what of
+Brian2's language is refused and what differs.
 """
 
 from __future__ import annotations
@@ -22,10 +23,16 @@ from engine.errors import Problem
 from engine.equations.units import DIMENSIONLESS, TYPE_MARKERS, Dimension, UnitError, parse_unit
 
 DIFFERENTIAL, SUBEXPRESSION, PARAMETER = "differential", "subexpression", "parameter"
-ALLOWED_FLAGS = {
+ALLOWED_FLAGS = {  # Brian2's flags of each kind of equation
     DIFFERENTIAL: {"unless refractory"},
     SUBEXPRESSION: {"shared", "constant over dt"},
-    PARAMETER: {"constant", "shared", "constant over dt"},
+    PARAMETER: {"constant", "shared"},
+}
+# Brian2 flags this engine refuses, and why (never accepted and ignored).
+UNSUPPORTED_FLAGS = {
+    "constant over dt": "a subexpression is substituted into every expression that uses it, so it is evaluated "
+                        "again at each use, not once per step; drop the flag, or hold the value in a parameter "
+                        "assigned by `run_regularly` (which runs once at the start of each step)",
 }
 
 _NAME = r"[A-Za-z_][A-Za-z_0-9]*"
@@ -86,6 +93,11 @@ class Text:
         src = self.source
         return Text(self.text[start:end], Source(src.field, src.line, src.cols[start:end], src.line_text,
                                                  src.rows[start:end], src.lines))
+
+
+def one_line(text: str, field: str) -> Text:
+    """``text`` as the single line 1 of ``field`` (a value or condition typed into one field)."""
+    return Text(text, Source(field, 1, tuple(range(1, len(text) + 1)), text))
 
 
 @dataclass(frozen=True)
@@ -253,6 +265,9 @@ def _parse_line(line: Text, problems: list[Problem]) -> Equation | None:
         problems.append(flag_text.source.problem(
             f"flag `{sorted(bad)[0]}` is not allowed on a {kind} "
             f"(allowed: {', '.join(sorted(ALLOWED_FLAGS[kind]))})", 0, len(flag_text.text)))
+    for flag in sorted(flags & ALLOWED_FLAGS[kind] & set(UNSUPPORTED_FLAGS)):
+        problems.append(flag_text.source.problem(
+            f"flag `{flag}` is not supported: {UNSUPPORTED_FLAGS[flag]}", 0, len(flag_text.text)))
     if kind == DIFFERENTIAL and var_type != "float":
         problems.append(unit_part.source.problem(f"`d{name}/dt` must have a physical unit, not {var_type}", 0))
         return None

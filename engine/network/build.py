@@ -16,10 +16,10 @@ import numpy as np
 
 from engine.errors import ModelError, NeuroCoreError, Problem
 from engine.equations import expr as E
-from engine.equations.check import BOOL, ExpressionChecker, Symbol, special_symbols
+from engine.equations.check import BOOL, ExpressionChecker
 from engine.equations.ir import NeuronIR, build_ir, receptor_slot
 from engine.equations.model import CheckedModel, ModelSpec, Receptor, check_model
-from engine.equations.parser import Source, Text, parse_expression
+from engine.equations.parser import one_line, parse_expression
 from engine.equations.units import (SECOND, SI_UNITS, UNIT_SYSTEMS, UnitError, format_dimension,
                                     quantity_in)
 from engine.fixedpoint import QFormat
@@ -294,6 +294,9 @@ def _build_population(index: int, pdef: PopulationDef, dt: float, on_pre: dict[s
     for name, text in varying.items():
         values = _per_neuron(text, checked, env, pdef.size, rng, f"{where}, parameter `{name}`",
                              checked.parameters[name].dim)
+        if checked.parameters[name].shared and np.any(values != values[0]):
+            raise NetworkError(f"{where}, parameter `{name}`: `{text}` differs between neurons, but `{name}` is "
+                               "shared (one value for the population)")
         state.set(name, values)
         env[name] = values
         if name == ir.refractory_param:
@@ -327,15 +330,10 @@ def _per_neuron(text, checked: CheckedModel, env, n: int, rng, where: str, dim) 
         if d is not dim:
             raise NetworkError(f"{where}: `{text}` has units {format_dimension(d)}, expected {format_dimension(dim)}")
         return np.full(n, value)
-    symbols = special_symbols()
-    for name, p in checked.parameters.items():
-        symbols[name] = Symbol("parameter", p.dim, p.var_type)
-    for name, s in checked.states.items():
-        symbols[name] = Symbol("state", s.dim)
     problems: list[Problem] = []
-    t = Text(text, Source(where, 1, tuple(range(1, len(text) + 1)), text))
+    t = one_line(text, where)
     node = parse_expression(t, problems)
-    result = None if node is None else ExpressionChecker(symbols, checked.system, problems).check(t, node)
+    result = None if node is None else ExpressionChecker(checked.symbols(), checked.system, problems).check(t, node)
     if result is None:
         raise ModelError(problems)
     tree, d = result

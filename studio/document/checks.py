@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import ModelError, Problem
-from engine.equations.check import BOOL, ExpressionChecker, Symbol, special_symbols
+from engine.equations.check import BOOL, ExpressionChecker
 from engine.equations.model import CheckedModel, ModelSpec, Receptor, check_model
-from engine.equations.parser import Source, Text, parse_expression
+from engine.equations.parser import one_line, parse_expression
 from engine.equations.units import DIMENSIONLESS, NEST_UNITS, Dimension, UnitError, format_dimension, quantity_in
 from engine.models import LIBRARY, LibraryModel
 from studio.project.project_doc import InlineModel, LibraryRef, PopulationDoc, ProjectDoc, ProjectionDoc
@@ -103,10 +103,6 @@ def checked_model(doc: Document, name: str) -> CheckedModel | None:
     return result if isinstance(result, CheckedModel) else None
 
 
-def _text(raw: str, path: str) -> Text:
-    return Text(raw, Source(path, 1, tuple(range(1, len(raw) + 1)), raw))
-
-
 def is_random(raw: Any) -> bool:
     """Whether a value calls ``rand()`` or ``randn()`` (so differs per neuron or per connection)."""
     if not isinstance(raw, str):
@@ -164,12 +160,9 @@ def _dimension(text: str, checked: CheckedModel, problems: list[Problem]) -> Dim
         return quantity_in(text, NEST_UNITS)[1]
     except UnitError:
         pass
-    symbols = special_symbols()
-    symbols.update({n: Symbol("parameter", p.dim, p.var_type) for n, p in checked.parameters.items()})
-    symbols.update({n: Symbol("state", s.dim) for n, s in checked.states.items()})
-    t = _text(text, "value")
+    t = one_line(text, "value")
     node = parse_expression(t, problems)
-    result = None if node is None else ExpressionChecker(symbols, checked.system, problems).check(t, node)
+    result = None if node is None else ExpressionChecker(checked.symbols(), checked.system, problems).check(t, node)
     if result is None:
         return None
     dim = result[1]

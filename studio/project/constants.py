@@ -19,7 +19,7 @@ from typing import Any
 from engine.errors import Problem
 from engine.equations import expr as E
 from engine.equations.check import BOOL, ExpressionChecker, Symbol, special_symbols
-from engine.equations.parser import Source, Text, parse_expression
+from engine.equations.parser import one_line, parse_expression
 from engine.equations.units import (_BASE_SYMBOLS, DIMENSIONLESS, NEST_UNITS, UNITS, Dimension, UnitError,
                                     format_dimension, parse_quantity, parse_unit, quantity_in)
 
@@ -53,10 +53,6 @@ def expression_text(value: float, dim: Dimension) -> str:
     """A quantity in NEST units as an expression: ``(0.1 * mV)``."""
     number, _, unit = format_quantity(value, dim).partition(" ")
     return f"({number} * {unit})" if unit else f"({number})"
-
-
-def _text(raw: str, path: str) -> Text:
-    return Text(raw, Source(path, 1, tuple(range(1, len(raw) + 1)), raw))
 
 
 class Constants:
@@ -120,7 +116,7 @@ class Constants:
                 return self.quantity(raw, path, problems)
             result = self._evaluate(raw, path, problems)
             return None if result is None else expression_text(*result)
-        node = parse_expression(_text(raw, path), problems)
+        node = parse_expression(one_line(raw, path), problems)
         if node is None:
             return None
         names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
@@ -152,7 +148,7 @@ class Constants:
             except UnitError as exc:
                 problems.append(Problem(path, 0, 0, str(exc)))
                 return None
-        text = _text(raw, path)
+        text = one_line(raw, path)
         node = parse_expression(text, problems)
         if node is None:
             return None

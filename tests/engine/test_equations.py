@@ -10,7 +10,8 @@ import pytest
 from engine.equations import expr as E
 from engine.equations.ir import build_ir
 from engine.equations.model import ModelSpec, Receptor, check_model
-from engine.equations.parser import logical_lines, parse_equations
+from engine.equations.check import Symbol
+from engine.equations.parser import logical_lines, one_line, parse_equations
 from engine.equations.units import DIMENSIONLESS, SECOND, VOLT, parse_unit
 from engine.errors import ModelError
 
@@ -67,11 +68,60 @@ def test_flags():
 dv/dt = (E_L - v)/tau : volt (unless refractory)
 du/dt = -u/tau : volt
 E_L : volt (constant, shared)
-tau : second (constant over dt)
+tau : second
 """, parameters=VALUES))
     assert checked.states["v"].unless_refractory and not checked.states["u"].unless_refractory
     assert checked.parameters["E_L"].shared and checked.parameters["E_L"].constant
     assert not checked.parameters["tau"].shared
+
+
+SHARED = LIF.replace("E_L : volt", "E_L : volt (shared, constant)")
+
+
+def test_constant_over_dt_is_refused_where_it_is_written():
+    """Brian2's `constant over dt` is not ignored: subexpressions are inlined, so it is refused with the reason."""
+    found = only_problem(spec(LIF + "I = 2*v : volt (constant over dt)\n"))
+    assert found.startswith("equations: line 5, col 16: flag `constant over dt` is not supported: a subexpression "
+                            "is substituted into every expression that uses it")
+    assert "run_regularly" in found
+    assert only_problem(spec(LIF + "g : 1 (constant over dt)\n")) == (
+        "equations: line 5, col 7: flag `constant over dt` is not allowed on a parameter (allowed: constant, shared)")
+
+
+def test_shared_subexpression_has_one_value_for_the_population():
+    """Brian2's rule: a shared subexpression refers only to shared names (shared parameters, t, dt, N)."""
+    checked = check_model(spec(SHARED + "I = 2*E_L*t/second*N : volt (shared)\n"))
+    assert list(checked.subexpressions) == ["I"]
+    for rhs, varying in (("2*v", "v"), ("tau*volt/second", "tau"), ("E_L*i", "i"), ("E_L*rand()", "rand()")):
+        assert only_problem(spec(SHARED + f"I = {rhs} : volt (shared)\n")) == (
+            f"equations: line 5, col 5: `I` is shared (one value for the population), but it depends on "
+            f"`{varying}`, which differs between neurons")
+
+
+def test_shared_parameter_is_written_only_with_shared_values():
+    model = SHARED + "g : 1 (shared)\n"
+    assert only_problem(spec(model, threshold="v > -50*mV", reset="v = E_L; g = 2")) == (
+        "reset: line 1, col 10: `g` is shared (one value for the population) and cannot be assigned in reset, "
+        "which each neuron runs on its own (assign it in run_regularly)")
+    assert only_problem(spec(model, run_regularly="g = v/mV")) == (
+        "run_regularly: line 1, col 1: `g` is shared (one value for the population), but `v/mV` depends on `v`, "
+        "which differs between neurons")
+    assert check_model(spec(model, run_regularly="g += t/second")).run_regularly[0][0] == "g"
+    assert only_problem(spec(SHARED + "I : amp (shared)\n", current_input="I")) == (
+        "current_input: `I` is shared (one value for the population) and cannot take each neuron's input current")
+
+
+def test_one_line_maps_columns_of_a_field():
+    t = one_line("v > x", "threshold")
+    assert t.source.problem("unknown name `x`", 4, 5).end_col == 6
+    assert str(t.source.problem("unknown name `x`", 4, 5)) == "threshold: line 1, col 5: unknown name `x`"
+
+
+def test_symbols_of_a_checked_model():
+    symbols = check_model(spec()).symbols()
+    assert symbols["v"] == Symbol("state", VOLT)
+    assert symbols["tau"] == Symbol("parameter", SECOND, "float")
+    assert symbols["t"].kind == "special" and "lastspike" in symbols
 
 
 def test_unless_refractory_holds_the_state_in_the_ir():

@@ -16,7 +16,7 @@ import pytest
 from engine.equations import expr as E
 from engine.equations.ir import Assign, NeuronIR, Slot, build_ir
 from engine.equations.model import check_model
-from engine.fixedpoint import QFormat, function_table, fx_div, fx_mul, limit, table_lookup
+from engine.fixedpoint import FormatError, QFormat, function_table, fx_div, fx_mul, limit, table_lookup
 from engine.models import LIBRARY
 from engine.program import lower_for_fixed
 from engine.reference import BLOCK, ReferencePopulation, random_bits
@@ -174,6 +174,28 @@ def test_mul_rounding(rounding, want):
 def test_coefficient_rule(fmt_name, value, want):
     """docs/fixed-point.md section 3: the factor of a mulk is raw / 2**(frac + e)."""
     assert QFormat.parse(fmt_name).coefficient(value) == want
+
+
+def test_one_storage_rule_for_every_value_entering_a_slot():
+    """docs/fixed-point.md section 3: nearest (half away from zero), clipped to storage; NaN is refused."""
+    fmt = QFormat.parse("Q8.8")
+    values = [0.5 / 256, -0.5 / 256, 1.0, -1e9, 1e300, float("inf"), float("-inf"), 127.999]
+    assert fmt.to_store(values).tolist() == [1, -1, 256, -32768, 32767, 32767, -32768, 32767]
+    assert int(fmt.to_store(-2.25)) == -576
+    with pytest.raises(FormatError, match="NaN"):
+        fmt.to_store([0.0, float("nan")])
+
+
+def test_initial_values_follow_the_storage_rule():
+    """PopulationVM and the reference start from the same stored values (lastspike saturates)."""
+    ir = build_ir(check_model(LIBRARY["iaf_psc_exp"].spec), DT)
+    fmt = QFormat.parse("Q8.8")
+    vm, ref = _vm(ir, 3, fmt), ReferencePopulation(ir, 3, fmt, seed=0)
+    for slot in ir.slots:
+        want = fmt.to_store(slot.initial)
+        assert vm.slots[ir.slot_index(slot.name)].tolist() == [want] * 3
+        assert ref.slots[ir.slot_index(slot.name)].tolist() == [want] * 3
+    assert int(fmt.to_store(ir.slots[ir.slot_index("lastspike")].initial)) == fmt.store_min
 
 
 def test_coefficient_stays_in_a_narrow_accumulator():

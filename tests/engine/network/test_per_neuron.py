@@ -1,5 +1,7 @@
 """Per-neuron parameters and initial values: expressions and arrays."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -36,3 +38,17 @@ def test_random_initial_values_stay_in_their_range_and_follow_the_seed():
 def test_wrong_number_of_values_is_refused():
     with pytest.raises(NetworkError, match=r"^population `p`, initial `V_m`: 2 values given for 5 neurons$"):
         _pop(initial={"V_m": [-70.0, -65.0]})
+
+
+def test_a_shared_parameter_takes_one_value_for_the_population():
+    """Brian2's `shared`: per-neuron values that differ are refused; equal ones are the one value."""
+    spec = replace(LIF.spec, equations=LIF.spec.equations.replace("I_e : amp\n", "I_e : amp (shared)\n"))
+    assert spec.equations != LIF.spec.equations
+
+    def pop(value):
+        return build_network(NetworkDef((PopulationDef("p", spec, 5, parameters={"I_e": value}),))).populations["p"]
+
+    with pytest.raises(NetworkError, match=r"^population `p`, parameter `I_e`: `100\*pA \+ i\*pA` differs between "
+                                           r"neurons, but `I_e` is shared \(one value for the population\)$"):
+        pop("100*pA + i*pA")
+    np.testing.assert_array_equal(pop("100*pA + 0*i*pA").state.get("I_e"), [100.0] * 5)
