@@ -13,9 +13,10 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget)
 
 from engine.errors import NeuroCoreError
+from engine.network.connect import RULE_OPTIONS
 from studio.document.commands import Macro, SetField, field_value_problem
 from studio.document.document import Document, Event
-from views.inspector_rows import RULE_OPTIONS, Row, device_rows, population_rows, projection_rows
+from views.inspector_rows import Row, device_rows, population_rows, projection_rows
 from views.quantity_field import QuantityField
 from views.theme import colors
 from views.undo import push

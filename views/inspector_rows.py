@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.network.connect import RULES
+from engine.network.connect import RULE_OPTIONS, RULES
 from engine.network.definitions import SYNAPSES
 from studio.document.document import Document, Node
 from studio.document.checks import checked_model, resolved_model
@@ -32,9 +32,6 @@ DEVICE_PARAMS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "population_rate": (("bin", "1 ms", "bin width"), *_TIMES),
     "weight_recorder": (("max_connections", "1000", "how many connections to record"),),
 }
-RULE_OPTIONS = {"pairwise_bernoulli": ("p",), "fixed_indegree": ("k",), "fixed_outdegree": ("k",),
-                "fixed_total_number": ("n",), "explicit": ("sources", "targets"), "all_to_all": (),
-                "one_to_one": ()}
 _RULE_HELP = {"p": "connection probability of each pair", "k": "connections per neuron",
               "n": "total number of connections", "sources": "source indices, e.g. 0, 1, 2",
               "targets": "target indices, e.g. 1, 2, 0"}

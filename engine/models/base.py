@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Sequence
 
-from engine.errors import ModelError
+from engine.errors import NeuroCoreError
 from engine.equations.model import ModelSpec
+
+
+class ReceptorError(NeuroCoreError):
+    """An input names no receptor of its target (an unknown name, a port out of range, or none at all)."""
 
 
 @dataclass(frozen=True)
@@ -56,18 +61,7 @@ class LibraryModel:
 
     def route(self, weight: float, port: int = 0) -> tuple[str, float]:
         """Receptor and weight for an input of ``weight`` to ``port`` (0: by sign; k: k-th receptor)."""
-        if port:
-            if not 1 <= port <= len(self.receptors):
-                raise ModelError(f"{self.name} has receptor ports 1..{len(self.receptors)}, not {port}")
-            return self.receptors[port - 1], weight
-        if self.sign_split is not None:
-            pos, neg = self.sign_split
-            if weight >= 0:
-                return pos, weight
-            return neg, (-weight if self.negate_negative else weight)
-        if not self.receptors:
-            raise ModelError(f"{self.name} has no input receptor")
-        return self.receptors[0], weight
+        return route_input(self.receptors, weight, port or None, library=self, owner=self.name)
 
     def to_json(self) -> dict:
         return {
@@ -90,3 +84,36 @@ class LibraryModel:
                  "range": [p.low, p.high]} for p in self.params
             ],
         }
+
+
+def route_input(receptors: Sequence[str], weight: float, receptor: str | int | None = None, *,
+                library: LibraryModel | None = None, owner: str = "the model",
+                none: str = "has no receptor; give `on_pre` (e.g. `v += w`)") -> tuple[str, float]:
+    """The receptor an input of ``weight`` (a value) reaches, and the weight it delivers there.
+
+    NEST's routing, stated once for projections, devices and the single-neuron runs: an explicit
+    ``receptor`` (a name, or a 1-based port as a number or digits) takes the weight as it is, and so
+    does a Brian2 ``on_pre`` statement, which is a receptor added to the target under its own name;
+    without one, a library model with ``sign_split`` sends a positive weight to its first receptor and
+    a negative one to its second, negated there when ``negate_negative`` (conductances); otherwise the
+    first of ``receptors`` takes it.  Messages name the target as ``owner``; ``none`` ends the one
+    for a target without receptors.
+    """
+    names = list(receptors)
+    if receptor is not None:
+        if isinstance(receptor, int) or receptor.isdigit():
+            port = int(receptor)
+            if not 1 <= port <= len(names):
+                raise ReceptorError(f"{owner} has receptor ports 1..{len(names)}, not {port}")
+            return names[port - 1], weight
+        if receptor not in names:
+            raise ReceptorError(f"{owner} has no receptor `{receptor}` (has: {', '.join(names) or 'none'})")
+        return receptor, weight
+    if library is not None and library.sign_split is not None:
+        excitatory, inhibitory = library.sign_split
+        if weight >= 0:
+            return excitatory, weight
+        return inhibitory, (-weight if library.negate_negative else weight)
+    if not names:
+        raise ReceptorError(f"{owner} {none}")
+    return names[0], weight

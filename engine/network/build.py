@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from engine.errors import ModelError, NeuroCoreError, Problem
+from engine.errors import Location, ModelError, NeuroCoreError, Problem
 from engine.equations import expr as E
 from engine.equations.check import BOOL, ExpressionChecker
 from engine.equations.ir import NeuronIR, build_ir, receptor_slot
@@ -23,7 +23,7 @@ from engine.equations.parser import one_line, parse_expression
 from engine.equations.units import (SECOND, SI_UNITS, UNIT_SYSTEMS, UnitError, format_dimension,
                                     quantity_in)
 from engine.fixedpoint import QFormat
-from engine.models.base import LibraryModel
+from engine.models.base import LibraryModel, ReceptorError, route_input
 from engine.native import network as _network
 from engine.network.connect import connect, to_csr
 from engine.network.definitions import STDP, SYNAPSES, NetworkDef, PopulationDef, ProjectionDef
@@ -32,7 +32,7 @@ from engine.population_vm import PopulationVM
 
 
 class NetworkError(NeuroCoreError):
-    """A network definition cannot be built; the message names the element and field."""
+    """A network definition cannot be built; the message names the element and field, ``location`` holds them."""
 
 
 @dataclass
@@ -109,7 +109,8 @@ class Projection:
         """Replace per-connection weights; refused for static_synapse_hom_w."""
         if self.weights is None:
             raise NetworkError(f"projection `{self.definition.name}` uses static_synapse_hom_w: one weight is "
-                               "shared by all its connections, so per-connection weights cannot be set")
+                               "shared by all its connections, so per-connection weights cannot be set",
+                               Location("projection", self.definition.name, "synapse"))
         self.weights[:] = np.broadcast_to(np.asarray(values, dtype=np.float32), self.weights.shape)
 
 
@@ -130,16 +131,18 @@ class Network:
         try:
             return self.populations[name]
         except KeyError:
-            raise NetworkError(f"no population `{name}` (have: {', '.join(self.populations)})") from None
+            raise NetworkError(f"no population `{name}` (have: {', '.join(self.populations)})",
+                               Location("population", name)) from None
 
     def set_weight_scale(self, projection: str, scale: float) -> None:
         """Multiply the weights of a projection by ``scale`` from the next step on."""
         proj = self.projections.get(projection)
+        at = Location("projection", projection)
         if proj is None:
-            raise NetworkError(f"no projection `{projection}`")
+            raise NetworkError(f"no projection `{projection}`", at)
         if self.fmt is not None:
             raise NetworkError(f"projection `{projection}`: weights are fixed once quantized to {self.fmt.name}; "
-                               "scaling them while a fixed-point network runs is not available")
+                               "scaling them while a fixed-point network runs is not available", at.at("weight"))
         self.kernel.set_weight_scale(proj.kernel_index, float(scale))
 
     def set_parameter(self, population: str, name: str, value: str) -> None:
@@ -151,15 +154,16 @@ class Network:
         """
         pop = self.population(population)
         param = pop.model.parameters.get(name)
+        at = Location("population", population, f"parameters.{name}")
         if param is None:
-            raise NetworkError(f"population `{population}` has no parameter `{name}`")
+            raise NetworkError(f"population `{population}` has no parameter `{name}`", at)
         try:
             v, d = quantity_in(value, pop.model.system)
         except UnitError as exc:
-            raise NetworkError(f"population `{population}`, parameter `{name}`: {exc}") from exc
+            raise NetworkError(f"population `{population}`, parameter `{name}`: {exc}", at) from exc
         if d is not param.dim:
             raise NetworkError(f"population `{population}`, parameter `{name}`: `{value}` has units "
-                               f"{format_dimension(d)}, expected {format_dimension(param.dim)}")
+                               f"{format_dimension(d)}, expected {format_dimension(param.dim)}", at)
         if name in pop.ir.slot_names:
             pop.state.set(name, v)
             if name == pop.ir.refractory_param:
@@ -169,7 +173,7 @@ class Network:
             ir = build_ir(pop.model, self.dt, name=pop.name, per_neuron=pop.per_neuron,
                           parameters={**pop.overrides, name: v})
         except ModelError as exc:
-            raise NetworkError(f"population `{population}`, parameter `{name}`: {exc}") from exc
+            raise NetworkError(f"population `{population}`, parameter `{name}`: {exc}", at) from exc
         pop.state.recompile(ir)
         pop.ir = ir
         pop.overrides[name] = v
@@ -180,26 +184,27 @@ class Network:
             self.kernel.update_population(pop.index, program, program.nregs, program.ref_mode, pop.state.kernel)
 
 
-def _seconds(text: str, where: str) -> float:
+def _seconds(text: str, where: str, at: Location) -> float:
     try:
         value, d = quantity_in(text, SI_UNITS)
     except UnitError as exc:
-        raise NetworkError(f"{where}: {exc}") from exc
+        raise NetworkError(f"{where}: {exc}", at) from exc
     if d is not SECOND:
-        raise NetworkError(f"{where}: `{text}` is not a time")
+        raise NetworkError(f"{where}: `{text}` is not a time", at)
     return value
 
 
 def build_network(net: NetworkDef, fmt: QFormat | None = None) -> Network:
     """Check every element, draw the connectivity and assemble the C step loop (in fixed point with ``fmt``)."""
-    dt = _seconds(net.dt, "dt")
+    dt = _seconds(net.dt, "dt", Location(field="dt"))
     if dt <= 0:
-        raise NetworkError("dt must be positive")
+        raise NetworkError("dt must be positive", Location(field="dt"))
     seeds = np.random.SeedSequence(int(net.seed))
     pop_seed, proj_seed, dev_seed = seeds.spawn(3)
     names = [p.name for p in net.populations]
     if len(set(names)) != len(names):
-        raise NetworkError("population names must be unique")
+        twice = next(n for i, n in enumerate(names) if n in names[:i])
+        raise NetworkError("population names must be unique", Location("population", twice, "name"))
     on_pre = _on_pre_receptors(net)
     kernel = _network.NetworkKernel(dt)
     populations: dict[str, Population] = {}
@@ -218,37 +223,51 @@ def build_network(net: NetworkDef, fmt: QFormat | None = None) -> Network:
     projections: dict[str, Projection] = {}
     for index, (pdef, ss) in enumerate(zip(net.projections, proj_seed.spawn(max(len(net.projections), 1)))):
         if pdef.name in projections:
-            raise NetworkError(f"projection names must be unique (`{pdef.name}` twice)")
+            raise NetworkError(f"projection names must be unique (`{pdef.name}` twice)",
+                               Location("projection", pdef.name, "name"))
         projections[pdef.name] = _build_projection(index, pdef, populations, on_pre, dt,
                                                    np.random.Generator(np.random.PCG64(ss)))
         if fmt is not None and pdef.synapse == "stdp_synapse":
             raise NetworkError(f"projection `{pdef.name}`: stdp_synapse is not available in fixed point "
-                               "(its weights change by fractions the format cannot hold); run in floating point")
+                               "(its weights change by fractions the format cannot hold); run in floating point",
+                               Location("projection", pdef.name, "synapse"))
     devices: dict[str, Device] = {}
     for ddef, ss in zip(net.devices, dev_seed.spawn(max(len(net.devices), 1))):
         if ddef.name in devices:
-            raise NetworkError(f"device names must be unique (`{ddef.name}` twice)")
+            raise NetworkError(f"device names must be unique (`{ddef.name}` twice)",
+                               Location("device", ddef.name, "name"))
         if ddef.kind == "weight_recorder":
             if ddef.target not in projections:
-                raise NetworkError(f"device `{ddef.name}`: no projection `{ddef.target}`")
+                raise NetworkError(f"device `{ddef.name}`: no projection `{ddef.target}`",
+                                   Location("device", ddef.name, "target"))
             devices[ddef.name] = make_weight_recorder(ddef, projections[ddef.target])
             continue
         target = populations.get(ddef.target)
         if target is None:
-            raise NetworkError(f"device `{ddef.name}`: no population `{ddef.target}`")
+            raise NetworkError(f"device `{ddef.name}`: no population `{ddef.target}`",
+                               Location("device", ddef.name, "target"))
         devices[ddef.name] = make_device(ddef, target, dt, np.random.Generator(np.random.PCG64(ss)))
     network = Network(net, dt, populations, projections, devices, kernel, fmt=fmt)
     _assemble_rings(network)
     return network
 
 
-def _on_pre_receptors(net: NetworkDef) -> dict[str, dict[str, str]]:
-    """Receptors to add to target models for Brian2-style ``on_pre`` projections."""
-    extra: dict[str, dict[str, str]] = {}
+@dataclass(frozen=True)
+class OnPre:
+    """A receptor added to a target for a Brian2-style ``on_pre`` statement, and the first projection giving it."""
+
+    receptor: str
+    projection: str
+
+
+def _on_pre_receptors(net: NetworkDef) -> dict[str, dict[str, OnPre]]:
+    """The receptors to add to each target model for ``on_pre`` projections, by statement
+    (``on_pre_<k>``, one per distinct statement)."""
+    extra: dict[str, dict[str, OnPre]] = {}
     for p in net.projections:
         if p.on_pre:
             statements = extra.setdefault(p.target, {})
-            statements.setdefault(p.on_pre.strip(), f"on_pre_{len(statements)}")
+            statements.setdefault(p.on_pre.strip(), OnPre(f"on_pre_{len(statements)}", p.name))
     return extra
 
 
@@ -266,15 +285,16 @@ def _is_expression(text: str, system) -> bool:
         return True
 
 
-def _build_population(index: int, pdef: PopulationDef, dt: float, on_pre: dict[str, str],
+def _build_population(index: int, pdef: PopulationDef, dt: float, on_pre: dict[str, OnPre],
                       seed: np.random.SeedSequence, fmt: QFormat | None = None) -> Population:
-    where = f"population `{pdef.name}`"
+    at = Location("population", pdef.name)
+    where = at.element
     if not isinstance(pdef.size, int) or pdef.size < 1:
-        raise NetworkError(f"{where}: size must be a positive whole number, not {pdef.size!r}")
+        raise NetworkError(f"{where}: size must be a positive whole number, not {pdef.size!r}", at.at("size"))
     spec, lib = _model_spec(pdef)
     receptors = dict(spec.receptors)
-    for statement, rname in on_pre.items():
-        receptors[rname] = Receptor(statement)
+    for statement, added in on_pre.items():
+        receptors[added.receptor] = Receptor(statement)
     system = UNIT_SYSTEMS.get(spec.unit_system, UNIT_SYSTEMS["nest"])
     uniform = {k: v for k, v in pdef.parameters.items()
                if isinstance(v, (str, int, float)) and not _is_expression(str(v), system)}
@@ -286,17 +306,21 @@ def _build_population(index: int, pdef: PopulationDef, dt: float, on_pre: dict[s
         checked = check_model(spec)
         ir = build_ir(checked, dt, name=pdef.name, per_neuron=frozenset(varying))
     except ModelError as exc:
-        raise ModelError([replace(p, field=f"{where}: {p.field}") for p in exc.problems]) from exc
+        made_by = {f"receptors.{added.receptor}": Location("projection", added.projection, "on_pre")
+                   for added in on_pre.values()}
+        raise ModelError([replace(p, field=f"{where}: {p.field}",
+                                  location=made_by.get(p.field, at.at(p.field)).spanning(p))
+                          for p in exc.problems]) from exc
     rng = np.random.Generator(np.random.PCG64(seed))
     state = PopulationVM(ir, pdef.size, fmt=fmt, seed=int(seed.generate_state(1, np.uint64)[0]))
     env = {n: p.value for n, p in checked.parameters.items()}
     env.update({"i": np.arange(pdef.size, dtype=np.float64), "N": float(pdef.size), "t": 0.0, "dt": ir.dt})
     for name, text in varying.items():
         values = _per_neuron(text, checked, env, pdef.size, rng, f"{where}, parameter `{name}`",
-                             checked.parameters[name].dim)
+                             checked.parameters[name].dim, at.at(f"parameters.{name}"))
         if checked.parameters[name].shared and np.any(values != values[0]):
             raise NetworkError(f"{where}, parameter `{name}`: `{text}` differs between neurons, but `{name}` is "
-                               "shared (one value for the population)")
+                               "shared (one value for the population)", at.at(f"parameters.{name}"))
         state.set(name, values)
         env[name] = values
         if name == ir.refractory_param:
@@ -306,21 +330,21 @@ def _build_population(index: int, pdef: PopulationDef, dt: float, on_pre: dict[s
     for name, text in pdef.initial.items():
         if name not in ir.state_names:
             raise NetworkError(f"{where}: initial value for `{name}`, which is not a state variable "
-                               f"(states: {', '.join(ir.state_names)})")
+                               f"(states: {', '.join(ir.state_names)})", at.at(f"initial.{name}"))
         values = _per_neuron(text, checked, env, pdef.size, rng, f"{where}, initial `{name}`",
-                             checked.states[name].dim)
+                             checked.states[name].dim, at.at(f"initial.{name}"))
         state.set(name, values)
         env[name] = values
     return Population(index, pdef, checked, lib, ir, state, frozenset(varying))
 
 
-def _per_neuron(text, checked: CheckedModel, env, n: int, rng, where: str, dim) -> np.ndarray:
+def _per_neuron(text, checked: CheckedModel, env, n: int, rng, where: str, dim, at: Location) -> np.ndarray:
     """Per-neuron values in model units: an array (already in model units) as is, or an
     expression (with rand(), randn(), i, N, parameters and states) evaluated for every neuron."""
     if not isinstance(text, str):
         values = np.asarray(text, dtype=np.float64)
         if values.shape != (n,):
-            raise NetworkError(f"{where}: {values.size} values given for {n} neurons")
+            raise NetworkError(f"{where}: {values.size} values given for {n} neurons", at)
         return values
     try:
         value, d = quantity_in(text, checked.system)
@@ -328,55 +352,57 @@ def _per_neuron(text, checked: CheckedModel, env, n: int, rng, where: str, dim) 
         pass
     else:
         if d is not dim:
-            raise NetworkError(f"{where}: `{text}` has units {format_dimension(d)}, expected {format_dimension(dim)}")
+            raise NetworkError(f"{where}: `{text}` has units {format_dimension(d)}, expected {format_dimension(dim)}",
+                               at)
         return np.full(n, value)
     problems: list[Problem] = []
     t = one_line(text, where)
     node = parse_expression(t, problems)
     result = None if node is None else ExpressionChecker(checked.symbols(), checked.system, problems).check(t, node)
     if result is None:
-        raise ModelError(problems)
+        raise ModelError([replace(p, location=at.spanning(p)) for p in problems])
     tree, d = result
     if d == BOOL or d is not dim:
         got = "boolean" if d == BOOL else format_dimension(d)
-        raise NetworkError(f"{where}: `{text}` has units {got}, expected {format_dimension(dim)}")
+        raise NetworkError(f"{where}: `{text}` has units {got}, expected {format_dimension(dim)}", at)
     return E.evaluate_array(tree, env, n, rng)
 
 
 def _build_projection(index, pdef: ProjectionDef, populations, on_pre, dt, rng) -> Projection:
-    where = f"projection `{pdef.name}`"
+    at = Location("projection", pdef.name)
+    where = at.element
     src = populations.get(pdef.source)
     tgt = populations.get(pdef.target)
     if src is None or tgt is None:
         missing = pdef.source if src is None else pdef.target
-        raise NetworkError(f"{where}: no population `{missing}`")
+        raise NetworkError(f"{where}: no population `{missing}`", at.at("source" if src is None else "target"))
     if pdef.synapse not in SYNAPSES:
-        raise NetworkError(f"{where}: unknown synapse model `{pdef.synapse}` (choose from {', '.join(SYNAPSES)})")
-    receptor, negate = _receptor(pdef, tgt, on_pre, where)
+        raise NetworkError(f"{where}: unknown synapse model `{pdef.synapse}` (choose from {', '.join(SYNAPSES)})",
+                           at.at("synapse"))
     system = tgt.model.system
     try:
         weight, d = quantity_in(pdef.weight, system)
     except UnitError as exc:
-        raise NetworkError(f"{where}, weight: {exc}") from exc
+        raise NetworkError(f"{where}, weight: {exc}", at.at("weight")) from exc
+    receptor, delivered = _receptor(pdef, tgt, on_pre, weight, at)
     want = tgt.model.receptor_dims[receptor]
     if d is not want:
         raise NetworkError(f"{where}: weight `{pdef.weight}` has units {format_dimension(d)}, but receptor "
-                           f"`{receptor}` of `{tgt.name}` takes {format_dimension(want)}")
-    if negate:
-        weight = -weight
-    delay_s = _seconds(pdef.delay, f"{where}, delay")
+                           f"`{receptor}` of `{tgt.name}` takes {format_dimension(want)}", at.at("weight"))
+    weight = delivered
+    delay_s = _seconds(pdef.delay, f"{where}, delay", at.at("delay"))
     delay = int(round(delay_s / dt))
     if delay < 1:
         raise NetworkError(f"{where}: delay {pdef.delay} is shorter than one time step ({dt * 1e3:g} ms); "
-                           "the minimum delay is one step")
+                           "the minimum delay is one step", at.at("delay"))
     if delay > np.iinfo(np.uint16).max:
-        raise NetworkError(f"{where}: delay {pdef.delay} is too long")
-    s, t = connect(pdef.rule, src.size, tgt.size, src is tgt, rng, where)
+        raise NetworkError(f"{where}: delay {pdef.delay} is too long", at.at("delay"))
+    s, t = connect(pdef.rule, src.size, tgt.size, src is tgt, rng, pdef.name)
     indptr, targets = to_csr(s, t, src.size, tgt.size)
     weights = None if pdef.synapse == "static_synapse_hom_w" else np.full(targets.size, weight, np.float32)
     proj = Projection(index, pdef, src, tgt, receptor, indptr, targets, weights, weight, None, delay)
     if pdef.synapse == "stdp_synapse":
-        proj.plasticity = _plasticity(pdef.stdp or STDP(), weight, want, system, dt, where)
+        proj.plasticity = _plasticity(pdef.stdp or STDP(), weight, want, system, dt, at)
     return proj
 
 
@@ -392,51 +418,37 @@ class Plasticity:
     w_max: float
 
 
-def _plasticity(stdp: STDP, weight: float, dim, system, dt: float, where: str) -> Plasticity:
+def _plasticity(stdp: STDP, weight: float, dim, system, dt: float, at: Location) -> Plasticity:
+    where = at.element
     if stdp.bounds not in ("additive", "multiplicative"):
-        raise NetworkError(f"{where}: STDP bounds must be `additive` or `multiplicative`, not `{stdp.bounds}`")
+        raise NetworkError(f"{where}: STDP bounds must be `additive` or `multiplicative`, not `{stdp.bounds}`",
+                           at.at("stdp.bounds"))
     if not stdp.w_max:
-        raise NetworkError(f"{where}: stdp_synapse needs `w_max` (the upper weight bound, with its unit)")
+        raise NetworkError(f"{where}: stdp_synapse needs `w_max` (the upper weight bound, with its unit)",
+                           at.at("stdp.w_max"))
     try:
         w_max, d = quantity_in(stdp.w_max, system)
     except UnitError as exc:
-        raise NetworkError(f"{where}, w_max: {exc}") from exc
+        raise NetworkError(f"{where}, w_max: {exc}", at.at("stdp.w_max")) from exc
     if d is not dim or w_max <= 0:
-        raise NetworkError(f"{where}: w_max `{stdp.w_max}` must be a positive {format_dimension(dim)}")
+        raise NetworkError(f"{where}: w_max `{stdp.w_max}` must be a positive {format_dimension(dim)}",
+                           at.at("stdp.w_max"))
     if not 0 <= weight <= w_max:
-        raise NetworkError(f"{where}: an STDP weight must lie between 0 and w_max ({stdp.w_max})")
-    tau_plus = _seconds(stdp.tau_plus, f"{where}, tau_plus")
-    tau_minus = _seconds(stdp.tau_minus, f"{where}, tau_minus")
+        raise NetworkError(f"{where}: an STDP weight must lie between 0 and w_max ({stdp.w_max})", at.at("weight"))
+    tau_plus = _seconds(stdp.tau_plus, f"{where}, tau_plus", at.at("stdp.tau_plus"))
+    tau_minus = _seconds(stdp.tau_minus, f"{where}, tau_minus", at.at("stdp.tau_minus"))
     return Plasticity(float(np.exp(-dt / tau_plus)), float(np.exp(-dt / tau_minus)), float(stdp.a_plus),
                       float(stdp.a_minus), 0.0 if stdp.bounds == "additive" else 1.0, w_max)
 
 
-def _receptor(pdef: ProjectionDef, tgt: Population, on_pre, where) -> tuple[str, bool]:
-    """The receptor a projection feeds, and whether its weight is negated (NEST's conductance routing)."""
-    if pdef.on_pre:
-        return on_pre[tgt.name][pdef.on_pre.strip()], False
-    receptors = list(tgt.model.receptors)
-    if pdef.receptor is not None:
-        r = pdef.receptor
-        if isinstance(r, int) or (isinstance(r, str) and r.isdigit()):
-            port = int(r)
-            if not 1 <= port <= len(receptors):
-                raise NetworkError(f"{where}: `{tgt.name}` has receptor ports 1..{len(receptors)}, not {port}")
-            return receptors[port - 1], False
-        if r not in receptors:
-            raise NetworkError(f"{where}: `{tgt.name}` has no receptor `{r}` (has: {', '.join(receptors)})")
-        return r, False
-    lib = tgt.library
-    if lib is not None and lib.sign_split is not None:
-        try:
-            weight, _ = quantity_in(pdef.weight, tgt.model.system)
-        except UnitError as exc:
-            raise NetworkError(f"{where}, weight: {exc}") from exc
-        receptor, _ = lib.route(weight)
-        return receptor, bool(weight < 0 and lib.negate_negative)
-    if not receptors:
-        raise NetworkError(f"{where}: `{tgt.name}` has no receptor; give `on_pre` (e.g. `v += w`)")
-    return receptors[0], False
+def _receptor(pdef: ProjectionDef, tgt: Population, on_pre: dict[str, dict[str, OnPre]], weight: float,
+              at: Location) -> tuple[str, float]:
+    """The receptor a projection feeds and the weight it delivers there (:func:`route_input`)."""
+    receptor = on_pre[tgt.name][pdef.on_pre.strip()].receptor if pdef.on_pre else pdef.receptor
+    try:
+        return route_input(tgt.model.receptors, weight, receptor, library=tgt.library, owner=f"`{tgt.name}`")
+    except ReceptorError as exc:
+        raise NetworkError(f"{at.element}: {exc}", at.at("on_pre" if receptor is None else "receptor")) from exc
 
 
 def _assemble_rings(network: Network) -> None:

@@ -10,10 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.errors import NeuroCoreError
+from engine.errors import Location, NeuroCoreError
 
-RULES = ("all_to_all", "one_to_one", "pairwise_bernoulli", "fixed_indegree", "fixed_outdegree",
-         "fixed_total_number", "explicit")
+RULE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "all_to_all": (), "one_to_one": (), "pairwise_bernoulli": ("p",), "fixed_indegree": ("k",),
+    "fixed_outdegree": ("k",), "fixed_total_number": ("n",), "explicit": ("sources", "targets"),
+}
+"""The options each connection rule takes (besides ``allow_autapses`` and ``allow_multapses``)."""
+RULES = tuple(RULE_OPTIONS)
 
 
 class ConnectionRuleError(NeuroCoreError):
@@ -39,38 +43,45 @@ class Rule:
 
 
 def connect(rule: Rule, n_src: int, n_tgt: int, same_population: bool, rng: np.random.Generator,
-            where: str = "projection") -> tuple[np.ndarray, np.ndarray]:
-    """Source and target indices of every connection made by ``rule``."""
+            projection: str) -> tuple[np.ndarray, np.ndarray]:
+    """Source and target indices of every connection ``rule`` makes for the projection named ``projection``."""
+    at = Location("projection", projection, "rule")
+    where = at.element
     if rule.name not in RULES:
-        raise ConnectionRuleError(f"{where}: unknown connection rule `{rule.name}` (choose from {', '.join(RULES)})")
+        raise ConnectionRuleError(f"{where}: unknown connection rule `{rule.name}` (choose from {', '.join(RULES)})",
+                                  at.at("rule.name"))
     autapse_free = same_population and not rule.allow_autapses
     if rule.name == "all_to_all":
         src = np.repeat(np.arange(n_src, dtype=np.int64), n_tgt)
         tgt = np.tile(np.arange(n_tgt, dtype=np.int64), n_src)
     elif rule.name == "one_to_one":
         if n_src != n_tgt:
-            raise ConnectionRuleError(f"{where}: one_to_one needs equal sizes, not {n_src} and {n_tgt}")
+            raise ConnectionRuleError(f"{where}: one_to_one needs equal sizes, not {n_src} and {n_tgt}", at)
         src = tgt = np.arange(n_src, dtype=np.int64)
         if autapse_free:
-            raise ConnectionRuleError(f"{where}: one_to_one within a population without autapses makes no connection")
+            raise ConnectionRuleError(f"{where}: one_to_one within a population without autapses makes no connection",
+                                      at.at("rule.allow_autapses"))
     elif rule.name == "pairwise_bernoulli":
         if not 0.0 <= rule.p <= 1.0:
-            raise ConnectionRuleError(f"{where}: probability p must be within [0, 1], not {rule.p}")
+            raise ConnectionRuleError(f"{where}: probability p must be within [0, 1], not {rule.p}", at.at("rule.p"))
         src, tgt = _bernoulli(rule.p, n_src, n_tgt, rng)
     elif rule.name == "fixed_indegree":
-        tgt_, src_ = _fixed_degree(rule.k, n_tgt, n_src, rule.allow_multapses, autapse_free, rng, where, "indegree")
+        tgt_, src_ = _fixed_degree(rule.k, n_tgt, n_src, rule.allow_multapses, autapse_free, rng, at, "indegree")
         src, tgt = src_, tgt_
     elif rule.name == "fixed_outdegree":
-        src, tgt = _fixed_degree(rule.k, n_src, n_tgt, rule.allow_multapses, autapse_free, rng, where, "outdegree")
+        src, tgt = _fixed_degree(rule.k, n_src, n_tgt, rule.allow_multapses, autapse_free, rng, at, "outdegree")
     elif rule.name == "fixed_total_number":
-        src, tgt = _fixed_total(rule.n, n_src, n_tgt, rule.allow_multapses, autapse_free, rng, where)
+        src, tgt = _fixed_total(rule.n, n_src, n_tgt, rule.allow_multapses, autapse_free, rng, at)
     else:
         src = np.asarray(rule.sources, dtype=np.int64)
         tgt = np.asarray(rule.targets, dtype=np.int64)
         if src.shape != tgt.shape:
-            raise ConnectionRuleError(f"{where}: explicit lists of sources and targets differ in length")
-        if src.size and (src.min() < 0 or src.max() >= n_src or tgt.min() < 0 or tgt.max() >= n_tgt):
-            raise ConnectionRuleError(f"{where}: explicit indices out of range (sources < {n_src}, targets < {n_tgt})")
+            raise ConnectionRuleError(f"{where}: explicit lists of sources and targets differ in length",
+                                      at.at("rule.targets"))
+        bad_src = src.size and (src.min() < 0 or src.max() >= n_src)
+        if bad_src or (tgt.size and (tgt.min() < 0 or tgt.max() >= n_tgt)):
+            raise ConnectionRuleError(f"{where}: explicit indices out of range (sources < {n_src}, targets < {n_tgt})",
+                                      at.at("rule.sources" if bad_src else "rule.targets"))
     if autapse_free and rule.name in ("all_to_all", "pairwise_bernoulli", "explicit"):
         keep = src != tgt
         src, tgt = src[keep], tgt[keep]
@@ -100,12 +111,12 @@ def _bernoulli(p: float, n_src: int, n_tgt: int, rng) -> tuple[np.ndarray, np.nd
     return flat // n_tgt, flat % n_tgt
 
 
-def _fixed_degree(k, n_fixed, n_other, multapses, autapse_free, rng, where, what):
+def _fixed_degree(k, n_fixed, n_other, multapses, autapse_free, rng, at: Location, what):
     """For each of n_fixed neurons, k partners among n_other; returns (fixed, partner) arrays."""
     available = n_other - (1 if autapse_free else 0)
     if k < 0 or (k > 0 and available == 0) or (not multapses and k > available):
-        raise ConnectionRuleError(f"{where}: fixed_{what} K = {k} is impossible with {available} candidates"
-                                  + ("" if multapses else " without multapses"))
+        raise ConnectionRuleError(f"{at.element}: fixed_{what} K = {k} is impossible with {available} candidates"
+                                  + ("" if multapses else " without multapses"), at.at("rule.k"))
     if k == 0 or n_fixed == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     # The smallest index types keep the temporaries of large networks (Brunel: 10^7 connections) small.
@@ -129,10 +140,11 @@ def _fixed_degree(k, n_fixed, n_other, multapses, autapse_free, rng, where, what
     return fixed, np.concatenate(rows).astype(np.int64)
 
 
-def _fixed_total(n, n_src, n_tgt, multapses, autapse_free, rng, where):
+def _fixed_total(n, n_src, n_tgt, multapses, autapse_free, rng, at: Location):
     pairs = n_src * n_tgt - (min(n_src, n_tgt) if autapse_free else 0)
     if n < 0 or (n > 0 and pairs == 0) or (not multapses and n > pairs):
-        raise ConnectionRuleError(f"{where}: fixed_total_number N = {n} exceeds the {pairs} possible pairs")
+        raise ConnectionRuleError(f"{at.element}: fixed_total_number N = {n} exceeds the {pairs} possible pairs",
+                                  at.at("rule.n"))
     if multapses:
         src = rng.integers(0, n_src, size=n)
         tgt = rng.integers(0, n_tgt, size=n)

@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.errors import NeuroCoreError
+from engine.errors import Location, NeuroCoreError
 from engine.equations.units import AMP, HERTZ, SECOND, SI_UNITS, UnitError, format_dimension, quantity_in
 from engine.fixedpoint import QFormat
+from engine.models.base import ReceptorError, route_input
 from engine.native import network as _network
 from engine.network.definitions import DeviceDef
 
@@ -45,7 +46,7 @@ POISSON_MAX_COUNT = 31
 
 
 class DeviceError(NeuroCoreError):
-    """A device definition is invalid; the message names the device and field."""
+    """A device definition is invalid; the message names the device and field, ``location`` holds them."""
 
 
 @dataclass
@@ -96,16 +97,17 @@ class Device:
     def _param(self, key: str, default: str | None, dim) -> float:
         """A parameter in the target model's units (times in steps are computed separately)."""
         raw = self.definition.params.get(key, default)
+        at = Location("device", self.name, f"params.{key}")
         if raw is None:
-            raise DeviceError(f"device `{self.name}`: missing parameter `{key}`")
+            raise DeviceError(f"device `{self.name}`: missing parameter `{key}`", at)
         system = self.population.model.system if dim is not SECOND and dim is not HERTZ else SI_UNITS
         try:
             value, d = quantity_in(str(raw), system)
         except UnitError as exc:
-            raise DeviceError(f"device `{self.name}`, {key}: {exc}") from exc
+            raise DeviceError(f"device `{self.name}`, {key}: {exc}", at) from exc
         if d is not dim and not (value == 0 and "0" == str(raw).strip()):
             raise DeviceError(f"device `{self.name}`, {key}: `{raw}` has units {format_dimension(d)}, "
-                              f"expected {format_dimension(dim)}")
+                              f"expected {format_dimension(dim)}", at)
         return value
 
     def _window(self, t: np.ndarray, closed_right: bool = False) -> np.ndarray:
@@ -120,10 +122,12 @@ class Device:
     def _delay_steps(self) -> int:
         value, d = quantity_in(self.definition.delay, SI_UNITS)
         if d is not SECOND:
-            raise DeviceError(f"device `{self.name}`, delay: `{self.definition.delay}` is not a time")
+            raise DeviceError(f"device `{self.name}`, delay: `{self.definition.delay}` is not a time",
+                              Location("device", self.name, "delay"))
         steps = int(round(value / self.dt))
         if steps < 1:
-            raise DeviceError(f"device `{self.name}`: the delay must be at least one time step")
+            raise DeviceError(f"device `{self.name}`: the delay must be at least one time step",
+                              Location("device", self.name, "delay"))
         return steps
 
 
@@ -170,9 +174,11 @@ class StepCurrentGenerator(DeterministicCurrent):
         times = [quantity_in(str(x), SI_UNITS)[0] for x in self.definition.params.get("amplitude_times", [])]
         values = [self._param_value(v) for v in self.definition.params.get("amplitude_values", [])]
         if len(times) != len(values):
-            raise DeviceError(f"device `{self.name}`: amplitude_times and amplitude_values differ in length")
+            raise DeviceError(f"device `{self.name}`: amplitude_times and amplitude_values differ in length",
+                              Location("device", self.name, "params.amplitude_values"))
         if any(b <= a for a, b in zip(times, times[1:])):
-            raise DeviceError(f"device `{self.name}`: amplitude_times must increase strictly")
+            raise DeviceError(f"device `{self.name}`: amplitude_times must increase strictly",
+                              Location("device", self.name, "params.amplitude_times"))
         t = (emission + 1) * self.dt
         index = np.searchsorted(np.asarray(times), t + 1e-9 * self.dt, side="right") - 1
         table = np.concatenate([[0.0], values])
@@ -181,7 +187,8 @@ class StepCurrentGenerator(DeterministicCurrent):
     def _param_value(self, raw) -> float:
         value, d = quantity_in(str(raw), self.population.model.system)
         if d is not AMP:
-            raise DeviceError(f"device `{self.name}`: amplitude `{raw}` is not a current")
+            raise DeviceError(f"device `{self.name}`: amplitude `{raw}` is not a current",
+                              Location("device", self.name, "params.amplitude_values"))
         return value
 
 
@@ -235,29 +242,26 @@ class SpikeGenerator(Device):
         return self.counts(first_step, nsteps).astype(np.int64) * int(self.fmt.to_store(self.weight))
 
     def resolve(self) -> None:
+        """Route the weight to its receptor (:func:`~engine.models.base.route_input`) and check its unit."""
         pop = self.population
-        receptors = list(pop.model.receptors)
-        r = self.definition.receptor
-        if r is None:
-            if not receptors:
-                raise DeviceError(f"device `{self.name}`: `{pop.name}` has no receptor")
-            raw_weight = self.definition.weight or "0"
-            w0, _ = quantity_in(raw_weight, pop.model.system)
-            r = pop.library.route(w0)[0] if pop.library is not None and pop.library.sign_split else receptors[0]
-        elif isinstance(r, int) or str(r).isdigit():
-            r = receptors[int(r) - 1]
-        if r not in receptors:
-            raise DeviceError(f"device `{self.name}`: `{pop.name}` has no receptor `{r}`")
-        self.receptor = r
+        at = Location("device", self.name, "weight")
         if self.definition.weight is None:
-            raise DeviceError(f"device `{self.name}`: a spike generator needs a weight")
-        w, d = quantity_in(self.definition.weight, pop.model.system)
-        want = pop.model.receptor_dims[r]
+            raise DeviceError(f"device `{self.name}`: a spike generator needs a weight", at)
+        try:
+            w, d = quantity_in(self.definition.weight, pop.model.system)
+        except UnitError as exc:
+            raise DeviceError(f"device `{self.name}`, weight: {exc}", at) from exc
+        try:
+            self.receptor, self.weight = route_input(pop.model.receptors, w, self.definition.receptor,
+                                                     library=pop.library, owner=f"`{pop.name}`",
+                                                     none="has no receptor")
+        except ReceptorError as exc:
+            raise DeviceError(f"device `{self.name}`: {exc}", at.at("receptor")) from exc
+        want = pop.model.receptor_dims[self.receptor]
         if d is not want:
             raise DeviceError(f"device `{self.name}`: weight `{self.definition.weight}` has units "
-                              f"{format_dimension(d)}, but receptor `{r}` takes {format_dimension(want)}")
-        lib = pop.library
-        self.weight = -w if (w < 0 and lib is not None and lib.negate_negative and self.definition.receptor is None) else w
+                              f"{format_dimension(d)}, but receptor `{self.receptor}` takes {format_dimension(want)}",
+                              at)
 
 
 def poisson_table(mean: float) -> np.ndarray:
@@ -286,13 +290,14 @@ class PoissonGenerator(SpikeGenerator):
     def validate(self) -> None:
         super().validate()
         rate = self._param("rate", None, HERTZ)
+        at = Location("device", self.name, "params.rate")
         if rate < 0:
-            raise DeviceError(f"device `{self.name}`: the rate cannot be negative")
+            raise DeviceError(f"device `{self.name}`: the rate cannot be negative", at)
         if self.fmt is not None:
             try:
                 self.table = poisson_table(rate * self.dt)
             except DeviceError as exc:
-                raise DeviceError(f"device `{self.name}`, rate: {exc}") from exc
+                raise DeviceError(f"device `{self.name}`, rate: {exc}", at) from exc
             self.state = int(self.rng.integers(1, 1 << 32))
 
     def active(self, first_step: int, nsteps: int) -> np.ndarray:
@@ -349,13 +354,14 @@ class Sampler(Recorder):
         pop = self.population
         default = ("V_m",) if self.definition.kind == "voltmeter" else ()
         names = tuple(self.definition.params.get("record_from", default))
+        at = Location("device", self.name, "params.record_from")
         if not names:
-            raise DeviceError(f"device `{self.name}`: record_from is empty")
+            raise DeviceError(f"device `{self.name}`: record_from is empty", at)
         states = pop.ir.slot_names
         for n in names:
             if n not in states:
                 raise DeviceError(f"device `{self.name}`: `{pop.name}` has no recordable `{n}` "
-                                  f"(recordables: {', '.join(pop.ir.state_names)})")
+                                  f"(recordables: {', '.join(pop.ir.state_names)})", at)
         self.record_from = names
         self.interval_steps = max(1, int(round(self._param("interval", "1 ms", SECOND) / self.dt)))
         rows = [pop.ir.slot_index(n) for n in names]
@@ -406,16 +412,17 @@ _KINDS = {
 def make_device(definition: DeviceDef, population, dt: float, rng: np.random.Generator) -> Device:
     """Build a device for its target population; errors name the device and field."""
     cls = _KINDS.get(definition.kind)
+    at = Location("device", definition.name)
     if cls is None:
         raise DeviceError(f"device `{definition.name}`: unknown kind `{definition.kind}` "
-                          f"(choose from {', '.join(DEVICES)})")
+                          f"(choose from {', '.join(DEVICES)})", at.at("kind"))
     n = population.size
     neurons = np.arange(n) if definition.neurons is None else np.asarray(definition.neurons, dtype=np.int64)
     if neurons.size and (neurons.min() < 0 or neurons.max() >= n):
-        raise DeviceError(f"device `{definition.name}`: neuron indices must lie in 0..{n - 1}")
+        raise DeviceError(f"device `{definition.name}`: neuron indices must lie in 0..{n - 1}", at.at("neurons"))
     device = cls(definition, population, dt, neurons.astype(np.int32), rng)
     if isinstance(device, CurrentGenerator) and population.ir.current_input is None:
-        raise DeviceError(f"device `{definition.name}`: `{population.name}` has no current input")
+        raise DeviceError(f"device `{definition.name}`: `{population.name}` has no current input", at)
     if isinstance(device, SpikeGenerator):
         device.resolve()
     device.validate()

@@ -22,9 +22,9 @@ import numpy as np
 from engine.errors import ModelError, SimulationError
 from engine.equations.ir import NeuronIR, build_ir, receptor_slot
 from engine.equations.model import CheckedModel, ModelSpec, check_model
-from engine.equations.units import AMP, SECOND, UnitError, quantity_in, parse_quantity
+from engine.equations.units import AMP, SECOND, UnitError, format_dimension, parse_quantity, quantity_in
 from engine.fixedpoint import QFormat
-from engine.models.base import LibraryModel
+from engine.models.base import LibraryModel, ReceptorError, route_input
 from engine.population_vm import PopulationVM
 
 DC_FIRST_STEP = 2
@@ -134,9 +134,8 @@ def simulate_neuron(model: LibraryModel | ModelSpec, *, duration: float, dt: flo
     if spike_inputs and delay_steps < 1:
         raise SimulationError("the spike delay must be at least one time step")
     for si in spike_inputs:
+        receptor, w = _route(lib, checked, si.weight, si.port, system)
         for s in si.times:
-            raw_w = si.weight
-            receptor, w = _route(lib, checked, raw_w, si.port, system)
             k = int(round(s / dt)) + delay_steps - 1
             if 0 <= k < nsteps:
                 name = receptor_slot(receptor)
@@ -167,19 +166,17 @@ def _quantity(text: str, system, dim, what: str) -> tuple[float, object]:
 
 
 def _route(lib: LibraryModel | None, checked: CheckedModel, weight_text: str, port: int, system):
-    receptors = list(checked.receptors)
-    if not receptors:
-        raise ModelError("this model has no receptor for input spikes")
-    sign = -1.0 if weight_text.strip().startswith("-") else 1.0
-    if lib is not None:
-        receptor, _ = lib.route(sign, port)
-    elif port:
-        if not 1 <= port <= len(receptors):
-            raise ModelError(f"the model has receptor ports 1..{len(receptors)}, not {port}")
-        receptor = receptors[port - 1]
-    else:
-        receptor = receptors[0]
-    w, _ = _quantity(weight_text, system, checked.receptor_dims[receptor], f"weight for receptor `{receptor}`")
-    if lib is not None and port == 0 and lib.sign_split is not None and w < 0 and lib.negate_negative:
-        w = -w
+    """The receptor and delivered weight of a spike input (:func:`~engine.models.base.route_input`, by the
+    weight's value)."""
+    weight, dim = _quantity(weight_text, system, None, "weight")
+    try:
+        receptor, w = route_input(checked.receptors, weight, port or None, library=lib,
+                                  owner=lib.name if lib is not None else "the model",
+                                  none="has no receptor for input spikes")
+    except ReceptorError as exc:
+        raise ModelError(str(exc)) from exc
+    want = checked.receptor_dims[receptor]
+    if dim is not want:
+        raise ModelError(f"weight for receptor `{receptor}`: `{weight_text}` has units {format_dimension(dim)}, "
+                         f"expected {format_dimension(want)}")
     return receptor, w

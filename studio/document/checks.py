@@ -21,6 +21,7 @@ from engine.equations.model import CheckedModel, ModelSpec, Receptor, check_mode
 from engine.equations.parser import one_line, parse_expression
 from engine.equations.units import DIMENSIONLESS, NEST_UNITS, Dimension, UnitError, format_dimension, quantity_in
 from engine.models import LIBRARY, LibraryModel
+from engine.models.base import ReceptorError, route_input
 from studio.project.project_doc import InlineModel, LibraryRef, PopulationDoc, ProjectDoc, ProjectionDoc
 from studio.project.constants import Constants
 from studio.project.network_def import network_def
@@ -174,37 +175,25 @@ def _dimension(text: str, checked: CheckedModel, problems: list[Problem]) -> Dim
 
 # -- projections -----------------------------------------------------------------------------------
 def _receptor(doc: Document, data: ProjectionDoc, weight: float) -> tuple[str, Dimension | None] | str:
-    """(receptor label, the unit it takes) for a projection into a population, or why there is none."""
+    """(receptor label, the unit it takes) for a projection into a population, or why there is none
+    (the engine's routing, :func:`~engine.models.base.route_input`)."""
     pop = _population(doc, data.target)
     resolved = None if pop is None else resolved_model(doc, pop.model)
     if resolved is None:
         return "", None
     spec, lib = resolved
+    receptor = data.receptor
+    statement = (data.on_pre or "").strip()
     if data.on_pre:
-        statement = data.on_pre.strip()
-        checked = checked_spec(replace(spec, receptors={**spec.receptors, "on_pre": Receptor(statement)}))
-        if isinstance(checked, ModelError):
-            return f"on_pre `{statement}`: {checked.problems[0].message}"
-        return f"on_pre `{statement}`", checked.receptor_dims["on_pre"]
+        spec, receptor = replace(spec, receptors={**spec.receptors, "on_pre": Receptor(statement)}), "on_pre"
     checked = checked_spec(spec)
     if isinstance(checked, ModelError):
-        return "", None
-    receptors = list(checked.receptors)
-    r = data.receptor
-    if r is not None:
-        if isinstance(r, int) or str(r).isdigit():
-            if not 1 <= int(r) <= len(receptors):
-                return f"`{data.target}` ({pop.model}) has receptor ports 1..{len(receptors)}, not {r}"
-            r = receptors[int(r) - 1]
-        elif r not in receptors:
-            return f"`{data.target}` ({pop.model}) has no receptor `{r}` (has: {', '.join(receptors) or 'none'})"
-    elif lib is not None and lib.sign_split is not None:
-        r = lib.route(weight)[0]
-    elif receptors:
-        r = receptors[0]
-    else:
-        return f"`{data.target}` ({pop.model}) has no receptor; give `on_pre` (e.g. `v += w`)"
-    return f"receptor `{r}` of {pop.model}", checked.receptor_dims[r]
+        return f"on_pre `{statement}`: {checked.problems[0].message}" if data.on_pre else ("", None)
+    try:
+        r, _ = route_input(checked.receptors, weight, receptor, library=lib, owner=f"`{data.target}` ({pop.model})")
+    except ReceptorError as exc:
+        return str(exc)
+    return (f"on_pre `{statement}`" if data.on_pre else f"receptor `{r}` of {pop.model}"), checked.receptor_dims[r]
 
 
 def projection_problem(doc: Document, data: ProjectionDoc) -> str | None:

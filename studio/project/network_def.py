@@ -4,31 +4,29 @@
 references, constants, units of times and counts, connection rule options,
 each model on its own) and reports every problem by JSON path.
 :func:`locate_engine_error` places an error the engine raised while building
-(NetworkError, DeviceError, ModelError, ConnectionRuleError) at the element
-and, where the message says, the field it concerns.
+(NetworkError, DeviceError, ModelError, ConnectionRuleError) by the
+:class:`~engine.errors.Location` it carries: the element and the field.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
-from dataclasses import replace
+from dataclasses import fields, replace
 
-from engine.errors import ModelError, NeuroCoreError, Problem
+from engine.errors import Location, ModelError, NeuroCoreError, Problem
 from engine.equations.model import ModelSpec, check_model
 from engine.equations.units import DIMENSIONLESS, SECOND, UnitError
 from engine.models import LIBRARY, LibraryModel, get_model
-from engine.network.connect import RULES, ConnectionRuleError, Rule
+from engine.network.connect import RULE_OPTIONS, RULES, Rule
 from engine.network.definitions import STDP, SYNAPSES, DeviceDef, NetworkDef, PopulationDef, ProjectionDef
 from engine.network.devices import DEVICES
 from studio.project.modelfile import json_path
-from studio.project.project_doc import DeviceDoc, InlineModel, LibraryRef, ProjectDoc, ProjectionDoc, RuleDoc
+from studio.project.project_doc import (DeviceDoc, InlineModel, LibraryRef, PopulationDoc, ProjectDoc, ProjectionDoc,
+                                        RuleDoc)
 from studio.project.constants import Constants
 
 DEFAULT_DT = "0.1 ms"
-_RULE_OPTIONS = {"pairwise_bernoulli": ("p",), "fixed_indegree": ("k",), "fixed_outdegree": ("k",),
-                 "fixed_total_number": ("n",), "explicit": ("sources", "targets"), "all_to_all": (),
-                 "one_to_one": ()}
+_OPTIONS = tuple(dict.fromkeys(option for options in RULE_OPTIONS.values() for option in options))
 _STDP_TIMES = ("tau_plus", "tau_minus")
 _NAMES_PARAMS = ("record_from",)
 
@@ -96,8 +94,8 @@ def _rule(rule: RuleDoc, path: str, consts: Constants, problems: list[Problem]) 
         _unknown("connection rule", rule.name, RULES, json_path(path, "name"), problems)
         return None
     before = len(problems)
-    needed = _RULE_OPTIONS[rule.name]
-    for option in ("p", "k", "n", "sources", "targets"):
+    needed = RULE_OPTIONS[rule.name]
+    for option in _OPTIONS:
         given = getattr(rule, option) is not None
         if option in needed and not given:
             problems.append(Problem(json_path(path, option), 0, 0, f"missing: {rule.name} needs `{option}`"))
@@ -220,68 +218,27 @@ def network_def(doc: ProjectDoc, problems: list[Problem], seed: int | None = Non
                       seed if seed is not None else doc.seed or 0)
 
 
-_ELEMENT = re.compile(r"^(population|projection|device) `([^`]*)`(?:(, |: )(.*))?$", re.S)
-_SECTIONS = {"population": "populations", "projection": "projections", "device": "devices"}
-_SUBFIELD = re.compile(r"^(parameter|initial) `([^`]*)`$")
+_SECTIONS = {"population": ("populations", PopulationDoc), "projection": ("projections", ProjectionDoc),
+             "device": ("devices", DeviceDoc)}
 
 
-def _field(kind: str, rest: str, separator: str, exc: Exception) -> str | None:
-    """The field of an element a build message is about (``weight``, ``parameters.tau_m``), if it says."""
-    if separator == ", ":
-        head = rest.split(":", 1)[0]
-        sub = _SUBFIELD.match(head)
-        if sub:
-            return f"{'parameters' if sub.group(1) == 'parameter' else 'initial'}.{sub.group(2)}"
-        if kind == "device" and head not in ("weight", "delay"):
-            return f"params.{head}"
-        return f"stdp.{head}" if head in ("w_max", *_STDP_TIMES) else head
-    first = re.split(r"[\s:`]", rest, maxsplit=1)[0]
-    if isinstance(exc, ConnectionRuleError):
-        return "rule"
-    if first in ("weight", "delay"):
-        return first
-    if kind == "projection" and ("STDP" in rest or "stdp_synapse" in rest or first == "w_max"):
-        return "stdp"
-    if kind == "projection" and rest.startswith("unknown synapse"):
-        return "synapse"
-    return None
-
-
-def _on_pre_projection(doc: ProjectDoc, target: str, receptor: str) -> int | None:
-    """The projection whose ``on_pre`` made receptor ``on_pre_<k>`` of ``target`` (as the engine numbers them)."""
-    statements: list[str] = []
-    for i, p in enumerate(doc.projections):
-        if p.target == target and p.on_pre:
-            if p.on_pre.strip() not in statements:
-                statements.append(p.on_pre.strip())
-                if receptor == f"on_pre_{len(statements) - 1}":
-                    return i
-    return None
-
-
-def _locate(doc: ProjectDoc, where: str, exc: Exception) -> tuple[str, str]:
-    """(JSON path, text left) for an engine location such as ``population `E`: parameters.tau_m``."""
-    m = _ELEMENT.match(where)
-    if m is None:
-        return "", where
-    kind, name, separator, rest = m.group(1), m.group(2), m.group(3) or "", m.group(4) or ""
-    section = _SECTIONS[kind]
-    elements = {"populations": doc.populations, "projections": doc.projections, "devices": doc.devices}[section]
-    index = next((i for i, e in enumerate(elements) if e.name == name), None)
+def _json_path(doc: ProjectDoc, location: Location | None) -> tuple[str, str]:
+    """(JSON path in ``doc``, the part of the location no field of the file holds) of an engine location:
+    ``populations[0].parameters.tau_m``; a field of the model, not of the file, stays as text (``equations``)."""
+    if location is None:
+        return "", ""
+    if not location.kind:
+        return location.field, ""
+    section, record = _SECTIONS[location.kind]
+    index = next((i for i, e in enumerate(getattr(doc, section)) if e.name == location.name), None)
     if index is None:
-        return "", where
+        return "", ""
     path = f"{section}[{index}]"
-    if isinstance(exc, ModelError) and kind == "population" and separator == ": ":
-        receptor = re.match(r"^receptors\.(on_pre_\d+)", rest)
-        if receptor:
-            j = _on_pre_projection(doc, name, receptor.group(1))
-            if j is not None:
-                return f"projections[{j}].on_pre", ""
-        if rest.startswith(("parameters.", "initial.")):
-            return f"{path}.{rest}", ""
-        return path, rest
-    field = _field(kind, rest, separator, exc)
-    return (f"{path}.{field}" if field else path), ""
+    if not location.field:
+        return path, ""
+    if location.field.split(".", 1)[0] not in {f.name for f in fields(record)}:
+        return path, location.field
+    return f"{path}.{location.field}", ""
 
 
 def locate_engine_error(doc: ProjectDoc, exc: NeuroCoreError | UnitError) -> list[Problem]:
@@ -289,9 +246,11 @@ def locate_engine_error(doc: ProjectDoc, exc: NeuroCoreError | UnitError) -> lis
     if isinstance(exc, ModelError):
         out = []
         for p in exc.problems:
-            path, rest = _locate(doc, p.field, exc)
-            where = f"{path}: {rest}" if path and rest else path or rest
+            path, rest = _json_path(doc, p.location)
+            where = f"{path}: {rest}" if path and rest else path or rest or p.field
             out.append(Problem(where, p.line, p.col, p.message, p.end_col, p.source_line))
         return out
-    path, _ = _locate(doc, str(exc), exc)
-    return [Problem(path, 0, 0, str(exc))]
+    location = getattr(exc, "location", None)
+    path, rest = _json_path(doc, location)
+    line, col, end_col = (location.line, location.col, location.end_col) if location else (0, 0, None)
+    return [Problem(f"{path}: {rest}" if path and rest else path, line, col, str(exc), end_col)]

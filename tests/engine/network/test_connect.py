@@ -9,11 +9,11 @@ from engine.network.connect import ConnectionRuleError, Rule, connect, to_csr
 from engine.network.definitions import NetworkDef, PopulationDef, ProjectionDef
 
 DELTA = get_model("iaf_psc_delta")
-WHERE = "projection `p`"
+PROJECTION = "p"
 
 
 def _draw(rule, n_src, n_tgt, same=False, seed=0):
-    return connect(rule, n_src, n_tgt, same, np.random.default_rng(seed), WHERE)
+    return connect(rule, n_src, n_tgt, same, np.random.default_rng(seed), PROJECTION)
 
 
 def _pairs(src, tgt, n_tgt):

@@ -256,7 +256,7 @@ def test_spike_generator_exact_arrival_steps_and_weights(simulate, probe):
     (DeviceDef("x", "poisson_generator", "p", {"rate": "10 Hz"}, weight="1 pA"),
      r"^device `x`: weight `1 pA` has units amp, but receptor `in` takes volt$"),
     (DeviceDef("x", "poisson_generator", "p", {"rate": "10 Hz"}, weight="1 mV", receptor="ampa"),
-     r"^device `x`: `p` has no receptor `ampa`$"),
+     r"^device `x`: `p` has no receptor `ampa` \(has: in\)$"),
     (DeviceDef("x", "spike_generator", "p", {"spike_times": ["1 ms"]}, weight="1 mV", delay="0.01 ms"),
      r"^device `x`: the delay must be at least one time step$"),
 ])
