@@ -195,11 +195,12 @@ def compare(plan: NetworkPlan, design: GeneratedDesign, rtl: RtlTrace, simulatio
     for probe in plan.probes:
         pop = plan.populations[probe.population]
         slots = design.probe_slots[pop.name]
-        samples = rec.samples.get(probe.name)
+        sampler = simulation.network.devices[probe.name]
+        samples = sampler.samples
         if not samples:
             continue
         values = fmt.to_store(np.concatenate(samples))  # (samples, vars, neurons)
-        sample_steps = np.concatenate(rec.sample_steps[probe.name])
+        sample_steps = np.concatenate(sampler.sample_steps)
         for col, neuron in enumerate(probe.neurons):
             hw_steps = rtl.probe_steps.get((pop.name, neuron), np.zeros(0, np.int64))
             hw = rtl.probes.get((pop.name, neuron), np.zeros((0, len(slots)), np.int64))

@@ -27,7 +27,7 @@ from engine.models.base import LibraryModel, ReceptorError, route_input
 from engine.native import network as _network
 from engine.network.connect import connect, to_csr
 from engine.network.definitions import STDP, SYNAPSES, NetworkDef, PopulationDef, ProjectionDef
-from engine.network.devices import Device, WeightRecorder, make_device, make_weight_recorder
+from engine.network.devices import Device, device_type
 from engine.population_vm import PopulationVM
 
 
@@ -122,7 +122,7 @@ class Network:
     dt: float
     populations: dict[str, Population]
     projections: dict[str, Projection]
-    devices: dict[str, Device | WeightRecorder]
+    devices: dict[str, Device]
     kernel: object
     rings: dict[tuple[str, str], int] = field(default_factory=dict)
     fmt: QFormat | None = None  # every population in this fixed-point format, or None (float)
@@ -232,21 +232,17 @@ def build_network(net: NetworkDef, fmt: QFormat | None = None) -> Network:
                                "(its weights change by fractions the format cannot hold); run in floating point",
                                Location("projection", pdef.name, "synapse"))
     devices: dict[str, Device] = {}
+    targets = {"population": populations, "projection": projections}
     for ddef, ss in zip(net.devices, dev_seed.spawn(max(len(net.devices), 1))):
         if ddef.name in devices:
             raise NetworkError(f"device names must be unique (`{ddef.name}` twice)",
                                Location("device", ddef.name, "name"))
-        if ddef.kind == "weight_recorder":
-            if ddef.target not in projections:
-                raise NetworkError(f"device `{ddef.name}`: no projection `{ddef.target}`",
-                                   Location("device", ddef.name, "target"))
-            devices[ddef.name] = make_weight_recorder(ddef, projections[ddef.target])
-            continue
-        target = populations.get(ddef.target)
+        cls = device_type(ddef)
+        target = targets[cls.target_kind].get(ddef.target)
         if target is None:
-            raise NetworkError(f"device `{ddef.name}`: no population `{ddef.target}`",
+            raise NetworkError(f"device `{ddef.name}`: no {cls.target_kind} `{ddef.target}`",
                                Location("device", ddef.name, "target"))
-        devices[ddef.name] = make_device(ddef, target, dt, np.random.Generator(np.random.PCG64(ss)))
+        devices[ddef.name] = cls.create(ddef, target, dt, np.random.Generator(np.random.PCG64(ss)))
     network = Network(net, dt, populations, projections, devices, kernel, fmt=fmt)
     _assemble_rings(network)
     return network
@@ -458,7 +454,7 @@ def _assemble_rings(network: Network) -> None:
         key = (proj.target.name, proj.receptor)
         depth[key] = max(depth.get(key, 1), proj.delay + 1)
     for dev in network.devices.values():
-        for key in (dev.rings() if isinstance(dev, Device) else ()):
+        for key in dev.rings():
             depth.setdefault(key, 1)
     fmt = network.fmt
     lo, hi = (fmt.store_min, fmt.store_max) if fmt is not None else (0, 0)
@@ -486,5 +482,4 @@ def _assemble_rings(network: Network) -> None:
                                 proj.sources()[order].astype(np.int32), pl.decay_pre, pl.decay_post,
                                 pl.a_plus, pl.a_minus, pl.mu, pl.mu, pl.w_max)
     for dev in network.devices.values():
-        if isinstance(dev, Device):
-            dev.attach(network)
+        dev.attach(network)

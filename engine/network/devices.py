@@ -27,20 +27,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar, Protocol
 
 import numpy as np
 
-from engine.errors import Location, NeuroCoreError
+from engine.errors import Location, NeuroCoreError, SimulationError
 from engine.equations.units import AMP, HERTZ, SECOND, SI_UNITS, UnitError, format_dimension, quantity_in
 from engine.fixedpoint import QFormat
 from engine.models.base import ReceptorError, route_input
 from engine.native import network as _network
 from engine.network.definitions import DeviceDef
 
-CURRENT_GENERATORS = ("dc_generator", "ac_generator", "step_current_generator", "noise_generator")
-SPIKE_GENERATORS = ("poisson_generator", "spike_generator")
-RECORDERS = ("spike_recorder", "voltmeter", "multimeter", "population_rate", "weight_recorder")
-DEVICES = CURRENT_GENERATORS + SPIKE_GENERATORS + RECORDERS
 POISSON_TABLE_BITS = 16
 POISSON_MAX_COUNT = 31
 
@@ -49,24 +46,85 @@ class DeviceError(NeuroCoreError):
     """A device definition is invalid; the message names the device and field, ``location`` holds them."""
 
 
+class SpikeHistory(Protocol):
+    """What recorders read of a run (a :class:`engine.run.simulation.Simulation` is one)."""
+
+    @property
+    def t_ms(self) -> float: ...
+
+    def spikes(self, population: str) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@dataclass
+class ChunkIO:
+    """The arrays one chunk of the C loop reads and writes: devices fill the inputs before it and take
+    their samples after it.
+
+    ``currents[population index]`` and ``externals[ring]`` are (steps, neurons) blocks of injected
+    current and arriving weight, raw integers in fixed point; ``outs[sampler]`` receives a sampler's
+    samples and ``written[sampler]`` says how many the chunk wrote; ``traces[recorder]`` are the
+    chunk's ``(times_ms, values)`` for a live consumer.
+    """
+
+    first_step: int
+    steps: int
+    rings: dict[tuple[str, str], int]
+    fmt: QFormat | None
+    currents: dict[int, np.ndarray] = field(default_factory=dict)
+    externals: dict[int, np.ndarray] = field(default_factory=dict)
+    outs: dict[int, np.ndarray] = field(default_factory=dict)
+    written: np.ndarray | None = None
+    ran: int = 0
+    traces: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def _zeros(self, size: int) -> np.ndarray:
+        return np.zeros((self.steps, size), dtype=np.int64 if self.fmt is not None else np.float64)
+
+    def current_block(self, population) -> np.ndarray:
+        """The block of current injected into ``population`` in this chunk."""
+        block = self.currents.get(population.index)
+        if block is None:
+            block = self.currents[population.index] = self._zeros(population.size)
+        return block
+
+    def external_block(self, population, receptor: str) -> np.ndarray:
+        """The block of weight arriving at ``receptor`` of ``population`` in this chunk."""
+        ring = self.rings[(population.name, receptor)]
+        block = self.externals.get(ring)
+        if block is None:
+            block = self.externals[ring] = self._zeros(population.size)
+        return block
+
+    def saturate_currents(self) -> None:
+        """In fixed point, several currents into one neuron add exactly and saturate once, where it reads them."""
+        if self.fmt is not None:
+            for block in self.currents.values():
+                np.clip(block, self.fmt.store_min, self.fmt.store_max, out=block)
+
+
 @dataclass
 class Device:
-    """Base of built devices: a definition, its target population and neurons."""
+    """Base of built devices: one NEST kind (see :data:`DEVICE_TYPES`) and what it does at each stage.
+
+    At build a device is created for its target (:meth:`create`), names the delay rings it feeds
+    (:meth:`rings`) and registers with the network (:meth:`attach`); around every chunk it adds its
+    inputs (:meth:`before_chunk`) and takes what was recorded (:meth:`after_chunk`); a recorder
+    answers :meth:`recorded`.  The simulation calls these hooks and never asks a device's kind.
+    """
+
+    target_kind: ClassVar[str] = "population"
 
     definition: DeviceDef
-    population: object
     dt: float
-    neurons: np.ndarray
-    rng: np.random.Generator
 
     @property
     def name(self) -> str:
         return self.definition.name
 
-    @property
-    def fmt(self) -> QFormat | None:
-        """The target population's fixed-point format, or None in floating point."""
-        return self.population.state.fmt
+    @classmethod
+    def create(cls, definition: DeviceDef, target, dt: float, rng: np.random.Generator) -> Device:
+        """A checked device of this kind for its ``target`` (a built population or projection)."""
+        raise NotImplementedError
 
     def rings(self) -> list[tuple[str, str]]:
         """The (population, receptor) rings this device feeds."""
@@ -75,23 +133,48 @@ class Device:
     def attach(self, network) -> None:
         """Register with the built network (rings, samplers)."""
 
+    def before_chunk(self, chunk: ChunkIO) -> None:
+        """Add this device's inputs (or output buffers) for the coming chunk."""
+
+    def after_chunk(self, chunk: ChunkIO) -> None:
+        """Take what the chunk that just ran recorded for this device."""
+
+    def recorded(self, run: SpikeHistory) -> dict[str, np.ndarray]:
+        """Everything this device recorded so far (recorders only)."""
+        raise SimulationError(f"`{self.name}` is not a recorder")
+
+
+class Recorder:
+    """Marks the devices that record (their data come from :meth:`Device.recorded`)."""
+
+
+@dataclass
+class PopulationDevice(Device):
+    """A device on some neurons of a population: a generator or a population recorder."""
+
+    population: object
+    neurons: np.ndarray
+    rng: np.random.Generator
+
+    @classmethod
+    def create(cls, definition, target, dt, rng):
+        n = target.size
+        neurons = np.arange(n) if definition.neurons is None else np.asarray(definition.neurons, dtype=np.int64)
+        if neurons.size and (neurons.min() < 0 or neurons.max() >= n):
+            raise DeviceError(f"device `{definition.name}`: neuron indices must lie in 0..{n - 1}",
+                              Location("device", definition.name, "neurons"))
+        device = cls(definition, dt, target, neurons.astype(np.int32), rng)
+        device.validate()
+        return device
+
+    @property
+    def fmt(self) -> QFormat | None:
+        """The target population's fixed-point format, or None in floating point."""
+        return self.population.state.fmt
+
     def validate(self) -> None:
         """Check every parameter now (at build time) rather than at the first run."""
         self._window(np.zeros(1, dtype=np.int64))
-        if not isinstance(self, Recorder):
-            self._delay_steps()
-
-    def current(self, first_step: int, nsteps: int) -> np.ndarray | None:
-        """Injected current (nsteps, len(neurons)) in model units, or None."""
-        return None
-
-    def arrivals(self, first_step: int, nsteps: int) -> np.ndarray | None:
-        """Weight arriving at each target (nsteps, len(neurons)), or None."""
-        return None
-
-    def raw_current(self, first_step: int, nsteps: int) -> np.ndarray:
-        """:meth:`current` as raw integers of the target's fixed-point format."""
-        return self.fmt.to_store(self.current(first_step, nsteps))
 
     # -- parameter helpers ----------------------------------------------------
     def _param(self, key: str, default: str | None, dim) -> float:
@@ -131,8 +214,24 @@ class Device:
         return steps
 
 
-class CurrentGenerator(Device):
+class CurrentGenerator(PopulationDevice):
     """Base of current generators: value per emission step, shifted by 1 + delay steps."""
+
+    def validate(self) -> None:
+        if self.population.ir.current_input is None:
+            raise DeviceError(f"device `{self.name}`: `{self.population.name}` has no current input",
+                              Location("device", self.name))
+        super().validate()
+        self._delay_steps()
+
+    def before_chunk(self, chunk: ChunkIO) -> None:
+        block = chunk.current_block(self.population)
+        block[:, self.neurons] += (self.raw_current(chunk.first_step, chunk.steps) if chunk.fmt is not None
+                                   else self.current(chunk.first_step, chunk.steps))
+
+    def raw_current(self, first_step: int, nsteps: int) -> np.ndarray:
+        """:meth:`current` as raw integers of the target's fixed-point format."""
+        return self.fmt.to_store(self.current(first_step, nsteps))
 
     def current(self, first_step: int, nsteps: int) -> np.ndarray:
         arrival = np.arange(first_step, first_step + nsteps)
@@ -221,14 +320,24 @@ class NoiseGenerator(CurrentGenerator):
         return out
 
 
-class SpikeGenerator(Device):
+class SpikeGenerator(PopulationDevice):
     """Base of spike generators feeding a receptor of the target."""
 
     receptor: str = ""
     weight: float = 0.0
 
+    def validate(self) -> None:
+        self.resolve()
+        super().validate()
+        self._delay_steps()
+
     def rings(self):
         return [(self.population.name, self.receptor)]
+
+    def before_chunk(self, chunk: ChunkIO) -> None:
+        block = chunk.external_block(self.population, self.receptor)
+        block[:, self.neurons] += (self.raw_arrivals(chunk.first_step, chunk.steps) if chunk.fmt is not None
+                                   else self.arrivals(chunk.first_step, chunk.steps))
 
     def counts(self, first_step: int, nsteps: int) -> np.ndarray:
         """Spikes arriving at each target (nsteps, 1 or len(neurons))."""
@@ -332,28 +441,30 @@ class SpikeTrainGenerator(SpikeGenerator):
         return out
 
 
-@dataclass
-class Recorder(Device):
-    """Base of recorders; data accumulate in ``data`` across chunks."""
-
-    data: dict = field(default_factory=dict)
-
-
-class SpikeRecorder(Recorder):
+class SpikeRecorder(Recorder, PopulationDevice):
     """Spike times (ms) and senders (neuron index) of the chosen neurons."""
 
+    def recorded(self, run):
+        t, n = run.spikes(self.population.name)
+        keep = np.isin(n, self.neurons)
+        return {"times": t[keep], "senders": n[keep]}
 
-class Sampler(Recorder):
-    """voltmeter and multimeter: slots sampled every ``interval``."""
+
+@dataclass
+class Sampler(Recorder, PopulationDevice):
+    """The multimeter: slots sampled every ``interval``, kept across chunks."""
+
+    default_record_from: ClassVar[tuple[str, ...]] = ()
 
     sampler_index: int = -1
     interval_steps: int = 1
     record_from: tuple[str, ...] = ()
+    samples: list[np.ndarray] = field(default_factory=list)
+    sample_steps: list[np.ndarray] = field(default_factory=list)
 
     def attach(self, network):
         pop = self.population
-        default = ("V_m",) if self.definition.kind == "voltmeter" else ()
-        names = tuple(self.definition.params.get("record_from", default))
+        names = tuple(self.definition.params.get("record_from", self.default_record_from))
         at = Location("device", self.name, "params.record_from")
         if not names:
             raise DeviceError(f"device `{self.name}`: record_from is empty", at)
@@ -367,63 +478,99 @@ class Sampler(Recorder):
         rows = [pop.ir.slot_index(n) for n in names]
         self.sampler_index = network.kernel.add_sampler(pop.index, rows, self.neurons, self.interval_steps)
 
+    def before_chunk(self, chunk):
+        every, first = self.interval_steps, chunk.first_step
+        count = (first + chunk.steps) // every - first // every
+        chunk.outs[self.sampler_index] = np.zeros((count, len(self.record_from), self.neurons.size))
 
-class PopulationRate(Recorder):
+    def after_chunk(self, chunk):
+        count = chunk.written[self.sampler_index]
+        values = chunk.outs[self.sampler_index][:count]
+        if chunk.fmt is not None:
+            values = chunk.fmt.to_float(values)
+        every = self.interval_steps
+        steps = (chunk.first_step // every + 1) * every + every * np.arange(count) - 1
+        self.samples.append(values)
+        self.sample_steps.append(steps)
+        chunk.traces[self.name] = ((steps + 1) * self.dt * 1e3, values)
+
+    def recorded(self, run):
+        values = np.concatenate(self.samples or [np.zeros((0, len(self.record_from), self.neurons.size))])
+        steps = np.concatenate(self.sample_steps or [np.zeros(0, np.int64)])
+        out = {"t": (steps + 1) * self.dt * 1e3}
+        for q, var in enumerate(self.record_from):
+            out[var] = values[:, q, :]
+        return out
+
+
+class Voltmeter(Sampler):
+    """A multimeter recording ``V_m`` unless told otherwise."""
+
+    default_record_from = ("V_m",)
+
+
+class PopulationRate(Recorder, PopulationDevice):
     """Population rate (Hz) in bins of ``bin`` (default 1 ms)."""
+
+    def recorded(self, run):
+        t, n = run.spikes(self.population.name)
+        keep = np.isin(n, self.neurons)
+        bin_ms = float(self._param("bin", "1 ms", SECOND) * 1e3)
+        edges = np.arange(int(run.t_ms / bin_ms + 1e-9) + 1) * bin_ms
+        counts, _ = np.histogram(t[keep] - 1e-9, bins=edges)
+        return {"t": edges[:-1], "rate": counts / (self.neurons.size * bin_ms * 1e-3)}
 
 
 @dataclass
-class WeightRecorder:
+class WeightRecorder(Recorder, Device):
     """Snapshots of a projection's weights at every chunk boundary (for STDP).
 
     ``params["max_connections"]`` (default 1000) limits how many connections,
     in CSR order, are recorded.
     """
 
-    definition: DeviceDef
+    target_kind = "projection"
+
     projection: object
     connections: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     times_ms: list = field(default_factory=list)
     weights: list = field(default_factory=list)
 
-    @property
-    def name(self) -> str:
-        return self.definition.name
+    @classmethod
+    def create(cls, definition, target, dt, rng):
+        limit = int(definition.params.get("max_connections", 1000))
+        return cls(definition, dt, target, np.arange(min(limit, target.n_connections)))
 
-    def snapshot(self, t_ms: float) -> None:
-        self.times_ms.append(t_ms)
+    def after_chunk(self, chunk):
+        self.times_ms.append((chunk.first_step + chunk.ran) * self.dt * 1e3)
         self.weights.append(self.projection.get_weights()[self.connections])
 
+    def recorded(self, run):
+        proj = self.projection
+        return {"t": np.asarray(self.times_ms),
+                "weights": np.array(self.weights).reshape(len(self.times_ms), self.connections.size),
+                "sources": proj.sources()[self.connections], "targets": proj.targets[self.connections]}
 
-def make_weight_recorder(definition: DeviceDef, projection) -> WeightRecorder:
-    """A weight recorder for a built projection."""
-    limit = int(definition.params.get("max_connections", 1000))
-    return WeightRecorder(definition, projection, np.arange(min(limit, projection.n_connections)))
 
-
-_KINDS = {
+DEVICE_TYPES: dict[str, type[Device]] = {
     "dc_generator": DCGenerator, "ac_generator": ACGenerator, "step_current_generator": StepCurrentGenerator,
     "noise_generator": NoiseGenerator, "poisson_generator": PoissonGenerator,
-    "spike_generator": SpikeTrainGenerator, "spike_recorder": SpikeRecorder, "voltmeter": Sampler,
-    "multimeter": Sampler, "population_rate": PopulationRate,
+    "spike_generator": SpikeTrainGenerator, "spike_recorder": SpikeRecorder, "voltmeter": Voltmeter,
+    "multimeter": Sampler, "population_rate": PopulationRate, "weight_recorder": WeightRecorder,
 }
+"""Every device kind, by its NEST name, and the class that builds and runs it."""
+
+CURRENT_GENERATORS = tuple(k for k, c in DEVICE_TYPES.items() if issubclass(c, CurrentGenerator))
+SPIKE_GENERATORS = tuple(k for k, c in DEVICE_TYPES.items() if issubclass(c, SpikeGenerator))
+RECORDERS = tuple(k for k, c in DEVICE_TYPES.items() if issubclass(c, Recorder))
+DEVICES = tuple(DEVICE_TYPES)
 
 
-def make_device(definition: DeviceDef, population, dt: float, rng: np.random.Generator) -> Device:
-    """Build a device for its target population; errors name the device and field."""
-    cls = _KINDS.get(definition.kind)
-    at = Location("device", definition.name)
+def device_type(definition: DeviceDef) -> type[Device]:
+    """The class of a device's kind; an unknown kind is refused with the kinds there are."""
+    cls = DEVICE_TYPES.get(definition.kind)
     if cls is None:
         raise DeviceError(f"device `{definition.name}`: unknown kind `{definition.kind}` "
-                          f"(choose from {', '.join(DEVICES)})", at.at("kind"))
-    n = population.size
-    neurons = np.arange(n) if definition.neurons is None else np.asarray(definition.neurons, dtype=np.int64)
-    if neurons.size and (neurons.min() < 0 or neurons.max() >= n):
-        raise DeviceError(f"device `{definition.name}`: neuron indices must lie in 0..{n - 1}", at.at("neurons"))
-    device = cls(definition, population, dt, neurons.astype(np.int32), rng)
-    if isinstance(device, CurrentGenerator) and population.ir.current_input is None:
-        raise DeviceError(f"device `{definition.name}`: `{population.name}` has no current input", at)
-    if isinstance(device, SpikeGenerator):
-        device.resolve()
-    device.validate()
-    return device
+                          f"(choose from {', '.join(DEVICES)})",
+                          Location("device", definition.name, "kind"))
+    return cls

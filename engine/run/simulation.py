@@ -17,10 +17,8 @@ from typing import Callable
 import numpy as np
 
 from engine.errors import SimulationError
-from engine.equations.units import SECOND
 from engine.network.build import Network
-from engine.network.devices import (CurrentGenerator, PopulationRate, Sampler, SpikeGenerator,
-                                    SpikeRecorder, WeightRecorder)
+from engine.network.devices import ChunkIO
 
 DEFAULT_CHUNK_STEPS = 100
 
@@ -106,12 +104,10 @@ class RunSummary:
 
 @dataclass
 class Recording:
-    """Everything recorded so far: all spikes, and each sampler's samples."""
+    """Every spike so far, per population (samplers keep their own samples)."""
 
     spike_steps: dict[str, list[np.ndarray]] = field(default_factory=dict)
     spike_neurons: dict[str, list[np.ndarray]] = field(default_factory=dict)
-    samples: dict[str, list[np.ndarray]] = field(default_factory=dict)
-    sample_steps: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
 
 class Simulation:
@@ -166,18 +162,19 @@ class Simulation:
             if self._stop.is_set():
                 break
             n = min(self.chunk_steps, total - done)
-            currents, externals, outs = self._inputs(n)
+            io = ChunkIO(self.step, n, net.rings, net.fmt)
+            for dev in net.devices.values():
+                dev.before_chunk(io)
+            io.saturate_currents()
             start = time.perf_counter()
-            spikes, written = net.kernel.run(self.step, n, currents, externals, outs)
+            spikes, io.written = net.kernel.run(self.step, n, io.currents, io.externals, io.outs)
             wall += time.perf_counter() - start
-            ran = n
-            if net.kernel.failed_pop >= 0:
-                ran = int(net.kernel.failed_step) - self.step + 1
-            chunk = self._record(spikes, outs, written, ran)
+            io.ran = n if net.kernel.failed_pop < 0 else int(net.kernel.failed_step) - self.step + 1
+            chunk = self._record(spikes, io)
             for name, (t, _) in chunk.spikes.items():
                 counts[name] += t.size
-            self.step += ran
-            done += ran
+            self.step += io.ran
+            done += io.ran
             if net.kernel.failed_pop >= 0:
                 raise self._blow_up()
             if stream is not None:
@@ -189,34 +186,7 @@ class Simulation:
                  for name in counts}
         return RunSummary(done, sim_s, wall, counts, rates)
 
-    def _inputs(self, n: int):
-        net = self.network
-        fixed = net.fmt is not None
-        zeros = (lambda shape: np.zeros(shape, dtype=np.int64)) if fixed else np.zeros
-        currents: dict[int, np.ndarray] = {}
-        externals: dict[int, np.ndarray] = {}
-        outs: dict[int, np.ndarray] = {}
-        for dev in net.devices.values():
-            if isinstance(dev, WeightRecorder):
-                continue
-            pop = dev.population
-            if isinstance(dev, CurrentGenerator):
-                block = currents.setdefault(pop.index, zeros((n, pop.size)))
-                block[:, dev.neurons] += dev.raw_current(self.step, n) if fixed else dev.current(self.step, n)
-            elif isinstance(dev, SpikeGenerator):
-                ring = net.rings[(pop.name, dev.receptor)]
-                block = externals.setdefault(ring, zeros((n, pop.size)))
-                block[:, dev.neurons] += dev.raw_arrivals(self.step, n) if fixed else dev.arrivals(self.step, n)
-            elif isinstance(dev, Sampler):
-                samples = (self.step + n) // dev.interval_steps - self.step // dev.interval_steps
-                outs[dev.sampler_index] = np.zeros((samples, len(dev.record_from), dev.neurons.size))
-        if fixed:
-            # Several currents into one neuron add exactly and saturate once, where the neuron reads them.
-            for block in currents.values():
-                np.clip(block, net.fmt.store_min, net.fmt.store_max, out=block)
-        return currents, externals, outs
-
-    def _record(self, spikes, outs, written, ran: int) -> Chunk:
+    def _record(self, spikes, io: ChunkIO) -> Chunk:
         net, rec = self.network, self.recording
         to_ms = net.dt * 1e3
         chunk_spikes = {}
@@ -225,22 +195,9 @@ class Simulation:
             rec.spike_steps.setdefault(name, []).append(steps)
             rec.spike_neurons.setdefault(name, []).append(neurons)
             chunk_spikes[name] = ((steps + 1) * to_ms, neurons)
-        traces = {}
         for dev in net.devices.values():
-            if isinstance(dev, Sampler):
-                count = written[dev.sampler_index]
-                values = outs[dev.sampler_index][:count]
-                if net.fmt is not None:
-                    values = net.fmt.to_float(values)
-                first = (self.step // dev.interval_steps + 1) * dev.interval_steps
-                steps = first + dev.interval_steps * np.arange(count) - 1
-                rec.samples.setdefault(dev.name, []).append(values)
-                rec.sample_steps.setdefault(dev.name, []).append(steps)
-                traces[dev.name] = ((steps + 1) * to_ms, values)
-        for dev in net.devices.values():
-            if isinstance(dev, WeightRecorder):
-                dev.snapshot((self.step + ran) * to_ms)
-        return Chunk(self.step * to_ms, (self.step + ran) * to_ms, chunk_spikes, traces)
+            dev.after_chunk(io)
+        return Chunk(self.step * to_ms, (self.step + io.ran) * to_ms, chunk_spikes, io.traces)
 
     def _blow_up(self) -> SimulationError:
         net = self.network
@@ -267,30 +224,4 @@ class Simulation:
         one (samples, neurons) array per recorded variable for voltmeters and multimeters,
         ``t`` (bin starts) and ``rate`` (Hz) for population_rate, over the complete bins
         ``(t, t + bin]`` simulated so far."""
-        dev = self.network.devices[name]
-        dt_ms = self.network.dt * 1e3
-        if isinstance(dev, SpikeRecorder):
-            t, n = self.spikes(dev.population.name)
-            keep = np.isin(n, dev.neurons)
-            return {"times": t[keep], "senders": n[keep]}
-        if isinstance(dev, PopulationRate):
-            t, n = self.spikes(dev.population.name)
-            keep = np.isin(n, dev.neurons)
-            bin_ms = float(dev._param("bin", "1 ms", SECOND) * 1e3)
-            edges = np.arange(int(self.t_ms / bin_ms + 1e-9) + 1) * bin_ms
-            counts, _ = np.histogram(t[keep] - 1e-9, bins=edges)
-            return {"t": edges[:-1], "rate": counts / (dev.neurons.size * bin_ms * 1e-3)}
-        if isinstance(dev, Sampler):
-            values = np.concatenate(self.recording.samples.get(name, []) or
-                                    [np.zeros((0, len(dev.record_from), dev.neurons.size))])
-            steps = np.concatenate(self.recording.sample_steps.get(name, []) or [np.zeros(0, np.int64)])
-            out = {"t": (steps + 1) * dt_ms}
-            for q, var in enumerate(dev.record_from):
-                out[var] = values[:, q, :]
-            return out
-        if isinstance(dev, WeightRecorder):
-            proj = dev.projection
-            return {"t": np.asarray(dev.times_ms),
-                    "weights": np.array(dev.weights).reshape(len(dev.times_ms), dev.connections.size),
-                    "sources": proj.sources()[dev.connections], "targets": proj.targets[dev.connections]}
-        raise SimulationError(f"`{name}` is not a recorder")
+        return self.network.devices[name].recorded(self)
