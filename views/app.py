@@ -154,7 +154,7 @@ def run_studio(target: str | None, run: str | None = None, screenshot: str | Non
     if quit or (shot is not None and not run):
         window.files.discard_recovery()
         window.setWindowModified(False)
-        window.stack.setClean()
+        window.stack.set_clean()
         window.close()
         return 0
     return app.exec()

@@ -9,17 +9,17 @@ their default as the placeholder and their meaning and range beside them.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget)
 
 from engine.errors import NeuroCoreError
 from engine.network.connect import RULE_OPTIONS
-from studio.document.commands import Macro, SetField, field_value_problem
-from studio.document.document import Document, Event
+from studio.document.commands import SetField, field_value_problem
+from studio.document.document import Document
+from studio.document.events import EdgeChanged, EdgeRemoved, NodeChanged, NodeRemoved, SettingChanged
+from studio.document.history import Macro
 from views.inspector_rows import Row, device_rows, population_rows, projection_rows
 from views.quantity_field import QuantityField
 from views.theme import colors
-from views.undo import push
 
 _RULE_DEFAULTS = {"p": "0.1", "k": "10", "n": "100", "sources": "0", "targets": "0"}
 
@@ -35,10 +35,10 @@ class Inspector(QScrollArea):
 
     edited = Signal(str, str, str)
 
-    def __init__(self, document: Document, stack: QUndoStack, parent=None):
+    def __init__(self, document: Document, parent=None):
         super().__init__(parent)
         self.document = document
-        self.stack = stack
+        self.stack = document.undo_stack
         self.name: str | None = None
         self.fields: dict[str, QuantityField | QComboBox] = {}
         self.refusal = ""
@@ -137,7 +137,7 @@ class Inspector(QScrollArea):
     # -- editing ----------------------------------------------------------------------------------------
     def _set(self, field: str, text: str) -> None:
         try:
-            push(self.stack, SetField(self.document, self.name, field, text))
+            self.stack.push(SetField(self.document, self.name, field, text))
         except NeuroCoreError as exc:
             widget = self.fields.get(field)
             if isinstance(widget, QuantityField):
@@ -158,12 +158,12 @@ class Inspector(QScrollArea):
                         steps.append(SetField(doc, name, f"rule.{option}", _RULE_DEFAULTS[option], check=False))
                     elif not needed and value is not None:
                         steps.append(SetField(doc, name, f"rule.{option}", "", check=False))
-                push(self.stack, Macro(f"Set {name}.rule to {text}", steps))
+                self.stack.push(Macro(f"Set {name}.rule to {text}", steps))
             else:
                 problem = field_value_problem(doc, name, field, text)
                 if problem is not None:
                     raise NeuroCoreError(problem)
-                push(self.stack, SetField(doc, name, field, text))
+                self.stack.push(SetField(doc, name, field, text))
         except NeuroCoreError as exc:
             self._rebuild()
             self._refusal(str(exc))
@@ -177,15 +177,15 @@ class Inspector(QScrollArea):
         self.widget().layout().insertWidget(1, label)
 
     # -- following the document ---------------------------------------------------------------------------
-    def _on_event(self, event: Event) -> None:
-        if self.name is None or event.name != self.name:
-            if event.kind == "modified" and self.name is not None:
-                self._rebuild()
+    def _on_event(self, event) -> None:
+        if self.name is None:
             return
-        if event.kind in ("node_removed", "edge_removed"):
+        if isinstance(event, SettingChanged):
+            self._rebuild()
+        elif isinstance(event, (NodeRemoved, EdgeRemoved)) and event.name == self.name:
             self.name = None
             self._rebuild()
-        elif event.kind in ("node_changed", "edge_changed"):
+        elif isinstance(event, (NodeChanged, EdgeChanged)) and event.name == self.name:
             self._refresh()
 
     def _refresh(self) -> None:

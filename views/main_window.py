@@ -2,19 +2,22 @@
 the run toolbar, menus with the standard shortcuts, and workspaces as tabs.
 
 The window shows one :class:`~studio.document.document.Document` at a time; every
-edit goes through the undo stack (:mod:`views.undo`), so the title's
-unsaved-changes mark follows the stack's clean state.  Layout, theme and
+edit goes through the document's undo stack, which the Edit menu presents
+(:mod:`views.undo`), so the title's unsaved-changes mark follows the stack's
+clean state.  Layout, theme and
 recent files persist in QSettings.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMenu, QTabWidget
 
 from engine.errors import NeuroCoreError
-from studio.document.document import Document, Event
+from studio.document.document import Document
+from studio.document.events import PathChanged, SettingChanged
+from studio.document.history import UndoStack
 from studio.document.checks import locate
 from views import theme
 from views.files import Files
@@ -29,6 +32,7 @@ from views.palette import Palette
 from views.problems_panel import ProblemsPanel, show_failure
 from views.run_toolbar import RunToolbar
 from views.scopes import ScopePanel
+from views.undo import UndoActions
 
 WORKSPACES = ("network", "playground", "hardware")
 PLANNED_WORKSPACES = ("hil",)
@@ -44,8 +48,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.document = document
         self.keep_layout = keep_layout
-        self.stack = QUndoStack(self)
-        self.stack.cleanChanged.connect(self._update_title)
+        self.undo_actions = UndoActions(self)
         self._recovered = False
         self._pastes = 0
         self.failure_dialog = None
@@ -112,10 +115,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self._action("&Quit", QKeySequence.StandardKey.Quit, self.close))
 
         edit = bar.addMenu("&Edit")
-        self.undo_action = self.stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(QKeySequence.StandardKey.Redo)])
+        self.undo_action, self.redo_action = self.undo_actions.undo_action, self.undo_actions.redo_action
         edit.addActions([self.undo_action, self.redo_action])
         edit.addSeparator()
         self.cut_action = self._action("Cu&t", QKeySequence.StandardKey.Cut, self.cut)
@@ -169,17 +169,19 @@ class MainWindow(QMainWindow):
             old.close()
             self.inspector.close_document()
             self.document.events.disconnect(self._on_event)
+            self.stack.events.disconnect(self._update_title)
         self.document = document
         self._recovered = recovered
-        self.stack.clear()
-        self.scene = GraphScene(document, self.stack, self)
+        self.undo_actions.follow(document.undo_stack)
+        document.undo_stack.events.connect(self._update_title)
+        self.scene = GraphScene(document, self)
         self.scene.setSceneRect(-20000, -20000, 40000, 40000)
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.refused.connect(lambda reason: self.statusBar().showMessage(f"Refused: {reason}", 8000))
         self.view.setScene(self.scene)
         if old is not None:
             old.deleteLater()
-        self.inspector = Inspector(document, self.stack)
+        self.inspector = Inspector(document)
         self.inspector.edited.connect(self._edited)
         self.inspector_dock.setWidget(self.inspector)
         self.palette_widget.set_project_models(document.settings["models"])
@@ -192,12 +194,17 @@ class MainWindow(QMainWindow):
         install_hardware(self)
         QTimer.singleShot(0, self.view, self.view.fit)
 
+    @property
+    def stack(self) -> UndoStack:
+        """The undo stack of the document shown (every edit is pushed there)."""
+        return self.document.undo_stack
+
     def is_modified(self) -> bool:
-        return self._recovered or not self.stack.isClean()
+        return self._recovered or not self.stack.is_clean
 
     def mark_saved(self) -> None:
         self._recovered = False
-        self.stack.setClean()
+        self.stack.set_clean()
         self._update_title()
 
     def _update_title(self, *_) -> None:
@@ -205,10 +212,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{self.document.title}[*] — NeuroCore Studio" + (f" ({path.parent})" if path else ""))
         self.setWindowModified(self.is_modified())
 
-    def _on_event(self, event: Event) -> None:
-        if event.kind == "modified" and event.name == "models":
-            self.palette_widget.set_project_models(self.document.settings["models"])
-        if event.kind == "modified" and event.name == "path":
+    def _on_event(self, event) -> None:
+        if isinstance(event, SettingChanged) and event.key == "models":
+            self.palette_widget.set_project_models(event.value)
+        elif isinstance(event, PathChanged):
             self._update_title()
         self._problems_timer.start()
 
@@ -251,7 +258,7 @@ class MainWindow(QMainWindow):
     def paste(self) -> list[str]:
         self._pastes += 1
         try:
-            names = clipboard.paste(self.document, self.stack, QGuiApplication.clipboard().mimeData(), self._pastes)
+            names = clipboard.paste(self.document, QGuiApplication.clipboard().mimeData(), self._pastes)
         except NeuroCoreError as exc:
             self.statusBar().showMessage(f"Cannot paste: {exc}", 8000)
             return []

@@ -1,55 +1,44 @@
-"""The thin adapter between the Qt-free studio commands and a :class:`QUndoStack`.
+"""The Undo and Redo actions of the window, presenting the document's Qt-free undo stack.
 
-A studio command (``studio.document.commands``) has ``redo()``, ``undo()`` and
-``text``; :func:`push` wraps it in a :class:`QUndoCommand` whose ``redo`` and
-``undo`` call it, so the stack's clean state, undo/redo actions and the
-window title follow every edit.
+The stack (:class:`studio.document.history.UndoStack`) is the one the tests
+drive; this module only shows it: the actions are enabled and named after
+what they would undo or redo ("Undo Move I"), following the stack's
+:class:`~studio.document.events.UndoStackChanged` events.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QKeySequence
 
-from PySide6.QtGui import QUndoCommand, QUndoStack
-
-from studio.document.commands import Command, Macro
-
-
-class UndoCommandAdapter(QUndoCommand):
-    """A studio command on a QUndoStack (``done``: it has run already, so the push does not run it again)."""
-
-    def __init__(self, command: Command, done: bool = False):
-        super().__init__(command.text)
-        self.command = command
-        self._done = done
-
-    def redo(self) -> None:
-        if self._done:
-            self._done = False
-            return
-        self.command.redo()
-
-    def undo(self) -> None:
-        self.command.undo()
+from studio.document.events import UndoStackChanged
+from studio.document.history import UndoStack
 
 
-def push(stack: QUndoStack, command: Command) -> None:
-    """Do ``command`` and put it on ``stack`` (``QUndoStack.push`` calls ``redo`` once)."""
-    stack.push(UndoCommandAdapter(command))
+class UndoActions(QObject):
+    """``undo_action`` and ``redo_action`` for the stack given to :meth:`follow` (one stack at a time)."""
 
+    def __init__(self, parent: QObject):
+        super().__init__(parent)
+        self.stack: UndoStack | None = None
+        self.undo_action = QAction("&Undo", parent)
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.triggered.connect(lambda: self.stack.undo())
+        self.redo_action = QAction("&Redo", parent)
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(QKeySequence.StandardKey.Redo)])
+        self.redo_action.triggered.connect(lambda: self.stack.redo())
 
-def push_steps(stack: QUndoStack, text: str, steps: Iterable[Callable[[], Command]]) -> None:
-    """Do commands that are each made after the previous one ran (e.g. a paste: nodes, then links between
-    them), and put them on ``stack`` as one edit; if a step raises, the steps done are undone."""
-    done: list[Command] = []
-    try:
-        for make in steps:
-            command = make()
-            command.redo()
-            done.append(command)
-    except BaseException:
-        for command in reversed(done):
-            command.undo()
-        raise
-    if done:
-        stack.push(UndoCommandAdapter(Macro(text, done), done=True))
+    def follow(self, stack: UndoStack) -> None:
+        """Present ``stack`` (instead of the one followed so far)."""
+        if self.stack is not None:
+            self.stack.events.disconnect(self._update)
+        self.stack = stack
+        stack.events.connect(self._update)
+        self._update()
+
+    def _update(self, event: UndoStackChanged | None = None) -> None:
+        stack = self.stack
+        self.undo_action.setEnabled(stack.can_undo)
+        self.undo_action.setText(f"&Undo {stack.undo_text}".rstrip())
+        self.redo_action.setEnabled(stack.can_redo)
+        self.redo_action.setText(f"&Redo {stack.redo_text}".rstrip())

@@ -6,59 +6,25 @@ are asked to do when they are made (``Connect`` raises ``ConnectError``,
 ``SetField`` raises ``FieldError`` with the reason), so a refused edit never
 reaches an undo stack.  Compound edits are made of child commands:
 ``RemoveNode`` disconnects the node first and reconnects it, at the same
-indices, on undo.  :class:`UndoStack` is the Qt-free stack for tests and the
-CLI; ``views/undo.py`` puts the same commands on a ``QUndoStack``.
+indices, on undo.  They are pushed on the document's
+:class:`~studio.document.history.UndoStack`, which the window runs and the
+tests drive.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any
 
-from engine.errors import NeuroCoreError
-from studio.document.document import ConnectError, Document, DocumentError, Edge, FieldError, Node, link_name
 from studio.document.checks import checked_model, resolved_model
+from studio.document.document import ConnectError, Document, FieldError
+from studio.document.elements import DocumentError, Edge, Node, link_name
 from studio.document.fields import element, field_value_problem, get_field, typed_value, with_field
+from studio.document.history import Command
 from studio.project.project_doc import DeviceDoc, PopulationDoc, Position, ProjectionDoc, RuleDoc
 
-__all__ = ["AddNode", "Command", "Connect", "Disconnect", "Macro", "MoveNode", "RemoveNode", "Rename", "SetField",
-           "SetSetting", "UndoStack", "default_projection", "field_value_problem", "new_device", "new_population",
-           "ConnectError", "FieldError"]
-
-
-class Command:
-    """One undoable edit: ``text`` for menus, ``redo()`` does it, ``undo()`` takes it back."""
-
-    text = ""
-
-    def redo(self) -> None:
-        raise NotImplementedError
-
-    def undo(self) -> None:
-        raise NotImplementedError
-
-
-class Macro(Command):
-    """Several commands as one (a paste, a multi-node move); a failing child rolls back the ones done."""
-
-    def __init__(self, text: str, children: Sequence[Command]):
-        self.text = text
-        self.children = list(children)
-
-    def redo(self) -> None:
-        done: list[Command] = []
-        try:
-            for child in self.children:
-                child.redo()
-                done.append(child)
-        except BaseException:
-            for child in reversed(done):
-                child.undo()
-            raise
-
-    def undo(self) -> None:
-        for child in reversed(self.children):
-            child.undo()
+__all__ = ["AddNode", "Connect", "Disconnect", "MoveNode", "RemoveNode", "Rename", "SetField", "SetSetting",
+           "default_projection", "field_value_problem", "new_device", "new_population", "ConnectError", "FieldError"]
 
 
 class AddNode(Command):
@@ -316,69 +282,3 @@ def default_projection(doc: Document, source: str, target: str) -> ProjectionDoc
         return ProjectionDoc(name, source, target, rule, f"1 {unit}")
     state = next(iter(checked.states))
     return ProjectionDoc(name, source, target, rule, f"1 {checked.display_unit(state)}", on_pre=f"{state} += w")
-
-
-class UndoStack:
-    """A Qt-free undo stack: ``push`` does a command; ``undo``/``redo`` walk the history; the clean index
-    marks the state last saved."""
-
-    def __init__(self) -> None:
-        self._commands: list[Command] = []
-        self._index = 0
-        self._clean: int | None = 0
-
-    def push(self, command: Command) -> None:
-        """Do ``command`` and make it the newest edit (the edits undone before are dropped)."""
-        command.redo()
-        del self._commands[self._index:]
-        if self._clean is not None and self._clean > self._index:
-            self._clean = None
-        self._commands.append(command)
-        self._index += 1
-
-    def undo(self) -> None:
-        if not self.can_undo:
-            raise NeuroCoreError("nothing to undo")
-        self._index -= 1
-        self._commands[self._index].undo()
-
-    def redo(self) -> None:
-        if not self.can_redo:
-            raise NeuroCoreError("nothing to redo")
-        self._commands[self._index].redo()
-        self._index += 1
-
-    @property
-    def can_undo(self) -> bool:
-        return self._index > 0
-
-    @property
-    def can_redo(self) -> bool:
-        return self._index < len(self._commands)
-
-    @property
-    def undo_text(self) -> str:
-        return self._commands[self._index - 1].text if self.can_undo else ""
-
-    @property
-    def redo_text(self) -> str:
-        return self._commands[self._index].text if self.can_redo else ""
-
-    @property
-    def index(self) -> int:
-        return self._index
-
-    @property
-    def clean_index(self) -> int | None:
-        """The index of the saved state (``None`` once that state can no longer be reached)."""
-        return self._clean
-
-    def set_clean(self) -> None:
-        self._clean = self._index
-
-    @property
-    def is_clean(self) -> bool:
-        return self._clean == self._index
-
-    def __len__(self) -> int:
-        return len(self._commands)

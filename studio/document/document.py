@@ -4,23 +4,24 @@ A :class:`Document` holds nodes (populations and devices) and edges
 (projections, and the links from devices to the population they stimulate or
 record).  It changes only through a few primitives (``add_node``,
 ``remove_node``, ``set_node``, ``add_edge``, ``remove_edge``, ``set_edge``,
-``set_setting``); each announces itself with one :class:`Event`.  Edits a
-person makes go through :mod:`studio.document.commands`, which call these primitives
-and nothing else, so undo covers everything.
+``set_setting``); each announces itself with one typed event
+(:mod:`studio.document.events`).  Edits a person makes go through
+:mod:`studio.document.commands`, which call these primitives and nothing
+else, pushed on the document's ``undo_stack``, so undo covers everything.
 
 Refinements of the GUI contract (/tmp/gui_contract.md):
 
 - Device links are edges in ``Document.edges`` with ``kind == "device"`` and
   ``data is None``, named ``"<device>-><population>"``.  They are derived from
   ``DeviceDoc.target``: the document adds and removes them itself (with
-  ``edge_added``/``edge_removed`` events) when a device node is added,
+  ``EdgeAdded``/``EdgeRemoved`` events) when a device node is added,
   removed or retargeted, or its population appears or goes.  ``add_edge`` and
   friends accept projection edges only; commands connect a device by setting
   its target.  An unconnected device has ``target == ""``.
 - ``set_constants`` is ``set_setting(key, value)`` for every document-level
   setting (``constants``, ``models``, ``dt``, ``seed``, ``description``);
-  it emits ``modified`` with ``name=key``.  ``path`` changes emit
-  ``modified`` with ``name="path"``.
+  it emits ``SettingChanged(key, value)``.  ``path`` changes emit
+  ``PathChanged``.
 - ``Node.position`` may be ``None`` (a file without positions: lay it out).
   The position lives in the node, not in ``node.data`` (whose position is
   always ``None``); ``to_project`` writes it back.
@@ -38,23 +39,23 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from engine.errors import NeuroCoreError
-from engine.network.devices import RECORDERS
 from studio.document.checks import DocumentProblem, connect_problem, document_problems
+from studio.document.elements import DocumentError, Edge, Node, link_name
+from studio.document.events import (EdgeAdded, EdgeChanged, EdgeRemoved, EventEmitter, NodeAdded, NodeChanged,
+                                    NodeRemoved, PathChanged, SettingChanged)
+from studio.document.history import UndoStack
 from studio.project.project_file import read_project, write_project
-from studio.project.project_doc import DeviceDoc, PopulationDoc, Position, ProjectDoc, ProjectionDoc
+from studio.project.project_doc import ProjectDoc, ProjectionDoc
 
 SETTINGS = ("constants", "models", "dt", "seed", "description")
-EVENT_KINDS = ("node_added", "node_removed", "node_changed", "edge_added", "edge_removed", "edge_changed", "modified")
 
-
-class DocumentError(NeuroCoreError):
-    """A document primitive was called with something the document cannot hold (a taken name, no such node)."""
+__all__ = ["ConnectError", "Document", "DocumentError", "Edge", "FieldError", "Node", "SETTINGS", "link_name"]
 
 
 class ConnectError(NeuroCoreError):
@@ -65,107 +66,23 @@ class FieldError(NeuroCoreError):
     """A field value is refused; the message says why (e.g. the wrong unit)."""
 
 
-@dataclass(frozen=True)
-class Node:
-    """A population or a device on the canvas."""
-
-    name: str
-    kind: str  # "population" | "device"
-    data: PopulationDoc | DeviceDoc
-    position: Position | None = None
-
-    def __post_init__(self) -> None:
-        want = "population" if isinstance(self.data, PopulationDoc) else "device"
-        if self.kind != want or self.name != self.data.name:
-            raise DocumentError(f"node `{self.name}` ({self.kind}) does not match its data "
-                                f"`{self.data.name}` ({want})")
-        if self.data.position is not None:
-            object.__setattr__(self, "data", replace(self.data, position=None))
-
-    @classmethod
-    def of(cls, data: PopulationDoc | DeviceDoc, position: Position | None = None) -> "Node":
-        """The node of ``data`` (at ``position``, else at ``data.position``)."""
-        kind = "population" if isinstance(data, PopulationDoc) else "device"
-        return cls(data.name, kind, data, position if position is not None else data.position)
-
-    @property
-    def role(self) -> str:
-        """``"population"``, ``"generator"`` or ``"recorder"``."""
-        if self.kind == "population":
-            return "population"
-        return "recorder" if self.data.kind in RECORDERS else "generator"
-
-
-@dataclass(frozen=True)
-class Edge:
-    """A projection (``kind="projection"``, ``data`` its description) or a device link (``kind="device"``)."""
-
-    name: str
-    source: str
-    target: str
-    data: ProjectionDoc | None = None
-    kind: str = "projection"
-
-    def __post_init__(self) -> None:
-        if self.kind == "projection":
-            d = self.data
-            if d is None or (d.name, d.source, d.target) != (self.name, self.source, self.target):
-                raise DocumentError(f"edge `{self.name}` does not match its projection")
-        elif self.kind != "device" or self.data is not None:
-            raise DocumentError(f"edge `{self.name}`: kind must be `projection` or `device` (without data)")
-
-    @classmethod
-    def of(cls, data: ProjectionDoc) -> "Edge":
-        """The edge of a projection."""
-        return cls(data.name, data.source, data.target, data)
-
-
-def link_name(device: str, population: str) -> str:
-    """The name of the edge from a device to its population."""
-    return f"{device}->{population}"
-
-
-@dataclass(frozen=True)
-class Event:
-    """One change: ``kind`` (see ``EVENT_KINDS``), the node, edge or setting ``name``, its new (or removed)
-    ``value`` and its ``index`` (for added and removed elements)."""
-
-    kind: str
-    name: str
-    value: Any = None
-    index: int | None = None
-
-
-class EventEmitter:
-    """Callbacks called with each :class:`Event`, in the order they connected."""
-
-    def __init__(self) -> None:
-        self._callbacks: list[Callable[[Event], None]] = []
-
-    def connect(self, callback: Callable[[Event], None]) -> None:
-        self._callbacks.append(callback)
-
-    def disconnect(self, callback: Callable[[Event], None]) -> None:
-        self._callbacks.remove(callback)
-
-    def emit(self, event: Event) -> None:
-        for callback in list(self._callbacks):
-            callback(event)
-
-
 class Document:
     """An open project: nodes, edges and settings, announcing every change on ``events``.
 
     Events
     ------
-    node_added, node_removed, node_changed, edge_added, edge_removed, edge_changed
-        ``name`` of the element, ``value`` the node/edge, ``index`` where it was added or removed from.
-    modified
-        A setting (``name`` in ``SETTINGS``) or ``"path"`` changed; ``value`` is the new value.
+    events : EventEmitter
+        :class:`~studio.document.events.NodeAdded`, ``NodeRemoved``, ``NodeChanged``, ``EdgeAdded``,
+        ``EdgeRemoved``, ``EdgeChanged`` (the element and its index), ``SettingChanged`` (a key of
+        ``SETTINGS`` and its new value) and ``PathChanged``.
+
+    ``undo_stack`` is the document's edit history (:class:`~studio.document.history.UndoStack`): the window
+    pushes every edit on it and the tests drive the same object.
     """
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.events = EventEmitter()
+        self.undo_stack = UndoStack()
         self.uid = uuid.uuid4().hex[:12]
         self._path = None if path is None else Path(path)
         self._nodes: dict[str, Node] = {}
@@ -219,7 +136,7 @@ class Document:
     @path.setter
     def path(self, value: str | os.PathLike | None) -> None:
         self._path = None if value is None else Path(value)
-        self.events.emit(Event("modified", "path", self._path))
+        self.events.emit(PathChanged(self._path))
 
     @property
     def title(self) -> str:
@@ -266,7 +183,7 @@ class Document:
             raise DocumentError(f"the name `{node.name}` is already used")
         index = len(self._nodes) if index is None else index
         self._nodes = _inserted(self._nodes, node.name, node, index)
-        self.events.emit(Event("node_added", node.name, node, index))
+        self.events.emit(NodeAdded(node, index))
         self._sync_links()
 
     def remove_node(self, name: str) -> tuple[Node, int]:
@@ -278,7 +195,7 @@ class Document:
         index = list(self._nodes).index(name)
         del self._nodes[name]
         self._sync_links()
-        self.events.emit(Event("node_removed", name, node, index))
+        self.events.emit(NodeRemoved(node, index))
         return node, index
 
     def set_node(self, name: str, node: Node) -> None:
@@ -287,7 +204,7 @@ class Document:
         if node.name != name or node.kind != old.kind:
             raise DocumentError(f"set_node cannot rename `{name}` or change its kind")
         self._nodes[name] = node
-        self.events.emit(Event("node_changed", name, node, list(self._nodes).index(name)))
+        self.events.emit(NodeChanged(node, list(self._nodes).index(name)))
         self._sync_links()
 
     def add_edge(self, edge: Edge, index: int | None = None) -> None:
@@ -300,14 +217,14 @@ class Document:
         index = len(projections) if index is None else index
         at = list(self._edges).index(projections[index]) if index < len(projections) else len(projections)
         self._edges = _inserted(self._edges, edge.name, edge, at)
-        self.events.emit(Event("edge_added", edge.name, edge, index))
+        self.events.emit(EdgeAdded(edge, index))
 
     def remove_edge(self, name: str) -> tuple[Edge, int]:
         """Remove a projection edge; returns it and its index among the projections."""
         edge = self._edge(name)
         index = [e.name for e in self.projections()].index(name)
         del self._edges[name]
-        self.events.emit(Event("edge_removed", name, edge, index))
+        self.events.emit(EdgeRemoved(edge, index))
         return edge, index
 
     def set_edge(self, name: str, edge: Edge) -> None:
@@ -316,7 +233,7 @@ class Document:
         if (edge.name, edge.source, edge.target, edge.kind) != (old.name, old.source, old.target, old.kind):
             raise DocumentError(f"set_edge cannot rename or reconnect `{name}`")
         self._edges[name] = edge
-        self.events.emit(Event("edge_changed", name, edge, [e.name for e in self.projections()].index(name)))
+        self.events.emit(EdgeChanged(edge, [e.name for e in self.projections()].index(name)))
 
     def set_setting(self, key: str, value: Any) -> Any:
         """Set a document-level setting (one of ``SETTINGS``); returns the old value."""
@@ -324,7 +241,7 @@ class Document:
             raise DocumentError(f"unknown setting `{key}` (have: {', '.join(SETTINGS)})")
         old = self._settings[key]
         self._settings[key] = dict(value) if key in ("constants", "models") else value
-        self.events.emit(Event("modified", key, self._settings[key]))
+        self.events.emit(SettingChanged(key, self._settings[key]))
         return old
 
     # -- checks ---------------------------------------------------------------------
@@ -366,11 +283,11 @@ class Document:
         for name, edge in list(self._edges.items()):
             if edge.kind == "device" and want.get(name) != edge:  # gone, or turned round (kind changed)
                 del self._edges[name]
-                self.events.emit(Event("edge_removed", name, edge))
+                self.events.emit(EdgeRemoved(edge))
         for name, edge in want.items():
             if name not in self._edges:
                 self._edges[name] = edge
-                self.events.emit(Event("edge_added", name, edge))
+                self.events.emit(EdgeAdded(edge))
         links = [name for name, edge in self._edges.items() if edge.kind == "device"]
         if links != list(want):  # keep links in node order, so equal documents list equal edges
             self._edges = {**{n: e for n, e in self._edges.items() if e.kind == "projection"}, **want}

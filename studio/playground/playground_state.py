@@ -28,14 +28,13 @@ from engine.models import LIBRARY
 from engine.models.base import LibraryModel, ParamInfo
 from engine.network.definitions import DeviceDef
 from engine.run.neuron import SpikeInput
-from studio.document.document import Event, EventEmitter
+from studio.document.events import EventEmitter
+from studio.playground.playground_events import (ModelChanged, ParametersChanged, PlaygroundEvent, ProblemsChanged,
+                                                 StimulusChanged, TextChanged, TraceChanged)
 from studio.project.model_text import ModelText, check_model_text, model_text, parse_model_text, with_parameter
 from studio.project.modelfile import write_model_file
 from studio.project.project_doc import ProjectDoc
 from studio.project.network_def import network_def
-
-EVENTS = ("text_changed", "model_changed", "problems_changed", "parameters_changed", "stimulus_changed",
-          "trace_changed")
 
 # A step that makes each library model fire regularly (about 1.5 times its rheobase over 300 ms), model units.
 _STEP_AMPLITUDE = {
@@ -122,21 +121,11 @@ def suggested_stimulus(model: LibraryModel | ModelSpec, duration: float = 1.0) -
 class PlaygroundState:
     """One neuron model being edited, how it is driven, and its last good trace.
 
-    Events (``events.connect(callback)``; callbacks get a :class:`~studio.document.document.Event`
-    whose ``kind`` is one of these)
+    Events
     ------
-    text_changed
-        The text changed (``value``: the new text).
-    model_changed
-        A new valid model (``spec``, ``checked``); also when the text becomes valid again.
-    problems_changed
-        ``problems`` or ``stale`` changed.
-    parameters_changed
-        The parameter names or values changed.
-    stimulus_changed
-        ``stimulus``, ``duration`` or ``dt`` changed.
-    trace_changed
-        ``trace`` is a new simulation.
+    events : EventEmitter
+        One of :mod:`studio.playground.playground_events` per change: ``TextChanged``, ``ModelChanged``,
+        ``ProblemsChanged``, ``ParametersChanged``, ``StimulusChanged``, ``TraceChanged``.
 
     ``structure`` is the last checked model: its names, units, kinds of values
     and expressions hold for ``spec``, its parameter values may be older
@@ -188,7 +177,7 @@ class PlaygroundState:
         if text == self._text:
             return
         self._text = text
-        self._emit("text_changed", text)
+        self._emit(TextChanged(text))
         parsed, checked, problems = check_model_text(text)
         self.parsed = parsed
         was_stale = self.stale
@@ -197,14 +186,14 @@ class PlaygroundState:
         if checked is not None:
             self.spec, self._checked, self.structure = checked.spec, checked, checked
         if problems or was_stale:
-            self._emit("problems_changed")
+            self._emit(ProblemsChanged())
         if checked is None:
             return
         if was_stale or old is None or replace(old, parameters={}) != replace(checked.spec, parameters={}):
-            self._emit("model_changed")
-            self._emit("parameters_changed")
+            self._emit(ModelChanged())
+            self._emit(ParametersChanged())
         elif dict(old.parameters) != dict(checked.spec.parameters):
-            self._emit("parameters_changed")
+            self._emit(ParametersChanged())
 
     def from_model(self, model: LibraryModel | ModelSpec, stimulus: Stimulus | None = None) -> None:
         """Edit ``model`` (a library model keeps its metadata: ranges and meanings); the stimulus becomes
@@ -308,15 +297,15 @@ class PlaygroundState:
         self.parsed = parse_model_text(new_text)
         self.spec = replace(self.spec, parameters={**self.spec.parameters, name: text.strip()})
         self._checked = None
-        self._emit("text_changed", new_text)
-        self._emit("parameters_changed", name)
+        self._emit(TextChanged(new_text))
+        self._emit(ParametersChanged(name))
 
     # -- stimulus and runs ----------------------------------------------------------------------------------
     def set_stimulus(self, stimulus: Stimulus) -> None:
         """Drive the neuron with ``stimulus``."""
         if stimulus != self.stimulus:
             self.stimulus = stimulus
-            self._emit("stimulus_changed")
+            self._emit(StimulusChanged())
 
     def set_run(self, duration: float | None = None, dt: float | None = None) -> None:
         """Simulate ``duration`` seconds with steps of ``dt`` seconds (``None`` keeps a value)."""
@@ -326,7 +315,7 @@ class PlaygroundState:
             raise PlaygroundError("a run needs 0 < dt <= duration")
         if (duration, dt) != (self.duration, self.dt):
             self.duration, self.dt = duration, dt
-            self._emit("stimulus_changed")
+            self._emit(StimulusChanged())
 
     def trace_arguments(self) -> dict[str, Any]:
         """Keyword arguments of :func:`engine.analysis.traces.trace` that reproduce the playground's run
@@ -351,17 +340,17 @@ class PlaygroundState:
             messages = exc.problems if isinstance(exc, ModelError) else [str(exc)]
             message = "; ".join(p.message if isinstance(p, Problem) else p for p in messages)
             self.run_problem = Problem("simulation", 0, 0, f"the simulation failed: {message}")
-            self._emit("problems_changed")
+            self._emit(ProblemsChanged())
             return None
         self.run_problem = None
         self.trace = result
         if had_problem:
-            self._emit("problems_changed")
-        self._emit("trace_changed")
+            self._emit(ProblemsChanged())
+        self._emit(TraceChanged())
         return result
 
-    def _emit(self, kind: str, value: Any = None) -> None:
-        self.events.emit(Event(kind, "", value))
+    def _emit(self, event: PlaygroundEvent) -> None:
+        self.events.emit(event)
 
 
 def _spike_inputs(checked: CheckedModel, trains: tuple[SpikeTrain, ...], duration: float,

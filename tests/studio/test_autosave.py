@@ -9,7 +9,7 @@ import pytest
 
 from studio.document.autosave import (SUFFIX, discard, find_recoveries, read_recovery, recovery_dir, recovery_path,
                              write_recovery)
-from studio.document.commands import MoveNode, SetField, UndoStack
+from studio.document.commands import MoveNode, SetField
 from studio.document.document import Document
 from studio.project.project_file import EXAMPLES, ProjectFileError
 
@@ -22,7 +22,8 @@ def recovery_folder(tmp_path, monkeypatch):
 
 def test_write_find_read_discard(recovery_folder):
     assert find_recoveries() == []
-    doc, stack = Document.open(EXAMPLES / "cuba.ncsproj"), UndoStack()
+    doc = Document.open(EXAMPLES / "cuba.ncsproj")
+    stack = doc.undo_stack
     stack.push(SetField(doc, "E", "size", "1000"))
     stack.push(MoveNode(doc, "I", (12.5, -3)))
     path = write_recovery(doc)

@@ -7,10 +7,11 @@ from dataclasses import replace
 import pytest
 
 from engine.errors import NeuroCoreError
-from studio.document.commands import (AddNode, Connect, Disconnect, FieldError, Macro, MoveNode, RemoveNode, Rename, SetField,
-                             SetSetting, UndoStack, default_projection, field_value_problem, new_device,
-                             new_population)
+from studio.document.commands import (AddNode, Connect, Disconnect, FieldError, MoveNode, RemoveNode, Rename, SetField,
+                                      SetSetting, default_projection, field_value_problem, new_device, new_population)
 from studio.document.document import ConnectError, Document, Node
+from studio.document.events import NodeRemoved, UndoStackChanged
+from studio.document.history import Macro, UndoStack
 from studio.project.project_file import EXAMPLES, read_project
 from studio.project.project_doc import DeviceDoc, PopulationDoc, ProjectDoc, ProjectionDoc, RuleDoc
 
@@ -56,7 +57,8 @@ def build_cuba(doc: Document, stack: UndoStack) -> None:
 
 
 def test_cuba_built_by_commands_equals_the_example_and_undo_redo_round_trips():
-    doc, stack = Document(), UndoStack()
+    doc = Document()
+    stack = doc.undo_stack
     empty = doc.to_project()
     build_cuba(doc, stack)
     built = doc.to_project()
@@ -72,7 +74,8 @@ def test_cuba_built_by_commands_equals_the_example_and_undo_redo_round_trips():
 
 
 def test_remove_population_takes_its_projections_and_undo_restores_them_in_place():
-    doc, stack = Document.open(CUBA), UndoStack()
+    doc = Document.open(CUBA)
+    stack = doc.undo_stack
     before = doc.to_project()
     events = []
     doc.events.connect(events.append)
@@ -82,7 +85,7 @@ def test_remove_population_takes_its_projections_and_undo_restores_them_in_place
     assert [p.name for p in after.populations] == ["E"]
     assert {d.name: d.target for d in after.devices} == {"spikes_E": "E", "spikes_I": "", "v_E": "E"}
     assert "spikes_I->I" not in doc.edges
-    assert events[-1].kind == "node_removed" and events[-1].name == "I"
+    assert type(events[-1]) is NodeRemoved and events[-1].name == "I" and events[-1].index == 1
     stack.undo()
     assert doc.to_project() == before
     assert list(doc.edges) == list(Document.open(CUBA).edges)
@@ -91,7 +94,8 @@ def test_remove_population_takes_its_projections_and_undo_restores_them_in_place
 
 
 def test_remove_device_and_disconnect():
-    doc, stack = Document.open(CUBA), UndoStack()
+    doc = Document.open(CUBA)
+    stack = doc.undo_stack
     before = doc.to_project()
     stack.push(RemoveNode(doc, "v_E"))
     assert "v_E" not in doc.nodes and "v_E->E" not in doc.edges
@@ -106,7 +110,8 @@ def test_remove_device_and_disconnect():
 
 
 def test_field_edits_check_units():
-    doc, stack = Document(), UndoStack()
+    doc = Document()
+    stack = doc.undo_stack
     stack.push(AddNode(doc, new_population(doc, "iaf_psc_exp", (10, 20))))
     assert list(doc.nodes) == ["iaf_psc_exp"]
     stack.push(SetField(doc, "iaf_psc_exp", "parameters.I_e", "20 pA"))
@@ -149,7 +154,8 @@ def test_projection_field_edits_recheck_the_receptor():
 
 
 def test_connect_refusals_never_reach_the_stack():
-    doc, stack = Document(), UndoStack()
+    doc = Document()
+    stack = doc.undo_stack
     stack.push(AddNode(doc, new_population(doc, "iaf_psc_exp")))
     stack.push(AddNode(doc, new_device(doc, "spike_recorder", (5, 5))))
     stack.push(AddNode(doc, new_device(doc, "dc_generator")))
@@ -163,7 +169,8 @@ def test_connect_refusals_never_reach_the_stack():
 
 
 def test_move_and_undo_stack_clean_state():
-    doc, stack = Document.open(CUBA), UndoStack()
+    doc = Document.open(CUBA)
+    stack = doc.undo_stack
     stack.push(MoveNode(doc, "E", (50, 60)))
     stack.push(MoveNode(doc, "E", (70, 80)))
     assert doc.nodes["E"].position == (70.0, 80.0)
@@ -178,6 +185,27 @@ def test_move_and_undo_stack_clean_state():
         stack.redo()
 
 
+def test_the_undo_stack_announces_each_change_and_keeps_steps_as_one_edit():
+    doc = Document.open(CUBA)
+    stack = doc.undo_stack
+    changes: list[UndoStackChanged] = []
+    stack.events.connect(changes.append)
+    stack.push(MoveNode(doc, "E", (50, 60)))
+    stack.set_clean()
+    stack.push_steps("Paste 2 nodes", [lambda: AddNode(doc, Node.of(PopulationDoc("X", "lif", 3))),
+                                       lambda: Connect(doc, "X", "E")])
+    assert [p.name for p in doc.to_project().projections][-1] == "X_E"
+    assert len(stack) == 2 and stack.undo_text == "Paste 2 nodes" and stack.redo_text == ""
+    stack.undo()
+    assert "X" not in doc.nodes and "X_E" not in doc.edges and stack.redo_text == "Paste 2 nodes"
+    assert changes == [UndoStackChanged(1, False), UndoStackChanged(1, True), UndoStackChanged(2, False),
+                       UndoStackChanged(1, True)]
+    with pytest.raises(ConnectError):
+        stack.push_steps("Paste", [lambda: AddNode(doc, Node.of(PopulationDoc("Y", "lif", 3))),
+                                   lambda: Connect(doc, "Y", "nowhere")])
+    assert "Y" not in doc.nodes and len(stack) == 2 and stack.index == 1
+
+
 def test_a_failing_macro_rolls_back():
     doc = Document.open(CUBA)
     before = doc.to_project()
@@ -189,7 +217,8 @@ def test_a_failing_macro_rolls_back():
 
 
 def test_rename_moves_projections_links_and_recorders_along():
-    doc, stack = Document.open(CUBA), UndoStack()
+    doc = Document.open(CUBA)
+    stack = doc.undo_stack
     before = doc.to_project()
     stack.push(Rename(doc, "E", "Exc"))
     after = doc.to_project()

@@ -6,7 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from studio.document.document import ConnectError, Document, DocumentError, Edge, Event, Node
+from studio.document.document import ConnectError, Document, DocumentError, Edge, Node
+from studio.document.events import (DocumentEvent, EdgeAdded, EdgeChanged, EdgeRemoved, NodeAdded, NodeChanged,
+                                    NodeRemoved, PathChanged, SettingChanged, dispatch)
 from studio.project.project_file import EXAMPLES, read_project
 from studio.project.project_doc import DeviceDoc, PopulationDoc, ProjectDoc, ProjectionDoc, RuleDoc
 
@@ -18,8 +20,8 @@ def cuba() -> Document:
     return Document.open(CUBA)
 
 
-def recorded(doc: Document) -> list[Event]:
-    events: list[Event] = []
+def recorded(doc: Document) -> list[DocumentEvent]:
+    events: list[DocumentEvent] = []
     doc.events.connect(events.append)
     return events
 
@@ -58,15 +60,15 @@ def test_nodes_edges_and_device_links(cuba):
 def test_primitives_emit_one_event_each_and_keep_indices(cuba):
     events = recorded(cuba)
     edge, index = cuba.remove_edge("EI")
-    assert index == 1 and events[-1] == Event("edge_removed", "EI", edge, 1)
+    assert index == 1 and events[-1] == EdgeRemoved(edge, 1)
     cuba.add_edge(edge, index)
     assert [e.name for e in cuba.projections()] == ["EE", "EI", "IE", "II"]
-    assert events[-1] == Event("edge_added", "EI", edge, 1)
+    assert events[-1] == EdgeAdded(edge, 1)
     changed = Edge.of(replace(edge.data, weight="2 mV"))
     cuba.set_edge("EI", changed)
-    assert events[-1] == Event("edge_changed", "EI", changed, 1)
+    assert events[-1] == EdgeChanged(changed, 1)
     assert cuba.set_setting("seed", 7) == 1
-    assert events[-1] == Event("modified", "seed", 7)
+    assert events[-1] == SettingChanged("seed", 7)
     assert cuba.to_project().seed == 7
 
 
@@ -80,16 +82,17 @@ def test_device_links_follow_the_device_target(cuba):
     for name in ("EE", "EI", "IE", "II"):
         cuba.remove_edge(name)
     node, index = cuba.remove_node("E")
-    kinds = [(e.kind, e.name) for e in events[4:]]
+    kinds = [(type(e), e.name) for e in events[4:]]
     # links go before their population, so a scene can drop edge items before node items
-    assert kinds == [("edge_removed", "spikes_E->E"), ("edge_removed", "v_E->E"), ("node_removed", "E")]
+    assert kinds == [(EdgeRemoved, "spikes_E->E"), (EdgeRemoved, "v_E->E"), (NodeRemoved, "E")]
     cuba.add_node(node, index)
-    assert [(e.kind, e.name) for e in events[-3:]] == [("node_added", "E"), ("edge_added", "spikes_E->E"),
-                                                       ("edge_added", "v_E->E")]
+    assert [(type(e), e.name) for e in events[-3:]] == [(NodeAdded, "E"), (EdgeAdded, "spikes_E->E"),
+                                                        (EdgeAdded, "v_E->E")]
     spikes = cuba.nodes["spikes_E"]
     cuba.set_node("spikes_E", replace(spikes, data=replace(spikes.data, target="I")))
-    assert [(e.kind, e.name) for e in events[-3:]] == [("node_changed", "spikes_E"), ("edge_removed", "spikes_E->E"),
-                                                       ("edge_added", "spikes_E->I")]
+    assert [(type(e), e.name) for e in events[-3:]] == [(NodeChanged, "spikes_E"), (EdgeRemoved, "spikes_E->E"),
+                                                        (EdgeAdded, "spikes_E->I")]
+    assert events[-1].index is None  # a device link has no index among the projections
     with pytest.raises(DocumentError, match="device links follow the device's target"):
         cuba.add_edge(Edge("x->E", "x", "E", kind="device"))
 
@@ -151,3 +154,13 @@ def test_problems_are_placed_at_nodes_and_fields(cuba):
     assert found == {("EI", "weight"): "weight `5 pA` has units amp, but on_pre `ge += w` takes volt",
                      ("E", "parameters.taum"): "`20 mV` has units volt, but `taum` of cuba_lif takes second "
                                                "(e.g. `1 ms`)"}
+
+
+def test_subscribers_dispatch_on_the_event_type(cuba, tmp_path):
+    seen = []
+    cuba.events.connect(dispatch({SettingChanged: lambda e: seen.append((e.key, e.value)),
+                                  PathChanged: lambda e: seen.append(("path", e.path))}))
+    cuba.set_setting("seed", 3)
+    cuba.remove_edge("EE")
+    cuba.save(tmp_path / "copy.ncsproj")
+    assert seen == [("seed", 3), ("path", tmp_path / "copy.ncsproj")]

@@ -12,6 +12,8 @@ from engine.equations.model import check_model
 from engine.models import LIBRARY
 from engine.run.simulation import Simulation
 from studio.project.model_text import check_model_text, model_text, parse_model_text, with_parameter
+from studio.playground.playground_events import (ModelChanged, ParametersChanged, ProblemsChanged, TextChanged,
+                                                 TraceChanged)
 from studio.playground.playground_state import (PlaygroundError, PlaygroundState, SpikeTrain, Stimulus, playground_from_project,
                                suggested_stimulus, templates)
 from studio.project.project_file import load_network, read_project
@@ -105,14 +107,14 @@ def test_with_parameter_changes_the_line_or_adds_one():
 
 
 def record(state):
-    kinds = []
-    state.events.connect(lambda e: kinds.append(e.kind))
-    return kinds
+    events = []
+    state.events.connect(events.append)
+    return events
 
 
 def test_invalid_text_keeps_the_last_good_model_and_trace_stale():
     state = PlaygroundState(stimulus=Stimulus((Step(3000.0, onset=0.1),)))
-    kinds = record(state)
+    events = record(state)
     state.set_text(LIF_TEXT)
     assert not state.stale and state.spec.threshold == "v > v_th"
     good = state.simulate()
@@ -123,17 +125,19 @@ def test_invalid_text_keeps_the_last_good_model_and_trace_stale():
     assert "did you mean `v_th`" in state.problems[0].message
     state.set_text(LIF_TEXT)
     assert not state.stale and state.problems == []
-    assert kinds == ["text_changed", "model_changed", "parameters_changed", "trace_changed", "text_changed",
-                     "problems_changed", "text_changed", "problems_changed", "model_changed", "parameters_changed"]
+    assert [type(e) for e in events] == [TextChanged, ModelChanged, ParametersChanged, TraceChanged, TextChanged,
+                                         ProblemsChanged, TextChanged, ProblemsChanged, ModelChanged,
+                                         ParametersChanged]
+    assert events[-4] == TextChanged(LIF_TEXT) and events[-1] == ParametersChanged(None)
 
 
 def test_set_parameter_rewrites_the_text_and_changes_the_trace():
     state = PlaygroundState(LIBRARY["lif"])
     before = state.simulate()
-    kinds = record(state)
+    events = record(state)
     state.set_parameter("tau", "5 ms")
     assert "tau = 5 ms" in state.text and state.parameters["tau"] == "5 ms"
-    assert kinds == ["text_changed", "parameters_changed"]
+    assert events == [TextChanged(state.text), ParametersChanged("tau")]
     after = state.simulate()
     assert len(after.spike_times) > len(before.spike_times)
     with pytest.raises(PlaygroundError, match=r"^`5 mV` has units volt, but `tau` is second$"):

@@ -14,7 +14,6 @@ from studio.document.document import Document
 from studio.project.project_file import read_project
 from studio.project.network_def import network_def
 from views.graph.items import NodeItem
-from views.undo import push
 
 from tests.views.helpers import CUBA, add, connect_ports, drag, make_window, select, type_into
 
@@ -35,8 +34,8 @@ def build_cuba(qtbot, window) -> None:
     """CUBA made by hand: the model from the file, then everything else through the editor."""
     cuba = read_project(CUBA)
     doc = window.document
-    push(window.stack, SetSetting(doc, "models", cuba.models))
-    push(window.stack, SetSetting(doc, "constants", cuba.constants))
+    window.stack.push(SetSetting(doc, "models", cuba.models))
+    window.stack.push(SetSetting(doc, "constants", cuba.constants))
     palette = window.palette_widget
     palette.tree.itemActivated.emit(palette.entry("cuba_lif"), 0)  # double-click: added at the view's centre
     first = next(iter(doc.nodes))
@@ -83,12 +82,12 @@ def test_cuba_is_built_through_the_editor_and_undo_redo_round_trips(qtbot, empty
     assert window.isWindowModified() and "[*]" in window.windowTitle()
     assert window.check_problems() == []
 
-    while window.stack.canUndo():
+    while window.stack.can_undo:
         window.undo_action.trigger()
     assert doc.to_project() == Document.from_project(read_project(CUBA).__class__(populations=())).to_project()
     assert not window.scene.nodes and not window.scene.edges
     assert not window.isWindowModified()
-    while window.stack.canRedo():
+    while window.stack.can_redo:
         window.redo_action.trigger()
     assert doc.to_project() == built
     assert set(window.scene.nodes) == set(doc.nodes) and set(window.scene.edges) == set(doc.edges)
@@ -127,7 +126,7 @@ def test_a_weight_with_the_wrong_unit_is_refused_in_place(qtbot, cuba_window):
     assert re.match(r"^weight `20 pA` has units amp, but on_pre `ge \+= w`.* takes volt$", field.problem)
     assert field.reason.isVisible()
     assert window.document.edges["EE"].data.weight == "we"
-    assert not window.stack.canUndo()
+    assert not window.stack.can_undo
     type_into(qtbot, window, "weight", "1.5 mV")
     assert field.problem is None
     assert window.document.edges["EE"].data.weight == "1.5 mV"
@@ -190,7 +189,7 @@ def test_a_node_drag_is_one_undoable_move(qtbot, cuba_window):
     start = QPointF(item.x() + 60, item.y() + 45)
     drag(qtbot, window.view, start, start + QPointF(120, 80))
     assert window.document.nodes["I"].position == (120.0, 280.0)
-    assert window.stack.count() == 1 and window.stack.undoText() == "Move I"
+    assert len(window.stack) == 1 and window.stack.undo_text == "Move I"
     window.undo_action.trigger()
     assert window.document.nodes["I"].position == (0, 200)
     assert (item.x(), item.y()) == (0, 200)

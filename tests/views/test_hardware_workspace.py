@@ -113,9 +113,8 @@ def test_a_project_the_hardware_cannot_take_shows_why(qtbot, tmp_path):
 def test_an_edited_project_is_generated_as_shown_and_a_new_document_resets_the_workspace(qtbot):
     window, hardware = open_hardware(qtbot, Document.open(HIL))
     from studio.document.commands import SetSetting
-    from views.undo import UndoCommandAdapter
 
-    window.stack.push(UndoCommandAdapter(SetSetting(window.document, "seed", 2)))
+    window.stack.push(SetSetting(window.document, "seed", 2))
     assert window.is_modified()
     assert hardware.message.text().startswith("The project changed since the core was generated")
     qtbot.mouseClick(hardware.regenerate_button, Qt.MouseButton.LeftButton)

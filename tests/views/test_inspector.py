@@ -23,7 +23,7 @@ def test_currents_are_taken_in_any_current_unit(qtbot):
     assert window.document.nodes["P"].data.parameters == {"I_e": "20 pA"}
     type_into(qtbot, window, "parameters.I_e", "0.02 nA")
     assert window.document.nodes["P"].data.parameters == {"I_e": "0.02 nA"}
-    assert window.stack.count() == 2
+    assert len(window.stack) == 2
     window.undo_action.trigger()
     assert window.inspector.fields["parameters.I_e"].text == "20 pA"
 
@@ -37,7 +37,7 @@ def test_a_wrong_unit_is_rejected_in_place_with_the_reason(qtbot):
     assert field.reason.isVisible() and field.reason.text() == field.problem
     assert field.text == "20 mV"  # kept, to be corrected
     assert window.document.nodes["P"].data.parameters == {}
-    assert window.stack.count() == 0
+    assert len(window.stack) == 0
     type_into(qtbot, window, "size", "many")
     assert window.inspector.fields["size"].problem
     assert window.document.nodes["P"].data.size == 10

@@ -8,16 +8,16 @@ from PySide6.QtWidgets import QMessageBox
 from studio.document import autosave
 from studio.document.commands import MoveNode, SetField
 from studio.document.document import Document
+from studio.document.history import UndoStack
 from studio.project.project_file import read_project
-from tests.views.helpers import CUBA, add, make_window
-from views.undo import push
+from tests.views.helpers import CUBA, add, make_window, select, type_into
 
 
 def test_the_title_shows_unsaved_changes_and_save_open_round_trips(qtbot, cuba_window, tmp_path):
     window = cuba_window
     assert window.windowTitle().startswith("cuba[*]") and not window.isWindowModified()
     add(window, "device", "dc_generator", 100, 100)
-    push(window.stack, SetField(window.document, "E", "size", "3000"))
+    window.stack.push(SetField(window.document, "E", "size", "3000"))
     assert window.isWindowModified()
     path = tmp_path / "mine.ncsproj"
     assert window.files.save_as(path)
@@ -34,9 +34,36 @@ def test_the_title_shows_unsaved_changes_and_save_open_round_trips(qtbot, cuba_w
     assert not window.isWindowModified()
 
 
+def test_the_window_runs_the_documents_undo_stack_and_only_presents_it(qtbot, tmp_path):
+    document = Document.open(CUBA)
+    stack = document.undo_stack
+    window = make_window(qtbot, document)
+    assert isinstance(stack, UndoStack) and window.stack is stack
+    assert not window.undo_action.isEnabled() and not window.redo_action.isEnabled()
+    select(window, "E")
+    type_into(qtbot, window, "size", "1000")  # an edit through the inspector lands on the tests' stack
+    assert len(stack) == 1 and stack.undo_text == "Set E.size" and not stack.is_clean
+    assert window.undo_action.isEnabled() and window.undo_action.text() == "&Undo Set E.size"
+    assert window.isWindowModified()
+    stack.undo()  # the test drives the stack; the actions, the title and the inspector follow
+    assert document.nodes["E"].data.size == 3200 and window.inspector.fields["size"].text == "3200"
+    assert not window.undo_action.isEnabled() and window.redo_action.text() == "&Redo Set E.size"
+    assert not window.isWindowModified()
+    window.redo_action.trigger()
+    assert stack.index == 1 and document.nodes["E"].data.size == 1000 and window.isWindowModified()
+    assert window.files.save_as(tmp_path / "mine.ncsproj")
+    assert stack.is_clean and not window.isWindowModified()
+
+    other = Document.open(CUBA)  # another document brings its own history
+    window.set_document(other)
+    assert window.stack is other.undo_stack and not window.undo_action.isEnabled()
+    stack.undo()  # the first document's stack no longer reaches the window
+    assert not window.undo_action.isEnabled() and not window.isWindowModified()
+
+
 def test_closing_with_unsaved_changes_asks_first(qtbot, cuba_window):
     window = cuba_window
-    push(window.stack, MoveNode(window.document, "E", (40, 40)))
+    window.stack.push(MoveNode(window.document, "E", (40, 40)))
     answers = []
     window.files.ask_unsaved = lambda: answers.append("asked") or "cancel"
     assert not window.close()
@@ -48,7 +75,7 @@ def test_closing_with_unsaved_changes_asks_first(qtbot, cuba_window):
 def test_autosave_writes_a_recovery_file_that_is_offered_back(qtbot, cuba_window):
     window = cuba_window
     assert window.files.autosave() is None  # nothing unsaved, nothing written
-    push(window.stack, SetField(window.document, "I", "size", "900"))
+    window.stack.push(SetField(window.document, "I", "size", "900"))
     recovery = window.files.autosave()
     assert recovery is not None and autosave.find_recoveries() == [recovery]
     edited = window.document.to_project()
@@ -100,7 +127,7 @@ def test_pause_step_and_a_parameter_change_during_a_run(qtbot, cuba_window):
 
 def test_a_failing_worker_leaves_the_window_usable_and_the_project_untouched(qtbot, cuba_window, monkeypatch):
     window = cuba_window
-    push(window.stack, SetField(window.document, "spikes_E", "kind", "poisson_generator", check=False))
+    window.stack.push(SetField(window.document, "spikes_E", "kind", "poisson_generator", check=False))
     before = window.document.to_project()
     shown = []
     monkeypatch.setattr(QMessageBox, "show", lambda box: shown.append(box))

@@ -13,13 +13,12 @@ import json
 from dataclasses import replace
 
 from PySide6.QtCore import QMimeData
-from PySide6.QtGui import QUndoStack
 
 from engine.errors import NeuroCoreError, Problem
 from studio.document.commands import AddNode, Connect, SetSetting
-from studio.document.document import Document, Node
+from studio.document.document import Document
+from studio.document.elements import Node
 from studio.project.project_doc import ProjectDoc, doc_from_json, doc_to_json
-from views.undo import push_steps
 
 MIME_TYPE = "application/x-ncstudio-graph"
 OFFSET = 40.0
@@ -45,8 +44,8 @@ def copy(document: Document, names: list[str]) -> QMimeData | None:
     return mime
 
 
-def paste(document: Document, stack: QUndoStack, mime: QMimeData, shift: int = 1) -> list[str]:
-    """Add the content of ``mime`` to ``document`` as one edit; returns the new node names.
+def paste(document: Document, mime: QMimeData, shift: int = 1) -> list[str]:
+    """Add the content of ``mime`` to ``document`` as one edit (on its undo stack); returns the new node names.
 
     Raises
     ------
@@ -93,5 +92,5 @@ def paste(document: Document, stack: QUndoStack, mime: QMimeData, shift: int = 1
         source, target = renamed[proj.source], renamed[proj.target]
         steps.append(lambda p=proj, s=source, t=target: Connect(
             document, s, t, replace(p, name=fresh(p.name), source=s, target=t)))
-    push_steps(stack, f"Paste {len(renamed)} node{'s' * (len(renamed) != 1)}", steps)
+    document.undo_stack.push_steps(f"Paste {len(renamed)} node{'s' * (len(renamed) != 1)}", steps)
     return list(renamed.values())

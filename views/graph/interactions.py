@@ -16,10 +16,10 @@ from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from engine.errors import NeuroCoreError
-from studio.document.commands import Connect, Macro, MoveNode, default_projection
+from studio.document.commands import Connect, MoveNode, default_projection
+from studio.document.history import Macro
 from views.graph.items import NodeItem, PortItem
 from views.theme import colors
-from views.undo import push
 
 if TYPE_CHECKING:
     from views.graph.scene import GraphScene
@@ -129,7 +129,7 @@ class NewLink(Interaction):
         except NeuroCoreError as exc:
             self.scene.refuse(str(exc), pos)
             return
-        push(self.scene.stack, command)
+        self.scene.stack.push(command)
 
     def cancel(self, reason: str) -> None:
         self._clear()
@@ -154,9 +154,9 @@ class MoveNodes(Interaction):
         moves = [MoveNode(doc, item.name, (item.x(), item.y()))
                  for item in self.items if (item.x(), item.y()) != self.before[item.name] and item.name in doc.nodes]
         if len(moves) == 1:
-            push(self.scene.stack, moves[0])
+            self.scene.stack.push(moves[0])
         elif moves:
-            push(self.scene.stack, Macro(f"Move {len(moves)} nodes", moves))
+            self.scene.stack.push(Macro(f"Move {len(moves)} nodes", moves))
 
     def cancel(self, reason: str) -> None:
         for item in self.items:

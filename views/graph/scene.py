@@ -3,7 +3,7 @@
 The scene keeps explicit name→item dictionaries (``nodes``, ``edges``) and
 subscribes to ``document.events`` until :meth:`GraphScene.close`.  It never
 changes the document itself: every edit (move, connect, delete, add, paste)
-is a studio command pushed on the window's undo stack (:mod:`views.undo`).  Gestures
+is a studio command pushed on the document's undo stack.  Gestures
 are :mod:`views.graph.interactions` objects, one at a time.
 """
 
@@ -12,24 +12,27 @@ from __future__ import annotations
 from typing import Iterable
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QPainter, QPen, QUndoStack
+from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSimpleTextItem
 
-from studio.document.commands import AddNode, Disconnect, Macro, MoveNode, RemoveNode, new_device, new_population
-from studio.document.document import Document, Edge, Event, Node
+from studio.document.commands import AddNode, Disconnect, MoveNode, RemoveNode, new_device, new_population
+from studio.document.document import Document
+from studio.document.elements import Edge, Node
+from studio.document.events import (EdgeAdded, EdgeChanged, EdgeRemoved, NodeAdded, NodeChanged, NodeRemoved,
+                                    SettingChanged, dispatch)
+from studio.document.history import Macro
 from views.graph import looks
 from views.graph.interactions import Interaction, MoveNodes, NewLink
 from views.graph.items import EdgeItem, NodeItem, PortItem
 from views.graph.layout import auto_layout
 from views.theme import colors
-from views.undo import push, push_steps
 
 GRID = 40.0
 REFUSAL_MS = 4000
 
 
 class GraphScene(QGraphicsScene):
-    """The network of ``document`` as nodes and edges; edits are pushed on ``stack``.
+    """The network of ``document`` as nodes and edges; edits are pushed on ``document.undo_stack``.
 
     Signals
     -------
@@ -39,10 +42,10 @@ class GraphScene(QGraphicsScene):
 
     refused = Signal(str)
 
-    def __init__(self, document: Document, stack: QUndoStack, parent=None):
+    def __init__(self, document: Document, parent=None):
         super().__init__(parent)
         self.document = document
-        self.stack = stack
+        self.stack = document.undo_stack
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[str, EdgeItem] = {}
         self.interaction: Interaction | None = None
@@ -56,6 +59,15 @@ class GraphScene(QGraphicsScene):
             self.add_node(node, placed.get(node.name))
         for edge in document.edges.values():
             self.add_edge(edge)
+        self._on_event = dispatch({
+            NodeAdded: lambda event: self.add_node(event.node),
+            NodeRemoved: lambda event: self.remove_node(event.name),
+            NodeChanged: self._node_changed,
+            EdgeAdded: lambda event: self.add_edge(event.edge),
+            EdgeRemoved: lambda event: self.remove_edge(event.name),
+            EdgeChanged: lambda event: self.edges[event.name].set_look(self._edge_look(event.edge)),
+            SettingChanged: lambda event: self.refresh() if event.key in ("models", "constants") else None,
+        })
         document.events.connect(self._on_event)
 
     def close(self) -> None:
@@ -103,29 +115,15 @@ class GraphScene(QGraphicsScene):
             item.detach()
             self.removeItem(item)
 
-    def _on_event(self, event: Event) -> None:
-        kind, name = event.kind, event.name
-        if kind == "node_added":
-            self.add_node(event.value)
-        elif kind == "node_removed":
-            self.remove_node(name)
-        elif kind == "node_changed":
-            item = self.nodes[name]
-            item.set_look(self._node_look(event.value))
-            at = event.value.position or self._layout_missing([event.value]).get(name)
-            if at is not None and tuple(at) != (item.x(), item.y()):
-                item.setPos(*at)
-            for edge in self.document.edges_of(name):
-                if edge.name in self.edges:
-                    self.edges[edge.name].set_look(self._edge_look(edge))
-        elif kind == "edge_added":
-            self.add_edge(event.value)
-        elif kind == "edge_removed":
-            self.remove_edge(name)
-        elif kind == "edge_changed":
-            self.edges[name].set_look(self._edge_look(event.value))
-        elif kind == "modified" and name in ("models", "constants"):
-            self.refresh()
+    def _node_changed(self, event: NodeChanged) -> None:
+        node, item = event.node, self.nodes[event.name]
+        item.set_look(self._node_look(node))
+        at = node.position or self._layout_missing([node]).get(node.name)
+        if at is not None and tuple(at) != (item.x(), item.y()):
+            item.setPos(*at)
+        for edge in self.document.edges_of(node.name):
+            if edge.name in self.edges:
+                self.edges[edge.name].set_look(self._edge_look(edge))
 
     def refresh(self) -> None:
         """Redraw every node and edge from the document (after models or problems changed)."""
@@ -198,14 +196,14 @@ class GraphScene(QGraphicsScene):
             return
         count = len(nodes) + len(commands)
         steps = [*(lambda c=c: c for c in commands), *(lambda n=n: RemoveNode(self.document, n) for n in nodes)]
-        push_steps(self.stack, f"Delete {count} item{'s' * (count > 1)}", steps)
+        self.stack.push_steps(f"Delete {count} item{'s' * (count > 1)}", steps)
 
     def add_from_palette(self, kind: str, name: str, at: QPointF) -> str:
         """Add a population of model ``name`` or a device of kind ``name`` at ``at``; returns the new name."""
         position = (round(at.x() / GRID) * GRID, round(at.y() / GRID) * GRID)
         node = (new_population(self.document, name, position) if kind == "population"
                 else new_device(self.document, name, position))
-        push(self.stack, AddNode(self.document, node))
+        self.stack.push(AddNode(self.document, node))
         self.select([node.name])
         return node.name
 
@@ -216,7 +214,7 @@ class GraphScene(QGraphicsScene):
         placed = auto_layout(names, links)
         moves = [MoveNode(self.document, n, placed[n]) for n in names]
         if moves:
-            push(self.stack, Macro("Arrange the graph", moves))
+            self.stack.push(Macro("Arrange the graph", moves))
 
     def refuse(self, reason: str, at: QPointF) -> None:
         """Show why an edit was refused, next to where it happened, for a few seconds."""

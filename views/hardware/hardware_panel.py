@@ -22,7 +22,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from engine.errors import NeuroCoreError
-from studio.document.document import Document, Event
+from studio.document.document import Document
+from studio.document.events import PathChanged
 from studio.hardware.hardware_flow import CosimRequest
 from studio.hardware.hardware_job import GenerateRequest, HardwareJob, manifest_totals, project_file
 from views.hardware.cosim_panel import CosimPanel
@@ -154,8 +155,8 @@ class HardwarePanel(QWidget):
         self.message.setStyleSheet(f"color: {colors().error.name()}")
         self.log.emit([f"hardware: {message}"])
 
-    def _on_event(self, event: Event) -> None:
-        if event.kind == "modified" and event.name == "path":
+    def _on_event(self, event) -> None:
+        if isinstance(event, PathChanged):
             return
         if not self.stale and not self.generator.running:
             self.stale = True

@@ -1,8 +1,8 @@
 """What every analysis panel of the playground shares: the state subscription, a debounce, themed plots.
 
 A panel reads the playground state (:class:`studio.playground.playground_state.PlaygroundState`)
-and never keeps a copy of the model: on ``model_changed``,
-``parameters_changed`` or ``stimulus_changed`` it schedules :meth:`refresh`
+and never keeps a copy of the model: on ``ModelChanged``,
+``ParametersChanged`` or ``StimulusChanged`` it schedules :meth:`refresh`
 after ``DEBOUNCE_MS`` so a slider scrub recomputes once per pause, not per
 pixel.  While the model text is invalid (``state.stale``) the last result
 stays, marked stale.
@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QWidget
 
 from engine.equations.units import UnitError, quantity_in
+from studio.playground.playground_events import ModelChanged, ParametersChanged, ProblemsChanged, StimulusChanged
 from views.theme import colors
 
 DEBOUNCE_MS = 150
@@ -28,7 +29,7 @@ class AnalysisPanel(QWidget):
     Only a visible panel recomputes; one in a tab at the back catches up when it comes to the front.
     """
 
-    WATCH = ("model_changed", "parameters_changed", "stimulus_changed")
+    WATCH: tuple[type, ...] = (ModelChanged, ParametersChanged, StimulusChanged)
     title = "Analysis"
 
     def __init__(self, state, parent: QWidget | None = None):
@@ -45,9 +46,9 @@ class AnalysisPanel(QWidget):
         self.destroyed.connect(lambda *_, cb=self._on_state, events=state.events: events.disconnect(cb))
 
     def _on_state(self, event) -> None:
-        if event.kind in self.WATCH:
+        if isinstance(event, self.WATCH):
             self.schedule()
-        elif event.kind == "problems_changed":
+        elif isinstance(event, ProblemsChanged):
             self.stale_label.setText("stale: the model has errors" if self.state.stale else "")
 
     def schedule(self) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMenu, QPla
                                QTextEdit, QToolButton, QToolTip, QVBoxLayout, QHBoxLayout, QWidget)
 
 from engine.errors import Problem
+from studio.playground.playground_events import ModelChanged, ProblemsChanged, TextChanged
 from studio.playground.playground_state import PlaygroundState, templates
 from views.playground.completion import NameCompleter
 from views.playground.highlighter import ModelHighlighter
@@ -317,15 +318,15 @@ class EquationEditor(QWidget):
 
     # -- state -> views -------------------------------------------------------------------------------------------
     def _on_state(self, event) -> None:
-        if event.kind == "text_changed" and event.value != self.editor.toPlainText():
+        if isinstance(event, TextChanged) and event.text != self.editor.toPlainText():
             self._applying = True
             try:
-                self.editor.apply_text(event.value)
+                self.editor.apply_text(event.text)
             finally:
                 self._applying = False
-        elif event.kind == "problems_changed":
+        elif isinstance(event, ProblemsChanged):
             self._show_problems()
-        elif event.kind == "model_changed":
+        elif isinstance(event, ModelChanged):
             self._show_names()
 
     def _show_names(self) -> None:

@@ -1,8 +1,7 @@
 """Buttons that hand the playground's model on: into the network, to a Python script, to Verilog.
 
 "Use in network" calls a callback the main window provides
-(:func:`network_handoff` makes one from a window with ``document`` and
-``stack``): the model goes into the project's model list as one undoable
+(:func:`network_handoff` makes one from a window with a ``document``): the model goes into the project's model list as one undoable
 edit.  "Export Python script" writes a standalone script that reproduces the
 trace (:mod:`studio.interop.script_export`).  "Show Verilog" emits the single-neuron
 module in the chosen Q format (:mod:`studio.playground.handoff`).
@@ -25,18 +24,17 @@ from studio.interop.script_export import trace_script
 from views.playground.analysis_panel import AnalysisPanel, message_label
 from views.playground.precision_panel import format_from
 from views.playground.verilog_view import VerilogView
-from views.undo import push
 
 UseInNetwork = Callable[[LibraryModel | ModelSpec, str], str]
 
 
 def network_handoff(window) -> UseInNetwork:
-    """A "Use in network" callback adding models to ``window.document`` through ``window.stack`` (undoable)."""
+    """A "Use in network" callback adding models to ``window.document`` through its undo stack."""
 
     def use(model: LibraryModel | ModelSpec, base: str) -> str:
         name, command = add_model_command(window.document, model, base=base)
         if command is not None:
-            push(window.stack, command)
+            window.document.undo_stack.push(command)
         return name
 
     return use

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QScrollArea, QSlider, QWidget
 
 from engine.equations.units import UnitError, quantity_in
+from studio.playground.playground_events import ModelChanged, ParametersChanged
 from studio.playground.playground_state import PlaygroundError, PlaygroundState
 from views.quantity_field import QuantityField
 
@@ -166,10 +167,10 @@ class ParametersPanel(QScrollArea):
                 row.field.mark(str(exc))
 
     def _on_state(self, event) -> None:
-        if event.kind == "model_changed":
+        if isinstance(event, ModelChanged):
             self.rebuild()
-        elif event.kind == "parameters_changed":
-            name = event.value
+        elif isinstance(event, ParametersChanged):
+            name = event.name
             if name in self.rows:
                 self.rows[name].show(self.state.parameters[name])
             else:

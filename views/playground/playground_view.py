@@ -14,6 +14,7 @@ import time
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from studio.playground.playground_events import ModelChanged, ParametersChanged, StimulusChanged
 from studio.playground.playground_state import PlaygroundState
 from views.playground.equation_editor import EquationEditor
 from views.playground.parameters_panel import ParametersPanel
@@ -21,7 +22,7 @@ from views.playground.stimulus_panel import StimulusPanel
 from views.playground.trace_panel import TracePanel
 
 FRAME_MS = 16
-_RESIMULATE = ("model_changed", "parameters_changed", "stimulus_changed")
+_RESIMULATE = (ModelChanged, ParametersChanged, StimulusChanged)
 
 
 class PlaygroundView(QWidget):
@@ -79,7 +80,7 @@ class PlaygroundView(QWidget):
             self.views.setSizes([560, 340])
 
     def _on_state(self, event) -> None:
-        if event.kind in _RESIMULATE:
+        if isinstance(event, _RESIMULATE):
             self.schedule()
 
     def schedule(self) -> None:

@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from engine.analysis.isi import ISIStats, SpikeTriggeredAverage, isi_stats, spike_triggered_average
+from studio.playground.playground_events import TraceChanged
 from views.playground.analysis_panel import AnalysisPanel, message_label, plot_widget, spin
 from views.theme import colors
 
@@ -19,7 +20,7 @@ from views.theme import colors
 class SpikeStatisticsPanel(AnalysisPanel):
     """ISI histogram (with mean and CV) beside the spike-triggered average of the injected current."""
 
-    WATCH = ("trace_changed",)
+    WATCH = (TraceChanged,)
     title = "ISI / STA"
 
     def __init__(self, state, parent: QWidget | None = None):

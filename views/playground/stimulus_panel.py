@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QVBoxLayout, QW
 
 from engine.analysis.stimulus import Constant, Noise, PulseTrain, Ramp, Sine, Step
 from engine.equations.units import UnitError, format_dimension, parse_quantity
+from studio.playground.playground_events import ModelChanged, StimulusChanged
 from studio.playground.playground_state import PlaygroundError, PlaygroundState, SpikeTrain, Stimulus
 from views.playground.analysis_panel import spin
 from views.quantity_field import QuantityField
@@ -126,7 +127,7 @@ class StimulusPanel(QWidget):
             form.setRowVisible(box, name in shown)
 
     def _on_state(self, event) -> None:
-        if event.kind in ("model_changed", "stimulus_changed"):
+        if isinstance(event, (ModelChanged, StimulusChanged)):
             self.fill()
 
     # -- panel -> state ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from engine.analysis.traces import Trace
 from engine.equations import expr as E
+from studio.playground.playground_events import ProblemsChanged, TraceChanged
 from studio.playground.playground_state import PlaygroundState
 from views.theme import colors
 
@@ -110,9 +111,9 @@ class TracePanel(QWidget):
         return self.painted_trace
 
     def _on_state(self, event) -> None:
-        if event.kind == "trace_changed":
+        if isinstance(event, TraceChanged):
             self.show_trace(self.state.trace)
-        elif event.kind == "problems_changed":
+        elif isinstance(event, ProblemsChanged):
             self.mark_stale(self.state.stale)
 
     def _offer(self, trace: Trace) -> None:
