@@ -1,8 +1,9 @@
 """A live run of a document's network on a worker thread (Qt-free; the GUI polls it from a timer).
 
 The session takes an immutable snapshot of the project when it is made; the
-worker builds the network from that snapshot and runs it chunk by chunk (the
-Cython loop releases the GIL), putting each chunk into ``buffer``.  Control
+worker builds the network from that snapshot (off the GUI thread: the caller
+returns at once) and runs it chunk by chunk (the Cython loop releases the
+GIL), putting each chunk into ``buffer``.  Control
 calls (``pause``, ``resume``, ``step_chunk``, ``stop``) and parameter changes
 are queued and take effect at the next chunk boundary; every one is written
 to ``log``.  The worker never touches the document: a failure leaves
@@ -84,20 +85,12 @@ class RunSession:
 
     # -- control (any thread) -----------------------------------------------------------
     def start(self, duration_s: float | None = None, paused: bool = False) -> None:
-        """Build the network here, then run it on a worker thread for ``duration_s`` simulated seconds
-        (``None``: until stopped)."""
+        """Build the network and run it on a worker thread for ``duration_s`` simulated seconds
+        (``None``: until stopped); returns at once.  ``simulation`` is set once the network is built."""
         if self.state != "idle":
             raise SessionError(f"this session is {self.state}; start a new session to run again")
         self._paused = paused
         self.state = "paused" if paused else "running"
-        # The network is built here, on the calling thread: building is pure Python, and running it
-        # on the worker beside a Qt event loop deadlocked the two threads on the GIL (PySide6 6.11,
-        # Python 3.11); the worker only runs the Cython loop, which releases the GIL.
-        try:
-            self.simulation = self._build()
-        except BaseException as exc:  # reported like a worker failure; the GUI shows it
-            self._fail(exc)
-            return
         self._thread = threading.Thread(target=self._work, args=(duration_s,), name="RunSession", daemon=True)
         self._thread.start()
 
@@ -214,8 +207,14 @@ class RunSession:
                 return True
 
     def _work(self, duration_s: float | None) -> None:
+        # The build runs here, on the worker, like the chunks.  Built on the GUI thread it froze the
+        # window for its whole length (Brunel: ~1.5 s without one event processed).  Beside the Qt event
+        # loop it keeps the loop turning (ticks of a 10 ms timer at most ~50 ms apart): it is Python and
+        # NumPy, which give the GIL back every switch interval, and the Qt loop releases the GIL while it
+        # waits.  The one wait found holding the GIL is QTest.qWait, a native sleep that starves a Python
+        # worker (pytest-qt's waits run a QEventLoop, which does not); the studio never calls it.
         try:
-            sim = self.simulation
+            self.simulation = sim = self._build()
             dt = sim.network.dt
             total = None if duration_s is None else int(round(duration_s / dt))
             self._note(f"started ({'until stopped' if total is None else f'{total * dt * 1e3:g} ms'})")
