@@ -4,8 +4,7 @@ the run toolbar, menus with the standard shortcuts, and workspaces as tabs.
 The window shows one :class:`~studio.document.document.Document` at a time; every
 edit goes through the document's undo stack, which the Edit menu presents
 (:mod:`views.undo`), so the title's unsaved-changes mark follows the stack's
-clean state.  Layout, theme and
-recent files persist in QSettings.
+clean state.  Layout, theme and recent files persist in QSettings.
 """
 
 from __future__ import annotations

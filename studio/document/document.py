@@ -118,8 +118,8 @@ class Document:
         devices = tuple(replace(n.data, position=n.position) for n in self._nodes.values() if n.kind == "device")
         projections = tuple(e.data for e in self._edges.values() if e.kind == "projection")
         extra = {} if self._format_version is None else {"format_version": self._format_version}
-        return ProjectDoc(pops, projections, devices, dict(s["models"]), dict(s["constants"]), s["dt"], s["seed"],
-                          s["description"], **extra)
+        return ProjectDoc(pops, projections, devices, models=dict(s["models"]), constants=dict(s["constants"]),
+                          dt=s["dt"], seed=s["seed"], description=s["description"], **extra)
 
     def save(self, path: str | os.PathLike | None = None) -> None:
         """Write the project atomically to ``path`` (default: the document's path) and remember the path."""

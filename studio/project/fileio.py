@@ -1,11 +1,14 @@
-"""Saving files so that a crash never leaves a half-written one behind."""
+"""Saving files so that a crash never leaves a half-written one behind, and JSON text that reads well."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import Any, BinaryIO, Callable
+
+JSON_WIDTH = 100
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> None:
@@ -54,3 +57,23 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write UTF-8 ``text`` to ``path`` atomically (see :func:`atomic_write`)."""
     data = text.encode("utf-8")
     atomic_write(path, lambda fh: fh.write(data))
+
+
+def json_text(value: Any) -> str:
+    """``value`` as JSON text ending in a newline: indented, with short lists and objects of plain values (up
+    to ``JSON_WIDTH`` characters) on one line."""
+    return _json_lines(value, "") + "\n"
+
+
+def _json_lines(value: Any, indent: str) -> str:
+    flat = json.dumps(value, ensure_ascii=False)
+    plain = isinstance(value, (list, dict)) and not any(
+        isinstance(v, (list, dict)) for v in (value.values() if isinstance(value, dict) else value))
+    if not isinstance(value, (list, dict)) or (plain and len(indent) + len(flat) <= JSON_WIDTH):
+        return flat
+    inner = indent + "  "
+    if isinstance(value, list):
+        items = [inner + _json_lines(v, inner) for v in value]
+        return "[\n" + ",\n".join(items) + "\n" + indent + "]" if items else "[]"
+    items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {_json_lines(v, inner)}" for k, v in value.items()]
+    return "{\n" + ",\n".join(items) + "\n" + indent + "}" if items else "{}"

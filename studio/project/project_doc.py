@@ -1,18 +1,27 @@
-"""The typed description of a project file, exactly as written (orange-canvas-core's readwrite pattern).
+"""The typed description of a project file, exactly as written (orange-canvas-core's readwrite pattern), and
+the one statement of the file's structure.
 
 A file is read in three stages: JSON (with format upgrades,
 :mod:`studio.project.upgrade`), this description (:func:`doc_from_json`,
 after the schema has accepted the JSON), then the engine's network
-definition (:mod:`studio.project.project_file`).  The description keeps every value as
+definition (:mod:`studio.project.network_def`).  The description keeps every value as
 the person typed it (``"-g*J"``, ``"0.1 ms"``); an optional field that was
-left out is ``None`` and is left out again on saving, so load -> save ->
-load gives the same description and the same text.
+left out holds its default (``None``, empty) and is left out again on saving,
+so load -> save -> load gives the same description and the same text.
+
+Each field of the dataclasses below carries its :class:`Form`: the JSON
+Schema of its value and how the value is read from and written to JSON.
+The fields are declared in the order a file lists them (``kw_only`` keeps
+the constructors' positional order where the two differ).
+:func:`doc_from_json` and :func:`doc_to_json` walk these fields, and
+:mod:`studio.project.schema` generates ``resources/ncsproj.schema.json`` from
+them, so the structure is stated here and nowhere else.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from dataclasses import MISSING, Field, dataclass, field, fields
+from typing import Any, Callable, Mapping
 
 from engine.equations.model import ModelSpec
 from engine.errors import Problem
@@ -23,144 +32,154 @@ Value = str | int | float
 Position = tuple[float, float]
 
 
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+# The named kinds of values the fields refer to (the schema's ``$defs`` besides the records).
+DEFINITIONS: dict[str, Any] = {
+    "name": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+    "quantity": {"type": ["string", "number"]},
+    "count": {"type": ["string", "integer"]},
+    "position": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+    "values": {"type": "object", "additionalProperties": _ref("quantity")},
+    "receptor": {"type": ["string", "integer"]},
+    "indices": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+    "stdp": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "tau_plus": _ref("quantity"),
+            "tau_minus": _ref("quantity"),
+            "a_plus": {"type": "number"},
+            "a_minus": {"type": "number"},
+            "w_max": _ref("quantity"),
+            "bounds": {"enum": ["additive", "multiplicative"]},
+        },
+    },
+}
+
+
+def _same(value: Any, problems: list[Problem]) -> Any:
+    return value
+
+
+def _written(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Form:
+    """How one field is written in a project file: the JSON Schema of its value, how a schema-valid JSON value
+    is read (``load(value, problems)``) and how it is written back (``dump(value)``); ``record`` is the
+    dataclass of a nested object or of the items of a list of objects."""
+
+    schema: Mapping[str, Any]
+    load: Callable[[Any, list[Problem]], Any] = _same
+    dump: Callable[[Any], Any] = _written
+    record: type | None = None
+
+
+def _file(form: Form, default: Any = MISSING, factory: Any = MISSING, required: bool = False,
+          kw_only: bool = False) -> Any:
+    """A dataclass field written in the file as ``form`` (``required``: the file must have it even though the
+    dataclass has a default)."""
+    return field(default=default, default_factory=factory, kw_only=kw_only,
+                 metadata={"form": form, "required": required})
+
+
+def _mapping_json(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in mapping.items()}
+
+
+NAME = Form(_ref("name"))
+TEXT = Form({"type": "string"})
+QUANTITY = Form(_ref("quantity"))
+COUNT = Form(_ref("count"))
+RECEPTOR = Form(_ref("receptor"))
+FLAG = Form({"type": "boolean"})
+WHOLE = Form({"type": "integer", "minimum": 0})
+POSITION = Form(_ref("position"), lambda v, _: (v[0], v[1]), list)
+INDICES = Form(_ref("indices"), lambda v, _: tuple(v), list)
+VALUES = Form(_ref("values"), lambda v, _: dict(v), dict)
+STDP = Form(_ref("stdp"), lambda v, _: dict(v), dict)
+CONSTANTS = Form({"type": "object", "propertyNames": _ref("name"), "additionalProperties": _ref("quantity")},
+                 lambda v, _: dict(v), dict)
+DEVICE_PARAMS = Form({"type": "object", "additionalProperties": {"anyOf": [
+                          {"type": ["string", "number", "boolean"]},
+                          {"type": "array", "items": {"type": ["string", "number"]}}]}},
+                     lambda v, _: {k: tuple(x) if isinstance(x, list) else x for k, x in v.items()}, _mapping_json)
+
+
+def is_required(f: Field) -> bool:
+    """Whether a file must have field ``f`` (a field of one of the records above)."""
+    return f.metadata["required"] or (f.default is MISSING and f.default_factory is MISSING)
+
+
+def _default(f: Field) -> Any:
+    return f.default_factory() if f.default_factory is not MISSING else f.default
+
+
+def record_from_json(record: type, data: Mapping[str, Any], problems: list[Problem]) -> Any:
+    """The ``record`` (a dataclass above) of a schema-valid JSON object; fields left out get their default."""
+    return record(**{f.name: f.metadata["form"].load(data[f.name], problems) for f in fields(record)
+                     if f.name in data})
+
+
+def record_json(value: Any) -> dict[str, Any]:
+    """The JSON object of a record, in file order; optional fields that hold their default are left out."""
+    return {f.name: f.metadata["form"].dump(getattr(value, f.name)) for f in fields(value)
+            if is_required(f) or getattr(value, f.name) != _default(f)}
+
+
+def definition_name(record: type) -> str:
+    """The name of a record's schema in ``$defs`` (``PopulationDoc`` -> ``population``)."""
+    return record.__name__.removesuffix("Doc").lower()
+
+
+def _record(record: type) -> Form:
+    """A nested object of the dataclass ``record``."""
+    return Form(_ref(definition_name(record)), lambda v, problems: record_from_json(record, v, problems),
+                record_json, record)
+
+
+def _records(record: type) -> Form:
+    """A list of objects of the dataclass ``record``."""
+    return Form({"type": "array", "items": _ref(definition_name(record))},
+                lambda v, problems: tuple(record_from_json(record, item, problems) for item in v),
+                lambda v: [record_json(item) for item in v], record)
+
+
 @dataclass(frozen=True)
 class LibraryRef:
     """A library model by name, with parameter overrides."""
 
-    library: str
-    parameters: Mapping[str, Value] = field(default_factory=dict)
+    library: str = _file(TEXT)
+    parameters: Mapping[str, Value] = _file(VALUES, factory=dict)
 
 
 @dataclass(frozen=True)
 class InlineModel:
-    """A model written out in the project (the ``*.ncsmodel`` form)."""
+    """A model written out in the project (the ``*.ncsmodel`` form, :mod:`studio.project.modelfile`)."""
 
     spec: ModelSpec
 
 
-@dataclass(frozen=True)
-class RuleDoc:
-    """A connection rule as written; options left out are ``None``."""
-
-    name: str
-    p: Value | None = None
-    k: Value | None = None
-    n: Value | None = None
-    sources: tuple[int, ...] | None = None
-    targets: tuple[int, ...] | None = None
-    allow_autapses: bool | None = None
-    allow_multapses: bool | None = None
-
-
-@dataclass(frozen=True)
-class PopulationDoc:
-    name: str
-    model: str
-    size: int | str
-    parameters: Mapping[str, Value] = field(default_factory=dict)
-    initial: Mapping[str, Value] = field(default_factory=dict)
-    position: Position | None = None
-
-
-@dataclass(frozen=True)
-class ProjectionDoc:
-    name: str
-    source: str
-    target: str
-    rule: RuleDoc
-    weight: Value
-    delay: Value | None = None
-    synapse: str | None = None
-    receptor: str | int | None = None
-    on_pre: str | None = None
-    stdp: Mapping[str, Value] | None = None
-
-
-@dataclass(frozen=True)
-class DeviceDoc:
-    name: str
-    kind: str
-    target: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    neurons: tuple[int, ...] | None = None
-    weight: Value | None = None
-    delay: Value | None = None
-    receptor: str | int | None = None
-    position: Position | None = None
-
-
-@dataclass(frozen=True)
-class ProjectDoc:
-    """A whole project file."""
-
-    populations: tuple[PopulationDoc, ...]
-    projections: tuple[ProjectionDoc, ...] = ()
-    devices: tuple[DeviceDoc, ...] = ()
-    models: Mapping[str, LibraryRef | InlineModel] = field(default_factory=dict)
-    constants: Mapping[str, Value] = field(default_factory=dict)
-    dt: Value | None = None
-    seed: int | None = None
-    description: str | None = None
-    format_version: int = FORMAT_VERSION
-
-
-def _position(value: Any) -> Position | None:
-    return None if value is None else (value[0], value[1])
-
-
-def _indices(value: Any) -> tuple[int, ...] | None:
-    return None if value is None else tuple(value)
-
-
-def _params(data: dict) -> dict[str, Any]:
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-
-
-def _rule(data: dict) -> RuleDoc:
-    return RuleDoc(data["name"], data.get("p"), data.get("k"), data.get("n"), _indices(data.get("sources")),
-                   _indices(data.get("targets")), data.get("allow_autapses"), data.get("allow_multapses"))
-
-
-def doc_from_json(data: dict, problems: list[Problem]) -> ProjectDoc:
-    """The description of schema-valid project JSON; inline models add their structural problems."""
+def _models_from_json(data: Mapping[str, Any], problems: list[Problem]) -> dict[str, LibraryRef | InlineModel]:
     models: dict[str, LibraryRef | InlineModel] = {}
-    for name, entry in data.get("models", {}).items():
+    for name, entry in data.items():
         if "library" in entry:
-            models[name] = LibraryRef(entry["library"], dict(entry.get("parameters", {})))
+            models[name] = record_from_json(LibraryRef, entry, problems)
         else:
             spec = spec_from_json(entry, problems, json_path("models", name))
             if spec is not None:
                 models[name] = InlineModel(spec)
-    populations = tuple(
-        PopulationDoc(p["name"], p["model"], p["size"], dict(p.get("parameters", {})), dict(p.get("initial", {})),
-                      _position(p.get("position")))
-        for p in data["populations"])
-    projections = tuple(
-        ProjectionDoc(p["name"], p["source"], p["target"], _rule(p["rule"]), p["weight"], p.get("delay"),
-                      p.get("synapse"), p.get("receptor"), p.get("on_pre"),
-                      dict(p["stdp"]) if "stdp" in p else None)
-        for p in data.get("projections", []))
-    devices = tuple(
-        DeviceDoc(d["name"], d["kind"], d["target"], _params(d.get("params", {})), _indices(d.get("neurons")),
-                  d.get("weight"), d.get("delay"), d.get("receptor"), _position(d.get("position")))
-        for d in data.get("devices", []))
-    return ProjectDoc(populations, projections, devices, models, dict(data.get("constants", {})), data.get("dt"),
-                      data.get("seed"), data.get("description"), data["format_version"])
-
-
-def _given(pairs: dict[str, Any]) -> dict[str, Any]:
-    """``pairs`` without the fields left out (``None``)."""
-    return {k: v for k, v in pairs.items() if v is not None}
-
-
-def _nonempty(mapping: Mapping[str, Any]) -> dict[str, Any] | None:
-    """An optional object: left out of the file when empty."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in mapping.items()} or None
+    return models
 
 
 def _model_json(model: LibraryRef | InlineModel) -> dict[str, Any]:
     if isinstance(model, LibraryRef):
-        return _given({"library": model.library, "parameters": _nonempty(model.parameters)})
+        return record_json(model)
     data = spec_to_json(model.spec)
     for key in ("equations", "reset", "run_regularly"):
         if "\n" in data.get(key, ""):
@@ -168,32 +187,82 @@ def _model_json(model: LibraryRef | InlineModel) -> dict[str, Any]:
     return data
 
 
-def _list(value) -> list | None:
-    return None if value is None else list(value)
+# A model is a library reference (``LibraryRef``'s fields) or written out (checked by studio.project.modelfile).
+MODELS = Form({"type": "object", "propertyNames": _ref("name"), "additionalProperties": _ref("model")},
+              _models_from_json, lambda v: {name: _model_json(m) for name, m in v.items()})
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    """A connection rule as written; options left out are ``None``."""
+
+    name: str = _file(TEXT)
+    p: Value | None = _file(QUANTITY, None)
+    k: Value | None = _file(COUNT, None)
+    n: Value | None = _file(COUNT, None)
+    sources: tuple[int, ...] | None = _file(INDICES, None)
+    targets: tuple[int, ...] | None = _file(INDICES, None)
+    allow_autapses: bool | None = _file(FLAG, None)
+    allow_multapses: bool | None = _file(FLAG, None)
+
+
+@dataclass(frozen=True)
+class PopulationDoc:
+    name: str = _file(NAME)
+    model: str = _file(TEXT)
+    size: int | str = _file(COUNT)
+    parameters: Mapping[str, Value] = _file(VALUES, factory=dict)
+    initial: Mapping[str, Value] = _file(VALUES, factory=dict)
+    position: Position | None = _file(POSITION, None)
+
+
+@dataclass(frozen=True)
+class ProjectionDoc:
+    name: str = _file(NAME)
+    source: str = _file(TEXT)
+    target: str = _file(TEXT)
+    rule: RuleDoc = _file(_record(RuleDoc))
+    synapse: str | None = _file(TEXT, None, kw_only=True)
+    weight: Value = _file(QUANTITY)
+    delay: Value | None = _file(QUANTITY, None)
+    receptor: str | int | None = _file(RECEPTOR, None)
+    on_pre: str | None = _file(TEXT, None)
+    stdp: Mapping[str, Value] | None = _file(STDP, None)
+
+
+@dataclass(frozen=True)
+class DeviceDoc:
+    name: str = _file(NAME)
+    kind: str = _file(TEXT)
+    target: str = _file(TEXT)
+    params: Mapping[str, Any] = _file(DEVICE_PARAMS, factory=dict)
+    neurons: tuple[int, ...] | None = _file(INDICES, None)
+    weight: Value | None = _file(QUANTITY, None)
+    delay: Value | None = _file(QUANTITY, None)
+    receptor: str | int | None = _file(RECEPTOR, None)
+    position: Position | None = _file(POSITION, None)
+
+
+@dataclass(frozen=True)
+class ProjectDoc:
+    """A whole project file."""
+
+    format_version: int = _file(WHOLE, FORMAT_VERSION, required=True, kw_only=True)
+    description: str | None = _file(TEXT, None, kw_only=True)
+    dt: Value | None = _file(QUANTITY, None, kw_only=True)
+    seed: int | None = _file(WHOLE, None, kw_only=True)
+    constants: Mapping[str, Value] = _file(CONSTANTS, factory=dict, kw_only=True)
+    models: Mapping[str, LibraryRef | InlineModel] = _file(MODELS, factory=dict, kw_only=True)
+    populations: tuple[PopulationDoc, ...] = _file(_records(PopulationDoc))
+    projections: tuple[ProjectionDoc, ...] = _file(_records(ProjectionDoc), ())
+    devices: tuple[DeviceDoc, ...] = _file(_records(DeviceDoc), ())
+
+
+def doc_from_json(data: dict, problems: list[Problem]) -> ProjectDoc:
+    """The description of schema-valid project JSON; inline models add their structural problems."""
+    return record_from_json(ProjectDoc, data, problems)
 
 
 def doc_to_json(doc: ProjectDoc) -> dict[str, Any]:
-    """The JSON object of a description (fields in a fixed order; left-out fields stay out)."""
-    return _given({
-        "format_version": doc.format_version,
-        "description": doc.description,
-        "dt": doc.dt,
-        "seed": doc.seed,
-        "constants": _nonempty(doc.constants),
-        "models": {name: _model_json(m) for name, m in doc.models.items()} or None,
-        "populations": [_given({"name": p.name, "model": p.model, "size": p.size, "parameters": _nonempty(p.parameters),
-                                "initial": _nonempty(p.initial), "position": _list(p.position)})
-                        for p in doc.populations],
-        "projections": [_given({"name": p.name, "source": p.source, "target": p.target,
-                                "rule": _given({"name": p.rule.name, "p": p.rule.p, "k": p.rule.k, "n": p.rule.n,
-                                                "sources": _list(p.rule.sources), "targets": _list(p.rule.targets),
-                                                "allow_autapses": p.rule.allow_autapses,
-                                                "allow_multapses": p.rule.allow_multapses}),
-                                "synapse": p.synapse, "weight": p.weight, "delay": p.delay, "receptor": p.receptor,
-                                "on_pre": p.on_pre, "stdp": None if p.stdp is None else dict(p.stdp)})
-                        for p in doc.projections] or None,
-        "devices": [_given({"name": d.name, "kind": d.kind, "target": d.target, "params": _nonempty(d.params),
-                            "neurons": _list(d.neurons), "weight": d.weight, "delay": d.delay,
-                            "receptor": d.receptor, "position": _list(d.position)})
-                    for d in doc.devices] or None,
-    })
+    """The JSON object of a description (fields in file order; left-out fields stay out)."""
+    return record_json(doc)

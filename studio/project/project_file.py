@@ -1,7 +1,7 @@
 """Project files (``*.ncsproj``): reading, checking, saving and building the network.
 
 A project file is UTF-8 JSON with a ``format_version``, checked against
-``resources/ncsproj.schema.json``, for example::
+the schema of :mod:`studio.project.schema` (``resources/ncsproj.schema.json``), for example::
 
     {"format_version": 1, "dt": "0.1 ms", "seed": 1,
      "constants": {"g": 5, "J": "0.1 mV"},
@@ -24,7 +24,6 @@ by JSON path; :class:`ProjectFileError` prints them as ``FILE: PATH: message``.
 
 from __future__ import annotations
 
-import json
 import os
 from importlib.resources import files
 from pathlib import Path
@@ -32,7 +31,7 @@ from pathlib import Path
 from engine.errors import NeuroCoreError, Problem
 from engine.equations.units import UnitError
 from engine.network.definitions import NetworkDef
-from studio.project.fileio import atomic_write_text
+from studio.project.fileio import atomic_write_text, json_text
 from studio.project.modelfile import format_problem, parse_json
 from studio.project.project_doc import ProjectDoc, doc_from_json, doc_to_json
 from studio.project.network_def import locate_engine_error, network_def
@@ -40,7 +39,6 @@ from studio.project.schema import schema_problems
 from studio.project.upgrade import upgrade
 
 SUFFIX = ".ncsproj"
-_WIDTH = 100
 EXAMPLES = Path(str(files("resources") / "examples"))
 
 
@@ -99,21 +97,7 @@ def read_project(path: str | os.PathLike) -> ProjectDoc:
 
 def project_text(doc: ProjectDoc) -> str:
     """The file text of ``doc``: indented JSON, short lists and objects of plain values on one line."""
-    return _dumps(doc_to_json(doc), "") + "\n"
-
-
-def _dumps(value, indent: str) -> str:
-    flat = json.dumps(value, ensure_ascii=False)
-    plain = isinstance(value, (list, dict)) and not any(
-        isinstance(v, (list, dict)) for v in (value.values() if isinstance(value, dict) else value))
-    if not isinstance(value, (list, dict)) or (plain and len(indent) + len(flat) <= _WIDTH):
-        return flat
-    inner = indent + "  "
-    if isinstance(value, list):
-        items = [inner + _dumps(v, inner) for v in value]
-        return "[\n" + ",\n".join(items) + "\n" + indent + "]" if items else "[]"
-    items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {_dumps(v, inner)}" for k, v in value.items()]
-    return "{\n" + ",\n".join(items) + "\n" + indent + "}" if items else "{}"
+    return json_text(doc_to_json(doc))
 
 
 def write_project(path: str | os.PathLike, doc: ProjectDoc) -> None:

@@ -1,6 +1,12 @@
-"""The JSON Schema of project files (``resources/ncsproj.schema.json``) and readable messages for its errors.
+"""The JSON Schema of project files, generated from the project description, and readable messages for its
+errors.
 
-Every schema violation becomes a :class:`~engine.errors.Problem` located by
+:func:`project_schema` builds the schema from the fields of
+:class:`~studio.project.project_doc.ProjectDoc` and the records inside it
+(their :class:`~studio.project.project_doc.Form` s); the shipped
+``resources/ncsproj.schema.json`` is that schema written out by
+:func:`write_schema` (``python -m studio.project.schema``), and a test keeps the two
+equal.  Every schema violation becomes a :class:`~engine.errors.Problem` located by
 JSON path (``populations[1].size``) with a message a person can act on
 (``expected a whole number or a string, got a list``).
 """
@@ -8,7 +14,8 @@ JSON path (``populations[1].size``) with a message a person can act on
 from __future__ import annotations
 
 import difflib
-import json
+import sys
+from dataclasses import fields
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -17,7 +24,10 @@ from typing import Any
 import jsonschema
 
 from engine.errors import Problem
+from studio.project.fileio import atomic_write_text, json_text
 from studio.project.modelfile import _kind, json_path
+from studio.project.project_doc import DEFINITIONS, LibraryRef, ProjectDoc, definition_name, is_required
+from studio.project.upgrade import FORMAT_VERSION
 
 SCHEMA_PATH = Path(str(files("resources") / "ncsproj.schema.json"))
 
@@ -25,10 +35,52 @@ _TYPE_NAMES = {"integer": "a whole number", "number": "a number", "string": "a s
                "array": "a list", "object": "an object", "null": "null"}
 
 
+def record_schema(record: type) -> dict[str, Any]:
+    """The schema of the JSON object of ``record`` (a dataclass of :mod:`studio.project.project_doc`)."""
+    out: dict[str, Any] = {"type": "object"}
+    need = [f.name for f in fields(record) if is_required(f)]
+    if need:
+        out["required"] = need
+    out["additionalProperties"] = False
+    out["properties"] = {f.name: dict(f.metadata["form"].schema) for f in fields(record)}
+    return out
+
+
+def _record_definitions(record: type, found: dict[str, Any]) -> dict[str, Any]:
+    for f in fields(record):
+        inner = f.metadata["form"].record
+        if inner is not None and definition_name(inner) not in found:
+            found[definition_name(inner)] = record_schema(inner)
+            _record_definitions(inner, found)
+    return found
+
+
+def project_schema() -> dict[str, Any]:
+    """The JSON Schema of project files (format :data:`~studio.project.upgrade.FORMAT_VERSION`)."""
+    # A model names a library model (LibraryRef's fields) or is written out; studio.project.modelfile checks those.
+    model = {"type": "object", "if": {"required": ["library"]}, "then": record_schema(LibraryRef),
+             "else": {"required": ["equations"]}}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://neurocore.studio/schemas/ncsproj-{FORMAT_VERSION}.json",
+        "title": f"NeuroCore Studio project (*.ncsproj), format {FORMAT_VERSION}",
+        "description": "A spiking network: constants, neuron models, populations, projections and devices. Every "
+                       "quantity is a string with its unit (\"0.1 ms\", \"20 pA\") or an expression over constants "
+                       "(\"-g*J\").",
+        **record_schema(ProjectDoc),
+        "$defs": {**DEFINITIONS, "model": model, **_record_definitions(ProjectDoc, {})},
+    }
+
+
+def write_schema(path: str | Path = SCHEMA_PATH) -> None:
+    """Write :func:`project_schema` to ``path`` (by default the shipped ``resources/ncsproj.schema.json``)."""
+    atomic_write_text(path, json_text(project_schema()))
+
+
 @lru_cache(maxsize=1)
 def schema() -> dict:
-    """The project file schema (read once)."""
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    """The project file schema (built once)."""
+    return project_schema()
 
 
 @lru_cache(maxsize=1)
@@ -80,3 +132,7 @@ def _describe(error: jsonschema.ValidationError, path: str) -> list[Problem]:
         return [Problem(path, 0, 0, "expected a quantity, number, true/false or a list of them, "
                                     f"got {_kind(instance)}")]
     return [Problem(path, 0, 0, error.message)]
+
+
+if __name__ == "__main__":
+    write_schema(*sys.argv[1:])

@@ -16,7 +16,10 @@ from engine.run.simulation import Simulation
 from studio.project import upgrade as project_upgrade
 from studio.project.project_file import (EXAMPLES, ProjectFileError, build_project, check_project, load_network, parse_project,
                             project_network, project_text, read_project, write_project)
-from studio.project.project_doc import LibraryRef
+from studio.project.fileio import json_text
+from studio.project.project_doc import (DeviceDoc, LibraryRef, PopulationDoc, ProjectDoc, ProjectionDoc, RuleDoc,
+                                        doc_from_json, doc_to_json)
+from studio.project.schema import SCHEMA_PATH, project_schema, schema_problems
 from studio.project.upgrade import FORMAT_VERSION, upgrade
 
 EXAMPLE_NAMES = ("cuba", "coba", "brunel", "hil_demo", "playground_glif")
@@ -50,6 +53,35 @@ def test_examples_are_saved_in_canonical_form_and_round_trip(name, tmp_path):
     assert again == doc
     assert (tmp_path / "copy.ncsproj").read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
     assert project_network(path, doc).populations
+
+
+def test_the_shipped_schema_is_the_one_generated_from_the_description():
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == json_text(project_schema()), \
+        "resources/ncsproj.schema.json is stale: run `python -m studio.project.schema`"
+    population = project_schema()["$defs"]["population"]
+    assert population["required"] == ["name", "model", "size"] and population["additionalProperties"] is False
+    assert list(population["properties"]) == ["name", "model", "size", "parameters", "initial", "position"]
+
+
+def test_every_field_is_written_read_and_checked_from_one_description():
+    doc = ProjectDoc(
+        (PopulationDoc("E", "lif", "N", {"tau": "10 ms"}, {"v": "-60 mV"}, (1.5, -2.0)),),
+        (ProjectionDoc("EE", "E", "E", RuleDoc("fixed_indegree", k=3, sources=(0, 1), allow_autapses=False), "w",
+                       "1 ms", "ex", "v += w", {"tau_plus": "20 ms", "bounds": "additive"}, synapse="stdp"),),
+        (DeviceDoc("rec", "multimeter", "E", {"record_from": ("v",), "interval": "1 ms"}, (0, 2), "1 pA", "2 ms",
+                   1, (3.0, 4.0)),),
+        models={"lif": LibraryRef("lif", {"tau": "12 ms"})}, constants={"N": 4, "w": "1 mV"}, dt="0.1 ms", seed=2,
+        description="all of it")
+    data = doc_to_json(doc)
+    assert list(data) == ["format_version", "description", "dt", "seed", "constants", "models", "populations",
+                          "projections", "devices"]
+    assert list(data["projections"][0]) == ["name", "source", "target", "rule", "synapse", "weight", "delay",
+                                            "receptor", "on_pre", "stdp"]
+    assert data["devices"][0]["params"] == {"record_from": ["v"], "interval": "1 ms"}
+    assert schema_problems(json.loads(json.dumps(data))) == []
+    problems = []
+    assert doc_from_json(json.loads(json.dumps(data)), problems) == doc and problems == []
+    assert doc_to_json(ProjectDoc(())) == {"format_version": FORMAT_VERSION, "populations": []}
 
 
 def test_cuba_is_brian2s_example():

@@ -36,7 +36,7 @@ def copy(document: Document, names: list[str]) -> QMimeData | None:
         pops,
         tuple(e.data for e in document.projections() if e.source in chosen and e.target in chosen),
         tuple(replace(n.data, position=n.position) for n in nodes if n.kind == "device"),
-        {p.model: models[p.model] for p in pops if p.model in models})
+        models={p.model: models[p.model] for p in pops if p.model in models})
     text = json.dumps(doc_to_json(project), ensure_ascii=False)
     mime = QMimeData()
     mime.setData(MIME_TYPE, text.encode())
