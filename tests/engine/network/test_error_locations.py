@@ -1,11 +1,13 @@
 """Every build error carries a Location: the element, the field and, inside an expression, the span."""
 
+import pickle
+
 import pytest
 
 from engine.equations.model import ModelSpec
 from engine.errors import Location, ModelError, NeuroCoreError
 from engine.models import get_model
-from engine.network.build import build_network
+from engine.network.build import NetworkError, build_network
 from engine.network.connect import Rule
 from engine.network.definitions import STDP, DeviceDef, NetworkDef, PopulationDef, ProjectionDef
 
@@ -82,3 +84,8 @@ def test_a_receptor_made_for_on_pre_is_located_at_the_first_projection_giving_it
     [problem] = info.value.problems
     assert problem.field == "population `b`: receptors.on_pre_1"
     assert problem.location == Location("projection", "bad", "on_pre", 1, 1, problem.end_col)
+
+
+def test_a_location_survives_the_trip_to_another_process():
+    error = pickle.loads(pickle.dumps(NetworkError("m", Location("device", "x", "weight"))))
+    assert (str(error), error.location) == ("m", Location("device", "x", "weight"))
