@@ -12,11 +12,14 @@ import numpy as np
 import pytest
 
 from engine.equations.model import ModelSpec
+from engine.errors import Location, ModelError, Problem
+from engine.network.build import NetworkError
 from engine.run.simulation import Simulation
 from studio.project import upgrade as project_upgrade
 from studio.project.project_file import (EXAMPLES, ProjectFileError, build_project, check_project, load_network, parse_project,
                             project_network, project_text, read_project, write_project)
 from studio.project.fileio import json_text
+from studio.project.network_def import locate_engine_error
 from studio.project.project_doc import (DeviceDoc, LibraryRef, PopulationDoc, ProjectDoc, ProjectionDoc, RuleDoc,
                                         doc_from_json, doc_to_json)
 from studio.project.schema import SCHEMA_PATH, project_schema, schema_problems
@@ -248,6 +251,10 @@ BUILD_CASES = [
     (lambda d: d["devices"].append({"name": "drive", "kind": "dc_generator", "target": "E",
                                     "params": {"amplitude": "5 mV"}}),
      r"devices\[3\]: device `drive`: `E` has no current input"),
+    (lambda d: d["projections"][1]["rule"].update(p=1.5),
+     r"projections\[1\]\.rule\.p: projection `EI`: probability p must be within \[0, 1\], not 1\.5"),
+    (lambda d: d["devices"][2]["params"].update(record_from=["vx"]),
+     r"devices\[2\]\.params\.record_from: device `v_E`: `E` has no recordable `vx` \(recordables: .*\)"),
 ]
 
 
@@ -258,6 +265,19 @@ def test_engine_errors_are_placed_at_their_element(edit, pattern, tmp_path):
     edit(data)
     [problem] = problems_of(tmp_path, data)
     assert re.match(pattern + "$", problem), problem
+
+
+def test_engine_locations_map_to_json_paths_without_reading_messages():
+    doc = read_project(CUBA)
+    placed = locate_engine_error(doc, NetworkError("anything", Location("population", "I", "parameters.taum", 1, 3, 5)))
+    assert placed == [Problem("populations[1].parameters.taum", 1, 3, "anything", 5)]
+    assert locate_engine_error(doc, NetworkError("x", Location(field="dt"))) == [Problem("dt", 0, 0, "x")]
+    assert locate_engine_error(doc, NetworkError("x", Location("device", "nowhere"))) == [Problem("", 0, 0, "x")]
+    assert locate_engine_error(doc, NetworkError("x")) == [Problem("", 0, 0, "x")]
+    model_field = Problem("population `E`: equations", 2, 4, "bad", 6, "dv/dt",
+                          Location("population", "E", "equations", 2, 4, 6))
+    assert locate_engine_error(doc, ModelError(model_field)) == [Problem("populations[0]: equations", 2, 4, "bad", 6,
+                                                                         "dv/dt")]
 
 
 def test_invalid_json_and_text_are_located(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 
 from engine.models import get_model
 from engine.network.build import build_network
-from engine.network.connect import ConnectionRuleError, Rule, connect, to_csr
+from engine.network.connect import RULE_OPTIONS, RULES, ConnectionRuleError, Rule, connect, to_csr
 from engine.network.definitions import NetworkDef, PopulationDef, ProjectionDef
 
 DELTA = get_model("iaf_psc_delta")
@@ -228,3 +228,10 @@ def test_csr_of_explicit_connections_keeps_every_pair():
 def test_target_indices_are_uint16_while_they_fit(n_tgt, dtype):
     _, tgt = to_csr(np.array([0, 0]), np.array([0, n_tgt - 1]), 1, n_tgt)
     assert tgt.dtype == dtype and tgt.tolist() == [0, n_tgt - 1]
+
+
+@pytest.mark.parametrize("name", RULES)
+def test_every_rule_draws_with_the_options_its_table_entry_names(name):
+    values = {"p": 0.5, "k": 2, "n": 4, "sources": (0, 1), "targets": (1, 2)}
+    src, tgt = _draw(Rule(name, **{option: values[option] for option in RULE_OPTIONS[name]}), 3, 3)
+    assert src.size == tgt.size > 0
