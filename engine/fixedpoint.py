@@ -153,7 +153,11 @@ class QFormat:
 
 
 def _nearest(values, scale: float):
-    """``values * scale`` rounded to an integer, half away from zero (floats, scalar or array)."""
+    """``values * scale`` rounded to an integer, half away from zero: an int for a number (a constant), an
+    array of whole floats for an array."""
+    if isinstance(values, (int, float)):
+        raw = math.floor(abs(values) * scale + 0.5)
+        return raw if values >= 0 else -raw
     return np.floor(np.abs(values) * scale + 0.5) * np.sign(values)
 
 
