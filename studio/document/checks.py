@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import ModelError, Problem
 from engine.equations.check import BOOL, ExpressionChecker, Symbol, special_symbols
+from engine.equations.constant_values import Expression, expression_text
 from engine.equations.model import CheckedModel, ModelSpec, Receptor, check_model
-from engine.equations.parser import Source, Text, parse_expression
-from engine.equations.units import DIMENSIONLESS, NEST_UNITS, Dimension, UnitError, format_dimension, quantity_in
+from engine.equations.parser import parse_expression
+from engine.equations.units import DIMENSIONLESS, Dimension, Quantity, format_dimension
 from engine.models import LIBRARY, LibraryModel
 from studio.project.project_doc import InlineModel, LibraryRef, PopulationDoc, ProjectDoc, ProjectionDoc
 from studio.project.constants import Constants
@@ -52,17 +53,14 @@ class DocumentProblem:
 
 def constants(doc: Document) -> Constants:
     """The document's constants, evaluated (a broken one is left out; :func:`document_problems` reports it)."""
-    consts = Constants()
-    for name, raw in doc.settings["constants"].items():
-        consts.define(name, raw, name, [])
-    return consts
+    return Constants(doc.settings["constants"], [])
 
 
 def _resolved(values, consts: Constants) -> dict[str, Any]:
     out = {}
     for key, raw in values.items():
-        text = raw if isinstance(raw, bool) else consts.expression(raw, key, [])
-        out[key] = raw if text is None else text
+        value = raw if isinstance(raw, bool) else consts.value(raw, key, [])
+        out[key] = raw if value is None else value
     return out
 
 
@@ -101,10 +99,6 @@ def checked_model(doc: Document, name: str) -> CheckedModel | None:
     resolved = resolved_model(doc, name)
     result = None if resolved is None else checked_spec(resolved[0])
     return result if isinstance(result, CheckedModel) else None
-
-
-def _text(raw: str, path: str) -> Text:
-    return Text(raw, Source(path, 1, tuple(range(1, len(raw) + 1)), raw))
 
 
 def is_random(raw: Any) -> bool:
@@ -146,8 +140,8 @@ def population_value_problem(doc: Document, pop: PopulationDoc, section: str, ke
     want = checked.parameters[key].dim if section == "parameters" else checked.states[key].dim
     want = want if want is not None else DIMENSIONLESS
     problems: list[Problem] = []
-    text = constants(doc).expression(value, key, problems, initial=section == "initial")
-    dim = None if text is None else _dimension(text, checked, problems)
+    typed = constants(doc).value(value, key, problems)
+    dim = None if typed is None else _dimension(typed, checked, problems)
     if dim is None:
         return problems[0].message if problems else f"`{value}` cannot be used for `{key}`"
     if dim is not want and not (dim is DIMENSIONLESS and isinstance(value, (int, float)) and value == 0):
@@ -158,16 +152,16 @@ def population_value_problem(doc: Document, pop: PopulationDoc, section: str, ke
     return None
 
 
-def _dimension(text: str, checked: CheckedModel, problems: list[Problem]) -> Dimension | str | None:
+def _dimension(value: Quantity | Expression, checked: CheckedModel, problems: list[Problem]) -> Dimension | None:
     """The dimension of a quantity or of an expression over the model's names (as the engine evaluates it)."""
-    try:
-        return quantity_in(text, NEST_UNITS)[1]
-    except UnitError:
-        pass
+    if isinstance(value, Quantity):
+        return value.dim
+    text = value.text
     symbols = special_symbols()
     symbols.update({n: Symbol("parameter", p.dim, p.var_type) for n, p in checked.parameters.items()})
     symbols.update({n: Symbol("state", s.dim) for n, s in checked.states.items()})
-    t = _text(text, "value")
+    symbols.update({n: Symbol("constant", q.dim) for n, q in value.constants.items()})
+    t = expression_text(text, "value")
     node = parse_expression(t, problems)
     result = None if node is None else ExpressionChecker(symbols, checked.system, problems).check(t, node)
     if result is None:
@@ -223,11 +217,11 @@ def projection_problem(doc: Document, data: ProjectionDoc) -> str | None:
         if data.stdp is not None:
             return "static_synapse_hom_w shares one fixed weight; STDP needs stdp_synapse"
     problems: list[Problem] = []
-    text = constants(doc).quantity(data.weight, "weight", problems)
-    if text is None:
+    weight = constants(doc).quantity(data.weight, "weight", problems)
+    if weight is None:
         return f"weight: {problems[0].message}" if problems else "weight: not a quantity"
-    value, dim = quantity_in(text, NEST_UNITS)
-    target = _receptor(doc, data, value)
+    dim = weight.dim
+    target = _receptor(doc, data, weight.value)
     if isinstance(target, str):
         return target
     label, want = target
