@@ -5,15 +5,18 @@ turns them into a running network.  Values are typed: a
 :class:`~engine.equations.units.Quantity`, a per-neuron array or an
 :class:`~engine.equations.constant_values.Expression`.  Where a person writes
 Python against the engine, a value may also be text (``"20 pA"``,
-``"15*ms + 5*ms*rand()"``): the build reads it once with
-:func:`~engine.equations.units.as_quantity` (text that is no quantity is a
-per-neuron expression).
+``"15*ms + 5*ms*rand()"``); the build reads it where it reads the field, with
+the parser every quantity goes through (:func:`~engine.equations.units.as_quantity`,
+:func:`~engine.equations.units.quantity_in`), and text that is no quantity
+is a per-neuron expression.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Mapping
+
+from numpy.typing import ArrayLike
 
 from engine.equations.constant_values import Expression
 from engine.equations.model import ModelSpec
@@ -38,8 +41,8 @@ class PopulationDef:
     name: str
     model: LibraryModel | ModelSpec
     size: int
-    parameters: Mapping[str, bool | Quantity | Expression | object] = field(default_factory=dict)
-    initial: Mapping[str, Quantity | Expression | object] = field(default_factory=dict)
+    parameters: Mapping[str, Quantity | Expression | ArrayLike] = field(default_factory=dict)
+    initial: Mapping[str, Quantity | Expression | ArrayLike] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,8 @@ class DeviceDef:
 
     ``targets`` names the population; ``neurons`` optionally picks indices.
     ``params`` holds the device's parameters as quantities, numbers or lists
-    (e.g. ``{"rate": 8 kHz}``, ``{"amplitude": 20 pA}``,
-    ``{"record_from": ["V_m"], "interval": 1 ms}``).
+    (e.g. ``{"rate": Quantity.parse("8 kHz")}``, ``{"spike_times": [Quantity(1.0, SECOND)]}``,
+    ``{"record_from": ["V_m"], "interval": Quantity.parse("1 ms")}``).
     """
 
     name: str
