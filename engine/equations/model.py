@@ -20,7 +20,7 @@ from engine.equations.linear_form import NotLinear, linear_form
 from engine.equations.parser import (DIFFERENTIAL, PARAMETER, SUBEXPRESSION, one_line, parse_equations,
                                      parse_expression, parse_statements)
 from engine.equations.units import (DIMENSIONLESS, SECOND, UNIT_SYSTEMS, Dimension, UnitError,
-                                    UnitSystem, format_dimension, parse_quantity, quantity_in)
+                                    Quantity, UnitSystem, format_dimension, parse_quantity, quantity_in)
 
 _SHARED_SPECIALS = frozenset({"t", "dt", "N"})  # the special names with one value for the population
 METHODS = ("exact", "exponential_euler", "euler", "rk2", "rk4", "heun")
@@ -106,12 +106,14 @@ class CheckedModel:
         p = self.parameters[name]
         return p.var_type if p.dim is None else self.system.unit_name(p.dim)
 
-    def symbols(self) -> dict[str, Symbol]:
+    def symbols(self, constants: Mapping[str, Quantity] | None = None) -> dict[str, Symbol]:
         """The names an expression over this model's values may use: the special names, the parameters and
-        the states (what a per-neuron value or an initial value typed for a population is checked against)."""
+        the states (what a per-neuron value or an initial value typed for a population is checked against),
+        shadowed by the project ``constants`` the expression names."""
         out = special_symbols()
         out.update({n: Symbol("parameter", p.dim, p.var_type) for n, p in self.parameters.items()})
         out.update({n: Symbol("state", s.dim) for n, s in self.states.items()})
+        out.update({n: Symbol("constant", q.dim) for n, q in (constants or {}).items()})
         return out
 
 

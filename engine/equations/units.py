@@ -1,9 +1,11 @@
-"""Physical dimensions, units and unit systems.
+"""Physical dimensions, units, unit systems and quantities.
 
 Dimensions are interned tuples of rational SI exponents
 ``(metre, kilogram, second, ampere, kelvin, mole, candela)`` so that comparing
 two of them is an identity check.  A :class:`UnitSystem` fixes the scale in
 which numbers are stored for a model (``nest``: mV, ms, pA, nS, pF, um).
+A :class:`Quantity` is a value with its dimension, read once from a person's
+text (:func:`as_quantity`) and passed typed from there on.
 """
 
 from __future__ import annotations
@@ -263,14 +265,16 @@ def _suggest(name: str, names) -> str:
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf)\s*\*?\s*(.*?)\s*$")
 
 
-def quantity_in(text: str | float | int, system: "UnitSystem", expected: Dimension | None = None) -> tuple[float, Dimension]:
+def quantity_in(text: "Quantity | str | float | int", system: "UnitSystem",
+                expected: Dimension | None = None) -> tuple[float, Dimension]:
     """Like :func:`parse_quantity`, but the value in ``system`` (``"-70 mV"`` -> -70.0 exactly in ``nest``)."""
     number, scale, dim = _split_quantity(text, expected)
     return number * (scale / system.scale(dim)), dim
 
 
-def parse_quantity(text: str | float | int, expected: Dimension | None = None) -> tuple[float, Dimension]:
-    """Parse ``"20 pA"``, ``"0.02*nA"``, ``"5 ms"`` or a bare number into (SI value, dimension).
+def parse_quantity(text: "Quantity | str | float | int", expected: Dimension | None = None) -> tuple[float, Dimension]:
+    """Parse ``"20 pA"``, ``"0.02*nA"``, ``"5 ms"`` or a bare number into (SI value, dimension); a
+    :class:`Quantity` is converted as it is.
 
     With ``expected`` the dimension is checked and a :class:`UnitError` names
     both sides when they differ.
@@ -280,10 +284,12 @@ def parse_quantity(text: str | float | int, expected: Dimension | None = None) -
 
 
 def _split_quantity(text, expected) -> tuple[float, float, Dimension]:
-    if isinstance(text, (bool, int, float)):
+    if isinstance(text, Quantity):
+        number, scale, dim = text.value, NEST_UNITS.scale(text.dim), text.dim
+    elif isinstance(text, (bool, int, float)):
         number, scale, dim = float(text), 1.0, DIMENSIONLESS
     elif not isinstance(text, str):
-        raise UnitError(f"`{text!r}` is not a number with a unit (e.g. `20 pA`)")
+        raise UnitError(f"`{text}` is not a number with a unit (e.g. `20 pA`)")
     else:
         m = _QUANTITY.match(text)
         if m is None:
@@ -392,3 +398,58 @@ NEST_UNITS = UnitSystem("nest", (1e-6, 1e-12, 1e-3, 1e-12, 1.0, 1.0, 1.0))
 NANOAMP_UNITS = UnitSystem("nanoamp", (1e-6, 1e-9, 1e-3, 1e-9, 1.0, 1.0, 1.0))
 SI_UNITS = UnitSystem("si", (1.0,) * 7)
 UNIT_SYSTEMS = {s.name: s for s in (NEST_UNITS, NANOAMP_UNITS, SI_UNITS)}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A value with its dimension, as Brian2's ``Quantity`` is at its API.
+
+    ``value`` is in NEST's coherent units (mV, ms, pA, nS, pF, um; hertz is 1/ms), the scale most values
+    are written in, so ``-70 mV`` is exactly ``-70.0`` here and in every model of the ``nest`` system;
+    :meth:`in_units` converts to another :class:`UnitSystem`.  ``str()`` spells it for a person
+    (``-0.5 mV``, ``20 Hz``), for messages and project files; no layer parses that text back.
+    """
+
+    value: float
+    dim: Dimension = DIMENSIONLESS
+
+    @classmethod
+    def parse(cls, text: str | float | int, expected: Dimension | None = None) -> "Quantity":
+        """``"-70 mV"``, ``"0.02*nA"`` or a bare number; a :class:`UnitError` says why not (and names
+        both dimensions when ``expected`` differs)."""
+        value, dim = quantity_in(text, NEST_UNITS, expected)
+        return cls(value, dim)
+
+    def in_units(self, system: "UnitSystem") -> float:
+        """The value in ``system`` (exact for the ``nest`` system)."""
+        if system is NEST_UNITS:
+            return self.value
+        return self.value * (NEST_UNITS.scale(self.dim) / system.scale(self.dim))
+
+    def __float__(self) -> float:
+        if self.dim is not DIMENSIONLESS:
+            raise UnitError(f"`{self}` has units {format_dimension(self.dim)}, expected a plain number")
+        return self.value
+
+    def __str__(self) -> str:
+        if self.dim is DIMENSIONLESS:
+            return f"{self.value:.15g}"
+        unit, scale = _display_unit(self.dim)
+        return f"{self.value * (NEST_UNITS.scale(self.dim) / scale):.15g} {unit}"
+
+
+def _display_unit(dim: Dimension) -> tuple[str, float]:
+    """The unit a quantity of ``dim`` is written in for a person, and its SI scale."""
+    if dim is HERTZ:
+        return "Hz", 1.0
+    name = NEST_UNITS.unit_name(dim)
+    unit = UNITS.get(name)
+    if unit is not None:
+        return name, unit.scale
+    return format_dimension(dim), 1.0
+
+
+def as_quantity(value: "Quantity | str | float | int") -> Quantity:
+    """``value`` as a :class:`Quantity`: a quantity as it is, text (as a network definition written
+    by hand in Python may hold) or a bare number parsed; a :class:`UnitError` says why not."""
+    return value if isinstance(value, Quantity) else Quantity.parse(value)

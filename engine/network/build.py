@@ -17,10 +17,11 @@ import numpy as np
 from engine.errors import Location, ModelError, NeuroCoreError, Problem
 from engine.equations import expr as E
 from engine.equations.check import BOOL, ExpressionChecker
+from engine.equations.constant_values import Expression
 from engine.equations.ir import NeuronIR, build_ir, receptor_slot
 from engine.equations.model import CheckedModel, ModelSpec, Receptor, check_model
 from engine.equations.parser import one_line, parse_expression
-from engine.equations.units import (SECOND, SI_UNITS, UNIT_SYSTEMS, UnitError, format_dimension,
+from engine.equations.units import (SECOND, SI_UNITS, Quantity, UnitError, as_quantity, format_dimension,
                                     quantity_in)
 from engine.fixedpoint import QFormat
 from engine.models.base import LibraryModel, ReceptorError, route_input
@@ -145,8 +146,8 @@ class Network:
                                "scaling them while a fixed-point network runs is not available", at.at("weight"))
         self.kernel.set_weight_scale(proj.kernel_index, float(scale))
 
-    def set_parameter(self, population: str, name: str, value: str) -> None:
-        """Change a parameter of a population between chunks (a quantity string).
+    def set_parameter(self, population: str, name: str, value: Quantity | str) -> None:
+        """Change a parameter of a population between chunks (a quantity, or its text).
 
         A per-neuron parameter is written into its slot; a parameter folded into
         the compiled model recompiles the population's program with the new
@@ -273,12 +274,14 @@ def _model_spec(pdef: PopulationDef) -> tuple[ModelSpec, LibraryModel | None]:
     return pdef.model, None
 
 
-def _is_expression(text: str, system) -> bool:
+def _per_neuron_value(value):
+    """A parameter or initial value as the build reads it: text is a quantity or, when not, an expression."""
+    if not isinstance(value, str):
+        return value
     try:
-        quantity_in(text, system)
-        return False
+        return as_quantity(value)
     except UnitError:
-        return True
+        return Expression(value)
 
 
 def _build_population(index: int, pdef: PopulationDef, dt: float, on_pre: dict[str, OnPre],
@@ -291,10 +294,9 @@ def _build_population(index: int, pdef: PopulationDef, dt: float, on_pre: dict[s
     receptors = dict(spec.receptors)
     for statement, added in on_pre.items():
         receptors[added.receptor] = Receptor(statement)
-    system = UNIT_SYSTEMS.get(spec.unit_system, UNIT_SYSTEMS["nest"])
-    uniform = {k: v for k, v in pdef.parameters.items()
-               if isinstance(v, (str, int, float)) and not _is_expression(str(v), system)}
-    varying = {k: v for k, v in pdef.parameters.items() if k not in uniform}
+    typed = {k: _per_neuron_value(v) for k, v in pdef.parameters.items()}
+    uniform = {k: v for k, v in typed.items() if isinstance(v, (Quantity, int, float))}
+    varying = {k: v for k, v in typed.items() if k not in uniform}
     params = dict(spec.parameters)
     params.update(uniform)
     spec = replace(spec, parameters=params, receptors=receptors)
@@ -323,45 +325,45 @@ def _build_population(index: int, pdef: PopulationDef, dt: float, on_pre: dict[s
             state.set_refractory_from_param()
     for name in ir.state_names:
         env[name] = state.get(name)
-    for name, text in pdef.initial.items():
+    for name, raw in pdef.initial.items():
         if name not in ir.state_names:
             raise NetworkError(f"{where}: initial value for `{name}`, which is not a state variable "
                                f"(states: {', '.join(ir.state_names)})", at.at(f"initial.{name}"))
-        values = _per_neuron(text, checked, env, pdef.size, rng, f"{where}, initial `{name}`",
+        values = _per_neuron(_per_neuron_value(raw), checked, env, pdef.size, rng, f"{where}, initial `{name}`",
                              checked.states[name].dim, at.at(f"initial.{name}"))
         state.set(name, values)
         env[name] = values
     return Population(index, pdef, checked, lib, ir, state, frozenset(varying))
 
 
-def _per_neuron(text, checked: CheckedModel, env, n: int, rng, where: str, dim, at: Location) -> np.ndarray:
-    """Per-neuron values in model units: an array (already in model units) as is, or an
-    expression (with rand(), randn(), i, N, parameters and states) evaluated for every neuron."""
-    if not isinstance(text, str):
-        values = np.asarray(text, dtype=np.float64)
+def _per_neuron(value, checked: CheckedModel, env, n: int, rng, where: str, dim, at: Location) -> np.ndarray:
+    """Per-neuron values in model units: a quantity for every neuron, an array (already in model units)
+    as is, or an expression (with rand(), randn(), i, N, parameters, states and the constants it names)
+    evaluated for every neuron."""
+    if isinstance(value, Quantity):
+        if value.dim is not dim:
+            raise NetworkError(f"{where}: `{value}` has units {format_dimension(value.dim)}, "
+                               f"expected {format_dimension(dim)}", at)
+        return np.full(n, value.in_units(checked.system))
+    if not isinstance(value, Expression):
+        values = np.asarray(value, dtype=np.float64)
         if values.shape != (n,):
             raise NetworkError(f"{where}: {values.size} values given for {n} neurons", at)
         return values
-    try:
-        value, d = quantity_in(text, checked.system)
-    except UnitError:
-        pass
-    else:
-        if d is not dim:
-            raise NetworkError(f"{where}: `{text}` has units {format_dimension(d)}, expected {format_dimension(dim)}",
-                               at)
-        return np.full(n, value)
+    text = value.text
+    symbols = checked.symbols(value.constants)
     problems: list[Problem] = []
     t = one_line(text, where)
     node = parse_expression(t, problems)
-    result = None if node is None else ExpressionChecker(checked.symbols(), checked.system, problems).check(t, node)
+    result = None if node is None else ExpressionChecker(symbols, checked.system, problems).check(t, node)
     if result is None:
         raise ModelError([replace(p, location=at.spanning(p)) for p in problems])
     tree, d = result
     if d == BOOL or d is not dim:
         got = "boolean" if d == BOOL else format_dimension(d)
         raise NetworkError(f"{where}: `{text}` has units {got}, expected {format_dimension(dim)}", at)
-    return E.evaluate_array(tree, env, n, rng)
+    constants = {name: q.in_units(checked.system) for name, q in value.constants.items()}
+    return E.evaluate_array(tree, {**env, **constants}, n, rng)
 
 
 def _build_projection(index, pdef: ProjectionDef, populations, on_pre, dt, rng) -> Projection:

@@ -1,8 +1,14 @@
 """What a network is made of, as plain frozen records (no arrays of state).
 
-These records are what a project file is read into and what the graph
-editor edits; :func:`engine.network.build.build_network` turns them into a
-running network.
+These records are what a project file is read into; :func:`engine.network.build.build_network`
+turns them into a running network.  Values are typed: a
+:class:`~engine.equations.units.Quantity`, a per-neuron array or an
+:class:`~engine.equations.constant_values.Expression`.  Where a person writes
+Python against the engine, a value may also be text (``"20 pA"``,
+``"15*ms + 5*ms*rand()"``); the build reads it where it reads the field, with
+the parser every quantity goes through (:func:`~engine.equations.units.as_quantity`,
+:func:`~engine.equations.units.quantity_in`), and text that is no quantity
+is a per-neuron expression.
 """
 
 from __future__ import annotations
@@ -10,7 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from numpy.typing import ArrayLike
+
+from engine.equations.constant_values import Expression
 from engine.equations.model import ModelSpec
+from engine.equations.units import SECOND, Quantity
 from engine.models.base import LibraryModel
 from engine.network.connect import Rule
 
@@ -21,18 +31,18 @@ SYNAPSES = ("static_synapse", "static_synapse_hom_w", "stdp_synapse")
 class PopulationDef:
     """``size`` neurons of one model.
 
-    ``parameters`` override model parameters: a quantity string for the whole
-    population (``"20 ms"``), or an expression evaluated per neuron
-    (``"15*ms + 5*ms*rand()"``) or an array of values in the model's units,
+    ``parameters`` override model parameters: a quantity for the whole
+    population (``20 ms``), or an expression evaluated per neuron
+    (``15*ms + 5*ms*rand()``) or an array of values in the model's units,
     either of which makes the parameter per-neuron.  ``initial`` sets state
-    variables per neuron the same way (``"V_r + rand()*(V_th - V_r)"``).
+    variables per neuron the same way (``V_r + rand()*(V_th - V_r)``).
     """
 
     name: str
     model: LibraryModel | ModelSpec
     size: int
-    parameters: Mapping[str, object] = field(default_factory=dict)
-    initial: Mapping[str, object] = field(default_factory=dict)
+    parameters: Mapping[str, Quantity | Expression | ArrayLike] = field(default_factory=dict)
+    initial: Mapping[str, Quantity | Expression | ArrayLike] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -47,11 +57,11 @@ class STDP:
     ``"multiplicative"`` is mu = 1 (soft bounds).
     """
 
-    tau_plus: str = "20 ms"
-    tau_minus: str = "20 ms"
+    tau_plus: Quantity | str = Quantity(20.0, SECOND)
+    tau_minus: Quantity | str = Quantity(20.0, SECOND)
     a_plus: float = 0.01
     a_minus: float = 0.0105
-    w_max: str = ""
+    w_max: Quantity | str | None = None
     bounds: str = "additive"
 
 
@@ -59,7 +69,7 @@ class STDP:
 class ProjectionDef:
     """Connections from one population to another.
 
-    ``weight`` and ``delay`` are quantity strings; ``receptor`` names a
+    ``weight`` and ``delay`` are quantities; ``receptor`` names a
     receptor (or gives a 1-based port); ``on_pre`` is the Brian2 form
     (``"ge += w"``) into any state variable of the target.  Without either,
     NEST's sign routing applies (positive to excitatory, negative to
@@ -70,8 +80,8 @@ class ProjectionDef:
     source: str
     target: str
     rule: Rule
-    weight: str
-    delay: str = "0.1 ms"
+    weight: Quantity | str
+    delay: Quantity | str = Quantity(0.1, SECOND)
     synapse: str = "static_synapse"
     receptor: str | int | None = None
     on_pre: str | None = None
@@ -83,9 +93,9 @@ class DeviceDef:
     """A NEST-named stimulation or recording device.
 
     ``targets`` names the population; ``neurons`` optionally picks indices.
-    ``params`` holds the device's parameters as quantity strings or lists
-    (e.g. ``{"rate": "8 kHz"}``, ``{"amplitude": "20 pA"}``,
-    ``{"record_from": ["V_m"], "interval": "1 ms"}``).
+    ``params`` holds the device's parameters as quantities, numbers or lists
+    (e.g. ``{"rate": Quantity.parse("8 kHz")}``, ``{"spike_times": [Quantity(1.0, SECOND)]}``,
+    ``{"record_from": ["V_m"], "interval": Quantity.parse("1 ms")}``).
     """
 
     name: str
@@ -93,8 +103,8 @@ class DeviceDef:
     target: str
     params: Mapping[str, object] = field(default_factory=dict)
     neurons: tuple[int, ...] | None = None
-    weight: str | None = None
-    delay: str = "0.1 ms"
+    weight: Quantity | str | None = None
+    delay: Quantity | str = Quantity(0.1, SECOND)
     receptor: str | int | None = None
 
 
@@ -105,5 +115,5 @@ class NetworkDef:
     populations: tuple[PopulationDef, ...]
     projections: tuple[ProjectionDef, ...] = ()
     devices: tuple[DeviceDef, ...] = ()
-    dt: str = "0.1 ms"
+    dt: Quantity | str = Quantity(0.1, SECOND)
     seed: int = 0

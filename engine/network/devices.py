@@ -185,7 +185,7 @@ class PopulationDevice(Device):
             raise DeviceError(f"device `{self.name}`: missing parameter `{key}`", at)
         system = self.population.model.system if dim is not SECOND and dim is not HERTZ else SI_UNITS
         try:
-            value, d = quantity_in(str(raw), system)
+            value, d = quantity_in(raw, system)
         except UnitError as exc:
             raise DeviceError(f"device `{self.name}`, {key}: {exc}", at) from exc
         if d is not dim and not (value == 0 and "0" == str(raw).strip()):
@@ -270,7 +270,7 @@ class ACGenerator(DeterministicCurrent):
 
 class StepCurrentGenerator(DeterministicCurrent):
     def values(self, emission, active):
-        times = [quantity_in(str(x), SI_UNITS)[0] for x in self.definition.params.get("amplitude_times", [])]
+        times = [quantity_in(x, SI_UNITS)[0] for x in self.definition.params.get("amplitude_times", [])]
         values = [self._param_value(v) for v in self.definition.params.get("amplitude_values", [])]
         if len(times) != len(values):
             raise DeviceError(f"device `{self.name}`: amplitude_times and amplitude_values differ in length",
@@ -284,7 +284,7 @@ class StepCurrentGenerator(DeterministicCurrent):
         return table[index + 1][:, None]
 
     def _param_value(self, raw) -> float:
-        value, d = quantity_in(str(raw), self.population.model.system)
+        value, d = quantity_in(raw, self.population.model.system)
         if d is not AMP:
             raise DeviceError(f"device `{self.name}`: amplitude `{raw}` is not a current",
                               Location("device", self.name, "params.amplitude_values"))
@@ -431,7 +431,7 @@ class SpikeTrainGenerator(SpikeGenerator):
         self.counts(0, 1)
 
     def counts(self, first_step, nsteps):
-        times = np.array([quantity_in(str(x), SI_UNITS)[0] for x in self.definition.params.get("spike_times", [])])
+        times = np.array([quantity_in(x, SI_UNITS)[0] for x in self.definition.params.get("spike_times", [])])
         times = times[self._window(times, closed_right=True)]
         emission = np.rint(times / self.dt).astype(np.int64) - 1
         arrival = emission + self._delay_steps()
@@ -538,7 +538,7 @@ class WeightRecorder(Recorder, Device):
 
     @classmethod
     def create(cls, definition, target, dt, rng):
-        limit = int(definition.params.get("max_connections", 1000))
+        limit = int(float(definition.params.get("max_connections", 1000)))
         return cls(definition, dt, target, np.arange(min(limit, target.n_connections)))
 
     def after_chunk(self, chunk):

@@ -9,30 +9,41 @@ from __future__ import annotations
 import argparse
 from typing import Callable
 
-from engine.equations.units import AMP, SECOND, Dimension, UnitError, format_dimension, parse_quantity
+from engine.equations.units import AMP, SECOND, SI_UNITS, Dimension, Quantity, UnitError, format_dimension
 from engine.fixedpoint import FormatError, QFormat
 
 _EXAMPLES = {SECOND: "200 ms", AMP: "500 pA"}
 
 
-def quantity(dim: Dimension) -> Callable[[str], float]:
-    """A reader of quantities of dimension ``dim`` (``"0.1ms"``, ``"0.1 ms"``, ``"1s"``) -> SI value."""
+def typed_quantity(dim: Dimension) -> Callable[[str], Quantity]:
+    """A reader of quantities of dimension ``dim`` (``"500pA"``, ``"0.1 ms"``, ``"1s"``) -> :class:`Quantity`."""
     example = _EXAMPLES.get(dim, "1 " + format_dimension(dim))
 
-    def read(text: str) -> float:
+    def read(text: str) -> Quantity:
         try:
-            value, got = parse_quantity(text)
+            value = Quantity.parse(text)
         except UnitError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
-        if got is not dim:
-            if got.is_dimensionless:
+        if value.dim is not dim:
+            if value.dim.is_dimensionless:
                 raise argparse.ArgumentTypeError(f"`{text}` needs a unit, e.g. `{example}`")
             raise argparse.ArgumentTypeError(
-                f"`{text}` is {format_dimension(got)}, expected {format_dimension(dim)} (e.g. `{example}`)")
+                f"`{text}` is {format_dimension(value.dim)}, expected {format_dimension(dim)} (e.g. `{example}`)")
         return value
 
     read.__name__ = format_dimension(dim)
     return read
+
+
+def quantity(dim: Dimension) -> Callable[[str], float]:
+    """A reader of quantities of dimension ``dim`` (``"0.1ms"``, ``"0.1 ms"``, ``"1s"``) -> SI value."""
+    read = typed_quantity(dim)
+
+    def read_si(text: str) -> float:
+        return read(text).in_units(SI_UNITS)
+
+    read_si.__name__ = read.__name__
+    return read_si
 
 
 def positive(read: Callable[[str], float]) -> Callable[[str], float]:
@@ -49,8 +60,9 @@ def positive(read: Callable[[str], float]) -> Callable[[str], float]:
 
 
 def quantity_text(dim: Dimension) -> Callable[[str], str]:
-    """A reader that checks the dimension of a quantity but keeps the text (the engine converts it)."""
-    read = quantity(dim)
+    """A reader that checks the dimension of a quantity but keeps the text as the person wrote it
+    (``--run 2s``, echoed back as written in messages)."""
+    read = typed_quantity(dim)
 
     def check(text: str) -> str:
         read(text)

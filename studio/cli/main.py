@@ -19,7 +19,7 @@ from engine.errors import ModelError, NeuroCoreError
 from engine.equations.units import AMP, SECOND
 from engine.models import LIBRARY
 from studio.cli import subcommands
-from studio.cli.arguments import assignment, positive, q_format, quantity, quantity_text
+from studio.cli.arguments import assignment, positive, q_format, quantity, quantity_text, typed_quantity
 from studio.hardware.hardware_flow import HardwareUnavailable
 from studio.project.modelfile import ModelFileError
 from studio.project.project_file import ProjectFileError
@@ -64,7 +64,7 @@ def build_parser() -> _Parser:
     p.add_argument("model", metavar="MODEL", help="library model name or *.ncsmodel file")
     p.add_argument("--set", action="append", type=assignment, default=[], metavar="NAME=VALUE",
                    help="override a parameter, e.g. I_e=376pA (repeatable)")
-    p.add_argument("--dc", type=quantity_text(AMP), metavar="AMPLITUDE",
+    p.add_argument("--dc", type=typed_quantity(AMP), metavar="AMPLITUDE",
                    help="constant current, e.g. 500pA (as a NEST dc_generator with the minimal delay)")
     p.add_argument("--duration", type=positive(quantity(SECOND)), default=0.2, metavar="T",
                    help="simulated time (default 200ms)")

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import ModelError, Problem
 from engine.equations.check import BOOL, ExpressionChecker
+from engine.equations.constant_values import Expression
 from engine.equations.model import CheckedModel, ModelSpec, Receptor, check_model
 from engine.equations.parser import one_line, parse_expression
-from engine.equations.units import DIMENSIONLESS, NEST_UNITS, Dimension, UnitError, format_dimension, quantity_in
+from engine.equations.units import DIMENSIONLESS, Dimension, Quantity, format_dimension
 from engine.models import LIBRARY, LibraryModel
 from engine.models.base import ReceptorError, route_input
 from studio.project.project_doc import InlineModel, LibraryRef, PopulationDoc, ProjectDoc, ProjectionDoc
@@ -53,17 +54,14 @@ class DocumentProblem:
 
 def constants(doc: Document) -> Constants:
     """The document's constants, evaluated (a broken one is left out; :func:`document_problems` reports it)."""
-    consts = Constants()
-    for name, raw in doc.settings["constants"].items():
-        consts.define(name, raw, name, [])
-    return consts
+    return Constants(doc.settings["constants"], [])
 
 
 def _resolved(values, consts: Constants) -> dict[str, Any]:
     out = {}
     for key, raw in values.items():
-        text = raw if isinstance(raw, bool) else consts.expression(raw, key, [])
-        out[key] = raw if text is None else text
+        value = raw if isinstance(raw, bool) else consts.value(raw, key, [])
+        out[key] = raw if value is None else value
     return out
 
 
@@ -143,8 +141,8 @@ def population_value_problem(doc: Document, pop: PopulationDoc, section: str, ke
     want = checked.parameters[key].dim if section == "parameters" else checked.states[key].dim
     want = want if want is not None else DIMENSIONLESS
     problems: list[Problem] = []
-    text = constants(doc).expression(value, key, problems, initial=section == "initial")
-    dim = None if text is None else _dimension(text, checked, problems)
+    typed = constants(doc).value(value, key, problems)
+    dim = None if typed is None else _dimension(typed, checked, problems)
     if dim is None:
         return problems[0].message if problems else f"`{value}` cannot be used for `{key}`"
     if dim is not want and not (dim is DIMENSIONLESS and isinstance(value, (int, float)) and value == 0):
@@ -155,15 +153,15 @@ def population_value_problem(doc: Document, pop: PopulationDoc, section: str, ke
     return None
 
 
-def _dimension(text: str, checked: CheckedModel, problems: list[Problem]) -> Dimension | str | None:
+def _dimension(value: Quantity | Expression, checked: CheckedModel, problems: list[Problem]) -> Dimension | None:
     """The dimension of a quantity or of an expression over the model's names (as the engine evaluates it)."""
-    try:
-        return quantity_in(text, NEST_UNITS)[1]
-    except UnitError:
-        pass
+    if isinstance(value, Quantity):
+        return value.dim
+    text = value.text
     t = one_line(text, "value")
     node = parse_expression(t, problems)
-    result = None if node is None else ExpressionChecker(checked.symbols(), checked.system, problems).check(t, node)
+    result = (None if node is None
+              else ExpressionChecker(checked.symbols(value.constants), checked.system, problems).check(t, node))
     if result is None:
         return None
     dim = result[1]
@@ -205,11 +203,11 @@ def projection_problem(doc: Document, data: ProjectionDoc) -> str | None:
         if data.stdp is not None:
             return "static_synapse_hom_w shares one fixed weight; STDP needs stdp_synapse"
     problems: list[Problem] = []
-    text = constants(doc).quantity(data.weight, "weight", problems)
-    if text is None:
+    weight = constants(doc).quantity(data.weight, "weight", problems)
+    if weight is None:
         return f"weight: {problems[0].message}" if problems else "weight: not a quantity"
-    value, dim = quantity_in(text, NEST_UNITS)
-    target = _receptor(doc, data, value)
+    dim = weight.dim
+    target = _receptor(doc, data, weight.value)
     if isinstance(target, str):
         return target
     label, want = target

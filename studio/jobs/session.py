@@ -20,6 +20,7 @@ from collections import deque
 from pathlib import Path
 
 from engine.errors import NeuroCoreError, Problem
+from engine.equations.units import Quantity
 from engine.network.build import Network, NetworkError
 from engine.run.simulation import Simulation, StreamBuffer
 from studio.document.document import Document
@@ -176,14 +177,12 @@ class RunSession:
             return
         self.log.append(sim.log[-1])
 
-    def _quantity(self, text: str) -> str:
-        """``text`` with the project's constants evaluated (``"we"`` -> ``"1.62 mV"``)."""
+    def _quantity(self, text: str) -> Quantity | str:
+        """``text`` with the project's constants evaluated (``"we"`` -> 1.62 mV)."""
         if self._project is None:
             return text
-        consts, problems = Constants(), []
-        for name, raw in self._project.constants.items():
-            consts.define(name, raw, name, problems)
-        value = consts.quantity(text, "value", problems)
+        problems: list[Problem] = []
+        value = Constants(self._project.constants, problems).quantity(text, "value", problems)
         if value is None:
             raise NetworkError(problems[-1].message if problems else f"`{text}` is not a quantity")
         return value

@@ -394,14 +394,13 @@ def playground_from_project(project: ProjectDoc) -> PlaygroundState | None:
         return None
     pop = net.populations[0]
     model = pop.model
-    overrides = {k: v for k, v in pop.parameters.items() if isinstance(v, (str, bool))}
     if isinstance(model, LibraryModel):
-        model = model.with_parameters(**overrides)
+        model = model.with_parameters(**pop.parameters)
         spec = model.spec
     else:
-        spec = model = replace(model, parameters={**model.parameters, **overrides})
+        spec = model = replace(model, parameters={**model.parameters, **pop.parameters})
     if pop.initial:
-        initial = {**spec.initial, **{k: v for k, v in pop.initial.items() if isinstance(v, str)}}
+        initial = {**spec.initial, **pop.initial}
         if isinstance(model, LibraryModel):
             model = replace(model, spec=replace(spec, initial=initial))
         else:
@@ -412,7 +411,7 @@ def playground_from_project(project: ProjectDoc) -> PlaygroundState | None:
     for device in net.devices:
         if device.target == pop.name:
             _device_stimulus(device, system, model, currents, spikes)
-    state = PlaygroundState(dt=net.dt if isinstance(net.dt, float) else quantity_in(str(net.dt), SI_UNITS)[0])
+    state = PlaygroundState(dt=quantity_in(net.dt, SI_UNITS)[0])
     state.from_model(model, Stimulus(tuple(currents), tuple(spikes)) if currents or spikes else None)
     return state
 
@@ -421,10 +420,10 @@ def _device_stimulus(device: DeviceDef, system, model, currents: list, spikes: l
     params = device.params
 
     def seconds(key: str, default: float | None) -> float | None:
-        return quantity_in(str(params[key]), SI_UNITS)[0] if key in params else default
+        return quantity_in(params[key], SI_UNITS)[0] if key in params else default
 
     def current(raw) -> float:
-        return quantity_in(str(raw), system)[0]
+        return quantity_in(raw, system)[0]
 
     start, stop = seconds("start", 0.0), seconds("stop", None)
     kind = device.kind
@@ -432,13 +431,13 @@ def _device_stimulus(device: DeviceDef, system, model, currents: list, spikes: l
         currents.append(Step(current(params["amplitude"]), onset=start, offset=stop) if start or stop
                         else Constant(current(params["amplitude"])))
     elif kind == "step_current_generator":
-        times = [quantity_in(str(t), SI_UNITS)[0] for t in params.get("amplitude_times", [])]
+        times = [quantity_in(t, SI_UNITS)[0] for t in params.get("amplitude_times", [])]
         values = [current(v) for v in params.get("amplitude_values", [])]
         for k, (t, v) in enumerate(zip(times, values)):
             if v:
                 currents.append(Step(v, onset=t, offset=times[k + 1] if k + 1 < len(times) else stop))
     elif kind == "ac_generator":
-        currents.append(Sine(current(params["amplitude"]), quantity_in(str(params["frequency"]), SI_UNITS)[0],
+        currents.append(Sine(current(params["amplitude"]), quantity_in(params["frequency"], SI_UNITS)[0],
                              mean=current(params.get("offset", "0 pA")),
                              phase=float(np.radians(float(params.get("phase", 0.0)))), onset=start, offset=stop))
     elif kind == "noise_generator":
@@ -451,8 +450,8 @@ def _device_stimulus(device: DeviceDef, system, model, currents: list, spikes: l
             receptor = receptors[receptor - 1]
         target = receptor if isinstance(receptor, str) else (receptors[0] if receptors else "")
         if kind == "poisson_generator":
-            spikes.append(SpikeTrain(target, str(device.weight), quantity_in(str(params["rate"]), SI_UNITS)[0],
+            spikes.append(SpikeTrain(target, str(device.weight), quantity_in(params["rate"], SI_UNITS)[0],
                                      "poisson", onset=start, offset=stop))
         else:
-            times = tuple(quantity_in(str(t), SI_UNITS)[0] for t in params.get("spike_times", []))
+            times = tuple(quantity_in(t, SI_UNITS)[0] for t in params.get("spike_times", []))
             spikes.append(SpikeTrain(target, str(device.weight), kind="times", times=times))

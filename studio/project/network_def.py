@@ -14,8 +14,9 @@ import difflib
 from dataclasses import fields, replace
 
 from engine.errors import Location, ModelError, NeuroCoreError, Problem
+from engine.equations.constant_values import Expression
 from engine.equations.model import ModelSpec, check_model
-from engine.equations.units import DIMENSIONLESS, SECOND, UnitError
+from engine.equations.units import DIMENSIONLESS, SECOND, Quantity, UnitError
 from engine.models import LIBRARY, LibraryModel, get_model
 from engine.network.connect import RULE_OPTIONS, RULES, Rule
 from engine.network.definitions import STDP, SYNAPSES, DeviceDef, NetworkDef, PopulationDef, ProjectionDef
@@ -29,6 +30,7 @@ DEFAULT_DT = "0.1 ms"
 _OPTIONS = tuple(dict.fromkeys(option for options in RULE_OPTIONS.values() for option in options))
 _STDP_TIMES = ("tau_plus", "tau_minus")
 _NAMES_PARAMS = ("record_from",)
+Value = bool | Quantity | Expression
 
 
 def _unknown(kind: str, name: str, known, path: str, problems: list[Problem]) -> None:
@@ -45,15 +47,15 @@ def _unique(names: list[str], section: str, problems: list[Problem]) -> None:
         seen.add(name)
 
 
-def _values(values, path: str, consts: Constants, problems: list[Problem], initial: bool = False) -> dict[str, str]:
-    out = {}
+def _values(values, path: str, consts: Constants, problems: list[Problem]) -> dict[str, Value]:
+    out: dict[str, Value] = {}
     for key, raw in values.items():
         if isinstance(raw, bool):  # a boolean parameter of a model
             out[key] = raw
             continue
-        text = consts.expression(raw, json_path(path, key), problems, initial)
-        if text is not None:
-            out[key] = text
+        value = consts.value(raw, json_path(path, key), problems)
+        if value is not None:
+            out[key] = value
     return out
 
 
@@ -105,7 +107,7 @@ def _rule(rule: RuleDoc, path: str, consts: Constants, problems: list[Problem]) 
     if rule.p is not None:
         p = consts.quantity(rule.p, json_path(path, "p"), problems, DIMENSIONLESS)
         if p is not None:
-            fields["p"] = float(p)
+            fields["p"] = p.value
     for option in ("k", "n"):
         if getattr(rule, option) is not None:
             fields[option] = consts.count(getattr(rule, option), json_path(path, option), problems)
@@ -188,9 +190,7 @@ def _device(i: int, d: DeviceDoc, populations: list[str], projections: list[str]
 def network_def(doc: ProjectDoc, problems: list[Problem], seed: int | None = None) -> NetworkDef | None:
     """The engine's definition of ``doc`` (``seed`` overrides the file's), or ``None`` with every problem found."""
     before = len(problems)
-    consts = Constants()
-    for name, raw in doc.constants.items():
-        consts.define(name, raw, json_path("constants", name), problems)
+    consts = Constants(doc.constants, problems)
     dt = consts.quantity(doc.dt if doc.dt is not None else DEFAULT_DT, "dt", problems, SECOND, "0.1 ms")
     models = _models(doc, consts, problems)
     names = [p.name for p in doc.populations]
@@ -205,7 +205,7 @@ def network_def(doc: ProjectDoc, problems: list[Problem], seed: int | None = Non
             _unknown("model", p.model, [*doc.models, *LIBRARY], json_path(path, "model"), problems)
         size = consts.count(p.size, json_path(path, "size"), problems, minimum=1)
         parameters = _values(p.parameters, json_path(path, "parameters"), consts, problems)
-        initial = _values(p.initial, json_path(path, "initial"), consts, problems, initial=True)
+        initial = _values(p.initial, json_path(path, "initial"), consts, problems)
         if model is not None and size is not None:
             populations.append(PopulationDef(p.name, model, size, parameters, initial))
     projections = [_projection(i, p, names, consts, problems) for i, p in enumerate(doc.projections)]

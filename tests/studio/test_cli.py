@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import subprocess
@@ -10,6 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from engine.equations.units import AMP, SECOND, Quantity
+from studio.cli.arguments import quantity, quantity_text, typed_quantity
 
 ROOT = Path(__file__).resolve().parents[2]
 NEST = ROOT / "tests" / "data" / "nest"
@@ -132,6 +136,7 @@ def test_check_json_and_invalid_json_location(tmp_path):
 
 
 ERROR_CASES = [
+    (["neuron", "iaf_psc_exp", "--dc", "5mV"], r"argument --dc: `5mV` is volt, expected amp \(e\.g\. `500 pA`\)"),
     (["neuron", "iaf_psc_ex"], r"unknown model `iaf_psc_ex` — did you mean `iaf_psc_exp`\?"),
     (["neuron", "iaf_psc_exp", "--duration", "200mV"], r"argument --duration: `200mV` is volt, expected second"),
     (["neuron", "iaf_psc_exp", "--dt", "0.1"], r"argument --dt: `0\.1` needs a unit"),
@@ -225,6 +230,14 @@ def test_bench_reports_speed_size_and_memory():
     assert report["synapse_bytes"] == 4 * (3201 + 3201 + 801 + 801) * 2 + report["n_synapses"] * 6
     assert report["peak_rss_mb"] > 10
     assert report["steps"] == 1000 and set(report["rates_hz"]) == {"E", "I"}
+
+
+def test_quantity_arguments_are_read_once_into_typed_values():
+    assert typed_quantity(AMP)("376pA") == Quantity(376.0, AMP)
+    assert quantity(SECOND)("0.1ms") == pytest.approx(1e-4, rel=1e-15)
+    assert quantity_text(SECOND)("2s") == "2s"
+    with pytest.raises(argparse.ArgumentTypeError, match=r"^`500` needs a unit, e\.g\. `500 pA`$"):
+        typed_quantity(AMP)("500")
 
 
 def test_missing_x11_libraries_are_named_with_the_packages_to_install(monkeypatch):

@@ -11,9 +11,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from engine.equations.constant_values import Expression
 from engine.equations.model import ModelSpec
 from engine.errors import Location, ModelError, Problem
 from engine.network.build import NetworkError
+from engine.equations.units import FARAD, HERTZ, SECOND, VOLT, Quantity
 from engine.run.simulation import Simulation
 from studio.project import upgrade as project_upgrade
 from studio.project.project_file import (EXAMPLES, ProjectFileError, build_project, check_project, load_network, parse_project,
@@ -93,16 +95,19 @@ def test_cuba_is_brian2s_example():
     assert [(p.name, p.size) for p in net.populations] == [("E", 3200), ("I", 800)]
     spec = net.populations[0].model
     assert isinstance(spec, ModelSpec) and spec.method == "exact" and spec.refractory == "5 ms"
-    assert dict(spec.parameters) == {"taum": "20 ms", "taue": "5 ms", "taui": "10 ms", "Vt": "-50 mV",
-                                     "Vr": "-60 mV", "El": "-49 mV"}
-    assert net.populations[0].initial["v"] == "Vr + rand()*(Vt - Vr)"
+    assert dict(spec.parameters) == {"taum": Quantity(20.0, SECOND), "taue": Quantity(5.0, SECOND),
+                                     "taui": Quantity(10.0, SECOND), "Vt": Quantity(-50.0, VOLT),
+                                     "Vr": Quantity(-60.0, VOLT), "El": Quantity(-49.0, VOLT)}
+    assert net.populations[0].initial["v"] == Expression("Vr + rand()*(Vt - Vr)")
     weights = {p.name: (p.weight, p.on_pre, p.delay, p.rule.name, p.rule.p, p.rule.allow_autapses)
                for p in net.projections}
-    assert weights == {"EE": ("1.62 mV", "ge += w", "0.1 ms", "pairwise_bernoulli", 0.02, True),
-                       "EI": ("1.62 mV", "ge += w", "0.1 ms", "pairwise_bernoulli", 0.02, True),
-                       "IE": ("-9.0 mV", "gi += w", "0.1 ms", "pairwise_bernoulli", 0.02, True),
-                       "II": ("-9.0 mV", "gi += w", "0.1 ms", "pairwise_bernoulli", 0.02, True)}
-    assert (net.dt, net.seed) == ("0.1 ms", 1)
+    we, wi = Quantity(60 * 0.27 / 10, VOLT), Quantity(-20 * 4.5 / 10, VOLT)  # in mV, as Brian2 computes them
+    assert weights == {"EE": (we, "ge += w", Quantity(0.1, SECOND), "pairwise_bernoulli", 0.02, True),
+                       "EI": (we, "ge += w", Quantity(0.1, SECOND), "pairwise_bernoulli", 0.02, True),
+                       "IE": (wi, "gi += w", Quantity(0.1, SECOND), "pairwise_bernoulli", 0.02, True),
+                       "II": (wi, "gi += w", Quantity(0.1, SECOND), "pairwise_bernoulli", 0.02, True)}
+    assert [str(p.weight) for p in net.projections] == ["1.62 mV", "1.62 mV", "-9 mV", "-9 mV"]
+    assert (net.dt, net.seed) == (Quantity(0.1, SECOND), 1)
 
 
 def test_cuba_runs_at_its_published_rate():
@@ -120,20 +125,23 @@ def test_brunel_constants_select_the_regime():
     assert [(p.name, p.size) for p in net.populations] == [("E", 10_000), ("I", 2_500)]
     model = net.populations[0].model
     assert model.name == "iaf_psc_delta"
-    assert {k: model.spec.parameters[k] for k in ("C_m", "tau_m", "t_ref", "E_L", "V_reset", "V_th")} == {
-        "C_m": "1 pF", "tau_m": "20.0 ms", "t_ref": "2 ms", "E_L": "0 mV", "V_reset": "0 mV", "V_th": "20.0 mV"}
+    parameters = {k: model.spec.parameters[k] for k in ("C_m", "tau_m", "t_ref", "E_L", "V_reset", "V_th")}
+    assert parameters == {"C_m": Quantity(1.0, FARAD), "tau_m": Quantity(20.0, SECOND), "t_ref": Quantity(2.0, SECOND),
+                          "E_L": Quantity(0.0, VOLT), "V_reset": Quantity(0.0, VOLT), "V_th": Quantity(20.0, VOLT)}
     proj = {p.name: p for p in net.projections}
     assert (proj["EE"].rule.name, proj["EE"].rule.k, proj["IE"].rule.k) == ("fixed_indegree", 1000, 250)
-    assert (proj["EE"].weight, proj["IE"].weight, proj["IE"].delay) == ("0.1 mV", "-0.5 mV", "1.5 ms")
+    assert (proj["EE"].weight, proj["IE"].weight, proj["IE"].delay) == (Quantity(0.1, VOLT), Quantity(-0.5, VOLT),
+                                                                       Quantity(1.5, SECOND))
     assert {p.synapse for p in net.projections} == {"static_synapse_hom_w"}
     noise = {d.name: d for d in net.devices}["noise_E"]
     # rate = eta * nu_th * C_E with nu_th = theta / (J C_E tau_m) = 10 Hz
-    assert (noise.params["rate"], noise.weight, noise.delay) == ("20.0 kHz", "0.1 mV", "1.5 ms")
+    assert noise.params["rate"].dim is HERTZ and noise.params["rate"].value == pytest.approx(20.0, rel=1e-15)
+    assert [str(v) for v in (noise.params["rate"], noise.weight, noise.delay)] == ["20000 Hz", "0.1 mV", "1.5 ms"]
 
     constants = {**doc.constants, "g": 8, "eta": 4}
     net = project_network(path, replace(doc, constants=constants))
-    assert {p.name: p.weight for p in net.projections}["IE"] == "-0.8 mV"
-    assert {d.name: d for d in net.devices}["noise_E"].params["rate"] == "40.0 kHz"
+    assert {p.name: p.weight for p in net.projections}["IE"] == Quantity(-0.8, VOLT)
+    assert str({d.name: d for d in net.devices}["noise_E"].params["rate"]) == "40000 Hz"
 
 
 def test_a_scaled_down_brunel_builds_and_fires():
@@ -346,7 +354,8 @@ def test_parameters_may_mix_constants_with_model_names_and_rand():
     pop = replace(doc.populations[0], parameters={"Vt": "V0 + 2*mV*rand()", "Vr": "V0 - 10*mV"})
     doc = replace(doc, populations=(pop, *doc.populations[1:]), constants={**doc.constants, "V0": "-51 mV"})
     net = project_network(CUBA, doc)
-    assert net.populations[0].parameters == {"Vt": "-51.0 * mV + 2 * mV * rand()", "Vr": "-61.0 mV"}
+    assert net.populations[0].parameters == {"Vt": Expression("V0 + 2*mV*rand()", {"V0": Quantity(-51.0, VOLT)}),
+                                             "Vr": Quantity(-61.0, VOLT)}
     network = build_project(CUBA, doc, net)
     vt = network.populations["E"].state.get("Vt")
     assert -51.0 <= vt.min() < vt.max() <= -49.0

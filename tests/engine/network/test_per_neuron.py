@@ -5,6 +5,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from engine.equations.constant_values import Expression
+from engine.equations.units import SECOND, VOLT, Quantity
+from engine.errors import ModelError
 from engine.models import get_model
 from engine.network.build import NetworkError, build_network
 from engine.network.definitions import NetworkDef, PopulationDef
@@ -52,3 +55,27 @@ def test_a_shared_parameter_takes_one_value_for_the_population():
                                            r"neurons, but `I_e` is shared \(one value for the population\)$"):
         pop("100*pA + i*pA")
     np.testing.assert_array_equal(pop("100*pA + 0*i*pA").state.get("I_e"), [100.0] * 5)
+
+
+def test_typed_values_and_expressions_evaluate_their_constants_as_symbols():
+    pop = _pop(parameters={"tau_m": Quantity(12.0, SECOND)},
+               initial={"V_m": Expression("V0 + i*step", {"V0": Quantity(-65.0, VOLT), "step": Quantity(0.5, VOLT)})})
+    np.testing.assert_array_equal(pop.state.get("V_m"), [-65.0, -64.5, -64.0, -63.5, -63.0])
+    assert pop.model.parameters["tau_m"].value == 12.0
+
+
+def test_a_constant_shadows_a_model_name_in_an_expression():
+    pop = _pop(initial={"V_m": Expression("E_L + 0*i*mV", {"E_L": Quantity(-61.0, VOLT)})})
+    np.testing.assert_array_equal(pop.state.get("V_m"), np.full(5, -61.0))
+
+
+def test_problems_of_an_expression_point_into_its_own_text():
+    with pytest.raises(ModelError) as info:
+        _pop(initial={"V_m": Expression("V0 + rand()*Vx", {"V0": Quantity(-65.0, VOLT)})})
+    [problem] = info.value.problems
+    assert (problem.field, problem.col, problem.message) == ("population `p`, initial `V_m`", 13, "unknown name `Vx`")
+
+
+def test_a_quantity_of_the_wrong_unit_is_refused_for_every_neuron():
+    with pytest.raises(NetworkError, match=r"^population `p`, initial `V_m`: `2 ms` has units second, expected volt$"):
+        _pop(initial={"V_m": Quantity(2.0, SECOND)})
