@@ -20,7 +20,7 @@ from engine.errors import Problem
 from engine.equations import expr as E
 from engine.equations.check import BOOL, ExpressionChecker, Symbol, special_symbols
 from engine.equations.parser import Source, Text, parse_expression
-from engine.equations.units import (_BASE_SYMBOLS, DIMENSIONLESS, NEST_UNITS, UNITS, Dimension, UnitError,
+from engine.equations.units import (BASE_SYMBOLS, DIMENSIONLESS, NEST_UNITS, UNITS, Dimension, UnitError,
                                     format_dimension, parse_quantity, parse_unit, quantity_in)
 
 _RESERVED = frozenset(special_symbols()) | frozenset(E.FUNCTIONS) | {"xi", "w", "True", "False"}
@@ -40,7 +40,7 @@ def format_quantity(value: float, dim: Dimension) -> str:
         ok = False
     if ok:
         return f"{_number(value)} {unit}"
-    base = "*".join(f"{s}**{float(e):g}" if e != 1 else s for s, e in zip(_BASE_SYMBOLS, dim.exponents) if e)
+    base = "*".join(f"{s}**{float(e):g}" if e != 1 else s for s, e in zip(BASE_SYMBOLS, dim.exponents) if e)
     return f"{_number(value * NEST_UNITS.scale(dim))} {base}"
 
 
