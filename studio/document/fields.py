@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import Problem
 from engine.models import LIBRARY
 from engine.network.devices import DEVICES, RECORDERS
+from engine.network.footprint import memory_problem
 from studio.document.checks import connect_problem, locate, population_value_problem, projection_problem
 from studio.project.project_doc import DeviceDoc, PopulationDoc, ProjectionDoc, RuleDoc
 from studio.project.network_def import network_def
@@ -29,6 +30,7 @@ PLAIN = {"population": ("size", "model"),
          "projection": ("rule", "weight", "delay", "synapse", "receptor", "on_pre", "stdp")}
 REQUIRED = ("size", "model", "kind", "rule", "rule.name", "projection.weight")
 RULE_FIELDS = tuple(f.name for f in dataclass_fields(RuleDoc))
+SIZE_FIELDS = ("size", "neurons", *(f"rule.{f}" for f in RULE_FIELDS))
 _INDEX_LISTS = ("neurons", "rule.sources", "rule.targets")
 _NAME_LISTS = ("params.record_from",)
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
@@ -126,24 +128,25 @@ def _with_change(doc: Document, kind: str, new: Data):
 
 
 def _project_problem(doc: Document, kind: str, new: Data, field: str) -> str | None:
-    """The first problem :func:`network_def` finds at ``field`` of ``new`` in the changed project."""
+    """The first problem :func:`network_def` finds at ``field`` of ``new`` in the changed project, or, for a
+    field that sizes the network, that it needs more memory than the machine has."""
     project = _with_change(doc, kind, new)
     found: list[Problem] = []
-    network_def(project, found)
+    net = network_def(project, found)
     for p in found:
         located = locate(project, p)
         if located.element == new.name and (located.field == field or located.field.startswith(f"{field}.")
                                              or field.startswith(f"{located.field}.")):
             return located.message
-    return None
+    return memory_problem(net) if net is not None and field in SIZE_FIELDS else None
 
 
 def field_value_problem(doc: Document, name: str, field: str, value: Any) -> str | None:
     """Why ``value`` (as typed) cannot go into ``field`` of node or projection ``name``, or ``None``.
 
     Values are checked against the model: units of parameters, initial values and weights
-    (``"20 pA"`` and ``"0.02 nA"`` fit a current, ``"20 mV"`` does not), sizes, rule options,
-    receptors, device targets.
+    (``"20 pA"`` and ``"0.02 nA"`` fit a current, ``"20 mV"`` does not), sizes (and that the network
+    they make fits in the machine's memory), rule options, receptors, device targets.
     """
     found = element(doc, name)
     if found is None:
