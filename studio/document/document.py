@@ -44,17 +44,13 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from engine.errors import NeuroCoreError
-from engine.network.devices import RECORDERS
 from studio.document.checks import DocumentProblem, connect_problem, document_problems
+from studio.document.elements import DocumentError, Edge, Node, link_name
 from studio.project.project_file import read_project, write_project
-from studio.project.project_doc import DeviceDoc, PopulationDoc, Position, ProjectDoc, ProjectionDoc
+from studio.project.project_doc import ProjectDoc, ProjectionDoc
 
 SETTINGS = ("constants", "models", "dt", "seed", "description")
 EVENT_KINDS = ("node_added", "node_removed", "node_changed", "edge_added", "edge_removed", "edge_changed", "modified")
-
-
-class DocumentError(NeuroCoreError):
-    """A document primitive was called with something the document cannot hold (a taken name, no such node)."""
 
 
 class ConnectError(NeuroCoreError):
@@ -63,66 +59,6 @@ class ConnectError(NeuroCoreError):
 
 class FieldError(NeuroCoreError):
     """A field value is refused; the message says why (e.g. the wrong unit)."""
-
-
-@dataclass(frozen=True)
-class Node:
-    """A population or a device on the canvas."""
-
-    name: str
-    kind: str  # "population" | "device"
-    data: PopulationDoc | DeviceDoc
-    position: Position | None = None
-
-    def __post_init__(self) -> None:
-        want = "population" if isinstance(self.data, PopulationDoc) else "device"
-        if self.kind != want or self.name != self.data.name:
-            raise DocumentError(f"node `{self.name}` ({self.kind}) does not match its data "
-                                f"`{self.data.name}` ({want})")
-        if self.data.position is not None:
-            object.__setattr__(self, "data", replace(self.data, position=None))
-
-    @classmethod
-    def of(cls, data: PopulationDoc | DeviceDoc, position: Position | None = None) -> "Node":
-        """The node of ``data`` (at ``position``, else at ``data.position``)."""
-        kind = "population" if isinstance(data, PopulationDoc) else "device"
-        return cls(data.name, kind, data, position if position is not None else data.position)
-
-    @property
-    def role(self) -> str:
-        """``"population"``, ``"generator"`` or ``"recorder"``."""
-        if self.kind == "population":
-            return "population"
-        return "recorder" if self.data.kind in RECORDERS else "generator"
-
-
-@dataclass(frozen=True)
-class Edge:
-    """A projection (``kind="projection"``, ``data`` its description) or a device link (``kind="device"``)."""
-
-    name: str
-    source: str
-    target: str
-    data: ProjectionDoc | None = None
-    kind: str = "projection"
-
-    def __post_init__(self) -> None:
-        if self.kind == "projection":
-            d = self.data
-            if d is None or (d.name, d.source, d.target) != (self.name, self.source, self.target):
-                raise DocumentError(f"edge `{self.name}` does not match its projection")
-        elif self.kind != "device" or self.data is not None:
-            raise DocumentError(f"edge `{self.name}`: kind must be `projection` or `device` (without data)")
-
-    @classmethod
-    def of(cls, data: ProjectionDoc) -> "Edge":
-        """The edge of a projection."""
-        return cls(data.name, data.source, data.target, data)
-
-
-def link_name(device: str, population: str) -> str:
-    """The name of the edge from a device to its population."""
-    return f"{device}->{population}"
 
 
 @dataclass(frozen=True)
