@@ -38,7 +38,7 @@ from engine.equations.ir import build_ir
 from engine.equations.model import check_model
 from engine.fixedpoint import QFormat
 from engine.models import get_model
-from engine.population_vm import compile_program
+from engine.program import compile_program
 from hdl.datapath import NeuronDatapath
 from hdl.synth import plan_synthesis, synthesize
 

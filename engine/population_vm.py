@@ -11,12 +11,7 @@ from engine.fixedpoint import QFormat
 from engine.fused import linear_kernel
 from engine.native import network as _network
 from engine.native import vm as _vm
-from engine.program import Program, _Compiler
-
-
-def compile_program(ir: NeuronIR, fmt: QFormat | None = None) -> Program:
-    """Bytecode for ``ir`` (float64, or fixed point in ``fmt``)."""
-    return _Compiler(ir, fmt).compile()
+from engine.program import compile_program
 
 
 @dataclass

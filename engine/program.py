@@ -251,6 +251,11 @@ class _Compiler:
         return Program(code, np.array(self.consts or [0.0], dtype=np.float64), nregs, ref_mode, ir.slot_names)
 
 
+def compile_program(ir: NeuronIR, fmt: QFormat | None = None) -> Program:
+    """Bytecode for ``ir`` (float64, or fixed point in ``fmt``)."""
+    return _Compiler(ir, fmt).compile()
+
+
 def _read_fields(op: int) -> tuple[int, ...]:
     """The instruction fields that name registers read by ``op``."""
     if op in (OP["load"], OP["loadk"], OP["rand"], OP["randn"], OP["special"]):

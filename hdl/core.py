@@ -226,11 +226,11 @@ class PopulationUnit(wiring.Component):
         wanted = {s for p in self.pops for s in p.params}
         return tuple(s for s in self.datapath.read_slots if s in wanted)
 
-    def _state_layout(self) -> list[tuple[str, int]]:
+    def state_layout(self) -> list[tuple[str, int]]:
         total = self.fmt.total
         return [(s, total) for s in self.pop.state] + [("_refc", self.refractory_bits), ("_ovf", 1)]
 
-    def _rom_layout(self) -> list[tuple[str, int]]:
+    def rom_layout(self) -> list[tuple[str, int]]:
         fields = [(s, self.fmt.total) for s in self._params]
         return fields + ([("_ref_steps", self.refractory_bits)] if self._ref_rom else [])
 
@@ -252,11 +252,11 @@ class PopulationUnit(wiring.Component):
         dp = self.datapath
         m.submodules.neuron = dp
 
-        state_layout = self._state_layout()
+        state_layout = self.state_layout()
         width = sum(w for _, w in state_layout)
         m.submodules.state = state = Memory(shape=unsigned(width), depth=n, init=self._init_words(state_layout))
         st_rd, st_wr = state.read_port(), state.write_port()
-        rom_layout = self._rom_layout()
+        rom_layout = self.rom_layout()
         if rom_layout:
             rom_width = sum(w for _, w in rom_layout)
             m.submodules.params = rom = Memory(shape=unsigned(rom_width), depth=n,

@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """What the network core is made of: a plan read off a network built in fixed point.
 
 :func:`plan_network` takes a :class:`~engine.network.build.Network` built with a
@@ -230,9 +231,9 @@ def _population(pop, network: Network, ring_index, probes) -> PopulationPlan:
     model_name = f"`{pop.library.name}`" if pop.library else "its model"
     if pop.size > 1 << 16:
         raise HardwareError(f"{where}: {pop.size} neurons; the core addresses at most 65,536 per population")
+    # built only to learn which slots it reads and writes, so never elaborated (line 1 silences Amaranth)
     datapath = NeuronDatapath(state.program, seed=state.seed, population_size=pop.size,
                               neuron_bits=max(1, (pop.size - 1).bit_length()), dt=ir.dt)
-    datapath._MustUse__silence = True  # built only to learn which slots it reads and writes
     multipliers = len(datapath.resources.multipliers)
     if multipliers > MAX_MULTIPLIERS:
         raise HardwareError(f"{where}: one step of {model_name} "

@@ -76,11 +76,11 @@ def memories(plan: NetworkPlan, core: NetworkCore) -> list[dict]:
     for unit in core.units:
         u = unit.unit
         pops = ", ".join(f"{p.name} at {b}" for p, b in zip(unit.pops, u.bases))
-        state_bits = sum(w for _, w in unit._state_layout())
+        state_bits = sum(w for _, w in unit.state_layout())
         out.append({"name": f"pop_{u.name}.state", "words": u.size, "width": state_bits, "initial": True,
                     "holds": f"{', '.join(unit.pop.state)}, refractory count, overflow flag (initial state; "
                              f"{pops})"})
-        rom = unit._rom_layout()
+        rom = unit.rom_layout()
         if rom:
             out.append({"name": f"pop_{u.name}.params", "words": u.size, "width": sum(w for _, w in rom),
                         "initial": True, "holds": ", ".join(n.lstrip("_") for n, _ in rom)})

@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QObject, QSettings, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QStatusBar
 
 from engine.errors import NeuroCoreError
 from studio.document import autosave
 from studio.document.document import Document
 from studio.project.project_file import SUFFIX
 from studio.project.project_doc import ProjectDoc
-
-if TYPE_CHECKING:
-    from views.main_window import MainWindow
 
 AUTOSAVE_MS = 60_000
 MAX_RECENT = 10
@@ -37,10 +34,25 @@ def empty_project() -> ProjectDoc:
     return ProjectDoc(populations=())
 
 
+class DocumentWindow(Protocol):
+    """What the File menu needs of the window it serves, a widget showing one document at a time
+    (:class:`views.main_window.MainWindow` is one)."""
+
+    document: Document
+
+    def is_modified(self) -> bool: ...
+
+    def mark_saved(self) -> None: ...
+
+    def set_document(self, document: Document, recovered: bool = False) -> None: ...
+
+    def statusBar(self) -> QStatusBar: ...
+
+
 class Files(QObject):
     """The File menu's actions for ``window`` (which shows one document at a time)."""
 
-    def __init__(self, window: MainWindow):
+    def __init__(self, window: DocumentWindow):
         super().__init__(window)
         self.window = window
         self.recovery: Path | None = None

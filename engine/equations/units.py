@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 BASE_NAMES = ("metre", "kilogram", "second", "amp", "kelvin", "mole", "candela")
-_BASE_SYMBOLS = ("m", "kg", "s", "A", "K", "mol", "cd")
+BASE_SYMBOLS = ("m", "kg", "s", "A", "K", "mol", "cd")
 
 
 class Dimension:
@@ -325,7 +325,7 @@ def format_dimension(dim: Dimension) -> str:
             if _NAMED[num] ** p is dim:
                 return f"{num}**{_fmt_exp(p)}"
     parts = []
-    for symbol, e in zip(_BASE_SYMBOLS, dim.exponents):
+    for symbol, e in zip(BASE_SYMBOLS, dim.exponents):
         if e == 1:
             parts.append(symbol)
         elif e != 0:

@@ -29,6 +29,7 @@ from engine.native import network as _network
 from engine.network.connect import connect, to_csr
 from engine.network.definitions import STDP, SYNAPSES, NetworkDef, PopulationDef, ProjectionDef
 from engine.network.devices import Device, device_type
+from engine.network.footprint import check_memory
 from engine.population_vm import PopulationVM
 
 
@@ -195,8 +196,12 @@ def _seconds(text: str, where: str, at: Location) -> float:
     return value
 
 
-def build_network(net: NetworkDef, fmt: QFormat | None = None) -> Network:
-    """Check every element, draw the connectivity and assemble the C step loop (in fixed point with ``fmt``)."""
+def build_network(net: NetworkDef, fmt: QFormat | None = None, available_memory: int | None = None) -> Network:
+    """Check every element, draw the connectivity and assemble the C step loop (in fixed point with ``fmt``).
+
+    A network that needs more than ``available_memory`` bytes (default: what the machine has available)
+    is refused before anything is allocated (:func:`engine.network.footprint.check_memory`).
+    """
     dt = _seconds(net.dt, "dt", Location(field="dt"))
     if dt <= 0:
         raise NetworkError("dt must be positive", Location(field="dt"))
@@ -206,6 +211,7 @@ def build_network(net: NetworkDef, fmt: QFormat | None = None) -> Network:
     if len(set(names)) != len(names):
         twice = next(n for i, n in enumerate(names) if n in names[:i])
         raise NetworkError("population names must be unique", Location("population", twice, "name"))
+    check_memory(net, available_memory)
     on_pre = _on_pre_receptors(net)
     kernel = _network.NetworkKernel(dt)
     populations: dict[str, Population] = {}
@@ -363,7 +369,13 @@ def _per_neuron(value, checked: CheckedModel, env, n: int, rng, where: str, dim,
         got = "boolean" if d == BOOL else format_dimension(d)
         raise NetworkError(f"{where}: `{text}` has units {got}, expected {format_dimension(dim)}", at)
     constants = {name: q.in_units(checked.system) for name, q in value.constants.items()}
-    return E.evaluate_array(tree, {**env, **constants}, n, rng)
+    with np.errstate(all="ignore"):  # a value that is not finite is refused below, by neuron
+        values = E.evaluate_array(tree, {**env, **constants}, n, rng)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise NetworkError(f"{where}: `{text}` is {values[bad[0]]} for neuron {int(bad[0])} "
+                           f"({bad.size} of {n} neurons); a value must be a finite number", at)
+    return values
 
 
 def _build_projection(index, pdef: ProjectionDef, populations, on_pre, dt, rng) -> Projection:

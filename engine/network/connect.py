@@ -88,6 +88,14 @@ def connect(rule: Rule, n_src: int, n_tgt: int, same_population: bool, rng: np.r
     return src, tgt
 
 
+def expected_connections(rule: Rule, n_src: int, n_tgt: int) -> float:
+    """How many connections ``rule`` is expected to draw between populations of these sizes."""
+    counts = {"all_to_all": n_src * n_tgt, "one_to_one": n_src, "pairwise_bernoulli": rule.p * n_src * n_tgt,
+              "fixed_indegree": rule.k * n_tgt, "fixed_outdegree": rule.k * n_src, "fixed_total_number": rule.n,
+              "explicit": len(rule.sources)}
+    return float(max(counts.get(rule.name, 0), 0))
+
+
 def _bernoulli(p: float, n_src: int, n_tgt: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """Each of the n_src*n_tgt pairs independently with probability p (geometric skipping)."""
     total = n_src * n_tgt

@@ -38,6 +38,7 @@ from engine.models.base import ReceptorError, route_input
 from engine.native import network as _network
 from engine.network.definitions import DeviceDef
 
+DEFAULT_CHUNK_STEPS = 100
 POISSON_TABLE_BITS = 16
 POISSON_MAX_COUNT = 31
 
@@ -125,6 +126,11 @@ class Device:
     def create(cls, definition: DeviceDef, target, dt: float, rng: np.random.Generator) -> Device:
         """A checked device of this kind for its ``target`` (a built population or projection)."""
         raise NotImplementedError
+
+    @classmethod
+    def chunk_bytes(cls, definition: DeviceDef, population_size: int, neurons: int, chunk_steps: int) -> int:
+        """The bytes a chunk of ``chunk_steps`` allocates for this device on ``neurons`` of a population."""
+        return 0
 
     def rings(self) -> list[tuple[str, str]]:
         """The (population, receptor) rings this device feeds."""
@@ -216,6 +222,10 @@ class PopulationDevice(Device):
 
 class CurrentGenerator(PopulationDevice):
     """Base of current generators: value per emission step, shifted by 1 + delay steps."""
+
+    @classmethod
+    def chunk_bytes(cls, definition, population_size, neurons, chunk_steps):
+        return 8 * chunk_steps * (population_size + 2 * neurons)  # the population's block, values, where active
 
     def validate(self) -> None:
         if self.population.ir.current_input is None:
@@ -325,6 +335,10 @@ class SpikeGenerator(PopulationDevice):
 
     receptor: str = ""
     weight: float = 0.0
+
+    @classmethod
+    def chunk_bytes(cls, definition, population_size, neurons, chunk_steps):
+        return 8 * chunk_steps * (population_size + 2 * neurons)  # the ring's block, counts, arrivals
 
     def validate(self) -> None:
         self.resolve()
@@ -461,6 +475,11 @@ class Sampler(Recorder, PopulationDevice):
     record_from: tuple[str, ...] = ()
     samples: list[np.ndarray] = field(default_factory=list)
     sample_steps: list[np.ndarray] = field(default_factory=list)
+
+    @classmethod
+    def chunk_bytes(cls, definition, population_size, neurons, chunk_steps):
+        variables = len(definition.params.get("record_from", cls.default_record_from)) or 1
+        return 8 * chunk_steps * variables * neurons  # samples at most every step
 
     def attach(self, network):
         pop = self.population

@@ -18,9 +18,7 @@ import numpy as np
 
 from engine.errors import SimulationError
 from engine.network.build import Network
-from engine.network.devices import ChunkIO
-
-DEFAULT_CHUNK_STEPS = 100
+from engine.network.devices import DEFAULT_CHUNK_STEPS, ChunkIO
 
 
 @dataclass
@@ -162,10 +160,7 @@ class Simulation:
             if self._stop.is_set():
                 break
             n = min(self.chunk_steps, total - done)
-            io = ChunkIO(self.step, n, net.rings, net.fmt)
-            for dev in net.devices.values():
-                dev.before_chunk(io)
-            io.saturate_currents()
+            io = self._inputs(n)
             start = time.perf_counter()
             spikes, io.written = net.kernel.run(self.step, n, io.currents, io.externals, io.outs)
             wall += time.perf_counter() - start
@@ -185,6 +180,19 @@ class Simulation:
         rates = {name: (counts[name] / (net.populations[name].size * sim_s) if sim_s > 0 else 0.0)
                  for name in counts}
         return RunSummary(done, sim_s, wall, counts, rates)
+
+    def _inputs(self, n: int) -> ChunkIO:
+        """The inputs every device makes for the next ``n`` steps; a numerical failure names the device."""
+        io = ChunkIO(self.step, n, self.network.rings, self.network.fmt)
+        for dev in self.network.devices.values():
+            try:
+                with np.errstate(over="raise", invalid="raise", divide="raise"):
+                    dev.before_chunk(io)
+            except (ArithmeticError, ValueError) as exc:
+                raise SimulationError(f"device `{dev.name}` cannot make its input at t = {self.t_ms:g} ms: "
+                                      f"{exc}") from exc
+        io.saturate_currents()
+        return io
 
     def _record(self, spikes, io: ChunkIO) -> Chunk:
         net, rec = self.network, self.recording

@@ -3,7 +3,8 @@
 ``ncstudio SUBCOMMAND ...`` runs a headless command (see :mod:`studio.cli.subcommands`);
 ``ncstudio [FILE] [--run T --screenshot PNG --quit] [--workspace W]`` opens the studio.
 Failures print one line, ``ncstudio: error: ...``, on stderr and exit non-zero
-(1 for a failed command, 2 for a bad command line or an unavailable window).
+(1 for a failed command, 2 for a bad command line or an unavailable window); no traceback
+reaches the user, not even from a bug (``NCSTUDIO_TRACEBACK=1`` shows it to a developer).
 """
 
 from __future__ import annotations
@@ -170,6 +171,23 @@ def main(argv: list[str] | None = None, open_window=None) -> int:
     except KeyboardInterrupt:
         print("ncstudio: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("ncstudio: error: out of memory: this machine cannot hold what the command needs "
+              "(a smaller network or a shorter run may fit)", file=sys.stderr)
+        return 1
+    except ArithmeticError as exc:  # OverflowError, FloatingPointError, ZeroDivisionError
+        print(f"ncstudio: error: numerical failure: {_first_line(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if os.environ.get("NCSTUDIO_TRACEBACK"):
+            raise
+        print(f"ncstudio: internal error: {type(exc).__name__}: {_first_line(exc)} "
+              "(a bug: please report it; NCSTUDIO_TRACEBACK=1 shows where)", file=sys.stderr)
+        return 1
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 def _one_line(exc: NeuroCoreError) -> str:

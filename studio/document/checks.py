@@ -1,7 +1,8 @@
 """Checks of an open document for the editor: connections, units of values, and the problems panel.
 
-Everything here reads a :class:`~studio.document.document.Document` and returns a
-reason a person reads (or ``None``); nothing changes the document.  Models
+Everything here reads a document (a :class:`ReadableDocument`, which
+:class:`~studio.document.document.Document` is) and returns a reason a person reads
+(or ``None``); nothing changes the document.  Models
 are resolved as :mod:`studio.project.network_def` resolves them (project models
 with constants substituted, else the library) and checked once per distinct
 text (a small cache), so checking on every keystroke stays cheap.
@@ -13,7 +14,7 @@ import ast
 import difflib
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Mapping, Protocol
 
 from engine.errors import ModelError, Problem
 from engine.equations.check import BOOL, ExpressionChecker
@@ -25,14 +26,27 @@ from engine.models import LIBRARY, LibraryModel
 from engine.models.base import ReceptorError, route_input
 from studio.project.project_doc import InlineModel, LibraryRef, PopulationDoc, ProjectDoc, ProjectionDoc
 from studio.project.constants import Constants
+from studio.document.elements import Edge, Node
 from studio.project.network_def import network_def
-
-if TYPE_CHECKING:
-    from studio.document.document import Document
 
 _CACHE_SIZE = 256
 _checked: dict[str, CheckedModel | ModelError] = {}
 _ELEMENT_PATH = re.compile(r"^(populations|projections|devices)\[(\d+)\]\.?(.*)$")
+
+
+class ReadableDocument(Protocol):
+    """What the checks read of a document: its nodes, edges and settings, and the project it makes."""
+
+    @property
+    def nodes(self) -> Mapping[str, Node]: ...
+
+    @property
+    def edges(self) -> Mapping[str, Edge]: ...
+
+    @property
+    def settings(self) -> Mapping[str, Any]: ...
+
+    def to_project(self) -> ProjectDoc: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +66,7 @@ class DocumentProblem:
         return f"{where}: {self.message}" if where else self.message
 
 
-def constants(doc: Document) -> Constants:
+def constants(doc: ReadableDocument) -> Constants:
     """The document's constants, evaluated (a broken one is left out; :func:`document_problems` reports it)."""
     return Constants(doc.settings["constants"], [])
 
@@ -65,7 +79,7 @@ def _resolved(values, consts: Constants) -> dict[str, Any]:
     return out
 
 
-def resolved_model(doc: Document, name: str) -> tuple[ModelSpec, LibraryModel | None] | None:
+def resolved_model(doc: ReadableDocument, name: str) -> tuple[ModelSpec, LibraryModel | None] | None:
     """The spec (constants substituted) and library entry of model ``name``, or ``None`` if unknown."""
     entry = doc.settings["models"].get(name)
     if entry is None:
@@ -95,7 +109,7 @@ def checked_spec(spec: ModelSpec) -> CheckedModel | ModelError:
     return _checked[key]
 
 
-def checked_model(doc: Document, name: str) -> CheckedModel | None:
+def checked_model(doc: ReadableDocument, name: str) -> CheckedModel | None:
     """The checked model ``name`` (``None`` when unknown or invalid; the problems panel says why)."""
     resolved = resolved_model(doc, name)
     result = None if resolved is None else checked_spec(resolved[0])
@@ -114,13 +128,14 @@ def is_random(raw: Any) -> bool:
                for n in ast.walk(tree))
 
 
-def _population(doc: Document, name: str) -> PopulationDoc | None:
+def _population(doc: ReadableDocument, name: str) -> PopulationDoc | None:
     node = doc.nodes.get(name)
     return node.data if node is not None and node.kind == "population" else None
 
 
 # -- values of populations -------------------------------------------------------------------------
-def population_value_problem(doc: Document, pop: PopulationDoc, section: str, key: str, value: Any) -> str | None:
+def population_value_problem(doc: ReadableDocument, pop: PopulationDoc, section: str, key: str,
+                             value: Any) -> str | None:
     """Why ``value`` cannot be ``pop.<section>.<key>`` (``section`` is ``parameters`` or ``initial``), or ``None``.
 
     Checks that the model has the parameter (state variable) and that the value, a quantity, an
@@ -172,7 +187,7 @@ def _dimension(value: Quantity | Expression, checked: CheckedModel, problems: li
 
 
 # -- projections -----------------------------------------------------------------------------------
-def _receptor(doc: Document, data: ProjectionDoc, weight: float) -> tuple[str, Dimension | None] | str:
+def _receptor(doc: ReadableDocument, data: ProjectionDoc, weight: float) -> tuple[str, Dimension | None] | str:
     """(receptor label, the unit it takes) for a projection into a population, or why there is none
     (the engine's routing, :func:`~engine.models.base.route_input`)."""
     pop = _population(doc, data.target)
@@ -194,7 +209,7 @@ def _receptor(doc: Document, data: ProjectionDoc, weight: float) -> tuple[str, D
     return (f"on_pre `{statement}`" if data.on_pre else f"receptor `{r}` of {pop.model}"), checked.receptor_dims[r]
 
 
-def projection_problem(doc: Document, data: ProjectionDoc) -> str | None:
+def projection_problem(doc: ReadableDocument, data: ProjectionDoc) -> str | None:
     """Why projection ``data`` does not fit its target (synapse, the weight's unit, the receptor), or ``None``."""
     if data.synapse == "static_synapse_hom_w":
         if is_random(data.weight):
@@ -216,7 +231,7 @@ def projection_problem(doc: Document, data: ProjectionDoc) -> str | None:
     return None
 
 
-def connect_problem(doc: Document, source: str, target: str, data: ProjectionDoc | None = None) -> str | None:
+def connect_problem(doc: ReadableDocument, source: str, target: str, data: ProjectionDoc | None = None) -> str | None:
     """Why ``source`` cannot connect to ``target`` (with projection ``data`` if given), or ``None``."""
     src, tgt = doc.nodes.get(source), doc.nodes.get(target)
     for name, node in ((source, src), (target, tgt)):
@@ -258,7 +273,7 @@ def locate(project: ProjectDoc, problem: Problem) -> DocumentProblem:
     return DocumentProblem(element.name, m.group(3), message, problem.field, problem.line, problem.col)
 
 
-def document_problems(doc: Document) -> list[DocumentProblem]:
+def document_problems(doc: ReadableDocument) -> list[DocumentProblem]:
     """Every problem found without building the network: the project checks of
     :func:`studio.project.network_def.network_def`, then units of population values and projection weights."""
     project = doc.to_project()

@@ -11,17 +11,16 @@ from __future__ import annotations
 import re
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.errors import Problem
 from engine.models import LIBRARY
 from engine.network.devices import DEVICES, RECORDERS
-from studio.document.checks import connect_problem, locate, population_value_problem, projection_problem
+from engine.network.footprint import memory_problem
+from studio.document.checks import (ReadableDocument, connect_problem, locate, population_value_problem,
+                                    projection_problem)
 from studio.project.project_doc import DeviceDoc, PopulationDoc, ProjectionDoc, RuleDoc
 from studio.project.network_def import network_def
-
-if TYPE_CHECKING:
-    from studio.document.document import Document
 
 MAPPINGS = {"population": ("parameters", "initial"), "device": ("params",), "projection": ("stdp",)}
 PLAIN = {"population": ("size", "model"),
@@ -29,6 +28,7 @@ PLAIN = {"population": ("size", "model"),
          "projection": ("rule", "weight", "delay", "synapse", "receptor", "on_pre", "stdp")}
 REQUIRED = ("size", "model", "kind", "rule", "rule.name", "projection.weight")
 RULE_FIELDS = tuple(f.name for f in dataclass_fields(RuleDoc))
+SIZE_FIELDS = ("size", "neurons", *(f"rule.{f}" for f in RULE_FIELDS))
 _INDEX_LISTS = ("neurons", "rule.sources", "rule.targets")
 _NAME_LISTS = ("params.record_from",)
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
@@ -38,7 +38,7 @@ _FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 Data = PopulationDoc | DeviceDoc | ProjectionDoc
 
 
-def element(doc: Document, name: str) -> tuple[str, Data] | None:
+def element(doc: ReadableDocument, name: str) -> tuple[str, Data] | None:
     """(kind, data) of node or projection ``name`` (nodes first), or ``None``."""
     node = doc.nodes.get(name)
     if node is not None:
@@ -118,32 +118,33 @@ def typed_value(field: str, value: Any) -> Any:
     return text
 
 
-def _with_change(doc: Document, kind: str, new: Data):
+def _with_change(doc: ReadableDocument, kind: str, new: Data):
     project = doc.to_project()
     section = {"population": "populations", "device": "devices", "projection": "projections"}[kind]
     items = tuple(new if e.name == new.name else e for e in getattr(project, section))
     return replace(project, **{section: items})
 
 
-def _project_problem(doc: Document, kind: str, new: Data, field: str) -> str | None:
-    """The first problem :func:`network_def` finds at ``field`` of ``new`` in the changed project."""
+def _project_problem(doc: ReadableDocument, kind: str, new: Data, field: str) -> str | None:
+    """The first problem :func:`network_def` finds at ``field`` of ``new`` in the changed project, or, for a
+    field that sizes the network, that it needs more memory than the machine has."""
     project = _with_change(doc, kind, new)
     found: list[Problem] = []
-    network_def(project, found)
+    net = network_def(project, found)
     for p in found:
         located = locate(project, p)
         if located.element == new.name and (located.field == field or located.field.startswith(f"{field}.")
                                              or field.startswith(f"{located.field}.")):
             return located.message
-    return None
+    return memory_problem(net) if net is not None and field in SIZE_FIELDS else None
 
 
-def field_value_problem(doc: Document, name: str, field: str, value: Any) -> str | None:
+def field_value_problem(doc: ReadableDocument, name: str, field: str, value: Any) -> str | None:
     """Why ``value`` (as typed) cannot go into ``field`` of node or projection ``name``, or ``None``.
 
     Values are checked against the model: units of parameters, initial values and weights
-    (``"20 pA"`` and ``"0.02 nA"`` fit a current, ``"20 mV"`` does not), sizes, rule options,
-    receptors, device targets.
+    (``"20 pA"`` and ``"0.02 nA"`` fit a current, ``"20 mV"`` does not), sizes (and that the network
+    they make fits in the machine's memory), rule options, receptors, device targets.
     """
     found = element(doc, name)
     if found is None:
@@ -172,7 +173,7 @@ def field_value_problem(doc: Document, name: str, field: str, value: Any) -> str
     return reason or _project_problem(doc, kind, new, field)
 
 
-def _target_problem(doc: Document, device: DeviceDoc) -> str | None:
+def _target_problem(doc: ReadableDocument, device: DeviceDoc) -> str | None:
     if device.kind == "weight_recorder":
         edge = doc.edges.get(device.target)
         return None if edge is not None and edge.kind == "projection" else f"no projection `{device.target}`"

@@ -23,7 +23,7 @@ from engine.fixedpoint import QFormat
 from engine.models import LIBRARY
 from engine.models.base import LibraryModel
 from engine.run.neuron import prepare
-from engine.population_vm import compile_program
+from engine.program import compile_program
 from hdl.datapath import LoweringError as DatapathError
 from hdl.datapath import NeuronVerilog, neuron_verilog
 from studio.document.commands import SetSetting

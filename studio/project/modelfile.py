@@ -96,7 +96,8 @@ def parse_json(text: str, problems: list[Problem]) -> Any:
         return None
 
 
-def _kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """How a message names the type of a JSON value: ``"a number"``, ``"a list"``, ``"null"``..."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -113,7 +114,7 @@ def _kind(value: Any) -> str:
 def _expect(value: Any, types: tuple[type, ...], want: str, path: str, problems: list[Problem]) -> bool:
     ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
     if not ok:
-        problems.append(Problem(path, 0, 0, f"expected {want}, got {_kind(value)}"))
+        problems.append(Problem(path, 0, 0, f"expected {want}, got {json_kind(value)}"))
     return ok
 
 
@@ -184,7 +185,7 @@ def spec_from_json(data: Any, problems: list[Problem], path: str = "") -> ModelS
         report further problems), or ``None`` when there is no usable ``equations``.
     """
     if not isinstance(data, dict):
-        problems.append(Problem(path, 0, 0, f"a model must be a JSON object {{\"equations\": ...}}, not {_kind(data)}"))
+        problems.append(Problem(path, 0, 0, f"a model must be a JSON object {{\"equations\": ...}}, not {json_kind(data)}"))
         return None
     _check_keys(data, path, _FIELDS, problems)
     fields: dict[str, Any] = {}

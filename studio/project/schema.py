@@ -25,7 +25,7 @@ import jsonschema
 
 from engine.errors import Problem
 from studio.project.fileio import atomic_write_text, json_text
-from studio.project.modelfile import _kind, json_path
+from studio.project.modelfile import json_kind, json_path
 from studio.project.project_doc import DEFINITIONS, LibraryRef, ProjectDoc, definition_name, is_required
 from studio.project.upgrade import FORMAT_VERSION
 
@@ -107,7 +107,7 @@ def _describe(error: jsonschema.ValidationError, path: str) -> list[Problem]:
     if kind == "type":
         types = [value] if isinstance(value, str) else list(value)
         want = " or ".join(_TYPE_NAMES[t] for t in types)
-        return [Problem(path, 0, 0, f"expected {want}, got {_kind(instance)}")]
+        return [Problem(path, 0, 0, f"expected {want}, got {json_kind(instance)}")]
     if kind == "required":
         return [Problem(json_path(path, key), 0, 0, "missing (required)") for key in value if key not in instance]
     if kind == "additionalProperties" and value is False:
@@ -130,7 +130,7 @@ def _describe(error: jsonschema.ValidationError, path: str) -> list[Problem]:
         return [Problem(path, 0, 0, "expected [x, y]")]
     if kind == "anyOf":
         return [Problem(path, 0, 0, "expected a quantity, number, true/false or a list of them, "
-                                    f"got {_kind(instance)}")]
+                                    f"got {json_kind(instance)}")]
     return [Problem(path, 0, 0, error.message)]
 
 

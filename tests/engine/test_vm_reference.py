@@ -210,7 +210,7 @@ def test_coefficient_stays_in_a_narrow_accumulator():
 @pytest.mark.parametrize("c", [0.00038820409248454044, -0.1, 0.951229424500714, 3.7, -5.0, 1e-9, 77.3])
 def test_mulk_has_its_own_precision(fmt, c):
     """``a * c``: limit(shift(a * raw, frac + e)), the same in the VM and the reference; e is in the program."""
-    from engine.population_vm import compile_program
+    from engine.program import compile_program
     rng = np.random.default_rng(7)
     a = np.concatenate([[fmt.store_min, fmt.store_max, 0, 1, -1], rng.integers(fmt.store_min, fmt.store_max + 1, 59)])
     for expr in (E.Binary("*", E.Const(c), E.Ref("a")), E.Binary("*", E.Ref("a"), E.Const(c))):

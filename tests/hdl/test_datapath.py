@@ -20,7 +20,8 @@ from engine.fixedpoint import QFormat
 from engine.models import LIBRARY, get_model
 from engine.program import OP
 from engine.run.neuron import prepare
-from engine.population_vm import PopulationVM, compile_program
+from engine.population_vm import PopulationVM
+from engine.program import compile_program
 from hdl.datapath import STAGE_BUDGET, LoweringError, NeuronDatapath
 from tests.hdl.network_cases import KITCHEN_SINK
 

@@ -251,3 +251,46 @@ def test_missing_x11_libraries_are_named_with_the_packages_to_install(monkeypatc
     real = ctypes.util.find_library
     monkeypatch.setattr(ctypes.util, "find_library", lambda name: None if name == "xcb-cursor" else real(name))
     assert "libxcb-cursor0" in subcommands._missing_x11_packages()
+
+
+def _cuba_with(tmp_path: Path, name: str, change) -> Path:
+    project = json.loads(CUBA.read_text())
+    change(project)
+    path = tmp_path / f"{name}.ncsproj"
+    path.write_text(json.dumps(project))
+    return path
+
+
+def test_a_network_too_large_for_the_machine_is_refused_with_the_estimate(tmp_path):
+    path = _cuba_with(tmp_path, "huge", lambda p: p["populations"][0].update(size=10_000_000_000))
+    assert_one_line_error(ncstudio("run", path, cwd=tmp_path),
+                          r".*huge\.ncsproj: the network needs about [\d,.]+ [KMGTP]iB of memory \(most of it for "
+                          r"drawing the connections of `EE`\), but this machine has [\d,.]+ [KMGTP]iB available; "
+                          r"make it smaller$")
+
+
+def test_initial_values_that_overflow_are_the_engine_s_message_not_numpy_s(tmp_path):
+    path = _cuba_with(tmp_path, "overflow",
+                      lambda p: p["populations"][0]["initial"].update(v="Vr + exp(1000*rand())*mV"))
+    result = ncstudio("run", path, "--duration", "1ms", cwd=tmp_path)
+    assert "RuntimeWarning" not in result.stderr
+    assert_one_line_error(result, r".*overflow\.ncsproj: .*`Vr \+ exp\(1000\*rand\(\)\)\*mV` is inf for neuron \d+ "
+                                  r"\(\d+ of 3200 neurons\); a value must be a finite number$")
+
+
+@pytest.mark.parametrize("failure, pattern", [
+    (MemoryError(), r"^ncstudio: error: out of memory: this machine cannot hold what the command needs"),
+    (OverflowError("math range error"), r"^ncstudio: error: numerical failure: math range error$"),
+    (KeyError("oops"), r"^ncstudio: internal error: KeyError: 'oops' \(a bug: please report it; "),
+])
+def test_failures_outside_the_engine_s_errors_are_one_line_too(failure, pattern, monkeypatch, capsys):
+    from studio.cli import main, subcommands
+
+    def fail(args):
+        raise failure
+
+    monkeypatch.setattr(subcommands, "models", fail)
+    monkeypatch.delenv("NCSTUDIO_TRACEBACK", raising=False)
+    assert main.main(["models"]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and re.match(pattern, lines[0]), lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -126,6 +127,10 @@ def test_field_edits_check_units():
     assert field_value_problem(doc, "iaf_psc_exp", "initial.V_m", "E_L + 2*ms*rand()") == (
         "cannot add volt and second in `E_L + 2*ms*rand()`")
     assert field_value_problem(doc, "iaf_psc_exp", "size", "0") == "expected a positive whole number, not `0`"
+    assert re.match(r"^the network needs about [\d,.]+ [KMGTP]iB of memory \(most of it for population "
+                    r"`iaf_psc_exp`\), but this machine has [\d,.]+ [KMGTP]iB available; make it smaller$",
+                    field_value_problem(doc, "iaf_psc_exp", "size", "1000000000000000"))
+    assert field_value_problem(doc, "iaf_psc_exp", "size", "5000") is None
     assert field_value_problem(doc, "iaf_psc_exp", "name", "X") == (
         "`name` cannot be set here (use Rename or Connect)")
     stack.push(SetField(doc, "iaf_psc_exp", "parameters.I_e", ""))  # back to the model's default

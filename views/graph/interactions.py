@@ -9,28 +9,42 @@ node), showing on the way whether the drop would be accepted and why not;
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsPathItem
+from PySide6.QtGui import QColor, QPainterPath, QPen, QUndoStack
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from engine.errors import NeuroCoreError
 from studio.document.commands import Connect, MoveNode, default_projection
 from studio.document.history import Macro
+from studio.document.document import Document
 from views.graph.items import NodeItem, PortItem
 from views.theme import colors
 
-if TYPE_CHECKING:
-    from views.graph.scene import GraphScene
-
 _OK = QColor("#3f9c5a")
+
+
+class GestureScene(Protocol):
+    """What a gesture needs of its scene (:class:`views.graph.scene.GraphScene` is one)."""
+
+    document: Document
+    stack: QUndoStack
+
+    def addItem(self, item: QGraphicsItem) -> None: ...
+
+    def removeItem(self, item: QGraphicsItem) -> None: ...
+
+    def items(self, pos: QPointF) -> list[QGraphicsItem]: ...
+
+    def refuse(self, reason: str, at: QPointF) -> None:
+        """Show why an edit was refused, near ``at``."""
 
 
 class Interaction:
     """A gesture on ``scene``."""
 
-    def __init__(self, scene: GraphScene):
+    def __init__(self, scene: GestureScene):
         self.scene = scene
 
     def start(self, pos: QPointF) -> None:
@@ -49,7 +63,7 @@ class Interaction:
 class NewLink(Interaction):
     """Drag from a port to a port: a projection between populations, or a device's link to its population."""
 
-    def __init__(self, scene: GraphScene, port: PortItem):
+    def __init__(self, scene: GestureScene, port: PortItem):
         super().__init__(scene)
         self.port = port
         self.line = QGraphicsPathItem()
@@ -144,7 +158,7 @@ class NewLink(Interaction):
 class MoveNodes(Interaction):
     """A drag of the selected nodes, pushed as one command when the button goes up."""
 
-    def __init__(self, scene: GraphScene, items: list[NodeItem]):
+    def __init__(self, scene: GestureScene, items: list[NodeItem]):
         super().__init__(scene)
         self.items = items
         self.before = {item.name: (item.x(), item.y()) for item in items}
