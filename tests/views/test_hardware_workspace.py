@@ -9,7 +9,6 @@ import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtCore import Qt
 
-from hdl.tools import has_tool
 from studio.document.document import Document
 from tests.views.helpers import CUBA, ROOT, make_window
 from tests.views.test_cli_window import ncstudio
@@ -18,7 +17,7 @@ HIL = ROOT / "resources" / "examples" / "hil_demo.ncsproj"
 GENERATE_MS = 30_000
 COSIM_MS = 120_000  # the first Verilator build of a design takes a while; then it is cached
 
-needs_verilator = pytest.mark.skipif(not has_tool("verilator"), reason="Verilator not found")
+needs_verilator = pytest.mark.tools("verilator")
 
 
 def open_hardware(qtbot, document: Document):
