@@ -170,6 +170,7 @@ def test_show_verilog_and_use_in_network(qtbot, empty_window):
     state.set_parameter("tau_m", "12 ms")
     panel = shown(qtbot, HandoffPanel(state, network_handoff(empty_window)))
     qtbot.mouseClick(panel.verilog_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.verilog.preview is not None, timeout=10_000)  # made on a worker
     preview = panel.verilog.preview
     assert preview is not None and "module nc_iaf_psc_exp" in panel.verilog.text.toPlainText()
     assert preview.verilog.fmt.name == "Q8.8"
