@@ -26,7 +26,9 @@ from studio.project.project_file import SUFFIX
 from studio.project.project_doc import InlineModel, PopulationDoc, ProjectDoc
 from views import theme
 from views.graph.clipboard import MIME_TYPE as clipboard_mime_type
+from views.hardware.hardware_workspace import HardwareWorkspace
 from views.main_window import MainWindow
+from views.playground.playground_workspace import PlaygroundWorkspace
 
 ORGANIZATION, APPLICATION = "NeuroCore", "NeuroCore Studio"
 SETTLE_S = 0.3
@@ -133,12 +135,13 @@ def run_studio(target: str | None, run: str | None = None, screenshot: str | Non
             window.files.offer_recoveries()
         _pump(app, SETTLE_S)
         window.view.fit()
-        hardware = window.hardware if window.workspaces.currentWidget() is window.hardware else None
+        front = window.front
+        hardware = front.panel if isinstance(front, HardwareWorkspace) else None
         if hardware is not None:
             _settle(app, hardware)  # the core is generated before the screenshot
         if run:
-            if window.playground is not None and window.workspaces.currentWidget() is window.playground:
-                window.playground.run(parse_quantity(run)[0])  # the playground's trace, not the network
+            if isinstance(front, PlaygroundWorkspace):
+                front.view.run(parse_quantity(run)[0])  # the playground's trace, not the network
             elif hardware is not None:
                 hardware.cosimulate(parse_quantity(run)[0])  # a co-simulation of the core
                 _settle(app, hardware)

@@ -1,6 +1,10 @@
 """The main window: the graph editor in the centre, docks for the palette, inspector, scopes and problems,
 the run toolbar, menus with the standard shortcuts, and workspaces as tabs.
 
+The window hosts its workspaces (:class:`views.workspace.Workspace`): it
+switches between them, shows the docks and enables the toolbars the one in
+front asks for, and tells each of them about a new document.
+
 The window shows one :class:`~studio.document.document.Document` at a time; every
 edit goes through the document's undo stack, which the Edit menu presents
 (:mod:`views.undo`), so the title's unsaved-changes mark follows the stack's
@@ -24,16 +28,18 @@ from views.graph import clipboard
 from views.graph.items import EdgeItem, NodeItem
 from views.graph.scene import GraphScene
 from views.graph.view import GraphView
-from views.hardware.hardware_workspace import install_hardware
-from views.playground.playground_workspace import install_playground
+from views.hardware.hardware_workspace import HardwareWorkspace
 from views.inspector import Inspector
+from views.network_workspace import NetworkWorkspace
 from views.palette import Palette
+from views.playground.handoff_panel import network_handoff
+from views.playground.playground_workspace import PlaygroundWorkspace
 from views.problems_panel import ProblemsPanel, show_failure
 from views.run_toolbar import RunToolbar
 from views.scopes import ScopePanel
 from views.undo import UndoActions
+from views.workspace import Workspace
 
-WORKSPACES = ("network", "playground", "hardware")
 PLANNED_WORKSPACES = ("hil",)
 PROBLEMS_DELAY_MS = 300
 
@@ -59,10 +65,9 @@ class MainWindow(QMainWindow):
         self.problems.activated.connect(self._select_element)
         self.scopes = ScopePanel()
         self.view = GraphView()
-        self.workspaces = QTabWidget()
-        self.workspaces.setDocumentMode(True)
-        self.workspaces.addTab(self.view, "Network")
-        self.setCentralWidget(self.workspaces)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.setCentralWidget(self.tabs)
         self.run_toolbar = RunToolbar(lambda: self.document, self)
         self.addToolBar(self.run_toolbar)
         self.run_toolbar.started.connect(self._run_started)
@@ -74,8 +79,6 @@ class MainWindow(QMainWindow):
         self._problems_timer = QTimer(self, singleShot=True, interval=PROBLEMS_DELAY_MS)
         self._problems_timer.timeout.connect(self.check_problems)
         self.scene: GraphScene | None = None
-        self.playground = None  # the playground workspace (views.playground.playground_workspace), built when first shown
-        self.hardware = None  # the hardware workspace (views.hardware.hardware_workspace), built when first shown
         self.inspector: Inspector | None = None
         self.inspector_dock = self._dock("Inspector", None, Qt.DockWidgetArea.RightDockWidgetArea)
         self.palette_dock = self._dock("Palette", self.palette_widget, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -85,6 +88,14 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.scopes_dock, self.problems_dock], [900, 360], Qt.Orientation.Horizontal)
         self.resizeDocks([self.scopes_dock], [300], Qt.Orientation.Vertical)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [220, 320], Qt.Orientation.Horizontal)
+        self.workspaces: list[Workspace] = [
+            NetworkWorkspace(self.view), PlaygroundWorkspace(network_handoff(self)),
+            HardwareWorkspace(self.is_modified, self.problems.append_log)]
+        for workspace in self.workspaces:
+            self.tabs.addTab(workspace.widget(), workspace.title)
+        self._front = self.workspaces[0]
+        self._set_aside: list[QDockWidget] = []
+        self.tabs.currentChanged.connect(self._bring_to_front)
         self._build_menus()
         self.set_document(document)
         self.resize(1440, 900)
@@ -189,8 +200,7 @@ class MainWindow(QMainWindow):
         self.problems.set_run_failure([])
         self.check_problems()
         self._update_title()
-        install_playground(self)
-        install_hardware(self)
+        self._workspaces_follow(document)
         QTimer.singleShot(0, self.view, self.view.fit)
 
     @property
@@ -288,13 +298,68 @@ class MainWindow(QMainWindow):
                                            "is unchanged; fix the problem and run again.", session.traceback)
 
     # -- workspaces, theme, settings ----------------------------------------------------------------------------
-    def set_workspace(self, name: str) -> None:
-        """Bring workspace ``name`` to the front ("network", "playground", "hardware"; others arrive in later
-        releases)."""
-        if name not in WORKSPACES:
+    def workspace(self, name: str) -> Workspace:
+        """The workspace called ``name`` ("network", "playground", "hardware"; others arrive in later releases).
+
+        Raises
+        ------
+        NeuroCoreError
+            No such workspace.
+        """
+        found = next((w for w in self.workspaces if w.name == name), None)
+        if found is None:
             later = " (it arrives in a later release)" if name in PLANNED_WORKSPACES else ""
-            raise NeuroCoreError(f"no workspace `{name}`{later}; have: {', '.join(WORKSPACES)}")
-        self.workspaces.setCurrentIndex(WORKSPACES.index(name))
+            raise NeuroCoreError(f"no workspace `{name}`{later}; have: {', '.join(w.name for w in self.workspaces)}")
+        return found
+
+    @property
+    def front(self) -> Workspace:
+        """The workspace in front."""
+        return self._front
+
+    def set_workspace(self, name: str) -> None:
+        """Bring workspace ``name`` to the front (see :meth:`workspace`)."""
+        self.tabs.setCurrentIndex(self.workspaces.index(self.workspace(name)))
+
+    def _bring_to_front(self, index: int) -> None:
+        workspace = self.workspaces[index]
+        if workspace is self._front:
+            return
+        self._front.deactivate()
+        self._front = workspace
+        workspace.activate()
+        self._show_tab(workspace)
+        self.statusBar().clearMessage()
+        for dock in (self.palette_dock, self.inspector_dock, self.scopes_dock, self.problems_dock):
+            wanted = dock.objectName() in workspace.docks
+            if wanted and dock in self._set_aside:
+                self._set_aside.remove(dock)
+                dock.show()
+            elif not wanted and not dock.isHidden():
+                self._set_aside.append(dock)
+                dock.hide()
+        self.run_toolbar.setEnabled(self.run_toolbar.objectName() in workspace.toolbars)
+
+    def _show_tab(self, workspace: Workspace) -> None:
+        """Put what ``workspace`` shows now in its tab, keeping the current tab and emitting no signals."""
+        index = self.workspaces.index(workspace)
+        widget = workspace.widget()
+        if self.tabs.widget(index) is widget:
+            return
+        current = self.tabs.currentIndex()
+        self.tabs.blockSignals(True)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, widget, workspace.title)
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(False)
+
+    def _workspaces_follow(self, document: Document) -> None:
+        """Give every workspace the new document; the first one asking for the front gets it."""
+        asking = [w for w in self.workspaces if w.set_document(document)]
+        for workspace in self.workspaces:
+            self._show_tab(workspace)
+        if asking:
+            self.set_workspace(asking[0].name)
 
     def set_theme(self, name: str) -> None:
         """Use theme ``name`` ("auto" follows the platform) and remember it."""
@@ -325,7 +390,7 @@ class MainWindow(QMainWindow):
             self.run_toolbar.session.stop()
         self.files.discard_recovery()
         if self.keep_layout:
-            self.set_workspace("network")  # the docks the playground set aside are part of the saved layout
+            self.set_workspace("network")  # the docks another workspace set aside are part of the saved layout
             settings = QSettings()
             settings.setValue("window/geometry", self.saveGeometry())
             settings.setValue("window/state", self.saveState())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QToolBar
 
@@ -220,10 +220,18 @@ class RunToolbar(QToolBar):
         if state in ("finished", "failed") and not len(session.buffer):
             self.timer.stop()
 
+    def changeEvent(self, event) -> None:
+        """A disabled toolbar (another workspace is in front) disables its actions too, menus and shortcuts."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.EnabledChange:
+            self._enable()
+
     def _enable(self) -> None:
         live = self._state in ("running", "paused")
+        on = self.isEnabled()
         self.run_action.setText("Resume" if self._state == "paused" else "Run")
-        self.run_action.setEnabled(self._state != "running")
-        self.pause_action.setEnabled(live)
-        self.stop_action.setEnabled(live)
+        self.run_action.setEnabled(on and self._state != "running")
+        self.pause_action.setEnabled(on and live)
+        self.step_action.setEnabled(on)
+        self.stop_action.setEnabled(on and live)
         self.duration.setEnabled(not live)

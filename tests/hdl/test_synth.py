@@ -17,7 +17,7 @@ from hdl.synth import (
     plan_synthesis,
     synthesize,
 )
-from hdl.tools import ToolFailed, has_tool
+from hdl.tools import ToolFailed
 
 
 def _counter_verilog(width: int = 16) -> str:
@@ -90,7 +90,7 @@ def test_the_abc9_stack_trap_is_explained():
     assert _yosys_failure(other) is other
 
 
-@pytest.mark.skipif(not (has_tool("yosys") and has_tool("nextpnr-ice40")), reason="needs yosys and nextpnr-ice40")
+@pytest.mark.tools("yosys", "nextpnr-ice40")
 def test_a_counter_synthesises_and_places_on_the_up5k(tmp_path):
     report = synthesize(plan_synthesis(_counter_verilog(16), "counter", "ice40-up5k"), tmp_path)
     assert isinstance(report, SynthesisReport)
@@ -104,7 +104,7 @@ def test_a_counter_synthesises_and_places_on_the_up5k(tmp_path):
     assert 20.0 < report.max_frequency_mhz < 500.0
 
 
-@pytest.mark.skipif(not has_tool("yosys"), reason="needs yosys")
+@pytest.mark.tools("yosys")
 def test_too_many_ports_for_the_package_is_synthesis_only(tmp_path):
     m = Module()
     a, b, y = Signal(32), Signal(32), Signal(33)

@@ -9,7 +9,6 @@ import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtCore import Qt
 
-from hdl.tools import has_tool
 from studio.document.document import Document
 from tests.views.helpers import CUBA, ROOT, make_window
 from tests.views.test_cli_window import ncstudio
@@ -18,14 +17,14 @@ HIL = ROOT / "resources" / "examples" / "hil_demo.ncsproj"
 GENERATE_MS = 120_000  # a bound for a loaded machine, not a speed check
 COSIM_MS = 120_000  # the first Verilator build of a design takes a while; then it is cached
 
-needs_verilator = pytest.mark.skipif(not has_tool("verilator"), reason="Verilator not found")
+needs_verilator = pytest.mark.tools("verilator")
 
 
 def open_hardware(qtbot, document: Document):
     window = make_window(qtbot, document)
     window.set_workspace("hardware")
-    hardware = window.hardware
-    assert hardware is not None and window.workspaces.currentWidget() is hardware
+    hardware = window.workspace("hardware").panel
+    assert hardware is not None and window.tabs.currentWidget() is hardware
     qtbot.waitUntil(lambda: not hardware.busy, timeout=GENERATE_MS)
     return window, hardware
 
@@ -37,9 +36,9 @@ def modules(hardware) -> list[str]:
 
 def test_the_core_is_generated_when_the_workspace_is_first_shown(qtbot):
     window = make_window(qtbot, Document.open(HIL))
-    assert window.hardware is None
+    assert window.workspace("hardware").panel is None
     window.set_workspace("hardware")
-    hardware = window.hardware
+    hardware = window.workspace("hardware").panel
     assert not window.scopes_dock.isVisible() and not window.palette_dock.isVisible()
     qtbot.waitUntil(lambda: hardware.modules.list.count() > 0, timeout=GENERATE_MS)
     names = modules(hardware)
@@ -61,7 +60,7 @@ def test_the_core_is_generated_when_the_workspace_is_first_shown(qtbot):
     window.set_workspace("playground")
     assert not window.scopes_dock.isVisible()
     window.set_workspace("hardware")
-    assert not window.scopes_dock.isVisible() and window.hardware is hardware
+    assert not window.scopes_dock.isVisible() and window.workspace("hardware").panel is hardware
 
 
 @needs_verilator
@@ -122,9 +121,10 @@ def test_an_edited_project_is_generated_as_shown_and_a_new_document_resets_the_w
     assert hardware.message.text().endswith("(from the unsaved project)")
     assert modules(hardware)[0] == "hil_demo"
     window.set_document(Document.open(CUBA))
-    assert window.hardware is not hardware and window.workspaces.currentWidget() is window.hardware
-    qtbot.waitUntil(lambda: not window.hardware.busy, timeout=GENERATE_MS)
-    assert modules(window.hardware)[0] == "cuba" and window.hardware.cosim.report is None
+    fresh = window.workspace("hardware").panel
+    assert fresh is not hardware and window.tabs.currentWidget() is fresh
+    qtbot.waitUntil(lambda: not fresh.busy, timeout=GENERATE_MS)
+    assert modules(fresh)[0] == "cuba" and fresh.cosim.report is None
 
 
 def test_the_headless_screenshot_shows_the_hardware_workspace(tmp_path):

@@ -13,8 +13,8 @@ GLIF = ROOT / "resources" / "examples" / "playground_glif.ncsproj"
 
 def test_a_project_of_a_single_neuron_opens_in_the_playground(qtbot):
     window = make_window(qtbot, Document.open(GLIF))
-    playground = window.playground
-    assert window.workspaces.currentWidget() is playground
+    playground = window.workspace("playground").view
+    assert window.tabs.currentWidget() is playground
     assert playground.state.library_model.name == "glif_cond"
     assert playground.state.parameters["adapting_threshold"] == "true"
     qtbot.waitUntil(lambda: playground.trace.shown is not None, timeout=5000)
@@ -27,15 +27,27 @@ def test_a_project_of_a_single_neuron_opens_in_the_playground(qtbot):
 
 def test_other_projects_build_the_playground_when_it_is_first_shown(qtbot):
     window = make_window(qtbot, Document.open(CUBA))
-    assert window.workspaces.currentIndex() == 0 and window.playground is None
+    workspace = window.workspace("playground")
+    assert window.tabs.currentIndex() == 0 and workspace.view is None
     window.set_workspace("playground")
-    assert window.playground is not None and window.workspaces.currentWidget() is window.playground
-    assert window.playground.state.library_model.name == "lif"
-    qtbot.waitUntil(lambda: window.playground.state.trace is not None, timeout=5000)
+    assert workspace.view is not None and window.tabs.currentWidget() is workspace.view
+    assert workspace.view.state.library_model.name == "lif"
+    qtbot.waitUntil(lambda: workspace.view.state.trace is not None, timeout=5000)
     window.set_document(Document.open(CUBA))
-    assert window.playground.state.library_model.name == "lif"
+    assert workspace.view.state.library_model.name == "lif"
     window.set_document(Document.open(GLIF))
-    assert window.playground.state.library_model.name == "glif_cond"
+    assert workspace.view.state.library_model.name == "glif_cond"
+
+
+def test_the_run_toolbar_is_disabled_outside_the_network_workspace(qtbot):
+    window = make_window(qtbot, Document.open(CUBA))
+    toolbar = window.run_toolbar
+    assert window.front.name == "network" and toolbar.isEnabled() and toolbar.run_action.isEnabled()
+    window.set_workspace("playground")
+    assert window.front is window.workspace("playground")
+    assert not toolbar.isEnabled() and not toolbar.run_action.isEnabled() and not toolbar.step_action.isEnabled()
+    window.set_workspace("network")
+    assert toolbar.isEnabled() and toolbar.run_action.isEnabled() and toolbar.step_action.isEnabled()
 
 
 def test_the_headless_screenshot_shows_the_playground_run(tmp_path):
@@ -64,7 +76,7 @@ def test_the_saved_layout_keeps_the_network_docks(qtbot):
     window = MainWindow(Document.open(GLIF), keep_layout=True)
     qtbot.addWidget(window)
     window.show()
-    assert window.workspaces.currentWidget() is window.playground and not window.scopes_dock.isVisible()
+    assert window.tabs.currentWidget() is window.workspace("playground").view and not window.scopes_dock.isVisible()
     window.close()
     again = MainWindow(Document.open(CUBA), keep_layout=True)
     qtbot.addWidget(again)

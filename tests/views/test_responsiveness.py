@@ -1,4 +1,5 @@
-"""The window keeps answering while a network is built and run: the build happens on the session's worker.
+"""The window keeps answering while a network is built and run (the build happens on the session's worker)
+and while the playground simulates (on a worker too).
 
 A 10 ms timer on the GUI thread stamps each tick with the injected clock; if the
 build ran on the GUI thread (as it once did, Brunel freezing the window ~1.5 s)
@@ -14,9 +15,12 @@ import time
 import pytest
 from PySide6.QtCore import QTimer
 
+from engine.models import LIBRARY
 from studio.document.document import Document
+from studio.playground.playground_state import PlaygroundState
 from studio.project.project_file import EXAMPLES
 from tests.views.helpers import make_window
+from views.playground.playground_view import PlaygroundView
 
 TICK_MS = 10
 MAX_GAP_S = 0.5
@@ -41,5 +45,25 @@ def test_the_event_loop_turns_while_brunel_is_built_and_run(qtbot, clock):
     assert session.error is None and window.scopes.data.received > 0
     during_build = [t for t, built in ticks if not built]
     assert len(during_build) >= 3, "the event loop stood still while the network was built"
+    times = [t for t, _ in ticks]
+    assert max(b - a for a, b in zip(times, times[1:])) < MAX_GAP_S
+
+
+def test_the_event_loop_turns_while_the_playground_simulates(qtbot, clock):
+    flags = {f: "true" for f in ("spike_dependent_threshold", "after_spike_currents", "adapting_threshold")}
+    state = PlaygroundState(LIBRARY["glif_cond"].with_parameters(**flags), duration=20.0)  # a run of ~0.5 s
+    view = PlaygroundView(state)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitUntil(lambda: state.trace is not None and not view.busy, timeout=60_000)
+    before = state.trace
+    ticks: list[tuple[float, bool]] = []  # (time, the run was going)
+    timer = QTimer(view, interval=TICK_MS)
+    timer.timeout.connect(lambda: ticks.append((clock(), view.busy)))
+    view.simulate()
+    timer.start()
+    qtbot.waitUntil(lambda: state.trace is not before and not view.busy, timeout=60_000)
+    timer.stop()
+    assert len([t for t, busy in ticks if busy]) >= 3, "the event loop stood still while the neuron was simulated"
     times = [t for t, _ in ticks]
     assert max(b - a for a, b in zip(times, times[1:])) < MAX_GAP_S

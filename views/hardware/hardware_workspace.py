@@ -1,54 +1,61 @@
-"""The hardware as the "hardware" workspace of the main window.
+"""The hardware as the "hardware" workspace of the main window (:class:`views.workspace.Workspace`).
 
-:func:`install_hardware` gives the window a *Hardware* tab.  The workspace is
-built for the window's document when it is first shown (generating a core is
-not free); a new or opened document resets it.
+The panel is built for the window's document when the workspace first comes
+to the front (generating a core is not free); a new or opened document resets
+it (and builds it again at once when the workspace is in front).
 """
 
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtWidgets import QWidget
 
+from studio.document.document import Document
 from views.hardware.hardware_panel import HardwarePanel
-from views.workspace_tabs import replace_tab, tab_index
-
-NAME, TITLE = "hardware", "Hardware"
+from views.workspace import placeholder
 
 
-def install_hardware(window) -> None:
-    """Add (once) the hardware tab to ``window.workspaces``; reset it for ``window.document``."""
-    tabs = window.workspaces
-    index = _index(window)
-    if index is None:
-        tabs.addTab(_placeholder(), TITLE)
-        tabs.currentChanged.connect(lambda _: _shown(window))
-    elif window.hardware is not None:
-        _replace(window, _placeholder())
-        window.hardware = None
-        _shown(window)
+class HardwareWorkspace:
+    """The hardware of the window's document; ``modified()`` says whether it has unsaved changes, ``log``
+    takes the panel's log lines.
 
+    Attributes
+    ----------
+    panel : HardwarePanel | None
+        The panel, ``None`` until first built (and after a new document, until shown again).
+    """
 
-def _placeholder() -> QWidget:
-    placeholder = QWidget()
-    placeholder.setObjectName(NAME)
-    return placeholder
+    name, title = "hardware", "Hardware"
+    docks: tuple[str, ...] = ()
+    toolbars: tuple[str, ...] = ()
 
+    def __init__(self, modified: Callable[[], bool], log: Callable[[list], None]):
+        self.document: Document | None = None
+        self.modified = modified
+        self.log = log
+        self.panel: HardwarePanel | None = None
+        self._front = False
+        self._placeholder = placeholder(self.name)
 
-def _index(window) -> int | None:
-    return tab_index(window.workspaces, NAME)
+    def widget(self) -> QWidget:
+        return self.panel if self.panel is not None else self._placeholder
 
+    def activate(self) -> None:
+        self._front = True
+        if self.panel is None:
+            self.panel = HardwarePanel(self.document, self.modified)
+            self.panel.log.connect(self.log)
 
-def _replace(window, widget: QWidget) -> None:
-    old = replace_tab(window.workspaces, NAME, widget, TITLE)
-    if isinstance(old, HardwarePanel):
-        old.close_document()
-    old.deleteLater()
+    def deactivate(self) -> None:
+        self._front = False
 
-
-def _shown(window) -> None:
-    """Build the workspace when its tab first comes to the front."""
-    if window.workspaces.currentIndex() == _index(window) and window.hardware is None:
-        hardware = HardwarePanel(window.document, window.is_modified)
-        hardware.log.connect(window.problems.append_log)
-        _replace(window, hardware)
-        window.hardware = hardware
+    def set_document(self, document: Document) -> bool:
+        self.document = document
+        if self.panel is not None:
+            self.panel.close_document()
+            self.panel.deleteLater()  # after the window has put the placeholder in its tab
+            self.panel = None
+            if self._front:
+                self.activate()
+        return False

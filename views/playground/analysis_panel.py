@@ -65,7 +65,7 @@ class AnalysisPanel(QWidget):
             self.schedule()
 
     def refresh(self) -> None:
-        """Recompute from the state (on the GUI thread if cheap, else on request)."""
+        """Recompute from the state (on a worker thread; a costly sweep only on request)."""
         raise NotImplementedError
 
     @property

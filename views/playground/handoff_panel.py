@@ -4,7 +4,8 @@
 (:func:`network_handoff` makes one from a window with a ``document``): the model goes into the project's model list as one undoable
 edit.  "Export Python script" writes a standalone script that reproduces the
 trace (:mod:`studio.interop.script_export`).  "Show Verilog" emits the single-neuron
-module in the chosen Q format (:mod:`studio.playground.handoff`).
+module in the chosen Q format (:mod:`studio.playground.handoff`) with its
+fixed-point run, on a worker thread.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from engine.errors import NeuroCoreError
 from engine.equations.model import ModelSpec
 from engine.models.base import LibraryModel
+from studio.jobs.analysis_job import AnalysisJob, AnalysisRequest
 from studio.project.fileio import atomic_write_text
 from studio.playground.handoff import add_model_command, emit_verilog
 from studio.interop.script_export import trace_script
@@ -26,6 +29,7 @@ from views.playground.precision_panel import format_from
 from views.playground.verilog_view import VerilogView
 
 UseInNetwork = Callable[[LibraryModel | ModelSpec, str], str]
+POLL_MS = 10
 
 
 def network_handoff(window) -> UseInNetwork:
@@ -68,6 +72,9 @@ class HandoffPanel(AnalysisPanel):
         self.status = message_label()
         self.verilog = VerilogView()
         self.verilog.hide()
+        self.job: AnalysisJob | None = None
+        self._poll = QTimer(self, interval=POLL_MS)
+        self._poll.timeout.connect(self._take_preview)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.status)
@@ -112,7 +119,8 @@ class HandoffPanel(AnalysisPanel):
         return Path(path)
 
     def show_verilog(self) -> None:
-        """Emit the module in the chosen format, with its fixed-point trace (or why it cannot be emitted)."""
+        """Emit the module in the chosen format, with its fixed-point trace (or why it cannot be emitted), on a
+        worker; the view shows it when it is done."""
         if self.state.spec is None:
             return
         self.verilog.show()
@@ -121,8 +129,23 @@ class HandoffPanel(AnalysisPanel):
             arguments = self.state.trace_arguments()
             lib = self.state.library_model
             module = f"nc_{lib.name}" if lib is not None else None
-            preview = emit_verilog(arguments.pop("model"), fmt, module=module, **arguments)
-        except NeuroCoreError as exc:  # a LoweringError names the statement and the operation
+        except NeuroCoreError as exc:
             self.verilog.show_failure(str(exc))
             return
-        self.verilog.show_preview(preview)
+        if self.job is not None:
+            self.job.cancel()  # its result is discarded
+        model = arguments.pop("model")
+        request = AnalysisRequest(emit_verilog, (model, fmt), dict(arguments, module=module), "Verilog")
+        self.job = AnalysisJob(request).start()
+        self._poll.start()
+
+    def _take_preview(self) -> None:
+        job = self.job
+        if job is None or not job.finished:
+            return
+        self._poll.stop()
+        self.job = None
+        if job.state == "done":
+            self.verilog.show_preview(job.result)
+        elif job.state == "failed":  # a LoweringError names the statement and the operation
+            self.verilog.show_failure(job.error)

@@ -1,7 +1,8 @@
 """Phase plane of any two state variables: vector field, both nullclines and a trajectory.
 
-Computed on the GUI thread (a grid of right-hand sides and a short run take
-milliseconds), after the debounce.  Panning or zooming recomputes the field
+Computed on a worker thread (:class:`studio.jobs.analysis_job.AnalysisJob`)
+after the debounce; a short timer takes the result back to the GUI thread,
+and a newer computation discards an older one's.  Panning or zooming recomputes the field
 and the nullclines for the visible range; a click starts the trajectory
 there; "Auto range" goes back to the range of the free trajectory.
 """
@@ -10,17 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from engine.analysis.phase_plane import PhasePlane, phase_plane
-from engine.errors import NeuroCoreError
+from studio.jobs.analysis_job import AnalysisJob, AnalysisRequest
 from views.playground.analysis_panel import AnalysisPanel, add_legend, axis_label, constant_level, message_label, plot_widget, spin
 from views.theme import colors
 
 RESOLUTION = 81  # grid for the nullclines
 ARROWS = 21  # arrows per axis
 ARROW = 0.7  # arrow length in arrow spacings
+POLL_MS = 10
 
 
 class PhasePlanePanel(AnalysisPanel):
@@ -33,6 +35,9 @@ class PhasePlanePanel(AnalysisPanel):
         self.result: PhasePlane | None = None
         self.ranges: tuple[tuple[float, float], tuple[float, float]] | None = None
         self.start: dict[str, float] = {}
+        self.job: AnalysisJob | None = None
+        self._poll = QTimer(self, interval=POLL_MS)
+        self._poll.timeout.connect(self._take_result)
         self.x_box, self.y_box = QComboBox(), QComboBox()
         for box in (self.x_box, self.y_box):
             box.currentTextChanged.connect(self._axes_changed)
@@ -132,13 +137,24 @@ class PhasePlanePanel(AnalysisPanel):
             self.message.setText("Choose two different state variables.")
             return
         ranges = self.ranges or (None, None)
-        try:
-            result = phase_plane(self.state.spec, x, y, x_range=ranges[0], y_range=ranges[1],
-                                 resolution=RESOLUTION, start=self.start or None, current=self.current.value(),
-                                 duration=self.duration.value() * 1e-3, dt=self.state.dt)
-        except NeuroCoreError as exc:
-            self.message.setText(str(exc))
+        if self.job is not None:
+            self.job.cancel()  # its result is discarded
+        kwargs = dict(x_range=ranges[0], y_range=ranges[1], resolution=RESOLUTION, start=self.start or None,
+                      current=self.current.value(), duration=self.duration.value() * 1e-3, dt=self.state.dt)
+        self.job = AnalysisJob(AnalysisRequest(phase_plane, (self.state.spec, x, y), kwargs, "phase plane")).start()
+        self._poll.start()
+
+    def _take_result(self) -> None:
+        job = self.job
+        if job is None or not job.finished:
             return
+        self._poll.stop()
+        self.job = None
+        if job.state != "done":
+            if job.state == "failed":
+                self.message.setText(job.error)
+            return
+        result = job.result
         held = ", ".join(f"{k} = {v:.4g}" for k, v in result.held.items())
         self.message.setText("Click to start the trajectory there; pan or zoom to recompute the field."
                              + (f" Other variables held at {held}." if held else ""))

@@ -2,9 +2,12 @@
 tab area for the analysis panels.
 
 Changes of the model, its parameters or its stimulus re-simulate the neuron
-on the GUI thread, coalesced: at most one run per frame (``FRAME_MS``), and
-after a slow run at least as long a pause, so typing and slider drags stay
-fluid.
+on a worker thread (:class:`studio.jobs.analysis_job.AnalysisJob` running
+:func:`~studio.playground.playground_state.run_trace`), coalesced: one run at
+a time, at most one per frame (``FRAME_MS``), and after a slow run at least
+as long a pause, so typing and slider drags stay fluid.  A short timer takes
+the trace back to the GUI thread; a run outdated by a change meanwhile is
+discarded and the change runs next.
 """
 
 from __future__ import annotations
@@ -14,14 +17,17 @@ import time
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from engine.errors import Problem
+from studio.jobs.analysis_job import AnalysisJob, AnalysisRequest
 from studio.playground.playground_events import ModelChanged, ParametersChanged, StimulusChanged
-from studio.playground.playground_state import PlaygroundState
+from studio.playground.playground_state import PlaygroundState, run_trace
 from views.playground.equation_editor import EquationEditor
 from views.playground.parameters_panel import ParametersPanel
 from views.playground.stimulus_panel import StimulusPanel
 from views.playground.trace_panel import TracePanel
 
 FRAME_MS = 16
+POLL_MS = 2
 _RESIMULATE = (ModelChanged, ParametersChanged, StimulusChanged)
 
 
@@ -65,8 +71,12 @@ class PlaygroundView(QWidget):
         self.simulations = 0
         self._last_start = 0.0
         self._last_cost = 0.0
+        self._job: AnalysisJob | None = None
+        self._outdated = False  # the state changed while the job ran
         self._timer = QTimer(self, singleShot=True)
         self._timer.timeout.connect(self.simulate)
+        self._poll = QTimer(self, interval=POLL_MS)
+        self._poll.timeout.connect(self._take_result)
         state.events.connect(self._on_state)
         self.destroyed.connect(lambda *_, cb=self._on_state, events=state.events: events.disconnect(cb))
         if state.trace is None and state.spec is not None:
@@ -83,8 +93,17 @@ class PlaygroundView(QWidget):
         if isinstance(event, _RESIMULATE):
             self.schedule()
 
+    @property
+    def busy(self) -> bool:
+        """Whether a run is scheduled or running."""
+        return self._timer.isActive() or self._job is not None
+
     def schedule(self) -> None:
-        """Simulate soon: at once when idle, else one frame (or the last run's cost) after the last run."""
+        """Simulate soon: at once when idle, else one frame (or the last run's cost) after the last run, and
+        never beside a running one (it runs when that one ends)."""
+        if self._job is not None:
+            self._outdated = True
+            return
         if self._timer.isActive():
             return
         since = (time.perf_counter() - self._last_start) * 1e3
@@ -92,14 +111,38 @@ class PlaygroundView(QWidget):
         self._timer.start(max(0, int(wait)))
 
     def simulate(self) -> None:
-        """Run the state's model now."""
+        """Start a run of the state's model on a worker (its trace shows when it ends)."""
         self._timer.stop()
+        prepared = self.state.prepare_run()
+        if prepared is None:
+            return
         self._last_start = time.perf_counter()
-        self.state.simulate()
-        self._last_cost = time.perf_counter() - self._last_start
+        if isinstance(prepared, Problem):
+            self._last_cost = 0.0
+            self.simulations += 1
+            self.state.set_result(prepared)
+            return
+        self._outdated = False
+        self._job = AnalysisJob(AnalysisRequest(run_trace, (prepared,), title="playground trace")).start()
+        self._poll.start()
+
+    def _take_result(self) -> None:
+        job = self._job
+        if job is None or not job.finished:
+            return
+        self._poll.stop()
+        self._job = None
+        self._last_cost = job.seconds
         self.simulations += 1
+        if self._outdated:
+            self.schedule()
+        elif job.state == "done":
+            self.state.set_result(job.result)
+        else:  # a bug in the engine: listed like a failed run, with its type
+            self.state.set_result(Problem("simulation", 0, 0, f"the simulation failed: {job.error}"))
 
     def run(self, duration_s: float) -> None:
-        """Simulate ``duration_s`` seconds at once (the ``--run`` of headless screenshots)."""
+        """Simulate ``duration_s`` seconds now, on this thread (the ``--run`` of headless screenshots)."""
         self.state.set_run(duration=duration_s)
-        self.simulate()
+        self._timer.stop()
+        self.state.simulate()

@@ -1,10 +1,9 @@
-"""The playground as the "playground" workspace of the main window.
+"""The playground as the "playground" workspace of the main window (:class:`views.workspace.Workspace`).
 
-:func:`install_playground` gives the window a *Playground* tab.  The
-workspace is built when it is first shown (so the network workspace does not
-pay for it), or at once for a document that holds a single neuron, which
-opens in the playground.  While the playground is in front, the docks of the
-network workspace step aside.
+The view is built when the workspace first comes to the front (so the network
+workspace does not pay for it), or at once for a document that holds a single
+neuron, which asks to open in the playground.  It shows none of the network's
+docks and leaves the run toolbar disabled.
 """
 
 from __future__ import annotations
@@ -12,68 +11,55 @@ from __future__ import annotations
 from PySide6.QtWidgets import QWidget
 
 from engine.models import LIBRARY
+from studio.document.document import Document
 from studio.playground.playground_state import PlaygroundState, playground_from_project
+from views.playground.handoff_panel import UseInNetwork
 from views.playground.panels import install_panels
-from views.playground.handoff_panel import network_handoff
 from views.playground.playground_view import PlaygroundView
-from views.workspace_tabs import replace_tab, tab_index
+from views.workspace import placeholder
 
-NAME, TITLE = "playground", "Playground"
 DEFAULT_MODEL = "lif"
 
 
-def install_playground(window) -> PlaygroundView | None:
-    """Add (once) the playground tab to ``window.workspaces`` and follow ``window.document``.
+class PlaygroundWorkspace:
+    """The playground; ``use_in_network`` adds a model to the window's document (undoably).
 
-    A document holding a single neuron gets a new playground on that neuron,
-    brought to the front; for any other document the playground keeps what
-    it shows.  Returns ``window.playground`` (``None`` until first built).
+    Attributes
+    ----------
+    view : PlaygroundView | None
+        The playground, ``None`` until first built.
     """
-    tabs = window.workspaces
-    if _index(window) is None:
-        placeholder = QWidget()
-        placeholder.setObjectName(NAME)
-        tabs.addTab(placeholder, TITLE)
-        window.hidden_docks = []
-        window.docks_aside = False
-        tabs.currentChanged.connect(lambda _: _shown(window))
-    state = playground_from_project(window.document.to_project())
-    if state is not None:
-        _build(window, state)
-        tabs.setCurrentIndex(_index(window))
-    return window.playground
 
+    name, title = "playground", "Playground"
+    docks: tuple[str, ...] = ()
+    toolbars: tuple[str, ...] = ()
 
-def _index(window) -> int | None:
-    return tab_index(window.workspaces, NAME)
+    def __init__(self, use_in_network: UseInNetwork):
+        self.use_in_network = use_in_network
+        self.view: PlaygroundView | None = None
+        self._placeholder = placeholder(self.name)
 
+    def widget(self) -> QWidget:
+        return self.view if self.view is not None else self._placeholder
 
-def _build(window, state: PlaygroundState) -> PlaygroundView:
-    playground = PlaygroundView(state)
-    install_panels(playground, network_handoff(window))
-    replace_tab(window.workspaces, NAME, playground, TITLE).deleteLater()
-    window.playground = playground
-    return playground
+    def activate(self) -> None:
+        if self.view is None:
+            self._build(PlaygroundState(LIBRARY[DEFAULT_MODEL]))
 
+    def deactivate(self) -> None:
+        pass
 
-def _shown(window) -> None:
-    """Build the playground when its tab first comes to the front; the network docks step aside while any
-    workspace other than the network (the first tab) is in front."""
-    tabs = window.workspaces
-    front = tabs.currentIndex() == _index(window)
-    if front and window.playground is None:
-        _build(window, PlaygroundState(LIBRARY[DEFAULT_MODEL]))
-    aside = tabs.currentIndex() != 0
-    if aside == window.docks_aside:
-        return
-    window.docks_aside = aside
-    docks = (window.palette_dock, window.inspector_dock, window.scopes_dock, window.problems_dock)
-    if aside:
-        window.statusBar().clearMessage()
-        window.hidden_docks = [d for d in docks if not d.isHidden()]
-        for dock in window.hidden_docks:
-            dock.hide()
-    else:
-        for dock in window.hidden_docks:
-            dock.show()
-        window.hidden_docks = []
+    def set_document(self, document: Document) -> bool:
+        """A document holding a single neuron gets a new playground on that neuron and asks for the front; for
+        any other the playground keeps what it shows."""
+        state = playground_from_project(document.to_project())
+        if state is None:
+            return False
+        self._build(state)
+        return True
+
+    def _build(self, state: PlaygroundState) -> None:
+        if self.view is not None:
+            self.view.deleteLater()  # after the window has put the new view in its tab
+        self.view = PlaygroundView(state)
+        install_panels(self.view, self.use_in_network)

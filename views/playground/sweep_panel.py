@@ -6,8 +6,8 @@ result on the GUI thread.  Starting a new sweep cancels the running one and
 drops its result.
 
 Before a sweep the owner may call :meth:`SweepBar.set_estimate`: a sweep
-estimated above ``AUTO_SECONDS`` shows its cost and waits for Run (a change
-of the model does not start it by itself).
+estimated above ``auto_seconds`` (by default ``AUTO_SECONDS``) shows its cost
+and waits for Run (a change of the model does not start it by itself).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ AUTO_SECONDS = 1.0
 
 
 class SweepBar(QWidget):
-    """Run / Cancel buttons, progress and a status line for one sweep at a time.
+    """Run / Cancel buttons, progress and a status line for one sweep at a time; a sweep estimated above
+    ``auto_seconds`` waits for Run.
 
     Signals
     -------
@@ -37,10 +38,11 @@ class SweepBar(QWidget):
     run_requested = Signal()
     finished = Signal(object)
 
-    def __init__(self, run_text: str = "Run", parent: QWidget | None = None):
+    def __init__(self, run_text: str = "Run", parent: QWidget | None = None, auto_seconds: float = AUTO_SECONDS):
         super().__init__(parent)
         self.job: AnalysisJob | None = None
         self.estimate: float | None = None
+        self.auto_seconds = auto_seconds
         self._superseded = False  # the running job was cancelled because the settings changed
         self._started_cheap = False  # the running job started by itself (its estimate was cheap)
         self.run_button = QPushButton(run_text)
@@ -71,7 +73,7 @@ class SweepBar(QWidget):
     @property
     def cheap(self) -> bool:
         """Whether the last estimate allows recomputing by itself on every change."""
-        return self.estimate is not None and self.estimate <= AUTO_SECONDS
+        return self.estimate is not None and self.estimate <= self.auto_seconds
 
     def set_estimate(self, seconds: float) -> None:
         """Show what the next sweep would cost, when it is too much to start by itself.
@@ -99,7 +101,7 @@ class SweepBar(QWidget):
         self.progress.setValue(0)
         self.status.setToolTip("")
         self.cancel_button.setEnabled(True)
-        guess = f" (≈ {_duration(self.estimate)})" if self.estimate and self.estimate > AUTO_SECONDS else ""
+        guess = f" (≈ {_duration(self.estimate)})" if self.estimate and self.estimate > self.auto_seconds else ""
         self.status.setText(f"running{guess}…")
         self.timer.start()
         return self.job
