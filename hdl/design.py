@@ -287,7 +287,7 @@ def _window_steps(dev) -> tuple[int, int]:
 def _generators(network: Network, ring_index) -> tuple[tuple[PoissonPlan, ...], tuple[CurrentPlan, ...]]:
     poissons, currents = [], []
     for dev in network.devices.values():
-        if not hasattr(dev, "population"):
+        if dev.target_kind != "population":
             raise HardwareError(f"device `{dev.name}` ({dev.definition.kind}) has no hardware counterpart")
         kind, pop = dev.definition.kind, dev.population
         everyone = dev.neurons.size == pop.size and np.array_equal(dev.neurons, np.arange(pop.size))

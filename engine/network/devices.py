@@ -1,5 +1,11 @@
 """NEST-named devices: current and spike generators, and recorders.
 
+Every kind is one class in :data:`DEVICE_TYPES`, keyed by its NEST name, with the
+hooks of :class:`Device`: how it is created for its target at build, which
+delay rings it feeds, what it adds before each chunk, what it takes after it,
+and what it recorded.  The build and the simulation call only these hooks, so a
+new device is a subclass and one entry in the table.
+
 Timing follows NEST (tests/data/nest/README.md):
 
 * a current generator computes in step ``e`` the value for time ``(e+1)*dt``
