@@ -104,7 +104,7 @@ def keystrokes(app: QApplication, name: str, repeats: int) -> dict:
                 timing[key].append(time.perf_counter() - start)
         return run
 
-    # The run itself happens on the view's worker thread (playground_view.run_trace).
+    # The run, on the GUI thread or on the view's worker, is playground_view.run_trace.
     state.set_text, playground_view.run_trace = timed("check", original_set_text), timed("simulate", original_run)
     totals, checks, sims, problems = [], [], [], []
     for k in range(repeats):

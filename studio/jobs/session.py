@@ -207,11 +207,14 @@ class RunSession:
 
     def _work(self, duration_s: float | None) -> None:
         # The build runs here, on the worker, like the chunks.  Built on the GUI thread it froze the
-        # window for its whole length (Brunel: ~1.5 s without one event processed).  Beside the Qt event
-        # loop it keeps the loop turning (ticks of a 10 ms timer at most ~50 ms apart): it is Python and
-        # NumPy, which give the GIL back every switch interval, and the Qt loop releases the GIL while it
-        # waits.  The one wait found holding the GIL is QTest.qWait, a native sleep that starves a Python
-        # worker (pytest-qt's waits run a QEventLoop, which does not); the studio never calls it.
+        # window for its whole length (Brunel: ~1.5 s without one event processed).  The deadlock once
+        # blamed for moving it there did not reproduce (PySide6 6.11.3, Python 3.11.7): beside the Qt
+        # event loop the build keeps the loop turning, since Python gives the GIL back every switch
+        # interval and the Qt loop releases it while it waits.  What remains are single NumPy calls
+        # that hold the GIL for their whole length (Brunel's rng.integers over 10 M partners in
+        # engine/network/connect.py: 60-150 ms gaps between ticks of a 10 ms timer).  The one Qt wait
+        # found holding the GIL is QTest.qWait (a native sleep: a Python worker beside it ran ~30x
+        # slower); pytest-qt's waits run a QEventLoop, which releases it, and the studio never calls it.
         try:
             self.simulation = sim = self._build()
             dt = sim.network.dt

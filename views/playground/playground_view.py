@@ -1,13 +1,20 @@
 """The playground workspace: the model editor, the parameter table, the stimulus panel, the trace, and a
 tab area for the analysis panels.
 
-Changes of the model, its parameters or its stimulus re-simulate the neuron
-on a worker thread (:class:`studio.jobs.analysis_job.AnalysisJob` running
-:func:`~studio.playground.playground_state.run_trace`), coalesced: one run at
-a time, at most one per frame (``FRAME_MS``), and after a slow run at least
-as long a pause, so typing and slider drags stay fluid.  A short timer takes
-the trace back to the GUI thread; a run outdated by a change meanwhile is
-discarded and the change runs next.
+Changes of the model, its parameters or its stimulus re-simulate the neuron,
+coalesced: one run at a time, at most one per frame (``FRAME_MS``), and
+after a slow run at least as long a pause, so typing and slider drags stay
+fluid.  A run that may take longer than ``INLINE_S`` (the first one, or one
+whose cost, estimated from the last run's cost per step, exceeds it) runs on
+a worker thread (:class:`studio.jobs.analysis_job.AnalysisJob` running
+:func:`~studio.playground.playground_state.run_trace`), so the window keeps
+answering; a short timer takes its trace back to the GUI thread, and a run
+outdated by a change meanwhile is discarded and the change runs next.
+Shorter runs stay on the GUI thread: a worker thread shares the GIL with the
+GUI, and a run that is mostly Python (checking the model, building its
+program) took half as long again beside a busy GUI (the keystroke benchmark:
+GLIF5 ~41 ms inline, ~65 ms on a thread; in a worker process ~57 ms, with
+the result to pickle).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from views.playground.trace_panel import TracePanel
 
 FRAME_MS = 16
 POLL_MS = 2
+INLINE_S = 0.08  # the longest run kept on the GUI thread: room left in the 100 ms the window answers within
 _RESIMULATE = (ModelChanged, ParametersChanged, StimulusChanged)
 
 
@@ -71,6 +79,8 @@ class PlaygroundView(QWidget):
         self.simulations = 0
         self._last_start = 0.0
         self._last_cost = 0.0
+        self._cost_per_step: float | None = None  # of the last run; None: no run yet
+        self._steps = 0.0  # of the run on the worker
         self._job: AnalysisJob | None = None
         self._outdated = False  # the state changed while the job ran
         self._timer = QTimer(self, singleShot=True)
@@ -111,7 +121,7 @@ class PlaygroundView(QWidget):
         self._timer.start(max(0, int(wait)))
 
     def simulate(self) -> None:
-        """Start a run of the state's model on a worker (its trace shows when it ends)."""
+        """Run the state's model: now when it is cheap, else on a worker (its trace shows when it ends)."""
         self._timer.stop()
         prepared = self.state.prepare_run()
         if prepared is None:
@@ -122,6 +132,13 @@ class PlaygroundView(QWidget):
             self.simulations += 1
             self.state.set_result(prepared)
             return
+        steps = max(1.0, prepared["duration"] / prepared["dt"])
+        if self._cost_per_step is not None and self._cost_per_step * steps < INLINE_S:
+            result = run_trace(prepared)
+            self._ran(time.perf_counter() - self._last_start, steps)
+            self.state.set_result(result)
+            return
+        self._steps = steps
         self._outdated = False
         self._job = AnalysisJob(AnalysisRequest(run_trace, (prepared,), title="playground trace")).start()
         self._poll.start()
@@ -132,14 +149,18 @@ class PlaygroundView(QWidget):
             return
         self._poll.stop()
         self._job = None
-        self._last_cost = job.seconds
-        self.simulations += 1
+        self._ran(job.seconds, self._steps)
         if self._outdated:
             self.schedule()
         elif job.state == "done":
             self.state.set_result(job.result)
         else:  # a bug in the engine: listed like a failed run, with its type
             self.state.set_result(Problem("simulation", 0, 0, f"the simulation failed: {job.error}"))
+
+    def _ran(self, seconds: float, steps: float) -> None:
+        self._last_cost = seconds
+        self._cost_per_step = seconds / steps
+        self.simulations += 1
 
     def run(self, duration_s: float) -> None:
         """Simulate ``duration_s`` seconds now, on this thread (the ``--run`` of headless screenshots)."""
