@@ -7,9 +7,12 @@ works, then one of ``("done", result)``, ``("cancelled",)`` or
 request cancels a co-simulation at its next phase.  Anything else the work
 prints goes to stderr.
 
-Generating a core and building a network are long pure-Python work; run on a
-thread beside the Qt event loop they deadlocked on the GIL (PySide6 6.11,
-Python 3.11), so they run here, in a process of their own.
+Generating a core and building a network are long pure-Python work (Amaranth
+elaboration, Verilator builds); in a process of their own they share no GIL
+with the window and can be stopped at once, Verilator and make included.  (The
+"deadlock on the GIL" once blamed for moving them here did not reproduce; see
+:meth:`studio.jobs.session.RunSession._work` for what a thread beside the Qt
+loop does and does not hold up.)
 """
 
 from __future__ import annotations
