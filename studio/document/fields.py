@@ -19,14 +19,12 @@ from engine.network.devices import DEVICES, RECORDERS
 from engine.network.footprint import memory_problem
 from studio.document.checks import (ReadableDocument, connect_problem, locate, population_value_problem,
                                     projection_problem)
-from studio.project.project_doc import DeviceDoc, PopulationDoc, ProjectionDoc, RuleDoc
+from studio.project.project_doc import DeviceDoc, PopulationDoc, ProjectionDoc, RuleDoc, is_required
 from studio.project.network_def import network_def
 
-MAPPINGS = {"population": ("parameters", "initial"), "device": ("params",), "projection": ("stdp",)}
-PLAIN = {"population": ("size", "model"),
-         "device": ("kind", "target", "neurons", "weight", "delay", "receptor"),
-         "projection": ("rule", "weight", "delay", "synapse", "receptor", "on_pre", "stdp")}
-REQUIRED = ("size", "model", "kind", "rule", "rule.name", "projection.weight")
+RECORDS = {"population": PopulationDoc, "device": DeviceDoc, "projection": ProjectionDoc}
+_SET_ELSEWHERE = {"population": ("name", "position"), "device": ("name", "position"),
+                  "projection": ("name", "source", "target")}  # by Rename, MoveNode and Connect
 RULE_FIELDS = tuple(f.name for f in dataclass_fields(RuleDoc))
 SIZE_FIELDS = ("size", "neurons", *(f"rule.{f}" for f in RULE_FIELDS))
 _INDEX_LISTS = ("neurons", "rule.sources", "rule.targets")
@@ -34,6 +32,29 @@ _NAME_LISTS = ("params.record_from",)
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 _INT = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _editable(kind: str) -> list:
+    return [f for f in dataclass_fields(RECORDS[kind]) if f.name not in _SET_ELSEWHERE[kind]]
+
+
+def _is_mapping(f) -> bool:
+    return str(f.type).startswith("Mapping")
+
+
+# Which fields of each record the inspector edits, read from the records (studio.project.project_doc):
+# whole values, and mappings edited key by key (``parameters.tau_m``); an optional mapping is both.
+MAPPINGS = {kind: tuple(f.name for f in _editable(kind) if _is_mapping(f)) for kind in RECORDS}
+PLAIN = {kind: tuple(f.name for f in _editable(kind) if not _is_mapping(f) or f.default is None) for kind in RECORDS}
+
+
+def _required(kind: str, field: str) -> bool:
+    """Whether the file must hold ``field`` of a ``kind`` (so it cannot be emptied)."""
+    head, _, key = field.partition(".")
+    record, name = (RuleDoc, key) if head == "rule" and key else (RECORDS[kind], field)
+    found = next((f for f in dataclass_fields(record) if f.name == name), None)
+    return found is not None and is_required(found)
+
 
 Data = PopulationDoc | DeviceDoc | ProjectionDoc
 
@@ -155,7 +176,7 @@ def field_value_problem(doc: ReadableDocument, name: str, field: str, value: Any
     if not _known(kind, field):
         return f"`{field}` is not a field of a {kind} (fields: {', '.join(field_names(kind))})"
     value = typed_value(field, value)
-    if value is None and (field in REQUIRED or f"{kind}.{field}" in REQUIRED):
+    if value is None and _required(kind, field):
         return f"`{field}` needs a value"
     new = with_field(data, field, value)
     head, _, key = field.partition(".")
