@@ -13,15 +13,15 @@ clean state.  Layout, theme and recent files persist in QSettings.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMenu, QTabWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMenu
 
 from engine.errors import NeuroCoreError
 from studio.document.document import Document
 from studio.document.events import PathChanged, SettingChanged
 from studio.document.history import UndoStack
-from studio.document.checks import locate
+from studio.document.checks import DocumentProblem, locate
 from views import theme
 from views.files import Files
 from views.graph import clipboard
@@ -31,6 +31,7 @@ from views.graph.view import GraphView
 from views.hardware.hardware_workspace import HardwareWorkspace
 from views.inspector import Inspector
 from views.network_workspace import NetworkWorkspace
+from views.page_tabs import PageTabs
 from views.palette import Palette
 from views.playground.handoff_panel import network_handoff
 from views.playground.playground_workspace import PlaygroundWorkspace
@@ -65,7 +66,7 @@ class MainWindow(QMainWindow):
         self.problems.activated.connect(self._select_element)
         self.scopes = ScopePanel()
         self.view = GraphView()
-        self.tabs = QTabWidget()
+        self.tabs = PageTabs()
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
         self.run_toolbar = RunToolbar(lambda: self.document, self)
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self.run_toolbar.rates.connect(lambda rates: self.scene.set_activity(rates))
         self.run_toolbar.log.connect(self.problems.append_log)
         self.run_toolbar.failed.connect(self._run_failed)
+        self.run_toolbar.refused.connect(self._run_refused)
         self._problems_timer = QTimer(self, singleShot=True, interval=PROBLEMS_DELAY_MS)
         self._problems_timer.timeout.connect(self.check_problems)
         self.scene: GraphScene | None = None
@@ -94,7 +96,7 @@ class MainWindow(QMainWindow):
         for workspace in self.workspaces:
             self.tabs.addTab(workspace.widget(), workspace.title)
         self._front = self.workspaces[0]
-        self._set_aside: list[QDockWidget] = []
+        self._set_aside: dict[QDockWidget, QSize] = {}  # the docks a workspace hid, with their sizes then
         self.tabs.currentChanged.connect(self._bring_to_front)
         self._build_menus()
         self.set_document(document)
@@ -196,7 +198,9 @@ class MainWindow(QMainWindow):
         self.inspector_dock.setWidget(self.inspector)
         self.palette_widget.set_project_models(document.settings["models"])
         document.events.connect(self._on_event)
-        self.scopes.reset()
+        self.run_toolbar.reset()
+        self.scopes.clear({name: node.data.size if isinstance(node.data.size, int) else 0
+                           for name, node in document.nodes.items() if node.kind == "population"})
         self.problems.set_run_failure([])
         self.check_problems()
         self._update_title()
@@ -290,6 +294,11 @@ class MainWindow(QMainWindow):
         self.scopes.reset()
         self.problems.set_run_failure([])
 
+    def _run_refused(self, what: str, reason: str) -> None:
+        self.problems.set_run_failure([DocumentProblem("", what, reason)])
+        self.problems_dock.raise_()
+        self.statusBar().showMessage(f"Cannot run: {what + ': ' if what else ''}{reason}", 8000)
+
     def _run_failed(self, session) -> None:
         project = self.document.to_project()
         self.problems.set_run_failure([locate(project, p) for p in session.problems()])
@@ -333,12 +342,20 @@ class MainWindow(QMainWindow):
         for dock in (self.palette_dock, self.inspector_dock, self.scopes_dock, self.problems_dock):
             wanted = dock.objectName() in workspace.docks
             if wanted and dock in self._set_aside:
-                self._set_aside.remove(dock)
                 dock.show()
             elif not wanted and not dock.isHidden():
-                self._set_aside.append(dock)
+                self._set_aside[dock] = dock.size()
                 dock.hide()
+        back = [dock for dock in self._set_aside if dock.objectName() in workspace.docks]
+        self._resize_docks({dock: self._set_aside.pop(dock) for dock in back})
         self.run_toolbar.setEnabled(self.run_toolbar.objectName() in workspace.toolbars)
+
+    def _resize_docks(self, sizes: dict[QDockWidget, QSize]) -> None:
+        """Give docks shown again the sizes they had (the window would share the space out anew)."""
+        side = [d for d in sizes if self.dockWidgetArea(d) != Qt.DockWidgetArea.BottomDockWidgetArea]
+        bottom = [d for d in sizes if d not in side]
+        self.resizeDocks(side, [sizes[d].width() for d in side], Qt.Orientation.Horizontal)
+        self.resizeDocks(bottom, [sizes[d].height() for d in bottom], Qt.Orientation.Vertical)
 
     def _show_tab(self, workspace: Workspace) -> None:
         """Put what ``workspace`` shows now in its tab, keeping the current tab and emitting no signals."""

@@ -18,9 +18,11 @@ from engine.equations.units import SECOND, UnitError, parse_quantity
 from engine.run.simulation import Chunk
 from studio.document.document import Document
 from studio.jobs.session import RunSession
+from views.theme import colors
 
 POLL_MS = 25
 UNTIL_STOPPED = "until stopped"
+DURATION_TIP = "Simulated time to run, e.g. `2 s`, or until stopped"
 _SMOOTHING = 0.3
 
 
@@ -73,6 +75,8 @@ class RunToolbar(QToolBar):
         New lines of the run log.
     failed(session)
         The worker failed (``session.error``, ``session.traceback``).
+    refused(str, str)
+        Run or Step did nothing: what was refused (``"duration"``, ``""`` for the project) and why.
     state_changed(str)
         The session's state changed.
     """
@@ -83,6 +87,7 @@ class RunToolbar(QToolBar):
     rates = Signal(dict)
     log = Signal(list)
     failed = Signal(object)
+    refused = Signal(str, str)
     state_changed = Signal(str)
 
     def __init__(self, document: Callable[[], Document], parent=None):
@@ -94,24 +99,25 @@ class RunToolbar(QToolBar):
         self._state = "idle"
         self._logged = 0
         self._rates: dict[str, float] = {}
+        self.duration_problem: str | None = None  # why the duration typed is refused
         self.run_action = self._action("Run", "F5", "Run the network (F5); resumes when paused", self.run)
         self.pause_action = self._action("Pause", "Space", "Pause at the next chunk, or resume (Space)", self.pause)
         self.step_action = self._action("Step", "F10", "Run one chunk, then pause (F10)", self.step)
         self.stop_action = self._action("Stop", "Shift+F5", "Stop the run (Shift+F5)", self.stop)
         self.addSeparator()
         self.addWidget(QLabel(" for "))
-        self.duration = QComboBox(editable=True, toolTip="Simulated time to run, e.g. `2 s`, or until stopped")
+        self.duration = QComboBox(editable=True, toolTip=DURATION_TIP)
         self.duration.addItems([UNTIL_STOPPED, "100 ms", "1 s", "10 s", "60 s"])
         self.duration.setMinimumContentsLength(10)
+        self.duration.editTextChanged.connect(self._recheck_duration)
         self.addWidget(self.duration)
         self.addSeparator()
-        self.time_label = QLabel(" t = 0.000 s ")
-        self.time_label.setToolTip("simulated time")
-        self.speed_label = QLabel(" speed – ")
-        self.speed_label.setToolTip("simulated seconds per wall-clock second")
+        self.time_label = QLabel(toolTip="simulated time")
+        self.speed_label = QLabel(toolTip="simulated seconds per wall-clock second")
         self.state_label = QLabel(" idle ")
         for label in (self.time_label, self.speed_label, self.state_label):
             self.addWidget(label)
+        self._show_progress(0.0, 0.0)
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -142,9 +148,37 @@ class RunToolbar(QToolBar):
             try:
                 duration = duration_s(self.duration.currentText())
             except ValueError as exc:
-                self.log.emit([f"cannot run: {exc}"])
+                self._mark_duration(str(exc))
+                self._refuse("duration", str(exc))
                 return None
+        if self._nothing_to_run():
+            return None
         return self._start(duration, paused=False)
+
+    def _nothing_to_run(self) -> bool:
+        if any(node.kind == "population" for node in self.document().nodes.values()):
+            return False
+        self._refuse("", "nothing to run: the project has no population (drag a model from the palette)")
+        return True
+
+    def _refuse(self, what: str, reason: str) -> None:
+        self.log.emit([f"cannot run: {what + ': ' if what else ''}{reason}"])
+        self.refused.emit(what, reason)
+
+    def _mark_duration(self, problem: str | None) -> None:
+        """Show at the duration field why it is refused (``None``: clear the mark)."""
+        self.duration_problem = problem
+        self.duration.lineEdit().setStyleSheet(f"border: 1px solid {colors().error.name()};" if problem else "")
+        self.duration.setToolTip(problem or DURATION_TIP)
+
+    def _recheck_duration(self, text: str) -> None:
+        """A marked duration loses its mark once it reads as a time."""
+        if self.duration_problem is not None:
+            try:
+                duration_s(text)
+            except ValueError:
+                return
+            self._mark_duration(None)
 
     def _start(self, duration: float | None, paused: bool) -> RunSession:
         self.session = RunSession(self.document())
@@ -170,6 +204,8 @@ class RunToolbar(QToolBar):
     def step(self) -> None:
         """Run one chunk (starting a paused run if none is going)."""
         if self.session is None or self.session.state not in ("running", "paused"):
+            if self._nothing_to_run():
+                return
             self._start(None, paused=True)
         else:
             self.session.step_chunk()
@@ -179,6 +215,18 @@ class RunToolbar(QToolBar):
         if self.session is not None:
             self.session.stop()
             self.poll()
+
+    def reset(self) -> None:
+        """Stop the run, if any, and forget it: the toolbar shows t = 0, idle (a new document)."""
+        if self.session is not None:
+            self.session.stop()
+        self.session = None
+        self.timer.stop()
+        self.sizes, self._rates, self._logged = {}, {}, 0
+        self._mark_duration(None)
+        self._show_progress(0.0, 0.0)
+        if self._state != "idle":
+            self._set_state("idle")
 
     def set_parameter(self, population: str, name: str, text: str) -> bool:
         """Apply a parameter change to the running session at its next chunk; ``False`` when none runs."""
@@ -207,18 +255,24 @@ class RunToolbar(QToolBar):
             lines = session.log[self._logged:]
             self._logged += len(lines)
             self.log.emit(list(lines))
-        self.time_label.setText(f" t = {session.t_ms / 1e3:.3f} s ")
-        self.speed_label.setText(f" speed {session.speed:.2f}× " if session.speed else " speed – ")
+        self._show_progress(session.t_ms, session.speed)
         state = session.state
         if state != self._state:
-            self._state = state
-            self.state_label.setText(f" {state} ")
-            self._enable()
-            self.state_changed.emit(state)
+            self._set_state(state)
             if state == "failed":
                 self.failed.emit(session)
         if state in ("finished", "failed") and not len(session.buffer):
             self.timer.stop()
+
+    def _show_progress(self, t_ms: float, speed: float) -> None:
+        self.time_label.setText(f" t = {t_ms / 1e3:.3f} s ")
+        self.speed_label.setText(f" speed {speed:.2f}× " if speed else " speed – ")
+
+    def _set_state(self, state: str) -> None:
+        self._state = state
+        self.state_label.setText(f" {state} ")
+        self._enable()
+        self.state_changed.emit(state)
 
     def changeEvent(self, event) -> None:
         """A disabled toolbar (another workspace is in front) disables its actions too, menus and shortcuts."""

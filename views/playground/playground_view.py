@@ -22,12 +22,13 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from engine.errors import Problem
 from studio.jobs.analysis_job import AnalysisJob, AnalysisRequest
 from studio.playground.playground_events import ModelChanged, ParametersChanged, StimulusChanged
 from studio.playground.playground_state import PlaygroundState, run_trace
+from views.page_tabs import PageTabs
 from views.playground.equation_editor import EquationEditor
 from views.playground.parameters_panel import ParametersPanel
 from views.playground.stimulus_panel import StimulusPanel
@@ -50,10 +51,11 @@ class PlaygroundView(QWidget):
         self.parameters = ParametersPanel(state)
         self.stimulus = StimulusPanel(state)
         self.trace = TracePanel(state)
-        self.panels = QTabWidget()
+        self.panels = PageTabs()
         self.panels.setDocumentMode(True)
         self.panels.hide()
-        controls = QTabWidget()
+        self.panels.tabBar().currentChanged.connect(self._make_room)
+        controls = PageTabs()
         controls.setDocumentMode(True)
         controls.addTab(self.parameters, "Parameters")
         controls.addTab(self.stimulus, "Stimulus")
@@ -98,6 +100,11 @@ class PlaygroundView(QWidget):
         if self.panels.count() == 1:
             self.panels.show()
             self.views.setSizes([560, 340])
+
+    def _make_room(self, *_) -> None:
+        """Widen the panels' column to the minimum of the panel come to the front (a splitter keeps its sizes)."""
+        self.views.refresh()
+        self.split.refresh()
 
     def _on_state(self, event) -> None:
         if isinstance(event, _RESIMULATE):

@@ -66,7 +66,7 @@ class ScopePanel(QWidget):
         self.timer.start()
 
     def _build_toolbar(self) -> None:
-        self.pause_button = QToolButton(text="Pause", checkable=True, toolTip="Freeze the display; the run goes on")
+        self.pause_button = QToolButton(text="Freeze", checkable=True, toolTip="Freeze the display; the run goes on")
         self.pause_button.toggled.connect(self.set_paused)
         self.window_spin = QDoubleSpinBox(suffix=" ms", decimals=0, toolTip="Length of the time window")
         self.window_spin.setRange(10, 600_000)
@@ -119,6 +119,13 @@ class ScopePanel(QWidget):
         for scope in self.scopes.values():
             scope.invalidate()
 
+    def clear(self, sizes: dict[str, int]) -> None:
+        """Forget the runs and the populations shown: show ``sizes`` (a new document's populations), empty and
+        all shown."""
+        self.configure(sizes)
+        self.set_shown(list(sizes))
+        self.reset()
+
     # -- display --------------------------------------------------------------------
     def refresh(self) -> None:
         """Redraw the scope in front if what it shows changed."""
@@ -141,7 +148,7 @@ class ScopePanel(QWidget):
         if paused != self.paused:
             self.paused = paused
             self.pause_button.setChecked(paused)
-            self.pause_button.setText("Live" if paused else "Pause")
+            self.pause_button.setText("Live" if paused else "Freeze")
             self.paused_changed.emit(paused)
 
     def set_window(self, ms: float) -> None:
