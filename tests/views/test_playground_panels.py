@@ -75,7 +75,21 @@ def test_fi_curve_of_the_lif_matches_the_analytic_rate(qtbot):
     lo, hi = panel.result.rheobase_bracket  # refined to a thousandth of the range: 6 pA
     assert lo <= 2000.0 <= hi == panel.result.rheobase and hi - lo <= 6.0  # R * I = 20 mV
     assert panel.rheobase_line.isVisible() and panel.rheobase_line.value() == panel.result.rheobase
-    assert f"Rheobase {hi:.5g} pA" in panel.message.text()
+    assert panel.message.text().startswith(f"Rheobase {hi:.5g} pA: no spikes at {lo:.5g} pA, spikes at {hi:.5g} pA")
+
+
+def test_fi_curve_says_what_is_true_when_the_range_misses_the_rheobase(qtbot):
+    panel = shown(qtbot, FICurvePanel(PlaygroundState(get_model("lif"))))
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=10000)
+    for lo, hi, text in ((3000.0, 4000.0, "The neuron fires at every current tried, from 3000 pA: the rheobase is "
+                                          "lower"),
+                         (0.0, 1000.0, "No current up to 1000 pA makes the neuron fire")):
+        panel.result = None
+        panel.lo.setValue(lo)
+        panel.hi.setValue(hi)
+        qtbot.waitUntil(lambda: panel.result is not None and panel.result.currents[-1] == hi, timeout=10000)
+        assert panel.message.text().startswith(text) and "nan" not in panel.message.text()
+        assert not panel.rheobase_line.isVisible()
 
 
 def test_q8_8_overlay_of_a_saturating_model_reports_the_overflow(qtbot):
@@ -196,3 +210,11 @@ def test_install_panels_adds_every_panel_as_a_tab(qtbot):
     assert panels["f-I curve"].result is None  # a tab at the back computes only when brought forward
     playground.panels.setCurrentIndex(1)
     qtbot.waitUntil(lambda: panels["f-I curve"].result is not None, timeout=10000)
+
+
+def test_spike_statistics_of_a_silent_neuron_say_silent(qtbot):
+    state = PlaygroundState(get_model("iaf_psc_exp"), stimulus=Stimulus((Constant(0.0),)), duration=0.2)
+    state.simulate()
+    stats = shown(qtbot, SpikeStatisticsPanel(state))
+    qtbot.waitUntil(lambda: stats.isi is not None, timeout=5000)
+    assert stats.isi_text.text() == "silent: no spikes in this run"
