@@ -200,6 +200,9 @@ def _check(spec: ModelSpec, problems: list[Problem]) -> CheckedModel:
         eq.name: StateVar(eq.name, eq.dim, inline(trees[eq.name]), "unless refractory" in eq.flags)
         for eq in equations if eq.kind == DIFFERENTIAL and eq.name in trees
     }
+    # Every state the equations declare, with its declared unit, also those whose right side failed to
+    # check: the other fields are checked against the declarations, so one error is reported once.
+    declared = {eq.name: eq.dim for eq in equations if eq.kind == DIFFERENTIAL and symbols[eq.name].kind == "state"}
     parameters = _parameters(spec, equations, system, problems)
     for eq in equations:
         if eq.kind == SUBEXPRESSION and "shared" in eq.flags and eq.name in subexpressions:
@@ -209,12 +212,11 @@ def _check(spec: ModelSpec, problems: list[Problem]) -> CheckedModel:
                     f"`{eq.name}` is shared (one value for the population), but it depends on `{varying}`, "
                     "which differs between neurons", 0, len(eq.expr.text)))
     threshold = _condition(spec.threshold, "threshold", checker, problems, inline)
-    reset = _statements(spec.reset, "reset", checker, symbols, states, parameters, problems, inline)
-    regular = _statements(spec.run_regularly, "run_regularly", checker, symbols, states, parameters, problems,
-                          inline)
+    reset = _statements(spec.reset, "reset", checker, declared, parameters, problems, inline)
+    regular = _statements(spec.run_regularly, "run_regularly", checker, declared, parameters, problems, inline)
     refractory = _refractory(spec.refractory, checker, symbols, problems, inline)
-    receptors, receptor_dims = _receptors(spec, checker, symbols, states, parameters, problems, inline)
-    initial = _initial(spec, states, parameters, checker, system, problems)
+    receptors, receptor_dims = _receptors(spec, checker, symbols, declared, parameters, problems, inline)
+    initial = _initial(spec, declared, parameters, checker, system, problems)
     method = spec.method or ""
     if method and method not in METHODS:
         close = difflib.get_close_matches(method, METHODS, n=1)
@@ -290,20 +292,25 @@ def _parameters(spec, equations, system, problems) -> dict[str, Parameter]:
             else:
                 value = float(bool(raw))
         else:
-            try:
-                value, d = quantity_in(raw, system)
-            except UnitError as exc:
-                problems.append(Problem(f"parameters.{name}", 0, 0, str(exc)))
-                continue
-            expected = eq.dim if eq.dim is not None else DIMENSIONLESS
-            if d is not expected and not (value == 0.0 and isinstance(raw, (int, float))):
-                problems.append(Problem(f"parameters.{name}", 0, 0,
-                                        f"`{raw}` has units {format_dimension(d)}, but `{name}` is "
-                                        f"{format_dimension(expected)}"))
-                continue
+            value = _parameter_value(name, raw, eq.dim, system, problems)
         out[name] = Parameter(name, eq.dim, eq.var_type, value,
                               "shared" in eq.flags, "constant" in eq.flags)
     return out
+
+
+def _parameter_value(name, raw, dim, system, problems) -> float:
+    """``raw`` in the model's unit system, or 0.0 with a problem (the parameter stays declared)."""
+    try:
+        value, d = quantity_in(raw, system)
+    except UnitError as exc:
+        problems.append(Problem(f"parameters.{name}", 0, 0, str(exc)))
+        return 0.0
+    expected = dim if dim is not None else DIMENSIONLESS
+    if d is not expected and not (value == 0.0 and isinstance(raw, (int, float))):
+        problems.append(Problem(f"parameters.{name}", 0, 0,
+                                f"`{raw}` has units {format_dimension(d)}, but `{name}` is {format_dimension(expected)}"))
+        return 0.0
+    return value
 
 
 def _condition(text: str, field_name: str, checker, problems, inline) -> E.Expr | None:
@@ -325,7 +332,7 @@ def _condition(text: str, field_name: str, checker, problems, inline) -> E.Expr 
     return inline(tree)
 
 
-def _statements(text, field_name, checker, symbols, states, parameters, problems, inline,
+def _statements(text, field_name, checker, states, parameters, problems, inline,
                 extra: dict[str, Symbol] | None = None):
     out = []
     if not text:
@@ -458,7 +465,7 @@ def _receptors(spec, checker, symbols, states, parameters, problems, inline):
             problems.append(Problem(field_name, 0, 0, "cannot tell the unit of the weight `w`; give weight_unit"))
             continue
         dims[name] = d
-        out[name] = _statements(rec.on_pre, field_name, checker, symbols, states, parameters, problems,
+        out[name] = _statements(rec.on_pre, field_name, checker, states, parameters, problems,
                                 inline, extra={"w": Symbol("input", d)})
     return out, dims
 
@@ -472,7 +479,7 @@ def _initial(spec, states, parameters, checker, system, problems) -> dict[str, f
         if name not in states and name not in parameters:
             problems.append(Problem(field_name, 0, 0, f"`{name}` is not a state variable of the model"))
             continue
-        dim = states[name].dim if name in states else parameters[name].dim
+        dim = states[name] if name in states else parameters[name].dim
         if isinstance(raw, (int, float)):
             values[name] = float(raw)
             continue

@@ -92,7 +92,7 @@ class LoweringError(NeuroCoreError):
 
     def __init__(self, message: str, statement: str, expression: str):
         self.statement, self.expression = statement, expression
-        super().__init__(f"{statement}: {message}\n    in `{expression}`")
+        super().__init__(f"cannot lower {statement}: {message}" + (f"\n    in `{expression}`" if expression else ""))
 
 
 @dataclass(frozen=True)

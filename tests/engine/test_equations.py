@@ -481,3 +481,15 @@ def test_exact_matches_the_analytic_solution():
 
 def test_dimension_helpers_are_interned():
     assert parse_unit("ms")[1] is SECOND and (VOLT / SECOND) is parse_unit("mV/ms")[1]
+
+
+@pytest.mark.parametrize("field, spec", [
+    ("equations", dict(equations="dv/dt = (E_L - v)/tau + I : volt\nE_L : volt\ntau : second\nI : amp")),
+    ("parameters.tau", dict(equations="dv/dt = (E_L - v)/tau : volt\nE_L : volt\ntau : second",
+                            parameters={"E_L": "-70 mV", "tau": "10 parsecs"})),
+])
+def test_one_error_is_reported_once_and_never_cascades(field, spec):
+    fields = dict(threshold="v > -50*mV", reset="v = E_L", initial={"v": "-70 mV"})
+    with pytest.raises(ModelError) as err:
+        check_model(ModelSpec(**{"parameters": {"E_L": "-70 mV", "tau": "10 ms"}, **fields, **spec}))
+    assert [p.field for p in err.value.problems] == [field]

@@ -9,7 +9,7 @@ from engine.analysis.traces import trace
 from engine.fixedpoint import QFormat
 from engine.models import get_model
 from studio.document.document import Document
-from studio.playground.handoff import add_model_command, emit_verilog, model_entry
+from studio.playground.handoff import LoweringError, add_model_command, emit_verilog, model_entry
 from studio.project.project_doc import InlineModel, LibraryRef
 
 
@@ -49,3 +49,9 @@ def test_verilog_comes_with_the_fixed_point_trace_of_the_same_protocol():
     run = trace(model, duration=0.1, stimuli=stimuli, fixed=fmt)
     np.testing.assert_array_equal(preview.fixed.values["V_m"], run.values["V_m"])
     assert preview.fixed.fmt == fmt
+
+
+def test_a_lowering_error_says_it_cannot_lower_and_where():
+    assert str(LoweringError("no rule for `**`", "instruction 3", "x**a")) == (
+        "cannot lower instruction 3: no rule for `**`\n    in `x**a`")
+    assert str(LoweringError("too many registers", "module", "")) == "cannot lower module: too many registers"

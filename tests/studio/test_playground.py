@@ -220,3 +220,12 @@ def test_a_single_neuron_without_devices_gets_a_step_that_makes_it_fire():
     state = playground_from_project(ProjectDoc((PopulationDoc("n", "hh_psc_alpha", 1),)))
     assert state.stimulus == suggested_stimulus(LIBRARY["hh_psc_alpha"])
     assert len(state.simulate().spike_times) > 10
+
+
+def test_a_unit_error_in_an_equation_is_one_problem_not_three():
+    text = LIF_TEXT.replace("R*I_stim)/tau", "R*I_stim)/tau + I_stim")
+    state = PlaygroundState()
+    state.set_text(text)
+    assert [p.message for p in state.problems] == [
+        "cannot add volt/second and amp in `(E_L - v + R*I_stim)/tau + I_stim`"]
+    assert at(text, state.problems[0]).startswith("(E_L - v")

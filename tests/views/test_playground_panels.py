@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from engine.analysis.stimulus import Constant
 from engine.equations.model import ModelSpec
@@ -20,6 +21,7 @@ from views.playground.phase_plane_panel import PhasePlanePanel
 from views.playground.playground_view import PlaygroundView
 from views.playground.precision_panel import PrecisionPanel
 from views.playground.sensitivity_panel import RateMapPanel, SensitivityPanel
+from views.playground.verilog_panel import VerilogPanel
 
 # A leaky integrator driven far above what Q8.8 holds (its largest value is just under 128).
 SATURATING = ModelSpec("dx/dt = (x_inf - x)/tau : 1\nx_inf : 1\ntau : second",
@@ -75,7 +77,21 @@ def test_fi_curve_of_the_lif_matches_the_analytic_rate(qtbot):
     lo, hi = panel.result.rheobase_bracket  # refined to a thousandth of the range: 6 pA
     assert lo <= 2000.0 <= hi == panel.result.rheobase and hi - lo <= 6.0  # R * I = 20 mV
     assert panel.rheobase_line.isVisible() and panel.rheobase_line.value() == panel.result.rheobase
-    assert f"Rheobase {hi:.5g} pA" in panel.message.text()
+    assert panel.message.text().startswith(f"Rheobase {hi:.5g} pA: no spikes at {lo:.5g} pA, spikes at {hi:.5g} pA")
+
+
+def test_fi_curve_says_what_is_true_when_the_range_misses_the_rheobase(qtbot):
+    panel = shown(qtbot, FICurvePanel(PlaygroundState(get_model("lif"))))
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=10000)
+    for lo, hi, text in ((3000.0, 4000.0, "The neuron fires at every current tried, from 3000 pA: the rheobase is "
+                                          "lower"),
+                         (0.0, 1000.0, "No current up to 1000 pA makes the neuron fire")):
+        panel.result = None
+        panel.lo.setValue(lo)
+        panel.hi.setValue(hi)
+        qtbot.waitUntil(lambda: panel.result is not None and panel.result.currents[-1] == hi, timeout=10000)
+        assert panel.message.text().startswith(text) and "nan" not in panel.message.text()
+        assert not panel.rheobase_line.isVisible()
 
 
 def test_q8_8_overlay_of_a_saturating_model_reports_the_overflow(qtbot):
@@ -164,16 +180,39 @@ def test_exported_script_reproduces_the_trace(qtbot, tmp_path):
             np.testing.assert_array_equal(saved[name], values)
 
 
-def test_show_verilog_and_use_in_network(qtbot, empty_window):
+def test_verilog_tab_shows_the_module_with_copy_and_save(qtbot, tmp_path):
+    state = PlaygroundState(get_model("iaf_psc_exp"), duration=0.2)
+    state.set_parameter("tau_m", "12 ms")
+    panel = shown(qtbot, VerilogPanel(state))
+    qtbot.waitUntil(lambda: panel.view.preview is not None, timeout=10_000)  # made on a worker
+    preview = panel.view.preview
+    assert "module nc_iaf_psc_exp" in panel.view.text.toPlainText() and preview.verilog.fmt.name == "Q8.8"
+    np.testing.assert_array_equal(panel.view.trace_item.getData()[1], preview.fixed.values["V_m"])
+    qtbot.mouseClick(panel.copy_button, Qt.MouseButton.LeftButton)
+    assert QApplication.clipboard().text() == preview.verilog.text
+    assert panel.save(tmp_path / "nc_iaf_psc_exp.v").read_text() == preview.verilog.text
+
+
+def test_a_bad_format_is_a_format_error_in_plain_text(qtbot):
+    panel = shown(qtbot, VerilogPanel(PlaygroundState(get_model("iaf_psc_exp"), duration=0.1)))
+    qtbot.waitUntil(lambda: panel.view.preview is not None, timeout=10_000)
+    panel.format_edit.setText("Q8")
+    panel.refresh()
+    assert panel.view.caption.text() == "No module: the format is not valid."
+    assert panel.view.failure.text() == "`Q8` is not a Q format (write e.g. `Q8.8`: integer.fraction bits)"
+    assert panel.view.failure.textFormat() == Qt.TextFormat.PlainText and panel.view.failure.isVisible()
+    assert not panel.view.text.isVisible() and "lower" not in panel.view.caption.text()
+    assert panel.format_edit.toolTip() == panel.view.failure.text() and not panel.copy_button.isEnabled()
+    panel.format_edit.setText("Q8.8")
+    panel.refresh()
+    qtbot.waitUntil(lambda: panel.view.preview is not None, timeout=10_000)
+    assert panel.format_edit.toolTip() == "" and panel.view.text.isVisible() and not panel.view.failure.isVisible()
+
+
+def test_use_in_network(qtbot, empty_window):
     state = PlaygroundState(get_model("iaf_psc_exp"), duration=0.2)
     state.set_parameter("tau_m", "12 ms")
     panel = shown(qtbot, HandoffPanel(state, network_handoff(empty_window)))
-    qtbot.mouseClick(panel.verilog_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.verilog.preview is not None, timeout=10_000)  # made on a worker
-    preview = panel.verilog.preview
-    assert preview is not None and "module nc_iaf_psc_exp" in panel.verilog.text.toPlainText()
-    assert preview.verilog.fmt.name == "Q8.8"
-    np.testing.assert_array_equal(panel.verilog.trace_item.getData()[1], preview.fixed.values["V_m"])
     qtbot.mouseClick(panel.network_button, Qt.MouseButton.LeftButton)
     models = empty_window.document.settings["models"]
     assert models == {"iaf_psc_exp_2": LibraryRef("iaf_psc_exp", {"tau_m": "12 ms"})}
@@ -188,7 +227,7 @@ def test_install_panels_adds_every_panel_as_a_tab(qtbot):
     panels = install_panels(playground)
     titles = [playground.panels.tabText(k) for k in range(playground.panels.count())]
     assert titles == list(panels) == ["Phase plane", "f-I curve", "Bifurcation", "ISI / STA", "Sensitivity",
-                                      "Rate map", "Precision", "Hand on"]
+                                      "Rate map", "Precision", "Verilog", "Hand on"]
     playground.resize(1400, 900)
     playground.show()
     phase = panels["Phase plane"]
@@ -196,3 +235,11 @@ def test_install_panels_adds_every_panel_as_a_tab(qtbot):
     assert panels["f-I curve"].result is None  # a tab at the back computes only when brought forward
     playground.panels.setCurrentIndex(1)
     qtbot.waitUntil(lambda: panels["f-I curve"].result is not None, timeout=10000)
+
+
+def test_spike_statistics_of_a_silent_neuron_say_silent(qtbot):
+    state = PlaygroundState(get_model("iaf_psc_exp"), stimulus=Stimulus((Constant(0.0),)), duration=0.2)
+    state.simulate()
+    stats = shown(qtbot, SpikeStatisticsPanel(state))
+    qtbot.waitUntil(lambda: stats.isi is not None, timeout=5000)
+    assert stats.isi_text.text() == "silent: no spikes in this run"

@@ -228,6 +228,14 @@ def test_export_writes_pictures_and_data(scopes, tmp_path):
         scopes.export(tmp_path / "raster.txt")
 
 
+def test_isi_title_says_silent_instead_of_a_number_it_does_not_have(scopes):
+    # E: one spike in neuron 0, so no interval; I never fires
+    scopes.tabs.setCurrentWidget(scopes.isi)
+    scopes.feed([chunk(0, 100, {"E": (np.array([5.0]), np.zeros(1, np.int32))})])
+    scopes.refresh()
+    assert scopes.isi.plot.titleLabel.text == "mean CV of the intervals: E too few intervals · I silent"
+
+
 def test_reset_forgets_the_run(scopes):
     scopes.feed([chunk(0, 100, {"E": (E_T, E_N)}, {"vm": (np.array([50.0]), np.zeros((1, 2, 2)))})])
     scopes.set_paused(True)

@@ -96,13 +96,17 @@ class FICurvePanel(SweepPanel):
         self.rate_item.setData(result.currents, result.rates)
         self.steady_item.setData(result.currents, result.steady_rates)
         unit = "" if result.current_unit == "1" else f" {result.current_unit}"
-        if np.isfinite(result.rheobase):
+        lo, hi = result.rheobase_bracket
+        if np.isfinite(lo):
             self.rheobase_line.setValue(result.rheobase)
             self.rheobase_line.label.setFormat(f"rheobase {result.rheobase:.4g}{unit}")
             self.rheobase_line.setVisible(True)
-            lo, hi = result.rheobase_bracket
-            self.message.setText(f"Rheobase {result.rheobase:.5g}{unit} (between {lo:.5g} and {hi:.5g}); "
-                                 f"peak rate {np.max(result.rates):.4g} Hz.")
+            self.message.setText(f"Rheobase {result.rheobase:.5g}{unit}: no spikes at {lo:.5g}{unit}, spikes at "
+                                 f"{hi:.5g}{unit}; peak rate {np.max(result.rates):.4g} Hz.")
+        elif np.isfinite(hi):
+            self.rheobase_line.setVisible(False)
+            self.message.setText(f"The neuron fires at every current tried, from {hi:.5g}{unit}: the rheobase is "
+                                 f"lower (start the range lower); peak rate {np.max(result.rates):.4g} Hz.")
         else:
             self.rheobase_line.setVisible(False)
             self.message.setText(f"No current up to {result.currents[-1]:.5g}{unit} makes the neuron fire "

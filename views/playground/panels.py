@@ -9,8 +9,10 @@ from views.playground.spike_statistics import SpikeStatisticsPanel
 from views.playground.phase_plane_panel import PhasePlanePanel
 from views.playground.precision_panel import PrecisionPanel
 from views.playground.sensitivity_panel import RateMapPanel, SensitivityPanel
+from views.playground.verilog_panel import VerilogPanel
 
-PANEL_CLASSES = (PhasePlanePanel, FICurvePanel, BifurcationPanel, SpikeStatisticsPanel, SensitivityPanel, RateMapPanel, PrecisionPanel)
+PANEL_CLASSES = (PhasePlanePanel, FICurvePanel, BifurcationPanel, SpikeStatisticsPanel, SensitivityPanel, RateMapPanel,
+                 PrecisionPanel, VerilogPanel)
 
 
 def install_panels(playground, use_in_network: UseInNetwork | None = None) -> dict[str, object]:
@@ -21,9 +23,9 @@ def install_panels(playground, use_in_network: UseInNetwork | None = None) -> di
     """
     state = playground.state
     panels = {cls.title: cls(state) for cls in PANEL_CLASSES}
-    handoff = panels[HandoffPanel.title] = HandoffPanel(state, use_in_network)
+    panels[HandoffPanel.title] = HandoffPanel(state, use_in_network)
     precision = panels[PrecisionPanel.title]
-    precision.format_edit.textChanged.connect(handoff.format_edit.setText)
+    precision.format_edit.textChanged.connect(panels[VerilogPanel.title].format_edit.setText)
     for title, panel in panels.items():
         playground.add_panel(title, panel)
     return panels

@@ -68,8 +68,11 @@ class SpikeStatisticsPanel(AnalysisPanel):
         if len(stats.isi) >= 2:
             self.isi_text.setText(f"{len(run.spike_times)} spikes, {len(stats.isi)} intervals: mean "
                                   f"{stats.mean:.4g} ms, CV {stats.cv:.3f}")
+        elif len(run.spike_times):
+            count = len(run.spike_times)
+            self.isi_text.setText(f"{count} spike{'s' if count > 1 else ''}: too few for interval statistics")
         else:
-            self.isi_text.setText(f"{len(run.spike_times)} spikes: too few for interval statistics")
+            self.isi_text.setText("silent: no spikes in this run")
         self.sta = sta = spike_triggered_average(run.current, run.spike_times, run.dt,
                                                  before=self.window.value() * 1e-3)
         unit = "" if run.current_unit in ("", "1") else f" ({run.current_unit})"

@@ -2,7 +2,7 @@
 
 The view shows a :class:`studio.playground.handoff.VerilogPreview` (the module the
 network core runs per neuron, and the fixed-point VM trace of the same IR,
-format and protocol), or the reason the model cannot be lowered.
+format and protocol), or in plain text why there is no module.
 """
 
 from __future__ import annotations
@@ -78,19 +78,26 @@ class VerilogView(QWidget):
         self.spike_item = self.plot.getPlotItem().plot(pen=None, symbol="t", symbolSize=7, symbolPen=None,
                                                        symbolBrush=colors().error)
         self.caption = message_label()
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.text)
-        split.addWidget(self.plot)
-        split.setSizes([600, 400])
+        self.failure = message_label()
+        self.failure.setTextFormat(Qt.TextFormat.PlainText)
+        self.failure.setStyleSheet(f"color: {colors().error.name()}")
+        self.failure.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.failure.hide()
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(self.text)
+        self.split.addWidget(self.plot)
+        self.split.setSizes([600, 400])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.failure, 1)
+        layout.addWidget(self.split, 1)
 
     def show_preview(self, preview: VerilogPreview) -> None:
         self.preview = preview
         v, run = preview.verilog, preview.fixed
-        self.text.setStyleSheet("")
+        self.failure.hide()
+        self.split.show()
         self.text.setPlainText(v.text)
         name = next(iter(run.values))
         values = run.values[name]
@@ -98,7 +105,6 @@ class VerilogView(QWidget):
         top = float(values.max()) if len(values) else 0.0
         self.spike_item.setData(run.spike_times, [top] * len(run.spike_times))
         self.plot.getPlotItem().setLabel("left", axis_label(f"{name} in {v.fmt.name}", run.units[name]))
-        self.plot.show()
         lines = v.text.count("\n")
         overflows = sum(run.overflows.values())
         self.caption.setText(
@@ -106,10 +112,12 @@ class VerilogView(QWidget):
             f"step per clock, {v.latency} clocks deep. Beside it, the fixed-point trace it computes bit for bit — "
             f"{len(run.spike_times)} spikes, {overflows} overflows.")
 
-    def show_failure(self, message: str) -> None:
-        """The model cannot be lowered: say which operation stops it."""
+    def show_failure(self, caption: str, message: str) -> None:
+        """No module: ``caption`` says why in a sentence, ``message`` (plain text, never highlighted) the
+        details."""
         self.preview = None
-        self.text.setPlainText(message)
-        self.text.setStyleSheet(f"color: {colors().error.name()}")
-        self.plot.hide()
-        self.caption.setText("This model cannot be lowered to a hardware datapath.")
+        self.text.clear()
+        self.split.hide()
+        self.caption.setText(caption)
+        self.failure.setText(message)
+        self.failure.show()

@@ -29,6 +29,12 @@ class IsiScope(Scope):
         cvs = self.data.isi.cv(name)
         return float(cvs.mean()) if cvs.size else float("nan")
 
+    def cv_text(self, name: str) -> str:
+        """The mean CV of ``name`` as the title shows it: a number, or why there is none."""
+        if self.data.isi.cv(name).size:
+            return f"{self.cv(name):.2f}"
+        return "too few intervals" if self.data.isi.spiked(name) else "silent"
+
     def density(self, name: str) -> np.ndarray:
         """Fraction of intervals per ms in each histogram bin (intervals beyond the last bin count too)."""
         isi = self.data.isi
@@ -47,7 +53,7 @@ class IsiScope(Scope):
                 curve.setData([], [])
                 continue
             curve.setData(edges, self.density(name))
-            title.append(f"{name} {self.cv(name):.2f}")
+            title.append(f"{name} {self.cv_text(name)}")
         text = "mean CV of the intervals: " + " · ".join(title)
         if text != self.plot.titleLabel.text:
             self.plot.setTitle(text, color=self.theme.text, size="10pt")

@@ -137,6 +137,11 @@ class IsiStats:
         var = np.maximum(pop.squares[has] / pop.count[has] - mean * mean, 0.0)
         return np.sqrt(var) / mean
 
+    def spiked(self, name: str) -> bool:
+        """Whether any neuron of ``name`` has spiked."""
+        pop = self.pops.get(name)
+        return pop is not None and not np.isnan(pop.last).all()
+
     def intervals(self, name: str) -> int:
         """How many intervals were counted."""
         pop = self.pops.get(name)
