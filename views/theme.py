@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPalette, QPen
 from PySide6.QtWidgets import QApplication
 
 THEMES = ("auto", "light", "dark")
@@ -111,6 +111,29 @@ def style_legend(legend: pg.LegendItem) -> None:
     legend.setLabelTextColor(theme.text)
 
 
+def _recolor(plot: pg.PlotItem, old: Colors, new: Colors) -> None:
+    """Give the items of ``plot`` drawn in ``old``'s text or muted colour ``new``'s (population and error
+    colours read on both themes and stay)."""
+    swap = {old.text.rgba(): new.text, old.muted.rgba(): new.muted}
+
+    def swapped(color: QColor) -> QColor | None:
+        return swap.get(color.rgba())
+
+    for item in plot.items:
+        if isinstance(item, pg.PlotDataItem):
+            pen, brush = pg.mkPen(item.opts["pen"]), item.opts["symbolBrush"]
+            if swapped(pen.color()):
+                pen.setColor(swapped(pen.color()))
+                item.setPen(pen)
+            if brush is not None and swapped(pg.mkBrush(brush).color()):
+                item.setSymbolBrush(swapped(pg.mkBrush(brush).color()))
+        elif isinstance(item, (pg.ScatterPlotItem, pg.PlotCurveItem, pg.InfiniteLine)):
+            pen = QPen(item.pen if isinstance(item, pg.InfiniteLine) else pg.mkPen(item.opts["pen"]))
+            if swapped(pen.color()):
+                pen.setColor(swapped(pen.color()))
+                item.setPen(pen)
+
+
 def _style_plot_item(plot: pg.PlotItem) -> None:
     theme = colors()
     for side in plot.axes:
@@ -129,18 +152,24 @@ class _PlotStyler(QObject):
     def __init__(self, widget: pg.GraphicsView):
         super().__init__(widget)
         self.widget = widget
+        self.styled = colors()
         theme_events().changed.connect(self.restyle)
 
     def restyle(self) -> None:
-        self.widget.setBackground(colors().canvas)
+        new = colors()
+        self.widget.setBackground(new.canvas)
         layout = self.widget.getPlotItem() if isinstance(self.widget, pg.PlotWidget) else self.widget.ci
         plots = [layout] if isinstance(layout, pg.PlotItem) else [i for i in layout.items if isinstance(i, pg.PlotItem)]
         for plot in plots:
             _style_plot_item(plot)
+            if new != self.styled:
+                _recolor(plot, self.styled, new)
+        self.styled = new
 
 
 def style_plots(widget: pg.PlotWidget | pg.GraphicsLayoutWidget) -> None:
     """Draw ``widget``'s background, axes, grid, title and legend in the theme's colours, now and after every
-    theme change (plots added to a layout later are styled at the next change, or by calling this again)."""
+    theme change, and then swap the old theme's text and muted colours for the new one's in its items (plots
+    added to a layout later are styled at the next change, or by calling this again)."""
     styler = widget.findChild(_PlotStyler)
     (styler or _PlotStyler(widget)).restyle()

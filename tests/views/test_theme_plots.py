@@ -1,4 +1,4 @@
-"""Every plot of the window follows View → Theme: background, axes and grid, live."""
+"""Every plot of the window follows View → Theme: background, axes and grid, and items in the text colour, live."""
 
 from __future__ import annotations
 
@@ -48,10 +48,14 @@ def test_every_plot_of_the_window_follows_the_theme(qtbot):
     assert TracePanel in owners and CosimRaster in owners  # the playground's panels, the hardware raster
     assert len(views) >= 10
 
+    rings = window.workspace("hardware").panel.findChild(CosimRaster).rtl  # drawn in the theme's text colour
+
     window.set_theme("dark")
     assert shades(window) == ({True}, {False}, {False})  # dark backgrounds, light axes and tick labels
+    assert rings.opts["pen"].color().lightness() > 128
     window.set_theme("light")
     assert shades(window) == ({False}, {True}, {True})
+    assert rings.opts["pen"].color().lightness() < 128
     window.set_theme("dark")
     assert shades(window) == ({True}, {False}, {False})
 
