@@ -50,6 +50,7 @@ def test_an_installed_wheel_finds_and_runs_the_examples(tmp_path):
     for name, path in json.loads(where.stdout).items():
         assert Path(path).is_relative_to(site), f"{name} came from {path}, not the installed wheel"
     assert (site / "resources" / "examples" / "cuba.ncsproj").is_file()
+    assert (site / "resources" / "icon.svg").is_file()  # the window icon
     bench = _python(["-m", "studio.cli.main", "bench", "cuba", "--duration", "20ms", "--json"], tmp_path, env)
     assert bench.returncode == 0, bench.stderr
     assert sum(json.loads(bench.stdout)["spikes"].values()) > 0

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import sys
 import time
+from importlib.resources import files
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QSettings, QtMsgType, qInstallMessageHandler
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from engine.equations.units import parse_quantity
@@ -50,7 +51,7 @@ def release_clipboard() -> None:
 
 
 def application(argv: list[str] | None = None) -> QApplication:
-    """The QApplication (made once), named for QSettings, with the theme applied."""
+    """The QApplication (made once), named for QSettings, with the theme and the window icon applied."""
     app = QApplication.instance()
     if app is None:
         QCoreApplication.setOrganizationName(ORGANIZATION)
@@ -60,6 +61,7 @@ def application(argv: list[str] | None = None) -> QApplication:
             qInstallMessageHandler(_quiet_offscreen)
         app.aboutToQuit.connect(release_clipboard)
     theme.apply_theme(app, str(QSettings().value("theme", "auto")))
+    app.setWindowIcon(QIcon(str(files("resources") / "icon.svg")))
     return app
 
 

@@ -24,6 +24,7 @@ from studio.document.history import UndoStack
 from studio.document.checks import DocumentProblem, locate
 from views import theme
 from views.files import Files
+from views.help_menu import help_menu
 from views.graph import clipboard
 from views.graph.items import EdgeItem, NodeItem
 from views.graph.scene import GraphScene
@@ -166,6 +167,7 @@ class MainWindow(QMainWindow):
         run = bar.addMenu("&Run")
         toolbar = self.run_toolbar
         run.addActions([toolbar.run_action, toolbar.pause_action, toolbar.step_action, toolbar.stop_action])
+        bar.addMenu(help_menu(self))
 
     def _action(self, text: str, key, slot) -> QAction:
         action = QAction(text, self)

@@ -102,7 +102,7 @@ class RunToolbar(QToolBar):
         self.duration_problem: str | None = None  # why the duration typed is refused
         self.run_action = self._action("Run", "F5", "Run the network (F5); resumes when paused", self.run)
         self.pause_action = self._action("Pause", "Space", "Pause at the next chunk, or resume (Space)", self.pause)
-        self.step_action = self._action("Step", "F10", "Run one chunk, then pause (F10)", self.step)
+        self.step_action = self._action("Step", "F6", "Run one chunk, then pause (F6)", self.step)
         self.stop_action = self._action("Stop", "Shift+F5", "Stop the run (Shift+F5)", self.stop)
         self.addSeparator()
         self.addWidget(QLabel(" for "))

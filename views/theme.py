@@ -1,15 +1,18 @@
 """Light and dark themes that follow the platform, or a choice kept in QSettings.
 
 The application uses the Fusion style with a palette per theme; views read
-their colours from :func:`colors` so the graph and the scopes match.
+their colours from :func:`colors` so the graph and the scopes match.  Every
+pyqtgraph plot is styled by :func:`style_plots`, which restyles it whenever
+:func:`apply_theme` changes the theme (:func:`theme_events`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QPalette, QPen
 from PySide6.QtWidgets import QApplication
 
 THEMES = ("auto", "light", "dark")
@@ -79,3 +82,94 @@ def apply_theme(app: QApplication, theme: str) -> None:
     """Fusion style with the light or dark palette of ``theme``."""
     app.setStyle("Fusion")
     app.setPalette(_dark_palette() if is_dark(theme) else app.style().standardPalette())
+    theme_events().changed.emit()
+
+
+class ThemeEvents(QObject):
+    """``changed`` is emitted after :func:`apply_theme` installed a theme."""
+
+    changed = Signal()
+
+
+_events: ThemeEvents | None = None
+
+
+def theme_events() -> ThemeEvents:
+    """The one :class:`ThemeEvents` of the application."""
+    global _events
+    if _events is None:
+        _events = ThemeEvents()
+    return _events
+
+
+def style_legend(legend: pg.LegendItem) -> None:
+    """``legend`` on a translucent canvas, in the theme's text colour."""
+    theme = colors()
+    fill = QColor(theme.canvas)
+    fill.setAlpha(200)
+    legend.setBrush(pg.mkBrush(fill))
+    legend.setLabelTextColor(theme.text)
+
+
+def _recolor(plot: pg.PlotItem, old: Colors, new: Colors) -> None:
+    """Give the items of ``plot`` drawn in ``old``'s text or muted colour ``new``'s (population and error
+    colours read on both themes and stay)."""
+    swap = {old.text.rgba(): new.text, old.muted.rgba(): new.muted}
+
+    def swapped(color: QColor) -> QColor | None:
+        return swap.get(color.rgba())
+
+    for item in plot.items:
+        if isinstance(item, pg.PlotDataItem):
+            pen, brush = pg.mkPen(item.opts["pen"]), item.opts["symbolBrush"]
+            if swapped(pen.color()):
+                pen.setColor(swapped(pen.color()))
+                item.setPen(pen)
+            if brush is not None and swapped(pg.mkBrush(brush).color()):
+                item.setSymbolBrush(swapped(pg.mkBrush(brush).color()))
+        elif isinstance(item, (pg.ScatterPlotItem, pg.PlotCurveItem, pg.InfiniteLine)):
+            pen = QPen(item.pen if isinstance(item, pg.InfiniteLine) else pg.mkPen(item.opts["pen"]))
+            if swapped(pen.color()):
+                pen.setColor(swapped(pen.color()))
+                item.setPen(pen)
+
+
+def _style_plot_item(plot: pg.PlotItem) -> None:
+    theme = colors()
+    for side in plot.axes:
+        axis = plot.getAxis(side)
+        axis.setPen(theme.muted)  # the grid lines are drawn in the axis pen
+        axis.setTextPen(theme.text)
+    if plot.titleLabel.isVisible():
+        plot.setTitle(plot.titleLabel.text, color=theme.text)
+    if plot.legend is not None:
+        style_legend(plot.legend)
+
+
+class _PlotStyler(QObject):
+    """Restyles the plots of its parent widget at each theme change (and goes with the widget)."""
+
+    def __init__(self, widget: pg.GraphicsView):
+        super().__init__(widget)
+        self.widget = widget
+        self.styled = colors()
+        theme_events().changed.connect(self.restyle)
+
+    def restyle(self) -> None:
+        new = colors()
+        self.widget.setBackground(new.canvas)
+        layout = self.widget.getPlotItem() if isinstance(self.widget, pg.PlotWidget) else self.widget.ci
+        plots = [layout] if isinstance(layout, pg.PlotItem) else [i for i in layout.items if isinstance(i, pg.PlotItem)]
+        for plot in plots:
+            _style_plot_item(plot)
+            if new != self.styled:
+                _recolor(plot, self.styled, new)
+        self.styled = new
+
+
+def style_plots(widget: pg.PlotWidget | pg.GraphicsLayoutWidget) -> None:
+    """Draw ``widget``'s background, axes, grid, title and legend in the theme's colours, now and after every
+    theme change, and then swap the old theme's text and muted colours for the new one's in its items (plots
+    added to a layout later are styled at the next change, or by calling this again)."""
+    styler = widget.findChild(_PlotStyler)
+    (styler or _PlotStyler(widget)).restyle()

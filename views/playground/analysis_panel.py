@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QWidget
 
 from engine.equations.units import UnitError, quantity_in
 from studio.playground.playground_events import ModelChanged, ParametersChanged, ProblemsChanged, StimulusChanged
-from views.theme import colors
+from views.theme import colors, style_legend, style_plots
 
 DEBOUNCE_MS = 150
 MAXIMUM = 1e12
@@ -90,14 +89,11 @@ def axis_label(name: str, unit: str) -> str:
 
 def plot_widget(x_label: str = "", y_label: str = "") -> pg.PlotWidget:
     """A pyqtgraph plot in the theme's colours, with a light grid."""
-    theme = colors()
-    widget = pg.PlotWidget(background=theme.canvas)
+    widget = pg.PlotWidget()
+    style_plots(widget)
     plot = widget.getPlotItem()
     for side in ("left", "bottom"):
-        axis = plot.getAxis(side)
-        axis.setPen(theme.muted)
-        axis.setTextPen(theme.text)
-        axis.enableAutoSIPrefix(False)
+        plot.getAxis(side).enableAutoSIPrefix(False)
     plot.showGrid(x=True, y=True, alpha=0.2)
     plot.setLabel("bottom", x_label)
     plot.setLabel("left", y_label)
@@ -107,10 +103,7 @@ def plot_widget(x_label: str = "", y_label: str = "") -> pg.PlotWidget:
 def add_legend(widget: pg.PlotWidget, offset: tuple[float, float] = (-10, 10)) -> pg.LegendItem:
     """A legend (by default in the top right corner) in the theme's colours."""
     legend = widget.getPlotItem().addLegend(offset=offset)
-    fill = QColor(colors().canvas)
-    fill.setAlpha(200)
-    legend.setBrush(pg.mkBrush(fill))
-    legend.setLabelTextColor(colors().text)
+    style_legend(legend)
     return legend
 
 

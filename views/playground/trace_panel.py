@@ -13,7 +13,7 @@ from engine.analysis.traces import Trace
 from engine.equations import expr as E
 from studio.playground.playground_events import ProblemsChanged, TraceChanged
 from studio.playground.playground_state import PlaygroundState
-from views.theme import colors
+from views.theme import colors, style_plots
 
 CURRENT = "input current"
 _VOLTAGE_NAMES = ("V_m", "v", "V", "x")
@@ -57,7 +57,6 @@ class TracePanel(QWidget):
         bar.addWidget(self.middle_choice)
         bar.addWidget(self.info, 1)
         self.plots = _Plots()
-        self.plots.setBackground(theme.canvas)
         self.top = self.plots.addPlot(row=0, col=0)
         self.middle = self.plots.addPlot(row=1, col=0)
         self.bottom = self.plots.addPlot(row=2, col=0)
@@ -69,11 +68,9 @@ class TracePanel(QWidget):
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             for side in ("left", "bottom"):
-                axis = plot.getAxis(side)
-                axis.setPen(theme.muted)
-                axis.setTextPen(theme.text)
-                axis.enableAutoSIPrefix(False)
+                plot.getAxis(side).enableAutoSIPrefix(False)
             plot.getAxis("left").setWidth(72)
+        style_plots(self.plots)
         self.middle.setXLink(self.top)
         self.bottom.setXLink(self.top)
         self.bottom.setLabel("bottom", "time (ms)")

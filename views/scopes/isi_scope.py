@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QWidget
 
 from views.scopes.history import ScopeData
 from views.scopes.scope import Scope
+from views.theme import colors
 
 
 class IsiScope(Scope):
@@ -56,7 +57,7 @@ class IsiScope(Scope):
             title.append(f"{name} {self.cv_text(name)}")
         text = "mean CV of the intervals: " + " · ".join(title)
         if text != self.plot.titleLabel.text:
-            self.plot.setTitle(text, color=self.theme.text, size="10pt")
+            self.plot.setTitle(text, color=colors().text, size="10pt")
 
     def table(self) -> dict[str, np.ndarray]:
         out = {"bin_start_ms": self.data.isi.edges[:-1]}

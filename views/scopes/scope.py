@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from views.scopes.export import export
 from views.scopes.history import ScopeData
-from views.theme import colors
+from views.theme import style_legend, style_plots
 
 PALETTE = ("#3b78c4", "#d9534f", "#3f9c5a", "#d98b23", "#8e5cc2", "#1aa3a3", "#c2569b", "#7f8c8d")
 
@@ -52,13 +52,11 @@ class Scope(QWidget):
         self.frames = 0
         self._drawn = -1
         self._stale = True
-        theme = colors()
-        self.plot_widget = pg.PlotWidget(background=theme.canvas)
+        self.plot_widget = pg.PlotWidget()
         self.plot = self.plot_widget.getPlotItem()
+        style_plots(self.plot_widget)
         for side in ("left", "bottom"):
             axis = self.plot.getAxis(side)
-            axis.setPen(theme.muted)
-            axis.setTextPen(theme.text)
             # the third level of grid lines costs ~10 ms a frame and adds little
             axis.setStyle(maxTickLevel=1)
             axis.enableAutoSIPrefix(False)
@@ -67,7 +65,6 @@ class Scope(QWidget):
         self.view.sigRangeChangedManually.connect(self._moved_by_hand)
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
         self.plot_widget.viewport().installEventFilter(self)
-        self.theme = theme
         self.readout = QLabel(" ")
         self.readout.setMinimumWidth(40)
         self.readout.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -117,9 +114,9 @@ class Scope(QWidget):
 
     def add_legend(self) -> pg.LegendItem:
         """A legend in the top right corner, in the theme's text colour."""
-        canvas = QColor(self.theme.canvas)
-        canvas.setAlpha(200)
-        return self.plot.addLegend(offset=(-10, 10), labelTextColor=self.theme.text, brush=canvas)
+        legend = self.plot.addLegend(offset=(-10, 10))
+        style_legend(legend)
+        return legend
 
     def export(self, path: str | Path) -> Path:
         """Write the plot (.png, .svg) or the data shown (.csv, .npz) to ``path``."""
