@@ -42,12 +42,12 @@ def test_the_window_runs_the_documents_undo_stack_and_only_presents_it(qtbot, tm
     assert not window.undo_action.isEnabled() and not window.redo_action.isEnabled()
     select(window, "E")
     type_into(qtbot, window, "size", "1000")  # an edit through the inspector lands on the tests' stack
-    assert len(stack) == 1 and stack.undo_text == "Set E.size" and not stack.is_clean
-    assert window.undo_action.isEnabled() and window.undo_action.text() == "&Undo Set E.size"
+    assert len(stack) == 1 and stack.undo_text == "Set E.size to 1000" and not stack.is_clean
+    assert window.undo_action.isEnabled() and window.undo_action.text() == "&Undo Set E.size to 1000"
     assert window.isWindowModified()
     stack.undo()  # the test drives the stack; the actions, the title and the inspector follow
     assert document.nodes["E"].data.size == 3200 and window.inspector.fields["size"].text == "3200"
-    assert not window.undo_action.isEnabled() and window.redo_action.text() == "&Redo Set E.size"
+    assert not window.undo_action.isEnabled() and window.redo_action.text() == "&Redo Set E.size to 1000"
     assert not window.isWindowModified()
     window.redo_action.trigger()
     assert stack.index == 1 and document.nodes["E"].data.size == 1000 and window.isWindowModified()
