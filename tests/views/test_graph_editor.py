@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from studio.document.commands import SetSetting
+from studio.document.commands import SetField, SetSetting
 from studio.document.document import Document
 from studio.project.project_file import read_project
 from studio.project.network_def import network_def
@@ -257,3 +257,14 @@ def test_a_palette_entry_dropped_on_the_graph_adds_a_node_there(qtbot, empty_win
     dropped = window.view.mapToScene(at)
     assert abs(node.position[0] - dropped.x()) <= 20 and abs(node.position[1] - dropped.y()) <= 20
     assert window.inspector.name == name
+
+
+def test_dropped_populations_are_named_e_i_pop_3_and_a_connection_e_to_i(qtbot, empty_window):
+    window = empty_window
+    names = [add(window, "population", "iaf_psc_exp", 100 + 200 * k, 150) for k in range(3)]
+    assert names == ["E", "I", "pop_3"] and [window.scene.nodes[n].name for n in names] == names
+    connect_ports(qtbot, window, "E", "I")
+    assert list(window.scene.edges) == ["E_to_I"] and window.undo_action.text() == "&Undo Connect E to I"
+    window.stack.push(SetField(window.document, "E", "model", "iaf_psc_alpha"))
+    look = window.scene.nodes["E"].look  # the title is the node's name; the model shows below it
+    assert (look.name, look.subtitle) == ("E", "iaf_psc_alpha")
