@@ -2,21 +2,24 @@
 
 Saves are atomic (:func:`studio.project.project_file.write_project` through
 ``Document.save``).  While the document has unsaved changes a recovery file
-is written every minute (:mod:`studio.document.autosave`); it is discarded on save and
-on a clean close, so one left behind means a crash, and the next start offers
-it back.  The questions asked (save changes? recover?) are methods, so tests
+is written every minute, or as often as File > Autosave Interval sets
+(:mod:`studio.document.autosave`), and the status bar says when ("autosaved 14:05"); it is
+discarded on save and on a clean close, so one left behind means a crash, and the next start
+offers it back.  The questions asked (save changes? recover? how often?) are methods, so tests
 answer them without dialogs.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import QObject, QSettings, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QStatusBar
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMenu, QMessageBox, QStatusBar
 
 from engine.errors import NeuroCoreError
 from studio.document import autosave
@@ -24,7 +27,7 @@ from studio.document.document import Document
 from studio.project.project_file import SUFFIX
 from studio.project.project_doc import ProjectDoc
 
-AUTOSAVE_MS = 60_000
+AUTOSAVE_MINUTES = 1  # unless the settings say otherwise
 MAX_RECENT = 10
 FILTER = f"NeuroCore projects (*{SUFFIX});;All files (*)"
 
@@ -50,20 +53,25 @@ class DocumentWindow(Protocol):
 
 
 class Files(QObject):
-    """The File menu's actions for ``window`` (which shows one document at a time)."""
+    """The File menu's actions for ``window`` (which shows one document at a time); ``clock`` tells the
+    time the status bar shows for the last autosave."""
 
-    def __init__(self, window: DocumentWindow):
+    def __init__(self, window: DocumentWindow, clock: Callable[[], datetime] = datetime.now):
         super().__init__(window)
-        self.window = window
+        self.window, self.clock = window, clock
         self.recovery: Path | None = None
+        self.autosaved = QLabel()
+        window.statusBar().addPermanentWidget(self.autosaved)
         self.new_action = self._action("&New", QKeySequence.StandardKey.New, self.new)
         self.open_action = self._action("&Open…", QKeySequence.StandardKey.Open, self.open)
         self.save_action = self._action("&Save", QKeySequence.StandardKey.Save, self.save)
         self.save_as_action = self._action("Save &As…", QKeySequence.StandardKey.SaveAs, self.save_as)
         self.recent_menu = QMenu("Open &Recent", window)
         self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.interval_action = QAction("Autosave &Interval…", window)
+        self.interval_action.triggered.connect(self.choose_autosave_minutes)
         self.timer = QTimer(self)
-        self.timer.setInterval(AUTOSAVE_MS)
+        self.timer.setInterval(self.autosave_minutes() * 60_000)
         self.timer.timeout.connect(self.autosave)
         self.timer.start()
 
@@ -102,6 +110,13 @@ class Files(QObject):
         box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
         box.exec()
         return "recover" if box.clickedButton() is recover else "discard" if box.clickedButton() is discard else "later"
+
+    def ask_autosave_minutes(self) -> int | None:
+        """How many minutes between autosaves (``None``: leave it as it is)."""
+        minutes, ok = QInputDialog.getInt(self.window, "Autosave interval",
+                                          "Write a recovery file of unsaved changes every (minutes):",
+                                          self.autosave_minutes(), 1, 120)
+        return minutes if ok else None
 
     def error(self, title: str, message: str) -> None:
         QMessageBox.warning(self.window, title, message)
@@ -170,7 +185,7 @@ class Files(QObject):
 
     # -- autosave and recovery -----------------------------------------------------------------------------
     def autosave(self) -> Path | None:
-        """Write the recovery file when there are unsaved changes (the timer calls this every minute)."""
+        """Write the recovery file when there are unsaved changes (the timer calls this) and show when."""
         if not self.window.is_modified():
             return None
         try:
@@ -178,12 +193,33 @@ class Files(QObject):
         except OSError as exc:
             self.window.statusBar().showMessage(f"autosave failed: {exc}", 10_000)
             return None
+        self.autosaved.setText(f"autosaved {self.clock():%H:%M}")
+        self.autosaved.setToolTip(f"Unsaved changes are kept in {self.recovery} until you save")
         return self.recovery
 
     def discard_recovery(self) -> None:
         if self.recovery is not None:
             autosave.discard(self.recovery)
             self.recovery = None
+        self.autosaved.clear()
+        self.autosaved.setToolTip("")
+
+    def autosave_minutes(self) -> int:
+        """Minutes between autosaves, as the settings keep them."""
+        try:
+            return max(1, int(QSettings().value("autosave_minutes", AUTOSAVE_MINUTES)))
+        except (TypeError, ValueError):
+            return AUTOSAVE_MINUTES
+
+    def set_autosave_minutes(self, minutes: int) -> None:
+        """Autosave every ``minutes`` from now on (kept in the settings)."""
+        QSettings().setValue("autosave_minutes", int(minutes))
+        self.timer.setInterval(self.autosave_minutes() * 60_000)
+
+    def choose_autosave_minutes(self) -> None:
+        minutes = self.ask_autosave_minutes()
+        if minutes is not None:
+            self.set_autosave_minutes(minutes)
 
     def offer_recoveries(self) -> int:
         """Offer each recovery file left by a crash; returns how many were recovered (the last one is shown)."""

@@ -125,6 +125,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addActions([files.save_action, files.save_as_action])
         file_menu.addSeparator()
+        file_menu.addAction(files.interval_action)
+        file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", QKeySequence.StandardKey.Quit, self.close))
 
         edit = bar.addMenu("&Edit")

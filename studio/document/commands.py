@@ -24,7 +24,10 @@ from studio.document.history import Command
 from studio.project.project_doc import DeviceDoc, PopulationDoc, Position, ProjectionDoc, RuleDoc
 
 __all__ = ["AddNode", "Connect", "Disconnect", "MoveNode", "RemoveNode", "Rename", "SetField", "SetSetting",
-           "default_projection", "field_value_problem", "new_device", "new_population", "ConnectError", "FieldError"]
+           "default_projection", "field_value_problem", "new_device", "new_population", "population_name",
+           "projection_name", "ConnectError", "FieldError"]
+
+FIRST_POPULATIONS = ("E", "I")  # the excitatory and inhibitory pair most networks start from
 
 
 class AddNode(Command):
@@ -60,7 +63,8 @@ class SetField(Command):
                 raise FieldError(reason)
         self.doc, self.name, self.field = doc, name, field
         self.old, self.new = get_field(found[1], field), typed_value(field, value)
-        self.text = f"Set {name}.{field}"
+        self.text = f"Set {name}.{field} to {_shown(self.new)}" if self.new not in (None, "") else \
+            f"Clear {name}.{field}"
 
     def _apply(self, value: Any) -> None:
         node = self.doc.nodes.get(self.name)
@@ -75,6 +79,17 @@ class SetField(Command):
 
     def undo(self) -> None:
         self._apply(self.old)
+
+
+def _shown(value: Any) -> str:
+    """``value`` as an undo entry names it: ``3200``, ``20 pA``, ``fixed_indegree``, ``0, 1, 2``."""
+    if isinstance(value, RuleDoc):
+        text = value.name
+    elif isinstance(value, tuple):
+        text = ", ".join(map(str, value))
+    else:
+        text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _unlink(doc: Document, devices: list[Node]) -> list[Command]:
@@ -255,9 +270,23 @@ class SetSetting(Command):
         self.doc.set_setting(self.key, self.old)
 
 
+def population_name(doc: Document) -> str:
+    """The name of a new population: ``E``, then ``I``, then ``pop_3``, ``pop_4``... (whichever is free),
+    never the model's name, which changing the model would leave behind on the node."""
+    free = [name for name in FIRST_POPULATIONS if doc.unique_name(name) == name]
+    if free:
+        return free[0]
+    return doc.unique_name(f"pop_{sum(n.kind == 'population' for n in doc.nodes.values()) + 1}")
+
+
+def projection_name(doc: Document, source: str, target: str) -> str:
+    """The name of a new projection from ``source`` to ``target``: ``E_to_I`` (``E_to_I_2`` for a second)."""
+    return doc.unique_name(f"{source}_to_{target}")
+
+
 def new_population(doc: Document, model: str, position: Position | None = None, size: int = 100) -> Node:
-    """A node for a new population of ``model`` (named after the model, made unique)."""
-    return Node.of(PopulationDoc(doc.unique_name(model), model, size), position)
+    """A node for a new population of ``model``, named by :func:`population_name`."""
+    return Node.of(PopulationDoc(population_name(doc), model, size), position)
 
 
 def new_device(doc: Document, kind: str, position: Position | None = None) -> Node:
@@ -268,7 +297,7 @@ def new_device(doc: Document, kind: str, position: Position | None = None) -> No
 def default_projection(doc: Document, source: str, target: str) -> ProjectionDoc:
     """A new projection as a drag from ``source`` to ``target`` makes it: 10% random connections and a
     weight of one unit of what the target's first receptor takes (or ``on_pre`` into its first state)."""
-    name = doc.unique_name(f"{source}_{target}")
+    name = projection_name(doc, source, target)
     rule = RuleDoc("pairwise_bernoulli", p=0.1)
     pop = doc.nodes[target].data
     checked = checked_model(doc, pop.model)

@@ -41,7 +41,7 @@ def build_cuba(doc: Document, stack: UndoStack) -> None:
         weight, on_pre = ("we", "ge += w") if source == "E" else ("wi", "gi += w")
         connect = Connect(doc, source, target)
         stack.push(connect)
-        assert connect.name == f"{source}_{target}"
+        assert connect.name == f"{source}_to_{target}"
         stack.undo()
         rule = RuleDoc("pairwise_bernoulli", p=0.02)
         data = ProjectionDoc(source + target, source, target, rule, "1 mV", on_pre=on_pre)
@@ -114,29 +114,29 @@ def test_field_edits_check_units():
     doc = Document()
     stack = doc.undo_stack
     stack.push(AddNode(doc, new_population(doc, "iaf_psc_exp", (10, 20))))
-    assert list(doc.nodes) == ["iaf_psc_exp"]
-    stack.push(SetField(doc, "iaf_psc_exp", "parameters.I_e", "20 pA"))
-    stack.push(SetField(doc, "iaf_psc_exp", "parameters.I_e", "0.02 nA"))
-    assert doc.nodes["iaf_psc_exp"].data.parameters == {"I_e": "0.02 nA"}
+    assert list(doc.nodes) == ["E"]
+    stack.push(SetField(doc, "E", "parameters.I_e", "20 pA"))
+    stack.push(SetField(doc, "E", "parameters.I_e", "0.02 nA"))
+    assert doc.nodes["E"].data.parameters == {"I_e": "0.02 nA"}
     with pytest.raises(FieldError, match=r"^`20 mV` has units volt, but `I_e` of iaf_psc_exp takes amp "
                                          r"\(e.g. `1 pA`\)$"):
-        SetField(doc, "iaf_psc_exp", "parameters.I_e", "20 mV")
-    assert field_value_problem(doc, "iaf_psc_exp", "parameters.tau", "10 ms") == (
+        SetField(doc, "E", "parameters.I_e", "20 mV")
+    assert field_value_problem(doc, "E", "parameters.tau", "10 ms") == (
         "`tau` is not a parameter of iaf_psc_exp — did you mean `tau_m`?")
-    assert field_value_problem(doc, "iaf_psc_exp", "parameters.V_th", "-55*mV + 2*mV*rand()") is None
-    assert field_value_problem(doc, "iaf_psc_exp", "initial.V_m", "E_L + 2*ms*rand()") == (
+    assert field_value_problem(doc, "E", "parameters.V_th", "-55*mV + 2*mV*rand()") is None
+    assert field_value_problem(doc, "E", "initial.V_m", "E_L + 2*ms*rand()") == (
         "cannot add volt and second in `E_L + 2*ms*rand()`")
-    assert field_value_problem(doc, "iaf_psc_exp", "size", "0") == "expected a positive whole number, not `0`"
+    assert field_value_problem(doc, "E", "size", "0") == "expected a positive whole number, not `0`"
     assert re.match(r"^the network needs about [\d,.]+ [KMGTP]iB of memory \(most of it for population "
-                    r"`iaf_psc_exp`\), but this machine has [\d,.]+ [KMGTP]iB available; make it smaller$",
-                    field_value_problem(doc, "iaf_psc_exp", "size", "1000000000000000"))
-    assert field_value_problem(doc, "iaf_psc_exp", "size", "5000") is None
-    assert field_value_problem(doc, "iaf_psc_exp", "name", "X") == (
+                    r"`E`\), but this machine has [\d,.]+ [KMGTP]iB available; make it smaller$",
+                    field_value_problem(doc, "E", "size", "1000000000000000"))
+    assert field_value_problem(doc, "E", "size", "5000") is None
+    assert field_value_problem(doc, "E", "name", "X") == (
         "`name` cannot be set here (use Rename or Connect)")
-    stack.push(SetField(doc, "iaf_psc_exp", "parameters.I_e", ""))  # back to the model's default
-    assert doc.nodes["iaf_psc_exp"].data.parameters == {}
+    stack.push(SetField(doc, "E", "parameters.I_e", ""))  # back to the model's default
+    assert doc.nodes["E"].data.parameters == {}
     stack.undo()
-    assert doc.nodes["iaf_psc_exp"].data.parameters == {"I_e": "0.02 nA"}
+    assert doc.nodes["E"].data.parameters == {"I_e": "0.02 nA"}
 
 
 def test_projection_field_edits_recheck_the_receptor():
@@ -145,17 +145,18 @@ def test_projection_field_edits_recheck_the_receptor():
         doc.add_node(Node.of(PopulationDoc(name, "iaf_psc_exp", 10)))
     connect = Connect(doc, "A", "B")
     connect.redo()
-    assert doc.edges["A_B"].data == ProjectionDoc("A_B", "A", "B", RuleDoc("pairwise_bernoulli", p=0.1), "1 pA")
-    assert default_projection(doc, "A", "B").name == "A_B_2"
+    assert doc.edges["A_to_B"].data == ProjectionDoc("A_to_B", "A", "B", RuleDoc("pairwise_bernoulli", p=0.1),
+                                                     "1 pA")
+    assert default_projection(doc, "A", "B").name == "A_to_B_2"
     with pytest.raises(FieldError, match=r"^weight `2 mV` has units volt, but receptor `ex` of iaf_psc_exp takes "
                                          r"amp$"):
-        SetField(doc, "A_B", "weight", "2 mV")
+        SetField(doc, "A_to_B", "weight", "2 mV")
     with pytest.raises(FieldError, match=r"^`k` is not an option of pairwise_bernoulli$"):
-        SetField(doc, "A_B", "rule.k", "5")
-    SetField(doc, "A_B", "rule", RuleDoc("fixed_indegree", k=5)).redo()
-    assert doc.edges["A_B"].data.rule == RuleDoc("fixed_indegree", k=5)
+        SetField(doc, "A_to_B", "rule.k", "5")
+    SetField(doc, "A_to_B", "rule", RuleDoc("fixed_indegree", k=5)).redo()
+    assert doc.edges["A_to_B"].data.rule == RuleDoc("fixed_indegree", k=5)
     with pytest.raises(FieldError, match=r"^`B` \(iaf_psc_exp\) has no receptor `nmda` \(has: ex, in\)$"):
-        SetField(doc, "A_B", "receptor", "nmda")
+        SetField(doc, "A_to_B", "receptor", "nmda")
 
 
 def test_connect_refusals_never_reach_the_stack():
@@ -165,12 +166,12 @@ def test_connect_refusals_never_reach_the_stack():
     stack.push(AddNode(doc, new_device(doc, "spike_recorder", (5, 5))))
     stack.push(AddNode(doc, new_device(doc, "dc_generator")))
     with pytest.raises(ConnectError, match=r"^`spike_recorder` is a recorder"):
-        Connect(doc, "spike_recorder", "iaf_psc_exp")
+        Connect(doc, "spike_recorder", "E")
     with pytest.raises(ConnectError, match=r"^`dc_generator` is a generator"):
-        Connect(doc, "iaf_psc_exp", "dc_generator")
-    stack.push(Connect(doc, "dc_generator", "iaf_psc_exp"))
-    assert doc.edges["dc_generator->iaf_psc_exp"].source == "dc_generator"
-    assert len(stack) == 4 and stack.undo_text == "Connect dc_generator to iaf_psc_exp"
+        Connect(doc, "E", "dc_generator")
+    stack.push(Connect(doc, "dc_generator", "E"))
+    assert doc.edges["dc_generator->E"].source == "dc_generator"
+    assert len(stack) == 4 and stack.undo_text == "Connect dc_generator to E"
 
 
 def test_move_and_undo_stack_clean_state():
@@ -199,7 +200,7 @@ def test_the_undo_stack_announces_each_change_and_keeps_steps_as_one_edit():
     stack.set_clean()
     stack.push_steps("Paste 2 nodes", [lambda: AddNode(doc, Node.of(PopulationDoc("X", "lif", 3))),
                                        lambda: Connect(doc, "X", "E")])
-    assert [p.name for p in doc.to_project().projections][-1] == "X_E"
+    assert [p.name for p in doc.to_project().projections][-1] == "X_to_E"
     assert len(stack) == 2 and stack.undo_text == "Paste 2 nodes" and stack.redo_text == ""
     stack.undo()
     assert "X" not in doc.nodes and "X_E" not in doc.edges and stack.redo_text == "Paste 2 nodes"
@@ -240,3 +241,34 @@ def test_rename_moves_projections_links_and_recorders_along():
     stack.undo()
     assert doc.to_project() == before
     assert list(doc.edges) == list(Document.open(CUBA).edges)
+
+
+def test_new_populations_are_named_e_i_then_pop_n_and_projections_source_to_target():
+    doc = Document()
+    stack = doc.undo_stack
+    for _ in range(3):
+        stack.push(AddNode(doc, new_population(doc, "iaf_psc_exp")))
+    assert list(doc.nodes) == ["E", "I", "pop_3"]
+    stack.push(Connect(doc, "E", "I"))
+    stack.push(Connect(doc, "I", "E"))
+    assert [e.name for e in doc.projections()] == ["E_to_I", "I_to_E"]
+    assert default_projection(doc, "E", "I").name == "E_to_I_2"
+    stack.push(SetField(doc, "E", "model", "iaf_psc_alpha"))  # the name says nothing about the model
+    stack.push(RemoveNode(doc, "E"))
+    assert new_population(doc, "iaf_psc_alpha").name == "E"
+
+
+def test_undo_entries_name_the_value():
+    doc = Document()
+    stack = doc.undo_stack
+    for _ in range(2):
+        stack.push(AddNode(doc, new_population(doc, "iaf_psc_exp")))
+    stack.push(Connect(doc, "E", "I"))
+    stack.push(SetField(doc, "E", "size", "3200"))
+    assert stack.undo_text == "Set E.size to 3200"
+    stack.push(SetField(doc, "E", "parameters.tau_m", "20 ms"))
+    assert stack.undo_text == "Set E.parameters.tau_m to 20 ms"
+    stack.push(SetField(doc, "E", "parameters.tau_m", ""))
+    assert stack.undo_text == "Clear E.parameters.tau_m"
+    stack.push(SetField(doc, "E_to_I", "rule", RuleDoc("fixed_indegree", k=5)))
+    assert stack.undo_text == "Set E_to_I.rule to fixed_indegree"

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from studio.document.commands import SetSetting
+from studio.document.commands import SetField, SetSetting
 from studio.document.document import Document
 from studio.project.project_file import read_project
 from studio.project.network_def import network_def
@@ -18,15 +18,12 @@ from views.graph.items import NodeItem
 from tests.views.helpers import CUBA, add, connect_ports, drag, make_window, select, type_into
 
 
-def essentials(project, names=None):
-    """What makes two CUBA projects the same network (with populations renamed by ``names``; positions and
-    the names of projections and devices aside)."""
-    names = names or {}
-    pops = sorted((names.get(p.name, p.name), p.model, p.size, tuple(sorted(p.initial.items())))
-                  for p in project.populations)
-    projs = sorted((names.get(p.source, p.source), names.get(p.target, p.target), p.rule, str(p.weight), p.delay,
-                    p.on_pre) for p in project.projections)
-    devices = sorted((d.kind, names.get(d.target, d.target)) for d in project.devices if d.kind == "spike_recorder")
+def essentials(project):
+    """What makes two CUBA projects the same network (positions and the names of projections and devices
+    aside)."""
+    pops = sorted((p.name, p.model, p.size, tuple(sorted(p.initial.items()))) for p in project.populations)
+    projs = sorted((p.source, p.target, p.rule, str(p.weight), p.delay, p.on_pre) for p in project.projections)
+    devices = sorted((d.kind, d.target) for d in project.devices if d.kind == "spike_recorder")
     return pops, projs, devices
 
 
@@ -77,7 +74,7 @@ def test_cuba_is_built_through_the_editor_and_undo_redo_round_trips(qtbot, empty
     doc = window.document
     want = read_project(CUBA)
     built = doc.to_project()
-    assert essentials(built, {"cuba_lif": "E", "cuba_lif_2": "I"}) == essentials(want)
+    assert essentials(built) == essentials(want)  # dropped as E and I, as CUBA names them
     assert network_def(built, []) is not None
     assert window.isWindowModified() and "[*]" in window.windowTitle()
     assert window.check_problems() == []
@@ -241,7 +238,7 @@ def test_sixty_nodes_paint_from_cache_and_edges_follow_only_their_nodes(qtbot, e
     assert all(i.cacheMode() == NodeItem.CacheMode.DeviceCoordinateCache for i in window.scene.nodes.values())
     # Moving one node recomputes its two edges, not the graph.
     node = window.scene.nodes[names[30]]
-    assert [e.name for e in node.edges] == [f"{names[29]}_{names[30]}", f"{names[30]}_{names[31]}"]
+    assert [e.name for e in node.edges] == [f"{names[29]}_to_{names[30]}", f"{names[30]}_to_{names[31]}"]
 
 
 def test_a_palette_entry_dropped_on_the_graph_adds_a_node_there(qtbot, empty_window):
@@ -260,3 +257,14 @@ def test_a_palette_entry_dropped_on_the_graph_adds_a_node_there(qtbot, empty_win
     dropped = window.view.mapToScene(at)
     assert abs(node.position[0] - dropped.x()) <= 20 and abs(node.position[1] - dropped.y()) <= 20
     assert window.inspector.name == name
+
+
+def test_dropped_populations_are_named_e_i_pop_3_and_a_connection_e_to_i(qtbot, empty_window):
+    window = empty_window
+    names = [add(window, "population", "iaf_psc_exp", 100 + 200 * k, 150) for k in range(3)]
+    assert names == ["E", "I", "pop_3"] and [window.scene.nodes[n].name for n in names] == names
+    connect_ports(qtbot, window, "E", "I")
+    assert list(window.scene.edges) == ["E_to_I"] and window.undo_action.text() == "&Undo Connect E to I"
+    window.stack.push(SetField(window.document, "E", "model", "iaf_psc_alpha"))
+    look = window.scene.nodes["E"].look  # the title is the node's name; the model shows below it
+    assert (look.name, look.subtitle) == ("E", "iaf_psc_alpha")

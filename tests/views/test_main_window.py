@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
@@ -42,12 +44,12 @@ def test_the_window_runs_the_documents_undo_stack_and_only_presents_it(qtbot, tm
     assert not window.undo_action.isEnabled() and not window.redo_action.isEnabled()
     select(window, "E")
     type_into(qtbot, window, "size", "1000")  # an edit through the inspector lands on the tests' stack
-    assert len(stack) == 1 and stack.undo_text == "Set E.size" and not stack.is_clean
-    assert window.undo_action.isEnabled() and window.undo_action.text() == "&Undo Set E.size"
+    assert len(stack) == 1 and stack.undo_text == "Set E.size to 1000" and not stack.is_clean
+    assert window.undo_action.isEnabled() and window.undo_action.text() == "&Undo Set E.size to 1000"
     assert window.isWindowModified()
     stack.undo()  # the test drives the stack; the actions, the title and the inspector follow
     assert document.nodes["E"].data.size == 3200 and window.inspector.fields["size"].text == "3200"
-    assert not window.undo_action.isEnabled() and window.redo_action.text() == "&Redo Set E.size"
+    assert not window.undo_action.isEnabled() and window.redo_action.text() == "&Redo Set E.size to 1000"
     assert not window.isWindowModified()
     window.redo_action.trigger()
     assert stack.index == 1 and document.nodes["E"].data.size == 1000 and window.isWindowModified()
@@ -90,6 +92,32 @@ def test_autosave_writes_a_recovery_file_that_is_offered_back(qtbot, cuba_window
     assert fresh.document.path == CUBA.resolve()
     assert fresh.isWindowModified()
     assert autosave.find_recoveries() == []
+
+
+def test_the_status_bar_says_when_the_last_autosave_was_until_the_document_is_saved(qtbot, cuba_window, tmp_path):
+    window = cuba_window
+    files = window.files
+    files.clock = lambda: datetime(2026, 12, 4, 14, 5)
+    assert files.autosaved.text() == "" and files.autosaved.parent() is window.statusBar()
+    window.stack.push(SetField(window.document, "E", "size", "3000"))
+    files.timer.timeout.emit()  # the autosave timer fires
+    assert files.autosaved.text() == "autosaved 14:05" and files.autosaved.isVisibleTo(window)
+    assert files.save_as(tmp_path / "mine.ncsproj")
+    assert files.autosaved.text() == ""
+
+
+def test_the_autosave_interval_is_a_setting_that_takes_effect_at_once(qtbot, cuba_window):
+    files = cuba_window.files
+    assert files.autosave_minutes() == 1 and files.timer.interval() == 60_000 and files.timer.isActive()
+    files.ask_autosave_minutes = lambda: 5
+    files.interval_action.trigger()  # File > Autosave Interval…, answered "5"
+    assert files.timer.interval() == 5 * 60_000 and files.timer.isActive()
+    assert QSettings().value("autosave_minutes") == 5
+    fresh = make_window(qtbot, Document.open(CUBA))  # the next window keeps it
+    assert fresh.files.timer.interval() == 5 * 60_000
+    files.ask_autosave_minutes = lambda: None  # cancelled: nothing changes
+    files.interval_action.trigger()
+    assert files.timer.interval() == 5 * 60_000
 
 
 def test_a_live_run_streams_spikes_to_the_scopes(qtbot, cuba_window):
