@@ -101,6 +101,13 @@ class PlaygroundView(QWidget):
             self.panels.show()
             self.views.setSizes([560, 340])
 
+    def show_first_applicable(self) -> None:
+        """Bring to the front the first analysis panel that has something to show for the model."""
+        for index in range(self.panels.count()):
+            if self.panels.widget(index).applies():
+                self.panels.setCurrentIndex(index)
+                return
+
     def _make_room(self, *_) -> None:
         """Widen the panels' column to the minimum of the panel come to the front (a splitter keeps its sizes)."""
         self.views.refresh()
