@@ -259,7 +259,7 @@ def test_the_playground_opens_on_a_panel_that_shows_the_default_model(qtbot, cub
     assert front.applies() and view.panels.tabText(view.panels.currentIndex()) == "f-I curve"
     qtbot.waitUntil(lambda: front.result is not None, timeout=10_000)
     assert front.message.text().startswith("Rheobase") and "needs" not in front.message.text()
-    assert len(front.rate_item.getData()[0]) == 50
+    assert len(front.rate_item.getData()[0]) == 50 and front.plot.height() >= 120
 
 
 def test_the_precision_panel_is_readable_at_1280_by_720(qtbot, cuba_window):
