@@ -240,3 +240,20 @@ def test_the_stimulus_panel_drives_the_neuron(qtbot, lif):
     qtbot.waitUntil(lambda: state.trace is not None and not state.trace.current.any(), timeout=3000)
     assert state.stimulus.spikes[0].target == "syn"
     qtbot.waitUntil(lambda: lif.trace.shown is state.trace and state.trace.values["v"].max() > -69.5, timeout=3000)
+
+
+def _plotted(view) -> list[str]:
+    """The left-axis labels of the trace's plots on screen, top to bottom."""
+    plots = [p for p in (view.top, view.middle, view.bottom) if p in view.plots.ci.items and p.isVisible()]
+    return [p.getAxis("left").labelText for p in plots]
+
+
+def test_the_trace_shows_the_input_current_once(qtbot):
+    lif = make_playground(qtbot, PlaygroundState(LIBRARY["lif"]))
+    qtbot.waitUntil(lambda: lif.trace.shown is not None, timeout=5000)
+    assert _plotted(lif.trace) == ["v", "I"]  # one state variable: no middle plot repeating the current
+    assert not lif.trace.middle_choice.isVisible()
+    fhn = make_playground(qtbot, PlaygroundState(LIBRARY["fitzhugh_nagumo"]))
+    qtbot.waitUntil(lambda: fhn.trace.shown is not None, timeout=5000)
+    assert _plotted(fhn.trace) == ["v", "u", "I"] and fhn.trace.middle_choice.isVisible()
+    assert "input current" not in [fhn.trace.middle_choice.itemText(k) for k in range(fhn.trace.middle_choice.count())]

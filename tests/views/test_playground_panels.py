@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication
 
 from engine.analysis.stimulus import Constant
@@ -243,3 +243,39 @@ def test_spike_statistics_of_a_silent_neuron_say_silent(qtbot):
     stats = shown(qtbot, SpikeStatisticsPanel(state))
     qtbot.waitUntil(lambda: stats.isi is not None, timeout=5000)
     assert stats.isi_text.text() == "silent: no spikes in this run"
+
+
+def panel_of(view, cls):
+    """The playground's analysis panel of class ``cls``."""
+    return next(view.panels.widget(k) for k in range(view.panels.count()) if isinstance(view.panels.widget(k), cls))
+
+
+def test_the_playground_opens_on_a_panel_that_shows_the_default_model(qtbot, cuba_window):
+    cuba_window.resize(1280, 720)
+    cuba_window.set_workspace("playground")
+    view = cuba_window.workspace("playground").view
+    front = view.panels.currentWidget()
+    assert view.state.library_model.name == "lif" and not panel_of(view, PhasePlanePanel).applies()
+    assert front.applies() and view.panels.tabText(view.panels.currentIndex()) == "f-I curve"
+    qtbot.waitUntil(lambda: front.result is not None, timeout=10_000)
+    assert front.message.text().startswith("Rheobase") and "needs" not in front.message.text()
+    assert len(front.rate_item.getData()[0]) == 50 and front.plot.height() >= 120
+
+
+def test_the_precision_panel_is_readable_at_1280_by_720(qtbot, cuba_window):
+    cuba_window.resize(1280, 720)
+    cuba_window.set_workspace("playground")
+    view = cuba_window.workspace("playground").view
+    panel = panel_of(view, PrecisionPanel)
+    view.panels.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: panel.report is not None, timeout=10_000)
+    qtbot.wait(50)
+    assert (cuba_window.width(), cuba_window.height()) == (1280, 720)
+    for widget in (panel.overlay, panel.error_plot, panel.shift_plot, panel.table):  # all of it inside the panel
+        seen = QRect(widget.mapTo(panel, QPoint(0, 0)), widget.size()).intersected(panel.rect())
+        assert seen.height() >= 120 and seen.width() >= 250, widget
+    table, header = panel.table, panel.table.horizontalHeader()
+    for column in range(table.columnCount()):
+        assert header.sectionSize(column) >= max(table.sizeHintForColumn(column), header.sectionSizeHint(column))
+    assert header.length() <= table.viewport().width()
+    assert table.item(0, 3).text().startswith("-70")

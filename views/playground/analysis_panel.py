@@ -67,6 +67,11 @@ class AnalysisPanel(QWidget):
         """Recompute from the state (on a worker thread; a costly sweep only on request)."""
         raise NotImplementedError
 
+    def applies(self) -> bool:
+        """Whether the panel has something to show for the state's model (the playground opens on the first
+        panel that does)."""
+        return True
+
     @property
     def ready(self) -> bool:
         """Whether the state holds a valid model to analyse."""

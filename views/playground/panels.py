@@ -16,7 +16,8 @@ PANEL_CLASSES = (PhasePlanePanel, FICurvePanel, BifurcationPanel, SpikeStatistic
 
 
 def install_panels(playground, use_in_network: UseInNetwork | None = None) -> dict[str, object]:
-    """Add every analysis panel and the hand-off buttons to ``playground`` as tabs; the panels by title.
+    """Add every analysis panel and the hand-off buttons to ``playground`` as tabs, the first that has something
+    to show for the model in front; the panels by title.
 
     ``use_in_network`` is the main window's callback for "Use in network"
     (:func:`views.playground.handoff_panel.network_handoff`); without it that button is disabled.
@@ -28,4 +29,5 @@ def install_panels(playground, use_in_network: UseInNetwork | None = None) -> di
     precision.format_edit.textChanged.connect(panels[VerilogPanel.title].format_edit.setText)
     for title, panel in panels.items():
         playground.add_panel(title, panel)
+    playground.show_first_applicable()
     return panels

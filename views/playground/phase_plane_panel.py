@@ -76,6 +76,11 @@ class PhasePlanePanel(AnalysisPanel):
         layout.addWidget(self.message)
         self._fill_axes()
 
+    def applies(self) -> bool:
+        """Whether the model has the two state variables a phase plane needs."""
+        checked = self.state.checked
+        return checked is not None and len(checked.states) >= 2
+
     # -- inputs ---------------------------------------------------------------------------------------------
     def _fill_axes(self) -> None:
         checked = self.state.checked
@@ -124,7 +129,7 @@ class PhasePlanePanel(AnalysisPanel):
         if not self.ready:
             return
         self._fill_axes()
-        if self.x_box.count() < 2:
+        if not self.applies():
             self.message.setText("A phase plane needs a model with at least two state variables.")
             return
         level = constant_level(self.state)

@@ -99,7 +99,14 @@ class PlaygroundView(QWidget):
         self.panels.addTab(widget, title)
         if self.panels.count() == 1:
             self.panels.show()
-            self.views.setSizes([560, 340])
+            self.views.setSizes([450, 450])  # the trace and the panel in front, each readable at 720 px
+
+    def show_first_applicable(self) -> None:
+        """Bring to the front the first analysis panel that has something to show for the model."""
+        for index in range(self.panels.count()):
+            if self.panels.widget(index).applies():
+                self.panels.setCurrentIndex(index)
+                return
 
     def _make_room(self, *_) -> None:
         """Widen the panels' column to the minimum of the panel come to the front (a splitter keeps its sizes)."""

@@ -24,6 +24,7 @@ from views.playground.sweep_panel import SweepBar, SweepPanel
 from views.theme import colors
 
 FLOAT_COLOR, FIXED_COLOR = "#3b78c4", "#d98b23"
+PLOT_HEIGHT = 130  # the least height (px) at which a plot's axes and curves read well
 
 
 def format_from(text: str, overflow: str, rounding: str) -> QFormat:
@@ -79,22 +80,28 @@ class PrecisionPanel(SweepPanel):
         self.table.setHorizontalHeaderLabels(["variable", "overflows", "max |error|", "float range"])
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self._fit_table()
         self.suggestion = message_label()
         self.suggestion.setTextFormat(Qt.TextFormat.RichText)
         self.suggestion.linkActivated.connect(self._use_suggestion)
-        bottom = QSplitter(Qt.Orientation.Horizontal)
-        bottom.addWidget(self.shift_plot)
-        bottom.addWidget(self.table)
-        plots = QSplitter(Qt.Orientation.Vertical)
-        for w in (self.overlay, self.error_plot, bottom):
-            plots.addWidget(w)
-        plots.setSizes([300, 150, 180])
+        columns = QSplitter(Qt.Orientation.Horizontal)  # the traces beside the spike shifts and the table
+        for pair in ((self.overlay, self.error_plot), (self.shift_plot, self.table)):
+            column = QSplitter(Qt.Orientation.Vertical)
+            for w in pair:
+                w.setMinimumHeight(PLOT_HEIGHT)
+                column.addWidget(w)
+                column.setCollapsible(column.count() - 1, False)
+            columns.addWidget(column)
+            columns.setCollapsible(columns.count() - 1, False)
+        columns.setStretchFactor(0, 3)
+        columns.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.sweep)
-        layout.addWidget(plots, 1)
+        layout.addWidget(columns, 1)  # its least height makes the trace above give room
         layout.addWidget(self.message)
         layout.addLayout(row2)
         layout.addWidget(self.suggestion)
@@ -176,6 +183,16 @@ class PrecisionPanel(SweepPanel):
                 if c == 1 and report.overflows.get(name, 0):
                     item.setForeground(error)
                 self.table.setItem(r, c, item)
+        self._fit_table()
+
+    def _fit_table(self) -> None:
+        """Make the table as wide as its columns, so none is cut off."""
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)  # measure each column at its contents' width
+        columns = header.length()
+        header.setStretchLastSection(True)
+        scroll_bar = self.table.verticalScrollBar().sizeHint().width()
+        self.table.setMinimumWidth(columns + 2 * self.table.frameWidth() + scroll_bar)
 
     def overflow_rows(self) -> dict[str, int]:
         """The overflow column of the report table, by variable."""

@@ -1,4 +1,4 @@
-"""The trace view of the playground: two chosen state variables and the injected current against time,
+"""The trace view of the playground: one or two chosen state variables and the injected current against time,
 with the spikes marked; the last good trace stays, greyed and marked stale, while the model is invalid."""
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ class _Plots(pg.GraphicsLayoutWidget):
 
 class TracePanel(QWidget):
     """Traces of ``state.trace``: the top and middle plots show chosen state variables, the bottom one the
-    injected current; spikes are ticks above the top plot.
+    injected current; spikes are ticks above the top plot.  A model of one state variable has no middle plot
+    (the current is shown once, at the bottom).
 
     ``shown`` is the trace drawn last and ``painted_trace`` the trace that was
     on screen at the last repaint.
@@ -53,7 +54,8 @@ class TracePanel(QWidget):
         bar.setContentsMargins(4, 0, 4, 0)
         bar.addWidget(QLabel("show"))
         bar.addWidget(self.top_choice)
-        bar.addWidget(QLabel("and"))
+        self.and_label = QLabel("and")
+        bar.addWidget(self.and_label)
         bar.addWidget(self.middle_choice)
         bar.addWidget(self.info, 1)
         self.plots = _Plots()
@@ -119,15 +121,28 @@ class TracePanel(QWidget):
             return
         top = next((n for n in _VOLTAGE_NAMES if n in names), names[0])
         varying = [n for n in names if n != top and np.ptp(trace.values[n]) > 0]
-        middle = varying[0] if varying else next((n for n in names if n != top), CURRENT)
-        for combo, items, pick in ((self.top_choice, names, top), (self.middle_choice, names + [CURRENT], middle)):
+        middle = varying[0] if varying else next((n for n in names if n != top), top)
+        for combo, pick in ((self.top_choice, top), (self.middle_choice, middle)):
             combo.blockSignals(True)
             old = combo.currentText()
             combo.clear()
-            combo.addItems(items)
-            combo.setCurrentText(old if old in items and self.shown is not None and
+            combo.addItems(names)
+            combo.setCurrentText(old if old in names and self.shown is not None and
                                  list(self.shown.values) == names else pick)
             combo.blockSignals(False)
+        self._show_middle(len(names) > 1)
+
+    def _show_middle(self, shown: bool) -> None:
+        """Give the middle plot its row (a second state variable to show), or take it out of the layout."""
+        self.and_label.setVisible(shown)
+        self.middle_choice.setVisible(shown)
+        if shown == (self.middle in self.plots.ci.items):
+            return
+        if shown:
+            self.plots.ci.addItem(self.middle, row=1, col=0)
+        else:
+            self.plots.ci.removeItem(self.middle)
+        self.plots.ci.layout.setRowStretchFactor(1, 3 if shown else 0)
 
     def show_trace(self, trace: Trace | None) -> None:
         """Draw ``trace`` (a new simulation of the valid model)."""
