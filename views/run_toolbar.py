@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QEvent, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QToolBar
+from PySide6.QtWidgets import QComboBox, QLabel, QStyle, QToolBar
 
 from engine.equations.units import SECOND, UnitError, parse_quantity
 from engine.run.simulation import Chunk
@@ -100,10 +100,15 @@ class RunToolbar(QToolBar):
         self._logged = 0
         self._rates: dict[str, float] = {}
         self.duration_problem: str | None = None  # why the duration typed is refused
-        self.run_action = self._action("Run", "F5", "Run the network (F5); resumes when paused", self.run)
-        self.pause_action = self._action("Pause", "Space", "Pause at the next chunk, or resume (Space)", self.pause)
-        self.step_action = self._action("Step", "F6", "Run one chunk, then pause (F6)", self.step)
-        self.stop_action = self._action("Stop", "Shift+F5", "Stop the run (Shift+F5)", self.stop)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.run_action = self._action("Run", "F5", "Run the network (F5); resumes when paused", self.run,
+                                       QStyle.StandardPixmap.SP_MediaPlay)
+        self.pause_action = self._action("Pause", "Space", "Pause at the next chunk, or resume (Space)", self.pause,
+                                         QStyle.StandardPixmap.SP_MediaPause)
+        self.step_action = self._action("Step", "F6", "Run one chunk, then pause (F6)", self.step,
+                                        QStyle.StandardPixmap.SP_MediaSkipForward)
+        self.stop_action = self._action("Stop", "Shift+F5", "Stop the run (Shift+F5)", self.stop,
+                                        QStyle.StandardPixmap.SP_MediaStop)
         self.addSeparator()
         self.addWidget(QLabel(" for "))
         self.duration = QComboBox(editable=True, toolTip=DURATION_TIP)
@@ -123,8 +128,8 @@ class RunToolbar(QToolBar):
         self.timer.timeout.connect(self.poll)
         self._enable()
 
-    def _action(self, text: str, key: str, tip: str, slot) -> QAction:
-        action = QAction(text, self)
+    def _action(self, text: str, key: str, tip: str, slot, icon: QStyle.StandardPixmap) -> QAction:
+        action = QAction(self.style().standardIcon(icon), text, self)
         action.setShortcut(QKeySequence(key))
         action.setToolTip(tip)
         action.triggered.connect(lambda: slot())

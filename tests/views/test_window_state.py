@@ -125,3 +125,11 @@ def test_the_scope_display_button_is_not_a_second_pause(cuba_window):
     scopes.set_paused(True)
     assert scopes.pause_button.text() == "Live"
     assert cuba_window.run_toolbar.pause_action.text() == "Pause"
+
+
+def test_the_run_actions_carry_icons_beside_their_names(cuba_window):
+    bar = cuba_window.run_toolbar
+    actions = (bar.run_action, bar.pause_action, bar.step_action, bar.stop_action)
+    assert [a.text() for a in actions] == ["Run", "Pause", "Step", "Stop"]
+    assert all(not a.icon().isNull() for a in actions)
+    assert bar.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonTextBesideIcon
