@@ -282,7 +282,7 @@ def test_port_labels_sit_inside_their_node_clear_of_its_other_texts(qtbot, empty
         labels["port:in"].united(labels["port:ex"]))
 
 
-@pytest.mark.parametrize("i_at", [(0, 200), (300, 0), (260, 160)], ids=["below", "beside", "diagonal"])
+@pytest.mark.parametrize("i_at", [(0, 200), (300, 0), (260, 160), (-240, 120)], ids=["below", "beside", "diagonal", "behind"])
 def test_reciprocal_projections_have_their_own_labels_and_clicks_select_them(qtbot, cuba_window, i_at):
     window = cuba_window
     window.scene.nodes["I"].setPos(*i_at)

@@ -21,7 +21,7 @@ NODE_WIDTH = 176.0
 HEADER = 24.0
 PORT_SPACING = 18.0
 PORT_RADIUS = 5.5
-LANE = 36.0  # how far apart the curves of projections between the same two nodes run
+LANE = 60.0  # how far apart the curves of projections between the same two nodes run
 LABEL_PLACES = sorted((k / 20 for k in range(2, 19)), key=lambda t: abs(t - 0.5))  # along its curve, middle first
 HIDING = 4  # a label over a node or a label hides it: worse than a curve passing under it
 TEXT_BOTTOM = HEADER + 40.0
