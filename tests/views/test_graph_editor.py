@@ -318,3 +318,16 @@ def test_arrange_keeps_a_five_node_chain_legible_and_scrolls_beyond(qtbot, empty
         connect_ports(qtbot, window, a, b)
     window.resize(800, 600)
     _assert_arranged_legibly(window)
+
+
+def test_parallel_projections_run_in_lanes_of_their_own(qtbot, cuba_window):
+    window = cuba_window
+    before = set(window.document.edges)
+    connect_ports(qtbot, window, "E", "I")
+    (second,) = set(window.document.edges) - before
+    pair = [e for e in window.scene.edges.values() if (e.source.name, e.target.name) == ("E", "I")]
+    assert len(pair) == 2 and second in {e.name for e in pair}
+    a, b = pair
+    assert not a.label_rect().intersects(b.label_rect())
+    for edge in pair:
+        assert window.scene.itemAt(edge.label_rect().center(), window.view.transform()) is edge
