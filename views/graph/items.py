@@ -23,6 +23,7 @@ PORT_SPACING = 18.0
 PORT_RADIUS = 5.5
 LANE = 60.0  # how far apart the curves of projections between the same two nodes run
 LABEL_PLACES = sorted((k / 20 for k in range(2, 19)), key=lambda t: abs(t - 0.5))  # along its curve, middle first
+CROWD = 24  # links around an edge beyond which its label gives way to its lane mates only
 HIDING = 4  # a label over a node or a label hides it: worse than a curve passing under it
 TEXT_BOTTOM = HEADER + 40.0
 
@@ -259,8 +260,14 @@ def relayout(edges: list["EdgeItem"]) -> None:
     labels are placed twice, so the first ones placed also give way to the places the later ones took."""
     for edge in edges:
         edge.reroute()
+    nodes = node_rects(edges[0].scene()) if edges else []
     for edge in [*edges, *edges]:
-        edge.place_label()
+        edge.place_label(nodes)
+
+
+def node_rects(scene) -> list[QRectF]:
+    """Where the nodes of ``scene`` are (none without a scene)."""
+    return [] if scene is None else [i.sceneBoundingRect() for i in scene.items() if isinstance(i, NodeItem)]
 
 
 def _border(rect: QRectF, toward: QPointF) -> QPointF:
@@ -291,7 +298,7 @@ class EdgeItem(QGraphicsItem):
         if target is not source:
             target.edges.append(self)
         self.setToolTip(look.problem or look.tooltip)
-        relayout([self, *self.neighbours()])
+        relayout([self, *self.lane_mates()])
 
     @property
     def name(self) -> str:
@@ -316,7 +323,9 @@ class EdgeItem(QGraphicsItem):
         for node in (self.source, self.target):
             if self in node.edges:
                 node.edges.remove(self)
-        relayout(self.neighbours())
+        relayout(self.lane_mates())
+        for edge in self.neighbours():
+            edge.update()  # no longer passing under this label
 
     def endpoints(self) -> tuple[QPointF, QPointF]:
         """Where the curve starts and ends: ports for projections; for a device link the facing borders of
@@ -333,7 +342,10 @@ class EdgeItem(QGraphicsItem):
         return start, end
 
     def neighbours(self) -> list["EdgeItem"]:
-        """The other edges of this edge's two nodes: the curves and labels its label keeps clear of."""
+        """The other edges of this edge's two nodes: the curves and labels its label keeps clear of (only
+        the lane mates around a hub of more than ``CROWD`` links, so a move stays cheap)."""
+        if len(self.source.edges) + len(self.target.edges) > CROWD:
+            return self.lane_mates()
         found = [e for e in (*self.source.edges, *self.target.edges) if e is not self]
         return list(dict.fromkeys(found))
 
@@ -342,16 +354,21 @@ class EdgeItem(QGraphicsItem):
         self.reroute()
         self.place_label()
 
+    def lane_mates(self) -> list["EdgeItem"]:
+        """The other projections between the same two nodes (either way): their lanes depend on this one."""
+        if self.look.device_link or self.source is self.target:
+            return []
+        pair = {self.source, self.target}
+        return [e for e in self.source.edges if e is not self and not e.look.device_link
+                and {e.source, e.target} == pair]
+
     def _bend(self) -> float:
         """How far the curve bows to its right-hand side: projections sharing their two nodes with other
         projections (reciprocal or parallel) each take a lane of their own, so they meet only at the ports."""
-        if self.look.device_link or self.source is self.target:
+        mates = self.lane_mates()
+        if not mates:
             return 0.0
-        pair = {self.source, self.target}
-        shared = [e for e in self.source.edges if not e.look.device_link and {e.source, e.target} == pair]
-        if len(shared) < 2:
-            return 0.0
-        same_way = sorted(e.name for e in shared if e.source is self.source)
+        same_way = sorted(e.name for e in [self, *mates] if e.source is self.source)
         return LANE * (1 + same_way.index(self.name))
 
     def reroute(self) -> None:
@@ -376,22 +393,23 @@ class EdgeItem(QGraphicsItem):
         self._stroke = stroker.createStroke(path)
         self.update()
 
-    def place_label(self) -> None:
-        """Put the label on the curve, at the first place along it (middle first) clear of the nodes and of
-        the neighbouring edges' curves and labels, so a click on a label selects its edge."""
+    def place_label(self, nodes: list[QRectF] | None = None) -> None:
+        """Put the label on the curve, at the first place along it (middle first) clear of the ``nodes``
+        (default: the scene's) and of the neighbouring edges' curves and labels, so a click on a label
+        selects its edge."""
         self.prepareGeometryChange()
         if not self.look.label:
             self._label_rect = QRectF()
             return
+        nodes = node_rects(self.scene()) if nodes is None else nodes
         width = QFontMetricsF(QFont()).horizontalAdvance(self.look.label) + 12
         others = self.neighbours()
         best: tuple[int, QRectF] | None = None
         for t in LABEL_PLACES:
             at = self._path.pointAtPercent(t)
             rect = QRectF(at.x() - width / 2, at.y() - 10, width, 20)
-            nodes = [] if self.scene() is None else [i for i in self.scene().items(rect) if isinstance(i, NodeItem)]
-            clashes = HIDING * (len(nodes) + sum(rect.intersects(e._label_rect) for e in others)) + sum(
-                e._stroke.intersects(rect) for e in others)
+            hidden = sum(rect.intersects(n) for n in nodes) + sum(rect.intersects(e._label_rect) for e in others)
+            clashes = HIDING * hidden + sum(e._stroke.intersects(rect) for e in others)
             if best is None or clashes < best[0]:
                 best = (clashes, rect)
             if not clashes:
