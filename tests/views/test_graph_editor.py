@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -14,6 +14,7 @@ from studio.document.document import Document
 from studio.project.project_file import read_project
 from studio.project.network_def import network_def
 from views.graph.items import NodeItem
+from views.graph.view import LEGIBLE_ZOOM
 
 from tests.views.helpers import CUBA, add, connect_ports, drag, make_window, select, type_into
 
@@ -268,3 +269,73 @@ def test_dropped_populations_are_named_e_i_pop_3_and_a_connection_e_to_i(qtbot, 
     window.stack.push(SetField(window.document, "E", "model", "iaf_psc_alpha"))
     look = window.scene.nodes["E"].look  # the title is the node's name; the model shows below it
     assert (look.name, look.subtitle) == ("E", "iaf_psc_alpha")
+
+
+def test_port_labels_sit_inside_their_node_clear_of_its_other_texts(qtbot, empty_window):
+    window = empty_window
+    name = add(window, "population", "iaf_psc_exp", 300, 200)
+    node = window.scene.nodes[name]
+    rects = node.text_rects()
+    labels = {k: r for k, r in rects.items() if k.startswith("port:")}
+    assert set(labels) == {"port:auto", "port:ex", "port:in"}
+    inside = QRectF(0, 0, 176, node.height())
+    others = [r for k, r in rects.items() if k not in labels]
+    for key, rect in labels.items():
+        assert inside.contains(rect)
+        assert not any(rect.intersects(o) for o in others)
+        assert not any(rect.intersects(r) for k, r in labels.items() if k != key)
+        port = node.port("in", None if key == "port:auto" else key[5:])
+        assert rect.top() <= port.y() <= rect.bottom()  # on its port's row, not the row below
+    assert not node.activity.mapRectToParent(node.activity.boundingRect()).intersects(
+        labels["port:in"].united(labels["port:ex"]))
+
+
+@pytest.mark.parametrize("i_at", [(0, 200), (300, 0), (260, 160), (-240, 120)], ids=["below", "beside", "diagonal", "behind"])
+def test_reciprocal_projections_have_their_own_labels_and_clicks_select_them(qtbot, cuba_window, i_at):
+    window = cuba_window
+    window.scene.nodes["I"].setPos(*i_at)
+    window.view.fit()
+    edges = {e.source.name + e.target.name: e for e in window.scene.edges.values() if not e.look.device_link}
+    ei, ie = edges["EI"], edges["IE"]
+    assert not ei.label_rect().intersects(ie.label_rect())
+    for edge in (ei, ie):
+        centre = edge.label_rect().center()
+        assert window.scene.itemAt(centre, window.view.transform()) is edge
+        qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=window.view.mapFromScene(centre))
+        assert window.scene.selectedItems() == [edge]
+        assert window.inspector.name == edge.name
+
+
+def _assert_arranged_legibly(window) -> None:
+    window.scene.arrange()
+    assert window.view.zoom >= LEGIBLE_ZOOM
+    rects = [i.sceneBoundingRect() for i in window.scene.nodes.values()]
+    assert all(not a.intersects(b) for k, a in enumerate(rects) for b in rects[k + 1:])
+
+
+def test_arrange_keeps_cuba_legible_and_its_nodes_apart(qtbot, cuba_window):
+    cuba_window.view.zoom_by(0.2)
+    _assert_arranged_legibly(cuba_window)
+    assert cuba_window.view.zoom == pytest.approx(min(1.0, cuba_window.view.zoom))
+
+
+def test_arrange_keeps_a_five_node_chain_legible_and_scrolls_beyond(qtbot, empty_window):
+    window = empty_window
+    names = [add(window, "population", "iaf_psc_exp", 50 + 40 * k, 50) for k in range(5)]
+    for a, b in zip(names, names[1:]):
+        connect_ports(qtbot, window, a, b)
+    window.resize(800, 600)
+    _assert_arranged_legibly(window)
+
+
+def test_parallel_projections_run_in_lanes_of_their_own(qtbot, cuba_window):
+    window = cuba_window
+    before = set(window.document.edges)
+    connect_ports(qtbot, window, "E", "I")
+    (second,) = set(window.document.edges) - before
+    pair = [e for e in window.scene.edges.values() if (e.source.name, e.target.name) == ("E", "I")]
+    assert len(pair) == 2 and second in {e.name for e in pair}
+    a, b = pair
+    assert not a.label_rect().intersects(b.label_rect())
+    for edge in pair:
+        assert window.scene.itemAt(edge.label_rect().center(), window.view.transform()) is edge

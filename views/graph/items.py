@@ -21,6 +21,11 @@ NODE_WIDTH = 176.0
 HEADER = 24.0
 PORT_SPACING = 18.0
 PORT_RADIUS = 5.5
+LANE = 60.0  # how far apart the curves of projections between the same two nodes run
+LABEL_PLACES = sorted((k / 20 for k in range(2, 19)), key=lambda t: abs(t - 0.5))  # along its curve, middle first
+CROWD = 24  # links around an edge beyond which its label gives way to its lane mates only
+HIDING = 4  # a label over a node or a label hides it: worse than a curve passing under it
+TEXT_BOTTOM = HEADER + 40.0
 
 
 @dataclass(frozen=True)
@@ -151,7 +156,25 @@ class NodeItem(QGraphicsObject):
         return self.look.name
 
     def height(self) -> float:
-        return max(72.0, HEADER + 14 + PORT_SPACING * len(self.look.in_ports))
+        return max(72.0, self._port_y(len(self.look.in_ports) - 1) + PORT_SPACING)
+
+    def _port_y(self, index: int) -> float:
+        """Where input port ``index`` sits: a lone input beside the subtitle, several on rows of their own,
+        below the text, so their labels have room."""
+        return HEADER + 13 if len(self.look.in_ports) <= 1 else TEXT_BOTTOM + PORT_SPACING / 2 + index * PORT_SPACING
+
+    def text_rects(self) -> dict[str, QRectF]:
+        """The rectangles the node's texts are drawn in (item coordinates): ``title``, ``subtitle``,
+        ``detail`` and, where there are several inputs, ``port:<label>`` beside each input port."""
+        rects = {"title": QRectF(10, 0, NODE_WIDTH - 20, HEADER),
+                 "subtitle": QRectF(12, HEADER + 4, NODE_WIDTH - 24, 18),
+                 "detail": QRectF(12, HEADER + 22, NODE_WIDTH - 24, 18)}
+        if len(self.look.in_ports) > 1:
+            for i, receptor in enumerate(self.look.in_ports):
+                y = self._port_y(i)
+                rects[f"port:{receptor or 'auto'}"] = QRectF(PORT_RADIUS + 6, y - PORT_SPACING / 2,
+                                                              NODE_WIDTH / 2 - PORT_RADIUS - 6, PORT_SPACING)
+        return rects
 
     def boundingRect(self) -> QRectF:
         return QRectF(-2, -2, NODE_WIDTH + 4, self.height() + 4)
@@ -172,16 +195,15 @@ class NodeItem(QGraphicsObject):
             self.in_ports = {}
             for i, receptor in enumerate(look.in_ports):
                 port = PortItem(self, "in", receptor, receptor or "input")
-                port.setPos(0, HEADER + 16 + i * PORT_SPACING)
+                port.setPos(0, self._port_y(i))
                 self.in_ports[receptor] = port
             self.out_port = PortItem(self, "out", None, "spikes") if look.out_port else None
             if self.out_port is not None:
-                self.out_port.setPos(NODE_WIDTH, HEADER + 16)
+                self.out_port.setPos(NODE_WIDTH, HEADER + 13)
         self.activity.setPos(NODE_WIDTH - ActivityItem.WIDTH - 10, self.height() - ActivityItem.HEIGHT - 8)
         self.activity.setVisible(look.category != "generator")
         self.update()
-        for edge in self.edges:
-            edge.adjust()
+        relayout(self.edges)
 
     def port(self, direction: str, receptor: str | None = None) -> PortItem | None:
         """The port links attach to (an unknown receptor falls back to the default input)."""
@@ -191,8 +213,7 @@ class NodeItem(QGraphicsObject):
 
     def itemChange(self, change, value):
         if change == QGraphicsItem.GraphicsItemChange.ItemScenePositionHasChanged:
-            for edge in self.edges:
-                edge.adjust()
+            relayout(self.edges)
         return super().itemChange(change, value)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
@@ -216,24 +237,37 @@ class NodeItem(QGraphicsObject):
         painter.setFont(font)
         painter.setPen(QColor("white"))
         metrics = QFontMetricsF(font)
-        painter.drawText(QRectF(10, 0, NODE_WIDTH - 20, HEADER), Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText(look.name, Qt.TextElideMode.ElideRight, NODE_WIDTH - 20))
+        rects = self.text_rects()
+        painter.drawText(rects["title"], Qt.AlignmentFlag.AlignVCenter,
+                         metrics.elidedText(look.name, Qt.TextElideMode.ElideRight, rects["title"].width()))
         font.setBold(False)
         painter.setFont(font)
         metrics = QFontMetricsF(font)
-        painter.setPen(c.text)
-        painter.drawText(QRectF(12, HEADER + 4, NODE_WIDTH - 24, 18), Qt.AlignmentFlag.AlignLeft,
-                         metrics.elidedText(look.subtitle, Qt.TextElideMode.ElideRight, NODE_WIDTH - 24))
-        painter.setPen(c.muted)
-        painter.drawText(QRectF(12, HEADER + 22, NODE_WIDTH - 24, 18), Qt.AlignmentFlag.AlignLeft,
-                         metrics.elidedText(look.detail, Qt.TextElideMode.ElideRight, NODE_WIDTH - 24))
-        if len(look.in_ports) > 1:
-            small = QFont(font)
-            small.setPointSizeF(max(6.0, font.pointSizeF() * 0.8))
-            painter.setFont(small)
-            for receptor, port in self.in_ports.items():
-                painter.drawText(QRectF(9, port.y() - 8 + 14, 60, 16), Qt.AlignmentFlag.AlignLeft,
-                                 receptor or "auto")
+        for key, text, pen in (("subtitle", look.subtitle, c.text), ("detail", look.detail, c.muted)):
+            painter.setPen(pen)
+            painter.drawText(rects[key], Qt.AlignmentFlag.AlignLeft,
+                             metrics.elidedText(text, Qt.TextElideMode.ElideRight, rects[key].width()))
+        small = QFont(font)
+        small.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
+        painter.setFont(small)
+        for key, rect in rects.items():
+            if key.startswith("port:"):
+                painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, key[5:])
+
+
+def relayout(edges: list["EdgeItem"]) -> None:
+    """Reroute ``edges``, then place their labels (a label keeps clear of the other curves' new course); the
+    labels are placed twice, so the first ones placed also give way to the places the later ones took."""
+    for edge in edges:
+        edge.reroute()
+    nodes = node_rects(edges[0].scene()) if edges else []
+    for edge in [*edges, *edges]:
+        edge.place_label(nodes)
+
+
+def node_rects(scene) -> list[QRectF]:
+    """Where the nodes of ``scene`` are (none without a scene)."""
+    return [] if scene is None else [i.sceneBoundingRect() for i in scene.items() if isinstance(i, NodeItem)]
 
 
 def _border(rect: QRectF, toward: QPointF) -> QPointF:
@@ -255,6 +289,7 @@ class EdgeItem(QGraphicsItem):
         self.source = source
         self.target = target
         self._path = QPainterPath()
+        self._stroke = QPainterPath()
         self._label_rect = QRectF()
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -262,11 +297,21 @@ class EdgeItem(QGraphicsItem):
         source.edges.append(self)
         if target is not source:
             target.edges.append(self)
-        self.set_look(look)
+        self.setToolTip(look.problem or look.tooltip)
+        relayout([self, *self.lane_mates()])
 
     @property
     def name(self) -> str:
         return self.look.name
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemSceneHasChanged and value is not None:
+            self.place_label()  # now the nodes around it can be seen
+        return super().itemChange(change, value)
+
+    def label_rect(self) -> QRectF:
+        """Where the label is drawn (scene coordinates; empty without a label)."""
+        return QRectF(self._label_rect)
 
     def set_look(self, look: EdgeLook) -> None:
         self.look = look
@@ -278,6 +323,9 @@ class EdgeItem(QGraphicsItem):
         for node in (self.source, self.target):
             if self in node.edges:
                 node.edges.remove(self)
+        relayout(self.lane_mates())
+        for edge in self.neighbours():
+            edge.update()  # no longer passing under this label
 
     def endpoints(self) -> tuple[QPointF, QPointF]:
         """Where the curve starts and ends: ports for projections; for a device link the facing borders of
@@ -293,49 +341,110 @@ class EdgeItem(QGraphicsItem):
         end = port.scenePos() if port is not None else self.target.sceneBoundingRect().center()
         return start, end
 
+    def neighbours(self) -> list["EdgeItem"]:
+        """The other edges of this edge's two nodes: the curves and labels its label keeps clear of (only
+        the lane mates around a hub of more than ``CROWD`` links, so a move stays cheap)."""
+        if len(self.source.edges) + len(self.target.edges) > CROWD:
+            return self.lane_mates()
+        found = [e for e in (*self.source.edges, *self.target.edges) if e is not self]
+        return list(dict.fromkeys(found))
+
     def adjust(self) -> None:
-        """Recompute the curve after an end moved (called by the nodes, never per frame)."""
+        """Recompute the curve and its label after an end moved (called by the nodes, never per frame)."""
+        self.reroute()
+        self.place_label()
+
+    def lane_mates(self) -> list["EdgeItem"]:
+        """The other projections between the same two nodes (either way): their lanes depend on this one."""
+        if self.look.device_link or self.source is self.target:
+            return []
+        pair = {self.source, self.target}
+        return [e for e in self.source.edges if e is not self and not e.look.device_link
+                and {e.source, e.target} == pair]
+
+    def _bend(self) -> float:
+        """How far the curve bows to its right-hand side: projections sharing their two nodes with other
+        projections (reciprocal or parallel) each take a lane of their own, so they meet only at the ports."""
+        mates = self.lane_mates()
+        if not mates:
+            return 0.0
+        same_way = sorted(e.name for e in [self, *mates] if e.source is self.source)
+        return LANE * (1 + same_way.index(self.name))
+
+    def reroute(self) -> None:
+        """Recompute the curve from the ports' current places."""
         self.prepareGeometryChange()
         start, end = self.endpoints()
         path = QPainterPath(start)
         if self.source is self.target:
             top = self.source.sceneBoundingRect().top()
             path.cubicTo(QPointF(start.x() + 70, top - 60), QPointF(end.x() - 70, top - 60), end)
-            at = path.pointAtPercent(0.5) + QPointF(0, -12)
         elif self.look.device_link:
             path.lineTo(end)
-            at = path.pointAtPercent(0.5) + QPointF(0, -14)
         else:
             reach = max(60.0, abs(end.x() - start.x()) * 0.5, abs(end.y() - start.y()) * 0.3)
-            path.cubicTo(QPointF(start.x() + reach, start.y()), QPointF(end.x() - reach, end.y()), end)
-            at = path.pointAtPercent(0.5)
-        metrics = QFontMetricsF(QFont())
-        width = metrics.horizontalAdvance(self.look.label) + 12
-        if not self.look.device_link and self.source is not self.target:
-            # Beside the curve, on its right-hand side: A->B and B->A cross at the middle, their labels do not.
-            angle = math.radians(path.angleAtPercent(0.5))
-            nx, ny = math.sin(angle), math.cos(angle)  # the right-hand normal (y grows downwards)
-            at += QPointF(math.copysign(width / 2 + 4, nx) if abs(nx) > 0.3 else 0.0,
-                          math.copysign(14, ny) if abs(ny) > 0.3 else 0.0)
+            chord = end - start
+            length = math.hypot(chord.x(), chord.y()) or 1.0
+            bend = QPointF(-chord.y() / length, chord.x() / length) * self._bend()  # right-hand side, y down
+            path.cubicTo(QPointF(start.x() + reach, start.y()) + bend, QPointF(end.x() - reach, end.y()) + bend, end)
         self._path = path
-        self._label_rect = QRectF(at.x() - width / 2, at.y() - 10, width, 20) if self.look.label else QRectF()
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        self._stroke = stroker.createStroke(path)
         self.update()
+
+    def place_label(self, nodes: list[QRectF] | None = None) -> None:
+        """Put the label on the curve, at the first place along it (middle first) clear of the ``nodes``
+        (default: the scene's) and of the neighbouring edges' curves and labels, so a click on a label
+        selects its edge."""
+        self.prepareGeometryChange()
+        if not self.look.label:
+            self._label_rect = QRectF()
+            return
+        nodes = node_rects(self.scene()) if nodes is None else nodes
+        width = QFontMetricsF(QFont()).horizontalAdvance(self.look.label) + 12
+        others = self.neighbours()
+        best: tuple[int, QRectF] | None = None
+        for t in LABEL_PLACES:
+            at = self._path.pointAtPercent(t)
+            rect = QRectF(at.x() - width / 2, at.y() - 10, width, 20)
+            hidden = sum(rect.intersects(n) for n in nodes) + sum(rect.intersects(e._label_rect) for e in others)
+            clashes = HIDING * hidden + sum(e._stroke.intersects(rect) for e in others)
+            if best is None or clashes < best[0]:
+                best = (clashes, rect)
+            if not clashes:
+                break
+        self._label_rect = best[1]
+        self.update()
+        for edge in others:
+            edge.update()  # its curve now gives way to this label
+
+    def _labels_above(self) -> QPainterPath:
+        """The neighbours' labels: this curve passes under them, neither drawn nor clickable there."""
+        area = QPainterPath()
+        for edge in self.neighbours():
+            if not edge._label_rect.isEmpty():
+                area.addRect(edge._label_rect)
+        return area
 
     def boundingRect(self) -> QRectF:
         return self._path.boundingRect().adjusted(-8, -8, 8, 8).united(self._label_rect.adjusted(-2, -2, 2, 2))
 
     def shape(self) -> QPainterPath:
-        stroker = QPainterPathStroker()
-        stroker.setWidth(10)
-        shape = stroker.createStroke(self._path)
-        shape.addRect(self._label_rect)
-        return shape
+        label = QPainterPath()
+        label.addRect(self._label_rect)
+        return self._stroke.subtracted(self._labels_above()).united(label)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         c = colors()
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         color = c.error if self.look.problem else (c.selection if selected else c.edge)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        above = self._labels_above()
+        if not above.isEmpty():
+            visible = QPainterPath()
+            visible.addRect(self.boundingRect())
+            painter.setClipPath(visible.subtracted(above))
         pen = QPen(color, 2.4 if selected else 1.6)
         if self.look.device_link:
             pen.setStyle(Qt.PenStyle.DashLine)

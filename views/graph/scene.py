@@ -38,9 +38,12 @@ class GraphScene(QGraphicsScene):
     -------
     refused(reason)
         An edit (a connection, a paste) was refused; ``reason`` says why.
+    arranged()
+        The graph was laid out again (the views fit it).
     """
 
     refused = Signal(str)
+    arranged = Signal()
 
     def __init__(self, document: Document, parent=None):
         super().__init__(parent)
@@ -208,13 +211,14 @@ class GraphScene(QGraphicsScene):
         return node.name
 
     def arrange(self) -> None:
-        """Lay the whole graph out again (networkx), as one undoable move."""
+        """Lay the whole graph out again (networkx), as one undoable move, and have the views fit it."""
         names = list(self.document.nodes)
         links = [(e.source, e.target) for e in self.document.edges.values()]
         placed = auto_layout(names, links)
         moves = [MoveNode(self.document, n, placed[n]) for n in names]
         if moves:
             self.stack.push(Macro("Arrange the graph", moves))
+        self.arranged.emit()
 
     def refuse(self, reason: str, at: QPointF) -> None:
         """Show why an edit was refused, next to where it happened, for a few seconds."""

@@ -10,6 +10,7 @@ from views.graph.scene import GraphScene
 from views.palette import decode
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+LEGIBLE_ZOOM = 0.6  # fitting never shrinks the graph below this: node text stays readable, the rest scrolls
 
 
 class GraphView(QGraphicsView):
@@ -30,6 +31,11 @@ class GraphView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._panning: QPointF | None = None
 
+    def setScene(self, scene: GraphScene) -> None:
+        """Show ``scene``, fitting it whenever it is arranged."""
+        super().setScene(scene)
+        scene.arranged.connect(self.fit)
+
     def graph(self) -> GraphScene:
         return self.scene()
 
@@ -43,14 +49,15 @@ class GraphView(QGraphicsView):
         self.scale(factor, factor)
 
     def fit(self) -> None:
-        """Fit the whole graph in view (never magnifying beyond 1:1)."""
+        """Fit the whole graph in view, never magnifying beyond 1:1 nor shrinking below ``LEGIBLE_ZOOM``
+        (a larger graph is centred and scrolls)."""
         rect = self.scene().itemsBoundingRect()
         if rect.isEmpty():
             rect = QRectF(-200, -150, 400, 300)
         rect = rect.adjusted(-40, -40, 40, 40)
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom > 1.0:
-            self.zoom_by(1.0 / self.zoom)
+        zoom = min(1.0, max(LEGIBLE_ZOOM, self.zoom))
+        self.zoom_by(zoom / self.zoom)
         self.centerOn(rect.center())
 
     def centre(self) -> QPointF:
