@@ -11,6 +11,7 @@ the constants it names, which the network build evaluates as symbols.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -18,7 +19,7 @@ from engine.errors import Problem
 from engine.equations import expr as E
 from engine.equations.check import BOOL, ExpressionChecker, Symbol, special_symbols
 from engine.equations.parser import one_line, parse_expression
-from engine.equations.units import NEST_UNITS, Quantity, UnitError, quantity_in
+from engine.equations.units import NEST_UNITS, Quantity, UnitError, quantity_in, suggest_unit
 
 RESERVED = frozenset(special_symbols()) | frozenset(E.FUNCTIONS) | {"xi", "w", "True", "False"}
 
@@ -48,6 +49,16 @@ def is_quantity_text(raw: str) -> bool:
     return True
 
 
+_NUMBER_AND_NAME = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\*?\s*([A-Za-z_]\w*)\s*$")
+
+
+def _mistyped_unit(raw: str, constants: Mapping[str, Quantity]) -> bool:
+    """Whether ``raw`` is a number and a name close to a unit that is no constant (``376pa``): a quantity
+    whose unit is mistyped, reported as such rather than as an expression that does not parse."""
+    match = _NUMBER_AND_NAME.match(raw)
+    return match is not None and match.group(1) not in constants and bool(suggest_unit(match.group(1)))
+
+
 def evaluate_quantity(raw: Any, constants: Mapping[str, Quantity], path: str,
                       problems: list[Problem]) -> Quantity | None:
     """``raw`` (a number, a quantity or an expression over ``constants``) as a quantity, or ``None``
@@ -55,7 +66,7 @@ def evaluate_quantity(raw: Any, constants: Mapping[str, Quantity], path: str,
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
         problems.append(Problem(path, 0, 0, f"expected a quantity (e.g. `0.1 ms`) or a number, not {raw!r}"))
         return None
-    if not isinstance(raw, str) or is_quantity_text(raw):
+    if not isinstance(raw, str) or is_quantity_text(raw) or _mistyped_unit(raw, constants):
         try:
             return Quantity.parse(raw)
         except UnitError as exc:

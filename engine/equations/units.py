@@ -250,15 +250,22 @@ class _UnitParser:
         if kind == 5:
             unit = UNITS.get(value)
             if unit is None:
-                raise UnitError(f"unknown unit `{value}`" + _suggest(value, UNITS))
+                raise UnitError(f"unknown unit `{value}`" + suggest_unit(value))
             return unit.scale, unit.dim
         raise UnitError(f"unexpected `{value}` in unit `{self.text}`")
 
 
-def _suggest(name: str, names) -> str:
+COMMON_UNITS = ("mV", "ms", "pA", "nA", "nS", "uS", "pF", "Hz", "s", "um")
+"""The units most values are written in: a unit typed in the wrong case is taken to be one of these first."""
+
+
+def suggest_unit(name: str) -> str:
+    """`` — did you mean `pA`?`` for a unit typed in the wrong case (``pa``) or slightly misspelt ("" when
+    no unit is close)."""
     import difflib
 
-    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.75)
+    same_letters = [n for n in (*COMMON_UNITS, *UNITS) if n.lower() == name.lower()]
+    close = same_letters or difflib.get_close_matches(name, list(UNITS), n=1, cutoff=0.75)
     return f" — did you mean `{close[0]}`?" if close else ""
 
 

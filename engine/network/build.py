@@ -28,7 +28,7 @@ from engine.models.base import LibraryModel, ReceptorError, route_input
 from engine.native import network as _network
 from engine.network.connect import connect, to_csr
 from engine.network.definitions import STDP, SYNAPSES, NetworkDef, PopulationDef, ProjectionDef
-from engine.network.devices import Device, device_type
+from engine.network.devices import Device, delay_problem, delay_steps, device_type
 from engine.network.footprint import check_memory
 from engine.population_vm import PopulationVM
 
@@ -401,12 +401,10 @@ def _build_projection(index, pdef: ProjectionDef, populations, on_pre, dt, rng) 
                            f"`{receptor}` of `{tgt.name}` takes {format_dimension(want)}", at.at("weight"))
     weight = delivered
     delay_s = _seconds(pdef.delay, f"{where}, delay", at.at("delay"))
-    delay = int(round(delay_s / dt))
-    if delay < 1:
-        raise NetworkError(f"{where}: delay {pdef.delay} is shorter than one time step ({dt * 1e3:g} ms); "
-                           "the minimum delay is one step", at.at("delay"))
-    if delay > np.iinfo(np.uint16).max:
-        raise NetworkError(f"{where}: delay {pdef.delay} is too long", at.at("delay"))
+    problem = delay_problem(delay_s, dt)
+    if problem is not None:
+        raise NetworkError(f"{where}: {problem}", at.at("delay"))
+    delay = delay_steps(delay_s, dt)
     s, t = connect(pdef.rule, src.size, tgt.size, src is tgt, rng, pdef.name)
     indptr, targets = to_csr(s, t, src.size, tgt.size)
     weights = None if pdef.synapse == "static_synapse_hom_w" else np.full(targets.size, weight, np.float32)

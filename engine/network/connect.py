@@ -24,6 +24,11 @@ class ConnectionRuleError(NeuroCoreError):
     """A connection rule cannot be applied as given."""
 
 
+def probability_problem(p: float) -> str | None:
+    """Why ``p`` cannot be a connection probability (``None`` when it can): it lies within [0, 1]."""
+    return None if 0.0 <= p <= 1.0 else f"probability p must be within [0, 1], not {p:g}"
+
+
 @dataclass(frozen=True)
 class Rule:
     """A connection rule and its options.
@@ -62,8 +67,9 @@ def connect(rule: Rule, n_src: int, n_tgt: int, same_population: bool, rng: np.r
             raise ConnectionRuleError(f"{where}: one_to_one within a population without autapses makes no connection",
                                       at.at("rule.allow_autapses"))
     elif rule.name == "pairwise_bernoulli":
-        if not 0.0 <= rule.p <= 1.0:
-            raise ConnectionRuleError(f"{where}: probability p must be within [0, 1], not {rule.p}", at.at("rule.p"))
+        problem = probability_problem(rule.p)
+        if problem is not None:
+            raise ConnectionRuleError(f"{where}: {problem}", at.at("rule.p"))
         src, tgt = _bernoulli(rule.p, n_src, n_tgt, rng)
     elif rule.name == "fixed_indegree":
         tgt_, src_ = _fixed_degree(rule.k, n_tgt, n_src, rule.allow_multapses, autapse_free, rng, at, "indegree")

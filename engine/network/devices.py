@@ -47,6 +47,27 @@ from engine.network.definitions import DeviceDef
 DEFAULT_CHUNK_STEPS = 100
 POISSON_TABLE_BITS = 16
 POISSON_MAX_COUNT = 31
+MAX_DELAY_STEPS = int(np.iinfo(np.uint16).max)
+"""The longest delay, in steps of dt (delays are held as 16-bit step counts)."""
+
+
+def delay_problem(delay: float, dt: float) -> str | None:
+    """Why a delay of ``delay`` seconds cannot be used with time step ``dt`` (``None`` when it can): rounded to
+    whole steps, a delay is at least one step and at most :data:`MAX_DELAY_STEPS`."""
+    shown = f"delay {delay * 1e3:g} ms"
+    if delay < 0:
+        return f"{shown} is negative; the minimum delay is one time step ({dt * 1e3:g} ms)"
+    steps = delay_steps(delay, dt)
+    if steps < 1:
+        return f"{shown} is shorter than one time step ({dt * 1e3:g} ms); the minimum delay is one step"
+    if steps > MAX_DELAY_STEPS:
+        return f"{shown} is too long (at most {MAX_DELAY_STEPS} steps of {dt * 1e3:g} ms)"
+    return None
+
+
+def delay_steps(delay: float, dt: float) -> int:
+    """A delay of ``delay`` seconds in whole steps of ``dt`` (check it with :func:`delay_problem`)."""
+    return int(round(delay / dt))
 
 
 class DeviceError(NeuroCoreError):
@@ -219,11 +240,10 @@ class PopulationDevice(Device):
         if d is not SECOND:
             raise DeviceError(f"device `{self.name}`, delay: `{self.definition.delay}` is not a time",
                               Location("device", self.name, "delay"))
-        steps = int(round(value / self.dt))
-        if steps < 1:
-            raise DeviceError(f"device `{self.name}`: the delay must be at least one time step",
-                              Location("device", self.name, "delay"))
-        return steps
+        problem = delay_problem(value, self.dt)
+        if problem is not None:
+            raise DeviceError(f"device `{self.name}`: {problem}", Location("device", self.name, "delay"))
+        return delay_steps(value, self.dt)
 
 
 class CurrentGenerator(PopulationDevice):

@@ -16,11 +16,11 @@ from dataclasses import fields, replace
 from engine.errors import Location, ModelError, NeuroCoreError, Problem
 from engine.equations.constant_values import Expression
 from engine.equations.model import ModelSpec, check_model
-from engine.equations.units import DIMENSIONLESS, SECOND, Quantity, UnitError
+from engine.equations.units import DIMENSIONLESS, SECOND, SI_UNITS, Quantity, UnitError
 from engine.models import LIBRARY, LibraryModel, get_model
-from engine.network.connect import RULE_OPTIONS, RULES, Rule
+from engine.network.connect import RULE_OPTIONS, RULES, Rule, probability_problem
 from engine.network.definitions import STDP, SYNAPSES, DeviceDef, NetworkDef, PopulationDef, ProjectionDef
-from engine.network.devices import DEVICES
+from engine.network.devices import DEVICES, delay_problem
 from studio.project.modelfile import json_path
 from studio.project.project_doc import (DeviceDoc, InlineModel, LibraryRef, PopulationDoc, ProjectDoc, ProjectionDoc,
                                         RuleDoc)
@@ -108,6 +108,7 @@ def _rule(rule: RuleDoc, path: str, consts: Constants, problems: list[Problem]) 
         p = consts.quantity(rule.p, json_path(path, "p"), problems, DIMENSIONLESS)
         if p is not None:
             fields["p"] = p.value
+            _refuse(probability_problem(p.value), json_path(path, "p"), problems)
     for option in ("k", "n"):
         if getattr(rule, option) is not None:
             fields[option] = consts.count(getattr(rule, option), json_path(path, option), problems)
@@ -115,6 +116,20 @@ def _rule(rule: RuleDoc, path: str, consts: Constants, problems: list[Problem]) 
         if getattr(rule, option) is not None:
             fields[option] = getattr(rule, option)
     return None if len(problems) > before else Rule(rule.name, **fields)
+
+
+def _refuse(problem: str | None, path: str, problems: list[Problem]) -> None:
+    if problem is not None:
+        problems.append(Problem(path, 0, 0, problem))
+
+
+def _delay(raw, path: str, consts: Constants, dt: Quantity | None, problems: list[Problem],
+           example: str) -> Quantity | None:
+    """A delay (0.1 ms when left out) as a time the engine takes with time step ``dt``."""
+    delay = consts.quantity(raw if raw is not None else "0.1 ms", path, problems, SECOND, example)
+    if delay is not None and dt is not None and dt.value > 0:
+        _refuse(delay_problem(delay.in_units(SI_UNITS), dt.in_units(SI_UNITS)), path, problems)
+    return delay
 
 
 def _stdp(values, path: str, consts: Constants, problems: list[Problem]) -> STDP:
@@ -130,7 +145,7 @@ def _stdp(values, path: str, consts: Constants, problems: list[Problem]) -> STDP
     return STDP(**{k: v for k, v in fields.items() if v is not None})
 
 
-def _projection(i: int, p: ProjectionDoc, populations: list[str], consts: Constants,
+def _projection(i: int, p: ProjectionDoc, populations: list[str], consts: Constants, dt: Quantity | None,
                 problems: list[Problem]) -> ProjectionDef | None:
     path = f"projections[{i}]"
     before = len(problems)
@@ -140,8 +155,7 @@ def _projection(i: int, p: ProjectionDoc, populations: list[str], consts: Consta
             _unknown("population", name, populations, json_path(path, end), problems)
     rule = _rule(p.rule, json_path(path, "rule"), consts, problems)
     weight = consts.quantity(p.weight, json_path(path, "weight"), problems)
-    delay = consts.quantity(p.delay if p.delay is not None else "0.1 ms", json_path(path, "delay"), problems,
-                            SECOND, "1.5 ms")
+    delay = _delay(p.delay, json_path(path, "delay"), consts, dt, problems, "1.5 ms")
     synapse = p.synapse or "static_synapse"
     if synapse not in SYNAPSES:
         _unknown("synapse model", synapse, SYNAPSES, json_path(path, "synapse"), problems)
@@ -159,7 +173,7 @@ def _projection(i: int, p: ProjectionDoc, populations: list[str], consts: Consta
 
 
 def _device(i: int, d: DeviceDoc, populations: list[str], projections: list[str], consts: Constants,
-            problems: list[Problem]) -> DeviceDef | None:
+            dt: Quantity | None, problems: list[Problem]) -> DeviceDef | None:
     path = f"devices[{i}]"
     before = len(problems)
     if d.kind not in DEVICES:
@@ -180,8 +194,7 @@ def _device(i: int, d: DeviceDoc, populations: list[str], projections: list[str]
         else:
             params[key] = consts.quantity(raw, where, problems)
     weight = None if d.weight is None else consts.quantity(d.weight, json_path(path, "weight"), problems)
-    delay = consts.quantity(d.delay if d.delay is not None else "0.1 ms", json_path(path, "delay"), problems,
-                            SECOND, "1 ms")
+    delay = _delay(d.delay, json_path(path, "delay"), consts, dt, problems, "1 ms")
     if len(problems) > before or delay is None:
         return None
     return DeviceDef(d.name, d.kind, d.target, params, d.neurons, weight, delay, d.receptor)
@@ -208,8 +221,8 @@ def network_def(doc: ProjectDoc, problems: list[Problem], seed: int | None = Non
         initial = _values(p.initial, json_path(path, "initial"), consts, problems)
         if model is not None and size is not None:
             populations.append(PopulationDef(p.name, model, size, parameters, initial))
-    projections = [_projection(i, p, names, consts, problems) for i, p in enumerate(doc.projections)]
-    devices = [_device(i, d, names, [p.name for p in doc.projections], consts, problems)
+    projections = [_projection(i, p, names, consts, dt, problems) for i, p in enumerate(doc.projections)]
+    devices = [_device(i, d, names, [p.name for p in doc.projections], consts, dt, problems)
                for i, d in enumerate(doc.devices)]
     if len(problems) > before or dt is None:
         return None

@@ -97,3 +97,15 @@ def test_an_expression_is_its_text_and_the_constants_it_names():
     e = Expression("V0 + 2*mV*rand()", {"V0": Quantity(-51.0, VOLT)})
     assert str(e) == "V0 + 2*mV*rand()"
     assert e == Expression("V0 + 2*mV*rand()", {"V0": Quantity.parse("-51 mV")})
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("376pa", "unknown unit `pa` — did you mean `pA`?"),
+    ("376 pa", "unknown unit `pa` — did you mean `pA`?"),
+    ("-65 mv", "unknown unit `mv` — did you mean `mV`?"),
+])
+def test_a_mistyped_unit_is_named_with_the_unit_meant(text, reason):
+    problems = []
+    assert evaluate_quantity(text, {}, "x", problems) is None
+    assert [p.message for p in problems] == [reason]
+    assert evaluate_quantity("2*pa", {"pa": Quantity(3.0)}, "x", []) == Quantity(6.0)  # a constant stays one

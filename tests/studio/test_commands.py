@@ -159,6 +159,19 @@ def test_projection_field_edits_recheck_the_receptor():
         SetField(doc, "A_to_B", "receptor", "nmda")
 
 
+@pytest.mark.parametrize("field, text, reason", [
+    ("rule.p", "1.5", "probability p must be within [0, 1], not 1.5"),
+    ("rule.p", "-0.2", "probability p must be within [0, 1], not -0.2"),
+    ("delay", "-1 ms", "delay -1 ms is negative; the minimum delay is one time step (0.1 ms)"),
+    ("delay", "0.01 ms", "delay 0.01 ms is shorter than one time step (0.1 ms); the minimum delay is one step"),
+    ("delay", "376pa", "unknown unit `pa` — did you mean `pA`?"),
+])
+def test_fields_are_checked_by_the_rules_the_engine_builds_with(field, text, reason):
+    doc = Document.open(CUBA)
+    assert field_value_problem(doc, "EE", field, text) == reason
+    assert field_value_problem(doc, "EE", field, "0.5" if field == "rule.p" else "0.2 ms") is None
+
+
 def test_connect_refusals_never_reach_the_stack():
     doc = Document()
     stack = doc.undo_stack

@@ -235,6 +235,22 @@ def test_references_units_and_rule_options_are_checked_before_building(tmp_path)
     ]
 
 
+@pytest.mark.parametrize("edit, problem", [
+    (lambda d: d["projections"][1]["rule"].update(p=1.5),
+     "projections[1].rule.p: probability p must be within [0, 1], not 1.5"),
+    (lambda d: d["projections"][1]["rule"].update(p=-0.2),
+     "projections[1].rule.p: probability p must be within [0, 1], not -0.2"),
+    (lambda d: d["projections"][0].update(delay="-1 ms"),
+     "projections[0].delay: delay -1 ms is negative; the minimum delay is one time step (0.1 ms)"),
+    (lambda d: d["devices"][0].update(delay="0.01 ms"),
+     "devices[0].delay: delay 0.01 ms is shorter than one time step (0.1 ms); the minimum delay is one step"),
+])
+def test_the_engines_rules_on_probabilities_and_delays_are_checked_before_building(edit, problem, tmp_path):
+    data = cuba_json()
+    edit(data)
+    assert problems_of(tmp_path, data) == [problem]
+
+
 def test_counts_must_be_whole_and_names_unique(tmp_path):
     data = cuba_json()
     data["constants"]["n"] = 2.5
@@ -259,8 +275,6 @@ BUILD_CASES = [
     (lambda d: d["devices"].append({"name": "drive", "kind": "dc_generator", "target": "E",
                                     "params": {"amplitude": "5 mV"}}),
      r"devices\[3\]: device `drive`: `E` has no current input"),
-    (lambda d: d["projections"][1]["rule"].update(p=1.5),
-     r"projections\[1\]\.rule\.p: projection `EI`: probability p must be within \[0, 1\], not 1\.5"),
     (lambda d: d["devices"][2]["params"].update(record_from=["vx"]),
      r"devices\[2\]\.params\.record_from: device `v_E`: `E` has no recordable `vx` \(recordables: .*\)"),
 ]

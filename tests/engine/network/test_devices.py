@@ -258,7 +258,7 @@ def test_spike_generator_exact_arrival_steps_and_weights(simulate, probe):
     (DeviceDef("x", "poisson_generator", "p", {"rate": "10 Hz"}, weight="1 mV", receptor="ampa"),
      r"^device `x`: `p` has no receptor `ampa` \(has: in\)$"),
     (DeviceDef("x", "spike_generator", "p", {"spike_times": ["1 ms"]}, weight="1 mV", delay="0.01 ms"),
-     r"^device `x`: the delay must be at least one time step$"),
+     r"^device `x`: delay 0.01 ms is shorter than one time step \(0.1 ms\); the minimum delay is one step$"),
 ])
 def test_malformed_devices_name_device_and_field(simulate, probe, device, message):
     with pytest.raises(DeviceError, match=message):
