@@ -1,9 +1,11 @@
 """The inspector: the fields of the selected node or edge, each edit one SetField command.
 
 Fields take what a person types (``20 pA``, ``0.02 nA``, ``we``); a value
-the model refuses (a wrong unit, an unknown name) stays in the field, marked,
-with the reason under it, and nothing is changed.  Model parameters show
-their default as the placeholder and their meaning and range beside them.
+the model or the engine's rules refuse (a wrong unit, an unknown name, p = 1.5,
+a delay shorter than dt) stays in the field, marked, with the reason under it,
+and nothing is changed; the refused fields are announced for the problems
+panel.  Model parameters show their default as the placeholder and their
+meaning and range beside them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QLabel, QScrol
 
 from engine.errors import NeuroCoreError
 from engine.network.connect import RULE_OPTIONS
+from studio.document.checks import DocumentProblem
 from studio.document.commands import SetField, field_value_problem
 from studio.document.document import Document
 from studio.document.events import EdgeChanged, EdgeRemoved, NodeChanged, NodeRemoved, SettingChanged
@@ -31,9 +34,12 @@ class Inspector(QScrollArea):
     -------
     edited(element, field, text)
         A field was changed (the command is on the stack); a running session may apply it live.
+    refused(problems)
+        The fields whose typed text is refused changed: a list of ``DocumentProblem`` (element, field, reason).
     """
 
     edited = Signal(str, str, str)
+    refused = Signal(list)
 
     def __init__(self, document: Document, parent=None):
         super().__init__(parent)
@@ -42,14 +48,17 @@ class Inspector(QScrollArea):
         self.name: str | None = None
         self.fields: dict[str, QuantityField | QComboBox] = {}
         self.refusal = ""
+        self._run_mark: tuple[str, str] | None = None  # (field, reason) a failed run marked
         self.setWidgetResizable(True)
         self.setMinimumWidth(280)
         self._rebuild()
         document.events.connect(self._on_event)
 
     def close_document(self) -> None:
-        """Stop following the document."""
+        """Stop following the document (and withdraw the refused fields from the problems panel)."""
         self.document.events.disconnect(self._on_event)
+        if self.refused_fields():
+            self.refused.emit([])
 
     def show_element(self, name: str | None) -> None:
         """Edit node or projection ``name`` (``None``, or a device link: nothing to edit)."""
@@ -61,8 +70,12 @@ class Inspector(QScrollArea):
 
     # -- building ---------------------------------------------------------------------------------
     def _rebuild(self) -> None:
+        had_refused = bool(self.refused_fields())
         self.fields = {}
         self.refusal = ""
+        self._run_mark = None
+        if had_refused:
+            self.refused.emit([])
         page = QWidget()
         layout = QVBoxLayout(page)
         doc, name = self.document, self.name
@@ -122,6 +135,7 @@ class Inspector(QScrollArea):
         field = QuantityField(row.text, lambda text: field_value_problem(self.document, name, row.field, text),
                         placeholder=row.default, tooltip=row.help)
         field.committed.connect(lambda text: self._set(row.field, text))
+        field.marked.connect(lambda _: self.refused.emit(self.refused_fields()))
         return field
 
     def _combo(self, row: Row) -> QComboBox:
@@ -133,6 +147,25 @@ class Inspector(QScrollArea):
         combo.setToolTip(row.help)
         combo.activated.connect(lambda index: self._choose(row.field, combo.itemText(index)))
         return combo
+
+    def refused_fields(self) -> list[DocumentProblem]:
+        """The fields of the element shown whose typed text is refused, with the reason (not a failed run's mark)."""
+        return [DocumentProblem(self.name or "", field, widget.problem) for field, widget in self.fields.items()
+                if isinstance(widget, QuantityField) and widget.problem is not None
+                and (field, widget.problem) != self._run_mark]
+
+    def show_problem(self, field: str, message: str) -> None:
+        """Mark ``field`` of the element shown with ``message`` (a failed run's reason) and take the focus there;
+        a problem of no one field is shown above the fields."""
+        shown = next((f for f in self.fields if field == f or field.startswith(f"{f}.")), "")
+        widget = self.fields.get(shown)
+        if not isinstance(widget, QuantityField):
+            self._refusal(message)
+            return
+        self._run_mark = (shown, message)
+        widget.mark(message)
+        widget.edit.setFocus()
+        self.ensureWidgetVisible(widget)
 
     # -- editing ----------------------------------------------------------------------------------------
     def _set(self, field: str, text: str) -> None:

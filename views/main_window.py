@@ -199,6 +199,7 @@ class MainWindow(QMainWindow):
             old.deleteLater()
         self.inspector = Inspector(document)
         self.inspector.edited.connect(self._edited)
+        self.inspector.refused.connect(self.problems.set_field_problems)
         self.inspector_dock.setWidget(self.inspector)
         self.palette_widget.set_project_models(document.settings["models"])
         document.events.connect(self._on_event)
@@ -305,8 +306,12 @@ class MainWindow(QMainWindow):
 
     def _run_failed(self, session) -> None:
         project = self.document.to_project()
-        self.problems.set_run_failure([locate(project, p) for p in session.problems()])
+        placed = [locate(project, p) for p in session.problems()]
+        self.problems.set_run_failure(placed)
         self.problems_dock.raise_()
+        if placed and placed[0].element:
+            self._select_element(placed[0].element)
+            self.inspector.show_problem(placed[0].field, placed[0].message)
         self.failure_dialog = show_failure(self, "The run failed", f"The run failed: {session.error}\n\nThe project "
                                            "is unchanged; fix the problem and run again.", session.traceback)
 

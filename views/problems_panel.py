@@ -1,4 +1,5 @@
-"""The problems panel (the document's problems, a failed run's) and the run log; the failure dialog."""
+"""The problems panel (the document's problems, a failed run's, the inspector's refused fields) and the run log;
+the failure dialog."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class ProblemsPanel(QTabWidget):
         self.addTab(self.log, "Log")
         self._document: list[tuple[str, str, str]] = []
         self._run: list[tuple[str, str, str]] = []
+        self._typed: list[tuple[str, str, str]] = []
 
     def set_document_problems(self, problems) -> None:
         """Show the document's problems (``DocumentProblem``: element, field, message)."""
@@ -47,19 +49,27 @@ class ProblemsPanel(QTabWidget):
         if problems:
             self.setCurrentWidget(self.tree)
 
+    def set_field_problems(self, problems) -> None:
+        """Show the fields whose typed text the inspector refuses (each a ``DocumentProblem``; [] clears them)."""
+        self._typed = [(p.element, f"{p.element}.{p.field} (typed, not applied)", p.message) for p in problems]
+        self._show()
+
+    def _shown(self) -> list[tuple[str, str, str]]:
+        return self._run + self._typed + self._document
+
     def _show(self) -> None:
         self.tree.clear()
-        for element, where, message in self._run + self._document:
+        for element, where, message in self._shown():
             item = QTreeWidgetItem(self.tree, [where, message])
             item.setData(0, Qt.ItemDataRole.UserRole, element)
             item.setToolTip(1, message)
             item.setForeground(0, colors().error)
-        count = len(self._run) + len(self._document)
+        count = len(self._shown())
         self.setTabText(0, f"Problems ({count})" if count else "Problems")
 
     def messages(self) -> list[str]:
         """Every problem shown, as ``where: message``."""
-        return [f"{w}: {m}" for _, w, m in self._run + self._document]
+        return [f"{w}: {m}" for _, w, m in self._shown()]
 
     def append_log(self, lines: list[str]) -> None:
         for line in lines:

@@ -1,20 +1,35 @@
 """A line edit for a value a person types (``20 pA``, ``0.02 nA``, ``we``), checked in place.
 
 The check is a callable returning the reason a text is refused (``None`` when
-it is fine).  A refused text stays in the field, marked, with the reason shown
-under it and as the tooltip; nothing is committed until the text is valid.
+it is fine); it runs as the person types (after a short pause) and on Enter.  A
+refused text stays in the field, marked, with the reason shown under it and as
+the tooltip; nothing is committed until the text is valid.  Esc puts the
+document's value back.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from views.theme import colors
 
 Check = Callable[[str], "str | None"]
+TYPING_PAUSE_MS = 300
+
+
+class _Edit(QLineEdit):
+    """A line edit that announces Esc."""
+
+    escaped = Signal()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.escaped.emit()
+        else:
+            super().keyPressEvent(event)
 
 
 class QuantityField(QWidget):
@@ -24,15 +39,18 @@ class QuantityField(QWidget):
     -------
     committed(text)
         A changed, valid text was entered (Enter or focus out).
+    marked(reason)
+        The reason the text is refused changed (``None``: the mark was cleared).
     """
 
     committed = Signal(str)
+    marked = Signal(object)
 
     def __init__(self, text: str, check: Check, placeholder: str = "", tooltip: str = "", parent=None):
         super().__init__(parent)
         self._check = check
         self._value = text
-        self.edit = QLineEdit(text, placeholderText=placeholder)
+        self.edit = _Edit(text, placeholderText=placeholder)
         self.edit.setToolTip(tooltip)
         self._tooltip = tooltip
         self.reason = QLabel(wordWrap=True)
@@ -43,8 +61,11 @@ class QuantityField(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.edit)
         layout.addWidget(self.reason)
+        self._typing = QTimer(self, singleShot=True, interval=TYPING_PAUSE_MS)
+        self._typing.timeout.connect(self._check_typed)
         self.edit.editingFinished.connect(self._finish)
-        self.edit.textEdited.connect(lambda _: self.mark(None))
+        self.edit.textEdited.connect(lambda _: self._typing.start())
+        self.edit.escaped.connect(self.revert)
 
     @property
     def text(self) -> str:
@@ -53,7 +74,7 @@ class QuantityField(QWidget):
     @property
     def problem(self) -> str | None:
         """The reason the current text is refused, if it is."""
-        return self.reason.text() if self.reason.isVisible() else None
+        return None if self.reason.isHidden() else self.reason.text()
 
     def set_value(self, text: str) -> None:
         """Show ``text`` (the document's value) unless the person is typing here."""
@@ -62,7 +83,18 @@ class QuantityField(QWidget):
             self.edit.setText(text)
             self.mark(None)
 
+    def revert(self) -> None:
+        """Put the document's value back and clear the mark (Esc)."""
+        self._typing.stop()
+        self.edit.setText(self._value)
+        self.mark(None)
+
+    def _check_typed(self) -> None:
+        text = self.edit.text().strip()
+        self.mark(None if text == self._value else self._check(text))
+
     def _finish(self) -> None:
+        self._typing.stop()
         text = self.edit.text().strip()
         if text == self._value:
             self.mark(None)
@@ -75,7 +107,10 @@ class QuantityField(QWidget):
 
     def mark(self, problem: str | None) -> None:
         """Show ``problem`` as the reason the text is refused (``None``: clear the mark)."""
+        changed = problem != self.problem
         self.reason.setText(problem or "")
         self.reason.setVisible(problem is not None)
         self.edit.setStyleSheet(f"border: 1px solid {colors().error.name()};" if problem else "")
         self.edit.setToolTip(problem or self._tooltip)
+        if changed:
+            self.marked.emit(problem)

@@ -49,12 +49,12 @@ def is_quantity_text(raw: str) -> bool:
     return True
 
 
-_NUMBER_AND_NAME = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\*?\s*([A-Za-z_]\w*)\s*$")
+_NUMBER_AND_NAME = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*([A-Za-z_]\w*)\s*$")
 
 
-def _mistyped_unit(raw: str, constants: Mapping[str, Quantity]) -> bool:
-    """Whether ``raw`` is a number and a name close to a unit that is no constant (``376pa``): a quantity
-    whose unit is mistyped, reported as such rather than as an expression that does not parse."""
+def mistyped_unit(raw: str, constants: Mapping[str, Any]) -> bool:
+    """Whether ``raw`` is a number and then a name close to a unit that is no constant (``376pa``, ``-65 mv``):
+    a quantity whose unit is mistyped, to be reported as such rather than as an expression that does not parse."""
     match = _NUMBER_AND_NAME.match(raw)
     return match is not None and match.group(1) not in constants and bool(suggest_unit(match.group(1)))
 
@@ -66,7 +66,7 @@ def evaluate_quantity(raw: Any, constants: Mapping[str, Quantity], path: str,
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
         problems.append(Problem(path, 0, 0, f"expected a quantity (e.g. `0.1 ms`) or a number, not {raw!r}"))
         return None
-    if not isinstance(raw, str) or is_quantity_text(raw) or _mistyped_unit(raw, constants):
+    if not isinstance(raw, str) or is_quantity_text(raw) or mistyped_unit(raw, constants):
         try:
             return Quantity.parse(raw)
         except UnitError as exc:

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 from engine.errors import Problem
 from engine.equations.constant_values import (Expression, evaluate_constants, evaluate_quantity,
-                                              is_quantity_text)
+                                              is_quantity_text, mistyped_unit)
 from engine.equations.parser import one_line, parse_expression
 from engine.equations.units import DIMENSIONLESS, UNITS, Dimension, Quantity, format_dimension
 from studio.project.modelfile import json_path
@@ -72,7 +72,7 @@ class Constants:
         An expression over constants and units alone is evaluated here; one that names model
         variables or calls ``rand()`` becomes an :class:`Expression` with the constants it names.
         """
-        if not isinstance(raw, str) or is_quantity_text(raw):
+        if not isinstance(raw, str) or is_quantity_text(raw) or mistyped_unit(raw, self.values):
             return self.quantity(raw, path, problems)
         node = parse_expression(one_line(raw, path), problems)
         if node is None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtWidgets import QLabel
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QMessageBox
 
+from studio.document.commands import SetField
 from studio.document.document import Document
 from studio.project.project_doc import PopulationDoc, ProjectDoc
-from tests.views.helpers import make_window, select, type_into
+from tests.views.helpers import CUBA, make_window, select, type_into
 
 
 def iaf_window(qtbot):
@@ -69,3 +72,83 @@ def test_the_inspector_follows_undo_and_removal(qtbot):
     assert window.scene.nodes["P"].look.detail == "10 neurons"
     window.delete()
     assert window.inspector.name is None and "P" not in window.document.nodes
+
+
+@pytest.mark.parametrize("field, text, reason", [
+    ("rule.p", "1.5", "probability p must be within [0, 1], not 1.5"),
+    ("rule.p", "-0.2", "probability p must be within [0, 1], not -0.2"),
+    ("delay", "-1 ms", "delay -1 ms is negative; the minimum delay is one time step (0.1 ms)"),
+    ("delay", "0.01 ms", "delay 0.01 ms is shorter than one time step (0.1 ms); the minimum delay is one step"),
+    ("weight", "376pa", "weight: unknown unit `pa` — did you mean `pA`?"),
+])
+def test_a_value_the_engine_refuses_is_red_with_the_reason_and_in_problems(qtbot, cuba_window, field, text, reason):
+    window = cuba_window
+    before = window.document.to_project()
+    select(window, "EE")
+    type_into(qtbot, window, field, text)
+    widget = window.inspector.fields[field]
+    assert widget.problem == reason
+    assert widget.reason.isVisible() and widget.reason.text() == reason
+    assert "border: 1px solid" in widget.edit.styleSheet() and widget.edit.toolTip() == reason
+    assert f"EE.{field} (typed, not applied): {reason}" in window.problems.messages()
+    assert window.document.to_project() == before and len(window.stack) == 0
+
+
+def test_a_field_is_checked_as_it_is_typed(qtbot, cuba_window):
+    window = cuba_window
+    select(window, "EE")
+    edit = window.inspector.fields["rule.p"].edit
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.keyClicks(edit, "1.5")  # no Enter
+    qtbot.waitUntil(lambda: window.inspector.fields["rule.p"].problem is not None)
+    assert window.inspector.fields["rule.p"].problem == "probability p must be within [0, 1], not 1.5"
+    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
+    qtbot.keyClick(edit, Qt.Key.Key_Backspace)  # "1"
+    qtbot.waitUntil(lambda: window.inspector.fields["rule.p"].problem is None)
+
+
+def test_every_quantity_field_names_the_unit_meant(qtbot):
+    window = iaf_window(qtbot)
+    select(window, "P")
+    for field, text in (("parameters.I_e", "376pa"), ("parameters.V_th", "-55 mv"), ("initial.V_m", "-70mv")):
+        type_into(qtbot, window, field, text)
+        assert window.inspector.fields[field].problem.endswith(f"— did you mean `{'pA' if 'pa' in text else 'mV'}`?")
+
+
+def test_esc_puts_back_the_documents_value(qtbot, cuba_window):
+    window = cuba_window
+    select(window, "EE")
+    field = window.inspector.fields["rule.p"]
+    type_into(qtbot, window, "rule.p", "1.5")
+    assert field.problem is not None and window.problems.messages()[0].startswith("EE.rule.p (typed")
+    qtbot.keyClick(field.edit, Qt.Key.Key_Escape)
+    assert field.text == "0.02" and field.problem is None and not field.reason.isVisible()
+    assert not any("typed" in m for m in window.problems.messages())
+    assert window.document.edges["EE"].data.rule.p == 0.02
+
+
+def test_a_failed_run_selects_the_element_and_marks_the_field(qtbot, cuba_window, monkeypatch):
+    window = cuba_window
+    monkeypatch.setattr(QMessageBox, "show", lambda box: None)
+    window.stack.push(SetField(window.document, "EI", "rule.p", 1.5, check=False))
+    select(window, "E")
+    window.run_toolbar.run(0.1)
+    qtbot.waitUntil(lambda: window.run_toolbar.state == "failed", timeout=20_000)
+    assert [i.name for i in window.scene.selectedItems()] == ["EI"]
+    assert window.inspector.name == "EI"
+    field = window.inspector.fields["rule.p"]
+    assert field.text == "1.5" and field.edit.hasFocus()
+    assert field.problem.endswith("probability p must be within [0, 1], not 1.5")
+    assert field.reason.isVisible()
+    assert window.problems.messages()[0].startswith("run: EI.rule.p: ")
+    assert not any("typed" in m for m in window.problems.messages())
+
+
+def test_opening_another_project_withdraws_the_refused_fields(qtbot, cuba_window):
+    window = cuba_window
+    select(window, "EE")
+    type_into(qtbot, window, "rule.p", "1.5")
+    assert any("typed" in m for m in window.problems.messages())
+    window.set_document(Document.open(CUBA))
+    assert not any("typed" in m for m in window.problems.messages())
