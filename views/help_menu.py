@@ -87,12 +87,17 @@ class ShortcutsDialog(QDialog):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.table)
-        layout.addWidget(buttons)
-        self.resize(460, 520)
+        _lay_out_with_close(self, self.table, 460, 520)
+
+
+def _lay_out_with_close(dialog: QDialog, content: QWidget, width: int, height: int) -> None:
+    """``content`` above a Close button that dismisses ``dialog``, which opens ``width`` x ``height``."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(content)
+    layout.addWidget(buttons)
+    dialog.resize(width, height)
 
 
 class ReadmeDialog(QDialog):
@@ -106,12 +111,7 @@ class ReadmeDialog(QDialog):
         self.text.setSearchPaths([str(Path(__file__).resolve().parents[1])])  # the docs/ images of a checkout
         description = metadata.metadata(DISTRIBUTION).get_payload() if version_of(DISTRIBUTION) else ""
         self.text.setMarkdown(description or "The README is not installed with this copy of the studio.")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.text)
-        layout.addWidget(buttons)
-        self.resize(760, 640)
+        _lay_out_with_close(self, self.text, 760, 640)
 
 
 def help_menu(window: QMainWindow) -> QMenu:
