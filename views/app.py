@@ -9,12 +9,19 @@ Failures print one line, ``ncstudio: error: ...``, and return non-zero.
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from importlib.resources import files
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSettings, QtMsgType, qInstallMessageHandler
+from pyqtgraph.util.garbage_collector import GarbageCollector
+from PySide6.QtCore import (
+    QCoreApplication,
+    QSettings,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -23,8 +30,8 @@ from engine.errors import NeuroCoreError
 from engine.models import LIBRARY
 from studio.document.document import Document
 from studio.project.modelfile import load_model_file
-from studio.project.project_file import SUFFIX
 from studio.project.project_doc import InlineModel, PopulationDoc, ProjectDoc
+from studio.project.project_file import SUFFIX
 from views import theme
 from views.graph.clipboard import MIME_TYPE as clipboard_mime_type
 from views.hardware.hardware_workspace import HardwareWorkspace
@@ -50,6 +57,19 @@ def release_clipboard() -> None:
         clipboard.clear()
 
 
+@functools.cache
+def collect_garbage_on_gui_thread() -> GarbageCollector:
+    """Python's cycle collector, run from a timer on the GUI thread only (pyqtgraph's GarbageCollector).
+
+    Left automatic, it runs on whichever thread allocates.  A worker thread (a playground run, a network
+    build) that collected a dead Qt object ran its C++ destructor there: it held Qt's object lock while
+    waiting for the GIL, as the GUI thread, holding the GIL, waited for that lock — the deadlock once
+    blamed on the GIL alone (caught in CI with py-spy: a playground run collecting a menu of an earlier
+    window).  Collecting only here keeps every Qt destructor on the GUI thread.
+    """
+    return GarbageCollector(interval=0.5)
+
+
 def application(argv: list[str] | None = None) -> QApplication:
     """The QApplication (made once), named for QSettings, with the theme and the window icon applied."""
     app = QApplication.instance()
@@ -60,6 +80,7 @@ def application(argv: list[str] | None = None) -> QApplication:
         if app.platformName() == "offscreen":
             qInstallMessageHandler(_quiet_offscreen)
         app.aboutToQuit.connect(release_clipboard)
+        collect_garbage_on_gui_thread()
     theme.apply_theme(app, str(QSettings().value("theme", "auto")))
     app.setWindowIcon(QIcon(str(files("resources") / "icon.svg")))
     return app

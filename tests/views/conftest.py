@@ -1,5 +1,6 @@
 """Qt tests run offscreen, with settings and recovery files in a temporary folder."""
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported anywhere
@@ -9,6 +10,17 @@ from PySide6.QtCore import QCoreApplication, QSettings  # noqa: E402
 
 from studio.document.document import Document  # noqa: E402
 from tests.views.helpers import CUBA, make_window  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def garbage_collected_on_the_gui_thread(qapp):
+    """As in the studio: Qt objects are only ever finalized on the GUI thread (see views.app)."""
+    from views.app import collect_garbage_on_gui_thread
+
+    collector = collect_garbage_on_gui_thread()
+    yield
+    collector.timer.stop()
+    gc.enable()
 
 
 @pytest.fixture(autouse=True)
