@@ -10,9 +10,9 @@ prints goes to stderr.
 Generating a core and building a network are long pure-Python work (Amaranth
 elaboration, Verilator builds); in a process of their own they share no GIL
 with the window and can be stopped at once, Verilator and make included.  (The
-"deadlock on the GIL" once blamed for moving them here did not reproduce; see
-:meth:`studio.jobs.session.RunSession._work` for what a thread beside the Qt
-loop does and does not hold up.)
+"deadlock on the GIL" once blamed for moving them here was Python's cycle
+collector finalizing Qt objects on a worker thread; the studio now collects on
+the GUI thread only, see :func:`views.app.collect_garbage_on_gui_thread`.)
 """
 
 from __future__ import annotations

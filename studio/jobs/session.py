@@ -208,7 +208,8 @@ class RunSession:
     def _work(self, duration_s: float | None) -> None:
         # The build runs here, on the worker, like the chunks.  Built on the GUI thread it froze the
         # window for its whole length (Brunel: ~1.5 s without one event processed).  The deadlock once
-        # blamed for moving it there did not reproduce (PySide6 6.11.3, Python 3.11.7): beside the Qt
+        # blamed for moving it there was the cycle collector finalizing Qt objects on this thread (the
+        # studio collects on the GUI thread only: views.app.collect_garbage_on_gui_thread); beside the Qt
         # event loop the build keeps the loop turning, since Python gives the GIL back every switch
         # interval and the Qt loop releases it while it waits.  What remains are single NumPy calls
         # that hold the GIL for their whole length (Brunel's rng.integers over 10 M partners in
