@@ -50,12 +50,12 @@ class SyntheticRun:
 
 def run(scope: str, seconds: float, ms_per_frame: float = 50.0) -> dict:
     """Feed and redraw ``scope`` for ``seconds`` of wall time; frames drawn and frames per second."""
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from views.scopes.scope_panel import ScopePanel
 
-    app = QApplication.instance() or QApplication([])
+    _app = QApplication.instance() or QApplication([])  # kept alive while the scopes run
     scopes = ScopePanel()
     scopes.timer.stop()
     scopes.configure(SIZES, {"v_E": RECORDER})
@@ -76,13 +76,15 @@ def run(scope: str, seconds: float, ms_per_frame: float = 50.0) -> dict:
             scopes.setWindowTitle(f"{scope}: {(target.frames - counted) / (now - last):.1f} fps")
             last, counted = now, target.frames
         if now - start >= seconds:
-            app.quit()
+            loop.quit()
 
+    loop = QEventLoop()  # a loop of its own: quitting the application would end the caller's too
     timer = QTimer(interval=0)
     timer.timeout.connect(update)
     timer.start()
-    app.exec()
+    loop.exec()
     timer.stop()
+    scopes.close()
     wall = time.perf_counter() - start
     frames = target.frames - frames0
     result = {"scope": scope, "frames": frames, "fps": frames / wall, "spikes": scopes.data.received,
