@@ -312,7 +312,10 @@ class MainWindow(QMainWindow):
         if placed and placed[0].element:
             self._select_element(placed[0].element)
             self.inspector.show_problem(placed[0].field, placed[0].message)
-        self.failure_dialog = show_failure(self, "The run failed", f"The run failed: {session.error}\n\nThe project "
+        reason = "\n".join(map(str, placed[:3])) or session.error
+        if len(placed) > 3:
+            reason += f"\n… and {len(placed) - 3} more in Problems"
+        self.failure_dialog = show_failure(self, "The run failed", f"The run failed: {reason}\n\nThe project "
                                            "is unchanged; fix the problem and run again.", session.traceback)
 
     # -- workspaces, theme, settings ----------------------------------------------------------------------------

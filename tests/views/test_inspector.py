@@ -143,6 +143,7 @@ def test_a_failed_run_selects_the_element_and_marks_the_field(qtbot, cuba_window
     assert field.reason.isVisible()
     assert window.problems.messages()[0].startswith("run: EI.rule.p: ")
     assert not any("typed" in m for m in window.problems.messages())
+    assert window.failure_dialog.text().startswith("The run failed: EI.rule.p: probability p must be within")
 
 
 def test_opening_another_project_withdraws_the_refused_fields(qtbot, cuba_window):
