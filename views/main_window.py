@@ -22,6 +22,7 @@ from studio.document.document import Document
 from studio.document.events import PathChanged, SettingChanged
 from studio.document.history import UndoStack
 from studio.document.checks import DocumentProblem, locate
+from studio.playground.playground_state import population_playground
 from views import theme
 from views.files import Files
 from views.help_menu import help_menu
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.problems.activated.connect(self._select_element)
         self.scopes = ScopePanel()
         self.view = GraphView()
+        self.view.open_in_playground.connect(self.open_in_playground)
         self.tabs = PageTabs()
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
@@ -144,6 +146,7 @@ class MainWindow(QMainWindow):
                        self.select_all_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.view.addAction(action)
+        self.view.canvas_actions = [self.paste_action, self.select_all_action]
 
         view = bar.addMenu("&View")
         view.addAction(self._action("&Fit to View", "Ctrl+0", lambda: self.view.fit()))
@@ -314,6 +317,18 @@ class MainWindow(QMainWindow):
             self.inspector.show_problem(placed[0].field, placed[0].message)
         self.failure_dialog = show_failure(self, "The run failed", f"The run failed: {session.error}\n\nThe project "
                                            "is unchanged; fix the problem and run again.", session.traceback)
+
+    def open_in_playground(self, population: str) -> None:
+        """Bring the playground to the front on one neuron of ``population`` (or say why it cannot be)."""
+        try:
+            state = population_playground(self.document.to_project(), population)
+        except NeuroCoreError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            return
+        playground = self.workspace("playground")
+        playground.open(state)
+        self._show_tab(playground)
+        self.set_workspace("playground")
 
     # -- workspaces, theme, settings ----------------------------------------------------------------------------
     def workspace(self, name: str) -> Workspace:

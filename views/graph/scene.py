@@ -15,15 +15,17 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSimpleTextItem
 
-from studio.document.commands import AddNode, Disconnect, MoveNode, RemoveNode, new_device, new_population
+from engine.errors import NeuroCoreError
+from studio.document.commands import AddNode, Disconnect, MoveNode, RemoveNode, Rename, new_device, new_population
 from studio.document.document import Document
 from studio.document.elements import Edge, Node
 from studio.document.events import (EdgeAdded, EdgeChanged, EdgeRemoved, NodeAdded, NodeChanged, NodeRemoved,
                                     SettingChanged, dispatch)
 from studio.document.history import Macro
-from views.graph import looks
+from views.graph import clipboard, edits, looks
+from views.graph.inline_rename import InlineRename
 from views.graph.interactions import Interaction, MoveNodes, NewLink
-from views.graph.items import EdgeItem, NodeItem, PortItem
+from views.graph.items import NODE_WIDTH, EdgeItem, NodeItem, PortItem
 from views.graph.layout import auto_layout
 from views.theme import colors
 
@@ -52,6 +54,7 @@ class GraphScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[str, EdgeItem] = {}
         self.interaction: Interaction | None = None
+        self.renaming: InlineRename | None = None
         self._problems: dict[str, str] = {}
         self._toast: QGraphicsSimpleTextItem | None = None
         self._toast_timer = QTimer(self, singleShot=True, interval=REFUSAL_MS)
@@ -201,6 +204,51 @@ class GraphScene(QGraphicsScene):
         steps = [*(lambda c=c: c for c in commands), *(lambda n=n: RemoveNode(self.document, n) for n in nodes)]
         self.stack.push_steps(f"Delete {count} item{'s' * (count > 1)}", steps)
 
+    def duplicate_selected(self) -> list[str]:
+        """Copies of the selected nodes beside them (selected then), as one edit; their names."""
+        names = clipboard.duplicate(self.document, self.selected_names()[0])
+        self.select(names)
+        return names
+
+    def item_at(self, at: QPointF) -> NodeItem | EdgeItem | None:
+        """The node (also by one of its ports) or edge a click at ``at`` hits, if any."""
+        for item in self.items(at):
+            if isinstance(item, PortItem):
+                return item.node
+            if isinstance(item, (NodeItem, EdgeItem)):
+                return item
+        return None
+
+    def free_spot(self, near: str) -> QPointF:
+        """Where a node added for node ``near`` goes: on the grid to its right, below any node already there."""
+        item = self.nodes[near]
+        spot = QRectF(item.x() + NODE_WIDTH + 2 * GRID, item.y(), NODE_WIDTH, item.boundingRect().height())
+        taken = [n.sceneBoundingRect() for n in self.nodes.values()]
+        while any(spot.intersects(r) for r in taken):
+            spot.translate(0, 2 * GRID)
+        return spot.topLeft()
+
+    def record_from(self, population: str, kind: str) -> str | None:
+        """Add a recorder of ``kind`` beside ``population``, wired to it (one edit); its name (``None`` when
+        refused, the reason shown)."""
+        at = self.free_spot(population)
+        return self._attempt(lambda: edits.record_from(self.document, population, kind, (at.x(), at.y())), at)
+
+    def connect_to(self, node: str, population: str) -> None:
+        """Connect ``node`` to ``population`` (see :func:`views.graph.edits.connect`), or show why not."""
+        self._attempt(lambda: edits.connect(self.document, node, population), self.nodes[node].scenePos())
+
+    def reverse(self, edge: str) -> str | None:
+        """Turn projection ``edge`` round (one edit); its new name (``None`` when refused, the reason shown)."""
+        return self._attempt(lambda: edits.reverse(self.document, edge), self.edges[edge].label_rect().center())
+
+    def _attempt(self, edit, at: QPointF):
+        try:
+            return edit()
+        except NeuroCoreError as exc:
+            self.refuse(str(exc), at)
+            return None
+
     def add_from_palette(self, kind: str, name: str, at: QPointF) -> str:
         """Add a population of model ``name`` or a device of kind ``name`` at ``at``; returns the new name."""
         position = (round(at.x() / GRID) * GRID, round(at.y() / GRID) * GRID)
@@ -242,6 +290,34 @@ class GraphScene(QGraphicsScene):
         """The refusal shown right now ('' when none)."""
         return self._toast.text()[2:] if self._toast is not None else ""
 
+    # -- renaming in place --------------------------------------------------------------------------
+    def start_rename(self, name: str) -> InlineRename | None:
+        """Open the name field over node ``name``'s title or projection ``name``'s label (device links have no
+        name of their own: ``None``)."""
+        if name in self.nodes:
+            item = self.nodes[name]
+            rect = item.mapRectToScene(item.text_rects()["title"])
+        elif name in self.edges and not self.edges[name].look.device_link:
+            rect = self.edges[name].label_rect()
+        else:
+            return None
+        if self.renaming is not None:
+            self.renaming.close_field()
+        self.renaming = InlineRename(self.document, name, rect, lambda new: self._rename(name, new),
+                                     self._rename_closed)
+        self.addItem(self.renaming)
+        self.renaming.start()
+        return self.renaming
+
+    def _rename(self, old: str, new: str) -> None:
+        self.stack.push(Rename(self.document, old, new))
+        self.select([new])
+
+    def _rename_closed(self) -> None:
+        self.renaming = None
+        for view in self.views():
+            view.setFocus()
+
     # -- gestures ---------------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self.interaction is None:
@@ -275,12 +351,25 @@ class GraphScene(QGraphicsScene):
         if interaction is not None:
             interaction.finish(event.scenePos())
 
+    def mouseDoubleClickEvent(self, event) -> None:
+        item = self.item_at(event.scenePos())
+        if (isinstance(item, NodeItem) and event.button() == Qt.MouseButton.LeftButton
+                and item.text_rects()["title"].contains(item.mapFromScene(event.scenePos()))):
+            self.start_rename(item.name)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Escape and self.interaction is not None:
             self.interaction.cancel("cancelled")
             self.interaction = None
             return
         super().keyPressEvent(event)
+        if event.key() == Qt.Key.Key_F2 and self.renaming is None:
+            nodes, edges = self.selected_names()
+            if len(nodes) + len(edges) == 1:
+                self.start_rename([*nodes, *edges][0])
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         c = colors()
