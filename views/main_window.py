@@ -319,11 +319,11 @@ class MainWindow(QMainWindow):
                                            "is unchanged; fix the problem and run again.", session.traceback)
 
     def open_in_playground(self, population: str) -> None:
-        """Bring the playground to the front on one neuron of ``population`` (or say why it cannot be)."""
+        """Bring the playground to the front on one neuron of ``population`` (or say at the node why not)."""
         try:
             state = population_playground(self.document.to_project(), population)
         except NeuroCoreError as exc:
-            self.statusBar().showMessage(str(exc), 8000)
+            self.scene.refuse(str(exc), self.scene.nodes[population].scenePos())
             return
         playground = self.workspace("playground")
         playground.open(state)

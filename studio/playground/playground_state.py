@@ -29,6 +29,7 @@ from engine.models.base import LibraryModel, ParamInfo
 from engine.network.definitions import DeviceDef
 from engine.network.devices import RECORDERS
 from engine.run.neuron import SpikeInput
+from studio.document.checks import is_random
 from studio.document.events import EventEmitter
 from studio.playground.playground_events import (ModelChanged, ParametersChanged, PlaygroundEvent, ProblemsChanged,
                                                  StimulusChanged, TextChanged, TraceChanged)
@@ -452,7 +453,8 @@ def playground_from_project(project: ProjectDoc, problems: list[Problem] | None 
 
 def population_playground(project: ProjectDoc, name: str) -> PlaygroundState:
     """The playground on one neuron of population ``name``: its model with the population's parameter and
-    initial values, driven by the generators aimed at the population (see :func:`playground_from_project`).
+    initial values (a random one, drawn per neuron, gives way to the model's), driven by the generators aimed
+    at the population (see :func:`playground_from_project`).
 
     Raises
     ------
@@ -464,8 +466,9 @@ def population_playground(project: ProjectDoc, name: str) -> PlaygroundState:
         raise PlaygroundError(f"no population `{name}`")
     drives = tuple(replace(d, neurons=None) for d in project.devices if d.target == name and d.kind not in RECORDERS)
     problems: list[Problem] = []
-    state = playground_from_project(replace(project, populations=(replace(pop, size=1),), projections=(),
-                                            devices=drives), problems)
+    neuron = replace(pop, size=1, initial={k: v for k, v in pop.initial.items() if not is_random(v)})
+    state = playground_from_project(replace(project, populations=(neuron,), projections=(), devices=drives),
+                                    problems)
     if state is None:
         raise PlaygroundError(f"cannot open `{name}` in the playground: "
                               + (problems[0].message if problems else "it is not a single neuron"))
