@@ -140,10 +140,11 @@ class MainWindow(QMainWindow):
         self.paste_action = self._action("&Paste", QKeySequence.StandardKey.Paste, self.paste)
         self.delete_action = self._action("&Delete", QKeySequence.StandardKey.Delete, self.delete)
         self.select_all_action = self._action("Select &All", QKeySequence.StandardKey.SelectAll, self.select_all)
+        self.rename_action = self._action("&Rename", "F2", lambda: self.scene.rename_selected())
         edit.addActions([self.cut_action, self.copy_action, self.paste_action, self.delete_action,
-                         self.select_all_action])
+                         self.select_all_action, self.rename_action])
         for action in (self.cut_action, self.copy_action, self.paste_action, self.delete_action,
-                       self.select_all_action):
+                       self.select_all_action, self.rename_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.view.addAction(action)
         self.view.canvas_actions = [self.paste_action, self.select_all_action]

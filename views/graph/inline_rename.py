@@ -40,7 +40,7 @@ class InlineRename(QGraphicsProxyWidget):
         self._renamed, self._closed = renamed, closed
         self.field = QuantityField(name, lambda text: rename_problem(document, name, text),
                                    tooltip="Enter renames, Esc keeps the name")
-        self.field.setMinimumWidth(int(max(MIN_WIDTH, rect.width())))
+        self.field.setFixedWidth(int(max(MIN_WIDTH, rect.width())))
         self.field.setAutoFillBackground(True)
         self.field.edit.selectAll()
         self.field.committed.connect(self._commit)

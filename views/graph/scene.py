@@ -309,6 +309,14 @@ class GraphScene(QGraphicsScene):
         self.renaming.start()
         return self.renaming
 
+    def rename_selected(self) -> InlineRename | None:
+        """Open the name field of the one selected node or projection (F2); ``None`` when there is no such
+        single element or a name is being edited already."""
+        nodes, edges = self.selected_names()
+        if self.renaming is not None or len(nodes) + len(edges) != 1:
+            return None
+        return self.start_rename([*nodes, *edges][0])
+
     def _rename(self, old: str, new: str) -> None:
         self.stack.push(Rename(self.document, old, new))
         self.select([new])
@@ -366,10 +374,6 @@ class GraphScene(QGraphicsScene):
             self.interaction = None
             return
         super().keyPressEvent(event)
-        if event.key() == Qt.Key.Key_F2 and self.renaming is None:
-            nodes, edges = self.selected_names()
-            if len(nodes) + len(edges) == 1:
-                self.start_rename([*nodes, *edges][0])
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         c = colors()
