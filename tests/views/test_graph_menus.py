@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPointF, QTimer
+from PySide6.QtCore import QPoint, QPointF, QTimer
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QMenu
 
@@ -50,6 +50,24 @@ def test_a_right_click_opens_the_menu_of_the_node_under_the_pointer(qtbot, cuba_
                                                               view.viewport().mapToGlobal(pos)))
     assert seen == [["Rename", "Duplicate", "Delete", "Open model in playground", "Record from", "Connect to"]]
     assert window.scene.selected_names() == (["I"], [])
+
+
+def test_the_menu_key_opens_the_menu_of_the_selected_edge_at_it(qtbot, cuba_window):
+    window, view = cuba_window, cuba_window.view
+    window.scene.select(["EI"])
+    seen: list[tuple[list[str], bool]] = []
+
+    def read_and_close() -> None:
+        menu = QApplication.activePopupWidget()
+        label = window.scene.edges["EI"].label_rect()
+        seen.append((entries(menu), menu.geometry().contains(view.viewport().mapToGlobal(
+            view.mapFromScene(label.center())) + QPoint(1, 1))))
+        menu.close()
+
+    QTimer.singleShot(50, read_and_close)
+    QApplication.sendEvent(view, QContextMenuEvent(QContextMenuEvent.Reason.Keyboard, QPoint(5, 5),
+                                                   view.mapToGlobal(QPoint(5, 5))))
+    assert seen == [(["Rename", "Delete", "Select source E", "Select target I", "Reverse (I → E)"], True)]
 
 
 def test_node_menu_rename_duplicate_and_delete_are_each_one_undo_step(qtbot, cuba_window):

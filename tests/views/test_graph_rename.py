@@ -113,3 +113,11 @@ def test_f2_on_a_projection_renames_it_at_its_label_and_device_links_have_no_nam
     window.view.setFocus()
     qtbot.keyClick(window.view, Qt.Key.Key_F2)
     assert scene.renaming is None
+
+
+def test_a_name_field_closes_when_its_node_leaves_the_graph(qtbot, cuba_window):
+    window, scene, doc = cuba_window, cuba_window.scene, cuba_window.document
+    editor = scene.start_rename("I")
+    scene.select(["I"])
+    window.delete()
+    assert scene.renaming is None and editor.scene() is None and "I" not in doc.nodes

@@ -101,6 +101,7 @@ class GraphScene(QGraphicsScene):
         return item
 
     def remove_node(self, name: str) -> None:
+        self._stop_renaming(name)
         item = self.nodes.pop(name)
         for edge in list(item.edges):
             self.remove_edge(edge.name)
@@ -116,6 +117,7 @@ class GraphScene(QGraphicsScene):
         return item
 
     def remove_edge(self, name: str) -> None:
+        self._stop_renaming(name)
         item = self.edges.pop(name, None)
         if item is not None:
             item.detach()
@@ -219,6 +221,15 @@ class GraphScene(QGraphicsScene):
                 return item
         return None
 
+    def anchor(self, item: NodeItem | EdgeItem) -> QPointF:
+        """Where a menu for ``item`` opens from the keyboard: a node's title, an edge's label (or middle)."""
+        if isinstance(item, NodeItem):
+            return item.mapToScene(item.text_rects()["title"].center())
+        if not item.label_rect().isEmpty():
+            return item.label_rect().center()
+        start, end = item.endpoints()
+        return (start + end) / 2
+
     def free_spot(self, near: str) -> QPointF:
         """Where a node added for node ``near`` goes: on the grid to its right, below any node already there."""
         item = self.nodes[near]
@@ -320,6 +331,11 @@ class GraphScene(QGraphicsScene):
     def _rename(self, old: str, new: str) -> None:
         self.stack.push(Rename(self.document, old, new))
         self.select([new])
+
+    def _stop_renaming(self, name: str) -> None:
+        """Close the name field of ``name`` (it is leaving the graph, e.g. undone meanwhile)."""
+        if self.renaming is not None and self.renaming.name == name:
+            self.renaming.close_field()
 
     def _rename_closed(self) -> None:
         self.renaming = None

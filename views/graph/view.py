@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QMouseEvent, QPainter
+from PySide6.QtGui import QAction, QContextMenuEvent, QMouseEvent, QPainter
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
 from views.graph.inline_rename import InlineRename
@@ -86,12 +86,16 @@ class GraphView(QGraphicsView):
         return context_menu(self, at)
 
     def contextMenuEvent(self, event) -> None:
-        at = self.mapToScene(event.pos())
+        at, where = self.mapToScene(event.pos()), event.globalPos()
+        chosen = self.scene().selectedItems()
+        if event.reason() == QContextMenuEvent.Reason.Keyboard and len(chosen) == 1:
+            at = self.scene().anchor(chosen[0])  # the menu key: the menu of what is selected, at it
+            where = self.viewport().mapToGlobal(self.mapFromScene(at))
         if any(isinstance(item, InlineRename) for item in self.scene().items(at)):
             super().contextMenuEvent(event)  # the name field's own editing menu
             return
         menu = self.context_menu(at)
-        menu.exec(event.globalPos())
+        menu.exec(where)
         menu.deleteLater()
 
     def wheelEvent(self, event) -> None:
