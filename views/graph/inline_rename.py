@@ -9,11 +9,13 @@ refused name, closes it with nothing changed.
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QGraphicsProxyWidget
 
 from studio.document.commands import FieldError, Rename
 from studio.document.document import Document
 from views.quantity_field import QuantityField
+from views.theme import colors
 
 MIN_WIDTH = 150.0
 
@@ -42,6 +44,9 @@ class InlineRename(QGraphicsProxyWidget):
                                    tooltip="Enter renames, Esc keeps the name")
         self.field.setFixedWidth(int(max(MIN_WIDTH, rect.width())))
         self.field.setAutoFillBackground(True)
+        palette = self.field.palette()
+        palette.setColor(QPalette.ColorRole.Window, colors().node)  # the reason reads as part of the node
+        self.field.setPalette(palette)
         self.field.edit.selectAll()
         self.field.committed.connect(self._commit)
         self.field.marked.connect(lambda _: self.field.adjustSize())
