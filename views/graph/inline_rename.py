@@ -47,7 +47,6 @@ class InlineRename(QGraphicsProxyWidget):
         palette = self.field.palette()
         palette.setColor(QPalette.ColorRole.Window, colors().node)  # the reason reads as part of the node
         self.field.setPalette(palette)
-        self.field.edit.selectAll()
         self.field.committed.connect(self._commit)
         self.field.marked.connect(lambda _: self.field.adjustSize())
         self.field.edit.escaped.connect(self.close_field)

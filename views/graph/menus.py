@@ -39,8 +39,8 @@ def context_menu(view: "GraphView", at: QPointF) -> QMenu:
     return canvas_menu(view, at)
 
 
-def _menu(view: "GraphView", title: str = "") -> QMenu:
-    menu = QMenu(title, view)
+def _menu(view: "GraphView") -> QMenu:
+    menu = QMenu(view)
     menu.setToolTipsVisible(True)
     return menu
 
@@ -60,7 +60,7 @@ def _selection_edits(view: "GraphView", menu: QMenu, renamable: bool = True) -> 
     nodes, edges = scene.selected_names()
     count = len(nodes) + len(edges)
     many = f" {count} items" if count > 1 else ""
-    _add(menu, "Rename", lambda: scene.start_rename([*nodes, *edges][0]), key="F2").setEnabled(renamable and count == 1)
+    _add(menu, "Rename", scene.rename_selected, key="F2").setEnabled(renamable and count == 1)
     if nodes:
         _add(menu, f"Duplicate{f' {len(nodes)} nodes' if len(nodes) > 1 else ''}", scene.duplicate_selected)
     _add(menu, f"Delete{many}", scene.delete_selected, key="Del")

@@ -9,7 +9,7 @@ are :mod:`views.graph.interactions` objects, one at a time.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPen
@@ -253,7 +253,7 @@ class GraphScene(QGraphicsScene):
         """Turn projection ``edge`` round (one edit); its new name (``None`` when refused, the reason shown)."""
         return self._attempt(lambda: edits.reverse(self.document, edge), self.edges[edge].label_rect().center())
 
-    def _attempt(self, edit, at: QPointF):
+    def _attempt(self, edit: Callable[[], str | None], at: QPointF) -> str | None:
         try:
             return edit()
         except NeuroCoreError as exc:
