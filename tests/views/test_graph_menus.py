@@ -80,7 +80,7 @@ def test_node_menu_rename_duplicate_and_delete_are_each_one_undo_step(qtbot, cub
     assert scene.selected_names()[0] == ["I_2"] and doc.edges["II_2"].source == "I_2"
     assert window.stack.undo_text == "Duplicate I"
     choose(window, inside(window, "I_2"), "Delete")
-    assert "I_2" not in doc.nodes and window.stack.undo_text == "Delete 1 item"
+    assert "I_2" not in doc.nodes and window.stack.undo_text == "Delete I_2"
     window.undo_action.trigger()
     window.undo_action.trigger()
     assert doc.to_project() == before
@@ -145,6 +145,10 @@ def test_open_model_in_playground_shows_the_populations_model_in_the_playground(
     assert "dv/dt" in text
     assert playground.state.problems == []
     qtbot.waitUntil(lambda: playground.trace.shown is not None, timeout=10000)
+    window.set_workspace("network")
+    choose(window, inside(window, "E"), "Open model in playground")
+    again = window.workspace("playground").view
+    assert again is not playground and window.tabs.currentWidget() is again and window.tabs.count() == 3
 
 
 def test_edge_menu_selects_its_ends_deletes_and_renames_projections_only(qtbot, cuba_window):
@@ -161,7 +165,7 @@ def test_edge_menu_selects_its_ends_deletes_and_renames_projections_only(qtbot, 
     assert scene.renaming.name == "EI"
     scene.renaming.close_field()
     choose(window, at, "Delete")
-    assert "EI" not in doc.edges and window.stack.undo_text == "Delete 1 item"
+    assert "EI" not in doc.edges and window.stack.undo_text == "Delete EI"
     start, end = scene.edges["spikes_E->E"].endpoints()
     menu = window.view.context_menu((start + end) / 2)  # on its straight dashed line
     assert scene.selected_names() == ([], ["spikes_E->E"])

@@ -8,8 +8,12 @@ from views.quantity_field import TYPING_PAUSE_MS
 
 
 def _click(qtbot, view, at: QPointF, double: bool = False) -> None:
-    click = qtbot.mouseDClick if double else qtbot.mouseClick
-    click(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(at))
+    """A click at scene point ``at``; ``double``: the click and the double-click event a double-click sends."""
+    pos = view.mapFromScene(at)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    if double:
+        qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+        qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
 
 
 def _retype(qtbot, field, text: str) -> None:

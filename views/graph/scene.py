@@ -204,7 +204,7 @@ class GraphScene(QGraphicsScene):
             return
         count = len(nodes) + len(commands)
         steps = [*(lambda c=c: c for c in commands), *(lambda n=n: RemoveNode(self.document, n) for n in nodes)]
-        self.stack.push_steps(f"Delete {count} item{'s' * (count > 1)}", steps)
+        self.stack.push_steps(f"Delete {[*nodes, *edges][0] if count == 1 else f'{count} items'}", steps)
 
     def duplicate_selected(self) -> list[str]:
         """Copies of the selected nodes beside them (selected then), as one edit; their names."""
