@@ -2,9 +2,11 @@
 
 The scene keeps explicit name→item dictionaries (``nodes``, ``edges``) and
 subscribes to ``document.events`` until :meth:`GraphScene.close`.  It never
-changes the document itself: every edit (move, connect, delete, add, paste)
-is a studio command pushed on the document's undo stack.  Gestures
-are :mod:`views.graph.interactions` objects, one at a time.
+changes the document itself: every edit (move, connect, delete, add, paste,
+rename, the right-click menus' :mod:`views.graph.edits`) is a studio command
+pushed on the document's undo stack.  Gestures are
+:mod:`views.graph.interactions` objects, one at a time; a name is edited in
+place (:mod:`views.graph.inline_rename`), one at a time.
 """
 
 from __future__ import annotations
