@@ -106,6 +106,7 @@ def test_record_from_adds_the_recorder_wired_to_the_population_beside_it(qtbot, 
     (added,) = set(doc.nodes) - {n.name for n in (*before.populations, *before.devices)}
     device = doc.nodes[added]
     assert device.data.kind == kind and device.data.target == "I"
+    assert all(v % 40 == 0 for v in device.position)  # on the grid
     assert f"{added}->I" in scene.edges
     rects = {n: item.sceneBoundingRect() for n, item in scene.nodes.items()}
     assert not any(rects[added].intersects(r) for n, r in rects.items() if n != added)

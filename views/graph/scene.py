@@ -235,7 +235,8 @@ class GraphScene(QGraphicsScene):
     def free_spot(self, near: str) -> QPointF:
         """Where a node added for node ``near`` goes: on the grid to its right, below any node already there."""
         item = self.nodes[near]
-        spot = QRectF(item.x() + NODE_WIDTH + 2 * GRID, item.y(), NODE_WIDTH, item.boundingRect().height())
+        left = round((item.x() + NODE_WIDTH + 2 * GRID) / GRID) * GRID
+        spot = QRectF(left, round(item.y() / GRID) * GRID, NODE_WIDTH, item.boundingRect().height())
         taken = [n.sceneBoundingRect() for n in self.nodes.values()]
         while any(spot.intersects(r) for r in taken):
             spot.translate(0, 2 * GRID)
