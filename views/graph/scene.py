@@ -3,7 +3,7 @@
 The scene keeps explicit name→item dictionaries (``nodes``, ``edges``) and
 subscribes to ``document.events`` until :meth:`GraphScene.close`.  It never
 changes the document itself: every edit (move, connect, delete, add, paste,
-rename, the right-click menus' :mod:`views.graph.edits`) is a studio command
+rename, the right-click menus' :mod:`views.graph.menu_edits`) is a studio command
 pushed on the document's undo stack.  Gestures are
 :mod:`views.graph.interactions` objects, one at a time; a name is edited in
 place (:mod:`views.graph.inline_rename`), one at a time.
@@ -24,7 +24,7 @@ from studio.document.elements import Edge, Node
 from studio.document.events import (EdgeAdded, EdgeChanged, EdgeRemoved, NodeAdded, NodeChanged, NodeRemoved,
                                     SettingChanged, dispatch)
 from studio.document.history import Macro
-from views.graph import clipboard, edits, looks
+from views.graph import clipboard, looks, menu_edits
 from views.graph.inline_rename import InlineRename
 from views.graph.interactions import Interaction, MoveNodes, NewLink
 from views.graph.items import NODE_WIDTH, EdgeItem, NodeItem, PortItem
@@ -246,15 +246,17 @@ class GraphScene(QGraphicsScene):
         """Add a recorder of ``kind`` beside ``population``, wired to it (one edit); its name (``None`` when
         refused, the reason shown)."""
         at = self.free_spot(population)
-        return self._attempt(lambda: edits.record_from(self.document, population, kind, (at.x(), at.y())), at)
+        position = (at.x(), at.y())
+        return self._attempt(lambda: menu_edits.record_from(self.document, population, kind, position), at)
 
     def connect_to(self, node: str, population: str) -> None:
-        """Connect ``node`` to ``population`` (see :func:`views.graph.edits.connect`), or show why not."""
-        self._attempt(lambda: edits.connect(self.document, node, population), self.nodes[node].scenePos())
+        """Connect ``node`` to ``population`` (see :func:`views.graph.menu_edits.connect`), or show why not."""
+        self._attempt(lambda: menu_edits.connect(self.document, node, population), self.nodes[node].scenePos())
 
     def reverse(self, edge: str) -> str | None:
         """Turn projection ``edge`` round (one edit); its new name (``None`` when refused, the reason shown)."""
-        return self._attempt(lambda: edits.reverse(self.document, edge), self.edges[edge].label_rect().center())
+        at = self.edges[edge].label_rect().center()
+        return self._attempt(lambda: menu_edits.reverse(self.document, edge), at)
 
     def _attempt(self, edit: Callable[[], str | None], at: QPointF) -> str | None:
         try:

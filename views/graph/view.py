@@ -7,7 +7,7 @@ from PySide6.QtGui import QAction, QContextMenuEvent, QMouseEvent, QPainter
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
 from views.graph.inline_rename import InlineRename
-from views.graph.menus import context_menu
+from views.graph.context_menus import context_menu
 from views.graph.scene import GraphScene
 from views.palette import decode
 
@@ -17,7 +17,7 @@ LEGIBLE_ZOOM = 0.6  # fitting never shrinks the graph below this: node text stay
 
 class GraphView(QGraphicsView):
     """Shows a :class:`GraphScene`; a palette entry dropped here adds a node where it lands; a right-click
-    opens the menu of what is under the pointer (:mod:`views.graph.menus`).
+    opens the menu of what is under the pointer (:mod:`views.graph.context_menus`).
 
     Attributes
     ----------

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMenu
 from engine.errors import NeuroCoreError
 from engine.models import LIBRARY
 from engine.network.devices import RECORDERS
-from views.graph import edits
+from views.graph import menu_edits
 from views.graph.items import EdgeItem, NodeItem
 from views.graph.looks import GENERATORS
 from views.palette import DEVICE_HELP
@@ -80,7 +80,7 @@ def node_menu(view: "GraphView", name: str) -> QMenu:
         _add(menu, "Open model in playground", lambda: view.open_in_playground.emit(name),
              f"Edit and try {node.data.model} on one neuron of {name}")
         record = menu.addMenu("Record from")
-        for kind in edits.RECORDING:
+        for kind in menu_edits.RECORDING:
             _add(record, kind.replace("_", " "), lambda k=kind: scene.record_from(name, k),
                  f"Add a {kind} of {name}: {DEVICE_HELP[kind]}")
     connect = menu.addMenu("Connect to")
@@ -107,7 +107,7 @@ def edge_menu(view: "GraphView", name: str) -> QMenu:
     if edge.kind == "projection":
         reverse = _add(menu, f"Reverse ({edge.target} → {edge.source})", lambda: scene.reverse(name))
         try:
-            edits.reversed_projection(scene.document, name)
+            menu_edits.reversed_projection(scene.document, name)
         except NeuroCoreError as exc:
             reverse.setEnabled(False)
             reverse.setToolTip(str(exc))
