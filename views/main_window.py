@@ -22,6 +22,7 @@ from studio.document.document import Document
 from studio.document.events import PathChanged, SettingChanged
 from studio.document.history import UndoStack
 from studio.document.checks import DocumentProblem, locate
+from studio.playground.playground_state import population_playground
 from views import theme
 from views.files import Files
 from views.help_menu import help_menu
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.problems.activated.connect(self._select_element)
         self.scopes = ScopePanel()
         self.view = GraphView()
+        self.view.open_in_playground.connect(self.open_in_playground)
         self.tabs = PageTabs()
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
@@ -138,12 +140,14 @@ class MainWindow(QMainWindow):
         self.paste_action = self._action("&Paste", QKeySequence.StandardKey.Paste, self.paste)
         self.delete_action = self._action("&Delete", QKeySequence.StandardKey.Delete, self.delete)
         self.select_all_action = self._action("Select &All", QKeySequence.StandardKey.SelectAll, self.select_all)
+        self.rename_action = self._action("&Rename", "F2", lambda: self.scene.rename_selected())
         edit.addActions([self.cut_action, self.copy_action, self.paste_action, self.delete_action,
-                         self.select_all_action])
+                         self.select_all_action, self.rename_action])
         for action in (self.cut_action, self.copy_action, self.paste_action, self.delete_action,
-                       self.select_all_action):
+                       self.select_all_action, self.rename_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.view.addAction(action)
+        self.view.canvas_actions = [self.paste_action, self.select_all_action]
 
         view = bar.addMenu("&View")
         view.addAction(self._action("&Fit to View", "Ctrl+0", lambda: self.view.fit()))
@@ -317,6 +321,18 @@ class MainWindow(QMainWindow):
             reason += f"\n… and {len(placed) - 3} more in Problems"
         self.failure_dialog = show_failure(self, "The run failed", f"The run failed: {reason}\n\nThe project "
                                            "is unchanged; fix the problem and run again.", session.traceback)
+
+    def open_in_playground(self, population: str) -> None:
+        """Bring the playground to the front on one neuron of ``population`` (or say at the node why not)."""
+        try:
+            state = population_playground(self.document.to_project(), population)
+        except NeuroCoreError as exc:
+            self.scene.refuse(str(exc), self.scene.nodes[population].scenePos())
+            return
+        playground = self.workspace("playground")
+        playground.open(state)
+        self._show_tab(playground)
+        self.set_workspace("playground")
 
     # -- workspaces, theme, settings ----------------------------------------------------------------------------
     def workspace(self, name: str) -> Workspace:

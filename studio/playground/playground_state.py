@@ -27,7 +27,9 @@ from engine.errors import ModelError, NeuroCoreError, Problem
 from engine.models import LIBRARY
 from engine.models.base import LibraryModel, ParamInfo
 from engine.network.definitions import DeviceDef
+from engine.network.devices import RECORDERS
 from engine.run.neuron import SpikeInput
+from studio.document.checks import is_random
 from studio.document.events import EventEmitter
 from studio.playground.playground_events import (ModelChanged, ParametersChanged, PlaygroundEvent, ProblemsChanged,
                                                  StimulusChanged, TextChanged, TraceChanged)
@@ -411,8 +413,9 @@ def _spike_inputs(checked: CheckedModel, trains: tuple[SpikeTrain, ...], duratio
 
 
 # -- projects holding a single neuron ------------------------------------------------------------------------
-def playground_from_project(project: ProjectDoc) -> PlaygroundState | None:
-    """The playground of a project that holds a single neuron (``None`` for any other project).
+def playground_from_project(project: ProjectDoc, problems: list[Problem] | None = None) -> PlaygroundState | None:
+    """The playground of a project that holds a single neuron (``None`` for any other project, or one with
+    problems, which are added to ``problems``).
 
     The neuron's model (with the population's parameter values) becomes the
     text; current generators and spike generators aimed at it become the
@@ -421,7 +424,7 @@ def playground_from_project(project: ProjectDoc) -> PlaygroundState | None:
     """
     if len(project.populations) != 1:
         return None
-    net = network_def(project, [])
+    net = network_def(project, problems if problems is not None else [])
     if net is None or len(net.populations) != 1 or net.populations[0].size != 1:
         return None
     pop = net.populations[0]
@@ -445,6 +448,30 @@ def playground_from_project(project: ProjectDoc) -> PlaygroundState | None:
             _device_stimulus(device, system, model, currents, spikes)
     state = PlaygroundState(dt=quantity_in(net.dt, SI_UNITS)[0])
     state.from_model(model, Stimulus(tuple(currents), tuple(spikes)) if currents or spikes else None)
+    return state
+
+
+def population_playground(project: ProjectDoc, name: str) -> PlaygroundState:
+    """The playground on one neuron of population ``name``: its model with the population's parameter and
+    initial values (a random one, drawn per neuron, gives way to the model's), driven by the generators aimed
+    at the population (see :func:`playground_from_project`).
+
+    Raises
+    ------
+    PlaygroundError
+        No such population, or it cannot be simulated (the first problem says why).
+    """
+    pop = next((p for p in project.populations if p.name == name), None)
+    if pop is None:
+        raise PlaygroundError(f"no population `{name}`")
+    drives = tuple(replace(d, neurons=None) for d in project.devices if d.target == name and d.kind not in RECORDERS)
+    problems: list[Problem] = []
+    neuron = replace(pop, size=1, initial={k: v for k, v in pop.initial.items() if not is_random(v)})
+    state = playground_from_project(replace(project, populations=(neuron,), projections=(), devices=drives),
+                                    problems)
+    if state is None:
+        raise PlaygroundError(f"cannot open `{name}` in the playground: "
+                              + (problems[0].message if problems else "it is not a single neuron"))
     return state
 
 

@@ -15,7 +15,7 @@ from studio.project.model_text import check_model_text, model_text, parse_model_
 from studio.playground.playground_events import (ModelChanged, ParametersChanged, ProblemsChanged, TextChanged,
                                                  TraceChanged)
 from studio.playground.playground_state import (PlaygroundError, PlaygroundState, SpikeTrain, Stimulus, playground_from_project,
-                               suggested_stimulus, templates)
+                               population_playground, suggested_stimulus, templates)
 from studio.project.project_file import load_network, read_project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -203,6 +203,15 @@ def test_a_single_neuron_project_opens_as_a_playground():
 
 def test_projects_of_more_than_one_neuron_do_not_open_as_a_playground():
     assert playground_from_project(read_project(ROOT / "resources" / "examples" / "cuba.ncsproj")) is None
+
+
+def test_a_population_of_a_network_opens_as_one_of_its_neurons():
+    project = read_project(ROOT / "resources" / "examples" / "cuba.ncsproj")
+    state = population_playground(project, "I")
+    assert state.problems == [] and "dv/dt" in state.text
+    assert "rand()" not in state.text  # a random start, drawn per neuron, gives way to the model's
+    with pytest.raises(PlaygroundError, match=r"^no population `J`$"):
+        population_playground(project, "J")
 
 
 def test_model_file_of_the_playground(tmp_path):

@@ -44,8 +44,9 @@ def copy(document: Document, names: list[str]) -> QMimeData | None:
     return mime
 
 
-def paste(document: Document, mime: QMimeData, shift: int = 1) -> list[str]:
-    """Add the content of ``mime`` to ``document`` as one edit (on its undo stack); returns the new node names.
+def paste(document: Document, mime: QMimeData, shift: int = 1, text: str | None = None) -> list[str]:
+    """Add the content of ``mime`` to ``document`` as one edit (on its undo stack, named ``text``, by default
+    "Paste 2 nodes"); returns the new node names.
 
     Raises
     ------
@@ -92,5 +93,16 @@ def paste(document: Document, mime: QMimeData, shift: int = 1) -> list[str]:
         source, target = renamed[proj.source], renamed[proj.target]
         steps.append(lambda p=proj, s=source, t=target: Connect(
             document, s, t, replace(p, name=fresh(p.name), source=s, target=t)))
-    document.undo_stack.push_steps(f"Paste {len(renamed)} node{'s' * (len(renamed) != 1)}", steps)
+    document.undo_stack.push_steps(text or f"Paste {len(renamed)} node{'s' * (len(renamed) != 1)}", steps)
     return list(renamed.values())
+
+
+def duplicate(document: Document, names: list[str]) -> list[str]:
+    """Copies of nodes ``names`` (with the projections among them) one grid step away, as one edit named
+    "Duplicate E"; returns the new node names (none when ``names`` holds no node)."""
+    nodes = [n for n in names if n in document.nodes]
+    mime = copy(document, nodes)
+    if mime is None:
+        return []
+    shown = nodes[0] if len(nodes) == 1 else f"{len(nodes)} nodes"
+    return paste(document, mime, text=f"Duplicate {shown}")

@@ -2,28 +2,32 @@
 
 The scene keeps explicit name→item dictionaries (``nodes``, ``edges``) and
 subscribes to ``document.events`` until :meth:`GraphScene.close`.  It never
-changes the document itself: every edit (move, connect, delete, add, paste)
-is a studio command pushed on the document's undo stack.  Gestures
-are :mod:`views.graph.interactions` objects, one at a time.
+changes the document itself: every edit (move, connect, delete, add, paste,
+rename, the right-click menus' :mod:`views.graph.menu_edits`) is a studio command
+pushed on the document's undo stack.  Gestures are
+:mod:`views.graph.interactions` objects, one at a time; a name is edited in
+place (:mod:`views.graph.inline_rename`), one at a time.
 """
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSimpleTextItem
 
-from studio.document.commands import AddNode, Disconnect, MoveNode, RemoveNode, new_device, new_population
+from engine.errors import NeuroCoreError
+from studio.document.commands import AddNode, Disconnect, MoveNode, RemoveNode, Rename, new_device, new_population
 from studio.document.document import Document
 from studio.document.elements import Edge, Node
 from studio.document.events import (EdgeAdded, EdgeChanged, EdgeRemoved, NodeAdded, NodeChanged, NodeRemoved,
                                     SettingChanged, dispatch)
 from studio.document.history import Macro
-from views.graph import looks
+from views.graph import clipboard, looks, menu_edits
+from views.graph.inline_rename import InlineRename
 from views.graph.interactions import Interaction, MoveNodes, NewLink
-from views.graph.items import EdgeItem, NodeItem, PortItem
+from views.graph.items import NODE_WIDTH, EdgeItem, NodeItem, PortItem
 from views.graph.layout import auto_layout
 from views.theme import colors
 
@@ -52,6 +56,7 @@ class GraphScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[str, EdgeItem] = {}
         self.interaction: Interaction | None = None
+        self.renaming: InlineRename | None = None
         self._problems: dict[str, str] = {}
         self._toast: QGraphicsSimpleTextItem | None = None
         self._toast_timer = QTimer(self, singleShot=True, interval=REFUSAL_MS)
@@ -98,6 +103,7 @@ class GraphScene(QGraphicsScene):
         return item
 
     def remove_node(self, name: str) -> None:
+        self._stop_renaming(name)
         item = self.nodes.pop(name)
         for edge in list(item.edges):
             self.remove_edge(edge.name)
@@ -113,6 +119,7 @@ class GraphScene(QGraphicsScene):
         return item
 
     def remove_edge(self, name: str) -> None:
+        self._stop_renaming(name)
         item = self.edges.pop(name, None)
         if item is not None:
             item.detach()
@@ -199,7 +206,64 @@ class GraphScene(QGraphicsScene):
             return
         count = len(nodes) + len(commands)
         steps = [*(lambda c=c: c for c in commands), *(lambda n=n: RemoveNode(self.document, n) for n in nodes)]
-        self.stack.push_steps(f"Delete {count} item{'s' * (count > 1)}", steps)
+        self.stack.push_steps(f"Delete {[*nodes, *edges][0] if count == 1 else f'{count} items'}", steps)
+
+    def duplicate_selected(self) -> list[str]:
+        """Copies of the selected nodes beside them (selected then), as one edit; their names."""
+        names = clipboard.duplicate(self.document, self.selected_names()[0])
+        self.select(names)
+        return names
+
+    def item_at(self, at: QPointF) -> NodeItem | EdgeItem | None:
+        """The node (also by one of its ports) or edge a click at ``at`` hits, if any."""
+        for item in self.items(at):
+            if isinstance(item, PortItem):
+                return item.node
+            if isinstance(item, (NodeItem, EdgeItem)):
+                return item
+        return None
+
+    def anchor(self, item: NodeItem | EdgeItem) -> QPointF:
+        """Where a menu for ``item`` opens from the keyboard: a node's title, an edge's label (or middle)."""
+        if isinstance(item, NodeItem):
+            return item.mapToScene(item.text_rects()["title"].center())
+        if not item.label_rect().isEmpty():
+            return item.label_rect().center()
+        start, end = item.endpoints()
+        return (start + end) / 2
+
+    def free_spot(self, near: str) -> QPointF:
+        """Where a node added for node ``near`` goes: on the grid to its right, below any node already there."""
+        item = self.nodes[near]
+        left = round((item.x() + NODE_WIDTH + 2 * GRID) / GRID) * GRID
+        spot = QRectF(left, round(item.y() / GRID) * GRID, NODE_WIDTH, item.boundingRect().height())
+        taken = [n.sceneBoundingRect() for n in self.nodes.values()]
+        while any(spot.intersects(r) for r in taken):
+            spot.translate(0, 2 * GRID)
+        return spot.topLeft()
+
+    def record_from(self, population: str, kind: str) -> str | None:
+        """Add a recorder of ``kind`` beside ``population``, wired to it (one edit); its name (``None`` when
+        refused, the reason shown)."""
+        at = self.free_spot(population)
+        position = (at.x(), at.y())
+        return self._attempt(lambda: menu_edits.record_from(self.document, population, kind, position), at)
+
+    def connect_to(self, node: str, population: str) -> None:
+        """Connect ``node`` to ``population`` (see :func:`views.graph.menu_edits.connect`), or show why not."""
+        self._attempt(lambda: menu_edits.connect(self.document, node, population), self.nodes[node].scenePos())
+
+    def reverse(self, edge: str) -> str | None:
+        """Turn projection ``edge`` round (one edit); its new name (``None`` when refused, the reason shown)."""
+        at = self.edges[edge].label_rect().center()
+        return self._attempt(lambda: menu_edits.reverse(self.document, edge), at)
+
+    def _attempt(self, edit: Callable[[], str | None], at: QPointF) -> str | None:
+        try:
+            return edit()
+        except NeuroCoreError as exc:
+            self.refuse(str(exc), at)
+            return None
 
     def add_from_palette(self, kind: str, name: str, at: QPointF) -> str:
         """Add a population of model ``name`` or a device of kind ``name`` at ``at``; returns the new name."""
@@ -242,6 +306,47 @@ class GraphScene(QGraphicsScene):
         """The refusal shown right now ('' when none)."""
         return self._toast.text()[2:] if self._toast is not None else ""
 
+    # -- renaming in place --------------------------------------------------------------------------
+    def start_rename(self, name: str) -> InlineRename | None:
+        """Open the name field over node ``name``'s title or projection ``name``'s label (device links have no
+        name of their own: ``None``)."""
+        if name in self.nodes:
+            item = self.nodes[name]
+            rect = item.mapRectToScene(item.text_rects()["title"])
+        elif name in self.edges and not self.edges[name].look.device_link:
+            rect = self.edges[name].label_rect()
+        else:
+            return None
+        if self.renaming is not None:
+            self.renaming.close_field()
+        self.renaming = InlineRename(self.document, name, rect, lambda new: self._rename(name, new),
+                                     self._rename_closed)
+        self.addItem(self.renaming)
+        self.renaming.start()
+        return self.renaming
+
+    def rename_selected(self) -> InlineRename | None:
+        """Open the name field of the one selected node or projection (F2); ``None`` when there is no such
+        single element or a name is being edited already."""
+        nodes, edges = self.selected_names()
+        if self.renaming is not None or len(nodes) + len(edges) != 1:
+            return None
+        return self.start_rename([*nodes, *edges][0])
+
+    def _rename(self, old: str, new: str) -> None:
+        self.stack.push(Rename(self.document, old, new))
+        self.select([new])
+
+    def _stop_renaming(self, name: str) -> None:
+        """Close the name field of ``name`` (it is leaving the graph, e.g. undone meanwhile)."""
+        if self.renaming is not None and self.renaming.name == name:
+            self.renaming.close_field()
+
+    def _rename_closed(self) -> None:
+        self.renaming = None
+        for view in self.views():
+            view.setFocus()
+
     # -- gestures ---------------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self.interaction is None:
@@ -274,6 +379,15 @@ class GraphScene(QGraphicsScene):
         super().mouseReleaseEvent(event)
         if interaction is not None:
             interaction.finish(event.scenePos())
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        item = self.item_at(event.scenePos())
+        if (isinstance(item, NodeItem) and event.button() == Qt.MouseButton.LeftButton
+                and item.text_rects()["title"].contains(item.mapFromScene(event.scenePos()))):
+            self.start_rename(item.name)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Escape and self.interaction is not None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QMouseEvent, QPainter
-from PySide6.QtWidgets import QGraphicsView
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QAction, QContextMenuEvent, QMouseEvent, QPainter
+from PySide6.QtWidgets import QGraphicsView, QMenu
 
+from views.graph.inline_rename import InlineRename
+from views.graph.context_menus import context_menu
 from views.graph.scene import GraphScene
 from views.palette import decode
 
@@ -14,10 +16,25 @@ LEGIBLE_ZOOM = 0.6  # fitting never shrinks the graph below this: node text stay
 
 
 class GraphView(QGraphicsView):
-    """Shows a :class:`GraphScene`; a palette entry dropped here adds a node where it lands."""
+    """Shows a :class:`GraphScene`; a palette entry dropped here adds a node where it lands; a right-click
+    opens the menu of what is under the pointer (:mod:`views.graph.context_menus`).
+
+    Attributes
+    ----------
+    canvas_actions : list[QAction]
+        The window's actions the canvas menu offers too (Paste, Select All).
+
+    Signals
+    -------
+    open_in_playground(population)
+        "Open model in playground" was chosen on population ``population``.
+    """
+
+    open_in_playground = Signal(str)
 
     def __init__(self, scene: GraphScene | None = None, parent=None):
         super().__init__(parent)
+        self.canvas_actions: list[QAction] = []
         if scene is not None:
             self.setScene(scene)
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
@@ -63,6 +80,23 @@ class GraphView(QGraphicsView):
     def centre(self) -> QPointF:
         """The scene point at the centre of the view (where a double-clicked palette entry goes)."""
         return self.mapToScene(self.viewport().rect().center())
+
+    def context_menu(self, at: QPointF) -> QMenu:
+        """The menu a right-click at scene point ``at`` opens (selecting the item there, if not selected)."""
+        return context_menu(self, at)
+
+    def contextMenuEvent(self, event) -> None:
+        at, where = self.mapToScene(event.pos()), event.globalPos()
+        chosen = self.scene().selectedItems()
+        if event.reason() == QContextMenuEvent.Reason.Keyboard and len(chosen) == 1:
+            at = self.scene().anchor(chosen[0])  # the menu key: the menu of what is selected, at it
+            where = self.viewport().mapToGlobal(self.mapFromScene(at))
+        if any(isinstance(item, InlineRename) for item in self.scene().items(at)):
+            super().contextMenuEvent(event)  # the name field's own editing menu
+            return
+        menu = self.context_menu(at)
+        menu.exec(where)
+        menu.deleteLater()
 
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120

@@ -58,6 +58,10 @@ class PlaygroundWorkspace:
         self._build(state)
         return True
 
+    def open(self, state: PlaygroundState) -> None:
+        """Show ``state`` (a model handed over from the network) in a new playground."""
+        self._build(state)
+
     def _build(self, state: PlaygroundState) -> None:
         if self.view is not None:
             self.view.deleteLater()  # after the window has put the new view in its tab
