@@ -87,8 +87,8 @@ def unframe(encoded: bytes) -> bytes:
         decoded = cobs.decode(encoded)
     except cobs.DecodeError as exc:
         raise ProtocolError("framing", f"bad COBS: {exc}") from exc
-    if len(decoded) < HEADER_BYTES + CRC_BYTES:
-        raise ProtocolError("framing", f"frame of {len(decoded)} decoded bytes is shorter than a header and CRC")
+    if len(decoded) <= CRC_BYTES:
+        raise ProtocolError("framing", f"frame of {len(decoded)} decoded bytes holds no payload")
     body, sent = decoded[:-CRC_BYTES], int.from_bytes(decoded[-CRC_BYTES:], "little")
     if crc16(body) != sent:
         raise ProtocolError("crc", f"CRC {crc16(body):#06x} does not match the frame's {sent:#06x}")
@@ -119,6 +119,8 @@ def encode(message: Message) -> bytes:
 
 def decode_payload(data: bytes) -> Message:
     """The message in a payload; raises :class:`ProtocolError` ("malformed") for an unknown type or length."""
+    if len(data) < HEADER_BYTES:
+        raise ProtocolError("malformed", f"payload of {len(data)} bytes is shorter than a header")
     cls = MESSAGES.get(data[0])
     if cls is None:
         raise ProtocolError("malformed", f"unknown message type {data[0]:#04x}")
@@ -196,9 +198,9 @@ class FrameDecoder:
             counter = f"{exc.kind}_errors"
             setattr(self.stats, counter, getattr(self.stats, counter) + 1)
             return None
-        if not self._in_sequence(int.from_bytes(data[1:3], "little")):
-            return None
         try:
+            if not self._in_sequence(int.from_bytes(data[1:HEADER_BYTES], "little")):
+                return None
             message = decode_payload(data)
         except ProtocolError:
             self.stats.malformed += 1

@@ -93,7 +93,7 @@ def test_messages_that_do_not_fit_are_refused(message, error):
 
 @pytest.mark.parametrize(("encoded", "kind", "error"), [
     (b"\x05\x01", "framing", r"^bad COBS: "),
-    (b"\x03\x84\x01", "framing", r"^frame of 2 decoded bytes is shorter than a header and CRC$"),
+    (b"\x03\x84\x01", "framing", r"^frame of 2 decoded bytes holds no payload$"),
     (b"\xff" * 256, "framing", r"^frame of 256 bytes \(at most 255\)$"),
     (frame(b"\x84\x01\x00")[:-2] + b"\x01", "crc", r"^CRC 0x[0-9a-f]{4} does not match the frame's 0x[0-9a-f]{4}$"),
 ])
@@ -105,6 +105,7 @@ def test_bad_frames_say_what_is_wrong(encoded, kind, error):
 
 @pytest.mark.parametrize(("data", "error"), [
     (b"\x7f\x00\x00", r"^unknown message type 0x7f$"),
+    (b"\x84\x00", r"^payload of 2 bytes is shorter than a header$"),
     (b"\x84\x00\x00\x01", r"^Ack of 4 bytes$"),
     (b"\x81\x00\x00\x01\x00\x00\x00\x05", r"^Spikes of 8 bytes$"),
 ])
@@ -117,8 +118,8 @@ def test_malformed_payloads_are_named(data, error):
 def test_a_frame_with_a_good_crc_but_a_bad_body_is_counted_as_malformed():
     decoder = FrameDecoder()
     good = encode(Ack(seq=1, command_seq=0, command=1))
-    assert decoder.feed(frame(b"\x7f\x00\x00") + frame(b"\x84\x02\x00\x01") + good)[0].seq == 1
-    assert (decoder.stats.malformed, decoder.stats.frames_ok, decoder.stats.lost_frames) == (2, 1, 0)
+    assert decoder.feed(frame(b"\x7f\x00\x00") + frame(b"\x84\x02\x00\x01") + frame(b"\x01") + good)[0].seq == 1
+    assert (decoder.stats.malformed, decoder.stats.frames_ok, decoder.stats.lost_frames) == (3, 1, 0)
 
 
 def test_the_decoder_counts_lost_late_and_duplicate_frames():
