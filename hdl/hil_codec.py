@@ -199,7 +199,7 @@ class FrameDecoder:
             setattr(self.stats, counter, getattr(self.stats, counter) + 1)
             return None
         try:
-            if not self._in_sequence(int.from_bytes(data[1:HEADER_BYTES], "little")):
+            if len(data) >= HEADER_BYTES and not self._in_sequence(int.from_bytes(data[1:HEADER_BYTES], "little")):
                 return None
             message = decode_payload(data)
         except ProtocolError:
