@@ -10,7 +10,7 @@ UART and the board's message logic.  The CRC is ``amaranth.lib.crc`` built from
 
 from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import crc, data, stream, wiring
-from amaranth.lib.fifo import SyncFIFOBuffered
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hdl.hil_protocol import CRC, CRC_BYTES, MAX_ENCODED
@@ -34,7 +34,7 @@ def crc_parameters() -> crc.Parameters:
 class FrameEncoder(wiring.Component):
     """Payload bytes in (``i``, the last one marked), frame bytes out (``o``): COBS(payload + CRC) + 0x00.
 
-    A COBS block (up to 254 bytes) waits in a FIFO until its length is known, so input stalls while a
+    A COBS block (up to 254 bytes) waits in a block RAM until its length is known, so input stalls while a
     block goes out: about two clocks per byte at worst, far faster than any UART.  The sender keeps
     payloads to :data:`~hdl.hil_protocol.MAX_PAYLOAD` bytes (longer ones are framed, and refused by the
     receiver).
@@ -46,9 +46,11 @@ class FrameEncoder(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.crc = checker = crc_parameters().create()
-        m.submodules.block = block = SyncFIFOBuffered(width=8, depth=BLOCK)
+        m.submodules.block = block = Memory(shape=8, depth=BLOCK, init=[])
+        write, read = block.write_port(), block.read_port()
 
-        count = Signal(range(BLOCK + 1))  # bytes of the current block waiting in the FIFO
+        count = Signal(range(BLOCK + 1))  # bytes of the current block in the RAM
+        sent = Signal(range(BLOCK))  # bytes of it sent
         code = Signal(8)  # the code byte of the block being sent
         phase = Signal(range(CRC_BYTES + 1))  # 0: taking payload; k: taking the CRC's k-th byte
         first = Signal(init=1)  # the next payload byte starts a frame
@@ -62,7 +64,9 @@ class FrameEncoder(wiring.Component):
                         checker.crc.word_select((phase - 1)[:max(1, (CRC_BYTES - 1).bit_length())], 8))),
             data_ends.eq(phase == CRC_BYTES),
             checker.data.eq(self.i.payload.data),
-            block.w_data.eq(byte),
+            write.addr.eq(count),
+            write.data.eq(byte),
+            read.addr.eq(sent),
         ]
 
         def block_out(then):
@@ -92,7 +96,7 @@ class FrameEncoder(wiring.Component):
                         m.d.sync += code.eq(count + 1)
                         block_out(Mux(data_ends, FINAL, TAKE))
                     with m.Else():
-                        m.d.comb += block.w_en.eq(1)
+                        m.d.comb += write.en.eq(1)
                         m.d.sync += count.eq(count + 1)
                         with m.If(count == BLOCK - 1):  # a full block ends without an implicit zero
                             m.d.sync += code.eq(0xFF)
@@ -111,11 +115,12 @@ class FrameEncoder(wiring.Component):
                     with m.Else():
                         m.next = "DRAIN"
             with m.State("DRAIN"):
-                m.d.comb += [self.o.valid.eq(block.r_rdy), self.o.payload.eq(block.r_data)]
-                with m.If(self.o.ready & block.r_rdy):
-                    m.d.comb += block.r_en.eq(1)
-                    m.d.sync += count.eq(count - 1)
-                    with m.If(count == 1):
+                m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(read.data)]
+                with m.If(self.o.ready):
+                    m.d.comb += read.addr.eq(sent + 1)
+                    m.d.sync += sent.eq(sent + 1)
+                    with m.If(sent == count - 1):
+                        m.d.sync += [sent.eq(0), count.eq(0)]
                         resume()
             with m.State("DELIMIT"):
                 m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(0)]
@@ -131,13 +136,12 @@ class FrameDecoder(wiring.Component):
     the CRC never reaches ``o``; ``ok`` says the frame's CRC matched (its residue), its COBS was whole and
     it had at most 255 encoded bytes.  A frame too short to hold a payload yields nothing.  Whatever
     arrives before the first delimiter counts as a (bad) frame, so the decoder resynchronises on its own.
-    ``frames_ok`` and ``frames_bad`` count frames (a bad one is every non-empty run of bytes between
-    delimiters that is not good).
+    ``frames_bad`` counts bad frames (every non-empty run of bytes between delimiters that is not good),
+    the board's ``Status.rx_errors``.
     """
 
     i: In(stream.Signature(8))
     o: Out(stream.Signature(CHECKED_BYTE))
-    frames_ok: Out(COUNTER_BITS)
     frames_bad: Out(COUNTER_BITS)
 
     def elaborate(self, platform):
@@ -161,11 +165,8 @@ class FrameDecoder(wiring.Component):
         with m.If(self.i.valid & self.i.ready):
             with m.If(x == 0):
                 good = (remaining == 0) & checker.match_detected & (encoded <= MAX_ENCODED) & (n_held == depth)
-                with m.If(in_frame):
-                    with m.If(good):
-                        m.d.sync += self.frames_ok.eq(self.frames_ok + 1)
-                    with m.Else():
-                        m.d.sync += self.frames_bad.eq(self.frames_bad + 1)
+                with m.If(in_frame & ~good):
+                    m.d.sync += self.frames_bad.eq(self.frames_bad + 1)
                 with m.If(n_held == depth):
                     m.d.sync += [self.o.valid.eq(1), self.o.payload.data.eq(held[0]),
                                  self.o.payload.last.eq(1), self.o.payload.ok.eq(good)]
