@@ -19,6 +19,7 @@ from cobs import cobs
 from hdl.hil_protocol import (
     CRC,
     CRC_BYTES,
+    HEADER,
     HEADER_BYTES,
     MAX_ENCODED,
     MAX_PAYLOAD,
@@ -98,7 +99,7 @@ def unframe(encoded: bytes) -> bytes:
 def payload(message: Message) -> bytes:
     """The payload of ``message``: header, fixed fields, records."""
     cls = type(message)
-    head = struct.pack(layout_format((("type", "B"), ("seq", "H")) + cls.FIELDS), cls.TYPE, message.seq,
+    head = struct.pack(layout_format(HEADER + cls.FIELDS), cls.TYPE, message.seq,
                        *(getattr(message, name) for name, _ in cls.FIELDS))
     if not cls.RECORD:
         return head
@@ -129,7 +130,7 @@ def decode_payload(data: bytes) -> Message:
     body = len(data) - fixed
     if body < 0 or (body % size if size else body):
         raise ProtocolError("malformed", f"{cls.__name__} of {len(data)} bytes")
-    _, seq, *values = struct.unpack_from(layout_format((("type", "B"), ("seq", "H")) + cls.FIELDS), data)
+    _, seq, *values = struct.unpack_from(layout_format(HEADER + cls.FIELDS), data)
     fields = {name: value for (name, _), value in zip(cls.FIELDS, values)}
     if size:
         records = tuple(struct.iter_unpack(layout_format(cls.RECORD), data[fixed:]))

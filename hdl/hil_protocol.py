@@ -74,11 +74,10 @@ class Result(IntEnum):
 class Message:
     """A payload: the sender's sequence number (``seq``, per direction, wrapping at 65536) and a body."""
 
-    TYPE: ClassVar[int]
+    TYPE: ClassVar[int]  # 0x01..0x7f: host to board; 0x80..0xff: board to host
     FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
     RECORDS: ClassVar[str] = ""
     RECORD: ClassVar[tuple[tuple[str, str], ...]] = ()
-    TO_BOARD: ClassVar[bool]
 
     seq: int = 0
 
@@ -90,7 +89,6 @@ class Start(Message):
     """Run (paced as set by SetPace; in single-step mode, one step)."""
 
     TYPE = 0x01
-    TO_BOARD = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,7 +96,6 @@ class Stop(Message):
     """Stop after the current step."""
 
     TYPE = 0x02
-    TO_BOARD = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,7 +103,6 @@ class RunSteps(Message):
     """Run ``steps`` more steps, then stop."""
 
     TYPE = 0x03
-    TO_BOARD = True
     FIELDS = (("steps", "I"),)
     steps: int
 
@@ -116,7 +112,6 @@ class Reset(Message):
     """Stop, and set the network and the step counter to their initial state (parameters stay)."""
 
     TYPE = 0x04
-    TO_BOARD = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,7 +119,6 @@ class SetPace(Message):
     """Choose how the board steps (a :class:`Pace`); ``period`` is clocks per step in real time."""
 
     TYPE = 0x05
-    TO_BOARD = True
     FIELDS = (("mode", "B"), ("period", "I"))
     mode: int
     period: int = 0
@@ -135,7 +129,6 @@ class WriteParam(Message):
     """Write a raw fixed-point ``value`` into ``entry`` of parameter ``bank`` at the next step boundary."""
 
     TYPE = 0x06
-    TO_BOARD = True
     FIELDS = (("bank", "B"), ("entry", "H"), ("value", "i"))
     bank: int
     entry: int
@@ -147,7 +140,6 @@ class ReadParam(Message):
     """Read ``entry`` of parameter ``bank`` back (in the Ack)."""
 
     TYPE = 0x07
-    TO_BOARD = True
     FIELDS = (("bank", "B"), ("entry", "H"))
     bank: int
     entry: int
@@ -158,7 +150,6 @@ class SetProbes(Message):
     """Sample these (neuron, variable) pairs after every ``every``-th step (none: probing off)."""
 
     TYPE = 0x08
-    TO_BOARD = True
     FIELDS = (("every", "H"),)
     RECORDS = "probes"
     RECORD = (("neuron", "H"), ("variable", "B"))
@@ -171,7 +162,6 @@ class GetStatus(Message):
     """Ask for a Status now."""
 
     TYPE = 0x09
-    TO_BOARD = True
 
 
 # Board -> host: telemetry.
@@ -182,7 +172,6 @@ class Spikes(Message):
     step with more than fit one frame sends several Spikes with the same ``step``."""
 
     TYPE = 0x81
-    TO_BOARD = False
     FIELDS = (("step", "I"),)
     RECORDS = "neurons"
     RECORD = (("neuron", "H"),)
@@ -195,7 +184,6 @@ class ProbeSamples(Message):
     """Probed state after ``step``: (neuron, variable, raw fixed-point value) records."""
 
     TYPE = 0x82
-    TO_BOARD = False
     FIELDS = (("step", "I"),)
     RECORDS = "samples"
     RECORD = (("neuron", "H"), ("variable", "B"), ("value", "i"))
@@ -208,7 +196,6 @@ class Status(Message):
     """The board's state and counters (periodically, when stopping, and on GetStatus)."""
 
     TYPE = 0x83
-    TO_BOARD = False
     FIELDS = (("version", "B"), ("running", "B"), ("pace", "B"), ("step", "I"), ("spikes", "I"),
               ("queue_overflows", "I"), ("spikes_dropped", "I"), ("frames_dropped", "I"),
               ("rx_errors", "I"), ("param_crc", "H"))
@@ -230,7 +217,6 @@ class Ack(Message):
     entry's value read back after the write (zeros otherwise)."""
 
     TYPE = 0x84
-    TO_BOARD = False
     FIELDS = (("command_seq", "H"), ("command", "B"), ("result", "B"), ("bank", "B"), ("entry", "H"),
               ("value", "i"))
     command_seq: int

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hdl.hil_codec import FrameDecoder, encode, payload
-from hdl.hil_protocol import HEADER, MESSAGES, Message, fixed_bytes, record_bytes
+from hdl.hil_protocol import HEADER, MESSAGES, Message, field_offsets, fixed_bytes, record_bytes
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "hil-protocol.md"
 TYPES = {"B": "u8", "H": "u16", "I": "u32", "b": "i8", "h": "i16", "i": "i32"}
@@ -21,12 +21,11 @@ EXAMPLE = re.compile(r"```hil\n(?P<message>.+)\npayload +(?P<payload>[0-9a-f ]+)
 def layout_table(cls: type[Message]) -> str:
     """The Markdown table of a message's bytes, as the document shows it."""
     rows = ["| offset | bytes | field | type |", "|---:|---:|---|---|"]
-    at = 0
+    offsets = field_offsets(cls)
     for name, code in HEADER + cls.FIELDS:
-        size = struct.calcsize("<" + code)
+        at, size = offsets[name]
         label = f"type = 0x{cls.TYPE:02x}" if name == "type" else name
         rows.append(f"| {at} | {size} | {label} | {TYPES[code]} |")
-        at += size
     if cls.RECORD:
         start, step = fixed_bytes(cls), record_bytes(cls)
         at = 0
