@@ -13,11 +13,11 @@ from amaranth.lib import crc, data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from hdl.hil_protocol import CRC, CRC_BYTES, MAX_ENCODED
+from hdl.hil_protocol import CRC, CRC_BYTES, MAX_ENCODED, Status, field_offsets
 
 __all__ = ["COUNTER_BITS", "FrameDecoder", "FrameEncoder", "PAYLOAD_BYTE", "CHECKED_BYTE", "crc_parameters"]
 
-COUNTER_BITS = 32
+COUNTER_BITS = 8 * field_offsets(Status)["rx_errors"][1]  # the counter the board reports
 BLOCK = 254  # the longest COBS block (code 0xFF)
 
 PAYLOAD_BYTE = data.StructLayout({"data": 8, "last": 1})  # ``last`` marks a frame's final payload byte
