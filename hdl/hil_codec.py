@@ -32,7 +32,7 @@ from hdl.hil_protocol import (
 )
 
 __all__ = ["FrameDecoder", "LinkStats", "ProtocolError", "crc16", "decode_payload", "encode", "frame",
-           "payload", "unframe"]
+           "parameter_crc", "payload", "unframe"]
 
 # Sequence numbers remembered for telling duplicates and late frames from lost ones.
 TRACKED = 1024
@@ -71,6 +71,12 @@ def crc16(data: bytes) -> int:
     for byte in data:
         crc = (crc >> 8) ^ _TABLE[(crc ^ byte) & 0xFF]
     return crc ^ CRC.xor_output
+
+
+def parameter_crc(banks: list[list[int]]) -> int:
+    """``Status.param_crc`` of a parameter bank: the CRC over every entry's raw value as 4 little-endian
+    bytes (two's complement), entries in order, banks in order."""
+    return crc16(b"".join(struct.pack("<i", value) for bank in banks for value in bank))
 
 
 def frame(payload_bytes: bytes) -> bytes:

@@ -10,7 +10,17 @@ from amaranth.lib.crc import catalog
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hdl.hil_codec import FrameDecoder, ProtocolError, crc16, decode_payload, encode, frame, payload, unframe
+from hdl.hil_codec import (
+    FrameDecoder,
+    ProtocolError,
+    crc16,
+    decode_payload,
+    encode,
+    frame,
+    parameter_crc,
+    payload,
+    unframe,
+)
 from hdl.hil_protocol import (
     CRC,
     MAX_FRAME,
@@ -60,6 +70,14 @@ def test_the_crc_is_the_catalogued_one_amaranth_builds():
 @given(st.binary(max_size=300))
 def test_the_host_crc_equals_amaranths(data):
     assert crc16(data) == catalog.CRC16_IBM_SDLC(8).compute(data)
+
+
+def test_the_parameter_crc_covers_every_entry_as_four_bytes():
+    banks = [[-17920, 0, 5], [1]]
+    words = bytes.fromhex("00baffff 00000000 05000000 01000000")
+    assert parameter_crc(banks) == catalog.CRC16_IBM_SDLC(8).compute(words)
+    assert parameter_crc([[-17920, 0], [5, 1]]) == parameter_crc(banks)  # the bank boundaries do not count
+    assert parameter_crc([[0, -17920, 5, 1]]) != parameter_crc(banks)
 
 
 @PROPERTY
