@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hdl.hil_codec import FrameDecoder, encode, payload
+from hdl.hil_codec import FrameDecoder, crc16, encode, frame, payload
 from hdl.hil_protocol import HEADER, MESSAGES, Message, field_offsets, fixed_bytes, record_bytes
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "hil-protocol.md"
@@ -66,3 +66,13 @@ def test_the_worked_examples_are_what_the_codec_makes(example):
     assert payload(message).hex(" ") == example["payload"].strip()
     assert encode(message).hex(" ") == example["frame"].strip()
     assert FrameDecoder().feed(bytes.fromhex(example["frame"])) == [message]
+
+
+def test_the_frame_taken_apart_byte_by_byte_is_right():
+    text = DOC.read_text()
+    section = text[text.index("### A frame, byte by byte"):text.index("## Receiving")]
+    walk = dict(re.findall(r"^(payload|CRC-16/IBM-SDLC|encoded|on the wire) +(0x[0-9a-f]+|[0-9a-f]{2}(?: [0-9a-f]{2})*)",
+                           section, re.MULTILINE))
+    data = bytes.fromhex(walk["payload"])
+    assert int(walk["CRC-16/IBM-SDLC"], 16) == crc16(data)
+    assert bytes.fromhex(walk["on the wire"]) == frame(data) == bytes.fromhex(walk["encoded"]) + b"\x00"
