@@ -197,8 +197,9 @@ class MainWindow(QMainWindow):
         self.view.setScene(self.scene)
         if old is not None:
             old.deleteLater()
-        self.inspector = Inspector(document)
+        self.inspector = Inspector(document, self.run_toolbar.duration)
         self.inspector.edited.connect(self._edited)
+        self.inspector.renamed.connect(self._select_element)
         self.inspector.refused.connect(self.problems.set_field_problems)
         self.inspector_dock.setWidget(self.inspector)
         self.palette_widget.set_project_models(document.settings["models"])
