@@ -130,8 +130,7 @@ class Inspector(QScrollArea):
         else:
             kind, about, groups = self._rows()
             self._shape = (kind, about, [r.field for _, rows in groups for r in rows])
-            self._title(layout, kind.split(" ·")[0], about)
-            layout.addWidget(_muted(QLabel(kind)))
+            self._title(layout, kind, about)
             for title, rows in groups:
                 self._group(layout, title, rows)
         layout.addStretch(1)
@@ -151,7 +150,8 @@ class Inspector(QScrollArea):
 
     def _title(self, layout: QVBoxLayout, kind: str, about: str) -> None:
         name = self.name
-        entry = HELP[f"{kind if kind in ('population', 'projection') else 'device'}.name"]
+        role = kind.split(" ·")[0]
+        entry = HELP[f"{role if role in ('population', 'projection') else 'device'}.name"]
         self.name_field = QuantityField(name, lambda text: name_problem(self.document, name, text),
                                         tooltip=entry.hint)
         self.name_field.edit.setWhatsThis(entry.text("name"))
@@ -161,6 +161,7 @@ class Inspector(QScrollArea):
         self.name_field.committed.connect(self._rename)
         self.name_field.marked.connect(lambda _: self.refused.emit(self.refused_fields()))
         self._header(layout, self.name_field)
+        layout.addWidget(_muted(QLabel(kind)))
         if about:
             layout.addWidget(_muted(QLabel(about, wordWrap=True)))
 
@@ -235,6 +236,7 @@ class Inspector(QScrollArea):
             widget = widget.parentWidget()
         if widget is None or widget is self:
             return
+        self.ensureWidgetVisible(widget)
         QToolTip.showText(widget.mapToGlobal(QPoint(0, widget.height())), widget.whatsThis(), widget, QRect(),
                           HELP_SHOWN_MS)
 

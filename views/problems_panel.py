@@ -4,9 +4,10 @@ the failure dialog."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QMessageBox, QPlainTextEdit, QTabWidget, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import (QHeaderView, QMessageBox, QPlainTextEdit, QTabWidget, QTreeWidget, QTreeWidgetItem,
+                               QWidget)
 
-from views.theme import colors
+from views.theme import colors, theme_events
 
 
 class ProblemsPanel(QTabWidget):
@@ -25,7 +26,9 @@ class ProblemsPanel(QTabWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Where", "Problem"])
         self.tree.setRootIsDecorated(False)
-        self.tree.setColumnWidth(0, 200)
+        # Both columns as wide as what they hold: a long message scrolls into view rather than being cut.
+        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setStretchLastSection(False)
         self.tree.itemActivated.connect(lambda item: self.activated.emit(item.data(0, Qt.ItemDataRole.UserRole)))
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(5000)
@@ -34,6 +37,7 @@ class ProblemsPanel(QTabWidget):
         self._document: list[tuple[str, str, str]] = []
         self._run: list[tuple[str, str, str]] = []
         self._typed: list[tuple[str, str, str]] = []
+        theme_events().changed.connect(self._show)
 
     def set_document_problems(self, problems) -> None:
         """Show the document's problems (``DocumentProblem``: element, field, message)."""
@@ -51,7 +55,8 @@ class ProblemsPanel(QTabWidget):
 
     def set_field_problems(self, problems) -> None:
         """Show the fields whose typed text the inspector refuses (each a ``DocumentProblem``; [] clears them)."""
-        self._typed = [(p.element, f"{p.element}.{p.field} (typed, not applied)", p.message) for p in problems]
+        self._typed = [(p.element, ".".join(x for x in (p.element, p.field) if x) + " (typed, not applied)",
+                        p.message) for p in problems]
         self._show()
 
     def _shown(self) -> list[tuple[str, str, str]]:

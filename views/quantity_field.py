@@ -108,9 +108,10 @@ class QuantityField(QWidget):
         return None if self.reason.isHidden() else self.reason.text()
 
     def set_value(self, text: str) -> None:
-        """Show ``text`` (the document's value) unless the person is typing here."""
+        """Show ``text`` (the document's value) unless the person is typing something else here."""
+        typing = self.edit.hasFocus() and self.edit.text().strip() != self._value
         self._value = text
-        if not self.edit.hasFocus():
+        if not typing:
             self.edit.setText(text)
             self.mark(None)
 

@@ -135,7 +135,8 @@ class ConstantsTable(QGroupBox):
         self.rows: list[tuple[str, QuantityField, QuantityField]] = []
         layout = QVBoxLayout(self)
         self.grid = QGridLayout()
-        self.grid.setColumnStretch(1, 1)
+        self.grid.setColumnStretch(0, 1)
+        self.grid.setColumnStretch(1, 3)
         layout.addLayout(self.grid)
         self.add_button = QPushButton("Add constant")
         self.add_button.clicked.connect(self.add)

@@ -1,0 +1,42 @@
+"""Widgets coloured by the theme follow View → Theme: the inspector's hints and marks, the problems panel, the
+playground's stale banner."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel
+
+from tests.views.helpers import select, type_into
+from views.theme import _DARK, _LIGHT
+
+
+def hint(window, text: str) -> QLabel:
+    return next(label for label in window.inspector.widget().findChildren(QLabel) if label.text() == text)
+
+
+def test_the_inspectors_hints_and_marks_follow_the_theme(qtbot, cuba_window):
+    window = cuba_window
+    window.set_theme("light")
+    select(window, "EE")
+    type_into(qtbot, window, "rule.p", "1.5")
+    label = hint(window, "synaptic delay, at least one time step")
+    field = window.inspector.fields["rule.p"]
+    assert _LIGHT.muted.name() in label.styleSheet() and _LIGHT.error.name() in field.reason.styleSheet()
+    assert _LIGHT.error.name() in field.edit.styleSheet()
+    window.set_theme("dark")
+    assert _DARK.muted.name() in label.styleSheet() and _DARK.error.name() in field.reason.styleSheet()
+    assert _DARK.error.name() in field.edit.styleSheet()
+    assert window.problems.tree.topLevelItem(0).foreground(0).color() == _DARK.error
+    window.set_theme("light")
+    assert _LIGHT.muted.name() in label.styleSheet()
+    assert window.problems.tree.topLevelItem(0).foreground(0).color() == _LIGHT.error
+
+
+def test_the_playgrounds_stale_banner_follows_the_theme(qtbot, cuba_window):
+    window = cuba_window
+    window.set_theme("light")
+    window.set_workspace("playground")
+    banner = window.workspace("playground").view.trace.banner
+    assert f"background: {_LIGHT.error.name()}" in banner.styleSheet()
+    window.set_theme("dark")
+    assert f"background: {_DARK.error.name()}" in banner.styleSheet()
+    assert f"color: {_DARK.canvas.name()}" in banner.styleSheet()
