@@ -18,7 +18,7 @@ from engine.run.simulation import Chunk
 from studio.document.document import Document
 from studio.jobs.run_duration import UNTIL_STOPPED, duration_s
 from studio.jobs.session import RunSession
-from views.theme import colors
+from views.theme import follow_theme
 
 POLL_MS = 25
 DURATION_TIP = "Simulated time to run, e.g. `2 s`, or until stopped"
@@ -152,7 +152,7 @@ class RunToolbar(QToolBar):
     def _mark_duration(self, problem: str | None) -> None:
         """Show at the duration field why it is refused (``None``: clear the mark)."""
         self.duration_problem = problem
-        self.duration.lineEdit().setStyleSheet(f"border: 1px solid {colors().error.name()};" if problem else "")
+        follow_theme(self.duration.lineEdit(), lambda c: f"border: 1px solid {c.error.name()};" if problem else "")
         self.duration.setToolTip(problem or DURATION_TIP)
 
     def _recheck_duration(self, text: str) -> None:
