@@ -155,7 +155,9 @@ class ConstantsTable(QGroupBox):
         focused = next(((r, c) for r, (_, *fields) in enumerate(self.rows) for c, field in enumerate(fields)
                         if field.edit.hasFocus()), None)
         while self.grid.count():
-            self.grid.takeAt(0).widget().deleteLater()
+            old = self.grid.takeAt(0).widget()
+            old.hide()  # gone from the screen now, deleted once the edit that led here has returned
+            old.deleteLater()
         self.rows = []
         for column, title in enumerate(("name", "value")):
             self.grid.addWidget(QLabel(f"<b>{title}</b>"), 0, column)
