@@ -153,7 +153,7 @@ class Inspector(QScrollArea):
         role = kind.split(" ·")[0]
         entry = HELP[f"{role if role in ('population', 'projection') else 'device'}.name"]
         self.name_field = QuantityField(name, lambda text: name_problem(self.document, name, text),
-                                        tooltip=entry.hint)
+                                        tooltip=entry.meaning)
         self.name_field.edit.setWhatsThis(entry.text("name"))
         font = self.name_field.edit.font()
         font.setBold(True)
@@ -174,19 +174,19 @@ class Inspector(QScrollArea):
         for row in rows:
             widget = self._combo(row) if row.choices else self._field(row)
             label = QLabel(row.label)
-            label.setToolTip(row.help.hint)
+            label.setToolTip(row.help.meaning)
             label.setWhatsThis(row.help.text(row.label))
             (widget if isinstance(widget, QComboBox) else widget.edit).setWhatsThis(row.help.text(row.label))
             form.addRow(label, widget)
-            if row.help.hint and not row.choices and row.field != "model":
-                form.addRow("", _muted(QLabel(row.help.hint, wordWrap=True), small=True))
+            if row.help.meaning and not row.choices and row.field != "model":
+                form.addRow("", _muted(QLabel(row.help.meaning, wordWrap=True), small=True))
             self.fields[row.field] = widget
         layout.addWidget(box)
 
     def _field(self, row: Row) -> QuantityField:
         name = self.name
         field = QuantityField(row.text, lambda text: field_value_problem(self.document, name, row.field, text),
-                              placeholder=row.default, tooltip=row.help.hint)
+                              placeholder=row.default, tooltip=row.help.meaning)
         if row.field == "model":
             field.offer(list(model_choices(self.document)))
             field.committed.connect(self._set_model)
@@ -201,7 +201,7 @@ class Inspector(QScrollArea):
         if row.text not in row.choices:
             combo.addItem(row.text)
         combo.setCurrentIndex(combo.findText(row.text or "(none)"))
-        combo.setToolTip(row.help.hint)
+        combo.setToolTip(row.help.meaning)
         combo.activated.connect(lambda index: self._choose(row.field, combo.itemText(index)))
         return combo
 

@@ -48,10 +48,9 @@ def model_choices(doc: Document) -> tuple[tuple[str, str], ...]:
                                                                     if m not in doc.settings["models"]))
 
 
-def _row(doc: Document, node_or_edge: str, kind: str, field: str, text: str, default: str = "",
+def _row(doc: Document, element: str, kind: str, field: str, text: str, default: str = "",
          choices: tuple[str, ...] = (), label: str | None = None) -> Row:
-    return Row(field, label or field.rsplit(".", 1)[-1], text, default, field_help(doc, node_or_edge, kind, field),
-               choices)
+    return Row(field, label or field.rsplit(".", 1)[-1], text, default, field_help(doc, element, kind, field), choices)
 
 
 def population_rows(doc: Document, node: Node) -> tuple[list[Row], list[Row], list[Row], str]:

@@ -30,7 +30,7 @@ FIELDS = (("dt", "0.1 ms"), ("seed", "0"))
 def _help(widget: QWidget, key: str, label: str) -> None:
     """Give ``widget`` the help of setting ``key`` (hint as its tooltip, the whole entry as What's This)."""
     entry = HELP[f"settings.{key}"]
-    widget.setToolTip(entry.hint)
+    widget.setToolTip(entry.meaning)
     widget.setWhatsThis(entry.text(label))
 
 
@@ -67,12 +67,12 @@ class SettingsPanel(QWidget):
         for key, default in FIELDS:
             field = QuantityField(text_of(document.settings[key]),
                                   lambda text, key=key: setting_value_problem(self.document, key, text), default,
-                                  HELP[f"settings.{key}"].hint)
+                                  HELP[f"settings.{key}"].meaning)
             field.committed.connect(lambda text, key=key: self._set(key, typed_setting(key, text)))
             self._add(form, key, field)
         if duration is not None:
             field = QuantityField(duration.currentText(), duration_problem, "until stopped",
-                                  HELP["settings.duration"].hint)
+                                  HELP["settings.duration"].meaning)
             field.committed.connect(duration.setCurrentText)
             duration.currentTextChanged.connect(field.set_value)
             self._add(form, "duration", field)

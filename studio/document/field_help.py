@@ -1,6 +1,6 @@
 """What each field of the inspector and of the project settings means, its unit and an example: one table.
 
-The inspector shows :attr:`FieldHelp.hint` under a field and the whole entry
+The inspector shows :attr:`FieldHelp.meaning` under a field and the whole entry
 (:meth:`FieldHelp.text`) on F1 or What's This.  Entries are keyed by the kind of
 element and the field path (``"projection.rule.p"``, ``"settings.dt"``); a
 model's parameters are described by the model (the library's meaning and
@@ -11,30 +11,26 @@ range, or a project model's default), a device's parameters by
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 
 from studio.document.checks import ReadableDocument, checked_model, resolved_model
 
 
 @dataclass(frozen=True)
 class FieldHelp:
-    """The meaning of a field, its unit (``""`` for a count, a name or a text) and an example value."""
+    """The meaning of a field (the line shown under it), its unit (``""`` for a name or a text) and an example."""
 
     meaning: str
     unit: str = ""
     example: str = ""
 
-    @property
-    def hint(self) -> str:
-        """The one line shown under a field."""
-        return self.meaning
-
     def text(self, label: str) -> str:
         """The whole entry, for F1 and What's This (rich text)."""
-        lines = [f"<b>{label}</b>: {self.meaning}"]
+        lines = [f"<b>{escape(label, quote=False)}</b>: {escape(self.meaning, quote=False)}"]
         if self.unit:
-            lines.append(f"unit: {self.unit}")
+            lines.append(f"unit: {escape(self.unit, quote=False)}")
         if self.example:
-            lines.append(f"example: <code>{self.example}</code>")
+            lines.append(f"example: <code>{escape(self.example, quote=False)}</code>")
         return "<br>".join(lines)
 
 
