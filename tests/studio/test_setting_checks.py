@@ -12,6 +12,7 @@ from engine.network.build import build_network
 from studio.document.commands import Rename, SetSetting
 from studio.document.document import Document
 from studio.document.fields import name_problem, setting_value_problem, typed_setting
+from studio.jobs.run_duration import duration_problem, duration_s
 from studio.project.network_def import network_def
 from studio.project.project_file import EXAMPLES, read_project
 
@@ -86,3 +87,12 @@ def test_undo_entries_of_settings_name_the_value(doc):
     assert SetSetting(doc, "constants", {"w": constants["we"], "wi": constants["wi"]}).text == \
         "Rename constant we to w"
     assert SetSetting(doc, "constants", {**constants, "we": "1 mV"}).text == "Set constant we to 1 mV"
+
+
+def test_a_run_lasts_a_positive_time_or_until_stopped():
+    assert duration_s("2 s") == 2.0 and duration_s(" 500 ms ") == pytest.approx(0.5)
+    assert duration_s("until stopped") is None and duration_s("") is None
+    assert duration_problem("1 s") is None
+    assert duration_problem("2 mV") == "`2 mV` is not a positive time (e.g. `2 s`)"
+    assert duration_problem("-1 s") == "`-1 s` is not a positive time (e.g. `2 s`)"
+    assert duration_problem("2 parsecs") == "unknown unit `parsecs`"
