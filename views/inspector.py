@@ -14,6 +14,8 @@ and an example (:mod:`studio.document.field_help`).
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QScrollArea,
@@ -22,7 +24,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, 
 from engine.errors import NeuroCoreError
 from engine.network.connect import RULE_OPTIONS
 from studio.document.checks import DocumentProblem, checked_model, resolved_model
-from studio.document.commands import Rename, SetField, field_value_problem
+from studio.document.commands import Rename, SetField, field_value_problem, population_name
 from studio.document.document import Document
 from studio.document.events import EdgeChanged, EdgeRemoved, NodeChanged, NodeRemoved, SettingChanged
 from studio.document.field_help import HELP
@@ -264,18 +266,24 @@ class Inspector(QScrollArea):
         self.renamed.emit(command.new)
 
     def _set_model(self, model: str) -> None:
-        """Change the population's model and drop the values of parameters and states the new model lacks."""
+        """Change the population's model, drop the values of parameters and states the new model lacks, and
+        rename a population named after its old model (as earlier versions named new ones)."""
         doc, name = self.document, self.name
         pop = doc.nodes[name].data
         resolved, checked = resolved_model(doc, model), checked_model(doc, model)
         kept = set() if resolved is None else (
             {p.name for p in resolved[1].params} if resolved[1] is not None else set(resolved[0].parameters))
         states = set() if checked is None else set(checked.states)
-        steps = [SetField(doc, name, "model", model)]
+        steps: list = [SetField(doc, name, "model", model)]
         steps += [SetField(doc, name, f"parameters.{k}", "", check=False) for k in pop.parameters if k not in kept]
         steps += [SetField(doc, name, f"initial.{k}", "", check=False) for k in pop.initial if k not in states]
+        if re.fullmatch(rf"{re.escape(pop.model)}(_\d+)?", name):
+            steps.append(Rename(doc, name, population_name(doc)))
         self.stack.push(Macro(f"Set {name}.model to {model}", steps) if len(steps) > 1 else steps[0])
-        self.edited.emit(name, "model", model)
+        if isinstance(steps[-1], Rename):
+            self.show_element(steps[-1].new)
+            self.renamed.emit(steps[-1].new)
+        self.edited.emit(self.name, "model", model)
 
     def _choose(self, field: str, text: str) -> None:
         text = "" if text == "(none)" else text

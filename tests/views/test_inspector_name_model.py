@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from studio.document.document import Document
+from studio.project.project_file import EXAMPLES
 from studio.project.project_doc import PopulationDoc, ProjectDoc
 from tests.views.helpers import make_window, select
 
@@ -105,7 +106,9 @@ def test_a_model_picked_from_the_list_replaces_the_old_one_everywhere(qtbot):
     assert "parameters.tau_m" not in inspector.fields and "parameters.a" in inspector.fields
     assert any(label.startswith("population · izhikevich") for label in _texts(inspector))
     assert not any("iaf_psc_exp" in text for text in _texts(inspector))
-    assert window.scene.nodes["P"].look.detail == "10 neurons"
+    look = window.scene.nodes["P"].look
+    assert (look.name, look.subtitle, look.detail) == ("P", "izhikevich", "10 neurons")
+    assert look.tooltip.startswith("izhikevich: ")
     assert window.stack.undo_text == "Set P.model to izhikevich"
     window.undo_action.trigger()
     pop = window.document.nodes["P"].data
@@ -129,3 +132,20 @@ def _texts(inspector) -> list[str]:
     from PySide6.QtWidgets import QLabel
 
     return [label.text() for label in inspector.widget().findChildren(QLabel) if label.isVisible()]
+
+
+def test_a_population_named_after_its_old_model_takes_a_name_of_its_own(qtbot):
+    window = make_window(qtbot, Document.open(EXAMPLES / "playground_glif.ncsproj"))
+    select(window, "glif5")
+    field = window.inspector.fields["model"]
+    field.edit.setFocus()
+    field.edit.selectAll()
+    qtbot.keyClicks(field.edit, "izhikevich")
+    qtbot.keyClick(field.edit, Qt.Key.Key_Return)
+    assert [(n, node.data.model) for n, node in window.document.nodes.items() if node.kind == "population"] == [
+        ("E", "izhikevich")]
+    assert window.inspector.name == "E" and window.inspector.name_field.text == "E"
+    assert [item.name for item in window.scene.selectedItems()] == ["E"]
+    assert window.stack.undo_text == "Set glif5.model to izhikevich"
+    window.undo_action.trigger()
+    assert window.document.nodes["glif5"].data.model == "glif5" and "E" not in window.document.nodes
