@@ -211,7 +211,7 @@ class Inspector(QScrollArea):
         """The fields shown whose typed text is refused, with the reason (not a failed run's mark): the element's
         name and fields, or the project's settings."""
         if self.settings is not None:
-            return self.settings.refused_fields()
+            return [p for p in self.settings.refused_fields() if (p.field, p.message) != self._run_mark]
         named = [("name", self.name_field)] if self.name_field is not None else []
         return [DocumentProblem(self.name or "", field, widget.problem)
                 for field, widget in [*named, *self.fields.items()]
@@ -219,10 +219,14 @@ class Inspector(QScrollArea):
                 and (field, widget.problem) != self._run_mark]
 
     def show_problem(self, field: str, message: str) -> None:
-        """Mark ``field`` of the element shown with ``message`` (a failed run's reason) and take the focus there;
-        a problem of no one field is shown above the fields."""
-        shown = next((f for f in self.fields if field == f or field.startswith(f"{f}.")), "")
-        widget = self.fields.get(shown)
+        """Mark ``field`` of the element shown (or of the settings: ``"dt"``, ``"constants.we"``) with
+        ``message`` (a failed run's reason) and take the focus there; a problem of no one field is shown above
+        the fields."""
+        if self.settings is not None:
+            shown, widget = field, self.settings.field(field)
+        else:
+            shown = next((f for f in self.fields if field == f or field.startswith(f"{f}.")), "")
+            widget = self.fields.get(shown)
         if not isinstance(widget, QuantityField):
             self._refusal(message)
             return

@@ -310,8 +310,11 @@ class MainWindow(QMainWindow):
         placed = [locate(project, p) for p in session.problems()]
         self.problems.set_run_failure(placed)
         self.problems_dock.raise_()
-        if placed and placed[0].element:
-            self._select_element(placed[0].element)
+        if placed and (placed[0].element or placed[0].field):
+            if placed[0].element:
+                self._select_element(placed[0].element)
+            else:
+                self.scene.clearSelection()  # a project setting: the inspector shows the settings
             self.inspector.show_problem(placed[0].field, placed[0].message)
         self.failure_dialog = show_failure(self, "The run failed", f"The run failed: {session.error}\n\nThe project "
                                            "is unchanged; fix the problem and run again.", session.traceback)

@@ -99,6 +99,12 @@ class SettingsPanel(QWidget):
         form.addRow(label, field)
         self.fields[key] = field
 
+    def field(self, path: str) -> QuantityField | None:
+        """The field of setting ``path`` (``"dt"``; ``"constants.we"``: the value of ``we``), if shown."""
+        if path.startswith("constants."):
+            return next((value for name, _, value in self.constants.rows if f"constants.{name}" == path), None)
+        return self.fields.get(path)
+
     def refused_fields(self) -> list[DocumentProblem]:
         """The settings whose typed text is refused, with the reason."""
         return [DocumentProblem("", key, field.problem) for key, field in self.fields.items()

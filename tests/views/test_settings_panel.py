@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
+from studio.document.commands import SetSetting
 from tests.views.helpers import select
 
 
@@ -135,3 +137,17 @@ def test_a_refused_constant_is_red_with_the_reason(qtbot, cuba_window, column, t
     assert field.problem == reason and field.reason.isVisible()
     assert f"constants.we (typed, not applied): {reason}" in window.problems.messages()
     assert window.document.to_project() == before and len(window.stack) == 0
+
+
+def test_a_run_refused_for_a_setting_marks_it_in_the_settings(qtbot, cuba_window, monkeypatch):
+    window = cuba_window
+    monkeypatch.setattr(QMessageBox, "show", lambda box: None)
+    window.stack.push(SetSetting(window.document, "dt", "-0.1 ms"))
+    select(window, "E")
+    window.run_toolbar.run(0.1)
+    qtbot.waitUntil(lambda: window.run_toolbar.state == "failed", timeout=20_000)
+    assert window.scene.selectedItems() == [] and window.inspector.settings is not None
+    field = window.inspector.settings.fields["dt"]
+    assert field.text == "-0.1 ms" and field.problem == "dt must be positive, not -0.1 ms" and field.edit.hasFocus()
+    assert window.problems.messages()[0] == "run: dt: dt must be positive, not -0.1 ms"
+    assert not any("typed" in m for m in window.problems.messages())
