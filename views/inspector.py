@@ -82,10 +82,12 @@ class Inspector(QScrollArea):
         document.events.connect(self._on_event)
 
     def close_document(self) -> None:
-        """Stop following the document (and withdraw the refused fields from the problems panel)."""
+        """Stop following the document, withdraw the refused fields from the problems panel and go (the window
+        makes an inspector for the next document)."""
         self.document.events.disconnect(self._on_event)
         if self.refused_fields():
             self.refused.emit([])
+        self.deleteLater()
 
     def show_element(self, name: str | None) -> None:
         """Edit node or projection ``name`` (``None``, or a device link: nothing to edit)."""
