@@ -34,30 +34,31 @@ class FieldHelp:
         return "<br>".join(lines)
 
 
-_TIMES = (("start", "0 ms", FieldHelp("when it starts", "a time", "10 ms")),
-          ("stop", "inf s", FieldHelp("when it stops", "a time", "500 ms")))
+TIME, CURRENT = "a time (ms, s)", "a current (pA, nA)"
+_TIMES = (("start", "0 ms", FieldHelp("when it starts", TIME, "10 ms")),
+          ("stop", "inf s", FieldHelp("when it stops", TIME, "500 ms")))
 
 DEVICE_PARAMS: dict[str, tuple[tuple[str, str, FieldHelp], ...]] = {
-    "dc_generator": (("amplitude", "", FieldHelp("current injected into each target neuron", "a current",
+    "dc_generator": (("amplitude", "", FieldHelp("current injected into each target neuron", CURRENT,
                                                  "376 pA")), *_TIMES),
-    "ac_generator": (("amplitude", "", FieldHelp("amplitude of the sine", "a current", "50 pA")),
-                     ("offset", "0 pA", FieldHelp("constant part", "a current", "100 pA")),
+    "ac_generator": (("amplitude", "", FieldHelp("amplitude of the sine", CURRENT, "50 pA")),
+                     ("offset", "0 pA", FieldHelp("constant part", CURRENT, "100 pA")),
                      ("frequency", "", FieldHelp("frequency of the sine", "Hz", "10 Hz")),
                      ("phase", "0", FieldHelp("phase in degrees", "degrees (a plain number)", "90")), *_TIMES),
-    "step_current_generator": (("amplitude_times", "", FieldHelp("times of the steps", "times",
+    "step_current_generator": (("amplitude_times", "", FieldHelp("times of the steps", "times (ms, s)",
                                                                  "10 ms, 20 ms")),
-                               ("amplitude_values", "", FieldHelp("currents from each time on", "currents",
+                               ("amplitude_values", "", FieldHelp("currents from each time on", "currents (pA, nA)",
                                                                   "100 pA, 0 pA")), *_TIMES),
-    "noise_generator": (("mean", "0 pA", FieldHelp("mean current", "a current", "200 pA")),
-                        ("std", "0 pA", FieldHelp("standard deviation", "a current", "50 pA")),
-                        ("dt", "1 ms", FieldHelp("interval between new values", "a time", "1 ms")), *_TIMES),
+    "noise_generator": (("mean", "0 pA", FieldHelp("mean current", CURRENT, "200 pA")),
+                        ("std", "0 pA", FieldHelp("standard deviation", CURRENT, "50 pA")),
+                        ("dt", "1 ms", FieldHelp("interval between new values", TIME, "1 ms")), *_TIMES),
     "poisson_generator": (("rate", "", FieldHelp("rate of each independent train", "Hz", "8 kHz")), *_TIMES),
-    "spike_generator": (("spike_times", "", FieldHelp("spike times", "times", "10 ms, 15 ms")), *_TIMES),
+    "spike_generator": (("spike_times", "", FieldHelp("spike times", "times (ms, s)", "10 ms, 15 ms")), *_TIMES),
     "spike_recorder": _TIMES,
-    "voltmeter": (("interval", "1 ms", FieldHelp("sampling interval", "a time", "0.1 ms")), *_TIMES),
+    "voltmeter": (("interval", "1 ms", FieldHelp("sampling interval", TIME, "0.1 ms")), *_TIMES),
     "multimeter": (("record_from", "", FieldHelp("state variables to record", "names", "V_m, g_ex")),
-                   ("interval", "1 ms", FieldHelp("sampling interval", "a time", "0.1 ms")), *_TIMES),
-    "population_rate": (("bin", "1 ms", FieldHelp("bin width", "a time", "5 ms")), *_TIMES),
+                   ("interval", "1 ms", FieldHelp("sampling interval", TIME, "0.1 ms")), *_TIMES),
+    "population_rate": (("bin", "1 ms", FieldHelp("bin width", TIME, "5 ms")), *_TIMES),
     "weight_recorder": (("max_connections", "1000", FieldHelp("how many connections to record", "a count",
                                                               "100")),),
 }
@@ -76,7 +77,7 @@ HELP: dict[str, FieldHelp] = {
     "device.target": FieldHelp("the population it stimulates or records", "", "E"),
     "device.neurons": FieldHelp("indices of the neurons (empty: all of them)", "indices", "0, 1, 2"),
     "device.weight": FieldHelp("weight of each spike or current", "the receptor's unit", "20 pA"),
-    "device.delay": FieldHelp("delay to the targets, at least one time step", "a time", "1 ms"),
+    "device.delay": FieldHelp("delay to the targets, at least one time step", TIME, "1 ms"),
     "device.receptor": FieldHelp("receptor name or port (empty: as the model routes it)", "", "ex"),
     "projection.rule.name": FieldHelp("how pairs of neurons are chosen", "", "pairwise_bernoulli"),
     "projection.rule.p": FieldHelp("connection probability of each pair, within [0, 1]", "a plain number",
@@ -88,14 +89,14 @@ HELP: dict[str, FieldHelp] = {
     "projection.weight": FieldHelp("a quantity (`20 pA`, `0.02 nA`), a constant or an expression (`we*rand()`)",
                                    "the unit the target's receptor takes (a current, a conductance or a voltage)",
                                    "20 pA, we, we*rand()"),
-    "projection.delay": FieldHelp("synaptic delay, at least one time step", "a time", "1.5 ms"),
+    "projection.delay": FieldHelp("synaptic delay, at least one time step", TIME, "1.5 ms"),
     "projection.synapse": FieldHelp("how a connection's weight behaves (static, shared, or learning with STDP)",
                                     "", "static_synapse"),
     "projection.receptor": FieldHelp("receptor name or port number (empty: as the model routes the weight's "
                                      "sign)", "", "ex, 1"),
     "projection.on_pre": FieldHelp("what a spike does at the target, for a model without receptors", "",
                                    "ge += w"),
-    "settings.dt": FieldHelp("simulation time step (empty: 0.1 ms); delays are whole steps of it", "a time",
+    "settings.dt": FieldHelp("simulation time step (empty: 0.1 ms); delays are whole steps of it", TIME,
                              "0.1 ms"),
     "settings.seed": FieldHelp("seed of the random numbers (connections, initial values, noise); the same seed "
                                "gives the same run (empty: 0)", "a whole number ≥ 0", "42"),

@@ -23,7 +23,7 @@ def help_on(qtbot, edit) -> str:
 
 
 @pytest.mark.parametrize("element, field, shown", [
-    ("EE", "delay", "<b>delay</b>: synaptic delay, at least one time step<br>unit: a time<br>"
+    ("EE", "delay", "<b>delay</b>: synaptic delay, at least one time step<br>unit: a time (ms, s)<br>"
                     "example: <code>1.5 ms</code>"),
     ("EE", "rule.p", "<b>p</b>: connection probability of each pair, within [0, 1]<br>unit: a plain number<br>"
                      "example: <code>0.02</code>"),
