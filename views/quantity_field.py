@@ -70,7 +70,7 @@ class QuantityField(QWidget):
         self.edit.textEdited.connect(lambda _: self._typing.start())
         self.edit.escaped.connect(self.revert)
 
-    def offer(self, choices: list[tuple[str, str]]) -> QCompleter:
+    def offer(self, choices: list[tuple[str, str]]) -> None:
         """Offer ``choices`` (value, group) in a list that typing filters (case-insensitive, a value containing
         the text) and the arrow at the field's end opens whole; each is listed as ``value · group``, and
         picking one commits it."""
@@ -90,7 +90,6 @@ class QuantityField(QWidget):
                                     QLineEdit.ActionPosition.TrailingPosition)
         arrow.setToolTip("list them all")
         arrow.triggered.connect(self.show_choices)
-        return completer
 
     def show_choices(self) -> None:
         """Open the list of every choice (:meth:`offer`)."""
