@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel
 
 from tests.views.helpers import select, type_into
-from views.theme import _DARK, _LIGHT
+from views.theme import colors
 
 
 def hint(window, text: str) -> QLabel:
@@ -16,27 +16,32 @@ def hint(window, text: str) -> QLabel:
 def test_the_inspectors_hints_and_marks_follow_the_theme(qtbot, cuba_window):
     window = cuba_window
     window.set_theme("light")
+    light = colors()
     select(window, "EE")
     type_into(qtbot, window, "rule.p", "1.5")
     label = hint(window, "synaptic delay, at least one time step")
     field = window.inspector.fields["rule.p"]
-    assert _LIGHT.muted.name() in label.styleSheet() and _LIGHT.error.name() in field.reason.styleSheet()
-    assert _LIGHT.error.name() in field.edit.styleSheet()
+    assert light.muted.name() in label.styleSheet() and light.error.name() in field.reason.styleSheet()
+    assert light.error.name() in field.edit.styleSheet()
     window.set_theme("dark")
-    assert _DARK.muted.name() in label.styleSheet() and _DARK.error.name() in field.reason.styleSheet()
-    assert _DARK.error.name() in field.edit.styleSheet()
-    assert window.problems.tree.topLevelItem(0).foreground(0).color() == _DARK.error
+    dark = colors()
+    assert dark.muted != light.muted and dark.error != light.error
+    assert dark.muted.name() in label.styleSheet() and dark.error.name() in field.reason.styleSheet()
+    assert dark.error.name() in field.edit.styleSheet()
+    assert window.problems.tree.topLevelItem(0).foreground(0).color() == dark.error
     window.set_theme("light")
-    assert _LIGHT.muted.name() in label.styleSheet()
-    assert window.problems.tree.topLevelItem(0).foreground(0).color() == _LIGHT.error
+    assert light.muted.name() in label.styleSheet()
+    assert window.problems.tree.topLevelItem(0).foreground(0).color() == light.error
 
 
 def test_the_playgrounds_stale_banner_follows_the_theme(qtbot, cuba_window):
     window = cuba_window
     window.set_theme("light")
+    light = colors()
     window.set_workspace("playground")
     banner = window.workspace("playground").view.trace.banner
-    assert f"background: {_LIGHT.error.name()}" in banner.styleSheet()
+    assert f"background: {light.error.name()}" in banner.styleSheet()
     window.set_theme("dark")
-    assert f"background: {_DARK.error.name()}" in banner.styleSheet()
-    assert f"color: {_DARK.canvas.name()}" in banner.styleSheet()
+    dark = colors()
+    assert f"background: {dark.error.name()}" in banner.styleSheet() and f"color: {dark.canvas.name()}" in \
+        banner.styleSheet()
