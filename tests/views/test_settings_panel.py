@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from studio.document.commands import SetSetting
 from tests.views.helpers import select
@@ -151,3 +151,12 @@ def test_a_run_refused_for_a_setting_marks_it_in_the_settings(qtbot, cuba_window
     assert field.text == "-0.1 ms" and field.problem == "dt must be positive, not -0.1 ms" and field.edit.hasFocus()
     assert window.problems.messages()[0] == "run: dt: dt must be positive, not -0.1 ms"
     assert not any("typed" in m for m in window.problems.messages())
+
+
+def test_a_new_project_has_no_constants_until_one_is_added(qtbot, empty_window):
+    table = settings(empty_window).constants
+    assert table.rows == []
+    assert any(label.text().startswith("none yet") for label in table.findChildren(QLabel) if label.isVisible())
+    table.add_button.click()
+    assert empty_window.document.settings["constants"] == {"c1": 0}
+    assert [name for name, _, _ in table.rows] == ["c1"]
