@@ -1,34 +1,52 @@
-"""The inspector: the fields of the selected node or edge, each edit one SetField command.
+"""The inspector: the name and fields of the selected node or edge, or the project's settings when nothing is
+selected; each edit one command.
 
 Fields take what a person types (``20 pA``, ``0.02 nA``, ``we``); a value
 the model or the engine's rules refuse (a wrong unit, an unknown name, p = 1.5,
 a delay shorter than dt) stays in the field, marked, with the reason under it,
 and nothing is changed; the refused fields are announced for the problems
-panel.  Model parameters show their default as the placeholder and their
-meaning and range beside them.
+panel.  The name field renames (references follow), the model field lists the
+project's and the library's models as one types.  Model parameters show their
+default as the placeholder and their meaning and range under them; F1 in a
+field (or the "?" button, then a click on it) tells what it means, its unit
+and an example (:mod:`studio.document.field_help`).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget)
+import re
+
+from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QScrollArea,
+                               QToolButton, QToolTip, QVBoxLayout, QWhatsThis, QWidget)
 
 from engine.errors import NeuroCoreError
 from engine.network.connect import RULE_OPTIONS
-from studio.document.checks import DocumentProblem
-from studio.document.commands import SetField, field_value_problem
+from studio.document.checks import DocumentProblem, checked_model, resolved_model
+from studio.document.commands import Rename, SetField, field_value_problem, population_name
 from studio.document.document import Document
 from studio.document.events import EdgeChanged, EdgeRemoved, NodeChanged, NodeRemoved, SettingChanged
+from studio.document.field_help import HELP
+from studio.document.fields import name_problem
 from studio.document.history import Macro
-from views.inspector_rows import Row, device_rows, population_rows, projection_rows
+from views.inspector_rows import Row, device_rows, model_choices, population_rows, projection_rows
 from views.quantity_field import QuantityField
-from views.theme import colors
+from views.settings_panel import SettingsPanel
+from views.theme import follow_theme
 
 _RULE_DEFAULTS = {"p": "0.1", "k": "10", "n": "100", "sources": "0", "targets": "0"}
+HELP_SHOWN_MS = 30_000
+
+
+def _muted(label: QLabel, small: bool = False) -> QLabel:
+    follow_theme(label, lambda c: f"color: {c.muted.name()};" + (" font-size: small;" if small else ""))
+    return label
 
 
 class Inspector(QScrollArea):
-    """Edits the element chosen with :meth:`show_element` (a node or a projection of ``document``).
+    """Edits the element chosen with :meth:`show_element` (a node or a projection of ``document``), or the
+    project's settings when none is (``duration``: the run toolbar's duration field, shown there too).
 
     Signals
     -------
@@ -36,29 +54,40 @@ class Inspector(QScrollArea):
         A field was changed (the command is on the stack); a running session may apply it live.
     refused(problems)
         The fields whose typed text is refused changed: a list of ``DocumentProblem`` (element, field, reason).
+    renamed(name)
+        The element shown was renamed ``name`` (the window selects it again).
     """
 
     edited = Signal(str, str, str)
     refused = Signal(list)
+    renamed = Signal(str)
 
-    def __init__(self, document: Document, parent=None):
+    def __init__(self, document: Document, duration: QComboBox | None = None, parent=None):
         super().__init__(parent)
         self.document = document
+        self.duration = duration
         self.stack = document.undo_stack
         self.name: str | None = None
         self.fields: dict[str, QuantityField | QComboBox] = {}
+        self.name_field: QuantityField | None = None
+        self.settings: SettingsPanel | None = None
         self.refusal = ""
         self._run_mark: tuple[str, str] | None = None  # (field, reason) a failed run marked
+        self._shape: tuple = ()
         self.setWidgetResizable(True)
         self.setMinimumWidth(280)
+        QShortcut(QKeySequence(Qt.Key.Key_F1), self, self.show_help,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._rebuild()
         document.events.connect(self._on_event)
 
     def close_document(self) -> None:
-        """Stop following the document (and withdraw the refused fields from the problems panel)."""
+        """Stop following the document, withdraw the refused fields from the problems panel and go (the window
+        makes an inspector for the next document)."""
         self.document.events.disconnect(self._on_event)
         if self.refused_fields():
             self.refused.emit([])
+        self.deleteLater()
 
     def show_element(self, name: str | None) -> None:
         """Edit node or projection ``name`` (``None``, or a device link: nothing to edit)."""
@@ -69,48 +98,76 @@ class Inspector(QScrollArea):
         self._rebuild()
 
     # -- building ---------------------------------------------------------------------------------
+    def _rows(self) -> tuple[str, str, list[tuple[str, list[Row]]]]:
+        """(kind, about, groups of rows) of the element shown."""
+        doc, name = self.document, self.name
+        if name in doc.nodes:
+            node = doc.nodes[name]
+            if node.kind == "population":
+                main, params, initial, about = population_rows(doc, node)
+                return (f"population · {node.data.model}", about,
+                        [("Population", main), ("Parameters (empty: the model's default)", params),
+                         ("Initial values", initial)])
+            main, params = device_rows(doc, node)
+            return f"{node.role} · {node.data.kind}", "", [("Device", main), ("Parameters", params)]
+        data = doc.edges[name].data
+        return f"projection · {data.source} → {data.target}", "", [("Projection", projection_rows(doc, data))]
+
     def _rebuild(self) -> None:
         had_refused = bool(self.refused_fields())
-        self.fields = {}
+        self.fields, self.name_field, self.settings = {}, None, None
         self.refusal = ""
         self._run_mark = None
         if had_refused:
             self.refused.emit([])
         page = QWidget()
         layout = QVBoxLayout(page)
-        doc, name = self.document, self.name
-        if name is None:
-            hint = QLabel("Select a population, device or projection to edit it.\n\nDrag models and devices from "
-                          "the palette; drag from a port to another port to connect.", wordWrap=True)
-            hint.setStyleSheet(f"color: {colors().muted.name()};")
-            layout.addWidget(hint)
-        elif name in doc.nodes:
-            node = doc.nodes[name]
-            if node.kind == "population":
-                main, params, initial, about = population_rows(doc, node)
-                self._title(layout, name, f"population · {node.data.model}", about)
-                self._group(layout, "Population", main)
-                self._group(layout, "Parameters (empty: the model's default)", params)
-                self._group(layout, "Initial values", initial)
-            else:
-                main, params = device_rows(doc, node)
-                self._title(layout, name, f"{node.role} · {node.data.kind}", "")
-                self._group(layout, "Device", main)
-                self._group(layout, "Parameters", params)
+        if self.name is None:
+            self._shape = ()
+            self._header(layout, QLabel("<b>Project settings</b>"))
+            self.settings = SettingsPanel(self.document, self.duration)
+            self.settings.refused.connect(lambda _: self.refused.emit(self.refused_fields()))
+            layout.addWidget(self.settings)
+            layout.addWidget(_muted(QLabel("Select a population, device or projection to edit it.\n\nDrag models "
+                                           "and devices from the palette; drag from a port to another port to "
+                                           "connect.", wordWrap=True)))
         else:
-            data = doc.edges[name].data
-            self._title(layout, name, f"projection · {data.source} → {data.target}", "")
-            self._group(layout, "Projection", projection_rows(data))
+            kind, about, groups = self._rows()
+            self._shape = (kind, about, [r.field for _, rows in groups for r in rows])
+            self._title(layout, kind, about)
+            for title, rows in groups:
+                self._group(layout, title, rows)
         layout.addStretch(1)
+        old = self.takeWidget()
+        if old is not None:
+            old.deleteLater()  # the edit that led here may still be in its signal
         self.setWidget(page)
 
-    def _title(self, layout: QVBoxLayout, name: str, kind: str, about: str) -> None:
-        title = QLabel(f"<b>{name}</b><br><span style='color:{colors().muted.name()}'>{kind}</span>")
-        layout.addWidget(title)
+    def _header(self, layout: QVBoxLayout, title: QWidget) -> None:
+        row = QHBoxLayout()
+        row.addWidget(title, 1)
+        ask = QToolButton(text="?", autoRaise=True, toolTip="What's This: click a field to read what it means "
+                                                            "(or press F1 in it)")
+        ask.clicked.connect(QWhatsThis.enterWhatsThisMode)
+        row.addWidget(ask, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(row)
+
+    def _title(self, layout: QVBoxLayout, kind: str, about: str) -> None:
+        name = self.name
+        role = kind.split(" ·")[0]
+        entry = HELP[f"{role if role in ('population', 'projection') else 'device'}.name"]
+        self.name_field = QuantityField(name, lambda text: name_problem(self.document, name, text),
+                                        tooltip=entry.meaning)
+        self.name_field.edit.setWhatsThis(entry.text("name"))
+        font = self.name_field.edit.font()
+        font.setBold(True)
+        self.name_field.edit.setFont(font)
+        self.name_field.committed.connect(self._rename)
+        self.name_field.marked.connect(lambda _: self.refused.emit(self.refused_fields()))
+        self._header(layout, self.name_field)
+        layout.addWidget(_muted(QLabel(kind)))
         if about:
-            text = QLabel(about, wordWrap=True)
-            text.setStyleSheet(f"color: {colors().muted.name()};")
-            layout.addWidget(text)
+            layout.addWidget(_muted(QLabel(about, wordWrap=True)))
 
     def _group(self, layout: QVBoxLayout, title: str, rows: list[Row]) -> None:
         if not rows:
@@ -121,20 +178,24 @@ class Inspector(QScrollArea):
         for row in rows:
             widget = self._combo(row) if row.choices else self._field(row)
             label = QLabel(row.label)
-            label.setToolTip(row.help)
+            label.setToolTip(row.help.meaning)
+            label.setWhatsThis(row.help.text(row.label))
+            (widget if isinstance(widget, QComboBox) else widget.edit).setWhatsThis(row.help.text(row.label))
             form.addRow(label, widget)
-            if row.help and not row.choices:
-                hint = QLabel(row.help, wordWrap=True)
-                hint.setStyleSheet(f"color: {colors().muted.name()}; font-size: small;")
-                form.addRow("", hint)
+            if row.help.meaning and not row.choices and row.field != "model":
+                form.addRow("", _muted(QLabel(row.help.meaning, wordWrap=True), small=True))
             self.fields[row.field] = widget
         layout.addWidget(box)
 
     def _field(self, row: Row) -> QuantityField:
         name = self.name
         field = QuantityField(row.text, lambda text: field_value_problem(self.document, name, row.field, text),
-                        placeholder=row.default, tooltip=row.help)
-        field.committed.connect(lambda text: self._set(row.field, text))
+                              placeholder=row.default, tooltip=row.help.meaning)
+        if row.field == "model":
+            field.offer(list(model_choices(self.document)))
+            field.committed.connect(self._set_model)
+        else:
+            field.committed.connect(lambda text: self._set(row.field, text))
         field.marked.connect(lambda _: self.refused.emit(self.refused_fields()))
         return field
 
@@ -144,21 +205,30 @@ class Inspector(QScrollArea):
         if row.text not in row.choices:
             combo.addItem(row.text)
         combo.setCurrentIndex(combo.findText(row.text or "(none)"))
-        combo.setToolTip(row.help)
+        combo.setToolTip(row.help.meaning)
         combo.activated.connect(lambda index: self._choose(row.field, combo.itemText(index)))
         return combo
 
     def refused_fields(self) -> list[DocumentProblem]:
-        """The fields of the element shown whose typed text is refused, with the reason (not a failed run's mark)."""
-        return [DocumentProblem(self.name or "", field, widget.problem) for field, widget in self.fields.items()
+        """The fields shown whose typed text is refused, with the reason (not a failed run's mark): the element's
+        name and fields, or the project's settings."""
+        if self.settings is not None:
+            return [p for p in self.settings.refused_fields() if (p.field, p.message) != self._run_mark]
+        named = [("name", self.name_field)] if self.name_field is not None else []
+        return [DocumentProblem(self.name or "", field, widget.problem)
+                for field, widget in [*named, *self.fields.items()]
                 if isinstance(widget, QuantityField) and widget.problem is not None
                 and (field, widget.problem) != self._run_mark]
 
     def show_problem(self, field: str, message: str) -> None:
-        """Mark ``field`` of the element shown with ``message`` (a failed run's reason) and take the focus there;
-        a problem of no one field is shown above the fields."""
-        shown = next((f for f in self.fields if field == f or field.startswith(f"{f}.")), "")
-        widget = self.fields.get(shown)
+        """Mark ``field`` of the element shown (or of the settings: ``"dt"``, ``"constants.we"``) with
+        ``message`` (a failed run's reason) and take the focus there; a problem of no one field is shown above
+        the fields."""
+        if self.settings is not None:
+            shown, widget = field, self.settings.field(field)
+        else:
+            shown = next((f for f in self.fields if field == f or field.startswith(f"{f}.")), "")
+            widget = self.fields.get(shown)
         if not isinstance(widget, QuantityField):
             self._refusal(message)
             return
@@ -166,6 +236,17 @@ class Inspector(QScrollArea):
         widget.mark(message)
         widget.edit.setFocus()
         self.ensureWidgetVisible(widget)
+
+    def show_help(self) -> None:
+        """Show what the field with the focus means, its unit and an example (F1)."""
+        widget = QApplication.focusWidget()
+        while widget is not None and widget is not self and not widget.whatsThis():
+            widget = widget.parentWidget()
+        if widget is None or widget is self:
+            return
+        self.ensureWidgetVisible(widget)
+        QToolTip.showText(widget.mapToGlobal(QPoint(0, widget.height())), widget.whatsThis(), widget, QRect(),
+                          HELP_SHOWN_MS)
 
     # -- editing ----------------------------------------------------------------------------------------
     def _set(self, field: str, text: str) -> None:
@@ -177,6 +258,38 @@ class Inspector(QScrollArea):
                 widget.mark(str(exc))
             return
         self.edited.emit(self.name, field, text)
+
+    def _rename(self, new: str) -> None:
+        old = self.name
+        try:
+            command = Rename(self.document, old, new)
+        except NeuroCoreError as exc:
+            self.name_field.mark(str(exc))
+            return
+        self.name = None  # the element goes and comes back under its new name
+        self.stack.push(command)
+        self.show_element(command.new)
+        self.renamed.emit(command.new)
+
+    def _set_model(self, model: str) -> None:
+        """Change the population's model, drop the values of parameters and states the new model lacks, and
+        rename a population named after its old model (as earlier versions named new ones)."""
+        doc, name = self.document, self.name
+        pop = doc.nodes[name].data
+        resolved, checked = resolved_model(doc, model), checked_model(doc, model)
+        kept = set() if resolved is None else (
+            {p.name for p in resolved[1].params} if resolved[1] is not None else set(resolved[0].parameters))
+        states = set() if checked is None else set(checked.states)
+        steps: list = [SetField(doc, name, "model", model)]
+        steps += [SetField(doc, name, f"parameters.{k}", "", check=False) for k in pop.parameters if k not in kept]
+        steps += [SetField(doc, name, f"initial.{k}", "", check=False) for k in pop.initial if k not in states]
+        if re.fullmatch(rf"{re.escape(pop.model)}(_\d+)?", name):
+            steps.append(Rename(doc, name, population_name(doc)))
+        self.stack.push(Macro(f"Set {name}.model to {model}", steps) if len(steps) > 1 else steps[0])
+        if isinstance(steps[-1], Rename):
+            self.show_element(steps[-1].new)
+            self.renamed.emit(steps[-1].new)
+        self.edited.emit(self.name, "model", model)
 
     def _choose(self, field: str, text: str) -> None:
         text = "" if text == "(none)" else text
@@ -206,7 +319,7 @@ class Inspector(QScrollArea):
     def _refusal(self, reason: str) -> None:
         self.refusal = reason
         label = QLabel(f"✕ {reason}", wordWrap=True)
-        label.setStyleSheet(f"color: {colors().error.name()};")
+        follow_theme(label, lambda c: f"color: {c.error.name()};")
         self.widget().layout().insertWidget(1, label)
 
     # -- following the document ---------------------------------------------------------------------------
@@ -222,19 +335,11 @@ class Inspector(QScrollArea):
             self._refresh()
 
     def _refresh(self) -> None:
-        """Show the document's values; rebuild when the set of fields changed (another model, rule or kind)."""
-        doc, name = self.document, self.name
-        if name in doc.nodes:
-            node = doc.nodes[name]
-            if node.kind == "population":
-                main, params, initial, _ = population_rows(doc, node)
-                rows = main + params + initial
-            else:
-                main, params = device_rows(doc, node)
-                rows = main + params
-        else:
-            rows = projection_rows(doc.edges[name].data)
-        if [r.field for r in rows] != list(self.fields):
+        """Show the document's values; rebuild when the fields or the title changed (another model, rule or
+        kind)."""
+        kind, about, groups = self._rows()
+        rows = [r for _, rs in groups for r in rs]
+        if (kind, about, [r.field for r in rows]) != self._shape:
             self._rebuild()
             return
         for row in rows:
@@ -243,4 +348,3 @@ class Inspector(QScrollArea):
                 widget.set_value(row.text)
             else:
                 widget.setCurrentIndex(max(0, widget.findText(row.text or "(none)")))
-

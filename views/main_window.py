@@ -201,8 +201,9 @@ class MainWindow(QMainWindow):
         self.view.setScene(self.scene)
         if old is not None:
             old.deleteLater()
-        self.inspector = Inspector(document)
+        self.inspector = Inspector(document, self.run_toolbar.duration)
         self.inspector.edited.connect(self._edited)
+        self.inspector.renamed.connect(self._select_element)
         self.inspector.refused.connect(self.problems.set_field_problems)
         self.inspector_dock.setWidget(self.inspector)
         self.palette_widget.set_project_models(document.settings["models"])
@@ -313,8 +314,11 @@ class MainWindow(QMainWindow):
         placed = [locate(project, p) for p in session.problems()]
         self.problems.set_run_failure(placed)
         self.problems_dock.raise_()
-        if placed and placed[0].element:
-            self._select_element(placed[0].element)
+        if placed and (placed[0].element or placed[0].field):
+            if placed[0].element:
+                self._select_element(placed[0].element)
+            else:
+                self.scene.clearSelection()  # a project setting: the inspector shows the settings
             self.inspector.show_problem(placed[0].field, placed[0].message)
         reason = "\n".join(map(str, placed[:3])) or session.error
         if len(placed) > 3:

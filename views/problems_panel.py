@@ -3,10 +3,20 @@ the failure dialog."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QMessageBox, QPlainTextEdit, QTabWidget, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtWidgets import (QHeaderView, QMessageBox, QPlainTextEdit, QStyledItemDelegate, QStyleOptionViewItem,
+                               QTabWidget, QTreeWidget, QTreeWidgetItem, QWidget)
 
-from views.theme import colors
+from views.theme import colors, theme_events
+
+
+class _Wrapped(QStyledItemDelegate):
+    """Sizes an item of its tree for its text wrapped at the column's width (Qt sizes it unwrapped)."""
+
+    def sizeHint(self, option, index):
+        wrapped = QStyleOptionViewItem(option)
+        wrapped.rect = QRect(0, 0, self.parent().columnWidth(index.column()), 1)
+        return super().sizeHint(wrapped, index)
 
 
 class ProblemsPanel(QTabWidget):
@@ -25,7 +35,12 @@ class ProblemsPanel(QTabWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Where", "Problem"])
         self.tree.setRootIsDecorated(False)
-        self.tree.setColumnWidth(0, 200)
+        # Where as wide as it needs; the message takes the rest and wraps rather than being cut.
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.setWordWrap(True)
+        self.tree.setItemDelegateForColumn(1, _Wrapped(self.tree))
+        # rows take their wrapped height again once a resize is over (not inside the layout that resized them)
+        self.tree.header().sectionResized.connect(self.tree.doItemsLayout, Qt.ConnectionType.QueuedConnection)
         self.tree.itemActivated.connect(lambda item: self.activated.emit(item.data(0, Qt.ItemDataRole.UserRole)))
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(5000)
@@ -34,6 +49,7 @@ class ProblemsPanel(QTabWidget):
         self._document: list[tuple[str, str, str]] = []
         self._run: list[tuple[str, str, str]] = []
         self._typed: list[tuple[str, str, str]] = []
+        theme_events().changed.connect(self._show)
 
     def set_document_problems(self, problems) -> None:
         """Show the document's problems (``DocumentProblem``: element, field, message)."""
@@ -51,7 +67,8 @@ class ProblemsPanel(QTabWidget):
 
     def set_field_problems(self, problems) -> None:
         """Show the fields whose typed text the inspector refuses (each a ``DocumentProblem``; [] clears them)."""
-        self._typed = [(p.element, f"{p.element}.{p.field} (typed, not applied)", p.message) for p in problems]
+        self._typed = [(p.element, ".".join(x for x in (p.element, p.field) if x) + " (typed, not applied)",
+                        p.message) for p in problems]
         self._show()
 
     def _shown(self) -> list[tuple[str, str, str]]:
@@ -63,6 +80,7 @@ class ProblemsPanel(QTabWidget):
             item = QTreeWidgetItem(self.tree, [where, message])
             item.setData(0, Qt.ItemDataRole.UserRole, element)
             item.setToolTip(1, message)
+            item.setTextAlignment(0, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
             item.setForeground(0, colors().error)
         count = len(self._shown())
         self.setTabText(0, f"Problems ({count})" if count else "Problems")

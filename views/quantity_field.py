@@ -4,7 +4,9 @@ The check is a callable returning the reason a text is refused (``None`` when
 it is fine); it runs as the person types (after a short pause) and on Enter.  A
 refused text stays in the field, marked, with the reason shown under it and as
 the tooltip; nothing is committed until the text is valid.  Esc puts the
-document's value back.
+document's value back.  A field may offer choices (:meth:`QuantityField.offer`):
+typing filters them (a name containing what is typed), the arrow at its end
+lists them all.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QCompleter, QLabel, QLineEdit, QStyle, QVBoxLayout, QWidget
 
-from views.theme import colors
+from views.theme import follow_theme
 
 Check = Callable[[str], "str | None"]
 TYPING_PAUSE_MS = 300
@@ -54,7 +57,7 @@ class QuantityField(QWidget):
         self.edit.setToolTip(tooltip)
         self._tooltip = tooltip
         self.reason = QLabel(wordWrap=True)
-        self.reason.setStyleSheet(f"color: {colors().error.name()};")
+        follow_theme(self.reason, lambda c: f"color: {c.error.name()};")
         self.reason.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -67,6 +70,33 @@ class QuantityField(QWidget):
         self.edit.textEdited.connect(lambda _: self._typing.start())
         self.edit.escaped.connect(self.revert)
 
+    def offer(self, choices: list[tuple[str, str]]) -> None:
+        """Offer ``choices`` (value, group) in a list that typing filters (case-insensitive, a value containing
+        the text) and the arrow at the field's end opens whole; each is listed as ``value · group``, and
+        picking one commits it."""
+        model = QStandardItemModel(self)
+        for value, group in choices:
+            item = QStandardItem(f"{value}  · {group}" if group else value)
+            item.setData(value, Qt.ItemDataRole.UserRole)
+            model.appendRow(item)
+        completer = QCompleter(model, self)
+        completer.setCompletionRole(Qt.ItemDataRole.UserRole)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setMaxVisibleItems(12)
+        self.edit.setCompleter(completer)
+        completer.activated.connect(lambda text: (self.edit.setText(text), self._finish()))
+        arrow = self.edit.addAction(self.style().standardIcon(QStyle.StandardPixmap.SP_ArrowDown),
+                                    QLineEdit.ActionPosition.TrailingPosition)
+        arrow.setToolTip("list them all")
+        arrow.triggered.connect(self.show_choices)
+
+    def show_choices(self) -> None:
+        """Open the list of every choice (:meth:`offer`)."""
+        completer = self.edit.completer()
+        completer.setCompletionPrefix("")
+        completer.complete()
+
     @property
     def text(self) -> str:
         return self.edit.text()
@@ -77,9 +107,10 @@ class QuantityField(QWidget):
         return None if self.reason.isHidden() else self.reason.text()
 
     def set_value(self, text: str) -> None:
-        """Show ``text`` (the document's value) unless the person is typing here."""
+        """Show ``text`` (the document's value) unless the person is typing something else here."""
+        typing = self.edit.hasFocus() and self.edit.text().strip() != self._value
         self._value = text
-        if not self.edit.hasFocus():
+        if not typing:
             self.edit.setText(text)
             self.mark(None)
 
@@ -110,7 +141,7 @@ class QuantityField(QWidget):
         changed = problem != self.problem
         self.reason.setText(problem or "")
         self.reason.setVisible(problem is not None)
-        self.edit.setStyleSheet(f"border: 1px solid {colors().error.name()};" if problem else "")
+        follow_theme(self.edit, lambda c: f"border: 1px solid {c.error.name()};" if problem else "")
         self.edit.setToolTip(problem or self._tooltip)
         if changed:
             self.marked.emit(problem)

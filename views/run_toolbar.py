@@ -14,14 +14,13 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QStyle, QToolBar
 
-from engine.equations.units import SECOND, UnitError, parse_quantity
 from engine.run.simulation import Chunk
 from studio.document.document import Document
+from studio.jobs.run_duration import UNTIL_STOPPED, duration_s
 from studio.jobs.session import RunSession
-from views.theme import colors
+from views.theme import follow_theme
 
 POLL_MS = 25
-UNTIL_STOPPED = "until stopped"
 DURATION_TIP = "Simulated time to run, e.g. `2 s`, or until stopped"
 _SMOOTHING = 0.3
 
@@ -36,26 +35,6 @@ def chunk_rates(chunks: list[Chunk], sizes: dict[str, int]) -> dict[str, float]:
         for name, (times, _) in chunk.spikes.items():
             counts[name] = counts.get(name, 0) + int(np.size(times))
     return {name: counts.get(name, 0) / (max(n, 1) * span_s) for name, n in sizes.items() if span_s > 0}
-
-
-def duration_s(text: str) -> float | None:
-    """The run length typed in the toolbar (``"2 s"``, ``"500 ms"``), ``None`` for until stopped.
-
-    Raises
-    ------
-    ValueError
-        Not a positive time.
-    """
-    text = text.strip()
-    if text in ("", UNTIL_STOPPED):
-        return None
-    try:
-        value, dim = parse_quantity(text)
-    except UnitError as exc:
-        raise ValueError(str(exc)) from None
-    if dim is not SECOND or not value > 0:
-        raise ValueError(f"`{text}` is not a positive time (e.g. `2 s`)")
-    return value
 
 
 class RunToolbar(QToolBar):
@@ -173,7 +152,7 @@ class RunToolbar(QToolBar):
     def _mark_duration(self, problem: str | None) -> None:
         """Show at the duration field why it is refused (``None``: clear the mark)."""
         self.duration_problem = problem
-        self.duration.lineEdit().setStyleSheet(f"border: 1px solid {colors().error.name()};" if problem else "")
+        follow_theme(self.duration.lineEdit(), lambda c: f"border: 1px solid {c.error.name()};" if problem else "")
         self.duration.setToolTip(problem or DURATION_TIP)
 
     def _recheck_duration(self, text: str) -> None:

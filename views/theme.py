@@ -2,18 +2,20 @@
 
 The application uses the Fusion style with a palette per theme; views read
 their colours from :func:`colors` so the graph and the scopes match.  Every
-pyqtgraph plot is styled by :func:`style_plots`, which restyles it whenever
-:func:`apply_theme` changes the theme (:func:`theme_events`).
+pyqtgraph plot is styled by :func:`style_plots`, and every widget coloured by a
+style sheet by :func:`follow_theme`; both restyle whenever :func:`apply_theme`
+changes the theme (:func:`theme_events`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette, QPen
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 THEMES = ("auto", "light", "dark")
 
@@ -100,6 +102,29 @@ def theme_events() -> ThemeEvents:
     if _events is None:
         _events = ThemeEvents()
     return _events
+
+
+class _StyleFollower(QObject):
+    """Gives its parent widget the style sheet of the theme in use, now and at each theme change."""
+
+    def __init__(self, widget: QWidget, style: Callable[[Colors], str]):
+        super().__init__(widget)
+        self.widget, self.style = widget, style
+        theme_events().changed.connect(self.restyle)
+
+    def restyle(self) -> None:
+        self.widget.setStyleSheet(self.style(colors()))
+
+
+def follow_theme(widget: QWidget, style: Callable[[Colors], str]) -> None:
+    """Style ``widget`` with ``style(colors())`` (a style sheet from the theme's colours, e.g.
+    ``lambda c: f"color: {c.muted.name()};"``), now and after every theme change, for as long as it lives;
+    a later call replaces the style."""
+    follower = widget.findChild(_StyleFollower, options=Qt.FindChildOption.FindDirectChildrenOnly)
+    if follower is None:
+        follower = _StyleFollower(widget, style)
+    follower.style = style
+    follower.restyle()
 
 
 def style_legend(legend: pg.LegendItem) -> None:

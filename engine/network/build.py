@@ -27,7 +27,7 @@ from engine.fixedpoint import QFormat
 from engine.models.base import LibraryModel, ReceptorError, route_input
 from engine.native import network as _network
 from engine.network.connect import connect, to_csr
-from engine.network.definitions import STDP, SYNAPSES, NetworkDef, PopulationDef, ProjectionDef
+from engine.network.definitions import STDP, SYNAPSES, NetworkDef, PopulationDef, ProjectionDef, dt_problem
 from engine.network.devices import Device, delay_problem, delay_steps, device_type
 from engine.network.footprint import check_memory
 from engine.population_vm import PopulationVM
@@ -203,8 +203,9 @@ def build_network(net: NetworkDef, fmt: QFormat | None = None, available_memory:
     is refused before anything is allocated (:func:`engine.network.footprint.check_memory`).
     """
     dt = _seconds(net.dt, "dt", Location(field="dt"))
-    if dt <= 0:
-        raise NetworkError("dt must be positive", Location(field="dt"))
+    refused = dt_problem(dt)
+    if refused is not None:
+        raise NetworkError(refused, Location(field="dt"))
     seeds = np.random.SeedSequence(int(net.seed))
     pop_seed, proj_seed, dev_seed = seeds.spawn(3)
     names = [p.name for p in net.populations]

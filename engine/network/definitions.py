@@ -27,6 +27,11 @@ from engine.network.connect import Rule
 SYNAPSES = ("static_synapse", "static_synapse_hom_w", "stdp_synapse")
 
 
+def dt_problem(dt: float) -> str | None:
+    """Why a time step of ``dt`` seconds cannot be used (``None`` when it can)."""
+    return None if dt > 0 else f"dt must be positive, not {dt * 1e3:g} ms"
+
+
 @dataclass(frozen=True)
 class PopulationDef:
     """``size`` neurons of one model.

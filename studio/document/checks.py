@@ -220,7 +220,7 @@ def projection_problem(doc: ReadableDocument, data: ProjectionDoc) -> str | None
     problems: list[Problem] = []
     weight = constants(doc).quantity(data.weight, "weight", problems)
     if weight is None:
-        return f"weight: {problems[0].message}" if problems else "weight: not a quantity"
+        return problems[0].message if problems else f"`{data.weight}` is not a quantity"
     dim = weight.dim
     target = _receptor(doc, data, weight.value)
     if isinstance(target, str):

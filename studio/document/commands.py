@@ -19,7 +19,7 @@ from typing import Any
 from studio.document.checks import checked_model, resolved_model
 from studio.document.document import ConnectError, Document, FieldError
 from studio.document.elements import DocumentError, Edge, Node, link_name
-from studio.document.fields import element, field_value_problem, get_field, typed_value, with_field
+from studio.document.fields import element, field_value_problem, get_field, name_problem, typed_value, with_field
 from studio.document.history import Command
 from studio.project.project_doc import DeviceDoc, PopulationDoc, Position, ProjectionDoc, RuleDoc
 
@@ -218,15 +218,16 @@ class Rename(Command):
     Raises
     ------
     FieldError
-        The new name is empty or used already.
+        The new name is empty, used already or not a name (:func:`~studio.document.fields.name_problem`).
     """
 
     def __init__(self, doc: Document, old: str, new: str):
         new = new.strip()
         if old not in doc.nodes and not (old in doc.edges and doc.edges[old].kind == "projection"):
             raise FieldError(f"no node or projection `{old}`")
-        if not new or new in doc.nodes or new in doc.edges:
-            raise FieldError(f"the name `{new}` is already used" if new else "a name cannot be empty")
+        reason = name_problem(doc, old, new) if new != old else "the name is unchanged"
+        if reason is not None:
+            raise FieldError(reason)
         self.doc, self.old, self.new = doc, old, new
         self.text = f"Rename {old} to {new}"
 
@@ -261,13 +262,29 @@ class SetSetting(Command):
         if key not in doc.settings:
             raise DocumentError(f"unknown setting `{key}` (have: {', '.join(doc.settings)})")
         self.doc, self.key, self.new, self.old = doc, key, value, doc.settings[key]
-        self.text = f"Set {key}"
+        self.text = _setting_text(key, self.old, value)
 
     def redo(self) -> None:
         self.doc.set_setting(self.key, self.new)
 
     def undo(self) -> None:
         self.doc.set_setting(self.key, self.old)
+
+
+def _setting_text(key: str, old: Any, new: Any) -> str:
+    """An undo entry naming the value: ``Set dt to 0.05 ms``, ``Add constant g``, ``Set constant we to 1 mV``."""
+    if key == "constants":
+        old, new = old or {}, new or {}
+        added, removed = [k for k in new if k not in old], [k for k in old if k not in new]
+        if len(added) == 1 and len(removed) == 1:
+            return f"Rename constant {removed[0]} to {added[0]}"
+        if added or removed:
+            return f"{'Add' if added else 'Remove'} constant {', '.join(added or removed)}"
+        changed = [k for k in new if new[k] != old[k]]
+        return f"Set constant {changed[0]} to {_shown(new[changed[0]])}" if len(changed) == 1 else "Set constants"
+    if key == "models" or new in (None, ""):
+        return f"Set {key}" if key == "models" else f"Clear {key}"
+    return f"Set {key} to {_shown(new)}"
 
 
 def population_name(doc: Document) -> str:

@@ -1,5 +1,6 @@
 """Fields of nodes and edges by path (``"size"``, ``"parameters.tau_m"``, ``"rule.p"``), typed values, and the
-check of a value a person typed (:func:`field_value_problem`) before a SetField command is made.
+checks of what a person typed before a command is made: a field's value (:func:`field_value_problem`), a name
+(:func:`name_problem`), a project setting (:func:`setting_value_problem`).
 
 A value is what a person typed (``"20 pA"``, ``"3200"``, ``"0, 1, 2"``); :func:`typed_value` turns it
 into what the project file holds (``"20 pA"``, ``3200``, ``(0, 1, 2)``).  An empty text or ``None``
@@ -19,8 +20,10 @@ from engine.network.devices import DEVICES, RECORDERS
 from engine.network.footprint import memory_problem
 from studio.document.checks import (ReadableDocument, connect_problem, locate, population_value_problem,
                                     projection_problem)
-from studio.project.project_doc import DeviceDoc, PopulationDoc, ProjectionDoc, RuleDoc, is_required
+from studio.project.project_doc import (DeviceDoc, PopulationDoc, ProjectDoc, ProjectionDoc, RuleDoc, doc_to_json,
+                                        is_required)
 from studio.project.network_def import network_def
+from studio.project.schema import schema_problems
 
 RECORDS = {"population": PopulationDoc, "device": DeviceDoc, "projection": ProjectionDoc}
 _SET_ELSEWHERE = {"population": ("name", "position"), "device": ("name", "position"),
@@ -139,10 +142,14 @@ def typed_value(field: str, value: Any) -> Any:
     return text
 
 
-def _with_change(doc: ReadableDocument, kind: str, new: Data):
+_SECTIONS = {"population": "populations", "device": "devices", "projection": "projections"}
+
+
+def _with_change(doc: ReadableDocument, kind: str, new: Data, name: str | None = None) -> ProjectDoc:
+    """The project with element ``name`` (default: ``new``'s name) of ``kind`` replaced by ``new``."""
     project = doc.to_project()
-    section = {"population": "populations", "device": "devices", "projection": "projections"}[kind]
-    items = tuple(new if e.name == new.name else e for e in getattr(project, section))
+    section = _SECTIONS[kind]
+    items = tuple(new if e.name == (name or new.name) else e for e in getattr(project, section))
     return replace(project, **{section: items})
 
 
@@ -201,3 +208,54 @@ def _target_problem(doc: ReadableDocument, device: DeviceDoc) -> str | None:
     if device.kind in RECORDERS:
         return connect_problem(doc, device.target, device.name)
     return connect_problem(doc, device.name, device.target)
+
+
+def _file_problem(project: ProjectDoc, path: str) -> str | None:
+    """The first place at ``path`` (or inside it) where ``project`` breaks the file's schema."""
+    for p in schema_problems(doc_to_json(project)):
+        if p.field == path or p.field.startswith(f"{path}."):
+            return p.message
+    return None
+
+
+def name_problem(doc: ReadableDocument, old: str, new: str) -> str | None:
+    """Why node or projection ``old`` cannot be renamed ``new`` (``None``: it can): empty, used already, or not
+    a name the project file takes."""
+    new = new.strip()
+    if not new:
+        return "a name cannot be empty"
+    if new == old:
+        return None
+    if new in doc.nodes or new in doc.edges:
+        return f"the name `{new}` is already used"
+    found = element(doc, old)
+    if found is None:
+        return f"no node or projection `{old}`"
+    kind, data = found
+    project = _with_change(doc, kind, with_field(data, "name", new), old)
+    index = next(i for i, e in enumerate(getattr(project, _SECTIONS[kind])) if e.name == new)
+    return _file_problem(project, f"{_SECTIONS[kind]}[{index}].name")
+
+
+def typed_setting(key: str, value: Any) -> Any:
+    """What the project file holds for ``value`` typed for setting ``key`` (``""`` -> ``None``)."""
+    if key == "description":
+        return value if value and value.strip() else None
+    if key == "constants":
+        return {k: typed_value(k, v) for k, v in value.items()}
+    return typed_value(key, value)
+
+
+def setting_value_problem(doc: ReadableDocument, key: str, value: Any) -> str | None:
+    """Why ``value`` (as typed) cannot be project setting ``key`` (``dt``, ``seed``, ``description``,
+    ``constants``: a mapping of names to values as typed), or ``None``; a constant's problem names it."""
+    project = replace(doc.to_project(), **{key: typed_setting(key, value)})
+    problem = _file_problem(project, key)
+    if problem is not None:
+        return problem
+    found: list[Problem] = []
+    network_def(project, found)
+    for p in found:
+        if p.field == key or p.field.startswith(f"{key}."):
+            return f"{p.field.split('.', 1)[1]}: {p.message}" if key == "constants" else p.message
+    return None

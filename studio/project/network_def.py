@@ -19,7 +19,8 @@ from engine.equations.model import ModelSpec, check_model
 from engine.equations.units import DIMENSIONLESS, SECOND, SI_UNITS, Quantity, UnitError
 from engine.models import LIBRARY, LibraryModel, get_model
 from engine.network.connect import RULE_OPTIONS, RULES, Rule, probability_problem
-from engine.network.definitions import STDP, SYNAPSES, DeviceDef, NetworkDef, PopulationDef, ProjectionDef
+from engine.network.definitions import (STDP, SYNAPSES, DeviceDef, NetworkDef, PopulationDef, ProjectionDef,
+                                        dt_problem)
 from engine.network.devices import DEVICES, delay_problem
 from studio.project.modelfile import json_path
 from studio.project.project_doc import (DeviceDoc, InlineModel, LibraryRef, PopulationDoc, ProjectDoc, ProjectionDoc,
@@ -205,6 +206,8 @@ def network_def(doc: ProjectDoc, problems: list[Problem], seed: int | None = Non
     before = len(problems)
     consts = Constants(doc.constants, problems)
     dt = consts.quantity(doc.dt if doc.dt is not None else DEFAULT_DT, "dt", problems, SECOND, "0.1 ms")
+    if dt is not None:
+        _refuse(dt_problem(dt.in_units(SI_UNITS)), "dt", problems)
     models = _models(doc, consts, problems)
     names = [p.name for p in doc.populations]
     _unique(names, "populations", problems)

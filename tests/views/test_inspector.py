@@ -79,7 +79,7 @@ def test_the_inspector_follows_undo_and_removal(qtbot):
     ("rule.p", "-0.2", "probability p must be within [0, 1], not -0.2"),
     ("delay", "-1 ms", "delay -1 ms is negative; the minimum delay is one time step (0.1 ms)"),
     ("delay", "0.01 ms", "delay 0.01 ms is shorter than one time step (0.1 ms); the minimum delay is one step"),
-    ("weight", "376pa", "weight: unknown unit `pa` — did you mean `pA`?"),
+    ("weight", "376pa", "unknown unit `pa` — did you mean `pA`?"),
 ])
 def test_a_value_the_engine_refuses_is_red_with_the_reason_and_in_problems(qtbot, cuba_window, field, text, reason):
     window = cuba_window

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QWidget
 
 from engine.equations.units import UnitError, quantity_in
 from studio.playground.playground_events import ModelChanged, ParametersChanged, ProblemsChanged, StimulusChanged
-from views.theme import colors, style_legend, style_plots
+from views.theme import follow_theme, style_legend, style_plots
 
 DEBOUNCE_MS = 150
 MAXIMUM = 1e12
@@ -40,7 +40,7 @@ class AnalysisPanel(QWidget):
         self.debounce.timeout.connect(self.refresh)
         self.dirty = True  # a change arrived while hidden: refresh when shown
         self.stale_label = QLabel("")
-        self.stale_label.setStyleSheet(f"color: {colors().error.name()}")
+        follow_theme(self.stale_label, lambda c: f"color: {c.error.name()}")
         state.events.connect(self._on_state)
         self.destroyed.connect(lambda *_, cb=self._on_state, events=state.events: events.disconnect(cb))
 

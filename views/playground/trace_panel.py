@@ -13,7 +13,7 @@ from engine.analysis.traces import Trace
 from engine.equations import expr as E
 from studio.playground.playground_events import ProblemsChanged, TraceChanged
 from studio.playground.playground_state import PlaygroundState
-from views.theme import colors, style_plots
+from views.theme import colors, follow_theme, style_plots
 
 CURRENT = "input current"
 _VOLTAGE_NAMES = ("V_m", "v", "V", "x")
@@ -48,7 +48,8 @@ class TracePanel(QWidget):
         self.middle_choice = QComboBox()
         self.info = QLabel()
         self.banner = QLabel("stale — the model has problems; this is the last valid trace")
-        self.banner.setStyleSheet(f"color: white; background: {theme.error.name()}; padding: 2px 6px;")
+        follow_theme(self.banner, lambda c: f"color: {c.canvas.name()}; background: {c.error.name()}; "
+                                            "padding: 2px 6px;")
         self.banner.hide()
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 0, 4, 0)

@@ -21,7 +21,7 @@ from studio.project.fileio import atomic_write_text
 from views.playground.analysis_panel import AnalysisPanel
 from views.playground.precision_panel import format_from
 from views.playground.verilog_view import VerilogView
-from views.theme import colors
+from views.theme import follow_theme
 
 POLL_MS = 10
 
@@ -59,7 +59,7 @@ class VerilogPanel(AnalysisPanel):
             button.setEnabled(self.view.preview is not None)
 
     def _mark_format(self, reason: str) -> None:
-        self.format_edit.setStyleSheet(f"border: 1px solid {colors().error.name()}" if reason else "")
+        follow_theme(self.format_edit, lambda c: f"border: 1px solid {c.error.name()}" if reason else "")
         self.format_edit.setToolTip(reason)
 
     def refresh(self) -> None:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
 from studio.playground.handoff import VerilogPreview
 from views.playground.analysis_panel import axis_label, message_label, plot_widget
-from views.theme import colors
+from views.theme import colors, follow_theme
 
 VERILOG_KEYWORDS = frozenset("""
 always assign begin case default else end endcase endfunction endmodule function if initial inout input integer
@@ -80,7 +80,7 @@ class VerilogView(QWidget):
         self.caption = message_label()
         self.failure = message_label()
         self.failure.setTextFormat(Qt.TextFormat.PlainText)
-        self.failure.setStyleSheet(f"color: {colors().error.name()}")
+        follow_theme(self.failure, lambda c: f"color: {c.error.name()}")
         self.failure.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.failure.hide()
         self.split = QSplitter(Qt.Orientation.Horizontal)

@@ -1,0 +1,138 @@
+"""What each field of the inspector and of the project settings means, its unit and an example: one table.
+
+The inspector shows :attr:`FieldHelp.meaning` under a field and the whole entry
+(:meth:`FieldHelp.text`) on F1 or What's This.  Entries are keyed by the kind of
+element and the field path (``"projection.rule.p"``, ``"settings.dt"``); a
+model's parameters are described by the model (the library's meaning and
+range, or a project model's default), a device's parameters by
+:data:`DEVICE_PARAMS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from studio.document.checks import ReadableDocument, checked_model, resolved_model
+
+
+@dataclass(frozen=True)
+class FieldHelp:
+    """The meaning of a field (the line shown under it), its unit (``""`` for a name or a text) and an example."""
+
+    meaning: str
+    unit: str = ""
+    example: str = ""
+
+    def text(self, label: str) -> str:
+        """The whole entry, for F1 and What's This (rich text)."""
+        lines = [f"<b>{escape(label, quote=False)}</b>: {escape(self.meaning, quote=False)}"]
+        if self.unit:
+            lines.append(f"unit: {escape(self.unit, quote=False)}")
+        if self.example:
+            lines.append(f"example: <code>{escape(self.example, quote=False)}</code>")
+        return "<br>".join(lines)
+
+
+TIME, CURRENT = "a time (ms, s)", "a current (pA, nA)"
+_TIMES = (("start", "0 ms", FieldHelp("when it starts", TIME, "10 ms")),
+          ("stop", "inf s", FieldHelp("when it stops", TIME, "500 ms")))
+
+DEVICE_PARAMS: dict[str, tuple[tuple[str, str, FieldHelp], ...]] = {
+    "dc_generator": (("amplitude", "", FieldHelp("current injected into each target neuron", CURRENT,
+                                                 "376 pA")), *_TIMES),
+    "ac_generator": (("amplitude", "", FieldHelp("amplitude of the sine", CURRENT, "50 pA")),
+                     ("offset", "0 pA", FieldHelp("constant part", CURRENT, "100 pA")),
+                     ("frequency", "", FieldHelp("frequency of the sine", "Hz", "10 Hz")),
+                     ("phase", "0", FieldHelp("phase in degrees", "degrees (a plain number)", "90")), *_TIMES),
+    "step_current_generator": (("amplitude_times", "", FieldHelp("times of the steps", "times (ms, s)",
+                                                                 "10 ms, 20 ms")),
+                               ("amplitude_values", "", FieldHelp("currents from each time on", "currents (pA, nA)",
+                                                                  "100 pA, 0 pA")), *_TIMES),
+    "noise_generator": (("mean", "0 pA", FieldHelp("mean current", CURRENT, "200 pA")),
+                        ("std", "0 pA", FieldHelp("standard deviation", CURRENT, "50 pA")),
+                        ("dt", "1 ms", FieldHelp("interval between new values", TIME, "1 ms")), *_TIMES),
+    "poisson_generator": (("rate", "", FieldHelp("rate of each independent train", "Hz", "8 kHz")), *_TIMES),
+    "spike_generator": (("spike_times", "", FieldHelp("spike times", "times (ms, s)", "10 ms, 15 ms")), *_TIMES),
+    "spike_recorder": _TIMES,
+    "voltmeter": (("interval", "1 ms", FieldHelp("sampling interval", TIME, "0.1 ms")), *_TIMES),
+    "multimeter": (("record_from", "", FieldHelp("state variables to record", "names", "V_m, g_ex")),
+                   ("interval", "1 ms", FieldHelp("sampling interval", TIME, "0.1 ms")), *_TIMES),
+    "population_rate": (("bin", "1 ms", FieldHelp("bin width", TIME, "5 ms")), *_TIMES),
+    "weight_recorder": (("max_connections", "1000", FieldHelp("how many connections to record", "a count",
+                                                              "100")),),
+}
+
+_NAME = FieldHelp("the name other elements use for it; its projections, links and recorders follow a rename "
+                  "(letters, digits and `_`, not starting with a digit)", "", "E, I, pop_3")
+HELP: dict[str, FieldHelp] = {
+    "population.name": _NAME,
+    "device.name": _NAME,
+    "projection.name": _NAME,
+    "population.model": FieldHelp("the neuron model: one of this project's models or of the library (type to "
+                                  "search)", "", "iaf_psc_exp"),
+    "population.size": FieldHelp("number of neurons (a count or a constant)", "neurons", "100, N_E"),
+    "population.initial": FieldHelp("initial value (a quantity or an expression such as "
+                                     "`-60 mV + 5 mV*rand()`)", "the state variable's unit", "-65 mV"),
+    "device.target": FieldHelp("the population it stimulates or records", "", "E"),
+    "device.neurons": FieldHelp("indices of the neurons (empty: all of them)", "indices", "0, 1, 2"),
+    "device.weight": FieldHelp("weight of each spike or current", "the receptor's unit", "20 pA"),
+    "device.delay": FieldHelp("delay to the targets, at least one time step", TIME, "1 ms"),
+    "device.receptor": FieldHelp("receptor name or port (empty: as the model routes it)", "", "ex"),
+    "projection.rule.name": FieldHelp("how pairs of neurons are chosen", "", "pairwise_bernoulli"),
+    "projection.rule.p": FieldHelp("connection probability of each pair, within [0, 1]", "a plain number",
+                                   "0.02"),
+    "projection.rule.k": FieldHelp("connections per neuron", "a count", "100"),
+    "projection.rule.n": FieldHelp("total number of connections", "a count", "1000"),
+    "projection.rule.sources": FieldHelp("source indices", "indices", "0, 1, 2"),
+    "projection.rule.targets": FieldHelp("target indices", "indices", "1, 2, 0"),
+    "projection.weight": FieldHelp("a quantity (`20 pA`, `0.02 nA`), a constant or an expression (`we*rand()`)",
+                                   "the unit the target's receptor takes (a current, a conductance or a voltage)",
+                                   "20 pA, we, we*rand()"),
+    "projection.delay": FieldHelp("synaptic delay, at least one time step", TIME, "1.5 ms"),
+    "projection.synapse": FieldHelp("how a connection's weight behaves (static, shared, or learning with STDP)",
+                                    "", "static_synapse"),
+    "projection.receptor": FieldHelp("receptor name or port number (empty: as the model routes the weight's "
+                                     "sign)", "", "ex, 1"),
+    "projection.on_pre": FieldHelp("what a spike does at the target, for a model without receptors", "",
+                                   "ge += w"),
+    "settings.dt": FieldHelp("simulation time step (empty: 0.1 ms); delays are whole steps of it", TIME,
+                             "0.1 ms"),
+    "settings.seed": FieldHelp("seed of the random numbers (connections, initial values, noise); the same seed "
+                               "gives the same run (empty: 0)", "a whole number ≥ 0", "42"),
+    "settings.duration": FieldHelp("simulated time a Run lasts (the run toolbar's duration)", "a time, or "
+                                   "`until stopped`", "1 s"),
+    "settings.description": FieldHelp("what the project is about, for whoever opens it", "", "Brunel (2000), "
+                                      "network A"),
+    "settings.constants": FieldHelp("named values that fields and models can use by name; each a quantity or "
+                                    "an expression over other constants", "any (each value carries its own)",
+                                    "we = 0.5 mV, g = 5, wi = -g*we"),
+}
+
+
+def field_help(doc: ReadableDocument, name: str, kind: str, field: str) -> FieldHelp:
+    """The help of ``field`` of element ``name``, a ``kind`` (``"population"``, ``"device"``, ``"projection"``)."""
+    head, _, key = field.partition(".")
+    if kind == "population" and head in ("parameters", "initial"):
+        return _model_help(doc, doc.nodes[name].data.model, head, key)
+    if kind == "device" and head == "params":
+        known = {k: h for k, _, h in DEVICE_PARAMS.get(doc.nodes[name].data.kind, ())}
+        return known.get(key, FieldHelp(f"parameter `{key}` of the device"))
+    return HELP.get(f"{kind}.{field}", FieldHelp(field))
+
+
+def _model_help(doc: ReadableDocument, model: str, section: str, key: str) -> FieldHelp:
+    checked = checked_model(doc, model)
+    if section == "initial":
+        unit = checked.display_unit(key) if checked is not None and key in checked.states else ""
+        return FieldHelp(HELP["population.initial"].meaning, unit, f"-65 {unit}".strip() if unit else "0")
+    resolved = resolved_model(doc, model)
+    unit = checked.display_unit(key) if checked is not None and key in checked.parameters else ""
+    lib = None if resolved is None else resolved[1]
+    info = next((p for p in lib.params if p.name == key), None) if lib is not None else None
+    if info is not None:
+        span = f"  [{info.low} … {info.high}]" if info.low or info.high else ""
+        return FieldHelp(f"{info.meaning}{span}", unit, info.default)
+    default = resolved[0].parameters.get(key, "") if resolved is not None else ""
+    return FieldHelp(f"model default {default}" + (f" ({unit})" if unit and unit not in str(default) else ""),
+                     unit, str(default))

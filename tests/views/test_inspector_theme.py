@@ -1,0 +1,47 @@
+"""Widgets coloured by the theme follow View → Theme: the inspector's hints and marks, the problems panel, the
+playground's stale banner."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel
+
+from tests.views.helpers import select, type_into
+from views.theme import colors
+
+
+def hint(window, text: str) -> QLabel:
+    return next(label for label in window.inspector.widget().findChildren(QLabel) if label.text() == text)
+
+
+def test_the_inspectors_hints_and_marks_follow_the_theme(qtbot, cuba_window):
+    window = cuba_window
+    window.set_theme("light")
+    light = colors()
+    select(window, "EE")
+    type_into(qtbot, window, "rule.p", "1.5")
+    label = hint(window, "synaptic delay, at least one time step")
+    field = window.inspector.fields["rule.p"]
+    assert light.muted.name() in label.styleSheet() and light.error.name() in field.reason.styleSheet()
+    assert light.error.name() in field.edit.styleSheet()
+    window.set_theme("dark")
+    dark = colors()
+    assert dark.muted != light.muted and dark.error != light.error
+    assert dark.muted.name() in label.styleSheet() and dark.error.name() in field.reason.styleSheet()
+    assert dark.error.name() in field.edit.styleSheet()
+    assert window.problems.tree.topLevelItem(0).foreground(0).color() == dark.error
+    window.set_theme("light")
+    assert light.muted.name() in label.styleSheet()
+    assert window.problems.tree.topLevelItem(0).foreground(0).color() == light.error
+
+
+def test_the_playgrounds_stale_banner_follows_the_theme(qtbot, cuba_window):
+    window = cuba_window
+    window.set_theme("light")
+    light = colors()
+    window.set_workspace("playground")
+    banner = window.workspace("playground").view.trace.banner
+    assert f"background: {light.error.name()}" in banner.styleSheet()
+    window.set_theme("dark")
+    dark = colors()
+    assert f"background: {dark.error.name()}" in banner.styleSheet() and f"color: {dark.canvas.name()}" in \
+        banner.styleSheet()
