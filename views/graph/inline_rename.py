@@ -12,23 +12,12 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QGraphicsProxyWidget
 
-from studio.document.commands import FieldError, Rename
 from studio.document.document import Document
+from studio.document.fields import name_problem
 from views.quantity_field import QuantityField
 from views.theme import colors
 
 MIN_WIDTH = 150.0
-
-
-def rename_problem(document: Document, old: str, new: str) -> str | None:
-    """Why ``old`` cannot be renamed ``new`` (``None``: it can, or nothing changes)."""
-    if new == old:
-        return None
-    try:
-        Rename(document, old, new)
-    except FieldError as exc:
-        return str(exc)
-    return None
 
 
 class InlineRename(QGraphicsProxyWidget):
@@ -40,7 +29,7 @@ class InlineRename(QGraphicsProxyWidget):
         self.name = name
         self.is_open = True
         self._renamed, self._closed = renamed, closed
-        self.field = QuantityField(name, lambda text: rename_problem(document, name, text),
+        self.field = QuantityField(name, lambda text: name_problem(document, name, text),
                                    tooltip="Enter renames, Esc keeps the name")
         self.field.setFixedWidth(int(max(MIN_WIDTH, rect.width())))
         self.field.setAutoFillBackground(True)
