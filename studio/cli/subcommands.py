@@ -289,6 +289,27 @@ def cosim(args: argparse.Namespace) -> int:
     return 0 if report.bit_exact else 1
 
 
+def deploy(args: argparse.Namespace) -> int:
+    """``ncstudio deploy PROJECT --board B``: build (or reuse) the board's bitstream and program the board."""
+    from studio.hardware.deploy_flow import DeployRequest, deploy as build_and_program, deploy_commands
+
+    request = DeployRequest(str(args.project), args.board, *(() if args.fixed is None else (args.fixed,)),
+                            flash=args.flash)
+    if args.dry_run:
+        print("\n".join(deploy_commands(request)))
+        return 0
+    result = build_and_program(request, on_stage=lambda stage: print(f"{stage}…", flush=True))
+    r = result.report
+    cached = " (unchanged design: its last bitstream reused)" if r.cached else ""
+    fmax = f"{r.fmax_mhz:g} MHz" if r.fmax_mhz is not None else "no Fmax"
+    print(f"built {r.bitstream}{cached}: {r.luts:,}/{r.luts_total:,} LUTs, {r.ffs:,} FFs, "
+          f"{r.brams}/{r.brams_total} BRAMs, {r.dsps}/{r.dsps_total} DSPs; {fmax} (target {r.target_mhz:g} MHz)")
+    if result.program_error:
+        raise NeuroCoreError(result.program_error)
+    print(f"programmed the {r.board}'s {'flash' if args.flash else 'SRAM'}")
+    return 0
+
+
 def bench(args: argparse.Namespace) -> int:
     """``ncstudio bench NAME``: run a bundled example; speed, size and peak memory."""
     import resource

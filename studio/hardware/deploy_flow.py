@@ -1,0 +1,139 @@
+"""A project onto a board: build its core for the board (cached by design hash), then program it.
+
+:func:`deploy` runs the stages of :data:`STAGES` — the board build's synthesis,
+place and route and bitstream (:func:`hdl.board_build.build_board`, in the
+project's build folder, :func:`build_folder`), then programming through
+openFPGALoader (:mod:`hdl.programmer`) — and reports each stage as it starts
+and every line the tools print.  An unchanged design reuses the bitstream of
+its last build and says so.  A board that is not connected fails the program
+stage only: the build's report stays in the :class:`DeployResult`.
+
+:func:`deploy_commands` lists what :func:`deploy` would run, for ``--dry-run``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.fixedpoint import QFormat
+from hdl.board_build import (NAME, REPORT, STAGES as BUILD_STAGES, BoardReport, board_plan, board_tools, build_board,
+                             design_hash)
+from hdl.boards import Board, find_board
+from hdl.datapath import LoweringError
+from hdl.design import HardwareError, NetworkPlan, plan_network
+from hdl.netcosim import DEFAULT_FORMAT
+from hdl.programmer import ProgrammingFailed, program, program_command
+from studio.hardware.hardware_flow import HardwareUnavailable
+from studio.project.project_file import load_network
+
+STAGES = (*BUILD_STAGES, "program")
+BUILD_DIR_VARIABLE = "NCSTUDIO_BUILD_DIR"
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    """Build the project file ``path`` for ``board`` in ``fmt``; program it unless ``program`` is false
+    (into flash with ``flash``)."""
+
+    path: str
+    board: str
+    fmt: QFormat = DEFAULT_FORMAT
+    flash: bool = False
+    program: bool = True
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    """A build's report and how programming went (``program_error``: one line, ``""`` when it worked)."""
+
+    report: BoardReport
+    folder: str
+    command: str
+    programmed: bool
+    program_error: str = ""
+
+
+def build_folder(path: str | os.PathLike, board: Board) -> Path:
+    """Where the builds of project ``path`` for ``board`` live: ``$NCSTUDIO_BUILD_DIR`` (default
+    ``~/.cache/ncstudio/builds``) / ``<project>-<board>``; a rebuild of the same design reuses it."""
+    root = os.environ.get(BUILD_DIR_VARIABLE) or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache",
+                                                      "ncstudio", "builds")
+    return Path(root) / f"{Path(path).stem}-{board.name}"
+
+
+def project_plan(path: str | os.PathLike, fmt: QFormat) -> NetworkPlan:
+    """The core's plan of the project file ``path`` built in ``fmt``."""
+    _, network = load_network(path, fmt=fmt)
+    try:
+        return plan_network(network, Path(path).stem)
+    except (HardwareError, LoweringError) as exc:
+        raise HardwareUnavailable(f"{Path(path).name}: {exc}") from exc
+
+
+def deploy_commands(request: DeployRequest) -> list[str]:
+    """The command lines :func:`deploy` would run, in order (the build's only when it is not cached),
+    each as ``(cd FOLDER && COMMAND)``."""
+    board = find_board(request.board)
+    folder = build_folder(request.path, board)
+    tools = board_tools(board)
+    build = board_plan(project_plan(request.path, request.fmt), board)
+    lines = []
+    if not _cached(folder, design_hash(build, board, tools)):
+        by_name = {tool.name: tool for tool in tools.values()}
+        script = json.loads(build.files[f"{build.script}.json"])
+        lines += [f"(cd {shlex.quote(str(folder))} && {shlex.join([*by_name[argv[0]].argv, *argv[1:]])})"
+                  for argv in script["commands"]]
+    bitstream = folder / f"{NAME}.{'bin' if board.family == 'ice40' else 'bit'}"
+    command = program_command(board, bitstream, flash=request.flash)
+    if request.program:
+        lines.append(f"(cd {shlex.quote(str(folder))} && {command})")
+    return lines
+
+
+def _cached(folder: Path, key: str) -> bool:
+    saved = folder / REPORT
+    if not saved.exists():
+        return False
+    previous = json.loads(saved.read_text())
+    return previous.get("design_hash") == key and Path(previous.get("bitstream", "")).exists()
+
+
+def deploy(request: DeployRequest, on_stage: Callable[[str], None] | None = None,
+           on_log: Callable[[str], None] | None = None, cancel: threading.Event | None = None) -> DeployResult:
+    """Build ``request``'s project for its board and program it.
+
+    Raises
+    ------
+    HardwareUnavailable
+        The project cannot go to hardware.
+    BuildFailed, BuildCancelled, ToolNotFound
+        From the build (see :func:`hdl.board_build.build_board`); programming failures are in the result.
+    """
+    log = on_log or (lambda line: None)
+    board = find_board(request.board)
+    folder = build_folder(request.path, board)
+    report = build_board(project_plan(request.path, request.fmt), board, folder, on_stage=on_stage, on_log=on_log,
+                         cancel=cancel)
+    if report.cached:
+        log(f"the design is unchanged since its last build: reusing {report.bitstream}")
+    command = program_command(board, report.bitstream, flash=request.flash)
+    if not request.program:
+        return DeployResult(report, str(folder), str(command), False)
+    if on_stage:
+        on_stage("program")
+    log(f"+ {command}")
+    try:
+        output = program(command)
+    except ProgrammingFailed as exc:
+        for line in exc.output.splitlines():
+            log(line)
+        return DeployResult(report, str(folder), str(command), False, str(exc))
+    for line in output.splitlines():
+        log(line)
+    return DeployResult(report, str(folder), str(command), True)
