@@ -291,19 +291,24 @@ def cosim(args: argparse.Namespace) -> int:
 
 def deploy(args: argparse.Namespace) -> int:
     """``ncstudio deploy PROJECT --board B``: build (or reuse) the board's bitstream and program the board."""
-    from studio.hardware.deploy_flow import DeployRequest, deploy as build_and_program, deploy_commands
+    from studio.hardware.deploy_flow import DeployRequest, build, deploy_commands, program_board
 
     request = DeployRequest(str(args.project), args.board, *(() if args.fixed is None else (args.fixed,)),
                             flash=args.flash)
     if args.dry_run:
         print("\n".join(deploy_commands(request)))
         return 0
-    result = build_and_program(request, on_stage=lambda stage: print(f"{stage}…", flush=True))
-    r = result.report
+
+    def announce(stage: str) -> None:
+        print(f"{stage}…", flush=True)
+
+    r = build(request, on_stage=announce)
     cached = " (unchanged design: its last bitstream reused)" if r.cached else ""
     fmax = f"{r.fmax_mhz:g} MHz" if r.fmax_mhz is not None else "no Fmax"
     print(f"built {r.bitstream}{cached}: {r.luts:,}/{r.luts_total:,} LUTs, {r.ffs:,} FFs, "
-          f"{r.brams}/{r.brams_total} BRAMs, {r.dsps}/{r.dsps_total} DSPs; {fmax} (target {r.target_mhz:g} MHz)")
+          f"{r.brams}/{r.brams_total} BRAMs, {r.dsps}/{r.dsps_total} DSPs; {fmax} (target {r.target_mhz:g} MHz)",
+          flush=True)
+    result = program_board(request, r, on_stage=announce)
     if result.program_error:
         raise NeuroCoreError(result.program_error)
     print(f"programmed the {r.board}'s {'flash' if args.flash else 'SRAM'}")

@@ -104,27 +104,36 @@ def _cached(folder: Path, key: str) -> bool:
     return previous.get("design_hash") == key and Path(previous.get("bitstream", "")).exists()
 
 
-def deploy(request: DeployRequest, on_stage: Callable[[str], None] | None = None,
-           on_log: Callable[[str], None] | None = None, cancel: threading.Event | None = None) -> DeployResult:
-    """Build ``request``'s project for its board and program it.
+def build(request: DeployRequest, on_stage: Callable[[str], None] | None = None,
+          on_log: Callable[[str], None] | None = None, cancel: threading.Event | None = None) -> BoardReport:
+    """Build ``request``'s project for its board in its :func:`build_folder` (or reuse the bitstream of an
+    unchanged design, and say so on ``on_log``).
 
     Raises
     ------
     HardwareUnavailable
         The project cannot go to hardware.
     BuildFailed, BuildCancelled, ToolNotFound
-        From the build (see :func:`hdl.board_build.build_board`); programming failures are in the result.
+        From :func:`hdl.board_build.build_board`.
     """
+    board = find_board(request.board)
+    report = build_board(project_plan(request.path, request.fmt), board, build_folder(request.path, board),
+                         on_stage=on_stage, on_log=on_log, cancel=cancel)
+    if report.cached and on_log:
+        on_log(f"the design is unchanged since its last build: reusing {report.bitstream}")
+    return report
+
+
+def program_board(request: DeployRequest, report: BoardReport, on_stage: Callable[[str], None] | None = None,
+                  on_log: Callable[[str], None] | None = None) -> DeployResult:
+    """Program the bitstream of ``report`` into ``request``'s board (unless ``request.program`` is false);
+    a failure is the result's one-line ``program_error``."""
     log = on_log or (lambda line: None)
     board = find_board(request.board)
-    folder = build_folder(request.path, board)
-    report = build_board(project_plan(request.path, request.fmt), board, folder, on_stage=on_stage, on_log=on_log,
-                         cancel=cancel)
-    if report.cached:
-        log(f"the design is unchanged since its last build: reusing {report.bitstream}")
+    folder = str(build_folder(request.path, board))
     command = program_command(board, report.bitstream, flash=request.flash)
     if not request.program:
-        return DeployResult(report, str(folder), str(command), False)
+        return DeployResult(report, folder, str(command), False)
     if on_stage:
         on_stage("program")
     log(f"+ {command}")
@@ -133,7 +142,14 @@ def deploy(request: DeployRequest, on_stage: Callable[[str], None] | None = None
     except ProgrammingFailed as exc:
         for line in exc.output.splitlines():
             log(line)
-        return DeployResult(report, str(folder), str(command), False, str(exc))
+        return DeployResult(report, folder, str(command), False, str(exc))
     for line in output.splitlines():
         log(line)
-    return DeployResult(report, str(folder), str(command), True)
+    return DeployResult(report, folder, str(command), True)
+
+
+def deploy(request: DeployRequest, on_stage: Callable[[str], None] | None = None,
+           on_log: Callable[[str], None] | None = None, cancel: threading.Event | None = None) -> DeployResult:
+    """:func:`build`, then :func:`program_board`: each stage of :data:`STAGES` is announced on ``on_stage``
+    as it starts, every line the tools print on ``on_log``."""
+    return program_board(request, build(request, on_stage, on_log, cancel), on_stage, on_log)
