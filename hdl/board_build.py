@@ -295,16 +295,24 @@ def _versions(tools: dict[str, ToolCommand], directory: Path) -> dict[str, str]:
     return out
 
 
-def _critical_path(report: dict) -> str:
-    paths = report.get("critical_paths") or []
-    worst = next((p for p in paths if p.get("from") and p.get("to")), None)
-    if worst is None:
+def _core_clock(report: dict, clocks: dict[str, float], target_mhz: float) -> str | None:
+    """The clock nextpnr constrained to the target (its report also lists packer and DSP pseudo-clocks)."""
+    constraints = {k: float(v.get("constraint", 0)) for k, v in report.get("fmax", {}).items()}
+    if constraints:
+        return min(constraints, key=lambda k: abs(constraints[k] - target_mhz))
+    return min(clocks, key=clocks.get) if clocks else None
+
+
+def _critical_path(report: dict, clock: str | None) -> str:
+    """The worst register-to-register path of ``clock``: its first and last cell and its delay."""
+    edge = f"posedge {clock}"
+    worst = next((p for p in report.get("critical_paths") or [] if p.get("from") == edge and p.get("to") == edge),
+                 None)
+    if worst is None or not worst.get("path"):
         return ""
-    steps = worst.get("path") or []
+    steps = worst["path"]
     delay = sum(float(s.get("delay", 0)) for s in steps)
-    cells = [s["to"]["cell"] for s in steps if s.get("to", {}).get("cell")]
-    where = f"{cells[0]} -> {cells[-1]}" if cells else f"{worst['from']} -> {worst['to']}"
-    return f"{where} ({delay:.1f} ns)"
+    return f"{steps[0]['from']['cell']} -> {steps[-1]['to']['cell']} ({delay:.1f} ns)"
 
 
 def _report(board: Board, directory: Path, tools: dict[str, ToolCommand],
@@ -322,8 +330,9 @@ def _report(board: Board, directory: Path, tools: dict[str, ToolCommand],
 
     ffs = sum(v for k, v in cells.items() if k.startswith(("SB_DFF", "TRELLIS_FF")))
     ffs_total = used(ff)[1]
-    fmax = min(clocks.values()) if clocks else None
     target_mhz = target_hz / 1e6
+    clock = _core_clock(report, clocks, target_mhz)
+    fmax = clocks.get(clock) if clock else None
     met = fmax is not None and fmax >= target_mhz
     bitstream = directory / (f"{NAME}.bin" if family == "ice40" else f"{NAME}.bit")
     uart = uart_baud(target_hz) if board.has_resource("uart") else None
@@ -333,7 +342,7 @@ def _report(board: Board, directory: Path, tools: dict[str, ToolCommand],
         sprams_total=used(spram)[1], dsps=used(dsp)[0], dsps_total=used(dsp)[1],
         fmax_mhz=round(fmax, 2) if fmax is not None else None, target_mhz=round(target_mhz, 3), timing_met=met,
         cycles_per_step=None, realtime_factor=None, bitstream=str(bitstream), tool_versions=_versions(tools, directory),
-        log=str(directory / BUILD_LOG), critical_path=_critical_path(report), uart_baud=uart, design_hash=key,
+        log=str(directory / BUILD_LOG), critical_path=_critical_path(report, clock), uart_baud=uart, design_hash=key,
         stage_seconds={k: round(v, 2) for k, v in seconds.items()})
 
 

@@ -25,27 +25,25 @@ from engine.fixedpoint import QFormat
 from hdl.board_build import (NAME, REPORT, STAGES as BUILD_STAGES, BoardReport, board_plan, board_tools, build_board,
                              design_hash)
 from hdl.boards import Board, find_board
-from hdl.datapath import LoweringError
-from hdl.design import HardwareError, NetworkPlan, plan_network
-from hdl.netcosim import DEFAULT_FORMAT
+from hdl.netcosim import DEFAULT_FORMAT, cache_root
 from hdl.programmer import ProgrammingFailed, program, program_command
-from studio.hardware.hardware_flow import HardwareUnavailable
-from studio.project.project_file import load_network
+from studio.hardware.hardware_flow import cycles_per_step, plan_project
 
 STAGES = (*BUILD_STAGES, "program")
-BUILD_DIR_VARIABLE = "NCSTUDIO_BUILD_DIR"
 
 
 @dataclass(frozen=True)
 class DeployRequest:
     """Build the project file ``path`` for ``board`` in ``fmt``; program it unless ``program`` is false
-    (into flash with ``flash``)."""
+    (into flash with ``flash``); with ``speed``, measure the core's cycles per step in Verilator for the
+    report's real-time factor."""
 
     path: str
     board: str
     fmt: QFormat = DEFAULT_FORMAT
     flash: bool = False
     program: bool = True
+    speed: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,30 +57,19 @@ class DeployResult:
     program_error: str = ""
 
 
-def build_folder(path: str | os.PathLike, board: Board) -> Path:
-    """Where the builds of project ``path`` for ``board`` live: ``$NCSTUDIO_BUILD_DIR`` (default
-    ``~/.cache/ncstudio/builds``) / ``<project>-<board>``; a rebuild of the same design reuses it."""
-    root = os.environ.get(BUILD_DIR_VARIABLE) or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache",
-                                                      "ncstudio", "builds")
-    return Path(root) / f"{Path(path).stem}-{board.name}"
-
-
-def project_plan(path: str | os.PathLike, fmt: QFormat) -> NetworkPlan:
-    """The core's plan of the project file ``path`` built in ``fmt``."""
-    _, network = load_network(path, fmt=fmt)
-    try:
-        return plan_network(network, Path(path).stem)
-    except (HardwareError, LoweringError) as exc:
-        raise HardwareUnavailable(f"{Path(path).name}: {exc}") from exc
+def build_folder(path: str | os.PathLike, board: Board, fmt: QFormat | None = None) -> Path:
+    """Where project ``path`` is built for ``board`` in ``fmt``: ``boards/<project>-<board>-<format>`` beside
+    the co-simulation cache (:func:`hdl.netcosim.cache_root`); a rebuild of the same design reuses it."""
+    return cache_root().parent / "boards" / f"{Path(path).stem}-{board.name}-{(fmt or DEFAULT_FORMAT).name}"
 
 
 def deploy_commands(request: DeployRequest) -> list[str]:
     """The command lines :func:`deploy` would run, in order (the build's only when it is not cached),
     each as ``(cd FOLDER && COMMAND)``."""
     board = find_board(request.board)
-    folder = build_folder(request.path, board)
+    folder = build_folder(request.path, board, request.fmt)
     tools = board_tools(board)
-    build = board_plan(project_plan(request.path, request.fmt), board)
+    build = board_plan(plan_project(request.path, request.fmt), board)
     lines = []
     if not _cached(folder, design_hash(build, board, tools)):
         by_name = {tool.name: tool for tool in tools.values()}
@@ -116,12 +103,17 @@ def build(request: DeployRequest, on_stage: Callable[[str], None] | None = None,
     BuildFailed, BuildCancelled, ToolNotFound
         From :func:`hdl.board_build.build_board`.
     """
+    log = on_log or (lambda line: None)
     board = find_board(request.board)
-    report = build_board(project_plan(request.path, request.fmt), board, build_folder(request.path, board),
-                         on_stage=on_stage, on_log=on_log, cancel=cancel)
-    if report.cached and on_log:
-        on_log(f"the design is unchanged since its last build: reusing {report.bitstream}")
-    return report
+    plan = plan_project(request.path, request.fmt)
+    report = build_board(plan, board, build_folder(request.path, board, request.fmt), on_stage=on_stage,
+                         on_log=on_log, cancel=cancel)
+    if report.cached:
+        log(f"the design is unchanged since its last build: reusing {report.bitstream}")
+    if not request.speed:
+        return report
+    log("measuring the core's cycles per step in Verilator (100 ms of the network)")
+    return report.with_speed(cycles_per_step(request.path, request.fmt, cancel), plan.dt_s)
 
 
 def program_board(request: DeployRequest, report: BoardReport, on_stage: Callable[[str], None] | None = None,
@@ -130,7 +122,7 @@ def program_board(request: DeployRequest, report: BoardReport, on_stage: Callabl
     a failure is the result's one-line ``program_error``."""
     log = on_log or (lambda line: None)
     board = find_board(request.board)
-    folder = str(build_folder(request.path, board))
+    folder = str(build_folder(request.path, board, request.fmt))
     command = program_command(board, report.bitstream, flash=request.flash)
     if not request.program:
         return DeployResult(report, folder, str(command), False)

@@ -21,8 +21,8 @@ BUILD_TOOLS = ("yosys", "nextpnr-ice40", "icepack")
 
 @pytest.fixture(autouse=True)
 def build_folder(tmp_path, monkeypatch):
-    monkeypatch.setenv("NCSTUDIO_BUILD_DIR", str(tmp_path / "builds"))
-    return tmp_path / "builds"
+    monkeypatch.setenv("NCSTUDIO_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "boards"
 
 
 def open_board(qtbot, document: Document):
@@ -131,7 +131,7 @@ def test_build_and_deploy_runs_every_stage_and_without_a_board_keeps_the_report(
     assert report is not None and report.board == "icebreaker" and not report.cached
     assert board.card.bars.counts["luts"].text() == f"{report.luts:,} / {report.luts_total:,}"
     assert f"{report.fmax_mhz:g} MHz against a target of {report.target_mhz:g} MHz" in board.card.details.text()
-    assert (build_folder / "tiny-icebreaker" / "top.bin").is_file()
+    assert (build_folder / "tiny-icebreaker-Q16.16" / "top.bin").is_file()
     # The same design again: the bitstream is reused, the build stages say so.
     qtbot.mouseClick(board.deploy_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not board.running, timeout=BUILD_MS)

@@ -203,7 +203,7 @@ class HardwarePanel(QWidget):
             self.board.fail(f"cannot write the project for the hardware: {exc}")
             return None
         self.log.emit([f"hardware: building {self.document.title} for the {board}"])
-        return self.board.start(DeployRequest(path, board, fmt, flash))
+        return self.board.start(DeployRequest(path, board, fmt, flash, speed=True))
 
     def close_document(self) -> None:
         """Drop running work (the window shows another document)."""
