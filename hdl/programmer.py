@@ -22,9 +22,11 @@ from hdl.tools import ToolCommand, ToolFailed, missing_libraries, require_tool, 
 
 __all__ = ["BoardNotFound", "ProgramCommand", "ProgrammingFailed", "explain_failure", "program", "program_command"]
 
-# What openFPGALoader prints when the cable or the board is not there (FTDI, JTAG, DFU probes).
-_NO_BOARD = re.compile(r"device not found|JTAG init failed|No DFU compatible device|Failed to claim cable"
-                       r"|Open device \S+ Not found|no device found", re.I)
+# What openFPGALoader prints when the cable or the board is not there (FTDI, DFU, JTAG probes), the most
+# telling first.
+_NO_BOARD = tuple(re.compile(p, re.I) for p in (r"device not found", r"No DFU compatible device", r"no device found",
+                                                 r"Open device \S+ Not found", r"JTAG init failed",
+                                                 r"Failed to claim cable"))
 _NO_PERMISSION = re.compile(r"LIBUSB_ERROR_ACCESS|insufficient permissions|Permission denied", re.I)
 _UNKNOWN_BOARD = re.compile(r"cannot find board '([^']*)'")
 
@@ -88,7 +90,7 @@ def explain_failure(output: str, board: str, fallback: str = "") -> ProgrammingF
         return ProgrammingFailed(f"no permission to open the {board}'s USB device: install openFPGALoader's udev "
                                  f"rules (99-openfpgaloader.rules) and reconnect the board (openFPGALoader: {denied})",
                                  output)
-    absent = next((line for line in lines if _NO_BOARD.search(line)), None)
+    absent = next((line for pattern in _NO_BOARD for line in lines if pattern.search(line)), None)
     if absent:
         return BoardNotFound(f"no board found: connect the {board} by USB and try again (openFPGALoader: {absent})",
                              output)

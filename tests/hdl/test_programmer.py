@@ -66,3 +66,13 @@ def test_missing_usb_libraries_name_the_debian_packages():
 def test_no_permission_says_what_to_install():
     error = explain_failure("unable to open ftdi device: -4 (usb_open() failed)\nLIBUSB_ERROR_ACCESS\n", "ulx3s")
     assert str(error).startswith("no permission to open the ulx3s's USB device: install openFPGALoader's udev rules")
+
+
+def test_the_most_telling_line_names_the_missing_board():
+    # What openFPGALoader printed for the OrangeCrab (DFU) with nothing attached.
+    output = ("empty\nwrite to ram\nOpen file : DONE\nParse file DONE\nOpen device 1209:5af0 Not found\n"
+              "DFU init failed with: No DFU compatible device found\n")
+    error = explain_failure(output, "orangecrab")
+    assert isinstance(error, BoardNotFound)
+    assert str(error) == ("no board found: connect the orangecrab by USB and try again (openFPGALoader: DFU init "
+                          "failed with: No DFU compatible device found)")

@@ -137,3 +137,25 @@ def test_build_and_deploy_runs_every_stage_and_without_a_board_keeps_the_report(
     qtbot.waitUntil(lambda: not board.running, timeout=BUILD_MS)
     assert [board.stage_states[s].text() for s in ("synthesis", "place and route", "bitstream")] == ["cached"] * 3
     assert board.card.report.cached and "(unchanged design: reused)" in board.card.details.text()
+
+
+@pytest.mark.slow
+@pytest.mark.tools(*BUILD_TOOLS)
+def test_a_design_too_big_for_the_board_shows_the_tools_words_without_a_traceback(qtbot, tmp_path):
+    project = json.loads(HIL.read_text())
+    project["populations"][0]["size"] = 1600
+    path = tmp_path / "big.ncsproj"
+    path.write_text(json.dumps(project))
+    window, hardware, board = open_board(qtbot, Document.open(path))
+    assert board.estimate.over[:1] == ["brams"]
+    qtbot.mouseClick(board.deploy_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not board.running, timeout=BUILD_MS)
+    assert board.status.text() == "failed"
+    message = board.message.text()
+    assert re.search(r"the design does not fit the device: [\d,]+ 4-kbit block RAMs \(ICESTORM_RAM\) needed, 30 "
+                     r"available", message), message
+    assert "<code>" in message and "Traceback" not in message  # the relevant lines of the tools' log
+    assert board.stage_states["place and route"].text() == "failed"
+    assert board.stage_states["program"].text() == "pending"
+    assert board.card.details.text() == "No report: the build failed."
+    assert "hardware: build and deploy failed: the design does not fit the device" in window.problems.log.toPlainText()
