@@ -13,6 +13,7 @@ import pytest
 from tests.studio.test_cli import COMMAND, HIL, assert_one_line_error
 
 BUILD_TOOLS = ("yosys", "nextpnr-ice40", "icepack", "openfpgaloader")
+ECP5_TOOLS = ("yosys", "nextpnr-ecp5", "ecppack", "openfpgaloader")
 
 
 def deploy(*args, builds, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -56,21 +57,21 @@ def test_an_unknown_board_is_one_line(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.tools(*BUILD_TOOLS)
+@pytest.mark.tools(*ECP5_TOOLS)
 def test_deploy_builds_then_says_in_one_line_that_no_board_is_attached(tmp_path):
     builds, project = tmp_path / "builds", tiny_project(tmp_path)
-    result = deploy(project, "--board", "icebreaker", builds=builds, timeout=300)
-    assert_one_line_error(result, r"no board found: connect the icebreaker by USB and try again \(openFPGALoader: "
+    result = deploy(project, "--board", "ulx3s", builds=builds, timeout=300)
+    assert_one_line_error(result, r"no board found: connect the ulx3s by USB and try again \(openFPGALoader: "
                                   r"unable to open ftdi device: -3 \(device not found\)\)$")
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert lines[:3] == ["synthesis…", "place and route…", "bitstream…"] and lines[4] == "program…"
-    assert re.match(r"^built .*tiny-icebreaker-Q16.16/top.bin: [\d,]+/5,280 LUTs, ", lines[3])
-    assert (builds / "boards" / "tiny-icebreaker-Q16.16" / "build.log").is_file()
+    assert re.match(r"^built .*tiny-ulx3s-Q16.16/top.bit: [\d,]+/83,640 LUTs, ", lines[3])
+    assert (builds / "boards" / "tiny-ulx3s-Q16.16" / "build.log").is_file()
     # Unchanged: the bitstream is reused, and only openFPGALoader would run.
-    again = deploy(project, "--board", "icebreaker", builds=builds, timeout=300)
+    again = deploy(project, "--board", "ulx3s", builds=builds, timeout=300)
     assert again.returncode == 1 and "(unchanged design: its last bitstream reused)" in again.stdout
     assert "synthesis…" not in again.stdout
-    dry = deploy(project, "--board", "icebreaker", "--dry-run", builds=builds)
+    dry = deploy(project, "--board", "ulx3s", "--dry-run", builds=builds)
     (line,) = dry.stdout.splitlines()
-    assert "openFPGALoader -b ice40_generic --write-sram" in line
+    assert "openFPGALoader -b ulx3s --write-sram" in line
