@@ -16,8 +16,8 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar,
-                               QPushButton, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit,
+                               QProgressBar, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from engine.fixedpoint import FormatError, QFormat
 from hdl.boards import BOARDS
@@ -140,13 +140,17 @@ class BoardPanel(QWidget):
         self.message.setTextFormat(Qt.TextFormat.RichText)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.card = ReportCard()
-        build = QWidget()
-        column = QVBoxLayout(build)
-        column.setContentsMargins(0, 0, 0, 0)
+        column_widget = QWidget()
+        column = QVBoxLayout(column_widget)
+        column.setContentsMargins(0, 0, 4, 0)
         column.addWidget(QLabel("<b>Build & deploy</b>"))
         column.addLayout(stages)
         column.addWidget(self.message)
         column.addWidget(self.card, 1)
+        build = QScrollArea()  # the report card stays whole when the pane is short
+        build.setWidget(column_widget)
+        build.setWidgetResizable(True)
+        build.setFrameShape(QFrame.Shape.NoFrame)
 
         self.log = QPlainTextEdit()
         self.log.setObjectName("deploy_log")
@@ -158,7 +162,7 @@ class BoardPanel(QWidget):
         body.addWidget(estimate)
         body.addWidget(build)
         body.addWidget(self.log)
-        body.setSizes([380, 560, 480])
+        body.setSizes([360, 600, 460])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)

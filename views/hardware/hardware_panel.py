@@ -95,7 +95,7 @@ class HardwarePanel(QWidget):
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(top)
         body.addWidget(self.bottom)
-        body.setSizes([430, 380])
+        body.setSizes([390, 420])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(header)
