@@ -145,18 +145,23 @@ def test_build_and_deploy_runs_every_stage_and_without_a_board_keeps_the_report(
 @pytest.mark.slow
 @pytest.mark.tools(*BUILD_TOOLS)
 def test_a_design_too_big_for_the_board_shows_the_tools_words_without_a_traceback(qtbot, tmp_path):
+    # Two populations with different time constants: two datapaths, more multipliers than the UP5K's 8 DSPs.
     project = json.loads(HIL.read_text())
-    project["populations"][0]["size"] = 1600
-    path = tmp_path / "big.ncsproj"
+    for population in project["populations"]:
+        population["size"] = 8
+    project["populations"][1]["parameters"] = {"tau_m": "20 ms", "tau_syn_ex": "5 ms", "tau_syn_in": "3 ms"}
+    for projection in project["projections"]:
+        projection["rule"]["k"] = 2
+    path = tmp_path / "two_units.ncsproj"
     path.write_text(json.dumps(project))
     window, hardware, board = open_board(qtbot, Document.open(path))
-    assert board.estimate.over[:1] == ["brams"]
+    assert board.estimate.over == ["dsps"]
     qtbot.mouseClick(board.deploy_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not board.running, timeout=BUILD_MS)
     assert board.status.text() == "failed"
     message = board.message.text()
-    assert re.search(r"the design does not fit the device: [\d,]+ 4-kbit block RAMs \(ICESTORM_RAM\) needed, 30 "
-                     r"available", message), message
+    assert re.search(r"the design does not fit the device: \d+ DSP multipliers \(ICESTORM_DSP\) needed, 8 available",
+                     message), message
     assert "<code>" in message and "Traceback" not in message  # the relevant lines of the tools' log
     assert board.stage_states["place and route"].text() == "failed"
     assert board.stage_states["program"].text() == "pending"
