@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
@@ -141,13 +142,13 @@ def delivery_layout(plan: NetworkPlan, units: tuple[UnitPlan, ...]) -> DeliveryL
         ring = plan.rings[q.ring]
         unit = unit_of[ring.population]
         scale = next(r.scale for r in unit.rings if r.receptor == ring.receptor)
-        values = q.weights if q.weights is not None else [q.weight] * int(q.targets.size)
-        scaled[q.index] = [int(w) // scale for w in values]
+        values = q.weights if q.weights is not None else np.full(q.targets.size, q.weight, dtype=np.int64)
+        scaled[q.index] = np.asarray(values, dtype=np.int64) // scale  # floor division, as Python's //
         weights[q.index] = int(q.weight) // scale if q.weights is None else 0
     widest = 2
     for q in plan.projections:
-        for w in scaled[q.index] + [weights[q.index]]:
-            widest = max(widest, int(w).bit_length() + 1)
+        largest = max(int(np.abs(scaled[q.index]).max(initial=0)), abs(weights[q.index]))
+        widest = max(widest, largest.bit_length() + 1)
     weight_bits = widest if per_synapse else 0
     rows, row_base, synapses = [], {}, []
     for q in plan.projections:
@@ -156,8 +157,10 @@ def delivery_layout(plan: NetworkPlan, units: tuple[UnitPlan, ...]) -> DeliveryL
         base = unit.bases[unit.position(ring.population)]
         row_base[q.index] = len(rows)
         rows += [len(synapses) + int(v) for v in q.indptr]
-        synapses += [_pack([(int(t) + base, target_bits), (w, weight_bits)])
-                     for t, w in zip(q.targets, scaled[q.index])]
+        # _pack of (target, weight) for every synapse at once (two's complement weights, target in the low bits).
+        targets = (np.asarray(q.targets, dtype=np.int64) + base) & ((1 << target_bits) - 1)
+        packed = targets | ((scaled[q.index] & ((1 << weight_bits) - 1)) << target_bits)
+        synapses += packed.tolist()
     return DeliveryLayout(rows, row_base, synapses, target_bits, weight_bits, weights)
 
 

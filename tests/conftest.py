@@ -7,9 +7,17 @@ import functools
 
 import pytest
 
-from hdl.tools import has_tool
+from hdl.tools import ToolNotFound, require_tool
 
-_found = functools.cache(has_tool)
+
+@functools.cache
+def _missing(name: str) -> str:
+    """Why tool ``name`` cannot be used here (``""`` when it can)."""
+    try:
+        require_tool(name)
+    except ToolNotFound as exc:
+        return str(exc)
+    return ""
 
 
 def pytest_configure(config) -> None:
@@ -18,8 +26,8 @@ def pytest_configure(config) -> None:
 
 @pytest.fixture(autouse=True)
 def _tools_found(request) -> None:
-    """Skip a test marked ``tools(...)`` when one of its tools is missing."""
+    """Skip a test marked ``tools(...)`` when one of its tools is missing, saying why."""
     marker = request.node.get_closest_marker("tools")
-    missing = [name for name in (marker.args if marker else ()) if not _found(name)]
-    if missing:
-        pytest.skip(f"needs {' and '.join(missing)} (not found; see hdl.tools for how to install them)")
+    reasons = [_missing(name) for name in (marker.args if marker else ())]
+    if any(reasons):
+        pytest.skip("; ".join(reason for reason in reasons if reason))

@@ -289,6 +289,65 @@ def cosim(args: argparse.Namespace) -> int:
     return 0 if report.bit_exact else 1
 
 
+def synth(args: argparse.Namespace) -> int:
+    """``ncstudio synth PROJECT --board B``: build the core for a board; resources, timing, real-time factor.
+
+    Over capacity or failed timing is reported in one line (exit 1); with ``--json`` a report that
+    exists (failed timing) is printed too.
+    """
+    from hdl.board_build import BuildFailed, build_board
+    from hdl.boards import find_board
+    from studio.hardware.deploy_flow import build_folder
+    from studio.hardware.hardware_flow import cycles_per_step, plan_project
+
+    board = find_board(args.board)
+    plan = plan_project(args.project, args.fixed)
+    folder = Path(args.out) if args.out else build_folder(args.project, board, args.fixed)
+    try:
+        report = build_board(plan, board, folder)
+    except BuildFailed as exc:
+        if args.json and exc.report is not None:
+            _emit_json(exc.report.with_speed(cycles_per_step(args.project, args.fixed), plan.dt_s).to_json())
+        raise
+    report = report.with_speed(cycles_per_step(args.project, args.fixed), plan.dt_s)
+    if args.json:
+        _emit_json(report.to_json())
+        return 0
+    r = report
+    print(f"{args.project} on {r.board} ({r.device}){' (cached build)' if r.cached else ''}:")
+    print(f"  LUTs {r.luts:,}/{r.luts_total:,} ({100 * r.luts / max(r.luts_total, 1):.0f}%), FFs {r.ffs:,}, "
+          f"block RAMs {r.brams}/{r.brams_total}, SPRAMs {r.sprams}/{r.sprams_total}, DSPs {r.dsps}/{r.dsps_total}")
+    print(f"  Fmax {r.fmax_mhz:g} MHz (target {r.target_mhz:g} MHz, timing met)")
+    if r.realtime_factor is not None:
+        print(f"  {r.cycles_per_step:g} cycles per step: {r.realtime_factor:.1f}x faster than real time")
+    print(f"  bitstream {r.bitstream}")
+    print(f"  tools: {'; '.join(r.tool_versions.values())}")
+def deploy(args: argparse.Namespace) -> int:
+    """``ncstudio deploy PROJECT --board B``: build (or reuse) the board's bitstream and program the board."""
+    from studio.hardware.deploy_flow import DeployRequest, build, deploy_commands, program_board
+
+    request = DeployRequest(str(args.project), args.board, *(() if args.fixed is None else (args.fixed,)),
+                            flash=args.flash)
+    if args.dry_run:
+        print("\n".join(deploy_commands(request)))
+        return 0
+
+    def announce(stage: str) -> None:
+        print(f"{stage}…", flush=True)
+
+    r = build(request, on_stage=announce)
+    cached = " (unchanged design: its last bitstream reused)" if r.cached else ""
+    fmax = f"{r.fmax_mhz:g} MHz" if r.fmax_mhz is not None else "no Fmax"
+    print(f"built {r.bitstream}{cached}: {r.luts:,}/{r.luts_total:,} LUTs, {r.ffs:,} FFs, "
+          f"{r.brams}/{r.brams_total} BRAMs, {r.dsps}/{r.dsps_total} DSPs; {fmax} (target {r.target_mhz:g} MHz)",
+          flush=True)
+    result = program_board(request, r, on_stage=announce)
+    if result.program_error:
+        raise NeuroCoreError(result.program_error)
+    print(f"programmed the {r.board}'s {'flash' if args.flash else 'SRAM'}")
+    return 0
+
+
 def bench(args: argparse.Namespace) -> int:
     """``ncstudio bench NAME``: run a bundled example; speed, size and peak memory."""
     import resource

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from engine.errors import NeuroCoreError
 from engine.fixedpoint import QFormat
-from hdl.design import HardwareError, plan_network
+from hdl.design import HardwareError, NetworkPlan, plan_network
 from hdl.datapath import LoweringError
 from hdl.generate import GeneratedDesign, generate
 from hdl.netcosim import DEFAULT_FORMAT, NetworkCosimReport, cosimulate_network
+from hdl.tools import ToolNotFound
 from studio.project.project_file import load_network
 
 
@@ -42,6 +43,15 @@ def _network(path: str | os.PathLike, fmt: QFormat | None):
     return network
 
 
+def plan_project(path: str | os.PathLike, fmt: QFormat | None = None) -> NetworkPlan:
+    """The hardware plan of a project's network, built in fixed point."""
+    network = _network(path, fmt)
+    try:
+        return plan_network(network, Path(path).stem)
+    except (HardwareError, LoweringError) as exc:
+        raise HardwareUnavailable(f"{Path(path).name}: {exc}") from exc
+
+
 def generate_project(path: str | os.PathLike, fmt: QFormat | None = None) -> GeneratedDesign:
     """The network core of a project (Verilog, harness, manifest), in memory."""
     network = _network(path, fmt)
@@ -60,3 +70,13 @@ def cosimulate(request: CosimRequest, progress: Callable[[str, float], None] | N
         return cosimulate_network(network, nsteps, Path(request.path).stem, request.path, progress, cancel)
     except (HardwareError, LoweringError) as exc:
         raise HardwareUnavailable(f"{Path(request.path).name}: {exc}") from exc
+
+
+def cycles_per_step(path: str | os.PathLike, fmt: QFormat | None = None,
+                    cancel: threading.Event | None = None) -> float | None:
+    """Clocks per step of the project's core, measured over 100 ms in Verilator (None without Verilator)."""
+    request = CosimRequest(str(path), 0.1, *(() if fmt is None else (fmt,)))
+    try:
+        return round(cosimulate(request, cancel=cancel).cycles_per_step, 1)
+    except ToolNotFound:
+        return None

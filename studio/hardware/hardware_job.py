@@ -1,7 +1,8 @@
-"""The hardware workspace's work, Qt-free: a generation or a co-simulation in a worker process.
+"""The hardware workspace's work, Qt-free: a generation, a co-simulation or a build and deploy in a worker process.
 
-A :class:`HardwareJob` runs one immutable request (:class:`GenerateRequest`
-or :class:`~studio.hardware.hardware_flow.CosimRequest`) in a child process
+A :class:`HardwareJob` runs one immutable request (:class:`GenerateRequest`,
+:class:`~studio.hardware.hardware_flow.CosimRequest` or
+:class:`~studio.hardware.deploy_flow.DeployRequest`) in a child process
 (:mod:`studio.hardware.hardware_worker`) and keeps its result or its error, never
 raising into the caller; the GUI calls :meth:`HardwareJob.poll` from a timer,
 reads ``state``, ``label`` and ``progress``, and ``result`` once the job has
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from engine.fixedpoint import QFormat
+from studio.hardware.deploy_flow import STAGES, DeployRequest
 from studio.hardware.hardware_flow import CosimRequest
 from studio.hardware.hardware_worker import HEADER
 from studio.project.project_file import write_project
@@ -45,7 +47,8 @@ class GenerateRequest:
     fmt: QFormat | None = None
 
 
-Request = GenerateRequest | CosimRequest
+Request = GenerateRequest | CosimRequest | DeployRequest
+STAGE_STATES = ("pending", "running", "done", "cached", "skipped", "failed", "cancelled")
 
 
 class HardwareJob:
@@ -61,11 +64,19 @@ class HardwareJob:
     label, progress
         The phase the work reports (``"building the simulator (Verilator)"``) and the fraction done.
     result
-        The :class:`~hdl.generate.GeneratedDesign` or :class:`~hdl.netcosim.NetworkCosimReport`
-        (``state == "done"``).
+        The :class:`~hdl.generate.GeneratedDesign`, :class:`~hdl.netcosim.NetworkCosimReport` or
+        :class:`~studio.hardware.deploy_flow.DeployResult` (``state == "done"``).
     error, traceback
         A failure's message (meant for the person for project, hardware and tool errors; others
         are bugs and name their type) and traceback (``state == "failed"``).
+    details, report
+        A failed build's relevant log lines and its :class:`~hdl.board_build.BoardReport` when the
+        tools got as far as one (e.g. timing not met).
+    stages
+        A build and deploy's :data:`~studio.hardware.deploy_flow.STAGES`, each in one of
+        :data:`STAGE_STATES` (empty for other work).
+    log
+        Every line a build and deploy's tools printed so far.
     seconds
         Wall time from start to end.
     """
@@ -78,6 +89,10 @@ class HardwareJob:
         self.result: Any = None
         self.error = ""
         self.traceback = ""
+        self.details: tuple[str, ...] = ()
+        self.report = None
+        self.stages = dict.fromkeys(STAGES, "pending") if isinstance(request, DeployRequest) else {}
+        self.log: list[str] = []
         self.seconds = 0.0
         self._cancelled = False
         self._process: subprocess.Popen | None = None
@@ -87,6 +102,8 @@ class HardwareJob:
 
     @property
     def kind(self) -> str:
+        if isinstance(self.request, DeployRequest):
+            return "build and deploy"
         return "co-simulation" if isinstance(self.request, CosimRequest) else "generation"
 
     def start(self) -> "HardwareJob":
@@ -106,11 +123,12 @@ class HardwareJob:
 
     def cancel(self) -> None:
         """Stop the work: a generation at once, a co-simulation at its next phase (a Verilator build
-        finishes first, so the cache never holds half a build); its result is discarded either way."""
+        finishes first, so the cache never holds half a build), a board build by stopping its tools;
+        its result is discarded either way."""
         if self.finished or self._process is None or self._cancelled:
             return
         self._cancelled = True
-        if isinstance(self.request, CosimRequest):
+        if isinstance(self.request, (CosimRequest, DeployRequest)):
             try:
                 self._process.stdin.write(b"cancel\n")
                 self._process.stdin.flush()
@@ -173,15 +191,40 @@ class HardwareJob:
         kind = message[0]
         if kind == "progress":
             self.label, self.progress = message[1], min(1.0, max(0.0, float(message[2])))
+        elif kind == "stage":
+            self._stage_ends("done")
+            self.stages[message[1]] = "running"
+            self.label = message[1]
+        elif kind == "log":
+            self.log.append(message[1])
         elif kind == "done":
             self.result = message[1]
             self.progress = 1.0
+            if self.stages:
+                self._deployed(message[1])
             self._end("cancelled" if self._cancelled else "done")
         elif kind == "cancelled":
+            self._stage_ends("cancelled")
             self._end("cancelled")
         elif kind == "failed":
             self.error, self.traceback = message[1], message[2]
+            self.details, self.report = (tuple(message[3]), message[4]) if len(message) > 3 else ((), None)
+            self._stage_ends("failed")
             self._end("failed")
+
+    def _stage_ends(self, state: str) -> None:
+        for name, now in self.stages.items():
+            if now == "running":
+                self.stages[name] = state
+
+    def _deployed(self, result) -> None:
+        """The stages' end states from a :class:`~studio.hardware.deploy_flow.DeployResult`."""
+        self._stage_ends("done")
+        for name in STAGES[:-1]:
+            if self.stages[name] == "pending":
+                self.stages[name] = "cached" if result.report.cached else "done"
+        if not result.programmed:
+            self.stages[STAGES[-1]] = "failed" if result.program_error else "skipped"
 
     def _end(self, state: str) -> None:
         self.seconds = time.perf_counter() - self._start

@@ -2,10 +2,12 @@
 
 It reads one pickled request from stdin, runs it, and writes length-prefixed
 pickled messages to its stdout: ``("progress", label, fraction)`` while it
-works, then one of ``("done", result)``, ``("cancelled",)`` or
-``("failed", message, traceback)``.  A line ``cancel`` on stdin after the
-request cancels a co-simulation at its next phase.  Anything else the work
-prints goes to stderr.
+works (a board build and deploy: ``("stage", name)`` as each stage starts and
+``("log", line)`` for every line its tools print), then one of
+``("done", result)``, ``("cancelled",)`` or ``("failed", message, traceback)``
+(a failed build adds the relevant log lines and the report, if any).  A line
+``cancel`` on stdin after the request cancels a co-simulation at its next
+phase and stops a build's tools.  Anything else the work prints goes to stderr.
 
 Generating a core and building a network are long pure-Python work (Amaranth
 elaboration, Verilator builds); in a process of their own they share no GIL
@@ -48,18 +50,25 @@ def main() -> int:
 
     threading.Thread(target=listen, daemon=True).start()
     from engine.errors import NeuroCoreError
+    from hdl.board_build import BuildCancelled, BuildFailed
     from hdl.netcosim import CosimCancelled
+    from studio.hardware.deploy_flow import DeployRequest, deploy
     from studio.hardware.hardware_flow import CosimRequest, cosimulate, generate_project
 
     try:
         if isinstance(request, CosimRequest):
             result = cosimulate(request, progress=lambda label, f: _send(out, ("progress", label, f)), cancel=cancel)
+        elif isinstance(request, DeployRequest):
+            result = deploy(request, on_stage=lambda stage: _send(out, ("stage", stage)),
+                            on_log=lambda line: _send(out, ("log", line)), cancel=cancel)
         else:
             _send(out, ("progress", "generating the core", 0.0))
             result = generate_project(request.path, request.fmt)
         _send(out, ("cancelled",) if cancel.is_set() else ("done", result))
-    except CosimCancelled:
+    except (CosimCancelled, BuildCancelled):
         _send(out, ("cancelled",))
+    except BuildFailed as exc:
+        _send(out, ("failed", str(exc), tb.format_exc(), exc.log_lines, exc.report))
     except Exception as exc:  # reported to the GUI, never a crash
         message = str(exc) if isinstance(exc, NeuroCoreError) else f"{type(exc).__name__}: {exc}"
         _send(out, ("failed", message, tb.format_exc()))

@@ -38,3 +38,10 @@ def test_a_failing_tool_reports_its_output(tmp_path):
     with pytest.raises(ToolFailed, match=r"failed with exit code 3:\nbroken$"):
         run_command([sys.executable, "-c", "import sys; print('broken'); sys.exit(3)"], cwd=tmp_path,
                     env={"PATH": "/usr/bin:/bin"})
+
+
+@pytest.mark.tools("openfpgaloader")
+def test_openfpgaloader_is_the_binary_itself_with_its_version():
+    tool = require_tool("openfpgaloader")
+    assert tool.argv[0].endswith("openFPGALoader") and len(tool.argv) == 1
+    assert len(tool.version) >= 2

@@ -1,12 +1,14 @@
-"""The hardware workspace: the network core generated from the document, its manifest, and its co-simulation.
+"""The hardware workspace: the network core generated from the document, its manifest, its co-simulation, the board.
 
 :class:`HardwarePanel` generates the core of the document's project on a worker
 when it is made (and on *Regenerate*), shows its Verilog one module at a time
 (:class:`~views.hardware.module_tree.ModuleTree`), its manifest and resource
-estimate (:class:`~views.hardware.manifest_view.ManifestView`), and runs
-co-simulations (:class:`~views.hardware.cosim_panel.CosimPanel`).  The hardware reads
-a project file: the document's own when it is saved, else a snapshot of what
-is on screen (:func:`studio.hardware.hardware_job.project_file`).  A project the
+estimate (:class:`~views.hardware.manifest_view.ManifestView`), runs
+co-simulations (:class:`~views.hardware.cosim_panel.CosimPanel`) and, on a
+board, estimates, builds and programs it
+(:class:`~views.hardware.board_panel.BoardPanel`).  The hardware reads a
+project file: the document's own when it is saved, else a snapshot of what is
+on screen (:func:`studio.hardware.hardware_job.project_file`).  A project the
 hardware cannot take shows the reason here, and on :attr:`HardwarePanel.log`.
 """
 
@@ -19,13 +21,15 @@ from html import escape
 from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from engine.errors import NeuroCoreError
 from studio.document.document import Document
 from studio.document.events import PathChanged
+from studio.hardware.deploy_flow import DeployRequest
 from studio.hardware.hardware_flow import CosimRequest
 from studio.hardware.hardware_job import GenerateRequest, HardwareJob, manifest_totals, project_file
+from views.hardware.board_panel import BoardPanel
 from views.hardware.cosim_panel import CosimPanel
 from views.hardware.job_runner import JobRunner
 from views.hardware.manifest_view import ManifestView
@@ -72,6 +76,13 @@ class HardwarePanel(QWidget):
         self.cosim.requested.connect(self.cosimulate)
         self.cosim.failed.connect(lambda message: self.log.emit([f"hardware: co-simulation failed: {message}"]))
         self.cosim.runner.ended.connect(self._cosimulated)
+        self.board = BoardPanel(lambda: (self.document.to_project(), self.document.title))
+        self.board.requested.connect(self.deploy)
+        self.board.finished.connect(self.log)
+        self.bottom = QTabWidget()
+        self.bottom.setDocumentMode(True)
+        self.bottom.addTab(self.cosim, "Co-simulation")
+        self.bottom.addTab(self.board, "Board: build && deploy")
         header = QHBoxLayout()
         header.addWidget(self.title)
         header.addWidget(self.message, 1)
@@ -83,8 +94,8 @@ class HardwarePanel(QWidget):
         top.setSizes([930, 490])
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(top)
-        body.addWidget(self.cosim)
-        body.setSizes([430, 380])
+        body.addWidget(self.bottom)
+        body.setSizes([390, 420])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(header)
@@ -96,8 +107,8 @@ class HardwarePanel(QWidget):
 
     @property
     def busy(self) -> bool:
-        """Whether a generation or a co-simulation is running."""
-        return self.generator.running or self.cosim.running
+        """Whether a generation, a co-simulation or a build and deploy is running."""
+        return self.generator.running or self.cosim.running or self.board.running
 
     # -- generation ------------------------------------------------------------------------------------
     def _project(self) -> str:
@@ -158,6 +169,7 @@ class HardwarePanel(QWidget):
     def _on_event(self, event) -> None:
         if isinstance(event, PathChanged):
             return
+        self.board.schedule_estimate()
         if not self.stale and not self.generator.running:
             self.stale = True
             self.message.setText("The project changed since the core was generated: press Regenerate.")
@@ -182,8 +194,20 @@ class HardwarePanel(QWidget):
         elif job.state == "cancelled":
             self.log.emit(["hardware: co-simulation cancelled"])
 
+    # -- build and deploy ------------------------------------------------------------------------------
+    def deploy(self, board: str, fmt, flash: bool) -> HardwareJob | None:
+        """Build the document as it is now for ``board`` in ``fmt`` and program it, in a worker process."""
+        try:
+            path = self._project()
+        except (NeuroCoreError, OSError) as exc:
+            self.board.fail(f"cannot write the project for the hardware: {exc}")
+            return None
+        self.log.emit([f"hardware: building {self.document.title} for the {board}"])
+        return self.board.start(DeployRequest(path, board, fmt, flash, speed=True))
+
     def close_document(self) -> None:
         """Drop running work (the window shows another document)."""
         self.generator.drop()
         self.cosim.drop()
+        self.board.drop()
         self._cleanup()

@@ -22,11 +22,14 @@ class JobRunner(QObject):
     -------
     progressed(str, float)
         The phase and fraction the job reports (emitted when they change).
+    polled(object)
+        The job was polled (its stages and log may have grown); the argument is the :class:`HardwareJob`.
     ended(object)
         The job ended (done, cancelled or failed); the argument is the :class:`HardwareJob`.
     """
 
     progressed = Signal(str, float)
+    polled = Signal(object)
     ended = Signal(object)
 
     def __init__(self, parent: QObject | None = None):
@@ -70,6 +73,7 @@ class JobRunner(QObject):
             self.timer.stop()
             return
         job.poll()
+        self.polled.emit(job)
         seen = (job.label, job.progress)
         if seen != self._seen:
             self._seen = seen

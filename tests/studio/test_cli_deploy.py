@@ -1,0 +1,77 @@
+"""``ncstudio deploy``: the exact commands of a dry run, and a real build then the real openFPGALoader with no
+board attached."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from tests.studio.test_cli import COMMAND, HIL, assert_one_line_error
+
+BUILD_TOOLS = ("yosys", "nextpnr-ice40", "icepack", "openfpgaloader")
+ECP5_TOOLS = ("yosys", "nextpnr-ecp5", "ecppack", "openfpgaloader")
+
+
+def deploy(*args, builds, timeout: float = 60) -> subprocess.CompletedProcess:
+    env = dict(os.environ, NCSTUDIO_CACHE=str(builds))
+    return subprocess.run([*COMMAND, "deploy", *map(str, args)], capture_output=True, text=True, env=env,
+                          timeout=timeout)
+
+
+def tiny_project(tmp_path):
+    """hil_demo shrunk to 20 neurons."""
+    project = json.loads(HIL.read_text())
+    for population, size in zip(project["populations"], (16, 4)):
+        population["size"] = size
+    for projection in project["projections"]:
+        projection["rule"]["k"] = 2
+    path = tmp_path / "tiny.ncsproj"
+    path.write_text(json.dumps(project))
+    return path
+
+
+@pytest.mark.tools(*BUILD_TOOLS)
+def test_a_dry_run_prints_the_exact_commands_and_runs_none(tmp_path):
+    builds = tmp_path / "builds"
+    result = deploy(HIL, "--board", "icebreaker", "--fixed", "Q8.8", "--dry-run", builds=builds)
+    assert result.returncode == 0, result.stderr
+    folder = re.escape(str(builds / "boards" / "hil_demo-icebreaker-Q8.8"))
+    yosys, nextpnr, icepack, loader = result.stdout.splitlines()
+    assert re.match(rf"^\(cd {folder} && \S*yosys -l top.rpt top.ys\)$", yosys)
+    assert re.match(rf"^\(cd {folder} && \S*nextpnr-ice40 .*--up5k --package sg48 --json top.json --pcf top.pcf "
+                    r"--asc top.asc\)$", nextpnr)
+    assert re.match(rf"^\(cd {folder} && \S*icepack .*top.asc top.bin\)$", icepack)
+    assert re.match(rf"^\(cd {folder} && \S*openFPGALoader -b ice40_generic --write-sram {folder}/top.bin\)$", loader)
+    assert not builds.exists()
+    flash = deploy(HIL, "--board", "icebreaker", "--fixed", "Q8.8", "--dry-run", "--flash", builds=builds)
+    assert flash.stdout.splitlines()[-1].endswith(f"--write-flash {builds / 'boards' / 'hil_demo-icebreaker-Q8.8' / 'top.bin'})")
+
+
+def test_an_unknown_board_is_one_line(tmp_path):
+    result = deploy(HIL, "--board", "icebreakr", "--dry-run", builds=tmp_path)
+    assert_one_line_error(result, r"unknown board `icebreakr` \(known: icebreaker, icesugar, ")
+
+
+@pytest.mark.slow
+@pytest.mark.tools(*ECP5_TOOLS)
+def test_deploy_builds_then_says_in_one_line_that_no_board_is_attached(tmp_path):
+    builds, project = tmp_path / "builds", tiny_project(tmp_path)
+    result = deploy(project, "--board", "ulx3s", builds=builds, timeout=300)
+    assert_one_line_error(result, r"no board found: connect the ulx3s by USB and try again \(openFPGALoader: "
+                                  r"unable to open ftdi device: -3 \(device not found\)\)$")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[:3] == ["synthesis…", "place and route…", "bitstream…"] and lines[4] == "program…"
+    assert re.match(r"^built .*tiny-ulx3s-Q16.16/top.bit: [\d,]+/83,640 LUTs, ", lines[3])
+    assert (builds / "boards" / "tiny-ulx3s-Q16.16" / "build.log").is_file()
+    # Unchanged: the bitstream is reused, and only openFPGALoader would run.
+    again = deploy(project, "--board", "ulx3s", builds=builds, timeout=300)
+    assert again.returncode == 1 and "(unchanged design: its last bitstream reused)" in again.stdout
+    assert "synthesis…" not in again.stdout
+    dry = deploy(project, "--board", "ulx3s", "--dry-run", builds=builds)
+    (line,) = dry.stdout.splitlines()
+    assert "openFPGALoader -b ulx3s --write-sram" in line
