@@ -1,0 +1,113 @@
+"""A stand-in board for the HIL session's tests: a real TCP server speaking the real protocol, whose
+spikes are the fixed-point engine's run of the project (with the parameter writes it received, from
+the step it received them).  A test fixture, not a shipped part: the virtual board is the real one."""
+
+from __future__ import annotations
+
+import select
+import socket
+import threading
+import time
+
+from hdl.hil_codec import FrameDecoder, encode
+from hdl.hil_protocol import (Ack, ProbeSamples, ReadParam, Reset, RunSteps, SetProbes, Spikes, Start, Status, Stop,
+                              WriteParam)
+from studio.hil.hil_prediction import EnginePrediction, Write
+
+STEPS_PER_S = 10_000  # hil_demo in real time
+STATUS_EVERY = 500
+
+
+class FakeBoard:
+    """Serve one client at a time on 127.0.0.1 (``address``); ``steps`` a Start runs; ``drop_at``: close the
+    connection when that step is reached; ``hold_acks``: keep Acks until :meth:`release_acks`."""
+
+    def __init__(self, project: str, steps: int = 2000, drop_at: int | None = None, hold_acks: bool = False):
+        self.engine = EnginePrediction(project)
+        self.steps = steps
+        self.drop_at = drop_at
+        self.hold_acks = hold_acks
+        self.received: list = []
+        self._held: list[Ack] = []
+        self._release = threading.Event()
+        self._stop = threading.Event()
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.address = f"tcp:127.0.0.1:{self.server.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def release_acks(self) -> None:
+        self._release.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(5)
+        self.server.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            if select.select([self.server], [], [], 0.05)[0]:
+                client, _ = self.server.accept()
+                with client:
+                    self._session(client)
+
+    def _session(self, client: socket.socket) -> None:
+        decoder, seq, step, until, probes = FrameDecoder(), 0, 0, 0, ()
+        start = time.monotonic()
+
+        def send(message) -> None:
+            nonlocal seq
+            client.sendall(encode(type(message)(**{**message.__dict__, "seq": seq})))
+            seq = (seq + 1) % 65536
+
+        while not self._stop.is_set():
+            if select.select([client], [], [], 0.002)[0]:
+                data = client.recv(4096)
+                if not data:
+                    return
+                for command in decoder.feed(data):
+                    self.received.append(command)
+                    if isinstance(command, (Start, RunSteps)):
+                        until = step + (command.steps if isinstance(command, RunSteps) else self.steps)
+                        start = time.monotonic() - step / STEPS_PER_S
+                    elif isinstance(command, (Stop, Reset)):
+                        until = step
+                    elif isinstance(command, SetProbes):
+                        probes = command.probes
+                    ack = Ack(command_seq=command.seq, command=command.TYPE)
+                    if isinstance(command, WriteParam):
+                        self.engine.write(Write(step, command.bank, command.entry, command.value))
+                        ack = Ack(command_seq=command.seq, command=command.TYPE, bank=command.bank,
+                                  entry=command.entry, value=command.value)
+                    elif isinstance(command, ReadParam):
+                        ack = Ack(command_seq=command.seq, command=command.TYPE, bank=command.bank, entry=command.entry)
+                    if isinstance(command, WriteParam) and self.hold_acks:
+                        self._held.append(ack)
+                    else:
+                        send(ack)
+            if self._release.is_set():
+                for ack in self._held:
+                    send(ack)
+                self._held.clear()
+            due = min(until, int((time.monotonic() - start) * STEPS_PER_S))
+            if step < due:
+                self.engine.extend(due)
+                steps, neurons = self.engine.spikes()
+                for s in range(step, due):
+                    if s == self.drop_at:
+                        return
+                    fired = neurons[steps == s]
+                    if fired.size:
+                        send(Spikes(step=s, neurons=tuple(int(n) for n in fired)))
+                    if probes:
+                        send(ProbeSamples(step=s, samples=tuple(
+                            (n, v, int(self._probe(n, v, s))) for n, v in probes)))
+                    if (s + 1) % STATUS_EVERY == 0:
+                        send(Status(running=1, step=s + 1, spikes=int((steps <= s).sum())))
+                step = due
+                if step == until:
+                    send(Status(running=0, step=step, spikes=int((steps < step).sum())))
+
+    def _probe(self, neuron: int, variable: int, step: int) -> int:
+        steps, values = self.engine.probe(neuron, variable)
+        return values[steps == step][0] if (steps == step).any() else 0
