@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hdl.hil_protocol import RunSteps, Start, Stop
+from hdl.hil_protocol import RunSteps, SetProbes, Start, Stop
 from studio.hil.hil_recording import read_recording
 from studio.hil.hil_session import HilSession
 from studio.hil.hil_telemetry import first_divergence
@@ -138,3 +138,43 @@ def test_a_bad_address_and_an_absent_board_say_so(session):
     session.connect("tcp:127.0.0.1:1")
     wait(session, lambda: session.state == "dropped")
     assert session.error == "tcp:127.0.0.1:1: connection refused"
+
+
+def test_exports_hold_the_board_and_the_engine(session, tmp_path):
+    import csv
+
+    from vcd.reader import TokenKind, tokenize
+
+    from studio.hil.hil_export import ExportError, export
+
+    board = FakeBoard(HIL_DEMO)
+    try:
+        session.connect(board.address)
+        wait(session, lambda: session.state == "connected" and session.engine is not None)
+        session.send(SetProbes(every=1, probes=((1, 0), (2, 0))))
+        session.send(RunSteps(steps=300))
+        wait(session, lambda: session.telemetry.status is not None and session.telemetry.status.step == 300
+             and session.prediction.steps >= 300 and (1, 0) in session.prediction.probes)
+    finally:
+        board.close()
+    board_steps, board_neurons = session.telemetry.spikes()
+    with np.load(export(session, tmp_path / "s.npz")) as data:
+        assert np.array_equal(np.sort(data["board_spike_steps"]), np.sort(board_steps))
+        assert np.array_equal(data["board_spike_steps"], data["engine_spike_steps"])
+        assert np.array_equal(data["board_spike_neurons"], data["engine_spike_neurons"])
+        assert data["board_probe_1_0_values"].size == 300
+        assert np.array_equal(data["board_probe_1_0_values"], data["engine_probe_1_0_values"])
+    with export(session, tmp_path / "s.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    spikes = [r for r in rows if r["source"] == "board" and r["variable"] == "spike"]
+    assert len(spikes) == board_steps.size and {r["population"] for r in spikes} <= {"E", "I"}
+    assert sum(r["variable"] == "V_m" and r["source"] == "engine" for r in rows) == 600
+    export(session, tmp_path / "s.vcd")
+    with (tmp_path / "s.vcd").open("rb") as file:
+        tokens = list(tokenize(file))
+    scopes = {t.scope.ident for t in tokens if t.kind is TokenKind.SCOPE}
+    assert {"board", "engine", "E", "I", "probes"} <= scopes
+    assert sum(t.kind is TokenKind.VAR for t in tokens) == 2 * (200 + 2)
+    assert max(t.data for t in tokens if t.kind is TokenKind.CHANGE_TIME) <= 300
+    with pytest.raises(ExportError, match=r"^s\.txt: export to \.npz, \.csv, \.vcd, not `\.txt`$"):
+        export(session, tmp_path / "s.txt")
