@@ -41,6 +41,7 @@ class BankEntry:
     population: str
     name: str
     raw: int  # the value the project gives it
+    unit: str = ""  # the unit of its value in the model's units ("pA"), "" when it is no model parameter
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class EnginePrediction:
         offsets = np.cumsum([0] + [p.size for p in plan.populations])
         self.populations = tuple((p.name, int(offsets[k]), p.size) for k, p in enumerate(plan.populations))
         self.n_neurons = int(offsets[-1])
-        self.bank = tuple(BankEntry(p.index, k, p.name, name, raw)
+        self.bank = tuple(BankEntry(p.index, k, p.name, name, raw, self._unit(p.name, name))
                           for p in plan.populations for k, (name, raw) in enumerate(p.constants.items()))
         try:
             self.probe_slots = NetworkCore(plan).probe_slots
@@ -94,6 +95,22 @@ class EnginePrediction:
         _, self.network = load_network(self.path, fmt=self.fmt)
         self.simulation = Simulation(self.network, chunk_steps=CHUNK_STEPS)
         self._applied = 0
+
+    def _unit(self, population: str, name: str) -> str:
+        model = self.network.populations[population].model
+        parameter = model.parameters.get(name)
+        return model.system.unit_name(parameter.dim) if parameter is not None else ""
+
+    def probe_pairs(self) -> tuple[tuple[int, int], ...]:
+        """The (global neuron, variable) pairs the project's recorders sample: what a board can probe."""
+        pairs = []
+        for device in self.network.devices.values():
+            if isinstance(device, Sampler):
+                name, first, _ = next(p for p in self.populations if p[0] == device.population.name)
+                slots = self.probe_slots.get(name, ())
+                pairs += [(first + int(n), slots.index(s)) for n in device.neurons for s in device.record_from
+                          if s in slots]
+        return tuple(dict.fromkeys(pairs))
 
     @property
     def steps(self) -> int:

@@ -25,7 +25,7 @@ import numpy as np
 from engine.errors import NeuroCoreError
 from engine.fixedpoint import QFormat
 from hdl.hil_link import HilLink, parse_address
-from hdl.hil_protocol import Ack, Message, Result, WriteParam
+from hdl.hil_protocol import Ack, Message, Reset, Result, WriteParam
 from hdl.netcosim import DEFAULT_FORMAT
 from studio.hil.hil_prediction import BankEntry, EnginePrediction, Write
 from studio.hil.hil_recording import SUFFIX, Event, Recorder, read_recording
@@ -186,6 +186,20 @@ class HilSession:
         """Write the raw ``value`` into ``entry`` of the board's bank; applied once the Ack reads it back."""
         self.send(WriteParam(bank=entry.bank, entry=entry.entry, value=int(value)))
         return self.writes[-1]
+
+    def reset(self) -> Message:
+        """Send ``Reset``: the board starts again from step 0 with the parameters written so far, and so does
+        the comparison (the recording keeps what came before)."""
+        sent = self.send(Reset())
+        applied = [w for w in self.writes if w.state == "applied"]
+        self.telemetry = Telemetry()
+        self.divergence = None
+        self._checked = 0
+        for write in applied:
+            write.step, write.predicted = 0, False
+        self.engine, self.prediction, self._job = None, Prediction(), None
+        self._building = self._worker.submit(EnginePrediction, self.path, self.fmt)
+        return sent
 
     def replay(self, path: str | os.PathLike, speed: float = 1.0) -> dict:
         """Replay a recording (``speed`` times as fast; ``float("inf")``: at once) through :meth:`poll`; returns

@@ -20,10 +20,13 @@ STATUS_EVERY = 500
 
 class FakeBoard:
     """Serve one client at a time on 127.0.0.1 (``address``); ``steps`` a Start runs; ``drop_at``: close the
-    connection when that step is reached; ``hold_acks``: keep Acks until :meth:`release_acks`."""
+    connection when that step is reached; ``hold_acks``: keep Acks until :meth:`release_acks`;
+    ``wrong_spike``: (step, neuron) of one spike added to the engine's."""
 
-    def __init__(self, project: str, steps: int = 2000, drop_at: int | None = None, hold_acks: bool = False):
+    def __init__(self, project: str, steps: int = 2000, drop_at: int | None = None, hold_acks: bool = False,
+                 wrong_spike: tuple[int, int] | None = None):
         self.engine = EnginePrediction(project)
+        self.wrong_spike = wrong_spike  # (step, neuron): a spike the engine does not have
         self.steps = steps
         self.drop_at = drop_at
         self.hold_acks = hold_acks
@@ -96,9 +99,11 @@ class FakeBoard:
                 for s in range(step, due):
                     if s == self.drop_at:
                         return
-                    fired = neurons[steps == s]
-                    if fired.size:
-                        send(Spikes(step=s, neurons=tuple(int(n) for n in fired)))
+                    fired = [int(n) for n in neurons[steps == s]]
+                    if self.wrong_spike is not None and self.wrong_spike[0] == s:
+                        fired.append(self.wrong_spike[1])
+                    if fired:
+                        send(Spikes(step=s, neurons=tuple(fired)))
                     if probes:
                         send(ProbeSamples(step=s, samples=tuple(
                             (n, v, int(self._probe(n, v, s))) for n, v in probes)))
