@@ -5,6 +5,7 @@ offered, a recording replayed, exports written."""
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from PySide6.QtCore import Qt
@@ -73,3 +74,106 @@ def test_the_first_divergence_is_reported_by_step_and_neuron(qtbot, panel):
                                          "the engine did not")
     assert panel.raster.counts[2] == 1 and panel.raster.first.isVisible()
     assert panel.raster.first.value() == pytest.approx(15.1)
+
+
+def test_a_parameter_write_shows_as_applied_only_after_its_read_back(qtbot, panel):
+    board = FakeBoard(HIL_DEMO, hold_acks=True)
+    try:
+        connected(qtbot, panel, board.address)
+        assert [panel.parameters.table.item(0, k).text() for k in range(3)] == ["E", "I_stim", "0 pA"]
+        panel.steps.setValue(500)
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.session.telemetry.status is not None
+                        and panel.session.telemetry.status.step == 500, timeout=10000)
+        field = panel.parameters.fields[0]
+        qtbot.keyClicks(field, "abc")
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+        assert panel.parameters.text(0) == "`abc` is not a number"
+        field.clear()
+        qtbot.keyClicks(field, "250")
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+        assert panel.parameters.text(0) == "writing 250 pA… (waiting for the read-back)"
+        qtbot.wait(200)
+        assert panel.parameters.text(0) == "writing 250 pA… (waiting for the read-back)"
+        board.release_acks()
+        qtbot.waitUntil(lambda: "applied" in panel.parameters.text(0), timeout=5000)
+        assert panel.parameters.text(0) == "250 pA applied from step 500 (read back)"
+        panel.steps.setValue(1000)
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.session.telemetry.horizon == 1500 and panel.session.prediction.steps >= 1500
+                        and "over 1,500 steps" in panel.verdict.text(), timeout=20000)
+    finally:
+        board.close()
+    assert panel.session.divergence is None  # the board and the prediction both took the new current
+
+
+def test_a_drop_is_shown_the_data_kept_and_reconnect_offered(qtbot, panel):
+    board = FakeBoard(HIL_DEMO, drop_at=800)
+    try:
+        connected(qtbot, panel, board.address)
+        qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.session.state == "dropped", timeout=10000)
+        recording = panel.session.recording
+        assert panel.state_label.text() == ("connection lost: the board closed the connection — everything up to "
+                                            f"the drop is kept in {recording.name}")
+        assert panel.reconnect_button.isVisible() and not panel.run_button.isEnabled()
+        kept = panel.session.telemetry.spikes()[0].size
+        assert kept > 0 and panel.raster.counts[1] == kept
+        qtbot.mouseClick(panel.reconnect_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.session.state == "connected", timeout=10000)
+        assert recording.exists() and panel.session.recording != recording
+    finally:
+        board.close()
+
+
+def test_a_recorded_session_replays_and_exports(qtbot, panel, board, tmp_path):
+    connected(qtbot, panel, board.address)
+    qtbot.mouseClick(panel.probe_button, Qt.MouseButton.LeftButton)
+    panel.steps.setValue(1000)
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.session.telemetry.horizon == 1000 and len(panel.traces.curves) == 3, timeout=10000)
+    live = panel.session.telemetry.spikes()
+    recording = panel.session.recording
+    qtbot.mouseClick(panel.disconnect_button, Qt.MouseButton.LeftButton)
+    assert panel.state_label.text() == "Not connected"
+    panel.replay(str(recording), speed=20.0)
+    assert panel.state_label.text() == f"Replaying {recording.name}"
+    qtbot.waitUntil(lambda: panel.session.state == "replayed", timeout=10000)
+    assert panel.state_label.text() == "Replay finished"
+    replayed = panel.session.telemetry.spikes()
+    assert np.array_equal(replayed[0], live[0]) and np.array_equal(replayed[1], live[1])
+    qtbot.waitUntil(lambda: panel.raster.counts[1] == live[0].size and len(panel.traces.curves) == 3, timeout=5000)
+    board_curve, engine_curve = panel.traces.curves[(1, 0)]
+    assert np.array_equal(board_curve.getData()[1], engine_curve.getData()[1])
+    for suffix in (".npz", ".csv", ".vcd"):
+        assert panel.export_to(tmp_path / f"out{suffix}") == tmp_path / f"out{suffix}"
+        assert panel.state_label.text() == f"exported to {tmp_path / f'out{suffix}'}"
+    with np.load(tmp_path / "out.npz") as data:
+        assert np.array_equal(np.sort(data["board_spike_steps"]), np.sort(live[0]))
+    assert panel.export_to(tmp_path / "out.txt") is None
+    assert panel.state_label.text() == "out.txt: export to .npz, .csv, .vcd, not `.txt`"
+    (tmp_path / "junk.hilrec").write_text("hello\n")
+    panel.replay(str(tmp_path / "junk.hilrec"))
+    assert panel.state_label.text() == "junk.hilrec: not a HIL recording (its first line is no ncstudio-hil header)"
+
+
+def test_the_window_hosts_the_hil_workspace(qtbot, tmp_path):
+    from studio.document.document import Document
+    from tests.views.helpers import make_window
+    from views.hil.hil_panel import recordings_folder
+
+    window = make_window(qtbot, Document.open(HIL_DEMO))
+    assert [w.name for w in window.workspaces][-1] == "hil" and window.tabs.tabText(3) == "HIL"
+    window.set_workspace("hil")
+    panel = window.workspace("hil").panel
+    assert window.tabs.currentWidget() is panel and panel.project == HIL_DEMO
+    assert panel.session.folder == recordings_folder(HIL_DEMO) == Path(HIL_DEMO).parent / "hil-recordings"
+    assert not window.run_toolbar.isEnabled() and window.palette_dock.isHidden()
+    qtbot.waitUntil(lambda: panel.parameters.table.rowCount() == 2, timeout=20000)
+    panel.connect_board("tcp:127.0.0.1:1")
+    qtbot.waitUntil(lambda: panel.session.state == "dropped", timeout=10000)
+    assert panel.state_label.text() == "tcp:127.0.0.1:1: connection refused"
+    panel.connect_board("tcp:localhost")
+    assert panel.state_label.text() == "`tcp:localhost` is not a TCP address (write tcp:HOST:PORT, e.g. tcp:127.0.0.1:7000)"
+    window.set_workspace("network")
+    assert window.run_toolbar.isEnabled()
