@@ -17,7 +17,7 @@ import numpy as np
 from vcd import VCDWriter
 
 from engine.errors import NeuroCoreError
-from studio.hil.hil_session import HilSession
+from studio.hil.live_session import HilSession
 
 FORMATS = {".npz": "NumPy arrays", ".csv": "a CSV table", ".vcd": "waveforms (VCD)"}
 

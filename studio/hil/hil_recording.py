@@ -10,7 +10,6 @@ operating system when written, so a session that ends abruptly keeps everything 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import time
@@ -33,7 +32,7 @@ class RecordingError(NeuroCoreError):
 
 def message_to_json(message: Message) -> dict:
     """A message as a JSON object: ``type`` and its fields."""
-    return {"type": type(message).__name__, **dataclasses.asdict(message)}
+    return {"type": type(message).__name__, **vars(message)}
 
 
 def message_from_json(data: dict) -> Message:

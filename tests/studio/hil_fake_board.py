@@ -9,6 +9,8 @@ import socket
 import threading
 import time
 
+import numpy as np
+
 from hdl.hil_codec import FrameDecoder, encode
 from hdl.hil_protocol import (Ack, ProbeSamples, ReadParam, Reset, RunSteps, SetProbes, Spikes, Start, Status, Stop,
                               WriteParam)
@@ -55,7 +57,7 @@ class FakeBoard:
                     self._session(client)
 
     def _session(self, client: socket.socket) -> None:
-        decoder, seq, step, until, probes = FrameDecoder(), 0, 0, 0, ()
+        decoder, seq, step, until, probes, every = FrameDecoder(), 0, 0, 0, (), 1
         start = time.monotonic()
 
         def send(message) -> None:
@@ -76,7 +78,7 @@ class FakeBoard:
                     elif isinstance(command, (Stop, Reset)):
                         until = step
                     elif isinstance(command, SetProbes):
-                        probes = command.probes
+                        probes, every = command.probes, command.every
                     ack = Ack(command_seq=command.seq, command=command.TYPE)
                     if isinstance(command, WriteParam):
                         self.engine.write(Write(step, command.bank, command.entry, command.value))
@@ -96,6 +98,7 @@ class FakeBoard:
             if step < due:
                 self.engine.extend(due)
                 steps, neurons = self.engine.spikes()
+                sampled = {pair: self.engine.probe(*pair) for pair in probes}
                 for s in range(step, due):
                     if s == self.drop_at:
                         return
@@ -104,15 +107,18 @@ class FakeBoard:
                         fired.append(self.wrong_spike[1])
                     if fired:
                         send(Spikes(step=s, neurons=tuple(fired)))
-                    if probes:
+                    if probes and s % every == 0:
                         send(ProbeSamples(step=s, samples=tuple(
-                            (n, v, int(self._probe(n, v, s))) for n, v in probes)))
+                            (n, v, _at(*sampled[(n, v)], s)) for n, v in probes)))
                     if (s + 1) % STATUS_EVERY == 0:
                         send(Status(running=1, step=s + 1, spikes=int((steps <= s).sum())))
                 step = due
                 if step == until:
                     send(Status(running=0, step=step, spikes=int((steps < step).sum())))
 
-    def _probe(self, neuron: int, variable: int, step: int) -> int:
-        steps, values = self.engine.probe(neuron, variable)
-        return values[steps == step][0] if (steps == step).any() else 0
+
+
+def _at(steps, values, step: int) -> int:
+    """The value sampled at ``step`` (0 when none was)."""
+    k = int(np.searchsorted(steps, step))
+    return int(values[k]) if k < steps.size and steps[k] == step else 0

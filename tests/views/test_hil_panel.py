@@ -2,7 +2,6 @@
 divergence reported, a parameter shown applied only after its read-back, a drop kept and reconnect
 offered, a recording replayed, exports written."""
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -144,7 +143,8 @@ def test_a_recorded_session_replays_and_exports(qtbot, panel, board, tmp_path):
     assert np.array_equal(replayed[0], live[0]) and np.array_equal(replayed[1], live[1])
     qtbot.waitUntil(lambda: panel.raster.counts[1] == live[0].size and len(panel.traces.curves) == 3, timeout=5000)
     board_curve, engine_curve = panel.traces.curves[(1, 0)]
-    assert np.array_equal(board_curve.getData()[1], engine_curve.getData()[1])
+    (bx, by), (ex, ey) = board_curve.getData(), engine_curve.getData()
+    assert bx.size and np.array_equal(ey[np.isin(ex, bx)], by)  # the board samples every 10th step
     for suffix in (".npz", ".csv", ".vcd"):
         assert panel.export_to(tmp_path / f"out{suffix}") == tmp_path / f"out{suffix}"
         assert panel.state_label.text() == f"exported to {tmp_path / f'out{suffix}'}"

@@ -1,6 +1,6 @@
 """The HIL telemetry panel: a board (or the virtual board) running the project, live, beside the engine.
 
-:class:`HilPanel` holds a :class:`studio.hil.hil_session.HilSession` and polls it
+:class:`HilPanel` holds a :class:`studio.hil.live_session.HilSession` and polls it
 from a timer on the GUI thread (the session opens the link and runs the engine on
 its own workers, so nothing here waits).  It connects to a serial port (listed with
 pyserial) or a TCP address; shows the raster (:class:`~views.hil.hil_raster.HilRaster`),
@@ -27,7 +27,7 @@ from hdl.hil_link import serial_ports
 from hdl.hil_protocol import Pace, RunSteps, SetPace, SetProbes, Start, Stop
 from studio.hil.hil_export import FORMATS, export
 from studio.hil.hil_recording import SUFFIX
-from studio.hil.hil_session import HilSession
+from studio.hil.live_session import HilSession
 from views.hil.hil_parameters import HilParameters
 from views.hil.hil_raster import HilRaster
 from views.hil.hil_traces import HilTraces
@@ -37,6 +37,7 @@ POLL_MS = 15
 DEFAULT_ADDRESS = "tcp:127.0.0.1:7000"
 PACES = (("real time", Pace.REAL_TIME), ("free-running", Pace.FREE_RUNNING), ("single step", Pace.SINGLE_STEP))
 MAX_PROBES = 8
+PROBE_EVERY = 10  # steps between samples: every step of three neurons alone would fill a 3 Mbaud link
 
 
 def recordings_folder(project: str | Path | None) -> Path:
@@ -101,7 +102,8 @@ class HilPanel(QWidget):
             self.pace.addItem(name)
         self.pace.setToolTip("How the board steps")
         self.pace.activated.connect(lambda k: self.command(SetPace(mode=PACES[k][1])))
-        self.probe_button = _button("Probe", "Sample the state the project's recorders record, every step",
+        self.probe_button = _button("Probe", f"Sample the state the project's recorders record, every {PROBE_EVERY} "
+                                    "steps",
                                     self.probe)
         self.replay_button = _button("Replay…", "Replay a recorded session", self.choose_replay)
         self.export_button = _button("Export…", "Export spikes and probes, board beside engine: "
@@ -116,6 +118,7 @@ class HilPanel(QWidget):
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.raster = HilRaster()
         self.traces = HilTraces()
+        self.traces.plot.setXLink(self.raster.plot)
         self.parameters = HilParameters()
         self.parameters.write_requested.connect(self.write_parameter)
         self.raster.widget.viewport().installEventFilter(self)
@@ -208,7 +211,7 @@ class HilPanel(QWidget):
     def probe(self) -> None:
         """Ask the board for the state the project's recorders sample (at most the board's eight)."""
         if self.session.engine is not None:
-            self.command(SetProbes(every=1, probes=self.session.engine.probe_pairs()[:MAX_PROBES]))
+            self.command(SetProbes(every=PROBE_EVERY, probes=self.session.engine.probe_pairs()[:MAX_PROBES]))
 
     def write_parameter(self, entry, raw: int) -> None:
         try:

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QHeaderView, QLineEdit, QTableWidget, QTableWidget
 
 from engine.fixedpoint import QFormat
 from studio.hil.hil_prediction import BankEntry
-from studio.hil.hil_session import ParameterWrite
+from studio.hil.live_session import ParameterWrite
 from views.theme import colors
 
 COLUMNS = ("population", "parameter", "project", "write", "board")
@@ -37,6 +37,7 @@ class HilParameters(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.entries: tuple[BankEntry, ...] = ()
         self.fields: list[QLineEdit] = []
@@ -53,6 +54,7 @@ class HilParameters(QWidget):
             for column, text in enumerate((entry.population, entry.name, _value(entry.raw, fmt, entry.unit))):
                 self.table.setItem(row, column, QTableWidgetItem(text))
             field = QLineEdit()
+            field.setMaximumWidth(120)
             field.setPlaceholderText(f"value{' in ' + entry.unit if entry.unit else ''}, Enter")
             field.setToolTip(f"Write into bank {entry.bank}, entry {entry.entry} of the running board")
             field.returnPressed.connect(lambda row=row: self.request(row))
@@ -60,6 +62,10 @@ class HilParameters(QWidget):
             self.fields.append(field)
             self.table.setItem(row, 4, QTableWidgetItem("—"))
         self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Fixed)
+        self.table.setColumnWidth(3, 130)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
 
     def request(self, row: int) -> None:
         """Ask to write what is typed in row ``row`` (a number in the entry's unit); a bad number says so."""
@@ -97,4 +103,6 @@ class HilParameters(QWidget):
         item = self.table.item(row, 4)
         if item.text() != text:
             item.setText(text)
+            item.setToolTip(text)
             item.setForeground(QBrush(color))
+            self.table.resizeRowToContents(row)

@@ -31,7 +31,9 @@ class HilRaster(QWidget):
         self.window = WINDOW_STEPS
         self.widget = plot_widget("time (ms)", "neuron")
         self.plot = self.widget.getPlotItem()
+        self.plot.showGrid(x=False, y=False)  # the grid's lines are redrawn with the axes at every scroll: 20 ms
         self.legend = add_legend(self.widget)
+        self.legend.setColumnCount(3)
         self.engine = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(theme.muted), name="engine")
         self.board = pg.ScatterPlotItem(size=9, symbol="o", brush=None, pen=pg.mkPen(theme.selection, width=1.2),
                                         name="board")
@@ -44,6 +46,7 @@ class HilRaster(QWidget):
         self.plot.addItem(self.first, ignoreBounds=True)
         self.first.hide()
         self._bands: list = []
+        self._labels: list[pg.TextItem] = []
         self.counts = (0, 0, 0)  # drawn now: (engine, board, only one side)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -53,17 +56,18 @@ class HilRaster(QWidget):
         """Label the bands of ``(name, first global index, size)``."""
         for item in self._bands:
             self.plot.removeItem(item)
-        self._bands = []
+        self._bands, self._labels = [], []
         total = sum(size for _, _, size in populations)
         for k, (name, first, size) in enumerate(populations):
             if first > 0:
                 line = pg.InfiniteLine(pos=first - 0.5, angle=0, movable=False, pen=pg.mkPen(colors().muted, width=1))
                 self.plot.addItem(line, ignoreBounds=True)
                 self._bands.append(line)
-            label = pg.TextItem(name, color=population_color(k), anchor=(0, 1))
-            label.setPos(0.0, first + size)
+            label = pg.TextItem(name, color=population_color(k), anchor=(0, 0))
+            label.setPos(0.0, first + size - 0.5)
             self.plot.addItem(label, ignoreBounds=True)
             self._bands.append(label)
+            self._labels.append(label)
         self.plot.setYRange(-0.5, max(total, 1) - 0.5, padding=0.02)
 
     def show_spikes(self, board: tuple[np.ndarray, np.ndarray], engine: tuple[np.ndarray, np.ndarray], steps: int,
@@ -87,3 +91,5 @@ class HilRaster(QWidget):
         else:
             self.first.hide()
         self.plot.setXRange(start * dt_ms, max(start + self.window, steps) * dt_ms, padding=0.01)
+        for label in self._labels:
+            label.setPos(start * dt_ms, label.pos().y())

@@ -21,7 +21,9 @@ class HilTraces(QWidget):
         super().__init__(parent)
         self.widget = plot_widget("time (ms)", "")
         self.plot = self.widget.getPlotItem()
+        self.plot.showGrid(x=False, y=False)  # redrawn at every scroll (see views.hil.hil_raster)
         self.legend = add_legend(self.widget)
+        self.legend.setColumnCount(2)
         self.curves: dict[tuple[int, int], tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -30,6 +32,8 @@ class HilTraces(QWidget):
     def show_traces(self, traces: dict, start: int, steps: int, dt_ms: float) -> None:
         """Draw ``traces``: (neuron, variable) -> (label, population index, board (steps, values), engine
         (steps, values)), values in the variable's units, over steps ``start`` to ``steps``."""
+        variables = sorted({label.rpartition(".")[2] for label, _, _, _ in traces.values()})
+        self.plot.setLabel("left", ", ".join(variables))
         for pair, (label, population, board, engine) in list(traces.items())[:MAX_TRACES]:
             if pair not in self.curves:
                 color = population_color(population + len(self.curves))

@@ -9,7 +9,7 @@ import pytest
 
 from hdl.hil_protocol import RunSteps, SetProbes, Start, Stop
 from studio.hil.hil_recording import read_recording
-from studio.hil.hil_session import HilSession
+from studio.hil.live_session import HilSession
 from studio.hil.hil_telemetry import first_divergence
 from tests.studio.hil_fake_board import FakeBoard
 
