@@ -72,6 +72,7 @@ TARGETS: dict[str, Target] = {
 }
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
+_UTIL_LINE = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%", re.M)
 _FMAX_LINE = re.compile(r"Max frequency for clock '([^']+)': ([0-9.]+) MHz")
 
 
@@ -193,6 +194,11 @@ def parse_stat(stat: dict, top: str) -> tuple[dict[str, int], int]:
     return cells, int(module.get("num_port_bits", 0))
 
 
+def parse_utilisation_log(log: str) -> dict[str, tuple[int, int]]:
+    """nextpnr's "Device utilisation" table in its log: (used, available) per cell type (the last table wins)."""
+    return {name: (int(used), int(avail)) for name, used, avail in _UTIL_LINE.findall(log)}
+
+
 def parse_nextpnr(report: dict | None, log: str) -> tuple[dict[str, tuple[int, int]], dict[str, float]]:
     """Utilisation (used, available) and achieved MHz per clock, from ``--report`` or else the log."""
     util: dict[str, tuple[int, int]] = {}
@@ -200,6 +206,8 @@ def parse_nextpnr(report: dict | None, log: str) -> tuple[dict[str, tuple[int, i
     if report:
         util = {k: (int(v["used"]), int(v["available"])) for k, v in report.get("utilization", {}).items()}
         clocks = {k: float(v["achieved"]) for k, v in report.get("fmax", {}).items()}
+    if not util:
+        util = parse_utilisation_log(log)
     if not clocks:
         for name, mhz in _FMAX_LINE.findall(log):
             clocks[name] = float(mhz)  # the last report (after routing) wins

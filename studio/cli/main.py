@@ -104,6 +104,16 @@ def build_parser() -> _Parser:
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(func=subcommands.cosim)
 
+    p = sub.add_parser("synth", help="synthesise, place and route the project's core for a board: resources, "
+                                     "timing, bitstream")
+    p.add_argument("project", metavar="PROJECT", help="a *.ncsproj file")
+    p.add_argument("--board", required=True, metavar="BOARD", help="the board, e.g. icebreaker, icesugar, ice40-hx8k, ulx3s, orangecrab")
+    p.add_argument("--fixed", type=q_format, metavar="QI.F", help="fixed-point format (default Q16.16)")
+    p.add_argument("-o", "--out", metavar="DIR",
+                   help="the build folder (default: a cached one per project, board and format)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=subcommands.synth)
+
     p = sub.add_parser("bench", help="run a bundled benchmark network and report speed and memory")
     p.add_argument("benchmark", choices=subcommands.BENCHMARKS, help="the example network")
     _run_options(p)

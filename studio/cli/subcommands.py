@@ -289,6 +289,61 @@ def cosim(args: argparse.Namespace) -> int:
     return 0 if report.bit_exact else 1
 
 
+def _board_folder(project: str, board: str, fmt) -> Path:
+    """The default build folder of a project for a board (its bitstream is reused while the design is unchanged)."""
+    from hdl.netcosim import DEFAULT_FORMAT, cache_root
+
+    name = f"{Path(project).stem}-{board}-{(fmt or DEFAULT_FORMAT).name}"
+    return cache_root().parent / "boards" / name
+
+
+def _cycles_per_step(project: str, fmt) -> float | None:
+    """Clocks per step of the project's core, measured over 100 ms in Verilator (None without Verilator)."""
+    from hdl.tools import ToolNotFound
+    from studio.hardware.hardware_flow import CosimRequest, cosimulate
+
+    request = CosimRequest(project, 0.1, *(() if fmt is None else (fmt,)))
+    try:
+        return round(cosimulate(request).cycles_per_step, 1)
+    except ToolNotFound:
+        return None
+
+
+def synth(args: argparse.Namespace) -> int:
+    """``ncstudio synth PROJECT --board B``: build the core for a board; resources, timing, real-time factor.
+
+    Over capacity or failed timing is reported in one line (exit 1); with ``--json`` a report that
+    exists (failed timing) is printed too.
+    """
+    from hdl.board_build import BuildFailed, build_board
+    from hdl.boards import find_board
+    from studio.hardware.hardware_flow import plan_project
+
+    board = find_board(args.board)
+    plan = plan_project(args.project, args.fixed)
+    folder = Path(args.out) if args.out else _board_folder(args.project, board.name, args.fixed)
+    try:
+        report = build_board(plan, board, folder)
+    except BuildFailed as exc:
+        if args.json and exc.report is not None:
+            _emit_json(exc.report.with_speed(_cycles_per_step(args.project, args.fixed), plan.dt_s).to_json())
+        raise
+    report = report.with_speed(_cycles_per_step(args.project, args.fixed), plan.dt_s)
+    if args.json:
+        _emit_json(report.to_json())
+        return 0
+    r = report
+    print(f"{args.project} on {r.board} ({r.device}){' (cached build)' if r.cached else ''}:")
+    print(f"  LUTs {r.luts:,}/{r.luts_total:,} ({100 * r.luts / max(r.luts_total, 1):.0f}%), FFs {r.ffs:,}, "
+          f"block RAMs {r.brams}/{r.brams_total}, SPRAMs {r.sprams}/{r.sprams_total}, DSPs {r.dsps}/{r.dsps_total}")
+    print(f"  Fmax {r.fmax_mhz:g} MHz (target {r.target_mhz:g} MHz, timing met)")
+    if r.realtime_factor is not None:
+        print(f"  {r.cycles_per_step:g} cycles per step: {r.realtime_factor:.1f}x faster than real time")
+    print(f"  bitstream {r.bitstream}")
+    print(f"  tools: {'; '.join(r.tool_versions.values())}")
+    return 0
+
+
 def bench(args: argparse.Namespace) -> int:
     """``ncstudio bench NAME``: run a bundled example; speed, size and peak memory."""
     import resource

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from engine.errors import NeuroCoreError
 from engine.fixedpoint import QFormat
-from hdl.design import HardwareError, plan_network
+from hdl.design import HardwareError, NetworkPlan, plan_network
 from hdl.datapath import LoweringError
 from hdl.generate import GeneratedDesign, generate
 from hdl.netcosim import DEFAULT_FORMAT, NetworkCosimReport, cosimulate_network
@@ -40,6 +40,15 @@ def _network(path: str | os.PathLike, fmt: QFormat | None):
     fmt = fmt or DEFAULT_FORMAT
     _, network = load_network(path, fmt=fmt)
     return network
+
+
+def plan_project(path: str | os.PathLike, fmt: QFormat | None = None) -> NetworkPlan:
+    """The hardware plan of a project's network, built in fixed point."""
+    network = _network(path, fmt)
+    try:
+        return plan_network(network, Path(path).stem)
+    except HardwareError as exc:
+        raise HardwareUnavailable(f"{Path(path).name}: {exc}") from exc
 
 
 def generate_project(path: str | os.PathLike, fmt: QFormat | None = None) -> GeneratedDesign:

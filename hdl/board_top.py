@@ -1,0 +1,215 @@
+"""The top of a board's design: the network core with its clock, reset, activity LED and a UART.
+
+:class:`BoardTop` wraps :class:`~hdl.core.NetworkCore` for an amaranth-boards
+platform:
+
+* **Clock.** The core runs at ``clock_hz``.  When that is the board's own
+  oscillator, the platform's default clock domain is used as it is (with its
+  power-on reset); otherwise a PLL makes it: ``SB_PLL40_PAD`` on iCE40 (the clock pin is the PLL's pad)
+  (the iCEBreaker's 12 MHz -> 24 MHz), ``EHXPLLL`` on ECP5 (the OrangeCrab's
+  48 MHz -> 24 MHz).  The PLL's divider settings are searched here
+  (:func:`ice40_pll`, :func:`ecp5_pll`) within the data sheets' ranges.  The
+  design is held in reset until the PLL locks and 15 µs more (an iCE40 block
+  RAM reads zeros for ~3 µs after configuration).
+* **Core.** Runs from reset, paced to real time (at least ``clock_hz * dt``
+  clocks per step) or, with ``paced=False``, as fast as it can.
+* **LED.** The board's first LED (or the green one of its RGB LED) lights for
+  50 ms after each spike: it flickers with the network's activity.
+* **UART** (boards with a ``uart`` resource; the OrangeCrab has none): 3 Mbaud
+  8N1 where the clock divides it (:func:`hdl.uart.uart_baud`).  Until the HIL
+  protocol replaces it, two requests are answered: ``V`` -> :data:`VERSION`
+  (ASCII, ending in a newline); ``S`` -> ``S`` then steps run, spikes, spike
+  queue overflows and arithmetic overflow events, each as 4 bytes little-endian
+  (their low 32 bits), then a newline.  Other bytes are ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from amaranth.hdl import ClockDomain, ClockSignal, Const, Elaboratable, Instance, Module, ResetSignal, Signal
+from amaranth.lib import io
+
+from hdl.core import NetworkCore
+from hdl.design import NetworkPlan
+from hdl.uart import UARTReceiver, UARTTransmitter, uart_baud, uart_divisor
+
+__all__ = ["BoardTop", "PllSettings", "VERSION", "STATUS_FIELDS", "ecp5_pll", "ice40_pll"]
+
+VERSION = b"NeuroCore Studio core 1\n"
+STATUS_FIELDS = ("steps", "spikes", "queue_overflows", "overflow_events")
+LED_HOLD_S = 0.05
+RESET_HOLD_S = 15e-6
+
+
+@dataclass(frozen=True)
+class PllSettings:
+    """Divider settings of a PLL and the frequency they give."""
+
+    params: dict[str, int | str]
+    out_hz: float
+
+
+def ice40_pll(in_hz: float, out_hz: float) -> PllSettings:
+    """``SB_PLL40_PAD`` settings (simple feedback) for the output nearest ``out_hz``
+    (PFD 10-133 MHz, VCO 533-1066 MHz, as icepll)."""
+    best = None
+    for divr in range(16):
+        pfd = in_hz / (divr + 1)
+        if not 10e6 <= pfd <= 133e6:
+            continue
+        for divf in range(128):
+            vco = pfd * (divf + 1)
+            if not 533e6 <= vco <= 1066e6:
+                continue
+            for divq in range(1, 7):
+                f = vco / 2 ** divq
+                if best is None or abs(f - out_hz) < abs(best[0] - out_hz):
+                    best = (f, divr, divf, divq, pfd)
+    if best is None:
+        raise ValueError(f"no iCE40 PLL setting makes {out_hz / 1e6:g} MHz from {in_hz / 1e6:g} MHz")
+    f, divr, divf, divq, pfd = best
+    filter_range = next(k for k, edge in enumerate((17e6, 26e6, 44e6, 66e6, 101e6, float("inf")), 1) if pfd < edge)
+    return PllSettings({"DIVR": divr, "DIVF": divf, "DIVQ": divq, "FILTER_RANGE": filter_range}, f)
+
+
+def ecp5_pll(in_hz: float, out_hz: float) -> PllSettings:
+    """``EHXPLLL`` settings (feedback from CLKOP) for the output nearest ``out_hz``
+    (PFD 3.125-400 MHz, VCO 400-800 MHz, as ecppll)."""
+    best = None
+    for clki in range(1, 129):
+        pfd = in_hz / clki
+        if not 3.125e6 <= pfd <= 400e6:
+            continue
+        for clkfb in range(1, 81):
+            f = pfd * clkfb
+            for clkop in range(1, 129):
+                if 400e6 <= f * clkop <= 800e6 and (best is None or abs(f - out_hz) < abs(best[0] - out_hz)):
+                    best = (f, clki, clkfb, clkop)
+                    break
+    if best is None:
+        raise ValueError(f"no ECP5 PLL setting makes {out_hz / 1e6:g} MHz from {in_hz / 1e6:g} MHz")
+    f, clki, clkfb, clkop = best
+    return PllSettings({"CLKI_DIV": clki, "CLKFB_DIV": clkfb, "CLKOP_DIV": clkop}, f)
+
+
+class BoardTop(Elaboratable):
+    """The network core on a board; see the module docstring.
+
+    Parameters
+    ----------
+    plan
+        The network, as :func:`hdl.design.plan_network` plans it.
+    clock_hz
+        The core's clock; ``None``: the board's oscillator.
+    paced
+        Step in real time (``dt`` per step) rather than as fast as possible.
+    """
+
+    def __init__(self, plan: NetworkPlan, clock_hz: float | None = None, paced: bool = True):
+        self.plan = plan
+        self.clock_hz = clock_hz
+        self.paced = paced
+        self.core = NetworkCore(plan)
+
+    def elaborate(self, platform):
+        m = Module()
+        oscillator = float(platform.default_clk_frequency)
+        clock_hz = self.clock_hz or oscillator
+        if abs(clock_hz - oscillator) > 1:
+            clock_hz = self._pll(m, platform, oscillator, clock_hz)
+        m.submodules.core = core = self.core
+        m.d.comb += [core.run.eq(1), core.step_req.eq(0),
+                     core.pace.eq(int(round(clock_hz * self.plan.dt_s)) if self.paced else 0)]
+        self._led(m, platform, core, clock_hz)
+        if ("uart", 0) in platform.resources:
+            self._uart(m, platform, core, clock_hz)
+        return m
+
+    def _pll(self, m: Module, platform, in_hz: float, out_hz: float) -> float:
+        """A PLL from the board's clock to ``out_hz``: the ``sync`` domain, held in reset until locked."""
+        clk_io = platform.request(platform.default_clk, dir="-")
+        clk, lock = Signal(), Signal()
+        if platform.family == "ecp5":
+            m.submodules.clk_buf = clk_buf = io.Buffer("i", clk_io)
+            pll = ecp5_pll(in_hz, out_hz)
+            p = pll.params
+            m.submodules.pll = Instance(
+                "EHXPLLL", i_CLKI=clk_buf.i, o_CLKOP=clk, i_CLKFB=clk, o_LOCK=lock,
+                i_RST=0, i_STDBY=0, i_PHASESEL0=0, i_PHASESEL1=0, i_PHASEDIR=1, i_PHASESTEP=1,
+                i_PHASELOADREG=1, i_PLLWAKESYNC=0, i_ENCLKOP=0,
+                p_PLLRST_ENA="DISABLED", p_INTFB_WAKE="DISABLED", p_STDBY_ENABLE="DISABLED",
+                p_DPHASE_SOURCE="DISABLED", p_OUTDIVIDER_MUXA="DIVA", p_CLKOP_ENABLE="ENABLED",
+                p_CLKI_DIV=p["CLKI_DIV"], p_CLKFB_DIV=p["CLKFB_DIV"], p_CLKOP_DIV=p["CLKOP_DIV"],
+                p_CLKOP_CPHASE=p["CLKOP_DIV"] - 1, p_CLKOP_FPHASE=0, p_FEEDBK_PATH="CLKOP",
+                a_FREQUENCY_PIN_CLKI=f"{in_hz / 1e6:g}", a_FREQUENCY_PIN_CLKOP=f"{pll.out_hz / 1e6:g}",
+                a_ICP_CURRENT="12", a_LPF_RESISTOR="8")
+        else:
+            pll = ice40_pll(in_hz, out_hz)
+            p = pll.params
+            m.submodules.pll = Instance(
+                "SB_PLL40_PAD", i_PACKAGEPIN=clk_io.io, o_PLLOUTGLOBAL=clk, o_LOCK=lock,
+                i_RESETB=1, i_BYPASS=0, p_FEEDBACK_PATH="SIMPLE",
+                p_DIVR=p["DIVR"], p_DIVF=p["DIVF"], p_DIVQ=p["DIVQ"], p_FILTER_RANGE=p["FILTER_RANGE"])
+        platform.add_clock_constraint(clk, pll.out_hz)
+        m.domains.sync = ClockDomain("sync")
+        m.domains.por = ClockDomain("por", reset_less=True, local=True)
+        hold = int(RESET_HOLD_S * pll.out_hz)
+        timer = Signal(range(hold + 1))
+        with m.If(~lock):
+            m.d.por += timer.eq(0)
+        with m.Elif(timer != hold):
+            m.d.por += timer.eq(timer + 1)
+        m.d.comb += [ClockSignal("sync").eq(clk), ClockSignal("por").eq(clk),
+                     ResetSignal("sync").eq(timer != hold)]
+        return pll.out_hz
+
+    def _led(self, m: Module, platform, core: NetworkCore, clock_hz: float) -> None:
+        if ("led", 0) in platform.resources:
+            led = platform.request("led", 0).o
+        else:
+            led = platform.request("rgb_led", 0).g.o
+        hold = int(LED_HOLD_S * clock_hz)
+        left = Signal(range(hold + 1))
+        with m.If(core.spike_valid):
+            m.d.sync += left.eq(hold)
+        with m.Elif(left != 0):
+            m.d.sync += left.eq(left - 1)
+        m.d.comb += led.eq(left != 0)
+
+    def _uart(self, m: Module, platform, core: NetworkCore, clock_hz: float) -> None:
+        pins = platform.request("uart", 0)
+        divisor = uart_divisor(clock_hz, uart_baud(clock_hz))
+        m.submodules.uart_rx = rx = UARTReceiver(divisor)
+        m.submodules.uart_tx = tx = UARTTransmitter(divisor)
+        m.d.comb += [rx.rx.eq(pins.rx.i), pins.tx.o.eq(tx.tx)]
+        status = [Signal(32, name=f"status_{name}") for name in STATUS_FIELDS]
+        counters = [core.step[:32], core.spike_count, core.queue_overflows, core.overflow_events]
+        replies = {
+            ord("V"): [Const(b, 8) for b in VERSION],
+            ord("S"): [Const(ord("S"), 8)] + [s.word_select(k, 8) for s in status for k in range(4)]
+            + [Const(ord("\n"), 8)],
+        }
+        which = Signal(8)
+        index = Signal(range(max(len(r) for r in replies.values()) + 1))
+        busy = Signal()
+        m.d.comb += rx.o.ready.eq(~busy)
+        with m.If(rx.o.valid & ~busy):
+            with m.Switch(rx.o.payload):
+                for code in replies:
+                    with m.Case(code):
+                        m.d.sync += [which.eq(code), index.eq(0), busy.eq(1)]
+                        m.d.sync += [s.eq(c) for s, c in zip(status, counters)]
+        with m.If(busy):
+            m.d.comb += tx.i.valid.eq(1)
+            with m.Switch(which):
+                for code, reply in replies.items():
+                    with m.Case(code):
+                        with m.Switch(index):
+                            for k, byte in enumerate(reply):
+                                with m.Case(k):
+                                    m.d.comb += tx.i.payload.eq(byte)
+                        with m.If(tx.i.ready & (index == len(reply) - 1)):
+                            m.d.sync += busy.eq(0)
+            with m.If(tx.i.ready):
+                m.d.sync += index.eq(index + 1)
