@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
+from amaranth.hdl import Fragment
 
 from engine.fixedpoint import QFormat
 from engine.network.devices import Sampler
@@ -33,7 +34,7 @@ class BankEntry:
     """One entry of the board's parameter bank: a raw fixed-point constant of a population.
 
     The bank of a population is its index in the project; its entries are the values every neuron
-    of it shares that the core reads as constants (``hdl.design.PopulationPlan.constants``), in order.
+    of it shares that the core reads as constants, in the core's order (``hdl.core.NetworkCore.param_banks``).
     """
 
     bank: int
@@ -83,12 +84,14 @@ class EnginePrediction:
         offsets = np.cumsum([0] + [p.size for p in plan.populations])
         self.populations = tuple((p.name, int(offsets[k]), p.size) for k, p in enumerate(plan.populations))
         self.n_neurons = int(offsets[-1])
-        self.bank = tuple(BankEntry(p.index, k, p.name, name, raw, self._unit(p.name, name))
-                          for p in plan.populations for k, (name, raw) in enumerate(p.constants.items()))
         try:
-            self.probe_slots = NetworkCore(plan).probe_slots
+            core = NetworkCore(plan)
+            Fragment.get(core, None)  # only its layout is read here, but every part of it counts as used (0.1 s)
         except HardwareError as exc:
             raise HardwareError(f"{os.path.basename(self.path)}: {exc}") from exc
+        self.probe_slots = core.probe_slots
+        self.bank = tuple(BankEntry(k, e, name, slot, plan.populations[k].constants[slot], self._unit(name, slot))
+                          for k, (name, slots) in enumerate(core.param_banks) for e, slot in enumerate(slots))
         self.writes: tuple[Write, ...] = ()
 
     def _network(self) -> None:
