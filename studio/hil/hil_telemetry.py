@@ -31,18 +31,20 @@ class Telemetry:
     status: Status | None = None
     horizon: int = 0
     messages: int = 0
-    _steps: list[np.ndarray] = field(default_factory=list)
-    _neurons: list[np.ndarray] = field(default_factory=list)
-    _spikes: tuple[np.ndarray, np.ndarray] | None = None
+    _spikes: np.ndarray = field(default_factory=lambda: np.zeros((2, 4096), np.int64))  # rows: steps, neurons
+    _count: int = 0
     _probes: dict[tuple[int, int], tuple[list[int], list[int]]] = field(default_factory=dict)
 
     def add(self, message: Message) -> None:
         """Take one message from the board (commands' Acks are the session's business)."""
         self.messages += 1
         if isinstance(message, Spikes):
-            self._steps.append(np.full(len(message.neurons), message.step, np.int64))
-            self._neurons.append(np.asarray(message.neurons, np.int64))
-            self._spikes = None
+            n = len(message.neurons)
+            if self._count + n > self._spikes.shape[1]:  # grow by doubling: adding stays cheap on average
+                self._spikes = np.concatenate([self._spikes, np.zeros((2, self._spikes.shape[1] + n), np.int64)], 1)
+            self._spikes[0, self._count:self._count + n] = message.step
+            self._spikes[1, self._count:self._count + n] = message.neurons
+            self._count += n
             self.horizon = max(self.horizon, message.step)
         elif isinstance(message, ProbeSamples):
             for neuron, variable, value in message.samples:
@@ -55,11 +57,8 @@ class Telemetry:
             self.horizon = max(self.horizon, message.step)
 
     def spikes(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every spike received: (steps, global neurons), in order of arrival."""
-        if self._spikes is None:
-            self._spikes = ((np.concatenate(self._steps), np.concatenate(self._neurons)) if self._steps
-                            else (np.zeros(0, np.int64), np.zeros(0, np.int64)))
-        return self._spikes
+        """Every spike received: (steps, global neurons), in order of arrival (views: copy to keep)."""
+        return self._spikes[0, :self._count], self._spikes[1, :self._count]
 
     @property
     def probed(self) -> list[tuple[int, int]]:

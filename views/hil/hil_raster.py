@@ -4,8 +4,9 @@ x is time in ms (a spike of step ``s`` at ``(s + 1) * dt``, as the engine record
 global neuron, populations stacked from the bottom, each a labelled band.  The engine's
 spikes are small filled dots, the board's open rings around them: where the two agree every
 dot sits in a ring.  A spike only one side has is a cross in the error colour, and the first
-divergence a dashed line.  It shows the last ``window`` steps the board has run; each kind is
-one scatter item updated with ``setData``, whatever the number of spikes.
+divergence a dashed line.  It shows at least the last ``window`` steps the board has run (the axis
+moves in jumps of a quarter of that); each kind is one scatter item updated with ``setData``, whatever
+the number of spikes.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class HilRaster(QWidget):
         self.first.hide()
         self._bands: list = []
         self._labels: list[pg.TextItem] = []
+        self._left = -1  # the first step the x axis shows
         self.counts = (0, 0, 0)  # drawn now: (engine, board, only one side)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -72,8 +74,9 @@ class HilRaster(QWidget):
 
     def show_spikes(self, board: tuple[np.ndarray, np.ndarray], engine: tuple[np.ndarray, np.ndarray], steps: int,
                     dt_ms: float, first_divergence: dict | None) -> None:
-        """Draw the last :attr:`window` of ``steps`` steps: ``board`` and ``engine`` spikes as (steps, neurons)."""
-        start = max(0, steps - self.window)
+        """Draw the last :attr:`window` (and up to a quarter more) of ``steps`` steps: ``board`` and ``engine``
+        spikes as (steps, neurons)."""
+        start = max(0, steps - self.window - self.window // 4)
         b_steps, b_neurons = board
         b_in = b_steps >= start
         e_steps, e_neurons = engine
@@ -90,6 +93,11 @@ class HilRaster(QWidget):
             self.first.show()
         else:
             self.first.hide()
-        self.plot.setXRange(start * dt_ms, max(start + self.window, steps) * dt_ms, padding=0.01)
-        for label in self._labels:
-            label.setPos(start * dt_ms, label.pos().y())
+        # the axes move in jumps of a quarter window, not at every frame: redrawing them is most of a paint
+        jump = self.window // 4
+        left = -(-max(0, steps - self.window) // jump) * jump
+        if self._left != left:
+            self._left = left
+            self.plot.setXRange(left * dt_ms, (left + self.window + jump) * dt_ms, padding=0.0)
+            for label in self._labels:
+                label.setPos(left * dt_ms, label.pos().y())
