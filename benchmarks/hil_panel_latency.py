@@ -92,7 +92,7 @@ def measure(kind: str, steps: int, probe: bool) -> dict:
     relay = ctx.Process(target=_relay, args=(addresses.get(timeout=600), addresses, log), daemon=True)
     relay.start()
     address = addresses.get(timeout=30)
-    app = QApplication.instance() or QApplication([])
+    _app = QApplication.instance() or QApplication([])  # alive while the panel is
     panel = HilPanel(HIL_DEMO, folder=Path(os.environ.get("TMPDIR", "/tmp")) / "ncstudio-hil-bench")
     panel.resize(1440, 860)
     panel.show()
