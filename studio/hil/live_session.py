@@ -32,6 +32,7 @@ from studio.hil.hil_recording import SUFFIX, Event, Recorder, read_recording
 from studio.hil.hil_telemetry import Telemetry, first_divergence
 
 LOOKAHEAD = 2000  # steps the engine runs ahead of the board
+MAX_UNANSWERED = 1024  # commands remembered for their Acks
 RATE_WINDOW_S = 1.0
 STATES = ("idle", "connecting", "connected", "dropped", "replaying", "replayed")
 
@@ -92,6 +93,8 @@ class HilSession:
         The first divergence of board and engine (:func:`~studio.hil.hil_telemetry.first_divergence`), or None.
     writes
         Every parameter write of the session, oldest first.
+    refusals
+        The commands the board refused, in words ("the board refused Reset (unknown command)").
     recording
         The file the session is being recorded to (None before connecting and in a replay).
     """
@@ -108,6 +111,8 @@ class HilSession:
         self.engine: EnginePrediction | None = None
         self.divergence: dict | None = None
         self.writes: list[ParameterWrite] = []
+        self.refusals: list[str] = []
+        self._commands: dict[int, Message] = {}  # sent and not acknowledged yet, by seq
         self.recording: Path | None = None
         self._recorder: Recorder | None = None
         self._checked = 0
@@ -188,18 +193,9 @@ class HilSession:
         return self.writes[-1]
 
     def reset(self) -> Message:
-        """Send ``Reset``: the board starts again from step 0 with the parameters written so far, and so does
-        the comparison (the recording keeps what came before)."""
-        sent = self.send(Reset())
-        applied = [w for w in self.writes if w.state == "applied"]
-        self.telemetry = Telemetry()
-        self.divergence = None
-        self._checked = 0
-        for write in applied:
-            write.step, write.predicted = 0, False
-        self.engine, self.prediction, self._job = None, Prediction(), None
-        self._building = self._worker.submit(EnginePrediction, self.path, self.fmt)
-        return sent
+        """Send ``Reset``; once the board acknowledges it, it starts again from step 0 with the parameters written
+        so far, and so does the comparison (the recording keeps what came before)."""
+        return self.send(Reset())
 
     def replay(self, path: str | os.PathLike, speed: float = 1.0) -> dict:
         """Replay a recording (``speed`` times as fast; ``float("inf")``: at once) through :meth:`poll`; returns
@@ -250,7 +246,7 @@ class HilSession:
 
     def warnings(self) -> list[str]:
         """Plain warnings about the link and the board (empty when all is well)."""
-        found = []
+        found = self.refusals[-1:]
         stats = self.link.stats if self.link is not None else None
         if stats is not None and stats.corrupt:
             found.append(f"{stats.corrupt} corrupt frame{'s' * (stats.corrupt != 1)} dropped "
@@ -276,10 +272,12 @@ class HilSession:
         self.telemetry = Telemetry()
         self.divergence = None
         self.writes = []
+        self.refusals = []
+        self._commands = {}
         self._checked = 0
         self._arrivals.clear()
         if self.engine is not None and self.engine.writes:  # a prediction without the old session's writes
-            self.engine, self.prediction = None, Prediction()
+            self.engine, self.prediction, self._job = None, Prediction(), None
             self._building = self._worker.submit(EnginePrediction, self.path, self.fmt)
 
     def _take_workers(self) -> None:
@@ -348,6 +346,9 @@ class HilSession:
                 self.telemetry.add(message)
 
     def _sent(self, message: Message) -> None:
+        self._commands[message.seq] = message
+        while len(self._commands) > MAX_UNANSWERED:
+            self._commands.pop(next(iter(self._commands)))
         if isinstance(message, WriteParam):
             entry = next((e for e in self.engine.bank if (e.bank, e.entry) == (message.bank, message.entry)), None) \
                 if self.engine is not None else None
@@ -356,9 +357,21 @@ class HilSession:
             self.writes.append(ParameterWrite(entry, message.value, message.seq))
 
     def _acked(self, ack: Ack) -> None:
-        write = next((w for w in reversed(self.writes) if w.seq == ack.command_seq and w.state == "sent"), None)
-        if write is None or ack.command != WriteParam.TYPE:
+        command = self._commands.pop(ack.command_seq, None)
+        if command is None or command.TYPE != ack.command:
             return
+        if ack.result != Result.OK:
+            reason = Result(ack.result).name.lower().replace("_", " ") if ack.result in Result._value2member_map_ \
+                else f"result {ack.result}"
+            self.refusals.append(f"the board refused {type(command).__name__} ({reason})")
+        if isinstance(command, WriteParam):
+            write = next((w for w in reversed(self.writes) if w.seq == ack.command_seq and w.state == "sent"), None)
+            if write is not None:
+                self._write_acked(write, ack)
+        elif isinstance(command, Reset) and ack.result == Result.OK:
+            self._board_reset()
+
+    def _write_acked(self, write: ParameterWrite, ack: Ack) -> None:
         write.readback = ack.value
         if ack.result == Result.OK and ack.value == write.value:
             write.state = "applied"
@@ -367,6 +380,17 @@ class HilSession:
             write.step = status.step if stopped else self.telemetry.horizon + 1
         else:
             write.state = "refused"
+
+    def _board_reset(self) -> None:
+        """The board is back at step 0, keeping its parameter writes: so is the prediction."""
+        self.telemetry = Telemetry()
+        self.divergence = None
+        self._checked = 0
+        for write in self.writes:
+            if write.state == "applied":
+                write.step, write.predicted = 0, False
+        self.engine, self.prediction, self._job = None, Prediction(), None
+        self._building = self._worker.submit(EnginePrediction, self.path, self.fmt)
 
     def _check_link(self) -> None:
         if self.link is not None and not self.link.connected:

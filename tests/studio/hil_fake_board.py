@@ -27,6 +27,7 @@ class FakeBoard:
 
     def __init__(self, project: str, steps: int = 2000, drop_at: int | None = None, hold_acks: bool = False,
                  wrong_spike: tuple[int, int] | None = None):
+        self.project = project
         self.engine = EnginePrediction(project)
         self.wrong_spike = wrong_spike  # (step, neuron): a spike the engine does not have
         self.steps = steps
@@ -75,8 +76,13 @@ class FakeBoard:
                     if isinstance(command, (Start, RunSteps)):
                         until = step + (command.steps if isinstance(command, RunSteps) else self.steps)
                         start = time.monotonic() - step / STEPS_PER_S
-                    elif isinstance(command, (Stop, Reset)):
+                    elif isinstance(command, Stop):
                         until = step
+                    elif isinstance(command, Reset):  # back to step 0, keeping the parameters written
+                        writes, self.engine = self.engine.writes, EnginePrediction(self.project)
+                        for write in writes:
+                            self.engine.write(Write(0, write.bank, write.entry, write.value))
+                        step = until = 0
                     elif isinstance(command, SetProbes):
                         probes, every = command.probes, command.every
                     ack = Ack(command_seq=command.seq, command=command.TYPE)

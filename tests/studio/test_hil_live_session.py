@@ -86,6 +86,15 @@ def test_a_write_is_applied_only_after_its_read_back_and_the_prediction_follows(
         steps, _ = session.telemetry.spikes()
         assert session.divergence is None
         assert (steps >= 500).sum() > 3 * (steps < 500).sum()  # the current drives E much harder
+        session.reset()
+        wait(session, lambda: session.telemetry.horizon == 0 and session.engine is not None)
+        session.send(RunSteps(steps=500))
+        wait(session, lambda: session.telemetry.status is not None and session.telemetry.status.step == 500
+             and session.prediction.steps >= 500 and session._job is None)
+        session.poll()
+        again, _ = session.telemetry.spikes()
+        assert session.divergence is None and session.refusals == []
+        assert again.size > 3 * (steps < 500).sum()  # from step 0 with the current written before the reset
     finally:
         board.close()
 

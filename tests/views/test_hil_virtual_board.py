@@ -90,3 +90,19 @@ def test_a_killed_board_is_reported_and_its_data_kept(qtbot, panel, board):
     assert sum(len(e.message.neurons) for e in events if e.direction == "rx" and hasattr(e.message, "neurons")) == kept
     assert events[-1].kind == "dropped"
     assert panel.session.divergence is None and panel.raster.counts[1] == kept
+
+
+def test_over_a_serial_port_and_refused_commands_said_plainly(qtbot, panel, board_exe):
+    board = VirtualBoard.start(board_exe, pty=True)
+    try:
+        panel.connect_board(board.address)  # a pseudo-terminal: the serial path (pyserial)
+        qtbot.waitUntil(lambda: panel.session.state == "connected", timeout=10000)
+        run(qtbot, panel, 500, 500)
+        assert panel.session.divergence is None and panel.session.telemetry.spikes()[0].size > 0
+        qtbot.mouseClick(panel.reset_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.warning.text() != "", timeout=10000)
+        assert panel.warning.text() == "⚠ the board refused Reset (unknown command)"
+        assert panel.session.telemetry.horizon == 500  # nothing was reset, nothing is forgotten
+    finally:
+        board.stop()
+        board.process.stdout.close()

@@ -73,7 +73,7 @@ class HilPanel(QWidget):
         self.session = HilSession(project, folder=folder or recordings_folder(project))
         self.latencies: deque[float] = deque(maxlen=200)
         self._arrived: float | None = None
-        self._drawn = (-1, -1, -1, "")
+        self._drawn: tuple = ()
         self._bank_shown = False
         self.address = QComboBox()
         self.address.setEditable(True)
@@ -234,7 +234,7 @@ class HilPanel(QWidget):
             self._say(str(exc), error=True)
             return
         self.traces.clear()
-        self._drawn = (-1, -1, -1, "")
+        self._drawn = ()
         self._show_state(Path(path).name)
 
     def choose_export(self) -> None:
@@ -270,7 +270,8 @@ class HilPanel(QWidget):
 
     def _draw(self) -> None:
         session, telemetry = self.session, self.session.telemetry
-        drawn = (telemetry.messages, session.prediction.steps, len(session.writes), session.state)
+        drawn = (telemetry.messages, session.prediction.steps, tuple(w.state for w in session.writes),
+                 len(session.refusals), session.state)
         if drawn == self._drawn:
             return
         self._drawn = drawn
