@@ -34,6 +34,7 @@ from views.hil.hil_traces import HilTraces
 from views.theme import colors
 
 POLL_MS = 15
+HEALTH_S = 0.5  # the counters are shown again at least this often
 DEFAULT_ADDRESS = "tcp:127.0.0.1:7000"
 PACES = (("real time", Pace.REAL_TIME), ("free-running", Pace.FREE_RUNNING), ("single step", Pace.SINGLE_STEP))
 MAX_PROBES = 8
@@ -63,7 +64,8 @@ class HilPanel(QWidget):
     session : HilSession
         The session polled.
     latencies : deque
-        Seconds from a poll that brought frames to the raster's next paint (the last 200).
+        Seconds from a poll that brought frames to the raster's next paint (the last 200; the health line
+        shows their median).
     """
 
     def __init__(self, project: str, folder: str | Path | None = None, parent: QWidget | None = None):
@@ -75,6 +77,7 @@ class HilPanel(QWidget):
         self._arrived: float | None = None
         self._drawn: tuple = ()
         self._bank_shown = False
+        self._health_shown = 0.0
         self.address = QComboBox()
         self.address.setEditable(True)
         self.address.setMinimumWidth(220)
@@ -156,7 +159,7 @@ class HilPanel(QWidget):
         side_layout.addWidget(self.parameters, 1)
         body.addWidget(side)
         body.setStretchFactor(0, 1)
-        body.setSizes([1000, 420])
+        body.setSizes([960, 460])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(link)
@@ -267,6 +270,8 @@ class HilPanel(QWidget):
         if session.state != before or (session.error and not self.warning.text()):
             self._show_state()
         self._draw()
+        if time.monotonic() - self._health_shown > HEALTH_S:  # frames/s falls to 0 when nothing arrives
+            self._show_health()
 
     def _draw(self) -> None:
         session, telemetry = self.session, self.session.telemetry
@@ -335,8 +340,9 @@ class HilPanel(QWidget):
         if status is not None:
             parts.append(f"overflow {status.queue_overflows + status.spikes_dropped}")
         if self.latencies:
-            parts.append(f"drawn within {max(self.latencies) * 1e3:.0f} ms")
+            parts.append(f"drawn {1e3 * sorted(self.latencies)[len(self.latencies) // 2]:.0f} ms after arrival")
         self.health.setText(" · ".join(parts))
+        self._health_shown = time.monotonic()
         warnings = session.warnings()
         self.warning.setText("" if not warnings else "⚠ " + "; ".join(warnings))
         self.warning.setStyleSheet(f"color: {colors().error.name()}")

@@ -3,7 +3,7 @@ board did with the last write — shown as applied only once the board's read-ba
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QHeaderView, QLineEdit, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
@@ -38,6 +38,7 @@ class HilParameters(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setWordWrap(True)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.entries: tuple[BankEntry, ...] = ()
         self.fields: list[QLineEdit] = []
@@ -54,8 +55,7 @@ class HilParameters(QWidget):
             for column, text in enumerate((entry.population, entry.name, _value(entry.raw, fmt, entry.unit))):
                 self.table.setItem(row, column, QTableWidgetItem(text))
             field = QLineEdit()
-            field.setMaximumWidth(120)
-            field.setPlaceholderText(f"value{' in ' + entry.unit if entry.unit else ''}, Enter")
+            field.setPlaceholderText(entry.unit or "raw value")
             field.setToolTip(f"Write into bank {entry.bank}, entry {entry.entry} of the running board")
             field.returnPressed.connect(lambda row=row: self.request(row))
             self.table.setCellWidget(row, 3, field)
@@ -64,7 +64,7 @@ class HilParameters(QWidget):
         self.table.resizeColumnsToContents()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Fixed)
-        self.table.setColumnWidth(3, 130)
+        self.table.setColumnWidth(3, 100)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
 
     def request(self, row: int) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from views.playground.analysis_panel import add_legend, plot_widget
 from views.scopes.scope import population_color
+from views.theme import colors
 
 MAX_TRACES = 8
 
@@ -25,6 +26,10 @@ class HilTraces(QWidget):
         self.legend = add_legend(self.widget)
         self.legend.setColumnCount(2)
         self.curves: dict[tuple[int, int], tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
+        self.hint = pg.TextItem("Probed state, board beside engine, shows here: press Probe while connected",
+                                color=colors().muted, anchor=(0.5, 0.5))
+        self.plot.addItem(self.hint, ignoreBounds=True)
+        self.plot.getViewBox().sigRangeChanged.connect(self._place_hint)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.widget)
@@ -32,6 +37,7 @@ class HilTraces(QWidget):
     def show_traces(self, traces: dict, start: int, steps: int, dt_ms: float) -> None:
         """Draw ``traces``: (neuron, variable) -> (label, population index, board (steps, values), engine
         (steps, values)), values in the variable's units, over steps ``start`` to ``steps``."""
+        self.hint.setVisible(not traces)
         variables = sorted({label.rpartition(".")[2] for label, _, _, _ in traces.values()})
         self.plot.setLabel("left", ", ".join(variables))
         for pair, (label, population, board, engine) in list(traces.items())[:MAX_TRACES]:
@@ -44,9 +50,14 @@ class HilTraces(QWidget):
                 inside = (s >= start) & (s < steps)
                 curve.setData((s[inside] + 1) * dt_ms, np.asarray(v)[inside], skipFiniteCheck=True)
 
+    def _place_hint(self, view, ranges) -> None:
+        (x0, x1), (y0, y1) = ranges
+        self.hint.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+
     def clear(self) -> None:
         for board, engine in self.curves.values():
             for curve in (board, engine):
                 self.legend.removeItem(curve)
                 self.plot.removeItem(curve)
         self.curves = {}
+        self.hint.show()
