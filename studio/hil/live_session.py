@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.errors import NeuroCoreError
 from engine.fixedpoint import QFormat
-from hdl.hil_link import HilLink, parse_address
+from hdl.hil_link import HilLink, LinkError, parse_address
 from hdl.hil_protocol import Ack, Message, Reset, Result, WriteParam
 from hdl.netcosim import DEFAULT_FORMAT
 from studio.hil.hil_prediction import BankEntry, EnginePrediction, Write
@@ -83,8 +83,9 @@ class HilSession:
     state
         One of ``STATES``.
     error
-        Why the session cannot go on ("" when it can): the link's drop, a refused address, a project the
-        engine cannot predict.
+        Why the link is down ("" while it is up or was closed on purpose): the drop, an address that did not answer.
+    prediction_error
+        Why there is no prediction ("" while there is one): a project the engine or the core cannot take.
     telemetry
         What the board reported (since the last connect, or in the replayed recording).
     prediction
@@ -112,6 +113,7 @@ class HilSession:
         self.divergence: dict | None = None
         self.writes: list[ParameterWrite] = []
         self.refusals: list[str] = []
+        self.prediction_error = ""
         self._commands: dict[int, Message] = {}  # sent and not acknowledged yet, by seq
         self.recording: Path | None = None
         self._recorder: Recorder | None = None
@@ -150,7 +152,10 @@ class HilSession:
             self.connect(self.address)
 
     def close_link(self) -> None:
-        """Close the link and the recording (the data stays)."""
+        """Close the link (or give up opening it) and the recording (the data stays)."""
+        if self._opening is not None:  # a link that opens after all is closed at once
+            self._opening.add_done_callback(lambda opened: opened.exception() is None and opened.result().close())
+            self._opening = None
         if self.link is not None:
             self.link.close()
             self.link = None
@@ -163,7 +168,6 @@ class HilSession:
     def close(self) -> None:
         """End the session: the link, the recording and the workers."""
         self.close_link()
-        self._opening = None
         self._linker.shutdown(wait=False, cancel_futures=True)
         self._worker.shutdown(wait=False, cancel_futures=True)
 
@@ -177,7 +181,7 @@ class HilSession:
             Not connected, or the link dropped while sending (then ``state`` is "dropped").
         """
         if self.link is None:
-            raise NeuroCoreError(f"not connected{': ' + self.error if self.error else ''}")
+            raise LinkError(f"not connected{': ' + self.error if self.error else ''}")
         try:
             sent = self.link.send(message)
         finally:
@@ -246,7 +250,8 @@ class HilSession:
 
     def warnings(self) -> list[str]:
         """Plain warnings about the link and the board (empty when all is well)."""
-        found = self.refusals[-1:]
+        found = [self.prediction_error] if self.prediction_error else []
+        found += self.refusals[-1:]
         stats = self.link.stats if self.link is not None else None
         if stats is not None and stats.corrupt:
             found.append(f"{stats.corrupt} corrupt frame{'s' * (stats.corrupt != 1)} dropped "
@@ -298,14 +303,16 @@ class HilSession:
             try:
                 self.engine = building.result()
             except NeuroCoreError as exc:
-                self.error = f"no prediction: {exc}"
+                self.prediction_error = f"no prediction from the engine: {exc}"
+            except OSError as exc:
+                self.prediction_error = f"no prediction from the engine: {self.path}: {exc.strerror or exc}"
         if self._job is not None and self._job.done():
             job, self._job = self._job, None
             write, self._job_write = self._job_write, None
             try:
                 self.prediction = job.result()
             except NeuroCoreError as exc:
-                self.error = f"the engine's prediction stopped: {exc}"
+                self.prediction_error = f"the engine's prediction stopped: {exc}"
                 self.engine = None
                 return
             if write is not None:

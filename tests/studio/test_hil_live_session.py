@@ -141,6 +141,29 @@ def test_a_recording_replays_the_same_spikes(session, tmp_path):
     assert [type(w).__name__ for w in session.writes] == []
 
 
+def test_a_project_without_a_prediction_says_why(tmp_path):
+    missing = HilSession(tmp_path / "gone.ncsproj", folder=tmp_path)
+    try:
+        wait(missing, lambda: missing.prediction_error != "")
+        assert missing.warnings() == [f"no prediction from the engine: {tmp_path / 'gone.ncsproj'}: No such file or "
+                                      "directory"]
+    finally:
+        missing.close()
+
+
+def test_disconnecting_while_connecting_connects_nothing(session):
+    board = FakeBoard(HIL_DEMO)
+    try:
+        session.connect(board.address)
+        session.close_link()
+        for _ in range(50):
+            session.poll()
+            time.sleep(0.01)
+        assert session.state == "idle" and session.link is None and session.recording is None
+    finally:
+        board.close()
+
+
 def test_a_bad_address_and_an_absent_board_say_so(session):
     with pytest.raises(Exception, match=r"^`nowhere:1` is neither"):
         session.connect("nowhere:1")
