@@ -177,3 +177,21 @@ def test_the_window_hosts_the_hil_workspace(qtbot, tmp_path):
     assert panel.state_label.text() == "`tcp:localhost` is not a TCP address (write tcp:HOST:PORT, e.g. tcp:127.0.0.1:7000)"
     window.set_workspace("network")
     assert window.run_toolbar.isEnabled()
+
+
+@pytest.mark.slow
+def test_the_latency_benchmark_runs_briefly(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, str(root / "benchmarks" / "hil_panel_latency.py"), "--steps", "3000"],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(root), "QT_QPA_PLATFORM": "offscreen",
+                                 "TMPDIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["matches_engine"] and report["spikes"] > 0 and report["paints_per_s"] > 0
+    assert set(report["latency_ms"]) == {"median", "p95", "max"}
