@@ -23,13 +23,15 @@ STATUS_EVERY = 500
 class FakeBoard:
     """Serve one client at a time on 127.0.0.1 (``address``); ``steps`` a Start runs; ``drop_at``: close the
     connection when that step is reached; ``hold_acks``: keep Acks until :meth:`release_acks`;
-    ``wrong_spike``: (step, neuron) of one spike added to the engine's."""
+    ``wrong_spike``: (step, neuron) of one spike added to the engine's; ``corrupt_at``: a step at which a
+    damaged frame is sent besides the good ones."""
 
     def __init__(self, project: str, steps: int = 2000, drop_at: int | None = None, hold_acks: bool = False,
-                 wrong_spike: tuple[int, int] | None = None):
+                 wrong_spike: tuple[int, int] | None = None, corrupt_at: int | None = None):
         self.project = project
         self.engine = EnginePrediction(project)
         self.wrong_spike = wrong_spike  # (step, neuron): a spike the engine does not have
+        self.corrupt_at = corrupt_at  # a step at which a frame with a flipped bit goes out as well
         self.steps = steps
         self.drop_at = drop_at
         self.hold_acks = hold_acks
@@ -113,6 +115,10 @@ class FakeBoard:
                         fired.append(self.wrong_spike[1])
                     if fired:
                         send(Spikes(step=s, neurons=tuple(fired)))
+                    if s == self.corrupt_at:
+                        damaged = bytearray(encode(Spikes(seq=seq, step=s, neurons=(1, 2))))
+                        damaged[4] ^= 0x10
+                        client.sendall(bytes(damaged))
                     if probes and s % every == 0:
                         send(ProbeSamples(step=s, samples=tuple(
                             (n, v, _at(*sampled[(n, v)], s)) for n, v in probes)))

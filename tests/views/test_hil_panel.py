@@ -75,6 +75,22 @@ def test_the_first_divergence_is_reported_by_step_and_neuron(qtbot, panel):
     assert panel.raster.first.value() == pytest.approx(15.1)
 
 
+def test_a_corrupt_frame_is_counted_and_warned_about(qtbot, panel):
+    board = FakeBoard(HIL_DEMO, corrupt_at=300)
+    try:
+        connected(qtbot, panel, board.address)
+        panel.steps.setValue(1000)
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.session.telemetry.horizon == 1000 and "over 1,000 steps" in panel.verdict.text(),
+                        timeout=20000)
+    finally:
+        board.close()
+    assert "CRC errors 1 · lost 0" in panel.health.text()
+    assert panel.warning.text() == ("⚠ 1 corrupt frame dropped (1 CRC, 0 framing, 0 malformed): check the cable and "
+                                    "the baud rate")
+    assert panel.session.divergence is None  # the damaged frame was an extra one: nothing is missing
+
+
 def test_a_parameter_write_shows_as_applied_only_after_its_read_back(qtbot, panel):
     board = FakeBoard(HIL_DEMO, hold_acks=True)
     try:
