@@ -57,6 +57,7 @@ class ParameterWrite:
     readback: int | None = None
     step: int = 0  # from where the prediction takes it
     predicted: bool = False  # the engine's prediction has it
+    exact: bool = True  # written while the board stood still; else ``step`` is the host's best guess
 
 
 def _advance(engine: EnginePrediction, steps: int, probes: list, write: Write | None = None) -> Prediction:
@@ -385,6 +386,7 @@ class HilSession:
             status = self.telemetry.status
             stopped = status is not None and not status.running
             write.step = status.step if stopped else self.telemetry.horizon + 1
+            write.exact = stopped
         else:
             write.state = "refused"
 

@@ -60,7 +60,7 @@ class FakeBoard:
                     self._session(client)
 
     def _session(self, client: socket.socket) -> None:
-        decoder, seq, step, until, probes, every = FrameDecoder(), 0, 0, 0, (), 1
+        decoder, seq, step, until, probes, every, stopped = FrameDecoder(), 0, 0, 0, (), 1, False
         start = time.monotonic()
 
         def send(message) -> None:
@@ -80,6 +80,7 @@ class FakeBoard:
                         start = time.monotonic() - step / STEPS_PER_S
                     elif isinstance(command, Stop):
                         until = step
+                        stopped = True
                     elif isinstance(command, Reset):  # back to step 0, keeping the parameters written
                         writes, self.engine = self.engine.writes, EnginePrediction(self.project)
                         for write in writes:
@@ -98,6 +99,9 @@ class FakeBoard:
                         self._held.append(ack)
                     else:
                         send(ack)
+                    if stopped:
+                        send(Status(running=0, step=step))
+                        stopped = False
             if self._release.is_set():
                 for ack in self._held:
                     send(ack)

@@ -211,3 +211,28 @@ def test_the_latency_benchmark_runs_briefly(tmp_path):
     report = json.loads(result.stdout)
     assert report["matches_engine"] and report["spikes"] > 0 and report["paints_per_s"] > 0
     assert set(report["latency_ms"]) == {"median", "p95", "max"}
+
+
+def test_a_write_while_running_says_its_step_is_a_guess(qtbot, panel):
+    board = FakeBoard(HIL_DEMO, steps=100_000)
+    try:
+        connected(qtbot, panel, board.address)
+        qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.session.telemetry.horizon > 300, timeout=10000)
+        field = panel.parameters.fields[0]
+        qtbot.keyClicks(field, "300")
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: "applied" in panel.parameters.text(0), timeout=10000)
+        write = panel.session.writes[-1]
+        assert not write.exact
+        assert panel.parameters.text(0) == (f"300 pA applied from about step {write.step:,} (written while running) "
+                                            "(read back)")
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.session.telemetry.status.running == 0 and panel.session._job is None
+                        and panel.session.prediction.steps >= panel.session.telemetry.horizon, timeout=20000)
+        qtbot.wait(100)
+    finally:
+        board.close()
+    first = panel.session.divergence
+    if first is not None:  # the board took it at its own step boundary, maybe not the guessed one
+        assert "the host's best guess: stop the board to write at a known step" in panel.verdict.text()
