@@ -205,6 +205,18 @@ class PopulationUnit(wiring.Component):
         }
         members.update({f"probe_{k}": Out(signed(self.fmt.total)) for k in range(len(self.probed))})
         super().__init__(wiring.Signature(members))
+        # constants the datapath reads, one register per population and slot: the parameter bank
+        # (initially the plan's values; NetworkCore writes them between steps)
+        self.constant_regs = {(p.index, s): Signal(signed(self.fmt.total), init=p.constants[s],
+                                                   name=f"param_{p.name}_{s}")
+                              for p in self.pops for s in self.constant_slots(p)}
+
+    def constant_slots(self, pop) -> tuple[str, ...]:
+        """The slots of ``pop`` fed from its constants (neither state, parameter ROM, ring nor generator)."""
+        fed = set(self.pop.state) | set(self._params) | {r.slot for r in self.rings}
+        currents = any(c.population == pop.index for c in self.currents)
+        return tuple(s for s in self.datapath.read_slots
+                     if s not in fed and (s != self.pop.current_slot or not currents))
 
     # -- layout of a neuron's words ---------------------------------------------------
     def _tag_width(self) -> int:
@@ -362,7 +374,7 @@ class PopulationUnit(wiring.Component):
                              for c in currents]
                     per_pop.append(_saturate(m, sum(terms[1:], terms[0]), total))
                 else:
-                    per_pop.append(Const(p.constants[pop.current_slot], signed(total)))
+                    per_pop.append(self.constant_regs[(p.index, pop.current_slot)])
             current = per_pop[-1]
             for k in range(len(per_pop) - 2, -1, -1):
                 current = Mux(s1_which == k, per_pop[k], current)
@@ -385,7 +397,11 @@ class PopulationUnit(wiring.Component):
             elif name == pop.current_slot:
                 m.d.sync += port.eq(current)
             else:
-                m.d.sync += port.eq(_select(s1_which, [p.constants[name] for p in self.pops], signed(total)))
+                regs = [self.constant_regs[(p.index, name)] for p in self.pops]
+                chosen = regs[-1]
+                for k in range(len(regs) - 2, -1, -1):
+                    chosen = Mux(s1_which == k, regs[k], chosen)
+                m.d.sync += port.eq(chosen)
         tag = [s1_j, s1_which, s1_local, refc, st["_ovf"], probe_rd.data]
         if self._ref_rom:
             tag.append(ro["_ref_steps"])
@@ -570,6 +586,11 @@ class NetworkCore(wiring.Component):
     :attr:`probe_slots`); counters ``spike_count``, ``queue_overflows``, ``overflow_events``
     (neuron-steps with an arithmetic overflow) and ``cycles_last_step``.
 
+    The parameter bank: the constants each population's datapath reads, one bank per population in
+    project order, entries in the order of :attr:`param_banks`.  ``param_addr`` selects an entry by its
+    index across all banks (:meth:`param_index`), ``param_rdata`` reads it, ``param_we`` writes
+    ``param_wdata`` into it (to be used between steps, while not ``busy``).
+
     ``share=False`` gives every population its own unit and datapath.
     """
 
@@ -594,8 +615,22 @@ class NetworkCore(wiring.Component):
             "spike_count": Out(COUNTER_BITS), "queue_overflows": Out(COUNTER_BITS),
             "overflow_events": Out(COUNTER_BITS), "cycles_last_step": Out(COUNTER_BITS),
         }
+        self.param_banks = tuple((p.name, self.unit_of(p.name).constant_slots(p)) for p in plan.populations)
+        n_params = sum(len(slots) for _, slots in self.param_banks)
         members.update({f"probe_{k}": Out(signed(plan.fmt.total)) for k in range(n_probes)})
+        members.update({"param_we": In(1), "param_addr": In(range(max(n_params, 1))),
+                        "param_wdata": In(signed(plan.fmt.total)), "param_rdata": Out(signed(plan.fmt.total))})
         super().__init__(wiring.Signature(members))
+
+    def param_index(self, bank: int, entry: int) -> int:
+        """The index across all banks of ``entry`` of ``bank``."""
+        return sum(len(slots) for _, slots in self.param_banks[:bank]) + entry
+
+    @property
+    def param_registers(self) -> list:
+        """The bank's registers, in index order."""
+        return [self.unit_of(name).constant_regs[(k, slot)]
+                for k, (name, slots) in enumerate(self.param_banks) for slot in slots]
 
     def unit_of(self, population: str) -> PopulationUnit:
         return next(u for u in self.units if population in (p.name for p in u.pops))
@@ -635,6 +670,11 @@ class NetworkCore(wiring.Component):
         m.d.comb += [self.queue_overflows.eq(delivery.queue_overflows),
                      self.overflow_events.eq(sum((u.overflow_events for u in self.units[1:]),
                                                  self.units[0].overflow_events))]
+        for k, reg in enumerate(self.param_registers):
+            with m.If(self.param_addr == k):
+                m.d.comb += self.param_rdata.eq(reg)
+                with m.If(self.param_we):
+                    m.d.sync += reg.eq(self.param_wdata)
         m.d.sync += self.step_done.eq(0)
         with m.FSM(name="sequencer"):
             with m.State("IDLE"):

@@ -14,6 +14,7 @@ and ``RECORD`` (the fields of one record; a one-field record is a plain int).
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
@@ -232,6 +233,7 @@ MESSAGES: dict[int, type[Message]] = {cls.TYPE: cls for cls in (
     Spikes, ProbeSamples, Status, Ack)}
 
 
+@functools.cache  # the codec asks for every frame
 def layout_format(fields: tuple[tuple[str, str], ...]) -> str:
     """The little-endian :mod:`struct` format of a field list."""
     return "<" + "".join(code for _, code in fields)

@@ -31,6 +31,7 @@ from views.graph.items import EdgeItem, NodeItem
 from views.graph.scene import GraphScene
 from views.graph.view import GraphView
 from views.hardware.hardware_workspace import HardwareWorkspace
+from views.hil.hil_workspace import HilWorkspace
 from views.inspector import Inspector
 from views.network_workspace import NetworkWorkspace
 from views.page_tabs import PageTabs
@@ -43,7 +44,6 @@ from views.scopes import ScopePanel
 from views.undo import UndoActions
 from views.workspace import Workspace
 
-PLANNED_WORKSPACES = ("hil",)
 PROBLEMS_DELAY_MS = 300
 
 
@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.palette_dock, self.inspector_dock], [220, 320], Qt.Orientation.Horizontal)
         self.workspaces: list[Workspace] = [
             NetworkWorkspace(self.view), PlaygroundWorkspace(network_handoff(self)),
-            HardwareWorkspace(self.is_modified, self.problems.append_log)]
+            HardwareWorkspace(self.is_modified, self.problems.append_log), HilWorkspace(self.is_modified)]
         for workspace in self.workspaces:
             self.tabs.addTab(workspace.widget(), workspace.title)
         self._front = self.workspaces[0]
@@ -340,7 +340,7 @@ class MainWindow(QMainWindow):
 
     # -- workspaces, theme, settings ----------------------------------------------------------------------------
     def workspace(self, name: str) -> Workspace:
-        """The workspace called ``name`` ("network", "playground", "hardware"; others arrive in later releases).
+        """The workspace called ``name`` ("network", "playground", "hardware", "hil").
 
         Raises
         ------
@@ -349,8 +349,7 @@ class MainWindow(QMainWindow):
         """
         found = next((w for w in self.workspaces if w.name == name), None)
         if found is None:
-            later = " (it arrives in a later release)" if name in PLANNED_WORKSPACES else ""
-            raise NeuroCoreError(f"no workspace `{name}`{later}; have: {', '.join(w.name for w in self.workspaces)}")
+            raise NeuroCoreError(f"no workspace `{name}`; have: {', '.join(w.name for w in self.workspaces)}")
         return found
 
     @property

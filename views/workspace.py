@@ -21,7 +21,7 @@ from studio.document.document import Document
 
 
 class Workspace(Protocol):
-    """One workspace of the window (network, playground, hardware; HIL to come).
+    """One workspace of the window (network, playground, hardware, HIL).
 
     Attributes
     ----------

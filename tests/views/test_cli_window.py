@@ -49,10 +49,9 @@ def test_without_a_display_the_window_names_the_headless_equivalent(tmp_path):
 
 
 def test_failures_are_one_line(tmp_path):
-    result = ncstudio(CUBA, "--workspace", "hil", "--screenshot", tmp_path / "x.png", "--quit", tmp_path=tmp_path)
+    result = ncstudio(CUBA, "--workspace", "scope", "--screenshot", tmp_path / "x.png", "--quit", tmp_path=tmp_path)
     assert result.returncode == 1
-    assert result.stderr == ("ncstudio: error: no workspace `hil` (it arrives in a later release); "
-                             "have: network, playground, hardware\n")
+    assert result.stderr == "ncstudio: error: no workspace `scope`; have: network, playground, hardware, hil\n"
     result = ncstudio(CUBA, "--screenshot", tmp_path / "missing" / "x.png", "--quit", tmp_path=tmp_path)
     assert result.returncode == 1
     assert re.match(r"^ncstudio: error: cannot write .*x.png: the directory .*missing does not exist\n$", result.stderr)

@@ -1,0 +1,88 @@
+"""What a board has reported in a HIL session, kept as arrays, and where it first parts from the engine.
+
+:class:`Telemetry` takes the board's messages as they arrive (:meth:`~Telemetry.add`):
+spikes by step and global neuron, probe samples by (neuron, variable), the latest
+``Status``, and how far the board is known to have run (:attr:`~Telemetry.horizon`).
+:func:`first_divergence` compares two spike sets over a range of steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hdl.hil_protocol import Message, ProbeSamples, Spikes, Status
+
+
+@dataclass
+class Telemetry:
+    """The board's spikes, probe samples and status so far.
+
+    Attributes
+    ----------
+    status
+        The latest ``Status`` (``None`` before the first).
+    horizon
+        Steps the board has surely finished: the latest Status's ``step``, or the step of its newest spike
+        (the steps before it are complete; a spike frame of that step may still follow).
+    """
+
+    status: Status | None = None
+    horizon: int = 0
+    messages: int = 0
+    _spikes: np.ndarray = field(default_factory=lambda: np.zeros((2, 4096), np.int64))  # rows: steps, neurons
+    _count: int = 0
+    _probes: dict[tuple[int, int], tuple[list[int], list[int]]] = field(default_factory=dict)
+
+    def add(self, message: Message) -> None:
+        """Take one message from the board (commands' Acks are the session's business)."""
+        self.messages += 1
+        if isinstance(message, Spikes):
+            n = len(message.neurons)
+            if self._count + n > self._spikes.shape[1]:  # grow by doubling: adding stays cheap on average
+                self._spikes = np.concatenate([self._spikes, np.zeros((2, self._spikes.shape[1] + n), np.int64)], 1)
+            self._spikes[0, self._count:self._count + n] = message.step
+            self._spikes[1, self._count:self._count + n] = message.neurons
+            self._count += n
+            self.horizon = max(self.horizon, message.step)
+        elif isinstance(message, ProbeSamples):
+            for neuron, variable, value in message.samples:
+                steps, values = self._probes.setdefault((neuron, variable), ([], []))
+                steps.append(message.step)
+                values.append(value)
+            self.horizon = max(self.horizon, message.step)
+        elif isinstance(message, Status):
+            self.status = message
+            self.horizon = max(self.horizon, message.step)
+
+    def spikes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every spike received: (steps, global neurons), in order of arrival (views: copy to keep)."""
+        return self._spikes[0, :self._count], self._spikes[1, :self._count]
+
+    @property
+    def probed(self) -> list[tuple[int, int]]:
+        """The (neuron, variable) pairs samples arrived for."""
+        return sorted(self._probes)
+
+    def probe(self, neuron: int, variable: int) -> tuple[np.ndarray, np.ndarray]:
+        """The samples of ``variable`` of ``neuron``: (steps, raw values)."""
+        steps, values = self._probes.get((neuron, variable), ([], []))
+        return np.asarray(steps, np.int64), np.asarray(values, np.int64)
+
+
+def first_divergence(board: tuple[np.ndarray, np.ndarray], engine: tuple[np.ndarray, np.ndarray],
+                     start: int, stop: int) -> dict | None:
+    """The first (step, neuron) in ``start <= step < stop`` where one side spiked and the other did not:
+    ``{"step", "neuron", "board", "engine"}`` (1 where that side spiked), or None when they agree there."""
+    def keys(steps, neurons):
+        inside = (steps >= start) & (steps < stop)
+        return np.unique(steps[inside] * (1 << 20) + neurons[inside])
+
+    ours, theirs = keys(*board), keys(*engine)
+    differ = np.setxor1d(ours, theirs, assume_unique=True)
+    if not differ.size:
+        return None
+    key = int(differ[0])
+    step, neuron = key >> 20, key & ((1 << 20) - 1)
+    return {"step": step, "neuron": neuron, "board": int(np.isin(key, ours)), "engine": int(np.isin(key, theirs))}

@@ -1,0 +1,108 @@
+"""The HIL panel end to end with the virtual board (the real board top under Verilator, over TCP) on
+hil_demo: 2,000 steps with exactly the engine's spikes, a parameter write seen applied and followed by
+both, and the board killed mid-run: the drop reported, the data kept, reconnect offered."""
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from hdl.design import plan_network
+from hdl.netcosim import DEFAULT_FORMAT
+from hdl.virtual_board import VirtualBoard, build_virtual_board
+from studio.hil.hil_recording import read_recording
+from studio.project.project_file import load_network
+from views.hil.hil_panel import HilPanel
+
+HIL_DEMO = str(Path(__file__).resolve().parents[2] / "resources" / "examples" / "hil_demo.ncsproj")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def board_exe():
+    _, network = load_network(HIL_DEMO, fmt=DEFAULT_FORMAT)
+    return build_virtual_board(plan_network(network, "hil_demo"))
+
+
+@pytest.fixture
+def board(board_exe):
+    started = VirtualBoard.start(board_exe)
+    yield started
+    started.stop()
+    started.process.stdout.close()
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path):
+    widget = HilPanel(HIL_DEMO, folder=tmp_path)
+    qtbot.addWidget(widget)
+    widget.resize(1400, 800)
+    widget.show()
+    qtbot.waitUntil(lambda: widget.session.engine is not None, timeout=30000)
+    yield widget
+    widget.close_session()
+
+
+def run(qtbot, panel, steps: int, until: int) -> None:
+    panel.steps.setValue(steps)
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.session.telemetry.status is not None and panel.session.telemetry.status.step == until
+                    and not panel.session.telemetry.status.running and panel.session.prediction.steps >= until
+                    and f"over {until:,} steps" in panel.verdict.text(), timeout=90000)
+
+
+def test_the_virtual_board_runs_the_engines_spikes_and_takes_a_parameter(qtbot, panel, board):
+    panel.connect_board(board.address)
+    qtbot.waitUntil(lambda: panel.session.state == "connected", timeout=10000)
+    run(qtbot, panel, 2000, 2000)
+    steps, neurons = panel.session.telemetry.spikes()
+    engine_steps, engine_neurons = panel.session.prediction.spikes
+    inside = engine_steps < 2000
+    assert sorted(zip(steps.tolist(), neurons.tolist())) == sorted(zip(engine_steps[inside].tolist(),
+                                                                       engine_neurons[inside].tolist()))
+    assert steps.size == panel.session.telemetry.status.spikes > 0
+    assert panel.session.divergence is None and panel.warning.text() == ""
+    before = steps.size
+    field = panel.parameters.fields[0]  # E's I_stim
+    qtbot.keyClicks(field, "200")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "applied" in panel.parameters.text(0), timeout=10000)
+    assert panel.parameters.text(0) == "200 pA applied from step 2,000 (read back)"
+    run(qtbot, panel, 1000, 3000)
+    assert panel.session.divergence is None  # the board and the engine both run with 200 pA from step 2,000
+    assert panel.session.telemetry.spikes()[0].size - before > 2 * before  # and E fires much more
+
+
+def test_a_killed_board_is_reported_and_its_data_kept(qtbot, panel, board):
+    panel.connect_board(board.address)
+    qtbot.waitUntil(lambda: panel.session.state == "connected", timeout=10000)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.session.telemetry.spikes()[0].size > 50, timeout=60000)
+    board.kill()
+    qtbot.waitUntil(lambda: panel.session.state == "dropped", timeout=10000)
+    recording = panel.session.recording
+    assert panel.state_label.text().startswith("connection lost: ")
+    assert panel.state_label.text().endswith(f"— everything up to the drop is kept in {recording.name}")
+    assert panel.reconnect_button.isVisible() and not panel.run_button.isEnabled()
+    kept = panel.session.telemetry.spikes()[0].size
+    _, events = read_recording(recording)
+    assert sum(len(e.message.neurons) for e in events if e.direction == "rx" and hasattr(e.message, "neurons")) == kept
+    assert events[-1].kind == "dropped"
+    assert panel.session.divergence is None and panel.raster.counts[1] == kept
+
+
+def test_over_a_serial_port_and_refused_commands_said_plainly(qtbot, panel, board_exe):
+    board = VirtualBoard.start(board_exe, pty=True)
+    try:
+        panel.connect_board(board.address)  # a pseudo-terminal: the serial path (pyserial)
+        qtbot.waitUntil(lambda: panel.session.state == "connected", timeout=10000)
+        run(qtbot, panel, 500, 500)
+        assert panel.session.divergence is None and panel.session.telemetry.spikes()[0].size > 0
+        qtbot.mouseClick(panel.reset_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.warning.text() != "", timeout=10000)
+        assert panel.warning.text() == "⚠ the board refused Reset (unknown command)"
+        assert panel.session.telemetry.horizon == 500  # nothing was reset, nothing is forgotten
+    finally:
+        board.stop()
+        board.process.stdout.close()

@@ -1,0 +1,1 @@
+"""The HIL workspace: the telemetry panel of a board running the project, beside the engine."""
