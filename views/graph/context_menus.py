@@ -8,9 +8,9 @@ what is highlighted.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Protocol
 
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, SignalInstance
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
@@ -20,13 +20,23 @@ from engine.network.devices import RECORDERS
 from views.graph import menu_edits
 from views.graph.items import EdgeItem, NodeItem
 from views.graph.looks import GENERATORS
+from views.graph.scene import GraphScene
 from views.palette import DEVICE_HELP
 
-if TYPE_CHECKING:
-    from views.graph.view import GraphView
+
+class MenuHost(Protocol):
+    """What the menus need of the graph view: its scene, the window's canvas actions, fit, and a way to
+    open a population's model in the playground."""
+
+    open_in_playground: SignalInstance
+    canvas_actions: list[QAction]
+
+    def graph(self) -> GraphScene: ...
+
+    def fit(self) -> None: ...
 
 
-def context_menu(view: "GraphView", at: QPointF) -> QMenu:
+def context_menu(view: MenuHost, at: QPointF) -> QMenu:
     """The menu of a right-click at scene point ``at``: the node's, the edge's or the canvas's."""
     scene = view.graph()
     item = scene.item_at(at)
@@ -39,7 +49,7 @@ def context_menu(view: "GraphView", at: QPointF) -> QMenu:
     return canvas_menu(view, at)
 
 
-def _menu(view: "GraphView") -> QMenu:
+def _menu(view: MenuHost) -> QMenu:
     menu = QMenu(view)
     menu.setToolTipsVisible(True)
     return menu
@@ -55,7 +65,7 @@ def _add(menu: QMenu, text: str, slot: Callable[[], object], tip: str = "", key:
     return action
 
 
-def _selection_edits(view: "GraphView", menu: QMenu, renamable: bool = True) -> None:
+def _selection_edits(view: MenuHost, menu: QMenu, renamable: bool = True) -> None:
     scene = view.graph()
     nodes, edges = scene.selected_names()
     count = len(nodes) + len(edges)
@@ -66,7 +76,7 @@ def _selection_edits(view: "GraphView", menu: QMenu, renamable: bool = True) -> 
     _add(menu, f"Delete{many}", scene.delete_selected, key="Del")
 
 
-def node_menu(view: "GraphView", name: str) -> QMenu:
+def node_menu(view: MenuHost, name: str) -> QMenu:
     """Rename, Duplicate, Delete; for a population Open model in playground, Record from ▸ and Connect to ▸;
     for a device Connect to ▸ (the population it drives or records)."""
     scene = view.graph()
@@ -94,7 +104,7 @@ def node_menu(view: "GraphView", name: str) -> QMenu:
     return menu
 
 
-def edge_menu(view: "GraphView", name: str) -> QMenu:
+def edge_menu(view: MenuHost, name: str) -> QMenu:
     """Rename (projections), Delete, Select source, Select target, Reverse (projections between two
     populations whose weight fits the other way)."""
     scene = view.graph()
@@ -114,7 +124,7 @@ def edge_menu(view: "GraphView", name: str) -> QMenu:
     return menu
 
 
-def canvas_menu(view: "GraphView", at: QPointF) -> QMenu:
+def canvas_menu(view: MenuHost, at: QPointF) -> QMenu:
     """Add population ▸ (the project's and the library's models), Add device ▸ (generators, recorders), the
     window's canvas actions (Paste, Select All), Arrange graph, Fit to view."""
     scene = view.graph()
