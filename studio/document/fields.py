@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.errors import Problem
 from engine.models import LIBRARY
-from engine.network.devices import DEVICES, RECORDERS
+from engine.network.devices import DEVICES, RECORDERS, device_parameters
 from engine.network.footprint import memory_problem
 from studio.document.checks import (ReadableDocument, connect_problem, locate, population_value_problem,
                                     projection_problem)
@@ -31,7 +31,9 @@ _SET_ELSEWHERE = {"population": ("name", "position"), "device": ("name", "positi
 RULE_FIELDS = tuple(f.name for f in dataclass_fields(RuleDoc))
 SIZE_FIELDS = ("size", "neurons", *(f"rule.{f}" for f in RULE_FIELDS))
 _INDEX_LISTS = ("neurons", "rule.sources", "rule.targets")
-_NAME_LISTS = ("params.record_from",)
+_LISTS = {f"params.{key}": param for kind in DEVICES for key, param in device_parameters(kind).items() if param.many}
+_NAME_LISTS = tuple(field for field, param in _LISTS.items() if param.dim is None)
+_QUANTITY_LISTS = tuple(field for field, param in _LISTS.items() if param.dim is not None)
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 _INT = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -123,6 +125,8 @@ def typed_value(field: str, value: Any) -> Any:
         return text  # "" is an unconnected device
     if text == "":
         return None
+    if field in _QUANTITY_LISTS:
+        return tuple(typed_value("value", t) for t in re.split(r"\s*[,;]\s*", text.strip("[]()")) if t)
     if field in _INDEX_LISTS or field in _NAME_LISTS:
         items = [t for t in re.split(r"[\s,;]+", text.strip("[]()")) if t]
         if field in _NAME_LISTS:
@@ -161,8 +165,8 @@ def _project_problem(doc: ReadableDocument, kind: str, new: Data, field: str) ->
     net = network_def(project, found)
     for p in found:
         located = locate(project, p)
-        if located.element == new.name and (located.field == field or located.field.startswith(f"{field}.")
-                                             or field.startswith(f"{located.field}.")):
+        inside = located.field == field or located.field.startswith((f"{field}.", f"{field}["))
+        if located.element == new.name and (inside or field.startswith(f"{located.field}.")):
             return located.message
     return memory_problem(net) if net is not None and field in SIZE_FIELDS else None
 
