@@ -153,6 +153,8 @@ def test_a_failed_run_selects_the_element_and_marks_the_field(qtbot, cuba_window
     window = cuba_window
     monkeypatch.setattr(QMessageBox, "show", lambda box: None)
     window.stack.push(SetField(window.document, "EI", "rule.p", 1.5, check=False))
+    window.check_problems()
+    assert "EI.rule.p: probability p must be within [0, 1], not 1.5" in window.problems.messages()
     select(window, "E")
     window.run_toolbar.run(0.1)
     qtbot.waitUntil(lambda: window.run_toolbar.state == "failed", timeout=20_000)
@@ -163,6 +165,7 @@ def test_a_failed_run_selects_the_element_and_marks_the_field(qtbot, cuba_window
     assert field.problem.endswith("probability p must be within [0, 1], not 1.5")
     assert field.reason.isVisible()
     assert window.problems.messages()[0].startswith("run: EI.rule.p: ")
+    assert [m for m in window.problems.messages() if "EI.rule.p" in m] == window.problems.messages()[:1]  # once
     assert not any("typed" in m for m in window.problems.messages())
     assert window.failure_dialog.text().startswith("The run failed: EI.rule.p: probability p must be within")
 
