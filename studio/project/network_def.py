@@ -2,7 +2,8 @@
 
 :func:`network_def` checks what can be checked without building (names and
 references, constants, units of times and counts, connection rule options,
-each model on its own) and reports every problem by JSON path.
+device parameters as their device declares them, each model on its own) and
+reports every problem by JSON path.
 :func:`locate_engine_error` places an error the engine raised while building
 (NetworkError, DeviceError, ModelError, ConnectionRuleError) by the
 :class:`~engine.errors.Location` it carries: the element and the field.
@@ -201,8 +202,10 @@ def _device_param(param: DeviceParam | None, key: str, raw, path: str, consts: C
     declare is read as it is."""
     if isinstance(raw, bool) or (param is not None and param.dim is None):
         return raw
-    if isinstance(raw, tuple):
-        return [_device_param(param, key, v, json_path(path, j), consts, problems) for j, v in enumerate(raw)]
+    if isinstance(raw, tuple) or (param is not None and param.many):  # a list; one value is a list of one
+        items = raw if isinstance(raw, tuple) else (raw,)
+        return [_device_param(None if param is None else replace(param, many=False), key, v, json_path(path, j),
+                              consts, problems) for j, v in enumerate(items)]
     number = isinstance(raw, (int, float))
     if param is None or (number and raw == 0):
         return raw if number else consts.quantity(raw, path, problems)

@@ -3,8 +3,11 @@ the document's problems and a failed build say the same thing about the same fie
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from engine.equations.units import SI_UNITS
 from engine.errors import NeuroCoreError
 from engine.network.build import build_network
 from engine.network.devices import DEVICE_TYPES
@@ -78,3 +81,14 @@ def test_the_build_refuses_what_the_checks_refuse_with_the_same_words():
 def test_every_declared_parameter_has_help_and_no_help_is_for_an_undeclared_one():
     for kind, cls in DEVICE_TYPES.items():
         assert list(DEVICE_PARAMS[kind]) == list(cls.parameters), kind
+
+
+def test_one_spike_time_written_without_a_list_is_a_list_of_one():
+    doc = _device("spike_generator")
+    project = doc.to_project()
+    device = project.devices[0]
+    project = replace(project, devices=(replace(device, params={"spike_times": "10 ms"}),))
+    found = []
+    net = network_def(project, found)
+    assert found == [] and [q.in_units(SI_UNITS) for q in net.devices[0].params["spike_times"]] == [0.01]
+    assert build_network(net) is not None
