@@ -69,6 +69,13 @@ def delay_problem(delay: float, dt: float) -> str | None:
     return None
 
 
+def neurons_problem(neurons, size: int) -> str | None:
+    """Why a device cannot pick ``neurons`` (indices) of a population of ``size`` (``None`` when it can)."""
+    neurons = np.asarray(neurons, dtype=np.int64)
+    return None if not neurons.size or (neurons.min() >= 0 and neurons.max() < size) else \
+        f"neuron indices must lie in 0..{size - 1}"
+
+
 def delay_steps(delay: float, dt: float) -> int:
     """A delay of ``delay`` seconds in whole steps of ``dt`` (check it with :func:`delay_problem`)."""
     return int(round(delay / dt))
@@ -219,9 +226,9 @@ class PopulationDevice(Device):
     def create(cls, definition, target, dt, rng):
         n = target.size
         neurons = np.arange(n) if definition.neurons is None else np.asarray(definition.neurons, dtype=np.int64)
-        if neurons.size and (neurons.min() < 0 or neurons.max() >= n):
-            raise DeviceError(f"device `{definition.name}`: neuron indices must lie in 0..{n - 1}",
-                              Location("device", definition.name, "neurons"))
+        problem = neurons_problem(neurons, n)
+        if problem is not None:
+            raise DeviceError(f"device `{definition.name}`: {problem}", Location("device", definition.name, "neurons"))
         device = cls(definition, dt, target, neurons.astype(np.int32), rng)
         device.validate()
         return device

@@ -18,8 +18,8 @@ from engine.errors import Problem
 from engine.models import LIBRARY
 from engine.network.devices import DEVICES, RECORDERS, device_parameters
 from engine.network.footprint import memory_problem
-from studio.document.checks import (ReadableDocument, connect_problem, locate, population_value_problem,
-                                    projection_problem)
+from studio.document.checks import (ReadableDocument, connect_problem, device_problem, locate,
+                                    population_value_problem, projection_problem)
 from studio.project.project_doc import (DeviceDoc, PopulationDoc, ProjectDoc, ProjectionDoc, RuleDoc, doc_to_json,
                                         is_required)
 from studio.project.network_def import network_def
@@ -199,10 +199,17 @@ def field_value_problem(doc: ReadableDocument, name: str, field: str, value: Any
     elif kind == "device" and field == "kind" and value not in DEVICES:
         reason = f"unknown device kind `{value}`"
     elif kind == "device" and field == "target" and value:
-        reason = _target_problem(doc, new)
+        reason = _target_problem(doc, new) or _fit_problem(doc, new)
+    elif kind == "device" and field in ("weight", "receptor", "neurons"):
+        reason = _fit_problem(doc, new)
     elif kind == "projection" and field in ("weight", "synapse", "receptor", "on_pre", "stdp"):
         reason = projection_problem(doc, new)
     return reason or _project_problem(doc, kind, new, field)
+
+
+def _fit_problem(doc: ReadableDocument, device: DeviceDoc) -> str | None:
+    found = device_problem(doc, device)
+    return None if found is None else found[1]
 
 
 def _target_problem(doc: ReadableDocument, device: DeviceDoc) -> str | None:

@@ -92,3 +92,17 @@ def test_one_spike_time_written_without_a_list_is_a_list_of_one():
     net = network_def(project, found)
     assert found == [] and [q.in_units(SI_UNITS) for q in net.devices[0].params["spike_times"]] == [0.01]
     assert build_network(net) is not None
+
+
+@pytest.mark.parametrize("field, text, reason", [
+    ("weight", "5 mV", "weight `5 mV` has units volt, but receptor `ex` of iaf_psc_exp takes amp"),
+    ("receptor", "nmda", "`E` (iaf_psc_exp) has no receptor `nmda` (has: ex, in)"),
+    ("neurons", "0, 100", "neuron indices must lie in 0..99"),
+])
+def test_a_generator_that_does_not_fit_its_population_is_refused_as_typed_and_by_the_build(field, text, reason):
+    doc = _device("poisson_generator", rate="8 kHz")
+    assert field_value_problem(doc, "poisson_generator", field, text) == reason
+    doc.undo_stack.push(SetField(doc, "poisson_generator", field, text, check=False))
+    assert [(p.element, p.field, p.message) for p in document_problems(doc)] == [("poisson_generator", field, reason)]
+    with pytest.raises(NeuroCoreError, match=r"^device `poisson_generator`"):
+        build_network(network_def(doc.to_project(), []))
