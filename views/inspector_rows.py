@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from engine.models import LIBRARY
 from engine.network.connect import RULE_OPTIONS, RULES
 from engine.network.definitions import SYNAPSES
+from engine.network.devices import device_parameters
 from studio.document.checks import checked_model, resolved_model
 from studio.document.document import Document, Node
-from studio.document.field_help import DEVICE_PARAMS, FieldHelp, field_help
+from studio.document.field_help import FieldHelp, field_help
 from studio.project.project_doc import ProjectionDoc
 
 
@@ -87,9 +88,8 @@ def device_rows(doc: Document, node: Node) -> tuple[list[Row], list[Row]]:
         main += [_row(doc, name, "device", "weight", text_of(dev.weight)),
                  _row(doc, name, "device", "delay", text_of(dev.delay), "0.1 ms"),
                  _row(doc, name, "device", "receptor", text_of(dev.receptor), "by the model")]
-    known = DEVICE_PARAMS.get(dev.kind, ())
-    defaults = {k: d for k, d, _ in known}
-    keys = [k for k, _, _ in known] + [k for k in dev.params if k not in defaults]
+    defaults = {k: p.default or "" for k, p in device_parameters(dev.kind).items()}
+    keys = [*defaults, *(k for k in dev.params if k not in defaults)]
     params = [_row(doc, name, "device", f"params.{k}", text_of(dev.params.get(k)), defaults.get(k, ""))
               for k in keys]
     return main, params

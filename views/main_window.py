@@ -21,7 +21,7 @@ from engine.errors import NeuroCoreError
 from studio.document.document import Document
 from studio.document.events import PathChanged, SettingChanged
 from studio.document.history import UndoStack
-from studio.document.checks import DocumentProblem, locate
+from studio.document.checks import DocumentProblem, constants, locate
 from studio.playground.playground_state import population_playground
 from views import theme
 from views.files import Files
@@ -209,7 +209,8 @@ class MainWindow(QMainWindow):
         self.palette_widget.set_project_models(document.settings["models"])
         document.events.connect(self._on_event)
         self.run_toolbar.reset()
-        self.scopes.clear({name: node.data.size if isinstance(node.data.size, int) else 0
+        consts = constants(document)  # sizes may name constants (brunel's N_E)
+        self.scopes.clear({name: consts.count(node.data.size, "size", []) or 0
                            for name, node in document.nodes.items() if node.kind == "population"})
         self.problems.set_run_failure([])
         self.check_problems()

@@ -3,11 +3,25 @@ the failure dialog."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtWidgets import (QHeaderView, QMessageBox, QPlainTextEdit, QStyledItemDelegate, QStyleOptionViewItem,
                                QTabWidget, QTreeWidget, QTreeWidgetItem, QWidget)
 
+from studio.document.checks import DocumentProblem
 from views.theme import colors, theme_events
+
+
+class _Shown(NamedTuple):
+    """A problem and where the panel says it is."""
+
+    problem: DocumentProblem
+    where: str
+
+
+def _where(problem: DocumentProblem) -> str:
+    return ".".join(x for x in (problem.element, problem.field) if x)
 
 
 class _Wrapped(QStyledItemDelegate):
@@ -46,39 +60,40 @@ class ProblemsPanel(QTabWidget):
         self.log.setMaximumBlockCount(5000)
         self.addTab(self.tree, "Problems")
         self.addTab(self.log, "Log")
-        self._document: list[tuple[str, str, str]] = []
-        self._run: list[tuple[str, str, str]] = []
-        self._typed: list[tuple[str, str, str]] = []
+        self._document: list[_Shown] = []
+        self._run: list[_Shown] = []
+        self._typed: list[_Shown] = []
         theme_events().changed.connect(self._show)
 
     def set_document_problems(self, problems) -> None:
         """Show the document's problems (``DocumentProblem``: element, field, message)."""
-        self._document = [(p.element, ".".join(x for x in (p.element, p.field) if x) or "project", p.message)
-                          for p in problems]
+        self._document = [_Shown(p, _where(p) or "project") for p in problems]
         self._show()
 
     def set_run_failure(self, problems) -> None:
-        """Show the problems of a failed run (each a ``DocumentProblem``; [] clears them)."""
-        self._run = [(p.element, "run: " + (".".join(x for x in (p.element, p.field) if x) or "network"), p.message)
-                     for p in problems]
+        """Show the problems of a failed run (each a ``DocumentProblem``; [] clears them); a document problem of
+        the same element and field is shown once, as the run's."""
+        self._run = [_Shown(p, "run: " + (_where(p) or "network")) for p in problems]
         self._show()
         if problems:
             self.setCurrentWidget(self.tree)
 
     def set_field_problems(self, problems) -> None:
         """Show the fields whose typed text the inspector refuses (each a ``DocumentProblem``; [] clears them)."""
-        self._typed = [(p.element, ".".join(x for x in (p.element, p.field) if x) + " (typed, not applied)",
-                        p.message) for p in problems]
+        self._typed = [_Shown(p, _where(p) + " (typed, not applied)") for p in problems]
         self._show()
 
-    def _shown(self) -> list[tuple[str, str, str]]:
-        return self._run + self._typed + self._document
+    def _shown(self) -> list[_Shown]:
+        ran = {(s.problem.element, s.problem.field) for s in self._run}
+        return self._run + self._typed + [s for s in self._document
+                                          if (s.problem.element, s.problem.field) not in ran]
 
     def _show(self) -> None:
         self.tree.clear()
-        for element, where, message in self._shown():
-            item = QTreeWidgetItem(self.tree, [where, message])
-            item.setData(0, Qt.ItemDataRole.UserRole, element)
+        for shown in self._shown():
+            message = shown.problem.message
+            item = QTreeWidgetItem(self.tree, [shown.where, message])
+            item.setData(0, Qt.ItemDataRole.UserRole, shown.problem.element)
             item.setToolTip(1, message)
             item.setTextAlignment(0, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
             item.setForeground(0, colors().error)
@@ -87,7 +102,7 @@ class ProblemsPanel(QTabWidget):
 
     def messages(self) -> list[str]:
         """Every problem shown, as ``where: message``."""
-        return [f"{w}: {m}" for _, w, m in self._shown()]
+        return [f"{s.where}: {s.problem.message}" for s in self._shown()]
 
     def append_log(self, lines: list[str]) -> None:
         for line in lines:

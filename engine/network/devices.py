@@ -4,7 +4,10 @@ Every kind is one class in :data:`DEVICE_TYPES`, keyed by its NEST name, with th
 hooks of :class:`Device`: how it is created for its target at build, which
 delay rings it feeds, what it adds before each chunk, what it takes after it,
 and what it recorded.  The build and the simulation call only these hooks, so a
-new device is a subclass and one entry in the table.
+new device is a subclass and one entry in the table.  Each class declares its
+parameters once (:attr:`Device.parameters`: dimension, default, least value);
+the build reads them there and so do the project's checks before a build
+(:func:`device_parameters`).
 
 Timing follows NEST (tests/data/nest/README.md):
 
@@ -38,7 +41,8 @@ from typing import ClassVar, Protocol
 import numpy as np
 
 from engine.errors import Location, NeuroCoreError, SimulationError
-from engine.equations.units import AMP, HERTZ, SECOND, SI_UNITS, UnitError, format_dimension, quantity_in
+from engine.equations.units import (AMP, DIMENSIONLESS, HERTZ, SECOND, SI_UNITS, Dimension, UnitError,
+                                    format_dimension, quantity_in)
 from engine.fixedpoint import QFormat
 from engine.models.base import ReceptorError, route_input
 from engine.native import network as _network
@@ -65,9 +69,36 @@ def delay_problem(delay: float, dt: float) -> str | None:
     return None
 
 
+def neurons_problem(neurons, size: int) -> str | None:
+    """Why a device cannot pick ``neurons`` (indices) of a population of ``size`` (``None`` when it can)."""
+    neurons = np.asarray(neurons, dtype=np.int64)
+    return None if not neurons.size or (neurons.min() >= 0 and neurons.max() < size) else \
+        f"neuron indices must lie in 0..{size - 1}"
+
+
 def delay_steps(delay: float, dt: float) -> int:
     """A delay of ``delay`` seconds in whole steps of ``dt`` (check it with :func:`delay_problem`)."""
     return int(round(delay / dt))
+
+
+@dataclass(frozen=True)
+class DeviceParam:
+    """One parameter of a kind of device: the dimension of its value (of each value when it holds ``many``;
+    ``None``: names of state variables), its default as typed (``None``: it must be given; ``""`` for a list:
+    none) and whether it may be negative."""
+
+    dim: Dimension | None
+    default: str | None = None
+    many: bool = False
+    negative: bool = True
+
+    def value_problem(self, key: str, value: float) -> str | None:
+        """Why ``value`` (SI) cannot be parameter ``key`` (``None`` when it can)."""
+        return None if self.negative or value >= 0 else f"{key} cannot be negative"
+
+
+_WINDOW = {"start": DeviceParam(SECOND, "0 ms"), "stop": DeviceParam(SECOND, "inf s")}
+_INTERVAL = DeviceParam(SECOND, "1 ms", negative=False)
 
 
 class DeviceError(NeuroCoreError):
@@ -141,6 +172,8 @@ class Device:
     """
 
     target_kind: ClassVar[str] = "population"
+    parameters: ClassVar[dict[str, DeviceParam]] = {}
+    """The parameters this kind takes, by name, in the order the inspector lists them."""
 
     definition: DeviceDef
     dt: float
@@ -193,9 +226,9 @@ class PopulationDevice(Device):
     def create(cls, definition, target, dt, rng):
         n = target.size
         neurons = np.arange(n) if definition.neurons is None else np.asarray(definition.neurons, dtype=np.int64)
-        if neurons.size and (neurons.min() < 0 or neurons.max() >= n):
-            raise DeviceError(f"device `{definition.name}`: neuron indices must lie in 0..{n - 1}",
-                              Location("device", definition.name, "neurons"))
+        problem = neurons_problem(neurons, n)
+        if problem is not None:
+            raise DeviceError(f"device `{definition.name}`: {problem}", Location("device", definition.name, "neurons"))
         device = cls(definition, dt, target, neurons.astype(np.int32), rng)
         device.validate()
         return device
@@ -210,12 +243,24 @@ class PopulationDevice(Device):
         self._window(np.zeros(1, dtype=np.int64))
 
     # -- parameter helpers ----------------------------------------------------
-    def _param(self, key: str, default: str | None, dim) -> float:
-        """A parameter in the target model's units (times in steps are computed separately)."""
-        raw = self.definition.params.get(key, default)
-        at = Location("device", self.name, f"params.{key}")
+    def _param(self, key: str) -> float:
+        """Parameter ``key`` as :attr:`parameters` declares it, in the target model's units (times and rates
+        in SI)."""
+        param = self.parameters[key]
+        raw = self.definition.params.get(key, param.default)
         if raw is None:
-            raise DeviceError(f"device `{self.name}`: missing parameter `{key}`", at)
+            raise DeviceError(f"device `{self.name}`: missing parameter `{key}`",
+                              Location("device", self.name, f"params.{key}"))
+        return self._value(key, raw)
+
+    def _params(self, key: str) -> list[float]:
+        """Parameter ``key``, a list (none when left out), each value checked as :meth:`_param` checks one."""
+        return [self._value(key, raw) for raw in self.definition.params.get(key, [])]
+
+    def _value(self, key: str, raw) -> float:
+        param = self.parameters[key]
+        at = Location("device", self.name, f"params.{key}")
+        dim = param.dim
         system = self.population.model.system if dim is not SECOND and dim is not HERTZ else SI_UNITS
         try:
             value, d = quantity_in(raw, system)
@@ -224,12 +269,15 @@ class PopulationDevice(Device):
         if d is not dim and not (value == 0 and "0" == str(raw).strip()):
             raise DeviceError(f"device `{self.name}`, {key}: `{raw}` has units {format_dimension(d)}, "
                               f"expected {format_dimension(dim)}", at)
+        problem = param.value_problem(key, value)
+        if problem is not None:
+            raise DeviceError(f"device `{self.name}`: {problem}", at)
         return value
 
     def _window(self, t: np.ndarray, closed_right: bool = False) -> np.ndarray:
         """Times ``t`` (s) within [start, stop), or within (start, stop] with ``closed_right``."""
-        start = self._param("start", "0 ms", SECOND)
-        stop = self._param("stop", "inf s", SECOND)
+        start = self._param("start")
+        stop = self._param("stop")
         eps = 1e-9 * self.dt
         if closed_right:
             return (t > start + eps) & (t <= stop + eps)
@@ -290,24 +338,31 @@ class DeterministicCurrent(CurrentGenerator):
 
 
 class DCGenerator(DeterministicCurrent):
+    parameters = {"amplitude": DeviceParam(AMP), **_WINDOW}
+
     def values(self, emission, active):
-        return np.full((emission.size, 1), self._param("amplitude", None, AMP))
+        return np.full((emission.size, 1), self._param("amplitude"))
 
 
 class ACGenerator(DeterministicCurrent):
+    parameters = {"amplitude": DeviceParam(AMP), "offset": DeviceParam(AMP, "0 pA"),
+                  "frequency": DeviceParam(HERTZ), "phase": DeviceParam(DIMENSIONLESS, "0"), **_WINDOW}
+
     def values(self, emission, active):
-        amp = self._param("amplitude", None, AMP)
-        offset = self._param("offset", "0 pA", AMP)
-        freq = self._param("frequency", None, HERTZ)
-        phase = math.radians(float(self.definition.params.get("phase", 0.0)))
+        amp = self._param("amplitude")
+        offset = self._param("offset")
+        freq = self._param("frequency")
+        phase = math.radians(self._param("phase"))
         t = (emission + 1) * self.dt
         return (offset + amp * np.sin(2 * np.pi * freq * t + phase))[:, None]
 
 
 class StepCurrentGenerator(DeterministicCurrent):
+    parameters = {"amplitude_times": DeviceParam(SECOND, "", many=True),
+                  "amplitude_values": DeviceParam(AMP, "", many=True), **_WINDOW}
+
     def values(self, emission, active):
-        times = [quantity_in(x, SI_UNITS)[0] for x in self.definition.params.get("amplitude_times", [])]
-        values = [self._param_value(v) for v in self.definition.params.get("amplitude_values", [])]
+        times, values = self._params("amplitude_times"), self._params("amplitude_values")
         if len(times) != len(values):
             raise DeviceError(f"device `{self.name}`: amplitude_times and amplitude_values differ in length",
                               Location("device", self.name, "params.amplitude_values"))
@@ -319,33 +374,28 @@ class StepCurrentGenerator(DeterministicCurrent):
         table = np.concatenate([[0.0], values])
         return table[index + 1][:, None]
 
-    def _param_value(self, raw) -> float:
-        value, d = quantity_in(raw, self.population.model.system)
-        if d is not AMP:
-            raise DeviceError(f"device `{self.name}`: amplitude `{raw}` is not a current",
-                              Location("device", self.name, "params.amplitude_values"))
-        return value
-
 
 @dataclass
 class NoiseGenerator(CurrentGenerator):
     """Independent Gaussian current per target, redrawn every ``dt`` (NEST's noise interval)
     counted from the first active step."""
 
+    parameters = {"mean": DeviceParam(AMP, "0 pA"), "std": DeviceParam(AMP, "0 pA", negative=False),
+                  "dt": _INTERVAL, **_WINDOW}
+
     _held: np.ndarray | None = None
     _interval_index: int = -1
 
     def validate(self) -> None:
         super().validate()
-        self._param("mean", "0 pA", AMP)
-        self._param("std", "0 pA", AMP)
-        self._param("dt", "1 ms", SECOND)
+        for key in ("mean", "std", "dt"):
+            self._param(key)
 
     def values(self, emission, active):
-        mean = self._param("mean", "0 pA", AMP)
-        std = self._param("std", "0 pA", AMP)
-        interval = max(1, int(round(self._param("dt", "1 ms", SECOND) / self.dt)))
-        first = max(0, math.ceil(self._param("start", "0 ms", SECOND) / self.dt - 1e-9) - 1)
+        mean = self._param("mean")
+        std = self._param("std")
+        interval = max(1, int(round(self._param("dt") / self.dt)))
+        first = max(0, math.ceil(self._param("start") / self.dt - 1e-9) - 1)
         out = np.zeros((emission.size, self.neurons.size))
         for k in np.flatnonzero(active):
             index = (int(emission[k]) - first) // interval
@@ -433,15 +483,15 @@ def poisson_table(mean: float) -> np.ndarray:
 class PoissonGenerator(SpikeGenerator):
     """An independent Poisson train for every target (in fixed point: the hardware's source)."""
 
+    parameters = {"rate": DeviceParam(HERTZ, negative=False), **_WINDOW}
+
     table: np.ndarray | None = None
     state: int = 0  # the xorshift32 state of the fixed-point source, advanced in step order
 
     def validate(self) -> None:
         super().validate()
-        rate = self._param("rate", None, HERTZ)
+        rate = self._param("rate")
         at = Location("device", self.name, "params.rate")
-        if rate < 0:
-            raise DeviceError(f"device `{self.name}`: the rate cannot be negative", at)
         if self.fmt is not None:
             try:
                 self.table = poisson_table(rate * self.dt)
@@ -456,7 +506,7 @@ class PoissonGenerator(SpikeGenerator):
 
     def counts(self, first_step, nsteps):
         if self.fmt is None:
-            counts = self.rng.poisson(self._param("rate", None, HERTZ) * self.dt, size=(nsteps, self.neurons.size))
+            counts = self.rng.poisson(self._param("rate") * self.dt, size=(nsteps, self.neurons.size))
         else:
             counts = np.empty((nsteps, self.neurons.size), dtype=np.uint8)
             self.state = _network.poisson_counts(self.state, self.table, counts)
@@ -466,12 +516,14 @@ class PoissonGenerator(SpikeGenerator):
 class SpikeTrainGenerator(SpikeGenerator):
     """NEST's spike_generator: the same spike times for every target."""
 
+    parameters = {"spike_times": DeviceParam(SECOND, "", many=True), **_WINDOW}
+
     def validate(self) -> None:
         super().validate()
         self.counts(0, 1)
 
     def counts(self, first_step, nsteps):
-        times = np.array([quantity_in(x, SI_UNITS)[0] for x in self.definition.params.get("spike_times", [])])
+        times = np.array(self._params("spike_times"))
         times = times[self._window(times, closed_right=True)]
         emission = np.rint(times / self.dt).astype(np.int64) - 1
         arrival = emission + self._delay_steps()
@@ -484,6 +536,8 @@ class SpikeTrainGenerator(SpikeGenerator):
 class SpikeRecorder(Recorder, PopulationDevice):
     """Spike times (ms) and senders (neuron index) of the chosen neurons."""
 
+    parameters = _WINDOW
+
     def recorded(self, run):
         t, n = run.spikes(self.population.name)
         keep = np.isin(n, self.neurons)
@@ -494,7 +548,7 @@ class SpikeRecorder(Recorder, PopulationDevice):
 class Sampler(Recorder, PopulationDevice):
     """The multimeter: slots sampled every ``interval``, kept across chunks."""
 
-    default_record_from: ClassVar[tuple[str, ...]] = ()
+    parameters = {"record_from": DeviceParam(None, many=True), "interval": _INTERVAL, **_WINDOW}
 
     sampler_index: int = -1
     interval_steps: int = 1
@@ -504,12 +558,17 @@ class Sampler(Recorder, PopulationDevice):
 
     @classmethod
     def chunk_bytes(cls, definition, population_size, neurons, chunk_steps):
-        variables = len(definition.params.get("record_from", cls.default_record_from)) or 1
+        variables = len(cls._record_from(definition)) or 1
         return 8 * chunk_steps * variables * neurons  # samples at most every step
+
+    @classmethod
+    def _record_from(cls, definition: DeviceDef) -> tuple[str, ...]:
+        default = cls.parameters["record_from"].default
+        return tuple(definition.params.get("record_from", default.split(", ") if default else ()))
 
     def attach(self, network):
         pop = self.population
-        names = tuple(self.definition.params.get("record_from", self.default_record_from))
+        names = self._record_from(self.definition)
         at = Location("device", self.name, "params.record_from")
         if not names:
             raise DeviceError(f"device `{self.name}`: record_from is empty", at)
@@ -519,7 +578,7 @@ class Sampler(Recorder, PopulationDevice):
                 raise DeviceError(f"device `{self.name}`: `{pop.name}` has no recordable `{n}` "
                                   f"(recordables: {', '.join(pop.ir.state_names)})", at)
         self.record_from = names
-        self.interval_steps = max(1, int(round(self._param("interval", "1 ms", SECOND) / self.dt)))
+        self.interval_steps = max(1, int(round(self._param("interval") / self.dt)))
         rows = [pop.ir.slot_index(n) for n in names]
         self.sampler_index = network.kernel.add_sampler(pop.index, rows, self.neurons, self.interval_steps)
 
@@ -551,16 +610,18 @@ class Sampler(Recorder, PopulationDevice):
 class Voltmeter(Sampler):
     """A multimeter recording ``V_m`` unless told otherwise."""
 
-    default_record_from = ("V_m",)
+    parameters = {"record_from": DeviceParam(None, "V_m", many=True), "interval": _INTERVAL, **_WINDOW}
 
 
 class PopulationRate(Recorder, PopulationDevice):
     """Population rate (Hz) in bins of ``bin`` (default 1 ms)."""
 
+    parameters = {"bin": DeviceParam(SECOND, "1 ms", negative=False), **_WINDOW}
+
     def recorded(self, run):
         t, n = run.spikes(self.population.name)
         keep = np.isin(n, self.neurons)
-        bin_ms = float(self._param("bin", "1 ms", SECOND) * 1e3)
+        bin_ms = float(self._param("bin") * 1e3)
         edges = np.arange(int(run.t_ms / bin_ms + 1e-9) + 1) * bin_ms
         counts, _ = np.histogram(t[keep] - 1e-9, bins=edges)
         return {"t": edges[:-1], "rate": counts / (self.neurons.size * bin_ms * 1e-3)}
@@ -575,6 +636,7 @@ class WeightRecorder(Recorder, Device):
     """
 
     target_kind = "projection"
+    parameters = {"max_connections": DeviceParam(DIMENSIONLESS, "1000", negative=False)}
 
     projection: object
     connections: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -583,7 +645,7 @@ class WeightRecorder(Recorder, Device):
 
     @classmethod
     def create(cls, definition, target, dt, rng):
-        limit = int(float(definition.params.get("max_connections", 1000)))
+        limit = int(float(definition.params.get("max_connections", cls.parameters["max_connections"].default)))
         return cls(definition, dt, target, np.arange(min(limit, target.n_connections)))
 
     def after_chunk(self, chunk):
@@ -619,3 +681,9 @@ def device_type(definition: DeviceDef) -> type[Device]:
                           f"(choose from {', '.join(DEVICES)})",
                           Location("device", definition.name, "kind"))
     return cls
+
+
+def device_parameters(kind: str) -> dict[str, DeviceParam]:
+    """The parameters a device of ``kind`` takes, as its class declares them (none for an unknown kind)."""
+    cls = DEVICE_TYPES.get(kind)
+    return {} if cls is None else cls.parameters

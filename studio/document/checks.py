@@ -24,7 +24,8 @@ from engine.equations.parser import one_line, parse_expression
 from engine.equations.units import DIMENSIONLESS, Dimension, Quantity, format_dimension
 from engine.models import LIBRARY, LibraryModel
 from engine.models.base import ReceptorError, route_input
-from studio.project.project_doc import InlineModel, LibraryRef, PopulationDoc, ProjectDoc, ProjectionDoc
+from engine.network.devices import SPIKE_GENERATORS, neurons_problem
+from studio.project.project_doc import DeviceDoc, InlineModel, LibraryRef, PopulationDoc, ProjectDoc, ProjectionDoc
 from studio.project.constants import Constants
 from studio.document.elements import Edge, Node
 from studio.project.network_def import network_def
@@ -187,26 +188,60 @@ def _dimension(value: Quantity | Expression, checked: CheckedModel, problems: li
 
 
 # -- projections -----------------------------------------------------------------------------------
-def _receptor(doc: ReadableDocument, data: ProjectionDoc, weight: float) -> tuple[str, Dimension | None] | str:
-    """(receptor label, the unit it takes) for a projection into a population, or why there is none
+def _receptor(doc: ReadableDocument, target: str, receptor: str | int | None, on_pre: str | None,
+              weight: float) -> tuple[str, Dimension | None] | str:
+    """(receptor label, the unit it takes) for a weight into population ``target``, or why there is none
     (the engine's routing, :func:`~engine.models.base.route_input`)."""
-    pop = _population(doc, data.target)
+    pop = _population(doc, target)
     resolved = None if pop is None else resolved_model(doc, pop.model)
     if resolved is None:
         return "", None
     spec, lib = resolved
-    receptor = data.receptor
-    statement = (data.on_pre or "").strip()
-    if data.on_pre:
+    statement = (on_pre or "").strip()
+    if on_pre:
         spec, receptor = replace(spec, receptors={**spec.receptors, "on_pre": Receptor(statement)}), "on_pre"
     checked = checked_spec(spec)
     if isinstance(checked, ModelError):
-        return f"on_pre `{statement}`: {checked.problems[0].message}" if data.on_pre else ("", None)
+        return f"on_pre `{statement}`: {checked.problems[0].message}" if on_pre else ("", None)
     try:
-        r, _ = route_input(checked.receptors, weight, receptor, library=lib, owner=f"`{data.target}` ({pop.model})")
+        r, _ = route_input(checked.receptors, weight, receptor, library=lib, owner=f"`{target}` ({pop.model})")
     except ReceptorError as exc:
         return str(exc)
-    return (f"on_pre `{statement}`" if data.on_pre else f"receptor `{r}` of {pop.model}"), checked.receptor_dims[r]
+    return (f"on_pre `{statement}`" if on_pre else f"receptor `{r}` of {pop.model}"), checked.receptor_dims[r]
+
+
+def _weight_problem(doc: ReadableDocument, weight, target: str, receptor: str | int | None,
+                    on_pre: str | None) -> tuple[str, str] | None:
+    """(field, why) ``weight`` (as written) cannot go into population ``target`` through ``receptor`` or
+    ``on_pre``: the weight's unit (``"weight"``) or the routing (``"receptor"``)."""
+    problems: list[Problem] = []
+    value = constants(doc).quantity(weight, "weight", problems)
+    if value is None:
+        return "weight", problems[0].message if problems else f"`{weight}` is not a quantity"
+    found = _receptor(doc, target, receptor, on_pre, value.value)
+    if isinstance(found, str):
+        return "receptor", found
+    label, want = found
+    if want is not None and value.dim is not want:
+        return "weight", (f"weight `{weight}` has units {format_dimension(value.dim)}, but {label} takes "
+                          f"{format_dimension(want)}")
+    return None
+
+
+def device_problem(doc: ReadableDocument, data: DeviceDoc) -> tuple[str, str] | None:
+    """(field, why) a device does not fit the population it is on — the neurons it picks, a spike generator's
+    weight and receptor — or ``None``."""
+    pop = _population(doc, data.target)
+    if pop is None:
+        return None
+    size = constants(doc).count(pop.size, "size", [], minimum=1)
+    if data.neurons and size is not None:
+        reason = neurons_problem(data.neurons, size)
+        if reason is not None:
+            return "neurons", reason
+    if data.kind in SPIKE_GENERATORS and data.weight is not None:
+        return _weight_problem(doc, data.weight, data.target, data.receptor, None)
+    return None
 
 
 def projection_problem(doc: ReadableDocument, data: ProjectionDoc) -> str | None:
@@ -217,18 +252,8 @@ def projection_problem(doc: ReadableDocument, data: ProjectionDoc) -> str | None
                     "(a weight per connection) cannot be used; choose static_synapse")
         if data.stdp is not None:
             return "static_synapse_hom_w shares one fixed weight; STDP needs stdp_synapse"
-    problems: list[Problem] = []
-    weight = constants(doc).quantity(data.weight, "weight", problems)
-    if weight is None:
-        return problems[0].message if problems else f"`{data.weight}` is not a quantity"
-    dim = weight.dim
-    target = _receptor(doc, data, weight.value)
-    if isinstance(target, str):
-        return target
-    label, want = target
-    if want is not None and dim is not want:
-        return f"weight `{data.weight}` has units {format_dimension(dim)}, but {label} takes {format_dimension(want)}"
-    return None
+    found = _weight_problem(doc, data.weight, data.target, data.receptor, data.on_pre)
+    return None if found is None else found[1]
 
 
 def connect_problem(doc: ReadableDocument, source: str, target: str, data: ProjectionDoc | None = None) -> str | None:
@@ -275,7 +300,8 @@ def locate(project: ProjectDoc, problem: Problem) -> DocumentProblem:
 
 def document_problems(doc: ReadableDocument) -> list[DocumentProblem]:
     """Every problem found without building the network: the project checks of
-    :func:`studio.project.network_def.network_def`, then units of population values and projection weights."""
+    :func:`studio.project.network_def.network_def`, then units of population values and of projection and
+    device weights, receptors, and the neurons a device picks."""
     project = doc.to_project()
     found: list[Problem] = []
     network_def(project, found)
@@ -294,4 +320,8 @@ def document_problems(doc: ReadableDocument) -> list[DocumentProblem]:
             reason = projection_problem(doc, p)
             if reason is not None:
                 out.append(DocumentProblem(p.name, "weight", reason))
+    for d in project.devices:
+        found = None if any(element == d.name for element, _ in seen) else device_problem(doc, d)
+        if found is not None:
+            out.append(DocumentProblem(d.name, *found))
     return out

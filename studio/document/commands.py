@@ -232,27 +232,10 @@ class Rename(Command):
         self.text = f"Rename {old} to {new}"
 
     def redo(self) -> None:
-        _rename(self.doc, self.old, self.new)
+        self.doc.rename(self.old, self.new)
 
     def undo(self) -> None:
-        _rename(self.doc, self.new, self.old)
-
-
-def _rename(doc: Document, old: str, new: str) -> None:
-    def moved(name: str) -> str:
-        return new if name == old else name
-
-    if old in doc.edges:
-        edge, index = doc.remove_edge(old)
-        doc.add_edge(Edge.of(replace(edge.data, name=new)), index)
-    else:
-        removed = [doc.remove_edge(e.name) for e in doc.projections() if old in (e.source, e.target)]
-        node, index = doc.remove_node(old)
-        doc.add_node(Node(new, node.kind, replace(node.data, name=new), node.position), index)
-        for edge, at in reversed(removed):
-            doc.add_edge(Edge.of(replace(edge.data, source=moved(edge.source), target=moved(edge.target))), at)
-    for device in doc.devices_on(old):
-        doc.set_node(device.name, replace(device, data=replace(device.data, target=new)))
+        self.doc.rename(self.new, self.old)
 
 
 class SetSetting(Command):

@@ -4,7 +4,7 @@ A :class:`Document` holds nodes (populations and devices) and edges
 (projections, and the links from devices to the population they stimulate or
 record).  It changes only through a few primitives (``add_node``,
 ``remove_node``, ``set_node``, ``add_edge``, ``remove_edge``, ``set_edge``,
-``set_setting``); each announces itself with one typed event
+``set_setting``, and ``rename`` made of them); each announces itself with one typed event
 (:mod:`studio.document.events`).  Edits a person makes go through
 :mod:`studio.document.commands`, which call these primitives and nothing
 else, pushed on the document's ``undo_stack``, so undo covers everything.
@@ -30,7 +30,8 @@ Refinements of the GUI contract (/tmp/gui_contract.md):
 - ``problems()`` returns :class:`~studio.document.checks.DocumentProblem`
   (element, field, message, path, line, col).
 - ``nodes``, ``edges`` and ``settings`` are read-only mappings (``MappingProxyType``), in order.
-- Renaming is the ``Rename`` command (nodes and projections; references follow).
+- Renaming is the ``Rename`` command (nodes and projections; references follow); ``rename`` removes and
+  re-adds what it moves, then announces ``Renamed(old, new)``.
 - The remove primitives return the index among elements of the same
   collection: nodes (populations and devices together) or projection edges.
 """
@@ -48,7 +49,7 @@ from engine.errors import NeuroCoreError
 from studio.document.checks import DocumentProblem, connect_problem, document_problems
 from studio.document.elements import DocumentError, Edge, Node, link_name
 from studio.document.events import (EdgeAdded, EdgeChanged, EdgeRemoved, EventEmitter, NodeAdded, NodeChanged,
-                                    NodeRemoved, PathChanged, SettingChanged)
+                                    NodeRemoved, PathChanged, Renamed, SettingChanged)
 from studio.document.history import UndoStack
 from studio.project.project_file import read_project, write_project
 from studio.project.project_doc import ProjectDoc, ProjectionDoc
@@ -234,6 +235,25 @@ class Document:
             raise DocumentError(f"set_edge cannot rename or reconnect `{name}`")
         self._edges[name] = edge
         self.events.emit(EdgeChanged(edge, [e.name for e in self.projections()].index(name)))
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename node or projection ``old`` to ``new``, keeping every index; its projections, links and devices
+        follow (use the ``Rename`` command, which checks ``new``)."""
+        def moved(name: str) -> str:
+            return new if name == old else name
+
+        if old in self._edges:
+            edge, index = self.remove_edge(old)
+            self.add_edge(Edge.of(replace(edge.data, name=new)), index)
+        else:
+            removed = [self.remove_edge(e.name) for e in self.projections() if old in (e.source, e.target)]
+            node, index = self.remove_node(old)
+            self.add_node(Node(new, node.kind, replace(node.data, name=new), node.position), index)
+            for edge, at in reversed(removed):
+                self.add_edge(Edge.of(replace(edge.data, source=moved(edge.source), target=moved(edge.target))), at)
+        for device in self.devices_on(old):
+            self.set_node(device.name, replace(device, data=replace(device.data, target=new)))
+        self.events.emit(Renamed(old, new))
 
     def set_setting(self, key: str, value: Any) -> Any:
         """Set a document-level setting (one of ``SETTINGS``); returns the old value."""

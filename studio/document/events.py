@@ -67,6 +67,15 @@ class EdgeChanged(EdgeEvent):
 
 
 @dataclass(frozen=True)
+class Renamed:
+    """Node or projection ``old`` is now ``new``: announced after the removals and additions that moved it and
+    what refers to it, so a view can keep it selected."""
+
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
 class SettingChanged:
     """A document-level setting (``constants``, ``models``, ``dt``, ``seed``, ``description``) has a new value."""
 
@@ -90,7 +99,7 @@ class UndoStackChanged:
     clean: bool
 
 
-DocumentEvent = NodeEvent | EdgeEvent | SettingChanged | PathChanged
+DocumentEvent = NodeEvent | EdgeEvent | Renamed | SettingChanged | PathChanged
 
 
 class EventEmitter:

@@ -35,33 +35,35 @@ class FieldHelp:
 
 
 TIME, CURRENT = "a time (ms, s)", "a current (pA, nA)"
-_TIMES = (("start", "0 ms", FieldHelp("when it starts", TIME, "10 ms")),
-          ("stop", "inf s", FieldHelp("when it stops", TIME, "500 ms")))
+_TIMES = {"start": FieldHelp("when it starts", TIME, "10 ms"), "stop": FieldHelp("when it stops", TIME, "500 ms")}
+_INTERVAL = FieldHelp("sampling interval", TIME, "0.1 ms")
 
-DEVICE_PARAMS: dict[str, tuple[tuple[str, str, FieldHelp], ...]] = {
-    "dc_generator": (("amplitude", "", FieldHelp("current injected into each target neuron", CURRENT,
-                                                 "376 pA")), *_TIMES),
-    "ac_generator": (("amplitude", "", FieldHelp("amplitude of the sine", CURRENT, "50 pA")),
-                     ("offset", "0 pA", FieldHelp("constant part", CURRENT, "100 pA")),
-                     ("frequency", "", FieldHelp("frequency of the sine", "Hz", "10 Hz")),
-                     ("phase", "0", FieldHelp("phase in degrees", "degrees (a plain number)", "90")), *_TIMES),
-    "step_current_generator": (("amplitude_times", "", FieldHelp("times of the steps", "times (ms, s)",
-                                                                 "10 ms, 20 ms")),
-                               ("amplitude_values", "", FieldHelp("currents from each time on", "currents (pA, nA)",
-                                                                  "100 pA, 0 pA")), *_TIMES),
-    "noise_generator": (("mean", "0 pA", FieldHelp("mean current", CURRENT, "200 pA")),
-                        ("std", "0 pA", FieldHelp("standard deviation", CURRENT, "50 pA")),
-                        ("dt", "1 ms", FieldHelp("interval between new values", TIME, "1 ms")), *_TIMES),
-    "poisson_generator": (("rate", "", FieldHelp("rate of each independent train", "Hz", "8 kHz")), *_TIMES),
-    "spike_generator": (("spike_times", "", FieldHelp("spike times", "times (ms, s)", "10 ms, 15 ms")), *_TIMES),
+DEVICE_PARAMS: dict[str, dict[str, FieldHelp]] = {
+    "dc_generator": {"amplitude": FieldHelp("current injected into each target neuron", CURRENT, "376 pA"),
+                     **_TIMES},
+    "ac_generator": {"amplitude": FieldHelp("amplitude of the sine", CURRENT, "50 pA"),
+                     "offset": FieldHelp("constant part", CURRENT, "100 pA"),
+                     "frequency": FieldHelp("frequency of the sine", "Hz", "10 Hz"),
+                     "phase": FieldHelp("phase in degrees", "degrees (a plain number)", "90"), **_TIMES},
+    "step_current_generator": {"amplitude_times": FieldHelp("times of the steps", "times (ms, s)", "10 ms, 20 ms"),
+                               "amplitude_values": FieldHelp("currents from each time on", "currents (pA, nA)",
+                                                             "100 pA, 0 pA"), **_TIMES},
+    "noise_generator": {"mean": FieldHelp("mean current", CURRENT, "200 pA"),
+                        "std": FieldHelp("standard deviation, not negative", CURRENT, "50 pA"),
+                        "dt": FieldHelp("interval between new values", TIME, "1 ms"), **_TIMES},
+    "poisson_generator": {"rate": FieldHelp("rate of each independent train, not negative", "Hz", "8 kHz"),
+                          **_TIMES},
+    "spike_generator": {"spike_times": FieldHelp("spike times", "times (ms, s)", "10 ms, 15 ms"), **_TIMES},
     "spike_recorder": _TIMES,
-    "voltmeter": (("interval", "1 ms", FieldHelp("sampling interval", TIME, "0.1 ms")), *_TIMES),
-    "multimeter": (("record_from", "", FieldHelp("state variables to record", "names", "V_m, g_ex")),
-                   ("interval", "1 ms", FieldHelp("sampling interval", TIME, "0.1 ms")), *_TIMES),
-    "population_rate": (("bin", "1 ms", FieldHelp("bin width", TIME, "5 ms")), *_TIMES),
-    "weight_recorder": (("max_connections", "1000", FieldHelp("how many connections to record", "a count",
-                                                              "100")),),
+    "voltmeter": {"record_from": FieldHelp("state variables to record", "names", "V_m"), "interval": _INTERVAL,
+                  **_TIMES},
+    "multimeter": {"record_from": FieldHelp("state variables to record", "names", "V_m, g_ex"),
+                   "interval": _INTERVAL, **_TIMES},
+    "population_rate": {"bin": FieldHelp("bin width", TIME, "5 ms"), **_TIMES},
+    "weight_recorder": {"max_connections": FieldHelp("how many connections to record", "a count", "100")},
 }
+"""What each device parameter means, by device kind; which parameters a kind takes, their units and defaults are
+the engine's (:func:`engine.network.devices.device_parameters`)."""
 
 _NAME = FieldHelp("the name other elements use for it; its projections, links and recorders follow a rename "
                   "(letters, digits and `_`, not starting with a digit)", "", "E, I, pop_3")
@@ -116,8 +118,7 @@ def field_help(doc: ReadableDocument, name: str, kind: str, field: str) -> Field
     if kind == "population" and head in ("parameters", "initial"):
         return _model_help(doc, doc.nodes[name].data.model, head, key)
     if kind == "device" and head == "params":
-        known = {k: h for k, _, h in DEVICE_PARAMS.get(doc.nodes[name].data.kind, ())}
-        return known.get(key, FieldHelp(f"parameter `{key}` of the device"))
+        return DEVICE_PARAMS.get(doc.nodes[name].data.kind, {}).get(key, FieldHelp(f"parameter `{key}` of the device"))
     return HELP.get(f"{kind}.{field}", FieldHelp(field))
 
 

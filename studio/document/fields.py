@@ -16,10 +16,10 @@ from typing import Any
 
 from engine.errors import Problem
 from engine.models import LIBRARY
-from engine.network.devices import DEVICES, RECORDERS
+from engine.network.devices import DEVICES, RECORDERS, device_parameters
 from engine.network.footprint import memory_problem
-from studio.document.checks import (ReadableDocument, connect_problem, locate, population_value_problem,
-                                    projection_problem)
+from studio.document.checks import (ReadableDocument, connect_problem, device_problem, locate,
+                                    population_value_problem, projection_problem)
 from studio.project.project_doc import (DeviceDoc, PopulationDoc, ProjectDoc, ProjectionDoc, RuleDoc, doc_to_json,
                                         is_required)
 from studio.project.network_def import network_def
@@ -31,7 +31,9 @@ _SET_ELSEWHERE = {"population": ("name", "position"), "device": ("name", "positi
 RULE_FIELDS = tuple(f.name for f in dataclass_fields(RuleDoc))
 SIZE_FIELDS = ("size", "neurons", *(f"rule.{f}" for f in RULE_FIELDS))
 _INDEX_LISTS = ("neurons", "rule.sources", "rule.targets")
-_NAME_LISTS = ("params.record_from",)
+_LISTS = {f"params.{key}": param for kind in DEVICES for key, param in device_parameters(kind).items() if param.many}
+_NAME_LISTS = tuple(field for field, param in _LISTS.items() if param.dim is None)
+_QUANTITY_LISTS = tuple(field for field, param in _LISTS.items() if param.dim is not None)
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 _INT = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -123,6 +125,8 @@ def typed_value(field: str, value: Any) -> Any:
         return text  # "" is an unconnected device
     if text == "":
         return None
+    if field in _QUANTITY_LISTS:
+        return tuple(typed_value("value", t) for t in re.split(r"\s*[,;]\s*", text.strip("[]()")) if t)
     if field in _INDEX_LISTS or field in _NAME_LISTS:
         items = [t for t in re.split(r"[\s,;]+", text.strip("[]()")) if t]
         if field in _NAME_LISTS:
@@ -161,8 +165,8 @@ def _project_problem(doc: ReadableDocument, kind: str, new: Data, field: str) ->
     net = network_def(project, found)
     for p in found:
         located = locate(project, p)
-        if located.element == new.name and (located.field == field or located.field.startswith(f"{field}.")
-                                             or field.startswith(f"{located.field}.")):
+        inside = located.field == field or located.field.startswith((f"{field}.", f"{field}["))
+        if located.element == new.name and (inside or field.startswith(f"{located.field}.")):
             return located.message
     return memory_problem(net) if net is not None and field in SIZE_FIELDS else None
 
@@ -195,10 +199,17 @@ def field_value_problem(doc: ReadableDocument, name: str, field: str, value: Any
     elif kind == "device" and field == "kind" and value not in DEVICES:
         reason = f"unknown device kind `{value}`"
     elif kind == "device" and field == "target" and value:
-        reason = _target_problem(doc, new)
+        reason = _target_problem(doc, new) or _fit_problem(doc, new)
+    elif kind == "device" and field in ("weight", "receptor", "neurons"):
+        reason = _fit_problem(doc, new)
     elif kind == "projection" and field in ("weight", "synapse", "receptor", "on_pre", "stdp"):
         reason = projection_problem(doc, new)
     return reason or _project_problem(doc, kind, new, field)
+
+
+def _fit_problem(doc: ReadableDocument, device: DeviceDoc) -> str | None:
+    found = device_problem(doc, device)
+    return None if found is None else found[1]
 
 
 def _target_problem(doc: ReadableDocument, device: DeviceDoc) -> str | None:

@@ -2,7 +2,8 @@
 
 :func:`network_def` checks what can be checked without building (names and
 references, constants, units of times and counts, connection rule options,
-each model on its own) and reports every problem by JSON path.
+device parameters as their device declares them, each model on its own) and
+reports every problem by JSON path.
 :func:`locate_engine_error` places an error the engine raised while building
 (NetworkError, DeviceError, ModelError, ConnectionRuleError) by the
 :class:`~engine.errors.Location` it carries: the element and the field.
@@ -21,7 +22,7 @@ from engine.models import LIBRARY, LibraryModel, get_model
 from engine.network.connect import RULE_OPTIONS, RULES, Rule, probability_problem
 from engine.network.definitions import (STDP, SYNAPSES, DeviceDef, NetworkDef, PopulationDef, ProjectionDef,
                                         dt_problem)
-from engine.network.devices import DEVICES, delay_problem
+from engine.network.devices import DEVICES, DeviceParam, delay_problem, device_parameters
 from studio.project.modelfile import json_path
 from studio.project.project_doc import (DeviceDoc, InlineModel, LibraryRef, PopulationDoc, ProjectDoc, ProjectionDoc,
                                         RuleDoc)
@@ -30,7 +31,6 @@ from studio.project.constants import Constants
 DEFAULT_DT = "0.1 ms"
 _OPTIONS = tuple(dict.fromkeys(option for options in RULE_OPTIONS.values() for option in options))
 _STDP_TIMES = ("tau_plus", "tau_minus")
-_NAMES_PARAMS = ("record_from",)
 Value = bool | Quantity | Expression
 
 
@@ -184,21 +184,35 @@ def _device(i: int, d: DeviceDoc, populations: list[str], projections: list[str]
             _unknown("projection", d.target, projections, json_path(path, "target"), problems)
     elif d.target not in populations:
         _unknown("population", d.target, populations, json_path(path, "target"), problems)
-    params: dict[str, object] = {}
-    for key, raw in d.params.items():
-        where = json_path(json_path(path, "params"), key)
-        if key in _NAMES_PARAMS or isinstance(raw, (bool, int, float)):
-            params[key] = raw
-        elif isinstance(raw, tuple):
-            params[key] = [consts.quantity(v, json_path(where, j), problems) if isinstance(v, str) else v
-                           for j, v in enumerate(raw)]
-        else:
-            params[key] = consts.quantity(raw, where, problems)
+    declared, at = device_parameters(d.kind), json_path(path, "params")
+    params = {key: _device_param(declared.get(key), key, raw, json_path(at, key), consts, problems)
+              for key, raw in d.params.items()}
+    for key, param in declared.items():
+        if param.default is None and key not in d.params:
+            problems.append(Problem(json_path(at, key), 0, 0, f"missing: {d.kind} needs `{key}`"))
     weight = None if d.weight is None else consts.quantity(d.weight, json_path(path, "weight"), problems)
     delay = _delay(d.delay, json_path(path, "delay"), consts, dt, problems, "1 ms")
     if len(problems) > before or delay is None:
         return None
     return DeviceDef(d.name, d.kind, d.target, params, d.neurons, weight, delay, d.receptor)
+
+
+def _device_param(param: DeviceParam | None, key: str, raw, path: str, consts: Constants, problems: list[Problem]):
+    """A device parameter checked as its device's table declares it (dimension, sign); one the table does not
+    declare is read as it is."""
+    if isinstance(raw, bool) or (param is not None and param.dim is None):
+        return raw
+    if isinstance(raw, tuple) or (param is not None and param.many):  # a list; one value is a list of one
+        items = raw if isinstance(raw, tuple) else (raw,)
+        return [_device_param(None if param is None else replace(param, many=False), key, v, json_path(path, j),
+                              consts, problems) for j, v in enumerate(items)]
+    number = isinstance(raw, (int, float))
+    if param is None or (number and raw == 0):
+        return raw if number else consts.quantity(raw, path, problems)
+    value = consts.quantity(raw, path, problems, param.dim)
+    if value is not None:
+        _refuse(param.value_problem(key, value.in_units(SI_UNITS)), path, problems)
+    return raw if number else value
 
 
 def network_def(doc: ProjectDoc, problems: list[Problem], seed: int | None = None) -> NetworkDef | None:

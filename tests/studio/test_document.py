@@ -8,7 +8,7 @@ import pytest
 
 from studio.document.document import ConnectError, Document, DocumentError, Edge, Node
 from studio.document.events import (DocumentEvent, EdgeAdded, EdgeChanged, EdgeRemoved, NodeAdded, NodeChanged,
-                                    NodeRemoved, PathChanged, SettingChanged, dispatch)
+                                    NodeRemoved, PathChanged, Renamed, SettingChanged, dispatch)
 from studio.project.project_file import EXAMPLES, read_project
 from studio.project.project_doc import DeviceDoc, PopulationDoc, ProjectDoc, ProjectionDoc, RuleDoc
 
@@ -70,6 +70,17 @@ def test_primitives_emit_one_event_each_and_keep_indices(cuba):
     assert cuba.set_setting("seed", 7) == 1
     assert events[-1] == SettingChanged("seed", 7)
     assert cuba.to_project().seed == 7
+
+
+def test_a_rename_keeps_indices_and_is_announced_last(cuba):
+    events = recorded(cuba)
+    cuba.rename("E", "Exc")
+    assert list(cuba.nodes)[0] == "Exc" and [e.name for e in cuba.projections()] == ["EE", "EI", "IE", "II"]
+    assert cuba.edges["EI"].source == "Exc" and cuba.nodes["spikes_E"].data.target == "Exc"
+    assert events[-1] == Renamed("E", "Exc") and not any(isinstance(e, Renamed) for e in events[:-1])
+    cuba.rename("EI", "E_to_I")
+    assert [e.name for e in cuba.projections()] == ["EE", "E_to_I", "IE", "II"]
+    assert events[-1] == Renamed("EI", "E_to_I")
 
 
 def test_removing_a_population_needs_its_projections_gone_first(cuba):

@@ -273,7 +273,7 @@ BUILD_CASES = [
     (lambda d: d["populations"][0].update(initial={"v": "Vr + rand()*Vx"}),
      r"populations\[0\]\.initial\.v: line 1, col 13: unknown name `Vx`"),
     (lambda d: d["devices"].append({"name": "drive", "kind": "dc_generator", "target": "E",
-                                    "params": {"amplitude": "5 mV"}}),
+                                    "params": {"amplitude": "5 pA"}}),
      r"devices\[3\]: device `drive`: `E` has no current input"),
     (lambda d: d["devices"][2]["params"].update(record_from=["vx"]),
      r"devices\[2\]\.params\.record_from: device `v_E`: `E` has no recordable `vx` \(recordables: .*\)"),
@@ -401,7 +401,7 @@ def test_seed_override_changes_the_network_not_the_document():
                                   build_project(CUBA, doc, project_network(CUBA, doc)).projections["II"].indptr)
 
 
-def test_device_parameter_errors_are_found_when_building_and_placed_at_their_field(tmp_path):
+def test_device_parameter_errors_are_found_before_building_and_placed_at_their_field(tmp_path):
     data = cuba_json()
     data["populations"][0]["size"] = data["populations"][1]["size"] = 50
     data["devices"].append({"name": "drive", "kind": "poisson_generator", "target": "E", "weight": "1 mV",
@@ -410,5 +410,4 @@ def test_device_parameter_errors_are_found_when_building_and_placed_at_their_fie
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ProjectFileError) as info:
         load_network(path)
-    assert str(info.value) == (f"{path}: devices[3].params.rate: device `drive`, rate: `5 mV` has units volt, "
-                               "expected hertz")
+    assert str(info.value) == f"{path}: devices[3].params.rate: `5 mV` has units volt, expected hertz"

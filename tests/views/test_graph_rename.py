@@ -43,6 +43,9 @@ def test_f2_renames_the_selected_node_in_place_and_undo_takes_it_back(qtbot, cub
     assert window.stack.undo_text == "Rename E to Exc"
     window.undo_action.trigger()
     assert "E" in doc.nodes and "Exc" not in doc.nodes and scene.nodes["E"].look.name == "E"
+    assert scene.selected_names() == (["E"], []) and window.inspector.name == "E"
+    window.redo_action.trigger()
+    assert scene.selected_names() == (["Exc"], []) and window.inspector.name_field.text == "Exc"
 
 
 def test_a_double_click_on_the_title_edits_it_and_a_taken_name_is_refused_where_it_is_typed(qtbot, cuba_window):
@@ -113,6 +116,10 @@ def test_f2_on_a_projection_renames_it_at_its_label_and_device_links_have_no_nam
     _retype(qtbot, editor.field, "E_to_I")
     qtbot.keyClick(editor.field.edit, Qt.Key.Key_Return)
     assert "E_to_I" in doc.edges and "EI" not in doc.edges and window.stack.undo_text == "Rename EI to E_to_I"
+    window.undo_action.trigger()
+    assert scene.selected_names() == ([], ["EI"]) and window.inspector.name == "EI"
+    window.redo_action.trigger()
+    assert scene.selected_names() == ([], ["E_to_I"]) and window.inspector.name == "E_to_I"
     scene.select(["spikes_E->E"])
     window.view.setFocus()
     qtbot.keyClick(window.view, Qt.Key.Key_F2)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox
 
 from studio.document.commands import SetField
 from studio.document.document import Document
-from studio.project.project_doc import PopulationDoc, ProjectDoc
+from studio.project.project_doc import DeviceDoc, PopulationDoc, ProjectDoc
 from tests.views.helpers import CUBA, make_window, select, type_into
 
 
@@ -94,6 +94,27 @@ def test_a_value_the_engine_refuses_is_red_with_the_reason_and_in_problems(qtbot
     assert window.document.to_project() == before and len(window.stack) == 0
 
 
+@pytest.mark.parametrize("kind, params, field, text, reason", [
+    ("poisson_generator", {"rate": "8 kHz"}, "params.rate", "5 mV", "`5 mV` has units volt, expected hertz"),
+    ("dc_generator", {"amplitude": "376 pA"}, "params.amplitude", "376 mV", "`376 mV` has units volt, expected amp"),
+    ("ac_generator", {"amplitude": "50 pA", "frequency": "10 Hz"}, "params.frequency", "10 s",
+     "`10 s` has units second, expected hertz"),
+    ("voltmeter", {}, "params.interval", "1 pA", "`1 pA` has units amp, expected second"),
+])
+def test_a_device_parameter_is_red_with_the_reason_and_in_problems(qtbot, kind, params, field, text, reason):
+    weight = "10 pA" if kind == "poisson_generator" else None
+    window = make_window(qtbot, Document.from_project(ProjectDoc(
+        (PopulationDoc("P", "iaf_psc_exp", 10, position=(0, 0)),),
+        devices=(DeviceDoc("dev", kind, "P", params, weight=weight, position=(200, 0)),))))
+    assert window.problems.messages() == []
+    select(window, "dev")
+    type_into(qtbot, window, field, text)
+    widget = window.inspector.fields[field]
+    assert widget.problem == reason and widget.reason.isVisible() and widget.reason.text() == reason
+    assert window.problems.messages() == [f"dev.{field} (typed, not applied): {reason}"]
+    assert len(window.stack) == 0
+
+
 def test_a_field_is_checked_as_it_is_typed(qtbot, cuba_window):
     window = cuba_window
     select(window, "EE")
@@ -132,6 +153,8 @@ def test_a_failed_run_selects_the_element_and_marks_the_field(qtbot, cuba_window
     window = cuba_window
     monkeypatch.setattr(QMessageBox, "show", lambda box: None)
     window.stack.push(SetField(window.document, "EI", "rule.p", 1.5, check=False))
+    window.check_problems()
+    assert "EI.rule.p: probability p must be within [0, 1], not 1.5" in window.problems.messages()
     select(window, "E")
     window.run_toolbar.run(0.1)
     qtbot.waitUntil(lambda: window.run_toolbar.state == "failed", timeout=20_000)
@@ -142,6 +165,7 @@ def test_a_failed_run_selects_the_element_and_marks_the_field(qtbot, cuba_window
     assert field.problem.endswith("probability p must be within [0, 1], not 1.5")
     assert field.reason.isVisible()
     assert window.problems.messages()[0].startswith("run: EI.rule.p: ")
+    assert [m for m in window.problems.messages() if "EI.rule.p" in m] == window.problems.messages()[:1]  # once
     assert not any("typed" in m for m in window.problems.messages())
     assert window.failure_dialog.text().startswith("The run failed: EI.rule.p: probability p must be within")
 

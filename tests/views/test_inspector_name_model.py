@@ -32,6 +32,15 @@ def test_the_name_field_renames_and_the_references_follow(qtbot, cuba_window):
     assert window.stack.undo_text == "Rename E to Exc"
     window.undo_action.trigger()
     assert "E" in window.document.nodes and window.document.edges["EI"].source == "E"
+    assert_shown(window, "E")
+    window.redo_action.trigger()
+    assert_shown(window, "Exc")
+
+
+def assert_shown(window, name: str) -> None:
+    """``name`` is the one element selected on the graph and the one the inspector edits, under that name."""
+    assert [item.name for item in window.scene.selectedItems()] == [name]
+    assert window.inspector.name == name and window.inspector.name_field.text == name
 
 
 def test_a_projection_is_renamed_in_the_inspector(qtbot, cuba_window):
@@ -39,6 +48,19 @@ def test_a_projection_is_renamed_in_the_inspector(qtbot, cuba_window):
     select(window, "EI")
     type_name(qtbot, window, "E_to_I")
     assert "E_to_I" in window.document.edges and window.inspector.name == "E_to_I"
+    window.undo_action.trigger()
+    assert_shown(window, "EI")
+    window.redo_action.trigger()
+    assert_shown(window, "E_to_I")
+
+
+def test_undoing_a_rename_of_an_element_not_selected_selects_nothing(qtbot, cuba_window):
+    window = cuba_window
+    select(window, "E")
+    type_name(qtbot, window, "Exc")
+    window.scene.clearSelection()
+    window.undo_action.trigger()
+    assert window.scene.selectedItems() == [] and window.inspector.name is None
 
 
 @pytest.mark.parametrize("text, reason", [

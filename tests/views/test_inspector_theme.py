@@ -1,11 +1,13 @@
 """Widgets coloured by the theme follow View → Theme: the inspector's hints and marks, the problems panel, the
-playground's stale banner."""
+playground's stale banner, the hardware workspace's messages and manifest."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel
 
+from studio.document.document import Document
 from tests.views.helpers import select, type_into
+from tests.views.test_hardware_workspace import HIL, open_hardware
 from views.theme import colors
 
 
@@ -45,3 +47,19 @@ def test_the_playgrounds_stale_banner_follows_the_theme(qtbot, cuba_window):
     dark = colors()
     assert f"background: {dark.error.name()}" in banner.styleSheet() and f"color: {dark.canvas.name()}" in \
         banner.styleSheet()
+
+
+def test_the_hardware_workspaces_messages_and_manifest_follow_the_theme(qtbot, tmp_path):
+    window, hardware = open_hardware(qtbot, Document.open(HIL))
+    window.set_theme("light")
+    light = colors()
+    assert light.muted.name() in hardware.message.styleSheet()
+    assert light.muted.name() in hardware.manifest.toHtml().lower()
+    hardware.cosim.fail("the simulator stopped")
+    assert light.error.name() in hardware.cosim.verdict.styleSheet()
+    window.set_theme("dark")
+    dark = colors()
+    assert dark.muted.name() in hardware.message.styleSheet()
+    assert dark.muted.name() in hardware.manifest.toHtml().lower()
+    assert dark.error.name() in hardware.cosim.verdict.styleSheet()
+    assert hardware.cosim.verdict.text() == "the simulator stopped"

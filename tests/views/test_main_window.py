@@ -165,7 +165,7 @@ def test_a_failing_worker_leaves_the_window_usable_and_the_project_untouched(qtb
     assert shown == [box]
     assert box.text().startswith("The run failed: ")
     assert "Traceback (most recent call last)" in box.detailedText()
-    assert window.problems.messages()[0] == "run: spikes_E.weight: device `spikes_E`: a spike generator needs a weight"
+    assert window.problems.messages()[0] == "run: spikes_E.params.rate: missing: poisson_generator needs `rate`"
     assert window.document.to_project() == before
     assert window.isVisible()
     window.undo_action.trigger()

@@ -120,6 +120,16 @@ def test_problems_are_underlined_with_the_message_as_tooltip(qtbot, lif):
     assert editor.textCursor().position() == mark.start
 
 
+def test_a_unit_error_is_listed_once_without_the_contradictions_it_would_cause(qtbot, lif):
+    editor = lif.editor.editor
+    text = editor.toPlainText()
+    line = next(x for x in text.splitlines() if x.startswith("dv/dt"))
+    equation = line.split("=", 1)[1].split(":")[0].strip()
+    editor.setPlainText(text.replace(line, line.replace(equation, f"{equation} + I_stim")))
+    settled(qtbot, lif)
+    assert len(listed(lif)) == 1 and "cannot add volt/second and amp" in listed(lif)[0], listed(lif)
+
+
 def test_the_last_good_trace_stays_marked_stale(qtbot, lif):
     state, view = lif.state, lif.trace
     good = state.trace

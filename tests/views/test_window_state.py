@@ -84,6 +84,8 @@ def test_new_and_open_show_the_new_project_with_no_trace_of_the_last_run(qtbot, 
     _run_a_little(qtbot, window)
     window.files.open(HIL_DEMO)
     _shows_no_run(window, {"E": 160, "I": 40})
+    window.files.open(ROOT / "resources" / "examples" / "brunel.ncsproj")
+    _shows_no_run(window, {"E": 10_000, "I": 2_500})  # sizes named by constants: 4*order and order
 
 
 def test_new_during_a_run_stops_it(qtbot, cuba_window):

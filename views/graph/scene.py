@@ -22,7 +22,7 @@ from studio.document.commands import AddNode, Disconnect, MoveNode, RemoveNode, 
 from studio.document.document import Document
 from studio.document.elements import Edge, Node
 from studio.document.events import (EdgeAdded, EdgeChanged, EdgeRemoved, NodeAdded, NodeChanged, NodeRemoved,
-                                    SettingChanged, dispatch)
+                                    Renamed, SettingChanged, dispatch)
 from studio.document.history import Macro
 from views.graph import clipboard, looks, menu_edits
 from views.graph.inline_rename import InlineRename
@@ -58,6 +58,7 @@ class GraphScene(QGraphicsScene):
         self.interaction: Interaction | None = None
         self.renaming: InlineRename | None = None
         self._problems: dict[str, str] = {}
+        self._unselected: set[str] = set()  # selected when they left the graph (a rename brings them back)
         self._toast: QGraphicsSimpleTextItem | None = None
         self._toast_timer = QTimer(self, singleShot=True, interval=REFUSAL_MS)
         self._toast_timer.timeout.connect(self._drop_toast)
@@ -74,6 +75,7 @@ class GraphScene(QGraphicsScene):
             EdgeAdded: lambda event: self.add_edge(event.edge),
             EdgeRemoved: lambda event: self.remove_edge(event.name),
             EdgeChanged: lambda event: self.edges[event.name].set_look(self._edge_look(event.edge)),
+            Renamed: self._renamed,
             SettingChanged: lambda event: self.refresh() if event.key in ("models", "constants") else None,
         })
         document.events.connect(self._on_event)
@@ -105,6 +107,8 @@ class GraphScene(QGraphicsScene):
     def remove_node(self, name: str) -> None:
         self._stop_renaming(name)
         item = self.nodes.pop(name)
+        if item.isSelected():
+            self._unselected.add(name)
         for edge in list(item.edges):
             self.remove_edge(edge.name)
         self.removeItem(item)
@@ -122,8 +126,17 @@ class GraphScene(QGraphicsScene):
         self._stop_renaming(name)
         item = self.edges.pop(name, None)
         if item is not None:
+            if item.isSelected():
+                self._unselected.add(name)
             item.detach()
             self.removeItem(item)
+
+    def _renamed(self, event: Renamed) -> None:
+        """An element selected under its old name stays selected under its new one (a rename, its undo or
+        redo)."""
+        if event.old in self._unselected:
+            (self.nodes.get(event.new) or self.edges[event.new]).setSelected(True)
+        self._unselected.clear()
 
     def _node_changed(self, event: NodeChanged) -> None:
         node, item = event.node, self.nodes[event.name]

@@ -18,7 +18,7 @@ from views.hardware.cosim_raster import CosimRaster
 from views.hardware.job_runner import JobRunner
 from views.quantity_field import QuantityField
 from views.run_toolbar import duration_s
-from views.theme import colors
+from views.theme import follow_theme
 
 DEFAULT_DURATION = "100 ms"
 
@@ -73,6 +73,7 @@ class CosimPanel(QWidget):
         self.verdict = QLabel("Co-simulate to compare the generated core with the engine, step for step.")
         self.verdict.setObjectName("cosim_verdict")
         self.verdict.setWordWrap(True)
+        self.verdict.setTextFormat(Qt.TextFormat.RichText)
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.raster = CosimRaster()
         row = QHBoxLayout()
@@ -129,7 +130,8 @@ class CosimPanel(QWidget):
     def fail(self, message: str) -> None:
         """Show why a co-simulation cannot run or failed."""
         self.status.setText("failed")
-        self.verdict.setText(f"<span style='color:{colors().error.name()}'>{escape(message)}</span>")
+        self.verdict.setText(escape(message))
+        follow_theme(self.verdict, lambda c: f"color: {c.error.name()}")
         self.failed.emit(message)
 
     def set_available(self, reason: str | None) -> None:
@@ -157,10 +159,10 @@ class CosimPanel(QWidget):
             summary = report.summary()
             dt_ms = float(report.manifest.get("dt_ms", 0.1))
             self.status.setText(f"done in {job.seconds:.1f} s")
-            good = colors().recorder if report.bit_exact else colors().error
-            text = cosim_verdict(summary, dt_ms)
-            head, _, rest = text.partition(": ")
-            self.verdict.setText(f"<b style='color:{good.name()}'>{escape(head)}</b>: {escape(rest)}")
+            exact = report.bit_exact
+            head, _, rest = cosim_verdict(summary, dt_ms).partition(": ")
+            self.verdict.setText(f"<b>{escape(head)}</b>: {escape(rest)}")
+            follow_theme(self.verdict, lambda c: f"color: {(c.recorder if exact else c.error).name()}")
             self.raster.show_report(report, dt_ms)
         elif job.state == "cancelled":
             self.progress.setValue(0)

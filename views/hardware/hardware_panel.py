@@ -34,7 +34,7 @@ from views.hardware.cosim_panel import CosimPanel
 from views.hardware.job_runner import JobRunner
 from views.hardware.manifest_view import ManifestView
 from views.hardware.module_tree import ModuleTree
-from views.theme import colors
+from views.theme import follow_theme
 
 
 class HardwarePanel(QWidget):
@@ -124,7 +124,7 @@ class HardwarePanel(QWidget):
         self.stale = False
         self._set_title(generating=True)
         self.message.setText("generating the core…")
-        self.message.setStyleSheet("")
+        follow_theme(self.message, lambda c: "")
         self.regenerate_button.setEnabled(False)
         return self.generator.start(GenerateRequest(path))
 
@@ -144,7 +144,7 @@ class HardwarePanel(QWidget):
         self.manifest.show_manifest(design.manifest)
         self.cosim.set_available(None)
         self._set_title()
-        self.message.setStyleSheet(f"color: {colors().muted.name()}")
+        follow_theme(self.message, lambda c: f"color: {c.muted.name()}")
         snapshot = "" if str(job.request.path) == str(self.document.path) else " (from the unsaved project)"
         self.message.setText(f"{len(self.modules.modules)} modules, "
                              f"{len(design.files[design.verilog_name].splitlines()):,} lines of Verilog, "
@@ -163,7 +163,7 @@ class HardwarePanel(QWidget):
     def _show_error(self, message: str) -> None:
         self.error = message
         self.message.setText(message)
-        self.message.setStyleSheet(f"color: {colors().error.name()}")
+        follow_theme(self.message, lambda c: f"color: {c.error.name()}")
         self.log.emit([f"hardware: {message}"])
 
     def _on_event(self, event) -> None:
@@ -173,7 +173,7 @@ class HardwarePanel(QWidget):
         if not self.stale and not self.generator.running:
             self.stale = True
             self.message.setText("The project changed since the core was generated: press Regenerate.")
-            self.message.setStyleSheet("")
+            follow_theme(self.message, lambda c: "")
 
     # -- co-simulation ---------------------------------------------------------------------------------
     def cosimulate(self, duration: float) -> HardwareJob | None:

@@ -7,7 +7,7 @@ from html import escape
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from studio.hardware.hardware_job import manifest_totals
-from views.theme import colors
+from views.theme import colors, theme_events
 
 
 def _table(header: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
@@ -73,10 +73,15 @@ class ManifestView(QTextBrowser):
         self.setObjectName("hardware_manifest")
         self.setOpenLinks(False)
         self.manifest: dict | None = None
+        theme_events().changed.connect(self._restyle)
 
     def show_manifest(self, manifest: dict) -> None:
         self.manifest = manifest
         self.setHtml(manifest_html(manifest))
+
+    def _restyle(self) -> None:
+        if self.manifest is not None:
+            self.show_manifest(self.manifest)
 
     def show_message(self, text: str) -> None:
         self.manifest = None

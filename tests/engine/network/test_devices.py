@@ -166,13 +166,16 @@ def test_step_current_generator_changes_amplitude_at_the_right_steps(simulate, p
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"amplitude_times": ["1 ms"], "amplitude_values": ["1 pA", "2 pA"]}, "amplitude_times and amplitude_values "
+    ({"amplitude_times": ["1 ms"], "amplitude_values": ["1 pA", "2 pA"]}, ": amplitude_times and amplitude_values "
                                                                            "differ in length"),
-    ({"amplitude_times": ["2 ms", "1 ms"], "amplitude_values": ["1 pA", "2 pA"]}, "amplitude_times must increase"),
-    ({"amplitude_times": ["1 ms"], "amplitude_values": ["1 mV"]}, r"amplitude `1 mV` is not a current"),
+    ({"amplitude_times": ["2 ms", "1 ms"], "amplitude_values": ["1 pA", "2 pA"]}, ": amplitude_times must increase"),
+    ({"amplitude_times": ["1 ms"], "amplitude_values": ["1 mV"]}, r", amplitude_values: `1 mV` has units volt, "
+                                                                   r"expected amp"),
+    ({"amplitude_times": ["1 mV"], "amplitude_values": ["1 pA"]}, r", amplitude_times: `1 mV` has units volt, "
+                                                                   r"expected second"),
 ])
 def test_step_current_generator_refuses_malformed_tables(simulate, probe, params, message):
-    with pytest.raises(DeviceError, match=rf"^device `step`: {message}"):
+    with pytest.raises(DeviceError, match=rf"^device `step`{message}"):
         simulate(_probe_net(probe, [DeviceDef("step", "step_current_generator", "p", params)]), 1.0)
 
 
