@@ -28,7 +28,7 @@ from studio.hardware.hardware_job import HardwareJob
 from views.hardware.job_runner import JobRunner
 from views.hardware.report_card import ReportCard
 from views.hardware.resource_bars import ResourceBars
-from views.theme import colors
+from views.theme import colors, follow_theme
 
 ESTIMATE_DELAY_MS = 150  # after the last edit, so typing does not queue estimates
 POLL_MS = 40
@@ -215,15 +215,15 @@ class BoardPanel(QWidget):
             return
         self.estimate, self.estimate_error = estimate, ""
         self.estimate_bars.show_counts(estimate.used, estimate.available, approximate=True)
-        color = colors().error if estimate.over else colors().muted
-        self.verdict.setStyleSheet(f"color: {color.name()}")
+        over = estimate.over
+        follow_theme(self.verdict, lambda c: f"color: {(c.error if over else c.muted).name()}")
         self.verdict.setText(f"{estimate.neurons:,} neurons, {estimate.synapses:,} synapses, "
                              f"{estimate.memory_bits:,} memory bits: {estimate.verdict()}.")
 
     def _show_estimate_error(self, message: str) -> None:
         self.estimate, self.estimate_error = None, message
         self.estimate_bars.clear()
-        self.verdict.setStyleSheet(f"color: {colors().error.name()}")
+        follow_theme(self.verdict, lambda c: f"color: {c.error.name()}")
         self.verdict.setText(message)
 
     @property
@@ -300,7 +300,8 @@ class BoardPanel(QWidget):
             text = state if seconds is None or state != "done" else f"done in {seconds:.1f} s"
             label = self.stage_states[name]
             label.setText(text)
-            label.setStyleSheet(f"color: {colors().error.name()}" if state == "failed" else "")
+            failed = state == "failed"
+            follow_theme(label, lambda c, failed=failed: f"color: {c.error.name()}" if failed else "")
 
     def _polled(self, job: HardwareJob) -> None:
         self._show_stages(job)

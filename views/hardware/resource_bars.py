@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QWidget
 
 from hdl.estimate import RESOURCES
-from views.theme import colors
+from views.theme import follow_theme
 
 SCALE = 1000  # progress bar steps
 
@@ -42,22 +42,23 @@ class ResourceBars(QWidget):
 
     def show_counts(self, used: dict[str, int], available: dict[str, int], approximate: bool = False) -> None:
         """Show ``used`` of ``available`` per resource (``approximate``: an estimate, written ``≈``)."""
-        error = colors().error.name()
         for key, bar in self.bars.items():
             n, total = int(used.get(key, 0)), int(available.get(key, 0))
             share = n / total if total else (1.0 if n else 0.0)
             bar.setValue(min(SCALE, round(share * SCALE)))
             bar.setFormat(f"{share:.0%}" if total else ("none on this device" if n else ""))
             over = n > total
-            bar.setStyleSheet(f"QProgressBar::chunk {{ background: {error}; }}" if over else "")
+            follow_theme(bar, lambda c, over=over:
+                         f"QProgressBar::chunk {{ background: {c.error.name()}; }}" if over else "")
             prefix = "≈ " if approximate else ""
             self.counts[key].setText(f"{prefix}{n:,} / {total:,}")
-            self.counts[key].setStyleSheet(f"color: {error}; font-weight: bold" if over else "")
+            follow_theme(self.counts[key], lambda c, over=over:
+                         f"color: {c.error.name()}; font-weight: bold" if over else "")
 
     def clear(self) -> None:
         for key, bar in self.bars.items():
             bar.setValue(0)
             bar.setFormat("")
-            bar.setStyleSheet("")
+            follow_theme(bar, lambda c: "")
             self.counts[key].setText("–")
-            self.counts[key].setStyleSheet("")
+            follow_theme(self.counts[key], lambda c: "")
