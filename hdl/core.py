@@ -38,7 +38,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hdl.datapath import NeuronDatapath
-from hdl.design import MAX_STEPS, NetworkPlan, UnitPlan, plan_units
+from hdl.design import MAX_STEPS, NetworkPlan, UnitPlan, constant_slots, param_banks, plan_units
 
 COUNTER_BITS = 32
 MAX_PROBES = 8
@@ -206,14 +206,7 @@ class PopulationUnit(wiring.Component):
         # (initially the plan's values; NetworkCore writes them between steps)
         self.constant_regs = {(p.index, s): Signal(signed(self.fmt.total), init=p.constants[s],
                                                    name=f"param_{p.name}_{s}")
-                              for p in self.pops for s in self.constant_slots(p)}
-
-    def constant_slots(self, pop) -> tuple[str, ...]:
-        """The slots of ``pop`` fed from its constants (neither state, parameter ROM, ring nor generator)."""
-        fed = set(self.pop.state) | set(self._params) | {r.slot for r in self.rings}
-        currents = any(c.population == pop.index for c in self.currents)
-        return tuple(s for s in self.datapath.read_slots
-                     if s not in fed and (s != self.pop.current_slot or not currents))
+                              for p in self.pops for s in constant_slots(plan, unit, p.index)}
 
     # -- layout of a neuron's words ---------------------------------------------------
     def _tag_width(self) -> int:
@@ -612,7 +605,7 @@ class NetworkCore(wiring.Component):
             "spike_count": Out(COUNTER_BITS), "queue_overflows": Out(COUNTER_BITS),
             "overflow_events": Out(COUNTER_BITS), "cycles_last_step": Out(COUNTER_BITS),
         }
-        self.param_banks = tuple((p.name, self.unit_of(p.name).constant_slots(p)) for p in plan.populations)
+        self.param_banks = param_banks(plan, share)
         n_params = sum(len(slots) for _, slots in self.param_banks)
         members.update({f"probe_{k}": Out(signed(plan.fmt.total)) for k in range(n_probes)})
         members.update({"param_we": In(1), "param_addr": In(range(max(n_params, 1))),

@@ -19,7 +19,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -271,16 +270,11 @@ class VirtualBoard:
                 except subprocess.TimeoutExpired:
                     self.process.kill()
                     self.process.wait()
-        return self.process.stdout.read().strip()
+        with self.process.stdout:
+            return self.process.stdout.read().strip()
 
     def kill(self) -> None:
         """Kill the board at once (as a crash would)."""
         self.process.kill()
         self.process.wait()
-
-    def wait_closed(self, timeout: float) -> bool:
-        """Whether the process ended within ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while self.process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.process.poll() is not None
+        self.process.stdout.close()
