@@ -69,6 +69,7 @@ _TOOL_VARS = {"ice40": (("YOSYS", "yosys", "synthesis"), ("NEXTPNR_ICE40", "next
 # nextpnr's names of the resources the report counts: (LUTs, flip-flops, block RAMs, SPRAMs, multipliers).
 _RESOURCES = {"ice40": ("ICESTORM_LC", "ICESTORM_LC", "ICESTORM_RAM", "ICESTORM_SPRAM", "ICESTORM_DSP"),
               "ecp5": ("TRELLIS_COMB", "TRELLIS_FF", "DP16KD", "", "MULT18X18D")}
+_ICE40_SPEED = {"UP": "u", "LP": "lp", "HX": "hx"}  # synth_ice40 -device, by the part's series
 _WHAT = {"ICESTORM_LC": "logic cells (LUT4 + flip-flop)", "TRELLIS_COMB": "LUT4s", "TRELLIS_FF": "flip-flops",
          "ICESTORM_RAM": "4-kbit block RAMs", "DP16KD": "18-kbit block RAMs", "ICESTORM_SPRAM": "SPRAMs",
          "ICESTORM_DSP": "DSP multipliers", "MULT18X18D": "18x18 multipliers", "SB_IO": "I/O pins",
@@ -155,7 +156,10 @@ def board_plan(plan: NetworkPlan, board: Board | str, *, clock_hz: float | None 
     board = find_board(board) if isinstance(board, str) else board
     top = BoardTop(plan, clock_hz or board.target_hz, paced)
     platform = board.platform()
-    synth = "-dsp" if board.family == "ice40" and board.capacity.dsps else ""
+    synth = ""
+    if board.family == "ice40":
+        # ABC9's delays for the device's own speed (Yosys assumes an HX otherwise); UltraPlus DSPs.
+        synth = f"-device {_ICE40_SPEED[board.device[5:7]]}" + (" -dsp" if board.capacity.dsps else "")
     return platform.build(top, name=NAME, do_build=False, verbose=True, synth_opts=synth,
                           script_after_synth=f"tee -q -o {STAT_FILE} stat -json",
                           nextpnr_opts=f"--report {NEXTPNR_REPORT} --timing-allow-fail --seed {int(seed)}")
@@ -245,6 +249,7 @@ def _run_script(build_plan: BuildPlan, directory: Path, env: dict[str, str], sta
                 _stop(proc)
     proc.wait()
     reader.join()
+    proc.stdout.close()
     if stage:
         seconds[stage] = time.monotonic() - stage_start
     if stopped == "cancelled":
@@ -296,8 +301,11 @@ def _versions(tools: dict[str, ToolCommand], directory: Path) -> dict[str, str]:
 
 
 def _core_clock(report: dict, clocks: dict[str, float], target_mhz: float) -> str | None:
-    """The clock nextpnr constrained to the target (its report also lists packer and DSP pseudo-clocks)."""
-    constraints = {k: float(v.get("constraint", 0)) for k, v in report.get("fmax", {}).items()}
+    """The clock nextpnr constrained to the target.  Its report also lists ``$PACKER_GND_NET``, the constant
+    net that clocks unregistered DSP blocks, with the default constraint: never the core's clock."""
+    constraints = {k: float(v.get("constraint", 0)) for k, v in report.get("fmax", {}).items()
+                   if not k.startswith("$PACKER_")}
+    clocks = {k: v for k, v in clocks.items() if not k.startswith("$PACKER_")}
     if constraints:
         return min(constraints, key=lambda k: abs(constraints[k] - target_mhz))
     return min(clocks, key=clocks.get) if clocks else None

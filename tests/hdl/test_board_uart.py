@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """The UART (hdl/uart.py), bit by bit in Amaranth's simulator."""
 
 from __future__ import annotations
