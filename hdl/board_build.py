@@ -35,7 +35,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from amaranth.build.run import BuildPlan
@@ -60,6 +60,7 @@ NEXTPNR_REPORT = "report.json"
 DEFAULT_TIMEOUT_S = 1800.0
 DEFAULT_MEMORY_BYTES = 8 << 30
 _GRACE_S = 5.0
+_OUT_OF_MEMORY = ("memory allocation of", "Cannot allocate memory", "std::bad_alloc", "out of memory")
 
 # The plan's tool variables, the hdl.tools name of each and the stage it runs.
 _TOOL_VARS = {"ice40": (("YOSYS", "yosys", "synthesis"), ("NEXTPNR_ICE40", "nextpnr-ice40", "place and route"),
@@ -124,10 +125,8 @@ class BoardReport:
 
     def with_speed(self, cycles_per_step: float | None, dt_s: float) -> BoardReport:
         """This report with ``cycles_per_step`` and the real-time factor it gives at the clock actually used."""
-        fields = self.to_json()
-        fields.update(cycles_per_step=cycles_per_step,
-                      realtime_factor=realtime_factor(self.fmax_mhz, self.target_mhz, cycles_per_step, dt_s))
-        return BoardReport(**fields)
+        return replace(self, cycles_per_step=cycles_per_step,
+                       realtime_factor=realtime_factor(self.fmax_mhz, self.target_mhz, cycles_per_step, dt_s))
 
 
 def realtime_factor(fmax_mhz: float | None, target_mhz: float, cycles_per_step: float | None,
@@ -258,7 +257,7 @@ def _run_script(build_plan: BuildPlan, directory: Path, env: dict[str, str], sta
         raise BuildFailed(f"the build did not finish within {timeout:g} s ({stage} was stopped); "
                           f"its log is {directory / BUILD_LOG}", tuple(output[-20:]))
     if proc.returncode != 0:
-        raise _failure(stage, output, directory)
+        raise _failure(stage, output, directory, memory_bytes)
     return output, seconds
 
 
@@ -273,9 +272,12 @@ def _stop(proc: subprocess.Popen) -> None:
         pass
 
 
-def _failure(stage: str | None, output: list[str], directory: Path) -> BuildFailed:
+def _failure(stage: str | None, output: list[str], directory: Path, memory_bytes: int) -> BuildFailed:
     """A plain report of a failed tool: over capacity names the resource, else the tool's error lines."""
     log = "\n".join(output)
+    if any(sign in log for sign in _OUT_OF_MEMORY):
+        return BuildFailed(f"{stage or 'the build'} ran out of memory (a build may use "
+                           f"{memory_bytes / 2**30:.3g} GiB); its log is {directory / BUILD_LOG}", tuple(output[-20:]))
     over = [(name, used, avail) for name, (used, avail) in parse_utilisation_log(log).items() if used > avail]
     if over:
         text = "; ".join(f"{used:,} {_WHAT.get(name, name)} ({name}) needed, {avail:,} available"
@@ -290,7 +292,7 @@ def _failure(stage: str | None, output: list[str], directory: Path) -> BuildFail
 def _versions(tools: dict[str, ToolCommand], directory: Path) -> dict[str, str]:
     """Each tool with its version: Yosys's banner from its log, the others as :mod:`hdl.tools` found them."""
     out = {}
-    for var, tool in tools.items():
+    for tool in tools.values():
         version = ".".join(map(str, tool.version)) or "unknown version"
         out[tool.name] = f"{Path(tool.argv[0]).name} {version} ({tool.origin})"
     rpt = directory / f"{NAME}.rpt"

@@ -112,3 +112,9 @@ def test_cancel_stops_the_tools(tmp_path):
         build_board(small_plan(), "icebreaker", tmp_path, on_stage=stage, cancel=cancel)
     assert not (tmp_path / "top.json").exists()  # Yosys was stopped before it wrote the netlist
     assert not (tmp_path / "board_report.json").exists()
+
+
+@pytest.mark.tools(*ICE40_TOOLS)
+def test_a_build_beyond_its_memory_bound_says_so(tmp_path):
+    with pytest.raises(BuildFailed, match=r"^synthesis ran out of memory \(a build may use 0\.195 GiB\); its log is "):
+        build_board(small_plan(), "icebreaker", tmp_path, memory_bytes=200 << 20)
