@@ -29,13 +29,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from amaranth.hdl import ClockDomain, ClockSignal, Const, Elaboratable, Instance, Module, ResetSignal, Signal
-from amaranth.lib import io
+from amaranth.lib import io, wiring
+from amaranth.lib.wiring import In, Out
 
 from hdl.core import NetworkCore
 from hdl.design import NetworkPlan
 from hdl.uart import UARTReceiver, UARTTransmitter, uart_baud, uart_divisor
 
-__all__ = ["BoardTop", "PllSettings", "VERSION", "STATUS_FIELDS", "ecp5_pll", "ice40_pll"]
+__all__ = ["BoardTop", "PllSettings", "STATUS_FIELDS", "StatusPort", "VERSION", "ecp5_pll", "ice40_pll"]
 
 VERSION = b"NeuroCore Studio core 1\n"
 STATUS_FIELDS = ("steps", "spikes", "queue_overflows", "overflow_events")
@@ -184,12 +185,28 @@ class BoardTop(Elaboratable):
         pins = platform.request("uart", 0, dir="-")
         m.submodules.uart_rx_buf = rx_buf = io.Buffer("i", pins.rx)
         m.submodules.uart_tx_buf = tx_buf = io.Buffer("o", pins.tx)
-        divisor = uart_divisor(clock_hz, uart_baud(clock_hz))
-        m.submodules.uart_rx = rx = UARTReceiver(divisor)
-        m.submodules.uart_tx = tx = UARTTransmitter(divisor)
-        m.d.comb += [rx.rx.eq(rx_buf.i), tx_buf.o.eq(tx.tx)]
+        m.submodules.status = status = StatusPort(uart_divisor(clock_hz, uart_baud(clock_hz)))
+        m.d.comb += [status.rx.eq(rx_buf.i), tx_buf.o.eq(status.tx), status.steps.eq(core.step[:32]),
+                     status.spikes.eq(core.spike_count), status.queue_overflows.eq(core.queue_overflows),
+                     status.overflow_events.eq(core.overflow_events)]
+
+
+class StatusPort(wiring.Component):
+    """The UART's answers until the HIL protocol replaces them: ``V`` -> :data:`VERSION`; ``S`` -> ``S``,
+    the counters of :data:`STATUS_FIELDS` (as they were when ``S`` arrived) as 4 bytes little-endian each,
+    a newline.  Other bytes are ignored; a request that arrives while an answer is sent waits for it."""
+
+    def __init__(self, divisor: int):
+        self.divisor = divisor
+        super().__init__({"rx": In(1, init=1), "tx": Out(1, init=1),
+                          **{name: In(32) for name in STATUS_FIELDS}})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.rx = rx = UARTReceiver(self.divisor)
+        m.submodules.tx = tx = UARTTransmitter(self.divisor)
+        m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx)]
         status = [Signal(32, name=f"status_{name}") for name in STATUS_FIELDS]
-        counters = [core.step[:32], core.spike_count, core.queue_overflows, core.overflow_events]
         replies = {
             ord("V"): [Const(b, 8) for b in VERSION],
             ord("S"): [Const(ord("S"), 8)] + [s.word_select(k, 8) for s in status for k in range(4)]
@@ -204,7 +221,7 @@ class BoardTop(Elaboratable):
                 for code in replies:
                     with m.Case(code):
                         m.d.sync += [which.eq(code), index.eq(0), busy.eq(1)]
-                        m.d.sync += [s.eq(c) for s, c in zip(status, counters)]
+                        m.d.sync += [s.eq(getattr(self, name)) for s, name in zip(status, STATUS_FIELDS)]
         with m.If(busy):
             m.d.comb += tx.i.valid.eq(1)
             with m.Switch(which):
@@ -218,3 +235,4 @@ class BoardTop(Elaboratable):
                             m.d.sync += busy.eq(0)
             with m.If(tx.i.ready):
                 m.d.sync += index.eq(index + 1)
+        return m
