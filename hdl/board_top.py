@@ -3,14 +3,15 @@
 :class:`BoardTop` wraps :class:`~hdl.core.NetworkCore` for an amaranth-boards
 platform:
 
-* **Clock.** The core runs at ``clock_hz``.  When that is the board's own
-  oscillator, the platform's default clock domain is used as it is (with its
-  power-on reset); otherwise a PLL makes it: ``SB_PLL40_PAD`` on iCE40 (the clock pin is the PLL's pad)
-  (the iCEBreaker's 12 MHz -> 24 MHz), ``EHXPLLL`` on ECP5 (the OrangeCrab's
-  48 MHz -> 24 MHz).  The PLL's divider settings are searched here
-  (:func:`ice40_pll`, :func:`ecp5_pll`) within the data sheets' ranges.  The
-  design is held in reset until the PLL locks and 15 µs more (an iCE40 block
-  RAM reads zeros for ~3 µs after configuration).
+* **Clock.** The core runs at ``clock_hz`` (the board's ``target_hz``).  When
+  that is the board's oscillator, the platform's default clock domain is used as
+  it is (with its power-on reset); otherwise a PLL makes it: ``SB_PLL40_PAD`` on
+  iCE40 (the clock pin is the PLL's pad; 12 MHz -> 24 MHz on the iCEBreaker, the
+  core's data path does not reach 48 MHz on an iCE40), ``EHXPLLL`` on ECP5.  The
+  divider settings are searched here (:func:`ice40_pll`, :func:`ecp5_pll`) within
+  the data sheets' ranges; nextpnr derives the core clock's constraint from the
+  PLL's.  The design is held in reset until the PLL locks and 15 µs more (an
+  iCE40 block RAM reads zeros for ~3 µs after configuration).
 * **Core.** Runs from reset, paced to real time (at least ``clock_hz * dt``
   clocks per step) or, with ``paced=False``, as fast as it can.
 * **LED.** The board's first LED (or the green one of its RGB LED) lights for
@@ -28,18 +29,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from amaranth.hdl import ClockDomain, ClockSignal, Const, Elaboratable, Instance, Module, ResetSignal, Signal
-from amaranth.lib import io
+from amaranth.lib import io, wiring
+from amaranth.lib.wiring import In, Out
 
 from hdl.core import NetworkCore
 from hdl.design import NetworkPlan
 from hdl.uart import UARTReceiver, UARTTransmitter, uart_baud, uart_divisor
 
-__all__ = ["BoardTop", "PllSettings", "VERSION", "STATUS_FIELDS", "ecp5_pll", "ice40_pll"]
+__all__ = ["BoardTop", "PllSettings", "STATUS_FIELDS", "StatusPort", "VERSION", "ecp5_pll", "ice40_pll"]
 
 VERSION = b"NeuroCore Studio core 1\n"
 STATUS_FIELDS = ("steps", "spikes", "queue_overflows", "overflow_events")
 LED_HOLD_S = 0.05
 RESET_HOLD_S = 15e-6
+PLL_TOLERANCE = 0.01  # how far from the asked clock a PLL's output may be
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def ice40_pll(in_hz: float, out_hz: float) -> PllSettings:
                 f = vco / 2 ** divq
                 if best is None or abs(f - out_hz) < abs(best[0] - out_hz):
                     best = (f, divr, divf, divq, pfd)
-    if best is None:
+    if best is None or abs(best[0] - out_hz) > PLL_TOLERANCE * out_hz:
         raise ValueError(f"no iCE40 PLL setting makes {out_hz / 1e6:g} MHz from {in_hz / 1e6:g} MHz")
     f, divr, divf, divq, pfd = best
     filter_range = next(k for k, edge in enumerate((17e6, 26e6, 44e6, 66e6, 101e6, float("inf")), 1) if pfd < edge)
@@ -87,7 +90,7 @@ def ecp5_pll(in_hz: float, out_hz: float) -> PllSettings:
                 if 400e6 <= f * clkop <= 800e6 and (best is None or abs(f - out_hz) < abs(best[0] - out_hz)):
                     best = (f, clki, clkfb, clkop)
                     break
-    if best is None:
+    if best is None or abs(best[0] - out_hz) > PLL_TOLERANCE * out_hz:
         raise ValueError(f"no ECP5 PLL setting makes {out_hz / 1e6:g} MHz from {in_hz / 1e6:g} MHz")
     f, clki, clkfb, clkop = best
     return PllSettings({"CLKI_DIV": clki, "CLKFB_DIV": clkfb, "CLKOP_DIV": clkop}, f)
@@ -129,7 +132,7 @@ class BoardTop(Elaboratable):
     def _pll(self, m: Module, platform, in_hz: float, out_hz: float) -> float:
         """A PLL from the board's clock to ``out_hz``: the ``sync`` domain, held in reset until locked."""
         clk_io = platform.request(platform.default_clk, dir="-")
-        clk, lock = Signal(), Signal()
+        clk, lock = Signal(name="pll_clk"), Signal(name="pll_lock")
         if platform.family == "ecp5":
             m.submodules.clk_buf = clk_buf = io.Buffer("i", clk_io)
             pll = ecp5_pll(in_hz, out_hz)
@@ -151,7 +154,6 @@ class BoardTop(Elaboratable):
                 "SB_PLL40_PAD", i_PACKAGEPIN=clk_io.io, o_PLLOUTGLOBAL=clk, o_LOCK=lock,
                 i_RESETB=1, i_BYPASS=0, p_FEEDBACK_PATH="SIMPLE",
                 p_DIVR=p["DIVR"], p_DIVF=p["DIVF"], p_DIVQ=p["DIVQ"], p_FILTER_RANGE=p["FILTER_RANGE"])
-        platform.add_clock_constraint(clk, pll.out_hz)
         m.domains.sync = ClockDomain("sync")
         m.domains.por = ClockDomain("por", reset_less=True, local=True)
         hold = int(RESET_HOLD_S * pll.out_hz)
@@ -166,9 +168,11 @@ class BoardTop(Elaboratable):
 
     def _led(self, m: Module, platform, core: NetworkCore, clock_hz: float) -> None:
         if ("led", 0) in platform.resources:
-            led = platform.request("led", 0).o
+            led_io = platform.request("led", 0, dir="-")
         else:
-            led = platform.request("rgb_led", 0).g.o
+            led_io = platform.request("rgb_led", 0, dir="-").g
+        m.submodules.led = led_buf = io.Buffer("o", led_io)
+        led = led_buf.o
         hold = int(LED_HOLD_S * clock_hz)
         left = Signal(range(hold + 1))
         with m.If(core.spike_valid):
@@ -178,13 +182,31 @@ class BoardTop(Elaboratable):
         m.d.comb += led.eq(left != 0)
 
     def _uart(self, m: Module, platform, core: NetworkCore, clock_hz: float) -> None:
-        pins = platform.request("uart", 0)
-        divisor = uart_divisor(clock_hz, uart_baud(clock_hz))
-        m.submodules.uart_rx = rx = UARTReceiver(divisor)
-        m.submodules.uart_tx = tx = UARTTransmitter(divisor)
-        m.d.comb += [rx.rx.eq(pins.rx.i), pins.tx.o.eq(tx.tx)]
+        pins = platform.request("uart", 0, dir="-")
+        m.submodules.uart_rx_buf = rx_buf = io.Buffer("i", pins.rx)
+        m.submodules.uart_tx_buf = tx_buf = io.Buffer("o", pins.tx)
+        m.submodules.status = status = StatusPort(uart_divisor(clock_hz, uart_baud(clock_hz)))
+        m.d.comb += [status.rx.eq(rx_buf.i), tx_buf.o.eq(status.tx), status.steps.eq(core.step[:32]),
+                     status.spikes.eq(core.spike_count), status.queue_overflows.eq(core.queue_overflows),
+                     status.overflow_events.eq(core.overflow_events)]
+
+
+class StatusPort(wiring.Component):
+    """The UART's answers until the HIL protocol replaces them: ``V`` -> :data:`VERSION`; ``S`` -> ``S``,
+    the counters of :data:`STATUS_FIELDS` (as they were when ``S`` arrived) as 4 bytes little-endian each,
+    a newline.  Other bytes are ignored; a request that arrives while an answer is sent waits for it."""
+
+    def __init__(self, divisor: int):
+        self.divisor = divisor
+        super().__init__({"rx": In(1, init=1), "tx": Out(1, init=1),
+                          **{name: In(32) for name in STATUS_FIELDS}})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.rx = rx = UARTReceiver(self.divisor)
+        m.submodules.tx = tx = UARTTransmitter(self.divisor)
+        m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx)]
         status = [Signal(32, name=f"status_{name}") for name in STATUS_FIELDS]
-        counters = [core.step[:32], core.spike_count, core.queue_overflows, core.overflow_events]
         replies = {
             ord("V"): [Const(b, 8) for b in VERSION],
             ord("S"): [Const(ord("S"), 8)] + [s.word_select(k, 8) for s in status for k in range(4)]
@@ -199,7 +221,7 @@ class BoardTop(Elaboratable):
                 for code in replies:
                     with m.Case(code):
                         m.d.sync += [which.eq(code), index.eq(0), busy.eq(1)]
-                        m.d.sync += [s.eq(c) for s, c in zip(status, counters)]
+                        m.d.sync += [s.eq(getattr(self, name)) for s, name in zip(status, STATUS_FIELDS)]
         with m.If(busy):
             m.d.comb += tx.i.valid.eq(1)
             with m.Switch(which):
@@ -213,3 +235,4 @@ class BoardTop(Elaboratable):
                             m.d.sync += busy.eq(0)
             with m.If(tx.i.ready):
                 m.d.sync += index.eq(index + 1)
+        return m

@@ -17,7 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from engine.errors import ModelError, NeuroCoreError
-from engine.equations.units import AMP, SECOND
+from engine.equations.units import AMP, HERTZ, SECOND
 from engine.models import LIBRARY
 from studio.cli import subcommands
 from studio.cli.arguments import assignment, positive, q_format, quantity, quantity_text, typed_quantity
@@ -107,10 +107,13 @@ def build_parser() -> _Parser:
     p = sub.add_parser("synth", help="synthesise, place and route the project's core for a board: resources, "
                                      "timing, bitstream")
     p.add_argument("project", metavar="PROJECT", help="a *.ncsproj file")
-    p.add_argument("--board", required=True, metavar="BOARD", help="the board, e.g. icebreaker, icesugar, ice40-hx8k, ulx3s, orangecrab")
+    p.add_argument("--board", required=True, metavar="BOARD",
+                   help="the board, e.g. icebreaker, icesugar, ice40-hx8k, ulx3s, orangecrab")
     p.add_argument("--fixed", type=q_format, metavar="QI.F", help="fixed-point format (default Q16.16)")
+    p.add_argument("--clock", type=positive(quantity(HERTZ)), metavar="F",
+                   help="the core's clock, e.g. 12MHz (default: the board's target, 24 MHz on the iCE40 boards)")
     p.add_argument("-o", "--out", metavar="DIR",
-                   help="the build folder (default: a cached one per project, board and format)")
+                   help="the build folder (default: a cached one per project, board, format and clock)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=subcommands.synth)
 

@@ -290,11 +290,12 @@ def cosim(args: argparse.Namespace) -> int:
     return 0 if report.bit_exact else 1
 
 
-def _board_folder(project: str, board: str, fmt) -> Path:
+def _board_folder(project: str, board, fmt, clock_hz: float | None) -> Path:
     """The default build folder of a project for a board (its bitstream is reused while the design is unchanged)."""
     from hdl.netcosim import DEFAULT_FORMAT, cache_root
 
-    name = f"{Path(project).stem}-{board}-{(fmt or DEFAULT_FORMAT).name}"
+    clock_mhz = (clock_hz or board.target_hz) / 1e6
+    name = f"{Path(project).stem}-{board.name}-{(fmt or DEFAULT_FORMAT).name}-{clock_mhz:g}MHz"
     return cache_root().parent / "boards" / name
 
 
@@ -322,9 +323,9 @@ def synth(args: argparse.Namespace) -> int:
 
     board = find_board(args.board)
     plan = plan_project(args.project, args.fixed)
-    folder = Path(args.out) if args.out else _board_folder(args.project, board.name, args.fixed)
+    folder = Path(args.out) if args.out else _board_folder(args.project, board, args.fixed, args.clock)
     try:
-        report = build_board(plan, board, folder)
+        report = build_board(plan, board, folder, clock_hz=args.clock)
     except BuildFailed as exc:
         if args.json and exc.report is not None:
             _emit_json(exc.report.with_speed(_cycles_per_step(args.project, args.fixed), plan.dt_s).to_json())
