@@ -12,34 +12,30 @@ platform:
   the data sheets' ranges; nextpnr derives the core clock's constraint from the
   PLL's.  The design is held in reset until the PLL locks and 15 µs more (an
   iCE40 block RAM reads zeros for ~3 µs after configuration).
-* **Core.** Runs from reset, paced to real time (at least ``clock_hz * dt``
-  clocks per step) or, with ``paced=False``, as fast as it can.
+* **Core.** On a board with a UART the HIL telemetry runs it as the host commands; otherwise it
+  runs from reset, paced to real time (at least ``clock_hz * dt`` clocks per step) or, with
+  ``paced=False``, as fast as it can.
 * **LED.** The board's first LED (or the green one of its RGB LED) lights for
   50 ms after each spike: it flickers with the network's activity.
 * **UART** (boards with a ``uart`` resource; the OrangeCrab has none): 3 Mbaud
-  8N1 where the clock divides it (:func:`hdl.uart.uart_baud`).  Until the HIL
-  protocol replaces it, two requests are answered: ``V`` -> :data:`VERSION`
-  (ASCII, ending in a newline); ``S`` -> ``S`` then steps run, spikes, spike
-  queue overflows and arithmetic overflow events, each as 4 bytes little-endian
-  (their low 32 bits), then a newline.  Other bytes are ignored.
+  8N1 where the clock divides it (:func:`hdl.uart.uart_baud`), speaking the HIL
+  protocol (docs/hil-protocol.md) through :class:`hdl.telemetry.Telemetry`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth.hdl import ClockDomain, ClockSignal, Const, Elaboratable, Instance, Module, ResetSignal, Signal
-from amaranth.lib import io, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.hdl import ClockDomain, ClockSignal, Elaboratable, Instance, Module, ResetSignal, Signal
+from amaranth.lib import io
 
 from hdl.core import NetworkCore
 from hdl.design import NetworkPlan
-from hdl.uart import UARTReceiver, UARTTransmitter, uart_baud, uart_divisor
+from hdl.telemetry import Telemetry
+from hdl.uart import uart_baud, uart_divisor
 
-__all__ = ["BoardTop", "PllSettings", "STATUS_FIELDS", "StatusPort", "VERSION", "ecp5_pll", "ice40_pll"]
+__all__ = ["BoardTop", "PllSettings", "ecp5_pll", "ice40_pll"]
 
-VERSION = b"NeuroCore Studio core 1\n"
-STATUS_FIELDS = ("steps", "spikes", "queue_overflows", "overflow_events")
 LED_HOLD_S = 0.05
 RESET_HOLD_S = 15e-6
 PLL_TOLERANCE = 0.01  # how far from the asked clock a PLL's output may be
@@ -122,11 +118,12 @@ class BoardTop(Elaboratable):
         if abs(clock_hz - oscillator) > 1:
             clock_hz = self._pll(m, platform, oscillator, clock_hz)
         m.submodules.core = core = self.core
-        m.d.comb += [core.run.eq(1), core.step_req.eq(0),
-                     core.pace.eq(int(round(clock_hz * self.plan.dt_s)) if self.paced else 0)]
         self._led(m, platform, core, clock_hz)
         if ("uart", 0) in platform.resources:
             self._uart(m, platform, core, clock_hz)
+        else:
+            m.d.comb += [core.run.eq(1), core.step_req.eq(0),
+                         core.pace.eq(int(round(clock_hz * self.plan.dt_s)) if self.paced else 0)]
         return m
 
     def _pll(self, m: Module, platform, in_hz: float, out_hz: float) -> float:
@@ -185,54 +182,6 @@ class BoardTop(Elaboratable):
         pins = platform.request("uart", 0, dir="-")
         m.submodules.uart_rx_buf = rx_buf = io.Buffer("i", pins.rx)
         m.submodules.uart_tx_buf = tx_buf = io.Buffer("o", pins.tx)
-        m.submodules.status = status = StatusPort(uart_divisor(clock_hz, uart_baud(clock_hz)))
-        m.d.comb += [status.rx.eq(rx_buf.i), tx_buf.o.eq(status.tx), status.steps.eq(core.step[:32]),
-                     status.spikes.eq(core.spike_count), status.queue_overflows.eq(core.queue_overflows),
-                     status.overflow_events.eq(core.overflow_events)]
-
-
-class StatusPort(wiring.Component):
-    """The UART's answers until the HIL protocol replaces them: ``V`` -> :data:`VERSION`; ``S`` -> ``S``,
-    the counters of :data:`STATUS_FIELDS` (as they were when ``S`` arrived) as 4 bytes little-endian each,
-    a newline.  Other bytes are ignored; a request that arrives while an answer is sent waits for it."""
-
-    def __init__(self, divisor: int):
-        self.divisor = divisor
-        super().__init__({"rx": In(1, init=1), "tx": Out(1, init=1),
-                          **{name: In(32) for name in STATUS_FIELDS}})
-
-    def elaborate(self, platform):
-        m = Module()
-        m.submodules.rx = rx = UARTReceiver(self.divisor)
-        m.submodules.tx = tx = UARTTransmitter(self.divisor)
-        m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx)]
-        status = [Signal(32, name=f"status_{name}") for name in STATUS_FIELDS]
-        replies = {
-            ord("V"): [Const(b, 8) for b in VERSION],
-            ord("S"): [Const(ord("S"), 8)] + [s.word_select(k, 8) for s in status for k in range(4)]
-            + [Const(ord("\n"), 8)],
-        }
-        which = Signal(8)
-        index = Signal(range(max(len(r) for r in replies.values()) + 1))
-        busy = Signal()
-        m.d.comb += rx.o.ready.eq(~busy)
-        with m.If(rx.o.valid & ~busy):
-            with m.Switch(rx.o.payload):
-                for code in replies:
-                    with m.Case(code):
-                        m.d.sync += [which.eq(code), index.eq(0), busy.eq(1)]
-                        m.d.sync += [s.eq(getattr(self, name)) for s, name in zip(status, STATUS_FIELDS)]
-        with m.If(busy):
-            m.d.comb += tx.i.valid.eq(1)
-            with m.Switch(which):
-                for code, reply in replies.items():
-                    with m.Case(code):
-                        with m.Switch(index):
-                            for k, byte in enumerate(reply):
-                                with m.Case(k):
-                                    m.d.comb += tx.i.payload.eq(byte)
-                        with m.If(tx.i.ready & (index == len(reply) - 1)):
-                            m.d.sync += busy.eq(0)
-            with m.If(tx.i.ready):
-                m.d.sync += index.eq(index + 1)
-        return m
+        divisor = uart_divisor(clock_hz, uart_baud(clock_hz))
+        m.submodules.telemetry = telemetry = Telemetry(core, divisor, int(round(clock_hz * self.plan.dt_s)))
+        m.d.comb += [telemetry.rx.eq(rx_buf.i), tx_buf.o.eq(telemetry.tx)]

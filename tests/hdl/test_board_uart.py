@@ -1,16 +1,14 @@
 # amaranth: UnusedElaboratable=no
-"""The UART (hdl/uart.py) and the board's status port (hdl/board_top.py), bit by bit in Amaranth's simulator."""
+"""The UART (hdl/uart.py), bit by bit in Amaranth's simulator."""
 
 from __future__ import annotations
 
 import re
-import struct
 
 import pytest
 from amaranth.hdl import Module
 from amaranth.sim import Simulator
 
-from hdl.board_top import VERSION, StatusPort
 from hdl.uart import UARTReceiver, UARTTransmitter, uart_baud, uart_divisor
 
 
@@ -111,36 +109,3 @@ def test_a_byte_sent_is_the_byte_received():
     sim.run()
     assert got == sent
 
-
-def test_the_boards_uart_answers_version_and_status():
-    divisor = 4
-    m = Module()
-    m.submodules.port = port = StatusPort(divisor)
-    m.submodules.host_tx = host_tx = UARTTransmitter(divisor)
-    m.submodules.host_rx = host_rx = UARTReceiver(divisor)
-    m.d.comb += [port.rx.eq(host_tx.tx), host_rx.rx.eq(port.tx)]
-    got = []
-    expected_status = b"S" + struct.pack("<4I", 1234, 56, 0, 7) + b"\n"
-
-    async def host(ctx):
-        ctx.set(port.steps, 1234)
-        ctx.set(port.spikes, 56)
-        ctx.set(port.overflow_events, 7)
-        ctx.set(host_rx.o.ready, 1)
-        for request, length in ((b"x", 0), (b"V", len(VERSION)), (b"S", len(expected_status))):
-            ctx.set(host_tx.i.payload, request[0])
-            ctx.set(host_tx.i.valid, 1)
-            await ctx.tick().until(host_tx.i.ready)
-            ctx.set(host_tx.i.valid, 0)
-            start = len(got)
-            for _ in range((length + 2) * 12 * divisor):
-                await ctx.tick()
-                if ctx.get(host_rx.o.valid):
-                    got.append(ctx.get(host_rx.o.payload))
-            assert len(got) - start == length
-
-    sim = Simulator(m)
-    sim.add_clock(1e-6)
-    sim.add_testbench(host)
-    sim.run()
-    assert bytes(got) == VERSION + expected_status
