@@ -103,13 +103,18 @@ class BoardTop(Elaboratable):
         The core's clock; ``None``: the board's oscillator.
     paced
         Step in real time (``dt`` per step) rather than as fast as possible.
+    param_bank
+        Make the core's constants writable over the HIL link (:class:`~hdl.core.NetworkCore`); off by
+        default, as a writable constant that is multiplied costs multipliers (hil_demo's ``I_stim``:
+        four more SB_MAC16 at Q16.16, more than the iCEBreaker has).
     """
 
-    def __init__(self, plan: NetworkPlan, clock_hz: float | None = None, paced: bool = True):
+    def __init__(self, plan: NetworkPlan, clock_hz: float | None = None, paced: bool = True,
+                 param_bank: bool = False):
         self.plan = plan
         self.clock_hz = clock_hz
         self.paced = paced
-        self.core = NetworkCore(plan)
+        self.core = NetworkCore(plan, param_bank=param_bank)
 
     def elaborate(self, platform):
         m = Module()

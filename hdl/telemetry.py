@@ -13,7 +13,7 @@
   parameter bank (no step starts meanwhile) and acknowledges with the value read back;
   ``ReadParam`` reads it.  ``Status.param_crc`` is recomputed after every write.
 * **Spikes.** Every spike goes, as its global neuron index, into a spike FIFO; at the end of a step
-  that had spikes, (step, count) goes into a step FIFO.  The transmitter turns each into ``Spikes``
+  that had spikes, (step, count) goes into a step FIFO (both in block RAM).  The transmitter turns each into ``Spikes``
   frames (122 neurons at most each).  A spike that finds the FIFO full is dropped and counted
   (``Status.spikes_dropped``): never silently.
 * **Out.** Acks first, then spikes, then a ``Status`` (on ``GetStatus``, when the board stops,
@@ -27,7 +27,7 @@ Not implemented on the board: ``Reset`` (answered ``UNKNOWN_COMMAND``) and probe
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
-from amaranth.lib.fifo import SyncFIFO, SyncFIFOBuffered
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from hdl.core import NetworkCore
@@ -40,8 +40,8 @@ from hdl.uart import UARTReceiver, UARTTransmitter
 
 __all__ = ["SPIKE_FIFO_DEPTH", "STATUS_EVERY", "Telemetry"]
 
-SPIKE_FIFO_DEPTH = 512  # neurons waiting for the link (one iCE40 block RAM pair at 16 bits)
-STEP_FIFO_DEPTH = 16  # steps with spikes waiting for the link
+SPIKE_FIFO_DEPTH = 256  # neurons waiting for the link (one iCE40 block RAM at 16 bits)
+STEP_FIFO_DEPTH = 256  # steps with spikes waiting for the link, as (step's low 16 bits, count): two block RAMs
 RX_FIFO_DEPTH = 512  # command bytes that arrive while an Ack waits for the transmitter
 STATUS_EVERY = 1024  # steps between two Status messages while running (a power of two)
 COMMAND_BYTES = fixed_bytes(WriteParam)  # the longest command the board reads whole
@@ -251,7 +251,7 @@ class Telemetry(wiring.Component):
 
         # -- spikes into the FIFOs -----------------------------------------------------------
         m.submodules.spike_fifo = spike_fifo = SyncFIFOBuffered(width=16, depth=self.spike_depth)
-        m.submodules.step_fifo = step_fifo = SyncFIFO(width=32 + 16, depth=STEP_FIFO_DEPTH)
+        m.submodules.step_fifo = step_fifo = SyncFIFOBuffered(width=16 + 16, depth=STEP_FIFO_DEPTH)
         neuron = Signal(16)
         m.d.comb += neuron.eq(core.spike_neuron)
         for pop, base in enumerate(self.bases):
@@ -263,7 +263,7 @@ class Telemetry(wiring.Component):
             m.d.sync += spikes_dropped.eq(spikes_dropped + 1)
         in_step = Signal(16)  # spikes of the step in flight in the FIFO
         with m.If(core.step_done):
-            m.d.comb += [step_fifo.w_data.eq(Cat((core.step - 1)[:32], in_step)), step_fifo.w_en.eq(in_step != 0)]
+            m.d.comb += [step_fifo.w_data.eq(Cat((core.step - 1)[:16], in_step)), step_fifo.w_en.eq(in_step != 0)]
             m.d.sync += in_step.eq(accept)
         with m.Elif(accept):
             m.d.sync += in_step.eq(in_step + 1)
@@ -298,7 +298,9 @@ class Telemetry(wiring.Component):
                     m.next = "FIXED"
                 with m.Elif(step_fifo.r_rdy):
                     m.d.comb += step_fifo.r_en.eq(1)
-                    m.d.sync += [frame_step.eq(step_fifo.r_data[:32]), frame_left.eq(step_fifo.r_data[32:])]
+                    # the step from its low bits: it ended less than 2^16 steps ago
+                    age = (core.step[:16] - step_fifo.r_data[:16])[:16]
+                    m.d.sync += [frame_step.eq(core.step[:32] - age), frame_left.eq(step_fifo.r_data[16:])]
                     m.next = "SPIKES_HEADER"
                 with m.Elif(status_pending):
                     m.d.sync += [sending_status.eq(1), status_pending.eq(0)]

@@ -46,7 +46,7 @@ class VirtualBoardError(NeuroCoreError):
 
 
 class VirtualBoardTop(wiring.Component):
-    """The network core and its telemetry; the UART pins are the only ports."""
+    """The network core (with its writable parameter bank) and its telemetry; the UART pins are the only ports."""
 
     rx: In(1, init=1)
     tx: Out(1, init=1)
@@ -54,7 +54,7 @@ class VirtualBoardTop(wiring.Component):
     def __init__(self, plan: NetworkPlan, clock_hz: float = CLOCK_HZ):
         self.plan = plan
         self.clock_hz = clock_hz
-        self.core = NetworkCore(plan)
+        self.core = NetworkCore(plan, param_bank=True)
         self.telemetry = Telemetry(self.core, uart_divisor(clock_hz, uart_baud(clock_hz)),
                                    int(round(clock_hz * plan.dt_s)))
         super().__init__()
