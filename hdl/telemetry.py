@@ -34,7 +34,7 @@ from hdl.core import NetworkCore
 from hdl.hil_codec import parameter_crc
 from hdl.hil_framing import FrameDecoder, FrameEncoder, crc_parameters
 from hdl.hil_protocol import (
-    PROTOCOL_VERSION, Ack, GetStatus, Pace, ReadParam, Reset, Result, RunSteps, SetPace, SetProbes,
+    PROTOCOL_VERSION, Ack, GetStatus, Pace, ReadParam, Result, RunSteps, SetPace, SetProbes,
     Spikes, Start, Status, Stop, WriteParam, field_offsets, fixed_bytes, max_records, record_bytes)
 from hdl.uart import UARTReceiver, UARTTransmitter
 
@@ -163,8 +163,8 @@ class Telemetry(wiring.Component):
         m.submodules.param_crc = crc_engine
         crc_byte = Signal(range(max(4 * n_params, 1) + 1))
 
-        expected = {Start: 3, Stop: 3, RunSteps: 7, SetPace: 8, WriteParam: 10, ReadParam: 6, GetStatus: 3}
-        expected = {cls.TYPE: fixed_bytes(cls) for cls in expected}
+        expected = {cls.TYPE: fixed_bytes(cls) for cls in (Start, Stop, RunSteps, SetPace, WriteParam, ReadParam,
+                                                            GetStatus)}
         step_req, issue, writing = Signal(), Signal(), Signal()
         with m.FSM(name="command"):
             with m.State("CRC"):  # param_crc over the bank, one byte a clock
@@ -182,14 +182,13 @@ class Telemetry(wiring.Component):
             with m.State("IDLE"):
                 m.d.comb += core.param_addr.eq(index)
                 with m.If(cmd_ready & ~ack_pending):
-                    known = Cat(*(ctype == t for t in expected)).any() | (ctype == SetProbes.TYPE) | (
-                        ctype == Reset.TYPE)
+                    known = Cat(*(ctype == t for t in expected)).any() | (ctype == SetProbes.TYPE)  # not Reset
                     size_ok = Mux(ctype == SetProbes.TYPE,
                                   (length >= fixed_bytes(SetProbes))
                                   & ((length - fixed_bytes(SetProbes)) % record_bytes(SetProbes) == 0), 0)
                     for t, n in expected.items():
                         size_ok = size_ok | ((ctype == t) & (length == n))
-                    with m.If(~known | (ctype == Reset.TYPE)):
+                    with m.If(~known):
                         answer(Result.UNKNOWN_COMMAND)
                     with m.Elif(~size_ok):
                         answer(Result.BAD_LENGTH)
