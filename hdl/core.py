@@ -579,8 +579,8 @@ class NetworkCore(wiring.Component):
 
     The parameter bank: the constants each population's datapath reads, one bank per population in
     project order, entries in the order of :attr:`param_banks` (with ``param_bank=False`` the banks are
-    empty and the constants stay constants: a writable one costs a register and, where it is multiplied,
-    a multiplier).  ``param_addr`` selects an entry by its
+    empty, these ports absent, and the constants stay constants: a writable one costs a register and,
+    where it is multiplied, a multiplier).  ``param_addr`` selects an entry by its
     index across all banks (:meth:`param_index`), ``param_rdata`` reads it, ``param_we`` writes
     ``param_wdata`` into it (to be used between steps, while not ``busy``).
 
@@ -613,8 +613,9 @@ class NetworkCore(wiring.Component):
                             else tuple((p.name, ()) for p in plan.populations))
         n_params = sum(len(slots) for _, slots in self.param_banks)
         members.update({f"probe_{k}": Out(signed(plan.fmt.total)) for k in range(n_probes)})
-        members.update({"param_we": In(1), "param_addr": In(range(max(n_params, 1))),
-                        "param_wdata": In(signed(plan.fmt.total)), "param_rdata": Out(signed(plan.fmt.total))})
+        if n_params:
+            members.update({"param_we": In(1), "param_addr": In(range(n_params)),
+                            "param_wdata": In(signed(plan.fmt.total)), "param_rdata": Out(signed(plan.fmt.total))})
         super().__init__(wiring.Signature(members))
 
     def param_index(self, bank: int, entry: int) -> int:

@@ -106,18 +106,18 @@ class Telemetry(wiring.Component):
         running, limited = Signal(), Signal()
         remaining = Signal(32)
         pace_mode = Signal(2, init=Pace.REAL_TIME)
-        period = Signal(32)
+        pace_clocks = Signal(32, init=self.realtime_period)  # the core's pace, set by SetPace
         stopping = Signal()  # send a Status once the step in flight has ended
         status_pending = Signal()
         spikes_dropped = Signal(32)
         param_crc = Signal(16, init=parameter_crc([]))
         m.d.comb += [core.run.eq(0),
-                     core.pace.eq(Mux(pace_mode == Pace.REAL_TIME,
-                                      Mux(period == 0, self.realtime_period, period), 0))]
+                     core.pace.eq(pace_clocks)]
 
         # -- the command buffer --------------------------------------------------------------
         cmd = [Signal(8, name=f"cmd_{k}") for k in range(COMMAND_BYTES)]
         length = Signal(8)  # payload bytes received so far (saturating)
+        phase = Signal(range(record_bytes(SetProbes)))  # length modulo a SetProbes record
         cmd_ready = Signal()
         m.d.comb += decoder.o.ready.eq(~cmd_ready)
         with m.If(decoder.o.valid & ~cmd_ready):
@@ -126,9 +126,10 @@ class Telemetry(wiring.Component):
                     with m.Case(k):
                         m.d.sync += cmd[k].eq(decoder.o.payload.data)
             with m.If(decoder.o.payload.last & ~decoder.o.payload.ok):
-                m.d.sync += length.eq(0)
+                m.d.sync += [length.eq(0), phase.eq(0)]
             with m.Else():
                 m.d.sync += [length.eq(Mux(length == 0xFF, length, length + 1)),
+                             phase.eq(Mux(phase == record_bytes(SetProbes) - 1, 0, phase + 1)),
                              cmd_ready.eq(decoder.o.payload.last)]
         ctype = cmd[0]
         cseq = Cat(cmd[1], cmd[2])
@@ -141,7 +142,7 @@ class Telemetry(wiring.Component):
         def answer(result, bank=0, entry=0, value=0):
             m.d.sync += [ack["command_seq"].eq(cseq), ack["command"].eq(ctype), ack["result"].eq(result),
                          ack["bank"].eq(bank), ack["entry"].eq(entry), ack["value"].eq(value),
-                         ack_pending.eq(1), cmd_ready.eq(0), length.eq(0)]
+                         ack_pending.eq(1), cmd_ready.eq(0), length.eq(0), phase.eq(0)]
 
         # -- the parameter bank ----------------------------------------------------------------
         banks = core.param_banks
@@ -149,7 +150,7 @@ class Telemetry(wiring.Component):
         bank, entry = cmd[3], Cat(cmd[4], cmd[5])
         value = Cat(cmd[6], cmd[7], cmd[8], cmd[9]).as_signed()
         valid_address = Const(0)
-        index = Signal(range(max(n_params, 1)))
+        index = Signal(range(max(n_params, 2)))
         for b, (_, slots) in enumerate(banks):
             if slots:
                 here = (bank == b) & (entry < len(slots))
@@ -157,7 +158,8 @@ class Telemetry(wiring.Component):
                 with m.If(bank == b):
                     m.d.comb += index.eq(core.param_index(b, 0) + entry)
         readback = Signal(signed(32))
-        m.d.comb += [readback.eq(core.param_rdata), core.param_wdata.eq(value)]
+        if n_params:
+            m.d.comb += [readback.eq(core.param_rdata), core.param_wdata.eq(value), core.param_addr.eq(index)]
 
         crc_engine = crc_parameters().create()
         m.submodules.param_crc = crc_engine
@@ -180,12 +182,11 @@ class Telemetry(wiring.Component):
                 else:
                     m.next = "IDLE"
             with m.State("IDLE"):
-                m.d.comb += core.param_addr.eq(index)
                 with m.If(cmd_ready & ~ack_pending):
                     known = Cat(*(ctype == t for t in expected)).any() | (ctype == SetProbes.TYPE)  # not Reset
                     size_ok = Mux(ctype == SetProbes.TYPE,
                                   (length >= fixed_bytes(SetProbes))
-                                  & ((length - fixed_bytes(SetProbes)) % record_bytes(SetProbes) == 0), 0)
+                                  & (phase == fixed_bytes(SetProbes) % record_bytes(SetProbes)), 0)
                     for t, n in expected.items():
                         size_ok = size_ok | ((ctype == t) & (length == n))
                     with m.If(~known):
@@ -210,7 +211,10 @@ class Telemetry(wiring.Component):
                                 with m.If(cmd[3] > Pace.SINGLE_STEP):
                                     answer(Result.BAD_ADDRESS)
                                 with m.Else():
-                                    m.d.sync += [pace_mode.eq(cmd[3]), period.eq(Cat(cmd[4], cmd[5], cmd[6], cmd[7]))]
+                                    period = Cat(cmd[4], cmd[5], cmd[6], cmd[7])
+                                    m.d.sync += [pace_mode.eq(cmd[3]),
+                                                 pace_clocks.eq(Mux(cmd[3] == Pace.REAL_TIME,
+                                                                    Mux(period == 0, self.realtime_period, period), 0))]
                                     answer(Result.OK)
                             with m.Case(SetProbes.TYPE):
                                 answer(Mux(length == fixed_bytes(SetProbes), Result.OK, Result.TOO_MANY))
@@ -225,12 +229,12 @@ class Telemetry(wiring.Component):
                                 with m.Else():
                                     m.next = "WRITE"
             with m.State("WRITE"):  # at the step boundary: no step in flight, none started meanwhile
-                m.d.comb += [core.param_addr.eq(index), writing.eq(1)]
+                m.d.comb += writing.eq(1)
                 with m.If(~core.busy & ~issue):
-                    m.d.comb += core.param_we.eq(1)
+                    if n_params:
+                        m.d.comb += core.param_we.eq(1)
                     m.next = "READBACK"
             with m.State("READBACK"):
-                m.d.comb += core.param_addr.eq(index)
                 answer(Result.OK, bank, entry, readback)
                 m.next = "CRC"
 
