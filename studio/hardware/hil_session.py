@@ -28,7 +28,7 @@ __all__ = ["HilRequest", "HilReport", "ParamWrite", "engine_spikes", "first_dive
 
 @dataclass(frozen=True)
 class ParamWrite:
-    """Write raw ``value`` into ``entry`` of ``bank`` (docs/hil-protocol.md, "The parameter bank")."""
+    """Write raw ``value`` into ``entry`` of ``bank`` (docs/hil-protocol.md, "The board side")."""
 
     bank: int
     entry: int
@@ -61,10 +61,10 @@ class HilReport:
     link: dict = field(default_factory=dict)
 
     @property
-    def applied(self) -> list[WriteParam]:
+    def applied(self) -> list[ParamWrite]:
         """The parameter writes whose Ack read back the value written."""
-        return [self.writes[a.command_seq] for a in self.acks if a.command_seq in self.writes
-                and a.result == Result.OK and a.value == self.writes[a.command_seq].value]
+        sent = [(self.writes[a.command_seq], a) for a in self.acks if a.command_seq in self.writes]
+        return [ParamWrite(w.bank, w.entry, w.value) for w, a in sent if a.result == Result.OK and a.value == w.value]
 
 
 def run_hil(request: HilRequest) -> HilReport:
