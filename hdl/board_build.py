@@ -35,7 +35,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from amaranth.build.run import BuildPlan
@@ -60,6 +60,7 @@ NEXTPNR_REPORT = "report.json"
 DEFAULT_TIMEOUT_S = 1800.0
 DEFAULT_MEMORY_BYTES = 8 << 30
 _GRACE_S = 5.0
+_OUT_OF_MEMORY = ("memory allocation of", "Cannot allocate memory", "std::bad_alloc", "out of memory")
 
 # The plan's tool variables, the hdl.tools name of each and the stage it runs.
 _TOOL_VARS = {"ice40": (("YOSYS", "yosys", "synthesis"), ("NEXTPNR_ICE40", "nextpnr-ice40", "place and route"),
@@ -69,6 +70,7 @@ _TOOL_VARS = {"ice40": (("YOSYS", "yosys", "synthesis"), ("NEXTPNR_ICE40", "next
 # nextpnr's names of the resources the report counts: (LUTs, flip-flops, block RAMs, SPRAMs, multipliers).
 _RESOURCES = {"ice40": ("ICESTORM_LC", "ICESTORM_LC", "ICESTORM_RAM", "ICESTORM_SPRAM", "ICESTORM_DSP"),
               "ecp5": ("TRELLIS_COMB", "TRELLIS_FF", "DP16KD", "", "MULT18X18D")}
+_ICE40_SPEED = {"UP": "u", "LP": "lp", "HX": "hx"}  # synth_ice40 -device, by the part's series
 _WHAT = {"ICESTORM_LC": "logic cells (LUT4 + flip-flop)", "TRELLIS_COMB": "LUT4s", "TRELLIS_FF": "flip-flops",
          "ICESTORM_RAM": "4-kbit block RAMs", "DP16KD": "18-kbit block RAMs", "ICESTORM_SPRAM": "SPRAMs",
          "ICESTORM_DSP": "DSP multipliers", "MULT18X18D": "18x18 multipliers", "SB_IO": "I/O pins",
@@ -123,10 +125,8 @@ class BoardReport:
 
     def with_speed(self, cycles_per_step: float | None, dt_s: float) -> BoardReport:
         """This report with ``cycles_per_step`` and the real-time factor it gives at the clock actually used."""
-        fields = self.to_json()
-        fields.update(cycles_per_step=cycles_per_step,
-                      realtime_factor=realtime_factor(self.fmax_mhz, self.target_mhz, cycles_per_step, dt_s))
-        return BoardReport(**fields)
+        return replace(self, cycles_per_step=cycles_per_step,
+                       realtime_factor=realtime_factor(self.fmax_mhz, self.target_mhz, cycles_per_step, dt_s))
 
 
 def realtime_factor(fmax_mhz: float | None, target_mhz: float, cycles_per_step: float | None,
@@ -155,7 +155,10 @@ def board_plan(plan: NetworkPlan, board: Board | str, *, clock_hz: float | None 
     board = find_board(board) if isinstance(board, str) else board
     top = BoardTop(plan, clock_hz or board.target_hz, paced)
     platform = board.platform()
-    synth = "-dsp" if board.family == "ice40" and board.capacity.dsps else ""
+    synth = ""
+    if board.family == "ice40":
+        # ABC9's delays for the device's own speed (Yosys assumes an HX otherwise); UltraPlus DSPs.
+        synth = f"-device {_ICE40_SPEED[board.device[5:7]]}" + (" -dsp" if board.capacity.dsps else "")
     return platform.build(top, name=NAME, do_build=False, verbose=True, synth_opts=synth,
                           script_after_synth=f"tee -q -o {STAT_FILE} stat -json",
                           nextpnr_opts=f"--report {NEXTPNR_REPORT} --timing-allow-fail --seed {int(seed)}")
@@ -245,6 +248,7 @@ def _run_script(build_plan: BuildPlan, directory: Path, env: dict[str, str], sta
                 _stop(proc)
     proc.wait()
     reader.join()
+    proc.stdout.close()
     if stage:
         seconds[stage] = time.monotonic() - stage_start
     if stopped == "cancelled":
@@ -253,7 +257,7 @@ def _run_script(build_plan: BuildPlan, directory: Path, env: dict[str, str], sta
         raise BuildFailed(f"the build did not finish within {timeout:g} s ({stage} was stopped); "
                           f"its log is {directory / BUILD_LOG}", tuple(output[-20:]))
     if proc.returncode != 0:
-        raise _failure(stage, output, directory)
+        raise _failure(stage, output, directory, memory_bytes)
     return output, seconds
 
 
@@ -268,9 +272,12 @@ def _stop(proc: subprocess.Popen) -> None:
         pass
 
 
-def _failure(stage: str | None, output: list[str], directory: Path) -> BuildFailed:
+def _failure(stage: str | None, output: list[str], directory: Path, memory_bytes: int) -> BuildFailed:
     """A plain report of a failed tool: over capacity names the resource, else the tool's error lines."""
     log = "\n".join(output)
+    if any(sign in log for sign in _OUT_OF_MEMORY):
+        return BuildFailed(f"{stage or 'the build'} ran out of memory (a build may use "
+                           f"{memory_bytes / 2**30:.3g} GiB); its log is {directory / BUILD_LOG}", tuple(output[-20:]))
     over = [(name, used, avail) for name, (used, avail) in parse_utilisation_log(log).items() if used > avail]
     if over:
         text = "; ".join(f"{used:,} {_WHAT.get(name, name)} ({name}) needed, {avail:,} available"
@@ -285,7 +292,7 @@ def _failure(stage: str | None, output: list[str], directory: Path) -> BuildFail
 def _versions(tools: dict[str, ToolCommand], directory: Path) -> dict[str, str]:
     """Each tool with its version: Yosys's banner from its log, the others as :mod:`hdl.tools` found them."""
     out = {}
-    for var, tool in tools.items():
+    for tool in tools.values():
         version = ".".join(map(str, tool.version)) or "unknown version"
         out[tool.name] = f"{Path(tool.argv[0]).name} {version} ({tool.origin})"
     rpt = directory / f"{NAME}.rpt"
@@ -296,8 +303,11 @@ def _versions(tools: dict[str, ToolCommand], directory: Path) -> dict[str, str]:
 
 
 def _core_clock(report: dict, clocks: dict[str, float], target_mhz: float) -> str | None:
-    """The clock nextpnr constrained to the target (its report also lists packer and DSP pseudo-clocks)."""
-    constraints = {k: float(v.get("constraint", 0)) for k, v in report.get("fmax", {}).items()}
+    """The clock nextpnr constrained to the target.  Its report also lists ``$PACKER_GND_NET``, the constant
+    net that clocks unregistered DSP blocks, with the default constraint: never the core's clock."""
+    constraints = {k: float(v.get("constraint", 0)) for k, v in report.get("fmax", {}).items()
+                   if not k.startswith("$PACKER_")}
+    clocks = {k: v for k, v in clocks.items() if not k.startswith("$PACKER_")}
     if constraints:
         return min(constraints, key=lambda k: abs(constraints[k] - target_mhz))
     return min(clocks, key=clocks.get) if clocks else None

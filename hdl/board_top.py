@@ -3,43 +3,42 @@
 :class:`BoardTop` wraps :class:`~hdl.core.NetworkCore` for an amaranth-boards
 platform:
 
-* **Clock.** The core runs at ``clock_hz``.  When that is the board's own
-  oscillator, the platform's default clock domain is used as it is (with its
-  power-on reset); otherwise a PLL makes it: ``SB_PLL40_PAD`` on iCE40 (the clock pin is the PLL's pad)
-  (the iCEBreaker's 12 MHz -> 24 MHz), ``EHXPLLL`` on ECP5 (the OrangeCrab's
-  48 MHz -> 24 MHz).  The PLL's divider settings are searched here
-  (:func:`ice40_pll`, :func:`ecp5_pll`) within the data sheets' ranges.  The
-  design is held in reset until the PLL locks and 15 µs more (an iCE40 block
-  RAM reads zeros for ~3 µs after configuration).
-* **Core.** Runs from reset, paced to real time (at least ``clock_hz * dt``
-  clocks per step) or, with ``paced=False``, as fast as it can.
+* **Clock.** The core runs at ``clock_hz`` (the board's ``target_hz``).  When
+  that is the board's oscillator, the platform's default clock domain is used as
+  it is (with its power-on reset); otherwise a PLL makes it: ``SB_PLL40_PAD`` on
+  iCE40 (the clock pin is the PLL's pad; 12 MHz -> 24 MHz on the iCEBreaker, the
+  core's data path does not reach 48 MHz on an iCE40), ``EHXPLLL`` on ECP5.  The
+  divider settings are searched here (:func:`ice40_pll`, :func:`ecp5_pll`) within
+  the data sheets' ranges; nextpnr derives the core clock's constraint from the
+  PLL's.  The design is held in reset until the PLL locks and 15 µs more (an
+  iCE40 block RAM reads zeros for ~3 µs after configuration).
+* **Core.** On a board with a UART the HIL telemetry runs it as the host commands; otherwise it
+  runs from reset, paced to real time (at least ``clock_hz * dt`` clocks per step) or, with
+  ``paced=False``, as fast as it can.
 * **LED.** The board's first LED (or the green one of its RGB LED) lights for
   50 ms after each spike: it flickers with the network's activity.
 * **UART** (boards with a ``uart`` resource; the OrangeCrab has none): 3 Mbaud
-  8N1 where the clock divides it (:func:`hdl.uart.uart_baud`).  Until the HIL
-  protocol replaces it, two requests are answered: ``V`` -> :data:`VERSION`
-  (ASCII, ending in a newline); ``S`` -> ``S`` then steps run, spikes, spike
-  queue overflows and arithmetic overflow events, each as 4 bytes little-endian
-  (their low 32 bits), then a newline.  Other bytes are ignored.
+  8N1 where the clock divides it (:func:`hdl.uart.uart_baud`), speaking the HIL
+  protocol (docs/hil-protocol.md) through :class:`hdl.telemetry.Telemetry`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth.hdl import ClockDomain, ClockSignal, Const, Elaboratable, Instance, Module, ResetSignal, Signal
+from amaranth.hdl import ClockDomain, ClockSignal, Elaboratable, Instance, Module, ResetSignal, Signal
 from amaranth.lib import io
 
 from hdl.core import NetworkCore
 from hdl.design import NetworkPlan
-from hdl.uart import UARTReceiver, UARTTransmitter, uart_baud, uart_divisor
+from hdl.telemetry import Telemetry
+from hdl.uart import uart_baud, uart_divisor
 
-__all__ = ["BoardTop", "PllSettings", "VERSION", "STATUS_FIELDS", "ecp5_pll", "ice40_pll"]
+__all__ = ["BoardTop", "PllSettings", "ecp5_pll", "ice40_pll"]
 
-VERSION = b"NeuroCore Studio core 1\n"
-STATUS_FIELDS = ("steps", "spikes", "queue_overflows", "overflow_events")
 LED_HOLD_S = 0.05
 RESET_HOLD_S = 15e-6
+PLL_TOLERANCE = 0.01  # how far from the asked clock a PLL's output may be
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ def ice40_pll(in_hz: float, out_hz: float) -> PllSettings:
                 f = vco / 2 ** divq
                 if best is None or abs(f - out_hz) < abs(best[0] - out_hz):
                     best = (f, divr, divf, divq, pfd)
-    if best is None:
+    if best is None or abs(best[0] - out_hz) > PLL_TOLERANCE * out_hz:
         raise ValueError(f"no iCE40 PLL setting makes {out_hz / 1e6:g} MHz from {in_hz / 1e6:g} MHz")
     f, divr, divf, divq, pfd = best
     filter_range = next(k for k, edge in enumerate((17e6, 26e6, 44e6, 66e6, 101e6, float("inf")), 1) if pfd < edge)
@@ -87,7 +86,7 @@ def ecp5_pll(in_hz: float, out_hz: float) -> PllSettings:
                 if 400e6 <= f * clkop <= 800e6 and (best is None or abs(f - out_hz) < abs(best[0] - out_hz)):
                     best = (f, clki, clkfb, clkop)
                     break
-    if best is None:
+    if best is None or abs(best[0] - out_hz) > PLL_TOLERANCE * out_hz:
         raise ValueError(f"no ECP5 PLL setting makes {out_hz / 1e6:g} MHz from {in_hz / 1e6:g} MHz")
     f, clki, clkfb, clkop = best
     return PllSettings({"CLKI_DIV": clki, "CLKFB_DIV": clkfb, "CLKOP_DIV": clkop}, f)
@@ -104,13 +103,18 @@ class BoardTop(Elaboratable):
         The core's clock; ``None``: the board's oscillator.
     paced
         Step in real time (``dt`` per step) rather than as fast as possible.
+    param_bank
+        Make the core's constants writable over the HIL link (:class:`~hdl.core.NetworkCore`); off by
+        default, as a writable constant that is multiplied costs multipliers (hil_demo's ``I_stim``:
+        four more SB_MAC16 at Q16.16, more than the iCEBreaker has).
     """
 
-    def __init__(self, plan: NetworkPlan, clock_hz: float | None = None, paced: bool = True):
+    def __init__(self, plan: NetworkPlan, clock_hz: float | None = None, paced: bool = True,
+                 param_bank: bool = False):
         self.plan = plan
         self.clock_hz = clock_hz
         self.paced = paced
-        self.core = NetworkCore(plan)
+        self.core = NetworkCore(plan, param_bank=param_bank)
 
     def elaborate(self, platform):
         m = Module()
@@ -119,17 +123,18 @@ class BoardTop(Elaboratable):
         if abs(clock_hz - oscillator) > 1:
             clock_hz = self._pll(m, platform, oscillator, clock_hz)
         m.submodules.core = core = self.core
-        m.d.comb += [core.run.eq(1), core.step_req.eq(0),
-                     core.pace.eq(int(round(clock_hz * self.plan.dt_s)) if self.paced else 0)]
         self._led(m, platform, core, clock_hz)
         if ("uart", 0) in platform.resources:
             self._uart(m, platform, core, clock_hz)
+        else:
+            m.d.comb += [core.run.eq(1), core.step_req.eq(0),
+                         core.pace.eq(int(round(clock_hz * self.plan.dt_s)) if self.paced else 0)]
         return m
 
     def _pll(self, m: Module, platform, in_hz: float, out_hz: float) -> float:
         """A PLL from the board's clock to ``out_hz``: the ``sync`` domain, held in reset until locked."""
         clk_io = platform.request(platform.default_clk, dir="-")
-        clk, lock = Signal(), Signal()
+        clk, lock = Signal(name="pll_clk"), Signal(name="pll_lock")
         if platform.family == "ecp5":
             m.submodules.clk_buf = clk_buf = io.Buffer("i", clk_io)
             pll = ecp5_pll(in_hz, out_hz)
@@ -151,7 +156,6 @@ class BoardTop(Elaboratable):
                 "SB_PLL40_PAD", i_PACKAGEPIN=clk_io.io, o_PLLOUTGLOBAL=clk, o_LOCK=lock,
                 i_RESETB=1, i_BYPASS=0, p_FEEDBACK_PATH="SIMPLE",
                 p_DIVR=p["DIVR"], p_DIVF=p["DIVF"], p_DIVQ=p["DIVQ"], p_FILTER_RANGE=p["FILTER_RANGE"])
-        platform.add_clock_constraint(clk, pll.out_hz)
         m.domains.sync = ClockDomain("sync")
         m.domains.por = ClockDomain("por", reset_less=True, local=True)
         hold = int(RESET_HOLD_S * pll.out_hz)
@@ -166,9 +170,11 @@ class BoardTop(Elaboratable):
 
     def _led(self, m: Module, platform, core: NetworkCore, clock_hz: float) -> None:
         if ("led", 0) in platform.resources:
-            led = platform.request("led", 0).o
+            led_io = platform.request("led", 0, dir="-")
         else:
-            led = platform.request("rgb_led", 0).g.o
+            led_io = platform.request("rgb_led", 0, dir="-").g
+        m.submodules.led = led_buf = io.Buffer("o", led_io)
+        led = led_buf.o
         hold = int(LED_HOLD_S * clock_hz)
         left = Signal(range(hold + 1))
         with m.If(core.spike_valid):
@@ -178,38 +184,9 @@ class BoardTop(Elaboratable):
         m.d.comb += led.eq(left != 0)
 
     def _uart(self, m: Module, platform, core: NetworkCore, clock_hz: float) -> None:
-        pins = platform.request("uart", 0)
+        pins = platform.request("uart", 0, dir="-")
+        m.submodules.uart_rx_buf = rx_buf = io.Buffer("i", pins.rx)
+        m.submodules.uart_tx_buf = tx_buf = io.Buffer("o", pins.tx)
         divisor = uart_divisor(clock_hz, uart_baud(clock_hz))
-        m.submodules.uart_rx = rx = UARTReceiver(divisor)
-        m.submodules.uart_tx = tx = UARTTransmitter(divisor)
-        m.d.comb += [rx.rx.eq(pins.rx.i), pins.tx.o.eq(tx.tx)]
-        status = [Signal(32, name=f"status_{name}") for name in STATUS_FIELDS]
-        counters = [core.step[:32], core.spike_count, core.queue_overflows, core.overflow_events]
-        replies = {
-            ord("V"): [Const(b, 8) for b in VERSION],
-            ord("S"): [Const(ord("S"), 8)] + [s.word_select(k, 8) for s in status for k in range(4)]
-            + [Const(ord("\n"), 8)],
-        }
-        which = Signal(8)
-        index = Signal(range(max(len(r) for r in replies.values()) + 1))
-        busy = Signal()
-        m.d.comb += rx.o.ready.eq(~busy)
-        with m.If(rx.o.valid & ~busy):
-            with m.Switch(rx.o.payload):
-                for code in replies:
-                    with m.Case(code):
-                        m.d.sync += [which.eq(code), index.eq(0), busy.eq(1)]
-                        m.d.sync += [s.eq(c) for s, c in zip(status, counters)]
-        with m.If(busy):
-            m.d.comb += tx.i.valid.eq(1)
-            with m.Switch(which):
-                for code, reply in replies.items():
-                    with m.Case(code):
-                        with m.Switch(index):
-                            for k, byte in enumerate(reply):
-                                with m.Case(k):
-                                    m.d.comb += tx.i.payload.eq(byte)
-                        with m.If(tx.i.ready & (index == len(reply) - 1)):
-                            m.d.sync += busy.eq(0)
-            with m.If(tx.i.ready):
-                m.d.sync += index.eq(index + 1)
+        m.submodules.telemetry = telemetry = Telemetry(core, divisor, int(round(clock_hz * self.plan.dt_s)))
+        m.d.comb += [telemetry.rx.eq(rx_buf.i), tx_buf.o.eq(telemetry.tx)]

@@ -39,7 +39,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hdl.datapath import NeuronDatapath
-from hdl.design import MAX_STEPS, NetworkPlan, UnitPlan, plan_units
+from hdl.design import MAX_STEPS, NetworkPlan, UnitPlan, constant_slots, param_banks, plan_units
 
 COUNTER_BITS = 32
 MAX_PROBES = 8
@@ -176,7 +176,7 @@ def delivery_width(plan: NetworkPlan) -> int:
 class PopulationUnit(wiring.Component):
     """One unit's neurons, rings and datapath; see the module docstring."""
 
-    def __init__(self, plan: NetworkPlan, unit: UnitPlan, weight_bits: int):
+    def __init__(self, plan: NetworkPlan, unit: UnitPlan, weight_bits: int, writable: bool = False):
         self.plan, self.unit = plan, unit
         self.pops = [plan.populations[k] for k in unit.populations]
         self.pop = self.pops[0]
@@ -208,15 +208,9 @@ class PopulationUnit(wiring.Component):
         # constants the datapath reads, one register per population and slot: the parameter bank
         # (initially the plan's values; NetworkCore writes them between steps)
         self.constant_regs = {(p.index, s): Signal(signed(self.fmt.total), init=p.constants[s],
-                                                   name=f"param_{p.name}_{s}")
-                              for p in self.pops for s in self.constant_slots(p)}
-
-    def constant_slots(self, pop) -> tuple[str, ...]:
-        """The slots of ``pop`` fed from its constants (neither state, parameter ROM, ring nor generator)."""
-        fed = set(self.pop.state) | set(self._params) | {r.slot for r in self.rings}
-        currents = any(c.population == pop.index for c in self.currents)
-        return tuple(s for s in self.datapath.read_slots
-                     if s not in fed and (s != self.pop.current_slot or not currents))
+                                                   name=f"param_{p.name}_{s}") if writable
+                              else Const(p.constants[s], signed(self.fmt.total))
+                              for p in self.pops for s in constant_slots(plan, unit, p.index)}
 
     # -- layout of a neuron's words ---------------------------------------------------
     def _tag_width(self) -> int:
@@ -587,20 +581,23 @@ class NetworkCore(wiring.Component):
     (neuron-steps with an arithmetic overflow) and ``cycles_last_step``.
 
     The parameter bank: the constants each population's datapath reads, one bank per population in
-    project order, entries in the order of :attr:`param_banks`.  ``param_addr`` selects an entry by its
+    project order, entries in the order of :attr:`param_banks` (with ``param_bank=False`` the banks are
+    empty, these ports absent, and the constants stay constants: a writable one costs a register and,
+    where it is multiplied, a multiplier).  ``param_addr`` selects an entry by its
     index across all banks (:meth:`param_index`), ``param_rdata`` reads it, ``param_we`` writes
     ``param_wdata`` into it (to be used between steps, while not ``busy``).
 
     ``share=False`` gives every population its own unit and datapath.
     """
 
-    def __init__(self, plan: NetworkPlan, queue_depth: int | None = None, share: bool = True):
+    def __init__(self, plan: NetworkPlan, queue_depth: int | None = None, share: bool = True,
+                 param_bank: bool = False):
         self.plan = plan
         self.unit_plans = plan_units(plan, share)
         self.layout = delivery_layout(plan, self.unit_plans)
         self.weight_bits = max([self.layout.weight_bits, 2]
                                + [int(w).bit_length() + 1 for w in self.layout.weights.values()])
-        self.units = [PopulationUnit(plan, u, self.weight_bits) for u in self.unit_plans]
+        self.units = [PopulationUnit(plan, u, self.weight_bits, param_bank) for u in self.unit_plans]
         self.queue_depth = queue_depth or min(max(plan.n_neurons, 4), 1024)
         self.probe_slots = {plan.populations[p].name: u.probed for u in self.units for p in u.unit.populations}
         self.probe_slots = {p.name: self.probe_slots[p.name] for p in plan.populations}
@@ -615,11 +612,13 @@ class NetworkCore(wiring.Component):
             "spike_count": Out(COUNTER_BITS), "queue_overflows": Out(COUNTER_BITS),
             "overflow_events": Out(COUNTER_BITS), "cycles_last_step": Out(COUNTER_BITS),
         }
-        self.param_banks = tuple((p.name, self.unit_of(p.name).constant_slots(p)) for p in plan.populations)
+        self.param_banks = (param_banks(plan, share) if param_bank
+                            else tuple((p.name, ()) for p in plan.populations))
         n_params = sum(len(slots) for _, slots in self.param_banks)
         members.update({f"probe_{k}": Out(signed(plan.fmt.total)) for k in range(n_probes)})
-        members.update({"param_we": In(1), "param_addr": In(range(max(n_params, 1))),
-                        "param_wdata": In(signed(plan.fmt.total)), "param_rdata": Out(signed(plan.fmt.total))})
+        if n_params:
+            members.update({"param_we": In(1), "param_addr": In(range(n_params)),
+                            "param_wdata": In(signed(plan.fmt.total)), "param_rdata": Out(signed(plan.fmt.total))})
         super().__init__(wiring.Signature(members))
 
     def param_index(self, bank: int, entry: int) -> int:

@@ -432,3 +432,21 @@ def plan_units(plan: NetworkPlan, share: bool = True) -> tuple[UnitPlan, ...]:
             rings.append(UnitRing(receptor, receptor_ring.slot, depth, width, scale))
         units.append(UnitPlan(u, "_".join(p.name for p in members), index, bases, size, tuple(rings)))
     return tuple(units)
+
+
+def constant_slots(plan: NetworkPlan, unit: UnitPlan, population: int) -> tuple[str, ...]:
+    """The slots of ``population`` that its unit reads from one writable constant each: its constants,
+    except slots another population of the unit holds per neuron (parameter ROM) and the current slot
+    when dc generators feed it."""
+    rom = {s for k in unit.populations for s in plan.populations[k].params}
+    pop = plan.populations[population]
+    currents = any(c.population == population for c in plan.currents)
+    return tuple(s for s in pop.constants if s not in rom and (s != pop.current_slot or not currents))
+
+
+def param_banks(plan: NetworkPlan, share: bool = True) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The core's parameter bank (docs/hil-protocol.md): bank ``b`` is population ``b`` in project order,
+    its entries that population's :func:`constant_slots`, as (population name, slot names)."""
+    units = plan_units(plan, share)
+    return tuple((p.name, constant_slots(plan, next(u for u in units if p.index in u.populations), p.index))
+                 for p in plan.populations)

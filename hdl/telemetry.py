@@ -13,7 +13,7 @@
   parameter bank (no step starts meanwhile) and acknowledges with the value read back;
   ``ReadParam`` reads it.  ``Status.param_crc`` is recomputed after every write.
 * **Spikes.** Every spike goes, as its global neuron index, into a spike FIFO; at the end of a step
-  that had spikes, (step, count) goes into a step FIFO.  The transmitter turns each into ``Spikes``
+  that had spikes, (step, count) goes into a step FIFO (both in block RAM).  The transmitter turns each into ``Spikes``
   frames (122 neurons at most each).  A spike that finds the FIFO full is dropped and counted
   (``Status.spikes_dropped``): never silently.
 * **Out.** Acks first, then spikes, then a ``Status`` (on ``GetStatus``, when the board stops,
@@ -27,21 +27,21 @@ Not implemented on the board: ``Reset`` (answered ``UNKNOWN_COMMAND``) and probe
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
-from amaranth.lib.fifo import SyncFIFO, SyncFIFOBuffered
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from hdl.core import NetworkCore
 from hdl.hil_codec import parameter_crc
 from hdl.hil_framing import FrameDecoder, FrameEncoder, crc_parameters
 from hdl.hil_protocol import (
-    PROTOCOL_VERSION, Ack, GetStatus, Pace, ReadParam, Reset, Result, RunSteps, SetPace, SetProbes,
+    PROTOCOL_VERSION, Ack, GetStatus, Pace, ReadParam, Result, RunSteps, SetPace, SetProbes,
     Spikes, Start, Status, Stop, WriteParam, field_offsets, fixed_bytes, max_records, record_bytes)
 from hdl.uart import UARTReceiver, UARTTransmitter
 
 __all__ = ["SPIKE_FIFO_DEPTH", "STATUS_EVERY", "Telemetry"]
 
-SPIKE_FIFO_DEPTH = 512  # neurons waiting for the link (one iCE40 block RAM pair at 16 bits)
-STEP_FIFO_DEPTH = 16  # steps with spikes waiting for the link
+SPIKE_FIFO_DEPTH = 256  # neurons waiting for the link (one iCE40 block RAM at 16 bits)
+STEP_FIFO_DEPTH = 256  # steps with spikes waiting for the link, as (step's low 16 bits, count): two block RAMs
 RX_FIFO_DEPTH = 512  # command bytes that arrive while an Ack waits for the transmitter
 STATUS_EVERY = 1024  # steps between two Status messages while running (a power of two)
 COMMAND_BYTES = fixed_bytes(WriteParam)  # the longest command the board reads whole
@@ -106,18 +106,18 @@ class Telemetry(wiring.Component):
         running, limited = Signal(), Signal()
         remaining = Signal(32)
         pace_mode = Signal(2, init=Pace.REAL_TIME)
-        period = Signal(32)
+        pace_clocks = Signal(32, init=self.realtime_period)  # the core's pace, set by SetPace
         stopping = Signal()  # send a Status once the step in flight has ended
         status_pending = Signal()
         spikes_dropped = Signal(32)
         param_crc = Signal(16, init=parameter_crc([]))
         m.d.comb += [core.run.eq(0),
-                     core.pace.eq(Mux(pace_mode == Pace.REAL_TIME,
-                                      Mux(period == 0, self.realtime_period, period), 0))]
+                     core.pace.eq(pace_clocks)]
 
         # -- the command buffer --------------------------------------------------------------
         cmd = [Signal(8, name=f"cmd_{k}") for k in range(COMMAND_BYTES)]
         length = Signal(8)  # payload bytes received so far (saturating)
+        phase = Signal(range(record_bytes(SetProbes)))  # length modulo a SetProbes record
         cmd_ready = Signal()
         m.d.comb += decoder.o.ready.eq(~cmd_ready)
         with m.If(decoder.o.valid & ~cmd_ready):
@@ -126,9 +126,10 @@ class Telemetry(wiring.Component):
                     with m.Case(k):
                         m.d.sync += cmd[k].eq(decoder.o.payload.data)
             with m.If(decoder.o.payload.last & ~decoder.o.payload.ok):
-                m.d.sync += length.eq(0)
+                m.d.sync += [length.eq(0), phase.eq(0)]
             with m.Else():
                 m.d.sync += [length.eq(Mux(length == 0xFF, length, length + 1)),
+                             phase.eq(Mux(phase == record_bytes(SetProbes) - 1, 0, phase + 1)),
                              cmd_ready.eq(decoder.o.payload.last)]
         ctype = cmd[0]
         cseq = Cat(cmd[1], cmd[2])
@@ -141,7 +142,7 @@ class Telemetry(wiring.Component):
         def answer(result, bank=0, entry=0, value=0):
             m.d.sync += [ack["command_seq"].eq(cseq), ack["command"].eq(ctype), ack["result"].eq(result),
                          ack["bank"].eq(bank), ack["entry"].eq(entry), ack["value"].eq(value),
-                         ack_pending.eq(1), cmd_ready.eq(0), length.eq(0)]
+                         ack_pending.eq(1), cmd_ready.eq(0), length.eq(0), phase.eq(0)]
 
         # -- the parameter bank ----------------------------------------------------------------
         banks = core.param_banks
@@ -149,7 +150,7 @@ class Telemetry(wiring.Component):
         bank, entry = cmd[3], Cat(cmd[4], cmd[5])
         value = Cat(cmd[6], cmd[7], cmd[8], cmd[9]).as_signed()
         valid_address = Const(0)
-        index = Signal(range(max(n_params, 1)))
+        index = Signal(range(max(n_params, 2)))
         for b, (_, slots) in enumerate(banks):
             if slots:
                 here = (bank == b) & (entry < len(slots))
@@ -157,14 +158,15 @@ class Telemetry(wiring.Component):
                 with m.If(bank == b):
                     m.d.comb += index.eq(core.param_index(b, 0) + entry)
         readback = Signal(signed(32))
-        m.d.comb += [readback.eq(core.param_rdata), core.param_wdata.eq(value)]
+        if n_params:
+            m.d.comb += [readback.eq(core.param_rdata), core.param_wdata.eq(value), core.param_addr.eq(index)]
 
         crc_engine = crc_parameters().create()
         m.submodules.param_crc = crc_engine
         crc_byte = Signal(range(max(4 * n_params, 1) + 1))
 
-        expected = {Start: 3, Stop: 3, RunSteps: 7, SetPace: 8, WriteParam: 10, ReadParam: 6, GetStatus: 3}
-        expected = {cls.TYPE: fixed_bytes(cls) for cls in expected}
+        expected = {cls.TYPE: fixed_bytes(cls) for cls in (Start, Stop, RunSteps, SetPace, WriteParam, ReadParam,
+                                                            GetStatus)}
         step_req, issue, writing = Signal(), Signal(), Signal()
         with m.FSM(name="command"):
             with m.State("CRC"):  # param_crc over the bank, one byte a clock
@@ -180,16 +182,14 @@ class Telemetry(wiring.Component):
                 else:
                     m.next = "IDLE"
             with m.State("IDLE"):
-                m.d.comb += core.param_addr.eq(index)
                 with m.If(cmd_ready & ~ack_pending):
-                    known = Cat(*(ctype == t for t in expected)).any() | (ctype == SetProbes.TYPE) | (
-                        ctype == Reset.TYPE)
+                    known = Cat(*(ctype == t for t in expected)).any() | (ctype == SetProbes.TYPE)  # not Reset
                     size_ok = Mux(ctype == SetProbes.TYPE,
                                   (length >= fixed_bytes(SetProbes))
-                                  & ((length - fixed_bytes(SetProbes)) % record_bytes(SetProbes) == 0), 0)
+                                  & (phase == fixed_bytes(SetProbes) % record_bytes(SetProbes)), 0)
                     for t, n in expected.items():
                         size_ok = size_ok | ((ctype == t) & (length == n))
-                    with m.If(~known | (ctype == Reset.TYPE)):
+                    with m.If(~known):
                         answer(Result.UNKNOWN_COMMAND)
                     with m.Elif(~size_ok):
                         answer(Result.BAD_LENGTH)
@@ -211,7 +211,10 @@ class Telemetry(wiring.Component):
                                 with m.If(cmd[3] > Pace.SINGLE_STEP):
                                     answer(Result.BAD_ADDRESS)
                                 with m.Else():
-                                    m.d.sync += [pace_mode.eq(cmd[3]), period.eq(Cat(cmd[4], cmd[5], cmd[6], cmd[7]))]
+                                    period = Cat(cmd[4], cmd[5], cmd[6], cmd[7])
+                                    m.d.sync += [pace_mode.eq(cmd[3]),
+                                                 pace_clocks.eq(Mux(cmd[3] == Pace.REAL_TIME,
+                                                                    Mux(period == 0, self.realtime_period, period), 0))]
                                     answer(Result.OK)
                             with m.Case(SetProbes.TYPE):
                                 answer(Mux(length == fixed_bytes(SetProbes), Result.OK, Result.TOO_MANY))
@@ -226,12 +229,12 @@ class Telemetry(wiring.Component):
                                 with m.Else():
                                     m.next = "WRITE"
             with m.State("WRITE"):  # at the step boundary: no step in flight, none started meanwhile
-                m.d.comb += [core.param_addr.eq(index), writing.eq(1)]
+                m.d.comb += writing.eq(1)
                 with m.If(~core.busy & ~issue):
-                    m.d.comb += core.param_we.eq(1)
+                    if n_params:
+                        m.d.comb += core.param_we.eq(1)
                     m.next = "READBACK"
             with m.State("READBACK"):
-                m.d.comb += core.param_addr.eq(index)
                 answer(Result.OK, bank, entry, readback)
                 m.next = "CRC"
 
@@ -251,7 +254,7 @@ class Telemetry(wiring.Component):
 
         # -- spikes into the FIFOs -----------------------------------------------------------
         m.submodules.spike_fifo = spike_fifo = SyncFIFOBuffered(width=16, depth=self.spike_depth)
-        m.submodules.step_fifo = step_fifo = SyncFIFO(width=32 + 16, depth=STEP_FIFO_DEPTH)
+        m.submodules.step_fifo = step_fifo = SyncFIFOBuffered(width=16 + 16, depth=STEP_FIFO_DEPTH)
         neuron = Signal(16)
         m.d.comb += neuron.eq(core.spike_neuron)
         for pop, base in enumerate(self.bases):
@@ -263,7 +266,7 @@ class Telemetry(wiring.Component):
             m.d.sync += spikes_dropped.eq(spikes_dropped + 1)
         in_step = Signal(16)  # spikes of the step in flight in the FIFO
         with m.If(core.step_done):
-            m.d.comb += [step_fifo.w_data.eq(Cat((core.step - 1)[:32], in_step)), step_fifo.w_en.eq(in_step != 0)]
+            m.d.comb += [step_fifo.w_data.eq(Cat((core.step - 1)[:16], in_step)), step_fifo.w_en.eq(in_step != 0)]
             m.d.sync += in_step.eq(accept)
         with m.Elif(accept):
             m.d.sync += in_step.eq(in_step + 1)
@@ -298,7 +301,9 @@ class Telemetry(wiring.Component):
                     m.next = "FIXED"
                 with m.Elif(step_fifo.r_rdy):
                     m.d.comb += step_fifo.r_en.eq(1)
-                    m.d.sync += [frame_step.eq(step_fifo.r_data[:32]), frame_left.eq(step_fifo.r_data[32:])]
+                    # the step from its low bits: it ended less than 2^16 steps ago
+                    age = (core.step[:16] - step_fifo.r_data[:16])[:16]
+                    m.d.sync += [frame_step.eq(core.step[:32] - age), frame_left.eq(step_fifo.r_data[16:])]
                     m.next = "SPIKES_HEADER"
                 with m.Elif(status_pending):
                     m.d.sync += [sending_status.eq(1), status_pending.eq(0)]

@@ -19,7 +19,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +46,7 @@ class VirtualBoardError(NeuroCoreError):
 
 
 class VirtualBoardTop(wiring.Component):
-    """The network core and its telemetry; the UART pins are the only ports."""
+    """The network core (with its writable parameter bank) and its telemetry; the UART pins are the only ports."""
 
     rx: In(1, init=1)
     tx: Out(1, init=1)
@@ -55,7 +54,7 @@ class VirtualBoardTop(wiring.Component):
     def __init__(self, plan: NetworkPlan, clock_hz: float = CLOCK_HZ):
         self.plan = plan
         self.clock_hz = clock_hz
-        self.core = NetworkCore(plan)
+        self.core = NetworkCore(plan, param_bank=True)
         self.telemetry = Telemetry(self.core, uart_divisor(clock_hz, uart_baud(clock_hz)),
                                    int(round(clock_hz * plan.dt_s)))
         super().__init__()
@@ -271,16 +270,11 @@ class VirtualBoard:
                 except subprocess.TimeoutExpired:
                     self.process.kill()
                     self.process.wait()
-        return self.process.stdout.read().strip()
+        with self.process.stdout:
+            return self.process.stdout.read().strip()
 
     def kill(self) -> None:
         """Kill the board at once (as a crash would)."""
         self.process.kill()
         self.process.wait()
-
-    def wait_closed(self, timeout: float) -> bool:
-        """Whether the process ended within ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while self.process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.process.poll() is not None
+        self.process.stdout.close()

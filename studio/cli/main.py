@@ -17,7 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from engine.errors import ModelError, NeuroCoreError
-from engine.equations.units import AMP, SECOND
+from engine.equations.units import AMP, HERTZ, SECOND
 from engine.models import LIBRARY
 from studio.cli import subcommands
 from studio.cli.arguments import assignment, positive, q_format, quantity, quantity_text, typed_quantity
@@ -107,10 +107,13 @@ def build_parser() -> _Parser:
     p = sub.add_parser("synth", help="synthesise, place and route the project's core for a board: resources, "
                                      "timing, bitstream")
     p.add_argument("project", metavar="PROJECT", help="a *.ncsproj file")
-    p.add_argument("--board", required=True, metavar="BOARD", help="the board, e.g. icebreaker, icesugar, ice40-hx8k, ulx3s, orangecrab")
+    p.add_argument("--board", required=True, metavar="BOARD",
+                   help="the board, e.g. icebreaker, icesugar, ice40-hx8k, ulx3s, orangecrab")
     p.add_argument("--fixed", type=q_format, metavar="QI.F", help="fixed-point format (default Q16.16)")
+    p.add_argument("--clock", type=positive(quantity(HERTZ)), metavar="F",
+                   help="the core's clock, e.g. 12MHz (default: the board's target, 24 MHz on the iCE40 boards)")
     p.add_argument("-o", "--out", metavar="DIR",
-                   help="the build folder (default: a cached one per project, board and format)")
+                   help="the build folder (default: a cached one per project, board, format and clock)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=subcommands.synth)
 
@@ -121,6 +124,29 @@ def build_parser() -> _Parser:
     p.add_argument("--dry-run", action="store_true", help="print the commands it would run, and run none")
     p.add_argument("--fixed", type=q_format, metavar="QI.F", help="fixed-point format (default Q16.16)")
     p.set_defaults(func=subcommands.deploy)
+
+    p = sub.add_parser("board", help="serve the project's board over the HIL protocol: the virtual board "
+                                     "(core and telemetry under Verilator) on TCP or a pty")
+    p.add_argument("project", metavar="PROJECT", help="a *.ncsproj file")
+    p.add_argument("--virtual", action="store_true", required=True, help="run the virtual board (required)")
+    p.add_argument("--listen", default="tcp:127.0.0.1:7000", metavar="tcp:HOST:PORT",
+                   help="where to serve (default tcp:127.0.0.1:7000; port 0: any free port)")
+    p.add_argument("--pty", action="store_true", help="serve on a new pseudo-terminal instead of TCP")
+    p.add_argument("--free", action="store_true", help="run the clock as fast as possible, not in real time")
+    p.set_defaults(func=subcommands.board)
+
+    p = sub.add_parser("hil", help="run a board over the HIL protocol and check its spikes against the engine")
+    p.add_argument("connection", metavar="CONNECTION", help="tcp:HOST:PORT or a serial device, e.g. /dev/ttyUSB1")
+    p.add_argument("--project", required=True, metavar="PROJECT",
+                   help="the *.ncsproj the board runs (its dt and the engine's prediction)")
+    p.add_argument("--duration", type=positive(quantity(SECOND)), default=0.2, metavar="T",
+                   help="simulated time to run (default 200ms)")
+    p.add_argument("--free", action="store_true", help="let the board run free instead of in real time")
+    p.add_argument("--write", action="append", default=[], type=subcommands.param_write, metavar="BANK:ENTRY=RAW",
+                   help="write a raw parameter before running (repeatable), e.g. 0:0=13107200")
+    p.add_argument("--timeout", type=float, default=120.0, metavar="S", help="give up after S wall seconds")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(func=subcommands.hil)
 
     p = sub.add_parser("bench", help="run a bundled benchmark network and report speed and memory")
     p.add_argument("benchmark", choices=subcommands.BENCHMARKS, help="the example network")

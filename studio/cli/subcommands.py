@@ -15,6 +15,7 @@ import ctypes.util
 import difflib
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -302,9 +303,9 @@ def synth(args: argparse.Namespace) -> int:
 
     board = find_board(args.board)
     plan = plan_project(args.project, args.fixed)
-    folder = Path(args.out) if args.out else build_folder(args.project, board, args.fixed)
+    folder = Path(args.out) if args.out else build_folder(args.project, board, args.fixed, args.clock)
     try:
-        report = build_board(plan, board, folder)
+        report = build_board(plan, board, folder, clock_hz=args.clock)
     except BuildFailed as exc:
         if args.json and exc.report is not None:
             _emit_json(exc.report.with_speed(cycles_per_step(args.project, args.fixed), plan.dt_s).to_json())
@@ -346,6 +347,90 @@ def deploy(args: argparse.Namespace) -> int:
         raise NeuroCoreError(result.program_error)
     print(f"programmed the {r.board}'s {'flash' if args.flash else 'SRAM'}")
     return 0
+
+
+def board(args: argparse.Namespace) -> int:
+    """``ncstudio board PROJECT --virtual``: build the virtual board and serve it until Ctrl+C."""
+    from hdl.virtual_board import VirtualBoard, build_virtual_board
+    from studio.hardware.hardware_flow import plan_project
+
+    plan = plan_project(args.project)
+    print(f"building the virtual board for {args.project} (Verilator; cached after the first time)...",
+          file=sys.stderr, flush=True)
+    served = VirtualBoard.start(build_virtual_board(plan), args.listen, pty=args.pty, realtime=not args.free)
+    print(f"virtual board for {args.project} serving {served.address} (Ctrl+C stops it)", flush=True)
+    for stop in (signal.SIGINT, signal.SIGTERM):  # also when started where SIGINT is ignored
+        signal.signal(stop, signal.default_int_handler)
+    try:
+        served.process.wait()
+    except KeyboardInterrupt:
+        pass
+    print(served.stop(), flush=True)
+    return 0
+
+
+def param_write(text: str):
+    """``BANK:ENTRY=RAW`` as a :class:`~studio.hardware.hil_session.ParamWrite`."""
+    from studio.hardware.hil_session import ParamWrite
+
+    where, _, value = text.partition("=")
+    bank, _, entry = where.partition(":")
+    try:
+        return ParamWrite(int(bank), int(entry), int(value, 0))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}`: expected BANK:ENTRY=RAW, e.g. 0:0=13107200") from None
+
+
+def hil(args: argparse.Namespace) -> int:
+    """``ncstudio hil CONNECTION --project P``: run the board, print counts, rates, link health and whether
+    its spikes equal the fixed-point engine's; exit 1 unless they do and the run finished."""
+    from hdl.hil_protocol import Pace
+    from studio.hardware.hil_session import HilRequest, engine_spikes, first_divergence, run_hil
+    from studio.hardware.hardware_flow import plan_project
+
+    dt = plan_project(args.project).dt_s
+    steps = max(1, int(round(args.duration / dt)))
+    request = HilRequest(args.connection, steps, Pace.FREE_RUNNING if args.free else Pace.REAL_TIME,
+                         tuple(args.write), args.timeout)
+    report = run_hil(request)
+    predicted = engine_spikes(args.project, steps, tuple(report.applied))
+    fresh = report.start_step == 0
+    divergence = first_divergence([s for s in report.spikes if s[0] < steps], predicted) if fresh else None
+    st = report.status
+    wall = max(report.wall_s, 1e-9)
+    summary_steps = st.step - (report.start_step or 0) if st else 0
+    summary = {
+        "connection": args.connection, "steps": summary_steps, "steps_requested": steps,
+        "spikes": len(report.spikes), "spikes_engine": len(predicted), "frames": report.frames,
+        "wall_s": round(report.wall_s, 3), "steps_per_s": round(summary_steps / wall, 1),
+        "spikes_per_s": round(len(report.spikes) / wall, 1), "frames_per_s": round(report.frames / wall, 1),
+        "link": report.link,
+        "board": {k: getattr(st, k) for k in ("spikes", "queue_overflows", "spikes_dropped", "frames_dropped",
+                                              "rx_errors", "param_crc")} if st else None,
+        "writes_applied": len(report.applied), "writes": len(report.writes),
+        "matches_engine": (divergence is None and not report.error) if fresh else None,
+        "first_divergence": divergence, "error": report.error or None,
+    }
+    if args.json:
+        _emit_json(summary)
+    else:
+        verdict = {True: "matches the engine", False: "does NOT match the engine",
+                   None: f"not compared (the board had run {report.start_step} steps before; restart it)"}[
+            summary["matches_engine"]]
+        print(f"{args.connection}: {summary['steps']} steps, {summary['spikes']} spikes (engine "
+              f"{len(predicted)}) in {summary['wall_s']:g} s: {verdict}")
+        print(f"  {summary['steps_per_s']:g} steps/s, {summary['spikes_per_s']:g} spikes/s, "
+              f"{summary['frames_per_s']:g} frames/s; frames {report.link.get('frames_ok', 0)}, "
+              f"CRC errors {report.link.get('crc_errors', 0)}, lost {report.link.get('lost_frames', 0)}")
+        if st:
+            print(f"  board: queue overflows {st.queue_overflows}, spikes dropped {st.spikes_dropped}, "
+                  f"rx errors {st.rx_errors}; parameter writes applied {len(report.applied)}/{len(report.writes)}")
+        if divergence:
+            print(f"  first divergence: step {divergence['step']}, neuron {divergence['neuron']}: board "
+                  f"{divergence['board']}, engine {divergence['engine']}")
+        if report.error:
+            print(f"  the run ended early: {report.error}")
+    return 0 if summary["matches_engine"] and not report.error else 1
 
 
 def bench(args: argparse.Namespace) -> int:

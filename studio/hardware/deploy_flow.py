@@ -57,10 +57,14 @@ class DeployResult:
     program_error: str = ""
 
 
-def build_folder(path: str | os.PathLike, board: Board, fmt: QFormat | None = None) -> Path:
-    """Where project ``path`` is built for ``board`` in ``fmt``: ``boards/<project>-<board>-<format>`` beside
-    the co-simulation cache (:func:`hdl.netcosim.cache_root`); a rebuild of the same design reuses it."""
-    return cache_root().parent / "boards" / f"{Path(path).stem}-{board.name}-{(fmt or DEFAULT_FORMAT).name}"
+def build_folder(path: str | os.PathLike, board: Board, fmt: QFormat | None = None,
+                 clock_hz: float | None = None) -> Path:
+    """Where project ``path`` is built for ``board`` in ``fmt`` at ``clock_hz`` (default: the board's target):
+    ``boards/<project>-<board>-<format>-<clock>MHz`` beside the co-simulation cache
+    (:func:`hdl.netcosim.cache_root`); a rebuild of the same design reuses it."""
+    clock_mhz = (clock_hz or board.target_hz) / 1e6
+    name = f"{Path(path).stem}-{board.name}-{(fmt or DEFAULT_FORMAT).name}-{clock_mhz:g}MHz"
+    return cache_root().parent / "boards" / name
 
 
 def deploy_commands(request: DeployRequest) -> list[str]:

@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """The UART (hdl/uart.py), bit by bit in Amaranth's simulator."""
 
 from __future__ import annotations
@@ -107,3 +108,4 @@ def test_a_byte_sent_is_the_byte_received():
     sim.add_testbench(reader)
     sim.run()
     assert got == sent
+

@@ -1,0 +1,141 @@
+"""The board side of the HIL protocol (hdl/telemetry.py) in the virtual board: real RTL under Verilator, real TCP."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from hdl.design import param_banks
+from hdl.hil_codec import FrameDecoder, encode, frame, parameter_crc
+from hdl.hil_protocol import (
+    Ack, GetStatus, Pace, ReadParam, Reset, Result, RunSteps, SetPace, SetProbes, Spikes, Start, Status, Stop,
+    WriteParam)
+from hdl.virtual_board import VirtualBoard, build_virtual_board
+from studio.hardware.hardware_flow import plan_project
+from studio.hardware.hil_session import ParamWrite, engine_spikes
+
+pytestmark = pytest.mark.slow
+
+HIL = Path(__file__).resolve().parents[2] / "resources" / "examples" / "hil_demo.ncsproj"
+
+
+@pytest.fixture(scope="module")
+def board_exe() -> Path:
+    return build_virtual_board(plan_project(HIL))
+
+
+class Raw:
+    """A TCP client that sends any bytes and collects the board's messages."""
+
+    def __init__(self, address: str):
+        host, port = address.removeprefix("tcp:").rsplit(":", 1)
+        self.sock = socket.create_connection((host, int(port)), timeout=5)
+        self.sock.setblocking(False)
+        self.decoder = FrameDecoder()
+        self.messages: list = []
+        self.seq = 0
+
+    def raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def send(self, cls, **fields) -> int:
+        seq, self.seq = self.seq, self.seq + 1
+        self.raw(encode(cls(seq=seq, **fields)))
+        return seq
+
+    def until(self, found, timeout: float = 30.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for m in self.messages:
+                if found(m):
+                    return m
+            try:
+                data = self.sock.recv(65536)
+            except BlockingIOError:
+                time.sleep(0.005)
+                continue
+            self.messages += self.decoder.feed(data)
+        raise AssertionError(f"nothing matched in {timeout} s; got {self.messages[-5:]}")
+
+    def ack(self, seq: int) -> Ack:
+        return self.until(lambda m: isinstance(m, Ack) and m.command_seq == seq)
+
+    def status(self) -> Status:
+        self.messages = [m for m in self.messages if not isinstance(m, Status)]
+        self.send(GetStatus)
+        return self.until(lambda m: isinstance(m, Status))
+
+
+@pytest.fixture
+def board(board_exe):
+    served = VirtualBoard.start(board_exe, realtime=False)
+    client = Raw(served.address)
+    yield client
+    client.sock.close()
+    served.stop()
+
+
+def test_parameters_are_read_written_with_read_back_and_covered_by_the_status_crc(board):
+    assert param_banks(plan_project(HIL)) == (("E", ("I_stim",)), ("I", ("I_stim",)))
+    assert board.ack(board.send(ReadParam, bank=1, entry=0)) == Ack(seq=0, command_seq=0, command=ReadParam.TYPE, bank=1)
+    assert board.status().param_crc == parameter_crc([[0], [0]])
+    ack = board.ack(board.send(WriteParam, bank=1, entry=0, value=-123456))
+    assert (ack.result, ack.bank, ack.entry, ack.value) == (Result.OK, 1, 0, -123456)
+    assert board.status().param_crc == parameter_crc([[0], [-123456]])
+    assert board.ack(board.send(ReadParam, bank=1, entry=0)).value == -123456
+
+
+def test_commands_the_board_cannot_do_are_refused_with_the_reason(board):
+    assert board.ack(board.send(WriteParam, bank=2, entry=0, value=1)).result == Result.BAD_ADDRESS
+    assert board.ack(board.send(ReadParam, bank=0, entry=1)).result == Result.BAD_ADDRESS
+    assert board.ack(board.send(SetPace, mode=3)).result == Result.BAD_ADDRESS
+    assert board.ack(board.send(Reset)).result == Result.UNKNOWN_COMMAND
+    assert board.ack(board.send(SetProbes, every=1, probes=((0, 0),))).result == Result.TOO_MANY
+    assert board.ack(board.send(SetProbes, every=1)).result == Result.OK
+    board.raw(frame(bytes([0x7E, 50, 0])))
+    assert board.ack(50).result == Result.UNKNOWN_COMMAND
+    board.raw(frame(bytes([GetStatus.TYPE, 51, 0, 9])))
+    ack = board.ack(51)
+    assert (ack.command, ack.result) == (GetStatus.TYPE, Result.BAD_LENGTH)
+
+
+def test_garbage_and_corrupt_frames_are_counted_and_never_acted_upon(board):
+    good = bytearray(encode(RunSteps(seq=60, steps=5)))
+    good[3] ^= 0x10  # one flipped bit: the CRC fails
+    board.raw(b"\x13\x37 line noise \x00" + bytes(good))
+    ack = board.ack(board.send(GetStatus))
+    status = board.until(lambda m: isinstance(m, Status) and m.seq > ack.seq)
+    assert status.rx_errors == 2 and status.step == 0
+    assert not any(isinstance(m, Ack) and m.command_seq == 60 for m in board.messages)
+
+
+def test_single_steps_start_and_stop(board):
+    board.ack(board.send(SetPace, mode=Pace.SINGLE_STEP))
+    for _ in range(3):
+        board.ack(board.send(Start))
+    time.sleep(0.2)
+    assert (board.status().step, board.status().running) == (3, 0)
+    board.ack(board.send(SetPace, mode=Pace.REAL_TIME, period=5000))
+    board.ack(board.send(Start))
+    time.sleep(0.3)
+    board.ack(board.send(Stop))
+    first = board.until(lambda m: isinstance(m, Status) and m.step > 3 and not m.running).step
+    time.sleep(0.2)
+    assert board.status().step == first
+
+
+def test_a_link_too_slow_for_the_spikes_drops_them_and_says_how_many(board):
+    stim = 13_107_200
+    board.ack(board.send(WriteParam, bank=0, entry=0, value=stim))
+    board.ack(board.send(WriteParam, bank=1, entry=0, value=stim))
+    board.ack(board.send(SetPace, mode=Pace.FREE_RUNNING))
+    board.send(RunSteps, steps=2000)
+    status = board.until(lambda m: isinstance(m, Status) and m.step == 2000 and not m.running)
+    received = [(m.step, n) for m in board.messages if isinstance(m, Spikes) for n in m.neurons]
+    predicted = engine_spikes(HIL, 2000, (ParamWrite(0, 0, stim), ParamWrite(1, 0, stim)))
+    assert status.spikes == len(predicted) and status.spikes_dropped > 0
+    assert len(received) + status.spikes_dropped == status.spikes
+    assert set(received) <= set(predicted)
