@@ -254,6 +254,7 @@ class VirtualBoard:
         line = proc.stdout.readline().strip()
         if not line.startswith("serving "):
             proc.wait(timeout=timeout)
+            proc.stdout.close()
             raise VirtualBoardError(f"the virtual board did not start: {line or f'exit status {proc.returncode}'}")
         return cls(proc, line.split(" ", 2)[-1])
 
@@ -270,11 +271,17 @@ class VirtualBoard:
                 except subprocess.TimeoutExpired:
                     self.process.kill()
                     self.process.wait()
-        with self.process.stdout:
-            return self.process.stdout.read().strip()
+        return self._last_words()
 
     def kill(self) -> None:
         """Kill the board at once (as a crash would)."""
         self.process.kill()
         self.process.wait()
-        self.process.stdout.close()
+        self._last_words()
+
+    def _last_words(self) -> str:
+        """What the stopped board printed that was not read yet ("" once read), closing its output pipe."""
+        if self.process.stdout.closed:
+            return ""
+        with self.process.stdout:
+            return self.process.stdout.read().strip()

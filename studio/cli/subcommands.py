@@ -370,8 +370,8 @@ def board(args: argparse.Namespace) -> int:
 
 
 def param_write(text: str):
-    """``BANK:ENTRY=RAW`` as a :class:`~studio.hardware.hil_session.ParamWrite`."""
-    from studio.hardware.hil_session import ParamWrite
+    """``BANK:ENTRY=RAW`` as a :class:`~studio.hil.headless_run.ParamWrite`."""
+    from studio.hil.headless_run import ParamWrite
 
     where, _, value = text.partition("=")
     bank, _, entry = where.partition(":")
@@ -385,23 +385,24 @@ def hil(args: argparse.Namespace) -> int:
     """``ncstudio hil CONNECTION --project P``: run the board, print counts, rates, link health and whether
     its spikes equal the fixed-point engine's; exit 1 unless they do and the run finished."""
     from hdl.hil_protocol import Pace
-    from studio.hardware.hil_session import HilRequest, engine_spikes, first_divergence, run_hil
-    from studio.hardware.hardware_flow import plan_project
+    from studio.hil.headless_run import HilRequest, predict, run_hil
+    from studio.hil.hil_prediction import EnginePrediction
+    from studio.hil.hil_telemetry import first_divergence
 
-    dt = plan_project(args.project).dt_s
-    steps = max(1, int(round(args.duration / dt)))
+    engine = EnginePrediction(args.project)
+    steps = max(1, int(round(args.duration / engine.dt)))
     request = HilRequest(args.connection, steps, Pace.FREE_RUNNING if args.free else Pace.REAL_TIME,
                          tuple(args.write), args.timeout)
     report = run_hil(request)
-    predicted = engine_spikes(args.project, steps, tuple(report.applied))
+    predicted = predict(engine, steps, report.applied)
     fresh = report.start_step == 0
-    divergence = first_divergence([s for s in report.spikes if s[0] < steps], predicted) if fresh else None
+    divergence = first_divergence(report.telemetry.spikes(), predicted, 0, steps) if fresh else None
     st = report.status
     wall = max(report.wall_s, 1e-9)
     summary_steps = st.step - (report.start_step or 0) if st else 0
     summary = {
         "connection": args.connection, "steps": summary_steps, "steps_requested": steps,
-        "spikes": len(report.spikes), "spikes_engine": len(predicted), "frames": report.frames,
+        "spikes": len(report.spikes), "spikes_engine": predicted[0].size, "frames": report.frames,
         "wall_s": round(report.wall_s, 3), "steps_per_s": round(summary_steps / wall, 1),
         "spikes_per_s": round(len(report.spikes) / wall, 1), "frames_per_s": round(report.frames / wall, 1),
         "link": report.link,
@@ -418,7 +419,7 @@ def hil(args: argparse.Namespace) -> int:
                    None: f"not compared (the board had run {report.start_step} steps before; restart it)"}[
             summary["matches_engine"]]
         print(f"{args.connection}: {summary['steps']} steps, {summary['spikes']} spikes (engine "
-              f"{len(predicted)}) in {summary['wall_s']:g} s: {verdict}")
+              f"{summary['spikes_engine']}) in {summary['wall_s']:g} s: {verdict}")
         print(f"  {summary['steps_per_s']:g} steps/s, {summary['spikes_per_s']:g} spikes/s, "
               f"{summary['frames_per_s']:g} frames/s; frames {report.link.get('frames_ok', 0)}, "
               f"CRC errors {report.link.get('crc_errors', 0)}, lost {report.link.get('lost_frames', 0)}")

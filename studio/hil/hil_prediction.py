@@ -22,7 +22,7 @@ from engine.fixedpoint import QFormat
 from engine.network.devices import Sampler
 from engine.run.simulation import Simulation
 from hdl.core import NetworkCore
-from hdl.design import HardwareError, plan_network
+from hdl.design import HardwareError, param_banks, plan_network
 from hdl.netcosim import DEFAULT_FORMAT
 from studio.project.project_file import load_network
 
@@ -34,7 +34,7 @@ class BankEntry:
     """One entry of the board's parameter bank: a raw fixed-point constant of a population.
 
     The bank of a population is its index in the project; its entries are the values every neuron
-    of it shares that the core reads as constants, in the core's order (``hdl.core.NetworkCore.param_banks``).
+    of it shares that the core reads as constants, in the core's order (:func:`hdl.design.param_banks`).
     """
 
     bank: int
@@ -91,7 +91,7 @@ class EnginePrediction:
             raise HardwareError(f"{os.path.basename(self.path)}: {exc}") from exc
         self.probe_slots = core.probe_slots
         self.bank = tuple(BankEntry(k, e, name, slot, plan.populations[k].constants[slot], self._unit(name, slot))
-                          for k, (name, slots) in enumerate(core.param_banks) for e, slot in enumerate(slots))
+                          for k, (name, slots) in enumerate(param_banks(plan)) for e, slot in enumerate(slots))
         self.writes: tuple[Write, ...] = ()
 
     def _network(self) -> None:

@@ -15,7 +15,7 @@ from hdl.hil_protocol import (
     WriteParam)
 from hdl.virtual_board import VirtualBoard, build_virtual_board
 from studio.hardware.hardware_flow import plan_project
-from studio.hardware.hil_session import ParamWrite, engine_spikes
+from studio.hil.headless_run import ParamWrite, engine_spikes
 
 pytestmark = pytest.mark.slow
 

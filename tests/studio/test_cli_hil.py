@@ -14,7 +14,7 @@ import pytest
 
 from hdl.virtual_board import VirtualBoard, build_virtual_board
 from studio.hardware.hardware_flow import plan_project
-from studio.hardware.hil_session import HilRequest, ParamWrite, engine_spikes, run_hil
+from studio.hil.headless_run import HilRequest, ParamWrite, engine_spikes, run_hil
 
 ROOT = Path(__file__).resolve().parents[2]
 HIL = ROOT / "resources" / "examples" / "hil_demo.ncsproj"

@@ -30,7 +30,6 @@ def board(board_exe):
     started = VirtualBoard.start(board_exe)
     yield started
     started.stop()
-    started.process.stdout.close()
 
 
 @pytest.fixture
@@ -105,4 +104,3 @@ def test_over_a_serial_port_and_refused_commands_said_plainly(qtbot, panel, boar
         assert panel.session.telemetry.horizon == 500  # nothing was reset, nothing is forgotten
     finally:
         board.stop()
-        board.process.stdout.close()

@@ -1,12 +1,12 @@
-"""A headless HIL session: run a board (or the virtual board) for some steps, check it against the engine.
+"""A headless HIL run (``ncstudio hil``): run a board (or the virtual board) for some steps, check it against the engine.
 
 :func:`run_hil` connects (:class:`~hdl.hil_link.HilLink`), applies parameter
 writes (each counted as applied only when its ``Ack`` reads the value back),
-asks for ``steps`` steps and collects every ``Spikes`` and ``Status`` until the
-board reports it has stopped, the link drops or time runs out; whatever
-arrived is kept.  :func:`engine_spikes` is the fixed-point engine's prediction
-for the same project and writes, and :func:`first_divergence` names the first
-(step, neuron) where the two part ways.
+asks for ``steps`` steps and gathers the board's messages in a
+:class:`~studio.hil.hil_telemetry.Telemetry` until the board reports it has
+stopped, the link drops or time runs out; whatever arrived is kept.
+:func:`predict` runs the session's :class:`~studio.hil.hil_prediction.EnginePrediction`
+with the applied writes, for :func:`~studio.hil.hil_telemetry.first_divergence` to compare.
 """
 
 from __future__ import annotations
@@ -14,16 +14,17 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from hdl.design import param_banks
-from hdl.hil_link import HilLink, LinkError
-from hdl.hil_protocol import Ack, GetStatus, Pace, Result, RunSteps, SetPace, Spikes, Status, WriteParam
-from hdl.netcosim import DEFAULT_FORMAT
-from studio.hardware.hardware_flow import plan_project
-from studio.project.project_file import load_network
+import numpy as np
 
-__all__ = ["HilRequest", "HilReport", "ParamWrite", "engine_spikes", "first_divergence", "run_hil"]
+from hdl.hil_link import HilLink, LinkError
+from hdl.hil_protocol import Ack, GetStatus, Pace, Result, RunSteps, SetPace, Status, WriteParam
+from studio.hil.hil_prediction import EnginePrediction, Write
+from studio.hil.hil_telemetry import Telemetry
+
+__all__ = ["HilRequest", "HilReport", "ParamWrite", "engine_spikes", "predict", "run_hil"]
 
 
 @dataclass(frozen=True)
@@ -48,17 +49,31 @@ class HilRequest:
 
 @dataclass
 class HilReport:
-    """What came back: spikes as (step, neuron) pairs, the last Status, the Acks, link statistics."""
+    """What came back: the board's telemetry, the Acks, the writes sent, link statistics."""
 
-    spikes: list[tuple[int, int]] = field(default_factory=list)
-    status: Status | None = None
+    telemetry: Telemetry = field(default_factory=Telemetry)
     acks: list[Ack] = field(default_factory=list)
     writes: dict[int, WriteParam] = field(default_factory=dict)  # by the command's seq
-    frames: int = 0
     wall_s: float = 0.0
     error: str = ""  # why the run ended early ("" when the board finished)
     start_step: int | None = None  # the board's step count before the run (0: fresh from power-up)
     link: dict = field(default_factory=dict)
+
+    @property
+    def spikes(self) -> list[tuple[int, int]]:
+        """The board's spikes as (step, global neuron) pairs, in order of arrival."""
+        steps, neurons = self.telemetry.spikes()
+        return list(zip(steps.tolist(), neurons.tolist()))
+
+    @property
+    def status(self) -> Status | None:
+        """The board's last Status."""
+        return self.telemetry.status
+
+    @property
+    def frames(self) -> int:
+        """Messages received from the board."""
+        return self.telemetry.messages
 
     @property
     def applied(self) -> list[ParamWrite]:
@@ -81,12 +96,8 @@ def run_hil(request: HilRequest) -> HilReport:
 
     def collect() -> None:
         for message in link.poll():
-            report.frames += 1
-            if isinstance(message, Spikes):
-                report.spikes += [(message.step, n) for n in message.neurons]
-            elif isinstance(message, Status):
-                report.status = message
-            elif isinstance(message, Ack):
+            report.telemetry.add(message)
+            if isinstance(message, Ack):
                 report.acks.append(message)
 
     try:
@@ -120,38 +131,20 @@ def run_hil(request: HilRequest) -> HilReport:
     return report
 
 
-def engine_spikes(project: str | os.PathLike, steps: int,
-                  writes: tuple[ParamWrite, ...] = ()) -> list[tuple[int, int]]:
-    """The fixed-point engine's spikes for ``steps`` steps as sorted (step, global neuron) pairs, with
-    ``writes`` applied before the first step."""
-    from engine.run.simulation import Simulation
-
-    banks = param_banks(plan_project(project))
-    _, network = load_network(project, fmt=DEFAULT_FORMAT)
+def predict(engine: EnginePrediction, steps: int,
+            writes: Iterable[ParamWrite] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """Run ``engine`` (not run yet) for ``steps`` steps with ``writes`` applied before the first; its spikes
+    in those steps as (steps, global neurons), sorted."""
     for w in writes:
-        name, slots = banks[w.bank]
-        pop = network.populations[name]
-        pop.state.slots[pop.ir.slot_index(slots[w.entry])][:] = w.value
-    sim = Simulation(network, chunk_steps=1000)
-    sim.run(steps * network.dt)
-    out = []
-    base = 0
-    for name, pop in network.populations.items():
-        at = sim.recording.spike_steps.get(name, [])
-        who = sim.recording.spike_neurons.get(name, [])
-        for s, n in zip(at, who):
-            out += [(int(a), int(b) + base) for a, b in zip(s, n)]
-        base += pop.size
-    return sorted(out)
+        engine.write(Write(0, w.bank, w.entry, w.value))
+    engine.extend(steps)
+    at, neurons = engine.spikes()
+    return at[at < steps], neurons[at < steps]
 
 
-def first_divergence(board: list[tuple[int, int]], engine: list[tuple[int, int]]) -> dict | None:
-    """The first (step, neuron) in one list and not the other, or None when they are equal."""
-    a, b = set(board), set(engine)
-    diff = sorted(a ^ b)
-    if not diff:
-        return None
-    step, neuron = diff[0]
-    return {"step": step, "neuron": neuron, "board": int((step, neuron) in a), "engine": int((step, neuron) in b)}
-
-
+def engine_spikes(project: str | os.PathLike, steps: int,
+                  writes: Iterable[ParamWrite] = ()) -> list[tuple[int, int]]:
+    """The fixed-point engine's spikes for ``steps`` steps of ``project`` as sorted (step, global neuron) pairs,
+    with ``writes`` applied before the first step."""
+    at, neurons = predict(EnginePrediction(project), steps, writes)
+    return list(zip(at.tolist(), neurons.tolist()))
