@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from hdl.hil_codec import FrameDecoder, encode, frame, parameter_crc
 from hdl.hil_protocol import (
     Ack, GetStatus, Pace, ReadParam, Reset, Result, RunSteps, SetPace, SetProbes, Spikes, Start, Status, Stop,
     WriteParam)
-from hdl.virtual_board import VirtualBoard, build_virtual_board
+from hdl.virtual_board import VirtualBoard, VirtualBoardError, build_virtual_board
 from studio.hardware.hardware_flow import plan_project
 from studio.hil.headless_run import ParamWrite, engine_spikes
 
@@ -139,3 +140,15 @@ def test_a_link_too_slow_for_the_spikes_drops_them_and_says_how_many(board):
     assert status.spikes == len(predicted) and status.spikes_dropped > 0
     assert len(received) + status.spikes_dropped == status.spikes
     assert set(received) <= set(predicted)
+
+
+def test_a_killed_board_can_still_be_stopped_and_leaves_no_pipe_open(board_exe):
+    served = VirtualBoard.start(board_exe)
+    served.kill()
+    assert served.stop() == ""
+    assert served.process.returncode == -signal.SIGKILL and served.process.stdout.closed
+
+
+def test_a_board_that_cannot_listen_says_why_and_leaves_no_pipe_open(board_exe):
+    with pytest.raises(VirtualBoardError, match=r"^the virtual board did not start: bad address 999\.1\.1\.1$"):
+        VirtualBoard.start(board_exe, "tcp:999.1.1.1:0")
