@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """The time-multiplexed network core: a whole fixed-point network as one Amaranth design.
 
 Built from a :class:`~hdl.design.NetworkPlan`, one module per concern:

@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """How much of a board's FPGA a network core needs, estimated from its plan before any synthesis.
 
 :func:`estimate_resources` reads what the generator already knows without
