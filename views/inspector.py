@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QScrollArea,
                                QToolButton, QToolTip, QVBoxLayout, QWhatsThis, QWidget)
@@ -141,7 +141,27 @@ class Inspector(QScrollArea):
         old = self.takeWidget()
         if old is not None:
             old.deleteLater()  # the edit that led here may still be in its signal
+        page.installEventFilter(self)
         self.setWidget(page)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Keep the page as tall as its wrapped texts need at the viewport's width: a scroll area sizes its
+        widget by the size hint, which ignores height-for-width, so a reason or hint that wraps to more lines
+        (or a scroll bar that narrows the page) would squeeze the rows into each other."""
+        if watched is self.widget() and event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Resize):
+            self._fit_height()
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        page = self.widget()
+        if page is not None and page.layout() is not None:
+            height = page.layout().totalHeightForWidth(self.viewport().width())
+            if height > 0 and page.minimumHeight() != height:
+                page.setMinimumHeight(height)
 
     def _header(self, layout: QVBoxLayout, title: QWidget) -> None:
         row = QHBoxLayout()

@@ -177,3 +177,16 @@ def test_opening_another_project_withdraws_the_refused_fields(qtbot, cuba_window
     assert any("typed" in m for m in window.problems.messages())
     window.set_document(Document.open(CUBA))
     assert not any("typed" in m for m in window.problems.messages())
+
+
+def test_reasons_and_hints_that_wrap_get_the_lines_they_need(qtbot, cuba_window):
+    window = cuba_window
+    window.resize(1440, 900)
+    select(window, "EE")
+    for field, text in (("rule.p", "1.5"), ("weight", "376pa"), ("delay", "0.01 ms")):
+        type_into(qtbot, window, field, text)
+    page = window.inspector.widget()
+    qtbot.waitUntil(lambda: page.minimumHeight() == page.layout().totalHeightForWidth(page.width()))
+    squeezed = [label.text() for label in page.findChildren(QLabel)
+                if label.isVisible() and label.wordWrap() and label.height() < label.heightForWidth(label.width())]
+    assert squeezed == []
