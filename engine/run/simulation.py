@@ -19,6 +19,7 @@ import numpy as np
 from engine.errors import SimulationError
 from engine.network.build import Network
 from engine.network.devices import DEFAULT_CHUNK_STEPS, ChunkIO
+from engine.run.native_tier import NativeTier
 
 
 @dataclass
@@ -120,6 +121,7 @@ class Simulation:
         self._pause.set()
         self._stop = threading.Event()
         self.log: list[str] = []
+        self.native = NativeTier(network)
 
     # -- control (thread-safe; effective at the next chunk boundary) ----------
     def pause(self) -> None:
@@ -160,6 +162,7 @@ class Simulation:
             if self._stop.is_set():
                 break
             n = min(self.chunk_steps, total - done)
+            self.native.install()
             io = self._inputs(n)
             start = time.perf_counter()
             spikes, io.written = net.kernel.run(self.step, n, io.currents, io.externals, io.outs)
