@@ -23,3 +23,11 @@ def _tools_found(request) -> None:
     missing = [name for name in (marker.args if marker else ()) if not _found(name)]
     if missing:
         pytest.skip(f"needs {' and '.join(missing)} (not found; see hdl.tools for how to install them)")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _native_cache(tmp_path_factory) -> None:
+    """Natively compiled population kernels go to a folder of this session, not the user's cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NCS_NATIVE_CACHE", str(tmp_path_factory.mktemp("native")))
+        yield

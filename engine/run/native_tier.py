@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sysconfig
 import tempfile
+from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -122,6 +123,11 @@ class NativeTier:
         self.failures: list[str] = []
         self._jobs: dict[str, Future] = {}
         self._failed: set[str] = set()
+        self.install()
+
+    def wait(self, timeout_s: float | None = None) -> None:
+        """Wait for every compile started so far, then switch (for scripts and tests; a run never waits)."""
+        futures.wait(list(self._jobs.values()), timeout=timeout_s)
         self.install()
 
     def install(self) -> None:
