@@ -82,6 +82,7 @@ def _assert_same(a, b):
             np.testing.assert_array_equal(a[device][key], b[device][key], err_msg=f"{device}.{key}")
 
 
+@pytest.mark.slow
 @needs_compiler
 def test_every_library_model_and_every_instruction_native_is_bit_identical(monkeypatch):
     net = _network({**{name: LIBRARY[name] for name in NONLINEAR}, "every_op": EVERY_OP})
