@@ -199,6 +199,21 @@ cdef void _deliver_fixed(const CProj* pr, CRing* r, int64_t t, int64_t a0, int64
         r.ibuf[((t + d) % r.depth) * r.n + _target(pr, k)] += pr.iweights[k] if pr.iweights != NULL else pr.iw_hom
 
 
+cdef double _zero_if_finite(const double* row, Py_ssize_t n) noexcept nogil:
+    """0.0 when every value is finite, else NaN; eight independent sums, so the loop vectorises
+    (one running sum waits for each addition to finish)."""
+    cdef double acc[8]
+    cdef Py_ssize_t k, q
+    for q in range(8):
+        acc[q] = 0.0
+    for k in range(0, n - n % 8, 8):
+        for q in range(8):
+            acc[q] += row[k + q] * 0.0
+    for k in range(n - n % 8, n):
+        acc[0] += row[k] * 0.0
+    return acc[0] + acc[1] + acc[2] + acc[3] + acc[4] + acc[5] + acc[6] + acc[7]
+
+
 cdef int32_t _uniform_steps(const CPop* p) noexcept nogil:
     cdef Py_ssize_t k
     for k in range(1, p.n):
@@ -724,9 +739,7 @@ cdef class NetworkKernel:
                             continue
                         acc = 0.0
                         for e in range(p.nstates):
-                            row = p.slots + p.state_rows[e] * p.n
-                            for k in range(p.n):
-                                acc += row[k] * 0.0
+                            acc += _zero_if_finite(p.slots + p.state_rows[e] * p.n, p.n)
                         if not isfinite(acc):
                             self.failed_pop = i
                             self.failed_step = t
