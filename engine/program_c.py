@@ -60,6 +60,14 @@ static inline double ncs_exprel(double x)
         return 1.0 + x / 2.0 + x * x / 6.0;
     return expm1(x) / x;
 }
+
+/* ncs_exprel(x) given e = expm1(x), as selects (no branch, so the loop vectorises). */
+static inline double ncs_exprel_finish(double x, double e)
+{
+    const double small = 1.0 + x / 2.0 + x * x / 6.0;
+    const double large = e / x;
+    return x == 0.0 ? 1.0 : (fabs(x) < 1e-5 ? small : large);
+}
 """
 
 
@@ -70,6 +78,9 @@ class UnsupportedProgram(ValueError):
 BLOCK = 128
 # Instructions that call out of line: each runs in a loop of its own, so the loops between them vectorise.
 _CALLS = {OP["call"], OP["**"], OP["rand"], OP["randn"]}
+_EXPREL = _vm.FUNCTION_CODES["exprel"]
+# exprel's rest after expm1 (in X[k]): a pseudo-instruction that reads and writes like a call.
+_EXPREL_FINISH = -1
 
 
 def render_c(program: Program) -> str:
@@ -96,6 +107,10 @@ def render_c(program: Program) -> str:
         if instr[0] == OP["skipnone"]:
             # The VM skips a block only when no neuron of it has the flag (ext/vm.pyx, OP_SKIPNONE).
             body += [f"        if (!ncs_any(R[{instr[2]}], n))", f"            goto L{pc + 1 + instr[3]};"]
+        elif instr[0] == OP["call"] and instr[3] == _EXPREL:
+            # expm1 alone in its loop; the selects and the division vectorise with the next statements.
+            body += [f"        for (ptrdiff_t k = 0; k < n; k++)", f"            X[k] = expm1(R[{instr[2]}][k]);"]
+            segment = [(_EXPREL_FINISH, *instr[1:])]
         elif instr[0] in _CALLS:
             body += _loop([instr])
         else:
@@ -125,6 +140,7 @@ ptrdiff_t {ENTRY}(double *const *rows, ptrdiff_t N, const double *K, int ref_mod
     double *const lastspike = rows[lastspike_slot];
     const double t_end = (double)((step + 1) * dt);
     double R[{max(program.nregs, 2)}][{BLOCK}] __attribute__((aligned(64)));
+    double X[{BLOCK}] __attribute__((aligned(64)));
 {pointers}    for (ptrdiff_t j0 = 0; j0 < N; j0 += {BLOCK}) {{
         const ptrdiff_t n = N - j0 < {BLOCK} ? N - j0 : {BLOCK};
         if (ref_mode != 2)
@@ -152,10 +168,11 @@ def _loop(segment: list[tuple[int, ...]]) -> list[str]:
         return []
     reads, writes = [], []
     for instr in segment:
-        for r in (instr[f] for f in read_fields(instr[0])):
+        op = OP["call"] if instr[0] == _EXPREL_FINISH else instr[0]
+        for r in (instr[f] for f in read_fields(op)):
             if r not in writes and r not in reads:
                 reads.append(r)
-        if writes_register(instr[0]) and instr[1] not in writes:
+        if writes_register(op) and instr[1] not in writes:
             writes.append(instr[1])
     lines = ["        for (ptrdiff_t k = 0; k < n; k++) {", "            const ptrdiff_t j = j0 + k;"]
     lines += [f"            double r{r} = R[{r}][k];" for r in reads]
@@ -167,6 +184,8 @@ def _loop(segment: list[tuple[int, ...]]) -> list[str]:
 
 
 def _statement(op: int, d: int, a: int, b: int, c: int) -> str:
+    if op == _EXPREL_FINISH:
+        return f"r{d} = ncs_exprel_finish(r{a}, X[k]);"
     name = _NAMES.get(op)
     if name == "load":
         return f"r{d} = s{a}[j];"
