@@ -1,12 +1,12 @@
-"""A float64 VM program rendered as C: one loop over neurons, every register a local variable.
+"""A float64 VM program rendered as C, for the tiered native path (engine/run/native_tier.py).
 
-The C function does, neuron by neuron, what ``float64_population_step`` in
-ext/vm.pyx does block by block: the same operations in the same order, each
-instruction one C statement, so that compiled without floating-point
-contraction (``-ffp-contract=off``) it gives the VM's bits.  Neurons never read
-each other's slots, so running one neuron's whole program before the next
-neuron's changes nothing.  The function's C signature is ``native_step_fn``
-in ext/network.pyx.
+The C function does what ``float64_population_step`` in ext/vm.pyx does, block
+by block of ``BLOCK`` neurons, with the same operations in the same order:
+each instruction is one C statement, so compiled without floating-point
+contraction (``-ffp-contract=off``) it gives the VM's bits.  Instructions
+between calls run in one loop over the block, with registers in locals, so the
+compiler vectorises it; calls (``exp``, ``pow``, ``rand``...) run in loops of
+their own.  The function's C signature is ``native_step_fn`` in ext/network.pyx.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ ENTRY = "ncs_population_step"
 _NAMES = {code: name for name, code in OP.items()}
 _FUNCTIONS = {_vm.FUNCTION_CODES[name]: c for name, c in {
     "exp": "exp({})", "log": "log({})", "sqrt": "sqrt({})", "abs": "fabs({})", "sin": "sin({})",
-    "cos": "cos({})", "tan": "tan({})", "tanh": "tanh({})", "exprel": "ncs_exprel({})",
+    "cos": "cos({})", "tan": "tan({})", "tanh": "tanh({})",
     "floor": "floor({})", "ceil": "ceil({})", "int": "trunc({})", "sign": "(double)(({0} > 0) - ({0} < 0))",
 }.items()}
 _BINARY = {"+": "+", "-": "-", "*": "*", "/": "/"}
@@ -52,16 +52,7 @@ static inline double ncs_uniform(uint64_t bits)
     return (double)(bits >> 11) * (1.0 / 9007199254740992.0);
 }
 
-static inline double ncs_exprel(double x)
-{
-    if (x == 0.0)
-        return 1.0;
-    if (fabs(x) < 1e-5)
-        return 1.0 + x / 2.0 + x * x / 6.0;
-    return expm1(x) / x;
-}
-
-/* ncs_exprel(x) given e = expm1(x), as selects (no branch, so the loop vectorises). */
+/* exprel(x) given e = expm1(x) (ext/vm.pyx exprel_f), as selects: no branch, so the loop vectorises. */
 static inline double ncs_exprel_finish(double x, double e)
 {
     const double small = 1.0 + x / 2.0 + x * x / 6.0;
@@ -109,7 +100,7 @@ def render_c(program: Program) -> str:
             body += [f"        if (!ncs_any(R[{instr[2]}], n))", f"            goto L{pc + 1 + instr[3]};"]
         elif instr[0] == OP["call"] and instr[3] == _EXPREL:
             # expm1 alone in its loop; the selects and the division vectorise with the next statements.
-            body += [f"        for (ptrdiff_t k = 0; k < n; k++)", f"            X[k] = expm1(R[{instr[2]}][k]);"]
+            body += ["        for (ptrdiff_t k = 0; k < n; k++)", f"            X[k] = expm1(R[{instr[2]}][k]);"]
             segment = [(_EXPREL_FINISH, *instr[1:])]
         elif instr[0] in _CALLS:
             body += _loop([instr])
