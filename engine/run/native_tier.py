@@ -75,14 +75,19 @@ def _address(path: Path) -> int:
     return ctypes.cast(getattr(lib, ENTRY), ctypes.c_void_p).value
 
 
+def kernel_path(code) -> Path:
+    """Where the library of ``code``'s native step is cached (read the environment now, not in a worker)."""
+    return cache_dir() / f"{kernel_key(code)}.so"
+
+
 def cached_kernel(code) -> int | None:
     """The address of ``code``'s native step if it is already compiled, else None."""
-    path = cache_dir() / f"{kernel_key(code)}.so"
+    path = kernel_path(code)
     return _address(path) if path.is_file() else None
 
 
-def compile_kernel(program, cc: list[str]) -> int:
-    """Compile ``program`` (unless cached) and return its native step's address.
+def compile_kernel(program, cc: list[str], path: Path) -> int:
+    """Compile ``program`` into the library ``path`` (unless it exists) and return its native step's address.
 
     Raises
     ------
@@ -91,7 +96,6 @@ def compile_kernel(program, cc: list[str]) -> int:
     RuntimeError
         When the compiler fails (its first line of errors says why).
     """
-    path = cache_dir() / f"{kernel_key(program.code)}.so"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
@@ -148,7 +152,8 @@ class NativeTier:
             if address is None:
                 job = self._jobs.get(key)
                 if job is None:
-                    self._jobs[key] = _compiler_pool.submit(compile_kernel, program, self.cc)
+                    self._jobs[key] = _compiler_pool.submit(compile_kernel, program, self.cc,
+                                                            kernel_path(program.code))
                 if job is None or not job.done():
                     continue
                 del self._jobs[key]
