@@ -15,8 +15,10 @@ else ``cc``); ``NCS_NATIVE_CACHE`` the cache folder (default
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import os
+import platform
 import shlex
 import shutil
 import subprocess
@@ -61,9 +63,19 @@ def cache_dir() -> Path:
     return Path(base) / "ncstudio" / "native"
 
 
+@functools.cache
+def _processor() -> str:
+    """What ``-march=native`` compiled for: a library built on one processor may not run on another."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.machine() + platform.processor()
+    return "".join(line for line in lines if line.startswith(("model name", "flags")))[:4096]
+
+
 def kernel_key(code) -> str:
-    """The cache key of a program's bytecode."""
-    digest = hashlib.sha256(RENDERING_VERSION.encode() + " ".join(CFLAGS).encode())
+    """The cache key of a program's bytecode (with the rendering, the flags and the processor)."""
+    digest = hashlib.sha256(RENDERING_VERSION.encode() + " ".join(CFLAGS).encode() + _processor().encode())
     digest.update(code.astype("<i4").tobytes())
     return digest.hexdigest()[:24]
 
