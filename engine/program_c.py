@@ -115,12 +115,13 @@ def render_c(program: Program) -> str:
     pointers = "".join(f"    const double k{i} = K[{i}];\n" for i in consts)
     pointers += "".join(f"    double *const s{r} = rows[{r}];\n" for r in rows)
     return (_PRELUDE + f"""
+/* Whether any r[k] is non-zero: no early exit, so the loop vectorises. */
 static inline int ncs_any(const double *r, ptrdiff_t n)
 {{
+    int any = 0;
     for (ptrdiff_t k = 0; k < n; k++)
-        if (r[k] != 0.0)
-            return 1;
-    return 0;
+        any |= r[k] != 0.0;
+    return any;
 }}
 
 ptrdiff_t {ENTRY}(double *const *rows, ptrdiff_t N, const double *K, int ref_mode, ptrdiff_t lastspike_slot,
@@ -139,14 +140,15 @@ ptrdiff_t {ENTRY}(double *const *rows, ptrdiff_t N, const double *K, int ref_mod
                 R[0][k] = (ref_mode == 0 || refc[j0 + k] == 0) ? 1.0 : 0.0;
 {chr(10).join(body)}
         for (ptrdiff_t k = 0; k < n; k++) {{
-            if (R[1][k] != 0.0) {{
-                refc[j0 + k] = ref_steps[j0 + k];
-                lastspike[j0 + k] = t_end;
-                spikes[nspk++] = (int32_t)(j0 + k);
-            }} else if (refc[j0 + k] > 0) {{
-                refc[j0 + k] -= 1;
-            }}
+            const int32_t c = refc[j0 + k];
+            refc[j0 + k] = R[1][k] != 0.0 ? ref_steps[j0 + k] : (c > 0 ? c - 1 : c);
         }}
+        if (ncs_any(R[1], n))
+            for (ptrdiff_t k = 0; k < n; k++)
+                if (R[1][k] != 0.0) {{
+                    lastspike[j0 + k] = t_end;
+                    spikes[nspk++] = (int32_t)(j0 + k);
+                }}
     }}
     return nspk;
 }}
