@@ -256,7 +256,7 @@ def compile_program(ir: NeuronIR, fmt: QFormat | None = None) -> Program:
     return _Compiler(ir, fmt).compile()
 
 
-def _read_fields(op: int) -> tuple[int, ...]:
+def read_fields(op: int) -> tuple[int, ...]:
     """The instruction fields that name registers read by ``op``."""
     if op in (OP["load"], OP["loadk"], OP["rand"], OP["randn"], OP["special"]):
         return ()
@@ -270,7 +270,8 @@ def _read_fields(op: int) -> tuple[int, ...]:
     return (2, 3)
 
 
-def _writes(op: int) -> bool:
+def writes_register(op: int) -> bool:
+    """Whether ``op`` writes the register its ``dst`` field names."""
     return op not in (OP["store"], OP["storeif"], OP["skipnone"])
 
 
@@ -283,7 +284,7 @@ def allocate_registers(code: np.ndarray) -> tuple[np.ndarray, int]:
     """
     last_use: dict[int, int] = {}
     for i, row in enumerate(code):
-        for f in _read_fields(int(row[0])):
+        for f in read_fields(int(row[0])):
             last_use[int(row[f])] = i
     out = code.copy()
     phys: dict[int, int] = {0: 0, 1: 1}
@@ -291,13 +292,13 @@ def allocate_registers(code: np.ndarray) -> tuple[np.ndarray, int]:
     nregs = 2
     for i, row in enumerate(code):
         op = int(row[0])
-        for f in _read_fields(op):
+        for f in read_fields(op):
             out[i, f] = phys[int(row[f])]
-        for f in _read_fields(op):
+        for f in read_fields(op):
             v = int(row[f])
             if v > 1 and last_use.get(v) == i and v in phys:
                 free.append(phys.pop(v))
-        if _writes(op):
+        if writes_register(op):
             v = int(row[1])
             if v in (0, 1):
                 continue

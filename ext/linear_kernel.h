@@ -101,7 +101,10 @@ typedef void (*ncs_linear_fn)(double *, double *, double *, double *, const doub
                               int32_t *, const int32_t *, int32_t, uint8_t *, intptr_t);
 
 /* One wrapper per shape, and a table of them indexed by ((NS - 1) * 3 + NI) * 5 + NW. */
+/* GCC would split the zeroing of W into memset calls after the loop: a second pass over rows
+ * the loop has just read; zeroed in the loop they are still in cache. */
 #define NCS_VARIANT(ns, ni, nw)                                                                      \
+    __attribute__((optimize("no-tree-loop-distribute-patterns")))                                    \
     static void ncs_linear_##ns##_##ni##_##nw(                                                       \
         double *X0, double *X1, double *X2, double *X3, const double *U0, const double *U1,          \
         double *W0, double *W1, double *W2, double *W3, const double *P,                             \

@@ -20,7 +20,7 @@ Connectivity is CSR sorted by source.
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, realloc, free, calloc
-from libc.string cimport memset, memcpy
+from libc.string cimport memset, memcpy, memcmp
 from libc.math cimport isfinite, pow
 
 from ext.linear cimport LinearSpec, LinearKernel, linear_population_step
@@ -29,6 +29,11 @@ from ext.vm cimport FixedProgram, FixedVM, fixed_population_step, float64_popula
 import numpy as np
 
 DEF FINITE_CHECK_EVERY = 16
+
+# A float population's program compiled to native code (engine/program_c.py renders it).
+ctypedef Py_ssize_t (*native_step_fn)(double** rows, Py_ssize_t N, const double* consts, int ref_mode,
+                                      Py_ssize_t lastspike_slot, int32_t* refc, const int32_t* ref_steps,
+                                      int64_t step, double dt, uint64_t seed, int32_t* spikes) noexcept nogil
 
 
 cdef struct CPop:
@@ -41,6 +46,7 @@ cdef struct CPop:
     const int32_t* ref_steps
     const int32_t* code
     Py_ssize_t ninstr
+    native_step_fn native        # the program as native code (kind 0), or NULL: the VM runs it
     const double* consts
     double* R
     int ref_mode
@@ -191,6 +197,21 @@ cdef void _deliver_fixed(const CProj* pr, CRing* r, int64_t t, int64_t a0, int64
     for k in range(a0, a1):
         d = pr.delays[k] if pr.delays != NULL else pr.d_hom
         r.ibuf[((t + d) % r.depth) * r.n + _target(pr, k)] += pr.iweights[k] if pr.iweights != NULL else pr.iw_hom
+
+
+cdef double _zero_if_finite(const double* row, Py_ssize_t n) noexcept nogil:
+    """0.0 when every value is finite, else NaN; eight independent sums, so the loop vectorises
+    (one running sum waits for each addition to finish)."""
+    cdef double acc[8]
+    cdef Py_ssize_t k, q
+    for q in range(8):
+        acc[q] = 0.0
+    for k in range(0, n - n % 8, 8):
+        for q in range(8):
+            acc[q] += row[k + q] * 0.0
+    for k in range(n - n % 8, n):
+        acc[0] += row[k] * 0.0
+    return acc[0] + acc[1] + acc[2] + acc[3] + acc[4] + acc[5] + acc[6] + acc[7]
 
 
 cdef int32_t _uniform_steps(const CPop* p) noexcept nogil:
@@ -367,6 +388,9 @@ cdef class NetworkKernel:
         if R == NULL:
             raise MemoryError()
         p.R = R
+        # A new parameter value changes only the constants, which native code reads like the VM.
+        if p.ninstr != code_mv.shape[0] or memcmp(p.code, &code_mv[0, 0], p.ninstr * 5 * sizeof(int32_t)) != 0:
+            p.native = NULL
         p.code = &code_mv[0, 0]
         p.ninstr = code_mv.shape[0]
         p.consts = &consts_mv[0]
@@ -375,6 +399,22 @@ cdef class NetworkKernel:
         if kernel is not None:
             p.kind = 1
             p.lin = kernel.spec
+
+    def set_native(self, Py_ssize_t pop, size_t address, code):
+        """Run population ``pop`` with native code at ``address`` from the next step, if ``code`` is still
+        its program (returns whether it switched); the caller keeps the code's library loaded."""
+        cdef CPop* p = &self.pops[pop]
+        code = np.ascontiguousarray(code, dtype=np.int32)
+        cdef const int32_t[:, ::1] code_mv = code
+        if (p.kind != 0 or address == 0 or p.ninstr != code_mv.shape[0]
+                or memcmp(p.code, &code_mv[0, 0], p.ninstr * 5 * sizeof(int32_t)) != 0):
+            return False
+        p.native = <native_step_fn>address
+        return True
+
+    def runs_native(self, Py_ssize_t pop):
+        """Whether population ``pop`` runs native code (else the VM or the fused kernel)."""
+        return self.pops[pop].kind == 0 and self.pops[pop].native != NULL
 
     def add_ring(self, Py_ssize_t pop, Py_ssize_t row, Py_ssize_t depth, int64_t lo=0, int64_t hi=0):
         """A delay ring feeding slot ``row`` of population ``pop``; ``depth`` = max delay + 1 steps.
@@ -620,6 +660,9 @@ cdef class NetworkKernel:
                         p.nspikes = linear_population_step(&p.lin, p.rows, p.n, p.zeros, p.scratch, p.refc,
                                                            p.ref_steps, p.ref_uniform, t, self.dt, p.flags,
                                                            p.spikes)
+                    elif p.native != NULL:
+                        p.nspikes = p.native(p.rows, p.n, p.consts, p.ref_mode, p.lastspike_row, p.refc,
+                                             p.ref_steps, t, self.dt, p.seed, p.spikes)
                     else:
                         p.nspikes = float64_population_step(p.code, p.ninstr, p.consts, p.rows, p.n, p.R,
                                                             p.ref_mode, p.lastspike_row, p.refc, p.ref_steps,
@@ -696,9 +739,7 @@ cdef class NetworkKernel:
                             continue
                         acc = 0.0
                         for e in range(p.nstates):
-                            row = p.slots + p.state_rows[e] * p.n
-                            for k in range(p.n):
-                                acc += row[k] * 0.0
+                            acc += _zero_if_finite(p.slots + p.state_rows[e] * p.n, p.n)
                         if not isfinite(acc):
                             self.failed_pop = i
                             self.failed_step = t

@@ -31,3 +31,11 @@ def _tools_found(request) -> None:
     reasons = [_missing(name) for name in (marker.args if marker else ())]
     if any(reasons):
         pytest.skip("; ".join(reason for reason in reasons if reason))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _native_cache(tmp_path_factory) -> None:
+    """Natively compiled population kernels go to a folder of this session, not the user's cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NCS_NATIVE_CACHE", str(tmp_path_factory.mktemp("native")))
+        yield

@@ -33,7 +33,7 @@ import brian2 as b2
 import numpy as np
 from brian2 import Hz, mV, ms
 
-from common import BRUNEL, brunel_poisson_rate_hz, emit, json_stdout, parser
+from peer_common import BRUNEL, brunel_poisson_rate_hz, emit, json_stdout, parser
 
 DT = 0.1 * ms
 SYN_DELAY = 0.1 * ms

@@ -24,7 +24,7 @@ os.environ.setdefault("PYNEST_QUIET", "1")  # NEST prints its banner on stdout w
 
 import nest  # noqa: E402
 
-from common import BRUNEL, brunel_poisson_rate_hz, emit, json_stdout, parser  # noqa: E402
+from peer_common import BRUNEL, brunel_poisson_rate_hz, emit, json_stdout, parser  # noqa: E402
 
 DT_MS = 0.1
 

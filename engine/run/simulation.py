@@ -3,7 +3,8 @@
 ``run(T)`` then ``run(T)`` gives exactly what ``run(2T)`` gives: the C loop
 keeps its state and every random stream is drawn in step order.  Pause,
 resume and stop take effect at chunk boundaries; parameters and weight scales
-may change between chunks.
+may change between chunks, and populations switch to their native code
+(engine/run/native_tier.py) between chunks.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from engine.errors import SimulationError
 from engine.network.build import Network
 from engine.network.devices import DEFAULT_CHUNK_STEPS, ChunkIO
+from engine.run.native_tier import NativeTier
 
 
 @dataclass
@@ -91,13 +93,16 @@ def _merge(a: Chunk, b: Chunk, max_spikes: int) -> Chunk:
 
 @dataclass
 class RunSummary:
-    """Counts and timings of a ``run`` call (wall_s is the simulation loop alone)."""
+    """Counts and timings of a ``run`` call: ``wall_s`` is the simulation loop alone, ``cpu_s`` its
+    thread's processor time (what Brian2's cpp_standalone reports, std::clock; on a busy machine
+    the wall time also counts the time other processes had the core)."""
 
     steps: int
     sim_s: float
     wall_s: float
     spikes: dict[str, int]
     rates_hz: dict[str, float]
+    cpu_s: float = 0.0
 
 
 @dataclass
@@ -120,6 +125,7 @@ class Simulation:
         self._pause.set()
         self._stop = threading.Event()
         self.log: list[str] = []
+        self.native = NativeTier(network)
 
     # -- control (thread-safe; effective at the next chunk boundary) ----------
     def pause(self) -> None:
@@ -153,17 +159,19 @@ class Simulation:
         if total < 0:
             raise SimulationError("the duration cannot be negative")
         self._stop.clear()
-        done, wall = 0, 0.0
+        done, wall, cpu = 0, 0.0, 0.0
         counts = {name: 0 for name in net.populations}
         while done < total and not self._stop.is_set():
             self._pause.wait()
             if self._stop.is_set():
                 break
             n = min(self.chunk_steps, total - done)
+            self.native.install()
             io = self._inputs(n)
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             spikes, io.written = net.kernel.run(self.step, n, io.currents, io.externals, io.outs)
             wall += time.perf_counter() - start
+            cpu += time.thread_time() - start_cpu
             io.ran = n if net.kernel.failed_pop < 0 else int(net.kernel.failed_step) - self.step + 1
             chunk = self._record(spikes, io)
             for name, (t, _) in chunk.spikes.items():
@@ -179,7 +187,7 @@ class Simulation:
         sim_s = done * net.dt
         rates = {name: (counts[name] / (net.populations[name].size * sim_s) if sim_s > 0 else 0.0)
                  for name in counts}
-        return RunSummary(done, sim_s, wall, counts, rates)
+        return RunSummary(done, sim_s, wall, counts, rates, cpu)
 
     def _inputs(self, n: int) -> ChunkIO:
         """The inputs every device makes for the next ``n`` steps; a numerical failure names the device."""
