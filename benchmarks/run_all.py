@@ -8,10 +8,15 @@ Run: ``make bench``, or::
 Every engine runs in its own process: ours through ``ncstudio bench NAME
 --json`` (one process per repeat), the peers through
 ``benchmarks/peers/{brian2,nest}_bench.py`` in the peers environment (one
-process doing every repeat).  Run and build times are the minimum over the
-repeats (the machine is shared, so the minimum is the least disturbed run);
-peak memory is the process tree's maximum resident set (``os.wait4``), for
-Brian2's cpp_standalone the larger of its Python side and the binary.
+process doing every repeat).  Run and build times are the median over the
+repeats, the run time with its spread (fastest and slowest run); peak memory
+is the process tree's maximum resident set (``os.wait4``), for Brian2's
+cpp_standalone the larger of its Python side and the binary.
+
+Brian2's cpp_standalone reports its run time as processor time (``std::clock``)
+where the others report wall time; on a quiet machine the two agree, on a busy
+one the comparison favours Brian2.  Our rows also carry ``cpu_s``, the run
+loop's processor time, for that comparison.
 
 Prints one table (the ratio is peer run time / our run time, so > 1 means we
 are faster), checks our rates against the band the peers span, states our
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,7 +66,10 @@ class Measurement:
     benchmark: str
     sim_s: float
     n_neurons: int
-    wall_s: float
+    wall_s: float  # median over the repeats
+    wall_min_s: float
+    wall_max_s: float
+    cpu_s: float | None  # median processor time of the run loop (ours only)
     build_s: float
     compile_s: float | None
     spikes: dict[str, int]
@@ -95,13 +104,17 @@ def run_process(cmd: list[str], env: dict[str, str]) -> tuple[str, float]:
         return out.read(), usage.ru_maxrss / 1024  # kilobytes on Linux
 
 
-def best_of(engine: str, records: list[dict], peak_rss_mb: float) -> Measurement:
-    """Best run and build times over the repeats; counts from the first run (every run has the same seed)."""
+def summarise(engine: str, records: list[dict], peak_rss_mb: float) -> Measurement:
+    """Median run and build times over the repeats, with the run time's spread; counts from the first run
+    (every run has the same seed)."""
     first = records[0]
     compile_times = [r["compile_s"] for r in records if "compile_s" in r]
+    walls = [r["wall_s"] for r in records]
+    cpus = [r["cpu_s"] for r in records if "cpu_s" in r]
     return Measurement(
         engine=engine, benchmark=first["benchmark"], sim_s=first["sim_s"], n_neurons=first["n_neurons"],
-        wall_s=min(r["wall_s"] for r in records), build_s=min(r["build_s"] for r in records),
+        wall_s=statistics.median(walls), wall_min_s=min(walls), wall_max_s=max(walls),
+        cpu_s=statistics.median(cpus) if cpus else None, build_s=statistics.median(r["build_s"] for r in records),
         compile_s=max(compile_times) if compile_times else None,
         spikes=first["spikes"], rates_hz=first["rates_hz"], peak_rss_mb=peak_rss_mb, runs=records)
 
@@ -113,7 +126,7 @@ def measure_ours(name: str, duration_s: float, repeat: int, env: dict[str, str])
                                     "--duration", f"{duration_s} s", "--json"], env)
         records.append(json.loads(stdout))
         peaks.append(peak)
-    return best_of(OURS, records, max(peaks))
+    return summarise(OURS, records, max(peaks))
 
 
 def measure_peer(engine: str, name: str, duration_s: float, repeat: int, python: str,
@@ -124,7 +137,7 @@ def measure_peer(engine: str, name: str, duration_s: float, repeat: int, python:
     records = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
     if len(records) != repeat:
         raise BenchmarkFailed(f"{script} {name} {' '.join(extra)}: expected {repeat} records, got {len(records)}")
-    return best_of(engine, records, peak)
+    return summarise(engine, records, peak)
 
 
 def rate_checks(rows: list[Measurement]) -> list[dict]:
@@ -180,14 +193,16 @@ def ratio(m: Measurement, rows: list[Measurement]) -> float | None:
 
 
 def table(rows: list[Measurement]) -> str:
-    head = (f"{'benchmark':<9} {'engine':<13} {'sim s':>5} {'run s/sim s':>11} {'build s':>8} {'compile s':>9} "
+    head = (f"{'benchmark':<9} {'engine':<13} {'sim s':>5} {'run s/sim s':>11} {'[min-max]':>15} {'build s':>8} "
+            f"{'compile s':>9} "
             f"{'spikes':>9} {'rate Hz (mean; E / I)':>24} {'peak MB':>8} {'peer/ours':>9}")
     lines = [head, "-" * len(head)]
     for m in rows:
         r = ratio(m, rows)
         pops = " / ".join(f"{v:.2f}" for v in m.rates_hz.values())
         lines.append(
-            f"{m.benchmark:<9} {m.engine:<13} {m.sim_s:>5g} {m.run_per_sim_s:>11.3f} {m.build_s:>8.2f} "
+            f"{m.benchmark:<9} {m.engine:<13} {m.sim_s:>5g} {m.run_per_sim_s:>11.3f} "
+            f"{f'[{m.wall_min_s / m.sim_s:.3f}-{m.wall_max_s / m.sim_s:.3f}]':>15} {m.build_s:>8.2f} "
             f"{'-' if m.compile_s is None else f'{m.compile_s:.1f}':>9} {sum(m.spikes.values()):>9} "
             f"{f'{m.mean_rate_hz:.2f} ({pops})':>24} {m.peak_rss_mb:>8.0f} {'-' if r is None else f'{r:.2f}':>9}")
     return "\n".join(lines)
@@ -212,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--brunel-duration", type=seconds, default=0.3, metavar="T",
                    help="simulated time of Brunel (NEST needs ~20 s per simulated second)")
     p.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS))
-    p.add_argument("--repeat", type=int, default=3, help="runs per engine; the fastest counts")
+    p.add_argument("--repeat", type=int, default=3, help="runs per engine; the median counts")
     p.add_argument("--skip-peers", action="store_true", help="run ours only")
     args = p.parse_args(argv)
     if not args.skip_peers and not Path(args.peers_python).is_file():
