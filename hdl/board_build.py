@@ -41,7 +41,7 @@ from pathlib import Path
 from amaranth.build.run import BuildPlan
 
 from engine.errors import NeuroCoreError
-from hdl.board_top import BoardTop
+from hdl.board_top import BoardTop, core_clock_hz
 from hdl.boards import Board, find_board
 from hdl.design import NetworkPlan
 from hdl.synth import parse_nextpnr, parse_stat, parse_utilisation_log
@@ -380,7 +380,7 @@ def build_board(plan: NetworkPlan, board: Board | str, directory: str | os.PathL
     board = find_board(board) if isinstance(board, str) else board
     directory = Path(directory).resolve()
     directory.mkdir(parents=True, exist_ok=True)
-    target_hz = clock_hz or board.target_hz
+    target_hz = core_clock_hz(board.family, board.clock_hz, clock_hz or board.target_hz)
     tools = board_tools(board)
     build_plan = board_plan(plan, board, clock_hz=target_hz, paced=paced, seed=seed)
     key = design_hash(build_plan, board, tools)

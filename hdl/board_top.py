@@ -6,12 +6,15 @@ platform:
 * **Clock.** The core runs at ``clock_hz`` (the board's ``target_hz``).  When
   that is the board's oscillator, the platform's default clock domain is used as
   it is (with its power-on reset); otherwise a PLL makes it: ``SB_PLL40_PAD`` on
-  iCE40 (the clock pin is the PLL's pad; 12 MHz -> 24 MHz on the iCEBreaker, the
-  core's data path does not reach 48 MHz on an iCE40), ``EHXPLLL`` on ECP5.  The
-  divider settings are searched here (:func:`ice40_pll`, :func:`ecp5_pll`) within
-  the data sheets' ranges; nextpnr derives the core clock's constraint from the
-  PLL's.  The design is held in reset until the PLL locks and 15 µs more (an
-  iCE40 block RAM reads zeros for ~3 µs after configuration).
+  iCE40 (the clock pin is the PLL's pad), ``EHXPLLL`` on ECP5.  The targets
+  follow what the core reaches: on an iCE40 about 22 MHz (hil_demo), so the
+  iCE40 boards ask their PLL for 24 MHz from 12 MHz; on an ECP5 60-85 MHz, so
+  the OrangeCrab runs from its 48 MHz oscillator and the ULX3S's PLL doubles its
+  25 MHz.  The divider settings are searched here (:func:`ice40_pll`,
+  :func:`ecp5_pll`) within the data sheets' ranges; nextpnr derives the core
+  clock's constraint from the PLL's.  The design is held in reset until the PLL
+  locks and 15 µs more (an iCE40 block RAM reads zeros for ~3 µs after
+  configuration).
 * **Core.** Runs from reset, paced to real time (at least ``clock_hz * dt``
   clocks per step) or, with ``paced=False``, as fast as it can.
 * **LED.** The board's first LED (or the green one of its RGB LED) lights for
@@ -36,7 +39,8 @@ from hdl.core import NetworkCore
 from hdl.design import NetworkPlan
 from hdl.uart import UARTReceiver, UARTTransmitter, uart_baud, uart_divisor
 
-__all__ = ["BoardTop", "PllSettings", "STATUS_FIELDS", "StatusPort", "VERSION", "ecp5_pll", "ice40_pll"]
+__all__ = ["BoardTop", "PllSettings", "STATUS_FIELDS", "StatusPort", "VERSION", "core_clock_hz", "ecp5_pll",
+           "ice40_pll"]
 
 VERSION = b"NeuroCore Studio core 1\n"
 STATUS_FIELDS = ("steps", "spikes", "queue_overflows", "overflow_events")
@@ -94,6 +98,15 @@ def ecp5_pll(in_hz: float, out_hz: float) -> PllSettings:
         raise ValueError(f"no ECP5 PLL setting makes {out_hz / 1e6:g} MHz from {in_hz / 1e6:g} MHz")
     f, clki, clkfb, clkop = best
     return PllSettings({"CLKI_DIV": clki, "CLKFB_DIV": clkfb, "CLKOP_DIV": clkop}, f)
+
+
+def core_clock_hz(family: str, oscillator_hz: float, wanted_hz: float) -> float:
+    """The clock the core gets when ``wanted_hz`` is asked of a board of ``family`` with ``oscillator_hz``:
+    the oscillator itself, or the nearest frequency its PLL makes."""
+    if abs(wanted_hz - oscillator_hz) <= 1:
+        return oscillator_hz
+    pll = ecp5_pll if family == "ecp5" else ice40_pll
+    return pll(oscillator_hz, wanted_hz).out_hz
 
 
 class BoardTop(Elaboratable):
