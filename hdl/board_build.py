@@ -48,8 +48,8 @@ from hdl.synth import parse_nextpnr, parse_stat, parse_utilisation_log
 from hdl.tools import ToolCommand, require_tool
 from hdl.uart import uart_baud
 
-__all__ = ["STAGES", "BoardReport", "BuildCancelled", "BuildFailed", "board_plan", "build_board", "design_hash",
-           "board_tools"]
+__all__ = ["STAGES", "BoardReport", "BuildCancelled", "BuildFailed", "board_plan", "board_tools", "build_board",
+           "build_commands", "design_hash"]
 
 NAME = "top"
 STAGES = ("synthesis", "place and route", "bitstream")
@@ -171,6 +171,15 @@ def design_hash(build_plan: BuildPlan, board: Board, tools: dict[str, ToolComman
     for var in sorted(tools):
         h.update(repr((var, tools[var].argv, tools[var].version)).encode())
     return h.hexdigest()[:24]
+
+
+def build_commands(build_plan: BuildPlan, tools: dict[str, ToolCommand]) -> list[list[str]]:
+    """The command lines the plan's script runs, with each tool as :func:`board_tools` found it
+    (what ``deploy --dry-run`` shows); the OrangeCrab's DFU suffix step only where ``dfu-suffix`` exists."""
+    commands = json.loads(build_plan.files[f"{build_plan.script}.json"])["commands"]
+    by_name = {tool.name: tool.argv[0] for tool in tools.values()}
+    return [[by_name.get(argv[0], argv[0]), *argv[1:]] for argv in commands
+            if argv[0] in by_name or shutil.which(argv[0])]
 
 
 def _write_plan(build_plan: BuildPlan, directory: Path) -> None:

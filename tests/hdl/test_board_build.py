@@ -13,7 +13,16 @@ from engine.network.build import build_network
 from engine.network.definitions import DeviceDef, NetworkDef, PopulationDef, ProjectionDef
 from engine.network.connect import Rule
 from engine.models import get_model
-from hdl.board_build import STAGES, BuildCancelled, BuildFailed, board_plan, board_tools, build_board, design_hash
+from hdl.board_build import (
+    STAGES,
+    BuildCancelled,
+    BuildFailed,
+    board_plan,
+    board_tools,
+    build_board,
+    build_commands,
+    design_hash,
+)
 from hdl.board_top import ecp5_pll, ice40_pll
 from hdl.boards import find_board
 from hdl.design import plan_network
@@ -63,6 +72,9 @@ def test_the_build_plan_is_amaranths_with_our_reports_and_a_stable_hash():
     assert re.search(r"set_io uart_0__tx__io 9\b", build.files["top.pcf"])  # the iCEBreaker's pin, from amaranth-boards
     tools = board_tools(board)
     assert set(tools) == {"YOSYS", "NEXTPNR_ICE40", "ICEPACK"}
+    commands = build_commands(build, tools)
+    assert [argv[0] for argv in commands] == [tools[v].argv[0] for v in ("YOSYS", "NEXTPNR_ICE40", "ICEPACK")]
+    assert commands[1][-6:] == ["--json", "top.json", "--pcf", "top.pcf", "--asc", "top.asc"]
     key = design_hash(build, board, tools)
     assert key == design_hash(board_plan(plan, board), board, tools)
     assert key != design_hash(board_plan(small_plan(indegree=3), board), board, tools)
