@@ -153,7 +153,7 @@ def board_plan(plan: NetworkPlan, board: Board | str, *, clock_hz: float | None 
     which the report then names.
     """
     board = find_board(board) if isinstance(board, str) else board
-    top = BoardTop(plan, clock_hz or board.target_hz, paced)
+    top = BoardTop(plan, core_clock_hz(board.family, board.clock_hz, clock_hz or board.target_hz), paced)
     platform = board.platform()
     synth = ""
     if board.family == "ice40":
