@@ -403,7 +403,7 @@ def build_board(plan: NetworkPlan, board: Board | str, directory: str | os.PathL
     _write_plan(build_plan, directory)
     for stale in (STAT_FILE, NEXTPNR_REPORT):
         (directory / stale).unlink(missing_ok=True)
-    stages = {tool.argv[0]: stage for (var, _, stage) in _TOOL_VARS[board.family] for tool in [tools[var]]}
+    stages = {tools[var].argv[0]: stage for var, _, stage in _TOOL_VARS[board.family]}
     output, seconds = _run_script(build_plan, directory, env, stages, on_stage=on_stage, on_log=on_log,
                                   cancel=cancel, timeout=timeout, memory_bytes=memory_bytes)
     report = _report(board, directory, tools, target_hz, key, seconds)
