@@ -18,7 +18,7 @@ platform:
 * **Core.** Runs from reset, paced to real time (at least ``clock_hz * dt``
   clocks per step) or, with ``paced=False``, as fast as it can.
 * **LED.** The board's first LED (or the green one of its RGB LED) lights for
-  50 ms after each spike: it flickers with the network's activity.
+  40-80 ms after each spike: it flickers with the network's activity.
 * **UART** (boards with a ``uart`` resource; the OrangeCrab has none): 3 Mbaud
   8N1 where the clock divides it (:func:`hdl.uart.uart_baud`).  Until the HIL
   protocol replaces it, two requests are answered: ``V`` -> :data:`VERSION`
@@ -44,7 +44,8 @@ __all__ = ["BoardTop", "PllSettings", "STATUS_FIELDS", "StatusPort", "VERSION", 
 
 VERSION = b"NeuroCore Studio core 1\n"
 STATUS_FIELDS = ("steps", "spikes", "queue_overflows", "overflow_events")
-LED_HOLD_S = 0.05
+LED_TICK_S = 0.01  # about; a power of two of clocks
+LED_TICKS = 4
 RESET_HOLD_S = 15e-6
 PLL_TOLERANCE = 0.01  # how far from the asked clock a PLL's output may be
 
@@ -186,11 +187,14 @@ class BoardTop(Elaboratable):
             led_io = platform.request("rgb_led", 0, dir="-").g
         m.submodules.led = led_buf = io.Buffer("o", led_io)
         led = led_buf.o
-        hold = int(LED_HOLD_S * clock_hz)
-        left = Signal(range(hold + 1))
+        # A free-running prescaler ticks every ~LED_TICK_S; the LED stays on for LED_TICKS ticks after a
+        # spike (a few flip-flops instead of a wide down-counter in the core's clock domain).
+        prescaler = Signal(max(1, int(LED_TICK_S * clock_hz).bit_length()))
+        left = Signal(range(LED_TICKS + 1))
+        m.d.sync += prescaler.eq(prescaler + 1)
         with m.If(core.spike_valid):
-            m.d.sync += left.eq(hold)
-        with m.Elif(left != 0):
+            m.d.sync += left.eq(LED_TICKS)
+        with m.Elif((prescaler == 0) & (left != 0)):
             m.d.sync += left.eq(left - 1)
         m.d.comb += led.eq(left != 0)
 
