@@ -41,15 +41,15 @@ from pathlib import Path
 from amaranth.build.run import BuildPlan
 
 from engine.errors import NeuroCoreError
-from hdl.board_top import BoardTop
+from hdl.board_top import BoardTop, core_clock_hz
 from hdl.boards import Board, find_board
 from hdl.design import NetworkPlan
 from hdl.synth import parse_nextpnr, parse_stat, parse_utilisation_log
 from hdl.tools import ToolCommand, require_tool
 from hdl.uart import uart_baud
 
-__all__ = ["STAGES", "BoardReport", "BuildCancelled", "BuildFailed", "board_plan", "build_board", "design_hash",
-           "board_tools"]
+__all__ = ["STAGES", "BoardReport", "BuildCancelled", "BuildFailed", "board_plan", "board_tools", "build_board",
+           "build_commands", "design_hash"]
 
 NAME = "top"
 STAGES = ("synthesis", "place and route", "bitstream")
@@ -153,7 +153,7 @@ def board_plan(plan: NetworkPlan, board: Board | str, *, clock_hz: float | None 
     which the report then names.
     """
     board = find_board(board) if isinstance(board, str) else board
-    top = BoardTop(plan, clock_hz or board.target_hz, paced)
+    top = BoardTop(plan, core_clock_hz(board.family, board.clock_hz, clock_hz or board.target_hz), paced)
     platform = board.platform()
     synth = ""
     if board.family == "ice40":
@@ -171,6 +171,15 @@ def design_hash(build_plan: BuildPlan, board: Board, tools: dict[str, ToolComman
     for var in sorted(tools):
         h.update(repr((var, tools[var].argv, tools[var].version)).encode())
     return h.hexdigest()[:24]
+
+
+def build_commands(build_plan: BuildPlan, tools: dict[str, ToolCommand]) -> list[list[str]]:
+    """The command lines the plan's script runs, with each tool as :func:`board_tools` found it
+    (what ``deploy --dry-run`` shows); the OrangeCrab's DFU suffix step only where ``dfu-suffix`` exists."""
+    commands = json.loads(build_plan.files[f"{build_plan.script}.json"])["commands"]
+    by_name = {tool.name: tool.argv[0] for tool in tools.values()}
+    return [[by_name.get(argv[0], argv[0]), *argv[1:]] for argv in commands
+            if argv[0] in by_name or shutil.which(argv[0])]
 
 
 def _write_plan(build_plan: BuildPlan, directory: Path) -> None:
@@ -380,7 +389,7 @@ def build_board(plan: NetworkPlan, board: Board | str, directory: str | os.PathL
     board = find_board(board) if isinstance(board, str) else board
     directory = Path(directory).resolve()
     directory.mkdir(parents=True, exist_ok=True)
-    target_hz = clock_hz or board.target_hz
+    target_hz = core_clock_hz(board.family, board.clock_hz, clock_hz or board.target_hz)
     tools = board_tools(board)
     build_plan = board_plan(plan, board, clock_hz=target_hz, paced=paced, seed=seed)
     key = design_hash(build_plan, board, tools)
@@ -394,7 +403,7 @@ def build_board(plan: NetworkPlan, board: Board | str, directory: str | os.PathL
     _write_plan(build_plan, directory)
     for stale in (STAT_FILE, NEXTPNR_REPORT):
         (directory / stale).unlink(missing_ok=True)
-    stages = {tool.argv[0]: stage for (var, _, stage) in _TOOL_VARS[board.family] for tool in [tools[var]]}
+    stages = {tools[var].argv[0]: stage for var, _, stage in _TOOL_VARS[board.family]}
     output, seconds = _run_script(build_plan, directory, env, stages, on_stage=on_stage, on_log=on_log,
                                   cancel=cancel, timeout=timeout, memory_bytes=memory_bytes)
     report = _report(board, directory, tools, target_hz, key, seconds)

@@ -6,17 +6,20 @@ platform:
 * **Clock.** The core runs at ``clock_hz`` (the board's ``target_hz``).  When
   that is the board's oscillator, the platform's default clock domain is used as
   it is (with its power-on reset); otherwise a PLL makes it: ``SB_PLL40_PAD`` on
-  iCE40 (the clock pin is the PLL's pad; 12 MHz -> 24 MHz on the iCEBreaker, the
-  core's data path does not reach 48 MHz on an iCE40), ``EHXPLLL`` on ECP5.  The
-  divider settings are searched here (:func:`ice40_pll`, :func:`ecp5_pll`) within
-  the data sheets' ranges; nextpnr derives the core clock's constraint from the
-  PLL's.  The design is held in reset until the PLL locks and 15 µs more (an
-  iCE40 block RAM reads zeros for ~3 µs after configuration).
+  iCE40 (the clock pin is the PLL's pad), ``EHXPLLL`` on ECP5.  The targets
+  follow what the core reaches: on an iCE40 about 22 MHz (hil_demo), so the
+  iCE40 boards ask their PLL for 24 MHz from 12 MHz; on an ECP5 60-85 MHz, so
+  the OrangeCrab runs from its 48 MHz oscillator and the ULX3S's PLL doubles its
+  25 MHz.  The divider settings are searched here (:func:`ice40_pll`,
+  :func:`ecp5_pll`) within the data sheets' ranges; nextpnr derives the core
+  clock's constraint from the PLL's.  The design is held in reset until the PLL
+  locks and 15 µs more (an iCE40 block RAM reads zeros for ~3 µs after
+  configuration).
 * **Core.** On a board with a UART the HIL telemetry runs it as the host commands; otherwise it
   runs from reset, paced to real time (at least ``clock_hz * dt`` clocks per step) or, with
   ``paced=False``, as fast as it can.
 * **LED.** The board's first LED (or the green one of its RGB LED) lights for
-  50 ms after each spike: it flickers with the network's activity.
+  40-80 ms after each spike: it flickers with the network's activity.
 * **UART** (boards with a ``uart`` resource; the OrangeCrab has none): 3 Mbaud
   8N1 where the clock divides it (:func:`hdl.uart.uart_baud`), speaking the HIL
   protocol (docs/hil-protocol.md) through :class:`hdl.telemetry.Telemetry`.
@@ -34,9 +37,10 @@ from hdl.design import NetworkPlan
 from hdl.telemetry import Telemetry
 from hdl.uart import uart_baud, uart_divisor
 
-__all__ = ["BoardTop", "PllSettings", "ecp5_pll", "ice40_pll"]
+__all__ = ["BoardTop", "PllSettings", "core_clock_hz", "ecp5_pll", "ice40_pll"]
 
-LED_HOLD_S = 0.05
+LED_TICK_S = 0.01  # about; a power of two of clocks
+LED_TICKS = 4
 RESET_HOLD_S = 15e-6
 PLL_TOLERANCE = 0.01  # how far from the asked clock a PLL's output may be
 
@@ -90,6 +94,15 @@ def ecp5_pll(in_hz: float, out_hz: float) -> PllSettings:
         raise ValueError(f"no ECP5 PLL setting makes {out_hz / 1e6:g} MHz from {in_hz / 1e6:g} MHz")
     f, clki, clkfb, clkop = best
     return PllSettings({"CLKI_DIV": clki, "CLKFB_DIV": clkfb, "CLKOP_DIV": clkop}, f)
+
+
+def core_clock_hz(family: str, oscillator_hz: float, wanted_hz: float) -> float:
+    """The clock the core gets when ``wanted_hz`` is asked of a board of ``family`` with ``oscillator_hz``:
+    the oscillator itself, or the nearest frequency its PLL makes."""
+    if abs(wanted_hz - oscillator_hz) <= 1:
+        return oscillator_hz
+    pll = ecp5_pll if family == "ecp5" else ice40_pll
+    return pll(oscillator_hz, wanted_hz).out_hz
 
 
 class BoardTop(Elaboratable):
@@ -175,11 +188,14 @@ class BoardTop(Elaboratable):
             led_io = platform.request("rgb_led", 0, dir="-").g
         m.submodules.led = led_buf = io.Buffer("o", led_io)
         led = led_buf.o
-        hold = int(LED_HOLD_S * clock_hz)
-        left = Signal(range(hold + 1))
+        # A free-running prescaler ticks every ~LED_TICK_S; the LED stays on for LED_TICKS ticks after a
+        # spike (a few flip-flops instead of a wide down-counter in the core's clock domain).
+        prescaler = Signal(max(1, int(LED_TICK_S * clock_hz).bit_length()))
+        left = Signal(range(LED_TICKS + 1))
+        m.d.sync += prescaler.eq(prescaler + 1)
         with m.If(core.spike_valid):
-            m.d.sync += left.eq(hold)
-        with m.Elif(left != 0):
+            m.d.sync += left.eq(LED_TICKS)
+        with m.Elif((prescaler == 0) & (left != 0)):
             m.d.sync += left.eq(left - 1)
         m.d.comb += led.eq(left != 0)
 

@@ -13,7 +13,16 @@ from engine.network.build import build_network
 from engine.network.definitions import DeviceDef, NetworkDef, PopulationDef, ProjectionDef
 from engine.network.connect import Rule
 from engine.models import get_model
-from hdl.board_build import STAGES, BuildCancelled, BuildFailed, board_plan, board_tools, build_board, design_hash
+from hdl.board_build import (
+    STAGES,
+    BuildCancelled,
+    BuildFailed,
+    board_plan,
+    board_tools,
+    build_board,
+    build_commands,
+    design_hash,
+)
 from hdl.board_top import ecp5_pll, ice40_pll
 from hdl.boards import find_board
 from hdl.design import plan_network
@@ -63,6 +72,9 @@ def test_the_build_plan_is_amaranths_with_our_reports_and_a_stable_hash():
     assert re.search(r"set_io uart_0__tx__io 9\b", build.files["top.pcf"])  # the iCEBreaker's pin, from amaranth-boards
     tools = board_tools(board)
     assert set(tools) == {"YOSYS", "NEXTPNR_ICE40", "ICEPACK"}
+    commands = build_commands(build, tools)
+    assert [argv[0] for argv in commands] == [tools[v].argv[0] for v in ("YOSYS", "NEXTPNR_ICE40", "ICEPACK")]
+    assert commands[1][-6:] == ["--json", "top.json", "--pcf", "top.pcf", "--asc", "top.asc"]
     key = design_hash(build, board, tools)
     assert key == design_hash(board_plan(plan, board), board, tools)
     assert key != design_hash(board_plan(small_plan(indegree=3), board), board, tools)
@@ -72,21 +84,23 @@ def test_the_build_plan_is_amaranths_with_our_reports_and_a_stable_hash():
 @pytest.mark.tools(*ECP5_TOOLS)
 def test_orangecrab_build_reports_the_tools_numbers_and_is_reused(tmp_path):
     stages, lines = [], []
-    report = build_board(small_plan(), "orangecrab", tmp_path, on_stage=stages.append, on_log=lines.append)
+    # 60 MHz from the board's 48 MHz: through the ECP5's PLL
+    report = build_board(small_plan(), "orangecrab", tmp_path, clock_hz=60e6, on_stage=stages.append,
+                         on_log=lines.append)
     assert stages == list(STAGES)
     log = (tmp_path / "top.tim").read_text()
-    table, fmax = log_numbers(log, 24.0)
+    table, fmax = log_numbers(log, 60.0)
     assert (report.luts, report.luts_total) == table["TRELLIS_COMB"]
     assert (report.brams, report.brams_total) == table["DP16KD"]
     assert (report.dsps, report.dsps_total) == table["MULT18X18D"]
     assert report.ffs_total == table["TRELLIS_FF"][1] == 24288
     assert report.fmax_mhz == pytest.approx(fmax, abs=0.01)
-    assert report.timing_met and report.target_mhz == 24.0 and report.device == "LFE5U-25F"
+    assert report.timing_met and report.target_mhz == 60.0 and report.device == "LFE5U-25F"
     assert report.uart_baud is None  # the OrangeCrab has no UART pins
     assert (tmp_path / "top.bit").stat().st_size > 100_000 and report.bitstream == str(tmp_path / "top.bit")
     assert report.tool_versions["yosys"].startswith("Yosys 0.")
     assert "\n".join(lines) == (tmp_path / "build.log").read_text().rstrip("\n")
-    again = build_board(small_plan(), "orangecrab", tmp_path, on_stage=stages.append)
+    again = build_board(small_plan(), "orangecrab", tmp_path, clock_hz=60e6, on_stage=stages.append)
     assert again.cached and stages == list(STAGES) and again.luts == report.luts
 
 
