@@ -64,8 +64,9 @@ class Board:
 
     name: str
     platform_class: type[Platform]
-    loader: str  # `openFPGALoader -b LOADER`
+    loader: str  # `openFPGALoader -b LOADER`; "" where openFPGALoader cannot program the board
     target_hz: float  # the core's clock (a PLL makes it when the board's oscillator differs; hdl/board_top.py)
+    by_hand: str = ""  # how the bitstream reaches a board openFPGALoader cannot program
 
     def platform(self) -> Platform:
         """A fresh platform instance (a platform builds one design only)."""
@@ -101,7 +102,7 @@ class Board:
 
 BOARDS: dict[str, Board] = {b.name: b for b in (
     Board("icebreaker", ICEBreakerPlatform, "ice40_generic", 24e6),
-    Board("icesugar", ICESugarPlatform, "icesugar", 24e6),
+    Board("icesugar", ICESugarPlatform, "", 24e6, "copy it onto the USB drive the board's iCELink mounts"),
     Board("ice40-hx8k", ICE40HX8KBEVNPlatform, "ice40_generic", 24e6),
     Board("ulx3s", ULX3S_85F_Platform, "ulx3s", 50e6),
     Board("orangecrab", OrangeCrabR0_2_25FPlatform, "orangeCrab", 48e6),

@@ -64,11 +64,15 @@ def program_command(board, bitstream: str | Path, *, flash: bool = False,
 
     Raises
     ------
+    ProgrammingFailed
+        When openFPGALoader cannot program this board (the message says how the bitstream gets there).
     ToolNotFound
         When openFPGALoader is not installed or cannot start (the message names what to install).
     """
-    tool = tool or require_tool("openfpgaloader")
     path = Path(bitstream).resolve()
+    if not board.loader:
+        raise ProgrammingFailed(f"openFPGALoader cannot program the {board.name}; to load {path}, {board.by_hand}")
+    tool = tool or require_tool("openfpgaloader")
     mode = "--write-flash" if flash else "--write-sram"
     return ProgramCommand(board.name, (*tool.argv, "-b", board.loader, mode, str(path)), path, flash)
 

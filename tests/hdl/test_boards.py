@@ -13,7 +13,7 @@ def test_the_supported_boards_and_what_amaranth_boards_says_about_them():
     seen = {name: (b.device, b.package, b.family, b.clock_hz, b.loader) for name, b in BOARDS.items()}
     assert seen == {
         "icebreaker": ("iCE40UP5K", "SG48", "ice40", 12e6, "ice40_generic"),
-        "icesugar": ("iCE40UP5K", "SG48", "ice40", 12e6, "icesugar"),
+        "icesugar": ("iCE40UP5K", "SG48", "ice40", 12e6, ""),
         "ice40-hx8k": ("iCE40HX8K", "CT256", "ice40", 12e6, "ice40_generic"),
         "ulx3s": ("LFE5U-85F", "BG381", "ecp5", 25e6, "ulx3s"),
         "orangecrab": ("LFE5U-25F", "MG285", "ecp5", 48e6, "orangeCrab"),

@@ -76,3 +76,9 @@ def test_the_most_telling_line_names_the_missing_board():
     assert isinstance(error, BoardNotFound)
     assert str(error) == ("no board found: connect the orangecrab by USB and try again (openFPGALoader: DFU init "
                           "failed with: No DFU compatible device found)")
+
+
+def test_a_board_openfpgaloader_cannot_program_says_how_its_bitstream_gets_there(tmp_path):
+    with pytest.raises(ProgrammingFailed, match=r"^openFPGALoader cannot program the icesugar; to load .*top\.bin, "
+                                                r"copy it onto the USB drive the board's iCELink mounts$"):
+        program_command(find_board("icesugar"), tmp_path / "top.bin")

@@ -39,7 +39,7 @@ def test_a_dry_run_prints_the_exact_commands_and_runs_none(tmp_path):
     builds = tmp_path / "builds"
     result = deploy(HIL, "--board", "icebreaker", "--fixed", "Q8.8", "--dry-run", builds=builds)
     assert result.returncode == 0, result.stderr
-    folder = re.escape(str(builds / "boards" / "hil_demo-icebreaker-Q8.8"))
+    folder = re.escape(str(builds / "boards" / "hil_demo-icebreaker-Q8.8-24MHz"))
     yosys, nextpnr, icepack, loader = result.stdout.splitlines()
     assert re.match(rf"^\(cd {folder} && \S*yosys -l top.rpt top.ys\)$", yosys)
     assert re.match(rf"^\(cd {folder} && \S*nextpnr-ice40 .*--up5k --package sg48 --json top.json --pcf top.pcf "
@@ -48,7 +48,7 @@ def test_a_dry_run_prints_the_exact_commands_and_runs_none(tmp_path):
     assert re.match(rf"^\(cd {folder} && \S*openFPGALoader -b ice40_generic --write-sram {folder}/top.bin\)$", loader)
     assert not builds.exists()
     flash = deploy(HIL, "--board", "icebreaker", "--fixed", "Q8.8", "--dry-run", "--flash", builds=builds)
-    assert flash.stdout.splitlines()[-1].endswith(f"--write-flash {builds / 'boards' / 'hil_demo-icebreaker-Q8.8' / 'top.bin'})")
+    assert flash.stdout.splitlines()[-1].endswith(f"--write-flash {builds / 'boards' / 'hil_demo-icebreaker-Q8.8-24MHz' / 'top.bin'})")
 
 
 def test_an_unknown_board_is_one_line(tmp_path):
@@ -66,8 +66,8 @@ def test_deploy_builds_then_says_in_one_line_that_no_board_is_attached(tmp_path)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert lines[:3] == ["synthesis…", "place and route…", "bitstream…"] and lines[4] == "program…"
-    assert re.match(r"^built .*tiny-ulx3s-Q16.16/top.bit: [\d,]+/83,640 LUTs, ", lines[3])
-    assert (builds / "boards" / "tiny-ulx3s-Q16.16" / "build.log").is_file()
+    assert re.match(r"^built .*tiny-ulx3s-Q16.16-50MHz/top.bit: [\d,]+/83,640 LUTs, ", lines[3])
+    assert (builds / "boards" / "tiny-ulx3s-Q16.16-50MHz" / "build.log").is_file()
     # Unchanged: the bitstream is reused, and only openFPGALoader would run.
     again = deploy(project, "--board", "ulx3s", builds=builds, timeout=300)
     assert again.returncode == 1 and "(unchanged design: its last bitstream reused)" in again.stdout

@@ -134,7 +134,7 @@ def test_build_and_deploy_runs_every_stage_and_without_a_board_keeps_the_report(
     assert f"{report.fmax_mhz:g} MHz against a target of {report.target_mhz:g} MHz" in board.card.details.text()
     if report.realtime_factor is not None:  # measured in Verilator when it is installed
         assert f"{report.realtime_factor:,.1f}× faster than real time" in board.card.details.text()
-    assert (build_folder / "tiny-orangecrab-Q16.16" / "top.bit").is_file()
+    assert (build_folder / "tiny-orangecrab-Q16.16-48MHz" / "top.bit").is_file()
     # The same design again: the bitstream is reused, the build stages say so.
     qtbot.mouseClick(board.deploy_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not board.running, timeout=BUILD_MS)
