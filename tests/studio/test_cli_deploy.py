@@ -3,13 +3,13 @@ board attached."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
 
 import pytest
 
+from tests.example_projects import tiny_hil_demo
 from tests.studio.test_cli import COMMAND, HIL, assert_one_line_error
 
 BUILD_TOOLS = ("yosys", "nextpnr-ice40", "icepack", "openfpgaloader")
@@ -20,18 +20,6 @@ def deploy(*args, builds, timeout: float = 60) -> subprocess.CompletedProcess:
     env = dict(os.environ, NCSTUDIO_CACHE=str(builds))
     return subprocess.run([*COMMAND, "deploy", *map(str, args)], capture_output=True, text=True, env=env,
                           timeout=timeout)
-
-
-def tiny_project(tmp_path):
-    """hil_demo shrunk to 20 neurons."""
-    project = json.loads(HIL.read_text())
-    for population, size in zip(project["populations"], (16, 4)):
-        population["size"] = size
-    for projection in project["projections"]:
-        projection["rule"]["k"] = 2
-    path = tmp_path / "tiny.ncsproj"
-    path.write_text(json.dumps(project))
-    return path
 
 
 @pytest.mark.tools(*BUILD_TOOLS)
@@ -59,7 +47,7 @@ def test_an_unknown_board_is_one_line(tmp_path):
 @pytest.mark.slow
 @pytest.mark.tools(*ECP5_TOOLS)
 def test_deploy_builds_then_says_in_one_line_that_no_board_is_attached(tmp_path):
-    builds, project = tmp_path / "builds", tiny_project(tmp_path)
+    builds, project = tmp_path / "builds", tiny_hil_demo(tmp_path)
     result = deploy(project, "--board", "ulx3s", builds=builds, timeout=300)
     assert_one_line_error(result, r"no board found: connect the ulx3s by USB and try again \(openFPGALoader: "
                                   r"unable to open ftdi device: -3 \(device not found\)\)$")

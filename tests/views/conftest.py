@@ -9,6 +9,7 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QCoreApplication, QSettings  # noqa: E402
 
 from studio.document.document import Document  # noqa: E402
+from tests.example_projects import HIL_DEMO  # noqa: E402
 from tests.views.helpers import CUBA, make_window  # noqa: E402
 
 
@@ -47,3 +48,17 @@ def empty_window(qtbot):
     from views.files import empty_project
 
     return make_window(qtbot, Document.from_project(empty_project()))
+
+
+@pytest.fixture
+def hil_panel(qtbot, tmp_path):
+    """The HIL panel on hil_demo, shown, its engine prediction ready; its session closed at the end."""
+    from views.hil.hil_panel import HilPanel
+
+    widget = HilPanel(str(HIL_DEMO), folder=tmp_path)
+    qtbot.addWidget(widget)
+    widget.resize(1400, 800)
+    widget.show()
+    qtbot.waitUntil(lambda: widget.session.engine is not None, timeout=30000)
+    yield widget
+    widget.close_session()

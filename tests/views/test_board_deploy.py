@@ -11,9 +11,10 @@ from PySide6.QtCore import Qt
 from hdl.board_build import BoardReport
 from studio.document.commands import SetField
 from studio.document.document import Document
-from tests.views.helpers import ROOT, make_window
+from tests.example_projects import HIL_DEMO as HIL
+from tests.example_projects import tiny_hil_demo
+from tests.views.helpers import make_window
 
-HIL = ROOT / "resources" / "examples" / "hil_demo.ncsproj"
 ESTIMATE_MS = 10_000  # a bound for a loaded machine; the estimate of hil_demo takes about 0.1 s
 BUILD_MS = 240_000
 BUILD_TOOLS = ("yosys", "nextpnr-ice40", "icepack")
@@ -34,18 +35,6 @@ def open_board(qtbot, document: Document):
     board = hardware.board
     qtbot.waitUntil(lambda: board.estimate is not None or bool(board.estimate_error), timeout=ESTIMATE_MS)
     return window, hardware, board
-
-
-def small_project(tmp_path) -> Document:
-    """hil_demo shrunk to 20 neurons: a board build of a few seconds once the tools are warm."""
-    project = json.loads(HIL.read_text())
-    for population, size in zip(project["populations"], (16, 4)):
-        population["size"] = size
-    for projection in project["projections"]:
-        projection["rule"]["k"] = 2
-    path = tmp_path / "tiny.ncsproj"
-    path.write_text(json.dumps(project))
-    return Document.open(path)
 
 
 def test_the_estimate_follows_an_edit_and_the_board(qtbot):
@@ -98,7 +87,7 @@ def test_the_report_card_shows_the_reports_numbers(qtbot):
 
 @pytest.mark.tools(*BUILD_TOOLS)
 def test_a_cancelled_build_stops_its_tools_and_returns_to_idle(qtbot, tmp_path):
-    window, hardware, board = open_board(qtbot, small_project(tmp_path))
+    window, hardware, board = open_board(qtbot, Document.open(tiny_hil_demo(tmp_path)))
     qtbot.mouseClick(board.deploy_button, Qt.MouseButton.LeftButton)
     assert board.running and board.cancel_button.isEnabled() and not board.deploy_button.isEnabled()
     qtbot.waitUntil(lambda: board.stage_states["synthesis"].text() == "running", timeout=BUILD_MS)
@@ -115,7 +104,7 @@ def test_a_cancelled_build_stops_its_tools_and_returns_to_idle(qtbot, tmp_path):
 @pytest.mark.slow
 @pytest.mark.tools(*ECP5_TOOLS, "openfpgaloader")
 def test_build_and_deploy_runs_every_stage_and_without_a_board_keeps_the_report(qtbot, tmp_path, build_folder):
-    window, hardware, board = open_board(qtbot, small_project(tmp_path))
+    window, hardware, board = open_board(qtbot, Document.open(tiny_hil_demo(tmp_path)))
     board.board.setCurrentIndex(board.board.findData("orangecrab"))
     qtbot.mouseClick(board.deploy_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not board.running, timeout=BUILD_MS)

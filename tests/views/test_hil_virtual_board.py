@@ -1,4 +1,4 @@
-"""The HIL panel end to end with the virtual board (the real board top under Verilator, over TCP) on
+"""The HIL hil_panel end to end with the virtual board (the real board top under Verilator, over TCP) on
 hil_demo: 2,000 steps with exactly the engine's spikes, a parameter write seen applied and followed by
 both, and the board killed mid-run: the drop reported, the data kept, reconnect offered."""
 
@@ -12,7 +12,6 @@ from hdl.netcosim import DEFAULT_FORMAT
 from hdl.virtual_board import VirtualBoard, build_virtual_board
 from studio.hil.hil_recording import read_recording
 from studio.project.project_file import load_network
-from views.hil.hil_panel import HilPanel
 
 HIL_DEMO = str(Path(__file__).resolve().parents[2] / "resources" / "examples" / "hil_demo.ncsproj")
 
@@ -32,75 +31,67 @@ def board(board_exe):
     started.stop()
 
 
-@pytest.fixture
-def panel(qtbot, tmp_path):
-    widget = HilPanel(HIL_DEMO, folder=tmp_path)
-    qtbot.addWidget(widget)
-    widget.resize(1400, 800)
-    widget.show()
-    qtbot.waitUntil(lambda: widget.session.engine is not None, timeout=30000)
-    yield widget
-    widget.close_session()
+def run(qtbot, hil_panel, steps: int, until: int) -> None:
+    hil_panel.steps.setValue(steps)
+    qtbot.mouseClick(hil_panel.run_button, Qt.MouseButton.LeftButton)
+    def finished() -> bool:
+        status = hil_panel.session.telemetry.status
+        return (status is not None and status.step == until and not status.running
+                and hil_panel.session.prediction.steps >= until and f"over {until:,} steps" in hil_panel.verdict.text())
+
+    qtbot.waitUntil(finished, timeout=90000)
 
 
-def run(qtbot, panel, steps: int, until: int) -> None:
-    panel.steps.setValue(steps)
-    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.session.telemetry.status is not None and panel.session.telemetry.status.step == until
-                    and not panel.session.telemetry.status.running and panel.session.prediction.steps >= until
-                    and f"over {until:,} steps" in panel.verdict.text(), timeout=90000)
-
-
-def test_the_virtual_board_runs_the_engines_spikes_and_takes_a_parameter(qtbot, panel, board):
-    panel.connect_board(board.address)
-    qtbot.waitUntil(lambda: panel.session.state == "connected", timeout=10000)
-    run(qtbot, panel, 2000, 2000)
-    steps, neurons = panel.session.telemetry.spikes()
-    engine_steps, engine_neurons = panel.session.prediction.spikes
+def test_the_virtual_board_runs_the_engines_spikes_and_takes_a_parameter(qtbot, hil_panel, board):
+    hil_panel.connect_board(board.address)
+    qtbot.waitUntil(lambda: hil_panel.session.state == "connected", timeout=10000)
+    run(qtbot, hil_panel, 2000, 2000)
+    steps, neurons = hil_panel.session.telemetry.spikes()
+    engine_steps, engine_neurons = hil_panel.session.prediction.spikes
     inside = engine_steps < 2000
     assert sorted(zip(steps.tolist(), neurons.tolist())) == sorted(zip(engine_steps[inside].tolist(),
                                                                        engine_neurons[inside].tolist()))
-    assert steps.size == panel.session.telemetry.status.spikes > 0
-    assert panel.session.divergence is None and panel.warning.text() == ""
+    assert steps.size == hil_panel.session.telemetry.status.spikes > 0
+    assert hil_panel.session.divergence is None and hil_panel.warning.text() == ""
     before = steps.size
-    field = panel.parameters.fields[0]  # E's I_stim
+    field = hil_panel.parameters.fields[0]  # E's I_stim
     qtbot.keyClicks(field, "200")
     qtbot.keyClick(field, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: "applied" in panel.parameters.text(0), timeout=10000)
-    assert panel.parameters.text(0) == "200 pA applied from step 2,000 (read back)"
-    run(qtbot, panel, 1000, 3000)
-    assert panel.session.divergence is None  # the board and the engine both run with 200 pA from step 2,000
-    assert panel.session.telemetry.spikes()[0].size - before > 2 * before  # and E fires much more
+    qtbot.waitUntil(lambda: "applied" in hil_panel.parameters.text(0), timeout=10000)
+    assert hil_panel.parameters.text(0) == "200 pA applied from step 2,000 (read back)"
+    run(qtbot, hil_panel, 1000, 3000)
+    assert hil_panel.session.divergence is None  # the board and the engine both run with 200 pA from step 2,000
+    assert hil_panel.session.telemetry.spikes()[0].size - before > 2 * before  # and E fires much more
 
 
-def test_a_killed_board_is_reported_and_its_data_kept(qtbot, panel, board):
-    panel.connect_board(board.address)
-    qtbot.waitUntil(lambda: panel.session.state == "connected", timeout=10000)
-    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.session.telemetry.spikes()[0].size > 50, timeout=60000)
+def test_a_killed_board_is_reported_and_its_data_kept(qtbot, hil_panel, board):
+    hil_panel.connect_board(board.address)
+    qtbot.waitUntil(lambda: hil_panel.session.state == "connected", timeout=10000)
+    qtbot.mouseClick(hil_panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: hil_panel.session.telemetry.spikes()[0].size > 50, timeout=60000)
     board.kill()
-    qtbot.waitUntil(lambda: panel.session.state == "dropped", timeout=10000)
-    recording = panel.session.recording
-    assert panel.state_label.text().startswith("connection lost: ")
-    assert panel.state_label.text().endswith(f"— everything up to the drop is kept in {recording.name}")
-    assert panel.reconnect_button.isVisible() and not panel.run_button.isEnabled()
-    kept = panel.session.telemetry.spikes()[0].size
+    qtbot.waitUntil(lambda: hil_panel.session.state == "dropped", timeout=10000)
+    recording = hil_panel.session.recording
+    assert hil_panel.state_label.text().startswith("connection lost: ")
+    assert hil_panel.state_label.text().endswith(f"— everything up to the drop is kept in {recording.name}")
+    assert hil_panel.reconnect_button.isVisible() and not hil_panel.run_button.isEnabled()
+    kept = hil_panel.session.telemetry.spikes()[0].size
     _, events = read_recording(recording)
     assert sum(len(e.message.neurons) for e in events if e.direction == "rx" and hasattr(e.message, "neurons")) == kept
     assert events[-1].kind == "dropped"
-    assert panel.session.divergence is None and panel.raster.counts[1] == kept
+    assert hil_panel.session.divergence is None and hil_panel.raster.counts[1] == kept
 
 
-def test_over_a_serial_port_and_refused_commands_said_plainly(qtbot, panel, board_exe):
+def test_over_a_serial_port_and_refused_commands_said_plainly(qtbot, hil_panel, board_exe):
     board = VirtualBoard.start(board_exe, pty=True)
     try:
-        panel.connect_board(board.address)  # a pseudo-terminal: the serial path (pyserial)
-        qtbot.waitUntil(lambda: panel.session.state == "connected", timeout=10000)
-        run(qtbot, panel, 500, 500)
-        assert panel.session.divergence is None and panel.session.telemetry.spikes()[0].size > 0
-        qtbot.mouseClick(panel.reset_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: panel.warning.text() != "", timeout=10000)
-        assert panel.warning.text() == "⚠ the board refused Reset (unknown command)"
-        assert panel.session.telemetry.horizon == 500  # nothing was reset, nothing is forgotten
+        hil_panel.connect_board(board.address)  # a pseudo-terminal: the serial path (pyserial)
+        qtbot.waitUntil(lambda: hil_panel.session.state == "connected", timeout=10000)
+        run(qtbot, hil_panel, 500, 500)
+        assert hil_panel.session.divergence is None and hil_panel.session.telemetry.spikes()[0].size > 0
+        qtbot.mouseClick(hil_panel.reset_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: hil_panel.warning.text() != "", timeout=10000)
+        assert hil_panel.warning.text() == "⚠ the board refused Reset (unknown command)"
+        assert hil_panel.session.telemetry.horizon == 500  # nothing was reset, nothing is forgotten
     finally:
         board.stop()
