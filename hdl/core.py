@@ -347,16 +347,17 @@ class PopulationUnit(wiring.Component):
                              wr.en.eq(rmw_busy & (rmw_ring == k))]
             ring_inputs[r.slot] = _times(rd.data, r.scale)
 
+        # a generator draws while its neuron is issued; stage 1 weighs the registered count
         drive = {r.slot: [] for r in self.rings}
+        issuing = ~self.start & (issue < n)
         for g in self.poissons:
-            mine = s1_which == unit.position(g.population)
             x = Signal(32, init=g.state, name=f"xorshift_{g.name}")
             nxt = _xorshift32(x)
             u = nxt[16:32]
-            count = sum((u >= c for c in g.table), Const(0, unsigned(_bits(len(g.table)))))
-            active = _window(self.step, g.first, g.last) & mine
-            with m.If(s1_valid & mine):
-                m.d.sync += x.eq(nxt)
+            count = Signal(_bits(len(g.table)), name=f"poisson_count_{g.name}")
+            with m.If(issuing & (which == unit.position(g.population))):
+                m.d.sync += [x.eq(nxt), count.eq(sum((u >= c for c in g.table), Const(0, count.shape())))]
+            active = _window(self.step, g.first, g.last) & (s1_which == unit.position(g.population))
             slot = self.plan.rings[g.ring].slot
             drive[slot].append(Mux(active, _weighted(count, g.weight, total), 0))
         current = None
