@@ -313,11 +313,8 @@ class Telemetry(wiring.Component):
                 m.d.comb += encoder.i.valid.eq(1)
                 for msg, payload in fixed.items():
                     with m.If(sending_status if msg is Status else ~sending_status):
-                        with m.Switch(at):
-                            for k, byte in enumerate(payload):
-                                with m.Case(k):
-                                    m.d.comb += [encoder.i.payload.data.eq(byte),
-                                                 encoder.i.payload.last.eq(k == len(payload) - 1)]
+                        m.d.comb += [encoder.i.payload.data.eq(Cat(*payload).word_select(at, 8)),
+                                     encoder.i.payload.last.eq(at == len(payload) - 1)]
                         with m.If(encoder.i.ready):
                             m.d.sync += at.eq(at + 1)
                             with m.If(at == len(payload) - 1):
@@ -326,11 +323,7 @@ class Telemetry(wiring.Component):
                                     m.d.sync += ack_pending.eq(0)
                                 m.next = "IDLE"
             with m.State("SPIKES_HEADER"):
-                m.d.comb += encoder.i.valid.eq(1)
-                with m.Switch(at):
-                    for k, byte in enumerate(spike_header):
-                        with m.Case(k):
-                            m.d.comb += encoder.i.payload.data.eq(byte)
+                m.d.comb += [encoder.i.valid.eq(1), encoder.i.payload.data.eq(Cat(*spike_header).word_select(at, 8))]
                 with m.If(encoder.i.ready):
                     m.d.sync += at.eq(at + 1)
                     with m.If(at == len(spike_header) - 1):
