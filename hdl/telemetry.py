@@ -119,8 +119,9 @@ class Telemetry(wiring.Component):
         length = Signal(8)  # payload bytes received so far (saturating)
         phase = Signal(range(record_bytes(SetProbes)))  # length modulo a SetProbes record
         cmd_ready = Signal()
-        m.d.comb += decoder.o.ready.eq(~cmd_ready)
-        with m.If(decoder.o.valid & ~cmd_ready):
+        ack_pending = Signal()  # an Ack waits for the transmitter
+        m.d.comb += decoder.o.ready.eq(~cmd_ready & ~ack_pending)
+        with m.If(decoder.o.valid & decoder.o.ready):
             with m.Switch(length):
                 for k in range(COMMAND_BYTES):
                     with m.Case(k):
@@ -135,13 +136,12 @@ class Telemetry(wiring.Component):
         cseq = Cat(cmd[1], cmd[2])
 
         # -- the Ack being sent ----------------------------------------------------------------
-        ack = {name: Signal(8 * width, name=f"ack_{name}") for name, (_, width) in field_offsets(Ack).items()
-               if name not in ("type", "seq")}
-        ack_pending = Signal()
+        # the Ack reads the command's fields from the buffer, which takes no new command until the Ack is out
+        ack_result, ack_value = Signal(8), Signal(32)
+        ack_addressed = Signal()  # the Ack carries the command's bank and entry
 
-        def answer(result, bank=0, entry=0, value=0):
-            m.d.sync += [ack["command_seq"].eq(cseq), ack["command"].eq(ctype), ack["result"].eq(result),
-                         ack["bank"].eq(bank), ack["entry"].eq(entry), ack["value"].eq(value),
+        def answer(result, addressed=False, value=0):
+            m.d.sync += [ack_result.eq(result), ack_addressed.eq(addressed), ack_value.eq(value),
                          ack_pending.eq(1), cmd_ready.eq(0), length.eq(0), phase.eq(0)]
 
         # -- the parameter bank ----------------------------------------------------------------
@@ -223,9 +223,9 @@ class Telemetry(wiring.Component):
                                 answer(Result.OK)
                             with m.Case(WriteParam.TYPE, ReadParam.TYPE):
                                 with m.If(~valid_address):
-                                    answer(Result.BAD_ADDRESS, bank, entry)
+                                    answer(Result.BAD_ADDRESS, addressed=True)
                                 with m.Elif(ctype == ReadParam.TYPE):
-                                    answer(Result.OK, bank, entry, readback)
+                                    answer(Result.OK, addressed=True, value=readback)
                                 with m.Else():
                                     m.next = "WRITE"
             with m.State("WRITE"):  # at the step boundary: no step in flight, none started meanwhile
@@ -235,7 +235,7 @@ class Telemetry(wiring.Component):
                         m.d.comb += core.param_we.eq(1)
                     m.next = "READBACK"
             with m.State("READBACK"):
-                answer(Result.OK, bank, entry, readback)
+                answer(Result.OK, addressed=True, value=readback)
                 m.next = "CRC"
 
         # -- stepping ------------------------------------------------------------------------
@@ -281,7 +281,9 @@ class Telemetry(wiring.Component):
         snapshot = {"running": running, "pace": pace_mode, "step": core.step[:32], "spikes": core.spike_count,
                     "queue_overflows": core.queue_overflows, "spikes_dropped": spikes_dropped,
                     "rx_errors": decoder.frames_bad, "param_crc": param_crc}
-        fixed = {Ack: _message_bytes(Ack, {"seq": tx_seq, **ack}),
+        ack = {"seq": tx_seq, "command_seq": cseq, "command": ctype, "result": ack_result,
+               "bank": Mux(ack_addressed, bank, 0), "entry": Mux(ack_addressed, entry, 0), "value": ack_value}
+        fixed = {Ack: _message_bytes(Ack, ack),
                  Status: _message_bytes(Status, {"seq": tx_seq, **status})}
         at = Signal(range(max(len(b) for b in fixed.values()) + 1))
         sending_status = Signal()
