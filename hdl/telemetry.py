@@ -103,7 +103,7 @@ class Telemetry(wiring.Component):
         wiring.connect(m, encoder.o, utx.i)
 
         # -- board state -----------------------------------------------------------------------
-        running, limited = Signal(), Signal()
+        running, limited, one_step = Signal(), Signal(), Signal()  # limited: RunSteps; one_step: single-step Start
         remaining = Signal(32)
         pace_mode = Signal(2, init=Pace.REAL_TIME)
         pace_clocks = Signal(32, init=self.realtime_period)  # the core's pace, set by SetPace
@@ -197,14 +197,15 @@ class Telemetry(wiring.Component):
                         with m.Switch(ctype):
                             with m.Case(Start.TYPE):
                                 single = pace_mode == Pace.SINGLE_STEP
-                                m.d.sync += [running.eq(1), limited.eq(single), remaining.eq(1)]
+                                m.d.sync += [running.eq(1), limited.eq(0), one_step.eq(single)]
                                 answer(Result.OK)
                             with m.Case(Stop.TYPE):
                                 m.d.sync += [running.eq(0), stopping.eq(1)]
                                 answer(Result.OK)
                             with m.Case(RunSteps.TYPE):
                                 steps = Cat(cmd[3], cmd[4], cmd[5], cmd[6])
-                                m.d.sync += [running.eq(steps != 0), limited.eq(1), remaining.eq(steps),
+                                m.d.sync += [running.eq(steps != 0), limited.eq(1), one_step.eq(0),
+                                             remaining.eq(steps),
                                              stopping.eq(steps == 0)]
                                 answer(Result.OK)
                             with m.Case(SetPace.TYPE):
@@ -243,10 +244,9 @@ class Telemetry(wiring.Component):
         m.d.comb += [step_req.eq(running & ~core.busy & ~issue & ~writing), core.step_req.eq(step_req)]
         with m.If(step_req):
             m.d.sync += issue.eq(1)
-            with m.If(limited):
-                m.d.sync += remaining.eq(remaining - 1)
-                with m.If(remaining == 1):
-                    m.d.sync += [running.eq(0), stopping.eq(1)]
+            m.d.sync += remaining.eq(remaining - 1)
+            with m.If(one_step | (limited & (remaining == 1))):
+                m.d.sync += [running.eq(0), stopping.eq(1)]
         with m.If(stopping & ~core.busy & ~issue & ~core.step_done):
             m.d.sync += [stopping.eq(0), status_pending.eq(1)]
         with m.If(core.step_done & running & (core.step[:STATUS_EVERY.bit_length() - 1] == 0)):
