@@ -103,7 +103,7 @@ class Telemetry(wiring.Component):
         wiring.connect(m, encoder.o, utx.i)
 
         # -- board state -----------------------------------------------------------------------
-        running, limited = Signal(), Signal()
+        running, limited, one_step = Signal(), Signal(), Signal()  # limited: RunSteps; one_step: single-step Start
         remaining = Signal(32)
         pace_mode = Signal(2, init=Pace.REAL_TIME)
         pace_clocks = Signal(32, init=self.realtime_period)  # the core's pace, set by SetPace
@@ -119,8 +119,9 @@ class Telemetry(wiring.Component):
         length = Signal(8)  # payload bytes received so far (saturating)
         phase = Signal(range(record_bytes(SetProbes)))  # length modulo a SetProbes record
         cmd_ready = Signal()
-        m.d.comb += decoder.o.ready.eq(~cmd_ready)
-        with m.If(decoder.o.valid & ~cmd_ready):
+        ack_pending = Signal()  # an Ack waits for the transmitter
+        m.d.comb += decoder.o.ready.eq(~cmd_ready & ~ack_pending)
+        with m.If(decoder.o.valid & decoder.o.ready):
             with m.Switch(length):
                 for k in range(COMMAND_BYTES):
                     with m.Case(k):
@@ -135,13 +136,12 @@ class Telemetry(wiring.Component):
         cseq = Cat(cmd[1], cmd[2])
 
         # -- the Ack being sent ----------------------------------------------------------------
-        ack = {name: Signal(8 * width, name=f"ack_{name}") for name, (_, width) in field_offsets(Ack).items()
-               if name not in ("type", "seq")}
-        ack_pending = Signal()
+        # the Ack reads the command's fields from the buffer, which takes no new command until the Ack is out
+        ack_result, ack_value = Signal(8), Signal(32)
+        ack_addressed = Signal()  # the Ack carries the command's bank and entry
 
-        def answer(result, bank=0, entry=0, value=0):
-            m.d.sync += [ack["command_seq"].eq(cseq), ack["command"].eq(ctype), ack["result"].eq(result),
-                         ack["bank"].eq(bank), ack["entry"].eq(entry), ack["value"].eq(value),
+        def answer(result, addressed=False, value=0):
+            m.d.sync += [ack_result.eq(result), ack_addressed.eq(addressed), ack_value.eq(value),
                          ack_pending.eq(1), cmd_ready.eq(0), length.eq(0), phase.eq(0)]
 
         # -- the parameter bank ----------------------------------------------------------------
@@ -197,14 +197,15 @@ class Telemetry(wiring.Component):
                         with m.Switch(ctype):
                             with m.Case(Start.TYPE):
                                 single = pace_mode == Pace.SINGLE_STEP
-                                m.d.sync += [running.eq(1), limited.eq(single), remaining.eq(1)]
+                                m.d.sync += [running.eq(1), limited.eq(0), one_step.eq(single)]
                                 answer(Result.OK)
                             with m.Case(Stop.TYPE):
                                 m.d.sync += [running.eq(0), stopping.eq(1)]
                                 answer(Result.OK)
                             with m.Case(RunSteps.TYPE):
                                 steps = Cat(cmd[3], cmd[4], cmd[5], cmd[6])
-                                m.d.sync += [running.eq(steps != 0), limited.eq(1), remaining.eq(steps),
+                                m.d.sync += [running.eq(steps != 0), limited.eq(1), one_step.eq(0),
+                                             remaining.eq(steps),
                                              stopping.eq(steps == 0)]
                                 answer(Result.OK)
                             with m.Case(SetPace.TYPE):
@@ -223,9 +224,9 @@ class Telemetry(wiring.Component):
                                 answer(Result.OK)
                             with m.Case(WriteParam.TYPE, ReadParam.TYPE):
                                 with m.If(~valid_address):
-                                    answer(Result.BAD_ADDRESS, bank, entry)
+                                    answer(Result.BAD_ADDRESS, addressed=True)
                                 with m.Elif(ctype == ReadParam.TYPE):
-                                    answer(Result.OK, bank, entry, readback)
+                                    answer(Result.OK, addressed=True, value=readback)
                                 with m.Else():
                                     m.next = "WRITE"
             with m.State("WRITE"):  # at the step boundary: no step in flight, none started meanwhile
@@ -235,7 +236,7 @@ class Telemetry(wiring.Component):
                         m.d.comb += core.param_we.eq(1)
                     m.next = "READBACK"
             with m.State("READBACK"):
-                answer(Result.OK, bank, entry, readback)
+                answer(Result.OK, addressed=True, value=readback)
                 m.next = "CRC"
 
         # -- stepping ------------------------------------------------------------------------
@@ -243,10 +244,9 @@ class Telemetry(wiring.Component):
         m.d.comb += [step_req.eq(running & ~core.busy & ~issue & ~writing), core.step_req.eq(step_req)]
         with m.If(step_req):
             m.d.sync += issue.eq(1)
-            with m.If(limited):
-                m.d.sync += remaining.eq(remaining - 1)
-                with m.If(remaining == 1):
-                    m.d.sync += [running.eq(0), stopping.eq(1)]
+            m.d.sync += remaining.eq(remaining - 1)
+            with m.If(one_step | (limited & (remaining == 1))):
+                m.d.sync += [running.eq(0), stopping.eq(1)]
         with m.If(stopping & ~core.busy & ~issue & ~core.step_done):
             m.d.sync += [stopping.eq(0), status_pending.eq(1)]
         with m.If(core.step_done & running & (core.step[:STATUS_EVERY.bit_length() - 1] == 0)):
@@ -281,7 +281,9 @@ class Telemetry(wiring.Component):
         snapshot = {"running": running, "pace": pace_mode, "step": core.step[:32], "spikes": core.spike_count,
                     "queue_overflows": core.queue_overflows, "spikes_dropped": spikes_dropped,
                     "rx_errors": decoder.frames_bad, "param_crc": param_crc}
-        fixed = {Ack: _message_bytes(Ack, {"seq": tx_seq, **ack}),
+        ack = {"seq": tx_seq, "command_seq": cseq, "command": ctype, "result": ack_result,
+               "bank": Mux(ack_addressed, bank, 0), "entry": Mux(ack_addressed, entry, 0), "value": ack_value}
+        fixed = {Ack: _message_bytes(Ack, ack),
                  Status: _message_bytes(Status, {"seq": tx_seq, **status})}
         at = Signal(range(max(len(b) for b in fixed.values()) + 1))
         sending_status = Signal()
@@ -313,11 +315,8 @@ class Telemetry(wiring.Component):
                 m.d.comb += encoder.i.valid.eq(1)
                 for msg, payload in fixed.items():
                     with m.If(sending_status if msg is Status else ~sending_status):
-                        with m.Switch(at):
-                            for k, byte in enumerate(payload):
-                                with m.Case(k):
-                                    m.d.comb += [encoder.i.payload.data.eq(byte),
-                                                 encoder.i.payload.last.eq(k == len(payload) - 1)]
+                        m.d.comb += [encoder.i.payload.data.eq(Cat(*payload).word_select(at, 8)),
+                                     encoder.i.payload.last.eq(at == len(payload) - 1)]
                         with m.If(encoder.i.ready):
                             m.d.sync += at.eq(at + 1)
                             with m.If(at == len(payload) - 1):
@@ -326,11 +325,7 @@ class Telemetry(wiring.Component):
                                     m.d.sync += ack_pending.eq(0)
                                 m.next = "IDLE"
             with m.State("SPIKES_HEADER"):
-                m.d.comb += encoder.i.valid.eq(1)
-                with m.Switch(at):
-                    for k, byte in enumerate(spike_header):
-                        with m.Case(k):
-                            m.d.comb += encoder.i.payload.data.eq(byte)
+                m.d.comb += [encoder.i.valid.eq(1), encoder.i.payload.data.eq(Cat(*spike_header).word_select(at, 8))]
                 with m.If(encoder.i.ready):
                     m.d.sync += at.eq(at + 1)
                     with m.If(at == len(spike_header) - 1):
