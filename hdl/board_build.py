@@ -410,7 +410,7 @@ def build_board(plan: NetworkPlan, board: Board | str, directory: str | os.PathL
     if not report.timing_met:
         achieved = f"{report.fmax_mhz:g} MHz" if report.fmax_mhz is not None else "no frequency"
         path = f"; worst path {report.critical_path}" if report.critical_path else ""
-        raise BuildFailed(f"timing not met on {board.name}: the core reaches {achieved}, the target is "
+        raise BuildFailed(f"timing not met on {board.name}: the design reaches {achieved}, the target is "
                           f"{report.target_mhz:g} MHz{path}", tuple(output[-20:]), report)
     saved.write_text(json.dumps(report.to_json(), indent=2) + "\n")
     return report

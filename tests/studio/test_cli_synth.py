@@ -72,11 +72,11 @@ def test_synth_for_the_icebreaker_reports_the_tools_numbers(tmp_path):
 def test_failed_timing_is_one_line_with_the_achieved_clock_and_the_worst_path(tmp_path):
     result = synth(small_project(tmp_path, POISSON), "--board", "icebreaker", "--clock", "48MHz",
                    "-o", tmp_path / "build", "--json")
-    assert_one_line_error(result, r"timing not met on icebreaker: the core reaches (\d+\.\d+) MHz, the target is "
+    assert_one_line_error(result, r"timing not met on icebreaker: the design reaches (\d+\.\d+) MHz, the target is "
                                   r"48 MHz; worst path \S+ -> \S+ \(\d+\.\d ns\)$")
     report = json.loads(result.stdout)  # the report of what was built, for a person to read
     assert report["timing_met"] is False and report["target_mhz"] == 48.0
-    assert f"the core reaches {report['fmax_mhz']:g} MHz" in result.stderr
+    assert f"the design reaches {report['fmax_mhz']:g} MHz" in result.stderr
 
 
 @pytest.mark.slow
