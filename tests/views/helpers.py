@@ -49,14 +49,18 @@ def connect_ports(qtbot, window, source: str, target: str, receptor=None) -> Non
          scene.nodes[target].port("in", receptor).scenePos())
 
 
-def type_into(qtbot, window, field: str, text: str) -> None:
-    """Replace the text of an inspector field and press Enter."""
-    edit = window.inspector.fields[field].edit
+def retype(qtbot, edit, text: str, key=Qt.Key.Key_Return) -> None:
+    """Replace the text of line edit ``edit`` by typing, then press ``key``."""
     edit.setFocus()
     edit.selectAll()
     qtbot.keyClick(edit, Qt.Key.Key_Backspace)
     qtbot.keyClicks(edit, text)
-    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    qtbot.keyClick(edit, key)
+
+
+def type_into(qtbot, window, field: str, text: str) -> None:
+    """Replace the text of an inspector field and press Enter."""
+    retype(qtbot, window.inspector.fields[field].edit, text)
 
 
 def select(window, name: str) -> None:

@@ -8,16 +8,11 @@ from PySide6.QtCore import Qt
 from studio.document.document import Document
 from studio.project.project_file import EXAMPLES
 from studio.project.project_doc import PopulationDoc, ProjectDoc
-from tests.views.helpers import make_window, select
+from tests.views.helpers import make_window, retype, select
 
 
 def type_name(qtbot, window, text: str, key=Qt.Key.Key_Return) -> None:
-    edit = window.inspector.name_field.edit
-    edit.setFocus()
-    edit.selectAll()
-    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
-    qtbot.keyClicks(edit, text)
-    qtbot.keyClick(edit, key)
+    retype(qtbot, window.inspector.name_field.edit, text, key)
 
 
 def test_the_name_field_renames_and_the_references_follow(qtbot, cuba_window):

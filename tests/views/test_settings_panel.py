@@ -7,21 +7,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox
 
 from studio.document.commands import SetSetting
-from tests.views.helpers import select
+from tests.views.helpers import retype, select
 
 
 def settings(window):
     window.scene.clearSelection()
     assert window.inspector.name is None
     return window.inspector.settings
-
-
-def retype(qtbot, edit, text: str, key=Qt.Key.Key_Return) -> None:
-    edit.setFocus()
-    edit.selectAll()
-    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
-    qtbot.keyClicks(edit, text)
-    qtbot.keyClick(edit, key)
 
 
 def test_with_nothing_selected_the_inspector_shows_the_projects_settings(qtbot, cuba_window):
