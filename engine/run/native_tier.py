@@ -87,15 +87,10 @@ def _address(path: Path) -> int:
     return ctypes.cast(getattr(lib, ENTRY), ctypes.c_void_p).value
 
 
-def kernel_path(code) -> Path:
-    """Where the library of ``code``'s native step is cached (read the environment now, not in a worker)."""
-    return cache_dir() / f"{kernel_key(code)}.so"
-
-
-def cached_kernel(code) -> int | None:
-    """The address of ``code``'s native step if it is already compiled, else None."""
-    path = kernel_path(code)
-    return _address(path) if path.is_file() else None
+def kernel_path(key: str) -> Path:
+    """Where the library of the program with cache key ``key`` is kept (read the environment now, not in a
+    worker)."""
+    return cache_dir() / f"{key}.so"
 
 
 def compile_kernel(program, cc: list[str], path: Path) -> int:
@@ -160,14 +155,16 @@ class NativeTier:
             key = kernel_key(program.code)
             if key in self._failed:
                 continue
-            address = cached_kernel(program.code)
-            if address is None:
-                job = self._jobs.get(key)
-                if job is None:
-                    self._jobs[key] = _compiler_pool.submit(compile_kernel, program, self.cc,
-                                                            kernel_path(program.code))
-                if job is None or not job.done():
+            job = self._jobs.get(key)
+            if job is None:
+                path = kernel_path(key)
+                if not path.is_file():
+                    self._jobs[key] = _compiler_pool.submit(compile_kernel, program, self.cc, path)
                     continue
+                address = _address(path)
+            elif not job.done():
+                continue
+            else:
                 del self._jobs[key]
                 try:
                     address = job.result()
