@@ -39,6 +39,7 @@ from views.palette import Palette
 from views.playground.handoff_panel import network_handoff
 from views.playground.playground_workspace import PlaygroundWorkspace
 from views.problems_panel import ProblemsPanel, show_failure
+from views.recordings_export import RecordingsExport
 from views.run_toolbar import RunToolbar
 from views.scopes import ScopePanel
 from views.undo import UndoActions
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.run_toolbar = RunToolbar(lambda: self.document, self)
         self.addToolBar(self.run_toolbar)
+        self.recordings_export = RecordingsExport(self, self.run_toolbar)
         self.run_toolbar.started.connect(self._run_started)
         self.run_toolbar.built.connect(self.scopes.set_network)
         self.run_toolbar.chunks.connect(self.scopes.feed)
@@ -128,6 +130,8 @@ class MainWindow(QMainWindow):
         file_menu.addActions([files.save_action, files.save_as_action])
         file_menu.addSeparator()
         file_menu.addAction(files.interval_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.recordings_export.action)
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", QKeySequence.StandardKey.Quit, self.close))
 

@@ -86,7 +86,8 @@ def build_parser() -> _Parser:
     _run_options(p)
     p.add_argument("--fixed", type=q_format, metavar="QI.F", help="run the whole network in this fixed-point format, e.g. Q16.16")
     p.add_argument("--seed", type=int, help="seed of connectivity, initial values and noise (default: the file's)")
-    p.add_argument("--out", metavar="FILE.npz", help="save spikes and recorder traces (with units)")
+    p.add_argument("--out", metavar="FILE.npz|FILE.nix",
+                   help="save spikes and recorder traces with units: NumPy arrays, or a Neo NIX file (Elephant opens it)")
     p.set_defaults(func=subcommands.run)
 
     p = sub.add_parser("hdl", help="generate the project's network core: Verilog, Verilator harness, manifest")

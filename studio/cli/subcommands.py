@@ -232,15 +232,13 @@ def _print_run(label: str, report: dict) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``ncstudio run PROJECT ...``: simulate a project and report spikes, rates and timings."""
-    out = Path(args.out) if args.out else None
-    if out is not None and not out.parent.is_dir():
-        raise NeuroCoreError(f"cannot write {out}: the directory {out.parent} does not exist")
+    from studio.interop.neo_recordings import check_destination, save_recordings
+
+    out = check_destination(args.out) if args.out else None
     sim, report = _simulate(args.project, args.duration, args.seed, args.fixed)
     report["fixed"] = args.fixed.name if args.fixed is not None else None
     if out is not None:
-        from studio.project.run_results import save_run
-
-        atomic_write(out, lambda fh: save_run(fh, sim))
+        save_recordings(out, sim, Path(args.project).stem)
     report = {"project": str(args.project), **report, "out": str(out) if out else None}
     if args.json:
         _emit_json(report)

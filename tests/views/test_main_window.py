@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from neo.io import NixIO
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
@@ -171,3 +172,26 @@ def test_a_failing_worker_leaves_the_window_usable_and_the_project_untouched(qtb
     window.undo_action.trigger()
     window.run_toolbar.run(0.05)
     qtbot.waitUntil(lambda: window.scopes.data.received > 0, timeout=20_000)
+
+
+def test_file_export_recordings_saves_the_finished_run_as_neo_nix(qtbot, cuba_window, tmp_path, monkeypatch):
+    window = cuba_window
+    export = window.recordings_export
+    assert not export.action.isEnabled()  # nothing has run yet
+    toolbar = window.run_toolbar
+    toolbar.duration.setEditText("100 ms")
+    toolbar.run_action.trigger()
+    qtbot.waitUntil(lambda: toolbar.state == "finished" and not toolbar.timer.isActive(), timeout=30_000)
+    assert export.action.isEnabled()
+    assert export.action in window.menuBar().actions()[0].menu().actions()
+    saved = export.export(tmp_path / "cuba.nix")
+    io = NixIO(str(saved), mode="ro")
+    block = io.read_block()
+    io.close()
+    spikes = toolbar.session.simulation.spikes("E")[0]
+    assert [g.name for g in block.groups] == ["E", "I"]
+    assert len(block.groups[0].spiketrains[0]) == len(spikes) > 0
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: shown.append(text))
+    assert export.export(tmp_path / "cuba.csv") is None
+    assert shown == ["cannot save recordings as `cuba.csv`: use .npz or .nix"]
