@@ -8,7 +8,7 @@ PEERS := .venv-peers
 EXAMPLE := resources/examples/cuba.ncsproj
 SOURCES := pyproject.toml setup.py $(wildcard ext/*.pyx ext/*.pxd)
 
-.PHONY: install studio test bench peers clean
+.PHONY: install studio test bench peers package clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,5 +51,12 @@ peers: $(PEERS)/.installed
 bench: install peers
 	$(PY) benchmarks/run_all.py --peers-python $(PEERS)/bin/python $(BENCH_ARGS)
 
+# The one-folder desktop bundle (PyInstaller): $(PACKAGE_DIST)/ncstudio/ncstudio; packaging/README.md.
+PACKAGE_DIST ?= dist
+PACKAGE_WORK ?= build/pyinstaller
+package: $(VENV)/.installed-dev
+	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath $(PACKAGE_DIST) --workpath $(PACKAGE_WORK) \
+		packaging/ncstudio.spec
+
 clean:
-	rm -rf build ext/*.c ext/*.so *.egg-info
+	rm -rf build dist ext/*.c ext/*.so *.egg-info
