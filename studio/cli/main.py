@@ -21,6 +21,7 @@ from engine.equations.units import AMP, HERTZ, SECOND
 from engine.models import LIBRARY
 from studio.cli import subcommands
 from studio.cli.arguments import assignment, positive, q_format, quantity, quantity_text, typed_quantity
+from studio.cli.characterise_command import characterise_command
 from studio.hardware.hardware_flow import HardwareUnavailable
 from studio.project.modelfile import ModelFileError
 from studio.project.project_file import ProjectFileError
@@ -80,6 +81,14 @@ def build_parser() -> _Parser:
     p.add_argument("--out", metavar="FILE.npz", help="save t, every state variable, spike_times and units")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(func=subcommands.neuron)
+
+    p = sub.add_parser("characterise", help="firing pattern, rheobase, f-I slope, ISIs and sensitivities of a model")
+    p.add_argument("model", metavar="MODEL", nargs="?", help="library model name or *.ncsmodel file")
+    p.add_argument("--library", action="store_true", help="characterise every library model (a table)")
+    p.add_argument("--set", action="append", type=assignment, default=[], metavar="NAME=VALUE",
+                   help="override a parameter, e.g. d=2mV (repeatable)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=characterise_command)
 
     p = sub.add_parser("run", help="simulate a project (*.ncsproj)")
     p.add_argument("project", metavar="PROJECT", help="a *.ncsproj file")

@@ -294,3 +294,17 @@ def test_failures_outside_the_engine_s_errors_are_one_line_too(failure, pattern,
     assert main.main(["models"]) == 1
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and re.match(pattern, lines[0]), lines
+
+
+def test_characterise_names_the_pattern_and_the_features_that_decided_it():
+    result = ncstudio("characterise", "izhikevich", "--set", "c=-50mV", "--set", "d=2mV", "--json")
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["model"] == "izhikevich" and found["pattern"] == "bursting"
+    assert found["reasons"][0].startswith("ISIs split at a") and found["current_unit"] == "pA"
+    assert 0 < found["rheobase"] < found["test_current"] and found["max_rate_hz"] > 0
+    assert len(found["most_sensitive"]) == 5 and set(found["state_ranges"]) == {"V_m", "U_m"}
+    text = ncstudio("characterise", "iaf_psc_exp")
+    assert text.stdout.startswith("iaf_psc_exp: fast-spiking (") and "rheobase 375" in text.stdout
+    assert_one_line_error(ncstudio("characterise", "iaf_psc_exp", "--set", "q=1"), r"--set q=1: `q` is not a parameter")
+    assert_one_line_error(ncstudio("characterise"), r"name a MODEL or give --library")
