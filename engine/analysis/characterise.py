@@ -45,7 +45,7 @@ from typing import Mapping
 import numpy as np
 
 from engine.analysis.batch import run_batch
-from engine.analysis.common import AnalysisError, Model, Progress, checked, current_unit
+from engine.analysis.common import AnalysisError, Model, Progress, check_cancel, checked, current_unit
 from engine.analysis.fi_curve import fi_curve
 from engine.analysis.isi import isi_stats, rate_sensitivity
 from engine.analysis.stimulus import Step
@@ -185,12 +185,14 @@ def characterise(model: Model, *, overrides: Mapping[str, str] | None = None, dt
     fi_slope = float(np.polyfit(currents[half], fi.rates[half], 1)[0])
     report(0.55)
     for test_current in currents[2:]:
+        check_cancel(cancel)
         run = trace(model, duration=DURATION, dt=dt, stimuli=(Step(test_current, onset=ONSET),), overrides=overrides)
         features = _pattern_features(run.spike_times)
         if features["spikes"] >= REPETITIVE:
             break
     pattern, reasons = classify(features)
     report(0.7)
+    check_cancel(cancel)
     try:
         sens = rate_sensitivity(model, current=test_current, duration=1.0, dt=dt, overrides=overrides, cancel=cancel)
         order = np.argsort(-np.nan_to_num(np.abs(sens.sensitivity), nan=-1.0))[:5]

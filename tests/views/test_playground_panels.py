@@ -227,7 +227,8 @@ def test_install_panels_adds_every_panel_as_a_tab(qtbot):
     panels = install_panels(playground)
     titles = [playground.panels.tabText(k) for k in range(playground.panels.count())]
     assert titles == list(panels) == ["Phase plane", "f-I curve", "Bifurcation", "ISI / STA", "Sensitivity",
-                                      "Rate map", "Precision", "Verilog", "Hand on"]
+                                      "Rate map", "Characterise", "Frequency response", "Precision", "Verilog",
+                                      "Hand on"]
     playground.resize(1400, 900)
     playground.show()
     phase = panels["Phase plane"]
@@ -279,3 +280,34 @@ def test_the_precision_panel_is_readable_at_1280_by_720(qtbot, cuba_window):
         assert header.sectionSize(column) >= max(table.sizeHintForColumn(column), header.sectionSizeHint(column))
     assert header.length() <= table.viewport().width()
     assert table.item(0, 3).text().startswith("-70")
+
+
+def test_characterise_reports_the_pattern_and_the_frequency_response_plots_gain_and_phase(qtbot):
+    from views.playground.characterise_panel import CharacterisePanel, FrequencyResponsePanel
+
+    state = PlaygroundState(get_model("izhikevich"), stimulus=Stimulus((Constant(10.0),)), duration=0.5)
+    state.set_parameter("c", "-50 mV")
+    state.set_parameter("d", "2 mV")  # Izhikevich's chattering cell
+    panel = shown(qtbot, CharacterisePanel(state))
+    qtbot.wait(400)
+    assert panel.result is None and "Characterise" in panel.report.text()  # it runs only when asked
+    panel.sweep.run_button.click()
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=60_000)
+    text = panel.report.text()
+    assert panel.result.pattern == "bursting" and "<b>bursting</b>" in text and "ISIs split at a" in text
+    assert "rheobase" in text and "pA" in text and "most sensitive" in text
+    xs, ys = panel.curve.getData()
+    np.testing.assert_array_equal(xs, panel.result.fi_currents)
+    assert ys[-1] > ys[0] > 0
+
+    response = shown(qtbot, FrequencyResponsePanel(state))
+    response.low.setValue(2.0)
+    response.high.setValue(20.0)
+    response.count.setValue(3)
+    response.amplitude.setValue(2.0)
+    response.sweep.run_button.click()
+    qtbot.waitUntil(lambda: response.result is not None, timeout=60_000)
+    assert response.result.mean == 10.0  # the stimulus level is the drive's mean
+    np.testing.assert_allclose(response.result.frequencies, [2.0, np.sqrt(40.0), 20.0])
+    np.testing.assert_allclose(response.phase.getData()[1], response.result.phase)
+    assert np.all(response.result.mean_rate > 0) and "lags the drive" in response.message.text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from views.playground.bifurcation_panel import BifurcationPanel
+from views.playground.characterise_panel import CharacterisePanel, FrequencyResponsePanel
 from views.playground.fi_curve_panel import FICurvePanel
 from views.playground.handoff_panel import HandoffPanel, UseInNetwork
 from views.playground.spike_statistics import SpikeStatisticsPanel
@@ -12,7 +13,7 @@ from views.playground.sensitivity_panel import RateMapPanel, SensitivityPanel
 from views.playground.verilog_panel import VerilogPanel
 
 PANEL_CLASSES = (PhasePlanePanel, FICurvePanel, BifurcationPanel, SpikeStatisticsPanel, SensitivityPanel, RateMapPanel,
-                 PrecisionPanel, VerilogPanel)
+                 CharacterisePanel, FrequencyResponsePanel, PrecisionPanel, VerilogPanel)
 
 
 def install_panels(playground, use_in_network: UseInNetwork | None = None) -> dict[str, object]:
