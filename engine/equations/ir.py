@@ -25,6 +25,7 @@ import scipy.linalg
 
 from engine.errors import ModelError, Problem
 from engine.equations import expr as E
+from engine.equations.check import noise_names
 from engine.equations.linear_form import NotLinear, linear_form
 from engine.equations.model import CheckedModel
 from engine.equations.units import SECOND
@@ -278,7 +279,7 @@ def integrate(method: str, rhs: dict[str, E.Expr], h: float, t: E.Expr, prefix: 
     last statements store the new states.
     """
     if method in ("euler", "rk2", "heun", "rk4"):
-        if any("xi" in E.names(e) for e in rhs.values()) and method != "euler":
+        if any(noise_in(e) for e in rhs.values()) and method != "euler":
             raise ModelError(Problem("method", 0, 0, f"stochastic equations (with `xi`) need method `euler`, not `{method}`"))
         return _explicit(method, dict(rhs), h, t, prefix)
     rhs = {n: E.substitute(e, {"t": t}) for n, e in rhs.items()}
@@ -289,6 +290,11 @@ def integrate(method: str, rhs: dict[str, E.Expr], h: float, t: E.Expr, prefix: 
     raise ModelError(Problem("method", 0, 0, f"unknown method `{method}`"))
 
 
+def noise_in(e: E.Expr) -> set[str]:
+    """The white-noise terms (``xi``, ``xi_<name>``) that ``e`` uses."""
+    return {n for n in E.names(e) if noise_names(n)}
+
+
 def _stores(names, new: dict[str, str]) -> list[Assign]:
     return [Assign(n, E.Ref(new[n])) for n in names]
 
@@ -296,12 +302,13 @@ def _stores(names, new: dict[str, str]) -> list[Assign]:
 def _explicit(method: str, rhs: dict[str, E.Expr], h: float, t: E.Expr, prefix: str) -> list[Assign]:
     names = list(rhs)
     out: list[Assign] = []
-    noise = {}
+    noise: dict[str, dict[str, E.Expr]] = {}
     for n in names:
-        if "xi" in E.names(rhs[n]):
-            coeffs, det = linear_form(rhs[n], {"xi"})
+        terms = noise_in(rhs[n])
+        if terms:
+            coeffs, det = linear_form(rhs[n], terms)
             rhs[n] = E.fold(det)
-            noise[n] = E.fold(coeffs["xi"])
+            noise[n] = {x: E.fold(coeffs[x]) for x in sorted(terms)}
 
     def k(stage: str, point: dict[str, E.Expr], t_shift: float) -> dict[str, str]:
         mapping: dict[str, E.Expr] = dict(point)
@@ -331,12 +338,18 @@ def _explicit(method: str, rhs: dict[str, E.Expr], h: float, t: E.Expr, prefix: 
         k4 = k("k4", shifted(k3, h), h)
         combo = {n: E.Binary("*", E.Const(h / 6), E.Binary("+", E.Binary("+", E.Ref(k1[n]), E.Binary(
             "*", E.Const(2.0), E.Binary("+", E.Ref(k2[n]), E.Ref(k3[n])))), E.Ref(k4[n]))) for n in names}
+    # A named noise term (xi_<name>) is one draw per step for every equation that uses it, as in Brian2;
+    # plain xi is drawn for each equation on its own (docs/language.md).
+    draws: dict[str, E.Expr] = {}
+    for x in sorted({x for terms in noise.values() for x in terms} - {"xi"}):
+        out.append(Assign(f"_{prefix}{x}", E.Call("randn", ())))
+        draws[x] = E.Ref(f"_{prefix}{x}")
     new = {}
     for n in names:
         delta = combo[n]
-        if n in noise:
-            delta = E.Binary("+", delta, E.Binary("*", E.Binary("*", noise[n], E.Const(float(np.sqrt(h)))),
-                                                  E.Call("randn", ())))
+        for x, coeff in noise.get(n, {}).items():
+            draw = draws.get(x, E.Call("randn", ()))
+            delta = E.Binary("+", delta, E.Binary("*", E.Binary("*", coeff, E.Const(float(np.sqrt(h)))), draw))
         tmp = f"_{prefix}new_{n}"
         out.append(Assign(tmp, E.fold(E.Binary("+", E.Ref(n), delta))))
         new[n] = tmp

@@ -184,15 +184,29 @@ def _split_top_colon(s: str) -> int:
     return -1
 
 
-def parse_equations(text: str, problems: list[Problem], field: str = "equations") -> list[Equation]:
-    """Parse model text into equations, appending any problem found to ``problems``."""
+_DECLARED_NAME = re.compile(rf"^\s*(?:d\s*({_NAME})\s*/\s*dt\s*=|({_NAME})\s*[=:])")
+
+
+def declared_names(line: Text) -> set[str]:
+    """The names that the physical lines of ``line`` appear to declare (read from a line that does not parse)."""
+    found = (_DECLARED_NAME.match(text) for text in line.source.lines or (line.text,))
+    return {m.group(1) or m.group(2) for m in found if m is not None}
+
+
+def parse_equations(text: str, problems: list[Problem], field: str = "equations",
+                    unread: set[str] | None = None) -> list[Equation]:
+    """Parse model text into equations, appending any problem found to ``problems``.
+
+    ``unread`` receives the names that lines which could not be read appear to declare, so that
+    their uses elsewhere are not reported as unknown a second time.
+    """
     equations: list[Equation] = []
     seen: dict[str, int] = {}
     for line in logical_lines(text, field):
-        if unclosed_bracket(line, problems):
-            continue
-        eq = _parse_line(line, problems)
+        eq = None if unclosed_bracket(line, problems) else _parse_line(line, problems)
         if eq is None:
+            if unread is not None:
+                unread |= declared_names(line)
             continue
         if eq.name in seen:
             problems.append(line.source.problem(

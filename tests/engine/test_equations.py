@@ -271,7 +271,7 @@ def test_functions_with_the_right_units(rhs):
     ("(v > 0*mV)*mV/ms", r"col 10: arithmetic needs a number, but `v > 0\*mV` is boolean"),
     ("(v if v > 0*mV else tau)/ms", r"col 10: both branches must have the same units, not volt and second"),
     ("(v if v else v)/ms", r"col 15: a condition must be boolean, but `v` is volt"),
-    ("(v % v)/ms", r"col 10: `%` is not supported; use floor\(\)"),
+    ("(v % tau)/ms", r"col 10: cannot take volt modulo second in `v % tau`"),
     ("v[0]/ms", r"col 9: `v\[0\]` is not supported in model expressions"),
     ("'a'*mV/ms", r"col 9: `'a'` is not a number"),
     ("(v & v)/ms", r"col 10: operator in `v & v` is not supported"),
