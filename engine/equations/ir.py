@@ -141,7 +141,8 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
     chosen = method or model.method or choose_method(rhs, model.stochastic)
     substeps = model.spec.substeps
     h = dt_sys / substeps
-    update = [Assign(t, prep(e)) for t, e in model.run_regularly if prep(e) != E.Ref(t)]
+    update = [Assign(t, prep(e)) for t, e in model.per_step]
+    update += [Assign(t, prep(e)) for t, e in model.run_regularly if prep(e) != E.Ref(t)]
     steps = []
     for k in range(substeps):
         t_now = E.Ref("t") if k == 0 else E.Binary("+", E.Ref("t"), E.Const(k * h))
@@ -161,6 +162,10 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
 
     slots = [Slot(n, "state", system.unit_name(s.dim), model.initial.get(n, 0.0))
              for n, s in model.states.items()]
+    for n, e in model.per_step:
+        dim = model.sub_dims[n]
+        slots.append(Slot(n, "state", "boolean" if dim == "boolean" else system.unit_name(dim),
+                          _initial_value(prep(e), model.initial), boolean=dim == "boolean"))
     for n in variables:
         p = model.parameters[n]
         slots.append(Slot(n, "state", p.var_type if p.dim is None else system.unit_name(p.dim),
@@ -189,6 +194,14 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
         ir = replace(ir, refractory_kind="condition", refractory_condition=prep(arg))
     _check_written(ir, model)
     return ir
+
+
+def _initial_value(tree: E.Expr, initial: dict[str, float]) -> float:
+    """A `constant over dt` value before the first step (0 where it needs more than the initial values)."""
+    try:
+        return E.evaluate(tree, {"t": 0.0, "i": 0.0, "N": 1.0, "lastspike": -1e9, "not_refractory": 1.0, **initial})
+    except (KeyError, ArithmeticError, ValueError):
+        return 0.0
 
 
 def _refractory_positive(model: CheckedModel) -> E.Expr:

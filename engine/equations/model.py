@@ -106,6 +106,7 @@ class CheckedModel:
     method: str
     stochastic: bool
     run_regularly: tuple[tuple[str, E.Expr], ...] = ()
+    per_step: tuple[tuple[str, E.Expr], ...] = ()  # `constant over dt` subexpressions, in the order they are set
 
     def display_unit(self, name: str) -> str:
         """The unit (in this model's system) of a state variable or parameter."""
@@ -200,12 +201,19 @@ def _check(spec: ModelSpec, problems: list[Problem]) -> CheckedModel:
                     f"`{eq.name}` is declared as {exp}, but the right side is {got}", 0, len(eq.expr.text)))
                 continue
         trees[eq.name] = tree
+    # Brian2 stores a `constant over dt` subexpression once per step, before anything else runs; the others
+    # are substituted where they are used.
+    per_step_names = [eq.name for eq in equations if eq.kind == SUBEXPRESSION and "constant over dt" in eq.flags
+                      and eq.name in trees]
     subexpressions = _inline_subexpressions(
-        {eq.name: trees[eq.name] for eq in equations if eq.kind == SUBEXPRESSION and eq.name in trees},
+        {eq.name: trees[eq.name] for eq in equations
+         if eq.kind == SUBEXPRESSION and eq.name in trees and eq.name not in per_step_names},
         equations, problems)
 
     def inline(tree: E.Expr) -> E.Expr:
         return E.substitute(tree, subexpressions)
+
+    per_step = _dependency_order({n: inline(trees[n]) for n in per_step_names})
 
     states = {
         eq.name: StateVar(eq.name, eq.dim, inline(trees[eq.name]), "unless refractory" in eq.flags)
@@ -247,7 +255,17 @@ def _check(spec: ModelSpec, problems: list[Problem]) -> CheckedModel:
                         {eq.name: (BOOL if eq.var_type == "boolean" else eq.dim) for eq in equations
                          if eq.kind == SUBEXPRESSION},
                         threshold, reset, refractory, receptors, receptor_dims, initial, method, stochastic,
-                        run_regularly=regular)
+                        run_regularly=regular, per_step=per_step)
+
+
+def _dependency_order(exprs: dict[str, E.Expr]) -> tuple[tuple[str, E.Expr], ...]:
+    """``exprs`` ordered so that each comes after the ones it uses (they cannot form a cycle: each is checked
+    against the declarations before any is stored)."""
+    done: list[str] = []
+    while len(done) < len(exprs):
+        ready = [n for n in exprs if n not in done and not (E.names(exprs[n]) & (set(exprs) - set(done) - {n}))]
+        done += ready or [n for n in exprs if n not in done]
+    return tuple((n, exprs[n]) for n in done)
 
 
 def _inline_subexpressions(subs: dict[str, E.Expr], equations, problems) -> dict[str, E.Expr]:

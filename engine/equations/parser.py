@@ -28,12 +28,6 @@ ALLOWED_FLAGS = {  # Brian2's flags of each kind of equation
     SUBEXPRESSION: {"shared", "constant over dt"},
     PARAMETER: {"constant", "shared"},
 }
-# Brian2 flags this engine refuses, and why (never accepted and ignored).
-UNSUPPORTED_FLAGS = {
-    "constant over dt": "a subexpression is substituted into every expression that uses it, so it is evaluated "
-                        "again at each use, not once per step; drop the flag, or hold the value in a parameter "
-                        "assigned by `run_regularly` (which runs once at the start of each step)",
-}
 
 _NAME = r"[A-Za-z_][A-Za-z_0-9]*"
 MAX_UNIT_EXPONENT = 12  # no physical unit needs more; larger ones overflow the unit scales
@@ -279,9 +273,6 @@ def _parse_line(line: Text, problems: list[Problem]) -> Equation | None:
         problems.append(flag_text.source.problem(
             f"flag `{sorted(bad)[0]}` is not allowed on a {kind} "
             f"(allowed: {', '.join(sorted(ALLOWED_FLAGS[kind]))})", 0, len(flag_text.text)))
-    for flag in sorted(flags & ALLOWED_FLAGS[kind] & set(UNSUPPORTED_FLAGS)):
-        problems.append(flag_text.source.problem(
-            f"flag `{flag}` is not supported: {UNSUPPORTED_FLAGS[flag]}", 0, len(flag_text.text)))
     if kind == DIFFERENTIAL and var_type != "float":
         problems.append(unit_part.source.problem(f"`d{name}/dt` must have a physical unit, not {var_type}", 0))
         return None
