@@ -109,9 +109,12 @@ class CheckedModel:
     per_step: tuple[tuple[str, E.Expr], ...] = ()  # `constant over dt` subexpressions, in the order they are set
 
     def display_unit(self, name: str) -> str:
-        """The unit (in this model's system) of a state variable or parameter."""
+        """The unit (in this model's system) of a state variable, a parameter or a `constant over dt` value."""
         if name in self.states:
             return self.system.unit_name(self.states[name].dim)
+        if name not in self.parameters:
+            dim = self.sub_dims[name]
+            return dim if isinstance(dim, str) else self.system.unit_name(dim)
         p = self.parameters[name]
         return p.var_type if p.dim is None else self.system.unit_name(p.dim)
 
@@ -316,7 +319,9 @@ def _external_constants(spec: ModelSpec, declared: set[str], system, problems) -
     raw.update({n: v for n, v in (spec.parameters or {}).items() if n not in declared and n not in raw and n in used})
     where = {n: ("namespace" if n in namespace else "parameters") for n in raw}
     values = evaluate_constants(raw, problems, lambda n: f"{where[n]}.{n}")
-    return {n: Symbol("constant", q.dim, value=q.in_units(system)) for n, q in values.items()}
+    # A constant whose value cannot be read is reported there, not again where it is used.
+    return {n: (Symbol("constant", values[n].dim, value=values[n].in_units(system)) if n in values else UNREAD)
+            for n in raw}
 
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
