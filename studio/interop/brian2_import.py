@@ -220,7 +220,8 @@ class _Reader:
                          method=self.method(args.get("method")),
                          parameters={n: _fold(t, constants) for n, t in values["parameters"].items()},
                          initial=values["initial"], run_regularly=_text(regular), namespace=constants)
-        return Brian2Import(self.checked(spec, fields), tuple(self.unread))
+        spec = self.checked(spec, fields)
+        return Brian2Import(spec, tuple(sorted(self.unread, key=lambda p: (p.line, p.col))))
 
     def namespace(self, node: ast.expr | None, line: int) -> dict[str, ast.expr] | None:
         if node is None:
