@@ -56,12 +56,12 @@ def test_module_prefixes_equations_and_group_values_are_read():
 def test_what_is_not_read_is_named_with_its_line():
     result = read("leftovers.py")
     assert [f"line {p.line}: {p.message}" for p in result.unread] == [
-        "line 11: model: the substitution `v_rest=` of Equations(...) is not read",
-        "line 12: NeuronGroup's `events=` is not read",
-        "line 13: `v` is not read: random initial values are set per population, not in the model",
-        "line 14: `G.tau` is not a state or parameter of the model; it is not read",
-        "line 15: run_regularly with its own dt or `when` is not read (it runs at the start of every step here)",
-        "line 16: only the first NeuronGroup (line 12) is read",
+        "line 12: model: the substitution `v_rest=` of Equations(...) is not read",
+        "line 13: NeuronGroup's `events=` is not read",
+        "line 14: `v` is not read: random initial values are set per population, not in the model",
+        "line 15: `G.tau` is not a state or parameter of the model; it is not read",
+        "line 16: run_regularly with its own dt or `when` is not read (it runs at the start of every step here)",
+        "line 17: only the first NeuronGroup (line 13) is read",
     ]
     assert result.spec.method == "euler" and set(result.spec.namespace) == {"tau", "v_rest", "sigma"}
 
@@ -109,7 +109,7 @@ def test_ncstudio_import_writes_a_model_file_and_lists_what_it_left_out(tmp_path
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == f"{SCRIPTS / 'leftovers.py'}: line 11, col 13: not read: model: the substitution `v_rest=` " \
+    assert lines[0] == f"{SCRIPTS / 'leftovers.py'}: line 12, col 13: not read: model: the substitution `v_rest=` " \
                        "of Equations(...) is not read"
     assert lines[-1].endswith(f"-> {out} (3 constants, method euler)")
     assert load_model_file(out).namespace == {"sigma": "2 * mV", "tau": "10 * ms", "v_rest": "-65 * mV"}

@@ -1,5 +1,6 @@
 """A script with parts the importer cannot read: each is named with its line."""
-from brian2 import *
+import numpy as np
+from brian2 import Equations, NeuronGroup, mV, ms, run
 
 tau = 10*ms
 v_rest = -65*mV

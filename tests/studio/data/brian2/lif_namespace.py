@@ -1,5 +1,5 @@
 """A leaky integrate-and-fire neuron with a sinusoidal drive, written as Brian2's examples write it."""
-from brian2 import *
+from brian2 import Hz, Mohm, NeuronGroup, StateMonitor, mV, ms, nA, pi, run, sin  # noqa: F401 (names the equations use)
 
 tau = 10*ms
 v_rest = -70*mV
