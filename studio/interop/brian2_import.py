@@ -21,7 +21,7 @@ from engine.equations.expr import FUNCTIONS
 from engine.equations.ir import build_ir
 from engine.equations.model import ModelSpec, check_model
 from engine.equations.parser import DIFFERENTIAL, PARAMETER, parse_equations, parse_statements
-from engine.equations.units import UNITS, Quantity
+from engine.equations.units import SECOND, UNITS, Quantity
 from engine.errors import ModelError, Problem
 
 _READ_KEYWORDS = ("model", "threshold", "reset", "refractory", "method", "namespace")
@@ -213,8 +213,8 @@ class _Reader:
         for texts in values.values():
             used |= {n for text in texts.values() for n in _names(text)}
         constants = self.valid_constants(self.constants(used - set(kinds) - _KNOWN, namespace, line), namespace, line)
-        if refractory and refractory not in kinds:
-            refractory = _fold(refractory, constants)
+        if refractory and (kinds.get(refractory) == PARAMETER or _is_time(refractory, constants)):
+            refractory = _brian2_refractory(refractory)
         spec = ModelSpec(equations=model.text, threshold=_text(fields.get("threshold")),
                          reset=_text(fields.get("reset")), refractory=refractory,
                          method=self.method(args.get("method")),
@@ -444,6 +444,19 @@ def _expression_names(fields: dict[str, _Placed]) -> set[str]:
             for st in parse_statements(fields[key].text, key, []):
                 names |= _names(st.expr.text) | {st.target}
     return {n for n in names if not noise_names(n)}
+
+
+def _is_time(text: str, constants: dict[str, str]) -> bool:
+    problems: list[Problem] = []
+    quantity = evaluate_quantity(text, evaluate_constants(constants, problems), "refractory", problems)
+    return quantity is not None and quantity.dim is SECOND
+
+
+def _brian2_refractory(period: str) -> str:
+    """Brian2's refractory period as the condition it evaluates: refractory while fewer whole steps than the
+    period's have passed since the spike's step (one step fewer than a period counted as NEST counts it, since
+    Brian2 stamps a spike at the start of its step and this engine at the end: docs/ir.md)."""
+    return f"t - lastspike < ({period}) - 1.5*dt"
 
 
 def _fold(text: str, constants: dict[str, str]) -> str:

@@ -38,7 +38,8 @@ def test_a_textbook_script_becomes_a_model_with_its_namespace():
     result = read("lif_namespace.py")
     spec = result.spec
     assert result.unread == ()
-    assert spec.threshold == "v > v_th" and spec.reset == "v = v_rest" and spec.refractory == "2 ms"
+    assert spec.threshold == "v > v_th" and spec.reset == "v = v_rest"
+    assert spec.refractory == "t - lastspike < (2 * ms) - 1.5*dt"  # Brian2's count of the period
     assert spec.method == "euler" and spec.initial == {"v": "v_rest"} and spec.parameters == {}
     assert spec.namespace == {"I0": "1.2 * nA", "R": "20 * Mohm", "f_drive": "5 * Hz", "tau": "10 * ms",
                               "v_rest": "-70 * mV", "v_th": "-50 * mV"}

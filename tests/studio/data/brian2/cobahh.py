@@ -22,4 +22,6 @@ I : amp
 group = b2.NeuronGroup(1, eqs, threshold='v > -40*mV', refractory='v > -40*mV', method='exponential_euler')
 group.v = El
 group.I = 0.7*nA
+M = b2.StateMonitor(group, 'v', record=True)
+S = b2.SpikeMonitor(group)
 b2.run(100*ms)
