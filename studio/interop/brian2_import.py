@@ -345,8 +345,8 @@ class _Reader:
         return replace(problem, field=self.where, line=line, col=col, end_col=end)
 
 
-_KNOWN = (frozenset(special_symbols()) | frozenset(FUNCTIONS) | frozenset(DEFAULT_CONSTANTS) | _PYTHON_WORDS
-          | {"lastspike", "not_refractory"})
+# Names a script's constants cannot stand for (Brian2 lets its own constants, such as `e`, be shadowed).
+_KNOWN = frozenset(special_symbols()) | frozenset(FUNCTIONS) | _PYTHON_WORDS
 
 
 def _text(placed: _Placed | None) -> str:

@@ -169,3 +169,18 @@ def test_scripts_are_never_run(tmp_path):
     import_brian2(source)
     assert not marker.exists()
     np.testing.assert_equal(import_brian2(source).spec.method, "exact")
+
+
+def test_the_namespace_is_kept_by_model_files_and_the_playground_text(tmp_path):
+    from studio.project.model_text import check_model_text, model_text
+    from studio.project.modelfile import write_model_file
+
+    spec = read("lif_namespace.py").spec
+    write_model_file(tmp_path / "lif.ncsmodel", spec)
+    assert load_model_file(tmp_path / "lif.ncsmodel") == spec
+    parsed, checked, problems = check_model_text(model_text(spec))
+    assert problems == [] and parsed.spec.namespace == spec.namespace and checked is not None
+    text = model_text(spec).replace("tau = 10 * ms", "tau = 10 * mss")
+    line = text.split("\n").index("tau = 10 * mss") + 1
+    _, _, problems = check_model_text(text)
+    assert [(p.line, p.col, p.message) for p in problems] == [(line, 12, "unknown name `mss` — did you mean `ms`?")]
