@@ -233,10 +233,17 @@ def _domain(fn: str, fmt: QFormat) -> tuple[float, float]:
         "sin": (-4 * math.pi, 4 * math.pi),
         "cos": (-4 * math.pi, 4 * math.pi),
         "tan": (-1.5, 1.5),
+        "sinh": (-ln_top, ln_top),
+        "cosh": (-ln_top, ln_top),
+        "log10": (tiny, min(top, 1024.0)),
+        "arcsin": (-1.0, 1.0),
+        "arccos": (-1.0, 1.0),
+        "arctan": (-16.0, 16.0),  # beyond, the end values (within 0.07 of +-pi/2)
     }[fn]
 
 
-TABLE_FUNCTIONS = ("exp", "exprel", "log", "sqrt", "tanh", "sin", "cos", "tan")
+TABLE_FUNCTIONS = ("exp", "exprel", "log", "sqrt", "tanh", "sin", "cos", "tan", "sinh", "cosh", "log10", "arcsin",
+                   "arccos", "arctan")
 
 
 @lru_cache(maxsize=256)

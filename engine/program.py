@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.errors import ModelError
 from engine.equations import expr as E
+from engine.equations.elementary import lower_elementary
 from engine.equations.ir import Assign, NeuronIR
 from engine.fixedpoint import QFormat, function_table
 from engine.native import vm as _vm
@@ -215,7 +216,7 @@ class _Compiler:
 
     def compile(self) -> Program:
         ir = self.ir
-        prep = lower_for_fixed if self.fmt is not None else (lambda e: e)
+        prep = lower_for_fixed if self.fmt is not None else lower_elementary
         ref_mode = {"none": 0, "steps": 1, "param": 1, "condition": 2}[ir.refractory_kind]
         if ir.refractory_kind == "condition":
             cond = self.expr(prep(ir.refractory_condition))

@@ -26,6 +26,7 @@ from typing import Callable
 import numpy as np
 
 from engine.equations import expr as E
+from engine.equations.elementary import lower_elementary
 from engine.equations.ir import NeuronIR, refractory_steps
 from engine.fixedpoint import QFormat, function_table, fx_div, limit, shift_product, table_lookup
 from engine.native import vm as _vm
@@ -371,7 +372,7 @@ class _Interpreter:
         self.slot_index = {s.name: k for k, s in enumerate(ir.slots)}
         self.const_values: list = []
         self.sites = 0
-        prep = lower_for_fixed if isinstance(rules, _FixedRules) else (lambda e: e)
+        prep = lower_for_fixed if isinstance(rules, _FixedRules) else lower_elementary
         cond = prep(ir.refractory_condition) if ir.refractory_kind == "condition" else None
         body = [(a.target, prep(a.expr)) for a in ir.update]
         body += [(a.target, prep(a.expr)) for stmts in ir.receive.values() for a in stmts]

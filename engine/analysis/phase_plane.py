@@ -12,6 +12,7 @@ from engine.analysis.contour import zero_contour
 from engine.analysis.stimulus import Constant
 from engine.analysis.traces import trace
 from engine.equations import expr as E
+from engine.equations.ir import noise_in
 from engine.equations.model import CheckedModel
 from engine.equations.units import SECOND
 
@@ -57,7 +58,8 @@ def derivatives(model: CheckedModel, states: Mapping[str, np.ndarray | float], *
     n = int(np.prod(shape))
     env: dict[str, np.ndarray | float] = {k: p.value for k, p in model.parameters.items()}
     env.update({"t": 0.0, "dt": model.system.to_system(dt, SECOND), "i": 0.0, "N": 1.0, "lastspike": -1e9,
-                "not_refractory": 1.0, "xi": 0.0})
+                "not_refractory": 1.0})
+    env.update({n: 0.0 for s in model.states.values() for n in noise_in(s.rhs)})
     if model.spec.current_input:
         env[model.spec.current_input] = current
     env.update(model.initial)

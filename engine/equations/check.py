@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import difflib
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -19,19 +20,32 @@ from engine.equations.units import (DIMENSIONLESS, SECOND, UNITS, Dimension, Uni
                                     format_dimension)
 
 BOOL = "boolean"
-_DIMENSIONLESS_FUNCS = ("exp", "log", "sin", "cos", "tan", "tanh", "exprel")
+_DIMENSIONLESS_FUNCS = ("exp", "log", "sin", "cos", "tan", "tanh", "exprel", "sinh", "cosh", "arcsin", "arccos",
+                        "arctan", "log10")
 _SAME_DIM_FUNCS = ("abs", "floor", "ceil", "int")
 XI_DIM = SECOND ** Fraction(-1, 2)
 MAX_POWER = 12  # largest exponent of a quantity with units
+DEFAULT_CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf}  # Brian2's, below the model's own names
+_NOISE = re.compile(r"\bxi(?:_\w+)?\b")
+
+
+def noise_names(text: str) -> set[str]:
+    """The white-noise names (``xi``, ``xi_<name>``) written in ``text``."""
+    return set(_NOISE.findall(text))
 
 
 @dataclass(frozen=True)
 class Symbol:
     """What a name means inside expressions."""
 
-    kind: str  # state, parameter, subexpression, special, input, noise
+    kind: str  # state, parameter, subexpression, special, input, noise, constant, unread
     dim: Dimension | None  # None for boolean
     var_type: str = "float"
+    value: float | None = None  # an external constant's value, folded where it is used
+
+
+UNREAD = Symbol("unread", None)
+"""A name declared on a line that could not be read: its uses are not reported again."""
 
 
 def special_symbols() -> dict[str, Symbol]:
@@ -59,6 +73,7 @@ class ExpressionChecker:
         self.symbols = symbols
         self.system = system
         self.problems = problems
+        self.used_constants: set[str] = set()  # the external constants met so far
         self._text: Text | None = None
 
     def check(self, text: Text, node: ast.expr) -> tuple[E.Expr, Dimension | str] | None:
@@ -118,8 +133,15 @@ class ExpressionChecker:
         if name in ("True", "False"):
             return E.Const(float(name == "True")), BOOL
         sym = self.symbols.get(name)
+        if sym is UNREAD:
+            raise _Fail
+        if sym is not None and sym.value is not None:
+            self.used_constants.add(name)
+            return E.Const(sym.value), sym.dim
         if sym is not None:
             return E.Ref(name), (BOOL if sym.var_type == "boolean" else sym.dim)
+        if name in DEFAULT_CONSTANTS:
+            return E.Const(DEFAULT_CONSTANTS[name]), DIMENSIONLESS
         unit = UNITS.get(name)
         if unit is not None:
             return E.Const(unit.scale / self.system.scale(unit.dim)), unit.dim
@@ -174,10 +196,11 @@ class ExpressionChecker:
                                        f"and {MAX_POWER}")
             p = Fraction(folded.value).limit_denominator(1000)
             return E.Binary("**", a, folded), da ** p
-        if isinstance(op, ast.Mod):
-            if da is not db:
-                self._fail(node, f"cannot take {self._dname(da)} modulo {self._dname(db)}")
-            self._fail(node, "`%` is not supported; use floor()")
+        if isinstance(op, ast.Mod):  # Python's (and Brian2's) floored modulo: the sign of the divisor
+            if da is not db and not _is_zero(a):
+                self._fail(node, f"cannot take {self._dname(da)} modulo {self._dname(db)} "
+                                 f"in `{self._snippet(node)}`")
+            return E.Binary("-", a, E.Binary("*", b, E.Call("floor", (E.Binary("/", a, b),)))), db
         self._fail(node, f"operator in `{self._snippet(node)}` is not supported")
 
     def _BoolOp(self, node: ast.BoolOp):
@@ -237,6 +260,8 @@ class ExpressionChecker:
         if len(node.args) != want:
             self._fail(node, f"`{fn}` takes {want} argument{'s' if want > 1 else ''}, got {len(node.args)}")
         args = [self._walk(a) for a in node.args]
+        if fn == "int" and args[0][1] == BOOL:  # Brian2's int(condition): 1 or 0
+            return E.Select(args[0][0], E.ONE, E.ZERO), DIMENSIONLESS
         for a, (_, d) in zip(node.args, args):
             self._need_number(a, d, f"`{fn}`")
         trees = tuple(e for e, _ in args)

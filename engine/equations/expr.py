@@ -18,7 +18,7 @@ BINARY_OPS = ("+", "-", "*", "/", "**", "<", "<=", ">", ">=", "==", "!=", "and",
 UNARY_OPS = ("-", "not")
 # Functions of one argument whose value is computed element-wise.
 UNARY_FUNCTIONS = ("exp", "log", "sqrt", "abs", "sin", "cos", "tan", "tanh", "exprel",
-                   "floor", "ceil", "int", "sign")
+                   "floor", "ceil", "int", "sign", "sinh", "cosh", "arcsin", "arccos", "arctan", "log10")
 FUNCTIONS = UNARY_FUNCTIONS + ("clip", "rand", "randn")
 
 
@@ -139,6 +139,8 @@ SCALAR_FUNCTIONS: dict[str, Callable[..., float]] = {
     "exprel": exprel, "floor": lambda x: float(math.floor(x)),
     "ceil": lambda x: float(math.ceil(x)), "int": _int, "sign": _sign,
     "clip": lambda x, lo, hi: min(max(x, lo), hi),
+    "sinh": math.sinh, "cosh": math.cosh, "arcsin": math.asin, "arccos": math.acos, "arctan": math.atan,
+    "log10": math.log10,
 }
 
 
@@ -265,6 +267,8 @@ _ARRAY_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
     "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs, "sin": np.sin, "cos": np.cos,
     "tan": np.tan, "tanh": np.tanh, "floor": np.floor, "ceil": np.ceil, "int": np.trunc, "sign": np.sign,
     "clip": np.clip, "exprel": np.vectorize(exprel, otypes=[float]),
+    "sinh": np.sinh, "cosh": np.cosh, "arcsin": np.arcsin, "arccos": np.arccos, "arctan": np.arctan,
+    "log10": np.log10,
 }
 
 

@@ -25,6 +25,7 @@ import scipy.linalg
 
 from engine.errors import ModelError, Problem
 from engine.equations import expr as E
+from engine.equations.check import noise_names
 from engine.equations.linear_form import NotLinear, linear_form
 from engine.equations.model import CheckedModel
 from engine.equations.units import SECOND
@@ -140,7 +141,8 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
     chosen = method or model.method or choose_method(rhs, model.stochastic)
     substeps = model.spec.substeps
     h = dt_sys / substeps
-    update = [Assign(t, prep(e)) for t, e in model.run_regularly if prep(e) != E.Ref(t)]
+    update = [Assign(t, prep(e)) for t, e in model.per_step]
+    update += [Assign(t, prep(e)) for t, e in model.run_regularly if prep(e) != E.Ref(t)]
     steps = []
     for k in range(substeps):
         t_now = E.Ref("t") if k == 0 else E.Binary("+", E.Ref("t"), E.Const(k * h))
@@ -160,6 +162,10 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
 
     slots = [Slot(n, "state", system.unit_name(s.dim), model.initial.get(n, 0.0))
              for n, s in model.states.items()]
+    for n, e in model.per_step:
+        dim = model.sub_dims[n]
+        slots.append(Slot(n, "state", "boolean" if dim == "boolean" else system.unit_name(dim),
+                          _initial_value(prep(e), model.initial), boolean=dim == "boolean"))
     for n in variables:
         p = model.parameters[n]
         slots.append(Slot(n, "state", p.var_type if p.dim is None else system.unit_name(p.dim),
@@ -188,6 +194,14 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
         ir = replace(ir, refractory_kind="condition", refractory_condition=prep(arg))
     _check_written(ir, model)
     return ir
+
+
+def _initial_value(tree: E.Expr, initial: dict[str, float]) -> float:
+    """A `constant over dt` value before the first step (0 where it needs more than the initial values)."""
+    try:
+        return E.evaluate(tree, {"t": 0.0, "i": 0.0, "N": 1.0, "lastspike": -1e9, "not_refractory": 1.0, **initial})
+    except (KeyError, ArithmeticError, ValueError):
+        return 0.0
 
 
 def _refractory_positive(model: CheckedModel) -> E.Expr:
@@ -278,7 +292,7 @@ def integrate(method: str, rhs: dict[str, E.Expr], h: float, t: E.Expr, prefix: 
     last statements store the new states.
     """
     if method in ("euler", "rk2", "heun", "rk4"):
-        if any("xi" in E.names(e) for e in rhs.values()) and method != "euler":
+        if any(noise_in(e) for e in rhs.values()) and method != "euler":
             raise ModelError(Problem("method", 0, 0, f"stochastic equations (with `xi`) need method `euler`, not `{method}`"))
         return _explicit(method, dict(rhs), h, t, prefix)
     rhs = {n: E.substitute(e, {"t": t}) for n, e in rhs.items()}
@@ -289,6 +303,11 @@ def integrate(method: str, rhs: dict[str, E.Expr], h: float, t: E.Expr, prefix: 
     raise ModelError(Problem("method", 0, 0, f"unknown method `{method}`"))
 
 
+def noise_in(e: E.Expr) -> set[str]:
+    """The white-noise terms (``xi``, ``xi_<name>``) that ``e`` uses."""
+    return {n for n in E.names(e) if noise_names(n)}
+
+
 def _stores(names, new: dict[str, str]) -> list[Assign]:
     return [Assign(n, E.Ref(new[n])) for n in names]
 
@@ -296,12 +315,13 @@ def _stores(names, new: dict[str, str]) -> list[Assign]:
 def _explicit(method: str, rhs: dict[str, E.Expr], h: float, t: E.Expr, prefix: str) -> list[Assign]:
     names = list(rhs)
     out: list[Assign] = []
-    noise = {}
+    noise: dict[str, dict[str, E.Expr]] = {}
     for n in names:
-        if "xi" in E.names(rhs[n]):
-            coeffs, det = linear_form(rhs[n], {"xi"})
+        terms = noise_in(rhs[n])
+        if terms:
+            coeffs, det = linear_form(rhs[n], terms)
             rhs[n] = E.fold(det)
-            noise[n] = E.fold(coeffs["xi"])
+            noise[n] = {x: E.fold(coeffs[x]) for x in sorted(terms)}
 
     def k(stage: str, point: dict[str, E.Expr], t_shift: float) -> dict[str, str]:
         mapping: dict[str, E.Expr] = dict(point)
@@ -331,12 +351,18 @@ def _explicit(method: str, rhs: dict[str, E.Expr], h: float, t: E.Expr, prefix: 
         k4 = k("k4", shifted(k3, h), h)
         combo = {n: E.Binary("*", E.Const(h / 6), E.Binary("+", E.Binary("+", E.Ref(k1[n]), E.Binary(
             "*", E.Const(2.0), E.Binary("+", E.Ref(k2[n]), E.Ref(k3[n])))), E.Ref(k4[n]))) for n in names}
+    # A named noise term (xi_<name>) is one draw per step for every equation that uses it, as in Brian2;
+    # plain xi is drawn for each equation on its own (docs/language.md).
+    draws: dict[str, E.Expr] = {}
+    for x in sorted({x for terms in noise.values() for x in terms} - {"xi"}):
+        out.append(Assign(f"_{prefix}{x}", E.Call("randn", ())))
+        draws[x] = E.Ref(f"_{prefix}{x}")
     new = {}
     for n in names:
         delta = combo[n]
-        if n in noise:
-            delta = E.Binary("+", delta, E.Binary("*", E.Binary("*", noise[n], E.Const(float(np.sqrt(h)))),
-                                                  E.Call("randn", ())))
+        for x, coeff in noise.get(n, {}).items():
+            draw = draws.get(x, E.Call("randn", ()))
+            delta = E.Binary("+", delta, E.Binary("*", E.Binary("*", coeff, E.Const(float(np.sqrt(h)))), draw))
         tmp = f"_{prefix}new_{n}"
         out.append(Assign(tmp, E.fold(E.Binary("+", E.Ref(n), delta))))
         new[n] = tmp

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
 from engine.errors import ModelError, Problem
 from engine.equations import expr as E
-from engine.equations.check import BOOL, XI_DIM, ExpressionChecker, Symbol, special_symbols
+from engine.equations.check import BOOL, UNREAD, XI_DIM, ExpressionChecker, Symbol, noise_names, special_symbols
+from engine.equations.constant_values import evaluate_constants
 from engine.equations.linear_form import NotLinear, linear_form
 from engine.equations.parser import (DIFFERENTIAL, PARAMETER, SUBEXPRESSION, one_line, parse_equations,
                                      parse_expression, parse_statements)
@@ -44,6 +46,11 @@ class ModelSpec:
     ``substeps`` splits the integration of a step; with ``substep_reset`` the
     threshold is also tested after every substep and the reset applied at once
     (NEST's adaptive-step models such as aeif do so).
+
+    A name the text uses without declaring it is an external constant when
+    ``namespace`` or ``parameters`` gives it a value (Brian2's namespace): the
+    value is folded where the name is used and its dimension is the value's.
+    A name declared as a parameter is a per-neuron value, as in Brian2.
     """
 
     equations: str
@@ -59,6 +66,7 @@ class ModelSpec:
     substeps: int = 1
     substep_reset: bool = False
     run_regularly: str = ""
+    namespace: Mapping[str, str | float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -98,11 +106,15 @@ class CheckedModel:
     method: str
     stochastic: bool
     run_regularly: tuple[tuple[str, E.Expr], ...] = ()
+    per_step: tuple[tuple[str, E.Expr], ...] = ()  # `constant over dt` subexpressions, in the order they are set
 
     def display_unit(self, name: str) -> str:
-        """The unit (in this model's system) of a state variable or parameter."""
+        """The unit (in this model's system) of a state variable, a parameter or a `constant over dt` value."""
         if name in self.states:
             return self.system.unit_name(self.states[name].dim)
+        if name not in self.parameters:
+            dim = self.sub_dims[name]
+            return dim if isinstance(dim, str) else self.system.unit_name(dim)
         p = self.parameters[name]
         return p.var_type if p.dim is None else self.system.unit_name(p.dim)
 
@@ -132,23 +144,24 @@ def _check(spec: ModelSpec, problems: list[Problem]) -> CheckedModel:
     system = UNIT_SYSTEMS.get(spec.unit_system)
     if system is None:
         raise ModelError(f"unknown unit system `{spec.unit_system}` (choose from {', '.join(UNIT_SYSTEMS)})")
-    if not isinstance(spec.equations, str) or not spec.equations.strip():
-        raise ModelError(Problem("equations", 0, 0, "a model needs at least one equation"))
-    equations = parse_equations(spec.equations, problems)
+    if not isinstance(spec.equations, str) or not (spec.equations.strip() or str(spec.threshold).strip()):
+        raise ModelError(Problem("equations", 0, 0, "a model needs at least one equation or a threshold"))
+    unread: set[str] = set()
+    equations = parse_equations(spec.equations, problems, unread=unread)
     symbols = special_symbols()
-    reserved = set(symbols) | set(E.FUNCTIONS) | {"xi"}
     for eq in equations:
-        if eq.name in reserved or eq.name.startswith("_"):
+        if _reserved(eq.name):
             problems.append(eq.where.source.problem(f"`{eq.name}` is a reserved name"))
             continue
         kind = {DIFFERENTIAL: "state", PARAMETER: "parameter", SUBEXPRESSION: "subexpression"}[eq.kind]
         symbols[eq.name] = Symbol(kind, eq.dim, eq.var_type)
-    noise = {"xi": Symbol("noise", XI_DIM)}
+    declared_names = {eq.name for eq in equations} | unread
+    symbols.update({n: UNREAD for n in unread if n not in symbols})
     for eq in equations:
         if eq.expr is not None and eq.name in symbols:
-            for tok in ("xi",):
-                if tok in eq.expr.text:
-                    symbols.update(noise)
+            symbols.update({n: Symbol("noise", XI_DIM) for n in noise_names(eq.expr.text)})
+    external = _external_constants(spec, declared_names, system, problems)
+    symbols.update({n: s for n, s in external.items() if n not in symbols})
     checker = ExpressionChecker(symbols, system, problems)
 
     # Subexpressions and right-hand sides.
@@ -172,12 +185,14 @@ def _check(spec: ModelSpec, problems: list[Problem]) -> CheckedModel:
                     f"d{eq.name}/dt must have units {format_dimension(want)}, but the right side is {got}",
                     0, len(eq.expr.text)))
                 continue
-            if "xi" in E.names(tree):
+            noise = {n for n in E.names(tree) if symbols.get(n, UNREAD).kind == "noise"}
+            if noise:
                 try:
-                    linear_form(tree, {"xi"})
+                    linear_form(tree, noise)
                 except NotLinear:
                     problems.append(eq.expr.source.problem(
-                        f"`xi` must enter d{eq.name}/dt linearly (as `sigma*xi`)", 0, len(eq.expr.text)))
+                        f"`{sorted(noise)[0]}` must enter d{eq.name}/dt linearly (as `sigma*{sorted(noise)[0]}`)",
+                        0, len(eq.expr.text)))
                     continue
                 stochastic = True
         else:
@@ -189,12 +204,19 @@ def _check(spec: ModelSpec, problems: list[Problem]) -> CheckedModel:
                     f"`{eq.name}` is declared as {exp}, but the right side is {got}", 0, len(eq.expr.text)))
                 continue
         trees[eq.name] = tree
+    # Brian2 stores a `constant over dt` subexpression once per step, before anything else runs; the others
+    # are substituted where they are used.
+    per_step_names = [eq.name for eq in equations if eq.kind == SUBEXPRESSION and "constant over dt" in eq.flags
+                      and eq.name in trees]
     subexpressions = _inline_subexpressions(
-        {eq.name: trees[eq.name] for eq in equations if eq.kind == SUBEXPRESSION and eq.name in trees},
+        {eq.name: trees[eq.name] for eq in equations
+         if eq.kind == SUBEXPRESSION and eq.name in trees and eq.name not in per_step_names},
         equations, problems)
 
     def inline(tree: E.Expr) -> E.Expr:
         return E.substitute(tree, subexpressions)
+
+    per_step = _dependency_order({n: inline(trees[n]) for n in per_step_names})
 
     states = {
         eq.name: StateVar(eq.name, eq.dim, inline(trees[eq.name]), "unless refractory" in eq.flags)
@@ -203,7 +225,7 @@ def _check(spec: ModelSpec, problems: list[Problem]) -> CheckedModel:
     # Every state the equations declare, with its declared unit, also those whose right side failed to
     # check: the other fields are checked against the declarations, so one error is reported once.
     declared = {eq.name: eq.dim for eq in equations if eq.kind == DIFFERENTIAL and symbols[eq.name].kind == "state"}
-    parameters = _parameters(spec, equations, system, problems)
+    parameters = _parameters(spec, equations, external, system, problems)
     for eq in equations:
         if eq.kind == SUBEXPRESSION and "shared" in eq.flags and eq.name in subexpressions:
             varying = _varying(subexpressions[eq.name], parameters)
@@ -230,15 +252,23 @@ def _check(spec: ModelSpec, problems: list[Problem]) -> CheckedModel:
                                                        "population) and cannot take each neuron's input current"))
     if not isinstance(spec.substeps, int) or spec.substeps < 1:
         problems.append(Problem("substeps", 0, 0, "substeps must be a positive integer"))
-    if not states and not problems:
-        problems.append(Problem("equations", 0, 0, "a model needs at least one differential equation"))
     if problems:
         raise ModelError(problems)
     return CheckedModel(spec, system, states, parameters, subexpressions,
                         {eq.name: (BOOL if eq.var_type == "boolean" else eq.dim) for eq in equations
                          if eq.kind == SUBEXPRESSION},
                         threshold, reset, refractory, receptors, receptor_dims, initial, method, stochastic,
-                        run_regularly=regular)
+                        run_regularly=regular, per_step=per_step)
+
+
+def _dependency_order(exprs: dict[str, E.Expr]) -> tuple[tuple[str, E.Expr], ...]:
+    """``exprs`` ordered so that each comes after the ones it uses (they cannot form a cycle: each is checked
+    against the declarations before any is stored)."""
+    done: list[str] = []
+    while len(done) < len(exprs):
+        ready = [n for n in exprs if n not in done and not (E.names(exprs[n]) & (set(exprs) - set(done) - {n}))]
+        done += ready or [n for n in exprs if n not in done]
+    return tuple((n, exprs[n]) for n in done)
 
 
 def _inline_subexpressions(subs: dict[str, E.Expr], equations, problems) -> dict[str, E.Expr]:
@@ -272,12 +302,49 @@ def _inline_subexpressions(subs: dict[str, E.Expr], equations, problems) -> dict
     return resolved
 
 
-def _parameters(spec, equations, system, problems) -> dict[str, Parameter]:
+def _reserved(name: str) -> bool:
+    return name in special_symbols() or name in E.FUNCTIONS or name.startswith("_") or bool(noise_names(name))
+
+
+def _external_constants(spec: ModelSpec, declared: set[str], system, problems) -> dict[str, Symbol]:
+    """Brian2's namespace: the values of ``namespace`` and the ``parameters`` the equations do not declare, as
+    constants folded where they are used (a name that is used nowhere is reported after the check)."""
+    namespace = dict(spec.namespace or {})
+    shadowed = sorted(set(namespace) & declared)
+    for name in shadowed:
+        problems.append(Problem(f"namespace.{name}", 0, 0, f"`{name}` is declared in the equations; give its "
+                                                           "value under parameters"))
+    used = _used_names(spec) | _used_names_of([*namespace.values(), *(spec.parameters or {}).values()])
+    raw = {n: v for n, v in namespace.items() if n not in declared}
+    raw.update({n: v for n, v in (spec.parameters or {}).items() if n not in declared and n not in raw and n in used})
+    where = {n: ("namespace" if n in namespace else "parameters") for n in raw}
+    values = evaluate_constants(raw, problems, lambda n: f"{where[n]}.{n}")
+    # A constant whose value cannot be read is reported there, not again where it is used.
+    return {n: (Symbol("constant", values[n].dim, value=values[n].in_units(system)) if n in values else UNREAD)
+            for n in raw}
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
+
+def _used_names_of(texts) -> set[str]:
+    return {w for text in texts if isinstance(text, str) for line in text.splitlines()
+            for w in _WORD.findall(line.split("#", 1)[0])}
+
+
+def _used_names(spec: ModelSpec) -> set[str]:
+    """Every name that the text fields of ``spec`` write (a parameter value given for none of them is a typo)."""
+    receptors = [r if isinstance(r, str) else r.on_pre for r in (spec.receptors or {}).values()]
+    return _used_names_of([spec.equations, str(spec.threshold), spec.reset, str(spec.refractory), spec.run_regularly,
+                           *receptors, *(spec.initial or {}).values()])
+
+
+def _parameters(spec, equations, external, system, problems) -> dict[str, Parameter]:
     declared = {eq.name: eq for eq in equations if eq.kind == PARAMETER}
     out = {}
     values = dict(spec.parameters or {})
     for name in values:
-        if name not in declared:
+        if name not in declared and name not in external:
             close = difflib.get_close_matches(name, list(declared), n=1, cutoff=0.6)
             hint = f" — did you mean `{close[0]}`?" if close else ""
             problems.append(Problem(f"parameters.{name}", 0, 0, f"`{name}` is not a parameter of the model{hint}"))
@@ -347,6 +414,8 @@ def _statements(text, field_name, checker, states, parameters, problems, inline,
                     f"`{st.target}` is the input weight here and cannot be assigned", 0, len(st.target)))
                 continue
             sym = checker.symbols.get(st.target)
+            if sym is UNREAD:
+                continue
             if st.target not in states and not (st.target in parameters and not parameters[st.target].constant):
                 if sym is None:
                     close = difflib.get_close_matches(st.target, list(states) + list(parameters), n=1, cutoff=0.6)
@@ -416,6 +485,8 @@ def _refractory(text, checker, symbols, problems, inline):
             return ("none", None)
     raw = str(text).strip()
     sym = symbols.get(raw)
+    if sym is UNREAD:
+        return ("none", None)
     if sym is not None:
         if sym.kind != "parameter" or sym.dim is not SECOND:
             problems.append(Problem("refractory", 1, 1, f"`{raw}` must be a parameter in seconds to serve as refractory period"))
@@ -446,6 +517,8 @@ def _receptors(spec, checker, symbols, states, parameters, problems, inline):
         if isinstance(rec, str):
             rec = Receptor(rec)
         first = parse_statements(rec.on_pre, field_name, [])
+        if first and symbols.get(first[0].target) is UNREAD:
+            continue
         if rec.weight_unit:
             try:
                 _, d = parse_quantity("1 " + rec.weight_unit)
@@ -476,6 +549,8 @@ def _initial(spec, states, parameters, checker, system, problems) -> dict[str, f
     values = {name: 0.0 for name in states}
     for name, raw in (spec.initial or {}).items():
         field_name = f"initial.{name}"
+        if checker.symbols.get(name) is UNREAD:
+            continue
         if name not in states and name not in parameters:
             problems.append(Problem(field_name, 0, 0, f"`{name}` is not a state variable of the model"))
             continue

@@ -28,12 +28,6 @@ ALLOWED_FLAGS = {  # Brian2's flags of each kind of equation
     SUBEXPRESSION: {"shared", "constant over dt"},
     PARAMETER: {"constant", "shared"},
 }
-# Brian2 flags this engine refuses, and why (never accepted and ignored).
-UNSUPPORTED_FLAGS = {
-    "constant over dt": "a subexpression is substituted into every expression that uses it, so it is evaluated "
-                        "again at each use, not once per step; drop the flag, or hold the value in a parameter "
-                        "assigned by `run_regularly` (which runs once at the start of each step)",
-}
 
 _NAME = r"[A-Za-z_][A-Za-z_0-9]*"
 MAX_UNIT_EXPONENT = 12  # no physical unit needs more; larger ones overflow the unit scales
@@ -184,15 +178,29 @@ def _split_top_colon(s: str) -> int:
     return -1
 
 
-def parse_equations(text: str, problems: list[Problem], field: str = "equations") -> list[Equation]:
-    """Parse model text into equations, appending any problem found to ``problems``."""
+_DECLARED_NAME = re.compile(rf"^\s*(?:d\s*({_NAME})\s*/\s*dt\s*=|({_NAME})\s*[=:])")
+
+
+def declared_names(line: Text) -> set[str]:
+    """The names that the physical lines of ``line`` appear to declare (read from a line that does not parse)."""
+    found = (_DECLARED_NAME.match(text) for text in line.source.lines or (line.text,))
+    return {m.group(1) or m.group(2) for m in found if m is not None}
+
+
+def parse_equations(text: str, problems: list[Problem], field: str = "equations",
+                    unread: set[str] | None = None) -> list[Equation]:
+    """Parse model text into equations, appending any problem found to ``problems``.
+
+    ``unread`` receives the names that lines which could not be read appear to declare, so that
+    their uses elsewhere are not reported as unknown a second time.
+    """
     equations: list[Equation] = []
     seen: dict[str, int] = {}
     for line in logical_lines(text, field):
-        if unclosed_bracket(line, problems):
-            continue
-        eq = _parse_line(line, problems)
+        eq = None if unclosed_bracket(line, problems) else _parse_line(line, problems)
         if eq is None:
+            if unread is not None:
+                unread |= declared_names(line)
             continue
         if eq.name in seen:
             problems.append(line.source.problem(
@@ -265,9 +273,6 @@ def _parse_line(line: Text, problems: list[Problem]) -> Equation | None:
         problems.append(flag_text.source.problem(
             f"flag `{sorted(bad)[0]}` is not allowed on a {kind} "
             f"(allowed: {', '.join(sorted(ALLOWED_FLAGS[kind]))})", 0, len(flag_text.text)))
-    for flag in sorted(flags & ALLOWED_FLAGS[kind] & set(UNSUPPORTED_FLAGS)):
-        problems.append(flag_text.source.problem(
-            f"flag `{flag}` is not supported: {UNSUPPORTED_FLAGS[flag]}", 0, len(flag_text.text)))
     if kind == DIFFERENTIAL and var_type != "float":
         problems.append(unit_part.source.problem(f"`d{name}/dt` must have a physical unit, not {var_type}", 0))
         return None

@@ -158,6 +158,12 @@ def build_parser() -> _Parser:
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(func=subcommands.hil)
 
+    p = sub.add_parser("import", help="a Brian2 script's NeuronGroup as a model file (the script is read, not run)")
+    p.add_argument("path", metavar="FILE.py", help="a Brian2 script")
+    p.add_argument("-o", "--out", required=True, metavar="MODEL.ncsmodel", help="the model file to write")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=subcommands.import_model)
+
     p = sub.add_parser("bench", help="run a bundled benchmark network and report speed and memory")
     p.add_argument("benchmark", choices=subcommands.BENCHMARKS, help="the example network")
     _run_options(p)

@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,8 @@ from engine.errors import ModelError, NeuroCoreError, Problem
 from engine.equations.model import ModelSpec
 from engine.models import LIBRARY, LibraryModel, get_model
 from studio.project.fileio import atomic_write
-from studio.project.modelfile import SUFFIX, check_model_file, format_problem, load_model_file, problem_location
+from studio.project.modelfile import (SUFFIX, check_model_file, format_problem, load_model_file, problem_location,
+                                     write_model_file)
 from studio.project.project_file import EXAMPLES, SUFFIX as PROJECT_SUFFIX, check_project, load_network, run_project
 
 if TYPE_CHECKING:
@@ -141,6 +143,38 @@ def check(args: argparse.Namespace) -> int:
     if count:
         bad = [path for path, _, problems in reports if problems]
         raise NeuroCoreError(f"{_count(count, 'problem')} in {', '.join(bad)}")
+    return 0
+
+
+def import_model(args: argparse.Namespace) -> int:
+    """``ncstudio import FILE.py -o MODEL.ncsmodel``: a Brian2 script's NeuronGroup as a model file; what the
+    script holds that is not read is listed as ``FILE: line L, col C: not read: ...``."""
+    from studio.interop.brian2_import import import_brian2
+
+    path, out = Path(args.path), Path(args.out)
+    if path.suffix != ".py":
+        raise NeuroCoreError(f"{path}: cannot import `{path.suffix or path.name}` files (import reads Brian2 "
+                             "scripts, *.py)")
+    if out.suffix != SUFFIX:
+        raise NeuroCoreError(f"{out}: a Brian2 model becomes a model file; name it *{SUFFIX}")
+    try:
+        result = import_brian2(path.read_bytes().decode("utf-8-sig", errors="replace"), str(path))
+    except ModelError as exc:
+        if args.json:
+            _emit_json({"path": str(path), "written": False,
+                        "problems": [_problem_json(str(path), replace(p, field="")) for p in exc.problems]})
+        else:
+            for p in exc.problems:
+                print(p)
+        raise NeuroCoreError(f"{_count(len(exc.problems), 'problem')} in {path}; nothing written") from exc
+    write_model_file(out, result.spec)
+    if args.json:
+        _emit_json({"path": str(path), "written": str(out),
+                    "unread": [_problem_json(str(path), replace(p, field="")) for p in result.unread]})
+    else:
+        for p in result.unread:
+            print(f"{p.field}: line {p.line}, col {p.col}: not read: {p.message}")
+        print(f"{path} -> {out} ({_count(len(result.spec.namespace), 'constant')}, method {result.spec.method})")
     return 0
 
 

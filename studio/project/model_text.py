@@ -17,6 +17,8 @@ in sections; the equations come first, bare or under ``[equations]``::
     exact
     [parameters]
     tau_m = 10 ms
+    [namespace]
+    E_K = -90 mV
     [initial]
     v = E_L
     [receptors]
@@ -40,8 +42,8 @@ from dataclasses import dataclass, field, replace
 from engine.errors import ModelError, Problem
 from engine.equations.model import CheckedModel, ModelSpec, Receptor, check_model
 
-SECTIONS = ("equations", "threshold", "reset", "refractory", "method", "run_regularly", "parameters", "initial",
-            "receptors", "current_input", "unit_system", "substeps", "substep_reset")
+SECTIONS = ("equations", "threshold", "reset", "refractory", "method", "run_regularly", "parameters", "namespace",
+            "initial", "receptors", "current_input", "unit_system", "substeps", "substep_reset")
 _VALUE_SECTIONS = ("threshold", "refractory", "method", "current_input", "unit_system", "substeps", "substep_reset")
 _LINE_SECTIONS = ("equations", "reset", "run_regularly")
 _HEADER = re.compile(r"^\[\s*([A-Za-z_]*)\s*\]\s*(#.*)?$")
@@ -144,7 +146,7 @@ def parse_model_text(text: str) -> ModelText:
             fields[name] = "\n".join(section.lines)
         elif name in _VALUE_SECTIONS:
             fields[name] = _value(section, values)
-        elif name in ("parameters", "initial"):
+        elif name in ("parameters", "namespace", "initial"):
             fields[name] = _assignments(section, entries, problems)
         elif name == "receptors":
             fields[name] = _receptors(section, entries, problems)
@@ -192,7 +194,7 @@ def _assignments(section: Section, entries: dict[str, Span], problems: list[Prob
     for line, code in section.code():
         m = _ASSIGN.match(code)
         if m is None or not m.group(3):
-            example = "tau_m = 10 ms" if section.name == "parameters" else "v = E_L"
+            example = "v = E_L" if section.name == "initial" else "tau_m = 10 ms"
             problems.append(Problem(section.name, line, 1, f"expected `name = value` in [{section.name}], e.g. "
                                                            f"`{example}`", len(code) + 1, code))
             continue
@@ -274,6 +276,8 @@ def model_text(spec: ModelSpec) -> str:
             blocks.append(f"[{name}]\n{value}")
     if spec.parameters:
         blocks.append("[parameters]\n" + "\n".join(f"{k} = {_value_text(v)}" for k, v in spec.parameters.items()))
+    if spec.namespace:
+        blocks.append("[namespace]\n" + "\n".join(f"{k} = {_value_text(v)}" for k, v in spec.namespace.items()))
     if spec.initial:
         blocks.append("[initial]\n" + "\n".join(f"{k} = {_value_text(v)}" for k, v in spec.initial.items()))
     if spec.receptors:

@@ -8,7 +8,8 @@ A file looks like::
      "initial": {"v": "E_L"}, "receptors": {"ex": "v += w"}, "current_input": "I_stim",
      "unit_system": "nest", "substeps": 1}
 
-Only ``equations`` is required.  ``equations`` and ``reset`` may also be lists
+Only ``equations`` is required.  ``namespace`` holds Brian2's external constants (names the equations
+use without declaring them, folded where they are used).  ``equations`` and ``reset`` may also be lists
 of lines (line numbers in problems then count the list's items).  A receptor is its ``on_pre`` text or ``{"on_pre": ..., "weight_unit": ...}``.
 
 Reading happens in two stages: the JSON structure (:func:`spec_from_json`,
@@ -33,8 +34,8 @@ SUFFIX = ".ncsmodel"
 
 _TEXT_FIELDS = ("equations", "threshold", "reset", "run_regularly", "refractory", "method", "unit_system",
                 "current_input")
-_FIELDS = ("equations", "threshold", "reset", "run_regularly", "refractory", "method", "parameters", "initial",
-           "receptors", "current_input", "unit_system", "substeps", "substep_reset")
+_FIELDS = ("equations", "threshold", "reset", "run_regularly", "refractory", "method", "parameters", "namespace",
+           "initial", "receptors", "current_input", "unit_system", "substeps", "substep_reset")
 _LINE_LISTS = ("equations", "reset", "run_regularly")
 
 
@@ -197,6 +198,9 @@ def spec_from_json(data: Any, problems: list[Problem], path: str = "") -> ModelS
     if "parameters" in data:
         fields["parameters"] = _values(data["parameters"], json_path(path, "parameters"), (str, int, float, bool),
                                        "a quantity string (e.g. `20 ms`) or a number", problems)
+    if "namespace" in data:
+        fields["namespace"] = _values(data["namespace"], json_path(path, "namespace"), (str, int, float),
+                                      "a quantity string (e.g. `20 ms`), an expression or a number", problems)
     if "initial" in data:
         fields["initial"] = _values(data["initial"], json_path(path, "initial"), (str, int, float),
                                     "a quantity or expression string (e.g. `-70 mV`, `E_L`)", problems)
@@ -227,6 +231,8 @@ def spec_to_json(spec: ModelSpec) -> dict[str, Any]:
     }
     if spec.run_regularly:
         data["run_regularly"] = spec.run_regularly
+    if spec.namespace:
+        data["namespace"] = dict(spec.namespace)
     if spec.initial:
         data["initial"] = dict(spec.initial)
     if spec.receptors:

@@ -78,12 +78,14 @@ tau : second
 SHARED = LIF.replace("E_L : volt", "E_L : volt (shared, constant)")
 
 
-def test_constant_over_dt_is_refused_where_it_is_written():
-    """Brian2's `constant over dt` is not ignored: subexpressions are inlined, so it is refused with the reason."""
-    found = only_problem(spec(LIF + "I = 2*v : volt (constant over dt)\n"))
-    assert found.startswith("equations: line 5, col 16: flag `constant over dt` is not supported: a subexpression "
-                            "is substituted into every expression that uses it")
-    assert "run_regularly" in found
+def test_constant_over_dt_is_stored_once_per_step_as_in_brian2():
+    """Brian2 stores a `constant over dt` subexpression before the step; the step uses that value throughout."""
+    checked = check_model(spec(LIF.replace("(E_L - v)/tau", "(E_L - v + I)/tau") + "I = 2*v : volt (constant over dt)\n",
+                               parameters=VALUES))
+    assert [n for n, _ in checked.per_step] == ["I"] and "I" not in checked.subexpressions
+    ir = build_ir(checked, 1e-4)
+    assert ir.update[0].target == "I" and "I" in ir.state_names
+    assert any("I" in E.names(a.expr) for a in ir.update[1:])  # read from its slot, not substituted
     assert only_problem(spec(LIF + "g : 1 (constant over dt)\n")) == (
         "equations: line 5, col 7: flag `constant over dt` is not allowed on a parameter (allowed: constant, shared)")
 
@@ -271,7 +273,7 @@ def test_functions_with_the_right_units(rhs):
     ("(v > 0*mV)*mV/ms", r"col 10: arithmetic needs a number, but `v > 0\*mV` is boolean"),
     ("(v if v > 0*mV else tau)/ms", r"col 10: both branches must have the same units, not volt and second"),
     ("(v if v else v)/ms", r"col 15: a condition must be boolean, but `v` is volt"),
-    ("(v % v)/ms", r"col 10: `%` is not supported; use floor\(\)"),
+    ("(v % tau)/ms", r"col 10: cannot take volt modulo second in `v % tau`"),
     ("v[0]/ms", r"col 9: `v\[0\]` is not supported in model expressions"),
     ("'a'*mV/ms", r"col 9: `'a'` is not a number"),
     ("(v & v)/ms", r"col 10: operator in `v & v` is not supported"),

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMenu, QPla
 from engine.errors import Problem
 from studio.playground.playground_events import ModelChanged, ProblemsChanged, TextChanged
 from studio.playground.playground_state import PlaygroundState, templates
+from views.playground.brian2_paste_dialog import Brian2PasteDialog
 from views.playground.completion import NameCompleter
 from views.playground.highlighter import ModelHighlighter
 from views.theme import colors
@@ -261,9 +262,15 @@ class EquationEditor(QWidget):
         self.status = QLabel()
         self.templates = QToolButton(text="Templates", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
         self.templates.setMenu(self._template_menu())
+        self.paste = QToolButton(text="Paste Brian2 code")
+        self.paste.setToolTip("Read a Brian2 script's NeuronGroup (equations, threshold, reset, refractory, method, "
+                              "namespace constants) into the model; the script is not run")
+        self.paste.clicked.connect(self.open_paste)
+        self.paste_dialog: Brian2PasteDialog | None = None
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.templates)
+        top.addWidget(self.paste)
         top.addWidget(self.status, 1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.editor)
@@ -298,6 +305,13 @@ class EquationEditor(QWidget):
             action.setToolTip(template.model.description)
             action.triggered.connect(lambda _=False, t=template: self.load_template(t))
         return menu
+
+    def open_paste(self) -> Brian2PasteDialog:
+        """Show the dialog that reads pasted Brian2 code into the model."""
+        if self.paste_dialog is None:
+            self.paste_dialog = Brian2PasteDialog(self.state, self)
+        self.paste_dialog.open()
+        return self.paste_dialog
 
     def load_template(self, template) -> None:
         """Open ``template`` (a :class:`~studio.playground.playground_state.Template`) as editable text."""
