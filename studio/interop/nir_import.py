@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
@@ -129,7 +130,13 @@ class _Importer:
         for name, node in self.nodes.items():
             if type(node).__name__ not in SUPPORTED:
                 raise NirError(_unsupported(name, type(node).__name__))
-        self.populations = [n for n, node in self.nodes.items() if type(node).__name__ in MODELS]
+        # The order does not depend on the file's (HDF5 lists nodes by name): by distance from the inputs, then name.
+        graph_nx = nx.DiGraph(list(graph.edges))
+        graph_nx.add_nodes_from(self.nodes)
+        inputs = [n for n, node in self.nodes.items() if type(node).__name__ == "Input"]
+        depth = nx.multi_source_dijkstra_path_length(graph_nx, inputs) if inputs else {}
+        self.populations = sorted((n for n, node in self.nodes.items() if type(node).__name__ in MODELS),
+                                  key=lambda n: (depth.get(n, len(self.nodes)), n))
         taken: set[str] = set()
         self.names = {n: identifier(n, taken) for n in self.populations}
         self.taken = taken
@@ -185,7 +192,7 @@ class _Importer:
         node, size = self.nodes[name], int(np.prod(self.shapes[name]))
         values = {f: np.asarray(getattr(node, f), dtype=np.float64) for f in model.fields}
         if bias is not None and np.any(bias != 0):
-            values["bias"] = bias
+            values["bias"] = bias.reshape(self.shapes[name])
         out = {}
         for key, value in values.items():
             try:
@@ -220,7 +227,7 @@ class _Importer:
             if model.nir_type == "Input":
                 devices.append(DeviceDoc(identifier(f"{self.names[name]}_spikes", self.taken), "spike_generator",
                                          self.names[name], {"spike_times": ()}, weight=1))
-        for name, node in self.nodes.items():
+        for name in sorted(self.nodes):
             if self._kind(name) == "Output":
                 devices += self._recorders(name)
         return ProjectDoc(description=description, dt=time_text(self.dt), models=used,
@@ -231,8 +238,6 @@ class _Importer:
         for (source, delay), matrix in sorted(term.parts.items()):
             coo = matrix.tocoo()
             keep = coo.data != 0
-            if not keep.any():
-                continue
             order = np.lexsort((coo.row[keep], coo.col[keep]))
             sources, targets, weights = coo.col[keep][order], coo.row[keep][order], coo.data[keep][order]
             firsts = term.firsts[(source, delay)]
