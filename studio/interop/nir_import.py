@@ -243,7 +243,7 @@ class _Importer:
             firsts = term.firsts[(source, delay)]
             base = next(iter(firsts)) if len(firsts) == 1 else f"{self.names[source]}_to_{self.names[target]}"
             rule = RuleDoc("explicit", sources=tuple(int(s) for s in sources), targets=tuple(int(t) for t in targets),
-                           weights=tuple(float(w) for w in weights.astype(np.float32)))  # as the engine holds them
+                           weights=tuple(float(str(w)) for w in weights.astype(np.float32)))  # as the engine holds them
             steps = delay / self.dt
             if abs(steps - round(steps)) > 1e-6:
                 raise NirError(f"node `{base}`: a delay of {delay!r} s is not a whole number of steps of "
