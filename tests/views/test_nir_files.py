@@ -1,0 +1,59 @@
+"""File → Import NIR Graph… opens a graph laid out in the editor; File → Export as NIR Graph… writes one nir reads."""
+
+from __future__ import annotations
+
+import nir
+from PySide6.QtWidgets import QMessageBox
+
+from studio.interop.nir_import import import_nir
+from tests.studio.test_nir import two_layers
+
+
+def file_menu(window):
+    return next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+
+
+def test_import_opens_the_graph_laid_out_and_unsaved(qtbot, cuba_window, tmp_path):
+    window = cuba_window
+    assert {"&Import NIR Graph…", "&Export as NIR Graph…"} <= {a.text() for a in file_menu(window).actions()}
+    nir.write(tmp_path / "net.nir", two_layers())
+    window.nir_files.ask_import_path = lambda: str(tmp_path / "net.nir")
+    window.nir_files.import_action.trigger()
+    assert set(window.document.nodes) == {"input", "lif1", "cuba", "input_spikes", "output"}
+    assert window.document.path is None and window.isWindowModified()
+    # Laid out left to right, in the order the spikes flow.
+    x = {name: window.scene.nodes[name].x() for name in ("input_spikes", "input", "lif1", "cuba", "output")}
+    assert x["input_spikes"] < x["input"] < x["lif1"] < x["cuba"] < x["output"]
+    assert window.statusBar().currentMessage() == "Imported net.nir: 3 populations, 2 projections"
+    project = window.document.to_project()
+    assert project.projections == import_nir(tmp_path / "net.nir").projections
+
+    saved = tmp_path / "net.ncsproj"
+    window.files.ask_save_path = lambda: str(saved)
+    assert window.files.save()
+    assert not window.isWindowModified() and saved.is_file()
+
+
+def test_export_writes_the_shown_project_as_a_graph(qtbot, cuba_window, tmp_path):
+    window = cuba_window
+    nir.write(tmp_path / "net.nir", two_layers())
+    assert window.nir_files.import_graph(tmp_path / "net.nir")
+    window.nir_files.ask_export_path = lambda: str(tmp_path / "out.nir")
+    window.nir_files.export_action.trigger()
+    graph = nir.read(tmp_path / "out.nir")
+    assert {k: type(v).__name__ for k, v in graph.nodes.items()} == {
+        "input": "Input", "lif1": "LIF", "cuba": "CubaLIF", "fc1": "Affine", "fc2": "Affine", "output": "Output"}
+
+
+def test_refusals_are_shown_and_the_document_is_kept(qtbot, cuba_window, tmp_path, monkeypatch):
+    window = cuba_window
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: shown.append((title, text)))
+    (tmp_path / "broken.nir").write_text("not HDF5")
+    assert not window.nir_files.import_graph(tmp_path / "broken.nir")
+    assert "E" in window.document.nodes
+    assert window.nir_files.export_graph(tmp_path / "cuba.nir") is None
+    assert not (tmp_path / "cuba.nir").exists()
+    assert [title for title, _ in shown] == ["Import NIR graph", "Export as NIR graph"]
+    assert "broken.nir: not a NIR graph" in shown[0][1]
+    assert "has no NIR counterpart" in shown[1][1]
