@@ -140,37 +140,78 @@ class _Importer:
         taken: set[str] = set()
         self.names = {n: identifier(n, taken) for n in self.populations}
         self.taken = taken
-        self.terms: dict[str, _Term] = {}
-        self.shapes: dict[str, tuple[int, ...]] = {n: self._population_shape(n) for n in self.populations}
+        self.lowered: dict[tuple[str, tuple[int, ...]], Lowered] = {}
+        self.outputs: dict[str, tuple[_Term, tuple[int, ...]]] = {}
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        for name in self.populations:
+            self._shape(name)
 
     def _kind(self, name: str) -> str:
         return type(self.nodes[name]).__name__
 
-    def _population_shape(self, name: str) -> tuple[int, ...]:
+    def _lower(self, name: str, in_shape: tuple[int, ...]) -> Lowered:
+        key = (name, in_shape)
+        if key not in self.lowered:
+            self.lowered[key] = lower(name, self.nodes[name], in_shape)
+        return self.lowered[key]
+
+    def _shape(self, name: str, visiting: frozenset[str] = frozenset()) -> tuple[int, ...] | None:
+        """The shape of a population: an Input's type; a neuron node's parameters' shape, or, where they are
+        scalars (snnTorch writes one beta for a layer) or flat, the shape of what arrives (``None`` while
+        that is being worked out, in a loop)."""
+        if name in self.shapes:
+            return self.shapes[name]
         node, kind = self.nodes[name], self._kind(name)
         if kind == "Input":
-            shape = node.input_type["input"]
+            declared = node.input_type["input"]
+            declared = () if declared is None else tuple(int(s) for s in np.atleast_1d(declared))
+            arriving = None
         else:
-            shape = np.shape(getattr(node, _SHAPE_FIELD[kind]))
-        shape = tuple(int(s) for s in np.atleast_1d(shape)) if shape is not None else ()
+            declared = np.shape(getattr(node, _SHAPE_FIELD[kind]))
+            if name in visiting:
+                return declared or None
+            arriving = self._arriving_shape(name, visiting | {name})
+        shape = declared
+        if arriving is not None and (not declared or (int(np.prod(arriving)) == int(np.prod(declared))
+                                                      and len(arriving) > len(declared))):
+            shape = arriving
         if not shape or min(shape) < 1:
-            raise NirError(f"node `{name}` ({kind}): no neurons (shape {list(shape)})")
+            raise NirError(f"node `{name}` ({kind}): no neurons (shape {list(shape)}), and no input that gives "
+                           "the layer's size")
+        self.shapes[name] = shape
         return shape
+
+    def _arriving_shape(self, name: str, visiting: frozenset[str]) -> tuple[int, ...] | None:
+        """The shape of what reaches node ``name`` (``None`` when not known yet)."""
+        for pred in self.preds[name]:
+            if pred in visiting or self._kind(pred) == "Output":
+                continue
+            if self._kind(pred) in MODELS:
+                sent = self._shape(pred, visiting)
+            else:
+                arriving = self._arriving_shape(pred, visiting | {pred})
+                sent = None if arriving is None else self._lower(pred, arriving).out_shape
+            if sent is not None:
+                return sent
+        return None
 
     def _output_of(self, name: str, visiting: frozenset[str] = frozenset()) -> tuple[_Term, tuple[int, ...]]:
         """What node ``name`` sends on, in terms of populations, and its shape."""
         if name in self.shapes:
             n = int(np.prod(self.shapes[name]))
             return _Term({(name, 0.0): sp.identity(n, format="csr")}, None, {(name, 0.0): set()}), self.shapes[name]
+        if name in self.outputs:
+            return self.outputs[name]
         if name in visiting:
             raise NirError(f"node `{name}` ({self._kind(name)}): a loop of weight nodes without a neuron in it")
         total, shape = self._input_of(name, visiting | {name})
-        lowered = lower(name, self.nodes[name], shape)
+        lowered = self._lower(name, shape)
         out = total.through(lowered)
         for key in out.firsts:
             if key[0] in self.preds[name] and not out.firsts[key]:
                 out.firsts[key] = {name}
-        return out, lowered.out_shape
+        self.outputs[name] = out, lowered.out_shape
+        return self.outputs[name]
 
     def _input_of(self, name: str, visiting: frozenset[str] = frozenset()) -> tuple[_Term, tuple[int, ...]]:
         """The sum of what reaches node ``name``, and its shape."""
@@ -192,11 +233,12 @@ class _Importer:
         node, size = self.nodes[name], int(np.prod(self.shapes[name]))
         values = {f: np.asarray(getattr(node, f), dtype=np.float64) for f in model.fields}
         if bias is not None and np.any(bias != 0):
-            values["bias"] = bias.reshape(self.shapes[name])
+            values["bias"] = bias
         out = {}
         for key, value in values.items():
             try:
-                flat = np.broadcast_to(value, self.shapes[name]).reshape(-1)
+                flat = (value.reshape(-1) if value.size == size and value.size > 1
+                        else np.broadcast_to(value, self.shapes[name]).reshape(-1))
             except ValueError:
                 raise NirError(f"node `{name}` ({model.nir_type}), {key}: {value.size} values for "
                                f"{size} neurons") from None

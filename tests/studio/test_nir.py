@@ -97,6 +97,33 @@ def test_the_input_enters_as_forward_euler_with_the_step_held():
     assert v[4] == pytest.approx(0.8 * 0.9 ** 2)
 
 
+def test_snntorch_leaky_with_one_beta_takes_its_size_from_the_layer_before_and_decays_by_beta():
+    """snnTorch exports Leaky(beta) as LIF(tau = dt/(1 - beta), r = tau/dt) with scalar parameters (dt = 0.1 ms);
+    below threshold the imported layer computes snnTorch's mem = beta*mem + W x, one step later."""
+    dt, beta = 1e-4, 0.9
+    tau = dt / (1 - beta)
+    weight = np.array([[0.3, 0.2], [0.1, 0.05], [0.0, 0.25]])
+    graph = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type={"input": np.array([2])}),
+        "fc": nir.Linear(weight=weight),
+        "lif": nir.LIF(tau=np.array(tau), r=np.array(tau / dt), v_leak=np.array(0.0), v_threshold=np.array(1.0),
+                       v_reset=np.array(0.0)),
+        "out": nir.Output(output_type={"output": np.array([3])})},
+        edges=[("input", "fc"), ("fc", "lif"), ("lif", "out")], type_check=False)
+    doc = driven(project_from_graph(graph), times=(1e-4, 2e-4))
+    assert doc.populations[1].size == 3 and doc.populations[1].parameters["r"] == pytest.approx(10.0)
+    problems = []
+    sim = Simulation(build_network(network_def(doc, problems)))
+    mem, expected = [], np.zeros(3)
+    for step in range(6):
+        sim.run(dt)
+        mem.append(sim.network.population("lif").state.get("v").copy())
+    # Input spikes in steps 1 and 2 (both inputs) reach lif in steps 2 and 3.
+    for step in range(6):
+        expected = beta * expected + (weight.sum(axis=1) if step in (2, 3) else 0.0)
+        np.testing.assert_allclose(mem[step], expected, rtol=1e-6, atol=1e-12)
+
+
 def test_a_graph_written_by_nir_write_reads_back_and_runs(tmp_path):
     path = tmp_path / "net.nir"
     nir.write(path, two_layers())
@@ -150,8 +177,7 @@ def test_convolution_and_pooling_are_lowered_to_explicit_connections():
         "input": nir.Input(input_type={"input": np.array([1, 6, 6])}),
         "conv": nir.Conv2d(input_shape=(6, 6), weight=weight, stride=1, padding=1, dilation=1, groups=1,
                            bias=np.array([0.5, -0.5])),
-        "lif1": nir.LIF(tau=np.full((2, 6, 6), 2e-3), r=np.ones((2, 6, 6)), v_leak=np.zeros((2, 6, 6)),
-                        v_threshold=np.ones((2, 6, 6)), v_reset=np.zeros((2, 6, 6))),
+        "lif1": lif(2 * 6 * 6),  # flat parameters: the layer takes the shape of the convolution's output
         "pool": nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0])),
         "flat": nir.Flatten(input_type={"input": np.array([2, 3, 3])}, start_dim=0),
         "fc": nir.Linear(weight=np.ones((1, 18))),
