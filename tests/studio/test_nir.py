@@ -290,3 +290,60 @@ def test_random_affine_lif_graphs_round_trip(data):
     second = project_from_graph(graph_from_project(first))
     assert second == first
     assert_same_spikes(spikes(driven(first), 0.01), spikes(driven(second), 0.01))
+
+
+NEURONS = {
+    "LIF": lambda: lif(2, tau=1e-3, v_threshold=0.1),
+    "LI": lambda: nir.LI(tau=np.full(2, 1e-3), r=np.ones(2), v_leak=np.zeros(2)),
+    "CubaLIF": lambda: nir.CubaLIF(tau_syn=np.full(2, 1e-3), tau_mem=np.full(2, 1e-3), r=np.ones(2),
+                                   v_leak=np.zeros(2), v_threshold=np.full(2, 0.1), v_reset=np.zeros(2)),
+    "CubaLI": lambda: nir.CubaLI(tau_syn=np.full(2, 1e-3), tau_mem=np.full(2, 1e-3), r=np.ones(2), v_leak=np.zeros(2)),
+    "IF": lambda: nir.IF(r=np.full(2, 1e4), v_threshold=np.ones(2), v_reset=np.zeros(2)),
+    "I": lambda: nir.I(r=np.full(2, 1e4)),
+    "Threshold": lambda: nir.Threshold(threshold=np.full(2, 1.5)),
+}
+
+
+@pytest.mark.parametrize("kind", NEURONS)
+def test_every_neuron_type_imports_runs_and_round_trips(kind):
+    graph = nir.NIRGraph(nodes={"input": nir.Input(input_type={"input": np.array([2])}),
+                                "w": nir.Linear(weight=np.array([[2.0, 0.0], [1.0, 1.0]])), "cell": NEURONS[kind](),
+                                "out": nir.Output(output_type={"output": np.array([2])})},
+                         edges=[("input", "w"), ("w", "cell"), ("cell", "out")])
+    doc = driven(project_from_graph(graph))
+    assert doc.populations[1].model == f"nir_{kind}"
+    recorder = doc.devices[-1]
+    spiking = kind in ("LIF", "CubaLIF", "IF", "Threshold")
+    assert recorder.kind == ("spike_recorder" if spiking else "multimeter")
+    fired = spikes(doc)
+    assert (fired["cell"][0].size > 0) == spiking
+    back = driven(project_from_graph(graph_from_project(doc)))
+    assert back == doc
+    assert_same_spikes(fired, spikes(back))
+
+
+def test_threshold_fires_in_each_step_its_input_exceeds_the_threshold():
+    graph = nir.NIRGraph(nodes={"input": nir.Input(input_type={"input": np.array([2])}),
+                                "w": nir.Affine(weight=np.array([[1.0, 1.0]]), bias=np.array([0.25])),
+                                "cell": nir.Threshold(threshold=np.array([1.0]))},
+                         edges=[("input", "w"), ("w", "cell")])
+    doc = project_from_graph(graph)
+    generator = doc.devices[0]
+    one = replace(generator, params={"spike_times": ("0.1 ms", "0.3 ms")}, neurons=(0,))
+    both = replace(generator, name="both", params={"spike_times": ("0.5 ms",)})
+    fired = spikes(replace(doc, devices=(one, both)), 1e-3)
+    # Input fires in the step of each generator spike; its spikes arrive one step later: 0.25+1 > 1 and 0.25+2 > 1.
+    np.testing.assert_allclose(fired["cell"][0], [0.3, 0.5, 0.7])
+
+
+def test_a_recurrent_layer_becomes_a_projection_onto_itself_and_round_trips():
+    graph = nir.NIRGraph(nodes={"input": nir.Input(input_type={"input": np.array([2])}),
+                                "fc": nir.Linear(weight=np.full((3, 2), 12.0)), "lif": lif(3, tau=1e-3),
+                                "rec": nir.Linear(weight=np.array([[0, 5.0, 0], [0, 0, 5.0], [5.0, 0, 0]])),
+                                "out": nir.Output(output_type={"output": np.array([3])})},
+                         edges=[("input", "fc"), ("fc", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "out")])
+    doc = driven(project_from_graph(graph))
+    assert [(p.name, p.source, p.target) for p in doc.projections] == [("fc", "input", "lif"), ("rec", "lif", "lif")]
+    back = driven(project_from_graph(graph_from_project(doc)))
+    assert back == doc
+    assert_same_spikes(spikes(doc), spikes(back))
