@@ -268,7 +268,8 @@ class _Importer:
                                              self._parameters(name, model, bias)))
             if model.nir_type == "Input":
                 devices.append(DeviceDoc(identifier(f"{self.names[name]}_spikes", self.taken), "spike_generator",
-                                         self.names[name], {"spike_times": ()}, weight=1))
+                                         self.names[name], {"spike_times": ()}, weight=1,
+                                         delay=time_text(self.dt)))
         for name in sorted(self.nodes):
             if self._kind(name) == "Output":
                 devices += self._recorders(name)
@@ -302,11 +303,13 @@ class _Importer:
                 raise NirError(f"node `{name}` (Output) is fed by `{pred}` ({kind}), a weight node: the studio "
                                "records neurons; end the graph with a neuron layer (LI for a readout)")
             device = identifier(name, self.taken)
+            # Every device states its delay: the default, 0.1 ms, is refused when dt is longer.
             if MODELS[kind].spiking:
-                out.append(DeviceDoc(device, "spike_recorder", self.names[pred]))
+                out.append(DeviceDoc(device, "spike_recorder", self.names[pred], delay=time_text(self.dt)))
             else:
                 out.append(DeviceDoc(device, "multimeter", self.names[pred],
-                                     {"record_from": ("v",), "interval": time_text(self.dt)}))
+                                     {"record_from": ("v",), "interval": time_text(self.dt)},
+                                     delay=time_text(self.dt)))
         return out
 
 

@@ -209,6 +209,11 @@ def test_nir_delay_nodes_become_the_projection_delay():
     (projection,) = doc.projections
     assert (projection.name, projection.delay, projection.rule.weights) == ("w", "0.003 s", (2.0, 3.0))
     assert doc.populations[1].parameters["r"] == "10000.0 Hz"
+    assert doc.devices[0].delay == "0.001 s"  # the generator's delay is one step, as every edge's
+    fired = spikes(driven(doc, times=(1e-3,)))
+    # The input fires in step 1 (stamped 2 ms); the delayed input (3 steps) reaches n in step 4, where
+    # v = dt*r*w = 20 and 30 pass the threshold: spikes stamped 5 ms.
+    np.testing.assert_allclose(fired["n"][0], [5.0, 5.0])
 
 
 @dataclass(eq=False)
