@@ -21,13 +21,13 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from studio.interop.nir_lowering import MAPS, Lowered, NirError, lower
+from studio.interop.nir_lowering import MAPS, Lowered, NirError, PassThrough, lower
 from studio.interop.nir_models import MODELS, NirModel
 from studio.project.project_doc import DeviceDoc, InlineModel, PopulationDoc, ProjectDoc, ProjectionDoc, RuleDoc
 
 DEFAULT_DT = 1e-4  # seconds: snnTorch's export step, and the studio's default
-SUPPORTED = (*MODELS, *MAPS, "Output")
-"""The NIR node types the import reads (``Input``, the neuron types, the weight nodes, ``Output``)."""
+SUPPORTED = ("Input", *(t for t in MODELS if t != "Input"), *MAPS, "Output", "NIRGraph")
+"""The NIR node types the import reads (``Input``, the neuron types, the weight nodes, ``Output``, graphs)."""
 _SHAPE_FIELD = {"LIF": "tau", "LI": "tau", "CubaLIF": "tau_mem", "CubaLI": "tau_mem", "IF": "r", "I": "r",
                 "Threshold": "threshold"}
 
@@ -40,7 +40,8 @@ def read_nir(path: str | os.PathLike):
     path = Path(path)
     try:
         with h5py.File(path, "r") as f:
-            _refuse_unsupported(f["node"], "")
+            if f["node"]["type"][()] == b"NIRGraph":
+                _refuse_unsupported(f["node"], "")
         return nir.read(path)
     except NirError:
         raise
@@ -51,19 +52,42 @@ def read_nir(path: str | os.PathLike):
 
 def _refuse_unsupported(group, prefix: str) -> None:
     """Refuse, before the nir package reads them, nodes of a type it or this import does not know."""
-    kind = group["type"][()].decode("utf8")
-    if kind != "NIRGraph":
-        return
     for name, node in group["nodes"].items():
-        node_kind = node["type"][()].decode("utf8")
-        if node_kind not in SUPPORTED:
-            raise NirError(_unsupported(prefix + name, node_kind))
+        kind = node["type"][()].decode("utf8")
+        if kind == "NIRGraph":
+            _refuse_unsupported(node, f"{prefix}{name}.")
+        elif kind not in SUPPORTED:
+            raise NirError(_unsupported(prefix + name, kind))
 
 
 def _unsupported(name: str, kind: str) -> str:
-    why = "a graph inside the graph is not read; flatten it before exporting" if kind == "NIRGraph" else \
-        f"NeuroCore Studio reads {', '.join(SUPPORTED)}"
-    return f"node `{name}` ({kind}) is not supported: {why}"
+    return f"node `{name}` ({kind}) is not supported: NeuroCore Studio reads {', '.join(SUPPORTED)}"
+
+
+def flattened(graph, prefix: str = "") -> tuple[dict, list[tuple[str, str]]]:
+    """The nodes and edges of ``graph`` with every graph inside it spliced in (snnTorch writes its recurrent
+    layers so): its nodes named ``<graph>.<node>``, its ``Input`` and ``Output`` nodes passing values through,
+    an edge into (out of) it going to its inputs (from its outputs); a node of a type not in :data:`SUPPORTED`
+    is refused by name and type."""
+    nodes: dict = {}
+    edges: list[tuple[str, str]] = []
+    entries: dict[str, list[str]] = {}
+    exits: dict[str, list[str]] = {}
+    for name, node in graph.nodes.items():
+        full, kind = prefix + name, type(node).__name__
+        if kind == "NIRGraph":
+            inner, inner_edges = flattened(node, f"{full}.")
+            nodes.update(inner)
+            edges += inner_edges
+            entries[name] = [f"{full}.{n}" for n, x in node.nodes.items() if type(x).__name__ == "Input"]
+            exits[name] = [f"{full}.{n}" for n, x in node.nodes.items() if type(x).__name__ == "Output"]
+        elif kind not in SUPPORTED:
+            raise NirError(_unsupported(full, kind))
+        else:
+            nodes[full] = PassThrough() if prefix and kind in ("Input", "Output") else node
+    for a, b in graph.edges:
+        edges += [(s, t) for s in exits.get(a, [prefix + a]) for t in entries.get(b, [prefix + b])]
+    return nodes, edges
 
 
 def identifier(name: str, taken: set[str]) -> str:
@@ -117,21 +141,16 @@ class _Term:
 
 class _Importer:
     def __init__(self, graph, dt: float):
-        self.graph, self.dt = graph, dt
-        self.nodes: dict = dict(graph.nodes)
+        self.dt = dt
+        self.nodes, edges = flattened(graph)
         self.preds: dict[str, list[str]] = {name: [] for name in self.nodes}
-        self.succs: dict[str, list[str]] = {name: [] for name in self.nodes}
-        for a, b in graph.edges:
+        for a, b in edges:
             for end in (a, b):
                 if end not in self.nodes:
                     raise NirError(f"edge `{a}` -> `{b}`: no node `{end}`")
             self.preds[b].append(a)
-            self.succs[a].append(b)
-        for name, node in self.nodes.items():
-            if type(node).__name__ not in SUPPORTED:
-                raise NirError(_unsupported(name, type(node).__name__))
         # The order does not depend on the file's (HDF5 lists nodes by name): by distance from the inputs, then name.
-        graph_nx = nx.DiGraph(list(graph.edges))
+        graph_nx = nx.DiGraph(edges)
         graph_nx.add_nodes_from(self.nodes)
         inputs = [n for n, node in self.nodes.items() if type(node).__name__ == "Input"]
         depth = nx.multi_source_dijkstra_path_length(graph_nx, inputs) if inputs else {}
@@ -298,6 +317,8 @@ class _Importer:
     def _recorders(self, name: str) -> list[DeviceDoc]:
         out = []
         for pred in self.preds[name]:
+            while self._kind(pred) == "PassThrough" and len(self.preds[pred]) == 1:  # out of a graph inside
+                pred = self.preds[pred][0]
             kind = self._kind(pred)
             if pred not in self.shapes:
                 raise NirError(f"node `{name}` (Output) is fed by `{pred}` ({kind}), a weight node: the studio "

@@ -25,6 +25,11 @@ class NirError(NeuroCoreError):
 
 
 @dataclass(frozen=True)
+class PassThrough:
+    """The ``Input`` or ``Output`` node of a graph inside the graph: its values pass on unchanged."""
+
+
+@dataclass(frozen=True)
 class Lowered:
     """A weight node as ``out = matrix @ input + bias`` (``bias`` ``None`` when it adds none), its output shape
     and the delay it adds (seconds)."""
@@ -112,6 +117,8 @@ def lower(name: str, node, in_shape: tuple[int, ...]) -> Lowered:
     if kind == "Scale":
         scale = np.broadcast_to(np.asarray(node.scale, dtype=np.float64), in_shape).reshape(-1)
         return Lowered(sp.diags(scale, format="csr"), None, in_shape)
+    if kind == "PassThrough":
+        return Lowered(sp.identity(n, format="csr"), None, in_shape)
     if kind == "Flatten":
         start, end = node.start_dim, node.end_dim
         start, end = start % len(in_shape), end % len(in_shape)
