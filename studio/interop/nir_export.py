@@ -56,6 +56,9 @@ def graph_from_project(doc: ProjectDoc):
         raise NirError(f"{problems[0].field}: {problems[0].message}" if problems[0].field else problems[0].message)
     models = {p.name: _model(doc, p) for p in doc.populations}
     for p in doc.projections:
+        if p.target in models and models[p.target].nir_type == "Input":
+            raise NirError(f"projection `{p.name}`: `{p.target}` is a graph input (nir_Input), which takes no "
+                           "projection")
         if p.on_pre is not None or (p.synapse or "static_synapse") != "static_synapse":
             raise NirError(f"projection `{p.name}`: NIR holds static weights into a neuron's one input, "
                            f"not `{'on_pre' if p.on_pre is not None else p.synapse}`")
@@ -70,8 +73,6 @@ def graph_from_project(doc: ProjectDoc):
         values = {f: _per_neuron(pop, f) for f in model.fields}
         if model.nir_type == "Input":
             nodes[name] = nir.Input(input_type={"input": np.array([pop.size])})
-        elif model.nir_type == "I":
-            nodes[name] = nir.I(**values)
         else:
             nodes[name] = getattr(nir, model.nir_type)(**values)
     biased = {name: _per_neuron(pop, "bias") for name, pop in network.populations.items()}

@@ -21,6 +21,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from engine.equations.units import SI_UNITS, Quantity
 from studio.interop.nir_lowering import MAPS, Lowered, NirError, PassThrough, lower
 from studio.interop.nir_models import MODELS, NirModel
 from studio.project.project_doc import DeviceDoc, InlineModel, PopulationDoc, ProjectDoc, ProjectionDoc, RuleDoc
@@ -28,6 +29,8 @@ from studio.project.project_doc import DeviceDoc, InlineModel, PopulationDoc, Pr
 DEFAULT_DT = 1e-4  # seconds: snnTorch's export step, and the studio's default
 SUPPORTED = ("Input", *(t for t in MODELS if t != "Input"), *MAPS, "Output", "NIRGraph")
 """The NIR node types the import reads (``Input``, the neuron types, the weight nodes, ``Output``, graphs)."""
+_SCALES = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "Hz": 1.0, "kHz": 1e3}
+_WRITTEN_IN = {"second": ("s", "ms", "us"), "hertz": ("Hz", "kHz")}  # a model unit -> the units its values are written in
 _SHAPE_FIELD = {"LIF": "tau", "LI": "tau", "CubaLIF": "tau_mem", "CubaLI": "tau_mem", "IF": "r", "I": "r",
                 "Threshold": "threshold"}
 
@@ -103,15 +106,14 @@ def identifier(name: str, taken: set[str]) -> str:
     return out
 
 
-def time_text(seconds: float, unit: str = "s") -> str | float:
-    """A time (or, with ``unit`` ``Hz``, a rate) as text that reads back as exactly ``seconds``."""
-    from engine.equations.units import SI_UNITS, Quantity
-
-    for scale, name in ((1.0, unit), (1e3, "ms" if unit == "s" else "mHz"), (1e6, "us" if unit == "s" else "uHz")):
-        text = f"{seconds * scale!r} {name}"
-        if Quantity.parse(text).in_units(SI_UNITS) == seconds:
+def exact_text(value: float, units: tuple[str, ...] = ("s", "ms", "us")) -> str:
+    """``value`` (SI) written in the first of ``units`` whose text reads back as exactly ``value`` (by default a
+    time: ``"0.002 s"``)."""
+    for unit in units:
+        text = f"{value / _SCALES[unit]!r} {unit}"
+        if Quantity.parse(text).in_units(SI_UNITS) == value:
             return text
-    return f"{seconds!r} {unit}"
+    return f"{value!r} {units[0]}"
 
 
 @dataclass
@@ -264,8 +266,11 @@ class _Importer:
             if not np.all(np.isfinite(flat)):
                 raise NirError(f"node `{name}` ({model.nir_type}), {key}: not a finite number")
             unit = model.fields.get(key, "")
-            texts = [time_text(float(x), "s" if unit == "second" else "Hz") if unit else float(x) for x in flat]
-            out[key] = texts[0] if np.all(flat == flat[0]) else tuple(texts)
+
+            def text(x: float) -> str | float:
+                return exact_text(float(x), _WRITTEN_IN[unit]) if unit else float(x)
+
+            out[key] = text(flat[0]) if np.all(flat == flat[0]) else tuple(text(x) for x in flat)
         return out
 
     def project(self, description: str) -> ProjectDoc:
@@ -288,11 +293,11 @@ class _Importer:
             if model.nir_type == "Input":
                 devices.append(DeviceDoc(identifier(f"{self.names[name]}_spikes", self.taken), "spike_generator",
                                          self.names[name], {"spike_times": ()}, weight=1,
-                                         delay=time_text(self.dt)))
+                                         delay=exact_text(self.dt)))
         for name in sorted(self.nodes):
             if self._kind(name) == "Output":
                 devices += self._recorders(name)
-        return ProjectDoc(description=description, dt=time_text(self.dt), models=used,
+        return ProjectDoc(description=description, dt=exact_text(self.dt), models=used,
                           populations=tuple(populations), projections=tuple(projections), devices=tuple(devices))
 
     def _projections(self, target: str, term: _Term) -> list[ProjectionDoc]:
@@ -311,7 +316,7 @@ class _Importer:
                 raise NirError(f"node `{base}`: a delay of {delay!r} s is not a whole number of steps of "
                                f"dt = {self.dt!r} s")
             out.append(ProjectionDoc(identifier(base, self.taken), self.names[source], self.names[target], rule,
-                                     weight=1, delay=time_text(self.dt * (round(steps) + 1))))
+                                     weight=1, delay=exact_text(self.dt * (round(steps) + 1))))
         return out
 
     def _recorders(self, name: str) -> list[DeviceDoc]:
@@ -326,11 +331,11 @@ class _Importer:
             device = identifier(name, self.taken)
             # Every device states its delay: the default, 0.1 ms, is refused when dt is longer.
             if MODELS[kind].spiking:
-                out.append(DeviceDoc(device, "spike_recorder", self.names[pred], delay=time_text(self.dt)))
+                out.append(DeviceDoc(device, "spike_recorder", self.names[pred], delay=exact_text(self.dt)))
             else:
                 out.append(DeviceDoc(device, "multimeter", self.names[pred],
-                                     {"record_from": ("v",), "interval": time_text(self.dt)},
-                                     delay=time_text(self.dt)))
+                                     {"record_from": ("v",), "interval": exact_text(self.dt)},
+                                     delay=exact_text(self.dt)))
         return out
 
 

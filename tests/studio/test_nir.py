@@ -371,3 +371,19 @@ def test_a_recurrent_layer_becomes_a_projection_onto_itself_and_round_trips():
     back = driven(project_from_graph(graph_from_project(doc)))
     assert back == doc
     assert_same_spikes(spikes(doc), spikes(back))
+
+
+def test_export_refuses_what_a_nir_graph_cannot_hold():
+    doc = project_from_graph(two_layers())
+    into_input = replace(doc.projections[0], name="back", source="lif1", target="input")
+    with pytest.raises(NirError, match=r"^projection `back`: `input` is a graph input \(nir_Input\)"):
+        graph_from_project(replace(doc, projections=(*doc.projections, into_input)))
+    with pytest.raises(NirError, match=r"^projection `fc1`: NIR holds static weights .* not `stdp_synapse`"):
+        graph_from_project(replace(doc, projections=(replace(doc.projections[0], synapse="stdp_synapse"),
+                                                     doc.projections[1])))
+    drive = replace(doc.devices[0], name="drive", kind="poisson_generator", target="lif1", params={"rate": "10 Hz"})
+    with pytest.raises(NirError, match=r"^device `drive`: a poisson_generator into `lif1` has no NIR counterpart"):
+        graph_from_project(replace(doc, devices=(*doc.devices, drive)))
+    lone = replace(doc.populations[1], name="lone", parameters={"bias": 0.5})
+    with pytest.raises(NirError, match=r"^population `lone`: a `bias` needs a projection into the population"):
+        graph_from_project(replace(doc, populations=(*doc.populations, lone)))
