@@ -57,3 +57,18 @@ def test_refusals_are_shown_and_the_document_is_kept(qtbot, cuba_window, tmp_pat
     assert [title for title, _ in shown] == ["Import NIR graph", "Export as NIR graph"]
     assert "broken.nir: not a NIR graph" in shown[0][1]
     assert "has no NIR counterpart" in shown[1][1]
+
+
+def test_a_project_imported_on_the_command_line_opens_laid_out_the_same_way(qtbot, tmp_path):
+    from studio.document.document import Document
+    from tests.views.helpers import make_window
+    from views.nir_files import laid_out
+
+    nir.write(tmp_path / "net.nir", two_layers())
+    doc = import_nir(tmp_path / "net.nir")  # what `ncstudio import` writes: no positions
+    assert all(p.position is None for p in doc.populations)
+    window = make_window(qtbot, Document.from_project(doc))
+    placed = laid_out(doc)
+    for element in (*placed.populations, *placed.devices):
+        item = window.scene.nodes[element.name]
+        assert (item.x(), item.y()) == element.position
