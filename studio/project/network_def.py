@@ -243,6 +243,10 @@ def network_def(doc: ProjectDoc, problems: list[Problem], seed: int | None = Non
             _unknown("model", p.model, [*doc.models, *LIBRARY], json_path(path, "model"), problems)
         size = consts.count(p.size, json_path(path, "size"), problems, minimum=1)
         parameters = _values(p.parameters, json_path(path, "parameters"), consts, problems)
+        for key, value in parameters.items():
+            if isinstance(value, tuple) and size is not None and len(value) != size:
+                problems.append(Problem(json_path(json_path(path, "parameters"), key), 0, 0,
+                                        f"{len(value)} values for {size} neurons (a list gives one per neuron)"))
         initial = _values(p.initial, json_path(path, "initial"), consts, problems)
         if model is not None and size is not None:
             populations.append(PopulationDef(p.name, model, size, parameters, initial))

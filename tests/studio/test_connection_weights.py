@@ -77,7 +77,7 @@ def test_a_shared_weight_synapse_refuses_per_connection_weights(tmp_path):
 
 
 @pytest.mark.parametrize(("values", "message"), [
-    (["10 pA"], "populations[1].parameters.I_e: population `B`, parameter `I_e`: 1 values given for 2 neurons"),
+    (["10 pA"], "populations[1].parameters.I_e: 1 values for 2 neurons (a list gives one per neuron)"),
     (["10 pA", "2 mV"], "populations[1].parameters.I_e: population `B`, parameter `I_e`: `2 mV` has units "
                         "volt, expected amp"),
 ])

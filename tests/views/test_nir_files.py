@@ -72,3 +72,20 @@ def test_a_project_imported_on_the_command_line_opens_laid_out_the_same_way(qtbo
     for element in (*placed.populations, *placed.devices):
         item = window.scene.nodes[element.name]
         assert (item.x(), item.y()) == element.position
+
+
+def test_a_per_neuron_parameter_is_shown_and_typed_as_a_list(qtbot, cuba_window, tmp_path):
+    from tests.views.helpers import select, type_into
+
+    window = cuba_window
+    nir.write(tmp_path / "net.nir", two_layers())
+    assert window.nir_files.import_graph(tmp_path / "net.nir")
+    select(window, "cuba")
+    assert window.inspector.fields["parameters.tau_mem"].text == "0.01 s, 0.02 s"
+    type_into(qtbot, window, "parameters.tau_mem", "0.01 s, 0.03 s")
+    assert window.document.nodes["cuba"].data.parameters["tau_mem"] == ("0.01 s", "0.03 s")
+    assert window.stack.undo_text == "Set cuba.parameters.tau_mem to 0.01 s, 0.03 s"
+    type_into(qtbot, window, "parameters.tau_mem", "0.01 s")
+    assert window.inspector.fields["parameters.tau_mem"].text == "0.01 s"
+    type_into(qtbot, window, "parameters.tau_mem", "0.01 s, 0.02 s, 0.03 s")  # three values for two neurons
+    qtbot.waitUntil(lambda: any("3 values for 2 neurons" in m for m in window.problems.messages()))
