@@ -54,6 +54,13 @@ def spikes(doc, duration=0.02):
     return {name: sim.spikes(name) for name in sim.network.populations}
 
 
+def weight_matrix(projection) -> np.ndarray:
+    """The summed weight of a built projection between every source and target (float32, as the engine adds)."""
+    matrix = np.zeros((projection.source.size, projection.target.size), dtype=np.float32)
+    np.add.at(matrix, (projection.sources(), projection.targets.astype(np.int64)), projection.weights)
+    return matrix
+
+
 def assert_same_spikes(a, b):
     assert a.keys() == b.keys()
     for name in a:
@@ -167,6 +174,11 @@ def test_a_project_with_drawn_connections_and_delays_round_trips_spike_for_spike
     assert float(graph.nodes["fc1_delay"].delay[0]) == pytest.approx(3e-4)
     back = driven(project_from_graph(graph))
     assert back.projections[0].delay == "0.0004 s"
+    drawn_net, back_net = (build_network(network_def(d, [])) for d in (doc, back))
+    for name in ("fc1", "fc2"):  # the same weight between every pair (a multapse's weights summed), same delay
+        a, b = drawn_net.projections[name], back_net.projections[name]
+        np.testing.assert_array_equal(weight_matrix(a), weight_matrix(b))
+        assert a.delay == b.delay
     assert_same_spikes(spikes(doc), spikes(back))
 
 
