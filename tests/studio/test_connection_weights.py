@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from engine.network.build import NetworkError, build_network
+from studio.project.fileio import json_text
 from studio.project.network_def import network_def
 from studio.project.project_doc import doc_from_json, doc_to_json
 from studio.project.project_file import load_network, read_project
@@ -85,3 +86,22 @@ def test_a_per_neuron_list_is_checked_against_the_population(values, message, tm
     data = copy.deepcopy(PROJECT)
     data["populations"][1]["parameters"]["I_e"] = values
     assert problems_of(tmp_path, data) == [message]
+
+
+def test_long_number_lists_fill_their_lines_and_read_back():
+    text = json_text({"weights": [0.5] * 40, "short": [1, 2]})
+    assert text.splitlines()[:2] == ["{", '  "weights": [']
+    assert text.splitlines()[2] == "    " + ", ".join(["0.5"] * 19) + ","
+    assert all(len(line) <= 100 for line in text.splitlines())
+    assert json.loads(text) == {"weights": [0.5] * 40, "short": [1, 2]}
+
+
+def test_a_bad_value_deep_in_a_long_list_is_still_located():
+    data = copy.deepcopy(PROJECT)
+    rule = data["projections"][0]["rule"]
+    rule["sources"], rule["targets"], rule["weights"] = [0] * 5000, [0] * 5000, [1.0] * 5000
+    rule["sources"][4321] = -1
+    rule["weights"][17] = "heavy"
+    assert [(p.field, p.message) for p in schema_problems(data)] == [
+        ("projections[0].rule.sources[4321]", "must be at least 0, not -1"),
+        ("projections[0].rule.weights[17]", "expected a number, got a string")]
