@@ -345,8 +345,8 @@ def _build_population(index: int, pdef: PopulationDef, dt: float, on_pre: dict[s
 
 def _per_neuron(value, checked: CheckedModel, env, n: int, rng, where: str, dim, at: Location) -> np.ndarray:
     """Per-neuron values in model units: a quantity for every neuron, one quantity per neuron, an array
-    (already in model units) as is, or an expression (with rand(), randn(), i, N, parameters, states and the constants it names)
-    evaluated for every neuron."""
+    (already in model units) as is, or an expression (with rand(), randn(), i, N, parameters, states and the
+    constants it names) evaluated for every neuron."""
     if isinstance(value, Quantity):
         if value.dim is not dim:
             raise NetworkError(f"{where}: `{value}` has units {format_dimension(value.dim)}, "

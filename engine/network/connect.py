@@ -71,8 +71,8 @@ def connect_weighted(rule: Rule, n_src: int, n_tgt: int, same_population: bool, 
     """:func:`connect`, and the factor of every connection's weight (the explicit rule's ``weights``; ``None``
     when the rule gives none)."""
     at = Location("projection", projection, "rule")
-    factors = None
     where = at.element
+    factors = None
     if rule.name not in RULES:
         raise ConnectionRuleError(f"{where}: unknown connection rule `{rule.name}` (choose from {', '.join(RULES)})",
                                   at.at("rule.name"))

@@ -30,7 +30,7 @@ DEFAULT_DT = 1e-4  # seconds: snnTorch's export step, and the studio's default
 SUPPORTED = ("Input", *(t for t in MODELS if t != "Input"), *MAPS, "Output", "NIRGraph")
 """The NIR node types the import reads (``Input``, the neuron types, the weight nodes, ``Output``, graphs)."""
 _SCALES = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "Hz": 1.0, "kHz": 1e3}
-_WRITTEN_IN = {"second": ("s", "ms", "us"), "hertz": ("Hz", "kHz")}  # a model unit -> the units its values are written in
+_WRITTEN_IN = {"second": ("s", "ms", "us"), "hertz": ("Hz", "kHz")}  # a model's unit -> units its values take
 _SHAPE_FIELD = {"LIF": "tau", "LI": "tau", "CubaLIF": "tau_mem", "CubaLI": "tau_mem", "IF": "r", "I": "r",
                 "Threshold": "threshold"}
 

@@ -48,8 +48,10 @@ def _unique(names: list[str], section: str, problems: list[Problem]) -> None:
         seen.add(name)
 
 
-def _values(values, path: str, consts: Constants, problems: list[Problem]) -> dict[str, Value | tuple[Quantity, ...]]:
-    out: dict[str, Value | tuple[Quantity, ...]] = {}
+def _values(values, path: str, consts: Constants, problems: list[Problem]) -> dict[str, Value | tuple]:
+    """Parameter or initial values as typed values; a list (a population's parameter) gives one quantity per
+    neuron."""
+    out: dict[str, Value | tuple] = {}
     for key, raw in values.items():
         if isinstance(raw, bool):  # a boolean parameter of a model
             out[key] = raw

@@ -1,4 +1,5 @@
-"""File → Import NIR Graph… opens a graph laid out in the editor; File → Export as NIR Graph… writes one nir reads."""
+"""File → Import NIR Graph… opens a graph laid out in the editor; File → Export as NIR Graph… writes one that
+nir reads."""
 
 from __future__ import annotations
 
