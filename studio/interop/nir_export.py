@@ -44,6 +44,13 @@ def _per_neuron(pop, name: str) -> np.ndarray:
     return np.full(pop.size, pop.model.parameters[name].value)
 
 
+def _add(nodes: dict, name: str, node, what: str) -> None:
+    if name in nodes:
+        raise NirError(f"{what} `{name}`: another element has that name, and the nodes of a NIR graph need "
+                       "distinct names; rename one")
+    nodes[name] = node
+
+
 def graph_from_project(doc: ProjectDoc):
     """The NIR graph (:class:`nir.NIRGraph`) of ``doc``'s network."""
     import nir
@@ -74,28 +81,30 @@ def graph_from_project(doc: ProjectDoc):
         if model.nir_type == "Input":
             nodes[name] = nir.Input(input_type={"input": np.array([pop.size])})
         else:
-            nodes[name] = getattr(nir, model.nir_type)(**values)
-    biased = {name: _per_neuron(pop, "bias") for name, pop in network.populations.items()}
+            nodes[name] = getattr(nir, model.nir_type)(**values)  # population names are distinct
+    unfed = {name: _per_neuron(pop, "bias") for name, pop in network.populations.items()}  # bias until fed
     for name, proj in network.projections.items():
         matrix = np.zeros((proj.target.size, proj.source.size))
         np.add.at(matrix, (proj.targets.astype(np.int64), proj.sources()), proj.get_weights())
-        bias = biased.pop(proj.target.name, np.zeros(proj.target.size))
-        nodes[name] = nir.Affine(weight=matrix, bias=bias)
+        bias = unfed.pop(proj.target.name, np.zeros(proj.target.size))
+        _add(nodes, name, nir.Affine(weight=matrix, bias=bias), "projection")
         edges.append((proj.source.name, name))
         if proj.delay > 1:
             delay = f"{name}_delay"
-            nodes[delay] = nir.Delay(delay=np.full(proj.target.size, (proj.delay - 1) * dt))
+            _add(nodes, delay, nir.Delay(delay=np.full(proj.target.size, (proj.delay - 1) * dt)), "delay node")
             edges += [(name, delay), (delay, proj.target.name)]
         else:
             edges.append((name, proj.target.name))
-    for name, bias in biased.items():
-        if np.any(bias != 0):
-            raise NirError(f"population `{name}`: a `bias` needs a projection into the population to carry it "
-                           "(NIR adds biases in Affine nodes)")
+    for name, bias in unfed.items():
+        if models[name].nir_type == "Input" and np.any(bias != 0):
+            raise NirError(f"population `{name}`: a NIR Input has no `bias`")
+        if models[name].nir_type != "Input":
+            raise NirError(f"population `{name}` receives no projection: a NIR graph starts at its inputs (make it "
+                           "a nir_Input population, or connect one to it; an Affine node carries its `bias`)")
     for d in doc.devices:
         if d.kind in RECORDERS:
             size = network.populations[d.target].size
-            nodes[d.name] = nir.Output(output_type={"output": np.array([size])})
+            _add(nodes, d.name, nir.Output(output_type={"output": np.array([size])}), "device")
             edges.append((d.target, d.name))
         elif d.kind not in _STIMULI or models[d.target].nir_type != "Input":
             raise NirError(f"device `{d.name}`: a {d.kind} into `{d.target}` has no NIR counterpart (a graph's "

@@ -396,6 +396,9 @@ def test_export_refuses_what_a_nir_graph_cannot_hold():
     drive = replace(doc.devices[0], name="drive", kind="poisson_generator", target="lif1", params={"rate": "10 Hz"})
     with pytest.raises(NirError, match=r"^device `drive`: a poisson_generator into `lif1` has no NIR counterpart"):
         graph_from_project(replace(doc, devices=(*doc.devices, drive)))
+    clash = replace(doc.devices[1], name="fc1")
+    with pytest.raises(NirError, match=r"^device `fc1`: another element has that name"):
+        graph_from_project(replace(doc, devices=(doc.devices[0], clash)))
     lone = replace(doc.populations[1], name="lone", parameters={"bias": 0.5})
-    with pytest.raises(NirError, match=r"^population `lone`: a `bias` needs a projection into the population"):
+    with pytest.raises(NirError, match=r"^population `lone` receives no projection: a NIR graph starts at its "):
         graph_from_project(replace(doc, populations=(*doc.populations, lone)))
