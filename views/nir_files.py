@@ -12,16 +12,26 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
+from engine.equations.units import SECOND, SI_UNITS, Quantity, UnitError
 from engine.errors import NeuroCoreError
 from studio.document.document import Document
 from studio.interop.nir_export import export_nir
-from studio.interop.nir_import import import_nir
+from studio.interop.nir_import import import_nir, read_nir, stated_dt
+from studio.interop.nir_lowering import NirError
 from studio.project.project_doc import ProjectDoc
 from views.graph.layout import auto_layout
 
 FILTER = "NIR graphs (*.nir);;All files (*)"
+DEFAULT_DT_TEXT = "0.1 ms"
+
+
+def _seconds(text: str) -> float:
+    value = Quantity.parse(text, SECOND)
+    if not value.value > 0:
+        raise NirError(f"time step `{text}` must be longer than zero")
+    return value.in_units(SI_UNITS)
 
 
 def laid_out(doc: ProjectDoc) -> ProjectDoc:
@@ -53,14 +63,31 @@ class NirFiles:
         path = QFileDialog.getSaveFileName(self.window, "Export as NIR graph", name, FILTER)[0]
         return path if not path or Path(path).suffix else path + ".nir"
 
+    def ask_dt(self) -> str | None:
+        """The time step, as typed, for a graph that states none (``None``: cancel the import)."""
+        text, ok = QInputDialog.getText(self.window, "Import NIR graph",
+                                        "The graph does not state its time step (snnTorch exports assume 0.1 ms, "
+                                        "Norse 1 ms).\nTime step:", text=DEFAULT_DT_TEXT)
+        return text if ok else None
+
     def import_graph(self, path: str | Path | None = None) -> bool:
-        """Open the NIR file ``path`` (asked for when ``None``) as a new unsaved project; ``False`` if not."""
+        """Open the NIR file ``path`` (asked for when ``None``) as a new unsaved project; ``False`` if not.
+
+        A graph that does not state its time step (``metadata["dt"]``) is imported with the one :meth:`ask_dt`
+        gives."""
         path = path or self.ask_import_path()
         if not path or not self.window.files.maybe_save():
             return False
         try:
-            doc = laid_out(import_nir(path))
-        except (NeuroCoreError, OSError) as exc:
+            graph = read_nir(path)
+            dt = None
+            if stated_dt(graph) is None:
+                typed = self.ask_dt()
+                if typed is None:
+                    return False
+                dt = _seconds(typed)
+            doc = laid_out(import_nir(path, dt, graph))
+        except (NeuroCoreError, UnitError, OSError) as exc:
             QMessageBox.warning(self.window, "Import NIR graph", f"Cannot import {path}:\n{exc}")
             return False
         self.window.set_document(Document.from_project(doc), recovered=True)  # unsaved: Save asks where

@@ -339,17 +339,22 @@ class _Importer:
         return out
 
 
-def graph_dt(graph, dt: float | None = None) -> float:
-    """The time step of an imported graph (seconds): ``dt`` when given, else the graph's ``metadata["dt"]``,
-    else :data:`DEFAULT_DT`."""
-    if dt is not None:
-        chosen = dt
-    else:
-        chosen = (getattr(graph, "metadata", None) or {}).get("dt", DEFAULT_DT)
+def stated_dt(graph) -> float | None:
+    """The time step a graph states in ``metadata["dt"]`` (seconds), or ``None`` when it states none."""
+    stated = (getattr(graph, "metadata", None) or {}).get("dt")
+    if stated is None:
+        return None
     try:
-        chosen = float(np.asarray(chosen).reshape(-1)[0])
+        return float(np.asarray(stated).reshape(-1)[0])
     except (TypeError, ValueError, IndexError):
-        raise NirError(f"graph metadata dt: `{chosen}` is not a time in seconds") from None
+        raise NirError(f"graph metadata dt: `{stated}` is not a time in seconds") from None
+
+
+def graph_dt(graph, dt: float | None = None) -> float:
+    """The time step of an imported graph (seconds): ``dt`` when given, else the graph's (:func:`stated_dt`),
+    else :data:`DEFAULT_DT`."""
+    chosen = dt if dt is not None else stated_dt(graph)
+    chosen = DEFAULT_DT if chosen is None else float(chosen)
     if not np.isfinite(chosen) or chosen <= 0:
         raise NirError(f"dt must be a positive time in seconds, not {chosen!r}")
     return chosen
@@ -363,6 +368,7 @@ def project_from_graph(graph, dt: float | None = None, source: str = "a NIR grap
     return _Importer(graph, step).project(f"Imported from {source} (NIR), dt = {step!r} s")
 
 
-def import_nir(path: str | os.PathLike, dt: float | None = None) -> ProjectDoc:
-    """The project of the NIR file ``path`` (see :func:`project_from_graph`)."""
-    return project_from_graph(read_nir(path), dt, Path(path).name)
+def import_nir(path: str | os.PathLike, dt: float | None = None, graph=None) -> ProjectDoc:
+    """The project of the NIR file ``path`` (see :func:`project_from_graph`); ``graph`` is the file's graph when
+    already read (:func:`read_nir`)."""
+    return project_from_graph(read_nir(path) if graph is None else graph, dt, Path(path).name)

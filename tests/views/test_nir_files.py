@@ -4,6 +4,7 @@ nir reads."""
 from __future__ import annotations
 
 import nir
+import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from studio.interop.nir_import import import_nir
@@ -19,6 +20,7 @@ def test_import_opens_the_graph_laid_out_and_unsaved(qtbot, cuba_window, tmp_pat
     assert {"&Import NIR Graph…", "&Export as NIR Graph…"} <= {a.text() for a in file_menu(window).actions()}
     nir.write(tmp_path / "net.nir", two_layers())
     window.nir_files.ask_import_path = lambda: str(tmp_path / "net.nir")
+    window.nir_files.ask_dt = lambda: "0.1 ms"
     window.nir_files.import_action.trigger()
     assert set(window.document.nodes) == {"input", "lif1", "cuba", "input_spikes", "output"}
     assert window.document.path is None and window.isWindowModified()
@@ -38,6 +40,7 @@ def test_import_opens_the_graph_laid_out_and_unsaved(qtbot, cuba_window, tmp_pat
 def test_export_writes_the_shown_project_as_a_graph(qtbot, cuba_window, tmp_path):
     window = cuba_window
     nir.write(tmp_path / "net.nir", two_layers())
+    window.nir_files.ask_dt = lambda: "0.1 ms"
     assert window.nir_files.import_graph(tmp_path / "net.nir")
     window.nir_files.ask_export_path = lambda: str(tmp_path / "out.nir")
     window.nir_files.export_action.trigger()
@@ -80,6 +83,7 @@ def test_a_per_neuron_parameter_is_shown_and_typed_as_a_list(qtbot, cuba_window,
 
     window = cuba_window
     nir.write(tmp_path / "net.nir", two_layers())
+    window.nir_files.ask_dt = lambda: "0.1 ms"
     assert window.nir_files.import_graph(tmp_path / "net.nir")
     select(window, "cuba")
     assert window.inspector.fields["parameters.tau_mem"].text == "0.01 s, 0.02 s"
@@ -90,3 +94,25 @@ def test_a_per_neuron_parameter_is_shown_and_typed_as_a_list(qtbot, cuba_window,
     assert window.inspector.fields["parameters.tau_mem"].text == "0.01 s"
     type_into(qtbot, window, "parameters.tau_mem", "0.01 s, 0.02 s, 0.03 s")  # three values for two neurons
     qtbot.waitUntil(lambda: any("3 values for 2 neurons" in m for m in window.problems.messages()))
+
+
+def test_the_time_step_is_asked_for_when_the_graph_states_none(qtbot, cuba_window, tmp_path, monkeypatch):
+    window = cuba_window
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: shown.append(text))
+    nir.write(tmp_path / "net.nir", two_layers())
+    asked = []
+    window.nir_files.ask_dt = lambda: asked.append("dt") or None  # cancelled
+    assert not window.nir_files.import_graph(tmp_path / "net.nir")
+    assert asked == ["dt"] and "E" in window.document.nodes
+    window.nir_files.ask_dt = lambda: "2 mV"
+    assert not window.nir_files.import_graph(tmp_path / "net.nir")
+    assert "`2 mV` has units volt, expected second" in shown[-1]
+    window.nir_files.ask_dt = lambda: "1 ms"  # Norse's step
+    assert window.nir_files.import_graph(tmp_path / "net.nir")
+    assert window.document.to_project().dt == "0.001 s"
+
+    window.nir_files.ask_dt = lambda: pytest.fail("a graph that states its dt is not asked about")
+    window.nir_files.export_graph(tmp_path / "stated.nir")  # export writes metadata["dt"]
+    assert window.nir_files.import_graph(tmp_path / "stated.nir")
+    assert window.document.to_project().dt == "0.001 s"
