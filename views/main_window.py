@@ -34,6 +34,7 @@ from views.hardware.hardware_workspace import HardwareWorkspace
 from views.hil.hil_workspace import HilWorkspace
 from views.inspector import Inspector
 from views.network_workspace import NetworkWorkspace
+from views.nir_files import NirFiles
 from views.page_tabs import PageTabs
 from views.palette import Palette
 from views.playground.handoff_panel import network_handoff
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self.run_toolbar = RunToolbar(lambda: self.document, self)
         self.addToolBar(self.run_toolbar)
         self.recordings_export = RecordingsExport(self, self.run_toolbar)
+        self.nir_files = NirFiles(self)
         self.run_toolbar.started.connect(self._run_started)
         self.run_toolbar.built.connect(self.scopes.set_network)
         self.run_toolbar.chunks.connect(self.scopes.feed)
@@ -131,6 +133,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(files.interval_action)
         file_menu.addSeparator()
+        file_menu.addActions([self.nir_files.import_action, self.nir_files.export_action])
         file_menu.addAction(self.recordings_export.action)
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", QKeySequence.StandardKey.Quit, self.close))

@@ -21,12 +21,12 @@ from engine.equations.constant_values import Expression
 from engine.equations.ir import NeuronIR, build_ir, receptor_slot
 from engine.equations.model import CheckedModel, ModelSpec, Receptor, check_model
 from engine.equations.parser import one_line, parse_expression
-from engine.equations.units import (SECOND, SI_UNITS, Quantity, UnitError, as_quantity, format_dimension,
-                                    quantity_in)
+from engine.equations.units import (DIMENSIONLESS, SECOND, SI_UNITS, Quantity, UnitError, as_quantity,
+                                    format_dimension, quantity_in)
 from engine.fixedpoint import QFormat
 from engine.models.base import LibraryModel, ReceptorError, route_input
 from engine.native import network as _network
-from engine.network.connect import connect, to_csr
+from engine.network.connect import connect_weighted, to_csr
 from engine.network.definitions import STDP, SYNAPSES, NetworkDef, PopulationDef, ProjectionDef, dt_problem
 from engine.network.devices import Device, delay_problem, delay_steps, device_type
 from engine.network.footprint import check_memory
@@ -344,14 +344,20 @@ def _build_population(index: int, pdef: PopulationDef, dt: float, on_pre: dict[s
 
 
 def _per_neuron(value, checked: CheckedModel, env, n: int, rng, where: str, dim, at: Location) -> np.ndarray:
-    """Per-neuron values in model units: a quantity for every neuron, an array (already in model units)
-    as is, or an expression (with rand(), randn(), i, N, parameters, states and the constants it names)
-    evaluated for every neuron."""
+    """Per-neuron values in model units: a quantity for every neuron, one quantity per neuron, an array
+    (already in model units) as is, or an expression (with rand(), randn(), i, N, parameters, states and the
+    constants it names) evaluated for every neuron."""
     if isinstance(value, Quantity):
         if value.dim is not dim:
             raise NetworkError(f"{where}: `{value}` has units {format_dimension(value.dim)}, "
                                f"expected {format_dimension(dim)}", at)
         return np.full(n, value.in_units(checked.system))
+    if isinstance(value, (tuple, list)) and value and all(isinstance(v, Quantity) for v in value):
+        wrong = next((v for v in value if v.dim is not dim and not (v.dim is DIMENSIONLESS and v.value == 0)), None)
+        if wrong is not None:
+            raise NetworkError(f"{where}: `{wrong}` has units {format_dimension(wrong.dim)}, "
+                               f"expected {format_dimension(dim)}", at)
+        value = [v.in_units(checked.system) for v in value]
     if not isinstance(value, Expression):
         values = np.asarray(value, dtype=np.float64)
         if values.shape != (n,):
@@ -406,12 +412,20 @@ def _build_projection(index, pdef: ProjectionDef, populations, on_pre, dt, rng) 
     if problem is not None:
         raise NetworkError(f"{where}: {problem}", at.at("delay"))
     delay = delay_steps(delay_s, dt)
-    s, t = connect(pdef.rule, src.size, tgt.size, src is tgt, rng, pdef.name)
-    indptr, targets = to_csr(s, t, src.size, tgt.size)
-    weights = None if pdef.synapse == "static_synapse_hom_w" else np.full(targets.size, weight, np.float32)
+    s, t, factors = connect_weighted(pdef.rule, src.size, tgt.size, src is tgt, rng, pdef.name)
+    if factors is None:
+        indptr, targets = to_csr(s, t, src.size, tgt.size)
+        weights = None if pdef.synapse == "static_synapse_hom_w" else np.full(targets.size, weight, np.float32)
+    elif pdef.synapse == "static_synapse_hom_w":
+        raise NetworkError(f"{where}: static_synapse_hom_w shares one weight, so the rule cannot give a weight "
+                           "per connection", at.at("rule.weights"))
+    else:
+        indptr, targets, scaled = to_csr(s, t, src.size, tgt.size, factors * weight)
+        weights = scaled.astype(np.float32)
     proj = Projection(index, pdef, src, tgt, receptor, indptr, targets, weights, weight, None, delay)
     if pdef.synapse == "stdp_synapse":
-        proj.plasticity = _plasticity(pdef.stdp or STDP(), weight, want, system, dt, at)
+        proj.plasticity = _plasticity(pdef.stdp or STDP(), weight if factors is None else factors * weight, want,
+                                      system, dt, at)
     return proj
 
 
@@ -427,7 +441,7 @@ class Plasticity:
     w_max: float
 
 
-def _plasticity(stdp: STDP, weight: float, dim, system, dt: float, at: Location) -> Plasticity:
+def _plasticity(stdp: STDP, weights, dim, system, dt: float, at: Location) -> Plasticity:
     where = at.element
     if stdp.bounds not in ("additive", "multiplicative"):
         raise NetworkError(f"{where}: STDP bounds must be `additive` or `multiplicative`, not `{stdp.bounds}`",
@@ -442,7 +456,7 @@ def _plasticity(stdp: STDP, weight: float, dim, system, dt: float, at: Location)
     if d is not dim or w_max <= 0:
         raise NetworkError(f"{where}: w_max `{stdp.w_max}` must be a positive {format_dimension(dim)}",
                            at.at("stdp.w_max"))
-    if not 0 <= weight <= w_max:
+    if not np.all((0 <= np.asarray(weights)) & (np.asarray(weights) <= w_max)):
         raise NetworkError(f"{where}: an STDP weight must lie between 0 and w_max ({stdp.w_max})", at.at("weight"))
     tau_plus = _seconds(stdp.tau_plus, f"{where}, tau_plus", at.at("stdp.tau_plus"))
     tau_minus = _seconds(stdp.tau_minus, f"{where}, tau_minus", at.at("stdp.tau_minus"))

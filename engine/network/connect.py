@@ -29,12 +29,23 @@ def probability_problem(p: float) -> str | None:
     return None if 0.0 <= p <= 1.0 else f"probability p must be within [0, 1], not {p:g}"
 
 
+def explicit_weights_problem(rule: str, n_weights: int, n_connections: int) -> str | None:
+    """Why ``n_weights`` per-connection weights cannot go with ``rule`` making ``n_connections`` explicit
+    connections (``None`` when they can)."""
+    if rule != "explicit":
+        return f"per-connection weights are an option of the explicit rule only, not of {rule}"
+    if n_weights != n_connections:
+        return f"{n_weights} weights for {n_connections} connections (one per entry of `sources`)"
+    return None
+
+
 @dataclass(frozen=True)
 class Rule:
     """A connection rule and its options.
 
     ``p`` for pairwise_bernoulli, ``k`` for fixed_indegree/fixed_outdegree,
-    ``n`` for fixed_total_number, ``sources``/``targets`` for explicit lists.
+    ``n`` for fixed_total_number, ``sources``/``targets`` for explicit lists, with optional
+    ``weights``, one number per connection multiplying the projection's weight.
     """
 
     name: str
@@ -43,6 +54,7 @@ class Rule:
     n: int = 0
     sources: tuple[int, ...] = ()
     targets: tuple[int, ...] = ()
+    weights: tuple[float, ...] = ()
     allow_autapses: bool = True
     allow_multapses: bool = True
 
@@ -50,8 +62,17 @@ class Rule:
 def connect(rule: Rule, n_src: int, n_tgt: int, same_population: bool, rng: np.random.Generator,
             projection: str) -> tuple[np.ndarray, np.ndarray]:
     """Source and target indices of every connection ``rule`` makes for the projection named ``projection``."""
+    src, tgt, _ = connect_weighted(rule, n_src, n_tgt, same_population, rng, projection)
+    return src, tgt
+
+
+def connect_weighted(rule: Rule, n_src: int, n_tgt: int, same_population: bool, rng: np.random.Generator,
+                     projection: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """:func:`connect`, and the factor of every connection's weight (the explicit rule's ``weights``; ``None``
+    when the rule gives none)."""
     at = Location("projection", projection, "rule")
     where = at.element
+    factors = None
     if rule.name not in RULES:
         raise ConnectionRuleError(f"{where}: unknown connection rule `{rule.name}` (choose from {', '.join(RULES)})",
                                   at.at("rule.name"))
@@ -88,10 +109,16 @@ def connect(rule: Rule, n_src: int, n_tgt: int, same_population: bool, rng: np.r
         if bad_src or (tgt.size and (tgt.min() < 0 or tgt.max() >= n_tgt)):
             raise ConnectionRuleError(f"{where}: explicit indices out of range (sources < {n_src}, targets < {n_tgt})",
                                       at.at("rule.sources" if bad_src else "rule.targets"))
+    if rule.weights:
+        problem = explicit_weights_problem(rule.name, len(rule.weights), src.size)
+        if problem is not None:
+            raise ConnectionRuleError(f"{where}: {problem}", at.at("rule.weights"))
+        factors = np.asarray(rule.weights, dtype=np.float64)
     if autapse_free and rule.name in ("all_to_all", "pairwise_bernoulli", "explicit"):
         keep = src != tgt
         src, tgt = src[keep], tgt[keep]
-    return src, tgt
+        factors = None if factors is None else factors[keep]
+    return src, tgt, factors
 
 
 def expected_connections(rule: Rule, n_src: int, n_tgt: int) -> float:

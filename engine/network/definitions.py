@@ -38,7 +38,7 @@ class PopulationDef:
 
     ``parameters`` override model parameters: a quantity for the whole
     population (``20 ms``), or an expression evaluated per neuron
-    (``15*ms + 5*ms*rand()``) or an array of values in the model's units,
+    (``15*ms + 5*ms*rand()``), a tuple of quantities (one per neuron) or an array of values in the model's units,
     either of which makes the parameter per-neuron.  ``initial`` sets state
     variables per neuron the same way (``V_r + rand()*(V_th - V_r)``).
     """

@@ -99,6 +99,21 @@ def build_parser() -> _Parser:
                    help="save spikes and recorder traces with units: NumPy arrays, or a Neo NIX file (Elephant opens it)")
     p.set_defaults(func=subcommands.run)
 
+    p = sub.add_parser("import", help="read a file of another tool into a project: a NIR graph (*.nir)")
+    p.add_argument("file", metavar="FILE", help="a *.nir file (written by the nir package: snnTorch, Norse, ...)")
+    p.add_argument("-o", "--out", required=True, metavar="PROJECT", help="the *.ncsproj to write")
+    p.add_argument("--dt", type=positive(quantity(SECOND)), metavar="DT",
+                   help="time step of the imported network (default: the graph's metadata dt, else 0.1ms)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(func=subcommands.import_file)
+
+    p = sub.add_parser("export", help="write a project for another tool: a NIR graph (--to nir)")
+    p.add_argument("project", metavar="PROJECT", help="a *.ncsproj file")
+    p.add_argument("--to", required=True, choices=subcommands.EXPORT_TARGETS, help="what to write")
+    p.add_argument("-o", "--out", required=True, metavar="FILE", help="the file to write")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(func=subcommands.export)
+
     p = sub.add_parser("hdl", help="generate the project's network core: Verilog, Verilator harness, manifest")
     p.add_argument("project", metavar="PROJECT", help="a *.ncsproj file")
     p.add_argument("-o", "--out", required=True, metavar="DIR", help="the folder to write into")

@@ -283,6 +283,68 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_nir(args: argparse.Namespace) -> dict:
+    from studio.interop.nir_import import import_nir
+    from studio.project.project_file import write_project
+
+    out = Path(args.out)
+    if out.suffix != PROJECT_SUFFIX:
+        raise NeuroCoreError(f"{out}: a NIR graph is imported into a project; name it *{PROJECT_SUFFIX}")
+    doc = import_nir(args.file, args.dt)
+    write_project(out, doc)
+    return {"file": str(args.file), "out": str(out), "populations": len(doc.populations),
+            "projections": len(doc.projections), "connections": sum(len(p.rule.sources or ()) for p in doc.projections),
+            "devices": len(doc.devices), "dt": doc.dt}
+
+
+IMPORTERS = {".nir": _import_nir}
+"""What ``ncstudio import`` reads, by the file's suffix."""
+
+
+def import_file(args: argparse.Namespace) -> int:
+    """``ncstudio import FILE -o OUT``: read a file of another tool (by its suffix) into a project or model."""
+    suffix = Path(args.file).suffix
+    importer = IMPORTERS.get(suffix)
+    if importer is None:
+        raise NeuroCoreError(f"{args.file}: cannot import `{suffix or 'suffix-less'}` files "
+                             f"(import reads {', '.join(IMPORTERS)})")
+    if not Path(args.file).is_file():
+        raise NeuroCoreError(f"{args.file}: no such file")
+    report = importer(args)
+    if args.json:
+        _emit_json(report)
+    else:
+        print(f"imported {args.file}: {_count(report['populations'], 'population')}, "
+              f"{_count(report['projections'], 'projection')} ({_count(report['connections'], 'connection')}), "
+              f"{_count(report['devices'], 'device')} -> {report['out']}")
+    return 0
+
+
+def _export_nir(args: argparse.Namespace) -> Path:
+    from studio.interop.nir_export import export_nir
+    from studio.project.project_file import read_project
+
+    return export_nir(read_project(args.project), args.out)
+
+
+EXPORTERS = {"nir": _export_nir}
+"""The ``--to`` targets ``ncstudio export`` writes today."""
+EXPORT_TARGETS = ("nir", "nest", "pynn", "brian2", "python")
+
+
+def export(args: argparse.Namespace) -> int:
+    """``ncstudio export PROJECT --to TARGET -o FILE``: write the project for another tool."""
+    exporter = EXPORTERS.get(args.to)
+    if exporter is None:
+        raise NeuroCoreError(f"--to {args.to}: not available yet (available: {', '.join(EXPORTERS)})")
+    written = exporter(args)
+    if args.json:
+        _emit_json({"project": str(args.project), "to": args.to, "out": str(written)})
+    else:
+        print(f"wrote {written} ({args.to})")
+    return 0
+
+
 def hdl(args: argparse.Namespace) -> int:
     """``ncstudio hdl PROJECT -o DIR``: write the network core, its Verilator harness and manifest."""
     from hdl.generate import write_design

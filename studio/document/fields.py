@@ -113,6 +113,20 @@ def with_field(data: Data, field: str, value: Any) -> Data:
     return replace(data, **{head: mapping or (None if head == "stdp" else {})})
 
 
+def _items(text: str) -> list[str]:
+    """The comma-separated items of ``text`` (brackets around the whole allowed), not splitting inside a
+    function call such as ``max(a, b)``."""
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    items, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            items.append(text[start:i].strip())
+            start = i + 1
+    return [t for t in [*items, text[start:].strip()] if t]
+
+
 def typed_value(field: str, value: Any) -> Any:
     """What the project file holds for ``value`` typed into ``field`` (``""`` -> ``None``)."""
     if isinstance(value, list):
@@ -127,6 +141,8 @@ def typed_value(field: str, value: Any) -> Any:
         return None
     if field in _QUANTITY_LISTS:
         return tuple(typed_value("value", t) for t in re.split(r"\s*[,;]\s*", text.strip("[]()")) if t)
+    if field.startswith("parameters.") and len(_items(text)) > 1:  # one value per neuron
+        return tuple(typed_value("value", t) for t in _items(text))
     if field in _INDEX_LISTS or field in _NAME_LISTS:
         items = [t for t in re.split(r"[\s,;]+", text.strip("[]()")) if t]
         if field in _NAME_LISTS:

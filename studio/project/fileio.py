@@ -61,17 +61,28 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 def json_text(value: Any) -> str:
     """``value`` as JSON text ending in a newline: indented, with short lists and objects of plain values (up
-    to ``JSON_WIDTH`` characters) on one line."""
+    to ``JSON_WIDTH`` characters) on one line, and the numbers of a longer list filling lines of that width."""
     return _json_lines(value, "") + "\n"
 
 
 def _json_lines(value: Any, indent: str) -> str:
-    flat = json.dumps(value, ensure_ascii=False)
-    plain = isinstance(value, (list, dict)) and not any(
-        isinstance(v, (list, dict)) for v in (value.values() if isinstance(value, dict) else value))
-    if not isinstance(value, (list, dict)) or (plain and len(indent) + len(flat) <= JSON_WIDTH):
-        return flat
+    if not isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    flat = ""  # only a list or object of plain values is written whole: once, whatever its depth
+    if not any(isinstance(v, (list, dict)) for v in (value.values() if isinstance(value, dict) else value)):
+        flat = json.dumps(value, ensure_ascii=False)
+        if len(indent) + len(flat) <= JSON_WIDTH:
+            return flat
     inner = indent + "  "
+    if flat and isinstance(value, list) and all(type(v) in (int, float) for v in value):
+        # A long list of numbers (a connection list, per-connection weights) fills its lines.
+        lines, line = [], inner
+        for number in flat[1:-1].split(", "):
+            if len(line) + len(number) + 1 > JSON_WIDTH and line != inner:
+                lines.append(line.rstrip())
+                line = inner
+            line += number + ", "
+        return "[\n" + "\n".join([*lines, line.removesuffix(", ")]) + "\n" + indent + "]"
     if isinstance(value, list):
         items = [inner + _json_lines(v, inner) for v in value]
         return "[\n" + ",\n".join(items) + "\n" + indent + "]" if items else "[]"

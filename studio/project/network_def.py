@@ -19,7 +19,7 @@ from engine.equations.constant_values import Expression
 from engine.equations.model import ModelSpec, check_model
 from engine.equations.units import DIMENSIONLESS, SECOND, SI_UNITS, Quantity, UnitError
 from engine.models import LIBRARY, LibraryModel, get_model
-from engine.network.connect import RULE_OPTIONS, RULES, Rule, probability_problem
+from engine.network.connect import RULE_OPTIONS, RULES, Rule, explicit_weights_problem, probability_problem
 from engine.network.definitions import (STDP, SYNAPSES, DeviceDef, NetworkDef, PopulationDef, ProjectionDef,
                                         dt_problem)
 from engine.network.devices import DEVICES, DeviceParam, delay_problem, device_parameters
@@ -48,11 +48,18 @@ def _unique(names: list[str], section: str, problems: list[Problem]) -> None:
         seen.add(name)
 
 
-def _values(values, path: str, consts: Constants, problems: list[Problem]) -> dict[str, Value]:
-    out: dict[str, Value] = {}
+def _values(values, path: str, consts: Constants, problems: list[Problem]) -> dict[str, Value | tuple]:
+    """Parameter or initial values as typed values; a list (a population's parameter) gives one quantity per
+    neuron."""
+    out: dict[str, Value | tuple] = {}
     for key, raw in values.items():
         if isinstance(raw, bool):  # a boolean parameter of a model
             out[key] = raw
+            continue
+        if isinstance(raw, tuple):  # one value per neuron
+            items = [consts.quantity(v, json_path(json_path(path, key), j), problems) for j, v in enumerate(raw)]
+            if all(q is not None for q in items):
+                out[key] = tuple(items)
             continue
         value = consts.value(raw, json_path(path, key), problems)
         if value is not None:
@@ -113,9 +120,12 @@ def _rule(rule: RuleDoc, path: str, consts: Constants, problems: list[Problem]) 
     for option in ("k", "n"):
         if getattr(rule, option) is not None:
             fields[option] = consts.count(getattr(rule, option), json_path(path, option), problems)
-    for option in ("sources", "targets", "allow_autapses", "allow_multapses"):
+    for option in ("sources", "targets", "weights", "allow_autapses", "allow_multapses"):
         if getattr(rule, option) is not None:
             fields[option] = getattr(rule, option)
+    if rule.weights is not None:
+        _refuse(explicit_weights_problem(rule.name, len(rule.weights), len(rule.sources or ())),
+                json_path(path, "weights"), problems)
     return None if len(problems) > before else Rule(rule.name, **fields)
 
 
@@ -235,6 +245,10 @@ def network_def(doc: ProjectDoc, problems: list[Problem], seed: int | None = Non
             _unknown("model", p.model, [*doc.models, *LIBRARY], json_path(path, "model"), problems)
         size = consts.count(p.size, json_path(path, "size"), problems, minimum=1)
         parameters = _values(p.parameters, json_path(path, "parameters"), consts, problems)
+        for key, value in parameters.items():
+            if isinstance(value, tuple) and size is not None and len(value) != size:
+                problems.append(Problem(json_path(json_path(path, "parameters"), key), 0, 0,
+                                        f"{len(value)} values for {size} neurons (a list gives one per neuron)"))
         initial = _values(p.initial, json_path(path, "initial"), consts, problems)
         if model is not None and size is not None:
             populations.append(PopulationDef(p.name, model, size, parameters, initial))

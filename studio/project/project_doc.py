@@ -43,8 +43,11 @@ DEFINITIONS: dict[str, Any] = {
     "count": {"type": ["string", "integer"]},
     "position": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
     "values": {"type": "object", "additionalProperties": _ref("quantity")},
+    "neuron_values": {"type": "object", "additionalProperties": {"anyOf": [
+        _ref("quantity"), {"type": "array", "items": _ref("quantity"), "minItems": 1}]}},
     "receptor": {"type": ["string", "integer"]},
     "indices": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+    "numbers": {"type": "array", "items": {"type": "number"}},
     "stdp": {
         "type": "object",
         "additionalProperties": False,
@@ -88,6 +91,10 @@ def _file(form: Form, default: Any = MISSING, factory: Any = MISSING, required: 
                  metadata={"form": form, "required": required})
 
 
+def _mapping_tuples(mapping: Mapping[str, Any], problems: list[Problem]) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in mapping.items()}
+
+
 def _mapping_json(mapping: Mapping[str, Any]) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in mapping.items()}
 
@@ -102,13 +109,16 @@ WHOLE = Form({"type": "integer", "minimum": 0})
 POSITION = Form(_ref("position"), lambda v, _: (v[0], v[1]), list)
 INDICES = Form(_ref("indices"), lambda v, _: tuple(v), list)
 VALUES = Form(_ref("values"), lambda v, _: dict(v), dict)
+# A population's parameters: a quantity for every neuron, or a list with one per neuron.
+NEURON_VALUES = Form(_ref("neuron_values"), _mapping_tuples, _mapping_json)
+NUMBERS = Form(_ref("numbers"), lambda v, _: tuple(float(x) for x in v), list)
 STDP = Form(_ref("stdp"), lambda v, _: dict(v), dict)
 CONSTANTS = Form({"type": "object", "propertyNames": _ref("name"), "additionalProperties": _ref("quantity")},
                  lambda v, _: dict(v), dict)
 DEVICE_PARAMS = Form({"type": "object", "additionalProperties": {"anyOf": [
                           {"type": ["string", "number", "boolean"]},
                           {"type": "array", "items": {"type": ["string", "number"]}}]}},
-                     lambda v, _: {k: tuple(x) if isinstance(x, list) else x for k, x in v.items()}, _mapping_json)
+                     _mapping_tuples, _mapping_json)
 
 
 def is_required(f: Field) -> bool:
@@ -194,7 +204,11 @@ MODELS = Form({"type": "object", "propertyNames": _ref("name"), "additionalPrope
 
 @dataclass(frozen=True)
 class RuleDoc:
-    """A connection rule as written; options left out are ``None``."""
+    """A connection rule as written; options left out are ``None``.
+
+    ``weights`` (explicit rule only) gives one number per connection of ``sources``/``targets``,
+    multiplying the projection's ``weight``.
+    """
 
     name: str = _file(TEXT)
     p: Value | None = _file(QUANTITY, None)
@@ -202,6 +216,7 @@ class RuleDoc:
     n: Value | None = _file(COUNT, None)
     sources: tuple[int, ...] | None = _file(INDICES, None)
     targets: tuple[int, ...] | None = _file(INDICES, None)
+    weights: tuple[float, ...] | None = _file(NUMBERS, None)
     allow_autapses: bool | None = _file(FLAG, None)
     allow_multapses: bool | None = _file(FLAG, None)
 
@@ -211,7 +226,7 @@ class PopulationDoc:
     name: str = _file(NAME)
     model: str = _file(TEXT)
     size: int | str = _file(COUNT)
-    parameters: Mapping[str, Value] = _file(VALUES, factory=dict)
+    parameters: Mapping[str, Value | tuple[Value, ...]] = _file(NEURON_VALUES, factory=dict)
     initial: Mapping[str, Value] = _file(VALUES, factory=dict)
     position: Position | None = _file(POSITION, None)
 
