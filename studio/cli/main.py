@@ -99,11 +99,14 @@ def build_parser() -> _Parser:
                    help="save spikes and recorder traces with units: NumPy arrays, or a Neo NIX file (Elephant opens it)")
     p.set_defaults(func=subcommands.run)
 
-    p = sub.add_parser("import", help="read a file of another tool into a project: a NIR graph (*.nir)")
-    p.add_argument("file", metavar="FILE", help="a *.nir file (written by the nir package: snnTorch, Norse, ...)")
-    p.add_argument("-o", "--out", required=True, metavar="PROJECT", help="the *.ncsproj to write")
+    p = sub.add_parser("import", help="read a file of another tool: a NIR graph (*.nir) into a project, "
+                                      "a Brian2 script's NeuronGroup (*.py, read, not run) into a model file")
+    p.add_argument("file", metavar="FILE", help="a *.nir file (written by the nir package: snnTorch, Norse, ...) "
+                                               "or a Brian2 script *.py")
+    p.add_argument("-o", "--out", required=True, metavar="PROJECT|MODEL",
+                   help="the *.ncsproj (from NIR) or *.ncsmodel (from Brian2) to write")
     p.add_argument("--dt", type=positive(quantity(SECOND)), metavar="DT",
-                   help="time step of the imported network (default: the graph's metadata dt, else 0.1ms)")
+                   help="time step of an imported NIR network (default: the graph's metadata dt, else 0.1ms)")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(func=subcommands.import_file)
 
@@ -172,12 +175,6 @@ def build_parser() -> _Parser:
     p.add_argument("--timeout", type=float, default=120.0, metavar="S", help="give up after S wall seconds")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(func=subcommands.hil)
-
-    p = sub.add_parser("import", help="a Brian2 script's NeuronGroup as a model file (the script is read, not run)")
-    p.add_argument("path", metavar="FILE.py", help="a Brian2 script")
-    p.add_argument("-o", "--out", required=True, metavar="MODEL.ncsmodel", help="the model file to write")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=subcommands.import_model)
 
     p = sub.add_parser("bench", help="run a bundled benchmark network and report speed and memory")
     p.add_argument("benchmark", choices=subcommands.BENCHMARKS, help="the example network")

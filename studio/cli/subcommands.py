@@ -146,38 +146,6 @@ def check(args: argparse.Namespace) -> int:
     return 0
 
 
-def import_model(args: argparse.Namespace) -> int:
-    """``ncstudio import FILE.py -o MODEL.ncsmodel``: a Brian2 script's NeuronGroup as a model file; what the
-    script holds that is not read is listed as ``FILE: line L, col C: not read: ...``."""
-    from studio.interop.brian2_import import import_brian2
-
-    path, out = Path(args.path), Path(args.out)
-    if path.suffix != ".py":
-        raise NeuroCoreError(f"{path}: cannot import `{path.suffix or path.name}` files (import reads Brian2 "
-                             "scripts, *.py)")
-    if out.suffix != SUFFIX:
-        raise NeuroCoreError(f"{out}: a Brian2 model becomes a model file; name it *{SUFFIX}")
-    try:
-        result = import_brian2(path.read_bytes().decode("utf-8-sig", errors="replace"), str(path))
-    except ModelError as exc:
-        if args.json:
-            _emit_json({"path": str(path), "written": False,
-                        "problems": [_problem_json(str(path), replace(p, field="")) for p in exc.problems]})
-        else:
-            for p in exc.problems:
-                print(p)
-        raise NeuroCoreError(f"{_count(len(exc.problems), 'problem')} in {path}; nothing written") from exc
-    write_model_file(out, result.spec)
-    if args.json:
-        _emit_json({"path": str(path), "written": str(out),
-                    "unread": [_problem_json(str(path), replace(p, field="")) for p in result.unread]})
-    else:
-        for p in result.unread:
-            print(f"{p.field}: line {p.line}, col {p.col}: not read: {p.message}")
-        print(f"{path} -> {out} ({_count(len(result.spec.namespace), 'constant')}, method {result.spec.method})")
-    return 0
-
-
 def _describe_checked(checked) -> str:
     return (f"{len(checked.states)} state variables: {', '.join(checked.states)}; "
             f"{len(checked.parameters)} parameters")
@@ -283,7 +251,34 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _import_nir(args: argparse.Namespace) -> dict:
+def _import_brian2(args: argparse.Namespace) -> tuple[dict, list[str]]:
+    """A Brian2 script's NeuronGroup as a model file; what the script holds that is not read is listed as
+    ``FILE: line L, col C: not read: ...``."""
+    from studio.interop.brian2_import import import_brian2
+
+    path, out = Path(args.file), Path(args.out)
+    if out.suffix != SUFFIX:
+        raise NeuroCoreError(f"{out}: a Brian2 model becomes a model file; name it *{SUFFIX}")
+    try:
+        result = import_brian2(path.read_bytes().decode("utf-8-sig", errors="replace"), str(path))
+    except ModelError as exc:
+        if args.json:
+            _emit_json({"path": str(path), "written": False,
+                        "problems": [_problem_json(str(path), replace(p, field="")) for p in exc.problems]})
+        else:
+            for p in exc.problems:
+                print(p)
+        raise NeuroCoreError(f"{_count(len(exc.problems), 'problem')} in {path}; nothing written") from exc
+    write_model_file(out, result.spec)
+    report = {"path": str(path), "written": str(out),
+              "unread": [_problem_json(str(path), replace(p, field="")) for p in result.unread]}
+    lines = [f"{p.field}: line {p.line}, col {p.col}: not read: {p.message}" for p in result.unread]
+    lines.append(f"{path} -> {out} ({_count(len(result.spec.namespace), 'constant')}, method {result.spec.method})")
+    return report, lines
+
+
+def _import_nir(args: argparse.Namespace) -> tuple[dict, list[str]]:
+    """A NIR graph as a project."""
     from studio.interop.nir_import import import_nir
     from studio.project.project_file import write_project
 
@@ -292,13 +287,17 @@ def _import_nir(args: argparse.Namespace) -> dict:
         raise NeuroCoreError(f"{out}: a NIR graph is imported into a project; name it *{PROJECT_SUFFIX}")
     doc = import_nir(args.file, args.dt)
     write_project(out, doc)
-    return {"file": str(args.file), "out": str(out), "populations": len(doc.populations),
-            "projections": len(doc.projections), "connections": sum(len(p.rule.sources or ()) for p in doc.projections),
-            "devices": len(doc.devices), "dt": doc.dt}
+    report = {"file": str(args.file), "out": str(out), "populations": len(doc.populations),
+              "projections": len(doc.projections),
+              "connections": sum(len(p.rule.sources or ()) for p in doc.projections),
+              "devices": len(doc.devices), "dt": doc.dt}
+    return report, [f"imported {args.file}: {_count(report['populations'], 'population')}, "
+                    f"{_count(report['projections'], 'projection')} ({_count(report['connections'], 'connection')}), "
+                    f"{_count(report['devices'], 'device')} -> {out}"]
 
 
-IMPORTERS = {".nir": _import_nir}
-"""What ``ncstudio import`` reads, by the file's suffix."""
+IMPORTERS = {".nir": _import_nir, ".py": _import_brian2}
+"""What ``ncstudio import`` reads, by the file's suffix: each writes its file and returns (JSON report, lines)."""
 
 
 def import_file(args: argparse.Namespace) -> int:
@@ -310,13 +309,11 @@ def import_file(args: argparse.Namespace) -> int:
                              f"(import reads {', '.join(IMPORTERS)})")
     if not Path(args.file).is_file():
         raise NeuroCoreError(f"{args.file}: no such file")
-    report = importer(args)
+    report, lines = importer(args)
     if args.json:
         _emit_json(report)
     else:
-        print(f"imported {args.file}: {_count(report['populations'], 'population')}, "
-              f"{_count(report['projections'], 'projection')} ({_count(report['connections'], 'connection')}), "
-              f"{_count(report['devices'], 'device')} -> {report['out']}")
+        print("\n".join(lines))
     return 0
 
 
