@@ -25,7 +25,7 @@ Not implemented on the board: ``Reset`` (answered ``UNKNOWN_COMMAND``) and probe
 """
 
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
 from amaranth.lib import wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
@@ -34,14 +34,14 @@ from hdl.core import NetworkCore
 from hdl.hil_codec import parameter_crc
 from hdl.hil_framing import FrameDecoder, FrameEncoder, crc_parameters
 from hdl.hil_protocol import (
-    PROTOCOL_VERSION, Ack, GetStatus, Pace, ReadParam, Result, RunSteps, SetPace, SetProbes,
+    HEADER_BYTES, PROTOCOL_VERSION, Ack, GetStatus, Pace, ReadParam, Result, RunSteps, SetPace, SetProbes,
     Spikes, Start, Status, Stop, WriteParam, field_offsets, fixed_bytes, max_records, record_bytes)
 from hdl.uart import UARTReceiver, UARTTransmitter
 
 __all__ = ["SPIKE_FIFO_DEPTH", "STATUS_EVERY", "Telemetry"]
 
-SPIKE_FIFO_DEPTH = 256  # neurons waiting for the link (one iCE40 block RAM at 16 bits)
-STEP_FIFO_DEPTH = 256  # steps with spikes waiting for the link, as (step's low 16 bits, count): two block RAMs
+SPIKE_FIFO_DEPTH = 256  # spikes and step markers waiting for the link (one iCE40 block RAM at 16 bits)
+MARKER = 15  # an entry of the spike FIFO: a neuron, or with bit 15 set a step marker (the step's low 15 bits)
 RX_FIFO_DEPTH = 512  # command bytes that arrive while an Ack waits for the transmitter
 STATUS_EVERY = 1024  # steps between two Status messages while running (a power of two)
 COMMAND_BYTES = fixed_bytes(WriteParam)  # the longest command the board reads whole
@@ -49,14 +49,18 @@ COMMAND_BYTES = fixed_bytes(WriteParam)  # the longest command the board reads w
 
 def _le(value, nbytes: int) -> list:
     """The little-endian bytes of ``value`` (a signal or a constant)."""
+    value = Value.cast(value)
+    if len(value) < 8 * nbytes:
+        value = Cat(value, Const(0, 8 * nbytes - len(value)))
     return [value.word_select(k, 8) for k in range(nbytes)]
 
 
 def _message_bytes(message, values: dict) -> list:
-    """The payload of a fixed-size ``message`` as byte expressions; ``values`` maps each field to a signal."""
+    """The fixed fields of ``message`` after its header, as byte expressions; ``values`` maps each to a signal."""
     out = []
     for name, (_, width) in field_offsets(message).items():
-        out += [Const(message.TYPE, 8)] if name == "type" else _le(values[name], width)
+        if name not in ("type", "seq"):
+            out += _le(values[name], width)
     return out
 
 
@@ -97,9 +101,10 @@ class Telemetry(wiring.Component):
         m.submodules.encoder = encoder = FrameEncoder()
         m.d.comb += [urx.rx.eq(self.rx), self.tx.eq(utx.tx)]
         m.submodules.rx_fifo = rx_fifo = SyncFIFOBuffered(width=8, depth=RX_FIFO_DEPTH)
+        sending_status = Signal()  # a Status goes out: the counters it reads must hold still
         m.d.comb += [rx_fifo.w_data.eq(urx.o.payload), rx_fifo.w_en.eq(urx.o.valid), urx.o.ready.eq(rx_fifo.w_rdy),
-                     decoder.i.payload.eq(rx_fifo.r_data), decoder.i.valid.eq(rx_fifo.r_rdy),
-                     rx_fifo.r_en.eq(decoder.i.ready)]
+                     decoder.i.payload.eq(rx_fifo.r_data), decoder.i.valid.eq(rx_fifo.r_rdy & ~sending_status),
+                     rx_fifo.r_en.eq(decoder.i.ready & ~sending_status)]
         wiring.connect(m, encoder.o, utx.i)
 
         # -- board state -----------------------------------------------------------------------
@@ -137,11 +142,12 @@ class Telemetry(wiring.Component):
 
         # -- the Ack being sent ----------------------------------------------------------------
         # the Ack reads the command's fields from the buffer, which takes no new command until the Ack is out
-        ack_result, ack_value = Signal(8), Signal(32)
+        ack_result, ack_value, ack_step = Signal(8), Signal(32), Signal(32)
         ack_addressed = Signal()  # the Ack carries the command's bank and entry
 
         def answer(result, addressed=False, value=0):
             m.d.sync += [ack_result.eq(result), ack_addressed.eq(addressed), ack_value.eq(value),
+                         ack_step.eq(core.step[:32]),
                          ack_pending.eq(1), cmd_ready.eq(0), length.eq(0), phase.eq(0)]
 
         # -- the parameter bank ----------------------------------------------------------------
@@ -167,7 +173,7 @@ class Telemetry(wiring.Component):
 
         expected = {cls.TYPE: fixed_bytes(cls) for cls in (Start, Stop, RunSteps, SetPace, WriteParam, ReadParam,
                                                             GetStatus)}
-        step_req, issue, writing = Signal(), Signal(), Signal()
+        step_req, issue, writing, command_idle = Signal(), Signal(), Signal(), Signal()
         with m.FSM(name="command"):
             with m.State("CRC"):  # param_crc over the bank, one byte a clock
                 if n_params:
@@ -182,7 +188,8 @@ class Telemetry(wiring.Component):
                 else:
                     m.next = "IDLE"
             with m.State("IDLE"):
-                with m.If(cmd_ready & ~ack_pending):
+                m.d.comb += command_idle.eq(1)
+                with m.If(cmd_ready & ~ack_pending & ~sending_status):
                     known = Cat(*(ctype == t for t in expected)).any() | (ctype == SetProbes.TYPE)  # not Reset
                     size_ok = Mux(ctype == SetProbes.TYPE,
                                   (length >= fixed_bytes(SetProbes))
@@ -241,7 +248,8 @@ class Telemetry(wiring.Component):
 
         # -- stepping ------------------------------------------------------------------------
         m.d.sync += issue.eq(0)
-        m.d.comb += [step_req.eq(running & ~core.busy & ~issue & ~writing), core.step_req.eq(step_req)]
+        m.d.comb += [step_req.eq(running & ~core.busy & ~issue & ~writing & ~sending_status),
+                     core.step_req.eq(step_req)]
         with m.If(step_req):
             m.d.sync += issue.eq(1)
             m.d.sync += remaining.eq(remaining - 1)
@@ -252,102 +260,129 @@ class Telemetry(wiring.Component):
         with m.If(core.step_done & running & (core.step[:STATUS_EVERY.bit_length() - 1] == 0)):
             m.d.sync += status_pending.eq(1)
 
-        # -- spikes into the FIFOs -----------------------------------------------------------
-        m.submodules.spike_fifo = spike_fifo = SyncFIFOBuffered(width=16, depth=self.spike_depth)
-        m.submodules.step_fifo = step_fifo = SyncFIFOBuffered(width=16 + 16, depth=STEP_FIFO_DEPTH)
-        neuron = Signal(16)
+        # -- spikes into one FIFO: a step marker (its step's low bits) before the step's first spike ---------
+        m.submodules.spike_fifo = fifo = SyncFIFOBuffered(width=16, depth=self.spike_depth)
+        neuron = Signal(MARKER)
         m.d.comb += neuron.eq(core.spike_neuron)
         for pop, base in enumerate(self.bases):
             with m.If(core.spike_pop == pop):
                 m.d.comb += neuron.eq(core.spike_neuron + base)
-        accept = core.spike_valid & spike_fifo.w_rdy & step_fifo.w_rdy
-        m.d.comb += [spike_fifo.w_data.eq(neuron), spike_fifo.w_en.eq(accept)]
-        with m.If(core.spike_valid & ~accept):
-            m.d.sync += spikes_dropped.eq(spikes_dropped + 1)
-        in_step = Signal(16)  # spikes of the step in flight in the FIFO
+        held, held_valid = Signal(MARKER), Signal()  # each spike goes in a clock late, after its step's marker
+        open_step = Signal()  # the step in flight has its marker in the FIFO (or lost it: ``dropping``)
+        dropping = Signal()
+        m.d.sync += [held.eq(neuron), held_valid.eq(core.spike_valid)]
+        with m.If(core.spike_valid & ~open_step):  # a marker only with room for its first spike too
+            room = fifo.w_level < self.spike_depth - 1
+            m.d.comb += [fifo.w_data.eq(Cat(core.step[:MARKER], 1)), fifo.w_en.eq(room)]
+            m.d.sync += [open_step.eq(1), dropping.eq(~room)]
+        with m.Elif(held_valid):
+            m.d.comb += [fifo.w_data.eq(held), fifo.w_en.eq(~dropping)]
+            with m.If(dropping | ~fifo.w_rdy):
+                m.d.sync += spikes_dropped.eq(spikes_dropped + 1)
         with m.If(core.step_done):
-            m.d.comb += [step_fifo.w_data.eq(Cat((core.step - 1)[:16], in_step)), step_fifo.w_en.eq(in_step != 0)]
-            m.d.sync += in_step.eq(accept)
-        with m.Elif(accept):
-            m.d.sync += in_step.eq(in_step + 1)
+            m.d.sync += [open_step.eq(0), dropping.eq(0)]
+        marker = fifo.r_data[MARKER]
 
-        # -- out: Ack, Spikes, Status ----------------------------------------------------------
+        # -- out: Ack, Spikes, Status, one registered byte a clock into the encoder --------------------
         tx_seq = Signal(16)
-        status = {"version": Const(PROTOCOL_VERSION, 8), "running": Signal(8, name="st_running"),
-                  "pace": Signal(8, name="st_pace"), "step": Signal(32, name="st_step"),
-                  "spikes": Signal(32, name="st_spikes"), "queue_overflows": Signal(32, name="st_queue"),
-                  "spikes_dropped": Signal(32, name="st_dropped"), "frames_dropped": Const(0, 32),
-                  "rx_errors": Signal(32, name="st_rx_errors"), "param_crc": Signal(16, name="st_crc")}
-        snapshot = {"running": running, "pace": pace_mode, "step": core.step[:32], "spikes": core.spike_count,
-                    "queue_overflows": core.queue_overflows, "spikes_dropped": spikes_dropped,
-                    "rx_errors": decoder.frames_bad, "param_crc": param_crc}
-        ack = {"seq": tx_seq, "command_seq": cseq, "command": ctype, "result": ack_result,
-               "bank": Mux(ack_addressed, bank, 0), "entry": Mux(ack_addressed, entry, 0), "value": ack_value}
-        fixed = {Ack: _message_bytes(Ack, ack),
-                 Status: _message_bytes(Status, {"seq": tx_seq, **status})}
-        at = Signal(range(max(len(b) for b in fixed.values()) + 1))
-        sending_status = Signal()
+        status = {"version": Const(PROTOCOL_VERSION, 8), "running": running, "pace": pace_mode,
+                  "step": core.step[:32], "spikes": core.spike_count, "queue_overflows": core.queue_overflows,
+                  "spikes_dropped": spikes_dropped, "frames_dropped": Const(0, 32), "rx_errors": decoder.frames_bad,
+                  "param_crc": param_crc}
+        ack = {"command_seq": cseq, "command": ctype, "result": ack_result,
+               "bank": Mux(ack_addressed, bank, 0), "entry": Mux(ack_addressed, entry, 0), "value": ack_value,
+               "step": ack_step}
+        frame_step = Signal(32)  # the step whose spikes are being sent
+        bodies = {Status: _message_bytes(Status, status), Ack: _message_bytes(Ack, ack),
+                  Spikes: _message_bytes(Spikes, {"step": frame_step})}
+        table, first = [], {}
+        for msg, body in bodies.items():
+            first[msg] = len(table)
+            table += body
+        at = Signal(range(len(table)))  # the body byte being sent, in the table of every message's body
+        header = Signal(range(HEADER_BYTES + 1))  # header bytes still to send (type, seq)
+        kind = Signal(8)  # the message's type byte
+        end = Signal(range(len(table)))  # its last table byte
+        in_frame = Signal(range(max_records(Spikes) + 1))  # neurons in this Spikes frame so far
+        high, upper = Signal(), Signal(8)  # the neuron's second byte is next, and that byte
+        byte, byte_last, byte_valid = encoder.i.payload.data, encoder.i.payload.last, encoder.i.valid
+        m.d.sync += byte_valid.eq(0)
 
-        frame_step, frame_left = Signal(32), Signal(16)  # the step being sent and its spikes still to send
-        in_frame = Signal(range(max_records(Spikes) + 1))  # neurons of this frame still to send
-        spike_header = _message_bytes(Spikes, {"seq": tx_seq, "step": frame_step})
-        high = Signal()  # the neuron's second byte
+        def begin(msg):
+            m.d.sync += [at.eq(first[msg]), end.eq(first[msg] + len(bodies[msg]) - 1), kind.eq(msg.TYPE),
+                         header.eq(HEADER_BYTES)]
 
-        def end_of_frame():
-            m.d.sync += [tx_seq.eq(tx_seq + 1), at.eq(0)]
+        def send(value, last=0):
+            m.d.sync += [byte.eq(value), byte_last.eq(last), byte_valid.eq(1)]
+
+        def frame_sent():
+            m.d.sync += tx_seq.eq(tx_seq + 1)
 
         with m.FSM(name="transmit"):
             with m.State("IDLE"):
-                with m.If(ack_pending):
-                    m.d.sync += sending_status.eq(0)
-                    m.next = "FIXED"
-                with m.Elif(step_fifo.r_rdy):
-                    m.d.comb += step_fifo.r_en.eq(1)
-                    # the step from its low bits: it ended less than 2^16 steps ago
-                    age = (core.step[:16] - step_fifo.r_data[:16])[:16]
-                    m.d.sync += [frame_step.eq(core.step[:32] - age), frame_left.eq(step_fifo.r_data[16:])]
-                    m.next = "SPIKES_HEADER"
-                with m.Elif(status_pending):
-                    m.d.sync += [sending_status.eq(1), status_pending.eq(0)]
-                    m.d.sync += [status[k].eq(v) for k, v in snapshot.items()]
-                    m.next = "FIXED"
+                with m.If(encoder.room & ~byte_valid):
+                    with m.If(ack_pending):
+                        begin(Ack)
+                        m.next = "FIXED"
+                    with m.Elif(fifo.r_rdy):
+                        with m.If(marker):  # a new step; else more of the last one (a full frame went)
+                            m.d.comb += fifo.r_en.eq(1)
+                            # the step from its low bits: it began less than 2^15 steps ago
+                            age = (core.step[:MARKER] - fifo.r_data[:MARKER])[:MARKER]
+                            m.d.sync += frame_step.eq(core.step[:32] - age)
+                        begin(Spikes)
+                        m.next = "FIXED"
+                    with m.Elif(status_pending & ~core.busy & ~issue & ~core.step_done & command_idle):
+                        m.d.sync += status_pending.eq(0)
+                        begin(Status)
+                        m.next = "STATUS"
             with m.State("FIXED"):
-                m.d.comb += encoder.i.valid.eq(1)
-                for msg, payload in fixed.items():
-                    with m.If(sending_status if msg is Status else ~sending_status):
-                        m.d.comb += [encoder.i.payload.data.eq(Cat(*payload).word_select(at, 8)),
-                                     encoder.i.payload.last.eq(at == len(payload) - 1)]
-                        with m.If(encoder.i.ready):
-                            m.d.sync += at.eq(at + 1)
-                            with m.If(at == len(payload) - 1):
-                                end_of_frame()
-                                if msg is Ack:
-                                    m.d.sync += ack_pending.eq(0)
-                                m.next = "IDLE"
-            with m.State("SPIKES_HEADER"):
-                m.d.comb += [encoder.i.valid.eq(1), encoder.i.payload.data.eq(Cat(*spike_header).word_select(at, 8))]
-                with m.If(encoder.i.ready):
-                    m.d.sync += at.eq(at + 1)
-                    with m.If(at == len(spike_header) - 1):
-                        take = Mux(frame_left > max_records(Spikes), max_records(Spikes), frame_left)
-                        m.d.sync += [in_frame.eq(take), frame_left.eq(frame_left - take), high.eq(0), at.eq(0)]
-                        m.next = "SPIKES_BODY"
-            with m.State("SPIKES_BODY"):
-                m.d.comb += [encoder.i.valid.eq(spike_fifo.r_rdy),
-                             encoder.i.payload.data.eq(Mux(high, spike_fifo.r_data[8:], spike_fifo.r_data[:8])),
-                             encoder.i.payload.last.eq(high & (in_frame == 1))]
-                with m.If(encoder.i.valid & encoder.i.ready):
-                    m.d.sync += high.eq(~high)
-                    with m.If(high):
-                        m.d.comb += spike_fifo.r_en.eq(1)
-                        m.d.sync += in_frame.eq(in_frame - 1)
-                        with m.If(in_frame == 1):
-                            end_of_frame()
-                            m.next = "SPIKES_NEXT"
-            with m.State("SPIKES_NEXT"):
-                with m.If(frame_left == 0):
+                self._fixed(m, header, kind, tx_seq, table, at, end, send)
+                with m.If((header == 0) & (at == end)):
+                    with m.If(kind == Spikes.TYPE):
+                        m.d.sync += [in_frame.eq(0), high.eq(0)]
+                        m.next = "SPIKES"
+                    with m.Else():
+                        frame_sent()
+                        m.d.sync += ack_pending.eq(0)
+                        m.next = "IDLE"
+            with m.State("STATUS"):  # no step runs and no command frame is read meanwhile: the counters hold
+                m.d.comb += sending_status.eq(1)
+                self._fixed(m, header, kind, tx_seq, table, at, end, send)
+                with m.If((header == 0) & (at == end)):
+                    frame_sent()
                     m.next = "IDLE"
-                with m.Else():
-                    m.next = "SPIKES_HEADER"
-
+            with m.State("SPIKES"):
+                # a neuron's low byte, then its high byte once it is known whether it ends the frame: a full
+                # frame, the next step's marker, or no more spikes and the step over
+                with m.If(~high & fifo.r_rdy & ~marker):
+                    m.d.comb += fifo.r_en.eq(1)
+                    m.d.sync += [in_frame.eq(in_frame + 1), high.eq(1), upper.eq(fifo.r_data[8:])]
+                    send(fifo.r_data[:8])
+                with m.Elif(high & ~byte_valid):
+                    full = in_frame == max_records(Spikes)
+                    over = (fifo.r_rdy & marker) | (~fifo.r_rdy & ~open_step)
+                    with m.If(full | over):
+                        send(upper, last=1)
+                        frame_sent()
+                        m.next = "IDLE"
+                    with m.Elif(fifo.r_rdy):
+                        send(upper)
+                        m.d.sync += high.eq(0)
         return m
+
+    @staticmethod
+    def _fixed(m, header, kind, tx_seq, table, at, end, send):
+        """Send a message's header (type, seq), then its body bytes from ``table[at..end]``."""
+        with m.If(header != 0):
+            m.d.sync += header.eq(header - 1)
+            with m.Switch(header):
+                with m.Case(3):
+                    send(kind)
+                with m.Case(2):
+                    send(tx_seq[:8])
+                with m.Case(1):
+                    send(tx_seq[8:])
+        with m.Else():
+            send(Cat(*table).word_select(at, 8), last=(at == end) & (kind != Spikes.TYPE))
+            m.d.sync += at.eq(at + 1)
