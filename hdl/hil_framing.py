@@ -60,7 +60,7 @@ class FrameEncoder(wiring.Component):
         rd, committed = Signal(bits), Signal(bits)  # the next byte out; the end of the last whole frame
         taking = Signal()  # between a frame's first payload byte and its last
         free = Signal(bits)
-        m.d.comb += [free.eq(rd - wr), self.room.eq(~taking & free[-1])]
+        m.d.comb += free.eq(rd - wr)
 
         def put(byte):
             """One byte of payload or CRC into the ring: a zero closes its block, another is stored."""
@@ -73,7 +73,7 @@ class FrameEncoder(wiring.Component):
 
         with m.FSM():
             with m.State("TAKE"):
-                m.d.comb += self.i.ready.eq(taking | self.room)
+                m.d.comb += [self.room.eq(~taking & free[-1]), self.i.ready.eq(taking | self.room)]
                 with m.If(self.i.valid & self.i.ready):
                     m.d.comb += [checker.valid.eq(1), checker.start.eq(~taking), checker.data.eq(self.i.payload.data)]
                     put(self.i.payload.data)

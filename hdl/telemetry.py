@@ -34,7 +34,7 @@ from hdl.core import NetworkCore
 from hdl.hil_codec import parameter_crc
 from hdl.hil_framing import FrameDecoder, FrameEncoder, crc_parameters
 from hdl.hil_protocol import (
-    HEADER_BYTES, PROTOCOL_VERSION, Ack, GetStatus, Pace, ReadParam, Result, RunSteps, SetPace, SetProbes,
+    HEADER_BYTES, PROTOCOL_VERSION, Ack, GetStatus, Pace, ProbeSamples, ReadParam, Result, RunSteps, SetPace, SetProbes,
     Spikes, Start, Status, Stop, WriteParam, field_offsets, fixed_bytes, max_records, record_bytes)
 from hdl.uart import UARTReceiver, UARTTransmitter
 
@@ -75,21 +75,28 @@ class Telemetry(wiring.Component):
         UART clocks per bit (:func:`hdl.uart.uart_divisor`).
     realtime_period
         Clocks per step in real time (``dt`` times the clock).
+    probes
+        How many (neuron, variable) pairs ``SetProbes`` may choose (0: probing off, ``SetProbes`` with pairs
+        is answered ``TOO_MANY``); each costs about a hundred logic cells.
     """
 
     rx: In(1, init=1)
     tx: Out(1, init=1)
 
-    def __init__(self, core: NetworkCore, divisor: int, realtime_period: int,
+    def __init__(self, core: NetworkCore, divisor: int, realtime_period: int, probes: int = 0,
                  spike_depth: int = SPIKE_FIFO_DEPTH):
         self.core = core
         self.divisor = divisor
         self.realtime_period = int(realtime_period)
         self.spike_depth = spike_depth
         plan = core.plan
-        if plan.n_neurons > 1 << 16:
-            raise ValueError(f"the HIL protocol addresses 65,536 neurons, not {plan.n_neurons:,}")
+        if plan.n_neurons > 1 << MARKER:
+            raise ValueError(f"the board's HIL telemetry addresses {1 << MARKER:,} neurons, not {plan.n_neurons:,}")
         self.bases = [sum(p.size for p in plan.populations[:k]) for k in range(len(plan.populations))]
+        self.probes = probes if any(core.probe_slots.values()) else 0
+        # what a probe may name: each neuron a recorder of the project samples, with its number of variables
+        self.probeable = {self.bases[pr.population] + int(n): len(core.probe_slots[plan.populations[pr.population].name])
+                          for pr in plan.probes for n in pr.neurons}
         super().__init__()
 
     def elaborate(self, platform):
@@ -101,10 +108,10 @@ class Telemetry(wiring.Component):
         m.submodules.encoder = encoder = FrameEncoder()
         m.d.comb += [urx.rx.eq(self.rx), self.tx.eq(utx.tx)]
         m.submodules.rx_fifo = rx_fifo = SyncFIFOBuffered(width=8, depth=RX_FIFO_DEPTH)
-        sending_status = Signal()  # a Status goes out: the counters it reads must hold still
+        holding = Signal()  # a Status or ProbeSamples goes out: what it reads must hold still
         m.d.comb += [rx_fifo.w_data.eq(urx.o.payload), rx_fifo.w_en.eq(urx.o.valid), urx.o.ready.eq(rx_fifo.w_rdy),
-                     decoder.i.payload.eq(rx_fifo.r_data), decoder.i.valid.eq(rx_fifo.r_rdy & ~sending_status),
-                     rx_fifo.r_en.eq(decoder.i.ready & ~sending_status)]
+                     decoder.i.payload.eq(rx_fifo.r_data), decoder.i.valid.eq(rx_fifo.r_rdy & ~holding),
+                     rx_fifo.r_en.eq(decoder.i.ready & ~holding)]
         wiring.connect(m, encoder.o, utx.i)
 
         # -- board state -----------------------------------------------------------------------
@@ -116,6 +123,13 @@ class Telemetry(wiring.Component):
         status_pending = Signal()
         spikes_dropped = Signal(32)
         param_crc = Signal(16, init=parameter_crc([]))
+        probing = Signal(range(self.probes + 1))  # pairs sampled (the first ``probing`` slots)
+        taps = [(Signal(16, name=f"probe_neuron_{k}"), Signal(8, name=f"probe_variable_{k}"))
+                 for k in range(self.probes)]
+        every, countdown = Signal(16), Signal(16)  # sample every ``every``-th step; steps until the next sample
+        sampled = Signal()  # the step in flight is sampled
+        samples_pending = Signal()  # its samples wait for the transmitter; the next step waits for them
+        probe_step = Signal(32)  # the sampled step
         m.d.comb += [core.run.eq(0),
                      core.pace.eq(pace_clocks)]
 
@@ -126,13 +140,31 @@ class Telemetry(wiring.Component):
         cmd_ready = Signal()
         ack_pending = Signal()  # an Ack waits for the transmitter
         m.d.comb += decoder.o.ready.eq(~cmd_ready & ~ack_pending)
+        previous = [Signal(8, name="previous_0"), Signal(8, name="previous_1")]  # the two bytes before this one
+        records = Signal(8)  # SetProbes records received (saturating)
+        chosen = [(Signal(16, name=f"chosen_neuron_{k}"), Signal(8, name=f"chosen_variable_{k}"))
+                  for k in range(self.probes)]  # the pairs of a SetProbes, taken only once its frame is good
+        unknown_pair = Signal()
         with m.If(decoder.o.valid & decoder.o.ready):
+            m.d.sync += [previous[0].eq(decoder.o.payload.data), previous[1].eq(previous[0])]
+            record_ends = (length >= fixed_bytes(SetProbes) + record_bytes(SetProbes) - 1) & (phase == 1)
+            with m.If(record_ends & (self.probes != 0)):
+                m.d.sync += records.eq(Mux(records == 0xFF, records, records + 1))
+                pair = Cat(previous[1], previous[0]), decoder.o.payload.data
+                for k, (neuron, variable) in enumerate(chosen):
+                    with m.If(records == k):
+                        m.d.sync += [neuron.eq(pair[0]), variable.eq(pair[1])]
+                known_pair = Const(0)
+                for n, variables in self.probeable.items():
+                    known_pair = known_pair | ((pair[0] == n) & (pair[1] < variables))
+                with m.If(~known_pair):
+                    m.d.sync += unknown_pair.eq(1)
             with m.Switch(length):
                 for k in range(COMMAND_BYTES):
                     with m.Case(k):
                         m.d.sync += cmd[k].eq(decoder.o.payload.data)
             with m.If(decoder.o.payload.last & ~decoder.o.payload.ok):
-                m.d.sync += [length.eq(0), phase.eq(0)]
+                m.d.sync += [length.eq(0), phase.eq(0), records.eq(0), unknown_pair.eq(0)]
             with m.Else():
                 m.d.sync += [length.eq(Mux(length == 0xFF, length, length + 1)),
                              phase.eq(Mux(phase == record_bytes(SetProbes) - 1, 0, phase + 1)),
@@ -147,8 +179,8 @@ class Telemetry(wiring.Component):
 
         def answer(result, addressed=False, value=0):
             m.d.sync += [ack_result.eq(result), ack_addressed.eq(addressed), ack_value.eq(value),
-                         ack_step.eq(core.step[:32]),
-                         ack_pending.eq(1), cmd_ready.eq(0), length.eq(0), phase.eq(0)]
+                         ack_step.eq(core.step[:32]), ack_pending.eq(1), cmd_ready.eq(0), length.eq(0), phase.eq(0),
+                         records.eq(0), unknown_pair.eq(0)]
 
         # -- the parameter bank ----------------------------------------------------------------
         banks = core.param_banks
@@ -189,7 +221,7 @@ class Telemetry(wiring.Component):
                     m.next = "IDLE"
             with m.State("IDLE"):
                 m.d.comb += command_idle.eq(1)
-                with m.If(cmd_ready & ~ack_pending & ~sending_status):
+                with m.If(cmd_ready & ~ack_pending & ~holding):
                     known = Cat(*(ctype == t for t in expected)).any() | (ctype == SetProbes.TYPE)  # not Reset
                     size_ok = Mux(ctype == SetProbes.TYPE,
                                   (length >= fixed_bytes(SetProbes))
@@ -225,7 +257,18 @@ class Telemetry(wiring.Component):
                                                                     Mux(period == 0, self.realtime_period, period), 0))]
                                     answer(Result.OK)
                             with m.Case(SetProbes.TYPE):
-                                answer(Mux(length == fixed_bytes(SetProbes), Result.OK, Result.TOO_MANY))
+                                many = records > self.probes if self.probes else length != fixed_bytes(SetProbes)
+                                with m.If(many):
+                                    answer(Result.TOO_MANY)
+                                with m.Elif(unknown_pair):
+                                    answer(Result.BAD_ADDRESS)
+                                with m.Else():
+                                    often = Cat(cmd[3], cmd[4])
+                                    m.d.sync += [probing.eq(records), every.eq(Mux(often == 0, 1, often)),
+                                                 countdown.eq(0)]
+                                    m.d.sync += [slot.eq(pick) for (slot, _), (pick, _) in zip(taps, chosen)]
+                                    m.d.sync += [var.eq(pick) for (_, var), (_, pick) in zip(taps, chosen)]
+                                    answer(Result.OK)
                             with m.Case(GetStatus.TYPE):
                                 m.d.sync += status_pending.eq(1)
                                 answer(Result.OK)
@@ -248,8 +291,15 @@ class Telemetry(wiring.Component):
 
         # -- stepping ------------------------------------------------------------------------
         m.d.sync += issue.eq(0)
-        m.d.comb += [step_req.eq(running & ~core.busy & ~issue & ~writing & ~sending_status),
+        waiting_samples = samples_pending | (sampled & core.step_done)  # the next step waits for the samples
+        m.d.comb += [step_req.eq(running & ~core.busy & ~issue & ~writing & ~holding & ~waiting_samples),
                      core.step_req.eq(step_req)]
+        with m.If(step_req & (probing != 0)):
+            m.d.sync += [sampled.eq(countdown == 0), countdown.eq(Mux(countdown == 0, every - 1, countdown - 1))]
+            with m.If(countdown == 0):
+                m.d.sync += probe_step.eq(core.step[:32])
+        with m.If(core.step_done & sampled):
+            m.d.sync += [samples_pending.eq(1), sampled.eq(0)]
         with m.If(step_req):
             m.d.sync += issue.eq(1)
             m.d.sync += remaining.eq(remaining - 1)
@@ -283,7 +333,23 @@ class Telemetry(wiring.Component):
             m.d.sync += [open_step.eq(0), dropping.eq(0)]
         marker = fifo.r_data[MARKER]
 
-        # -- out: Ack, Spikes, Status, one registered byte a clock into the encoder --------------------
+        # -- probes: each slot keeps its neuron's variable as the core writes the neuron back ----------
+        values = [Signal(32, name=f"probe_value_{k}") for k in range(self.probes)]
+        if self.probes:
+            probed = Signal(16)
+            m.d.comb += probed.eq(core.probe_neuron)
+            for pop, base in enumerate(self.bases):
+                with m.If(core.probe_pop == pop):
+                    m.d.comb += probed.eq(core.probe_neuron + base)
+            variables = [getattr(core, f"probe_{k}") for k in range(max(self.probeable.values()))]
+            for (neuron, variable), value in zip(taps, values):
+                with m.If(core.probe_valid & (probed == neuron)):
+                    m.d.sync += value.eq(variables[0])
+                    for k in range(1, len(variables)):
+                        with m.If(variable == k):
+                            m.d.sync += value.eq(variables[k])
+
+        # -- out: Ack, ProbeSamples, Spikes, Status, one registered byte a clock into the encoder -------
         tx_seq = Signal(16)
         status = {"version": Const(PROTOCOL_VERSION, 8), "running": running, "pace": pace_mode,
                   "step": core.step[:32], "spikes": core.spike_count, "queue_overflows": core.queue_overflows,
@@ -295,6 +361,10 @@ class Telemetry(wiring.Component):
         frame_step = Signal(32)  # the step whose spikes are being sent
         bodies = {Status: _message_bytes(Status, status), Ack: _message_bytes(Ack, ack),
                   Spikes: _message_bytes(Spikes, {"step": frame_step})}
+        if self.probes:
+            bodies[ProbeSamples] = _message_bytes(ProbeSamples, {"step": probe_step}) + [
+                byte for (neuron, variable), value in zip(taps, values)
+                for byte in _le(neuron, 2) + _le(variable, 1) + _le(value.as_signed(), 4)]
         table, first = [], {}
         for msg, body in bodies.items():
             first[msg] = len(table)
@@ -324,6 +394,11 @@ class Telemetry(wiring.Component):
                     with m.If(ack_pending):
                         begin(Ack)
                         m.next = "FIXED"
+                    with m.Elif(samples_pending & ~core.busy):
+                        begin(ProbeSamples)
+                        m.d.sync += end.eq(first[ProbeSamples] + fixed_bytes(ProbeSamples) - HEADER_BYTES - 1
+                                           + probing * record_bytes(ProbeSamples))
+                        m.next = "HOLD"
                     with m.Elif(fifo.r_rdy):
                         with m.If(marker):  # a new step; else more of the last one (a full frame went)
                             m.d.comb += fifo.r_en.eq(1)
@@ -335,7 +410,7 @@ class Telemetry(wiring.Component):
                     with m.Elif(status_pending & ~core.busy & ~issue & ~core.step_done & command_idle):
                         m.d.sync += status_pending.eq(0)
                         begin(Status)
-                        m.next = "STATUS"
+                        m.next = "HOLD"
             with m.State("FIXED"):
                 self._fixed(m, header, kind, tx_seq, table, at, end, send)
                 with m.If((header == 0) & (at == end)):
@@ -346,11 +421,12 @@ class Telemetry(wiring.Component):
                         frame_sent()
                         m.d.sync += ack_pending.eq(0)
                         m.next = "IDLE"
-            with m.State("STATUS"):  # no step runs and no command frame is read meanwhile: the counters hold
-                m.d.comb += sending_status.eq(1)
+            with m.State("HOLD"):  # no step runs and no command frame is read meanwhile: the counters hold
+                m.d.comb += holding.eq(1)
                 self._fixed(m, header, kind, tx_seq, table, at, end, send)
                 with m.If((header == 0) & (at == end)):
                     frame_sent()
+                    m.d.sync += samples_pending.eq(0)
                     m.next = "IDLE"
             with m.State("SPIKES"):
                 # a neuron's low byte, then its high byte once it is known whether it ends the frame: a full

@@ -12,11 +12,12 @@ import pytest
 from hdl.design import param_banks
 from hdl.hil_codec import FrameDecoder, encode, frame, parameter_crc
 from hdl.hil_protocol import (
-    Ack, GetStatus, Pace, ReadParam, Reset, Result, RunSteps, SetPace, SetProbes, Spikes, Start, Status, Stop,
-    WriteParam)
+    Ack, GetStatus, Pace, ProbeSamples, ReadParam, Reset, Result, RunSteps, SetPace, SetProbes, Spikes, Start, Status,
+    Stop, WriteParam)
 from hdl.virtual_board import VirtualBoard, VirtualBoardError, build_virtual_board
 from studio.hardware.hardware_flow import plan_project
 from studio.hil.headless_run import ParamWrite, engine_spikes
+from studio.hil.hil_prediction import EnginePrediction, Write
 
 pytestmark = pytest.mark.slow
 
@@ -94,7 +95,9 @@ def test_commands_the_board_cannot_do_are_refused_with_the_reason(board):
     assert board.ack(board.send(ReadParam, bank=0, entry=1)).result == Result.BAD_ADDRESS
     assert board.ack(board.send(SetPace, mode=3)).result == Result.BAD_ADDRESS
     assert board.ack(board.send(Reset)).result == Result.UNKNOWN_COMMAND
-    assert board.ack(board.send(SetProbes, every=1, probes=((0, 0),))).result == Result.TOO_MANY
+    assert board.ack(board.send(SetProbes, every=1, probes=tuple((n, 0) for n in range(5)))).result == Result.TOO_MANY
+    assert board.ack(board.send(SetProbes, every=1, probes=((199, 0),))).result == Result.BAD_ADDRESS
+    assert board.ack(board.send(SetProbes, every=1, probes=((0, 1),))).result == Result.BAD_ADDRESS
     assert board.ack(board.send(SetProbes, every=1)).result == Result.OK
     board.raw(frame(bytes([0x7E, 50, 0])))
     assert board.ack(50).result == Result.UNKNOWN_COMMAND
@@ -152,3 +155,44 @@ def test_a_killed_board_can_still_be_stopped_and_leaves_no_pipe_open(board_exe):
 def test_a_board_that_cannot_listen_says_why_and_leaves_no_pipe_open(board_exe):
     with pytest.raises(VirtualBoardError, match=r"^the virtual board did not start: bad address 999\.1\.1\.1$"):
         VirtualBoard.start(board_exe, "tcp:999.1.1.1:0")
+
+
+def _board_spikes(board) -> list[tuple[int, int]]:
+    return sorted((m.step, n) for m in board.messages if isinstance(m, Spikes) for n in m.neurons)
+
+
+def test_probes_sample_exactly_the_fixed_point_engines_values(board):
+    engine = EnginePrediction(HIL)
+    pairs = engine.probe_pairs()
+    assert pairs == ((0, 0), (1, 0), (2, 0))
+    assert board.ack(board.send(SetProbes, every=3, probes=pairs)).result == Result.OK
+    board.ack(board.send(SetPace, mode=Pace.FREE_RUNNING))
+    board.send(RunSteps, steps=300)
+    status = board.until(lambda m: isinstance(m, Status) and m.step == 300 and not m.running)
+    samples = [m for m in board.messages if isinstance(m, ProbeSamples)]
+    assert [m.step for m in samples] == list(range(0, 300, 3)) and status.frames_dropped == 0
+    engine.extend(300)
+    for n, v in pairs:
+        steps, values = engine.probe(n, v)
+        predicted = dict(zip(steps.tolist(), values.tolist()))
+        board_values = {m.step: value for m in samples for (neuron, variable, value) in m.samples
+                        if (neuron, variable) == (n, v)}
+        assert len(board_values) == 100 and len(set(board_values.values())) > 10
+        assert {s: predicted[s] for s in board_values} == board_values
+
+
+def test_a_write_while_running_acts_from_the_step_its_ack_names(board):
+    stim = 13_107_200
+    board.ack(board.send(SetPace, mode=Pace.REAL_TIME, period=2000))
+    board.ack(board.send(RunSteps, steps=1500))
+    board.until(lambda m: isinstance(m, Spikes) and m.step > 400)
+    ack = board.ack(board.send(WriteParam, bank=0, entry=0, value=stim))
+    assert ack.value == stim and 400 < ack.step < 1500
+    board.until(lambda m: isinstance(m, Status) and m.step == 1500 and not m.running)
+    engine = EnginePrediction(HIL)
+    engine.write(Write(ack.step, 0, 0, stim))
+    engine.extend(1500)
+    steps, neurons = engine.spikes()
+    assert _board_spikes(board) == sorted(zip(steps.tolist(), neurons.tolist()))
+    assert sum(1 for s, _ in _board_spikes(board) if s >= ack.step) > 2 * sum(1 for s, _ in _board_spikes(board)
+                                                                              if ack.step - 400 <= s < ack.step)
