@@ -395,10 +395,11 @@ class Telemetry(wiring.Component):
                         begin(Ack)
                         m.next = "FIXED"
                     with m.Elif(samples_pending & ~core.busy):
-                        begin(ProbeSamples)
-                        m.d.sync += end.eq(first[ProbeSamples] + fixed_bytes(ProbeSamples) - HEADER_BYTES - 1
-                                           + probing * record_bytes(ProbeSamples))
-                        m.next = "HOLD"
+                        if self.probes:
+                            begin(ProbeSamples)
+                            m.d.sync += end.eq(first[ProbeSamples] + fixed_bytes(ProbeSamples) - HEADER_BYTES - 1
+                                               + probing * record_bytes(ProbeSamples))
+                            m.next = "HOLD"
                     with m.Elif(fifo.r_rdy):
                         with m.If(marker):  # a new step; else more of the last one (a full frame went)
                             m.d.comb += fifo.r_en.eq(1)
