@@ -8,7 +8,7 @@ UART and the board's message logic.  The CRC is ``amaranth.lib.crc`` built from
 :data:`hdl.hil_protocol.CRC`, the one description the host codec uses too.
 """
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Module, Signal
 from amaranth.lib import crc, data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -93,11 +93,12 @@ class FrameEncoder(wiring.Component):
                 m.d.sync += [committed.eq(wr + 1), wr.eq(wr + 2)]
                 m.next = "TAKE"
 
-        # out: whole frames only; the read port is addressed one byte ahead when a byte leaves
-        m.d.comb += [self.o.valid.eq(rd != committed), self.o.payload.eq(read.data),
-                     read.addr.eq(Mux(self.o.valid & self.o.ready, rd + 1, rd))]
+        # out: whole frames only; after a byte leaves, the next is read (a clock) before it is offered
+        fresh = Signal()  # read.data is the byte at rd
+        m.d.comb += [self.o.valid.eq((rd != committed) & fresh), self.o.payload.eq(read.data), read.addr.eq(rd)]
+        m.d.sync += fresh.eq(1)
         with m.If(self.o.valid & self.o.ready):
-            m.d.sync += rd.eq(rd + 1)
+            m.d.sync += [rd.eq(rd + 1), fresh.eq(0)]
         return m
 
 
@@ -157,15 +158,12 @@ class FrameDecoder(wiring.Component):
         with m.If(decoded_valid):
             m.d.comb += [checker.valid.eq(1), checker.start.eq(n_held == 0),
                          checker.data.eq(decoded)]
+            # a shift register: once it holds ``depth`` bytes, held[0] is the oldest
+            m.d.sync += [held[k].eq(held[k + 1]) for k in range(depth - 1)]
+            m.d.sync += held[-1].eq(decoded)
             with m.If(n_held == depth):
                 m.d.sync += [self.o.valid.eq(1), self.o.payload.data.eq(held[0]),
                              self.o.payload.last.eq(0), self.o.payload.ok.eq(0)]
-                m.d.sync += [held[k].eq(held[k + 1]) for k in range(depth - 1)]
-                m.d.sync += held[-1].eq(decoded)
             with m.Else():
-                with m.Switch(n_held):
-                    for k in range(depth):
-                        with m.Case(k):
-                            m.d.sync += held[k].eq(decoded)
                 m.d.sync += n_held.eq(n_held + 1)
         return m

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import ClassVar
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 DEFAULT_BAUD = 3_000_000
 
 
@@ -197,7 +197,7 @@ class Status(Message):
     """The board's state and counters (periodically, when stopping, and on GetStatus)."""
 
     TYPE = 0x83
-    FIELDS = (("version", "B"), ("running", "B"), ("pace", "B"), ("step", "I"), ("spikes", "I"),
+    FIELDS = (("step", "I"), ("version", "B"), ("running", "B"), ("pace", "B"), ("spikes", "I"),
               ("queue_overflows", "I"), ("spikes_dropped", "I"), ("frames_dropped", "I"),
               ("rx_errors", "I"), ("param_crc", "H"))
     version: int = PROTOCOL_VERSION

@@ -34,7 +34,7 @@ from hdl.core import NetworkCore
 from hdl.hil_codec import parameter_crc
 from hdl.hil_framing import FrameDecoder, FrameEncoder, crc_parameters
 from hdl.hil_protocol import (
-    HEADER_BYTES, PROTOCOL_VERSION, Ack, GetStatus, Pace, ProbeSamples, ReadParam, Result, RunSteps, SetPace, SetProbes,
+    HEADER, HEADER_BYTES, PROTOCOL_VERSION, Ack, GetStatus, Pace, ProbeSamples, ReadParam, Result, RunSteps, SetPace, SetProbes,
     Spikes, Start, Status, Stop, WriteParam, field_offsets, fixed_bytes, max_records, record_bytes)
 from hdl.uart import UARTReceiver, UARTTransmitter
 
@@ -174,12 +174,12 @@ class Telemetry(wiring.Component):
 
         # -- the Ack being sent ----------------------------------------------------------------
         # the Ack reads the command's fields from the buffer, which takes no new command until the Ack is out
-        ack_result, ack_value, ack_step = Signal(8), Signal(32), Signal(32)
+        ack_result, ack_value = Signal(8), Signal(32)
         ack_addressed = Signal()  # the Ack carries the command's bank and entry
 
         def answer(result, addressed=False, value=0):
             m.d.sync += [ack_result.eq(result), ack_addressed.eq(addressed), ack_value.eq(value),
-                         ack_step.eq(core.step[:32]), ack_pending.eq(1), cmd_ready.eq(0), length.eq(0), phase.eq(0),
+                         ack_pending.eq(1), cmd_ready.eq(0), length.eq(0), phase.eq(0),
                          records.eq(0), unknown_pair.eq(0)]
 
         # -- the parameter bank ----------------------------------------------------------------
@@ -285,14 +285,16 @@ class Telemetry(wiring.Component):
                     if n_params:
                         m.d.comb += core.param_we.eq(1)
                     m.next = "READBACK"
-            with m.State("READBACK"):
+            with m.State("READBACK"):  # still no step: the Ack, sent before the next, names the step count
+                m.d.comb += writing.eq(1)
                 answer(Result.OK, addressed=True, value=readback)
                 m.next = "CRC"
 
         # -- stepping ------------------------------------------------------------------------
         m.d.sync += issue.eq(0)
-        waiting_samples = samples_pending | (sampled & core.step_done)  # the next step waits for the samples
-        m.d.comb += [step_req.eq(running & ~core.busy & ~issue & ~writing & ~holding & ~waiting_samples),
+        # the next step waits for an Ack (which names the step count) and for the samples of this one
+        waiting = ack_pending | samples_pending | (sampled & core.step_done)
+        m.d.comb += [step_req.eq(running & ~core.busy & ~issue & ~writing & ~holding & ~waiting),
                      core.step_req.eq(step_req)]
         with m.If(step_req & (probing != 0)):
             m.d.sync += [sampled.eq(countdown == 0), countdown.eq(Mux(countdown == 0, every - 1, countdown - 1))]
@@ -356,10 +358,12 @@ class Telemetry(wiring.Component):
                   "spikes_dropped": spikes_dropped, "frames_dropped": Const(0, 32), "rx_errors": decoder.frames_bad,
                   "param_crc": param_crc}
         ack = {"command_seq": cseq, "command": ctype, "result": ack_result,
-               "bank": Mux(ack_addressed, bank, 0), "entry": Mux(ack_addressed, entry, 0), "value": ack_value,
-               "step": ack_step}
+               "bank": Mux(ack_addressed, bank, 0), "entry": Mux(ack_addressed, entry, 0), "value": ack_value}
         frame_step = Signal(32)  # the step whose spikes are being sent
-        bodies = {Status: _message_bytes(Status, status), Ack: _message_bytes(Ack, ack),
+        # An Ack's last field is the step count, and a Status begins with it: the Ack's bytes run on into the
+        # Status's, so both read one copy of the step count
+        assert list(field_offsets(Ack))[-1] == list(field_offsets(Status))[len(HEADER)] == "step"
+        bodies = {Ack: _message_bytes(Ack, {**ack, "step": Const(0, 32)})[:-4], Status: _message_bytes(Status, status),
                   Spikes: _message_bytes(Spikes, {"step": frame_step})}
         if self.probes:
             bodies[ProbeSamples] = _message_bytes(ProbeSamples, {"step": probe_step}) + [
@@ -379,8 +383,8 @@ class Telemetry(wiring.Component):
         m.d.sync += byte_valid.eq(0)
 
         def begin(msg):
-            m.d.sync += [at.eq(first[msg]), end.eq(first[msg] + len(bodies[msg]) - 1), kind.eq(msg.TYPE),
-                         header.eq(HEADER_BYTES)]
+            size = fixed_bytes(msg) - HEADER_BYTES
+            m.d.sync += [at.eq(first[msg]), end.eq(first[msg] + size - 1), kind.eq(msg.TYPE), header.eq(HEADER_BYTES)]
 
         def send(value, last=0):
             m.d.sync += [byte.eq(value), byte_last.eq(last), byte_valid.eq(1)]
@@ -390,10 +394,11 @@ class Telemetry(wiring.Component):
 
         with m.FSM(name="transmit"):
             with m.State("IDLE"):
+                settled = ~core.busy & ~issue & ~core.step_done  # between steps, none starting
                 with m.If(encoder.room & ~byte_valid):
-                    with m.If(ack_pending):
+                    with m.If(ack_pending & settled):
                         begin(Ack)
-                        m.next = "FIXED"
+                        m.next = "HOLD"
                     with m.Elif(samples_pending & ~core.busy):
                         if self.probes:
                             begin(ProbeSamples)
@@ -404,30 +409,30 @@ class Telemetry(wiring.Component):
                         with m.If(marker):  # a new step; else more of the last one (a full frame went)
                             m.d.comb += fifo.r_en.eq(1)
                             # the step from its low bits: it began less than 2^15 steps ago
-                            age = (core.step[:MARKER] - fifo.r_data[:MARKER])[:MARKER]
-                            m.d.sync += frame_step.eq(core.step[:32] - age)
+                            low = fifo.r_data[:MARKER]
+                            wrapped = low > core.step[:MARKER]
+                            m.d.sync += frame_step.eq(Cat(low, core.step[MARKER:32] - wrapped))
                         begin(Spikes)
                         m.next = "FIXED"
-                    with m.Elif(status_pending & ~core.busy & ~issue & ~core.step_done & command_idle):
+                    with m.Elif(status_pending & settled & command_idle):
                         m.d.sync += status_pending.eq(0)
                         begin(Status)
                         m.next = "HOLD"
             with m.State("FIXED"):
                 self._fixed(m, header, kind, tx_seq, table, at, end, send)
                 with m.If((header == 0) & (at == end)):
-                    with m.If(kind == Spikes.TYPE):
-                        m.d.sync += [in_frame.eq(0), high.eq(0)]
-                        m.next = "SPIKES"
-                    with m.Else():
-                        frame_sent()
-                        m.d.sync += ack_pending.eq(0)
-                        m.next = "IDLE"
-            with m.State("HOLD"):  # no step runs and no command frame is read meanwhile: the counters hold
+                    m.d.sync += [in_frame.eq(0), high.eq(0)]
+                    m.next = "SPIKES"
+            with m.State("HOLD"):  # no step runs and no command frame is read meanwhile: what is sent holds
                 m.d.comb += holding.eq(1)
                 self._fixed(m, header, kind, tx_seq, table, at, end, send)
                 with m.If((header == 0) & (at == end)):
                     frame_sent()
-                    m.d.sync += samples_pending.eq(0)
+                    with m.Switch(kind):
+                        with m.Case(Ack.TYPE):
+                            m.d.sync += ack_pending.eq(0)
+                        with m.Case(ProbeSamples.TYPE):
+                            m.d.sync += samples_pending.eq(0)
                     m.next = "IDLE"
             with m.State("SPIKES"):
                 # a neuron's low byte, then its high byte once it is known whether it ends the frame: a full
