@@ -42,7 +42,7 @@ __all__ = ["PROBES", "BoardTop", "PllSettings", "core_clock_hz", "ecp5_pll", "ic
 LED_TICK_S = 0.01  # about; a power of two of clocks
 LED_TICKS = 4
 RESET_HOLD_S = 15e-6
-PROBES = 4  # probe pairs of a board's HIL telemetry
+PROBES = 0  # probe pairs of a board's HIL telemetry: off, as four cost ~650 cells (hil_demo Q8.8: 89 % of the UP5K)
 PLL_TOLERANCE = 0.01  # how far from the asked clock a PLL's output may be
 
 

@@ -48,10 +48,11 @@ COMMAND_BYTES = fixed_bytes(WriteParam)  # the longest command the board reads w
 
 
 def _le(value, nbytes: int) -> list:
-    """The little-endian bytes of ``value`` (a signal or a constant)."""
+    """The little-endian bytes of ``value`` (a signal or a constant; a signed one sign-extended)."""
     value = Value.cast(value)
     if len(value) < 8 * nbytes:
-        value = Cat(value, Const(0, 8 * nbytes - len(value)))
+        pad = 8 * nbytes - len(value)
+        value = Cat(value, Cat(*[value[-1]] * pad) if value.shape().signed else Const(0, pad))
     return [value.word_select(k, 8) for k in range(nbytes)]
 
 
@@ -124,7 +125,10 @@ class Telemetry(wiring.Component):
         spikes_dropped = Signal(32)
         param_crc = Signal(16, init=parameter_crc([]))
         probing = Signal(range(self.probes + 1))  # pairs sampled (the first ``probing`` slots)
-        taps = [(Signal(16, name=f"probe_neuron_{k}"), Signal(8, name=f"probe_variable_{k}"))
+        # a slot's neuron and variable, as narrow as the neurons and variables that may be probed
+        neuron_shape = range(max(self.probeable, default=0) + 1)
+        variable_shape = range(max(self.probeable.values(), default=1))
+        taps = [(Signal(neuron_shape, name=f"probe_neuron_{k}"), Signal(variable_shape, name=f"probe_variable_{k}"))
                  for k in range(self.probes)]
         every, countdown = Signal(16), Signal(16)  # sample every ``every``-th step; steps until the next sample
         sampled = Signal()  # the step in flight is sampled
@@ -142,7 +146,8 @@ class Telemetry(wiring.Component):
         m.d.comb += decoder.o.ready.eq(~cmd_ready & ~ack_pending)
         previous = [Signal(8, name="previous_0"), Signal(8, name="previous_1")]  # the two bytes before this one
         records = Signal(8)  # SetProbes records received (saturating)
-        chosen = [(Signal(16, name=f"chosen_neuron_{k}"), Signal(8, name=f"chosen_variable_{k}"))
+        chosen = [(Signal(neuron_shape, name=f"chosen_neuron_{k}"),
+                   Signal(variable_shape, name=f"chosen_variable_{k}"))
                   for k in range(self.probes)]  # the pairs of a SetProbes, taken only once its frame is good
         unknown_pair = Signal()
         with m.If(decoder.o.valid & decoder.o.ready):
@@ -336,9 +341,9 @@ class Telemetry(wiring.Component):
         marker = fifo.r_data[MARKER]
 
         # -- probes: each slot keeps its neuron's variable as the core writes the neuron back ----------
-        values = [Signal(32, name=f"probe_value_{k}") for k in range(self.probes)]
+        values = [Signal(signed(core.plan.fmt.total), name=f"probe_value_{k}") for k in range(self.probes)]
         if self.probes:
-            probed = Signal(16)
+            probed = Signal(neuron_shape)
             m.d.comb += probed.eq(core.probe_neuron)
             for pop, base in enumerate(self.bases):
                 with m.If(core.probe_pop == pop):
@@ -368,7 +373,7 @@ class Telemetry(wiring.Component):
         if self.probes:
             bodies[ProbeSamples] = _message_bytes(ProbeSamples, {"step": probe_step}) + [
                 byte for (neuron, variable), value in zip(taps, values)
-                for byte in _le(neuron, 2) + _le(variable, 1) + _le(value.as_signed(), 4)]
+                for byte in _le(neuron, 2) + _le(variable, 1) + _le(value, 4)]
         table, first = [], {}
         for msg, body in bodies.items():
             first[msg] = len(table)
