@@ -34,8 +34,9 @@ from hdl.core import NetworkCore
 from hdl.hil_codec import parameter_crc
 from hdl.hil_framing import FrameDecoder, FrameEncoder, crc_parameters
 from hdl.hil_protocol import (
-    HEADER, HEADER_BYTES, PROTOCOL_VERSION, Ack, GetStatus, Pace, ProbeSamples, ReadParam, Result, RunSteps, SetPace, SetProbes,
-    Spikes, Start, Status, Stop, WriteParam, field_offsets, fixed_bytes, max_records, record_bytes)
+    HEADER, HEADER_BYTES, PROTOCOL_VERSION, Ack, GetStatus, Pace, ProbeSamples, ReadParam, Result, RunSteps,
+    SetPace, SetProbes, Spikes, Start, Status, Stop, WriteParam, field_offsets, fixed_bytes, max_records,
+    record_bytes)
 from hdl.uart import UARTReceiver, UARTTransmitter
 
 __all__ = ["SPIKE_FIFO_DEPTH", "STATUS_EVERY", "Telemetry"]
@@ -96,7 +97,8 @@ class Telemetry(wiring.Component):
         self.bases = [sum(p.size for p in plan.populations[:k]) for k in range(len(plan.populations))]
         self.probes = probes if any(core.probe_slots.values()) else 0
         # what a probe may name: each neuron a recorder of the project samples, with its number of variables
-        self.probeable = {self.bases[pr.population] + int(n): len(core.probe_slots[plan.populations[pr.population].name])
+        variables = [len(core.probe_slots[p.name]) for p in plan.populations]
+        self.probeable = {self.bases[pr.population] + int(n): variables[pr.population]
                           for pr in plan.probes for n in pr.neurons}
         super().__init__()
 
