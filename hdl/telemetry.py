@@ -10,18 +10,24 @@
   ``pace`` (real time: ``period`` clocks per step, 0 meaning ``dt`` times the clock; free-running and
   single-step: as fast as it goes).
 * **Parameters.** ``WriteParam`` waits for the end of the step in flight, writes the core's
-  parameter bank (no step starts meanwhile) and acknowledges with the value read back;
-  ``ReadParam`` reads it.  ``Status.param_crc`` is recomputed after every write.
-* **Spikes.** Every spike goes, as its global neuron index, into a spike FIFO; at the end of a step
-  that had spikes, (step, count) goes into a step FIFO (both in block RAM).  The transmitter turns each into ``Spikes``
-  frames (122 neurons at most each).  A spike that finds the FIFO full is dropped and counted
-  (``Status.spikes_dropped``): never silently.
-* **Out.** Acks first, then spikes, then a ``Status`` (on ``GetStatus``, when the board stops,
-  and every :data:`STATUS_EVERY` steps while it runs), each through
-  :class:`~hdl.hil_framing.FrameEncoder` to the UART transmitter.
+  parameter bank (no step starts meanwhile) and acknowledges with the value read back and the step
+  count, before the next step starts; ``ReadParam`` reads it.  ``Status.param_crc`` is recomputed
+  after every write.
+* **Spikes.** The first spike of a step puts a step marker (the step's low 15 bits) into the spike
+  FIFO (one block RAM), every spike its global index; the transmitter turns each step's run into
+  ``Spikes`` frames (122 neurons at most each) once the next marker comes or the step is over.  A
+  spike that finds the FIFO full is dropped and counted (``Status.spikes_dropped``): never silently.
+* **Probes.** Up to ``probes`` (neuron, variable) pairs, among those the project's recorders sample,
+  are kept as the core writes the neurons back; every ``every``-th step they go out as one
+  ``ProbeSamples`` frame before the next step starts.
+* **Out.** Acks first, then probe samples, spikes, and a ``Status`` (on ``GetStatus``, when the board
+  stops, and every :data:`STATUS_EVERY` steps while it runs), one registered byte a clock through
+  :class:`~hdl.hil_framing.FrameEncoder` to the UART transmitter.  Acks, samples and Status read the
+  live registers (no second copy): they are written between two steps, holding the next one for the
+  few dozen clocks it takes, and with the command decoder's input held.
 
-Not implemented on the board: ``Reset`` (answered ``UNKNOWN_COMMAND``) and probe sampling
-(``SetProbes`` with pairs is answered ``TOO_MANY``; an empty list is accepted).
+Not implemented on the board: ``Reset`` (answered ``UNKNOWN_COMMAND``; the core's memories have no
+way back to their initial contents).
 """
 
 
