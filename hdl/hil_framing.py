@@ -56,7 +56,7 @@ class FrameEncoder(wiring.Component):
         bits = RING.bit_length() - 1
         wr = Signal(bits, init=1)  # the next free byte (slot 0 is the first frame's code byte)
         code_at = Signal(bits)  # the slot reserved for the current block's code
-        count = Signal(range(BLOCK + 1))  # non-zero bytes in the current block
+        code = Signal(8, init=1)  # the current block's code byte: one more than its non-zero bytes
         rd, committed = Signal(bits), Signal(bits)  # the next byte out; the end of the last whole frame
         taking = Signal()  # between a frame's first payload byte and its last
         free = Signal(bits)
@@ -65,11 +65,11 @@ class FrameEncoder(wiring.Component):
         def put(byte):
             """One byte of payload or CRC into the ring: a zero closes its block, another is stored."""
             with m.If(byte == 0):
-                m.d.comb += [write.addr.eq(code_at), write.data.eq(count + 1), write.en.eq(1)]
-                m.d.sync += [code_at.eq(wr), wr.eq(wr + 1), count.eq(0)]
+                m.d.comb += [write.addr.eq(code_at), write.data.eq(code), write.en.eq(1)]
+                m.d.sync += [code_at.eq(wr), wr.eq(wr + 1), code.eq(1)]
             with m.Else():
                 m.d.comb += [write.addr.eq(wr), write.data.eq(byte), write.en.eq(1)]
-                m.d.sync += [wr.eq(wr + 1), count.eq(count + 1)]
+                m.d.sync += [wr.eq(wr + 1), code.eq(code + 1)]
 
         with m.FSM():
             with m.State("TAKE"):
@@ -85,8 +85,8 @@ class FrameEncoder(wiring.Component):
                     put(checker.crc.word_select(k, 8))
                     m.next = f"CRC_{k + 1}" if k + 1 < CRC_BYTES else "CODE"
             with m.State("CODE"):  # the last block's code; the next frame's code slot follows the delimiter
-                m.d.comb += [write.addr.eq(code_at), write.data.eq(count + 1), write.en.eq(1)]
-                m.d.sync += [count.eq(0), code_at.eq(wr + 1)]
+                m.d.comb += [write.addr.eq(code_at), write.data.eq(code), write.en.eq(1)]
+                m.d.sync += [code.eq(1), code_at.eq(wr + 1)]
                 m.next = "DELIMIT"
             with m.State("DELIMIT"):
                 m.d.comb += [write.addr.eq(wr), write.data.eq(0), write.en.eq(1)]

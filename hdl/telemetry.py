@@ -49,7 +49,8 @@ __all__ = ["SPIKE_FIFO_DEPTH", "STATUS_EVERY", "Telemetry"]
 
 SPIKE_FIFO_DEPTH = 256  # spikes and step markers waiting for the link (one iCE40 block RAM at 16 bits)
 MARKER = 15  # an entry of the spike FIFO: a neuron, or with bit 15 set a step marker (the step's low 15 bits)
-RX_FIFO_DEPTH = 512  # command bytes that arrive while an Ack waits for the transmitter
+RX_FIFO_DEPTH = 256  # command bytes that arrive while an Ack waits for the transmitter
+PACE_BITS = 24  # clocks per step the board paces to: up to 0.7 s a step at 24 MHz
 STATUS_EVERY = 1024  # steps between two Status messages while running (a power of two)
 COMMAND_BYTES = fixed_bytes(WriteParam)  # the longest command the board reads whole
 
@@ -127,7 +128,7 @@ class Telemetry(wiring.Component):
         running, limited, one_step = Signal(), Signal(), Signal()  # limited: RunSteps; one_step: single-step Start
         remaining = Signal(32)
         pace_mode = Signal(2, init=Pace.REAL_TIME)
-        pace_clocks = Signal(32, init=self.realtime_period)  # the core's pace, set by SetPace
+        pace_clocks = Signal(PACE_BITS, init=self.realtime_period)  # the core's pace, set by SetPace
         stopping = Signal()  # send a Status once the step in flight has ended
         status_pending = Signal()
         spikes_dropped = Signal(32)
@@ -261,10 +262,10 @@ class Telemetry(wiring.Component):
                                              stopping.eq(steps == 0)]
                                 answer(Result.OK)
                             with m.Case(SetPace.TYPE):
-                                with m.If(cmd[3] > Pace.SINGLE_STEP):
+                                with m.If((cmd[3] > Pace.SINGLE_STEP) | Cat(*cmd[4:8])[PACE_BITS:].any()):
                                     answer(Result.BAD_ADDRESS)
                                 with m.Else():
-                                    period = Cat(cmd[4], cmd[5], cmd[6], cmd[7])
+                                    period = Cat(cmd[4], cmd[5], cmd[6], cmd[7])[:PACE_BITS]
                                     m.d.sync += [pace_mode.eq(cmd[3]),
                                                  pace_clocks.eq(Mux(cmd[3] == Pace.REAL_TIME,
                                                                     Mux(period == 0, self.realtime_period, period), 0))]
