@@ -94,6 +94,7 @@ def test_commands_the_board_cannot_do_are_refused_with_the_reason(board):
     assert board.ack(board.send(WriteParam, bank=2, entry=0, value=1)).result == Result.BAD_ADDRESS
     assert board.ack(board.send(ReadParam, bank=0, entry=1)).result == Result.BAD_ADDRESS
     assert board.ack(board.send(SetPace, mode=3)).result == Result.BAD_ADDRESS
+    assert board.ack(board.send(SetPace, mode=Pace.REAL_TIME, period=1 << 24)).result == Result.BAD_ADDRESS
     assert board.ack(board.send(Reset)).result == Result.UNKNOWN_COMMAND
     assert board.ack(board.send(SetProbes, every=1, probes=tuple((n, 0) for n in range(5)))).result == Result.TOO_MANY
     assert board.ack(board.send(SetProbes, every=1, probes=((199, 0),))).result == Result.BAD_ADDRESS
