@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """The board side of the HIL protocol (hdl/telemetry.py) in the virtual board: real RTL under Verilator, real TCP."""
 
 from __future__ import annotations
@@ -8,12 +9,17 @@ import time
 from pathlib import Path
 
 import pytest
+from amaranth.back import verilog
+from amaranth.hdl import Elaboratable, Module
 
+from hdl.core import NetworkCore
 from hdl.design import param_banks
 from hdl.hil_codec import FrameDecoder, encode, frame, parameter_crc
 from hdl.hil_protocol import (
     Ack, GetStatus, Pace, ProbeSamples, ReadParam, Reset, Result, RunSteps, SetPace, SetProbes, Spikes, Start, Status,
     Stop, WriteParam)
+from hdl.synth import plan_synthesis, synthesize
+from hdl.telemetry import Telemetry
 from hdl.virtual_board import VirtualBoard, VirtualBoardError, build_virtual_board
 from studio.hardware.hardware_flow import plan_project
 from studio.hil.headless_run import ParamWrite, engine_spikes
@@ -197,3 +203,24 @@ def test_a_write_while_running_acts_from_the_step_its_ack_names(board):
     assert _board_spikes(board) == sorted(zip(steps.tolist(), neurons.tolist()))
     assert sum(1 for s, _ in _board_spikes(board) if s >= ack.step) > 2 * sum(1 for s, _ in _board_spikes(board)
                                                                               if ack.step - 400 <= s < ack.step)
+
+
+class _TelemetryAlone(Elaboratable):
+    def __init__(self, telemetry: Telemetry):
+        self.telemetry = telemetry
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.telemetry = self.telemetry
+        return m
+
+
+@pytest.mark.tools("yosys")
+def test_the_telemetry_alone_stays_lean_for_the_icebreaker(tmp_path):
+    core = NetworkCore(plan_project(HIL))
+    telemetry = Telemetry(core, 8, 2400)
+    ports = [telemetry.rx, telemetry.tx] + [getattr(core, name) for name in core.signature.members]
+    text = verilog.convert(_TelemetryAlone(telemetry), name="telemetry", ports=ports)
+    report = synthesize(plan_synthesis(text, "telemetry", "ice40-up5k", place=False), tmp_path)
+    assert report.ram == 3  # command FIFO, spike FIFO, the encoder's ring
+    assert report.dsp == 0 and report.lut4 < 1300 and report.flip_flops < 700  # 1,232 and 641 measured
