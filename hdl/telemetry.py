@@ -306,8 +306,9 @@ class Telemetry(wiring.Component):
 
         # -- stepping ------------------------------------------------------------------------
         m.d.sync += issue.eq(0)
-        # the next step waits for an Ack (which names the step count) and for the samples of this one
-        waiting = ack_pending | samples_pending | (sampled & core.step_done)
+        # the next step waits for an Ack or a Status (they carry the step count) and for this one's samples
+        status_due = core.step_done & running & (core.step[:STATUS_EVERY.bit_length() - 1] == 0)
+        waiting = ack_pending | status_pending | status_due | samples_pending | (sampled & core.step_done)
         m.d.comb += [step_req.eq(running & ~core.busy & ~issue & ~writing & ~holding & ~waiting),
                      core.step_req.eq(step_req)]
         with m.If(step_req & (probing != 0)):
@@ -323,7 +324,7 @@ class Telemetry(wiring.Component):
                 m.d.sync += [running.eq(0), stopping.eq(1)]
         with m.If(stopping & ~core.busy & ~issue & ~core.step_done):
             m.d.sync += [stopping.eq(0), status_pending.eq(1)]
-        with m.If(core.step_done & running & (core.step[:STATUS_EVERY.bit_length() - 1] == 0)):
+        with m.If(status_due):
             m.d.sync += status_pending.eq(1)
 
         # -- spikes into one FIFO: a step marker (its step's low bits) before the step's first spike ---------

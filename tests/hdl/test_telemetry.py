@@ -148,6 +148,7 @@ def test_a_link_too_slow_for_the_spikes_drops_them_and_says_how_many(board):
     received = [(m.step, n) for m in board.messages if isinstance(m, Spikes) for n in m.neurons]
     predicted = engine_spikes(HIL, 2000, (ParamWrite(0, 0, stim), ParamWrite(1, 0, stim)))
     assert status.spikes == len(predicted) and status.spikes_dropped > 0
+    assert [m.step for m in board.messages if isinstance(m, Status) and m.running] == [1024]  # every 1,024 steps
     assert len(received) + status.spikes_dropped == status.spikes
     assert set(received) <= set(predicted)
 
