@@ -37,11 +37,12 @@ from hdl.design import NetworkPlan
 from hdl.telemetry import Telemetry
 from hdl.uart import uart_baud, uart_divisor
 
-__all__ = ["BoardTop", "PllSettings", "core_clock_hz", "ecp5_pll", "ice40_pll"]
+__all__ = ["PROBES", "BoardTop", "PllSettings", "core_clock_hz", "ecp5_pll", "ice40_pll"]
 
 LED_TICK_S = 0.01  # about; a power of two of clocks
 LED_TICKS = 4
 RESET_HOLD_S = 15e-6
+PROBES = 0  # probe pairs of a board's HIL telemetry: off, as four cost ~650 cells (hil_demo Q8.8: 89 % of the UP5K)
 PLL_TOLERANCE = 0.01  # how far from the asked clock a PLL's output may be
 
 
@@ -120,13 +121,16 @@ class BoardTop(Elaboratable):
         Make the core's constants writable over the HIL link (:class:`~hdl.core.NetworkCore`); off by
         default, as a writable constant that is multiplied costs multipliers (hil_demo's ``I_stim``:
         four more SB_MAC16 at Q16.16, more than the iCEBreaker has).
+    probes
+        (neuron, variable) pairs the HIL telemetry can sample (:class:`~hdl.telemetry.Telemetry`).
     """
 
     def __init__(self, plan: NetworkPlan, clock_hz: float | None = None, paced: bool = True,
-                 param_bank: bool = False):
+                 param_bank: bool = False, probes: int = PROBES):
         self.plan = plan
         self.clock_hz = clock_hz
         self.paced = paced
+        self.probes = probes
         self.core = NetworkCore(plan, param_bank=param_bank)
 
     def elaborate(self, platform):
@@ -204,5 +208,6 @@ class BoardTop(Elaboratable):
         m.submodules.uart_rx_buf = rx_buf = io.Buffer("i", pins.rx)
         m.submodules.uart_tx_buf = tx_buf = io.Buffer("o", pins.tx)
         divisor = uart_divisor(clock_hz, uart_baud(clock_hz))
-        m.submodules.telemetry = telemetry = Telemetry(core, divisor, int(round(clock_hz * self.plan.dt_s)))
+        m.submodules.telemetry = telemetry = Telemetry(core, divisor, int(round(clock_hz * self.plan.dt_s)),
+                                                       probes=self.probes)
         m.d.comb += [telemetry.rx.eq(rx_buf.i), tx_buf.o.eq(telemetry.tx)]

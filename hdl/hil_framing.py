@@ -8,17 +8,18 @@ UART and the board's message logic.  The CRC is ``amaranth.lib.crc`` built from
 :data:`hdl.hil_protocol.CRC`, the one description the host codec uses too.
 """
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Module, Signal
 from amaranth.lib import crc, data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hdl.hil_protocol import CRC, CRC_BYTES, MAX_ENCODED, Status, field_offsets
 
-__all__ = ["COUNTER_BITS", "FrameDecoder", "FrameEncoder", "PAYLOAD_BYTE", "CHECKED_BYTE", "crc_parameters"]
+__all__ = ["COUNTER_BITS", "FrameDecoder", "FrameEncoder", "PAYLOAD_BYTE", "CHECKED_BYTE", "RING", "crc_parameters"]
 
 COUNTER_BITS = 8 * field_offsets(Status)["rx_errors"][1]  # the counter the board reports
 BLOCK = 254  # the longest COBS block (code 0xFF)
+RING = 512  # bytes of encoded frames waiting for the link (one iCE40 block RAM): two of the longest
 
 PAYLOAD_BYTE = data.StructLayout({"data": 8, "last": 1})  # ``last`` marks a frame's final payload byte
 CHECKED_BYTE = data.StructLayout({"data": 8, "last": 1, "ok": 1})  # ``ok``, with ``last``: the frame is good
@@ -34,98 +35,70 @@ def crc_parameters() -> crc.Parameters:
 class FrameEncoder(wiring.Component):
     """Payload bytes in (``i``, the last one marked), frame bytes out (``o``): COBS(payload + CRC) + 0x00.
 
-    A COBS block (up to 254 bytes) waits in a block RAM until its length is known, so input stalls while a
-    block goes out: about two clocks per byte at worst, far faster than any UART.  The sender keeps
-    payloads to :data:`~hdl.hil_protocol.MAX_PAYLOAD` bytes (longer ones are framed, and refused by the
-    receiver).
+    Frames are encoded into a ring of :data:`RING` bytes (one block RAM) as the payload streams in, one
+    byte a clock: each block's code byte gets a reserved slot that is filled when the block ends (a zero,
+    which the slot replaces, or the frame's end), so no block waits for its length.  ``o`` reads only
+    whole frames.  ``room`` says a frame may start: no frame is being taken and the ring has space for the
+    longest; a frame that starts then is taken without a stall (``i.ready`` stays high to its last byte),
+    then the encoder appends the CRC, the last code and the delimiter (four clocks).  The sender keeps
+    payloads to :data:`~hdl.hil_protocol.MAX_PAYLOAD` bytes.
     """
 
     i: In(stream.Signature(PAYLOAD_BYTE))
     o: Out(stream.Signature(8))
+    room: Out(1)
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.crc = checker = crc_parameters().create()
-        m.submodules.block = block = Memory(shape=8, depth=BLOCK, init=[])
-        write, read = block.write_port(), block.read_port()
+        m.submodules.ring = ring = Memory(shape=8, depth=RING, init=[])
+        write, read = ring.write_port(), ring.read_port()
+        bits = RING.bit_length() - 1
+        wr = Signal(bits, init=1)  # the next free byte (slot 0 is the first frame's code byte)
+        code_at = Signal(bits)  # the slot reserved for the current block's code
+        code = Signal(8, init=1)  # the current block's code byte: one more than its non-zero bytes
+        rd, committed = Signal(bits), Signal(bits)  # the next byte out; the end of the last whole frame
+        taking = Signal()  # between a frame's first payload byte and its last
+        free = Signal(bits)
+        m.d.comb += free.eq(rd - wr)
 
-        count = Signal(range(BLOCK + 1))  # bytes of the current block in the RAM
-        sent = Signal(range(BLOCK))  # bytes of it sent
-        code = Signal(8)  # the code byte of the block being sent
-        phase = Signal(range(CRC_BYTES + 1))  # 0: taking payload; k: taking the CRC's k-th byte
-        first = Signal(init=1)  # the next payload byte starts a frame
-        after = Signal(2)  # where to go once the block is out: TAKE, FINAL (empty last block), DELIMIT
-        TAKE, FINAL, DELIMIT = 0, 1, 2
-
-        byte = Signal(8)
-        data_ends = Signal()  # this byte is the frame's last (the CRC's last)
-        m.d.comb += [
-            byte.eq(Mux(phase == 0, self.i.payload.data,
-                        checker.crc.word_select((phase - 1)[:max(1, (CRC_BYTES - 1).bit_length())], 8))),
-            data_ends.eq(phase == CRC_BYTES),
-            checker.data.eq(self.i.payload.data),
-            write.addr.eq(count),
-            write.data.eq(byte),
-            read.addr.eq(sent),
-        ]
-
-        def block_out(then):
-            m.d.sync += after.eq(then)
-            m.next = "CODE"
-
-        def resume():
-            with m.Switch(after):
-                with m.Case(TAKE):
-                    m.next = "TAKE"
-                with m.Case(FINAL):
-                    m.d.sync += code.eq(1)
-                    m.next = "FINAL"
-                with m.Default():
-                    m.next = "DELIMIT"
+        def put(byte):
+            """One byte of payload or CRC into the ring: a zero closes its block, another is stored."""
+            with m.If(byte == 0):
+                m.d.comb += [write.addr.eq(code_at), write.data.eq(code), write.en.eq(1)]
+                m.d.sync += [code_at.eq(wr), wr.eq(wr + 1), code.eq(1)]
+            with m.Else():
+                m.d.comb += [write.addr.eq(wr), write.data.eq(byte), write.en.eq(1)]
+                m.d.sync += [wr.eq(wr + 1), code.eq(code + 1)]
 
         with m.FSM():
             with m.State("TAKE"):
-                m.d.comb += self.i.ready.eq(phase == 0)
-                with m.If((phase != 0) | self.i.valid):
-                    with m.If(phase == 0):
-                        m.d.comb += [checker.valid.eq(1), checker.start.eq(first)]
-                        m.d.sync += [first.eq(0), phase.eq(self.i.payload.last)]
-                    with m.Else():
-                        m.d.sync += [phase.eq(Mux(data_ends, 0, phase + 1)), first.eq(data_ends)]
-                    with m.If(byte == 0):  # a zero ends the block; after the last byte an empty block follows
-                        m.d.sync += code.eq(count + 1)
-                        block_out(Mux(data_ends, FINAL, TAKE))
-                    with m.Else():
-                        m.d.comb += write.en.eq(1)
-                        m.d.sync += count.eq(count + 1)
-                        with m.If(count == BLOCK - 1):  # a full block ends without an implicit zero
-                            m.d.sync += code.eq(0xFF)
-                            block_out(Mux(data_ends, DELIMIT, TAKE))
-                        with m.Elif(data_ends):
-                            m.d.sync += code.eq(count + 2)
-                            block_out(DELIMIT)
-            with m.State("FINAL"):
-                m.d.sync += after.eq(DELIMIT)
-                m.next = "CODE"
-            with m.State("CODE"):
-                m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(code)]
-                with m.If(self.o.ready):
-                    with m.If(count == 0):
-                        resume()
-                    with m.Else():
-                        m.next = "DRAIN"
-            with m.State("DRAIN"):
-                m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(read.data)]
-                with m.If(self.o.ready):
-                    m.d.comb += read.addr.eq(sent + 1)
-                    m.d.sync += sent.eq(sent + 1)
-                    with m.If(sent == count - 1):
-                        m.d.sync += [sent.eq(0), count.eq(0)]
-                        resume()
+                m.d.comb += [self.room.eq(~taking & free[-1]), self.i.ready.eq(taking | self.room)]
+                with m.If(self.i.valid & self.i.ready):
+                    m.d.comb += [checker.valid.eq(1), checker.start.eq(~taking), checker.data.eq(self.i.payload.data)]
+                    put(self.i.payload.data)
+                    m.d.sync += taking.eq(~self.i.payload.last)
+                    with m.If(self.i.payload.last):
+                        m.next = "CRC_0"
+            for k in range(CRC_BYTES):
+                with m.State(f"CRC_{k}"):
+                    put(checker.crc.word_select(k, 8))
+                    m.next = f"CRC_{k + 1}" if k + 1 < CRC_BYTES else "CODE"
+            with m.State("CODE"):  # the last block's code; the next frame's code slot follows the delimiter
+                m.d.comb += [write.addr.eq(code_at), write.data.eq(code), write.en.eq(1)]
+                m.d.sync += [code.eq(1), code_at.eq(wr + 1)]
+                m.next = "DELIMIT"
             with m.State("DELIMIT"):
-                m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(0)]
-                with m.If(self.o.ready):
-                    m.next = "TAKE"
+                m.d.comb += [write.addr.eq(wr), write.data.eq(0), write.en.eq(1)]
+                m.d.sync += [committed.eq(wr + 1), wr.eq(wr + 2)]
+                m.next = "TAKE"
+
+        # out: whole frames only; after a byte leaves, the next is read (a clock) before it is offered
+        fresh = Signal()  # read.data is the byte at rd
+        m.d.comb += [self.o.valid.eq((rd != committed) & fresh), self.o.payload.eq(read.data), read.addr.eq(rd)]
+        m.d.sync += fresh.eq(1)
+        with m.If(self.o.valid & self.o.ready):
+            m.d.sync += [rd.eq(rd + 1), fresh.eq(0)]
         return m
 
 
@@ -185,15 +158,12 @@ class FrameDecoder(wiring.Component):
         with m.If(decoded_valid):
             m.d.comb += [checker.valid.eq(1), checker.start.eq(n_held == 0),
                          checker.data.eq(decoded)]
+            # a shift register: once it holds ``depth`` bytes, held[0] is the oldest
+            m.d.sync += [held[k].eq(held[k + 1]) for k in range(depth - 1)]
+            m.d.sync += held[-1].eq(decoded)
             with m.If(n_held == depth):
                 m.d.sync += [self.o.valid.eq(1), self.o.payload.data.eq(held[0]),
                              self.o.payload.last.eq(0), self.o.payload.ok.eq(0)]
-                m.d.sync += [held[k].eq(held[k + 1]) for k in range(depth - 1)]
-                m.d.sync += held[-1].eq(decoded)
             with m.Else():
-                with m.Switch(n_held):
-                    for k in range(depth):
-                        with m.Case(k):
-                            m.d.sync += held[k].eq(decoded)
                 m.d.sync += n_held.eq(n_held + 1)
         return m

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import ClassVar
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 DEFAULT_BAUD = 3_000_000
 
 
@@ -197,7 +197,7 @@ class Status(Message):
     """The board's state and counters (periodically, when stopping, and on GetStatus)."""
 
     TYPE = 0x83
-    FIELDS = (("version", "B"), ("running", "B"), ("pace", "B"), ("step", "I"), ("spikes", "I"),
+    FIELDS = (("step", "I"), ("version", "B"), ("running", "B"), ("pace", "B"), ("spikes", "I"),
               ("queue_overflows", "I"), ("spikes_dropped", "I"), ("frames_dropped", "I"),
               ("rx_errors", "I"), ("param_crc", "H"))
     version: int = PROTOCOL_VERSION
@@ -215,17 +215,19 @@ class Status(Message):
 @dataclass(frozen=True, kw_only=True)
 class Ack(Message):
     """The board accepted command ``command_seq`` of type ``command``; parameter commands carry the
-    entry's value read back after the write (zeros otherwise)."""
+    entry's value read back after the write (zeros otherwise); ``step`` is the board's step count when the
+    command took effect."""
 
     TYPE = 0x84
     FIELDS = (("command_seq", "H"), ("command", "B"), ("result", "B"), ("bank", "B"), ("entry", "H"),
-              ("value", "i"))
+              ("value", "i"), ("step", "I"))
     command_seq: int
     command: int
     result: int = Result.OK
     bank: int = 0
     entry: int = 0
     value: int = 0
+    step: int = 0  # steps run when the command took effect: a write acts from the step with this number on
 
 
 MESSAGES: dict[int, type[Message]] = {cls.TYPE: cls for cls in (

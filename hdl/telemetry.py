@@ -10,22 +10,28 @@
   ``pace`` (real time: ``period`` clocks per step, 0 meaning ``dt`` times the clock; free-running and
   single-step: as fast as it goes).
 * **Parameters.** ``WriteParam`` waits for the end of the step in flight, writes the core's
-  parameter bank (no step starts meanwhile) and acknowledges with the value read back;
-  ``ReadParam`` reads it.  ``Status.param_crc`` is recomputed after every write.
-* **Spikes.** Every spike goes, as its global neuron index, into a spike FIFO; at the end of a step
-  that had spikes, (step, count) goes into a step FIFO (both in block RAM).  The transmitter turns each into ``Spikes``
-  frames (122 neurons at most each).  A spike that finds the FIFO full is dropped and counted
-  (``Status.spikes_dropped``): never silently.
-* **Out.** Acks first, then spikes, then a ``Status`` (on ``GetStatus``, when the board stops,
-  and every :data:`STATUS_EVERY` steps while it runs), each through
-  :class:`~hdl.hil_framing.FrameEncoder` to the UART transmitter.
+  parameter bank (no step starts meanwhile) and acknowledges with the value read back and the step
+  count, before the next step starts; ``ReadParam`` reads it.  ``Status.param_crc`` is recomputed
+  after every write.
+* **Spikes.** The first spike of a step puts a step marker (the step's low 15 bits) into the spike
+  FIFO (one block RAM), every spike its global index; the transmitter turns each step's run into
+  ``Spikes`` frames (122 neurons at most each) once the next marker comes or the step is over.  A
+  spike that finds the FIFO full is dropped and counted (``Status.spikes_dropped``): never silently.
+* **Probes.** Up to ``probes`` (neuron, variable) pairs, among those the project's recorders sample,
+  are kept as the core writes the neurons back; every ``every``-th step they go out as one
+  ``ProbeSamples`` frame before the next step starts.
+* **Out.** Acks first, then probe samples, spikes, and a ``Status`` (on ``GetStatus``, when the board
+  stops, and every :data:`STATUS_EVERY` steps while it runs), one registered byte a clock through
+  :class:`~hdl.hil_framing.FrameEncoder` to the UART transmitter.  Acks, samples and Status read the
+  live registers (no second copy): they are written between two steps, holding the next one for the
+  few dozen clocks it takes, and with the command decoder's input held.
 
-Not implemented on the board: ``Reset`` (answered ``UNKNOWN_COMMAND``) and probe sampling
-(``SetProbes`` with pairs is answered ``TOO_MANY``; an empty list is accepted).
+Not implemented on the board: ``Reset`` (answered ``UNKNOWN_COMMAND``; the core's memories have no
+way back to their initial contents).
 """
 
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
 from amaranth.lib import wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
@@ -34,29 +40,36 @@ from hdl.core import NetworkCore
 from hdl.hil_codec import parameter_crc
 from hdl.hil_framing import FrameDecoder, FrameEncoder, crc_parameters
 from hdl.hil_protocol import (
-    PROTOCOL_VERSION, Ack, GetStatus, Pace, ReadParam, Result, RunSteps, SetPace, SetProbes,
-    Spikes, Start, Status, Stop, WriteParam, field_offsets, fixed_bytes, max_records, record_bytes)
+    HEADER, HEADER_BYTES, PROTOCOL_VERSION, Ack, GetStatus, Pace, ProbeSamples, ReadParam, Result, RunSteps,
+    SetPace, SetProbes, Spikes, Start, Status, Stop, WriteParam, field_offsets, fixed_bytes, max_records,
+    record_bytes)
 from hdl.uart import UARTReceiver, UARTTransmitter
 
 __all__ = ["SPIKE_FIFO_DEPTH", "STATUS_EVERY", "Telemetry"]
 
-SPIKE_FIFO_DEPTH = 256  # neurons waiting for the link (one iCE40 block RAM at 16 bits)
-STEP_FIFO_DEPTH = 256  # steps with spikes waiting for the link, as (step's low 16 bits, count): two block RAMs
-RX_FIFO_DEPTH = 512  # command bytes that arrive while an Ack waits for the transmitter
+SPIKE_FIFO_DEPTH = 256  # spikes and step markers waiting for the link (one iCE40 block RAM at 16 bits)
+MARKER = 15  # an entry of the spike FIFO: a neuron, or with bit 15 set a step marker (the step's low 15 bits)
+RX_FIFO_DEPTH = 256  # command bytes that arrive while an Ack waits for the transmitter
+PACE_BITS = 24  # clocks per step the board paces to: up to 0.7 s a step at 24 MHz
 STATUS_EVERY = 1024  # steps between two Status messages while running (a power of two)
 COMMAND_BYTES = fixed_bytes(WriteParam)  # the longest command the board reads whole
 
 
 def _le(value, nbytes: int) -> list:
-    """The little-endian bytes of ``value`` (a signal or a constant)."""
+    """The little-endian bytes of ``value`` (a signal or a constant; a signed one sign-extended)."""
+    value = Value.cast(value)
+    if len(value) < 8 * nbytes:
+        pad = 8 * nbytes - len(value)
+        value = Cat(value, Cat(*[value[-1]] * pad) if value.shape().signed else Const(0, pad))
     return [value.word_select(k, 8) for k in range(nbytes)]
 
 
 def _message_bytes(message, values: dict) -> list:
-    """The payload of a fixed-size ``message`` as byte expressions; ``values`` maps each field to a signal."""
+    """The fixed fields of ``message`` after its header, as byte expressions; ``values`` maps each to a signal."""
     out = []
     for name, (_, width) in field_offsets(message).items():
-        out += [Const(message.TYPE, 8)] if name == "type" else _le(values[name], width)
+        if name not in ("type", "seq"):
+            out += _le(values[name], width)
     return out
 
 
@@ -71,21 +84,29 @@ class Telemetry(wiring.Component):
         UART clocks per bit (:func:`hdl.uart.uart_divisor`).
     realtime_period
         Clocks per step in real time (``dt`` times the clock).
+    probes
+        How many (neuron, variable) pairs ``SetProbes`` may choose (0: probing off, ``SetProbes`` with pairs
+        is answered ``TOO_MANY``); each costs about a hundred logic cells.
     """
 
     rx: In(1, init=1)
     tx: Out(1, init=1)
 
-    def __init__(self, core: NetworkCore, divisor: int, realtime_period: int,
+    def __init__(self, core: NetworkCore, divisor: int, realtime_period: int, probes: int = 0,
                  spike_depth: int = SPIKE_FIFO_DEPTH):
         self.core = core
         self.divisor = divisor
         self.realtime_period = int(realtime_period)
         self.spike_depth = spike_depth
         plan = core.plan
-        if plan.n_neurons > 1 << 16:
-            raise ValueError(f"the HIL protocol addresses 65,536 neurons, not {plan.n_neurons:,}")
+        if plan.n_neurons > 1 << MARKER:
+            raise ValueError(f"the board's HIL telemetry addresses {1 << MARKER:,} neurons, not {plan.n_neurons:,}")
         self.bases = [sum(p.size for p in plan.populations[:k]) for k in range(len(plan.populations))]
+        self.probes = probes if any(core.probe_slots.values()) else 0
+        # what a probe may name: each neuron a recorder of the project samples, with its number of variables
+        variables = [len(core.probe_slots[p.name]) for p in plan.populations]
+        self.probeable = {self.bases[pr.population] + int(n): variables[pr.population]
+                          for pr in plan.probes for n in pr.neurons}
         super().__init__()
 
     def elaborate(self, platform):
@@ -97,20 +118,31 @@ class Telemetry(wiring.Component):
         m.submodules.encoder = encoder = FrameEncoder()
         m.d.comb += [urx.rx.eq(self.rx), self.tx.eq(utx.tx)]
         m.submodules.rx_fifo = rx_fifo = SyncFIFOBuffered(width=8, depth=RX_FIFO_DEPTH)
+        holding = Signal()  # a Status or ProbeSamples goes out: what it reads must hold still
         m.d.comb += [rx_fifo.w_data.eq(urx.o.payload), rx_fifo.w_en.eq(urx.o.valid), urx.o.ready.eq(rx_fifo.w_rdy),
-                     decoder.i.payload.eq(rx_fifo.r_data), decoder.i.valid.eq(rx_fifo.r_rdy),
-                     rx_fifo.r_en.eq(decoder.i.ready)]
+                     decoder.i.payload.eq(rx_fifo.r_data), decoder.i.valid.eq(rx_fifo.r_rdy & ~holding),
+                     rx_fifo.r_en.eq(decoder.i.ready & ~holding)]
         wiring.connect(m, encoder.o, utx.i)
 
         # -- board state -----------------------------------------------------------------------
         running, limited, one_step = Signal(), Signal(), Signal()  # limited: RunSteps; one_step: single-step Start
         remaining = Signal(32)
         pace_mode = Signal(2, init=Pace.REAL_TIME)
-        pace_clocks = Signal(32, init=self.realtime_period)  # the core's pace, set by SetPace
+        pace_clocks = Signal(PACE_BITS, init=self.realtime_period)  # the core's pace, set by SetPace
         stopping = Signal()  # send a Status once the step in flight has ended
         status_pending = Signal()
         spikes_dropped = Signal(32)
         param_crc = Signal(16, init=parameter_crc([]))
+        probing = Signal(range(self.probes + 1))  # pairs sampled (the first ``probing`` slots)
+        # a slot's neuron and variable, as narrow as the neurons and variables that may be probed
+        neuron_shape = range(max(self.probeable, default=0) + 1)
+        variable_shape = range(max(self.probeable.values(), default=1))
+        taps = [(Signal(neuron_shape, name=f"probe_neuron_{k}"), Signal(variable_shape, name=f"probe_variable_{k}"))
+                 for k in range(self.probes)]
+        every, countdown = Signal(16), Signal(16)  # sample every ``every``-th step; steps until the next sample
+        sampled = Signal()  # the step in flight is sampled
+        samples_pending = Signal()  # its samples wait for the transmitter; the next step waits for them
+        probe_step = Signal(32)  # the sampled step
         m.d.comb += [core.run.eq(0),
                      core.pace.eq(pace_clocks)]
 
@@ -121,13 +153,32 @@ class Telemetry(wiring.Component):
         cmd_ready = Signal()
         ack_pending = Signal()  # an Ack waits for the transmitter
         m.d.comb += decoder.o.ready.eq(~cmd_ready & ~ack_pending)
+        previous = [Signal(8, name="previous_0"), Signal(8, name="previous_1")]  # the two bytes before this one
+        records = Signal(8)  # SetProbes records received (saturating)
+        chosen = [(Signal(neuron_shape, name=f"chosen_neuron_{k}"),
+                   Signal(variable_shape, name=f"chosen_variable_{k}"))
+                  for k in range(self.probes)]  # the pairs of a SetProbes, taken only once its frame is good
+        unknown_pair = Signal()
         with m.If(decoder.o.valid & decoder.o.ready):
+            m.d.sync += [previous[0].eq(decoder.o.payload.data), previous[1].eq(previous[0])]
+            record_ends = (length >= fixed_bytes(SetProbes) + record_bytes(SetProbes) - 1) & (phase == 1)
+            with m.If(record_ends & (self.probes != 0)):
+                m.d.sync += records.eq(Mux(records == 0xFF, records, records + 1))
+                pair = Cat(previous[1], previous[0]), decoder.o.payload.data
+                for k, (neuron, variable) in enumerate(chosen):
+                    with m.If(records == k):
+                        m.d.sync += [neuron.eq(pair[0]), variable.eq(pair[1])]
+                known_pair = Const(0)
+                for n, variables in self.probeable.items():
+                    known_pair = known_pair | ((pair[0] == n) & (pair[1] < variables))
+                with m.If(~known_pair):
+                    m.d.sync += unknown_pair.eq(1)
             with m.Switch(length):
                 for k in range(COMMAND_BYTES):
                     with m.Case(k):
                         m.d.sync += cmd[k].eq(decoder.o.payload.data)
             with m.If(decoder.o.payload.last & ~decoder.o.payload.ok):
-                m.d.sync += [length.eq(0), phase.eq(0)]
+                m.d.sync += [length.eq(0), phase.eq(0), records.eq(0), unknown_pair.eq(0)]
             with m.Else():
                 m.d.sync += [length.eq(Mux(length == 0xFF, length, length + 1)),
                              phase.eq(Mux(phase == record_bytes(SetProbes) - 1, 0, phase + 1)),
@@ -142,7 +193,8 @@ class Telemetry(wiring.Component):
 
         def answer(result, addressed=False, value=0):
             m.d.sync += [ack_result.eq(result), ack_addressed.eq(addressed), ack_value.eq(value),
-                         ack_pending.eq(1), cmd_ready.eq(0), length.eq(0), phase.eq(0)]
+                         ack_pending.eq(1), cmd_ready.eq(0), length.eq(0), phase.eq(0),
+                         records.eq(0), unknown_pair.eq(0)]
 
         # -- the parameter bank ----------------------------------------------------------------
         banks = core.param_banks
@@ -167,7 +219,7 @@ class Telemetry(wiring.Component):
 
         expected = {cls.TYPE: fixed_bytes(cls) for cls in (Start, Stop, RunSteps, SetPace, WriteParam, ReadParam,
                                                             GetStatus)}
-        step_req, issue, writing = Signal(), Signal(), Signal()
+        step_req, issue, writing, command_idle = Signal(), Signal(), Signal(), Signal()
         with m.FSM(name="command"):
             with m.State("CRC"):  # param_crc over the bank, one byte a clock
                 if n_params:
@@ -182,7 +234,8 @@ class Telemetry(wiring.Component):
                 else:
                     m.next = "IDLE"
             with m.State("IDLE"):
-                with m.If(cmd_ready & ~ack_pending):
+                m.d.comb += command_idle.eq(1)
+                with m.If(cmd_ready & ~ack_pending & ~holding):
                     known = Cat(*(ctype == t for t in expected)).any() | (ctype == SetProbes.TYPE)  # not Reset
                     size_ok = Mux(ctype == SetProbes.TYPE,
                                   (length >= fixed_bytes(SetProbes))
@@ -209,16 +262,27 @@ class Telemetry(wiring.Component):
                                              stopping.eq(steps == 0)]
                                 answer(Result.OK)
                             with m.Case(SetPace.TYPE):
-                                with m.If(cmd[3] > Pace.SINGLE_STEP):
+                                with m.If((cmd[3] > Pace.SINGLE_STEP) | Cat(*cmd[4:8])[PACE_BITS:].any()):
                                     answer(Result.BAD_ADDRESS)
                                 with m.Else():
-                                    period = Cat(cmd[4], cmd[5], cmd[6], cmd[7])
+                                    period = Cat(cmd[4], cmd[5], cmd[6], cmd[7])[:PACE_BITS]
                                     m.d.sync += [pace_mode.eq(cmd[3]),
                                                  pace_clocks.eq(Mux(cmd[3] == Pace.REAL_TIME,
                                                                     Mux(period == 0, self.realtime_period, period), 0))]
                                     answer(Result.OK)
                             with m.Case(SetProbes.TYPE):
-                                answer(Mux(length == fixed_bytes(SetProbes), Result.OK, Result.TOO_MANY))
+                                many = records > self.probes if self.probes else length != fixed_bytes(SetProbes)
+                                with m.If(many):
+                                    answer(Result.TOO_MANY)
+                                with m.Elif(unknown_pair):
+                                    answer(Result.BAD_ADDRESS)
+                                with m.Else():
+                                    often = Cat(cmd[3], cmd[4])
+                                    m.d.sync += [probing.eq(records), every.eq(Mux(often == 0, 1, often)),
+                                                 countdown.eq(0)]
+                                    m.d.sync += [slot.eq(pick) for (slot, _), (pick, _) in zip(taps, chosen)]
+                                    m.d.sync += [var.eq(pick) for (_, var), (_, pick) in zip(taps, chosen)]
+                                    answer(Result.OK)
                             with m.Case(GetStatus.TYPE):
                                 m.d.sync += status_pending.eq(1)
                                 answer(Result.OK)
@@ -235,13 +299,24 @@ class Telemetry(wiring.Component):
                     if n_params:
                         m.d.comb += core.param_we.eq(1)
                     m.next = "READBACK"
-            with m.State("READBACK"):
+            with m.State("READBACK"):  # still no step: the Ack, sent before the next, names the step count
+                m.d.comb += writing.eq(1)
                 answer(Result.OK, addressed=True, value=readback)
                 m.next = "CRC"
 
         # -- stepping ------------------------------------------------------------------------
         m.d.sync += issue.eq(0)
-        m.d.comb += [step_req.eq(running & ~core.busy & ~issue & ~writing), core.step_req.eq(step_req)]
+        # the next step waits for an Ack or a Status (they carry the step count) and for this one's samples
+        status_due = core.step_done & running & (core.step[:STATUS_EVERY.bit_length() - 1] == 0)
+        waiting = ack_pending | status_pending | status_due | samples_pending | (sampled & core.step_done)
+        m.d.comb += [step_req.eq(running & ~core.busy & ~issue & ~writing & ~holding & ~waiting),
+                     core.step_req.eq(step_req)]
+        with m.If(step_req & (probing != 0)):
+            m.d.sync += [sampled.eq(countdown == 0), countdown.eq(Mux(countdown == 0, every - 1, countdown - 1))]
+            with m.If(countdown == 0):
+                m.d.sync += probe_step.eq(core.step[:32])
+        with m.If(core.step_done & sampled):
+            m.d.sync += [samples_pending.eq(1), sampled.eq(0)]
         with m.If(step_req):
             m.d.sync += issue.eq(1)
             m.d.sync += remaining.eq(remaining - 1)
@@ -249,105 +324,162 @@ class Telemetry(wiring.Component):
                 m.d.sync += [running.eq(0), stopping.eq(1)]
         with m.If(stopping & ~core.busy & ~issue & ~core.step_done):
             m.d.sync += [stopping.eq(0), status_pending.eq(1)]
-        with m.If(core.step_done & running & (core.step[:STATUS_EVERY.bit_length() - 1] == 0)):
+        with m.If(status_due):
             m.d.sync += status_pending.eq(1)
 
-        # -- spikes into the FIFOs -----------------------------------------------------------
-        m.submodules.spike_fifo = spike_fifo = SyncFIFOBuffered(width=16, depth=self.spike_depth)
-        m.submodules.step_fifo = step_fifo = SyncFIFOBuffered(width=16 + 16, depth=STEP_FIFO_DEPTH)
-        neuron = Signal(16)
+        # -- spikes into one FIFO: a step marker (its step's low bits) before the step's first spike ---------
+        m.submodules.spike_fifo = fifo = SyncFIFOBuffered(width=16, depth=self.spike_depth)
+        neuron = Signal(MARKER)
         m.d.comb += neuron.eq(core.spike_neuron)
         for pop, base in enumerate(self.bases):
             with m.If(core.spike_pop == pop):
                 m.d.comb += neuron.eq(core.spike_neuron + base)
-        accept = core.spike_valid & spike_fifo.w_rdy & step_fifo.w_rdy
-        m.d.comb += [spike_fifo.w_data.eq(neuron), spike_fifo.w_en.eq(accept)]
-        with m.If(core.spike_valid & ~accept):
-            m.d.sync += spikes_dropped.eq(spikes_dropped + 1)
-        in_step = Signal(16)  # spikes of the step in flight in the FIFO
+        held, held_valid = Signal(MARKER), Signal()  # each spike goes in a clock late, after its step's marker
+        open_step = Signal()  # the step in flight has its marker in the FIFO (or lost it: ``dropping``)
+        dropping = Signal()
+        m.d.sync += [held.eq(neuron), held_valid.eq(core.spike_valid)]
+        with m.If(core.spike_valid & ~open_step):  # a marker only with room for its first spike too
+            room = fifo.w_level < self.spike_depth - 1
+            m.d.comb += [fifo.w_data.eq(Cat(core.step[:MARKER], 1)), fifo.w_en.eq(room)]
+            m.d.sync += [open_step.eq(1), dropping.eq(~room)]
+        with m.Elif(held_valid):
+            m.d.comb += [fifo.w_data.eq(held), fifo.w_en.eq(~dropping)]
+            with m.If(dropping | ~fifo.w_rdy):
+                m.d.sync += spikes_dropped.eq(spikes_dropped + 1)
         with m.If(core.step_done):
-            m.d.comb += [step_fifo.w_data.eq(Cat((core.step - 1)[:16], in_step)), step_fifo.w_en.eq(in_step != 0)]
-            m.d.sync += in_step.eq(accept)
-        with m.Elif(accept):
-            m.d.sync += in_step.eq(in_step + 1)
+            m.d.sync += [open_step.eq(0), dropping.eq(0)]
+        marker = fifo.r_data[MARKER]
 
-        # -- out: Ack, Spikes, Status ----------------------------------------------------------
+        # -- probes: each slot keeps its neuron's variable as the core writes the neuron back ----------
+        values = [Signal(signed(core.plan.fmt.total), name=f"probe_value_{k}") for k in range(self.probes)]
+        if self.probes:
+            probed = Signal(neuron_shape)
+            m.d.comb += probed.eq(core.probe_neuron)
+            for pop, base in enumerate(self.bases):
+                with m.If(core.probe_pop == pop):
+                    m.d.comb += probed.eq(core.probe_neuron + base)
+            variables = [getattr(core, f"probe_{k}") for k in range(max(self.probeable.values()))]
+            for (neuron, variable), value in zip(taps, values):
+                with m.If(core.probe_valid & (probed == neuron)):
+                    m.d.sync += value.eq(variables[0])
+                    for k in range(1, len(variables)):
+                        with m.If(variable == k):
+                            m.d.sync += value.eq(variables[k])
+
+        # -- out: Ack, ProbeSamples, Spikes, Status, one registered byte a clock into the encoder -------
         tx_seq = Signal(16)
-        status = {"version": Const(PROTOCOL_VERSION, 8), "running": Signal(8, name="st_running"),
-                  "pace": Signal(8, name="st_pace"), "step": Signal(32, name="st_step"),
-                  "spikes": Signal(32, name="st_spikes"), "queue_overflows": Signal(32, name="st_queue"),
-                  "spikes_dropped": Signal(32, name="st_dropped"), "frames_dropped": Const(0, 32),
-                  "rx_errors": Signal(32, name="st_rx_errors"), "param_crc": Signal(16, name="st_crc")}
-        snapshot = {"running": running, "pace": pace_mode, "step": core.step[:32], "spikes": core.spike_count,
-                    "queue_overflows": core.queue_overflows, "spikes_dropped": spikes_dropped,
-                    "rx_errors": decoder.frames_bad, "param_crc": param_crc}
-        ack = {"seq": tx_seq, "command_seq": cseq, "command": ctype, "result": ack_result,
+        status = {"version": Const(PROTOCOL_VERSION, 8), "running": running, "pace": pace_mode,
+                  "step": core.step[:32], "spikes": core.spike_count, "queue_overflows": core.queue_overflows,
+                  "spikes_dropped": spikes_dropped, "frames_dropped": Const(0, 32), "rx_errors": decoder.frames_bad,
+                  "param_crc": param_crc}
+        ack = {"command_seq": cseq, "command": ctype, "result": ack_result,
                "bank": Mux(ack_addressed, bank, 0), "entry": Mux(ack_addressed, entry, 0), "value": ack_value}
-        fixed = {Ack: _message_bytes(Ack, ack),
-                 Status: _message_bytes(Status, {"seq": tx_seq, **status})}
-        at = Signal(range(max(len(b) for b in fixed.values()) + 1))
-        sending_status = Signal()
+        frame_step = Signal(32)  # the step whose spikes are being sent
+        # An Ack's last field is the step count, and a Status begins with it: the Ack's bytes run on into the
+        # Status's, so both read one copy of the step count
+        assert list(field_offsets(Ack))[-1] == list(field_offsets(Status))[len(HEADER)] == "step"
+        bodies = {Ack: _message_bytes(Ack, {**ack, "step": Const(0, 32)})[:-4], Status: _message_bytes(Status, status),
+                  Spikes: _message_bytes(Spikes, {"step": frame_step})}
+        if self.probes:
+            bodies[ProbeSamples] = _message_bytes(ProbeSamples, {"step": probe_step}) + [
+                byte for (neuron, variable), value in zip(taps, values)
+                for byte in _le(neuron, 2) + _le(variable, 1) + _le(value, 4)]
+        table, first = [], {}
+        for msg, body in bodies.items():
+            first[msg] = len(table)
+            table += body
+        at = Signal(range(len(table)))  # the body byte being sent, in the table of every message's body
+        header = Signal(range(HEADER_BYTES + 1))  # header bytes still to send (type, seq)
+        kind = Signal(8)  # the message's type byte
+        end = Signal(range(len(table)))  # its last table byte
+        in_frame = Signal(range(max_records(Spikes) + 1))  # neurons in this Spikes frame so far
+        high, upper = Signal(), Signal(8)  # the neuron's second byte is next, and that byte
+        byte, byte_last, byte_valid = encoder.i.payload.data, encoder.i.payload.last, encoder.i.valid
+        m.d.sync += byte_valid.eq(0)
 
-        frame_step, frame_left = Signal(32), Signal(16)  # the step being sent and its spikes still to send
-        in_frame = Signal(range(max_records(Spikes) + 1))  # neurons of this frame still to send
-        spike_header = _message_bytes(Spikes, {"seq": tx_seq, "step": frame_step})
-        high = Signal()  # the neuron's second byte
+        def begin(msg):
+            size = fixed_bytes(msg) - HEADER_BYTES
+            m.d.sync += [at.eq(first[msg]), end.eq(first[msg] + size - 1), kind.eq(msg.TYPE), header.eq(HEADER_BYTES)]
 
-        def end_of_frame():
-            m.d.sync += [tx_seq.eq(tx_seq + 1), at.eq(0)]
+        def send(value, last=0):
+            m.d.sync += [byte.eq(value), byte_last.eq(last), byte_valid.eq(1)]
+
+        def frame_sent():
+            m.d.sync += tx_seq.eq(tx_seq + 1)
 
         with m.FSM(name="transmit"):
             with m.State("IDLE"):
-                with m.If(ack_pending):
-                    m.d.sync += sending_status.eq(0)
-                    m.next = "FIXED"
-                with m.Elif(step_fifo.r_rdy):
-                    m.d.comb += step_fifo.r_en.eq(1)
-                    # the step from its low bits: it ended less than 2^16 steps ago
-                    age = (core.step[:16] - step_fifo.r_data[:16])[:16]
-                    m.d.sync += [frame_step.eq(core.step[:32] - age), frame_left.eq(step_fifo.r_data[16:])]
-                    m.next = "SPIKES_HEADER"
-                with m.Elif(status_pending):
-                    m.d.sync += [sending_status.eq(1), status_pending.eq(0)]
-                    m.d.sync += [status[k].eq(v) for k, v in snapshot.items()]
-                    m.next = "FIXED"
+                settled = ~core.busy & ~issue & ~core.step_done  # between steps, none starting
+                with m.If(encoder.room & ~byte_valid):
+                    with m.If(ack_pending & settled):
+                        begin(Ack)
+                        m.next = "HOLD"
+                    with m.Elif(samples_pending & ~core.busy):
+                        if self.probes:
+                            begin(ProbeSamples)
+                            m.d.sync += end.eq(first[ProbeSamples] + fixed_bytes(ProbeSamples) - HEADER_BYTES - 1
+                                               + probing * record_bytes(ProbeSamples))
+                            m.next = "HOLD"
+                    with m.Elif(fifo.r_rdy):
+                        with m.If(marker):  # a new step; else more of the last one (a full frame went)
+                            m.d.comb += fifo.r_en.eq(1)
+                            # the step from its low bits: it began less than 2^15 steps ago
+                            low = fifo.r_data[:MARKER]
+                            wrapped = low > core.step[:MARKER]
+                            m.d.sync += frame_step.eq(Cat(low, core.step[MARKER:32] - wrapped))
+                        begin(Spikes)
+                        m.next = "FIXED"
+                    with m.Elif(status_pending & settled & command_idle):
+                        m.d.sync += status_pending.eq(0)
+                        begin(Status)
+                        m.next = "HOLD"
             with m.State("FIXED"):
-                m.d.comb += encoder.i.valid.eq(1)
-                for msg, payload in fixed.items():
-                    with m.If(sending_status if msg is Status else ~sending_status):
-                        m.d.comb += [encoder.i.payload.data.eq(Cat(*payload).word_select(at, 8)),
-                                     encoder.i.payload.last.eq(at == len(payload) - 1)]
-                        with m.If(encoder.i.ready):
-                            m.d.sync += at.eq(at + 1)
-                            with m.If(at == len(payload) - 1):
-                                end_of_frame()
-                                if msg is Ack:
-                                    m.d.sync += ack_pending.eq(0)
-                                m.next = "IDLE"
-            with m.State("SPIKES_HEADER"):
-                m.d.comb += [encoder.i.valid.eq(1), encoder.i.payload.data.eq(Cat(*spike_header).word_select(at, 8))]
-                with m.If(encoder.i.ready):
-                    m.d.sync += at.eq(at + 1)
-                    with m.If(at == len(spike_header) - 1):
-                        take = Mux(frame_left > max_records(Spikes), max_records(Spikes), frame_left)
-                        m.d.sync += [in_frame.eq(take), frame_left.eq(frame_left - take), high.eq(0), at.eq(0)]
-                        m.next = "SPIKES_BODY"
-            with m.State("SPIKES_BODY"):
-                m.d.comb += [encoder.i.valid.eq(spike_fifo.r_rdy),
-                             encoder.i.payload.data.eq(Mux(high, spike_fifo.r_data[8:], spike_fifo.r_data[:8])),
-                             encoder.i.payload.last.eq(high & (in_frame == 1))]
-                with m.If(encoder.i.valid & encoder.i.ready):
-                    m.d.sync += high.eq(~high)
-                    with m.If(high):
-                        m.d.comb += spike_fifo.r_en.eq(1)
-                        m.d.sync += in_frame.eq(in_frame - 1)
-                        with m.If(in_frame == 1):
-                            end_of_frame()
-                            m.next = "SPIKES_NEXT"
-            with m.State("SPIKES_NEXT"):
-                with m.If(frame_left == 0):
+                self._fixed(m, header, kind, tx_seq, table, at, end, send)
+                with m.If((header == 0) & (at == end)):
+                    m.d.sync += [in_frame.eq(0), high.eq(0)]
+                    m.next = "SPIKES"
+            with m.State("HOLD"):  # no step runs and no command frame is read meanwhile: what is sent holds
+                m.d.comb += holding.eq(1)
+                self._fixed(m, header, kind, tx_seq, table, at, end, send)
+                with m.If((header == 0) & (at == end)):
+                    frame_sent()
+                    with m.Switch(kind):
+                        with m.Case(Ack.TYPE):
+                            m.d.sync += ack_pending.eq(0)
+                        with m.Case(ProbeSamples.TYPE):
+                            m.d.sync += samples_pending.eq(0)
                     m.next = "IDLE"
-                with m.Else():
-                    m.next = "SPIKES_HEADER"
-
+            with m.State("SPIKES"):
+                # a neuron's low byte, then its high byte once it is known whether it ends the frame: a full
+                # frame, the next step's marker, or no more spikes and the step over
+                with m.If(~high & fifo.r_rdy & ~marker):
+                    m.d.comb += fifo.r_en.eq(1)
+                    m.d.sync += [in_frame.eq(in_frame + 1), high.eq(1), upper.eq(fifo.r_data[8:])]
+                    send(fifo.r_data[:8])
+                with m.Elif(high & ~byte_valid):
+                    full = in_frame == max_records(Spikes)
+                    over = (fifo.r_rdy & marker) | (~fifo.r_rdy & ~open_step)
+                    with m.If(full | over):
+                        send(upper, last=1)
+                        frame_sent()
+                        m.next = "IDLE"
+                    with m.Elif(fifo.r_rdy):
+                        send(upper)
+                        m.d.sync += high.eq(0)
         return m
+
+    @staticmethod
+    def _fixed(m, header, kind, tx_seq, table, at, end, send):
+        """Send a message's header (type, seq), then its body bytes from ``table[at..end]``."""
+        with m.If(header != 0):
+            m.d.sync += header.eq(header - 1)
+            with m.Switch(header):
+                with m.Case(3):
+                    send(kind)
+                with m.Case(2):
+                    send(tx_seq[:8])
+                with m.Case(1):
+                    send(tx_seq[8:])
+        with m.Else():
+            send(Cat(*table).word_select(at, 8), last=(at == end) & (kind != Spikes.TYPE))
+            m.d.sync += at.eq(at + 1)

@@ -39,6 +39,7 @@ __all__ = ["CLOCK_HZ", "VirtualBoard", "VirtualBoardError", "VirtualBoardTop", "
 
 CLOCK_HZ = 12_000_000  # the iCEBreaker's oscillator: 3 Mbaud at 4 clocks per bit
 TOP = "virtual_board"
+PROBES = 4  # (neuron, variable) pairs the virtual board samples
 
 
 class VirtualBoardError(NeuroCoreError):
@@ -56,7 +57,7 @@ class VirtualBoardTop(wiring.Component):
         self.clock_hz = clock_hz
         self.core = NetworkCore(plan, param_bank=True)
         self.telemetry = Telemetry(self.core, uart_divisor(clock_hz, uart_baud(clock_hz)),
-                                   int(round(clock_hz * plan.dt_s)))
+                                   int(round(clock_hz * plan.dt_s)), probes=PROBES)
         super().__init__()
 
     def elaborate(self, platform):

@@ -173,6 +173,9 @@ def build_parser() -> _Parser:
     p.add_argument("--write", action="append", default=[], type=subcommands.param_write, metavar="BANK:ENTRY=RAW",
                    help="write a raw parameter before running (repeatable), e.g. 0:0=13107200")
     p.add_argument("--timeout", type=float, default=120.0, metavar="S", help="give up after S wall seconds")
+    p.add_argument("--probe", type=int, default=0, metavar="EVERY",
+                   help="sample the state the project's recorders record every EVERY steps and compare it with "
+                        "the engine's")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(func=subcommands.hil)
 

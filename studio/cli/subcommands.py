@@ -482,8 +482,9 @@ def hil(args: argparse.Namespace) -> int:
 
     engine = EnginePrediction(args.project)
     steps = max(1, int(round(args.duration / engine.dt)))
+    pairs = engine.probe_pairs() if args.probe else ()
     request = HilRequest(args.connection, steps, Pace.FREE_RUNNING if args.free else Pace.REAL_TIME,
-                         tuple(args.write), args.timeout)
+                         tuple(args.write), args.timeout, pairs, args.probe or 1)
     report = run_hil(request)
     predicted = predict(engine, steps, report.applied)
     fresh = report.start_step == 0
@@ -502,6 +503,7 @@ def hil(args: argparse.Namespace) -> int:
         "writes_applied": len(report.applied), "writes": len(report.writes),
         "matches_engine": (divergence is None and not report.error) if fresh else None,
         "first_divergence": divergence, "error": report.error or None,
+        "probes": _probe_summary(report, engine, pairs, args.probe) if args.probe else None,
     }
     if args.json:
         _emit_json(summary)
@@ -520,9 +522,30 @@ def hil(args: argparse.Namespace) -> int:
         if divergence:
             print(f"  first divergence: step {divergence['step']}, neuron {divergence['neuron']}: board "
                   f"{divergence['board']}, engine {divergence['engine']}")
+        if args.probe:
+            p = summary["probes"]
+            said = (f"refused ({p['refused']})" if p["refused"] else
+                    f"{p['samples']} samples of {len(p['pairs'])} probes "
+                    + ("match the engine" if p["matches_engine"] else f"differ first at {p['first_mismatch']}"))
+            print(f"  probes: {said}")
         if report.error:
             print(f"  the run ended early: {report.error}")
-    return 0 if summary["matches_engine"] and not report.error else 1
+    probes_ok = not args.probe or summary["probes"]["matches_engine"]
+    return 0 if summary["matches_engine"] and probes_ok and not report.error else 1
+
+
+def _probe_summary(report, engine, pairs, every: int) -> dict:
+    """What became of the probes asked for: the board's answer, its samples and whether they are the engine's."""
+    from hdl.hil_protocol import Result, SetProbes
+    from studio.hil.hil_telemetry import first_probe_mismatch
+
+    answer = next((a for a in report.acks if a.command == SetProbes.TYPE), None)
+    refused = None if answer is not None and answer.result == Result.OK else (
+        "no answer" if answer is None else Result(answer.result).name.lower().replace("_", " "))
+    samples = sum(report.telemetry.probe(*pair)[0].size for pair in report.telemetry.probed)
+    mismatch = first_probe_mismatch(report.telemetry, engine.probe) if not refused else None
+    return {"pairs": [list(p) for p in pairs], "every": every, "samples": samples, "refused": refused,
+            "matches_engine": not refused and samples > 0 and mismatch is None, "first_mismatch": mismatch}
 
 
 def bench(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hdl.hil_link import HilLink, LinkError
-from hdl.hil_protocol import Ack, GetStatus, Pace, Result, RunSteps, SetPace, Status, WriteParam
+from hdl.hil_protocol import Ack, GetStatus, Pace, Result, RunSteps, SetPace, SetProbes, Status, WriteParam
 from studio.hil.hil_prediction import EnginePrediction, Write
 from studio.hil.hil_telemetry import Telemetry
 
@@ -45,6 +45,8 @@ class HilRequest:
     pace: Pace = Pace.REAL_TIME
     writes: tuple[ParamWrite, ...] = ()
     timeout_s: float = 60.0
+    probes: tuple[tuple[int, int], ...] = ()  # (global neuron, variable) pairs to sample
+    probe_every: int = 1  # steps between two samples
 
 
 @dataclass
@@ -107,6 +109,8 @@ def run_hil(request: HilRequest) -> HilReport:
             time.sleep(0.002)
         report.start_step = report.status.step if report.status else None
         link.send(SetPace(mode=request.pace))
+        if request.probes:
+            link.send(SetProbes(every=request.probe_every, probes=request.probes))
         for write in request.writes:
             sent = link.send(WriteParam(bank=write.bank, entry=write.entry, value=write.value))
             report.writes[sent.seq] = sent

@@ -3,7 +3,8 @@
 :class:`Telemetry` takes the board's messages as they arrive (:meth:`~Telemetry.add`):
 spikes by step and global neuron, probe samples by (neuron, variable), the latest
 ``Status``, and how far the board is known to have run (:attr:`~Telemetry.horizon`).
-:func:`first_divergence` compares two spike sets over a range of steps.
+:func:`first_divergence` compares two spike sets over a range of steps, :func:`first_probe_mismatch`
+the board's probe samples with the engine's values.
 """
 
 from __future__ import annotations
@@ -86,3 +87,22 @@ def first_divergence(board: tuple[np.ndarray, np.ndarray], engine: tuple[np.ndar
     key = int(differ[0])
     step, neuron = key >> 20, key & ((1 << 20) - 1)
     return {"step": step, "neuron": neuron, "board": int(np.isin(key, ours)), "engine": int(np.isin(key, theirs))}
+
+
+def first_probe_mismatch(telemetry: Telemetry, engine_probe) -> dict | None:
+    """The first sample (by step, then neuron and variable) where the board's value is not the engine's:
+    ``{"step", "neuron", "variable", "board", "engine"}`` (``engine`` None where the engine has no value
+    at that step), or None when every sample agrees.  ``engine_probe(neuron, variable)`` gives the
+    engine's (steps, raw values)."""
+    worst = None
+    for neuron, variable in telemetry.probed:
+        steps, values = telemetry.probe(neuron, variable)
+        known = dict(zip(*(a.tolist() for a in engine_probe(neuron, variable))))
+        for step, value in zip(steps.tolist(), values.tolist()):
+            if known.get(step) != value:
+                found = {"step": step, "neuron": neuron, "variable": variable, "board": value,
+                         "engine": known.get(step)}
+                if worst is None or (step, neuron, variable) < (worst["step"], worst["neuron"], worst["variable"]):
+                    worst = found
+                break
+    return worst

@@ -55,9 +55,8 @@ class ParameterWrite:
     seq: int
     state: str = "sent"  # "sent", "applied" (read back equal), "refused"
     readback: int | None = None
-    step: int = 0  # from where the prediction takes it
+    step: int = 0  # the first step computed with it, as the board's Ack says
     predicted: bool = False  # the engine's prediction has it
-    exact: bool = True  # written while the board stood still; else ``step`` is the host's best guess
 
 
 def _advance(engine: EnginePrediction, steps: int, probes: list, write: Write | None = None) -> Prediction:
@@ -382,11 +381,7 @@ class HilSession:
     def _write_acked(self, write: ParameterWrite, ack: Ack) -> None:
         write.readback = ack.value
         if ack.result == Result.OK and ack.value == write.value:
-            write.state = "applied"
-            status = self.telemetry.status
-            stopped = status is not None and not status.running
-            write.step = status.step if stopped else self.telemetry.horizon + 1
-            write.exact = stopped
+            write.state, write.step = "applied", ack.step
         else:
             write.state = "refused"
 

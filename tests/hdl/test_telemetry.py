@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """The board side of the HIL protocol (hdl/telemetry.py) in the virtual board: real RTL under Verilator, real TCP."""
 
 from __future__ import annotations
@@ -8,15 +9,21 @@ import time
 from pathlib import Path
 
 import pytest
+from amaranth.back import verilog
+from amaranth.hdl import Elaboratable, Module
 
+from hdl.core import NetworkCore
 from hdl.design import param_banks
 from hdl.hil_codec import FrameDecoder, encode, frame, parameter_crc
 from hdl.hil_protocol import (
-    Ack, GetStatus, Pace, ReadParam, Reset, Result, RunSteps, SetPace, SetProbes, Spikes, Start, Status, Stop,
-    WriteParam)
+    Ack, GetStatus, Pace, ProbeSamples, ReadParam, Reset, Result, RunSteps, SetPace, SetProbes, Spikes, Start, Status,
+    Stop, WriteParam)
+from hdl.synth import plan_synthesis, synthesize
+from hdl.telemetry import Telemetry
 from hdl.virtual_board import VirtualBoard, VirtualBoardError, build_virtual_board
 from studio.hardware.hardware_flow import plan_project
 from studio.hil.headless_run import ParamWrite, engine_spikes
+from studio.hil.hil_prediction import EnginePrediction, Write
 
 pytestmark = pytest.mark.slow
 
@@ -93,8 +100,11 @@ def test_commands_the_board_cannot_do_are_refused_with_the_reason(board):
     assert board.ack(board.send(WriteParam, bank=2, entry=0, value=1)).result == Result.BAD_ADDRESS
     assert board.ack(board.send(ReadParam, bank=0, entry=1)).result == Result.BAD_ADDRESS
     assert board.ack(board.send(SetPace, mode=3)).result == Result.BAD_ADDRESS
+    assert board.ack(board.send(SetPace, mode=Pace.REAL_TIME, period=1 << 24)).result == Result.BAD_ADDRESS
     assert board.ack(board.send(Reset)).result == Result.UNKNOWN_COMMAND
-    assert board.ack(board.send(SetProbes, every=1, probes=((0, 0),))).result == Result.TOO_MANY
+    assert board.ack(board.send(SetProbes, every=1, probes=tuple((n, 0) for n in range(5)))).result == Result.TOO_MANY
+    assert board.ack(board.send(SetProbes, every=1, probes=((199, 0),))).result == Result.BAD_ADDRESS
+    assert board.ack(board.send(SetProbes, every=1, probes=((0, 1),))).result == Result.BAD_ADDRESS
     assert board.ack(board.send(SetProbes, every=1)).result == Result.OK
     board.raw(frame(bytes([0x7E, 50, 0])))
     assert board.ack(50).result == Result.UNKNOWN_COMMAND
@@ -138,6 +148,7 @@ def test_a_link_too_slow_for_the_spikes_drops_them_and_says_how_many(board):
     received = [(m.step, n) for m in board.messages if isinstance(m, Spikes) for n in m.neurons]
     predicted = engine_spikes(HIL, 2000, (ParamWrite(0, 0, stim), ParamWrite(1, 0, stim)))
     assert status.spikes == len(predicted) and status.spikes_dropped > 0
+    assert [m.step for m in board.messages if isinstance(m, Status) and m.running] == [1024]  # every 1,024 steps
     assert len(received) + status.spikes_dropped == status.spikes
     assert set(received) <= set(predicted)
 
@@ -152,3 +163,65 @@ def test_a_killed_board_can_still_be_stopped_and_leaves_no_pipe_open(board_exe):
 def test_a_board_that_cannot_listen_says_why_and_leaves_no_pipe_open(board_exe):
     with pytest.raises(VirtualBoardError, match=r"^the virtual board did not start: bad address 999\.1\.1\.1$"):
         VirtualBoard.start(board_exe, "tcp:999.1.1.1:0")
+
+
+def _board_spikes(board) -> list[tuple[int, int]]:
+    return sorted((m.step, n) for m in board.messages if isinstance(m, Spikes) for n in m.neurons)
+
+
+def test_probes_sample_exactly_the_fixed_point_engines_values(board):
+    engine = EnginePrediction(HIL)
+    pairs = engine.probe_pairs()
+    assert pairs == ((0, 0), (1, 0), (2, 0))
+    assert board.ack(board.send(SetProbes, every=3, probes=pairs)).result == Result.OK
+    board.ack(board.send(SetPace, mode=Pace.FREE_RUNNING))
+    board.send(RunSteps, steps=300)
+    status = board.until(lambda m: isinstance(m, Status) and m.step == 300 and not m.running)
+    samples = [m for m in board.messages if isinstance(m, ProbeSamples)]
+    assert [m.step for m in samples] == list(range(0, 300, 3)) and status.frames_dropped == 0
+    engine.extend(300)
+    for n, v in pairs:
+        steps, values = engine.probe(n, v)
+        predicted = dict(zip(steps.tolist(), values.tolist()))
+        board_values = {m.step: value for m in samples for (neuron, variable, value) in m.samples
+                        if (neuron, variable) == (n, v)}
+        assert len(board_values) == 100 and len(set(board_values.values())) > 10
+        assert {s: predicted[s] for s in board_values} == board_values
+
+
+def test_a_write_while_running_acts_from_the_step_its_ack_names(board):
+    stim = 13_107_200
+    board.ack(board.send(SetPace, mode=Pace.REAL_TIME, period=2000))
+    board.ack(board.send(RunSteps, steps=1500))
+    board.until(lambda m: isinstance(m, Spikes) and m.step > 400)
+    ack = board.ack(board.send(WriteParam, bank=0, entry=0, value=stim))
+    assert ack.value == stim and 400 < ack.step < 1500
+    board.until(lambda m: isinstance(m, Status) and m.step == 1500 and not m.running)
+    engine = EnginePrediction(HIL)
+    engine.write(Write(ack.step, 0, 0, stim))
+    engine.extend(1500)
+    steps, neurons = engine.spikes()
+    assert _board_spikes(board) == sorted(zip(steps.tolist(), neurons.tolist()))
+    assert sum(1 for s, _ in _board_spikes(board) if s >= ack.step) > 2 * sum(1 for s, _ in _board_spikes(board)
+                                                                              if ack.step - 400 <= s < ack.step)
+
+
+class _TelemetryAlone(Elaboratable):
+    def __init__(self, telemetry: Telemetry):
+        self.telemetry = telemetry
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.telemetry = self.telemetry
+        return m
+
+
+@pytest.mark.tools("yosys")
+def test_the_telemetry_alone_stays_lean_for_the_icebreaker(tmp_path):
+    core = NetworkCore(plan_project(HIL))
+    telemetry = Telemetry(core, 8, 2400)
+    ports = [telemetry.rx, telemetry.tx] + [getattr(core, name) for name in core.signature.members]
+    text = verilog.convert(_TelemetryAlone(telemetry), name="telemetry", ports=ports)
+    report = synthesize(plan_synthesis(text, "telemetry", "ice40-up5k", place=False), tmp_path)
+    assert report.ram == 3  # command FIFO, spike FIFO, the encoder's ring
+    assert report.dsp == 0 and report.lut4 < 1300 and report.flip_flops < 700  # 1,232 and 641 measured

@@ -88,13 +88,14 @@ class FakeBoard:
                         step = until = 0
                     elif isinstance(command, SetProbes):
                         probes, every = command.probes, command.every
-                    ack = Ack(command_seq=command.seq, command=command.TYPE)
+                    ack = Ack(command_seq=command.seq, command=command.TYPE, step=step)
                     if isinstance(command, WriteParam):
                         self.engine.write(Write(step, command.bank, command.entry, command.value))
                         ack = Ack(command_seq=command.seq, command=command.TYPE, bank=command.bank,
-                                  entry=command.entry, value=command.value)
+                                  entry=command.entry, value=command.value, step=step)
                     elif isinstance(command, ReadParam):
-                        ack = Ack(command_seq=command.seq, command=command.TYPE, bank=command.bank, entry=command.entry)
+                        ack = Ack(command_seq=command.seq, command=command.TYPE, bank=command.bank, entry=command.entry,
+                                  step=step)
                     if isinstance(command, WriteParam) and self.hold_acks:
                         self._held.append(ack)
                     else:

@@ -83,6 +83,19 @@ def test_a_parameter_write_is_read_back_and_changes_the_spikes_as_the_engine_pre
 
 
 @pytest.mark.slow
+def test_probed_state_arrives_and_equals_the_engines(board_exe):
+    board = ServedBoard("--listen", "tcp:127.0.0.1:0", "--free")
+    try:
+        result = hil(board.address, "--duration", "50ms", "--probe", "5", "--json")
+    finally:
+        board.stop()
+    assert result.returncode == 0, result.stdout + result.stderr
+    probes = json.loads(result.stdout)["probes"]
+    assert probes["pairs"] == [[0, 0], [1, 0], [2, 0]] and probes["refused"] is None
+    assert probes["samples"] == 3 * 100 and probes["matches_engine"] is True and probes["first_mismatch"] is None
+
+
+@pytest.mark.slow
 def test_the_serial_path_works_on_the_virtual_boards_pty(board_exe):
     board = ServedBoard("--pty", "--free")
     try:

@@ -95,3 +95,23 @@ def test_over_a_serial_port_and_refused_commands_said_plainly(qtbot, hil_panel, 
         assert hil_panel.session.telemetry.horizon == 500  # nothing was reset, nothing is forgotten
     finally:
         board.stop()
+
+
+def test_the_boards_probed_state_is_drawn_beside_the_engines_and_equals_it(qtbot, hil_panel, board):
+    hil_panel.connect_board(board.address)
+    qtbot.waitUntil(lambda: hil_panel.session.state == "connected" and hil_panel.session.engine is not None,
+                    timeout=30000)
+    qtbot.mouseClick(hil_panel.probe_button, Qt.MouseButton.LeftButton)
+    run(qtbot, hil_panel, 300, 300)
+    session = hil_panel.session
+    assert session.telemetry.probed == [(0, 0), (1, 0), (2, 0)] and hil_panel.warning.text() == ""
+    qtbot.waitUntil(lambda: set(session.prediction.probes) >= set(session.telemetry.probed), timeout=30000)
+    for pair in session.telemetry.probed:
+        steps, values = session.telemetry.probe(*pair)
+        engine = dict(zip(*(a.tolist() for a in session.prediction.probes[pair])))
+        assert steps.size == 30 and {s: engine[s] for s in steps.tolist()} == dict(zip(steps.tolist(),
+                                                                                       values.tolist()))
+    qtbot.waitUntil(lambda: len(hil_panel.traces.curves) == 3, timeout=10000)
+    board_curve, engine_curve = hil_panel.traces.curves[(0, 0)]
+    assert board_curve.name() == "E[0].V_m board" and engine_curve.name() == "E[0].V_m engine"
+    assert board_curve.getData()[0].size == 30 and not hil_panel.traces.hint.isVisible()

@@ -312,13 +312,9 @@ class HilPanel(QWidget):
         if first is not None:
             name, local = self._neuron(first["neuron"])
             who = "the board spiked, the engine did not" if first["board"] else "the engine spiked, the board did not"
-            guessed = [w for w in session.writes if w.state == "applied" and not w.exact]
-            note = (f" — after a parameter written while the board ran, which the engine applies from step "
-                    f"{guessed[-1].step:,}, the host's best guess: stop the board to write at a known step"
-                    if guessed else "")
             self.verdict.setText(f"<b style='color:{theme.error.name()}'>First divergence</b> at step "
                                  f"{first['step']:,} (t = {(first['step'] + 1) * dt_ms:g} ms), neuron "
-                                 f"{escape(name)} {local} (global {first['neuron']}): {who}{escape(note, quote=False)}")
+                                 f"{escape(name)} {local} (global {first['neuron']}): {who}")
         elif steps and session.prediction.steps:
             checked = min(steps, session.prediction.steps)
             spikes = int((session.telemetry.spikes()[0] < checked).sum())

@@ -90,8 +90,7 @@ class HilParameters(QWidget):
             if write.state == "sent":
                 self._board(row, f"writing {value}… (waiting for the read-back)", theme.muted)
             elif write.state == "applied":
-                at = f"step {write.step:,}" if write.exact else f"about step {write.step:,} (written while running)"
-                self._board(row, f"{value} applied from {at} (read back)", theme.recorder)
+                self._board(row, f"{value} applied from step {write.step:,} (read back)", theme.recorder)
             else:
                 back = "no read-back" if write.readback is None else f"read back {_value(write.readback, self.fmt, entry.unit)}"
                 self._board(row, f"{value} not applied ({back})", theme.error)
