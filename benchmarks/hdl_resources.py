@@ -21,12 +21,20 @@ single-port SPRAM; memories with initial contents (state, parameter and synapse 
 RAM, or SPRAM plus a loader that writes them before the first step (the core has none), and the
 report says which.  ``--only core/cuba_1000`` needs no synthesis for its memory report
 (``--estimate``).
+
+Board capacity (``--capacity BOARD NEURONS SYNAPSES``) writes a LIF/CUBA project of that size
+(:func:`cuba_project`: 80% excitatory, 20% inhibitory, Bernoulli connectivity with the expected
+synapse count, delays up to ``--delay``) and runs ``ncstudio synth PROJECT --board BOARD --json`` on
+it (real synthesis, place-and-route and packing; cycles per step from Verilator), printing the report
+with neurons per LUT and RAM bits per neuron and per synapse.  ``--project FILE`` only writes the project.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -81,6 +89,64 @@ def network(name: str):
     from engine.network.build import build_network
     from tests.hdl.network_cases import cuba_1000
     return build_network(cuba_1000(), fmt)
+
+
+def cuba_project(neurons: int, synapses: int, delay_ms: float = 1.0, seed: int = 1) -> dict:
+    """A Vogels-Abbott CUBA project (as resources/examples/cuba.ncsproj) of ``neurons`` LIF neurons and about
+    ``synapses`` synapses: excitatory projections delayed by ``delay_ms``, inhibitory by half of it."""
+    with open(ROOT / "resources/examples/cuba.ncsproj") as f:
+        project = json.load(f)
+    n_e = neurons * 4 // 5
+    p = synapses / neurons ** 2
+    sizes = {"E": n_e, "I": neurons - n_e}
+    for pop in project["populations"]:
+        pop["size"] = sizes[pop["name"]]
+    inhibitory_delay = max(0.1, round(delay_ms / 2, 1))
+    for proj in project["projections"]:
+        proj["rule"]["p"] = round(p, 6)
+        proj["delay"] = f"{delay_ms if proj['source'] == 'E' else inhibitory_delay:g} ms"
+    project["devices"] = [d for d in project["devices"] if d["kind"] == "spike_recorder"]
+    project["seed"] = seed
+    project["description"] = (f"LIF/CUBA capacity case: {neurons} neurons, about {synapses} synapses, "
+                              f"delays up to {delay_ms:g} ms (benchmarks/hdl_resources.py)")
+    return project
+
+
+def write_project(path: Path, neurons: int, synapses: int, delay_ms: float = 1.0) -> Path:
+    path.write_text(json.dumps(cuba_project(neurons, synapses, delay_ms), indent=1) + "\n")
+    return path
+
+
+def capacity_run(board: str, neurons: int, synapses: int, delay_ms: float, fmt: str, folder: Path) -> dict:
+    """``ncstudio synth`` of a generated CUBA project on ``board``: its JSON report plus the density figures."""
+    folder.mkdir(parents=True, exist_ok=True)
+    project = write_project(folder / f"cuba_{neurons}_{synapses}.ncsproj", neurons, synapses, delay_ms)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "studio.cli.main", "synth", str(project), "--board", board,
+                           "--fixed", fmt, "--json", "--out", str(folder / "build")],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+    row = {"board": board, "neurons": neurons, "format": fmt, "delay_ms": delay_ms, "exit": proc.returncode,
+           "seconds": round(time.monotonic() - start, 1)}
+    if proc.stdout.strip():
+        row.update(json.loads(proc.stdout))
+    if proc.returncode:
+        row["error"] = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
+    from hdl.core import NetworkCore
+    from hdl.design import plan_network
+    from hdl.generate import memories
+    from studio.project.project_file import load_network
+
+    plan = plan_network(load_network(project, fmt=QFormat.parse(fmt))[1], project.stem)
+    mems = memories(plan, NetworkCore(plan))
+    row["synapses"] = plan.n_synapses
+    row["memory_bits"] = sum(m["bits"] for m in mems)
+    per_neuron = sum(m["bits"] for m in mems if m["name"].startswith("pop_"))
+    row["bits_per_neuron"] = round(per_neuron / plan.n_neurons, 1)
+    row["bits_per_synapse"] = round((row["memory_bits"] - per_neuron) / max(plan.n_synapses, 1), 1)
+    if row.get("luts"):
+        row["neurons_per_lut"] = round(neurons / row["luts"], 3)
+    return row
 
 
 def spram_blocks(words: int, width: int) -> int:
@@ -175,6 +241,17 @@ def _core_line(r: dict) -> str:
     return text + f"  ({r['seconds']} s)"
 
 
+def _capacity_line(r: dict) -> str:
+    text = f"{r['board']}: {r['neurons']} neurons, {r['synapses']} synapses ({r['format']}): "
+    if "luts" in r:
+        text += (f"LC {r['luts']}/{r['luts_total']}  BRAM {r['brams']}/{r['brams_total']}  "
+                 f"SPRAM {r['sprams']}/{r['sprams_total']}  DSP {r['dsps']}/{r['dsps_total']}  "
+                 f"Fmax {r['fmax_mhz']} MHz  {r['cycles_per_step']} cycles/step  "
+                 f"real-time x{r['realtime_factor']}  {r.get('neurons_per_lut')} neurons/LUT  ")
+    text += f"RAM {r['bits_per_neuron']} bits/neuron, {r['bits_per_synapse']} bits/synapse"
+    return text + (f"  FAILED: {r['error']}" if r["exit"] else "") + f"  ({r['seconds']} s)"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -183,7 +260,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", action="append", default=[], metavar="MODEL/FORMAT")
     ap.add_argument("--keep", type=Path, help="build folder to keep (default: a temporary one)")
     ap.add_argument("--estimate", action="store_true", help="network cores: memory fit only, no synthesis")
+    ap.add_argument("--capacity", nargs=3, metavar=("BOARD", "NEURONS", "SYNAPSES"),
+                    help="synthesise a generated CUBA project of this size for BOARD (ncstudio synth)")
+    ap.add_argument("--project", type=Path, metavar="FILE", help="with --capacity: only write the project")
+    ap.add_argument("--delay", type=float, default=1.0, help="longest delay of the CUBA project, ms")
+    ap.add_argument("--fixed", default="Q8.8", help="Q format of the CUBA project's core")
     args = ap.parse_args(argv)
+    if args.capacity:
+        board, neurons, synapses = args.capacity[0], int(args.capacity[1]), int(args.capacity[2])
+        if args.project:
+            write_project(args.project, neurons, synapses, args.delay)
+            return 0
+        folder = args.keep or Path(tempfile.mkdtemp(prefix="hdl_capacity_"))
+        row = capacity_run(board, neurons, synapses, args.delay, args.fixed, folder)
+        print(json.dumps(row, indent=1) if args.json else _capacity_line(row))
+        return row["exit"]
     cases = [c for c in CASES if not args.only or "/".join(c) in args.only]
     nets = [n for n in NETWORKS if not args.only or f"core/{n}" in args.only]
     if args.only and not cases and not nets:

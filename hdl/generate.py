@@ -69,7 +69,7 @@ def _header(plan: NetworkPlan, project: str) -> str:
 def memories(plan: NetworkPlan, core: NetworkCore) -> list[dict]:
     """Every memory of the core: name, words, bits per word, total bits, contents' origin.
 
-    ``initial`` says whether the memory has initial contents (ROMs, state) or starts at zero (rings,
+    ``initial`` says whether the memory has initial contents (ROMs, state) or starts at zero (inputs,
     the queue): only the latter can live in a RAM without initial contents (the iCE40's SPRAM)
     unless a loader writes them first.
     """
@@ -79,17 +79,18 @@ def memories(plan: NetworkPlan, core: NetworkCore) -> list[dict]:
         pops = ", ".join(f"{p.name} at {b}" for p, b in zip(unit.pops, u.bases))
         state_bits = sum(w for _, w in unit.state_layout())
         out.append({"name": f"pop_{u.name}.state", "words": u.size, "width": state_bits, "initial": True,
-                    "holds": f"{', '.join(unit.pop.state)}, refractory count, overflow flag (initial state; "
-                             f"{pops})"})
+                    "holds": f"{', '.join(unit.pop.state)}, refractory count, overflow flag"
+                             + (f", spikes of the last {unit.history_bits} steps" if unit.history_bits else "")
+                             + f" (initial state; {pops})"})
         rom = unit.rom_layout()
         if rom:
             out.append({"name": f"pop_{u.name}.params", "words": u.size, "width": sum(w for _, w in rom),
                         "initial": True, "holds": ", ".join(n.lstrip("_") for n, _ in rom)})
-        for r in unit.rings:
+        for r in unit.inputs:
             if r.width:
-                out.append({"name": f"pop_{u.name}.ring_{r.receptor}", "words": r.depth * u.size,
+                out.append({"name": f"pop_{u.name}.input_{r.receptor}", "words": u.size,
                             "width": r.width, "initial": False,
-                            "holds": f"{r.depth} delay slots of `{r.receptor}` input sums in units of {r.scale}"})
+                            "holds": f"`{r.receptor}` input sums of the next step in units of {r.scale}"})
     layout = core.layout
     out.append({"name": "delivery.rows", "words": max(1, len(layout.rows)), "width": layout.pointer_bits,
                 "initial": True, "holds": "CSR row pointers of every projection"})
@@ -98,7 +99,8 @@ def memories(plan: NetworkPlan, core: NetworkCore) -> list[dict]:
                 "targets (one shared weight per projection)"})
     pop_bits = max(1, (len(plan.populations) - 1).bit_length())
     out.append({"name": "delivery.queue", "words": core.queue_depth, "initial": False,
-                "width": pop_bits + max(p.neuron_bits for p in plan.populations), "holds": "spike queue"})
+                "width": pop_bits + max(p.neuron_bits for p in plan.populations) + core.mask_bits,
+                "holds": "event queue (neurons and the delays they deliver through)"})
     for m in out:
         m["bits"] = m["words"] * m["width"]
     return out

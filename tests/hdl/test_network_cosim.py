@@ -108,7 +108,7 @@ def test_hdl_writes_design_harness_and_manifest(tmp_path):
     assert "Q16.16" in text and "module \\hil_demo.pop_E" in text and "module \\hil_demo.delivery" in text
     assert manifest["format"]["name"] == "Q16.16"
     names = {m["name"] for m in manifest["memories"]}
-    assert {"pop_E_I.state", "pop_E_I.ring_ex", "delivery.synapses", "delivery.rows", "delivery.queue"} <= names
+    assert {"pop_E_I.state", "pop_E_I.input_ex", "delivery.synapses", "delivery.rows", "delivery.queue"} <= names
     assert [u["populations"] for u in manifest["units"]] == [["E", "I"]]  # one datapath for both
     assert manifest["estimate"]["memory_bits"] == sum(m["bits"] for m in manifest["memories"])
 
