@@ -14,13 +14,11 @@ core on the iCE40UP5K: <= 2,500 LUT4 and <= 8 SB_MAC16.
 The network cases (``core/...``) generate a whole core (hdl/generate.py) and synthesise it
 (``synth_ice40 -dsp -spram``): the hil_demo project (200 iaf_psc_exp neurons, 4,000 synapses,
 Poisson drive, Q16.16) and a 1,000-neuron / ~20,000-synapse CUBA LIF network
-(tests/hdl/network_cases.py ``cuba_1000``).  Each is compared with the UP5K's capacity (5,280
-LUT4/FF, 8 SB_MAC16, 30 SB_RAM40_4K, 4 SB_SPRAM256KA), and its memories are assigned to the
-device by :func:`fit_memories`: memories that start at zero (rings, the spike queue) may live in
-single-port SPRAM; memories with initial contents (state, parameter and synapse ROMs) need block
-RAM, or SPRAM plus a loader that writes them before the first step (the core has none), and the
-report says which.  ``--only core/cuba_1000`` needs no synthesis for its memory report
-(``--estimate``).
+(``cuba_1000``, :func:`cuba_project`).  Each is generated as the iCEBreaker's build would
+(its delivery tables loaded into SPRAM when block RAM cannot hold them,
+:func:`hdl.estimate.table_storage`), estimated (:func:`hdl.estimate.estimate_resources`) and
+compared with the UP5K's capacity (5,280 LUT4/FF, 8 SB_MAC16, 30 SB_RAM40_4K, 4 SB_SPRAM256KA).
+``--estimate`` skips the synthesis.
 
 Board capacity (``--capacity BOARD NEURONS SYNAPSES``) writes a LIF/CUBA project of that size
 (:func:`cuba_project`: 80% excitatory, 20% inhibitory, Bernoulli connectivity with the expected
@@ -48,6 +46,7 @@ from engine.fixedpoint import QFormat
 from engine.models import get_model
 from engine.program import compile_program
 from hdl.datapath import NeuronDatapath
+from hdl.generate import generate
 from hdl.synth import plan_synthesis, synthesize
 
 DT = 1e-4
@@ -56,9 +55,8 @@ NEURON_BITS = 8
 CASES = (("iaf_psc_exp", "Q16.16"), ("iaf_psc_exp", "Q8.8"), ("lif", "Q8.8"), ("izhikevich", "Q8.8"))
 NETWORKS = ("hil_demo", "cuba_1000")
 ROOT = Path(__file__).resolve().parents[1]
-# iCE40UP5K (iCEBreaker): logic cells, DSPs, 4 kbit block RAMs, 256 kbit single-port RAMs
+# iCE40UP5K (iCEBreaker): logic cells, DSPs, 4 kbit block RAMs, 256 kbit single-port RAMs (hdl.boards.CAPACITY)
 UP5K = {"lut4": 5280, "ff": 5280, "dsp": 8, "ebr": 30, "spram": 4}
-SPRAM_SHAPE = (16384, 16)
 
 
 def datapath(model: str, fmt: str) -> NeuronDatapath:
@@ -80,15 +78,15 @@ def measure(model: str, fmt: str, target: str, dsp: bool, folder: Path) -> dict:
 
 
 def network(name: str):
-    """The network case ``name`` built in Q16.16."""
+    """The network case ``name`` built in Q16.16 (``cuba_1000``: :func:`cuba_project` of 1,000 neurons, 20,000
+    synapses and delays up to 1.5 ms)."""
+    from studio.project.project_file import load_network
+
     fmt = QFormat.parse("Q16.16")
     if name == "hil_demo":
-        from studio.project.project_file import load_network
         return load_network(ROOT / "resources/examples/hil_demo.ncsproj", fmt=fmt)[1]
-    sys.path.insert(0, str(ROOT))
-    from engine.network.build import build_network
-    from tests.hdl.network_cases import cuba_1000
-    return build_network(cuba_1000(), fmt)
+    with tempfile.TemporaryDirectory(prefix="hdl_resources_") as tmp:
+        return load_network(write_project(Path(tmp) / f"{name}.ncsproj", 1000, 20000, 1.5), fmt=fmt)[1]
 
 
 def cuba_project(neurons: int, synapses: int, delay_ms: float = 1.0, seed: int = 1) -> dict:
@@ -149,69 +147,28 @@ def capacity_run(board: str, neurons: int, synapses: int, delay_ms: float, fmt: 
     return row
 
 
-def spram_blocks(words: int, width: int) -> int:
-    return -(-words // SPRAM_SHAPE[0]) * -(-width // SPRAM_SHAPE[1])
-
-
-def fit_memories(memories: list[dict], ebr: int = UP5K["ebr"], spram: int = UP5K["spram"]) -> dict:
-    """Place every memory of a manifest in block RAM or SPRAM, largest savings first.
-
-    A memory goes to SPRAM when it starts at zero (no initial contents), is larger than a few block
-    RAMs and SPRAM blocks are left; then, if block RAM still overflows, memories with initial
-    contents are moved to SPRAM too and listed under ``need_loader``.
-    """
-    from hdl.generate import block_rams
-
-    rows = [dict(m, ebr=block_rams(m["words"], m["width"]), spram=spram_blocks(m["words"], m["width"]))
-            for m in memories]
-    for m in rows:
-        m["place"] = "ebr"
-    free = spram
-    for loader in (False, True):
-        used = sum(m["ebr"] for m in rows if m["place"] == "ebr")
-        # rings are read, cleared and read-add-written: single-port sequences; the queue is a FIFO (two ports)
-        candidates = sorted((m for m in rows if m["place"] == "ebr" and m["initial"] == loader and m["ebr"] > 2
-                             and (loader or ".ring_" in m["name"])),
-                            key=lambda m: m["ebr"] / m["spram"], reverse=True)
-        for m in candidates:
-            if used <= ebr:
-                break
-            if m["spram"] <= free:
-                m["place"] = "spram"
-                free -= m["spram"]
-                used -= m["ebr"]
-        if used <= ebr:
-            break
-    ebr_used = sum(m["ebr"] for m in rows if m["place"] == "ebr")
-    spram_used = sum(m["spram"] for m in rows if m["place"] == "spram")
-    return {"fits": ebr_used <= ebr and spram_used <= spram, "ebr": ebr_used, "spram": spram_used,
-            "in_spram": [m["name"] for m in rows if m["place"] == "spram"],
-            "need_loader": [m["name"] for m in rows if m["place"] == "spram" and m["initial"]],
-            "over": [] if ebr_used <= ebr else [f"{m['name']} ({m['ebr']} EBR)" for m in rows
-                                                if m["place"] == "ebr" and m["ebr"] > 2],
-            "device_bits": ebr * 4096 + spram * SPRAM_SHAPE[0] * SPRAM_SHAPE[1],
-            "memory_bits": sum(m["bits"] for m in memories),
-            "memories": [{k: m[k] for k in ("name", "words", "width", "initial", "ebr", "spram", "place")}
-                         for m in rows]}
-
-
 def measure_core(name: str, target: str, dsp: bool, folder: Path, synthesise: bool = True) -> dict:
-    """Generate the core of network ``name``, synthesise it (``-spram``), fit its memories to the UP5K."""
+    """Generate the core of network ``name`` as the iCEBreaker's build would (its tables loaded into SPRAM when
+    block RAM cannot hold them, :func:`hdl.estimate.table_storage`), estimate it and synthesise it."""
     import dataclasses
 
+    from hdl.boards import find_board
     from hdl.design import plan_network
-    from hdl.generate import generate
+    from hdl.estimate import estimate_resources, table_storage
 
     start = time.monotonic()
-    design = generate(plan_network(network(name), name), name)
-    plan = design.plan
-    row = {"case": f"core/{name}", "neurons": plan.n_neurons, "synapses": plan.n_synapses,
+    plan = plan_network(network(name), name)
+    board = find_board("icebreaker")
+    tables = table_storage(plan, board)
+    design = generate(plan, name, tables)
+    row = {"case": f"core/{name}", "neurons": plan.n_neurons, "synapses": plan.n_synapses, "tables": tables,
            "units": [u["populations"] for u in design.manifest["units"]],
-           "fit": fit_memories(design.manifest["memories"])}
+           "estimate": estimate_resources(plan, board).to_json()}
     if synthesise:
         sp = plan_synthesis(design.files[design.verilog_name], design.top, target, dsp=dsp, place=False)
-        if target.startswith("ice40"):  # let Yosys map zero-initialised single-port memories to SPRAM
-            files = tuple((n, t.replace("synth_ice40 ", "synth_ice40 -spram ", 1)) for n, t in sp.files)
+        if target.startswith("ice40"):  # as hdl/board_build.py: loaded tables go to SPRAM
+            script = "delete t:$meminit_v2 r:MEMID=*loaded_* %i\n"
+            files = tuple((n, script + t.replace("synth_ice40 ", "synth_ice40 -spram ", 1)) for n, t in sp.files)
             sp = dataclasses.replace(sp, files=files)
         report = synthesize(sp, folder)
         row.update({"lut4": report.lut4, "ff": report.flip_flops, "dsp": report.dsp, "ebr": report.ram,
@@ -222,22 +179,15 @@ def measure_core(name: str, target: str, dsp: bool, folder: Path, synthesise: bo
 
 
 def _core_line(r: dict) -> str:
-    fit = r["fit"]
-    text = f"core/{r['case'][5:]:<10} {r['neurons']} neurons {r['synapses']} synapses  "
+    est = r["estimate"]
+    text = f"core/{r['case'][5:]:<10} {r['neurons']} neurons {r['synapses']} synapses (tables: {r['tables']})  "
     if "lut4" in r:
         text += (f"LUT4 {r['lut4']}/{UP5K['lut4']}  FF {r['ff']}/{UP5K['ff']}  DSP {r['dsp']}/{UP5K['dsp']}  "
                  f"EBR {r['ebr']}/{UP5K['ebr']}  SPRAM {r['spram']}/{UP5K['spram']}  "
                  f"({'fits' if r['fits_up5k'] else 'does NOT fit'} the UP5K)\n    ")
-    text += (f"memories {fit['memory_bits']} bits: {fit['ebr']} EBR + {fit['spram']} SPRAM "
-             f"({'fit' if fit['fits'] else 'do NOT fit'})")
-    if fit["in_spram"]:
-        text += (f"; would need SPRAM: {', '.join(fit['in_spram'])} (rings: single-port read/clear and "
-                 "read-add-write sequences, which the core does not generate yet)")
-    if fit["over"]:
-        text += (f"; block RAM still over by {fit['ebr'] - UP5K['ebr']} with {', '.join(fit['over'])} "
-                 f"(all memories {fit['memory_bits']} bits, the device {fit['device_bits']})")
-    if fit["need_loader"]:
-        text += f"; need a loader for their initial contents: {', '.join(fit['need_loader'])}"
+    used = est["used"]
+    text += (f"estimate: LUT {used['luts']}  FF {used['ffs']}  DSP {used['dsps']}  BRAM {used['brams']}  "
+             f"SPRAM {used['sprams']}  memories {est['memory_bits']} bits ({'over: ' + ', '.join(est['over']) if est['over'] else 'fits'})")
     return text + f"  ({r['seconds']} s)"
 
 

@@ -44,6 +44,7 @@ from engine.errors import NeuroCoreError
 from hdl.board_top import BoardTop, core_clock_hz
 from hdl.boards import Board, find_board
 from hdl.design import NetworkPlan
+from hdl.estimate import table_storage
 from hdl.synth import parse_nextpnr, parse_stat, parse_utilisation_log
 from hdl.tools import ToolCommand, require_tool
 from hdl.uart import uart_baud
@@ -153,13 +154,20 @@ def board_plan(plan: NetworkPlan, board: Board | str, *, clock_hz: float | None 
     which the report then names.
     """
     board = find_board(board) if isinstance(board, str) else board
-    top = BoardTop(plan, core_clock_hz(board.family, board.clock_hz, clock_hz or board.target_hz), paced)
+    top = BoardTop(plan, core_clock_hz(board.family, board.clock_hz, clock_hz or board.target_hz), paced,
+                   tables=table_storage(plan, board))
     platform = board.platform()
-    synth = ""
+    synth, after_read = "", ""
     if board.family == "ice40":
         # ABC9's delays for the device's own speed (Yosys assumes an HX otherwise); UltraPlus DSPs.
         synth = f"-device {_ICE40_SPEED[board.device[5:7]]}" + (" -dsp" if board.capacity.dsps else "")
+    if board.capacity.sprams:
+        # A loaded table (ram_style "huge") starts empty: without the all-zero contents Amaranth gives every
+        # memory, Yosys maps it to SPRAM.
+        synth += " -spram"
+        after_read = "delete t:$meminit_v2 r:MEMID=*loaded_* %i"
     return platform.build(top, name=NAME, do_build=False, verbose=True, synth_opts=synth,
+                          script_after_read=after_read,
                           script_after_synth=f"tee -q -o {STAT_FILE} stat -json",
                           nextpnr_opts=f"--report {NEXTPNR_REPORT} --timing-allow-fail --seed {int(seed)}")
 

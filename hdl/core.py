@@ -46,7 +46,15 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hdl.datapath import NeuronDatapath
-from hdl.design import MAX_STEPS, NetworkPlan, UnitPlan, constant_slots, param_banks, plan_units, source_delays
+from hdl.design import (
+    MAX_STEPS,
+    NetworkPlan,
+    UnitPlan,
+    constant_slots,
+    param_banks,
+    plan_units,
+    source_delays,
+)
 
 COUNTER_BITS = 32
 MAX_PROBES = 8
@@ -145,6 +153,15 @@ class DeliveryLayout:
     @property
     def synapse_bits(self) -> int:
         return self.target_bits + self.weight_bits
+
+    @property
+    def image(self) -> list[int]:
+        """The words a loader writes into the tables (``tables="loaded"``): row pointers, then synapses."""
+        return self.rows + self.synapses
+
+    @property
+    def image_bits(self) -> int:
+        return max(self.pointer_bits, self.synapse_bits)
 
 
 def delivery_layout(plan: NetworkPlan, units: tuple[UnitPlan, ...]) -> DeliveryLayout:
@@ -495,18 +512,22 @@ class SpikeDelivery(wiring.Component):
     """
 
     def __init__(self, plan: NetworkPlan, units: list[PopulationUnit], layout: DeliveryLayout, weight_bits: int,
-                 mask_bits: int, queue_depth: int):
+                 mask_bits: int, queue_depth: int, tables: str = "rom"):
         self.plan, self.units, self.layout = plan, units, layout
+        self.tables = tables
         self.weight_bits = weight_bits
         self.mask_bits = mask_bits
         self.queue_depth = queue_depth
         self.pop_bits = _bits(max(len(plan.populations) - 1, 1))
         self.neuron_bits = max(p.neuron_bits for p in plan.populations)
-        super().__init__(wiring.Signature({
+        members = {
             "start": In(1), "done": Out(1),
             "push_valid": In(1), "push_pop": In(self.pop_bits), "push_neuron": In(self.neuron_bits),
             "push_mask": In(mask_bits), "queue_overflows": Out(COUNTER_BITS),
-        }))
+        }
+        if tables == "loaded":
+            members.update(_load_members(layout))
+        super().__init__(wiring.Signature(members))
 
     def elaborate(self, platform):
         m = Module()
@@ -526,17 +547,14 @@ class SpikeDelivery(wiring.Component):
         tb, wbits = layout.target_bits, layout.weight_bits
         target, weight = Signal(tb), Signal(signed(self.weight_bits))
         ptr_addr = Signal(range(max(len(layout.rows), 2)))
-        m.submodules.rows = rows = Memory(shape=unsigned(layout.pointer_bits), depth=max(len(layout.rows), 1),
-                                          init=layout.rows)
-        ptr = rows.read_port()
-        m.d.comb += ptr.addr.eq(ptr_addr)
-        m.submodules.synapses = syn = Memory(shape=unsigned(layout.synapse_bits), depth=syn_count,
-                                             init=layout.synapses)
-        srd = syn.read_port()
-        m.d.comb += srd.addr.eq(k)
+        ptr = self._table(m, "rows", layout.pointer_bits, layout.rows, ptr_addr, 0)
+        srd = self._table(m, "synapses", layout.synapse_bits, layout.synapses, k, len(layout.rows))
         unit_of = {p: u for u in self.units for p in u.unit.populations}
 
         m.d.sync += self.done.eq(0)
+        if self.tables == "loaded":
+            with m.If(self.load_valid & (self.load_addr == len(layout.image) - 1)):
+                m.d.sync += self.loaded.eq(1)
         for unit in self.units:
             m.d.comb += [unit.dl_addr.eq(0), unit.dl_weight.eq(weight)]
         with m.FSM(name="deliver"):
@@ -602,6 +620,32 @@ class SpikeDelivery(wiring.Component):
                                 m.next = "SYNAPSE"
         return m
 
+    def _table(self, m: Module, name: str, width: int, words: list[int], addr, base: int):
+        """A table of the delivery and its read port at ``addr``: a ROM, or (``tables="loaded"``) a RAM with
+        one address for reading and loading (the load words ``base..``), so that Yosys can map it to a
+        single-port RAM without initial contents (``ram_style="huge"``: the iCE40UP's SPRAM)."""
+        depth = max(len(words), 1)
+        if self.tables != "loaded":
+            m.submodules[name] = mem = Memory(shape=unsigned(width), depth=depth, init=words)
+            port = mem.read_port()
+            m.d.comb += port.addr.eq(addr)
+            return port
+        m.submodules[f"loaded_{name}"] = mem = Memory(shape=unsigned(width), depth=depth, init=[],
+                                                      attrs={"ram_style": "huge"})
+        port, write = mem.read_port(), mem.write_port()
+        mine = self.load_valid & (self.load_addr >= base) & (self.load_addr < base + len(words))
+        shared = Signal(range(depth), name=f"{name}_addr")
+        m.d.comb += [shared.eq(Mux(mine, self.load_addr - base, addr)), port.addr.eq(shared), write.addr.eq(shared),
+                     write.data.eq(self.load_data), write.en.eq(mine), port.en.eq(~mine)]
+        return port
+
+
+def _load_members(layout: DeliveryLayout) -> dict:
+    """The load port of tables that are written before the first step: word ``load_addr`` of
+    :attr:`DeliveryLayout.image`; ``loaded`` once the last word is written."""
+    return {"load_valid": In(1), "load_addr": In(range(max(len(layout.image), 2))),
+            "load_data": In(layout.image_bits), "loaded": Out(1)}
+
 
 class NetworkCore(wiring.Component):
     """The whole network; see the module docstring.
@@ -622,11 +666,19 @@ class NetworkCore(wiring.Component):
     ``param_wdata`` into it (to be used between steps, while not ``busy``).
 
     ``share=False`` gives every population its own unit and datapath.
+
+    ``tables="loaded"``: the delivery's tables (row pointers and synapses) start empty and are written
+    through ``load_valid``/``load_addr``/``load_data`` (the words of :meth:`table_image`) before the
+    first step, which waits for ``loaded``; they can then live in RAM without initial contents (the
+    iCE40UP's SPRAM).  ``"rom"`` (the default): block RAM initialised by the bitstream.
     """
 
     def __init__(self, plan: NetworkPlan, queue_depth: int | None = None, share: bool = True,
-                 param_bank: bool = False):
+                 param_bank: bool = False, tables: str = "rom"):
+        if tables not in ("rom", "loaded"):
+            raise ValueError(f"tables must be 'rom' or 'loaded', not {tables!r}")
         self.plan = plan
+        self.tables = tables
         self.unit_plans = plan_units(plan, share)
         self.layout = delivery_layout(plan, self.unit_plans)
         self.weight_bits = max([self.layout.weight_bits, 2]
@@ -651,10 +703,16 @@ class NetworkCore(wiring.Component):
                             else tuple((p.name, ()) for p in plan.populations))
         n_params = sum(len(slots) for _, slots in self.param_banks)
         members.update({f"probe_{k}": Out(signed(plan.fmt.total)) for k in range(n_probes)})
+        if tables == "loaded":
+            members.update(_load_members(self.layout))
         if n_params:
             members.update({"param_we": In(1), "param_addr": In(range(n_params)),
                             "param_wdata": In(signed(plan.fmt.total)), "param_rdata": Out(signed(plan.fmt.total))})
         super().__init__(wiring.Signature(members))
+
+    def table_image(self) -> list[int]:
+        """The words to write through the load port (``tables="loaded"``), in address order."""
+        return self.layout.image
 
     def param_index(self, bank: int, entry: int) -> int:
         """The index across all banks of ``entry`` of ``bank``."""
@@ -679,7 +737,12 @@ class NetworkCore(wiring.Component):
         for unit in self.units:
             m.submodules[f"pop_{unit.unit.name}"] = unit
         m.submodules.delivery = delivery = SpikeDelivery(plan, self.units, self.layout, self.weight_bits,
-                                                         self.mask_bits, self.queue_depth)
+                                                         self.mask_bits, self.queue_depth, self.tables)
+        ready = Const(1)
+        if self.tables == "loaded":
+            m.d.comb += [delivery.load_valid.eq(self.load_valid), delivery.load_addr.eq(self.load_addr),
+                         delivery.load_data.eq(self.load_data), self.loaded.eq(delivery.loaded)]
+            ready = self.loaded
         advance = Signal()
         cycles = Signal(COUNTER_BITS)
         m.d.sync += cycles.eq(cycles + 1)
@@ -714,7 +777,7 @@ class NetworkCore(wiring.Component):
         m.d.sync += self.step_done.eq(0)
         with m.FSM(name="sequencer"):
             with m.State("IDLE"):
-                with m.If(self.run | self.step_req):
+                with m.If((self.run | self.step_req) & ready):
                     m.d.sync += [self.busy.eq(1), cycles.eq(1)]
                     m.d.comb += self.units[0].start.eq(1)
                     m.next = "UPDATE_0"

@@ -158,6 +158,16 @@ def test_a_paced_single_stepped_core_computes_the_same_steps():
     assert report.spikes_rtl > 20
 
 
+@needs_verilator
+def test_tables_written_through_the_load_port_compute_the_same_steps():
+    network = build_network(_hil_demo(), Q16)
+    report = cosimulate_plan(plan_network(network, "hil_demo"), network, 300, tables="loaded")
+    assert report.bit_exact, report.first_divergence
+    assert report.spikes_rtl > 20
+    assert {m["name"]: m["initial"] for m in report.manifest["memories"]
+            if m.get("loaded")} == {"delivery.rows": False, "delivery.synapses": False}
+
+
 def _hil_demo():
     from studio.project.project_file import project_network, read_project
 
