@@ -153,6 +153,7 @@ def measure_core(name: str, target: str, dsp: bool, folder: Path, synthesise: bo
     import dataclasses
 
     from hdl.boards import find_board
+    from hdl.core import YOSYS_EMPTY_LOADED_TABLES
     from hdl.design import plan_network
     from hdl.estimate import estimate_resources, table_storage
 
@@ -167,8 +168,8 @@ def measure_core(name: str, target: str, dsp: bool, folder: Path, synthesise: bo
     if synthesise:
         sp = plan_synthesis(design.files[design.verilog_name], design.top, target, dsp=dsp, place=False)
         if target.startswith("ice40"):  # as hdl/board_build.py: loaded tables go to SPRAM
-            script = "delete t:$meminit_v2 r:MEMID=*loaded_* %i\n"
-            files = tuple((n, script + t.replace("synth_ice40 ", "synth_ice40 -spram ", 1)) for n, t in sp.files)
+            files = tuple((n, t.replace("synth_ice40 ", f"{YOSYS_EMPTY_LOADED_TABLES}\nsynth_ice40 -spram ", 1))
+                          for n, t in sp.files)
             sp = dataclasses.replace(sp, files=files)
         report = synthesize(sp, folder)
         row.update({"lut4": report.lut4, "ff": report.flip_flops, "dsp": report.dsp, "ebr": report.ram,

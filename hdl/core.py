@@ -58,6 +58,9 @@ from hdl.design import (
 
 COUNTER_BITS = 32
 MAX_PROBES = 8
+# Loaded tables start empty, but Amaranth gives every memory initial contents (zeros), which a RAM without
+# them (the iCE40UP's SPRAM) cannot take: this Yosys command, run after reading the design, drops them.
+YOSYS_EMPTY_LOADED_TABLES = "delete t:$meminit_v2 r:MEMID=*loaded_* %i"
 
 
 def _bits(n: int) -> int:
@@ -416,9 +419,7 @@ class PopulationUnit(wiring.Component):
                     per_pop.append(_saturate(m, sum(terms[1:], terms[0]), total))
                 else:
                     per_pop.append(self.constant_regs[(p.index, pop.current_slot)])
-            current = per_pop[-1]
-            for k in range(len(per_pop) - 2, -1, -1):
-                current = Mux(s1_which == k, per_pop[k], current)
+            current = _select_signal(s1_which, per_pop)
 
         # stage 2: the datapath's inputs, registered
         s2_valid = Signal()
@@ -439,10 +440,7 @@ class PopulationUnit(wiring.Component):
                 m.d.sync += port.eq(current)
             else:
                 regs = [self.constant_regs[(p.index, name)] for p in self.pops]
-                chosen = regs[-1]
-                for k in range(len(regs) - 2, -1, -1):
-                    chosen = Mux(s1_which == k, regs[k], chosen)
-                m.d.sync += port.eq(chosen)
+                m.d.sync += port.eq(_select_signal(s1_which, regs))
         tag = [s1_j, s1_which, s1_local, refc, st["_ovf"], probe_rd.data]
         if self._ref_rom:
             tag.append(ro["_ref_steps"])

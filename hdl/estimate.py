@@ -74,8 +74,7 @@ class ResourceEstimate:
         """One line: fits (with the tightest resource), or what exceeds the device and by how much."""
         if self.over:
             parts = [f"{self.used[k]:,} {RESOURCES[k]} of {self.available[k]:,}" for k in self.over]
-            caveat = " (an upper bound: Yosys often removes or narrows a multiplier)" if self.over == ["dsps"] else ""
-            return f"does not fit the {self.device} of the {self.board}: needs about {', '.join(parts)}{caveat}"
+            return f"does not fit the {self.device} of the {self.board}: needs about {', '.join(parts)}"
         shares = {k: self.used[k] / self.available[k] for k in RESOURCES if self.available[k]}
         tight = max(shares, key=shares.get)
         return f"fits the {self.device} of the {self.board} (about {shares[tight]:.0%} of its {RESOURCES[tight]}s)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from engine.fixedpoint import QFormat
 from engine.network.build import build_network
 from hdl.boards import find_board
+from hdl.core import YOSYS_EMPTY_LOADED_TABLES
 from hdl.design import plan_network
 from hdl.estimate import estimate_resources, table_storage
 from hdl.generate import generate
@@ -44,6 +46,21 @@ def test_the_estimate_tracks_yosys_on_the_hil_demo_core(fmt, tmp_path):
     assert used["brams"] == report.ram
     assert abs(used["luts"] - report.lut4) <= 0.15 * report.lut4
     assert abs(used["ffs"] - report.flip_flops) <= 0.15 * report.flip_flops
+
+
+@pytest.mark.slow
+@pytest.mark.tools("yosys")
+def test_loaded_tables_land_in_spram_as_estimated(tmp_path):
+    """A core whose tables are loaded (as a UP5K build does when block RAM cannot hold them): Yosys maps the
+    tables to SB_SPRAM256KA and everything else to block RAM, as many of each as the estimate counts."""
+    plan = plan_network(build_network(cuba_1000(), QFormat.parse("Q8.8")), "cuba_1000")
+    design = generate(plan, tables="loaded")
+    synthesis = plan_synthesis(design.files[design.verilog_name], design.top, dsp=True, place=False)
+    files = tuple((name, text.replace("synth_ice40 ", f"{YOSYS_EMPTY_LOADED_TABLES}\nsynth_ice40 -spram ", 1))
+                  for name, text in synthesis.files)
+    report = synthesize(dataclasses.replace(synthesis, files=files), tmp_path)
+    used = estimate_resources(plan, find_board("icebreaker")).used
+    assert (report.spram, report.ram, report.dsp) == (used["sprams"], used["brams"], used["dsps"]) == (3, 25, 5)
 
 
 def test_cuba_exceeds_the_up5k_block_ram_and_spram_and_the_verdict_names_them():
