@@ -14,19 +14,25 @@ core on the iCE40UP5K: <= 2,500 LUT4 and <= 8 SB_MAC16.
 The network cases (``core/...``) generate a whole core (hdl/generate.py) and synthesise it
 (``synth_ice40 -dsp -spram``): the hil_demo project (200 iaf_psc_exp neurons, 4,000 synapses,
 Poisson drive, Q16.16) and a 1,000-neuron / ~20,000-synapse CUBA LIF network
-(tests/hdl/network_cases.py ``cuba_1000``).  Each is compared with the UP5K's capacity (5,280
-LUT4/FF, 8 SB_MAC16, 30 SB_RAM40_4K, 4 SB_SPRAM256KA), and its memories are assigned to the
-device by :func:`fit_memories`: memories that start at zero (rings, the spike queue) may live in
-single-port SPRAM; memories with initial contents (state, parameter and synapse ROMs) need block
-RAM, or SPRAM plus a loader that writes them before the first step (the core has none), and the
-report says which.  ``--only core/cuba_1000`` needs no synthesis for its memory report
-(``--estimate``).
+(``cuba_1000``, :func:`cuba_project`).  Each is generated as the iCEBreaker's build would
+(its delivery tables loaded into SPRAM when block RAM cannot hold them,
+:func:`hdl.estimate.table_storage`), estimated (:func:`hdl.estimate.estimate_resources`) and
+compared with the UP5K's capacity (5,280 LUT4/FF, 8 SB_MAC16, 30 SB_RAM40_4K, 4 SB_SPRAM256KA).
+``--estimate`` skips the synthesis.
+
+Board capacity (``--capacity BOARD NEURONS SYNAPSES``) writes a LIF/CUBA project of that size
+(:func:`cuba_project`: 80% excitatory, 20% inhibitory, Bernoulli connectivity with the expected
+synapse count, delays up to ``--delay``) and runs ``ncstudio synth PROJECT --board BOARD --json`` on
+it (real synthesis, place-and-route and packing; cycles per step from Verilator), printing the report
+with neurons per LUT and RAM bits per neuron and per synapse.  ``--project FILE`` only writes the project.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +46,7 @@ from engine.fixedpoint import QFormat
 from engine.models import get_model
 from engine.program import compile_program
 from hdl.datapath import NeuronDatapath
+from hdl.generate import generate
 from hdl.synth import plan_synthesis, synthesize
 
 DT = 1e-4
@@ -48,9 +55,8 @@ NEURON_BITS = 8
 CASES = (("iaf_psc_exp", "Q16.16"), ("iaf_psc_exp", "Q8.8"), ("lif", "Q8.8"), ("izhikevich", "Q8.8"))
 NETWORKS = ("hil_demo", "cuba_1000")
 ROOT = Path(__file__).resolve().parents[1]
-# iCE40UP5K (iCEBreaker): logic cells, DSPs, 4 kbit block RAMs, 256 kbit single-port RAMs
+# iCE40UP5K (iCEBreaker): logic cells, DSPs, 4 kbit block RAMs, 256 kbit single-port RAMs (hdl.boards.CAPACITY)
 UP5K = {"lut4": 5280, "ff": 5280, "dsp": 8, "ebr": 30, "spram": 4}
-SPRAM_SHAPE = (16384, 16)
 
 
 def datapath(model: str, fmt: str) -> NeuronDatapath:
@@ -72,80 +78,98 @@ def measure(model: str, fmt: str, target: str, dsp: bool, folder: Path) -> dict:
 
 
 def network(name: str):
-    """The network case ``name`` built in Q16.16."""
+    """The network case ``name`` built in Q16.16 (``cuba_1000``: :func:`cuba_project` of 1,000 neurons, 20,000
+    synapses and delays up to 1.5 ms)."""
+    from studio.project.project_file import load_network
+
     fmt = QFormat.parse("Q16.16")
     if name == "hil_demo":
-        from studio.project.project_file import load_network
         return load_network(ROOT / "resources/examples/hil_demo.ncsproj", fmt=fmt)[1]
-    sys.path.insert(0, str(ROOT))
-    from engine.network.build import build_network
-    from tests.hdl.network_cases import cuba_1000
-    return build_network(cuba_1000(), fmt)
+    with tempfile.TemporaryDirectory(prefix="hdl_resources_") as tmp:
+        return load_network(write_project(Path(tmp) / f"{name}.ncsproj", 1000, 20000, 1.5), fmt=fmt)[1]
 
 
-def spram_blocks(words: int, width: int) -> int:
-    return -(-words // SPRAM_SHAPE[0]) * -(-width // SPRAM_SHAPE[1])
+def cuba_project(neurons: int, synapses: int, delay_ms: float = 1.0, seed: int = 1) -> dict:
+    """A Vogels-Abbott CUBA project (as resources/examples/cuba.ncsproj) of ``neurons`` LIF neurons and about
+    ``synapses`` synapses: excitatory projections delayed by ``delay_ms``, inhibitory by half of it."""
+    with open(ROOT / "resources/examples/cuba.ncsproj") as f:
+        project = json.load(f)
+    n_e = neurons * 4 // 5
+    p = synapses / neurons ** 2
+    sizes = {"E": n_e, "I": neurons - n_e}
+    for pop in project["populations"]:
+        pop["size"] = sizes[pop["name"]]
+    inhibitory_delay = max(0.1, round(delay_ms / 2, 1))
+    for proj in project["projections"]:
+        proj["rule"]["p"] = round(p, 6)
+        proj["delay"] = f"{delay_ms if proj['source'] == 'E' else inhibitory_delay:g} ms"
+    project["devices"] = [d for d in project["devices"] if d["kind"] == "spike_recorder"]
+    project["seed"] = seed
+    project["description"] = (f"LIF/CUBA capacity case: {neurons} neurons, about {synapses} synapses, "
+                              f"delays up to {delay_ms:g} ms (benchmarks/hdl_resources.py)")
+    return project
 
 
-def fit_memories(memories: list[dict], ebr: int = UP5K["ebr"], spram: int = UP5K["spram"]) -> dict:
-    """Place every memory of a manifest in block RAM or SPRAM, largest savings first.
+def write_project(path: Path, neurons: int, synapses: int, delay_ms: float = 1.0) -> Path:
+    path.write_text(json.dumps(cuba_project(neurons, synapses, delay_ms), indent=1) + "\n")
+    return path
 
-    A memory goes to SPRAM when it starts at zero (no initial contents), is larger than a few block
-    RAMs and SPRAM blocks are left; then, if block RAM still overflows, memories with initial
-    contents are moved to SPRAM too and listed under ``need_loader``.
-    """
-    from hdl.generate import block_rams
 
-    rows = [dict(m, ebr=block_rams(m["words"], m["width"]), spram=spram_blocks(m["words"], m["width"]))
-            for m in memories]
-    for m in rows:
-        m["place"] = "ebr"
-    free = spram
-    for loader in (False, True):
-        used = sum(m["ebr"] for m in rows if m["place"] == "ebr")
-        # rings are read, cleared and read-add-written: single-port sequences; the queue is a FIFO (two ports)
-        candidates = sorted((m for m in rows if m["place"] == "ebr" and m["initial"] == loader and m["ebr"] > 2
-                             and (loader or ".ring_" in m["name"])),
-                            key=lambda m: m["ebr"] / m["spram"], reverse=True)
-        for m in candidates:
-            if used <= ebr:
-                break
-            if m["spram"] <= free:
-                m["place"] = "spram"
-                free -= m["spram"]
-                used -= m["ebr"]
-        if used <= ebr:
-            break
-    ebr_used = sum(m["ebr"] for m in rows if m["place"] == "ebr")
-    spram_used = sum(m["spram"] for m in rows if m["place"] == "spram")
-    return {"fits": ebr_used <= ebr and spram_used <= spram, "ebr": ebr_used, "spram": spram_used,
-            "in_spram": [m["name"] for m in rows if m["place"] == "spram"],
-            "need_loader": [m["name"] for m in rows if m["place"] == "spram" and m["initial"]],
-            "over": [] if ebr_used <= ebr else [f"{m['name']} ({m['ebr']} EBR)" for m in rows
-                                                if m["place"] == "ebr" and m["ebr"] > 2],
-            "device_bits": ebr * 4096 + spram * SPRAM_SHAPE[0] * SPRAM_SHAPE[1],
-            "memory_bits": sum(m["bits"] for m in memories),
-            "memories": [{k: m[k] for k in ("name", "words", "width", "initial", "ebr", "spram", "place")}
-                         for m in rows]}
+def capacity_run(board: str, neurons: int, synapses: int, delay_ms: float, fmt: str, folder: Path) -> dict:
+    """``ncstudio synth`` of a generated CUBA project on ``board``: its JSON report plus the density figures."""
+    folder.mkdir(parents=True, exist_ok=True)
+    project = write_project(folder / f"cuba_{neurons}_{synapses}.ncsproj", neurons, synapses, delay_ms)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "studio.cli.main", "synth", str(project), "--board", board,
+                           "--fixed", fmt, "--json", "--out", str(folder / "build")],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+    row = {"board": board, "neurons": neurons, "format": fmt, "delay_ms": delay_ms, "exit": proc.returncode,
+           "seconds": round(time.monotonic() - start, 1)}
+    if proc.stdout.strip():
+        row.update(json.loads(proc.stdout))
+    if proc.returncode:
+        row["error"] = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
+    from hdl.core import NetworkCore
+    from hdl.design import plan_network
+    from hdl.generate import memories
+    from studio.project.project_file import load_network
+
+    plan = plan_network(load_network(project, fmt=QFormat.parse(fmt))[1], project.stem)
+    mems = memories(plan, NetworkCore(plan))
+    row["synapses"] = plan.n_synapses
+    row["memory_bits"] = sum(m["bits"] for m in mems)
+    per_neuron = sum(m["bits"] for m in mems if m["name"].startswith("pop_"))
+    row["bits_per_neuron"] = round(per_neuron / plan.n_neurons, 1)
+    row["bits_per_synapse"] = round((row["memory_bits"] - per_neuron) / max(plan.n_synapses, 1), 1)
+    if row.get("luts"):
+        row["neurons_per_lut"] = round(neurons / row["luts"], 3)
+    return row
 
 
 def measure_core(name: str, target: str, dsp: bool, folder: Path, synthesise: bool = True) -> dict:
-    """Generate the core of network ``name``, synthesise it (``-spram``), fit its memories to the UP5K."""
+    """Generate the core of network ``name`` as the iCEBreaker's build would (its tables loaded into SPRAM when
+    block RAM cannot hold them, :func:`hdl.estimate.table_storage`), estimate it and synthesise it."""
     import dataclasses
 
+    from hdl.boards import find_board
+    from hdl.core import YOSYS_EMPTY_LOADED_TABLES
     from hdl.design import plan_network
-    from hdl.generate import generate
+    from hdl.estimate import estimate_resources, table_storage
 
     start = time.monotonic()
-    design = generate(plan_network(network(name), name), name)
-    plan = design.plan
-    row = {"case": f"core/{name}", "neurons": plan.n_neurons, "synapses": plan.n_synapses,
+    plan = plan_network(network(name), name)
+    board = find_board("icebreaker")
+    tables = table_storage(plan, board)
+    design = generate(plan, name, tables)
+    row = {"case": f"core/{name}", "neurons": plan.n_neurons, "synapses": plan.n_synapses, "tables": tables,
            "units": [u["populations"] for u in design.manifest["units"]],
-           "fit": fit_memories(design.manifest["memories"])}
+           "estimate": estimate_resources(plan, board).to_json()}
     if synthesise:
         sp = plan_synthesis(design.files[design.verilog_name], design.top, target, dsp=dsp, place=False)
-        if target.startswith("ice40"):  # let Yosys map zero-initialised single-port memories to SPRAM
-            files = tuple((n, t.replace("synth_ice40 ", "synth_ice40 -spram ", 1)) for n, t in sp.files)
+        if target.startswith("ice40"):  # as hdl/board_build.py: loaded tables go to SPRAM
+            files = tuple((n, t.replace("synth_ice40 ", f"{YOSYS_EMPTY_LOADED_TABLES}\nsynth_ice40 -spram ", 1))
+                          for n, t in sp.files)
             sp = dataclasses.replace(sp, files=files)
         report = synthesize(sp, folder)
         row.update({"lut4": report.lut4, "ff": report.flip_flops, "dsp": report.dsp, "ebr": report.ram,
@@ -156,23 +180,27 @@ def measure_core(name: str, target: str, dsp: bool, folder: Path, synthesise: bo
 
 
 def _core_line(r: dict) -> str:
-    fit = r["fit"]
-    text = f"core/{r['case'][5:]:<10} {r['neurons']} neurons {r['synapses']} synapses  "
+    est = r["estimate"]
+    text = f"core/{r['case'][5:]:<10} {r['neurons']} neurons {r['synapses']} synapses (tables: {r['tables']})  "
     if "lut4" in r:
         text += (f"LUT4 {r['lut4']}/{UP5K['lut4']}  FF {r['ff']}/{UP5K['ff']}  DSP {r['dsp']}/{UP5K['dsp']}  "
                  f"EBR {r['ebr']}/{UP5K['ebr']}  SPRAM {r['spram']}/{UP5K['spram']}  "
                  f"({'fits' if r['fits_up5k'] else 'does NOT fit'} the UP5K)\n    ")
-    text += (f"memories {fit['memory_bits']} bits: {fit['ebr']} EBR + {fit['spram']} SPRAM "
-             f"({'fit' if fit['fits'] else 'do NOT fit'})")
-    if fit["in_spram"]:
-        text += (f"; would need SPRAM: {', '.join(fit['in_spram'])} (rings: single-port read/clear and "
-                 "read-add-write sequences, which the core does not generate yet)")
-    if fit["over"]:
-        text += (f"; block RAM still over by {fit['ebr'] - UP5K['ebr']} with {', '.join(fit['over'])} "
-                 f"(all memories {fit['memory_bits']} bits, the device {fit['device_bits']})")
-    if fit["need_loader"]:
-        text += f"; need a loader for their initial contents: {', '.join(fit['need_loader'])}"
+    used = est["used"]
+    text += (f"estimate: LUT {used['luts']}  FF {used['ffs']}  DSP {used['dsps']}  BRAM {used['brams']}  "
+             f"SPRAM {used['sprams']}  memories {est['memory_bits']} bits ({'over: ' + ', '.join(est['over']) if est['over'] else 'fits'})")
     return text + f"  ({r['seconds']} s)"
+
+
+def _capacity_line(r: dict) -> str:
+    text = f"{r['board']}: {r['neurons']} neurons, {r['synapses']} synapses ({r['format']}): "
+    if "luts" in r:
+        text += (f"LC {r['luts']}/{r['luts_total']}  BRAM {r['brams']}/{r['brams_total']}  "
+                 f"SPRAM {r['sprams']}/{r['sprams_total']}  DSP {r['dsps']}/{r['dsps_total']}  "
+                 f"Fmax {r['fmax_mhz']} MHz  {r['cycles_per_step']} cycles/step  "
+                 f"real-time x{r['realtime_factor']}  {r.get('neurons_per_lut')} neurons/LUT  ")
+    text += f"RAM {r['bits_per_neuron']} bits/neuron, {r['bits_per_synapse']} bits/synapse"
+    return text + (f"  FAILED: {r['error']}" if r["exit"] else "") + f"  ({r['seconds']} s)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,7 +211,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", action="append", default=[], metavar="MODEL/FORMAT")
     ap.add_argument("--keep", type=Path, help="build folder to keep (default: a temporary one)")
     ap.add_argument("--estimate", action="store_true", help="network cores: memory fit only, no synthesis")
+    ap.add_argument("--capacity", nargs=3, metavar=("BOARD", "NEURONS", "SYNAPSES"),
+                    help="synthesise a generated CUBA project of this size for BOARD (ncstudio synth)")
+    ap.add_argument("--project", type=Path, metavar="FILE", help="with --capacity: only write the project")
+    ap.add_argument("--delay", type=float, default=1.0, help="longest delay of the CUBA project, ms")
+    ap.add_argument("--fixed", default="Q8.8", help="Q format of the CUBA project's core")
     args = ap.parse_args(argv)
+    if args.capacity:
+        board, neurons, synapses = args.capacity[0], int(args.capacity[1]), int(args.capacity[2])
+        if args.project:
+            write_project(args.project, neurons, synapses, args.delay)
+            return 0
+        folder = args.keep or Path(tempfile.mkdtemp(prefix="hdl_capacity_"))
+        row = capacity_run(board, neurons, synapses, args.delay, args.fixed, folder)
+        print(json.dumps(row, indent=1) if args.json else _capacity_line(row))
+        return row["exit"]
     cases = [c for c in CASES if not args.only or "/".join(c) in args.only]
     nets = [n for n in NETWORKS if not args.only or f"core/{n}" in args.only]
     if args.only and not cases and not nets:

@@ -43,7 +43,10 @@ from amaranth.build.run import BuildPlan
 from engine.errors import NeuroCoreError
 from hdl.board_top import BoardTop, core_clock_hz
 from hdl.boards import Board, find_board
+from hdl.core import YOSYS_EMPTY_LOADED_TABLES
 from hdl.design import NetworkPlan
+from hdl.estimate import table_storage
+from hdl.flash_loader import flash_image
 from hdl.synth import parse_nextpnr, parse_stat, parse_utilisation_log
 from hdl.tools import ToolCommand, require_tool
 from hdl.uart import uart_baud
@@ -57,6 +60,7 @@ BUILD_LOG = "build.log"
 REPORT = "board_report.json"
 STAT_FILE = "stat.json"
 NEXTPNR_REPORT = "report.json"
+TABLES_IMAGE = "tables.bin"
 DEFAULT_TIMEOUT_S = 1800.0
 DEFAULT_MEMORY_BYTES = 8 << 30
 _GRACE_S = 5.0
@@ -150,18 +154,28 @@ def board_plan(plan: NetworkPlan, board: Board | str, *, clock_hz: float | None 
 
     ``clock_hz`` defaults to the board's target clock; Yosys also writes its cell counts
     (``stat.json``), nextpnr a JSON report (``report.json``) and continues past failed timing,
-    which the report then names.
+    which the report then names.  A core whose tables do not fit the block RAM of a device with
+    SPRAM reads them from the board's flash (:func:`hdl.estimate.table_storage`); the plan then
+    holds the flash's image, ``tables.bin``.
     """
     board = find_board(board) if isinstance(board, str) else board
-    top = BoardTop(plan, core_clock_hz(board.family, board.clock_hz, clock_hz or board.target_hz), paced)
+    top = BoardTop(plan, core_clock_hz(board.family, board.clock_hz, clock_hz or board.target_hz), paced,
+                   tables=table_storage(plan, board))
     platform = board.platform()
-    synth = ""
+    synth, after_read = "", ""
     if board.family == "ice40":
         # ABC9's delays for the device's own speed (Yosys assumes an HX otherwise); UltraPlus DSPs.
         synth = f"-device {_ICE40_SPEED[board.device[5:7]]}" + (" -dsp" if board.capacity.dsps else "")
-    return platform.build(top, name=NAME, do_build=False, verbose=True, synth_opts=synth,
-                          script_after_synth=f"tee -q -o {STAT_FILE} stat -json",
-                          nextpnr_opts=f"--report {NEXTPNR_REPORT} --timing-allow-fail --seed {int(seed)}")
+    if board.capacity.sprams:  # loaded tables (ram_style "huge", no initial contents) go to SPRAM
+        synth += " -spram"
+        after_read = YOSYS_EMPTY_LOADED_TABLES
+    build = platform.build(top, name=NAME, do_build=False, verbose=True, synth_opts=synth,
+                           script_after_read=after_read,
+                           script_after_synth=f"tee -q -o {STAT_FILE} stat -json",
+                           nextpnr_opts=f"--report {NEXTPNR_REPORT} --timing-allow-fail --seed {int(seed)}")
+    if top.core.tables == "loaded":  # what the board's flash must hold at FLASH_OFFSET (hdl/flash_loader.py)
+        build.add_file(TABLES_IMAGE, flash_image(top.core))
+    return build
 
 
 def design_hash(build_plan: BuildPlan, board: Board, tools: dict[str, ToolCommand]) -> str:

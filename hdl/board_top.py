@@ -29,11 +29,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth.hdl import ClockDomain, ClockSignal, Elaboratable, Instance, Module, ResetSignal, Signal
+from amaranth.hdl import (
+    ClockDomain,
+    ClockSignal,
+    Elaboratable,
+    Instance,
+    Module,
+    ResetSignal,
+    Signal,
+)
 from amaranth.lib import io
 
 from hdl.core import NetworkCore
 from hdl.design import NetworkPlan
+from hdl.flash_loader import FlashLoader
 from hdl.telemetry import Telemetry
 from hdl.uart import uart_baud, uart_divisor
 
@@ -123,15 +132,17 @@ class BoardTop(Elaboratable):
         four more SB_MAC16 at Q16.16, more than the iCEBreaker has).
     probes
         (neuron, variable) pairs the HIL telemetry can sample (:class:`~hdl.telemetry.Telemetry`).
+    tables
+        The core's ``tables``; ``"loaded"``: read from the board's SPI flash (:mod:`hdl.flash_loader`).
     """
 
     def __init__(self, plan: NetworkPlan, clock_hz: float | None = None, paced: bool = True,
-                 param_bank: bool = False, probes: int = PROBES):
+                 param_bank: bool = False, probes: int = PROBES, tables: str = "rom"):
         self.plan = plan
         self.clock_hz = clock_hz
         self.paced = paced
         self.probes = probes
-        self.core = NetworkCore(plan, param_bank=param_bank)
+        self.core = NetworkCore(plan, param_bank=param_bank, tables=tables)
 
     def elaborate(self, platform):
         m = Module()
@@ -140,6 +151,18 @@ class BoardTop(Elaboratable):
         if abs(clock_hz - oscillator) > 1:
             clock_hz = self._pll(m, platform, oscillator, clock_hz)
         m.submodules.core = core = self.core
+        if core.tables == "loaded":
+            flash = platform.request("spi_flash_1x", 0, dir="-")
+            m.submodules.loader = loader = FlashLoader(core)
+            for name, pins, direction in (("cs", flash.cs, "o"), ("sck", flash.clk, "o"), ("copi", flash.copi, "o"),
+                                          ("cipo", flash.cipo, "i")):
+                m.submodules[f"flash_{name}"] = buf = io.Buffer(direction, pins)
+                if direction == "i":
+                    m.d.comb += getattr(loader, name).eq(buf.i)
+                else:
+                    m.d.comb += buf.o.eq(getattr(loader, name))
+            for name in ("wp", "hold"):  # released (their pins are active low)
+                m.submodules[f"flash_{name}"] = io.Buffer("o", getattr(flash, name))
         self._led(m, platform, core, clock_hz)
         if ("uart", 0) in platform.resources:
             self._uart(m, platform, core, clock_hz)

@@ -6,18 +6,24 @@ Built from a :class:`~hdl.design.NetworkPlan`, one module per concern:
 * :class:`PopulationUnit` (``pop_<names>``) holds the neurons of one or more
   populations (:func:`~hdl.design.plan_units`: populations with equal programs
   that do not read a neuron's identity share one unit) in RAM, concatenated
-  (state, parameter ROM, refractory counters, a sticky overflow flag), and per
-  receptor one ring memory (``depth`` rows of the unit's neurons, one row per
-  delay slot, exact sums in units of the ring's ``scale``), and streams every
-  neuron through its one :class:`~hdl.datapath.NeuronDatapath` (one neuron per
-  clock) in the update pass of a step: it reads the neuron and its ring entries
-  for this step, adds the Poisson counts of its generators (the xorshift32
-  source of docs/fixed-point.md), saturates the input once, clears the ring
-  entries, and writes the neuron back with its refractory counter and
-  ``lastspike``.  It also adds delivered weights into its rings (read-add-write).
-* :class:`SpikeDelivery` (``delivery``) takes the step's spikes from a FIFO and
-  walks each spiking neuron's CSR rows (every projection's row pointers in one
-  ROM, every synapse in another) into the target rings at ``t + delay``.
+  (state, parameter ROM, refractory counters, a sticky overflow flag, the
+  neuron's spikes of its last steps), and per receptor one input memory (one
+  word per neuron: the exact sum, in units of the input's ``scale``, of the
+  weights arriving in the next step), and streams every neuron through its one
+  :class:`~hdl.datapath.NeuronDatapath` (one neuron per clock) in the update
+  pass of a step: it reads the neuron and its input words, adds the Poisson
+  counts of its generators (the xorshift32 source of docs/fixed-point.md),
+  saturates the input once, clears the input words, and writes the neuron back
+  with its refractory counter, ``lastspike`` and spike history.  A neuron that
+  spiked ``d - 1`` steps ago, where ``d`` is the delay of one of its
+  projections, is an *event* of this step.  The unit also adds delivered
+  weights into its inputs (read-add-write).
+* :class:`SpikeDelivery` (``delivery``) takes the step's events from a FIFO and
+  walks the CSR rows of each event's projections of that delay (every
+  projection's row pointers in one ROM, every synapse in another) into the
+  target inputs, which the next step reads: a spike of step ``t`` arrives in
+  step ``t + delay``, as in the engine, with delay lines of one bit per neuron
+  and step instead of a ring of ``delay + 1`` rows of sums.
 * :class:`NetworkCore` (the top) sequences a step: every unit's update pass,
   then delivery, then the step's end; free-running (``run``), single-stepped
   (``step_req``) or paced to at least ``pace`` clocks per step; it reports
@@ -40,10 +46,21 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hdl.datapath import NeuronDatapath
-from hdl.design import MAX_STEPS, NetworkPlan, UnitPlan, constant_slots, param_banks, plan_units
+from hdl.design import (
+    MAX_STEPS,
+    NetworkPlan,
+    UnitPlan,
+    constant_slots,
+    param_banks,
+    plan_units,
+    source_delays,
+)
 
 COUNTER_BITS = 32
 MAX_PROBES = 8
+# Loaded tables start empty, but Amaranth gives every memory initial contents (zeros), which a RAM without
+# them (the iCE40UP's SPRAM) cannot take: this Yosys command, run after reading the design, drops them.
+YOSYS_EMPTY_LOADED_TABLES = "delete t:$meminit_v2 r:MEMID=*loaded_* %i"
 
 
 def _bits(n: int) -> int:
@@ -103,6 +120,14 @@ def _select(index, values: list, shape):
     return out
 
 
+def _select_signal(index, values: list):
+    """``values[index]`` for signals: a chain of muxes (the last one for any other index)."""
+    out = values[-1]
+    for k in range(len(values) - 2, -1, -1):
+        out = Mux(index == k, values[k], out)
+    return out
+
+
 def _window(step, first: int, last: int):
     """``first <= step <= last`` with 32-bit comparators (``last = MAX_STEPS - 1``: no end)."""
     low = step[:32]
@@ -132,6 +157,15 @@ class DeliveryLayout:
     def synapse_bits(self) -> int:
         return self.target_bits + self.weight_bits
 
+    @property
+    def image(self) -> list[int]:
+        """The words a loader writes into the tables (``tables="loaded"``): row pointers, then synapses."""
+        return self.rows + self.synapses
+
+    @property
+    def image_bits(self) -> int:
+        return max(self.pointer_bits, self.synapse_bits)
+
 
 def delivery_layout(plan: NetworkPlan, units: tuple[UnitPlan, ...]) -> DeliveryLayout:
     unit_of = {p: u for u in units for p in u.populations}
@@ -142,7 +176,7 @@ def delivery_layout(plan: NetworkPlan, units: tuple[UnitPlan, ...]) -> DeliveryL
     for q in plan.projections:
         ring = plan.rings[q.ring]
         unit = unit_of[ring.population]
-        scale = next(r.scale for r in unit.rings if r.receptor == ring.receptor)
+        scale = next(r.scale for r in unit.inputs if r.receptor == ring.receptor)
         values = q.weights if q.weights is not None else np.full(q.targets.size, q.weight, dtype=np.int64)
         scaled[q.index] = np.asarray(values, dtype=np.int64) // scale  # floor division, as Python's //
         weights[q.index] = int(q.weight) // scale if q.weights is None else 0
@@ -175,14 +209,18 @@ def delivery_width(plan: NetworkPlan) -> int:
 
 
 class PopulationUnit(wiring.Component):
-    """One unit's neurons, rings and datapath; see the module docstring."""
+    """One unit's neurons, inputs and datapath; see the module docstring."""
 
-    def __init__(self, plan: NetworkPlan, unit: UnitPlan, weight_bits: int, writable: bool = False):
+    def __init__(self, plan: NetworkPlan, unit: UnitPlan, weight_bits: int, mask_bits: int,
+                 writable: bool = False):
         self.plan, self.unit = plan, unit
+        self.writable = writable
         self.pops = [plan.populations[k] for k in unit.populations]
         self.pop = self.pops[0]
         self.fmt = plan.fmt
-        self.rings = list(unit.rings)
+        self.inputs = list(unit.inputs)
+        self.delays = [source_delays(plan, p.index) for p in self.pops]
+        self.history_bits = max((d for ds in self.delays for d in ds), default=1) - 1
         self.poissons = [g for g in plan.poissons if g.population in unit.populations]
         self.currents = [c for c in plan.currents if c.population in unit.populations]
         self.probed = tuple(dict.fromkeys(s for pr in plan.probes if pr.population in unit.populations
@@ -194,14 +232,14 @@ class PopulationUnit(wiring.Component):
         pop = self.pop
         self.datapath = NeuronDatapath(pop.program, seed=pop.seed, population_size=pop.size,
                                        neuron_bits=self.local_bits, dt=pop.dt, tag_width=self._tag_width())
-        self.address_bits = max(_bits(r.depth * unit.size) for r in self.rings) if self.rings else 1
         pop_bits = _bits(max(len(plan.populations) - 1, 1))
         members = {
             "start": In(1), "done": Out(1), "advance": In(1), "step": In(64),
             "spike_valid": Out(1), "spike_pop": Out(pop_bits), "spike_neuron": Out(self.local_bits),
             "probe_valid": Out(1), "probe_pop": Out(pop_bits), "probe_neuron": Out(self.local_bits),
-            "dl_valid": In(1), "dl_ring": In(_bits(max(len(self.rings) - 1, 1))),
-            "dl_addr": In(self.address_bits), "dl_weight": In(signed(weight_bits)), "dl_ready": Out(1),
+            "event_valid": Out(1), "event_mask": Out(mask_bits),
+            "dl_valid": In(1), "dl_input": In(_bits(max(len(self.inputs) - 1, 1))),
+            "dl_addr": In(self.neuron_bits), "dl_weight": In(signed(weight_bits)), "dl_ready": Out(1),
             "overflow_events": Out(COUNTER_BITS),
         }
         members.update({f"probe_{k}": Out(signed(self.fmt.total)) for k in range(len(self.probed))})
@@ -219,7 +257,7 @@ class PopulationUnit(wiring.Component):
         width = self.neuron_bits + self.which_bits + self.local_bits + self.refractory_bits + 2
         width += self.refractory_bits if self._ref_rom else 0
         width += total if self._keep_lastspike else 0
-        return width
+        return width + self.history_bits
 
     @property
     def _keep_lastspike(self) -> bool:
@@ -236,9 +274,21 @@ class PopulationUnit(wiring.Component):
         wanted = {s for p in self.pops for s in p.params}
         return tuple(s for s in self.datapath.read_slots if s in wanted)
 
+    @property
+    def constant_inputs(self) -> frozenset[str]:
+        """The datapath's input slots fed with one constant (equal in every population of the unit, not
+        writable): synthesis folds what depends on them alone."""
+        if self.writable:
+            return frozenset()
+        fed = {s for s, _ in self.state_layout()} | set(self._params) | {r.slot for r in self.inputs}
+        fed |= {self.pop.current_slot} if self.currents else set()
+        return frozenset(s for s in self.datapath.read_slots if s not in fed
+                         and len({p.constants.get(s) for p in self.pops}) == 1)
+
     def state_layout(self) -> list[tuple[str, int]]:
         total = self.fmt.total
-        return [(s, total) for s in self.pop.state] + [("_refc", self.refractory_bits), ("_ovf", 1)]
+        history = [("_history", self.history_bits)] if self.history_bits else []
+        return [(s, total) for s in self.pop.state] + [("_refc", self.refractory_bits), ("_ovf", 1)] + history
 
     def rom_layout(self) -> list[tuple[str, int]]:
         fields = [(s, self.fmt.total) for s in self._params]
@@ -249,7 +299,8 @@ class PopulationUnit(wiring.Component):
         for p in self.pops:
             values = dict(p.initial)
             values.update({s: [v] * p.size for s, v in p.constants.items()})
-            values.update({"_refc": [0] * p.size, "_ovf": [0] * p.size, "_ref_steps": p.ref_steps})
+            values.update({"_refc": [0] * p.size, "_ovf": [0] * p.size, "_history": [0] * p.size,
+                           "_ref_steps": p.ref_steps})
             words += [_pack([(values[name][j], width) for name, width in layout]) for j in range(p.size)]
         return words
 
@@ -318,37 +369,34 @@ class PopulationUnit(wiring.Component):
         st = fields(st_rd.data, state_layout)
         ro = fields(rom_rd.data, rom_layout) if rom_layout else {}
 
-        # the step's ring rows and generators
+        # the inputs of this step and the generators
         rmw_busy = Signal()
-        rmw_addr = Signal(self.address_bits)
-        rmw_ring = Signal.like(self.dl_ring)
+        rmw_addr = Signal(nb)
+        rmw_input = Signal.like(self.dl_input)
         rmw_weight = Signal.like(self.dl_weight)
         m.d.comb += self.dl_ready.eq(~rmw_busy & ~busy)
         with m.If(self.dl_valid & self.dl_ready):
-            m.d.sync += [rmw_busy.eq(1), rmw_addr.eq(self.dl_addr), rmw_ring.eq(self.dl_ring),
+            m.d.sync += [rmw_busy.eq(1), rmw_addr.eq(self.dl_addr), rmw_input.eq(self.dl_input),
                          rmw_weight.eq(self.dl_weight)]
         with m.Elif(rmw_busy):
             m.d.sync += rmw_busy.eq(0)
         ring_inputs = {}
-        for k, r in enumerate(self.rings):
+        for k, r in enumerate(self.inputs):
             if r.width == 0:
                 ring_inputs[r.slot] = Const(0, signed(2))
                 continue
-            row = Signal(range(max(r.depth * n, 2)), name=f"row_{r.receptor}")
-            with m.If(self.advance):
-                m.d.sync += row.eq(Mux(row + n >= r.depth * n, 0, row + n))
-            mem = Memory(shape=signed(r.width), depth=r.depth * n, init=[])
-            m.submodules[f"ring_{r.receptor}"] = mem
+            mem = Memory(shape=signed(r.width), depth=n, init=[])
+            m.submodules[f"input_{r.receptor}"] = mem
             rd, wr = mem.read_port(), mem.write_port()
             with m.If(busy):
-                m.d.comb += [rd.addr.eq(row + issue), wr.addr.eq(row + s1_j), wr.data.eq(0), wr.en.eq(s1_valid)]
+                m.d.comb += [rd.addr.eq(issue), wr.addr.eq(s1_j), wr.data.eq(0), wr.en.eq(s1_valid)]
             with m.Else():
                 m.d.comb += [rd.addr.eq(self.dl_addr), wr.addr.eq(rmw_addr), wr.data.eq(rd.data + rmw_weight),
-                             wr.en.eq(rmw_busy & (rmw_ring == k))]
+                             wr.en.eq(rmw_busy & (rmw_input == k))]
             ring_inputs[r.slot] = _times(rd.data, r.scale)
 
         # a generator draws while its neuron is issued; stage 1 weighs the registered count
-        drive = {r.slot: [] for r in self.rings}
+        drive = {r.slot: [] for r in self.inputs}
         issuing = ~self.start & (issue < n)
         for g in self.poissons:
             x = Signal(32, init=g.state, name=f"xorshift_{g.name}")
@@ -371,9 +419,7 @@ class PopulationUnit(wiring.Component):
                     per_pop.append(_saturate(m, sum(terms[1:], terms[0]), total))
                 else:
                     per_pop.append(self.constant_regs[(p.index, pop.current_slot)])
-            current = per_pop[-1]
-            for k in range(len(per_pop) - 2, -1, -1):
-                current = Mux(s1_which == k, per_pop[k], current)
+            current = _select_signal(s1_which, per_pop)
 
         # stage 2: the datapath's inputs, registered
         s2_valid = Signal()
@@ -394,15 +440,14 @@ class PopulationUnit(wiring.Component):
                 m.d.sync += port.eq(current)
             else:
                 regs = [self.constant_regs[(p.index, name)] for p in self.pops]
-                chosen = regs[-1]
-                for k in range(len(regs) - 2, -1, -1):
-                    chosen = Mux(s1_which == k, regs[k], chosen)
-                m.d.sync += port.eq(chosen)
+                m.d.sync += port.eq(_select_signal(s1_which, regs))
         tag = [s1_j, s1_which, s1_local, refc, st["_ovf"], probe_rd.data]
         if self._ref_rom:
             tag.append(ro["_ref_steps"])
         if self._keep_lastspike:
             tag.append(st["lastspike"])
+        if self.history_bits:
+            tag.append(st["_history"])
         m.d.sync += dp.i_tag.eq(Cat(*tag))
 
         # write-back, spikes, probes
@@ -432,7 +477,10 @@ class PopulationUnit(wiring.Component):
                 old = take(total).as_signed()
                 new[name] = Mux(spike, t_end, old)
         new_refc = Mux(spike, ref_steps, Mux(o_refc > 0, o_refc - 1, 0))
-        word = Cat(*[new[s].as_unsigned()[:total] for s in pop.state], new_refc[:rb], o_ovf | dp.o_overflow)
+        # spiked[k]: the neuron spiked k steps ago; a projection of delay d delivers spiked[d - 1] now
+        spiked = Cat(spike, take(self.history_bits)) if self.history_bits else spike
+        word = Cat(*[new[s].as_unsigned()[:total] for s in pop.state], new_refc[:rb], o_ovf | dp.o_overflow,
+                   spiked[:self.history_bits])
         m.d.comb += [st_wr.addr.eq(out_j), st_wr.data.eq(word), st_wr.en.eq(dp.o_valid)]
         with m.If(dp.o_valid):
             m.d.sync += retired.eq(retired + 1)
@@ -443,6 +491,9 @@ class PopulationUnit(wiring.Component):
         out_pop = _select(out_which, list(unit.populations), self.spike_pop.shape())
         m.d.comb += [self.spike_valid.eq(dp.o_valid & spike), self.spike_neuron.eq(out_local),
                      self.spike_pop.eq(out_pop)]
+        masks = [Cat(*(spiked[d - 1] for d in delays)) if delays else Const(0, 1) for delays in self.delays]
+        mask = _select_signal(out_which, masks)
+        m.d.comb += [self.event_mask.eq(mask), self.event_valid.eq(dp.o_valid & mask.any())]
         if self.probed:
             m.d.comb += [self.probe_valid.eq(dp.o_valid & o_probed), self.probe_neuron.eq(out_local),
                          self.probe_pop.eq(out_pop)]
@@ -452,59 +503,56 @@ class PopulationUnit(wiring.Component):
 
 
 class SpikeDelivery(wiring.Component):
-    """The step's spikes, through every projection's CSR rows, into the target rings at ``t + delay``."""
+    """The step's events, through the CSR rows of their projections, into the target inputs of the next step.
+
+    An event is a neuron with a mask over its population's :func:`~hdl.design.source_delays`: bit ``i``
+    set delivers through the projections of the ``i``-th delay.
+    """
 
     def __init__(self, plan: NetworkPlan, units: list[PopulationUnit], layout: DeliveryLayout, weight_bits: int,
-                 queue_depth: int):
+                 mask_bits: int, queue_depth: int, tables: str = "rom"):
         self.plan, self.units, self.layout = plan, units, layout
+        self.tables = tables
         self.weight_bits = weight_bits
+        self.mask_bits = mask_bits
         self.queue_depth = queue_depth
         self.pop_bits = _bits(max(len(plan.populations) - 1, 1))
         self.neuron_bits = max(p.neuron_bits for p in plan.populations)
-        super().__init__(wiring.Signature({
-            "start": In(1), "done": Out(1), "advance": In(1),
+        members = {
+            "start": In(1), "done": Out(1),
             "push_valid": In(1), "push_pop": In(self.pop_bits), "push_neuron": In(self.neuron_bits),
-            "queue_overflows": Out(COUNTER_BITS),
-        }))
+            "push_mask": In(mask_bits), "queue_overflows": Out(COUNTER_BITS),
+        }
+        if tables == "loaded":
+            members.update(_load_members(layout))
+        super().__init__(wiring.Signature(members))
 
     def elaborate(self, platform):
         m = Module()
         plan, layout = self.plan, self.layout
-        m.submodules.queue = queue = SyncFIFOBuffered(width=self.pop_bits + self.neuron_bits, depth=self.queue_depth)
-        m.d.comb += [queue.w_data.eq(Cat(self.push_pop, self.push_neuron)), queue.w_en.eq(self.push_valid)]
+        pb, nb = self.pop_bits, self.neuron_bits
+        m.submodules.queue = queue = SyncFIFOBuffered(width=pb + nb + self.mask_bits, depth=self.queue_depth)
+        m.d.comb += [queue.w_data.eq(Cat(self.push_pop, self.push_neuron, self.push_mask)),
+                     queue.w_en.eq(self.push_valid)]
         with m.If(self.push_valid & ~queue.w_rdy):
             m.d.sync += self.queue_overflows.eq(self.queue_overflows + 1)
-        src_pop = Signal(self.pop_bits)
-        src = Signal(self.neuron_bits)
+        src_pop = Signal(pb)
+        src = Signal(nb)
+        src_mask = Signal(self.mask_bits)
         q = Signal(range(max(len(plan.projections), 1) + 1))
         syn_count = max(len(layout.synapses), 1)
         k, end = Signal(range(syn_count + 1)), Signal(range(syn_count + 1))
         tb, wbits = layout.target_bits, layout.weight_bits
         target, weight = Signal(tb), Signal(signed(self.weight_bits))
         ptr_addr = Signal(range(max(len(layout.rows), 2)))
-        m.submodules.rows = rows = Memory(shape=unsigned(layout.pointer_bits), depth=max(len(layout.rows), 1),
-                                          init=layout.rows)
-        ptr = rows.read_port()
-        m.d.comb += ptr.addr.eq(ptr_addr)
-        m.submodules.synapses = syn = Memory(shape=unsigned(layout.synapse_bits), depth=syn_count,
-                                             init=layout.synapses)
-        srd = syn.read_port()
-        m.d.comb += srd.addr.eq(k)
+        ptr = self._table(m, "rows", layout.pointer_bits, layout.rows, ptr_addr, 0)
+        srd = self._table(m, "synapses", layout.synapse_bits, layout.synapses, k, len(layout.rows))
         unit_of = {p: u for u in self.units for p in u.unit.populations}
-        # per projection: its delivery row (t + delay) mod depth in its target unit's ring
-        dl_row = {}
-        for proj in plan.projections:
-            ring = plan.rings[proj.ring]
-            unit = unit_of[ring.population]
-            ur = next(r for r in unit.rings if r.receptor == ring.receptor)
-            size = unit.unit.size
-            row = Signal(range(max(ur.depth * size, 2)), init=(proj.delay % ur.depth) * size,
-                         name=f"row_{proj.name}")
-            with m.If(self.advance):
-                m.d.sync += row.eq(Mux(row + size >= ur.depth * size, 0, row + size))
-            dl_row[proj.index] = row
 
         m.d.sync += self.done.eq(0)
+        if self.tables == "loaded":
+            with m.If(self.load_valid & (self.load_addr == len(layout.image) - 1)):
+                m.d.sync += self.loaded.eq(1)
         for unit in self.units:
             m.d.comb += [unit.dl_addr.eq(0), unit.dl_weight.eq(weight)]
         with m.FSM(name="deliver"):
@@ -514,21 +562,22 @@ class SpikeDelivery(wiring.Component):
             with m.State("NEXT_SPIKE"):
                 with m.If(queue.r_rdy):
                     m.d.comb += queue.r_en.eq(1)
-                    m.d.sync += [src_pop.eq(queue.r_data[:self.pop_bits]),
-                                 src.eq(queue.r_data[self.pop_bits:]), q.eq(0)]
+                    m.d.sync += [src_pop.eq(queue.r_data[:pb]), src.eq(queue.r_data[pb:pb + nb]),
+                                 src_mask.eq(queue.r_data[pb + nb:]), q.eq(0)]
                     m.next = "PROJECTION"
                 with m.Else():
                     m.d.sync += self.done.eq(1)
                     m.next = "IDLE"
             with m.State("PROJECTION"):
-                # skip projections from other populations; read the row's start pointer
+                # skip projections from other populations or of other delays; read the row's start pointer
                 with m.If(q == len(plan.projections)):
                     m.next = "NEXT_SPIKE"
                 with m.Else():
                     with m.Switch(q):
                         for proj in plan.projections:
                             with m.Case(proj.index):
-                                with m.If(src_pop == proj.source):
+                                bit = source_delays(plan, proj.source).index(proj.delay)
+                                with m.If((src_pop == proj.source) & src_mask[bit]):
                                     m.d.comb += ptr_addr.eq(src + layout.row_base[proj.index])
                                     m.next = "ROW_START"
                                 with m.Else():
@@ -562,13 +611,38 @@ class SpikeDelivery(wiring.Component):
                         with m.Case(proj.index):
                             ring = plan.rings[proj.ring]
                             unit = unit_of[ring.population]
-                            local = [r.receptor for r in unit.rings].index(ring.receptor)
-                            m.d.comb += [unit.dl_valid.eq(1), unit.dl_ring.eq(local),
-                                         unit.dl_addr.eq(dl_row[proj.index] + target)]
+                            local = [r.receptor for r in unit.inputs].index(ring.receptor)
+                            m.d.comb += [unit.dl_valid.eq(1), unit.dl_input.eq(local), unit.dl_addr.eq(target)]
                             with m.If(unit.dl_ready):
                                 m.d.sync += k.eq(k + 1)
                                 m.next = "SYNAPSE"
         return m
+
+    def _table(self, m: Module, name: str, width: int, words: list[int], addr, base: int):
+        """A table of the delivery and its read port at ``addr``: a ROM, or (``tables="loaded"``) a RAM with
+        one address for reading and loading (the load words ``base..``), so that Yosys can map it to a
+        single-port RAM without initial contents (``ram_style="huge"``: the iCE40UP's SPRAM)."""
+        depth = max(len(words), 1)
+        if self.tables != "loaded":
+            m.submodules[name] = mem = Memory(shape=unsigned(width), depth=depth, init=words)
+            port = mem.read_port()
+            m.d.comb += port.addr.eq(addr)
+            return port
+        m.submodules[f"loaded_{name}"] = mem = Memory(shape=unsigned(width), depth=depth, init=[],
+                                                      attrs={"ram_style": "huge"})
+        port, write = mem.read_port(), mem.write_port()
+        mine = self.load_valid & (self.load_addr >= base) & (self.load_addr < base + len(words))
+        shared = Signal(range(depth), name=f"{name}_addr")
+        m.d.comb += [shared.eq(Mux(mine, self.load_addr - base, addr)), port.addr.eq(shared), write.addr.eq(shared),
+                     write.data.eq(self.load_data), write.en.eq(mine), port.en.eq(~mine)]
+        return port
+
+
+def _load_members(layout: DeliveryLayout) -> dict:
+    """The load port of tables that are written before the first step: word ``load_addr`` of
+    :attr:`DeliveryLayout.image`; ``loaded`` once the last word is written."""
+    return {"load_valid": In(1), "load_addr": In(range(max(len(layout.image), 2))),
+            "load_data": In(layout.image_bits), "loaded": Out(1)}
 
 
 class NetworkCore(wiring.Component):
@@ -590,16 +664,25 @@ class NetworkCore(wiring.Component):
     ``param_wdata`` into it (to be used between steps, while not ``busy``).
 
     ``share=False`` gives every population its own unit and datapath.
+
+    ``tables="loaded"``: the delivery's tables (row pointers and synapses) start empty and are written
+    through ``load_valid``/``load_addr``/``load_data`` (the words of :meth:`table_image`) before the
+    first step, which waits for ``loaded``; they can then live in RAM without initial contents (the
+    iCE40UP's SPRAM).  ``"rom"`` (the default): block RAM initialised by the bitstream.
     """
 
     def __init__(self, plan: NetworkPlan, queue_depth: int | None = None, share: bool = True,
-                 param_bank: bool = False):
+                 param_bank: bool = False, tables: str = "rom"):
+        if tables not in ("rom", "loaded"):
+            raise ValueError(f"tables must be 'rom' or 'loaded', not {tables!r}")
         self.plan = plan
+        self.tables = tables
         self.unit_plans = plan_units(plan, share)
         self.layout = delivery_layout(plan, self.unit_plans)
         self.weight_bits = max([self.layout.weight_bits, 2]
                                + [int(w).bit_length() + 1 for w in self.layout.weights.values()])
-        self.units = [PopulationUnit(plan, u, self.weight_bits, param_bank) for u in self.unit_plans]
+        self.mask_bits = max([1] + [len(source_delays(plan, p.index)) for p in plan.populations])
+        self.units = [PopulationUnit(plan, u, self.weight_bits, self.mask_bits, param_bank) for u in self.unit_plans]
         self.queue_depth = queue_depth or min(max(plan.n_neurons, 4), 1024)
         self.probe_slots = {plan.populations[p].name: u.probed for u in self.units for p in u.unit.populations}
         self.probe_slots = {p.name: self.probe_slots[p.name] for p in plan.populations}
@@ -618,10 +701,16 @@ class NetworkCore(wiring.Component):
                             else tuple((p.name, ()) for p in plan.populations))
         n_params = sum(len(slots) for _, slots in self.param_banks)
         members.update({f"probe_{k}": Out(signed(plan.fmt.total)) for k in range(n_probes)})
+        if tables == "loaded":
+            members.update(_load_members(self.layout))
         if n_params:
             members.update({"param_we": In(1), "param_addr": In(range(n_params)),
                             "param_wdata": In(signed(plan.fmt.total)), "param_rdata": Out(signed(plan.fmt.total))})
         super().__init__(wiring.Signature(members))
+
+    def table_image(self) -> list[int]:
+        """The words to write through the load port (``tables="loaded"``), in address order."""
+        return self.layout.image
 
     def param_index(self, bank: int, entry: int) -> int:
         """The index across all banks of ``entry`` of ``bank``."""
@@ -646,11 +735,15 @@ class NetworkCore(wiring.Component):
         for unit in self.units:
             m.submodules[f"pop_{unit.unit.name}"] = unit
         m.submodules.delivery = delivery = SpikeDelivery(plan, self.units, self.layout, self.weight_bits,
-                                                         self.queue_depth)
+                                                         self.mask_bits, self.queue_depth, self.tables)
+        ready = Const(1)
+        if self.tables == "loaded":
+            m.d.comb += [delivery.load_valid.eq(self.load_valid), delivery.load_addr.eq(self.load_addr),
+                         delivery.load_data.eq(self.load_data), self.loaded.eq(delivery.loaded)]
+            ready = self.loaded
         advance = Signal()
         cycles = Signal(COUNTER_BITS)
         m.d.sync += cycles.eq(cycles + 1)
-        m.d.comb += delivery.advance.eq(advance)
         for unit in self.units:
             m.d.comb += [unit.advance.eq(advance), unit.step.eq(self.step)]
         # one unit updates at a time: its spikes and probes go to the ports and the queue
@@ -664,8 +757,11 @@ class NetworkCore(wiring.Component):
                                  self.probe_neuron.eq(unit.probe_neuron)]
                     m.d.comb += [getattr(self, f"probe_{k}").eq(getattr(unit, f"probe_{k}"))
                                  for k in range(len(unit.probed))]
-        m.d.comb += [delivery.push_valid.eq(self.spike_valid), delivery.push_pop.eq(self.spike_pop),
-                     delivery.push_neuron.eq(self.spike_neuron)]
+        # events (neurons whose spike of d - 1 steps ago leaves through a projection of delay d) to the queue
+        for unit in self.units:
+            with m.If(unit.event_valid):
+                m.d.comb += [delivery.push_valid.eq(1), delivery.push_pop.eq(unit.spike_pop),
+                             delivery.push_neuron.eq(unit.spike_neuron), delivery.push_mask.eq(unit.event_mask)]
         with m.If(self.spike_valid):
             m.d.sync += self.spike_count.eq(self.spike_count + 1)
         m.d.comb += [self.queue_overflows.eq(delivery.queue_overflows),
@@ -679,7 +775,7 @@ class NetworkCore(wiring.Component):
         m.d.sync += self.step_done.eq(0)
         with m.FSM(name="sequencer"):
             with m.State("IDLE"):
-                with m.If(self.run | self.step_req):
+                with m.If((self.run | self.step_req) & ready):
                     m.d.sync += [self.busy.eq(1), cycles.eq(1)]
                     m.d.comb += self.units[0].start.eq(1)
                     m.next = "UPDATE_0"

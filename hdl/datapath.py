@@ -919,6 +919,27 @@ class NeuronDatapath(wiring.Component):
         return DatapathResources(self.stages, self.latency, regs, bits, mults, divs,
                                  sum(1 for n in self._live if n.kind == "rom"))
 
+    def multipliers_given(self, fixed: set[str] | frozenset[str]) -> tuple[tuple[int, int], ...]:
+        """The operand widths of the multipliers left when the slots ``fixed`` are fed with constants.
+
+        Synthesis (Yosys's ``opt_expr``) folds what is computed from constants within one pipeline stage;
+        a value registered into a later stage is a flip-flop to it, no longer a constant."""
+        constant: dict[int, bool] = {}
+        for n in self._live:  # nodes come in creation order: arguments before their users
+            if n.kind == "port":
+                constant[n.index] = n.emit.startswith("slot:") and n.emit[5:] in fixed
+            else:
+                constant[n.index] = all(a.const or (constant.get(a.index, False) and a.stage == n.in_stage)
+                                        for a in n.args)
+        kept = {n.index for n in self._live if not constant[n.index]}
+        return tuple(w for n, w in zip(self._multiplier_nodes(), self.resources.multipliers) if n.index in kept)
+
+    def _multiplier_nodes(self) -> list[_Node]:
+        """The live nodes behind :attr:`DatapathResources.multipliers`, in its order."""
+        nodes = [n for n in self._live if n.kind == "mul"]
+        nodes += [n for n in self._live if n.kind in ("hash3", "hash5")]
+        return nodes + [n for n in self._live if n.kind == "hash0" for _ in range(2)]
+
     # -- hardware ---------------------------------------------------------------------------
     def elaborate(self, platform) -> Module:
         m = Module()

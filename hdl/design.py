@@ -319,17 +319,20 @@ def _generators(network: Network, ring_index) -> tuple[tuple[PoissonPlan, ...], 
 # -- units: populations that share one datapath ------------------------------------------------
 
 @dataclass(frozen=True)
-class UnitRing:
-    """One receptor's delay rings of a unit: ``depth`` rows of the unit's neurons (all its populations).
+class UnitInput:
+    """One receptor's input of a unit: one word per neuron of the unit (all its populations), the sum
+    of the weights arriving in the next step.
 
-    A ring holds sums in units of ``scale`` (a common factor of every weight delivered into it: a
+    The core delays spikes at their source (each neuron keeps its last spikes, see
+    :func:`source_delays`) and delivers a spike of step ``t`` through a projection of delay ``d``
+    after the update of step ``t + d - 1``, so one word per neuron replaces a ring of ``d + 1`` rows.
+    A word holds sums in units of ``scale`` (a common factor of every weight delivered into it: a
     power of two times an odd factor of at most two set bits), so the core stores ``sum / scale``
     exactly and reads ``entry * scale`` with shifts and at most one adder.
     """
 
     receptor: str
     slot: str
-    depth: int
     width: int  # signed bits of a stored entry (0: no projection feeds it)
     scale: int
 
@@ -348,7 +351,7 @@ class UnitPlan:
     populations: tuple[int, ...]
     bases: tuple[int, ...]
     size: int
-    rings: tuple[UnitRing, ...]
+    inputs: tuple[UnitInput, ...]
 
     def position(self, population: int) -> int:
         return self.populations.index(population)
@@ -414,7 +417,7 @@ def plan_units(plan: NetworkPlan, share: bool = True) -> tuple[UnitPlan, ...]:
         index = tuple(p.index for p in members)
         bases = tuple(int(b) for b in np.cumsum([0] + [p.size for p in members])[:-1])
         size = sum(p.size for p in members)
-        rings = []
+        inputs = []
         for receptor_ring in (r for r in plan.rings if r.population == index[0]):
             receptor = receptor_ring.receptor
             mine = {r.index: index.index(r.population) for r in plan.rings
@@ -428,10 +431,15 @@ def plan_units(plan: NetworkPlan, share: bool = True) -> tuple[UnitPlan, ...]:
                 np.add.at(fan_in, q.targets + bases[mine[q.ring]], w)
             bound = int(fan_in.max(initial=0)) // scale
             width = bound.bit_length() + 1 if incoming else 0
-            depth = max([q.delay + 1 for q in incoming], default=1)
-            rings.append(UnitRing(receptor, receptor_ring.slot, depth, width, scale))
-        units.append(UnitPlan(u, "_".join(p.name for p in members), index, bases, size, tuple(rings)))
+            inputs.append(UnitInput(receptor, receptor_ring.slot, width, scale))
+        units.append(UnitPlan(u, "_".join(p.name for p in members), index, bases, size, tuple(inputs)))
     return tuple(units)
+
+
+def source_delays(plan: NetworkPlan, population: int) -> tuple[int, ...]:
+    """The distinct delays (steps, ascending) of the projections leaving ``population``: a neuron of it
+    remembers whether it spiked in each of its last ``max - 1`` steps."""
+    return tuple(sorted({q.delay for q in plan.projections if q.source == population}))
 
 
 def constant_slots(plan: NetworkPlan, unit: UnitPlan, population: int) -> tuple[str, ...]:

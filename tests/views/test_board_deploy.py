@@ -40,10 +40,11 @@ def open_board(qtbot, document: Document):
 def test_the_estimate_follows_an_edit_and_the_board(qtbot):
     window, hardware, board = open_board(qtbot, Document.open(HIL))
     assert board.format.currentText() == "Q16.16"
-    assert board.verdict.text().endswith("needs about 10 DSP of 8 (an upper bound: Yosys often removes or narrows a "
-                                         "multiplier).")
+    assert "fits the iCE40UP5K of the icebreaker" in board.verdict.text()  # 6 of 8 DSPs, as Yosys maps them
+    assert board.estimate.used["dsps"] == 6
+    wide = board.estimate.used["luts"]
     board.format.setCurrentText("Q8.8")
-    qtbot.waitUntil(lambda: "fits the" in board.verdict.text(), timeout=ESTIMATE_MS)
+    qtbot.waitUntil(lambda: board.estimate.used["luts"] < wide, timeout=ESTIMATE_MS)  # narrower words, fewer LUTs
     assert board.verdict.text().startswith("200 neurons, 4,000 synapses, ")
     assert "fits the iCE40UP5K of the icebreaker" in board.verdict.text()
     assert re.match(r"^≈ [\d,]+ / 5,280$", board.estimate_bars.counts["luts"].text())
