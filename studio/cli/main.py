@@ -149,6 +149,12 @@ def build_parser() -> _Parser:
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(func=subcommands.hil)
 
+    p = sub.add_parser("export", help="write the project as a script: PyNEST, PyNN, Brian2, or our engine (python)")
+    p.add_argument("project", metavar="PROJECT", help="a *.ncsproj file")
+    p.add_argument("--to", required=True, choices=tuple(subcommands.EXPORTERS), help="the script's simulator")
+    p.add_argument("-o", "--out", required=True, metavar="FILE", help="the script to write")
+    p.set_defaults(func=subcommands.export)
+
     p = sub.add_parser("bench", help="run a bundled benchmark network and report speed and memory")
     p.add_argument("benchmark", choices=subcommands.BENCHMARKS, help="the example network")
     _run_options(p)

@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING
 from engine.errors import ModelError, NeuroCoreError, Problem
 from engine.equations.model import ModelSpec
 from engine.models import LIBRARY, LibraryModel, get_model
+from studio.interop.export_brian2 import export_brian2
+from studio.interop.export_nest import export_nest
+from studio.interop.export_python import export_python
 from studio.project.fileio import atomic_write
 from studio.project.modelfile import SUFFIX, check_model_file, format_problem, load_model_file, problem_location
 from studio.project.project_file import EXAMPLES, SUFFIX as PROJECT_SUFFIX, check_project, load_network, run_project
@@ -32,6 +35,8 @@ if TYPE_CHECKING:
     from engine.run.neuron import SpikeInput
 
 BENCHMARKS = ("cuba", "coba", "brunel")
+EXPORTERS = {"nest": export_nest, "brian2": export_brian2, "python": export_python}
+"""``ncstudio export --to TARGET``: each target's function ``(project, out_path) -> Path``."""
 
 
 class GuiUnavailable(NeuroCoreError):
@@ -430,6 +435,13 @@ def hil(args: argparse.Namespace) -> int:
         if report.error:
             print(f"  the run ended early: {report.error}")
     return 0 if summary["matches_engine"] and not report.error else 1
+
+
+def export(args: argparse.Namespace) -> int:
+    """``ncstudio export PROJECT --to TARGET -o FILE``: the project as a script for another simulator."""
+    written = EXPORTERS[args.to](args.project, args.out)
+    print(f"wrote {written} ({args.to})")
+    return 0
 
 
 def bench(args: argparse.Namespace) -> int:

@@ -158,9 +158,10 @@ class _Writer:
             self.add('""")')
         options[1] = self.equations[text]
         self.add(f"{var} = b2.NeuronGroup({', '.join(options)})")
-        for name, raw in spec.parameters.items():
-            if name in checked.parameters:
-                self.add(f"{var}.{name} = {self._value(raw)}")
+        for name, param in checked.parameters.items():
+            if name in spec.parameters:
+                value = bool(param.value) if param.var_type == "boolean" else self._value(spec.parameters[name])
+                self.add(f"{var}.{name} = {value}")
         for name, raw in {**spec.initial, **pop.parameters, **pop.initial}.items():
             self.add(f"{var}.{name} = {self._value(raw, pop.size)}")
         if spec.run_regularly:
@@ -287,7 +288,7 @@ class _Writer:
         self.objects.append(var)
 
     def _current(self, d: DeviceDef, var: str) -> str:
-        shift = f"{self.q(d.delay)} + DT"
+        shift = f"{self.q(d.delay)} + {self.q(self.net.dt)}"
         window = self._window(d, f"({shift})")
         p = d.params
         if d.kind == "dc_generator":
@@ -304,6 +305,7 @@ class _Writer:
             table[step:] = [value] * (len(table) - step)
         self.units.add("amp")
         self.add(f"{var} = b2.TimedArray(np.array({literal(table, set())})*amp, dt=DT, name={d.name!r})")
+        self.add(f"{_var(d.target, 'group')}.namespace[{var!r}] = {var}")
         return f"{window}{var}(t - ({shift}))"
 
     def _recorder(self, d: DeviceDef, var: str, group: str, recorders: list[str]) -> None:

@@ -39,7 +39,6 @@ C_M = 250.0
 NEST's currents and conductances are scaled by it."""
 
 _GLIF_LISTS = ("asc_init", "asc_decay", "asc_amps", "asc_r", "tau_syn", "E_rev")
-_GLIF_RENAMED = {"g_m": "g"}
 _NO_COUNTERPART = {
     "population_rate": "NEST has no population-rate device (record spikes with a spike_recorder and bin them)",
     "weight_recorder": "weight recording is not exported",
@@ -210,18 +209,15 @@ def _refuse_where(kind: str, name: str, why: str) -> ExportRefused:
     return ExportRefused(f"{kind} `{name}`: {why}")
 
 
-def _library_params(lib: LibraryModel) -> dict[str, object]:
+def _library_params(lib: LibraryModel, checked: CheckedModel) -> dict[str, object]:
     out: dict[str, object] = {}
     for name in (p.name for p in lib.params):
-        raw = lib.spec.parameters[name]
-        out[name] = raw if isinstance(raw, bool) else quantity_nest(raw)
+        param = checked.parameters[name]
+        out[name] = bool(param.value) if param.var_type == "boolean" else nest_value(param.value, param.dim,
+                                                                                     checked.system)
     if lib.nest_name == "glif_cond":
         for base in _GLIF_LISTS:
             out[base] = [out.pop(f"{base}_1"), out.pop(f"{base}_2")]
-        for ours, theirs in _GLIF_RENAMED.items():
-            out[theirs] = out.pop(ours)
-        for flag in ("spike_dependent_threshold", "after_spike_currents", "adapting_threshold"):
-            out[flag] = bool(out[flag])
     return out
 
 
@@ -335,8 +331,8 @@ def _population(t: _Target) -> NestPopulation:
     if t.recognised is not None:
         base = _finish_recognised(t)
     else:
-        base = NestPopulation(pop.name, t.library.nest_name, pop.size, _library_params(t.library),
-                              states={s: (s, 1.0) for s in t.checked.states})
+        base = NestPopulation(pop.name, t.library.nest_name, pop.size, _library_params(t.library, t.checked),
+                              states={s: (s, 1.0) for s in [*t.checked.states, *t.checked.parameters]})
     params, varying = dict(base.params), {}
     values = {**{k: v for k, v in pop.parameters.items()}, **{f"initial:{k}": v for k, v in pop.initial.items()}}
     for key, raw in values.items():
