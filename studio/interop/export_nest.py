@@ -85,7 +85,7 @@ def collect(pops, recorders, duration_ms):
         for ours, (theirs, factor) in d["record_from"].items():
             data[f"{name}.{ours}"] = np.asarray(events[theirs], dtype=float)[order] / factor
         if d["model"] == "spike_recorder":
-            local = len(nest.GetLocalNodeCollection(_pick(pops[d["target"]], d["neurons"])))
+            local = int(np.sum(np.atleast_1d(_pick(pops[d["target"]], d["neurons"]).local)))
             rates[name] = len(order) / (local * duration_ms * 1e-3) if local else 0.0
     return data, rates
 
@@ -98,6 +98,7 @@ def main(argv=None):
     parser.add_argument("--out", default=Path(__file__).with_suffix(".npz").name,
                         help="recordings (.npz); with several MPI processes one file per rank, NAME.rankR.npz")
     args = parser.parse_args(argv)
+    nest.verbosity = nest.VerbosityLevel.ERROR
     nest.ResetKernel()
     nest.set(resolution=RESOLUTION, local_num_threads=args.threads, rng_seed=args.seed, print_time=False)
     pops, recorders = build()

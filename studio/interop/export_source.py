@@ -77,16 +77,17 @@ def checked_population(pop: PopulationDef, on_pre: tuple[str, ...] = ()) -> Chec
     return check_model(replace(spec, parameters={**spec.parameters, **uniform}, receptors=receptors))
 
 
-def nest_value(value: float, dim: Dimension, system: UnitSystem = NEST_UNITS) -> float:
-    """A value of ``system`` in NEST's units: mV, ms, pA, pF, nS, and Hz for rates."""
+def nest_value(value: float, dim: Dimension, system: UnitSystem = NEST_UNITS, hertz: bool = False) -> float:
+    """A value of ``system`` in NEST's units: mV, ms, pA, pF, nS (a model's rates in 1/ms), or a device's rate
+    in Hz with ``hertz``."""
     nest = NEST_UNITS.to_system(system.to_si(value, dim), dim) if system is not NEST_UNITS else value
-    return nest * 1e3 if dim is HERTZ else nest
+    return nest * 1e3 if hertz and dim is HERTZ else nest
 
 
-def quantity_nest(raw) -> float:
-    """A quantity (or its text, or a number) in NEST's units."""
+def quantity_nest(raw, hertz: bool = False) -> float:
+    """A quantity (or its text, or a number) in NEST's units (rates in Hz with ``hertz``, as devices take them)."""
     q = as_quantity(raw)
-    return nest_value(q.value, q.dim)
+    return nest_value(q.value, q.dim, hertz=hertz)
 
 
 @dataclass(frozen=True)

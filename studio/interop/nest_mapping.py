@@ -407,9 +407,9 @@ def _device_params(d: DeviceDef) -> dict[str, object]:
         if param is not None and param.dim is None:
             continue
         if isinstance(raw, (list, tuple)):
-            out[key] = [quantity_nest(v) for v in raw]
+            out[key] = [quantity_nest(v, hertz=True) for v in raw]
             continue
-        value = quantity_nest(raw)
+        value = quantity_nest(raw, hertz=True)
         if (key == "start" and value == 0) or (key == "stop" and value == float("inf")):
             continue
         out[key] = value
