@@ -26,6 +26,7 @@ from engine.equations.model import ModelSpec
 from engine.models import LIBRARY, LibraryModel, get_model
 from studio.interop.export_brian2 import export_brian2
 from studio.interop.export_nest import export_nest
+from studio.interop.export_pynn import export_pynn
 from studio.interop.export_python import export_python
 from studio.project.fileio import atomic_write
 from studio.project.modelfile import SUFFIX, check_model_file, format_problem, load_model_file, problem_location
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from engine.run.neuron import SpikeInput
 
 BENCHMARKS = ("cuba", "coba", "brunel")
-EXPORTERS = {"nest": export_nest, "brian2": export_brian2, "python": export_python}
+EXPORTERS = {"nest": export_nest, "pynn": export_pynn, "brian2": export_brian2, "python": export_python}
 """``ncstudio export --to TARGET``: each target's function ``(project, out_path) -> Path``."""
 
 

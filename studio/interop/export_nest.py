@@ -118,21 +118,21 @@ if __name__ == "__main__":
 '''
 
 
-def _plain(value):
+def plain(value):
     """A mapping record as plain data (dictionaries and lists) for the script's literals."""
     if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
 def nest_script(nest: NestNetwork, title: str, description: str = "", duration: float = 1.0) -> str:
     """The text of the PyNEST script of a network already in NEST's terms."""
     imports: set[tuple[str, str]] = set()
-    populations = {p.name: {k: v for k, v in _plain(p).items() if k != "name"} for p in nest.populations}
+    populations = {p.name: {k: v for k, v in plain(p).items() if k != "name"} for p in nest.populations}
     for p in populations.values():
         p["varying"] = {k: [d["kind"], *d["args"]] for k, d in p["varying"].items()}
     sections = [
@@ -140,8 +140,8 @@ def nest_script(nest: NestNetwork, title: str, description: str = "", duration: 
         ("SEED", repr(nest.seed)),
         ("DURATION", f"{float(duration)!r}  # s, the default of --duration"),
         ("POPULATIONS", literal(populations, imports)),
-        ("PROJECTIONS", literal([_plain(p) for p in nest.projections], imports)),
-        ("DEVICES", literal([_plain(d) for d in nest.devices], imports)),
+        ("PROJECTIONS", literal([plain(p) for p in nest.projections], imports)),
+        ("DEVICES", literal([plain(d) for d in nest.devices], imports)),
     ]
     about = f"\n\n{description}" if description else ""
     head = [f'"""The NeuroCore Studio project `{title}` as a PyNEST script.{about}',
