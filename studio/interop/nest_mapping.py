@@ -118,7 +118,7 @@ def _free_of(tree: E.Expr, names: set[str]) -> bool:
 
 
 def recognise(checked: CheckedModel, name: str) -> Recognised:
-    """The NEST model an equation model is (see the module's description).
+    """The NEST model an equation model is (see the module's description); ``name`` says which model in messages.
 
     Raises
     ------
@@ -126,7 +126,7 @@ def recognise(checked: CheckedModel, name: str) -> Recognised:
         Naming the model and what does not match.
     """
     def refuse(why: str) -> ExportRefused:
-        return ExportRefused(f"model `{name}` has no NEST counterpart: {why} (NEST takes library models by name, "
+        return ExportRefused(f"{name} has no NEST counterpart: {why} (NEST takes library models by name, "
                              "and equation models only when they are iaf_psc_exp or iaf_cond_exp)")
 
     env = {n: p.value for n, p in checked.parameters.items()}
@@ -229,8 +229,7 @@ def _target(pop: PopulationDef, on_pre: tuple[str, ...]) -> _Target:
                                 "counterpart")
         return _Target(pop, checked, pop.model, None, on_pre)
     assert isinstance(pop.model, ModelSpec)
-    model_name = f"of population `{pop.name}`"
-    return _Target(pop, checked, None, recognise(checked, model_name), on_pre)
+    return _Target(pop, checked, None, recognise(checked, f"the equation model of population `{pop.name}`"), on_pre)
 
 
 def _statement_input(t: _Target, receptor: str, value: float, where: str) -> tuple[str, float]:
