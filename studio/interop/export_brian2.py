@@ -265,7 +265,7 @@ class _Writer:
             step = as_quantity(self.net.dt).value * 1e-3
             trials = max(1, int(-(-rate * step // 0.01)))
             self.add(f"{var} = b2.PoissonInput({group}, {target!r}, N={trials}, rate={rate / trials!r}*Hz, "
-                     f"weight={added!r}, name={d.name!r})")
+                     f"weight={added!r})")
         elif d.kind == "spike_generator":
             on_pre = self.statement(pop, d.weight, d.receptor, None, where)
             times = [self.q(t) for t in d.params.get("spike_times", ())]

@@ -125,7 +125,7 @@ def test_the_engine_script_reproduces_the_studio_run_exactly(tmp_path):
     out = tmp_path / "run.npz"
     done = subprocess.run([sys.executable, str(tmp_path / "cuba_python.py"), "--duration", "0.1", "--out", str(out)],
                           capture_output=True, text=True, timeout=300, cwd=tmp_path,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "NCS_CC": ""})
     assert done.returncode == 0, done.stderr
     from engine.run.simulation import Simulation
 
