@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import NeuroCoreError, Problem
+from engine.errors import ModelError, NeuroCoreError, Problem
 from engine.equations import expr as E
 from engine.equations.check import BOOL, ExpressionChecker
 from engine.equations.constant_values import Expression
@@ -69,12 +69,25 @@ def model_spec(pop: PopulationDef) -> ModelSpec:
 
 def checked_population(pop: PopulationDef, on_pre: tuple[str, ...] = ()) -> CheckedModel:
     """A population's model checked, with its uniform parameter values and the ``on_pre`` statements
-    that projections add as receptors (named ``on_pre_0``, ... in order)."""
+    that projections add as receptors (named ``on_pre_0``, ... in order).
+
+    Raises
+    ------
+    ExportRefused
+        The model does not check (e.g. an ``on_pre`` names a variable it lacks), naming the population.
+    """
     spec = model_spec(pop)
     uniform = {k: v for k, v in pop.parameters.items() if isinstance(v, (Quantity, int, float, str))}
     receptors = dict(spec.receptors)
-    receptors.update({f"on_pre_{i}": Receptor(statement) for i, statement in enumerate(on_pre)})
-    return check_model(replace(spec, parameters={**spec.parameters, **uniform}, receptors=receptors))
+    added = {f"on_pre_{i}": statement for i, statement in enumerate(on_pre)}
+    receptors.update({name: Receptor(statement) for name, statement in added.items()})
+    try:
+        return check_model(replace(spec, parameters={**spec.parameters, **uniform}, receptors=receptors))
+    except ModelError as exc:
+        problem = exc.problems[0]
+        where = problem.field.removeprefix("receptors.")
+        what = f"on_pre `{added[where]}`" if where in added else problem.field
+        raise ExportRefused(f"population `{pop.name}`, {what}: {problem.message}") from exc
 
 
 def nest_value(value: float, dim: Dimension, system: UnitSystem = NEST_UNITS, hertz: bool = False) -> float:
