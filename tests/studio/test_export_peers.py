@@ -52,7 +52,8 @@ def peers_python() -> Path:
 def run_script(python: Path, script: Path, out: Path, *args: str) -> str:
     # NCS_CC="": the engine stays in its VM (the native tier computes the same bits; its compiles would only wait).
     done = subprocess.run([str(python), str(script), "--out", str(out), *args], capture_output=True, text=True,
-                          timeout=900, cwd=script.parent, env={**os.environ, "PYTHONPATH": str(ROOT), "NCS_CC": ""})
+                          timeout=900, cwd=script.parent, env={**os.environ, "NCS_CC": "",
+                               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
