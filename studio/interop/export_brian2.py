@@ -25,7 +25,8 @@ from engine.models.base import LibraryModel, ReceptorError, route_input
 from engine.network.definitions import DeviceDef, NetworkDef, PopulationDef, ProjectionDef
 from engine.network.devices import device_parameters
 from studio.interop.brian2_text import equations, expression, quantity_source, statements
-from studio.interop.export_source import (ExportRefused, checked_population, export_source, model_spec, write_script)
+from studio.interop.export_source import (ExportRefused, about, checked_population, export_source, model_spec,
+                                          write_script)
 from studio.interop.script_export import literal
 from studio.project.project_doc import ProjectDoc
 
@@ -373,9 +374,8 @@ def brian2_script(net: NetworkDef, title: str, description: str = "", duration: 
              f"    rng = np.random.default_rng(seed)\n{body}\n"
              f"    recorders = {{{', '.join(recorders)}}}\n"
              f"    return b2.Network({', '.join(w.objects)}), recorders\n")
-    about = "\n\n" + textwrap.fill(description, 100) if description else ""
     units = sorted(w.units | {"pi", "sin"})
-    head = [f'"""The NeuroCore Studio project `{title}` as a Brian2 script.{about}',
+    head = [f'"""The NeuroCore Studio project `{title}` as a Brian2 script.{about(description)}',
             "",
             "Usage: python SCRIPT [--duration S] [--seed S] [--out FILE.npz]",
             '"""',

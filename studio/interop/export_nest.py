@@ -19,7 +19,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from studio.interop.export_source import export_source, write_script
+from studio.interop.export_source import about, export_source, write_script
 from studio.interop.nest_mapping import NestNetwork, nest_network
 from studio.interop.script_export import literal
 from studio.project.project_doc import ProjectDoc
@@ -143,8 +143,7 @@ def nest_script(nest: NestNetwork, title: str, description: str = "", duration: 
         ("PROJECTIONS", literal([plain(p) for p in nest.projections], imports)),
         ("DEVICES", literal([plain(d) for d in nest.devices], imports)),
     ]
-    about = f"\n\n{description}" if description else ""
-    head = [f'"""The NeuroCore Studio project `{title}` as a PyNEST script.{about}',
+    head = [f'"""The NeuroCore Studio project `{title}` as a PyNEST script.{about(description)}',
             "",
             "Usage: python SCRIPT [--duration S] [--threads N] [--seed S] [--out FILE.npz]",
             "       mpirun -n P python SCRIPT ...   (an MPI build of NEST; one FILE.rankR.npz per process)",

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from studio.interop.export_nest import plain
-from studio.interop.export_source import ExportRefused, export_source, write_script
+from studio.interop.export_source import ExportRefused, about, export_source, write_script
 from studio.interop.nest_mapping import NestDevice, NestNetwork, NestPopulation, NestProjection, nest_network
 from studio.interop.script_export import literal
 from studio.project.project_doc import ProjectDoc
@@ -241,8 +241,7 @@ def pynn_script(nest: NestNetwork, title: str, description: str = "", duration: 
         ("PROJECTIONS", literal([_projection(p, models) for p in nest.projections], imports)),
         ("DEVICES", literal([plain(_device(d, pops)) for d in nest.devices], imports)),
     ]
-    about = f"\n\n{description}" if description else ""
-    head = [f'"""The NeuroCore Studio project `{title}` as a PyNN script (pyNN.nest).{about}',
+    head = [f'"""The NeuroCore Studio project `{title}` as a PyNN script (pyNN.nest).{about(description)}',
             "",
             "Usage: python SCRIPT [--duration S] [--threads N] [--seed S] [--out FILE.npz]",
             '"""',

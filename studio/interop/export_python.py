@@ -22,7 +22,7 @@ from engine.equations.units import NEST_UNITS, UNITS, Quantity
 from engine.models import LibraryModel, get_model
 from engine.network.definitions import NetworkDef
 from studio.interop.brian2_text import expression
-from studio.interop.export_source import export_source, write_script
+from studio.interop.export_source import about, export_source, write_script
 from studio.interop.script_export import literal
 from studio.project.project_doc import ProjectDoc
 
@@ -99,8 +99,7 @@ def python_script(net: NetworkDef, title: str, description: str = "", duration: 
     modules: dict[str, list[str]] = {}
     for module, name in sorted(imports):
         modules.setdefault(module, []).append(name)
-    about = f"\n\n{description}" if description else ""
-    lines = [f'"""The NeuroCore Studio project `{title}`, run with its engine.{about}',
+    lines = [f'"""The NeuroCore Studio project `{title}`, run with its engine.{about(description)}',
              "",
              "Usage: python SCRIPT [--duration S] [--seed S] [--out FILE.npz]",
              '"""',

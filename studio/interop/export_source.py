@@ -10,6 +10,7 @@ naming the element and the reason.
 from __future__ import annotations
 
 import os
+import textwrap
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -54,6 +55,15 @@ def export_source(project: str | os.PathLike | ProjectDoc) -> ExportSource:
         return ExportSource(project_network("project", project), "project", project.description or "")
     doc = read_project(project)
     return ExportSource(project_network(project, doc), Path(project).stem, doc.description or "")
+
+
+def about(description: str) -> str:
+    """A project's description as the paragraph of a script's docstring: wrapped, its quotes and backslashes
+    escaped (``""`` when there is none)."""
+    if not description:
+        return ""
+    safe = description.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return "\n\n" + textwrap.fill(safe, 100)
 
 
 def write_script(out_path: str | os.PathLike, text: str) -> Path:

@@ -138,3 +138,13 @@ def test_the_engine_script_reproduces_the_studio_run_exactly(tmp_path):
             np.testing.assert_array_equal(saved[f"spikes_{name}.senders"], senders)
             assert f"{name}: {len(times)} spikes" in done.stdout
         np.testing.assert_array_equal(saved["v_E.v"], simulation.recorder("v_E")["v"])
+
+
+@pytest.mark.parametrize("target", ["nest", "pynn", "brian2", "python"])
+def test_a_description_with_quotes_and_backslashes_stays_inside_the_docstring(tmp_path, target):
+    project = json.loads((EXAMPLES / "cuba.ncsproj").read_text())
+    project["description"] = 'CUBA """quoted""" with a C:\\path\\ and a trailing quote"'
+    path = tmp_path / "quoted.ncsproj"
+    path.write_text(json.dumps(project))
+    docstring = ast.get_docstring(ast.parse(export(tmp_path, path, target)))
+    assert 'CUBA """quoted""" with a C:\\path\\ and a trailing quote"' in " ".join(docstring.split())
