@@ -79,7 +79,7 @@ def collect(pops, recorders, duration_ms):
     for name, (device, d) in recorders.items():
         events = device.get("events")
         first = pops[d["target"]][0].global_id
-        order = sorted(range(len(events["times"])), key=lambda k: (events["times"][k], events["senders"][k]))
+        order = np.lexsort((events["senders"], events["times"]))
         data[f"{name}.times"] = np.asarray(events["times"], dtype=float)[order]
         data[f"{name}.senders"] = np.asarray(events["senders"], dtype=np.int64)[order] - first
         for ours, (theirs, factor) in d["record_from"].items():
