@@ -144,8 +144,15 @@ class _Writer:
         if spec.reset:
             options.append(f"reset={statements(spec.reset)!r}")
         if spec.refractory:
+            # The engine (as NEST) counts the refractory period in whole steps after the step of the spike;
+            # Brian2 ends it one step sooner.
             refractory = spec.refractory
-            options.append(f"refractory={self.q(refractory) if _is_quantity(refractory) else repr(refractory)}")
+            if _is_quantity(refractory):
+                options.append(f"refractory={self.q(refractory)} + DT")
+            elif checked.refractory[0] == "condition":
+                options.append(f"refractory={expression(refractory)!r}")
+            else:
+                options.append(f"refractory={f'({expression(refractory)}) + dt'!r}")
         if spec.method:
             options.append(f"method={spec.method!r}")
         if spec.substeps > 1:
@@ -297,7 +304,7 @@ class _Writer:
         if d.kind == "ac_generator":
             phase = float(as_quantity(p.get("phase", 0)).value)
             return (f"{window}({self.q(p.get('offset', '0 pA'))} + {self.q(p['amplitude'])}*sin(2*pi*"
-                    f"{self.q(p['frequency'])}*t + {phase!r}*pi/180))")
+                    f"{self.q(p['frequency'])}*(t - ({shift})) + {phase!r}*pi/180))")
         dt = as_quantity(self.net.dt).value
         steps = [int(round(as_quantity(t).value / dt)) for t in p.get("amplitude_times", ())]
         values = [as_quantity(v).in_units(SI_UNITS) for v in p.get("amplitude_values", ())]

@@ -138,3 +138,21 @@ def test_library_models_run_in_nest_under_their_names_and_spike_as_in_the_engine
         for name in names:
             a, b = ours[f"spikes_{name}.times"], nest[f"spikes_{name}.times"]
             assert len(a) == len(b) and np.allclose(a, b, atol=0.1 + 1e-9), f"{name}: engine {a}, NEST {b}"
+
+
+@pytest.mark.slow
+def test_generators_connections_and_recorders_act_alike_in_the_engine_nest_and_brian2(tmp_path, peers_python):
+    """dc (with a window), ac and step currents, a spike generator and an all-to-all projection into alpha
+    synapses: NEST's spikes are the engine's; Brian2's are the same spikes to a step."""
+    path = Path(__file__).with_name("data") / "devices.ncsproj"
+    saved = {}
+    for target, python in (("python", Path(sys.executable)), ("nest", peers_python), ("brian2", peers_python)):
+        saved[target] = tmp_path / f"{target}.npz"
+        run_script(python, export(path, target, tmp_path), saved[target], "--duration", "0.2")
+    with np.load(saved["python"]) as ours, np.load(saved["nest"]) as nest, np.load(saved["brian2"]) as brian2:
+        for recorder in ("sA", "sB"):
+            times = ours[f"{recorder}.times"]
+            assert len(times) > 20
+            np.testing.assert_allclose(nest[f"{recorder}.times"], times, atol=1e-9)
+            np.testing.assert_array_equal(nest[f"{recorder}.senders"], ours[f"{recorder}.senders"])
+            np.testing.assert_allclose(brian2[f"{recorder}.times"], times, atol=0.1 + 1e-9)
