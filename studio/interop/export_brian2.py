@@ -34,9 +34,6 @@ _UNSUPPORTED = {
     "noise_generator": "a Gaussian current redrawn every interval is not exported to Brian2",
     "weight_recorder": "weight recording is not exported",
 }
-_MONITOR_CLASS = {"spike_recorder": "SpikeMonitor", "multimeter": "StateMonitor", "voltmeter": "StateMonitor",
-                  "population_rate": "PopulationRateMonitor"}
-
 _HELPERS = '''
 
 def fixed_degree(rng, n_fixed, n_other, k, multapses, avoid_self):
@@ -96,7 +93,7 @@ def main(argv=None):
     net, recorders = build(args.seed)
     net.run(args.duration * second)
     data, rates = {}, {}
-    for name, (monitor, neurons, variables, size) in recorders.items():
+    for name, (monitor, neurons, variables) in recorders.items():
         if isinstance(monitor, b2.PopulationRateMonitor):
             data[f"{name}.t"] = np.asarray(monitor.t / ms)
             data[f"{name}.rate"] = np.asarray(monitor.rate / Hz)
@@ -171,12 +168,12 @@ class _Writer:
                 value = bool(param.value) if param.var_type == "boolean" else self._value(spec.parameters[name])
                 self.add(f"{var}.{name} = {value}")
         for name, raw in {**spec.initial, **pop.parameters, **pop.initial}.items():
-            self.add(f"{var}.{name} = {self._value(raw, pop.size)}")
+            self.add(f"{var}.{name} = {self._value(raw)}")
         if spec.run_regularly:
             self.add(f"{var}.run_regularly({statements(spec.run_regularly)!r}, when='start')")
         self.objects.append(var)
 
-    def _value(self, raw, size: int = 0) -> str:
+    def _value(self, raw) -> str:
         if isinstance(raw, bool):
             return repr(raw)
         if hasattr(raw, "text"):  # a per-neuron expression, evaluated by Brian2 with its constants
@@ -268,7 +265,7 @@ class _Writer:
                 raise ExportRefused(f"{where}: a poisson_generator with start or stop is not exported to Brian2 "
                                     "(PoissonInput runs throughout)")
             on_pre = self.statement(pop, d.weight, d.receptor, None, where)
-            target, op, added = _increment(on_pre, where)
+            target, added = _increment(on_pre, where)
             rate = as_quantity(d.params["rate"]).value * 1e3
             step = as_quantity(self.net.dt).value * 1e-3
             trials = max(1, int(-(-rate * step // 0.01)))
@@ -322,10 +319,10 @@ class _Writer:
         shown = f"np.arange({self.sizes[d.target]})" if neurons is None else literal(neurons, set())
         if d.kind == "spike_recorder":
             self.add(f"{var} = b2.SpikeMonitor({pop_var}, name={d.name!r})")
-            recorders.append(f"{d.name!r}: ({var}, {shown}, (), {self.sizes[d.target]})")
+            recorders.append(f"{d.name!r}: ({var}, {shown}, ())")
         elif d.kind == "population_rate":
             self.add(f"{var} = b2.PopulationRateMonitor({group}, name={d.name!r})")
-            recorders.append(f"{d.name!r}: ({var}, None, (), {self.sizes[d.target]})")
+            recorders.append(f"{d.name!r}: ({var}, None, ())")
         else:
             default = device_parameters(d.kind)["record_from"].default
             names = tuple(d.params.get("record_from", tuple(default.split(", ")) if default else ()))
@@ -333,7 +330,7 @@ class _Writer:
             record = "True" if neurons is None else literal(neurons, set())
             self.add(f"{var} = b2.StateMonitor({pop_var}, {list(names)!r}, record={record}, "
                      f"dt={self.q(interval)}, when='end', name={d.name!r})")
-            recorders.append(f"{d.name!r}: ({var}, {shown}, {tuple(names)!r}, {self.sizes[d.target]})")
+            recorders.append(f"{d.name!r}: ({var}, {shown}, {tuple(names)!r})")
 
 
 def _is_quantity(raw) -> bool:
@@ -349,11 +346,12 @@ def _var(name: str, kind: str) -> str:
     return f"{kind}_" + "".join(c if c.isalnum() or c == "_" else "_" for c in name)
 
 
-def _increment(statement: str, where: str) -> tuple[str, str, str]:
+def _increment(statement: str, where: str) -> tuple[str, str]:
+    """(variable, added expression) of a statement ``x += ...``."""
     target, op, added = (part.strip() for part in statement.partition("+="))
     if not op or "\n" in statement:
         raise ExportRefused(f"{where}: Brian2's PoissonInput adds to one variable (`x += w`), not `{statement}`")
-    return target, op, added
+    return target, added
 
 
 def brian2_script(net: NetworkDef, title: str, description: str = "", duration: float = 1.0) -> str:
@@ -376,7 +374,7 @@ def brian2_script(net: NetworkDef, title: str, description: str = "", duration: 
         raise ExportRefused(f"dt `{net.dt}` is not a time")
     body = textwrap.indent("\n".join(w.lines), "    ")
     build = (f"\n\ndef build(seed=SEED):\n"
-             f'    """The network and its recorders: name -> (monitor, neurons, variables, population size)."""\n'
+             f'    """The network and its recorders: name -> (monitor, neurons, variables)."""\n'
              f"    b2.start_scope()\n    b2.defaultclock.dt = DT\n    b2.seed(seed)\n"
              f"    rng = np.random.default_rng(seed)\n{body}\n"
              f"    recorders = {{{', '.join(recorders)}}}\n"
