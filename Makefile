@@ -38,14 +38,16 @@ studio: install
 test: $(VENV)/.installed-dev peers
 	QT_QPA_PLATFORM=offscreen NCS_PEERS_PYTHON=$(CURDIR)/$(PEERS)/bin/python $(PY) -m pytest -q -p no:cacheprovider
 
-# brian2 2.9 calls ndarray.ptp, removed in NumPy 2.3.  The stamp is written only
-# after pip succeeds, so an interrupted install is retried.
-$(PEERS)/.installed:
+# brian2 2.9 calls ndarray.ptp, removed in NumPy 2.3.  PyNN runs the exported PyNN scripts on NEST (its
+# NEST extensions are not built; the standard models do not need them).  The stamp is written only
+# after pip succeeds, so an interrupted install is retried; its name changes when the list does.
+$(PEERS)/.installed-pynn:
 	$(PYTHON) -m venv $(PEERS)
-	$(PEERS)/bin/python -m pip install --disable-pip-version-check 'nest-simulator>=3.6' 'brian2>=2.7' 'numpy<2.3'
+	$(PEERS)/bin/python -m pip install --disable-pip-version-check 'nest-simulator>=3.6' 'brian2>=2.7' 'numpy<2.3' \
+		'PyNN>=0.12'
 	touch $@
 
-peers: $(PEERS)/.installed
+peers: $(PEERS)/.installed-pynn
 
 # Ours, Brian2 and NEST side by side, e.g. `make bench BENCH_ARGS="--only cuba --repeat 5"`.
 bench: install peers

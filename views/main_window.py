@@ -41,6 +41,7 @@ from views.playground.handoff_panel import network_handoff
 from views.playground.playground_workspace import PlaygroundWorkspace
 from views.problems_panel import ProblemsPanel, show_failure
 from views.recordings_export import RecordingsExport
+from views.script_export_menu import ScriptExportMenu
 from views.run_toolbar import RunToolbar
 from views.scopes import ScopePanel
 from views.undo import UndoActions
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self.addToolBar(self.run_toolbar)
         self.recordings_export = RecordingsExport(self, self.run_toolbar)
         self.nir_files = NirFiles(self)
+        self.script_export = ScriptExportMenu(self, lambda: self.document)
         self.run_toolbar.started.connect(self._run_started)
         self.run_toolbar.built.connect(self.scopes.set_network)
         self.run_toolbar.chunks.connect(self.scopes.feed)
@@ -135,6 +137,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addActions([self.nir_files.import_action, self.nir_files.export_action])
         file_menu.addAction(self.recordings_export.action)
+        file_menu.addMenu(self.script_export.menu)
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", QKeySequence.StandardKey.Quit, self.close))
 

@@ -110,9 +110,10 @@ def build_parser() -> _Parser:
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(func=subcommands.import_file)
 
-    p = sub.add_parser("export", help="write a project for another tool: a NIR graph (--to nir)")
+    p = sub.add_parser("export", help="write a project for another tool: a NIR graph, or a PyNEST, PyNN, Brian2 "
+                                      "or Python (our engine) script")
     p.add_argument("project", metavar="PROJECT", help="a *.ncsproj file")
-    p.add_argument("--to", required=True, choices=subcommands.EXPORT_TARGETS, help="what to write")
+    p.add_argument("--to", required=True, choices=tuple(subcommands.EXPORTERS), help="what to write")
     p.add_argument("-o", "--out", required=True, metavar="FILE", help="the file to write")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(func=subcommands.export)

@@ -25,6 +25,10 @@ from typing import TYPE_CHECKING
 from engine.errors import ModelError, NeuroCoreError, Problem
 from engine.equations.model import ModelSpec
 from engine.models import LIBRARY, LibraryModel, get_model
+from studio.interop.export_brian2 import export_brian2
+from studio.interop.export_nest import export_nest
+from studio.interop.export_pynn import export_pynn
+from studio.interop.export_python import export_python
 from studio.project.fileio import atomic_write
 from studio.project.modelfile import (SUFFIX, check_model_file, format_problem, load_model_file, problem_location,
                                      write_model_file)
@@ -34,6 +38,9 @@ if TYPE_CHECKING:
     from engine.run.neuron import SpikeInput
 
 BENCHMARKS = ("cuba", "coba", "brunel")
+EXPORTERS = {"nir": lambda project, out: _export_nir(project, out), "nest": export_nest, "pynn": export_pynn,
+             "brian2": export_brian2, "python": export_python}
+"""``ncstudio export --to TARGET``: each target's function ``(project, out_path) -> Path``."""
 
 
 class GuiUnavailable(NeuroCoreError):
@@ -317,24 +324,16 @@ def import_file(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_nir(args: argparse.Namespace) -> Path:
+def _export_nir(project: str | Path, out: str | Path) -> Path:
     from studio.interop.nir_export import export_nir
     from studio.project.project_file import read_project
 
-    return export_nir(read_project(args.project), args.out)
-
-
-EXPORTERS = {"nir": _export_nir}
-"""The ``--to`` targets ``ncstudio export`` writes today."""
-EXPORT_TARGETS = ("nir", "nest", "pynn", "brian2", "python")
+    return export_nir(read_project(project), out)
 
 
 def export(args: argparse.Namespace) -> int:
     """``ncstudio export PROJECT --to TARGET -o FILE``: write the project for another tool."""
-    exporter = EXPORTERS.get(args.to)
-    if exporter is None:
-        raise NeuroCoreError(f"--to {args.to}: not available yet (available: {', '.join(EXPORTERS)})")
-    written = exporter(args)
+    written = EXPORTERS[args.to](args.project, args.out)
     if args.json:
         _emit_json({"project": str(args.project), "to": args.to, "out": str(written)})
     else:

@@ -49,8 +49,6 @@ def test_import_and_export_refusals_are_one_line(tmp_path):
                           r"broken.nir: not a NIR graph the nir package reads")
     assert_one_line_error(ncstudio("import", "missing.nir", "-o", "a.ncsproj", cwd=tmp_path),
                           r"missing.nir: no such file")
-    assert_one_line_error(ncstudio("export", EXAMPLES / "brunel.ncsproj", "--to", "nest", "-o", "b.py", cwd=tmp_path),
-                          r"--to nest: not available yet \(available: nir\)")
     assert_one_line_error(ncstudio("export", EXAMPLES / "brunel.ncsproj", "--to", "nir", "-o", "b.nir", cwd=tmp_path),
                           r"population `E`: model `\w+` has no NIR counterpart")
     assert not (tmp_path / "b.nir").exists()
