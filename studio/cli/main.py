@@ -22,6 +22,7 @@ from engine.models import LIBRARY
 from studio.cli import subcommands
 from studio.cli.arguments import assignment, positive, q_format, quantity, quantity_text, typed_quantity
 from studio.cli.characterise_command import characterise_command
+from studio.cli.import_command import import_command
 from studio.hardware.hardware_flow import HardwareUnavailable
 from studio.project.modelfile import ModelFileError
 from studio.project.project_file import ProjectFileError
@@ -89,6 +90,12 @@ def build_parser() -> _Parser:
                    help="override a parameter, e.g. d=2mV (repeatable)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=characterise_command)
+
+    p = sub.add_parser("import", help="convert a model from another tool: FILE.nestml -o MODEL.ncsmodel")
+    p.add_argument("source", metavar="FILE", help="a NESTML neuron model (*.nestml)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="the file to write (*.ncsmodel)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(func=import_command)
 
     p = sub.add_parser("run", help="simulate a project (*.ncsproj)")
     p.add_argument("project", metavar="PROJECT", help="a *.ncsproj file")

@@ -429,8 +429,9 @@ class _Converter:
 
     def _integrated(self, stmt, all_states: set[str]) -> set[str]:
         args = stmt.small_stmt.get_function_call().get_args()
-        named = {self.r.expression(a) for a in args} - ({self.timer} if self.timer else set())
-        return named or set(all_states)
+        if not args:
+            return set(all_states)
+        return {self.r.expression(a) for a in args} - ({self.timer} if self.timer else set())
 
     def _guarded_update(self, if_stmt, all_states: set[str]) -> None:
         clause = if_stmt.get_if_clause()
@@ -556,7 +557,7 @@ class _Converter:
     def _delta(self, state: str, rhs: str, base: str) -> str:
         """A delta kernel in ``dstate/dt``: the rhs without it, and a jump by its coefficient times ``w``."""
         for port in self.delta_ports:
-            jump = f"(({rhs.replace('__delta__', '1')}) - ({rhs.replace('__delta__', '0')})) * (1*second)"
+            jump = f"(({rhs.replace('__delta__', '1')}) - ({rhs.replace('__delta__', '0')})) * (1*ms)"
             guard = f" if not_refractory else 0*({jump})" if base in self.unless else ""
             self.receive.setdefault(port, []).append(f"{state} += w * {jump}{guard}")
         return rhs.replace("__delta__", "0")
