@@ -39,8 +39,9 @@ from studio.interop.nestml_reader import NestmlRefused, Renderer, declared_unit,
 from studio.project.modelfile import write_model_file
 
 SUFFIX = ".nestml"
-# Nonlinear models (NEST integrates them with adaptive RKF45) run RK4 on 0.01 ms substeps at dt = 0.1 ms.
-_NONLINEAR_METHOD, _NONLINEAR_SUBSTEPS = "rk4", 10
+# Nonlinear models (NEST integrates them with adaptive RKF45, testing the threshold inside the step) run RK4 on
+# 4 µs substeps at dt = 0.1 ms with the threshold tested after each, as the library's aeif models do.
+_NONLINEAR_METHOD, _NONLINEAR_SUBSTEPS = "rk4", 25
 _RESERVED = frozenset(special_symbols()) | frozenset(E.FUNCTIONS) | {"xi", "True", "False"}
 
 
@@ -571,7 +572,7 @@ class _Converter:
         folded = {n: E.fold(E.substitute(s.rhs, values)) for n, s in checked.states.items()}
         if choose_method(folded, checked.stochastic) == "exact":
             return replace(spec, method="exact")
-        return replace(spec, method=_NONLINEAR_METHOD, substeps=_NONLINEAR_SUBSTEPS)
+        return replace(spec, method=_NONLINEAR_METHOD, substeps=_NONLINEAR_SUBSTEPS, substep_reset=True)
 
 
 def _assign_op(assignment) -> str:
