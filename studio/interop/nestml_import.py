@@ -24,18 +24,20 @@ line and the construct.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.errors import ModelError
 from engine.equations import expr as E
-from engine.equations.check import special_symbols
+from engine.equations.check import ExpressionChecker, Symbol, special_symbols
+from engine.equations.constant_values import evaluate_quantity
 from engine.equations.ir import choose_method
 from engine.equations.model import ModelSpec, Receptor, check_model
-from engine.equations.units import Quantity
+from engine.equations.parser import one_line, parse_expression
+from engine.equations.units import NEST_UNITS, Quantity, parse_quantity
 from engine.models.base import LibraryModel, ParamInfo
-from studio.interop.nestml_reader import NestmlRefused, Renderer, declared_unit, dimension_of_type, line_of, \
-    parse_nestml
+from studio.interop.nestml_reader import NestmlRefused, Renderer, declared_unit, dimension_of_type, parse_nestml
 from studio.project.modelfile import write_model_file
 
 SUFFIX = ".nestml"
@@ -57,7 +59,8 @@ class NestmlModel:
 
     def library_model(self) -> LibraryModel:
         """The model as a library entry (sign split routing, the inhibitory port receiving ``|w|``)."""
-        params = tuple(ParamInfo(n, str(v), "from the NESTML parameters block") for n, v in self.spec.parameters.items())
+        params = tuple(ParamInfo(n, str(v), "from the NESTML parameters block")
+                       for n, v in self.spec.parameters.items())
         return LibraryModel(name=self.name, title=f"{self.name} (NESTML)", spec=self.spec, params=params,
                             description=f"Converted from {Path(self.source).name} of the NESTML model library.",
                             receptors=self.receptors, sign_split=self.sign_split,
@@ -87,8 +90,6 @@ def import_nestml(path: str | os.PathLike, out: str | os.PathLike) -> NestmlMode
 
 def library_files() -> list[Path]:
     """The neuron models the ``nestml`` package ships (``<prefix>/models/neurons/*.nestml``)."""
-    import sys
-
     folder = Path(sys.prefix) / "models" / "neurons"
     return sorted(folder.glob("*" + SUFFIX))
 
@@ -109,15 +110,13 @@ class _Converter:
         self.r = Renderer(self.filename, functions={f.get_name(): f for f in model.get_functions()})
         self.lines: list[str] = []
         self.parameters: dict[str, str] = {}
-        self.param_texts: dict[str, str] = {}
         self.initial: dict[str, str] = {}
         self.states: dict[str, tuple] = {}  # name -> (dim, var_type, declaration node)
         self.odes: dict[str, tuple] = {}  # name -> (order, rhs node)
         self.kernels: dict[tuple[str, str], _Kernel] = {}
-        self.delta_ports: dict[str, list[tuple[str, str]]] = {}
+        self.delta_ports: list[str] = []  # spike ports convolved with delta(t)
         self.timer: str | None = None
         self.unless: set[str] = set()
-        self.guarded = False
         self.regular: list[str] = []
         self.receive: dict[str, list[str]] = {}
         self.kernel_shapes: dict[str, tuple[str, object]] = {}  # kernel -> ("exp"|"alpha"|"delta"|"odes", data)
@@ -129,6 +128,7 @@ class _Converter:
         return self.r.refuse(node, what)
 
     def convert(self) -> NestmlModel:
+        """Walk the model's blocks into a checked :class:`NestmlModel` (or refuse)."""
         body = self.model.get_body()
         for block in body.get_body_elements():
             kind = type(block).__name__
@@ -166,8 +166,6 @@ class _Converter:
 
     def _parameters(self) -> None:
         known: dict[str, Quantity] = {}
-        from engine.equations.constant_values import evaluate_quantity
-
         for block in self.model.get_parameters_blocks():
             for decl in block.get_declarations():
                 dim, var_type = dimension_of_type(decl.get_data_type())
@@ -176,7 +174,7 @@ class _Converter:
                     self.lines.append(f"{name} : {declared_unit(dim, var_type)}")
                     if not decl.has_expression():
                         continue
-                    value = self._constant(decl.get_expression(), var_type, known, evaluate_quantity, name)
+                    value = self._constant(decl.get_expression(), var_type, known, name)
                     self.parameters[name] = value
         for block in self.model.get_internals_blocks():
             for decl in block.get_declarations():
@@ -184,17 +182,13 @@ class _Converter:
                 for var in decl.get_variables():
                     name = self.r.variable(var)
                     text = self.r.expression(decl.get_expression())
-                    self.param_texts[name] = text
                     self.lines.append(f"{name} = {text} : {declared_unit(dim, var_type)}")
 
-    def _constant(self, node, var_type, known, evaluate_quantity, name) -> str | bool:
+    def _constant(self, node, var_type: str, known: dict[str, Quantity], name: str) -> str:
         """A parameter's value: evaluated from the parameters before it (NESTML allows expressions there)."""
-        simple = getattr(node, "is_inf_literal", False) or (
-            hasattr(node, "get_expression") and node.get_expression() is not None
-            and getattr(node.get_expression(), "is_inf_literal", False))
         if var_type == "boolean":
             return "true" if self.r.expression(node) == "True" else "false"
-        text = self._inf_quantity(node) if not simple else "inf"
+        text = self._inf_quantity(node)
         if text is not None:
             return text
         text = self.r.expression(node)
@@ -213,8 +207,8 @@ class _Converter:
             return None
         lhs, rhs = node.get_lhs(), node.get_rhs()
         sign = ""
-        if not isinstance(lhs, ASTSimpleExpression) and lhs.is_unary_operator() and lhs.get_unary_operator().is_unary_minus:
-            sign, lhs = "-", lhs.get_expression()
+        if _negated(lhs) is not None:
+            sign, lhs = "-", _negated(lhs)
         if isinstance(lhs, ASTSimpleExpression) and lhs.is_inf_literal and isinstance(rhs, ASTSimpleExpression) \
                 and rhs.is_numeric_literal() and rhs.get_numeric_literal() == 1 and rhs.unitType is not None:
             return f"{sign}inf {rhs.unitType}"
@@ -317,7 +311,8 @@ class _Converter:
             raise self.refuse(call, f"convolve with `{kernel}`, which is no kernel")
         shape, data = self.kernel_shapes[kernel]
         if shape == "delta":
-            self.delta_ports.setdefault(port, [])
+            if port not in self.delta_ports:
+                self.delta_ports.append(port)
             return "__delta__"
         uses = {k for k, _ in self.kernels}
         state = kernel if kernel not in uses else f"{kernel}__X__{port}"
@@ -353,17 +348,11 @@ class _Converter:
 
     def _dimension_text(self, factor: str) -> str:
         """The declared unit of a kernel state whose value at ``t = 0`` is ``factor``."""
-        from engine.equations.check import ExpressionChecker
-        from engine.equations.parser import one_line, parse_expression
-        from engine.equations.units import NEST_UNITS
-        from engine.equations.check import Symbol
-
         symbols = special_symbols()
         for line in self.lines:
             name, _, rest = line.partition(" ")
             unit = rest.rsplit(":", 1)[-1].strip()
             if unit not in ("boolean", "integer"):
-                from engine.equations.units import parse_quantity
                 symbols[name] = Symbol("parameter", parse_quantity("1 " + unit)[1])
         problems: list = []
         text = one_line(factor, "kernel")
@@ -444,9 +433,9 @@ class _Converter:
         refractory = self._branch(clause.get_stmts_body().get_stmts(), all_states, guarded=False)
         normal = self._branch(if_stmt.get_else_clause().stmts_body.get_stmts(), all_states, guarded=True)
         if refractory - normal:
-            raise self.refuse(if_stmt, f"states integrated only while refractory ({', '.join(sorted(refractory - normal))})")
+            only = ", ".join(sorted(refractory - normal))
+            raise self.refuse(if_stmt, f"states integrated only while refractory ({only})")
         self.unless = (normal - refractory) & all_states
-        self.guarded = True
 
     def _branch(self, stmts, all_states: set[str], guarded: bool) -> set[str]:
         integrated: set[str] | None = None
@@ -489,7 +478,8 @@ class _Converter:
         ports = {p.get_name() for b in self.model.get_input_blocks() for p in b.get_input_ports() if p.is_spike()}
         used = _names(assignment.get_expression()) & ports
         if len(used) != 1 or not (assignment.is_compound_sum or assignment.is_compound_minus):
-            raise self.refuse(stmt, f"the statement `{str(assignment).strip().splitlines()[-1]}` after integrate_odes() in update")
+            text = str(assignment).strip().splitlines()[-1]
+            raise self.refuse(stmt, f"the statement `{text}` after integrate_odes() in update")
         port = used.pop()
         self.receive.setdefault(port, []).append(self._port_statement(assignment, port))
 
@@ -642,21 +632,29 @@ def _decay_time(arg):
     """``tau`` of an exponent ``-t/tau`` (``None`` for any other exponent)."""
     from pynestml.meta_model.ast_simple_expression import ASTSimpleExpression
 
-    node = arg
-    negated = False
-    if not isinstance(node, ASTSimpleExpression) and node.is_unary_operator() and node.get_unary_operator().is_unary_minus:
-        negated, node = True, node.get_expression()
+    node, negated = arg, False
+    if _negated(node) is not None:
+        negated, node = True, _negated(node)
     if isinstance(node, ASTSimpleExpression) or not node.is_compound_expression():
         return None
     if not node.get_binary_operator().__class__.__name__ == "ASTArithmeticOperator" \
             or not node.get_binary_operator().is_div_op:
         return None
     lhs = node.get_lhs()
-    if not negated and not isinstance(lhs, ASTSimpleExpression) and lhs.is_unary_operator() \
-            and lhs.get_unary_operator().is_unary_minus:
-        negated, lhs = True, lhs.get_expression()
+    if not negated and _negated(lhs) is not None:
+        negated, lhs = True, _negated(lhs)
     if negated and _is_variable(lhs, "t") and "t" not in _names(node.get_rhs()):
         return node.get_rhs()
+    return None
+
+
+def _negated(node):
+    """The operand of ``-operand``, or ``None`` when ``node`` is no unary minus."""
+    from pynestml.meta_model.ast_simple_expression import ASTSimpleExpression
+
+    if not isinstance(node, ASTSimpleExpression) and node.is_unary_operator() \
+            and node.get_unary_operator().is_unary_minus:
+        return node.get_expression()
     return None
 
 
