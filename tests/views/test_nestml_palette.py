@@ -2,6 +2,7 @@
 
 from PySide6.QtCore import Qt
 
+from studio.document.checks import document_problems
 from views.palette import MIME_TYPE, Palette, decode
 
 
@@ -28,3 +29,17 @@ def test_nestml_entries_convert_on_first_use_and_refused_ones_are_greyed_with_th
                                                                                      "iaf_psc_exp_neuron")
     palette.filter.setText("izhikevich")
     assert not refused.isHidden()
+
+
+def test_a_nestml_model_chosen_in_the_window_becomes_a_project_model_of_a_new_population(empty_window):
+    window = empty_window
+    palette = window.palette_widget
+    palette.tree.itemActivated.emit(palette.entry("iaf_psc_alpha_neuron"), 0)
+    document = window.document
+    assert "iaf_psc_alpha_neuron" in document.settings["models"]
+    populations = [n.data for n in document.nodes.values() if n.kind == "population"]
+    assert [p.model for p in populations] == ["iaf_psc_alpha_neuron"]
+    assert document_problems(document) == []
+    assert "iaf_psc_alpha_neuron" in [palette._project.child(i).text(0) for i in range(palette._project.childCount())]
+    palette.tree.itemActivated.emit(palette.entry("iaf_psc_alpha_neuron"), 0)  # a second use adds no second model
+    assert list(document.settings["models"]) == ["iaf_psc_alpha_neuron"]
