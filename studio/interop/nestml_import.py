@@ -35,7 +35,7 @@ from engine.equations.constant_values import evaluate_quantity
 from engine.equations.ir import choose_method
 from engine.equations.model import ModelSpec, Receptor, check_model
 from engine.equations.parser import one_line, parse_expression
-from engine.equations.units import NEST_UNITS, Quantity, parse_quantity
+from engine.equations.units import NEST_UNITS, SECOND, Dimension, Quantity
 from engine.models.base import LibraryModel, ParamInfo
 from studio.interop.nestml_reader import NestmlRefused, Renderer, declared_unit, dimension_of_type, parse_nestml
 from studio.project.modelfile import write_model_file
@@ -123,6 +123,7 @@ class _Converter:
         self.kernel_lines: list[str] = []
         self.ode_lines: list[tuple[str, str]] = []
         self.current_input: str | None = None
+        self.dims: dict[str, Dimension | None] = {}  # parameters, internals and continuous inputs declared so far
 
     def refuse(self, node, what: str) -> NestmlRefused:
         return self.r.refuse(node, what)
@@ -172,6 +173,7 @@ class _Converter:
                 for var in decl.get_variables():
                     name = self.r.variable(var)
                     self.lines.append(f"{name} : {declared_unit(dim, var_type)}")
+                    self.dims[name] = dim
                     if not decl.has_expression():
                         continue
                     value = self._constant(decl.get_expression(), var_type, known, name)
@@ -183,6 +185,7 @@ class _Converter:
                     name = self.r.variable(var)
                     text = self.r.expression(decl.get_expression())
                     self.lines.append(f"{name} = {text} : {declared_unit(dim, var_type)}")
+                    self.dims[name] = dim
 
     def _constant(self, node, var_type: str, known: dict[str, Quantity], name: str) -> str:
         """A parameter's value: evaluated from the parameters before it (NESTML allows expressions there)."""
@@ -234,6 +237,7 @@ class _Converter:
                     continue
                 dim, var_type = dimension_of_type(port.get_datatype())
                 self.lines.append(f"{port.get_name()} : {declared_unit(dim, var_type)}")
+                self.dims[port.get_name()] = dim
                 if self.current_input is None and declared_unit(dim, var_type) == "amp":
                     self.current_input = port.get_name()
         return ports
@@ -277,7 +281,7 @@ class _Converter:
             return
         # A kernel given by its ODEs: the states start from their declared values, which a spike adds.
         names = [self.r.name(v.get_name()) for v in variables]
-        for var, expr in zip(variables, kernel.get_expressions()):
+        for var in variables:
             if var.get_differential_order() != 1:
                 raise self.refuse(kernel, f"kernel `{var.get_name()}` of order {var.get_differential_order()}")
         self.kernel_shapes[names[0]] = ("odes", (kernel, names))
@@ -319,13 +323,14 @@ class _Converter:
         if shape in ("exp", "alpha"):
             self.states.pop(kernel, None)
             tau, factor = data
-            dim = self._dimension_text(factor)
+            dim = self._dimension(factor)
             if shape == "exp":
-                self.kernel_lines.append(f"d{state}/dt = -{state}/({tau}) : {dim}")
+                self.kernel_lines.append(f"d{state}/dt = -{state}/({tau}) : {declared_unit(dim, 'float')}")
                 jumps = {state: factor}
             else:
-                self.kernel_lines.append(f"d{state}/dt = {state}__d - {state}/({tau}) : {dim}*second")
-                self.kernel_lines.append(f"d{state}__d/dt = -{state}__d/({tau}) : {dim}")
+                self.kernel_lines.append(f"d{state}/dt = {state}__d - {state}/({tau}) : "
+                                         f"{declared_unit(dim * SECOND, 'float')}")
+                self.kernel_lines.append(f"d{state}__d/dt = -{state}__d/({tau}) : {declared_unit(dim, 'float')}")
                 jumps = {state + "__d": factor}
         else:
             node, names = data
@@ -346,21 +351,17 @@ class _Converter:
         self.kernels[key] = _Kernel(state, jumps)
         return state
 
-    def _dimension_text(self, factor: str) -> str:
-        """The declared unit of a kernel state whose value at ``t = 0`` is ``factor``."""
+    def _dimension(self, factor: str) -> Dimension:
+        """The dimension of a kernel's factor ``c`` (over the parameters, internals and inputs)."""
         symbols = special_symbols()
-        for line in self.lines:
-            name, _, rest = line.partition(" ")
-            unit = rest.rsplit(":", 1)[-1].strip()
-            if unit not in ("boolean", "integer"):
-                symbols[name] = Symbol("parameter", parse_quantity("1 " + unit)[1])
+        symbols.update({name: Symbol("parameter", dim) for name, dim in self.dims.items()})
         problems: list = []
         text = one_line(factor, "kernel")
         node = parse_expression(text, problems)
         result = ExpressionChecker(symbols, NEST_UNITS, problems).check(text, node) if node is not None else None
         if result is None:
             raise NestmlRefused(f"{self.filename}: cannot tell the unit of the kernel factor `{factor}`")
-        return declared_unit(result[1], "float")
+        return result[1]
 
     # -- the threshold, the update, the inputs ---------------------------------------------------
 
