@@ -397,7 +397,7 @@ class _Converter:
         blocks = self.model.get_update_blocks()
         all_states = set(self.odes)
         if not blocks:
-            return
+            raise self.refuse(self.model, "a model without an update block (nothing would be integrated)")
         integrated = False
         for stmt in blocks[0].get_stmts_body().get_stmts():
             if stmt.is_compound_stmt():
@@ -409,7 +409,9 @@ class _Converter:
                 self._guarded_update(compound.get_if_stmt(), all_states)
                 integrated = True
             elif _is_call_stmt(stmt, "integrate_odes"):
-                self._integrated(stmt, all_states)
+                held = all_states - self._integrated(stmt, all_states)
+                if held:
+                    raise self.refuse(stmt, f"integrate_odes() that holds {', '.join(sorted(held))} unconditionally")
                 integrated = True
             elif integrated:
                 self._after_integration(stmt)
