@@ -18,11 +18,13 @@ from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMenu
 
 from engine.errors import NeuroCoreError
+from studio.document.commands import SetSetting
 from studio.document.document import Document
 from studio.document.events import PathChanged, SettingChanged
 from studio.document.history import UndoStack
 from studio.document.checks import DocumentProblem, constants, locate
 from studio.playground.playground_state import population_playground
+from studio.project.project_doc import InlineModel
 from views import theme
 from views.files import Files
 from views.help_menu import help_menu
@@ -65,6 +67,7 @@ class MainWindow(QMainWindow):
         self.failure_dialog = None
         self.files = Files(self)
         self.palette_widget = Palette()
+        self.palette_widget.nestml_converted.connect(self._add_nestml_model)
         self.palette_widget.chosen.connect(lambda kind, name: self.scene.add_from_palette(kind, name,
                                                                                           self.view.centre()))
         self.problems = ProblemsPanel()
@@ -227,6 +230,12 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._workspaces_follow(document)
         QTimer.singleShot(0, self.view, self.view.fit)
+
+    def _add_nestml_model(self, model) -> None:
+        """A NESTML model the palette converted becomes a model of the project (once), so populations can use it."""
+        models = self.document.settings["models"]
+        if model.name not in models:
+            self.stack.push(SetSetting(self.document, "models", {**models, model.name: InlineModel(model.spec)}))
 
     @property
     def stack(self) -> UndoStack:

@@ -9,9 +9,12 @@ from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWi
 
 from engine.models import LIBRARY
 from engine.network.devices import CURRENT_GENERATORS, RECORDERS, SPIKE_GENERATORS
+from studio.interop.nestml_import import NestmlModel, convert_nestml, library_files
+from studio.interop.nestml_reader import NestmlRefused
 
 MIME_TYPE = "application/x-ncstudio-node"
 _ROLE = Qt.ItemDataRole.UserRole
+_PATH = Qt.ItemDataRole.UserRole + 1
 
 DEVICE_HELP = {
     "dc_generator": "constant current (amplitude)",
@@ -44,8 +47,12 @@ def decode(mime: QMimeData) -> tuple[str, str] | None:
 
 
 class _Tree(QTreeWidget):
+    def __init__(self, resolve):
+        super().__init__()
+        self._resolve = resolve
+
     def mimeData(self, items) -> QMimeData:
-        entry = items[0].data(0, _ROLE) if items else None
+        entry = self._resolve(items[0]) if items else None
         return encode(*entry) if entry else QMimeData()
 
     def mimeTypes(self) -> list[str]:
@@ -59,15 +66,19 @@ class Palette(QWidget):
     -------
     chosen(kind, name)
         An entry was activated: ``("population", model)`` or ``("device", kind)``.
+    nestml_converted(model)
+        A NESTML library model was converted on its first use (a
+        :class:`~studio.interop.nestml_import.NestmlModel`), before ``chosen`` names it.
     """
 
     chosen = Signal(str, str)
+    nestml_converted = Signal(object)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.filter = QLineEdit(placeholderText="Filter models and devices")
         self.filter.setClearButtonEnabled(True)
-        self.tree = _Tree()
+        self.tree = _Tree(self._resolve)
         self.tree.setHeaderHidden(True)
         self.tree.setDragEnabled(True)
         self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
@@ -87,6 +98,12 @@ class Palette(QWidget):
             group.setFlags(Qt.ItemFlag.ItemIsEnabled)
             for m in models:
                 self._entry(group, "population", m.name, f"{m.title}\n\n{m.description}")
+        self._nestml = self._group("NESTML", ())
+        self._converted: dict[str, NestmlModel] = {}
+        for path in library_files():
+            self._entry(self._nestml, "nestml", path.stem,
+                        f"{path.name} from the NESTML model library (converted on first use)").setData(0, _PATH, path)
+        self._nestml.setHidden(self._nestml.childCount() == 0)
         self._group("Generators", CURRENT_GENERATORS + SPIKE_GENERATORS)
         self._group("Recorders", tuple(k for k in RECORDERS if k != "weight_recorder"))
         self.tree.expandToDepth(0)
@@ -123,9 +140,28 @@ class Palette(QWidget):
         return found[0]
 
     def _activated(self, item: QTreeWidgetItem) -> None:
-        entry = item.data(0, _ROLE)
+        entry = self._resolve(item)
         if entry:
             self.chosen.emit(*entry)
+
+    def _resolve(self, item: QTreeWidgetItem) -> tuple[str, str] | None:
+        """The ``(kind, name)`` an entry adds: a NESTML entry is converted first (once), and greyed with the
+        reason in its tooltip when the conversion is refused."""
+        entry = item.data(0, _ROLE)
+        if not entry or entry[0] != "nestml":
+            return entry
+        name = entry[1]
+        if name not in self._converted:
+            try:
+                self._converted[name] = convert_nestml(item.data(0, _PATH))
+            except NestmlRefused as exc:
+                item.setFlags(Qt.ItemFlag.NoItemFlags)
+                item.setToolTip(0, f"Not convertible: {exc}")
+                return None
+            item.setToolTip(0, f"{item.toolTip(0).split(' (')[0]}: converted "
+                               f"(receptors {', '.join(self._converted[name].receptors)})")
+            self.nestml_converted.emit(self._converted[name])
+        return "population", self._converted[name].name
 
     def _filter(self, text: str) -> None:
         needle = text.strip().lower()

@@ -22,6 +22,7 @@ from engine.models import LIBRARY
 from studio.cli import subcommands
 from studio.cli.arguments import assignment, positive, q_format, quantity, quantity_text, typed_quantity
 from studio.cli.characterise_command import characterise_command
+from studio.cli.import_command import import_command
 from studio.hardware.hardware_flow import HardwareUnavailable
 from studio.project.modelfile import ModelFileError
 from studio.project.project_file import ProjectFileError
@@ -99,16 +100,17 @@ def build_parser() -> _Parser:
                    help="save spikes and recorder traces with units: NumPy arrays, or a Neo NIX file (Elephant opens it)")
     p.set_defaults(func=subcommands.run)
 
-    p = sub.add_parser("import", help="read a file of another tool: a NIR graph (*.nir) into a project, "
-                                      "a Brian2 script's NeuronGroup (*.py, read, not run) into a model file")
-    p.add_argument("file", metavar="FILE", help="a *.nir file (written by the nir package: snnTorch, Norse, ...) "
-                                               "or a Brian2 script *.py")
+    p = sub.add_parser("import", help="read a file of another tool: a NIR graph (*.nir) into a project; a NESTML "
+                                      "model (*.nestml) or a Brian2 script's NeuronGroup (*.py, read, not run) "
+                                      "into a model file")
+    p.add_argument("file", metavar="FILE", help="a *.nir file (written by the nir package: snnTorch, Norse, ...), "
+                                               "a NESTML neuron model *.nestml or a Brian2 script *.py")
     p.add_argument("-o", "--out", required=True, metavar="PROJECT|MODEL",
-                   help="the *.ncsproj (from NIR) or *.ncsmodel (from Brian2) to write")
+                   help="the *.ncsproj (from NIR) or *.ncsmodel (from NESTML or Brian2) to write")
     p.add_argument("--dt", type=positive(quantity(SECOND)), metavar="DT",
                    help="time step of an imported NIR network (default: the graph's metadata dt, else 0.1ms)")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
-    p.set_defaults(func=subcommands.import_file)
+    p.set_defaults(func=import_command)
 
     p = sub.add_parser("export", help="write a project for another tool: a NIR graph, or a PyNEST, PyNN, Brian2 "
                                       "or Python (our engine) script")

@@ -44,7 +44,7 @@ def test_import_and_export_refusals_are_one_line(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / "broken.nir").write_text("not HDF5")
     assert_one_line_error(ncstudio("import", "notes.txt", "-o", "a.ncsproj", cwd=tmp_path),
-                          r"notes.txt: cannot import `\.txt` files \(import reads \.nir")
+                          r"notes.txt: cannot import `\.txt` files \(known: \.nir, \.nestml, \.py\)")
     assert_one_line_error(ncstudio("import", "broken.nir", "-o", "a.ncsproj", cwd=tmp_path),
                           r"broken.nir: not a NIR graph the nir package reads")
     assert_one_line_error(ncstudio("import", "missing.nir", "-o", "a.ncsproj", cwd=tmp_path),
