@@ -30,11 +30,20 @@ sys.path.insert(0, str(ROOT))
 HIL_DEMO = str(ROOT / "resources" / "examples" / "hil_demo.ncsproj")
 
 
+def _fake_board_class():
+    """tests/studio/hil_fake_board.py's FakeBoard, loaded by its path: our tests/ is a namespace package, so a
+    regular ``tests`` package another distribution installs (nestml does) would win an ``import tests``."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("hil_fake_board", ROOT / "tests" / "studio" / "hil_fake_board.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.FakeBoard
+
+
 def _board(kind: str, addresses) -> None:
     if kind == "fake":
-        from tests.studio.hil_fake_board import FakeBoard
-
-        board = FakeBoard(HIL_DEMO, steps=10_000_000)
+        board = _fake_board_class()(HIL_DEMO, steps=10_000_000)
         addresses.put(board.address)
         time.sleep(3600)
     from hdl.design import plan_network
