@@ -20,7 +20,8 @@ from pathlib import Path
 from engine.errors import NeuroCoreError
 from hdl.tools import ToolCommand, ToolFailed, missing_libraries, require_tool, run_command
 
-__all__ = ["BoardNotFound", "ProgramCommand", "ProgrammingFailed", "explain_failure", "program", "program_command"]
+__all__ = ["BoardNotFound", "ProgramCommand", "ProgrammingFailed", "explain_failure", "program", "program_command",
+           "tables_command"]
 
 # What openFPGALoader prints when the cable or the board is not there (FTDI, DFU, JTAG probes), the most
 # telling first.
@@ -77,6 +78,18 @@ def program_command(board, bitstream: str | Path, *, flash: bool = False,
     return ProgramCommand(board.name, (*tool.argv, "-b", board.loader, mode, str(path)), path, flash)
 
 
+def tables_command(board, image: str | Path, offset: int, tool: ToolCommand | None = None) -> ProgramCommand:
+    """The openFPGALoader command that writes the core's table ``image`` into ``board``'s flash at ``offset``
+    (``-o``), where the core's flash loader reads it after configuration (:mod:`hdl.flash_loader`)."""
+    path = Path(image).resolve()
+    if not board.loader:
+        raise ProgrammingFailed(f"openFPGALoader cannot program the {board.name}; to put {path} in its flash at "
+                                f"{offset:#x}, {board.by_hand}")
+    tool = tool or require_tool("openfpgaloader")
+    return ProgramCommand(board.name, (*tool.argv, "-b", board.loader, "--write-flash", "-o", str(offset), str(path)),
+                          path, True)
+
+
 def explain_failure(output: str, board: str, fallback: str = "") -> ProgrammingFailed:
     """The one-line error for openFPGALoader's ``output`` after it failed to program ``board``
     (``fallback`` when the output says nothing known: the last error line it printed)."""
@@ -115,7 +128,7 @@ def program(command: ProgramCommand, *, timeout: float = 300.0) -> str:
         connected); the message is one line.
     """
     if not command.bitstream.is_file():
-        raise ProgrammingFailed(f"{command.bitstream}: no such bitstream (build it first)")
+        raise ProgrammingFailed(f"{command.bitstream}: no such file (build it first)")
     try:
         return run_command(list(command.argv), cwd=command.bitstream.parent, env=dict(os.environ), timeout=timeout)
     except ToolFailed as exc:

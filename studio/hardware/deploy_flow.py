@@ -22,11 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.fixedpoint import QFormat
-from hdl.board_build import (NAME, REPORT, STAGES as BUILD_STAGES, BoardReport, board_plan, board_tools, build_board,
-                             design_hash)
+from hdl.board_build import (NAME, REPORT, STAGES as BUILD_STAGES, TABLES_IMAGE, BoardReport, board_plan, board_tools,
+                             build_board, design_hash)
 from hdl.boards import Board, find_board
+from hdl.estimate import table_storage
+from hdl.flash_loader import FLASH_OFFSET
 from hdl.netcosim import DEFAULT_FORMAT, cache_root
-from hdl.programmer import ProgrammingFailed, program, program_command
+from hdl.programmer import ProgramCommand, ProgrammingFailed, program, program_command, tables_command
 from studio.hardware.hardware_flow import cycles_per_step, plan_project
 
 STAGES = (*BUILD_STAGES, "program")
@@ -73,7 +75,8 @@ def deploy_commands(request: DeployRequest) -> list[str]:
     board = find_board(request.board)
     folder = build_folder(request.path, board, request.fmt)
     tools = board_tools(board)
-    build = board_plan(plan_project(request.path, request.fmt), board)
+    plan = plan_project(request.path, request.fmt)
+    build = board_plan(plan, board)
     lines = []
     if not _cached(folder, design_hash(build, board, tools)):
         by_name = {tool.name: tool for tool in tools.values()}
@@ -81,10 +84,17 @@ def deploy_commands(request: DeployRequest) -> list[str]:
         lines += [f"(cd {shlex.quote(str(folder))} && {shlex.join([*by_name[argv[0]].argv, *argv[1:]])})"
                   for argv in script["commands"]]
     bitstream = folder / f"{NAME}.{'bin' if board.family == 'ice40' else 'bit'}"
-    command = program_command(board, bitstream, flash=request.flash)
     if request.program:
-        lines.append(f"(cd {shlex.quote(str(folder))} && {command})")
+        loaded = table_storage(plan, board) == "loaded"
+        lines += [f"(cd {shlex.quote(str(folder))} && {command})"
+                  for command in _program_commands(board, folder, str(bitstream), request.flash, loaded)]
     return lines
+
+
+def _program_commands(board: Board, folder: Path, bitstream: str, flash: bool, loaded: bool) -> list[ProgramCommand]:
+    """The tables' image into the flash (when the core loads its tables from there), then the bitstream."""
+    tables = [tables_command(board, folder / TABLES_IMAGE, FLASH_OFFSET)] if loaded else []
+    return [*tables, program_command(board, bitstream, flash=flash)]
 
 
 def _cached(folder: Path, key: str) -> bool:
@@ -126,22 +136,24 @@ def program_board(request: DeployRequest, report: BoardReport, on_stage: Callabl
     a failure is the result's one-line ``program_error``."""
     log = on_log or (lambda line: None)
     board = find_board(request.board)
-    folder = str(build_folder(request.path, board, request.fmt))
-    command = program_command(board, report.bitstream, flash=request.flash)
+    folder = build_folder(request.path, board, request.fmt)
+    commands = _program_commands(board, folder, report.bitstream, request.flash, (folder / TABLES_IMAGE).is_file())
+    shown = " && ".join(map(str, commands))
     if not request.program:
-        return DeployResult(report, folder, str(command), False)
+        return DeployResult(report, str(folder), shown, False)
     if on_stage:
         on_stage("program")
-    log(f"+ {command}")
-    try:
-        output = program(command)
-    except ProgrammingFailed as exc:
-        for line in exc.output.splitlines():
+    for command in commands:
+        log(f"+ {command}")
+        try:
+            output = program(command)
+        except ProgrammingFailed as exc:
+            for line in exc.output.splitlines():
+                log(line)
+            return DeployResult(report, str(folder), shown, False, str(exc))
+        for line in output.splitlines():
             log(line)
-        return DeployResult(report, folder, str(command), False, str(exc))
-    for line in output.splitlines():
-        log(line)
-    return DeployResult(report, folder, str(command), True)
+    return DeployResult(report, str(folder), shown, True)
 
 
 def deploy(request: DeployRequest, on_stage: Callable[[str], None] | None = None,
