@@ -9,6 +9,7 @@ may change between chunks, and populations switch to their native code
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import deque
@@ -18,9 +19,16 @@ from typing import Callable
 import numpy as np
 
 from engine.errors import SimulationError
+from engine.native import network as _network
 from engine.network.build import Network
 from engine.network.devices import DEFAULT_CHUNK_STEPS, ChunkIO
 from engine.run.native_tier import NativeTier
+
+
+def max_threads() -> int:
+    """The most threads worth giving a run here: the processor count (1 where the engine was built
+    without OpenMP).  A run accepts more (up to the kernel's limit), with the same bits."""
+    return min(os.cpu_count() or 1, _network.THREAD_LIMIT) if _network.HAVE_OPENMP else 1
 
 
 @dataclass
@@ -114,9 +122,24 @@ class Recording:
 
 
 class Simulation:
-    """Chunked, pausable, streaming runs of a :class:`~engine.network.build.Network`."""
+    """Chunked, pausable, streaming runs of a :class:`~engine.network.build.Network`.
 
-    def __init__(self, network: Network, chunk_steps: int = DEFAULT_CHUNK_STEPS):
+    Parameters
+    ----------
+    network
+        The built network.
+    chunk_steps
+        Steps per chunk: pause, stop, parameter changes and streaming happen between chunks.
+    threads
+        Threads each chunk runs on (from 1; more than one needs the OpenMP build, :func:`max_threads`);
+        every number gives the same bits.
+    """
+
+    def __init__(self, network: Network, chunk_steps: int = DEFAULT_CHUNK_STEPS, threads: int = 1):
+        try:
+            network.kernel.set_threads(threads)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise SimulationError(f"threads: {exc}") from exc
         self.network = network
         self.chunk_steps = int(chunk_steps)
         self.step = 0
