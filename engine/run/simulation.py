@@ -102,8 +102,9 @@ def _merge(a: Chunk, b: Chunk, max_spikes: int) -> Chunk:
 @dataclass
 class RunSummary:
     """Counts and timings of a ``run`` call: ``wall_s`` is the simulation loop alone, ``cpu_s`` its
-    thread's processor time (what Brian2's cpp_standalone reports, std::clock; on a busy machine
-    the wall time also counts the time other processes had the core)."""
+    processor time (what Brian2's cpp_standalone reports, std::clock; on a busy machine the wall time
+    also counts the time other processes had the core): the calling thread's on one thread, the
+    process's on more."""
 
     steps: int
     sim_s: float
@@ -191,10 +192,11 @@ class Simulation:
             n = min(self.chunk_steps, total - done)
             self.native.install()
             io = self._inputs(n)
-            start, start_cpu = time.perf_counter(), time.thread_time()
+            clock = time.thread_time if net.kernel.threads == 1 else time.process_time
+            start, start_cpu = time.perf_counter(), clock()
             spikes, io.written = net.kernel.run(self.step, n, io.currents, io.externals, io.outs)
             wall += time.perf_counter() - start
-            cpu += time.thread_time() - start_cpu
+            cpu += clock() - start_cpu
             io.ran = n if net.kernel.failed_pop < 0 else int(net.kernel.failed_step) - self.step + 1
             chunk = self._record(spikes, io)
             for name, (t, _) in chunk.spikes.items():
