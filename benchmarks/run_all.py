@@ -13,6 +13,10 @@ repeats, the run time with its spread (fastest and slowest run); peak memory
 is the process tree's maximum resident set (``os.wait4``), for Brian2's
 cpp_standalone the larger of its Python side and the binary.
 
+Our run time is the step loop's; the devices' work around it (drawing Poisson
+counts in NumPy before each chunk) is reported beside it as ``dev s/sim s``
+(NEST's and Brian2's run times include their generators).
+
 Brian2's cpp_standalone reports its run time as processor time (``std::clock``)
 where the others report wall time; on a quiet machine the two agree, on a busy
 one the comparison favours Brian2.  Our rows also carry ``cpu_s``, the run
@@ -74,6 +78,7 @@ class Measurement:
     wall_min_s: float
     wall_max_s: float
     cpu_s: float | None  # median processor time of the run loop (ours only)
+    devices_s: float | None  # median time our devices took around the loop (Poisson counts...), ours only
     build_s: float
     compile_s: float | None
     spikes: dict[str, int]
@@ -116,10 +121,12 @@ def summarise(engine: str, records: list[dict], peak_rss_mb: float, threads: int
     compile_times = [r["compile_s"] for r in records if "compile_s" in r]
     walls = [r["wall_s"] for r in records]
     cpus = [r["cpu_s"] for r in records if "cpu_s" in r]
+    devices = [r["devices_s"] for r in records if "devices_s" in r]
     return Measurement(
         engine=engine, benchmark=first["benchmark"], sim_s=first["sim_s"], n_neurons=first["n_neurons"],
         wall_s=statistics.median(walls), wall_min_s=min(walls), wall_max_s=max(walls),
-        cpu_s=statistics.median(cpus) if cpus else None, build_s=statistics.median(r["build_s"] for r in records),
+        cpu_s=statistics.median(cpus) if cpus else None,
+        devices_s=statistics.median(devices) if devices else None, build_s=statistics.median(r["build_s"] for r in records),
         compile_s=max(compile_times) if compile_times else None,
         spikes=first["spikes"], rates_hz=first["rates_hz"], peak_rss_mb=peak_rss_mb, runs=records, threads=threads)
 
@@ -223,7 +230,7 @@ def scaling(rows: list[Measurement]) -> list[dict]:
 
 def table(rows: list[Measurement]) -> str:
     head = (f"{'benchmark':<9} {'engine':<13} {'thr':>3} {'sim s':>5} {'run s/sim s':>11} {'[min-max]':>15} {'build s':>8} "
-            f"{'compile s':>9} "
+            f"{'compile s':>9} {'dev s/sim s':>11} "
             f"{'spikes':>9} {'rate Hz (mean; E / I)':>24} {'peak MB':>8} {'peer/ours':>9}")
     lines = [head, "-" * len(head)]
     for m in rows:
@@ -232,7 +239,8 @@ def table(rows: list[Measurement]) -> str:
         lines.append(
             f"{m.benchmark:<9} {m.engine:<13} {m.threads:>3} {m.sim_s:>5g} {m.run_per_sim_s:>11.3f} "
             f"{f'[{m.wall_min_s / m.sim_s:.3f}-{m.wall_max_s / m.sim_s:.3f}]':>15} {m.build_s:>8.2f} "
-            f"{'-' if m.compile_s is None else f'{m.compile_s:.1f}':>9} {sum(m.spikes.values()):>9} "
+            f"{'-' if m.compile_s is None else f'{m.compile_s:.1f}':>9} "
+            f"{'-' if m.devices_s is None else f'{m.devices_s / m.sim_s:.3f}':>11} {sum(m.spikes.values()):>9} "
             f"{f'{m.mean_rate_hz:.2f} ({pops})':>24} {m.peak_rss_mb:>8.0f} {'-' if r is None else f'{r:.2f}':>9}")
     return "\n".join(lines)
 

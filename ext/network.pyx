@@ -55,9 +55,11 @@ ctypedef Py_ssize_t (*native_step_fn)(double** rows, Py_ssize_t lo, Py_ssize_t h
 
 cdef extern from "parallel.h" nogil:
     ctypedef void (*ncs_task)(void* arg, int tid) noexcept nogil
+    ctypedef struct ncs_barrier:
+        pass
     int ncs_have_openmp()
     int ncs_team(int T, ncs_task fn, void* arg)
-    void ncs_barrier()
+    void ncs_barrier_wait(ncs_barrier* b, int T)
     int64_t ncs_load(const int64_t* p)
     void ncs_store(int64_t* p, int64_t v)
 
@@ -174,6 +176,7 @@ cdef struct CNet:
     Py_ssize_t interval          # steps between exchanges of spikes: the shortest delay (1 with plasticity)
     CSlice* slices               # (populations, threads)
     CStop* stops                 # (threads)
+    ncs_barrier barrier
     int64_t first_step
     Py_ssize_t nsteps
 
@@ -592,7 +595,7 @@ cdef void _run_thread(void* arg, int tid) noexcept nogil:
                 ncs_store(&stop.step, s + ran - 1)
                 break
         if net.nthreads > 1:
-            ncs_barrier()
+            ncs_barrier_wait(&net.barrier, net.nthreads)
         if _stopped(net, s, m):
             return
         for u in range(m):
@@ -603,7 +606,7 @@ cdef void _run_thread(void* arg, int tid) noexcept nogil:
                         if net.projs[i].plastic:
                             _stdp_post(&net.projs[i], net, par, u)
                 if net.nthreads > 1:
-                    ncs_barrier()
+                    ncs_barrier_wait(&net.barrier, net.nthreads)
             # 5. propagate the interval's spikes, step by step
             _propagate(net, tid, net.first_step + s + u, par, u)
         s += m

@@ -104,7 +104,8 @@ class RunSummary:
     """Counts and timings of a ``run`` call: ``wall_s`` is the simulation loop alone, ``cpu_s`` its
     processor time (what Brian2's cpp_standalone reports, std::clock; on a busy machine the wall time
     also counts the time other processes had the core): the calling thread's on one thread, the
-    process's on more."""
+    process's on more.  ``devices_s`` is the wall time the devices took around the chunks (making
+    inputs such as Poisson counts, taking samples), outside the loop."""
 
     steps: int
     sim_s: float
@@ -112,6 +113,7 @@ class RunSummary:
     spikes: dict[str, int]
     rates_hz: dict[str, float]
     cpu_s: float = 0.0
+    devices_s: float = 0.0
 
 
 @dataclass
@@ -183,7 +185,7 @@ class Simulation:
         if total < 0:
             raise SimulationError("the duration cannot be negative")
         self._stop.clear()
-        done, wall, cpu = 0, 0.0, 0.0
+        done, wall, cpu, devices = 0, 0.0, 0.0, 0.0
         counts = {name: 0 for name in net.populations}
         while done < total and not self._stop.is_set():
             self._pause.wait()
@@ -191,14 +193,18 @@ class Simulation:
                 break
             n = min(self.chunk_steps, total - done)
             self.native.install()
+            start = time.perf_counter()
             io = self._inputs(n)
+            devices += time.perf_counter() - start
             clock = time.thread_time if net.kernel.threads == 1 else time.process_time
             start, start_cpu = time.perf_counter(), clock()
             spikes, io.written = net.kernel.run(self.step, n, io.currents, io.externals, io.outs)
             wall += time.perf_counter() - start
             cpu += clock() - start_cpu
             io.ran = n if net.kernel.failed_pop < 0 else int(net.kernel.failed_step) - self.step + 1
+            start = time.perf_counter()
             chunk = self._record(spikes, io)
+            devices += time.perf_counter() - start
             for name, (t, _) in chunk.spikes.items():
                 counts[name] += t.size
             self.step += io.ran
@@ -212,7 +218,7 @@ class Simulation:
         sim_s = done * net.dt
         rates = {name: (counts[name] / (net.populations[name].size * sim_s) if sim_s > 0 else 0.0)
                  for name in counts}
-        return RunSummary(done, sim_s, wall, counts, rates, cpu)
+        return RunSummary(done, sim_s, wall, counts, rates, cpu, devices)
 
     def _inputs(self, n: int) -> ChunkIO:
         """The inputs every device makes for the next ``n`` steps; a numerical failure names the device."""
