@@ -22,7 +22,7 @@ where the others report wall time; on a quiet machine the two agree, on a busy
 one the comparison favours Brian2.  Our rows also carry ``cpu_s``, the run
 loop's processor time, for that comparison.
 
-With ``--threads N`` ours and NEST (``local_num_threads``) also run on N
+With ``--threads N`` (default 2) ours and NEST (``local_num_threads``) also run on N
 threads, in rows of their own beside the one-thread rows, and a scaling table
 gives each one's speed-up (one-thread run time / N-thread run time).
 
@@ -268,8 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS))
     p.add_argument("--repeat", type=int, default=3, help="runs per engine; the median counts")
     p.add_argument("--skip-peers", action="store_true", help="run ours only")
-    p.add_argument("--threads", type=int, default=1, metavar="N",
-                   help="also run ours and NEST on N threads, beside the one-thread runs")
+    p.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
+                   help="also run ours and NEST on N threads, beside the one-thread runs (default: 2 where the "
+                        "machine has two cores; 1 runs one thread only)")
     args = p.parse_args(argv)
     if args.threads < 1:
         p.error(f"--threads must be at least 1, not {args.threads}")
