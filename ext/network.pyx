@@ -17,7 +17,7 @@ saturated to the storage width once, where the neuron reads it, so the order
 of delivery never changes a bit (docs/fixed-point.md, "Networks").
 Connectivity is CSR sorted by source, targets ascending within a row.
 
-On T threads (OpenMP, ext/parallel.h) each thread owns a contiguous share of
+On T threads (POSIX threads, ext/parallel.h) each thread owns a contiguous share of
 every population: it steps those neurons (1-3) and, in 4, makes every addition
 into their ring cells, walking all spikes in neuron order but only its part of
 each row (rows split by target once, at the first run).  So each ring cell
@@ -41,8 +41,6 @@ DEF FINITE_CHECK_EVERY = 16
 DEF MAX_THREADS = 64
 DEF MAX_INTERVAL = 64
 
-HAVE_OPENMP = bool(ncs_have_openmp())
-"""Whether this build runs chunks on several threads."""
 THREAD_LIMIT = MAX_THREADS
 """The most threads a chunk runs on."""
 
@@ -57,7 +55,6 @@ cdef extern from "parallel.h" nogil:
     ctypedef void (*ncs_task)(void* arg, int tid) noexcept nogil
     ctypedef struct ncs_barrier:
         pass
-    int ncs_have_openmp()
     int ncs_team(int T, ncs_task fn, void* arg)
     void ncs_barrier_wait(ncs_barrier* b, int T)
     int64_t ncs_load(const int64_t* p)
@@ -665,12 +662,10 @@ cdef class NetworkKernel:
         return self.asked_threads
 
     def set_threads(self, int threads):
-        """Run chunks on ``threads`` threads (1 or more; more than one needs the OpenMP build).  Every
-        number of threads gives the same bits."""
+        """Run chunks on ``threads`` threads (1 to THREAD_LIMIT).  Every number of threads gives the same
+        bits."""
         if not 1 <= threads <= MAX_THREADS:
             raise ValueError(f"the number of threads must be from 1 to {MAX_THREADS}, not {threads}")
-        if threads > 1 and not ncs_have_openmp():
-            raise ValueError("this build of the engine runs on one thread (it was compiled without OpenMP)")
         self.asked_threads = threads
         self.laid_out = False
 
@@ -1092,8 +1087,7 @@ cdef class NetworkKernel:
         with nogil:
             got = ncs_team(net.nthreads, _run_thread, net)
         if got != net.nthreads:
-            raise RuntimeError(f"the engine asked for {net.nthreads} threads and the OpenMP runtime gave {got} "
-                               "(is OMP_THREAD_LIMIT set?)")
+            raise RuntimeError(f"the engine asked the system for {net.nthreads} threads and got {got}")
         self._count_overflows()
         self.failed_pop = -1
         self.failed_step = -1

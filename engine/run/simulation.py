@@ -26,9 +26,9 @@ from engine.run.native_tier import NativeTier
 
 
 def max_threads() -> int:
-    """The most threads worth giving a run here: the processor count (1 where the engine was built
-    without OpenMP).  A run accepts more (up to the kernel's limit), with the same bits."""
-    return min(os.cpu_count() or 1, _network.THREAD_LIMIT) if _network.HAVE_OPENMP else 1
+    """The most threads worth giving a run here: the processor count.  A run accepts more (up to the
+    kernel's limit), with the same bits."""
+    return min(os.cpu_count() or 1, _network.THREAD_LIMIT)
 
 
 @dataclass
@@ -134,8 +134,8 @@ class Simulation:
     chunk_steps
         Steps per chunk: pause, stop, parameter changes and streaming happen between chunks.
     threads
-        Threads each chunk runs on (from 1; more than one needs the OpenMP build, :func:`max_threads`);
-        every number gives the same bits.
+        Threads each chunk runs on (from 1; :func:`max_threads` says what this machine offers); every
+        number gives the same bits.
     """
 
     def __init__(self, network: Network, chunk_steps: int = DEFAULT_CHUNK_STEPS, threads: int = 1):

@@ -6,7 +6,6 @@ import pytest
 from engine.errors import SimulationError
 from engine.fixedpoint import QFormat
 from engine.models import get_model
-from engine.native import network as _network
 from engine.network.build import build_network
 from engine.network.connect import Rule
 from engine.network.definitions import STDP, DeviceDef, NetworkDef, PopulationDef, ProjectionDef
@@ -16,8 +15,6 @@ from studio.project.project_file import load_network
 from tests.example_projects import EXAMPLES
 
 THREADS = (1, 2, 4)
-
-pytestmark = pytest.mark.skipif(not _network.HAVE_OPENMP, reason="the engine was built without OpenMP")
 
 
 def _plastic_network():
