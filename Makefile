@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 PEERS := .venv-peers
 EXAMPLE := resources/examples/cuba.ncsproj
-SOURCES := pyproject.toml setup.py $(wildcard ext/*.pyx ext/*.pxd)
+SOURCES := pyproject.toml setup.py $(wildcard ext/*.pyx ext/*.pxd ext/*.h)
 
 .PHONY: install studio test bench peers package clean
 

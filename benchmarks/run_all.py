@@ -3,7 +3,7 @@
 Run: ``make bench``, or::
 
     .venv/bin/python benchmarks/run_all.py --peers-python .venv-peers/bin/python \\
-        [--duration 1s] [--brunel-duration 0.3s] [--only cuba coba] [--repeat 3] [--skip-peers]
+        [--duration 1s] [--brunel-duration 0.3s] [--only cuba coba] [--repeat 3] [--skip-peers] [--threads 2]
 
 Every engine runs in its own process: ours through ``ncstudio bench NAME
 --json`` (one process per repeat), the peers through
@@ -13,13 +13,21 @@ repeats, the run time with its spread (fastest and slowest run); peak memory
 is the process tree's maximum resident set (``os.wait4``), for Brian2's
 cpp_standalone the larger of its Python side and the binary.
 
+Our run time is the step loop's; the devices' work around it (drawing Poisson
+counts in NumPy before each chunk) is reported beside it as ``dev s/sim s``
+(NEST's and Brian2's run times include their generators).
+
 Brian2's cpp_standalone reports its run time as processor time (``std::clock``)
 where the others report wall time; on a quiet machine the two agree, on a busy
 one the comparison favours Brian2.  Our rows also carry ``cpu_s``, the run
 loop's processor time, for that comparison.
 
-Prints one table (the ratio is peer run time / our run time, so > 1 means we
-are faster), checks our rates against the band the peers span, states our
+With ``--threads N`` (default 2) ours and NEST (``local_num_threads``) also run on N
+threads, in rows of their own beside the one-thread rows, and a scaling table
+gives each one's speed-up (one-thread run time / N-thread run time).
+
+Prints one table (the ratio is peer run time / our run time on as many
+threads, so > 1 means we are faster), checks our rates against the band the peers span, states our
 targets (reported, never asserted), and writes everything to
 ``benchmarks/results/latest.json``.
 """
@@ -70,12 +78,14 @@ class Measurement:
     wall_min_s: float
     wall_max_s: float
     cpu_s: float | None  # median processor time of the run loop (ours only)
+    devices_s: float | None  # median time our devices took around the loop (Poisson counts...), ours only
     build_s: float
     compile_s: float | None
     spikes: dict[str, int]
     rates_hz: dict[str, float]
     peak_rss_mb: float
     runs: list[dict] = field(repr=False)
+    threads: int = 1
 
     @property
     def run_per_sim_s(self) -> float:
@@ -104,47 +114,56 @@ def run_process(cmd: list[str], env: dict[str, str]) -> tuple[str, float]:
         return out.read(), usage.ru_maxrss / 1024  # kilobytes on Linux
 
 
-def summarise(engine: str, records: list[dict], peak_rss_mb: float) -> Measurement:
+def summarise(engine: str, records: list[dict], peak_rss_mb: float, threads: int = 1) -> Measurement:
     """Median run and build times over the repeats, with the run time's spread; counts from the first run
     (every run has the same seed)."""
     first = records[0]
     compile_times = [r["compile_s"] for r in records if "compile_s" in r]
     walls = [r["wall_s"] for r in records]
     cpus = [r["cpu_s"] for r in records if "cpu_s" in r]
+    devices = [r["devices_s"] for r in records if "devices_s" in r]
     return Measurement(
         engine=engine, benchmark=first["benchmark"], sim_s=first["sim_s"], n_neurons=first["n_neurons"],
         wall_s=statistics.median(walls), wall_min_s=min(walls), wall_max_s=max(walls),
-        cpu_s=statistics.median(cpus) if cpus else None, build_s=statistics.median(r["build_s"] for r in records),
+        cpu_s=statistics.median(cpus) if cpus else None,
+        devices_s=statistics.median(devices) if devices else None, build_s=statistics.median(r["build_s"] for r in records),
         compile_s=max(compile_times) if compile_times else None,
-        spikes=first["spikes"], rates_hz=first["rates_hz"], peak_rss_mb=peak_rss_mb, runs=records)
+        spikes=first["spikes"], rates_hz=first["rates_hz"], peak_rss_mb=peak_rss_mb, runs=records, threads=threads)
 
 
-def measure_ours(name: str, duration_s: float, repeat: int, env: dict[str, str]) -> Measurement:
+def measure_ours(name: str, duration_s: float, repeat: int, env: dict[str, str], threads: int = 1) -> Measurement:
     records, peaks = [], []
     for _ in range(repeat):
         stdout, peak = run_process([sys.executable, "-m", "studio.cli.main", "bench", name,
-                                    "--duration", f"{duration_s} s", "--json"], env)
+                                    "--duration", f"{duration_s} s", "--threads", str(threads), "--json"], env)
         records.append(json.loads(stdout))
         peaks.append(peak)
-    return summarise(OURS, records, max(peaks))
+    return summarise(OURS, records, max(peaks), threads)
 
 
 def measure_peer(engine: str, name: str, duration_s: float, repeat: int, python: str,
-                 env: dict[str, str]) -> Measurement:
+                 env: dict[str, str], threads: int = 1) -> Measurement:
     script, extra = PEERS[engine]
+    if threads > 1:
+        extra = [*extra, "--threads", str(threads)]
     stdout, peak = run_process([python, str(PEER_SCRIPTS / script), name, "--duration", str(duration_s),
                                 "--repeat", str(repeat), *extra], env)
     records = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
     if len(records) != repeat:
         raise BenchmarkFailed(f"{script} {name} {' '.join(extra)}: expected {repeat} records, got {len(records)}")
-    return summarise(engine, records, peak)
+    return summarise(engine, records, peak, threads)
+
+
+def find(rows: list[Measurement], name: str, engine: str, threads: int = 1) -> Measurement | None:
+    """The row of ``engine`` on benchmark ``name`` with ``threads`` threads, if measured."""
+    return next((m for m in rows if m.benchmark == name and m.engine == engine and m.threads == threads), None)
 
 
 def rate_checks(rows: list[Measurement]) -> list[dict]:
     """Per benchmark and population: our rate against the band [min, max] of the peers' rates."""
     checks = []
     for name in BENCHMARKS:
-        ours = next((m for m in rows if m.benchmark == name and m.engine == OURS), None)
+        ours = find(rows, name, OURS)
         peers = [m for m in rows if m.benchmark == name and m.engine != OURS]
         if ours is None or not peers:
             continue
@@ -159,62 +178,82 @@ def rate_checks(rows: list[Measurement]) -> list[dict]:
     return checks
 
 
-def target_checks(rows: list[Measurement]) -> list[dict]:
+def target_checks(rows: list[Measurement], threads: int = 1) -> list[dict]:
     """Our speed and memory targets, as measured here (reported, not asserted)."""
-    def find(name: str, engine: str) -> Measurement | None:
-        return next((m for m in rows if m.benchmark == name and m.engine == engine), None)
+    def find_row(name: str, engine: str) -> Measurement | None:
+        return find(rows, name, engine)
 
     targets = []
 
-    def add(text: str, value: float, limit: float) -> None:
-        targets.append({"target": text, "value": value, "limit": limit, "met": value <= limit})
+    def add(text: str, value: float, limit: float, at_least: bool = False) -> None:
+        targets.append({"target": text, "value": value, "limit": limit,
+                        "met": value >= limit if at_least else value <= limit})
 
-    cuba, cpp, nest = find("cuba", OURS), find("cuba", "brian2-cpp"), find("cuba", "nest")
+    cuba, cpp, nest = find_row("cuba", OURS), find_row("cuba", "brian2-cpp"), find_row("cuba", "nest")
     if cuba and cpp:
-        add("CUBA run time / Brian2 cpp_standalone run time", cuba.wall_s / cpp.wall_s, 1.0)
+        add("CUBA run time / Brian2 cpp_standalone run time", cuba.wall_s / cpp.wall_s, 0.8)
     if cuba and nest:
         add("CUBA run time / NEST run time", cuba.wall_s / nest.wall_s, 0.2)
     for m in rows:
-        if m.engine == OURS:
+        if m.engine == OURS and m.threads == 1:
             add(f"{m.benchmark.upper()} build time (s)", m.build_s, 0.5)
-    brunel, brunel_nest = find("brunel", OURS), find("brunel", "nest")
+    brunel, brunel_nest = find_row("brunel", OURS), find_row("brunel", "nest")
     if brunel:
         add("Brunel peak memory (MB)", brunel.peak_rss_mb, 300.0)
     if brunel and brunel_nest:
         add("Brunel run time / NEST run time", brunel.wall_s / brunel_nest.wall_s, 0.5)
+    brunel_n = find(rows, "brunel", OURS, threads)
+    if brunel and brunel_n and threads > 1:
+        add(f"Brunel speed-up on {threads} threads", brunel.wall_s / brunel_n.wall_s, 1.7, at_least=True)
     return targets
 
 
 def ratio(m: Measurement, rows: list[Measurement]) -> float | None:
-    ours = next((o for o in rows if o.benchmark == m.benchmark and o.engine == OURS), None)
+    """A peer's run time over ours on as many threads."""
+    ours = find(rows, m.benchmark, OURS, m.threads)
     if ours is None or m.engine == OURS:
         return None
     return m.wall_s / ours.wall_s
 
 
+def scaling(rows: list[Measurement]) -> list[dict]:
+    """Each engine's speed-up on more threads: its one-thread run time over its N-thread run time."""
+    out = []
+    for m in rows:
+        one = find(rows, m.benchmark, m.engine)
+        if m.threads > 1 and one is not None:
+            out.append({"benchmark": m.benchmark, "engine": m.engine, "threads": m.threads,
+                        "one_thread_s": one.run_per_sim_s, "threads_s": m.run_per_sim_s,
+                        "speedup": one.wall_s / m.wall_s})
+    return out
+
+
 def table(rows: list[Measurement]) -> str:
-    head = (f"{'benchmark':<9} {'engine':<13} {'sim s':>5} {'run s/sim s':>11} {'[min-max]':>15} {'build s':>8} "
-            f"{'compile s':>9} "
+    head = (f"{'benchmark':<9} {'engine':<13} {'thr':>3} {'sim s':>5} {'run s/sim s':>11} {'[min-max]':>15} {'build s':>8} "
+            f"{'compile s':>9} {'dev s/sim s':>11} "
             f"{'spikes':>9} {'rate Hz (mean; E / I)':>24} {'peak MB':>8} {'peer/ours':>9}")
     lines = [head, "-" * len(head)]
     for m in rows:
         r = ratio(m, rows)
         pops = " / ".join(f"{v:.2f}" for v in m.rates_hz.values())
         lines.append(
-            f"{m.benchmark:<9} {m.engine:<13} {m.sim_s:>5g} {m.run_per_sim_s:>11.3f} "
+            f"{m.benchmark:<9} {m.engine:<13} {m.threads:>3} {m.sim_s:>5g} {m.run_per_sim_s:>11.3f} "
             f"{f'[{m.wall_min_s / m.sim_s:.3f}-{m.wall_max_s / m.sim_s:.3f}]':>15} {m.build_s:>8.2f} "
-            f"{'-' if m.compile_s is None else f'{m.compile_s:.1f}':>9} {sum(m.spikes.values()):>9} "
+            f"{'-' if m.compile_s is None else f'{m.compile_s:.1f}':>9} "
+            f"{'-' if m.devices_s is None else f'{m.devices_s / m.sim_s:.3f}':>11} {sum(m.spikes.values()):>9} "
             f"{f'{m.mean_rate_hz:.2f} ({pops})':>24} {m.peak_rss_mb:>8.0f} {'-' if r is None else f'{r:.2f}':>9}")
     return "\n".join(lines)
 
 
-def report(rows: list[Measurement], rates: list[dict], targets: list[dict]) -> str:
+def report(rows: list[Measurement], rates: list[dict], targets: list[dict], scales: list[dict]) -> str:
     rate_lines = [f"rate {c['benchmark']} {c['population']}: ours {c['ours_hz']:.2f} Hz, peers "
                   f"{c['peers_min_hz']:.2f}-{c['peers_max_hz']:.2f} Hz: "
                   f"{'within' if c['within'] else 'OUTSIDE'} the peers' band" for c in rates]
     target_lines = [f"target {t['target']}: {t['value']:.3g} (limit {t['limit']:g}): "
                     f"{'met' if t['met'] else 'not met'}" for t in targets]
-    sections = [table(rows), "\n".join(rate_lines), "\n".join(target_lines)]
+    scale_lines = [f"scaling {c['benchmark']} {c['engine']}: {c['one_thread_s']:.3f} s on 1 thread, "
+                   f"{c['threads_s']:.3f} s on {c['threads']}: {c['speedup']:.2f}x" for c in scales]
+    sections = [table(rows), "\n".join(scale_lines), "\n".join(rate_lines), "\n".join(target_lines)]
     return "\n\n".join(s for s in sections if s)
 
 
@@ -229,7 +268,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS))
     p.add_argument("--repeat", type=int, default=3, help="runs per engine; the median counts")
     p.add_argument("--skip-peers", action="store_true", help="run ours only")
+    p.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
+                   help="also run ours and NEST on N threads, beside the one-thread runs (default: 2 where the "
+                        "machine has two cores; 1 runs one thread only)")
     args = p.parse_args(argv)
+    if args.threads < 1:
+        p.error(f"--threads must be at least 1, not {args.threads}")
     if not args.skip_peers and not Path(args.peers_python).is_file():
         p.error(f"{args.peers_python} does not exist; run `make peers` first or pass --skip-peers")
 
@@ -237,20 +281,23 @@ def main(argv: list[str] | None = None) -> int:
     rows, failed = [], []
     for name in [b for b in BENCHMARKS if b in args.only]:
         duration = args.brunel_duration if name == "brunel" else args.duration
-        engines = [OURS] + ([] if args.skip_peers else list(PEERS))
-        for engine in engines:
-            print(f"{name}: {engine} ({args.repeat} x {duration:g} s) ...", file=sys.stderr, flush=True)
+        engines = [(OURS, 1)] + ([] if args.skip_peers else [(peer, 1) for peer in PEERS])
+        if args.threads > 1:
+            engines += [(OURS, args.threads)] + ([] if args.skip_peers else [("nest", args.threads)])
+        for engine, threads in engines:
+            print(f"{name}: {engine} on {threads} thread(s) ({args.repeat} x {duration:g} s) ...", file=sys.stderr,
+                  flush=True)
             try:
                 if engine == OURS:
-                    rows.append(measure_ours(name, duration, args.repeat, env))
+                    rows.append(measure_ours(name, duration, args.repeat, env, threads))
                 else:
-                    rows.append(measure_peer(engine, name, duration, args.repeat, args.peers_python, env))
+                    rows.append(measure_peer(engine, name, duration, args.repeat, args.peers_python, env, threads))
             except BenchmarkFailed as exc:
-                failed.append(f"{name}/{engine}")
-                print(f"{name}: {engine} failed: {exc}", file=sys.stderr)
+                failed.append(f"{name}/{engine}/{threads}")
+                print(f"{name}: {engine} on {threads} thread(s) failed: {exc}", file=sys.stderr)
 
-    rates, targets = rate_checks(rows), target_checks(rows)
-    print(report(rows, rates, targets))
+    rates, targets, scales = rate_checks(rows), target_checks(rows, args.threads), scaling(rows)
+    print(report(rows, rates, targets, scales))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     result = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -259,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         "rows": [{**asdict(m), "run_per_sim_s": m.run_per_sim_s, "mean_rate_hz": m.mean_rate_hz,
                   "peer_over_ours": ratio(m, rows)} for m in rows],
         "rate_checks": rates,
+        "scaling": scales,
         "targets": targets,
         "failed": failed,
     }

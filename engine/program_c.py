@@ -1,7 +1,7 @@
 """A float64 VM program rendered as C, for the tiered native path (engine/run/native_tier.py).
 
-The C function does what ``float64_population_step`` in ext/vm.pyx does, block
-by block of ``BLOCK`` neurons, with the same operations in the same order:
+The C function does what ``float64_population_step`` in ext/vm.pyx does for
+neurons ``lo`` to ``hi`` of ``N``, block by block of ``BLOCK`` neurons, with the same operations in the same order:
 each instruction is one C statement, so compiled without floating-point
 contraction (``-ffp-contract=off``) it gives the VM's bits.  Instructions
 between calls run in one loop over the block, with registers in locals, so the
@@ -124,17 +124,17 @@ static inline int ncs_any(const double *r, ptrdiff_t n)
     return any;
 }}
 
-ptrdiff_t {ENTRY}(double *const *rows, ptrdiff_t N, const double *K, int ref_mode, ptrdiff_t lastspike_slot,
-                  int32_t *refc, const int32_t *ref_steps, int64_t step, double dt, uint64_t seed,
-                  int32_t *spikes)
+ptrdiff_t {ENTRY}(double *const *rows, ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t N, const double *K, int ref_mode,
+                  ptrdiff_t lastspike_slot, int32_t *refc, const int32_t *ref_steps, int64_t step, double dt,
+                  uint64_t seed, int32_t *spikes)
 {{
     ptrdiff_t nspk = 0;
     double *const lastspike = rows[lastspike_slot];
     const double t_end = (double)((step + 1) * dt);
     double R[{max(program.nregs, 2)}][{BLOCK}] __attribute__((aligned(64)));
     double X[{BLOCK}] __attribute__((aligned(64)));
-{pointers}    for (ptrdiff_t j0 = 0; j0 < N; j0 += {BLOCK}) {{
-        const ptrdiff_t n = N - j0 < {BLOCK} ? N - j0 : {BLOCK};
+{pointers}    for (ptrdiff_t j0 = lo; j0 < hi; j0 += {BLOCK}) {{
+        const ptrdiff_t n = hi - j0 < {BLOCK} ? hi - j0 : {BLOCK};
         if (ref_mode != 2)
             for (ptrdiff_t k = 0; k < n; k++)
                 R[0][k] = (ref_mode == 0 || refc[j0 + k] == 0) ? 1.0 : 0.0;

@@ -15,10 +15,10 @@ cdef struct LinearSpec:
     Py_ssize_t weight_rows[4]
     Py_ssize_t lastspike_row
 
-cdef Py_ssize_t linear_population_step(const LinearSpec* spec, double** rows, Py_ssize_t N, double* zeros,
-                                       double* scratch, int32_t* refc, const int32_t* ref_steps,
-                                       int32_t ref_uniform, int64_t step, double dt, uint8_t* flags,
-                                       int32_t* spikes) noexcept nogil
+cdef Py_ssize_t linear_population_step(const LinearSpec* spec, double** rows, Py_ssize_t lo, Py_ssize_t hi,
+                                       Py_ssize_t N, double* zeros, double* scratch, int32_t* refc,
+                                       const int32_t* ref_steps, int32_t ref_uniform, int64_t step, double dt,
+                                       uint8_t* flags, int32_t* spikes) noexcept nogil
 
 cdef class LinearKernel:
     cdef LinearSpec spec

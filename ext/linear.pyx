@@ -25,37 +25,39 @@ cdef extern from "linear_kernel.h" nogil:
                          const int32_t* ref_steps, int32_t ref_uniform, uint8_t* spike, Py_ssize_t n)
 
 
-cdef Py_ssize_t linear_population_step(const LinearSpec* spec, double** rows, Py_ssize_t N, double* zeros,
-                                       double* scratch, int32_t* refc, const int32_t* ref_steps,
-                                       int32_t ref_uniform, int64_t step, double dt, uint8_t* flags,
-                                       int32_t* spikes) noexcept nogil:
-    """One step of every neuron; ``rows[i]`` holds slot ``i`` of all neurons; ``zeros`` (N) and
-    ``scratch`` (4*N) stand in for absent rows.  The receptor rows are consumed (left at zero);
-    ``ref_uniform >= 0`` is every neuron's refractory step count."""
+cdef Py_ssize_t linear_population_step(const LinearSpec* spec, double** rows, Py_ssize_t lo, Py_ssize_t hi,
+                                       Py_ssize_t N, double* zeros, double* scratch, int32_t* refc,
+                                       const int32_t* ref_steps, int32_t ref_uniform, int64_t step, double dt,
+                                       uint8_t* flags, int32_t* spikes) noexcept nogil:
+    """One step of neurons ``lo`` to ``hi`` (of ``N``; ``lo`` a multiple of 8); ``rows[i]`` holds slot ``i``
+    of all neurons; ``zeros`` (N) and ``scratch`` (4*N) stand in for absent rows.  The receptor rows are
+    consumed (left at zero); ``ref_uniform >= 0`` is every neuron's refractory step count.  Spiking indices
+    go to ``spikes`` in order; returns their count."""
     cdef double* x[MAXS]
     cdef const double* u[MAXU]
     cdef double* w[MAXW]
-    cdef Py_ssize_t i, k, nspk = 0
-    cdef const uint64_t* words = <const uint64_t*>flags
+    cdef Py_ssize_t i, k, n = hi - lo, nspk = 0
+    cdef const uint64_t* words = <const uint64_t*>(flags + lo)
     cdef double t_end = (step + 1) * dt
+    cdef double* lastspike = rows[spec.lastspike_row] + lo
     for i in range(MAXS):
-        x[i] = rows[spec.state_rows[i]] if spec.state_rows[i] >= 0 else scratch + i * N
+        x[i] = (rows[spec.state_rows[i]] if spec.state_rows[i] >= 0 else scratch + i * N) + lo
     for i in range(MAXU):
-        u[i] = rows[spec.input_rows[i]] if spec.input_rows[i] >= 0 else zeros
+        u[i] = (rows[spec.input_rows[i]] if spec.input_rows[i] >= 0 else zeros) + lo
     for i in range(MAXW):
-        w[i] = rows[spec.weight_rows[i]] if spec.weight_rows[i] >= 0 else zeros
+        w[i] = (rows[spec.weight_rows[i]] if spec.weight_rows[i] >= 0 else zeros) + lo
     ncs_linear_step(spec.ns, spec.ni, spec.nw, x[0], x[1], x[2], x[3], u[0], u[1], w[0], w[1], w[2], w[3],
                     spec.P, spec.c, spec.Q, spec.R, spec.hold, spec.thr, spec.theta, spec.strict,
-                    spec.reset_mask, spec.reset_val, refc, ref_steps, ref_uniform, flags, N)
+                    spec.reset_mask, spec.reset_val, refc + lo, ref_steps + lo, ref_uniform, flags + lo, n)
     # Spikes are rare: skip eight neurons at a time while their flags are all zero.
     k = 0
-    while k < N:
-        if k + 8 <= N and (k & 7) == 0 and words[k >> 3] == 0:
+    while k < n:
+        if k + 8 <= n and (k & 7) == 0 and words[k >> 3] == 0:
             k += 8
             continue
-        if flags[k]:
-            rows[spec.lastspike_row][k] = t_end
-            spikes[nspk] = <int32_t>k
+        if flags[lo + k]:
+            lastspike[k] = t_end
+            spikes[nspk] = <int32_t>(lo + k)
             nspk += 1
         k += 1
     return nspk

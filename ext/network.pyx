@@ -15,7 +15,16 @@ systems, or, for fixed-point populations, raw integers of the population's Q
 format: their rings add integer weights exactly in int64 and the sum is
 saturated to the storage width once, where the neuron reads it, so the order
 of delivery never changes a bit (docs/fixed-point.md, "Networks").
-Connectivity is CSR sorted by source.
+Connectivity is CSR sorted by source, targets ascending within a row.
+
+On T threads (POSIX threads, ext/parallel.h) each thread owns a contiguous share of
+every population: it steps those neurons (1-3) and, in 4, makes every addition
+into their ring cells, walking all spikes in neuron order but only its part of
+each row (rows split by target once, at the first run).  So each ring cell
+receives its additions in the single-threaded order and every T gives the same
+bits; random draws are counter-based per neuron and step (ext/vm.pyx), and
+devices draw theirs before the chunk.  Plasticity's post-spike pass runs on one
+thread between two barriers.
 """
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
@@ -29,26 +38,42 @@ from ext.vm cimport FixedProgram, FixedVM, fixed_population_step, float64_popula
 import numpy as np
 
 DEF FINITE_CHECK_EVERY = 16
+DEF MAX_THREADS = 64
+DEF MAX_INTERVAL = 64
+
+THREAD_LIMIT = MAX_THREADS
+"""The most threads a chunk runs on."""
 
 # A float population's program compiled to native code (engine/program_c.py renders it).
-ctypedef Py_ssize_t (*native_step_fn)(double** rows, Py_ssize_t N, const double* consts, int ref_mode,
-                                      Py_ssize_t lastspike_slot, int32_t* refc, const int32_t* ref_steps,
-                                      int64_t step, double dt, uint64_t seed, int32_t* spikes) noexcept nogil
+ctypedef Py_ssize_t (*native_step_fn)(double** rows, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t N,
+                                      const double* consts, int ref_mode, Py_ssize_t lastspike_slot, int32_t* refc,
+                                      const int32_t* ref_steps, int64_t step, double dt, uint64_t seed,
+                                      int32_t* spikes) noexcept nogil
+
+
+cdef extern from "parallel.h" nogil:
+    ctypedef void (*ncs_task)(void* arg, int tid) noexcept nogil
+    ctypedef struct ncs_barrier:
+        pass
+    int ncs_team(int T, ncs_task fn, void* arg)
+    void ncs_barrier_wait(ncs_barrier* b, int T)
+    int64_t ncs_load(const int64_t* p)
+    void ncs_store(int64_t* p, int64_t v)
 
 
 cdef struct CPop:
     int kind                     # 0: float VM, 1: fused linear kernel, 2: fixed-point VM
     Py_ssize_t n
+    Py_ssize_t nslots
     int32_t ref_uniform          # every neuron's refractory steps when they agree, else -1
     double* slots
-    double** rows                # rows[i]: slot i of all neurons (input rows point into rings)
     int32_t* refc
     const int32_t* ref_steps
     const int32_t* code
     Py_ssize_t ninstr
+    Py_ssize_t nregs
     native_step_fn native        # the program as native code (kind 0), or NULL: the VM runs it
     const double* consts
-    double* R
     int ref_mode
     Py_ssize_t lastspike_row
     uint64_t seed
@@ -56,19 +81,12 @@ cdef struct CPop:
     double* zeros
     double* scratch
     uint8_t* flags
-    int32_t* spikes
-    Py_ssize_t nspikes
     Py_ssize_t current_row
     const double* current        # (chunk, n) for this chunk, or NULL
     const int32_t* state_rows
     Py_ssize_t nstates
-    int32_t* rec_steps           # recorded spikes of the chunk
-    int32_t* rec_neurons
-    Py_ssize_t rec_count, rec_cap
-    # fixed point (kind 2): integer slots, their row pointers, registers and program
+    # fixed point (kind 2): integer slots and program
     int64_t* islots
-    int64_t** irows
-    int64_t* iR
     FixedProgram fx
     const int64_t* icurrent      # (chunk, n) raw injected current, or NULL
     # slots set for every neuron before each step (a one-population run's inputs)
@@ -76,6 +94,23 @@ cdef struct CPop:
     Py_ssize_t n_in
     const double* in_values      # (chunk, n_in), or in_ivalues for fixed point
     const int64_t* in_ivalues
+
+
+# One thread's share of a population: neurons lo to hi, and what the thread keeps of its own for them.
+cdef struct CSlice:
+    Py_ssize_t lo, hi
+    double** rows                # the population's row pointers; input rows point at this step's ring rows
+    int64_t** irows
+    double* R                    # VM registers
+    int64_t* iR
+    FixedProgram fx              # the fixed-point program, counting saturations in this thread's overflows
+    int64_t* overflows           # this thread's saturation counts (threads after the first), or NULL
+    int32_t* spikes[2]           # an interval's spikes, by step and neuron, for even and odd intervals (a
+    Py_ssize_t spikes_cap[2]     # thread ahead writes the next one's while the others read this one's)
+    Py_ssize_t* step_at          # (2, interval + 1): where each step of an interval starts in ``spikes``
+    int32_t* rec_steps           # the chunk's spikes, read only after it (so they grow at will)
+    int32_t* rec_neurons
+    Py_ssize_t rec_count, rec_cap
 
 
 cdef struct CRing:
@@ -90,6 +125,7 @@ cdef struct CRing:
 cdef struct CProj:
     Py_ssize_t src, ring, tgt
     const int64_t* indptr
+    int64_t* split               # (sources, threads + 1): each thread's part of a source's row, or NULL (one thread)
     const int32_t* targets32     # one of targets32 / targets16 is set
     const uint16_t* targets16
     float* weights               # NULL: one weight for all (w_hom)
@@ -109,11 +145,37 @@ cdef struct CProj:
 
 
 cdef struct CSampler:
-    Py_ssize_t pop, nrows, nidx, interval, phase
+    Py_ssize_t pop, nrows, nidx, interval
     const int32_t* rows
     const int32_t* idx
     double* out                  # (samples, nrows, nidx) for this chunk
-    Py_ssize_t count, cap
+    Py_ssize_t cap
+
+
+# Why and when a thread stopped the run (the others read it after the step's barrier).
+cdef struct CStop:
+    int64_t step                 # the step (of the chunk) it stopped at, or -1
+    Py_ssize_t failed_pop        # the first population with a non-finite state, or -1
+    int grow_failed
+    char pad[40]                 # one cache line per thread
+
+
+cdef struct CNet:
+    CPop* pops
+    CRing* rings
+    CProj* projs
+    CSampler* samplers
+    Py_ssize_t npops, nrings, nprojs, nsamplers
+    double dt
+    bint check_finite
+    bint plastic                 # some projection is plastic
+    int nthreads
+    Py_ssize_t interval          # steps between exchanges of spikes: the shortest delay (1 with plasticity)
+    CSlice* slices               # (populations, threads)
+    CStop* stops                 # (threads)
+    ncs_barrier barrier
+    int64_t first_step
+    Py_ssize_t nsteps
 
 
 cdef inline Py_ssize_t _target(const CProj* pr, int64_t k) noexcept nogil:
@@ -124,24 +186,92 @@ cdef inline double _clip01(double x) noexcept nogil:
     return 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
 
 
-cdef void _stdp_post(CProj* pr, CPop* pre, CPop* post) noexcept nogil:
+cdef inline CSlice* _slice(CNet* net, Py_ssize_t pop, int tid) noexcept nogil:
+    return &net.slices[pop * net.nthreads + tid]
+
+
+cdef inline Py_ssize_t* _steps_at(CNet* net, CSlice* sl, int par) noexcept nogil:
+    """Where each step of an even (``par`` 0) or odd interval starts in the slice's ``spikes[par]``."""
+    return sl.step_at + par * (net.interval + 1)
+
+
+cdef Py_ssize_t _bound(Py_ssize_t n, int T, int k) noexcept nogil:
+    """Where thread ``k`` of ``T`` starts in a population of ``n``: shares of whole 64-neuron groups, so no
+    two threads write the same cache line and the fused kernel's vector loop sees the same neurons in
+    its tail whatever the split."""
+    cdef Py_ssize_t share = ((n + T - 1) // T + 63) // 64 * 64
+    return n if k * share > n else k * share
+
+
+cdef Py_ssize_t _interval(CNet* net) noexcept nogil:
+    """Steps between exchanges of spikes: the shortest delay of any connection, at most MAX_INTERVAL; one
+    step when a projection is plastic (its traces interleave pre and post spikes step by step).  Sets
+    ``net.plastic``."""
+    cdef Py_ssize_t q, shortest = MAX_INTERVAL
+    cdef int64_t k
+    cdef CProj* pr
+    net.plastic = False
+    for q in range(net.nprojs):
+        pr = &net.projs[q]
+        net.plastic = net.plastic or pr.plastic
+        if pr.delays == NULL:
+            shortest = min(shortest, pr.d_hom)
+        else:
+            for k in range(pr.indptr[net.pops[pr.src].n]):
+                shortest = min(shortest, pr.delays[k])
+    return 1 if net.plastic else max(shortest, 1)
+
+
+cdef void _split_row(CProj* pr, Py_ssize_t src, CNet* net, int T) noexcept nogil:
+    """Where each thread's targets begin in source ``src``'s row (targets ascend within a row)."""
+    cdef int64_t a = pr.indptr[src], b = pr.indptr[src + 1], lo, hi, mid
+    cdef Py_ssize_t bound
+    cdef int64_t* out = pr.split + src * (T + 1)
+    cdef int th
+    out[0] = a
+    for th in range(1, T):
+        bound = _bound(net.pops[pr.tgt].n, T, th)
+        lo = a
+        hi = b
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if _target(pr, mid) < bound:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[th] = lo
+        a = lo
+    out[T] = b
+
+
+cdef void _stdp_post(CProj* pr, CNet* net, int par, Py_ssize_t u) noexcept nogil:
+    """Traces decay; each post spike of step ``u`` of the interval potentiates the synapses into its neuron
+    (one thread runs this)."""
     cdef Py_ssize_t k, e, m, j
     cdef double wn
-    for k in range(pre.n):
+    cdef CSlice* sl
+    cdef Py_ssize_t* at
+    cdef int th
+    for k in range(net.pops[pr.src].n):
         pr.x_pre[k] *= pr.decay_pre
-    for k in range(post.n):
+    for k in range(net.pops[pr.tgt].n):
         pr.x_post[k] *= pr.decay_post
-    for e in range(post.nspikes):
-        j = post.spikes[e]
-        for m in range(pr.post_indptr[j], pr.post_indptr[j + 1]):
-            k = pr.post_syn[m]
-            wn = pr.weights[k] / pr.w_max
-            wn = wn + pr.a_plus * pow(1.0 - wn, pr.mu_plus) * pr.x_pre[pr.post_src[m]]
-            pr.weights[k] = <float>(_clip01(wn) * pr.w_max)
-        pr.x_post[j] += 1.0
+    for th in range(net.nthreads):
+        sl = _slice(net, pr.tgt, th)
+        at = _steps_at(net, sl, par)
+        for e in range(at[u], at[u + 1]):
+            j = sl.spikes[par][e]
+            for m in range(pr.post_indptr[j], pr.post_indptr[j + 1]):
+                k = pr.post_syn[m]
+                wn = pr.weights[k] / pr.w_max
+                wn = wn + pr.a_plus * pow(1.0 - wn, pr.mu_plus) * pr.x_pre[pr.post_src[m]]
+                pr.weights[k] = <float>(_clip01(wn) * pr.w_max)
+            pr.x_post[j] += 1.0
 
 
-cdef void _stdp_pre_and_deliver(CProj* pr, CRing* r, int64_t t, int32_t src, int64_t a0, int64_t a1) noexcept nogil:
+cdef void _stdp_pre_and_deliver(CProj* pr, CRing* r, int64_t t, int64_t a0, int64_t a1) noexcept nogil:
+    """Depress each synapse of a pre spike by the post trace, then transmit it (the source's trace grows
+    after every delivery of the step: nothing here reads it)."""
     cdef int64_t k
     cdef Py_ssize_t j, d
     cdef double wn
@@ -152,7 +282,6 @@ cdef void _stdp_pre_and_deliver(CProj* pr, CRing* r, int64_t t, int32_t src, int
         pr.weights[k] = <float>(_clip01(wn) * pr.w_max)
         d = pr.delays[k] if pr.delays != NULL else pr.d_hom
         r.buf[((t + d) % r.depth) * r.n + j] += pr.weights[k] * pr.scale
-    pr.x_pre[src] += 1.0
 
 
 cdef const void* _held(arr, dtype, list hold) except? NULL:
@@ -162,31 +291,32 @@ cdef const void* _held(arr, dtype, list hold) except? NULL:
     return NULL if a.size == 0 else <const void*><size_t>a.ctypes.data
 
 
-cdef int64_t* _fixed_ring_input(CRing* r, int64_t t, Py_ssize_t s) noexcept nogil:
-    """Row ``t`` of an integer ring plus this step's external input, saturated once to the storage range."""
+cdef int64_t* _fixed_ring_input(CRing* r, int64_t t, Py_ssize_t s, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    """Row ``t`` of an integer ring plus this step's external input, saturated once to the storage range
+    (neurons ``lo`` to ``hi``)."""
     cdef int64_t* row = r.ibuf + (t % r.depth) * r.n
     cdef Py_ssize_t k
     if r.iexternal != NULL:
-        for k in range(r.n):
+        for k in range(lo, hi):
             row[k] += r.iexternal[s * r.n + k]
-    for k in range(r.n):
+    for k in range(lo, hi):
         row[k] = r.lo if row[k] < r.lo else (r.hi if row[k] > r.hi else row[k])
     return row
 
 
-cdef void _set_inputs(CPop* p, Py_ssize_t s) noexcept nogil:
-    """Set the population's input slots, every neuron, to step ``s``'s values."""
+cdef void _set_inputs(CPop* p, Py_ssize_t s, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    """Set the population's input slots, neurons ``lo`` to ``hi``, to step ``s``'s values."""
     cdef Py_ssize_t q, k
     cdef int64_t* irow
     cdef double* row
     for q in range(p.n_in):
         if p.kind == 2:
             irow = p.islots + p.in_rows[q] * p.n
-            for k in range(p.n):
+            for k in range(lo, hi):
                 irow[k] = p.in_ivalues[s * p.n_in + q]
         else:
             row = p.slots + p.in_rows[q] * p.n
-            for k in range(p.n):
+            for k in range(lo, hi):
                 row[k] = p.in_values[s * p.n_in + q]
 
 
@@ -197,6 +327,30 @@ cdef void _deliver_fixed(const CProj* pr, CRing* r, int64_t t, int64_t a0, int64
     for k in range(a0, a1):
         d = pr.delays[k] if pr.delays != NULL else pr.d_hom
         r.ibuf[((t + d) % r.depth) * r.n + _target(pr, k)] += pr.iweights[k] if pr.iweights != NULL else pr.iw_hom
+
+
+cdef void _deliver(const CProj* pr, CRing* r, int64_t t, int64_t a0, int64_t a1) noexcept nogil:
+    """Weights of connections ``a0`` to ``a1`` into a float ring."""
+    cdef int64_t k
+    cdef double* row
+    cdef double w
+    if pr.delays == NULL and pr.weights == NULL:
+        row = r.buf + ((t + pr.d_hom) % r.depth) * r.n
+        w = pr.w_hom * pr.scale
+        if pr.targets16 != NULL:
+            for k in range(a0, a1):
+                row[pr.targets16[k]] += w
+        else:
+            for k in range(a0, a1):
+                row[pr.targets32[k]] += w
+    elif pr.delays == NULL:
+        row = r.buf + ((t + pr.d_hom) % r.depth) * r.n
+        for k in range(a0, a1):
+            row[_target(pr, k)] += pr.weights[k] * pr.scale
+    else:
+        for k in range(a0, a1):
+            w = (pr.weights[k] if pr.weights != NULL else pr.w_hom) * pr.scale
+            r.buf[((t + pr.delays[k]) % r.depth) * r.n + _target(pr, k)] += w
 
 
 cdef double _zero_if_finite(const double* row, Py_ssize_t n) noexcept nogil:
@@ -222,120 +376,423 @@ cdef int32_t _uniform_steps(const CPop* p) noexcept nogil:
     return p.ref_steps[0] if p.n else -1
 
 
-cdef int _grow_spikes(CPop* p, Py_ssize_t need) noexcept nogil:
-    cdef Py_ssize_t cap = p.rec_cap if p.rec_cap > 0 else 1024
-    cdef int32_t* a
-    cdef int32_t* b
-    while cap < need:
-        cap *= 2
-    a = <int32_t*>realloc(p.rec_steps, cap * sizeof(int32_t))
-    if a == NULL:
+cdef int _grow(int32_t** a, int32_t** b, Py_ssize_t* cap, Py_ssize_t need) noexcept nogil:
+    """Grow the arrays ``a`` (and ``b`` unless NULL) of capacity ``cap`` to hold ``need``; -1 when memory
+    runs out."""
+    cdef Py_ssize_t grown = cap[0] if cap[0] > 0 else 1024
+    cdef int32_t* x
+    if need <= cap[0]:
+        return 0
+    while grown < need:
+        grown *= 2
+    x = <int32_t*>realloc(a[0], grown * sizeof(int32_t))
+    if x == NULL:
         return -1
-    p.rec_steps = a
-    b = <int32_t*>realloc(p.rec_neurons, cap * sizeof(int32_t))
-    if b == NULL:
-        return -1
-    p.rec_neurons = b
-    p.rec_cap = cap
+    a[0] = x
+    if b != NULL:
+        x = <int32_t*>realloc(b[0], grown * sizeof(int32_t))
+        if x == NULL:
+            return -1
+        b[0] = x
+    cap[0] = grown
     return 0
 
 
-cdef class NetworkKernel:
-    """C-level state of a built network; engine.network.Network drives it chunk by chunk."""
+cdef Py_ssize_t _step_population(CNet* net, CPop* p, CSlice* sl, int64_t t, Py_ssize_t s,
+                                 int32_t* spikes) noexcept nogil:
+    """Device current, inputs and one step of this thread's neurons of ``p``; their spikes go to ``spikes``
+    (room for every neuron of the slice); returns their count."""
+    cdef Py_ssize_t lo = sl.lo, hi = sl.hi
+    if p.current != NULL and p.current_row >= 0:
+        memcpy(p.slots + p.current_row * p.n + lo, p.current + s * p.n + lo, (hi - lo) * sizeof(double))
+    if p.icurrent != NULL and p.current_row >= 0:
+        memcpy(p.islots + p.current_row * p.n + lo, p.icurrent + s * p.n + lo, (hi - lo) * sizeof(int64_t))
+    if p.n_in:
+        _set_inputs(p, s, lo, hi)
+    if p.kind == 2:
+        return fixed_population_step(&sl.fx, sl.irows, lo, hi, p.n, sl.iR, p.refc, p.ref_steps, t, p.seed, spikes)
+    if p.kind == 1:
+        return linear_population_step(&p.lin, sl.rows, lo, hi, p.n, p.zeros, p.scratch, p.refc, p.ref_steps,
+                                      p.ref_uniform, t, net.dt, p.flags, spikes)
+    if p.native != NULL:
+        return p.native(sl.rows, lo, hi, p.n, p.consts, p.ref_mode, p.lastspike_row, p.refc, p.ref_steps, t,
+                        net.dt, p.seed, spikes)
+    return float64_population_step(p.code, p.ninstr, p.consts, sl.rows, lo, hi, p.n, sl.R, p.ref_mode,
+                                   p.lastspike_row, p.refc, p.ref_steps, t, net.dt, p.seed, spikes)
 
-    cdef CPop* pops
-    cdef CRing* rings
-    cdef CProj* projs
-    cdef CSampler* samplers
-    cdef Py_ssize_t npops, nrings, nprojs, nsamplers
+
+cdef void _sample(CNet* net, int tid, int64_t t) noexcept nogil:
+    """Recorders whose interval ends with step ``t`` take this thread's neurons."""
+    cdef Py_ssize_t q, e, k, j, at
+    cdef CSampler* sm
+    cdef CPop* p
+    cdef CSlice* sl
+    for q in range(net.nsamplers):
+        sm = &net.samplers[q]
+        if sm.out == NULL or (t + 1) % sm.interval != 0:
+            continue
+        # the how-manieth sample of the chunk this is, whichever thread takes it
+        at = (t + 1) // sm.interval - net.first_step // sm.interval - 1
+        if at >= sm.cap:
+            continue
+        p = &net.pops[sm.pop]
+        sl = _slice(net, sm.pop, tid)
+        for e in range(sm.nrows):
+            for k in range(sm.nidx):
+                j = sm.idx[k]
+                if sl.lo <= j < sl.hi:
+                    sm.out[(at * sm.nrows + e) * sm.nidx + k] = \
+                        (<double>p.islots[sm.rows[e] * p.n + j] if p.kind == 2 else p.slots[sm.rows[e] * p.n + j])
+
+
+cdef Py_ssize_t _first_non_finite(CNet* net, int tid) noexcept nogil:
+    """The first population with a NaN or infinite state among this thread's neurons, or -1."""
+    cdef Py_ssize_t i, e
+    cdef double acc
+    cdef CPop* p
+    cdef CSlice* sl
+    for i in range(net.npops):
+        p = &net.pops[i]
+        if p.kind == 2:
+            continue
+        sl = _slice(net, i, tid)
+        acc = 0.0
+        for e in range(p.nstates):
+            acc += _zero_if_finite(p.slots + p.state_rows[e] * p.n + sl.lo, sl.hi - sl.lo)
+        if not isfinite(acc):
+            return i
+    return -1
+
+
+cdef bint _stopped(CNet* net, Py_ssize_t s, Py_ssize_t m) noexcept nogil:
+    """Whether some thread stopped the run in steps ``s`` to ``s + m`` (every thread reads the same after the
+    interval's barrier: a thread ahead can only have stopped later)."""
+    cdef int th
+    cdef int64_t at
+    for th in range(net.nthreads):
+        at = ncs_load(&net.stops[th].step)
+        if s <= at < s + m:
+            return True
+    return False
+
+
+cdef void _propagate(CNet* net, int tid, int64_t t, int par, Py_ssize_t u) noexcept nogil:
+    """Every spike of step ``t`` (step ``u`` of the interval) into the rings, this thread's targets only:
+    each ring cell gets its additions in the order one thread gives them (projection, source spike,
+    connection)."""
+    cdef Py_ssize_t q, e
+    cdef int th, T = net.nthreads
+    cdef CProj* pr
+    cdef CRing* r
+    cdef CSlice* sl
+    cdef Py_ssize_t* at
+    cdef int32_t src
+    cdef int64_t a0, a1
+    for q in range(net.nprojs):
+        pr = &net.projs[q]
+        r = &net.rings[pr.ring]
+        for th in range(T):
+            sl = _slice(net, pr.src, th)
+            at = _steps_at(net, sl, par)
+            for e in range(at[u], at[u + 1]):
+                src = sl.spikes[par][e]
+                if T == 1:
+                    a0 = pr.indptr[src]
+                    a1 = pr.indptr[src + 1]
+                else:
+                    a0 = pr.split[src * (T + 1) + tid]
+                    a1 = pr.split[src * (T + 1) + tid + 1]
+                if pr.plastic:
+                    _stdp_pre_and_deliver(pr, r, t, a0, a1)
+                elif r.ibuf != NULL:
+                    _deliver_fixed(pr, r, t, a0, a1)
+                else:
+                    _deliver(pr, r, t, a0, a1)
+    if net.plastic:
+        for q in range(net.nprojs):
+            pr = &net.projs[q]
+            if pr.plastic:
+                sl = _slice(net, pr.src, tid)
+                at = _steps_at(net, sl, par)
+                for e in range(at[u], at[u + 1]):
+                    pr.x_pre[sl.spikes[par][e]] += 1.0
+
+
+cdef bint _update(CNet* net, int tid, Py_ssize_t s, int par, Py_ssize_t u) noexcept nogil:
+    """Step ``s`` of the chunk (step ``u`` of the interval) for this thread's neurons; False when the run
+    must stop (a non-finite state)."""
+    cdef Py_ssize_t i, k, nspk
+    cdef int64_t t = net.first_step + s
+    cdef CPop* p
+    cdef CRing* r
+    cdef CSlice* sl
+    cdef CStop* stop = &net.stops[tid]
+    cdef double* row
+    cdef Py_ssize_t* at
+    # 1. rings hand over what arrives now: the receptor's input row is the ring row
+    for i in range(net.nrings):
+        r = &net.rings[i]
+        sl = _slice(net, r.pop, tid)
+        if r.ibuf != NULL:
+            sl.irows[r.row] = _fixed_ring_input(r, t, s, sl.lo, sl.hi)
+            continue
+        row = r.buf + (t % r.depth) * r.n
+        if r.external != NULL:
+            for k in range(sl.lo, sl.hi):
+                row[k] += r.external[s * r.n + k]
+        sl.rows[r.row] = row
+    # 2. device currents, 3. neuron updates, spikes recorded
+    for i in range(net.npops):
+        p = &net.pops[i]
+        sl = _slice(net, i, tid)
+        at = _steps_at(net, sl, par)
+        if u == 0:
+            at[0] = 0
+        if (_grow(&sl.spikes[par], NULL, &sl.spikes_cap[par], at[u] + sl.hi - sl.lo + 1) != 0
+                or _grow(&sl.rec_steps, &sl.rec_neurons, &sl.rec_cap, sl.rec_count + sl.hi - sl.lo + 1) != 0):
+            stop.grow_failed = 1
+            return False
+        nspk = _step_population(net, p, sl, t, s, sl.spikes[par] + at[u])
+        at[u + 1] = at[u] + nspk
+        for k in range(nspk):
+            sl.rec_steps[sl.rec_count + k] = <int32_t>s
+            sl.rec_neurons[sl.rec_count + k] = sl.spikes[par][at[u] + k]
+        sl.rec_count += nspk
+    # the rows just read are free for later arrivals (the fused kernel clears what it reads)
+    for i in range(net.nrings):
+        r = &net.rings[i]
+        sl = _slice(net, r.pop, tid)
+        if r.ibuf != NULL:
+            memset(r.ibuf + (t % r.depth) * r.n + sl.lo, 0, (sl.hi - sl.lo) * sizeof(int64_t))
+        elif net.pops[r.pop].kind != 1:
+            memset(r.buf + (t % r.depth) * r.n + sl.lo, 0, (sl.hi - sl.lo) * sizeof(double))
+    _sample(net, tid, t)
+    # numerical blow-up
+    if net.check_finite and ((t + 1) % FINITE_CHECK_EVERY == 0 or s == net.nsteps - 1):
+        stop.failed_pop = _first_non_finite(net, tid)
+    return stop.failed_pop < 0
+
+
+cdef void _run_thread(void* arg, int tid) noexcept nogil:
+    """One thread's part of a chunk (docs/network.md), an interval of steps at a time: its neurons of every
+    population for as many steps as the shortest delay (no spike of the interval arrives within it), one
+    barrier, then every spike of the interval into its targets.  A thread's next interval reads only ring
+    cells it wrote itself, so the barrier after the neuron updates is the only one (two with plasticity,
+    whose interval is one step)."""
+    cdef CNet* net = <CNet*>arg
+    cdef Py_ssize_t i, s = 0, u, m, ran
+    cdef int par = 0
+    cdef CStop* stop = &net.stops[tid]
+    while s < net.nsteps:
+        m = min(net.interval, net.nsteps - s)
+        ran = 0
+        while ran < m:
+            ran += 1
+            if not _update(net, tid, s + ran - 1, par, ran - 1):
+                ncs_store(&stop.step, s + ran - 1)
+                break
+        if net.nthreads > 1:
+            ncs_barrier_wait(&net.barrier, net.nthreads)
+        if _stopped(net, s, m):
+            return
+        for u in range(m):
+            # 4. plasticity (one-step intervals): traces decay, post spikes potentiate incoming synapses
+            if net.plastic:
+                if tid == 0:
+                    for i in range(net.nprojs):
+                        if net.projs[i].plastic:
+                            _stdp_post(&net.projs[i], net, par, u)
+                if net.nthreads > 1:
+                    ncs_barrier_wait(&net.barrier, net.nthreads)
+            # 5. propagate the interval's spikes, step by step
+            _propagate(net, tid, net.first_step + s + u, par, u)
+        s += m
+        par ^= 1
+
+
+cdef class NetworkKernel:
+    """C-level state of a built network; engine.network.Network drives it chunk by chunk, on one thread or
+    several (:meth:`set_threads`), with the same bits."""
+
+    cdef CNet net
+    cdef int asked_threads       # the slices are laid out for net.nthreads
+    cdef bint laid_out           # the slices and splits match the populations, programs and threads
     cdef object keep            # Python objects whose buffers the structs point into
-    cdef public double dt
     cdef public Py_ssize_t failed_pop
     cdef public int64_t failed_step
     cdef public bint check_finite  # stop at a NaN or infinite state (a network run); off for single populations
 
     def __cinit__(self):
-        self.pops = NULL
-        self.rings = NULL
-        self.projs = NULL
-        self.samplers = NULL
+        memset(&self.net, 0, sizeof(CNet))
         self.keep = []
 
     def __init__(self, double dt):
-        self.dt = dt
+        self.net.dt = dt
+        self.asked_threads = 1
         self.failed_pop = -1
         self.failed_step = -1
         self.check_finite = True
 
+    @property
+    def dt(self):
+        return self.net.dt
+
     def __dealloc__(self):
         cdef Py_ssize_t i
-        for i in range(self.npops):
-            free(self.pops[i].R)
-            free(self.pops[i].rows)
-            free(self.pops[i].zeros)
-            free(self.pops[i].scratch)
-            free(self.pops[i].flags)
-            free(self.pops[i].spikes)
-            free(self.pops[i].rec_steps)
-            free(self.pops[i].rec_neurons)
-            free(self.pops[i].irows)
-            free(self.pops[i].iR)
-        for i in range(self.nrings):
-            free(self.rings[i].buf)
-            free(self.rings[i].ibuf)
-        for i in range(self.nprojs):
-            free(self.projs[i].x_pre)
-            free(self.projs[i].x_post)
-        free(self.pops)
-        free(self.rings)
-        free(self.projs)
-        free(self.samplers)
+        self._free_layout()
+        for i in range(self.net.npops):
+            free(self.net.pops[i].zeros)
+            free(self.net.pops[i].scratch)
+            free(self.net.pops[i].flags)
+        for i in range(self.net.nrings):
+            free(self.net.rings[i].buf)
+            free(self.net.rings[i].ibuf)
+        for i in range(self.net.nprojs):
+            free(self.net.projs[i].x_pre)
+            free(self.net.projs[i].x_post)
+        free(self.net.pops)
+        free(self.net.rings)
+        free(self.net.projs)
+        free(self.net.samplers)
 
-    cdef CPop* _new_population(self, Py_ssize_t n, int32_t[::1] refc, const int32_t[::1] ref_steps,
-                               uint64_t seed, Py_ssize_t current_row) except NULL:
-        cdef Py_ssize_t i = self.npops
-        cdef CPop* grown = <CPop*>realloc(self.pops, (i + 1) * sizeof(CPop))
+    # -- threads ------------------------------------------------------------------------------
+    @property
+    def threads(self):
+        """The number of threads a chunk runs on."""
+        return self.asked_threads
+
+    def set_threads(self, int threads):
+        """Run chunks on ``threads`` threads (1 to THREAD_LIMIT).  Every number of threads gives the same
+        bits."""
+        if not 1 <= threads <= MAX_THREADS:
+            raise ValueError(f"the number of threads must be from 1 to {MAX_THREADS}, not {threads}")
+        self.asked_threads = threads
+        self.laid_out = False
+
+    cdef void _free_layout(self) noexcept:
+        cdef Py_ssize_t i
+        cdef CSlice* sl
+        for i in range(self.net.npops * self.net.nthreads):
+            sl = &self.net.slices[i]
+            free(sl.rows)
+            free(sl.irows)
+            free(sl.R)
+            free(sl.iR)
+            free(sl.overflows)
+            free(sl.step_at)
+            free(sl.spikes[0])
+            free(sl.spikes[1])
+            free(sl.rec_steps)
+            free(sl.rec_neurons)
+        for i in range(self.net.nprojs):
+            free(self.net.projs[i].split)
+            self.net.projs[i].split = NULL
+        free(self.net.slices)
+        free(self.net.stops)
+        self.net.slices = NULL
+        self.net.stops = NULL
+        self.net.nthreads = 0
+
+    cdef int _lay_out(self) except -1:
+        """Each thread's share of every population (its own registers, row pointers and spike buffers) and of
+        every projection's connections (split by target)."""
+        cdef int T = self.asked_threads, th
+        cdef Py_ssize_t i, k, src, q
+        cdef CPop* p
+        cdef CSlice* sl
+        cdef CProj* pr
+        self._free_layout()
+        self.net.slices = <CSlice*>calloc(self.net.npops * T + 1, sizeof(CSlice))
+        self.net.stops = <CStop*>calloc(T, sizeof(CStop))
+        if self.net.slices == NULL or self.net.stops == NULL:
+            raise MemoryError()
+        self.net.nthreads = T
+        self.net.interval = _interval(&self.net)
+        for i in range(self.net.npops):
+            p = &self.net.pops[i]
+            for th in range(T):
+                sl = _slice(&self.net, i, th)
+                sl.lo = _bound(p.n, T, th)
+                sl.hi = _bound(p.n, T, th + 1)
+                sl.step_at = <Py_ssize_t*>calloc(2 * (self.net.interval + 1), sizeof(Py_ssize_t))
+                if sl.step_at == NULL:
+                    raise MemoryError()
+                if p.kind == 2:
+                    sl.irows = <int64_t**>malloc(p.nslots * sizeof(int64_t*) + 1)
+                    sl.iR = <int64_t*>malloc(p.nregs * 128 * sizeof(int64_t))
+                    if sl.irows == NULL or sl.iR == NULL:
+                        raise MemoryError()
+                    for k in range(p.nslots):
+                        sl.irows[k] = p.islots + k * p.n
+                    sl.fx = p.fx
+                    if th > 0:
+                        sl.overflows = <int64_t*>calloc(p.nslots + 1, sizeof(int64_t))
+                        if sl.overflows == NULL:
+                            raise MemoryError()
+                        sl.fx.overflows = sl.overflows
+                else:
+                    sl.rows = <double**>malloc(p.nslots * sizeof(double*) + 1)
+                    sl.R = <double*>malloc(p.nregs * 128 * sizeof(double))
+                    if sl.rows == NULL or sl.R == NULL:
+                        raise MemoryError()
+                    for k in range(p.nslots):
+                        sl.rows[k] = p.slots + k * p.n
+        for q in range(self.net.nprojs):
+            pr = &self.net.projs[q]
+            if T == 1:
+                continue
+            pr.split = <int64_t*>malloc((self.net.pops[pr.src].n * (T + 1) + 1) * sizeof(int64_t))
+            if pr.split == NULL:
+                raise MemoryError()
+            for src in range(self.net.pops[pr.src].n):
+                _split_row(pr, src, &self.net, T)
+        self.laid_out = True
+        return 0
+
+    cdef Py_ssize_t _new_population(self, Py_ssize_t n, Py_ssize_t nslots, int32_t[::1] refc,
+                                    const int32_t[::1] ref_steps, uint64_t seed, Py_ssize_t current_row,
+                                    Py_ssize_t nregs) except -1:
+        cdef Py_ssize_t i = self.net.npops
+        cdef CPop* grown = <CPop*>realloc(self.net.pops, (i + 1) * sizeof(CPop))
         if grown == NULL:
             raise MemoryError()
-        self.pops = grown
-        memset(&self.pops[i], 0, sizeof(CPop))
-        self.npops += 1
-        cdef CPop* p = &self.pops[i]
+        self.net.pops = grown
+        memset(&self.net.pops[i], 0, sizeof(CPop))
+        self.net.npops += 1
+        cdef CPop* p = &self.net.pops[i]
         self.keep.extend([refc, ref_steps])
         p.n = n
+        p.nslots = nslots
+        p.nregs = max(nregs, 2)
         p.refc = &refc[0]
         p.ref_steps = &ref_steps[0]
         p.seed = seed
         p.current_row = current_row
         p.flags = <uint8_t*>calloc(n + 1, sizeof(uint8_t))
-        p.spikes = <int32_t*>malloc((n + 1) * sizeof(int32_t))
-        if p.flags == NULL or p.spikes == NULL:
+        if p.flags == NULL:
             raise MemoryError()
-        return p
+        self.laid_out = False
+        return i
 
     def add_fixed_population(self, int64_t[:, ::1] slots, int32_t[::1] refc, const int32_t[::1] ref_steps,
                              FixedVM vm, uint64_t seed, Py_ssize_t current_row):
         """Register a fixed-point population run by ``vm`` (raw integer slots, shared); returns its index."""
-        cdef Py_ssize_t n = slots.shape[1], i = self.npops, k
-        cdef CPop* p = self._new_population(n, refc, ref_steps, seed, current_row)
+        cdef Py_ssize_t i = self._new_population(slots.shape[1], slots.shape[0], refc, ref_steps, seed, current_row,
+                                                 vm.nregs)
+        cdef CPop* p = &self.net.pops[i]
         self.keep.extend([slots, vm])
         p.kind = 2
         p.fx = vm.program()
         p.islots = &slots[0, 0]
-        p.irows = <int64_t**>malloc(slots.shape[0] * sizeof(int64_t*) + 1)
-        p.iR = <int64_t*>malloc(max(vm.nregs, 2) * 128 * sizeof(int64_t))
-        if p.irows == NULL or p.iR == NULL:
-            raise MemoryError()
-        for k in range(slots.shape[0]):
-            p.irows[k] = &slots[k, 0]
         return i
 
     def add_population(self, double[:, ::1] slots, int32_t[::1] refc, const int32_t[::1] ref_steps,
                        program, vm_nregs, int ref_mode, Py_ssize_t lastspike_row, uint64_t seed,
                        LinearKernel kernel, Py_ssize_t current_row, state_rows):
         """Register a float population (its arrays are shared, not copied); returns its index."""
-        cdef Py_ssize_t n = slots.shape[1], i = self.npops, k
-        cdef CPop* p = self._new_population(n, refc, ref_steps, seed, current_row)
+        cdef Py_ssize_t n = slots.shape[1]
+        cdef Py_ssize_t i = self._new_population(n, slots.shape[0], refc, ref_steps, seed, current_row, vm_nregs)
+        cdef CPop* p = &self.net.pops[i]
         code = np.ascontiguousarray(program.code, dtype=np.int32)
         consts = np.ascontiguousarray(program.consts, dtype=np.float64)
         rows = np.ascontiguousarray(state_rows, dtype=np.int32)
@@ -344,11 +801,6 @@ cdef class NetworkKernel:
         cdef const double[::1] consts_mv = consts
         cdef const int32_t[::1] rows_mv = rows
         p.slots = &slots[0, 0]
-        p.rows = <double**>malloc(slots.shape[0] * sizeof(double*) + 1)
-        if p.rows == NULL:
-            raise MemoryError()
-        for k in range(slots.shape[0]):
-            p.rows[k] = &slots[k, 0]
         p.code = &code_mv[0, 0]
         p.ninstr = code_mv.shape[0]
         p.consts = &consts_mv[0]
@@ -356,10 +808,9 @@ cdef class NetworkKernel:
         p.lastspike_row = lastspike_row
         p.state_rows = &rows_mv[0] if rows_mv.shape[0] else NULL
         p.nstates = rows_mv.shape[0]
-        p.R = <double*>malloc(max(vm_nregs, 2) * 128 * sizeof(double))
         p.zeros = <double*>calloc(n + 1, sizeof(double))
         p.scratch = <double*>calloc(4 * (n + 1), sizeof(double))
-        if p.R == NULL or p.zeros == NULL or p.scratch == NULL:
+        if p.zeros == NULL or p.scratch == NULL:
             raise MemoryError()
         if kernel is not None:
             p.kind = 1
@@ -368,26 +819,20 @@ cdef class NetworkKernel:
 
     def update_fixed_population(self, Py_ssize_t pop, FixedVM vm):
         """Swap in a recompiled fixed-point program (same slots) for population ``pop``, keeping its state."""
-        cdef CPop* p = &self.pops[pop]
-        cdef int64_t* R = <int64_t*>realloc(p.iR, max(vm.nregs, 2) * 128 * sizeof(int64_t))
-        if R == NULL:
-            raise MemoryError()
+        cdef CPop* p = &self.net.pops[pop]
         self.keep.append(vm)
-        p.iR = R
+        p.nregs = max(vm.nregs, 2)
         p.fx = vm.program()
+        self.laid_out = False
 
     def update_population(self, Py_ssize_t pop, program, vm_nregs, int ref_mode, LinearKernel kernel):
         """Swap in a recompiled program (same slots) for population ``pop``, keeping its state."""
-        cdef CPop* p = &self.pops[pop]
+        cdef CPop* p = &self.net.pops[pop]
         code = np.ascontiguousarray(program.code, dtype=np.int32)
         consts = np.ascontiguousarray(program.consts, dtype=np.float64)
         self.keep.extend([code, consts, kernel])
         cdef const int32_t[:, ::1] code_mv = code
         cdef const double[::1] consts_mv = consts
-        cdef double* R = <double*>realloc(p.R, max(vm_nregs, 2) * 128 * sizeof(double))
-        if R == NULL:
-            raise MemoryError()
-        p.R = R
         # A new parameter value changes only the constants, which native code reads like the VM.
         if p.ninstr != code_mv.shape[0] or memcmp(p.code, &code_mv[0, 0], p.ninstr * 5 * sizeof(int32_t)) != 0:
             p.native = NULL
@@ -395,15 +840,17 @@ cdef class NetworkKernel:
         p.ninstr = code_mv.shape[0]
         p.consts = &consts_mv[0]
         p.ref_mode = ref_mode
+        p.nregs = max(vm_nregs, 2)
         p.kind = 0
         if kernel is not None:
             p.kind = 1
             p.lin = kernel.spec
+        self.laid_out = False
 
     def set_native(self, Py_ssize_t pop, size_t address, code):
         """Run population ``pop`` with native code at ``address`` from the next step, if ``code`` is still
         its program (returns whether it switched); the caller keeps the code's library loaded."""
-        cdef CPop* p = &self.pops[pop]
+        cdef CPop* p = &self.net.pops[pop]
         code = np.ascontiguousarray(code, dtype=np.int32)
         cdef const int32_t[:, ::1] code_mv = code
         if (p.kind != 0 or address == 0 or p.ninstr != code_mv.shape[0]
@@ -414,7 +861,7 @@ cdef class NetworkKernel:
 
     def runs_native(self, Py_ssize_t pop):
         """Whether population ``pop`` runs native code (else the VM or the fused kernel)."""
-        return self.pops[pop].kind == 0 and self.pops[pop].native != NULL
+        return self.net.pops[pop].kind == 0 and self.net.pops[pop].native != NULL
 
     def add_ring(self, Py_ssize_t pop, Py_ssize_t row, Py_ssize_t depth, int64_t lo=0, int64_t hi=0):
         """A delay ring feeding slot ``row`` of population ``pop``; ``depth`` = max delay + 1 steps.
@@ -422,35 +869,36 @@ cdef class NetworkKernel:
         For a fixed-point population the ring holds exact int64 sums, read
         saturated to ``[lo, hi]`` (the slot's storage range).
         """
-        cdef Py_ssize_t i = self.nrings
-        cdef CRing* grown = <CRing*>realloc(self.rings, (i + 1) * sizeof(CRing))
+        cdef Py_ssize_t i = self.net.nrings
+        cdef CRing* grown = <CRing*>realloc(self.net.rings, (i + 1) * sizeof(CRing))
         if grown == NULL:
             raise MemoryError()
-        self.rings = grown
-        self.nrings += 1
-        self.rings[i].pop = pop
-        self.rings[i].row = row
-        self.rings[i].n = self.pops[pop].n
-        self.rings[i].depth = depth
-        self.rings[i].external = NULL
-        self.rings[i].iexternal = NULL
-        self.rings[i].buf = NULL
-        self.rings[i].ibuf = NULL
-        self.rings[i].lo = lo
-        self.rings[i].hi = hi
-        if self.pops[pop].kind == 2:
-            self.rings[i].ibuf = <int64_t*>calloc(depth * self.pops[pop].n + 1, sizeof(int64_t))
-            if self.rings[i].ibuf == NULL:
+        self.net.rings = grown
+        self.net.nrings += 1
+        self.net.rings[i].pop = pop
+        self.net.rings[i].row = row
+        self.net.rings[i].n = self.net.pops[pop].n
+        self.net.rings[i].depth = depth
+        self.net.rings[i].external = NULL
+        self.net.rings[i].iexternal = NULL
+        self.net.rings[i].buf = NULL
+        self.net.rings[i].ibuf = NULL
+        self.net.rings[i].lo = lo
+        self.net.rings[i].hi = hi
+        if self.net.pops[pop].kind == 2:
+            self.net.rings[i].ibuf = <int64_t*>calloc(depth * self.net.pops[pop].n + 1, sizeof(int64_t))
+            if self.net.rings[i].ibuf == NULL:
                 raise MemoryError()
         else:
-            self.rings[i].buf = <double*>calloc(depth * self.pops[pop].n + 1, sizeof(double))
-            if self.rings[i].buf == NULL:
+            self.net.rings[i].buf = <double*>calloc(depth * self.net.pops[pop].n + 1, sizeof(double))
+            if self.net.rings[i].buf == NULL:
                 raise MemoryError()
+        self.laid_out = False
         return i
 
     def ring_contents(self, Py_ssize_t ring):
         """A copy of a ring's buffer (depth, n): weights in flight."""
-        cdef CRing* r = &self.rings[ring]
+        cdef CRing* r = &self.net.rings[ring]
         cdef double[:, ::1] o
         cdef int64_t[:, ::1] io
         if r.ibuf != NULL:
@@ -472,8 +920,8 @@ cdef class NetworkKernel:
         per connection or empty (one delay ``d_hom``).  Into a fixed-point ring,
         ``weights`` are int64 raw values and ``w_hom`` a raw value.
         """
-        cdef Py_ssize_t i = self.nprojs
-        cdef CProj* grown = <CProj*>realloc(self.projs, (i + 1) * sizeof(CProj))
+        cdef Py_ssize_t i = self.net.nprojs
+        cdef CProj* grown = <CProj*>realloc(self.net.projs, (i + 1) * sizeof(CProj))
         cdef float[::1] w_mv
         cdef const int64_t[::1] iw_mv
         cdef const uint16_t[::1] d_mv
@@ -481,14 +929,14 @@ cdef class NetworkKernel:
         cdef const int32_t[::1] t32
         if grown == NULL:
             raise MemoryError()
-        self.projs = grown
-        self.nprojs += 1
-        cdef CProj* p = &self.projs[i]
+        self.net.projs = grown
+        self.net.nprojs += 1
+        cdef CProj* p = &self.net.projs[i]
         memset(p, 0, sizeof(CProj))
         self.keep.extend([indptr, targets, weights, delays])
         p.src = src
         p.ring = ring
-        p.tgt = self.rings[ring].pop
+        p.tgt = self.net.rings[ring].pop
         p.indptr = &indptr[0]
         p.targets16 = NULL
         p.targets32 = NULL
@@ -504,7 +952,7 @@ cdef class NetworkKernel:
         p.weights = NULL
         p.iweights = NULL
         p.delays = NULL
-        if self.rings[ring].ibuf != NULL:
+        if self.net.rings[ring].ibuf != NULL:
             p.iw_hom = <int64_t>w_hom
             if weights is not None and len(weights):
                 iw_mv = weights
@@ -515,6 +963,11 @@ cdef class NetworkKernel:
         if delays is not None and len(delays):
             d_mv = delays
             p.delays = &d_mv[0]
+        if not _rows_ascend(p, indptr.shape[0] - 1):
+            self.net.nprojs -= 1
+            raise ValueError("a projection's targets must ascend within each source's row (as "
+                             "engine.network.connect.to_csr sorts them)")
+        self.laid_out = False
         return i
 
     def make_plastic(self, Py_ssize_t proj, const int64_t[::1] post_indptr, const int32_t[::1] post_syn,
@@ -529,49 +982,49 @@ cdef class NetworkKernel:
         Traces decay by ``decay_pre``/``decay_post`` per step and grow by one
         per spike.
         """
-        cdef CProj* p = &self.projs[proj]
+        cdef CProj* p = &self.net.projs[proj]
         if p.weights == NULL:
             raise ValueError("STDP needs per-connection weights")
         self.keep.extend([post_indptr, post_syn, post_src])
         p.plastic = 1
-        p.x_pre = <double*>calloc(self.pops[p.src].n + 1, sizeof(double))
-        p.x_post = <double*>calloc(self.pops[p.tgt].n + 1, sizeof(double))
+        p.x_pre = <double*>calloc(self.net.pops[p.src].n + 1, sizeof(double))
+        p.x_post = <double*>calloc(self.net.pops[p.tgt].n + 1, sizeof(double))
         if p.x_pre == NULL or p.x_post == NULL:
             raise MemoryError()
         p.post_indptr = &post_indptr[0]
         p.post_syn = &post_syn[0] if post_syn.shape[0] else NULL
         p.post_src = &post_src[0] if post_src.shape[0] else NULL
+        self.laid_out = False
         p.decay_pre, p.decay_post = decay_pre, decay_post
         p.a_plus, p.a_minus, p.mu_plus, p.mu_minus, p.w_max = a_plus, a_minus, mu_plus, mu_minus, w_max
 
     def set_weight_scale(self, Py_ssize_t proj, double scale):
-        self.projs[proj].scale = scale
+        self.net.projs[proj].scale = scale
 
     def add_sampler(self, Py_ssize_t pop, rows, idx, Py_ssize_t interval):
         """Record slots ``rows`` of neurons ``idx`` every ``interval`` steps; returns its index."""
-        cdef Py_ssize_t i = self.nsamplers
-        cdef CSampler* grown = <CSampler*>realloc(self.samplers, (i + 1) * sizeof(CSampler))
+        cdef Py_ssize_t i = self.net.nsamplers
+        cdef CSampler* grown = <CSampler*>realloc(self.net.samplers, (i + 1) * sizeof(CSampler))
         if grown == NULL:
             raise MemoryError()
-        self.samplers = grown
-        self.nsamplers += 1
+        self.net.samplers = grown
+        self.net.nsamplers += 1
         rows = np.ascontiguousarray(rows, dtype=np.int32)
         idx = np.ascontiguousarray(idx, dtype=np.int32)
         self.keep.extend([rows, idx])
         cdef const int32_t[::1] rows_mv = rows
         cdef const int32_t[::1] idx_mv = idx
-        self.samplers[i].pop = pop
-        self.samplers[i].rows = &rows_mv[0]
-        self.samplers[i].nrows = rows_mv.shape[0]
-        self.samplers[i].idx = &idx_mv[0]
-        self.samplers[i].nidx = idx_mv.shape[0]
-        self.samplers[i].interval = interval
-        self.samplers[i].phase = 0
-        self.samplers[i].out = NULL
+        self.net.samplers[i].pop = pop
+        self.net.samplers[i].rows = &rows_mv[0]
+        self.net.samplers[i].nrows = rows_mv.shape[0]
+        self.net.samplers[i].idx = &idx_mv[0]
+        self.net.samplers[i].nidx = idx_mv.shape[0]
+        self.net.samplers[i].interval = interval
+        self.net.samplers[i].out = NULL
         return i
 
     def run(self, int64_t first_step, Py_ssize_t nsteps, currents, externals, sample_out, inputs=None):
-        """Run ``nsteps`` steps from ``first_step``.
+        """Run ``nsteps`` steps from ``first_step`` on :attr:`threads` threads, without the GIL.
 
         ``currents``: {population: (nsteps, n) array of injected current};
         ``externals``: {ring: (nsteps, n) array of weight arriving from
@@ -581,187 +1034,126 @@ cdef class NetworkKernel:
         {population: (steps, neurons)}, samples written {sampler: count}).  Stops early, with ``failed_pop`` and
         ``failed_step`` set, when a state becomes NaN or infinite.
         """
-        cdef Py_ssize_t i, k, s, q, e, nspk, tgt
-        cdef int64_t t
-        cdef CPop* p
-        cdef CRing* r
-        cdef CProj* pr
+        cdef Py_ssize_t i, q, ran
+        cdef int th, got
+        cdef CNet* net = &self.net
         cdef CSampler* sm
-        cdef double* row
-        cdef double w, acc
-        cdef int32_t src
-        cdef int64_t a0, a1
-        cdef int grow_failed = 0
         cdef double[:, :, ::1] out_mv
         hold = []
-        for i in range(self.npops):
-            self.pops[i].current = NULL
-            self.pops[i].icurrent = NULL
-            self.pops[i].n_in = 0
-            self.pops[i].rec_count = 0
-            self.pops[i].ref_uniform = _uniform_steps(&self.pops[i])
-        for i in range(self.nrings):
-            self.rings[i].external = NULL
-            self.rings[i].iexternal = NULL
+        if not self.laid_out:
+            self._lay_out()
+        for i in range(net.npops):
+            net.pops[i].current = NULL
+            net.pops[i].icurrent = NULL
+            net.pops[i].n_in = 0
+            net.pops[i].ref_uniform = _uniform_steps(&net.pops[i])
+            for th in range(net.nthreads):
+                _slice(net, i, th).rec_count = 0
+        for i in range(net.nrings):
+            net.rings[i].external = NULL
+            net.rings[i].iexternal = NULL
         for key, arr in currents.items():
-            if self.pops[key].kind == 2:
-                self.pops[key].icurrent = <const int64_t*>_held(arr, np.int64, hold)
+            if net.pops[key].kind == 2:
+                net.pops[key].icurrent = <const int64_t*>_held(arr, np.int64, hold)
             else:
-                self.pops[key].current = <const double*>_held(arr, np.float64, hold)
+                net.pops[key].current = <const double*>_held(arr, np.float64, hold)
         for key, (rows, arr) in (inputs or {}).items():
-            self.pops[key].in_rows = <const int32_t*>_held(rows, np.int32, hold)
-            self.pops[key].n_in = len(rows)
-            if self.pops[key].kind == 2:
-                self.pops[key].in_ivalues = <const int64_t*>_held(arr, np.int64, hold)
+            net.pops[key].in_rows = <const int32_t*>_held(rows, np.int32, hold)
+            net.pops[key].n_in = len(rows)
+            if net.pops[key].kind == 2:
+                net.pops[key].in_ivalues = <const int64_t*>_held(arr, np.int64, hold)
             else:
-                self.pops[key].in_values = <const double*>_held(arr, np.float64, hold)
+                net.pops[key].in_values = <const double*>_held(arr, np.float64, hold)
         for key, arr in externals.items():
-            if self.rings[key].ibuf != NULL:
-                self.rings[key].iexternal = <const int64_t*>_held(arr, np.int64, hold)
+            if net.rings[key].ibuf != NULL:
+                net.rings[key].iexternal = <const int64_t*>_held(arr, np.int64, hold)
             else:
-                self.rings[key].external = <const double*>_held(arr, np.float64, hold)
-        for i in range(self.nsamplers):
-            self.samplers[i].out = NULL
-            self.samplers[i].count = 0
-            self.samplers[i].cap = 0
+                net.rings[key].external = <const double*>_held(arr, np.float64, hold)
+        for i in range(net.nsamplers):
+            net.samplers[i].out = NULL
+            net.samplers[i].cap = 0
         for key, arr in sample_out.items():
             out_mv = arr
             hold.append(out_mv)
-            self.samplers[key].out = &out_mv[0, 0, 0]
-            self.samplers[key].cap = out_mv.shape[0]
-        self.failed_pop = -1
+            net.samplers[key].out = &out_mv[0, 0, 0]
+            net.samplers[key].cap = out_mv.shape[0]
+        for th in range(net.nthreads):
+            net.stops[th].step = -1
+            net.stops[th].failed_pop = -1
+            net.stops[th].grow_failed = 0
+        net.first_step = first_step
+        net.nsteps = nsteps
+        net.check_finite = self.check_finite
         with nogil:
-            for s in range(nsteps):
-                t = first_step + s
-                # 1. rings hand over what arrives now: the receptor's input row is the ring row
-                for i in range(self.nrings):
-                    r = &self.rings[i]
-                    if r.ibuf != NULL:
-                        self.pops[r.pop].irows[r.row] = _fixed_ring_input(r, t, s)
-                        continue
-                    row = r.buf + (t % r.depth) * r.n
-                    if r.external != NULL:
-                        for k in range(r.n):
-                            row[k] += r.external[s * r.n + k]
-                    self.pops[r.pop].rows[r.row] = row
-                # 2. device currents, 3. neuron updates
-                for i in range(self.npops):
-                    p = &self.pops[i]
-                    if p.current != NULL and p.current_row >= 0:
-                        memcpy(p.slots + p.current_row * p.n, p.current + s * p.n, p.n * sizeof(double))
-                    if p.icurrent != NULL and p.current_row >= 0:
-                        memcpy(p.islots + p.current_row * p.n, p.icurrent + s * p.n, p.n * sizeof(int64_t))
-                    if p.n_in:
-                        _set_inputs(p, s)
-                    if p.kind == 2:
-                        p.nspikes = fixed_population_step(&p.fx, p.irows, p.n, p.iR, p.refc, p.ref_steps, t,
-                                                          p.seed, p.spikes)
-                    elif p.kind == 1:
-                        p.nspikes = linear_population_step(&p.lin, p.rows, p.n, p.zeros, p.scratch, p.refc,
-                                                           p.ref_steps, p.ref_uniform, t, self.dt, p.flags,
-                                                           p.spikes)
-                    elif p.native != NULL:
-                        p.nspikes = p.native(p.rows, p.n, p.consts, p.ref_mode, p.lastspike_row, p.refc,
-                                             p.ref_steps, t, self.dt, p.seed, p.spikes)
-                    else:
-                        p.nspikes = float64_population_step(p.code, p.ninstr, p.consts, p.rows, p.n, p.R,
-                                                            p.ref_mode, p.lastspike_row, p.refc, p.ref_steps,
-                                                            t, self.dt, p.seed, p.spikes)
-                    if p.rec_count + p.nspikes > p.rec_cap:
-                        if _grow_spikes(p, p.rec_count + p.nspikes) != 0:
-                            grow_failed = 1
-                            break
-                    for k in range(p.nspikes):
-                        p.rec_steps[p.rec_count + k] = <int32_t>s
-                        p.rec_neurons[p.rec_count + k] = p.spikes[k]
-                    p.rec_count += p.nspikes
-                if grow_failed:
-                    break
-                # the rows just read are free for later arrivals (the fused kernel clears what it reads)
-                for i in range(self.nrings):
-                    r = &self.rings[i]
-                    if r.ibuf != NULL:
-                        memset(r.ibuf + (t % r.depth) * r.n, 0, r.n * sizeof(int64_t))
-                    elif self.pops[r.pop].kind != 1:
-                        memset(r.buf + (t % r.depth) * r.n, 0, r.n * sizeof(double))
-                # 4. plasticity: traces decay, post spikes potentiate incoming synapses
-                for q in range(self.nprojs):
-                    if self.projs[q].plastic:
-                        _stdp_post(&self.projs[q], &self.pops[self.projs[q].src], &self.pops[self.projs[q].tgt])
-                # 5. propagate this step's spikes
-                for q in range(self.nprojs):
-                    pr = &self.projs[q]
-                    p = &self.pops[pr.src]
-                    r = &self.rings[pr.ring]
-                    for e in range(p.nspikes):
-                        src = p.spikes[e]
-                        a0 = pr.indptr[src]
-                        a1 = pr.indptr[src + 1]
-                        if pr.plastic:
-                            _stdp_pre_and_deliver(pr, r, t, src, a0, a1)
-                        elif r.ibuf != NULL:
-                            _deliver_fixed(pr, r, t, a0, a1)
-                        elif pr.delays == NULL and pr.weights == NULL:
-                            row = r.buf + ((t + pr.d_hom) % r.depth) * r.n
-                            w = pr.w_hom * pr.scale
-                            if pr.targets16 != NULL:
-                                for k in range(a0, a1):
-                                    row[pr.targets16[k]] += w
-                            else:
-                                for k in range(a0, a1):
-                                    row[pr.targets32[k]] += w
-                        elif pr.delays == NULL:
-                            row = r.buf + ((t + pr.d_hom) % r.depth) * r.n
-                            for k in range(a0, a1):
-                                row[_target(pr, k)] += pr.weights[k] * pr.scale
-                        else:
-                            for k in range(a0, a1):
-                                w = (pr.weights[k] if pr.weights != NULL else pr.w_hom) * pr.scale
-                                r.buf[((t + pr.delays[k]) % r.depth) * r.n + _target(pr, k)] += w
-                # recorders
-                for q in range(self.nsamplers):
-                    sm = &self.samplers[q]
-                    if sm.out == NULL:
-                        continue
-                    if (t + 1) % sm.interval == 0 and sm.count < sm.cap:
-                        p = &self.pops[sm.pop]
-                        for e in range(sm.nrows):
-                            for k in range(sm.nidx):
-                                sm.out[(sm.count * sm.nrows + e) * sm.nidx + k] = \
-                                    (<double>p.islots[sm.rows[e] * p.n + sm.idx[k]] if p.kind == 2
-                                     else p.slots[sm.rows[e] * p.n + sm.idx[k]])
-                        sm.count += 1
-                # numerical blow-up
-                if self.check_finite and ((t + 1) % FINITE_CHECK_EVERY == 0 or s == nsteps - 1):
-                    for i in range(self.npops):
-                        p = &self.pops[i]
-                        if p.kind == 2:
-                            continue
-                        acc = 0.0
-                        for e in range(p.nstates):
-                            acc += _zero_if_finite(p.slots + p.state_rows[e] * p.n, p.n)
-                        if not isfinite(acc):
-                            self.failed_pop = i
-                            self.failed_step = t
-                            break
-                    if self.failed_pop >= 0:
-                        break
-        if grow_failed:
-            raise MemoryError("cannot grow the spike record")
-        cdef int64_t[::1] st_mv
-        cdef int32_t[::1] nr_mv
-        spikes = {}
-        for i in range(self.npops):
-            p = &self.pops[i]
-            st = np.empty(p.rec_count, dtype=np.int64)
-            nr = np.empty(p.rec_count, dtype=np.int32)
-            st_mv = st
-            nr_mv = nr
-            for k in range(p.rec_count):
-                st_mv[k] = p.rec_steps[k] + first_step
-                nr_mv[k] = p.rec_neurons[k]
-            spikes[i] = (st, nr)
-        return spikes, {q: self.samplers[q].count for q in range(self.nsamplers)}
+            got = ncs_team(net.nthreads, _run_thread, net)
+        if got != net.nthreads:
+            raise RuntimeError(f"the engine asked the system for {net.nthreads} threads and got {got}")
+        self._count_overflows()
+        self.failed_pop = -1
+        self.failed_step = -1
+        ran = nsteps
+        for th in range(net.nthreads):
+            if net.stops[th].grow_failed:
+                raise MemoryError("cannot grow the spike record")
+            if net.stops[th].step >= 0:
+                ran = net.stops[th].step + 1
+                if net.stops[th].failed_pop >= 0 and (self.failed_pop < 0 or net.stops[th].failed_pop < self.failed_pop):
+                    self.failed_pop = net.stops[th].failed_pop
+        if self.failed_pop >= 0:
+            self.failed_step = first_step + ran - 1
+        counts = {}
+        for q in range(net.nsamplers):
+            sm = &net.samplers[q]
+            counts[q] = min(sm.cap, (first_step + ran) // sm.interval - first_step // sm.interval) if sm.out else 0
+        return {i: self._spikes(i, first_step, ran) for i in range(net.npops)}, counts
+
+    cdef void _count_overflows(self) noexcept:
+        """Add the saturations the other threads counted to the program's own counts."""
+        cdef Py_ssize_t i, k
+        cdef int th
+        cdef CSlice* sl
+        for i in range(self.net.npops):
+            for th in range(1, self.net.nthreads):
+                sl = _slice(&self.net, i, th)
+                if sl.overflows != NULL:
+                    for k in range(self.net.pops[i].nslots):
+                        self.net.pops[i].fx.overflows[k] += sl.overflows[k]
+                        sl.overflows[k] = 0
+
+    cdef _spikes(self, Py_ssize_t pop, int64_t first_step, Py_ssize_t ran):
+        """Population ``pop``'s spikes of the chunk, (steps, neurons), by step and then neuron: each thread's
+        record merged in thread order."""
+        cdef int T = self.net.nthreads, th
+        cdef Py_ssize_t total = 0, s, n = 0
+        cdef Py_ssize_t at[MAX_THREADS]
+        cdef CSlice* sl
+        for th in range(T):
+            total += _slice(&self.net, pop, th).rec_count
+            at[th] = 0
+        st = np.empty(total, dtype=np.int64)
+        nr = np.empty(total, dtype=np.int32)
+        cdef int64_t[::1] st_mv = st
+        cdef int32_t[::1] nr_mv = nr
+        for s in range(ran):
+            for th in range(T):
+                sl = _slice(&self.net, pop, th)
+                while at[th] < sl.rec_count and sl.rec_steps[at[th]] == s:
+                    st_mv[n] = s + first_step
+                    nr_mv[n] = sl.rec_neurons[at[th]]
+                    at[th] += 1
+                    n += 1
+        return st, nr
+
+
+cdef bint _rows_ascend(const CProj* pr, Py_ssize_t nsrc) noexcept nogil:
+    """Whether the targets ascend (or repeat) within each source's row."""
+    cdef Py_ssize_t src
+    cdef int64_t k
+    for src in range(nsrc):
+        for k in range(pr.indptr[src] + 1, pr.indptr[src + 1]):
+            if _target(pr, k) < _target(pr, k - 1):
+                return False
+    return True
 
 
 cdef inline uint32_t _xorshift32(uint32_t x) noexcept nogil:

@@ -485,19 +485,22 @@ cdef int _fixed_block(const FixedProgram* fp, int64_t** rows, int64_t* R, Py_ssi
 
 
 cdef Py_ssize_t float64_population_step(const int32_t* code, Py_ssize_t ninstr, const double* consts,
-                                        double** rows, Py_ssize_t N, double* R, int ref_mode,
-                                        Py_ssize_t lastspike_slot, int32_t* refc, const int32_t* ref_steps,
-                                        int64_t step, double dt, uint64_t seed, int32_t* spikes) noexcept nogil:
-    """One step of every neuron, block by block; spiking indices go to ``spikes``; returns their count.
+                                        double** rows, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t N, double* R,
+                                        int ref_mode, Py_ssize_t lastspike_slot, int32_t* refc,
+                                        const int32_t* ref_steps, int64_t step, double dt, uint64_t seed,
+                                        int32_t* spikes) noexcept nogil:
+    """One step of neurons ``lo`` to ``hi`` (of ``N``), block by block; their spiking indices go to ``spikes``
+    in order; returns their count.
 
     ``rows[i]`` points at the values of slot ``i`` for all neurons (normally row
     ``i`` of the slots array; the network points input rows at its delay rings).
+    Every neuron's result is its own: any split of ``[0, N)`` gives the same bits.
     """
-    cdef Py_ssize_t j0 = 0, n, k, nspk = 0
+    cdef Py_ssize_t j0 = lo, n, k, nspk = 0
     cdef double* spk = R + BLOCK
     cdef double t_end = <double>((step + 1) * dt)
-    while j0 < N:
-        n = BLOCK if N - j0 > BLOCK else N - j0
+    while j0 < hi:
+        n = BLOCK if hi - j0 > BLOCK else hi - j0
         if ref_mode != 2:
             for k in range(n):
                 R[k] = 1.0 if (ref_mode == 0 or refc[j0 + k] == 0) else 0.0
@@ -514,15 +517,16 @@ cdef Py_ssize_t float64_population_step(const int32_t* code, Py_ssize_t ninstr, 
     return nspk
 
 
-cdef Py_ssize_t fixed_population_step(const FixedProgram* fp, int64_t** rows, Py_ssize_t N, int64_t* R,
-                                      int32_t* refc, const int32_t* ref_steps, int64_t step, uint64_t seed,
-                                      int32_t* spikes) noexcept nogil:
-    """One fixed-point step of every neuron (docs/fixed-point.md section 9); returns the spike count."""
-    cdef Py_ssize_t j0 = 0, n, k, nspk = 0
+cdef Py_ssize_t fixed_population_step(const FixedProgram* fp, int64_t** rows, Py_ssize_t lo, Py_ssize_t hi,
+                                      Py_ssize_t N, int64_t* R, int32_t* refc, const int32_t* ref_steps,
+                                      int64_t step, uint64_t seed, int32_t* spikes) noexcept nogil:
+    """One fixed-point step of neurons ``lo`` to ``hi`` (of ``N``; docs/fixed-point.md section 9); returns
+    the spike count.  Saturations are counted in ``fp.overflows``."""
+    cdef Py_ssize_t j0 = lo, n, k, nspk = 0
     cdef bint bad = False
     cdef int64_t t_end = fx_limit((step + 1) * fp.dt_q, fp.total, 0, &bad)
-    while j0 < N:
-        n = BLOCK if N - j0 > BLOCK else N - j0
+    while j0 < hi:
+        n = BLOCK if hi - j0 > BLOCK else hi - j0
         if fp.ref_mode != 2:
             for k in range(n):
                 R[k] = 1 if (fp.ref_mode == 0 or refc[j0 + k] == 0) else 0

@@ -1,4 +1,5 @@
-"""The run toolbar: run (F5), pause (Space), step one chunk, stop, the simulated time and the speed.
+"""The run toolbar: run (F5), pause (Space), step one chunk, stop, the duration, the threads, the simulated
+time and the speed.  The threads are an app setting (QSettings ``run_threads``), not the project's.
 
 It drives a :class:`studio.jobs.session.RunSession` (the worker thread) and polls
 it from a timer on the GUI thread: chunks, state, log lines and a failure come
@@ -10,11 +11,11 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QStyle, QToolBar
+from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QStyle, QToolBar
 
-from engine.run.simulation import Chunk
+from engine.run.simulation import Chunk, max_threads
 from studio.document.document import Document
 from studio.jobs.run_duration import UNTIL_STOPPED, duration_s
 from studio.jobs.session import RunSession
@@ -22,6 +23,7 @@ from views.theme import follow_theme
 
 POLL_MS = 25
 DURATION_TIP = "Simulated time to run, e.g. `2 s`, or until stopped"
+THREADS_KEY = "run_threads"
 _SMOOTHING = 0.3
 
 
@@ -35,6 +37,15 @@ def chunk_rates(chunks: list[Chunk], sizes: dict[str, int]) -> dict[str, float]:
         for name, (times, _) in chunk.spikes.items():
             counts[name] = counts.get(name, 0) + int(np.size(times))
     return {name: counts.get(name, 0) / (max(n, 1) * span_s) for name, n in sizes.items() if span_s > 0}
+
+
+def _saved_threads() -> int:
+    """The threads setting kept in QSettings, within what this machine offers (1 when unset or unreadable)."""
+    try:
+        value = int(QSettings().value(THREADS_KEY, 1))
+    except (TypeError, ValueError):
+        return 1
+    return min(max(value, 1), max_threads())
 
 
 class RunToolbar(QToolBar):
@@ -95,6 +106,13 @@ class RunToolbar(QToolBar):
         self.duration.setMinimumContentsLength(10)
         self.duration.editTextChanged.connect(self._recheck_duration)
         self.addWidget(self.duration)
+        self.addWidget(QLabel(" on "))
+        self.threads = QSpinBox(minimum=1, maximum=max_threads(), suffix=" threads")
+        self.threads.setToolTip(f"Threads the next run uses (this machine has {max_threads()}); the results are "
+                                "the same on any number")
+        self.threads.setValue(_saved_threads())
+        self.threads.valueChanged.connect(lambda n: QSettings().setValue(THREADS_KEY, n))
+        self.addWidget(self.threads)
         self.addSeparator()
         self.time_label = QLabel(toolTip="simulated time")
         self.speed_label = QLabel(toolTip="simulated seconds per wall-clock second")
@@ -165,7 +183,7 @@ class RunToolbar(QToolBar):
             self._mark_duration(None)
 
     def _start(self, duration: float | None, paused: bool) -> RunSession:
-        self.session = RunSession(self.document())
+        self.session = RunSession(self.document(), threads=self.threads.value())
         self.sizes, self._rates, self._logged = {}, {}, 0
         self.started.emit(self.session)
         if paused:

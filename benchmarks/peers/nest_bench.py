@@ -1,4 +1,4 @@
-"""CUBA, COBA and Brunel (2000) in NEST 3.x, one thread, resolution 0.1 ms.
+"""CUBA, COBA and Brunel (2000) in NEST 3.x, one thread (or ``--threads N``), resolution 0.1 ms.
 
 Run in the peers environment (``make peers``)::
 
@@ -73,9 +73,9 @@ def brunel() -> dict:
 NETWORKS = {"cuba": cuba, "coba": coba, "brunel": brunel}
 
 
-def run_once(name: str, duration_s: float, seed: int) -> dict:
+def run_once(name: str, duration_s: float, seed: int, threads: int = 1) -> dict:
     nest.ResetKernel()
-    nest.set(resolution=DT_MS, local_num_threads=1, rng_seed=seed, print_time=False)
+    nest.set(resolution=DT_MS, local_num_threads=threads, rng_seed=seed, print_time=False)
     start = time.perf_counter()
     pops = NETWORKS[name]()
     recorders = {}
@@ -93,11 +93,13 @@ def run_once(name: str, duration_s: float, seed: int) -> dict:
 
 
 def main() -> None:
-    args = parser(__doc__.splitlines()[0]).parse_args()
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--threads", type=int, default=1, help="NEST's local_num_threads")
+    args = p.parse_args()
     out = json_stdout()
     nest.verbosity = nest.VerbosityLevel.ERROR
     for _ in range(args.repeat):
-        r = run_once(args.benchmark, args.duration, args.seed)
+        r = run_once(args.benchmark, args.duration, args.seed, args.threads)
         emit(out, "nest", args.benchmark, args.duration, r["wall_s"], r["build_s"], r["spikes"], r["sizes"])
 
 

@@ -35,7 +35,7 @@ from engine.program_c import ENTRY, UnsupportedProgram, render_c
 CFLAGS = ("-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off",
           "-shared", "-fPIC")
 # Part of every cache key: a change to the rendering or the flags makes new libraries.
-RENDERING_VERSION = "4"
+RENDERING_VERSION = "5"
 COMPILE_TIMEOUT_S = 120
 
 _compiler_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ncs-native-compile")

@@ -9,6 +9,7 @@ may change between chunks, and populations switch to their native code
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import deque
@@ -18,9 +19,16 @@ from typing import Callable
 import numpy as np
 
 from engine.errors import SimulationError
+from engine.native import network as _network
 from engine.network.build import Network
 from engine.network.devices import DEFAULT_CHUNK_STEPS, ChunkIO
 from engine.run.native_tier import NativeTier
+
+
+def max_threads() -> int:
+    """The most threads worth giving a run here: the processor count.  A run accepts more (up to the
+    kernel's limit), with the same bits."""
+    return min(os.cpu_count() or 1, _network.THREAD_LIMIT)
 
 
 @dataclass
@@ -94,8 +102,10 @@ def _merge(a: Chunk, b: Chunk, max_spikes: int) -> Chunk:
 @dataclass
 class RunSummary:
     """Counts and timings of a ``run`` call: ``wall_s`` is the simulation loop alone, ``cpu_s`` its
-    thread's processor time (what Brian2's cpp_standalone reports, std::clock; on a busy machine
-    the wall time also counts the time other processes had the core)."""
+    processor time (what Brian2's cpp_standalone reports, std::clock; on a busy machine the wall time
+    also counts the time other processes had the core): the calling thread's on one thread, the
+    process's on more.  ``devices_s`` is the wall time the devices took around the chunks (making
+    inputs such as Poisson counts, taking samples), outside the loop."""
 
     steps: int
     sim_s: float
@@ -103,6 +113,7 @@ class RunSummary:
     spikes: dict[str, int]
     rates_hz: dict[str, float]
     cpu_s: float = 0.0
+    devices_s: float = 0.0
 
 
 @dataclass
@@ -114,9 +125,24 @@ class Recording:
 
 
 class Simulation:
-    """Chunked, pausable, streaming runs of a :class:`~engine.network.build.Network`."""
+    """Chunked, pausable, streaming runs of a :class:`~engine.network.build.Network`.
 
-    def __init__(self, network: Network, chunk_steps: int = DEFAULT_CHUNK_STEPS):
+    Parameters
+    ----------
+    network
+        The built network.
+    chunk_steps
+        Steps per chunk: pause, stop, parameter changes and streaming happen between chunks.
+    threads
+        Threads each chunk runs on (from 1; :func:`max_threads` says what this machine offers); every
+        number gives the same bits.
+    """
+
+    def __init__(self, network: Network, chunk_steps: int = DEFAULT_CHUNK_STEPS, threads: int = 1):
+        try:
+            network.kernel.set_threads(threads)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise SimulationError(f"threads: {exc}") from exc
         self.network = network
         self.chunk_steps = int(chunk_steps)
         self.step = 0
@@ -159,7 +185,7 @@ class Simulation:
         if total < 0:
             raise SimulationError("the duration cannot be negative")
         self._stop.clear()
-        done, wall, cpu = 0, 0.0, 0.0
+        done, wall, cpu, devices = 0, 0.0, 0.0, 0.0
         counts = {name: 0 for name in net.populations}
         while done < total and not self._stop.is_set():
             self._pause.wait()
@@ -167,13 +193,18 @@ class Simulation:
                 break
             n = min(self.chunk_steps, total - done)
             self.native.install()
+            start = time.perf_counter()
             io = self._inputs(n)
-            start, start_cpu = time.perf_counter(), time.thread_time()
+            devices += time.perf_counter() - start
+            clock = time.thread_time if net.kernel.threads == 1 else time.process_time
+            start, start_cpu = time.perf_counter(), clock()
             spikes, io.written = net.kernel.run(self.step, n, io.currents, io.externals, io.outs)
             wall += time.perf_counter() - start
-            cpu += time.thread_time() - start_cpu
+            cpu += clock() - start_cpu
             io.ran = n if net.kernel.failed_pop < 0 else int(net.kernel.failed_step) - self.step + 1
+            start = time.perf_counter()
             chunk = self._record(spikes, io)
+            devices += time.perf_counter() - start
             for name, (t, _) in chunk.spikes.items():
                 counts[name] += t.size
             self.step += io.ran
@@ -187,7 +218,7 @@ class Simulation:
         sim_s = done * net.dt
         rates = {name: (counts[name] / (net.populations[name].size * sim_s) if sim_s > 0 else 0.0)
                  for name in counts}
-        return RunSummary(done, sim_s, wall, counts, rates, cpu)
+        return RunSummary(done, sim_s, wall, counts, rates, cpu, devices)
 
     def _inputs(self, n: int) -> ChunkIO:
         """The inputs every device makes for the next ``n`` steps; a numerical failure names the device."""

@@ -193,6 +193,8 @@ def build_parser() -> _Parser:
 def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--duration", type=positive(quantity(SECOND)), default=1.0, metavar="T",
                    help="simulated time (default 1s)")
+    p.add_argument("--threads", type=int, default=1, metavar="N",
+                   help="threads the run uses (default 1); every number gives the same results")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
 
 

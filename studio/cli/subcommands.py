@@ -216,15 +216,16 @@ def _blame_override(p: Problem, overrides: dict[str, str]) -> Problem:
     return p
 
 
-def _simulate(path: str | Path, duration: float, seed: int | None = None, fmt=None):
-    """Read, build and run a project (in fixed point with ``fmt``): (simulation, JSON summary)."""
+def _simulate(path: str | Path, duration: float, seed: int | None = None, fmt=None, threads: int = 1):
+    """Read, build and run a project (in fixed point with ``fmt``, on ``threads`` threads):
+    (simulation, JSON summary)."""
     from engine.run.simulation import Simulation
     from studio.project.run_results import run_summary
 
     start = time.perf_counter()
     doc, network = load_network(path, seed, fmt)
     build_s = time.perf_counter() - start
-    sim = Simulation(network)
+    sim = Simulation(network, threads=threads)
     summary = run_project(path, doc, sim, duration)
     return sim, run_summary(network, summary, build_s)
 
@@ -242,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
     from studio.interop.neo_recordings import check_destination, save_recordings
 
     out = check_destination(args.out) if args.out else None
-    sim, report = _simulate(args.project, args.duration, args.seed, args.fixed)
+    sim, report = _simulate(args.project, args.duration, args.seed, args.fixed, args.threads)
     report["fixed"] = args.fixed.name if args.fixed is not None else None
     if out is not None:
         save_recordings(out, sim, Path(args.project).stem)
@@ -483,7 +484,7 @@ def bench(args: argparse.Namespace) -> int:
     """``ncstudio bench NAME``: run a bundled example; speed, size and peak memory."""
     import resource
 
-    sim, report = _simulate(EXAMPLES / f"{args.benchmark}{PROJECT_SUFFIX}", args.duration)
+    sim, report = _simulate(EXAMPLES / f"{args.benchmark}{PROJECT_SUFFIX}", args.duration, threads=args.threads)
     projections = sim.network.projections.values()
     report = {"benchmark": args.benchmark, **report, "synapse_bytes": sum(p.nbytes for p in projections),
               # ru_maxrss is in kilobytes on Linux.

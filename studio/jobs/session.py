@@ -47,6 +47,8 @@ class RunSession:
         Simulated time per chunk: the granularity of streaming, pausing and parameter changes.
     path
         The name errors are reported under (default: the document's path or title).
+    threads
+        Threads the run uses (the same results on any number; see :func:`engine.run.simulation.max_threads`).
 
     Attributes
     ----------
@@ -63,13 +65,14 @@ class RunSession:
     """
 
     def __init__(self, source: Document | ProjectDoc | Network, chunk_ms: float = 10.0,
-                 path: str | Path | None = None):
+                 path: str | Path | None = None, threads: int = 1):
         self._network = source if isinstance(source, Network) else None
         self._project = source.to_project() if isinstance(source, Document) else (
             source if isinstance(source, ProjectDoc) else None)
         name = path or (source.path or source.title if isinstance(source, Document) else "<project>")
         self._path = str(name)
         self.chunk_ms = float(chunk_ms)
+        self.threads = threads
         self.buffer = StreamBuffer()
         self.log: list[str] = []
         self.state = "idle"
@@ -162,7 +165,7 @@ class RunSession:
             assert self._project is not None
             network = build_project(self._path, self._project, project_network(self._path, self._project))
         chunk_steps = max(1, int(round(self.chunk_ms * 1e-3 / network.dt)))
-        return Simulation(network, chunk_steps)
+        return Simulation(network, chunk_steps, self.threads)
 
     def _apply(self, sim: Simulation, change: tuple[str, str, str | float]) -> None:
         kind, target, value = change

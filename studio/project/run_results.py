@@ -15,12 +15,14 @@ _INDEX_KEYS = ("senders", "sources", "targets", "neurons")
 
 def run_summary(network, summary: RunSummary, build_s: float) -> dict:
     """The JSON summary of a run: ``sim_s``, ``wall_s`` (the simulation loop), ``cpu_s`` (its processor
-    time), ``build_s``, ``steps``,
+    time), ``devices_s`` (the devices around the loop), ``threads``, ``build_s``, ``steps``,
     ``spikes`` and ``rates_hz`` per population, and the network's size."""
     return {
         "sim_s": summary.sim_s,
         "wall_s": summary.wall_s,
         "cpu_s": summary.cpu_s,
+        "devices_s": summary.devices_s,
+        "threads": network.kernel.threads,
         "build_s": build_s,
         "steps": summary.steps,
         "dt_ms": network.dt * 1e3,

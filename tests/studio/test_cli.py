@@ -151,6 +151,8 @@ ERROR_CASES = [
     (["run", str(CUBA), "--fixed", "Q30.8"], r"argument --fixed: total width must be 2\.\.32 bits, not 38"),
     (["run", str(CUBA), "--duration", "1 mV"], r"argument --duration: `1 mV` is volt, expected second"),
     (["bench", "cubaa"], r"argument benchmark: invalid choice: 'cubaa'"),
+    (["run", str(CUBA), "--threads", "0"], r"threads: the number of threads must be from 1 to 64, not 0$"),
+    (["bench", "cuba", "--threads", "two"], r"argument --threads: invalid int value: 'two' \(see "),
     (["neuron", str(CUBA)], r".*cuba\.ncsproj is a project, not a model; run it with `ncstudio run "),
     (["modles"], r"unknown command `modles` — did you mean `models`\?"),
 ]
@@ -182,6 +184,20 @@ def test_run_project_prints_counts_rates_and_timings(tmp_path):
         np.testing.assert_array_equal(f["spikes_E.times"], f["spikes.E.times"])
     assert (units["spikes.E.times"], units["v_E.t"], units["v_E.v"], units["spikes.E.senders"]) == (
         "ms", "ms", "mV", "index")
+
+
+def test_run_on_two_threads_gives_the_same_spikes_and_says_so(tmp_path):
+    runs = []
+    for threads in ("1", "2"):
+        result = ncstudio("run", CUBA, "--duration", "100ms", "--threads", threads, "--json", "--out", f"{threads}.npz",
+                          cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        runs.append(json.loads(result.stdout))
+    assert [r["threads"] for r in runs] == [1, 2]
+    assert runs[0]["spikes"] == runs[1]["spikes"]
+    with np.load(tmp_path / "1.npz") as one, np.load(tmp_path / "2.npz") as two:
+        for key in ("spikes.E.times", "spikes.E.senders", "v_E.v"):
+            np.testing.assert_array_equal(one[key], two[key])
 
 
 def test_run_seed_changes_the_network_and_text_output_is_readable():

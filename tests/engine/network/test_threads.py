@@ -1,0 +1,100 @@
+"""Runs on 1, 2 and 4 threads give the same bits: every spike, every recorded value, every final state."""
+
+import numpy as np
+import pytest
+
+from engine.errors import SimulationError
+from engine.fixedpoint import QFormat
+from engine.models import get_model
+from engine.network.build import build_network
+from engine.network.connect import Rule
+from engine.network.definitions import STDP, DeviceDef, NetworkDef, PopulationDef, ProjectionDef
+from engine.network.devices import Recorder
+from engine.run.simulation import Simulation, max_threads
+from studio.project.project_file import load_network
+from tests.example_projects import EXAMPLES
+
+THREADS = (1, 2, 4)
+
+
+def _plastic_network():
+    """Odd population sizes (the last thread's share ends inside a vector), Poisson drive, per-neuron
+    delays of three lengths, STDP and a multimeter."""
+    delta = get_model("iaf_psc_delta")
+    stdp = STDP(tau_plus="20 ms", tau_minus="30 ms", a_plus=0.1, a_minus=0.05, w_max="2 mV", bounds="multiplicative")
+    return build_network(NetworkDef(
+        populations=(PopulationDef("a", delta, 300), PopulationDef("b", delta, 203)),
+        projections=(ProjectionDef("ab", "a", "b", Rule("pairwise_bernoulli", p=0.2), "1 mV", "1.5 ms",
+                                   synapse="stdp_synapse", stdp=stdp),
+                     ProjectionDef("ba", "b", "a", Rule("pairwise_bernoulli", p=0.1), "0.5 mV", "1 ms"),
+                     ProjectionDef("bb", "b", "b", Rule("fixed_indegree", k=20), "-0.3 mV", "0.3 ms")),
+        devices=(DeviceDef("pa", "poisson_generator", "a", {"rate": "2 kHz"}, weight="1 mV", delay="0.1 ms"),
+                 DeviceDef("pb", "poisson_generator", "b", {"rate": "1500 Hz"}, weight="1 mV", delay="0.1 ms"),
+                 DeviceDef("vm", "multimeter", "b", {"record_from": ["V_m"], "interval": "0.2 ms"},
+                           neurons=[0, 5, 77, 202])),
+        seed=3))
+
+
+def _example(name: str, fmt=None):
+    return load_network(EXAMPLES / f"{name}.ncsproj", None, fmt)[1]
+
+
+def _everything(sim: Simulation) -> dict[str, np.ndarray]:
+    """Spikes, recorders, final states and weights of a finished run, by name."""
+    out = {}
+    net = sim.network
+    for name, pop in net.populations.items():
+        out[f"spikes {name}"] = np.stack(sim.spikes(name))
+        for state in pop.ir.state_names:
+            out[f"state {name}.{state}"] = pop.state.get(state)
+    for name, dev in net.devices.items():
+        if not isinstance(dev, Recorder):
+            continue
+        for key, values in dev.recorded(sim).items():
+            out[f"recorder {name}.{key}"] = np.asarray(values)
+    for name, proj in net.projections.items():
+        out[f"weights {name}"] = proj.get_weights()
+    return out
+
+
+@pytest.mark.parametrize("make, ms", [
+    (lambda: _example("cuba"), 60.0),
+    (lambda: _example("coba"), 40.0),
+    (lambda: _example("brunel"), 20.0),
+    (lambda: _example("cuba", QFormat.parse("Q16.16")), 30.0),
+    (_plastic_network, 60.0),
+], ids=["cuba", "coba", "brunel", "cuba-Q16.16", "stdp"])
+def test_every_number_of_threads_gives_the_same_bits(make, ms):
+    runs = []
+    for threads in THREADS:
+        sim = Simulation(make(), chunk_steps=137, threads=threads)
+        sim.run(ms * 1e-3)
+        runs.append(_everything(sim))
+    one = runs[0]
+    assert sum(v.size for k, v in one.items() if k.startswith("spikes")) > 0
+    for threads, other in zip(THREADS[1:], runs[1:]):
+        assert other.keys() == one.keys()
+        for key in one:
+            assert other[key].tobytes() == one[key].tobytes(), f"{key} differs on {threads} threads"
+
+
+def test_a_blow_up_stops_every_thread_at_the_same_step():
+    steps = []
+    for threads in THREADS:
+        net = _example("cuba")
+        net.populations["E"].state.set("v", np.where(np.arange(3200) == 3100, np.nan, -55.0))
+        sim = Simulation(net, threads=threads)
+        with pytest.raises(SimulationError, match=r"^numerical blow-up in population `E`: neuron 3100, variable `v`"):
+            sim.run(0.01)
+        steps.append(sim.step)
+    assert steps[1:] == steps[:-1]
+
+
+@pytest.mark.parametrize("threads", [0, -2, 65])
+def test_a_number_of_threads_out_of_range_is_refused(threads):
+    with pytest.raises(SimulationError, match=r"^threads: the number of threads must be from 1 to 64, not -?\d+$"):
+        Simulation(_plastic_network(), threads=threads)
+
+
+def test_max_threads_is_what_the_machine_has():
+    assert 1 <= max_threads() <= 64
