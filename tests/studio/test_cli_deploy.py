@@ -63,3 +63,19 @@ def test_deploy_builds_then_says_in_one_line_that_no_board_is_attached(tmp_path)
     dry = deploy(project, "--board", "ulx3s", "--dry-run", builds=builds)
     (line,) = dry.stdout.splitlines()
     assert "openFPGALoader -b ulx3s --write-sram" in line
+
+
+@pytest.mark.tools(*BUILD_TOOLS)
+def test_a_core_that_loads_its_tables_from_flash_gets_them_written_before_the_bitstream(tmp_path):
+    from benchmarks.hdl_resources import write_project
+
+    project = write_project(tmp_path / "cuba_1000.ncsproj", 1000, 20_000)  # the tables outgrow the UP5K's block RAM
+    builds = tmp_path / "builds"
+    result = deploy(project, "--board", "icebreaker", "--fixed", "Q8.8", "--dry-run", builds=builds)
+    assert result.returncode == 0, result.stderr
+    folder = builds / "boards" / "cuba_1000-icebreaker-Q8.8-24MHz"
+    tables, bitstream = result.stdout.splitlines()[-2:]
+    assert tables.endswith(f"openFPGALoader -b ice40_generic --write-flash -o 1048576 {folder / 'tables.bin'})")
+    assert bitstream.endswith(f"openFPGALoader -b ice40_generic --write-sram {folder / 'top.bin'})")
+    hil = deploy(HIL, "--board", "icebreaker", "--fixed", "Q8.8", "--dry-run", builds=builds)
+    assert "tables.bin" not in hil.stdout  # hil_demo's tables fit in block RAM, initialised with the bitstream
