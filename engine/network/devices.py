@@ -510,7 +510,11 @@ class PoissonGenerator(SpikeGenerator):
         else:
             counts = np.empty((nsteps, self.neurons.size), dtype=np.uint8)
             self.state = _network.poisson_counts(self.state, self.table, counts)
-        return np.where(self.active(first_step, nsteps)[:, None], counts, 0)
+        active = self.active(first_step, nsteps)
+        if active.all():
+            return counts
+        counts[~active] = 0
+        return counts
 
 
 class SpikeTrainGenerator(SpikeGenerator):
