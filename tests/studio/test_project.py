@@ -357,10 +357,10 @@ def test_reserved_and_undefined_constants(tmp_path):
 
 def test_random_values_are_refused_where_they_cannot_vary(tmp_path):
     data = cuba_json()
-    data["projections"][0]["weight"] = "we*rand()"
+    data["projections"][0]["rule"]["p"] = "0.02*rand()"
     assert problems_of(tmp_path, data) == [
-        "projections[0].weight: `we*rand()` is random; rand() and randn() may only be used in parameters and "
-        "initial values"]
+        "projections[0].rule.p: `0.02*rand()` is random; rand() and randn() may only be used in parameters, "
+        "initial values, and weights and delays of projections"]
 
 
 def test_parameters_may_mix_constants_with_model_names_and_rand():
