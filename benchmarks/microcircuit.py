@@ -38,6 +38,9 @@ EXAMPLE = ROOT / "resources" / "examples" / "microcircuit.ncsproj"
 NEST_SCRIPT = ROOT / "benchmarks" / "peers" / "nest_microcircuit.py"
 RESULTS = ROOT / "benchmarks" / "results" / "microcircuit.json"
 FIRST_SEED = 55
+DEFAULT_SCALE = 0.05  # small enough for `make bench`: NEST needs about half a minute per run
+SKIP_S = 0.2
+NEST_THREADS = 2
 # Population rates (Hz) of the full-scale model as published (Potjans & Diesmann 2014, Fig. 6; NEST's
 # example's full-scale run: 0.9, 3.0, 4.4, 5.9, 7.6, 8.6, 1.1, 7.8): a rate at full scale is "in range"
 # within these bounds.
@@ -145,7 +148,8 @@ def table(rows: list[dict]) -> str:
     for r in rows:
         rates = " ".join(f"{statistics.mean(v):.2f}" for v in r["rates_hz"].values())
         lines.append(f"{r['scale']:>5g} {r['engine']:<6} {r['threads']:>3} {r['runs']:>4} {r['n_neurons']:>8} "
-                     f"{r['n_synapses']:>12,} {r['build_s']:>8.1f} {r['run_s_per_sim_s']:>11.2f} {r['cpu_s_per_sim_s']:>11.2f} "
+                     f"{r['n_synapses']:>12,} {r['build_s']:>8.1f} {r['run_s_per_sim_s']:>11.2f} "
+                     f"{r['cpu_s_per_sim_s']:>11.2f} "
                      f"{r['peak_mb']:>8.0f} {r['bytes_per_synapse']:>6.1f}  {rates}")
     return "\n".join(lines)
 
@@ -169,11 +173,11 @@ def run(scales: list[float], duration_s: float, skip_s: float, repeat: int, thre
 def main(argv: list[str] | None = None) -> int:
     seconds = positive(quantity(SECOND))
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--scale", type=float, nargs="+", default=[0.05], help="scales to measure (1 is full size)")
+    p.add_argument("--scale", type=float, nargs="+", default=[DEFAULT_SCALE], help="scales to measure (1 is full size)")
     p.add_argument("--duration", type=seconds, default=1.0, metavar="T", help="simulated time of each run")
-    p.add_argument("--skip", type=seconds, default=0.2, metavar="T", help="start transient left out of the rates")
+    p.add_argument("--skip", type=seconds, default=SKIP_S, metavar="T", help="start transient left out of the rates")
     p.add_argument("--repeat", type=int, default=3, help="runs per engine and scale, each with its own seed")
-    p.add_argument("--threads", type=int, default=2, help="NEST's threads")
+    p.add_argument("--threads", type=int, default=NEST_THREADS, help="NEST's threads")
     p.add_argument("--peers-python", default=str(ROOT / ".venv-peers" / "bin" / "python"),
                    help="Python of the environment with nest (make peers)")
     p.add_argument("--skip-peers", action="store_true", help="run ours only")

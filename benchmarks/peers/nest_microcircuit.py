@@ -9,8 +9,8 @@ Run in the peers environment::
 input, from the full model's rates.  Connections: fixed_total_number per pair of populations, weights
 normal (10 %) redrawn to keep their sign, delays normal (50 %) redrawn above half a step; Poisson
 background of 8 Hz per external input.  The build (create, connect, ``nest.Prepare``) and the run of
-``duration`` seconds are timed apart (the run also in processor time, all threads); one JSON record on stdout with the rates of each population
-counted after ``skip`` seconds, the synapse count and the peak resident memory.
+``duration`` seconds are timed apart (the run also in processor time, all threads); one JSON record on
+stdout with the rates of each population counted after ``skip`` seconds, the synapse count and the peak resident memory.
 """
 
 from __future__ import annotations

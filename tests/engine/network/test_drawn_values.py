@@ -13,6 +13,7 @@ from engine.models import get_model
 from engine.network.build import NetworkError, build_network
 from engine.network.connect import Rule
 from engine.network.definitions import DeviceDef, NetworkDef, PopulationDef, ProjectionDef
+from engine.network.footprint import estimate_memory
 from engine.run.simulation import Simulation
 
 DELTA = get_model("iaf_psc_delta")
@@ -27,7 +28,8 @@ def _pair(weight, delay="1 ms", n=20_000, synapse="static_synapse", seed=3):
 
 
 def test_redraw_draws_again_until_every_value_is_inside_its_bounds():
-    net = _pair(Expression("redraw(w*(1 + 0.5*randn()), 0*pA)", W), Expression("redraw(D*(1 + 0.5*randn()), 0.05*ms)", W))
+    net = _pair(Expression("redraw(w*(1 + 0.5*randn()), 0*pA)", W),
+                Expression("redraw(D*(1 + 0.5*randn()), 0.05*ms)", W))
     proj = build_network(net).projections["ab"]
     assert proj.receptor == "ex" and proj.weights.dtype == np.float32 and proj.delays.dtype == np.uint16
     assert proj.weights.min() >= 0 and proj.delays.min() >= 1
@@ -57,8 +59,9 @@ def test_drawn_weights_of_both_signs_are_refused():
 
 
 def test_a_drawn_weight_needs_static_synapse():
-    with pytest.raises(NetworkError, match=r"^projection `ab`: a weight drawn per connection \(`w\*\(1 \+ rand\(\)\)`\) "
-                                           r"needs static_synapse, not static_synapse_hom_w$"):
+    with pytest.raises(NetworkError, match=r"^projection `ab`: a weight drawn per connection "
+                                           r"\(`w\*\(1 \+ rand\(\)\)`\) needs static_synapse, not "
+                                           r"static_synapse_hom_w$"):
         build_network(_pair(Expression("w*(1 + rand())", W), synapse="static_synapse_hom_w"))
 
 
@@ -110,3 +113,9 @@ def test_each_connection_delivers_its_drawn_weight_after_its_drawn_delay():
         assert v[arrival - 1, target] == pytest.approx(-70.0, abs=1e-9)
         assert v[arrival, target] + 70.0 == pytest.approx(float(proj.weights[k]), abs=1e-6)
     assert len(set(proj.delays.tolist())) > 5
+
+
+def test_the_memory_estimate_counts_a_delay_per_connection_where_delays_are_drawn():
+    fixed = dict(estimate_memory(_pair(Expression("w*(1 + rand())", W), "0.1 ms")).parts)
+    drawn = dict(estimate_memory(_pair(Expression("w*(1 + rand())", W), "redraw(1*ms*(1 + randn()), 0.1*ms)")).parts)
+    assert drawn["projection `ab`"] - fixed["projection `ab`"] == 2 * 20_000
