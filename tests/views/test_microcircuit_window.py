@@ -3,11 +3,14 @@ runs, and the raster saying when neurons share a pixel row."""
 
 import re
 
+import numpy as np
 import pytest
 
+from engine.run.simulation import Chunk
 from studio.document.document import Document
 from tests.example_projects import MICROCIRCUIT_POPULATIONS, small_microcircuit
 from tests.views.helpers import make_window
+from views.scopes import ScopePanel
 
 
 @pytest.mark.slow
@@ -34,5 +37,27 @@ def test_the_microcircuit_shows_its_eight_populations_and_its_scopes_stay_live_w
     scopes.refresh()
     rows = scopes.raster.view.height() * scopes.raster.devicePixelRatioF()
     assert rows < 1544  # more neurons than pixel rows: the raster merges them and says so
-    assert re.search(r"raster: \d+ neurons per pixel row, not every spike drawn — zoom in to see each$",
+    assert re.search(r"raster: up to \d+ neurons per pixel row, not every spike drawn — zoom in to see each$",
                      scopes.status.text())
+
+
+def _raster_status(qtbot, sizes: dict[str, int]) -> str:
+    panel = ScopePanel()
+    panel.timer.stop()
+    qtbot.addWidget(panel)
+    panel.configure(sizes)
+    panel.resize(900, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.feed([Chunk(0.0, 100.0, {name: (np.array([5.0, 50.0]), np.array([0, size - 1], np.int32))
+                                   for name, size in sizes.items()}, {})])
+    panel.raster.invalidate()
+    panel.refresh()
+    return panel.status.text()
+
+
+def test_the_raster_says_when_neurons_share_a_pixel_row(qtbot):
+    assert _raster_status(qtbot, {"E": 60, "I": 20}) == "t = 0.10 s   4 spikes"
+    status = _raster_status(qtbot, {"L23E": 20683, "L4E": 21915})
+    assert re.fullmatch(r"t = 0\.10 s   4 spikes   raster: up to \d+ neurons per pixel row, not every spike drawn "
+                        r"— zoom in to see each", status)

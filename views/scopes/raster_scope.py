@@ -44,7 +44,8 @@ class RasterScope(Scope):
         self._layout: tuple = ()
         self._separators: list[pg.InfiniteLine] = []
         self._shown_range = (0.0, 0.0)
-        self.neurons_per_row = 1.0  # neurons sharing one pixel row in the last drawing (their spikes merge)
+        # neurons sharing one pixel row in the last drawing of spikes (their spikes merge); 1 without spikes
+        self.neurons_per_row = 1.0
         self.view.sigResized.connect(self.invalidate)
         self.view.sigRangeChanged.connect(self.invalidate)
 
@@ -70,7 +71,8 @@ class RasterScope(Scope):
                 parts.append((rows["t"], rows["n"] + offsets[name], min(order.index(name) + 1, 255)))
         self._shown_range = (float(x0), float(x1))
         pixel_rows = min(max(r1 - r0, 0), height)
-        self.neurons_per_row = (r1 - r0) / pixel_rows if pixel_rows else 1.0
+        drawn = sum(t.size for t, _, _ in parts)
+        self.neurons_per_row = (r1 - r0) / pixel_rows if pixel_rows and drawn else 1.0
         image = rasterize(parts, (x0, x1), (r0, r1), (pixel_rows, width))
         if image.size == 0 or x1 <= x0:
             self.image.clear()
@@ -101,7 +103,8 @@ class RasterScope(Scope):
         """What the last drawing could not show spike by spike (``""`` when every neuron had its own row)."""
         if self.neurons_per_row <= 1.0:
             return ""
-        return f"raster: {self.neurons_per_row:.0f} neurons per pixel row, not every spike drawn — zoom in to see each"
+        shared = math.ceil(self.neurons_per_row)
+        return f"raster: up to {shared} neurons per pixel row, not every spike drawn — zoom in to see each"
 
     def spikes_shown(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Per shown population, the spikes (times in ms, neurons) inside the time range drawn."""
