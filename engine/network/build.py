@@ -431,7 +431,6 @@ def _build_projection(index, pdef: ProjectionDef, populations, on_pre, dt, rng) 
     if isinstance(drawn_weight, Expression):
         weights, d = _per_connection(drawn_weight, system, targets.size, rng, f"{where}, weight", None,
                                      at.at("weight"))
-        weight = float(weights.mean()) if weights.size else 0.0
         receptor, weights = _routed(pdef, tgt, on_pre, weights, at)
         delivered = float(weights.mean()) if weights.size else 0.0
     else:

@@ -19,8 +19,8 @@ from typing import Any, Mapping
 from engine.errors import Problem
 from engine.equations.constant_values import (Expression, calls, draws, evaluate_constants, evaluate_quantity,
                                               is_quantity_text, mistyped_unit)
-from engine.equations.parser import one_line, parse_expression
 from engine.equations.expr import DRAWS
+from engine.equations.parser import one_line, parse_expression
 from engine.equations.units import DIMENSIONLESS, UNITS, Dimension, Quantity, format_dimension
 from studio.project.modelfile import json_path
 
@@ -99,4 +99,3 @@ class Constants:
 
 def _names(raw: str) -> set[str]:
     return {n.id for n in ast.walk(ast.parse(raw.strip(), mode="eval")) if isinstance(n, ast.Name)}
-
