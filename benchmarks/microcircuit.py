@@ -41,8 +41,8 @@ FIRST_SEED = 55
 DEFAULT_SCALE = 0.05  # small enough for `make bench`: NEST needs about half a minute per run
 SKIP_S = 0.2
 NEST_THREADS = 2
-# Population rates (Hz) of the full-scale model as published (Potjans & Diesmann 2014, Fig. 6; NEST's
-# example's full-scale run: 0.9, 3.0, 4.4, 5.9, 7.6, 8.6, 1.1, 7.8): a rate at full scale is "in range"
+# Broad bands (Hz) around the full-scale rates as published (Potjans & Diesmann 2014) and as NEST's
+# example records them (0.9, 3.0, 4.4, 5.9, 7.6, 8.6, 1.1, 7.8): a rate at full scale is "in range"
 # within these bounds.
 PUBLISHED_RANGE_HZ = {"L23E": (0.3, 2.0), "L23I": (1.5, 5.0), "L4E": (2.5, 7.0), "L4I": (3.5, 9.0),
                       "L5E": (4.5, 11.0), "L5I": (5.0, 12.0), "L6E": (0.3, 2.5), "L6I": (4.5, 11.0)}
