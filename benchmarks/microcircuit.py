@@ -78,10 +78,9 @@ def run_ours(scale: float, duration_s: float, skip_s: float, seed: int) -> dict:
             "stored_bytes_per_synapse": sum(p.nbytes for p in network.projections.values()) / max(n_syn, 1)}
 
 
-def child(cmd: list[str]) -> dict:
+def child(cmd: list[str], env: dict[str, str]) -> dict:
     """The JSON record a measuring process prints last."""
-    out = subprocess.run(cmd, cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True,
-                         text=True)
+    out = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited with {out.returncode}:\n{out.stderr[-2000:]}")
     return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
@@ -96,11 +95,15 @@ def measure(engine: str, scale: float, duration_s: float, skip_s: float, repeat:
         if engine == "ours":
             cmd = [sys.executable, str(Path(__file__)), "--child", *common, "--duration", f"{duration_s} s",
                    "--skip", f"{skip_s} s"]
+            env = {"OMP_NUM_THREADS": "1"}
         else:
             cmd = [peers_python, str(NEST_SCRIPT), *common, "--duration", str(duration_s), "--skip", str(skip_s),
                    "--threads", str(threads)]
+            # NEST's threads meet at a barrier every step; spinning there while the machine is busy made its
+            # runs ten times slower here (docs/performance.md), so they sleep.
+            env = {"OMP_WAIT_POLICY": "PASSIVE"}
         print(f"microcircuit: {engine} scale {scale:g} seed {seed} ...", file=sys.stderr, flush=True)
-        records.append(child(cmd))
+        records.append(child(cmd, env))
     return records
 
 
