@@ -4,7 +4,6 @@ runs, and the raster saying when neurons share a pixel row."""
 import re
 
 import numpy as np
-import pytest
 
 from engine.run.simulation import Chunk
 from studio.document.document import Document
@@ -13,7 +12,6 @@ from tests.views.helpers import make_window
 from views.scopes import ScopePanel
 
 
-@pytest.mark.slow
 def test_the_microcircuit_shows_its_eight_populations_and_its_scopes_stay_live_while_it_runs(qtbot, tmp_path):
     window = make_window(qtbot, Document.open(small_microcircuit(tmp_path, 0.02)))
     document = window.document
