@@ -3,7 +3,11 @@
 Run: ``make bench``, or::
 
     .venv/bin/python benchmarks/run_all.py --peers-python .venv-peers/bin/python \\
-        [--duration 1s] [--brunel-duration 0.3s] [--only cuba coba] [--repeat 3] [--skip-peers] [--threads 2]
+        [--duration 1s] [--brunel-duration 0.3s] [--only cuba coba microcircuit] [--repeat 3] [--skip-peers] \\
+        [--threads 2] [--scale 0.05]
+
+``microcircuit`` is the Potjans–Diesmann model beside NEST with 2 threads at ``--scale``
+(``benchmarks/microcircuit.py``, which also measures several scales); its table follows the others.
 
 Every engine runs in its own process: ours through ``ncstudio bench NAME
 --json`` (one process per repeat), the peers through
@@ -46,6 +50,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import microcircuit
 from engine.equations.units import SECOND
 from studio.cli.arguments import positive, quantity
 
@@ -266,7 +271,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=seconds, default=1.0, metavar="T", help="simulated time of CUBA and COBA")
     p.add_argument("--brunel-duration", type=seconds, default=0.3, metavar="T",
                    help="simulated time of Brunel (NEST needs ~20 s per simulated second)")
-    p.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS))
+    p.add_argument("--only", nargs="+", choices=(*BENCHMARKS, "microcircuit"),
+                   default=[*BENCHMARKS, "microcircuit"])
+    p.add_argument("--scale", type=float, default=microcircuit.DEFAULT_SCALE,
+                   help="scale of the microcircuit (1 is its full 77,169 neurons)")
     p.add_argument("--repeat", type=int, default=3, help="runs per engine; the median counts")
     p.add_argument("--skip-peers", action="store_true", help="run ours only")
     p.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
@@ -299,6 +307,15 @@ def main(argv: list[str] | None = None) -> int:
 
     rates, targets, scales = rate_checks(rows), target_checks(rows, args.threads), scaling(rows)
     print(report(rows, rates, targets, scales))
+    circuit = None
+    if "microcircuit" in args.only:
+        try:
+            text, circuit = microcircuit.run([args.scale], args.duration, microcircuit.SKIP_S, args.repeat,
+                                             microcircuit.NEST_THREADS, None if args.skip_peers else args.peers_python)
+            print("\n" + text)
+        except RuntimeError as exc:
+            failed.append("microcircuit")
+            print(f"microcircuit failed: {exc}", file=sys.stderr)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     result = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -309,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         "rate_checks": rates,
         "scaling": scales,
         "targets": targets,
+        "microcircuit": circuit,
         "failed": failed,
     }
     tmp = RESULTS.with_suffix(".json.tmp")

@@ -188,6 +188,9 @@ def plan_network(network: Network, name: str = "network") -> NetworkPlan:
 
 def _projection(index: int, proj, ring_index) -> ProjectionPlan:
     """A projection's CSR in raw integers; weights that are all equal become one shared weight."""
+    if proj.delays is not None:
+        raise HardwareError(f"projection `{proj.definition.name}`: its delays are drawn per connection; the core "
+                            "delays every spike of a projection by one delay")
     weights, weight = proj.raw_weights, proj.raw_weight
     if weights is not None and weights.size and (weights == weights[0]).all():
         weights, weight = None, int(weights[0])

@@ -20,3 +20,16 @@ def tiny_hil_demo(folder: Path) -> Path:
     path = folder / "tiny.ncsproj"
     path.write_text(json.dumps(project))
     return path
+
+
+MICROCIRCUIT = EXAMPLES / "microcircuit.ncsproj"
+MICROCIRCUIT_POPULATIONS = ["L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I"]
+
+
+def small_microcircuit(folder: Path, scale: float = 0.02) -> Path:
+    """The microcircuit example with its `scale` constant set to ``scale``, written to ``folder``."""
+    project = json.loads(MICROCIRCUIT.read_text())
+    project["constants"]["scale"] = scale
+    path = folder / f"microcircuit_{scale:g}.ncsproj"
+    path.write_text(json.dumps(project))
+    return path

@@ -69,8 +69,10 @@ class ExpressionChecker:
     expression that has one.
     """
 
-    def __init__(self, symbols: dict[str, Symbol], system: UnitSystem, problems: list[Problem]):
+    def __init__(self, symbols: dict[str, Symbol], system: UnitSystem, problems: list[Problem],
+                 draws: bool = False):
         self.symbols = symbols
+        self.draws = draws  # values drawn once per neuron or connection, where redraw() may be used
         self.system = system
         self.problems = problems
         self.used_constants: set[str] = set()  # the external constants met so far
@@ -256,6 +258,8 @@ class ExpressionChecker:
             if node.args:
                 self._fail(node, f"`{fn}()` takes no arguments")
             return E.Call(fn, ()), DIMENSIONLESS
+        if fn == "redraw":
+            return self._redraw(node)
         want = 3 if fn == "clip" else 1
         if len(node.args) != want:
             self._fail(node, f"`{fn}` takes {want} argument{'s' if want > 1 else ''}, got {len(node.args)}")
@@ -282,6 +286,22 @@ class ExpressionChecker:
                                   f"({self._dname(d0)}), but `{self._snippet(a)}` is {self._dname(d)}")
             return E.Call(fn, trees), d0
         return E.Call(fn, trees), d0
+
+    def _redraw(self, node: ast.Call):
+        if not self.draws:
+            self._fail(node, "`redraw` draws values once, for per-neuron parameters and initial values and for "
+                             "weights and delays per connection; it cannot be used here")
+        if len(node.args) not in (2, 3):
+            self._fail(node, f"`redraw` takes 2 or 3 arguments (value, low[, high]), got {len(node.args)}")
+        args = [self._walk(a) for a in node.args]
+        for a, (_, d) in zip(node.args, args):
+            self._need_number(a, d, "`redraw`")
+        d0 = args[0][1]
+        for a, (tree, d) in zip(node.args[1:], args[1:]):
+            if d is not d0 and not _is_zero(E.fold(tree)):
+                self._fail(a, f"`redraw` bounds must have the units of its first argument "
+                              f"({self._dname(d0)}), but `{self._snippet(a)}` is {self._dname(d)}")
+        return E.Call("redraw", tuple(e for e, _ in args)), d0
 
 
 def _is_zero(e: E.Expr) -> bool:

@@ -10,6 +10,7 @@ the constants it names, which the network build evaluates as symbols.
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from dataclasses import dataclass, field
@@ -59,10 +60,31 @@ def mistyped_unit(raw: str, constants: Mapping[str, Any]) -> bool:
     return match is not None and match.group(1) not in constants and bool(suggest_unit(match.group(1)))
 
 
+def calls(node: ast.AST) -> set[str]:
+    """The names of the functions an expression's syntax tree calls."""
+    return {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+
+
+def draws(raw: Any) -> bool:
+    """Whether a value as written calls ``rand()``, ``randn()`` or ``redraw()`` (so differs per neuron or per
+    connection)."""
+    if isinstance(raw, Expression):
+        raw = raw.text
+    if not isinstance(raw, str):
+        return False
+    try:
+        node = ast.parse(raw.strip(), mode="eval")
+    except SyntaxError:
+        return False
+    return bool(calls(node) & set(E.DRAWS))
+
+
 def evaluate_quantity(raw: Any, constants: Mapping[str, Quantity], path: str,
-                      problems: list[Problem]) -> Quantity | None:
+                      problems: list[Problem], centre: bool = False) -> Quantity | None:
     """``raw`` (a number, a quantity or an expression over ``constants``) as a quantity, or ``None``
-    with a problem at ``path``."""
+    with a problem at ``path``.  With ``centre``, an expression that draws (``rand()``, ``randn()``,
+    ``redraw()``) is taken at the centre of its draws (:func:`engine.equations.expr.centre`) to check its
+    units and sign; without, it is refused."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
         problems.append(Problem(path, 0, 0, f"expected a quantity (e.g. `0.1 ms`) or a number, not {raw!r}"))
         return None
@@ -77,16 +99,18 @@ def evaluate_quantity(raw: Any, constants: Mapping[str, Quantity], path: str,
     if node is None:
         return None
     symbols = {name: Symbol("constant", q.dim) for name, q in constants.items()}
-    result = ExpressionChecker(symbols, NEST_UNITS, problems).check(text, node)
+    result = ExpressionChecker(symbols, NEST_UNITS, problems, draws=centre).check(text, node)
     if result is None:
         return None
     tree, dim = result
+    if centre:
+        tree = E.centre(tree)
     if dim == BOOL:
         problems.append(Problem(path, 0, 0, f"`{raw}` is true/false, expected a quantity"))
         return None
     if E.is_random(tree):
         problems.append(Problem(path, 0, 0, f"`{raw}` is random; rand() and randn() may only be used in "
-                                            "parameters and initial values"))
+                                            "parameters, initial values, and weights and delays of projections"))
         return None
     try:
         value = E.evaluate(tree, {name: q.value for name, q in constants.items()})

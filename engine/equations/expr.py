@@ -19,7 +19,11 @@ UNARY_OPS = ("-", "not")
 # Functions of one argument whose value is computed element-wise.
 UNARY_FUNCTIONS = ("exp", "log", "sqrt", "abs", "sin", "cos", "tan", "tanh", "exprel",
                    "floor", "ceil", "int", "sign", "sinh", "cosh", "arcsin", "arccos", "arctan", "log10")
-FUNCTIONS = UNARY_FUNCTIONS + ("clip", "rand", "randn")
+FUNCTIONS = UNARY_FUNCTIONS + ("clip", "rand", "randn", "redraw")
+# Random draws take ``redraw(x, lo[, hi])``: each value of ``x`` outside [lo, hi] is drawn again (NEST's
+# ``nest.math.redraw``), at most this many times before the draw is refused.
+REDRAW_ROUNDS = 1000
+DRAWS = ("rand", "randn", "redraw")  # the functions whose value is drawn
 
 
 @dataclass(frozen=True)
@@ -101,9 +105,20 @@ def names(e: Expr) -> set[str]:
 
 
 def is_random(e: Expr) -> bool:
-    if isinstance(e, Call) and e.fn in ("rand", "randn"):
+    if isinstance(e, Call) and e.fn in DRAWS:
         return True
     return any(is_random(k) for k in children(e))
+
+
+def centre(e: Expr) -> Expr:
+    """``e`` with its draws at the centre of their distributions: ``rand()`` is 0.5, ``randn()`` is 0 and
+    ``redraw(x, lo, hi)`` is ``x`` clipped to [lo, hi] (a typical value, for checks made before drawing)."""
+    if isinstance(e, Call) and e.fn in ("rand", "randn"):
+        return Const(0.5 if e.fn == "rand" else 0.0)
+    kids = tuple(centre(k) for k in children(e))
+    if isinstance(e, Call) and e.fn == "redraw":
+        return Call("clip", kids if len(kids) == 3 else (*kids, Const(math.inf)))
+    return rebuild(e, kids) if kids else e
 
 
 def substitute(e: Expr, mapping: dict[str, Expr]) -> Expr:
@@ -283,6 +298,8 @@ def evaluate_array(e: Expr, env: dict[str, np.ndarray | float], n: int, rng: np.
         return np.broadcast_to(np.asarray(env[e.name], dtype=np.float64), (n,)).copy()
     if isinstance(e, Call) and e.fn in ("rand", "randn"):
         return rng.random(n) if e.fn == "rand" else rng.standard_normal(n)
+    if isinstance(e, Call) and e.fn == "redraw":
+        return _redraw(e, env, n, rng)
     args = [evaluate_array(k, env, n, rng) for k in children(e)]
     if isinstance(e, Unary):
         return -args[0] if e.op == "-" else (args[0] == 0).astype(np.float64)
@@ -291,6 +308,25 @@ def evaluate_array(e: Expr, env: dict[str, np.ndarray | float], n: int, rng: np.
     if isinstance(e, Call):
         return np.asarray(_ARRAY_FUNCTIONS[e.fn](*args), dtype=np.float64)
     return np.where(args[0] != 0, args[1], args[2])
+
+
+def _redraw(e: Call, env: dict[str, np.ndarray | float], n: int, rng: np.random.Generator) -> np.ndarray:
+    """``redraw(x, lo[, hi])`` for ``n`` values: the values of ``x`` outside [lo, hi] drawn again until inside.
+
+    Raises ``ValueError`` when some stay outside after :data:`REDRAW_ROUNDS` draws (a bound the
+    distribution barely reaches, or an ``x`` that is not random).
+    """
+    values = evaluate_array(e.args[0], env, n, rng)
+    lo = evaluate_array(e.args[1], env, n, rng)
+    hi = evaluate_array(e.args[2], env, n, rng) if len(e.args) == 3 else np.full(n, np.inf)
+    for _ in range(REDRAW_ROUNDS):
+        outside = np.flatnonzero((values < lo) | (values > hi))
+        if not outside.size:
+            return values
+        picked = {k: v[outside] if isinstance(v, np.ndarray) and v.shape == (n,) else v for k, v in env.items()}
+        values[outside] = evaluate_array(e.args[0], picked, outside.size, rng)
+    raise ValueError(f"{outside.size} of {n} values stay outside the bounds of redraw() after "
+                     f"{REDRAW_ROUNDS} draws")
 
 
 def _apply_binary_array(op: str, a: np.ndarray, b: np.ndarray):

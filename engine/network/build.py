@@ -16,8 +16,8 @@ import numpy as np
 
 from engine.errors import Location, ModelError, NeuroCoreError, Problem
 from engine.equations import expr as E
-from engine.equations.check import BOOL, ExpressionChecker
-from engine.equations.constant_values import Expression
+from engine.equations.check import BOOL, ExpressionChecker, Symbol
+from engine.equations.constant_values import Expression, draws
 from engine.equations.ir import NeuronIR, build_ir, receptor_slot
 from engine.equations.model import CheckedModel, ModelSpec, Receptor, check_model
 from engine.equations.parser import one_line, parse_expression
@@ -73,7 +73,7 @@ class Projection:
     weights: np.ndarray | None  # float32 per connection, or None for one shared weight
     weight: float  # the shared weight (model units), when weights is None
     delays: np.ndarray | None  # uint16 steps per connection, or None
-    delay: int
+    delay: int  # steps: the one delay, or the longest of ``delays``
     kernel_index: int = -1
     plasticity: "Plasticity | None" = None
 
@@ -363,26 +363,43 @@ def _per_neuron(value, checked: CheckedModel, env, n: int, rng, where: str, dim,
         if values.shape != (n,):
             raise NetworkError(f"{where}: {values.size} values given for {n} neurons", at)
         return values
+    return _evaluate(value, checked.symbols(value.constants), checked.system, env, n, rng, where, dim, at)[0]
+
+
+def _evaluate(value: Expression, symbols, system, env, n: int, rng, where: str, dim, at: Location,
+              each: str = "neuron") -> tuple[np.ndarray, object]:
+    """``n`` values of an expression drawn for each neuron or connection (``each``), in ``system``'s units,
+    and its dimension; ``dim`` is the dimension it must have (any when ``None``)."""
     text = value.text
-    symbols = checked.symbols(value.constants)
     problems: list[Problem] = []
     t = one_line(text, where)
     node = parse_expression(t, problems)
-    result = None if node is None else ExpressionChecker(symbols, checked.system, problems).check(t, node)
+    result = None if node is None else ExpressionChecker(symbols, system, problems, draws=True).check(t, node)
     if result is None:
         raise ModelError([replace(p, location=at.spanning(p)) for p in problems])
     tree, d = result
-    if d == BOOL or d is not dim:
+    if d == BOOL or (dim is not None and d is not dim):
         got = "boolean" if d == BOOL else format_dimension(d)
-        raise NetworkError(f"{where}: `{text}` has units {got}, expected {format_dimension(dim)}", at)
-    constants = {name: q.in_units(checked.system) for name, q in value.constants.items()}
-    with np.errstate(all="ignore"):  # a value that is not finite is refused below, by neuron
-        values = E.evaluate_array(tree, {**env, **constants}, n, rng)
+        expected = "a number" if dim is None else format_dimension(dim)
+        raise NetworkError(f"{where}: `{text}` has units {got}, expected {expected}", at)
+    constants = {name: q.in_units(system) for name, q in value.constants.items()}
+    with np.errstate(all="ignore"):  # a value that is not finite is refused below, by neuron or connection
+        try:
+            values = E.evaluate_array(tree, {**env, **constants}, n, rng)
+        except ValueError as exc:
+            raise NetworkError(f"{where}: `{text}`: {exc}", at) from exc
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
-        raise NetworkError(f"{where}: `{text}` is {values[bad[0]]} for neuron {int(bad[0])} "
-                           f"({bad.size} of {n} neurons); a value must be a finite number", at)
-    return values
+        raise NetworkError(f"{where}: `{text}` is {values[bad[0]]} for {each} {int(bad[0])} "
+                           f"({bad.size} of {n} {each}s); a value must be a finite number", at)
+    return values, d
+
+
+def _per_connection(value: Expression, system, n: int, rng, where: str, dim, at: Location):
+    """A weight or delay drawn for each of ``n`` connections (an expression over constants that calls
+    ``rand()``, ``randn()`` or ``redraw()``), in ``system``'s units, and its dimension."""
+    symbols = {name: Symbol("constant", q.dim) for name, q in value.constants.items()}
+    return _evaluate(value, symbols, system, {}, n, rng, where, dim, at, "connection")
 
 
 def _build_projection(index, pdef: ProjectionDef, populations, on_pre, dt, rng) -> Projection:
@@ -397,36 +414,91 @@ def _build_projection(index, pdef: ProjectionDef, populations, on_pre, dt, rng) 
         raise NetworkError(f"{where}: unknown synapse model `{pdef.synapse}` (choose from {', '.join(SYNAPSES)})",
                            at.at("synapse"))
     system = tgt.model.system
-    try:
-        weight, d = quantity_in(pdef.weight, system)
-    except UnitError as exc:
-        raise NetworkError(f"{where}, weight: {exc}", at.at("weight")) from exc
-    receptor, delivered = _receptor(pdef, tgt, on_pre, weight, at)
+    drawn_weight = _drawn(pdef.weight)
+    drawn_delay = _drawn(pdef.delay)
+    if isinstance(drawn_weight, Expression) and pdef.synapse != "static_synapse":
+        raise NetworkError(f"{where}: a weight drawn per connection (`{drawn_weight}`) needs static_synapse, "
+                           f"not {pdef.synapse}", at.at("synapse"))
+    if not isinstance(drawn_weight, Expression):
+        try:
+            weight, d = quantity_in(pdef.weight, system)
+        except UnitError as exc:
+            raise NetworkError(f"{where}, weight: {exc}", at.at("weight")) from exc
+    if not isinstance(drawn_delay, Expression):
+        delay_s = _seconds(pdef.delay, f"{where}, delay", at.at("delay"))
+        problem = delay_problem(delay_s, dt)
+        if problem is not None:
+            raise NetworkError(f"{where}: {problem}", at.at("delay"))
+        delay = delay_steps(delay_s, dt)
+    s, t, factors = connect_weighted(pdef.rule, src.size, tgt.size, src is tgt, rng, pdef.name)
+    if factors is None:
+        indptr, targets = to_csr(s, t, src.size, tgt.size)
+    elif pdef.synapse == "static_synapse_hom_w":
+        raise NetworkError(f"{where}: static_synapse_hom_w shares one weight, so the rule cannot give a weight "
+                           "per connection", at.at("rule.weights"))
+    elif isinstance(drawn_weight, Expression):
+        raise NetworkError(f"{where}: a weight drawn per connection (`{drawn_weight}`) and the rule's `weights` "
+                           "cannot both set the weights", at.at("rule.weights"))
+    else:
+        indptr, targets, factors = to_csr(s, t, src.size, tgt.size, factors)
+    del s, t
+    weights = None
+    if isinstance(drawn_weight, Expression):
+        weights, d = _per_connection(drawn_weight, system, targets.size, rng, f"{where}, weight", None,
+                                     at.at("weight"))
+        receptor, weights = _routed(pdef, tgt, on_pre, weights, at)
+        delivered = float(weights.mean()) if weights.size else 0.0
+    else:
+        receptor, delivered = _receptor(pdef, tgt, on_pre, weight, at)
     want = tgt.model.receptor_dims[receptor]
     if d is not want:
         raise NetworkError(f"{where}: weight `{pdef.weight}` has units {format_dimension(d)}, but receptor "
                            f"`{receptor}` of `{tgt.name}` takes {format_dimension(want)}", at.at("weight"))
-    weight = delivered
-    delay_s = _seconds(pdef.delay, f"{where}, delay", at.at("delay"))
-    problem = delay_problem(delay_s, dt)
-    if problem is not None:
-        raise NetworkError(f"{where}: {problem}", at.at("delay"))
-    delay = delay_steps(delay_s, dt)
-    s, t, factors = connect_weighted(pdef.rule, src.size, tgt.size, src is tgt, rng, pdef.name)
-    if factors is None:
-        indptr, targets = to_csr(s, t, src.size, tgt.size)
-        weights = None if pdef.synapse == "static_synapse_hom_w" else np.full(targets.size, weight, np.float32)
-    elif pdef.synapse == "static_synapse_hom_w":
-        raise NetworkError(f"{where}: static_synapse_hom_w shares one weight, so the rule cannot give a weight "
-                           "per connection", at.at("rule.weights"))
-    else:
-        indptr, targets, scaled = to_csr(s, t, src.size, tgt.size, factors * weight)
-        weights = scaled.astype(np.float32)
-    proj = Projection(index, pdef, src, tgt, receptor, indptr, targets, weights, weight, None, delay)
+    if factors is not None:
+        weights = (factors * delivered).astype(np.float32)
+    elif weights is None and pdef.synapse != "static_synapse_hom_w":
+        weights = np.full(targets.size, delivered, np.float32)
+    delays = None
+    if isinstance(drawn_delay, Expression):
+        delays, delay = _drawn_delays(drawn_delay, targets.size, dt, rng, f"{where}, delay", at.at("delay"))
+    proj = Projection(index, pdef, src, tgt, receptor, indptr, targets, weights, delivered, delays, delay)
     if pdef.synapse == "stdp_synapse":
-        proj.plasticity = _plasticity(pdef.stdp or STDP(), weight if factors is None else factors * weight, want,
-                                      system, dt, at)
+        proj.plasticity = _plasticity(pdef.stdp or STDP(), delivered if factors is None else factors * delivered,
+                                      want, system, dt, at)
     return proj
+
+
+def _drawn(value):
+    """A weight or delay as the build reads it: an :class:`Expression` when it draws, else as given."""
+    return Expression(value) if isinstance(value, str) and draws(value) else value
+
+
+def _routed(pdef: ProjectionDef, tgt: Population, on_pre, weights: np.ndarray, at: Location):
+    """The receptor weights drawn per connection reach and the float32 weights they deliver there; weights
+    that NEST's sign routing would send to two receptors are refused."""
+    positive, factor = _receptor(pdef, tgt, on_pre, 1.0, at)
+    negative, negated = _receptor(pdef, tgt, on_pre, -1.0, at)
+    below = int(np.count_nonzero(weights < 0))
+    if (positive, factor) != (negative, -negated) and 0 < below < weights.size:
+        raise NetworkError(f"{at.element}: weight `{pdef.weight}` is negative for {below} of {weights.size} "
+                           "connections and positive for the others, so its sign would send them to two "
+                           f"receptors; keep one sign with redraw(), e.g. `redraw(w*(1 + 0.1*randn()), 0*pA)`",
+                           at.at("weight"))
+    receptor, unit = (negative, -negated) if below else (positive, factor)
+    return receptor, (weights * unit).astype(np.float32)
+
+
+def _drawn_delays(value: Expression, n: int, dt: float, rng, where: str, at: Location) -> tuple[np.ndarray, int]:
+    """Delays drawn per connection, in whole steps (uint16), and the longest (which sizes the ring)."""
+    seconds, _ = _per_connection(value, SI_UNITS, n, rng, where, SECOND, at)
+    if not seconds.size:
+        return np.zeros(0, np.uint16), 1
+    for worst in (seconds.min(), seconds.max()):
+        problem = delay_problem(float(worst), dt)
+        if problem is not None:
+            raise NetworkError(f"{where}: `{value}` draws a value out of range: {problem}", at)
+    steps = np.rint(seconds / dt).astype(np.uint16)
+    return steps, int(steps.max())
 
 
 @dataclass(frozen=True)
@@ -498,8 +570,9 @@ def _assemble_rings(network: Network) -> None:
         else:
             weights = proj.raw_weights if proj.weights is not None else np.zeros(0, dtype=np.int64)
             weight = proj.raw_weight
+        delays = proj.delays if proj.delays is not None else empty16
         proj.kernel_index = kernel.add_projection(proj.source.index, ring, proj.indptr, proj.targets, weights,
-                                                  weight, empty16, proj.delay)
+                                                  weight, delays, proj.delay)
         if proj.plasticity is not None:
             pl = proj.plasticity
             order = np.argsort(proj.targets, kind="stable")

@@ -74,7 +74,10 @@ class STDP:
 class ProjectionDef:
     """Connections from one population to another.
 
-    ``weight`` and ``delay`` are quantities; ``receptor`` names a
+    ``weight`` and ``delay`` are quantities, or expressions over constants drawn for every connection
+    (``"redraw(w*(1 + 0.1*randn()), 0*pA)"``: ``rand()``, ``randn()``, and ``redraw(x, lo[, hi])``, which
+    draws ``x`` again where it falls outside [lo, hi], as NEST's ``nest.math.redraw``); a drawn weight keeps one
+    sign and needs ``static_synapse``.  ``receptor`` names a
     receptor (or gives a 1-based port); ``on_pre`` is the Brian2 form
     (``"ge += w"``) into any state variable of the target.  Without either,
     NEST's sign routing applies (positive to excitatory, negative to
@@ -85,8 +88,8 @@ class ProjectionDef:
     source: str
     target: str
     rule: Rule
-    weight: Quantity | str
-    delay: Quantity | str = Quantity(0.1, SECOND)
+    weight: Quantity | Expression | str
+    delay: Quantity | Expression | str = Quantity(0.1, SECOND)
     synapse: str = "static_synapse"
     receptor: str | int | None = None
     on_pre: str | None = None

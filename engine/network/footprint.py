@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import NeuroCoreError
+from engine.equations.constant_values import draws
 from engine.equations.units import SECOND, SI_UNITS, UnitError, quantity_in
 from engine.models.base import LibraryModel
 from engine.network.connect import expected_connections, index_type
@@ -26,6 +27,7 @@ from engine.network.devices import DEFAULT_CHUNK_STEPS, DEVICE_TYPES
 BYTES_PER_SLOT = 8
 NEURON_BYTES = 8 * 4  # refractory counters, and the index and temporaries of per-neuron initial values
 WEIGHT_BYTES = 4  # a float32 weight per connection, unless the projection shares one (static_synapse_hom_w)
+DELAY_BYTES = 2  # a uint16 delay per connection, when delays are drawn per connection
 PLASTIC_BYTES = 8  # the post-synaptic order and sources of an STDP projection
 ORDER_BYTES = 8  # the sort order of a projection's connections while it is drawn
 MEMINFO = Path("/proc/meminfo")
@@ -98,7 +100,7 @@ def estimate_memory(net: NetworkDef, chunk_steps: int = DEFAULT_CHUNK_STEPS) -> 
         n_src, n_tgt = sizes.get(proj.source, 0), sizes.get(proj.target, 0)
         count = expected_connections(proj.rule, n_src, n_tgt)
         per = (np.dtype(index_type(n_tgt)).itemsize + (WEIGHT_BYTES if proj.synapse != "static_synapse_hom_w" else 0)
-               + (PLASTIC_BYTES if proj.synapse == "stdp_synapse" else 0))
+               + (PLASTIC_BYTES if proj.synapse == "stdp_synapse" else 0) + (DELAY_BYTES if draws(proj.delay) else 0))
         # Drawn: source and target indices and their sorted copies (64-bit unless the rule uses small ones).
         index = 2 if proj.rule.name in ("fixed_indegree", "fixed_outdegree") and max(n_src, n_tgt) <= 1 << 16 else 8
         delay_steps = max(1, round((_seconds(proj.delay) or dt) / dt))

@@ -10,7 +10,6 @@ text (a small cache), so checking on every keystroke stays cheap.
 
 from __future__ import annotations
 
-import ast
 import difflib
 import re
 from dataclasses import dataclass, replace
@@ -18,7 +17,7 @@ from typing import Any, Mapping, Protocol
 
 from engine.errors import ModelError, Problem
 from engine.equations.check import BOOL, ExpressionChecker
-from engine.equations.constant_values import Expression
+from engine.equations.constant_values import Expression, draws
 from engine.equations.model import CheckedModel, ModelSpec, Receptor, check_model
 from engine.equations.parser import one_line, parse_expression
 from engine.equations.units import DIMENSIONLESS, Dimension, Quantity, format_dimension
@@ -117,18 +116,6 @@ def checked_model(doc: ReadableDocument, name: str) -> CheckedModel | None:
     return result if isinstance(result, CheckedModel) else None
 
 
-def is_random(raw: Any) -> bool:
-    """Whether a value calls ``rand()`` or ``randn()`` (so differs per neuron or per connection)."""
-    if not isinstance(raw, str):
-        return False
-    try:
-        tree = ast.parse(raw, mode="eval")
-    except SyntaxError:
-        return False
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("rand", "randn")
-               for n in ast.walk(tree))
-
-
 def _population(doc: ReadableDocument, name: str) -> PopulationDoc | None:
     node = doc.nodes.get(name)
     return node.data if node is not None and node.kind == "population" else None
@@ -177,7 +164,8 @@ def _dimension(value: Quantity | Expression, checked: CheckedModel, problems: li
     t = one_line(text, "value")
     node = parse_expression(t, problems)
     result = (None if node is None
-              else ExpressionChecker(checked.symbols(value.constants), checked.system, problems).check(t, node))
+              else ExpressionChecker(checked.symbols(value.constants), checked.system, problems,
+                                                draws=True).check(t, node))
     if result is None:
         return None
     dim = result[1]
@@ -215,7 +203,7 @@ def _weight_problem(doc: ReadableDocument, weight, target: str, receptor: str | 
     """(field, why) ``weight`` (as written) cannot go into population ``target`` through ``receptor`` or
     ``on_pre``: the weight's unit (``"weight"``) or the routing (``"receptor"``)."""
     problems: list[Problem] = []
-    value = constants(doc).quantity(weight, "weight", problems)
+    value = constants(doc).quantity(weight, "weight", problems, centre=True)
     if value is None:
         return "weight", problems[0].message if problems else f"`{weight}` is not a quantity"
     found = _receptor(doc, target, receptor, on_pre, value.value)
@@ -247,7 +235,7 @@ def device_problem(doc: ReadableDocument, data: DeviceDoc) -> tuple[str, str] | 
 def projection_problem(doc: ReadableDocument, data: ProjectionDoc) -> str | None:
     """Why projection ``data`` does not fit its target (synapse, the weight's unit, the receptor), or ``None``."""
     if data.synapse == "static_synapse_hom_w":
-        if is_random(data.weight):
+        if draws(data.weight):
             return (f"static_synapse_hom_w shares one weight among all connections, so `{data.weight}` "
                     "(a weight per connection) cannot be used; choose static_synapse")
         if data.stdp is not None:

@@ -21,6 +21,7 @@ from engine.analysis.common import quantity_text
 from engine.analysis.stimulus import (Constant, CurrentProtocol, Noise, Sine, Step, poisson_spikes,
                                       regular_spikes)
 from engine.analysis.traces import Trace, trace
+from engine.equations.constant_values import draws
 from engine.equations.model import CheckedModel, ModelSpec, Receptor, check_model
 from engine.equations.units import NEST_UNITS, SI_UNITS, UNIT_SYSTEMS, UnitError, format_dimension, quantity_in
 from engine.errors import ModelError, NeuroCoreError, Problem
@@ -29,7 +30,6 @@ from engine.models.base import LibraryModel, ParamInfo
 from engine.network.definitions import DeviceDef
 from engine.network.devices import RECORDERS
 from engine.run.neuron import SpikeInput
-from studio.document.checks import is_random
 from studio.document.events import EventEmitter
 from studio.playground.playground_events import (ModelChanged, ParametersChanged, PlaygroundEvent, ProblemsChanged,
                                                  StimulusChanged, TextChanged, TraceChanged)
@@ -466,7 +466,7 @@ def population_playground(project: ProjectDoc, name: str) -> PlaygroundState:
         raise PlaygroundError(f"no population `{name}`")
     drives = tuple(replace(d, neurons=None) for d in project.devices if d.target == name and d.kind not in RECORDERS)
     problems: list[Problem] = []
-    neuron = replace(pop, size=1, initial={k: v for k, v in pop.initial.items() if not is_random(v)})
+    neuron = replace(pop, size=1, initial={k: v for k, v in pop.initial.items() if not draws(v)})
     state = playground_from_project(replace(project, populations=(neuron,), projections=(), devices=drives),
                                     problems)
     if state is None:

@@ -17,8 +17,9 @@ import math
 from typing import Any, Mapping
 
 from engine.errors import Problem
-from engine.equations.constant_values import (Expression, evaluate_constants, evaluate_quantity,
+from engine.equations.constant_values import (Expression, calls, draws, evaluate_constants, evaluate_quantity,
                                               is_quantity_text, mistyped_unit)
+from engine.equations.expr import DRAWS
 from engine.equations.parser import one_line, parse_expression
 from engine.equations.units import DIMENSIONLESS, UNITS, Dimension, Quantity, format_dimension
 from studio.project.modelfile import json_path
@@ -35,9 +36,10 @@ class Constants:
                                                                                                         name))
 
     def quantity(self, raw: Any, path: str, problems: list[Problem], expected: Dimension | None = None,
-                 what: str = "") -> Quantity | None:
-        """``raw`` as a quantity of dimension ``expected`` (any when ``None``), or ``None`` with a problem."""
-        result = evaluate_quantity(raw, self.values, path, problems)
+                 what: str = "", centre: bool = False) -> Quantity | None:
+        """``raw`` as a quantity of dimension ``expected`` (any when ``None``), or ``None`` with a problem;
+        with ``centre``, a value that draws is taken at the centre of its draws."""
+        result = evaluate_quantity(raw, self.values, path, problems, centre)
         if result is None:
             return None
         dim = result.dim
@@ -66,6 +68,17 @@ class Constants:
             return None
         return int(round(value))
 
+    def drawn(self, raw: Any, path: str, problems: list[Problem], expected: Dimension | None = None,
+              what: str = "") -> Quantity | Expression | None:
+        """A value drawn for every connection (a projection's weight or delay): a quantity, or an expression
+        over constants that calls ``rand()``, ``randn()`` or ``redraw()``, whose units are checked here and
+        which the engine draws (``"redraw(D*(1 + 0.5*randn()), 0.05*ms)"``)."""
+        if not draws(raw):
+            return self.quantity(raw, path, problems, expected, what)
+        if self.quantity(raw, path, problems, expected, what, centre=True) is None:
+            return None
+        return Expression(raw, {name: q for name, q in self.values.items() if name in _names(raw)})
+
     def value(self, raw: Any, path: str, problems: list[Problem]) -> Quantity | Expression | None:
         """A parameter or initial value: a quantity, or an expression the engine evaluates per neuron.
 
@@ -78,7 +91,11 @@ class Constants:
         if node is None:
             return None
         names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-        calls = {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-        if names - calls <= set(self.values) | set(UNITS) and not calls & {"rand", "randn"}:
+        called = calls(node)
+        if names - called <= set(self.values) | set(UNITS) and not called & set(DRAWS):
             return self.quantity(raw, path, problems)
         return Expression(raw, {name: q for name, q in self.values.items() if name in names})
+
+
+def _names(raw: str) -> set[str]:
+    return {n.id for n in ast.walk(ast.parse(raw.strip(), mode="eval")) if isinstance(n, ast.Name)}

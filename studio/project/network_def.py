@@ -135,10 +135,15 @@ def _refuse(problem: str | None, path: str, problems: list[Problem]) -> None:
 
 
 def _delay(raw, path: str, consts: Constants, dt: Quantity | None, problems: list[Problem],
-           example: str) -> Quantity | None:
-    """A delay (0.1 ms when left out) as a time the engine takes with time step ``dt``."""
-    delay = consts.quantity(raw if raw is not None else "0.1 ms", path, problems, SECOND, example)
-    if delay is not None and dt is not None and dt.value > 0:
+           example: str, per_connection: bool = False) -> Quantity | Expression | None:
+    """A delay (0.1 ms when left out) as a time the engine takes with time step ``dt``; ``per_connection``:
+    it may be drawn for every connection (the engine checks each drawn delay)."""
+    text = raw if raw is not None else "0.1 ms"
+    if per_connection:
+        delay = consts.drawn(text, path, problems, SECOND, example)
+    else:
+        delay = consts.quantity(text, path, problems, SECOND, example)
+    if isinstance(delay, Quantity) and dt is not None and dt.value > 0:
         _refuse(delay_problem(delay.in_units(SI_UNITS), dt.in_units(SI_UNITS)), path, problems)
     return delay
 
@@ -165,8 +170,8 @@ def _projection(i: int, p: ProjectionDoc, populations: list[str], consts: Consta
         if name not in populations:
             _unknown("population", name, populations, json_path(path, end), problems)
     rule = _rule(p.rule, json_path(path, "rule"), consts, problems)
-    weight = consts.quantity(p.weight, json_path(path, "weight"), problems)
-    delay = _delay(p.delay, json_path(path, "delay"), consts, dt, problems, "1.5 ms")
+    weight = consts.drawn(p.weight, json_path(path, "weight"), problems)
+    delay = _delay(p.delay, json_path(path, "delay"), consts, dt, problems, "1.5 ms", per_connection=True)
     synapse = p.synapse or "static_synapse"
     if synapse not in SYNAPSES:
         _unknown("synapse model", synapse, SYNAPSES, json_path(path, "synapse"), problems)

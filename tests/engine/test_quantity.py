@@ -90,7 +90,8 @@ def test_a_random_value_cannot_be_a_constant():
     problems: list = []
     assert evaluate_quantity("J*rand()", {"J": Quantity(0.1, VOLT)}, "weight", problems) is None
     assert [p.message for p in problems] == [
-        "`J*rand()` is random; rand() and randn() may only be used in parameters and initial values"]
+        "`J*rand()` is random; rand() and randn() may only be used in parameters, initial values, and weights and "
+        "delays of projections"]
 
 
 def test_an_expression_is_its_text_and_the_constants_it_names():

@@ -357,10 +357,26 @@ def test_reserved_and_undefined_constants(tmp_path):
 
 def test_random_values_are_refused_where_they_cannot_vary(tmp_path):
     data = cuba_json()
-    data["projections"][0]["weight"] = "we*rand()"
+    data["projections"][0]["rule"]["p"] = "0.02*rand()"
     assert problems_of(tmp_path, data) == [
-        "projections[0].weight: `we*rand()` is random; rand() and randn() may only be used in parameters and "
-        "initial values"]
+        "projections[0].rule.p: `0.02*rand()` is random; rand() and randn() may only be used in parameters, "
+        "initial values, and weights and delays of projections"]
+
+
+def test_weights_and_delays_drawn_per_connection_are_checked_by_field(tmp_path):
+    data = cuba_json()
+    data["projections"][0]["weight"] = "redraw(we*(1 + 0.1*randn()), 0*mV)"
+    data["projections"][0]["delay"] = "redraw(1*ms + 0.5*ms*randn(), 0.05*ms)"
+    path = tmp_path / "drawn.ncsproj"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    network, problems = check_project(path)
+    assert problems == [] and network.projections["EE"].delays.min() >= 1
+    data["projections"][1]["weight"] = "redraw(wi*randn(), 0*mV, 1*ms)"
+    data["projections"][1]["delay"] = "0.5*mV*rand()"
+    assert problems_of(tmp_path, data) == [
+        "projections[1].weight: line 1, col 26: `redraw` bounds must have the units of its first argument (volt), "
+        "but `1*ms` is second",
+        "projections[1].delay: `0.5*mV*rand()` has units volt, expected second (e.g. `1.5 ms`)"]
 
 
 def test_parameters_may_mix_constants_with_model_names_and_rand():

@@ -4,7 +4,9 @@ The whole raster is one ``ImageItem`` covering exactly the visible rectangle at
 screen resolution: each redraw paints the spikes inside the view into a uint8
 image (a lookup-table index per population), so drawing costs the same however
 many spikes there are.  Populations are stacked from the bottom in display
-order, each a band of rows labelled with its name.
+order, each a band of rows labelled with its name.  Where more neurons are
+shown than the view has pixel rows, neighbours share a row and their spikes
+merge into one pixel; :meth:`decimation_note` says so for the status line.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class RasterScope(Scope):
         self._layout: tuple = ()
         self._separators: list[pg.InfiniteLine] = []
         self._shown_range = (0.0, 0.0)
+        # neurons sharing one pixel row in the last drawing of spikes (their spikes merge); 1 without spikes
+        self.neurons_per_row = 1.0
         self.view.sigResized.connect(self.invalidate)
         self.view.sigRangeChanged.connect(self.invalidate)
 
@@ -66,7 +70,10 @@ class RasterScope(Scope):
                 rows = buf.between("t", x0, x1)
                 parts.append((rows["t"], rows["n"] + offsets[name], min(order.index(name) + 1, 255)))
         self._shown_range = (float(x0), float(x1))
-        image = rasterize(parts, (x0, x1), (r0, r1), (min(max(r1 - r0, 0), height), width))
+        pixel_rows = min(max(r1 - r0, 0), height)
+        drawn = sum(t.size for t, _, _ in parts)
+        self.neurons_per_row = (r1 - r0) / pixel_rows if pixel_rows and drawn else 1.0
+        image = rasterize(parts, (x0, x1), (r0, r1), (pixel_rows, width))
         if image.size == 0 or x1 <= x0:
             self.image.clear()
             return
@@ -91,6 +98,13 @@ class RasterScope(Scope):
         edges = [(offsets[name], str(offsets[name])) for name in shown]
         self.plot.getAxis("left").setTicks([ticks, edges])
         self.view.setYRange(0, max(self.rows(), 1), padding=0)
+
+    def decimation_note(self) -> str:
+        """What the last drawing could not show spike by spike (``""`` when every neuron had its own row)."""
+        if self.neurons_per_row <= 1.0:
+            return ""
+        shared = math.ceil(self.neurons_per_row)
+        return f"raster: up to {shared} neurons per pixel row, not every spike drawn — zoom in to see each"
 
     def spikes_shown(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Per shown population, the spikes (times in ms, neurons) inside the time range drawn."""

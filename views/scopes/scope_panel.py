@@ -137,6 +137,8 @@ class ScopePanel(QWidget):
         text = f"t = {self.data.t_ms / 1e3:.2f} s   {self.data.received:,} spikes"
         if self.data.dropped:
             text += f"   ({self.data.dropped:,} dropped while the display lagged)"
+        if scope is self.raster and self.raster.decimation_note():
+            text += f"   {self.raster.decimation_note()}"
         if text != self.status.text():
             self.status.setText(text)
 
