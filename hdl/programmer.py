@@ -46,12 +46,14 @@ class BoardNotFound(ProgrammingFailed):
 
 @dataclass(frozen=True)
 class ProgramCommand:
-    """One run of openFPGALoader: the board it is for, the full command line, SRAM or flash."""
+    """One run of openFPGALoader: the board it is for, the full command line, the file it writes (``bitstream``,
+    a bitstream or the core's table image: ``what``), SRAM or flash."""
 
     board: str
     argv: tuple[str, ...]
     bitstream: Path
     flash: bool
+    what: str = "bitstream"  # what the file is, for messages
 
     def __str__(self) -> str:
         return shlex.join(self.argv)
@@ -87,7 +89,7 @@ def tables_command(board, image: str | Path, offset: int, tool: ToolCommand | No
                                 f"{offset:#x}, {board.by_hand}")
     tool = tool or require_tool("openfpgaloader")
     return ProgramCommand(board.name, (*tool.argv, "-b", board.loader, "--write-flash", "-o", str(offset), str(path)),
-                          path, True)
+                          path, True, "table image")
 
 
 def explain_failure(output: str, board: str, fallback: str = "") -> ProgrammingFailed:
@@ -128,7 +130,7 @@ def program(command: ProgramCommand, *, timeout: float = 300.0) -> str:
         connected); the message is one line.
     """
     if not command.bitstream.is_file():
-        raise ProgrammingFailed(f"{command.bitstream}: no such file (build it first)")
+        raise ProgrammingFailed(f"{command.bitstream}: no such {command.what} (build it first)")
     try:
         return run_command(list(command.argv), cwd=command.bitstream.parent, env=dict(os.environ), timeout=timeout)
     except ToolFailed as exc:
