@@ -25,7 +25,8 @@ def playground(qtbot):
 
 
 def paste(qtbot, widget: PlaygroundView, code: str):
-    qtbot.mouseClick(widget.editor.paste, Qt.MouseButton.LeftButton)
+    assert widget.editor.paste_action in widget.editor.templates.menu().actions()  # Templates ▸ Paste Brian2 code…
+    widget.editor.paste_action.trigger()
     dialog = widget.editor.paste_dialog
     qtbot.waitExposed(dialog)
     dialog.code.setPlainText(code)

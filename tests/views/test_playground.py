@@ -192,7 +192,8 @@ def all_actions(menu: QMenu):
 
 
 def test_the_template_menu_opens_every_library_model_as_valid_editable_text(qtbot, lif):
-    actions = list(all_actions(lif.editor.templates.menu()))
+    paste, *actions = list(all_actions(lif.editor.templates.menu()))
+    assert paste is lif.editor.paste_action  # first: Paste Brian2 code…, then one entry per template
     assert [a.text() for a in actions] == [t.title for t in templates()]
     for action, template in zip(actions, templates()):
         action.trigger()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from engine.analysis.batch import estimate_seconds
 from engine.analysis.characterise import GRID, Characterisation, characterise
@@ -87,12 +87,13 @@ class FrequencyResponsePanel(SweepPanel):
         self.high = spin(200.0, decimals=1, minimum=0.1, maximum=1e4, suffix="Hz", step=10.0)
         self.count = QSpinBox(minimum=2, maximum=60, value=12)
         self.amplitude = spin(50.0, decimals=3, minimum=0.0, maximum=1e9, step=10.0)
-        controls = QHBoxLayout()
-        for label, w in (("from", self.low), ("to", self.high), ("points", self.count), ("amplitude", self.amplitude)):
-            controls.addWidget(QLabel(label))
-            controls.addWidget(w)
-        controls.addStretch(1)
-        controls.addWidget(self.stale_label)
+        controls = QGridLayout()  # two rows: the panel shares the playground's width with the equations
+        for k, (label, w) in enumerate((("from", self.low), ("to", self.high), ("points", self.count),
+                                        ("amplitude", self.amplitude))):
+            controls.addWidget(QLabel(label), k // 2, 2 * (k % 2))
+            controls.addWidget(w, k // 2, 2 * (k % 2) + 1)
+        controls.setColumnStretch(4, 1)
+        controls.addWidget(self.stale_label, 0, 4)
         self.gain_plot = plot_widget("frequency (Hz)", "gain (Hz per unit)")
         self.phase_plot = plot_widget("frequency (Hz)", "phase (°)")
         for plot in (self.gain_plot, self.phase_plot):

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRect, QSize, Qt, QTimer
-from PySide6.QtGui import (QColor, QFontDatabase, QKeySequence, QPainter, QShortcut, QTextCharFormat, QTextCursor,
+from PySide6.QtGui import (QAction, QColor, QFontDatabase, QKeySequence, QPainter, QShortcut, QTextCharFormat, QTextCursor,
                            QTextFormat)
 from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMenu, QPlainTextEdit, QSplitter,
                                QTextEdit, QToolButton, QToolTip, QVBoxLayout, QHBoxLayout, QWidget)
@@ -261,16 +261,16 @@ class EquationEditor(QWidget):
         self.problems.itemClicked.connect(self._go_to)
         self.status = QLabel()
         self.templates = QToolButton(text="Templates", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.templates.setMenu(self._template_menu())
-        self.paste = QToolButton(text="Paste Brian2 code")
-        self.paste.setToolTip("Read a Brian2 script's NeuronGroup (equations, threshold, reset, refractory, method, "
-                              "namespace constants) into the model; the script is not run")
-        self.paste.clicked.connect(self.open_paste)
+        # In the Templates menu, not a button of its own: the playground's width sets the window's least width.
+        self.paste_action = QAction("Paste Brian2 code…", self)
+        self.paste_action.setToolTip("Read a Brian2 script's NeuronGroup (equations, threshold, reset, refractory, "
+                                     "method, namespace constants) into the model; the script is not run")
+        self.paste_action.triggered.connect(self.open_paste)
         self.paste_dialog: Brian2PasteDialog | None = None
+        self.templates.setMenu(self._template_menu())
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.templates)
-        top.addWidget(self.paste)
         top.addWidget(self.status, 1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.editor)
@@ -294,6 +294,8 @@ class EquationEditor(QWidget):
 
     def _template_menu(self) -> QMenu:
         menu = QMenu(self)
+        menu.addAction(self.paste_action)
+        menu.setToolTipsVisible(True)
         groups: dict[str, QMenu] = {}
         for template in templates():
             group = groups.get(template.group)
