@@ -134,15 +134,17 @@ class BoardTop(Elaboratable):
         (neuron, variable) pairs the HIL telemetry can sample (:class:`~hdl.telemetry.Telemetry`).
     tables
         The core's ``tables``; ``"loaded"``: read from the board's SPI flash (:mod:`hdl.flash_loader`).
+    resettable
+        The HIL ``Reset`` command returns the network to its initial state (the core's ``resettable``).
     """
 
     def __init__(self, plan: NetworkPlan, clock_hz: float | None = None, paced: bool = True,
-                 param_bank: bool = False, probes: int = PROBES, tables: str = "rom"):
+                 param_bank: bool = False, probes: int = PROBES, tables: str = "rom", resettable: bool = True):
         self.plan = plan
         self.clock_hz = clock_hz
         self.paced = paced
         self.probes = probes
-        self.core = NetworkCore(plan, param_bank=param_bank, tables=tables)
+        self.core = NetworkCore(plan, param_bank=param_bank, tables=tables, resettable=resettable)
 
     def elaborate(self, platform):
         m = Module()

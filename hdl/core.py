@@ -212,9 +212,10 @@ class PopulationUnit(wiring.Component):
     """One unit's neurons, inputs and datapath; see the module docstring."""
 
     def __init__(self, plan: NetworkPlan, unit: UnitPlan, weight_bits: int, mask_bits: int,
-                 writable: bool = False):
+                 writable: bool = False, resettable: bool = False):
         self.plan, self.unit = plan, unit
         self.writable = writable
+        self.resettable = resettable
         self.pops = [plan.populations[k] for k in unit.populations]
         self.pop = self.pops[0]
         self.fmt = plan.fmt
@@ -243,6 +244,8 @@ class PopulationUnit(wiring.Component):
             "overflow_events": Out(COUNTER_BITS),
         }
         members.update({f"probe_{k}": Out(signed(self.fmt.total)) for k in range(len(self.probed))})
+        if resettable:
+            members["clear"] = In(1)
         super().__init__(wiring.Signature(members))
         # constants the datapath reads, one register per population and slot: the parameter bank
         # (initially the plan's values; NetworkCore writes them between steps)
@@ -304,6 +307,39 @@ class PopulationUnit(wiring.Component):
             words += [_pack([(values[name][j], width) for name, width in layout]) for j in range(p.size)]
         return words
 
+    def initial_layout(self) -> list[tuple[str, int, int]]:
+        """The fields of the state word whose initial values differ between neurons (name, bit offset, width):
+        what a resettable unit keeps in its ROM of initial values."""
+        words = self._init_words(self.state_layout())
+        varying, shift = [], 0
+        for name, w in self.state_layout():
+            if len({(word >> shift) & ((1 << w) - 1) for word in words}) > 1:
+                varying.append((name, shift, w))
+            shift += w
+        return varying
+
+    def _initial_word(self, m: Module, layout, addr):
+        """Every neuron's initial state word at ``addr`` (read a clock later): the fields that differ between
+        neurons from a ROM, the others constants."""
+        words = self._init_words(layout)
+        varying = self.initial_layout()
+        parts = {}
+        if varying:
+            rom_words = [_pack([((word >> sh) & ((1 << w) - 1), w) for _, sh, w in varying]) for word in words]
+            m.submodules.initial = rom = Memory(shape=unsigned(sum(w for *_, w in varying)), depth=len(words),
+                                                init=rom_words)
+            port = rom.read_port()
+            m.d.comb += port.addr.eq(addr)
+            at = 0
+            for name, _, w in varying:
+                parts[name] = port.data[at:at + w]
+                at += w
+        fields, shift = [], 0
+        for name, w in layout:
+            fields.append(parts.get(name, Const((words[0] >> shift) & ((1 << w) - 1), w)))
+            shift += w
+        return Cat(*fields)
+
     # -- hardware ------------------------------------------------------------------------
     def elaborate(self, platform):
         m = Module()
@@ -331,9 +367,14 @@ class PopulationUnit(wiring.Component):
         busy = Signal()
         s1_valid, s1_j, s1_which, s1_local = Signal(), Signal(nb), Signal(wb), Signal(lb)
         ends = [b - 1 for b in unit.bases[1:]]
+        clearing = Signal()  # a pass that writes every neuron's initial state (``clear``) instead of updating it
         m.d.sync += [s1_valid.eq(0), self.done.eq(0)]
         with m.If(self.start):
             m.d.sync += [issue.eq(0), which.eq(0), local.eq(0), retired.eq(0), busy.eq(1)]
+        if self.resettable:
+            with m.If(self.clear):
+                m.d.sync += [issue.eq(0), which.eq(0), local.eq(0), busy.eq(1), clearing.eq(1),
+                             self.overflow_events.eq(0)]
         with m.Elif(issue < n):
             m.d.sync += [issue.eq(issue + 1), s1_valid.eq(1), s1_j.eq(issue), s1_which.eq(which),
                          s1_local.eq(local)]
@@ -397,7 +438,7 @@ class PopulationUnit(wiring.Component):
 
         # a generator draws while its neuron is issued; stage 1 weighs the registered count
         drive = {r.slot: [] for r in self.inputs}
-        issuing = ~self.start & (issue < n)
+        issuing = ~self.start & (issue < n) & ~clearing
         for g in self.poissons:
             x = Signal(32, init=g.state, name=f"xorshift_{g.name}")
             nxt = _xorshift32(x)
@@ -405,6 +446,9 @@ class PopulationUnit(wiring.Component):
             count = Signal(_bits(len(g.table)), name=f"poisson_count_{g.name}")
             with m.If(issuing & (which == unit.position(g.population))):
                 m.d.sync += [x.eq(nxt), count.eq(sum((u >= c for c in g.table), Const(0, count.shape())))]
+            if self.resettable:
+                with m.If(self.clear):
+                    m.d.sync += x.eq(g.state)
             active = _window(self.step, g.first, g.last) & (s1_which == unit.position(g.population))
             slot = self.plan.rings[g.ring].slot
             drive[slot].append(Mux(active, _weighted(count, g.weight, total), 0))
@@ -423,7 +467,7 @@ class PopulationUnit(wiring.Component):
 
         # stage 2: the datapath's inputs, registered
         s2_valid = Signal()
-        m.d.sync += s2_valid.eq(s1_valid)
+        m.d.sync += s2_valid.eq(s1_valid & ~clearing)
         m.d.comb += dp.i_valid.eq(s2_valid)
         m.d.sync += [dp.i_neuron.eq(s1_local), dp.i_step.eq(self.step)]
         refc = st["_refc"]
@@ -469,6 +513,9 @@ class PopulationUnit(wiring.Component):
         dt_q = fmt.quantize(pop.dt)
         with m.If(self.advance):
             m.d.sync += t_end.eq(Mux(t_end > fmt.store_max - dt_q, fmt.store_max, t_end + dt_q))
+        if self.resettable:
+            with m.If(self.clear):
+                m.d.sync += t_end.eq(t_end.init)
         new = {}
         for name in pop.state:
             if name in dp.o_slots:
@@ -482,11 +529,17 @@ class PopulationUnit(wiring.Component):
         word = Cat(*[new[s].as_unsigned()[:total] for s in pop.state], new_refc[:rb], o_ovf | dp.o_overflow,
                    spiked[:self.history_bits])
         m.d.comb += [st_wr.addr.eq(out_j), st_wr.data.eq(word), st_wr.en.eq(dp.o_valid)]
+        if self.resettable:
+            initial = self._initial_word(m, state_layout, issue)
+            with m.If(clearing):
+                m.d.comb += [st_wr.addr.eq(s1_j), st_wr.data.eq(initial), st_wr.en.eq(s1_valid)]
+                with m.If(s1_valid & (s1_j == n - 1)):
+                    m.d.sync += [busy.eq(0), clearing.eq(0), self.done.eq(1)]
         with m.If(dp.o_valid):
             m.d.sync += retired.eq(retired + 1)
             with m.If(dp.o_overflow):
                 m.d.sync += self.overflow_events.eq(self.overflow_events + 1)
-        with m.If(busy & (retired == n)):
+        with m.If(busy & ~clearing & (retired == n)):
             m.d.sync += [busy.eq(0), self.done.eq(1)]
         out_pop = _select(out_which, list(unit.populations), self.spike_pop.shape())
         m.d.comb += [self.spike_valid.eq(dp.o_valid & spike), self.spike_neuron.eq(out_local),
@@ -665,6 +718,10 @@ class NetworkCore(wiring.Component):
 
     ``share=False`` gives every population its own unit and datapath.
 
+    ``resettable``: a ``reset`` pulse between steps (while not ``busy``) writes every neuron's initial state
+    back (the fields that differ between neurons from a ROM beside the state RAM), clears the inputs and
+    restarts the generators, the step count and the counters; the parameter bank keeps its values.
+
     ``tables="loaded"``: the delivery's tables (row pointers and synapses) start empty and are written
     through ``load_valid``/``load_addr``/``load_data`` (the words of :meth:`table_image`) before the
     first step, which waits for ``loaded``; they can then live in RAM without initial contents (the
@@ -672,7 +729,7 @@ class NetworkCore(wiring.Component):
     """
 
     def __init__(self, plan: NetworkPlan, queue_depth: int | None = None, share: bool = True,
-                 param_bank: bool = False, tables: str = "rom"):
+                 param_bank: bool = False, tables: str = "rom", resettable: bool = False):
         if tables not in ("rom", "loaded"):
             raise ValueError(f"tables must be 'rom' or 'loaded', not {tables!r}")
         self.plan = plan
@@ -682,7 +739,9 @@ class NetworkCore(wiring.Component):
         self.weight_bits = max([self.layout.weight_bits, 2]
                                + [int(w).bit_length() + 1 for w in self.layout.weights.values()])
         self.mask_bits = max([1] + [len(source_delays(plan, p.index)) for p in plan.populations])
-        self.units = [PopulationUnit(plan, u, self.weight_bits, self.mask_bits, param_bank) for u in self.unit_plans]
+        self.resettable = resettable
+        self.units = [PopulationUnit(plan, u, self.weight_bits, self.mask_bits, param_bank, resettable)
+                      for u in self.unit_plans]
         self.queue_depth = queue_depth or min(max(plan.n_neurons, 4), 1024)
         self.probe_slots = {plan.populations[p].name: u.probed for u in self.units for p in u.unit.populations}
         self.probe_slots = {p.name: self.probe_slots[p.name] for p in plan.populations}
@@ -703,6 +762,8 @@ class NetworkCore(wiring.Component):
         members.update({f"probe_{k}": Out(signed(plan.fmt.total)) for k in range(n_probes)})
         if tables == "loaded":
             members.update(_load_members(self.layout))
+        if resettable:
+            members["reset"] = In(1)
         if n_params:
             members.update({"param_we": In(1), "param_addr": In(range(n_params)),
                             "param_wdata": In(signed(plan.fmt.total)), "param_rdata": Out(signed(plan.fmt.total))})
@@ -775,10 +836,27 @@ class NetworkCore(wiring.Component):
         m.d.sync += self.step_done.eq(0)
         with m.FSM(name="sequencer"):
             with m.State("IDLE"):
-                with m.If((self.run | self.step_req) & ready):
+                stepping = (self.run | self.step_req) & ready
+                if self.resettable:
+                    with m.If(self.reset):
+                        m.d.sync += self.busy.eq(1)
+                        m.d.comb += self.units[0].clear.eq(1)
+                        m.next = "CLEAR_0"
+                    stepping = stepping & ~self.reset
+                with m.If(stepping):
                     m.d.sync += [self.busy.eq(1), cycles.eq(1)]
                     m.d.comb += self.units[0].start.eq(1)
                     m.next = "UPDATE_0"
+            if self.resettable:  # every unit writes its neurons' initial state; the counters start again
+                for k, unit in enumerate(self.units):
+                    with m.State(f"CLEAR_{k}"):
+                        with m.If(unit.done):
+                            if k + 1 < len(self.units):
+                                m.d.comb += self.units[k + 1].clear.eq(1)
+                                m.next = f"CLEAR_{k + 1}"
+                            else:
+                                m.d.sync += [self.step.eq(0), self.spike_count.eq(0), self.busy.eq(0)]
+                                m.next = "IDLE"
             for k, unit in enumerate(self.units):
                 with m.State(f"UPDATE_{k}"):
                     with m.If(unit.done):

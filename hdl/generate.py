@@ -82,6 +82,10 @@ def memories(plan: NetworkPlan, core: NetworkCore) -> list[dict]:
                     "holds": f"{', '.join(unit.pop.state)}, refractory count, overflow flag"
                              + (f", spikes of the last {unit.history_bits} steps" if unit.history_bits else "")
                              + f" (initial state; {pops})"})
+        initial = unit.initial_layout() if unit.resettable else []
+        if initial:
+            out.append({"name": f"pop_{u.name}.initial", "words": u.size, "width": sum(w for *_, w in initial),
+                        "initial": True, "holds": f"initial {', '.join(n for n, *_ in initial)} (for a reset)"})
         rom = unit.rom_layout()
         if rom:
             out.append({"name": f"pop_{u.name}.params", "words": u.size, "width": sum(w for _, w in rom),

@@ -26,8 +26,10 @@
   live registers (no second copy): they are written between two steps, holding the next one for the
   few dozen clocks it takes, and with the command decoder's input held.
 
-Not implemented on the board: ``Reset`` (answered ``UNKNOWN_COMMAND``; the core's memories have no
-way back to their initial contents).
+* **Reset.** ``Reset`` stops the board, waits until the last step's spikes and samples are out, has a
+  resettable core (``NetworkCore(resettable=True)``) write every neuron's initial state back, and
+  acknowledges at step 0; the parameter bank keeps its writes.  With a core that cannot reset it is
+  answered ``UNKNOWN_COMMAND``.
 """
 
 
@@ -40,7 +42,7 @@ from hdl.core import NetworkCore
 from hdl.hil_codec import parameter_crc
 from hdl.hil_framing import FrameDecoder, FrameEncoder, crc_parameters
 from hdl.hil_protocol import (
-    HEADER, HEADER_BYTES, PROTOCOL_VERSION, Ack, GetStatus, Pace, ProbeSamples, ReadParam, Result, RunSteps,
+    HEADER, HEADER_BYTES, PROTOCOL_VERSION, Ack, GetStatus, Pace, ProbeSamples, ReadParam, Reset, Result, RunSteps,
     SetPace, SetProbes, Spikes, Start, Status, Stop, WriteParam, field_offsets, fixed_bytes, max_records,
     record_bytes)
 from hdl.uart import UARTReceiver, UARTTransmitter
@@ -143,6 +145,7 @@ class Telemetry(wiring.Component):
         sampled = Signal()  # the step in flight is sampled
         samples_pending = Signal()  # its samples wait for the transmitter; the next step waits for them
         probe_step = Signal(32)  # the sampled step
+        m.submodules.spike_fifo = fifo = SyncFIFOBuffered(width=16, depth=self.spike_depth)
         m.d.comb += [core.run.eq(0),
                      core.pace.eq(pace_clocks)]
 
@@ -217,9 +220,11 @@ class Telemetry(wiring.Component):
         m.submodules.param_crc = crc_engine
         crc_byte = Signal(range(max(4 * n_params, 1) + 1))
 
-        expected = {cls.TYPE: fixed_bytes(cls) for cls in (Start, Stop, RunSteps, SetPace, WriteParam, ReadParam,
-                                                            GetStatus)}
+        commands = (Start, Stop, RunSteps, SetPace, WriteParam, ReadParam, GetStatus) + ((Reset,) if core.resettable
+                                                                                         else ())
+        expected = {cls.TYPE: fixed_bytes(cls) for cls in commands}
         step_req, issue, writing, command_idle = Signal(), Signal(), Signal(), Signal()
+        tx_idle = Signal()  # the transmitter is between frames
         with m.FSM(name="command"):
             with m.State("CRC"):  # param_crc over the bank, one byte a clock
                 if n_params:
@@ -236,7 +241,7 @@ class Telemetry(wiring.Component):
             with m.State("IDLE"):
                 m.d.comb += command_idle.eq(1)
                 with m.If(cmd_ready & ~ack_pending & ~holding):
-                    known = Cat(*(ctype == t for t in expected)).any() | (ctype == SetProbes.TYPE)  # not Reset
+                    known = Cat(*(ctype == t for t in expected)).any() | (ctype == SetProbes.TYPE)
                     size_ok = Mux(ctype == SetProbes.TYPE,
                                   (length >= fixed_bytes(SetProbes))
                                   & (phase == fixed_bytes(SetProbes) % record_bytes(SetProbes)), 0)
@@ -293,12 +298,28 @@ class Telemetry(wiring.Component):
                                     answer(Result.OK, addressed=True, value=readback)
                                 with m.Else():
                                     m.next = "WRITE"
+                            if core.resettable:
+                                with m.Case(Reset.TYPE):
+                                    m.d.sync += [running.eq(0), limited.eq(0), one_step.eq(0), stopping.eq(0),
+                                                 sampled.eq(0), countdown.eq(0)]
+                                    m.next = "RESET"
             with m.State("WRITE"):  # at the step boundary: no step in flight, none started meanwhile
                 m.d.comb += writing.eq(1)
                 with m.If(~core.busy & ~issue):
                     if n_params:
                         m.d.comb += core.param_we.eq(1)
                     m.next = "READBACK"
+            if core.resettable:
+                with m.State("RESET"):  # once the last step is over and its spikes and samples are out
+                    m.d.comb += writing.eq(1)
+                    with m.If(~core.busy & ~issue & ~core.step_done & ~samples_pending & ~fifo.r_rdy & tx_idle):
+                        m.d.comb += core.reset.eq(1)
+                        m.next = "RESETTING"
+                with m.State("RESETTING"):
+                    m.d.comb += writing.eq(1)
+                    with m.If(~core.busy):
+                        answer(Result.OK)
+                        m.next = "IDLE"
             with m.State("READBACK"):  # still no step: the Ack, sent before the next, names the step count
                 m.d.comb += writing.eq(1)
                 answer(Result.OK, addressed=True, value=readback)
@@ -328,7 +349,6 @@ class Telemetry(wiring.Component):
             m.d.sync += status_pending.eq(1)
 
         # -- spikes into one FIFO: a step marker (its step's low bits) before the step's first spike ---------
-        m.submodules.spike_fifo = fifo = SyncFIFOBuffered(width=16, depth=self.spike_depth)
         neuron = Signal(MARKER)
         m.d.comb += neuron.eq(core.spike_neuron)
         for pop, base in enumerate(self.bases):
@@ -409,6 +429,7 @@ class Telemetry(wiring.Component):
 
         with m.FSM(name="transmit"):
             with m.State("IDLE"):
+                m.d.comb += tx_idle.eq(~byte_valid)
                 settled = ~core.busy & ~issue & ~core.step_done  # between steps, none starting
                 with m.If(encoder.room & ~byte_valid):
                     with m.If(ack_pending & settled):

@@ -55,7 +55,7 @@ class VirtualBoardTop(wiring.Component):
     def __init__(self, plan: NetworkPlan, clock_hz: float = CLOCK_HZ):
         self.plan = plan
         self.clock_hz = clock_hz
-        self.core = NetworkCore(plan, param_bank=True)
+        self.core = NetworkCore(plan, param_bank=True, resettable=True)
         self.telemetry = Telemetry(self.core, uart_divisor(clock_hz, uart_baud(clock_hz)),
                                    int(round(clock_hz * plan.dt_s)), probes=PROBES)
         super().__init__()

@@ -101,7 +101,6 @@ def test_commands_the_board_cannot_do_are_refused_with_the_reason(board):
     assert board.ack(board.send(ReadParam, bank=0, entry=1)).result == Result.BAD_ADDRESS
     assert board.ack(board.send(SetPace, mode=3)).result == Result.BAD_ADDRESS
     assert board.ack(board.send(SetPace, mode=Pace.REAL_TIME, period=1 << 24)).result == Result.BAD_ADDRESS
-    assert board.ack(board.send(Reset)).result == Result.UNKNOWN_COMMAND
     assert board.ack(board.send(SetProbes, every=1, probes=tuple((n, 0) for n in range(5)))).result == Result.TOO_MANY
     assert board.ack(board.send(SetProbes, every=1, probes=((199, 0),))).result == Result.BAD_ADDRESS
     assert board.ack(board.send(SetProbes, every=1, probes=((0, 1),))).result == Result.BAD_ADDRESS
@@ -204,6 +203,34 @@ def test_a_write_while_running_acts_from_the_step_its_ack_names(board):
     assert _board_spikes(board) == sorted(zip(steps.tolist(), neurons.tolist()))
     assert sum(1 for s, _ in _board_spikes(board) if s >= ack.step) > 2 * sum(1 for s, _ in _board_spikes(board)
                                                                               if ack.step - 400 <= s < ack.step)
+
+
+def test_a_reset_stops_the_board_and_starts_the_network_again_keeping_the_parameter_writes(board):
+    stim = 13_107_200
+    board.ack(board.send(SetPace, mode=Pace.REAL_TIME, period=20000))
+    board.ack(board.send(Start))
+    board.until(lambda m: isinstance(m, Spikes) and m.step > 20)
+    ack = board.ack(board.send(Reset))  # while running
+    assert (ack.result, ack.step) == (Result.OK, 0)
+    time.sleep(0.2)
+    status = board.status()
+    assert (status.step, status.spikes, status.running) == (0, 0, 0)
+    board.messages.clear()
+
+    assert board.ack(board.send(WriteParam, bank=0, entry=0, value=stim)).step == 0
+    board.ack(board.send(SetPace, mode=Pace.FREE_RUNNING))
+    board.send(RunSteps, steps=300)
+    board.until(lambda m: isinstance(m, Status) and m.step == 300 and not m.running)
+    first = _board_spikes(board)
+    assert board.ack(board.send(Reset)).step == 0
+    board.messages.clear()
+    board.send(RunSteps, steps=300)
+    board.until(lambda m: isinstance(m, Status) and m.step == 300 and not m.running)
+    engine = EnginePrediction(HIL)
+    engine.write(Write(0, 0, 0, stim))
+    engine.extend(300)
+    steps, neurons = engine.spikes()
+    assert _board_spikes(board) == first == sorted(zip(steps.tolist(), neurons.tolist()))
 
 
 class _TelemetryAlone(Elaboratable):

@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from hdl.design import plan_network
+from hdl.hil_protocol import SetProbes
 from hdl.netcosim import DEFAULT_FORMAT
 from hdl.virtual_board import VirtualBoard, build_virtual_board
 from studio.hil.hil_recording import read_recording
@@ -82,17 +83,24 @@ def test_a_killed_board_is_reported_and_its_data_kept(qtbot, hil_panel, board):
     assert hil_panel.session.divergence is None and hil_panel.raster.counts[1] == kept
 
 
-def test_over_a_serial_port_and_refused_commands_said_plainly(qtbot, hil_panel, board_exe):
+def test_over_a_serial_port_a_reset_starts_board_and_engine_again_and_refusals_are_said_plainly(
+        qtbot, hil_panel, board_exe):
     board = VirtualBoard.start(board_exe, pty=True)
     try:
         hil_panel.connect_board(board.address)  # a pseudo-terminal: the serial path (pyserial)
         qtbot.waitUntil(lambda: hil_panel.session.state == "connected", timeout=10000)
         run(qtbot, hil_panel, 500, 500)
-        assert hil_panel.session.divergence is None and hil_panel.session.telemetry.spikes()[0].size > 0
+        first = hil_panel.session.telemetry.spikes()
+        assert hil_panel.session.divergence is None and first[0].size > 0
         qtbot.mouseClick(hil_panel.reset_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: hil_panel.session.telemetry.horizon == 0, timeout=10000)
+        run(qtbot, hil_panel, 500, 500)
+        again = hil_panel.session.telemetry.spikes()
+        assert hil_panel.session.divergence is None and hil_panel.warning.text() == ""
+        assert [a.tolist() for a in again] == [a.tolist() for a in first]  # the same 500 steps, spike for spike
+        hil_panel.session.send(SetProbes(every=1, probes=tuple((n, 0) for n in range(5))))
         qtbot.waitUntil(lambda: hil_panel.warning.text() != "", timeout=10000)
-        assert hil_panel.warning.text() == "⚠ the board refused Reset (unknown command)"
-        assert hil_panel.session.telemetry.horizon == 500  # nothing was reset, nothing is forgotten
+        assert hil_panel.warning.text() == "⚠ the board refused SetProbes (too many)"
     finally:
         board.stop()
 
