@@ -41,7 +41,7 @@ from pathlib import Path
 from amaranth.build.run import BuildPlan
 
 from engine.errors import NeuroCoreError
-from hdl.board_top import BoardTop, core_clock_hz
+from hdl.board_top import BoardTop, HilPort, core_clock_hz
 from hdl.boards import Board, find_board
 from hdl.core import YOSYS_EMPTY_LOADED_TABLES
 from hdl.design import NetworkPlan
@@ -149,17 +149,17 @@ def board_tools(board: Board) -> dict[str, ToolCommand]:
 
 
 def board_plan(plan: NetworkPlan, board: Board | str, *, clock_hz: float | None = None, paced: bool = True,
-               seed: int = 1) -> BuildPlan:
+               hil: HilPort = HilPort(), seed: int = 1) -> BuildPlan:
     """Amaranth's build plan of ``plan``'s core on ``board`` (no tools run but Amaranth's own).
 
-    ``clock_hz`` defaults to the board's target clock; Yosys also writes its cell counts
-    (``stat.json``), nextpnr a JSON report (``report.json``) and continues past failed timing,
-    which the report then names.  A core whose tables do not fit the block RAM of a device with
+    ``clock_hz`` defaults to the board's target clock; ``hil`` says what the board's HIL port offers.
+    Yosys also writes its cell counts (``stat.json``), nextpnr a JSON report (``report.json``) and
+    continues past failed timing, which the report then names.  A core whose tables do not fit the block RAM of a device with
     SPRAM reads them from the board's flash (:func:`hdl.estimate.table_storage`); the plan then
     holds the flash's image, ``tables.bin``.
     """
     board = find_board(board) if isinstance(board, str) else board
-    top = BoardTop(plan, core_clock_hz(board.family, board.clock_hz, clock_hz or board.target_hz), paced,
+    top = BoardTop(plan, core_clock_hz(board.family, board.clock_hz, clock_hz or board.target_hz), paced, hil,
                    tables=table_storage(plan, board))
     platform = board.platform()
     synth, after_read = "", ""
@@ -380,7 +380,7 @@ def _report(board: Board, directory: Path, tools: dict[str, ToolCommand],
 
 
 def build_board(plan: NetworkPlan, board: Board | str, directory: str | os.PathLike, *,
-                clock_hz: float | None = None, paced: bool = True,
+                clock_hz: float | None = None, paced: bool = True, hil: HilPort = HilPort(),
                 on_stage: Callable[[str], None] | None = None, on_log: Callable[[str], None] | None = None,
                 cancel: threading.Event | None = None, timeout: float = DEFAULT_TIMEOUT_S,
                 memory_bytes: int = DEFAULT_MEMORY_BYTES, seed: int = 1) -> BoardReport:
@@ -405,7 +405,7 @@ def build_board(plan: NetworkPlan, board: Board | str, directory: str | os.PathL
     directory.mkdir(parents=True, exist_ok=True)
     target_hz = core_clock_hz(board.family, board.clock_hz, clock_hz or board.target_hz)
     tools = board_tools(board)
-    build_plan = board_plan(plan, board, clock_hz=target_hz, paced=paced, seed=seed)
+    build_plan = board_plan(plan, board, clock_hz=target_hz, paced=paced, hil=hil, seed=seed)
     key = design_hash(build_plan, board, tools)
     saved = directory / REPORT
     if saved.exists():

@@ -22,7 +22,8 @@ platform:
   40-80 ms after each spike: it flickers with the network's activity.
 * **UART** (boards with a ``uart`` resource; the OrangeCrab has none): 3 Mbaud
   8N1 where the clock divides it (:func:`hdl.uart.uart_baud`), speaking the HIL
-  protocol (docs/hil-protocol.md) through :class:`hdl.telemetry.Telemetry`.
+  protocol (docs/hil-protocol.md) through :class:`hdl.telemetry.Telemetry`, with what :class:`HilPort`
+  asks for.
 """
 
 from __future__ import annotations
@@ -46,12 +47,11 @@ from hdl.flash_loader import FlashLoader
 from hdl.telemetry import Telemetry
 from hdl.uart import uart_baud, uart_divisor
 
-__all__ = ["PROBES", "BoardTop", "PllSettings", "core_clock_hz", "ecp5_pll", "ice40_pll"]
+__all__ = ["BoardTop", "HilPort", "PllSettings", "core_clock_hz", "ecp5_pll", "ice40_pll"]
 
 LED_TICK_S = 0.01  # about; a power of two of clocks
 LED_TICKS = 4
 RESET_HOLD_S = 15e-6
-PROBES = 0  # probe pairs of a board's HIL telemetry: off, as four cost ~650 cells (hil_demo Q8.8: 89 % of the UP5K)
 PLL_TOLERANCE = 0.01  # how far from the asked clock a PLL's output may be
 
 
@@ -115,6 +115,28 @@ def core_clock_hz(family: str, oscillator_hz: float, wanted_hz: float) -> float:
     return pll(oscillator_hz, wanted_hz).out_hz
 
 
+@dataclass(frozen=True)
+class HilPort:
+    """What a board's HIL port can do beyond running the network and sending its spikes and status; each
+    costs logic cells (hil_demo at Q16.16 on the iCEBreaker: four probes ~650, the writable parameter bank four
+    more SB_MAC16, reset ~100 and two block RAMs).
+
+    ``probes``: the (neuron, variable) pairs ``SetProbes`` may choose; ``params``: the network's constants
+    are a parameter bank that ``WriteParam`` writes; ``reset``: ``Reset`` restarts the network.
+    """
+
+    probes: int = 0
+    params: bool = False
+    reset: bool = True
+
+    @property
+    def tag(self) -> str:
+        """A short name for the folder of a build with other than the default port (``""`` for it)."""
+        parts = ([f"probes{self.probes}"] if self.probes else []) + (["params"] if self.params else []) \
+            + ([] if self.reset else ["noreset"])
+        return "-".join(parts)
+
+
 class BoardTop(Elaboratable):
     """The network core on a board; see the module docstring.
 
@@ -126,25 +148,20 @@ class BoardTop(Elaboratable):
         The core's clock; ``None``: the board's oscillator.
     paced
         Step in real time (``dt`` per step) rather than as fast as possible.
-    param_bank
-        Make the core's constants writable over the HIL link (:class:`~hdl.core.NetworkCore`); off by
-        default, as a writable constant that is multiplied costs multipliers (hil_demo's ``I_stim``:
-        four more SB_MAC16 at Q16.16, more than the iCEBreaker has).
-    probes
-        (neuron, variable) pairs the HIL telemetry can sample (:class:`~hdl.telemetry.Telemetry`).
+    hil
+        What the HIL port offers (:class:`HilPort`; a writable parameter bank is the core's ``param_bank``, a
+        reset its ``resettable``).
     tables
         The core's ``tables``; ``"loaded"``: read from the board's SPI flash (:mod:`hdl.flash_loader`).
-    resettable
-        The HIL ``Reset`` command returns the network to its initial state (the core's ``resettable``).
     """
 
     def __init__(self, plan: NetworkPlan, clock_hz: float | None = None, paced: bool = True,
-                 param_bank: bool = False, probes: int = PROBES, tables: str = "rom", resettable: bool = True):
+                 hil: HilPort = HilPort(), tables: str = "rom"):
         self.plan = plan
         self.clock_hz = clock_hz
         self.paced = paced
-        self.probes = probes
-        self.core = NetworkCore(plan, param_bank=param_bank, tables=tables, resettable=resettable)
+        self.hil = hil
+        self.core = NetworkCore(plan, param_bank=hil.params, tables=tables, resettable=hil.reset)
 
     def elaborate(self, platform):
         m = Module()
@@ -234,5 +251,5 @@ class BoardTop(Elaboratable):
         m.submodules.uart_tx_buf = tx_buf = io.Buffer("o", pins.tx)
         divisor = uart_divisor(clock_hz, uart_baud(clock_hz))
         m.submodules.telemetry = telemetry = Telemetry(core, divisor, int(round(clock_hz * self.plan.dt_s)),
-                                                       probes=self.probes)
+                                                       probes=self.hil.probes)
         m.d.comb += [telemetry.rx.eq(rx_buf.i), tx_buf.o.eq(telemetry.tx)]

@@ -146,6 +146,7 @@ def build_parser() -> _Parser:
     p.add_argument("-o", "--out", metavar="DIR",
                    help="the build folder (default: a cached one per project, board, format and clock)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    _hil_port_options(p)
     p.set_defaults(func=subcommands.synth)
 
     p = sub.add_parser("deploy", help="build the project's core for a board (cached by design) and program the board")
@@ -154,6 +155,7 @@ def build_parser() -> _Parser:
     p.add_argument("--flash", action="store_true", help="write the board's flash (kept at power-off), not its SRAM")
     p.add_argument("--dry-run", action="store_true", help="print the commands it would run, and run none")
     p.add_argument("--fixed", type=q_format, metavar="QI.F", help="fixed-point format (default Q16.16)")
+    _hil_port_options(p)
     p.set_defaults(func=subcommands.deploy)
 
     p = sub.add_parser("board", help="serve the project's board over the HIL protocol: the virtual board "
@@ -196,6 +198,15 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=1, metavar="N",
                    help="threads the run uses (default 1); every number gives the same results")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
+
+
+def _hil_port_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--probes", type=int, default=0, metavar="N",
+                   help="(neuron, variable) pairs the board's HIL port can sample (default 0; ~160 cells each)")
+    p.add_argument("--params", action="store_true",
+                   help="make the network's constants a parameter bank the HIL port writes (costs multipliers)")
+    p.add_argument("--no-reset", dest="reset", action="store_false",
+                   help="leave out the HIL Reset (saves ~100 cells and the ROM of initial values)")
 
 
 def build_window_parser() -> argparse.ArgumentParser:

@@ -313,6 +313,15 @@ def cosim(args: argparse.Namespace) -> int:
     return 0 if report.bit_exact else 1
 
 
+def _hil_port(args: argparse.Namespace):
+    """The board's HIL port as ``--probes``, ``--params`` and ``--no-reset`` ask."""
+    from hdl.board_top import HilPort
+
+    if args.probes < 0:
+        raise NeuroCoreError(f"--probes must be 0 or more, not {args.probes}")
+    return HilPort(probes=args.probes, params=args.params, reset=args.reset)
+
+
 def synth(args: argparse.Namespace) -> int:
     """``ncstudio synth PROJECT --board B``: build the core for a board; resources, timing, real-time factor.
 
@@ -326,9 +335,10 @@ def synth(args: argparse.Namespace) -> int:
 
     board = find_board(args.board)
     plan = plan_project(args.project, args.fixed)
-    folder = Path(args.out) if args.out else build_folder(args.project, board, args.fixed, args.clock)
+    hil = _hil_port(args)
+    folder = Path(args.out) if args.out else build_folder(args.project, board, args.fixed, args.clock, hil)
     try:
-        report = build_board(plan, board, folder, clock_hz=args.clock)
+        report = build_board(plan, board, folder, clock_hz=args.clock, hil=hil)
     except BuildFailed as exc:
         if args.json and exc.report is not None:
             _emit_json(exc.report.with_speed(cycles_per_step(args.project, args.fixed), plan.dt_s).to_json())
@@ -351,7 +361,7 @@ def deploy(args: argparse.Namespace) -> int:
     from studio.hardware.deploy_flow import DeployRequest, build, deploy_commands, program_board
 
     request = DeployRequest(str(args.project), args.board, *(() if args.fixed is None else (args.fixed,)),
-                            flash=args.flash)
+                            flash=args.flash, hil=_hil_port(args))
     if args.dry_run:
         print("\n".join(deploy_commands(request)))
         return 0

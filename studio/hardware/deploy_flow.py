@@ -24,6 +24,7 @@ from pathlib import Path
 from engine.fixedpoint import QFormat
 from hdl.board_build import (NAME, REPORT, STAGES as BUILD_STAGES, TABLES_IMAGE, BoardReport, board_plan, board_tools,
                              build_board, design_hash)
+from hdl.board_top import HilPort
 from hdl.boards import Board, find_board
 from hdl.estimate import table_storage
 from hdl.flash_loader import FLASH_OFFSET
@@ -36,9 +37,9 @@ STAGES = (*BUILD_STAGES, "program")
 
 @dataclass(frozen=True)
 class DeployRequest:
-    """Build the project file ``path`` for ``board`` in ``fmt``; program it unless ``program`` is false
-    (into flash with ``flash``); with ``speed``, measure the core's cycles per step in Verilator for the
-    report's real-time factor."""
+    """Build the project file ``path`` for ``board`` in ``fmt`` with the HIL port ``hil``; program it unless
+    ``program`` is false (into flash with ``flash``); with ``speed``, measure the core's cycles per step in
+    Verilator for the report's real-time factor."""
 
     path: str
     board: str
@@ -46,6 +47,7 @@ class DeployRequest:
     flash: bool = False
     program: bool = True
     speed: bool = False
+    hil: HilPort = HilPort()
 
 
 @dataclass(frozen=True)
@@ -60,23 +62,23 @@ class DeployResult:
 
 
 def build_folder(path: str | os.PathLike, board: Board, fmt: QFormat | None = None,
-                 clock_hz: float | None = None) -> Path:
-    """Where project ``path`` is built for ``board`` in ``fmt`` at ``clock_hz`` (default: the board's target):
-    ``boards/<project>-<board>-<format>-<clock>MHz`` beside the co-simulation cache
-    (:func:`hdl.netcosim.cache_root`); a rebuild of the same design reuses it."""
+                 clock_hz: float | None = None, hil: HilPort = HilPort()) -> Path:
+    """Where project ``path`` is built for ``board`` in ``fmt`` at ``clock_hz`` (default: the board's target)
+    with the HIL port ``hil``: ``boards/<project>-<board>-<format>-<clock>MHz[-<port>]`` beside the
+    co-simulation cache (:func:`hdl.netcosim.cache_root`); a rebuild of the same design reuses it."""
     clock_mhz = (clock_hz or board.target_hz) / 1e6
     name = f"{Path(path).stem}-{board.name}-{(fmt or DEFAULT_FORMAT).name}-{clock_mhz:g}MHz"
-    return cache_root().parent / "boards" / name
+    return cache_root().parent / "boards" / "-".join(filter(None, (name, hil.tag)))
 
 
 def deploy_commands(request: DeployRequest) -> list[str]:
     """The command lines :func:`deploy` would run, in order (the build's only when it is not cached),
     each as ``(cd FOLDER && COMMAND)``."""
     board = find_board(request.board)
-    folder = build_folder(request.path, board, request.fmt)
+    folder = build_folder(request.path, board, request.fmt, hil=request.hil)
     tools = board_tools(board)
     plan = plan_project(request.path, request.fmt)
-    build = board_plan(plan, board)
+    build = board_plan(plan, board, hil=request.hil)
     lines = []
     if not _cached(folder, design_hash(build, board, tools)):
         by_name = {tool.name: tool for tool in tools.values()}
@@ -120,8 +122,8 @@ def build(request: DeployRequest, on_stage: Callable[[str], None] | None = None,
     log = on_log or (lambda line: None)
     board = find_board(request.board)
     plan = plan_project(request.path, request.fmt)
-    report = build_board(plan, board, build_folder(request.path, board, request.fmt), on_stage=on_stage,
-                         on_log=on_log, cancel=cancel)
+    report = build_board(plan, board, build_folder(request.path, board, request.fmt, hil=request.hil),
+                         hil=request.hil, on_stage=on_stage, on_log=on_log, cancel=cancel)
     if report.cached:
         log(f"the design is unchanged since its last build: reusing {report.bitstream}")
     if not request.speed:
@@ -136,7 +138,7 @@ def program_board(request: DeployRequest, report: BoardReport, on_stage: Callabl
     a failure is the result's one-line ``program_error``."""
     log = on_log or (lambda line: None)
     board = find_board(request.board)
-    folder = build_folder(request.path, board, request.fmt)
+    folder = build_folder(request.path, board, request.fmt, hil=request.hil)
     commands = _program_commands(board, folder, report.bitstream, request.flash, (folder / TABLES_IMAGE).is_file())
     shown = " && ".join(map(str, commands))
     if not request.program:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -23,10 +24,12 @@ from hdl.board_build import (
     build_commands,
     design_hash,
 )
-from hdl.board_top import ecp5_pll, ice40_pll
+from hdl.board_top import HilPort, ecp5_pll, ice40_pll
 from hdl.boards import find_board
 from hdl.design import plan_network
+from studio.hardware.hardware_flow import plan_project
 
+HIL_DEMO = Path(__file__).resolve().parents[2] / "resources" / "examples" / "hil_demo.ncsproj"
 ICE40_TOOLS = ("yosys", "nextpnr-ice40", "icepack")
 ECP5_TOOLS = ("yosys", "nextpnr-ecp5", "ecppack")
 
@@ -78,6 +81,17 @@ def test_the_build_plan_is_amaranths_with_our_reports_and_a_stable_hash():
     key = design_hash(build, board, tools)
     assert key == design_hash(board_plan(plan, board), board, tools)
     assert key != design_hash(board_plan(small_plan(indegree=3), board), board, tools)
+
+
+def test_the_hil_port_has_what_was_asked_for():
+    plan, board = plan_project(HIL_DEMO, QFormat.parse("Q8.8")), find_board("icebreaker")
+    default, port = board_plan(plan, board), board_plan(plan, board, hil=HilPort(probes=2, params=True, reset=False))
+    cleared = re.compile(r"\\clear\b")  # the units' port that writes their initial state back
+    assert cleared.search(default.files["top.il"]) and not cleared.search(port.files["top.il"])
+    assert "probe_neuron_1" in port.files["top.il"] and "probe_neuron_0" not in default.files["top.il"]
+    assert "param_E_I_stim" in port.files["top.il"] and "param_E_" not in default.files["top.il"]
+    tools = board_tools(board)
+    assert design_hash(default, board, tools) != design_hash(port, board, tools)
 
 
 @pytest.mark.slow

@@ -39,6 +39,18 @@ def test_a_dry_run_prints_the_exact_commands_and_runs_none(tmp_path):
     assert flash.stdout.splitlines()[-1].endswith(f"--write-flash {builds / 'boards' / 'hil_demo-icebreaker-Q8.8-24MHz' / 'top.bin'})")
 
 
+@pytest.mark.tools(*BUILD_TOOLS)
+def test_a_board_with_more_of_a_hil_port_is_built_in_a_folder_of_its_own(tmp_path):
+    builds = tmp_path / "builds"
+    result = deploy(HIL, "--board", "icebreaker", "--fixed", "Q8.8", "--dry-run", "--probes", "2", "--params",
+                    "--no-reset", builds=builds)
+    assert result.returncode == 0, result.stderr
+    folder = builds / "boards" / "hil_demo-icebreaker-Q8.8-24MHz-probes2-params-noreset"
+    assert result.stdout.splitlines()[-1].endswith(f"--write-sram {folder / 'top.bin'})")
+    assert_one_line_error(deploy(HIL, "--board", "icebreaker", "--dry-run", "--probes", "-1", builds=builds),
+                          r"--probes must be 0 or more, not -1$")
+
+
 def test_an_unknown_board_is_one_line(tmp_path):
     result = deploy(HIL, "--board", "icebreakr", "--dry-run", builds=tmp_path)
     assert_one_line_error(result, r"unknown board `icebreakr` \(known: icebreaker, icesugar, ")
