@@ -1,6 +1,7 @@
 """iCE40 resources of a stochastic-computing synapse against a fixed-point Q8.8 multiply, synthesised with Yosys.
 
-Run: ``.venv/bin/python benchmarks/sc_cost.py [--json] [--only CASE ...] [--keep DIR]``.
+Run: ``.venv/bin/python benchmarks/sc_cost.py [--json] [--only CASE ...] [--keep DIR]``, or with ``--errors`` for the
+error-vs-L table of every source (engine/stochastic/sc_error.py; no synthesis).
 
 Every case is an Amaranth block of hdl/sc_rtl.py (or a Q8.8 multiplier) converted to Verilog and synthesised with
 :func:`hdl.synth.synthesize` for the iCE40UP5K (``synth_ice40``, synthesis only: the bare blocks are not placed).
@@ -32,6 +33,13 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from engine.stochastic.sc_error import (
+    LENGTHS,
+    OPERATIONS,
+    error_table,
+    hoeffding_length,
+    shortest_length,
+)
 from engine.stochastic.sc_sources import SOURCES, WORD_BITS, default_seed
 from hdl.sc_rtl import (
     LEVEL_BITS,
@@ -44,6 +52,7 @@ from hdl.sc_rtl import (
 from hdl.synth import plan_synthesis, synthesize
 
 TARGET = "ice40-up5k"
+BOUNDS = (0.05, 0.02, 0.01)
 LENGTH = 256
 UNIT_INPUTS = 8
 
@@ -145,12 +154,44 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def error_report() -> str:
+    """The error-vs-L tables (mean / max absolute error against float, then against Q8.8 fixed point, over every
+    Q8.8 operand in [0, 1]) and the lengths that keep the max error against float under each of :data:`BOUNDS`:
+    measured, and from Hoeffding at 95 %."""
+    rows = error_table()
+    lines = []
+    for against in ("float", "fixed"):
+        lines += [f"Error against {against} (mean / max):", "",
+                  "| source | operation | " + " | ".join(f"L={n}" for n in LENGTHS) + " |",
+                  "|---|---|" + "---:|" * len(LENGTHS)]
+        for source in SOURCES:
+            for op in OPERATIONS:
+                cells = [f"{getattr(r, f'mean_vs_{against}'):.4f} / {getattr(r, f'max_vs_{against}'):.4f}"
+                         for r in rows if r.source == source and r.operation == op]
+                lines.append(f"| {source} | {op} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += ["Shortest L whose max error against float is under a bound:", "",
+              "| source | operation | " + " | ".join(f"max < {b}" for b in BOUNDS) + " |",
+              "|---|---|" + "---:|" * len(BOUNDS)]
+    shortest = [shortest_length(rows, b) for b in BOUNDS]
+    for source in SOURCES:
+        for op in OPERATIONS:
+            cells = [str(best[(source, op)] or f"> {LENGTHS[-1]}") for best in shortest]
+            lines.append(f"| {source} | {op} | " + " | ".join(cells) + " |")
+    lines.append("| Hoeffding (95 %) | any | " + " | ".join(str(hoeffding_length(b)) for b in BOUNDS) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     parser.add_argument("--only", action="append", choices=sorted(cases()), help="measure only this case")
     parser.add_argument("--keep", type=Path, help="keep each case's build folder under this directory")
+    parser.add_argument("--errors", action="store_true", help="print the error-vs-L table instead (no synthesis)")
     args = parser.parse_args(argv)
+    if args.errors:
+        print(error_report())
+        return 0
     rows = []
     with tempfile.TemporaryDirectory(prefix="sc_cost_") as tmp:
         base = args.keep or Path(tmp)

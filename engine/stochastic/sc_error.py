@@ -1,8 +1,8 @@
 """How far SC arithmetic lands from fixed point and float, and the stream length a bound needs.
 
-An operation is measured on a grid of unipolar operands ``k / (grid - 1)`` rounded to the fixed-point
-format's fraction bits, so each operand is exactly representable both as a raw fixed-point value ``r`` and as a
-comparator level ``r << (16 - frac)``:
+An operation is measured on every unipolar operand the fixed-point format holds in [0, 1] (or on a grid of
+``k / (grid - 1)`` rounded to it), so each operand is exactly representable both as a raw fixed-point value ``r``
+and as a comparator level ``r << (16 - frac)``; two-operand operations take every pair:
 
 ``encode``
     ``x`` decoded from its stream, against ``x``.
@@ -75,16 +75,18 @@ def _check_confidence(confidence: float) -> None:
         raise ValueError(f"the confidence must be between 0 and 1, not {confidence}")
 
 
-def _operands(grid: int, fmt: QFormat) -> np.ndarray:
-    """Raw fixed-point operands in [0, 1] (int64)."""
-    if grid < 2:
-        raise ValueError(f"the operand grid needs at least 2 points, not {grid}")
+def _operands(grid: int | None, fmt: QFormat) -> np.ndarray:
+    """Raw fixed-point operands in [0, 1] (int64): all of them, or ``grid`` evenly spaced."""
     if fmt.frac > WORD_BITS:
         raise ValueError(f"{fmt.name}: SC levels hold at most {WORD_BITS} fraction bits")
+    if grid is None:
+        return np.arange(fmt.one + 1, dtype=np.int64)
+    if grid < 2:
+        raise ValueError(f"the operand grid needs at least 2 points, not {grid}")
     return np.unique(np.rint(np.linspace(0.0, 1.0, grid) * fmt.one).astype(np.int64))
 
 
-def sc_error(operation: str, source: str, length: int, fmt: QFormat = Q8_8, grid: int = 33,
+def sc_error(operation: str, source: str, length: int, fmt: QFormat = Q8_8, grid: int | None = None,
              confidence: float = 0.95) -> ScError:
     """The mean and max absolute error of ``operation`` (:data:`OPERATIONS`) with ``source`` over ``length`` bits,
     and the share of operands over :func:`hoeffding_bound` at ``confidence`` (at most ``1 - confidence`` for
@@ -111,13 +113,13 @@ def sc_error(operation: str, source: str, length: int, fmt: QFormat = Q8_8, grid
             got = decode(mux_streams(x[:, None], y[None, :], select), length)
             exact, fixed = (rx + ry) / (2 * fmt.one), ((rx + ry) >> 1) / fmt.one
     vs_float, vs_fixed = np.abs(got - exact), np.abs(got - fixed)
-    over = np.count_nonzero(vs_float > hoeffding_bound(length, confidence)) / vs_float.size
+    over = float(np.count_nonzero(vs_float > hoeffding_bound(length, confidence)) / vs_float.size)
     return ScError(operation, source, length, float(vs_float.mean()), float(vs_float.max()),
                    float(vs_fixed.mean()), float(vs_fixed.max()), over)
 
 
 def error_table(sources=SOURCES, lengths=LENGTHS, operations=OPERATIONS, fmt: QFormat = Q8_8,
-                grid: int = 33, confidence: float = 0.95) -> list[ScError]:
+                grid: int | None = None, confidence: float = 0.95) -> list[ScError]:
     """:func:`sc_error` for every source, operation and length (in that nesting order)."""
     return [sc_error(op, source, length, fmt, grid, confidence)
             for source in sources for op in operations for length in lengths]
