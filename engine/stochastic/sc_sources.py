@@ -133,17 +133,18 @@ def _lfsr16_phase() -> np.ndarray:
     return phase
 
 
-def lfsr16_words(count: int, seed: int = LFSR16_DEFAULT_SEED) -> np.ndarray:
-    """The first ``count`` words (uint16) of the LFSR-16 started at ``seed`` (word 0 is the seed)."""
+def lfsr16_words(count: int, seed: int = LFSR16_DEFAULT_SEED, offset: int = 0) -> np.ndarray:
+    """Words ``offset .. offset + count - 1`` (uint16) of the LFSR-16 started at ``seed`` (word 0 is the seed)."""
     check_seed("lfsr16", seed)
-    start = _lfsr16_phase()[seed]
+    start = _lfsr16_phase()[seed] + offset
     return _lfsr16_cycle()[(start + np.arange(count)) % LFSR16_PERIOD]
 
 
-def sobol16_words(count: int, dimension: int = 0) -> np.ndarray:
-    """The first ``count`` words (uint16) of Sobol dimension ``dimension`` in Gray-code order (word 0 is 0)."""
+def sobol16_words(count: int, dimension: int = 0, offset: int = 0) -> np.ndarray:
+    """Words ``offset .. offset + count - 1`` (uint16) of Sobol dimension ``dimension`` in Gray-code order
+    (word 0 is 0)."""
     check_seed("sobol16", dimension)
-    index = np.arange(count, dtype=np.int64) % FULL_SCALE
+    index = (offset + np.arange(count, dtype=np.int64)) % FULL_SCALE
     gray = index ^ (index >> 1)
     words = np.zeros(count, dtype=np.uint16)
     for k, direction in enumerate(SOBOL16_DIRECTIONS[dimension]):
@@ -151,25 +152,28 @@ def sobol16_words(count: int, dimension: int = 0) -> np.ndarray:
     return words
 
 
-def halton_words(count: int, start: int = 0) -> np.ndarray:
-    """The first ``count`` words (uint16) of van der Corput base 2 from index ``start``: reversed 16-bit indices."""
+def halton_words(count: int, start: int = 0, offset: int = 0) -> np.ndarray:
+    """Words ``offset .. offset + count - 1`` (uint16) of van der Corput base 2 from index ``start``: the
+    reversed 16-bit indices ``start + offset + i``."""
     check_seed("halton", start)
-    index = (start + np.arange(count, dtype=np.int64)) % FULL_SCALE
+    index = (start + offset + np.arange(count, dtype=np.int64)) % FULL_SCALE
     words = np.zeros(count, dtype=np.int64)
     for b in range(WORD_BITS):
         words |= ((index >> b) & 1) << (WORD_BITS - 1 - b)
     return words.astype(np.uint16)
 
 
-def source_words(source: str, count: int, seed: int | None = None) -> np.ndarray:
-    """The first ``count`` words (uint16) of ``source`` (one of :data:`SOURCES`) with ``seed``.
+def source_words(source: str, count: int, seed: int | None = None, offset: int = 0) -> np.ndarray:
+    """Words ``offset .. offset + count - 1`` (uint16) of ``source`` (one of :data:`SOURCES`) with ``seed``.
 
     ``seed=None`` takes the source's default: 0xACE1 for ``lfsr16``, 0 for ``sobol16`` and ``halton``.
+    ``offset`` continues a sequence (the hardware source without a restart): the words of stream ``k`` of
+    length ``L`` are ``source_words(source, L, seed, k * L)``.
     Raises ``ValueError`` for an unknown source or a seed out of range (:func:`check_seed`).
     """
     seed = default_seed(source, 0) if seed is None else seed
     check_seed(source, seed)
-    if count < 0:
-        raise ValueError(f"{source}: word count must be >= 0, not {count}")
+    if count < 0 or offset < 0:
+        raise ValueError(f"{source}: word count and offset must be >= 0, not {count} and {offset}")
     maker = {"lfsr16": lfsr16_words, "sobol16": sobol16_words, "halton": halton_words}[source]
-    return maker(count, seed)
+    return maker(count, seed, offset)

@@ -93,3 +93,16 @@ def test_default_seeds_are_valid_and_distinct(source):
         check_seed(source, seed)
     assert len(set(seeds)) == 16
     assert np.array_equal(source_words(source, 100), source_words(source, 100, seeds[0]))
+
+
+@PROPERTY
+@given(st.sampled_from(SOURCES), st.integers(0, 70000), st.integers(0, 300))
+def test_an_offset_continues_the_sequence(source, offset, count):
+    seed = default_seed(source, 3)
+    whole = source_words(source, offset + count, seed)
+    assert np.array_equal(source_words(source, count, seed, offset), whole[offset:])
+
+
+def test_a_negative_count_or_offset_is_named():
+    with pytest.raises(ValueError, match=r"^halton: word count and offset must be >= 0, not 4 and -1$"):
+        source_words("halton", 4, 0, -1)
