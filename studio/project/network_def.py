@@ -205,8 +205,12 @@ def _synapse_params(synapse: str, values, path: str, consts: Constants, problems
         if key not in specs:
             _unknown(f"parameter of {synapse}", key, specs, where, problems)
             continue
-        example = specs[key].default if specs[key].dim else ""
-        out[key] = consts.quantity(raw, where, problems, specs[key].dim, example)
+        spec = specs[key]
+        value = consts.quantity(raw, where, problems, spec.dim, spec.default if spec.dim else "")
+        if value is not None and spec.dim is not None:
+            problem = spec.problem(value.in_units(SI_UNITS))
+            _refuse(problem and f"`{raw}` {problem}", where, problems)
+        out[key] = value
     return {k: v for k, v in out.items() if v is not None}
 
 
