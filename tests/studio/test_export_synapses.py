@@ -100,3 +100,15 @@ def test_the_exported_script_runs_in_nest(tmp_path, capsys, nest_python):
     assert done.returncode == 0, done.stderr[-3000:]
     with np.load(out) as data:
         assert data["spikes_E.times"].size > 0
+
+
+@pytest.mark.parametrize("synapse, params", [("tsodyks2_synapse", TSODYKS2), ("tsodyks_synapse", {"U": 0.3}),
+                                             ("stdp_triplet_synapse", TRIPLET)])
+def test_the_hardware_refuses_them_by_name(tmp_path, capsys, synapse, params):
+    path = _plastic_brunel(tmp_path, EE={"synapse": synapse, "synapse_params": params}, EI={"synapse": "static_synapse",
+                                                                                            "synapse_params": {}})
+    assert main(["hdl", str(path), "-o", str(tmp_path / "core")]) == 1
+    line = capsys.readouterr().err.strip()
+    assert re.match(rf"^ncstudio: error: .*projection `EE`: {synapse} is not available in fixed point \(.+\); run "
+                    r"in floating point$", line), line
+    assert not (tmp_path / "core").exists()
