@@ -3,6 +3,8 @@ transmits (data/nest_synapses.npz, made by data/make_nest_synapse_refs.py), keep
 connection, and refuse what NEST refuses."""
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ from engine.network.definitions import DeviceDef, NetworkDef, PopulationDef, Pro
 from engine.network.footprint import estimate_memory
 from engine.run.simulation import Simulation
 
+ROOT = Path(__file__).resolve().parents[3]
 DATA = Path(__file__).parent / "data"
 REFS = np.load(DATA / "nest_synapses.npz")
 CASES = json.loads(str(REFS["cases"]))
@@ -142,3 +145,19 @@ def test_fixed_point_and_so_the_hardware_refuse_them_by_name(synapse, params):
 def test_their_state_counts_in_the_memory_estimate():
     static, tsodyks = (estimate_memory(_one(s)).total for s in ("static_synapse", "tsodyks_synapse"))
     assert tsodyks > static
+
+
+def test_the_references_are_what_nest_computes(tmp_path):
+    """Where NEST is installed (the peers environment), remake the references and find the stored ones."""
+    candidates = [os.environ.get("NCS_PEERS_PYTHON"), ROOT / ".venv-peers" / "bin" / "python"]
+    python = next((c for c in candidates if c and Path(c).exists() and subprocess.run(
+        [str(c), "-c", "import nest"], capture_output=True, timeout=120).returncode == 0), None)
+    if python is None:
+        pytest.skip("NEST is not installed (run `make peers`)")
+    done = subprocess.run([str(python), str(DATA / "make_nest_synapse_refs.py"), str(tmp_path)], capture_output=True,
+                          text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    fresh = np.load(tmp_path / "nest_synapses.npz")
+    assert sorted(fresh.files) == sorted(REFS.files)
+    for key in REFS.files:
+        assert np.array_equal(fresh[key], REFS[key]), key
