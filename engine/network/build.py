@@ -414,6 +414,9 @@ def _per_connection(value: Expression, system, n: int, rng, where: str, dim, at:
     return _evaluate(value, symbols, system, {}, n, rng, where, dim, at, "connection")
 
 
+_DRAWN_WEIGHTS = ("static_synapse", "tsodyks2_synapse", "tsodyks_synapse")  # whose weights never change
+
+
 def _build_projection(index, pdef: ProjectionDef, populations, on_pre, dt, rng) -> Projection:
     at = Location("projection", pdef.name)
     where = at.element
@@ -435,10 +438,10 @@ def _build_projection(index, pdef: ProjectionDef, populations, on_pre, dt, rng) 
     if pdef.synapse == "stdp_triplet_synapse" and isinstance(drawn_delay, Expression):
         raise NetworkError(f"{where}: stdp_triplet_synapse needs one delay for the whole projection, not "
                            f"`{drawn_delay}` drawn per connection", at.at("delay"))
-    if isinstance(drawn_weight, Expression) and pdef.synapse not in ("static_synapse", "tsodyks2_synapse",
-                                                                     "tsodyks_synapse"):
-        raise NetworkError(f"{where}: a weight drawn per connection (`{drawn_weight}`) needs static_synapse, "
-                           f"not {pdef.synapse}", at.at("synapse"))
+    if isinstance(drawn_weight, Expression) and pdef.synapse not in _DRAWN_WEIGHTS:
+        raise NetworkError(f"{where}: a weight drawn per connection (`{drawn_weight}`) needs "
+                           f"{', '.join(_DRAWN_WEIGHTS[:-1])} or {_DRAWN_WEIGHTS[-1]}, not {pdef.synapse}",
+                           at.at("synapse"))
     if not isinstance(drawn_weight, Expression):
         try:
             weight, d = quantity_in(pdef.weight, system)
