@@ -443,12 +443,17 @@ def test_synapse_parameters_are_read_with_their_units_and_placed(tmp_path):
         "unknown parameter of tsodyks2_synapse `tau_psc`") for f, m in found)
 
 
-def test_a_synapse_parameter_out_of_range_is_placed_at_its_field():
+def test_synapse_parameters_out_of_range_are_placed_at_their_field():
     doc = read_project(CUBA)
-    bad = replace(doc.projections[0], synapse="tsodyks_synapse", synapse_params={"U": 1.5})
-    doc = replace(doc, projections=(bad,) + doc.projections[1:])
-    with pytest.raises(ProjectFileError) as err:
-        build_project(CUBA, doc, project_network(CUBA, doc))
-    [problem] = err.value.problems
-    assert problem.field == "projections[0].synapse_params.U"
-    assert re.match(r"^projection `EE`, synapse parameter `U`: `1\.5` must be at most 1$", problem.message)
+
+    def problems(params):
+        bad = replace(doc.projections[0], synapse="tsodyks_synapse", synapse_params=params)
+        changed = replace(doc, projections=(bad,) + doc.projections[1:])
+        with pytest.raises(ProjectFileError) as err:
+            build_project(CUBA, changed, project_network(CUBA, changed))
+        return [(p.field, p.message) for p in err.value.problems]
+
+    assert problems({"U": 1.5}) == [("projections[0].synapse_params.U", "`1.5` must be at most 1")]
+    [(field, message)] = problems({"x": 0.8, "y": 0.5})  # found by the build, which knows both
+    assert field == "projections[0].synapse_params.y"
+    assert re.match(r"^projection `EE`: tsodyks_synapse needs x \+ y <= 1", message)
