@@ -97,8 +97,9 @@ class Projection:
 
     @property
     def nbytes(self) -> int:
-        """Memory of the connectivity (CSR index, targets, weights, delays)."""
-        return sum(a.nbytes for a in (self.indptr, self.targets, self.weights, self.delays) if a is not None)
+        """Memory of the connectivity (CSR index, targets, weights, delays, per-connection synapse state)."""
+        state = None if self.rule is None else self.rule.state
+        return sum(a.nbytes for a in (self.indptr, self.targets, self.weights, self.delays, state) if a is not None)
 
     def sources(self) -> np.ndarray:
         """Source index of every connection, in CSR order."""
