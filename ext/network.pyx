@@ -30,7 +30,7 @@ thread between two barriers.
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, realloc, free, calloc
 from libc.string cimport memset, memcpy, memcmp
-from libc.math cimport isfinite, pow
+from libc.math cimport isfinite, pow, exp, expm1, fabs, copysign
 
 from ext.linear cimport LinearSpec, LinearKernel, linear_population_step
 from ext.vm cimport FixedProgram, FixedVM, fixed_population_step, float64_population_step
@@ -40,6 +40,31 @@ import numpy as np
 DEF FINITE_CHECK_EVERY = 16
 DEF MAX_THREADS = 64
 DEF MAX_INTERVAL = 64
+# A projection's synapse rule (CProj.rule)
+DEF RULE_STATIC = 0
+DEF RULE_STDP = 1
+DEF RULE_TSODYKS2 = 2
+DEF RULE_TSODYKS = 3
+DEF RULE_TRIPLET = 4
+# Rows of the per-connection state (CProj.syn) of each rule
+DEF T2_X = 0
+DEF T2_U = 1
+DEF T2_LAST = 2
+DEF TS_X = 0
+DEF TS_Y = 1
+DEF TS_U = 2
+DEF TS_LAST = 3
+DEF TR_W = 0
+DEF TR_KPLUS = 1
+DEF TR_KPLUS3 = 2
+DEF TR_LAST = 3
+# Per-target traces of a triplet projection (CProj.post), as its synapses see the post spikes (``delay`` later)
+DEF PO_KMINUS = 0
+DEF PO_KMINUS3 = 1
+DEF PO_LAST = 2
+DEF PO_KMINUS_BEFORE = 3
+DEF PO_LAST_BEFORE = 4
+DEF PO_ROWS = 5
 
 THREAD_LIMIT = MAX_THREADS
 """The most threads a chunk runs on."""
@@ -134,8 +159,17 @@ cdef struct CProj:
     int32_t d_hom
     const int64_t* iweights      # fixed point: raw weights per connection, or NULL (iw_hom)
     int64_t iw_hom
-    # pair-based STDP (plastic != 0): traces per source and per target neuron
-    int plastic
+    int rule                     # RULE_STATIC, RULE_STDP, ... (engine/network/synapses.py names them)
+    int plastic                  # STDP or triplet STDP: post spikes change weights (one-step intervals)
+    # short-term plasticity and triplet STDP: per-connection state rows (rows, connections), the rule's constants
+    double* syn
+    int64_t nconn
+    double c[12]
+    double dt_ms
+    # triplet STDP: the traces of each target as its synapses see them, and which targets spiked when
+    double* post
+    uint8_t* post_ring           # (d_hom + 1, targets): post spikes of the last d_hom + 1 steps
+    # pair-based STDP: traces per source and per target neuron
     double* x_pre
     double* x_post
     double decay_pre, decay_post, a_plus, a_minus, mu_plus, mu_minus, w_max
@@ -282,6 +316,122 @@ cdef void _stdp_pre_and_deliver(CProj* pr, CRing* r, int64_t t, int64_t a0, int6
         pr.weights[k] = <float>(_clip01(wn) * pr.w_max)
         d = pr.delays[k] if pr.delays != NULL else pr.d_hom
         r.buf[((t + d) % r.depth) * r.n + j] += pr.weights[k] * pr.scale
+
+
+cdef inline double* _row(CProj* pr, int r) noexcept nogil:
+    return pr.syn + r * pr.nconn
+
+
+cdef void _short_term_deliver(CProj* pr, CRing* r, int64_t t, int64_t a0, int64_t a1) noexcept nogil:
+    """Each connection of a pre spike at step ``t`` updates its release state and transmits its weight
+    times the fraction released, as NEST's tsodyks2_synapse or tsodyks_synapse (``send``) does; times are
+    NEST's spike stamps, ``t + 1`` steps."""
+    cdef int64_t k
+    cdef Py_ssize_t d
+    cdef double h, x_decay, u_decay, Puu, Pyy, Pzz, Pxy, z, released, stamp = <double>(t + 1)
+    cdef double* x
+    cdef double* u
+    cdef double* y
+    cdef double* last
+    # constants: U, tau_rec, tau_fac, tau_psc (ms)
+    cdef double U = pr.c[0], tau_rec = pr.c[1], tau_fac = pr.c[2], tau_psc = pr.c[3]
+    if pr.rule == RULE_TSODYKS2:
+        x, u, last = _row(pr, T2_X), _row(pr, T2_U), _row(pr, T2_LAST)
+    else:
+        x, y, u, last = _row(pr, TS_X), _row(pr, TS_Y), _row(pr, TS_U), _row(pr, TS_LAST)
+    for k in range(a0, a1):
+        h = (stamp - last[k]) * pr.dt_ms
+        if pr.rule == RULE_TSODYKS2:
+            if last[k] >= 0.0:  # the first spike finds x and u as they were set
+                x_decay = exp(-h / tau_rec)
+                u_decay = 0.0 if tau_fac == 0.0 else exp(-h / tau_fac)
+                x[k] = 1.0 + (x[k] - x[k] * u[k] - 1.0) * x_decay
+                u[k] = U + u[k] * (1.0 - U) * u_decay
+            released = x[k] * u[k]
+        else:
+            Puu = 0.0 if tau_fac == 0.0 else exp(-h / tau_fac)
+            Pyy = exp(-h / tau_psc)
+            Pzz = expm1(-h / tau_rec)
+            Pxy = (Pzz * tau_rec - (Pyy - 1.0) * tau_psc) / (tau_psc - tau_rec)
+            z = 1.0 - x[k] - y[k]
+            u[k] *= Puu
+            x[k] += Pxy * y[k] - Pzz * z
+            y[k] *= Pyy
+            u[k] += U * (1.0 - u[k])
+            released = u[k] * x[k]
+            x[k] -= released
+            y[k] += released
+        last[k] = stamp
+        d = pr.delays[k] if pr.delays != NULL else pr.d_hom
+        r.buf[((t + d) % r.depth) * r.n + _target(pr, k)] += released * pr.weights[k] * pr.scale
+
+
+cdef void _triplet_post(CProj* pr, CNet* net, int par, Py_ssize_t u, int64_t t) noexcept nogil:
+    """Post spikes that reach the synapses at step ``t`` (fired ``d_hom`` steps before) update their
+    neuron's traces and potentiate its incoming synapses, as NEST's stdp_triplet_synapse does for them at
+    the next pre spike; then the post spikes of step ``t`` are queued (one thread runs this)."""
+    cdef Py_ssize_t n = net.pops[pr.tgt].n, j, m, k, e
+    cdef int64_t depth = pr.d_hom + 1
+    cdef uint8_t* arriving = pr.post_ring + ((t - pr.d_hom) % depth) * n
+    cdef double stamp = <double>(t + 1), ky, kplus, w
+    # constants: tau_plus, tau_plus_triplet, tau_minus, tau_minus_triplet, A2+, A2-, A3+, A3-, Wmax (ms, weights)
+    cdef double* po = pr.post
+    cdef double* wt = _row(pr, TR_W)
+    cdef double* kp = _row(pr, TR_KPLUS)
+    cdef double* last = _row(pr, TR_LAST)
+    cdef CSlice* sl
+    cdef Py_ssize_t* at
+    cdef int th
+    if t >= pr.d_hom:
+        for j in range(n):
+            if not arriving[j]:
+                continue
+            arriving[j] = 0
+            po[PO_KMINUS_BEFORE * n + j] = po[PO_KMINUS * n + j]
+            po[PO_LAST_BEFORE * n + j] = po[PO_LAST * n + j]
+            po[PO_KMINUS * n + j] = po[PO_KMINUS * n + j] * exp((po[PO_LAST * n + j] - stamp) * pr.dt_ms
+                                                                / pr.c[2]) + 1.0
+            po[PO_KMINUS3 * n + j] = po[PO_KMINUS3 * n + j] * exp((po[PO_LAST * n + j] - stamp) * pr.dt_ms
+                                                                  / pr.c[3]) + 1.0
+            po[PO_LAST * n + j] = stamp
+            ky = po[PO_KMINUS3 * n + j] - 1.0
+            for m in range(pr.post_indptr[j], pr.post_indptr[j + 1]):
+                k = pr.post_syn[m]
+                kplus = kp[k] * exp((last[k] - stamp) * pr.dt_ms / pr.c[0])
+                w = fabs(wt[k]) + kplus * (pr.c[4] + pr.c[6] * ky)
+                wt[k] = copysign(w if w < fabs(pr.c[8]) else pr.c[8], pr.c[8])
+    for th in range(net.nthreads):
+        sl = _slice(net, pr.tgt, th)
+        at = _steps_at(net, sl, par)
+        for e in range(at[u], at[u + 1]):
+            pr.post_ring[(t % depth) * n + sl.spikes[par][e]] = 1
+
+
+cdef void _triplet_pre_and_deliver(CProj* pr, CRing* r, int64_t t, int64_t a0, int64_t a1) noexcept nogil:
+    """Depress each synapse of a pre spike by its target's trace of post spikes that reached it strictly
+    before, then transmit (NEST's stdp_triplet_synapse ``send``)."""
+    cdef int64_t k
+    cdef Py_ssize_t j, n = r.n
+    cdef double stamp = <double>(t + 1), kminus, w, seen, km
+    cdef double* po = pr.post
+    cdef double* wt = _row(pr, TR_W)
+    cdef double* kp = _row(pr, TR_KPLUS)
+    cdef double* kp3 = _row(pr, TR_KPLUS3)
+    cdef double* last = _row(pr, TR_LAST)
+    for k in range(a0, a1):
+        j = _target(pr, k)
+        kp3[k] *= exp((last[k] - stamp) * pr.dt_ms / pr.c[1])
+        if po[PO_LAST * n + j] < stamp:
+            seen, km = po[PO_LAST * n + j], po[PO_KMINUS * n + j]
+        else:
+            seen, km = po[PO_LAST_BEFORE * n + j], po[PO_KMINUS_BEFORE * n + j]
+        kminus = 0.0 if seen < 0.0 else km * exp((seen - stamp) * pr.dt_ms / pr.c[2])
+        w = fabs(wt[k]) - kminus * (pr.c[5] + pr.c[7] * kp3[k])
+        wt[k] = copysign(w if w > 0.0 else 0.0, pr.c[8])
+        kp3[k] += 1.0
+        kp[k] = kp[k] * exp((last[k] - stamp) * pr.dt_ms / pr.c[0]) + 1.0
+        last[k] = stamp
+        r.buf[((t + pr.d_hom) % r.depth) * n + j] += wt[k] * pr.scale
 
 
 cdef const void* _held(arr, dtype, list hold) except? NULL:
@@ -502,8 +652,12 @@ cdef void _propagate(CNet* net, int tid, int64_t t, int par, Py_ssize_t u) noexc
                 else:
                     a0 = pr.split[src * (T + 1) + tid]
                     a1 = pr.split[src * (T + 1) + tid + 1]
-                if pr.plastic:
+                if pr.rule == RULE_STDP:
                     _stdp_pre_and_deliver(pr, r, t, a0, a1)
+                elif pr.rule == RULE_TRIPLET:
+                    _triplet_pre_and_deliver(pr, r, t, a0, a1)
+                elif pr.rule != RULE_STATIC:
+                    _short_term_deliver(pr, r, t, a0, a1)
                 elif r.ibuf != NULL:
                     _deliver_fixed(pr, r, t, a0, a1)
                 else:
@@ -511,7 +665,7 @@ cdef void _propagate(CNet* net, int tid, int64_t t, int par, Py_ssize_t u) noexc
     if net.plastic:
         for q in range(net.nprojs):
             pr = &net.projs[q]
-            if pr.plastic:
+            if pr.rule == RULE_STDP:
                 sl = _slice(net, pr.src, tid)
                 at = _steps_at(net, sl, par)
                 for e in range(at[u], at[u + 1]):
@@ -600,8 +754,10 @@ cdef void _run_thread(void* arg, int tid) noexcept nogil:
             if net.plastic:
                 if tid == 0:
                     for i in range(net.nprojs):
-                        if net.projs[i].plastic:
+                        if net.projs[i].rule == RULE_STDP:
                             _stdp_post(&net.projs[i], net, par, u)
+                        elif net.projs[i].rule == RULE_TRIPLET:
+                            _triplet_post(&net.projs[i], net, par, u, net.first_step + s + u)
                 if net.nthreads > 1:
                     ncs_barrier_wait(&net.barrier, net.nthreads)
             # 5. propagate the interval's spikes, step by step
@@ -650,6 +806,8 @@ cdef class NetworkKernel:
         for i in range(self.net.nprojs):
             free(self.net.projs[i].x_pre)
             free(self.net.projs[i].x_post)
+            free(self.net.projs[i].post)
+            free(self.net.projs[i].post_ring)
         free(self.net.pops)
         free(self.net.rings)
         free(self.net.projs)
@@ -987,6 +1145,7 @@ cdef class NetworkKernel:
             raise ValueError("STDP needs per-connection weights")
         self.keep.extend([post_indptr, post_syn, post_src])
         p.plastic = 1
+        p.rule = RULE_STDP
         p.x_pre = <double*>calloc(self.net.pops[p.src].n + 1, sizeof(double))
         p.x_post = <double*>calloc(self.net.pops[p.tgt].n + 1, sizeof(double))
         if p.x_pre == NULL or p.x_post == NULL:
@@ -997,6 +1156,50 @@ cdef class NetworkKernel:
         self.laid_out = False
         p.decay_pre, p.decay_post = decay_pre, decay_post
         p.a_plus, p.a_minus, p.mu_plus, p.mu_minus, p.w_max = a_plus, a_minus, mu_plus, mu_minus, w_max
+
+    def make_synapse_rule(self, Py_ssize_t proj, int rule, double[:, ::1] state, const double[::1] constants,
+                          post_indptr=None, post_syn=None):
+        """Give a float projection one of NEST's synapse rules with per-connection ``state`` (rows, connections),
+        shared, not copied: ``rule`` 2 tsodyks2_synapse (rows x, u, last spike), 3 tsodyks_synapse (x, y, u, last
+        spike; constants U, tau_rec, tau_fac, tau_psc in ms), 4 stdp_triplet_synapse (weight, Kplus,
+        Kplus_triplet, last spike; constants tau_plus, tau_plus_triplet, tau_minus, tau_minus_triplet, Aplus,
+        Aminus, Aplus_triplet, Aminus_triplet, Wmax), which needs one delay and the incoming synapses of each
+        target (``post_indptr``, ``post_syn``).  Last spikes are NEST's stamps in steps.
+        """
+        cdef CProj* p = &self.net.projs[proj]
+        cdef Py_ssize_t n = self.net.pops[p.tgt].n, k
+        cdef const int64_t[::1] pi
+        cdef const int32_t[::1] ps
+        if self.net.rings[p.ring].ibuf != NULL or not RULE_TSODYKS2 <= rule <= RULE_TRIPLET:
+            raise ValueError("synapse rules run in floating point, with rule 2, 3 or 4")
+        if state.shape[1] != p.indptr[self.net.pops[p.src].n] or constants.shape[0] > 12:
+            raise ValueError("the synapse state needs one column per connection and at most 12 constants")
+        if rule != RULE_TRIPLET and p.weights == NULL:
+            raise ValueError("short-term plasticity needs per-connection weights")
+        self.keep.append(state)
+        p.rule = rule
+        p.syn = &state[0, 0] if state.shape[1] else NULL
+        p.nconn = state.shape[1]
+        p.dt_ms = self.net.dt * 1e3
+        for k in range(constants.shape[0]):
+            p.c[k] = constants[k]
+        if rule == RULE_TRIPLET:
+            if p.delays != NULL:
+                raise ValueError("stdp_triplet_synapse needs one delay for the whole projection")
+            pi = post_indptr
+            ps = post_syn
+            self.keep.extend([post_indptr, post_syn])
+            p.post_indptr = &pi[0]
+            p.post_syn = &ps[0] if ps.shape[0] else NULL
+            p.post = <double*>calloc(PO_ROWS * n + 1, sizeof(double))
+            p.post_ring = <uint8_t*>calloc((p.d_hom + 1) * n + 1, sizeof(uint8_t))
+            if p.post == NULL or p.post_ring == NULL:
+                raise MemoryError()
+            for k in range(n):
+                p.post[PO_LAST * n + k] = -1.0
+                p.post[PO_LAST_BEFORE * n + k] = -1.0
+            p.plastic = 1
+        self.laid_out = False
 
     def set_weight_scale(self, Py_ssize_t proj, double scale):
         self.net.projs[proj].scale = scale

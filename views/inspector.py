@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, 
 
 from engine.errors import NeuroCoreError
 from engine.network.connect import RULE_OPTIONS
+from engine.network.synapses import SYNAPSE_PARAMETERS
 from studio.document.checks import DocumentProblem, checked_model, resolved_model
 from studio.document.commands import Rename, SetField, field_value_problem, population_name
 from studio.document.document import Document
@@ -30,7 +31,7 @@ from studio.document.events import EdgeChanged, EdgeRemoved, NodeChanged, NodeRe
 from studio.document.field_help import HELP
 from studio.document.fields import name_problem
 from studio.document.history import Macro
-from views.inspector_rows import Row, device_rows, model_choices, population_rows, projection_rows
+from views.inspector_rows import Row, device_rows, model_choices, population_rows, projection_rows, synapse_rows
 from views.quantity_field import QuantityField
 from views.settings_panel import SettingsPanel
 from views.theme import follow_theme
@@ -111,7 +112,11 @@ class Inspector(QScrollArea):
             main, params = device_rows(doc, node)
             return f"{node.role} · {node.data.kind}", "", [("Device", main), ("Parameters", params)]
         data = doc.edges[name].data
-        return f"projection · {data.source} → {data.target}", "", [("Projection", projection_rows(doc, data))]
+        groups = [("Projection", projection_rows(doc, data))]
+        synapse = synapse_rows(doc, data)
+        if synapse:
+            groups.append((f"{data.synapse} (empty: NEST's default)", synapse))
+        return f"projection · {data.source} → {data.target}", "", groups
 
     def _rebuild(self) -> None:
         had_refused = bool(self.refused_fields())
@@ -325,6 +330,13 @@ class Inspector(QScrollArea):
                     elif not needed and value is not None:
                         steps.append(SetField(doc, name, f"rule.{option}", "", check=False))
                 self.stack.push(Macro(f"Set {name}.rule to {text}", steps))
+            elif field == "synapse":
+                # parameters the new synapse model does not have go with the old one, in the same command
+                kept = SYNAPSE_PARAMETERS.get(text, {})
+                steps = [SetField(doc, name, "synapse", text)]
+                steps += [SetField(doc, name, f"synapse_params.{k}", "", check=False)
+                          for k in doc.edges[name].data.synapse_params if k not in kept]
+                self.stack.push(Macro(f"Set {name}.synapse to {text}", steps))
             else:
                 problem = field_value_problem(doc, name, field, text)
                 if problem is not None:

@@ -13,6 +13,7 @@ from engine.models import LIBRARY
 from engine.network.connect import RULE_OPTIONS, RULES
 from engine.network.definitions import SYNAPSES
 from engine.network.devices import device_parameters
+from engine.network.synapses import SYNAPSE_PARAMETERS
 from studio.document.checks import checked_model, resolved_model
 from studio.document.document import Document, Node
 from studio.document.field_help import FieldHelp, field_help
@@ -108,3 +109,11 @@ def projection_rows(doc: Document, data: ProjectionDoc) -> list[Row]:
                    row("synapse", data.synapse or "static_synapse", choices=SYNAPSES),
                    row("receptor", text_of(data.receptor), "by the model"),
                    row("on_pre", data.on_pre or "")]
+
+
+def synapse_rows(doc: Document, data: ProjectionDoc) -> list[Row]:
+    """The parameters of a projection's synapse model (none for a static synapse), NEST's defaults as
+    placeholders."""
+    specs = SYNAPSE_PARAMETERS.get(data.synapse or "", {})
+    return [_row(doc, data.name, "projection", f"synapse_params.{k}", text_of(data.synapse_params.get(k)),
+                 {"U": "= U", None: "needed"}.get(spec.default, spec.default or "")) for k, spec in specs.items()]

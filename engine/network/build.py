@@ -30,6 +30,8 @@ from engine.network.connect import connect_weighted, to_csr
 from engine.network.definitions import STDP, SYNAPSES, NetworkDef, PopulationDef, ProjectionDef, dt_problem
 from engine.network.devices import Device, delay_problem, delay_steps, device_type
 from engine.network.footprint import check_memory
+from engine.network.synapses import (FIXED_POINT_REASONS, SYNAPSE_PARAMETERS, SynapseError, SynapseRule,
+                                     synapse_rule)
 from engine.population_vm import PopulationVM
 
 
@@ -76,6 +78,7 @@ class Projection:
     delay: int  # steps: the one delay, or the longest of ``delays``
     kernel_index: int = -1
     plasticity: "Plasticity | None" = None
+    rule: SynapseRule | None = None  # short-term plasticity or triplet STDP: per-connection state
 
     @property
     def raw_weights(self) -> np.ndarray | None:
@@ -94,8 +97,9 @@ class Projection:
 
     @property
     def nbytes(self) -> int:
-        """Memory of the connectivity (CSR index, targets, weights, delays)."""
-        return sum(a.nbytes for a in (self.indptr, self.targets, self.weights, self.delays) if a is not None)
+        """Memory of the connectivity (CSR index, targets, weights, delays, per-connection synapse state)."""
+        state = None if self.rule is None else self.rule.state
+        return sum(a.nbytes for a in (self.indptr, self.targets, self.weights, self.delays, state) if a is not None)
 
     def sources(self) -> np.ndarray:
         """Source index of every connection, in CSR order."""
@@ -103,6 +107,8 @@ class Projection:
 
     def get_weights(self) -> np.ndarray:
         """Weight of every connection (model units), in CSR order."""
+        if self.rule is not None and self.rule.synapse == "stdp_triplet_synapse":
+            return self.rule.state[0].copy()
         if self.weights is None:
             return np.full(self.n_connections, self.weight)
         return self.weights.astype(np.float64)
@@ -114,6 +120,13 @@ class Projection:
                                "shared by all its connections, so per-connection weights cannot be set",
                                Location("projection", self.definition.name, "synapse"))
         self.weights[:] = np.broadcast_to(np.asarray(values, dtype=np.float32), self.weights.shape)
+        if self.rule is not None and self.rule.synapse == "stdp_triplet_synapse":
+            self.rule.state[0] = self.weights
+
+    def synapse_state(self) -> dict[str, np.ndarray]:
+        """The state every connection keeps (``x``, ``u``, ... by NEST's names; empty for a synapse model
+        without any), a copy in CSR order."""
+        return {} if self.rule is None else self.rule.named_state()
 
 
 @dataclass
@@ -235,9 +248,9 @@ def build_network(net: NetworkDef, fmt: QFormat | None = None, available_memory:
                                Location("projection", pdef.name, "name"))
         projections[pdef.name] = _build_projection(index, pdef, populations, on_pre, dt,
                                                    np.random.Generator(np.random.PCG64(ss)))
-        if fmt is not None and pdef.synapse == "stdp_synapse":
-            raise NetworkError(f"projection `{pdef.name}`: stdp_synapse is not available in fixed point "
-                               "(its weights change by fractions the format cannot hold); run in floating point",
+        if fmt is not None and pdef.synapse in FIXED_POINT_REASONS:
+            raise NetworkError(f"projection `{pdef.name}`: {pdef.synapse} is not available in fixed point "
+                               f"({FIXED_POINT_REASONS[pdef.synapse]}); run in floating point",
                                Location("projection", pdef.name, "synapse"))
     devices: dict[str, Device] = {}
     targets = {"population": populations, "projection": projections}
@@ -402,6 +415,9 @@ def _per_connection(value: Expression, system, n: int, rng, where: str, dim, at:
     return _evaluate(value, symbols, system, {}, n, rng, where, dim, at, "connection")
 
 
+_DRAWN_WEIGHTS = ("static_synapse", "tsodyks2_synapse", "tsodyks_synapse")  # whose weights never change
+
+
 def _build_projection(index, pdef: ProjectionDef, populations, on_pre, dt, rng) -> Projection:
     at = Location("projection", pdef.name)
     where = at.element
@@ -413,12 +429,20 @@ def _build_projection(index, pdef: ProjectionDef, populations, on_pre, dt, rng) 
     if pdef.synapse not in SYNAPSES:
         raise NetworkError(f"{where}: unknown synapse model `{pdef.synapse}` (choose from {', '.join(SYNAPSES)})",
                            at.at("synapse"))
+    if pdef.synapse_params and pdef.synapse not in SYNAPSE_PARAMETERS:
+        key = next(iter(pdef.synapse_params))
+        raise NetworkError(f"{where}: {pdef.synapse} takes no synapse parameters (`{key}` given); "
+                           f"{', '.join(SYNAPSE_PARAMETERS)} do", at.at(f"synapse_params.{key}"))
     system = tgt.model.system
     drawn_weight = _drawn(pdef.weight)
     drawn_delay = _drawn(pdef.delay)
-    if isinstance(drawn_weight, Expression) and pdef.synapse != "static_synapse":
-        raise NetworkError(f"{where}: a weight drawn per connection (`{drawn_weight}`) needs static_synapse, "
-                           f"not {pdef.synapse}", at.at("synapse"))
+    if pdef.synapse == "stdp_triplet_synapse" and isinstance(drawn_delay, Expression):
+        raise NetworkError(f"{where}: stdp_triplet_synapse needs one delay for the whole projection, not "
+                           f"`{drawn_delay}` drawn per connection", at.at("delay"))
+    if isinstance(drawn_weight, Expression) and pdef.synapse not in _DRAWN_WEIGHTS:
+        raise NetworkError(f"{where}: a weight drawn per connection (`{drawn_weight}`) needs "
+                           f"{', '.join(_DRAWN_WEIGHTS[:-1])} or {_DRAWN_WEIGHTS[-1]}, not {pdef.synapse}",
+                           at.at("synapse"))
     if not isinstance(drawn_weight, Expression):
         try:
             weight, d = quantity_in(pdef.weight, system)
@@ -465,6 +489,11 @@ def _build_projection(index, pdef: ProjectionDef, populations, on_pre, dt, rng) 
     if pdef.synapse == "stdp_synapse":
         proj.plasticity = _plasticity(pdef.stdp or STDP(), delivered if factors is None else factors * delivered,
                                       want, system, dt, at)
+    elif pdef.synapse in SYNAPSE_PARAMETERS:
+        try:
+            proj.rule = synapse_rule(pdef.synapse, pdef.synapse_params, weights.astype(np.float64), want, system, at)
+        except SynapseError as exc:
+            raise NetworkError(str(exc), exc.location) from exc
     return proj
 
 
@@ -546,6 +575,15 @@ def _receptor(pdef: ProjectionDef, tgt: Population, on_pre: dict[str, dict[str, 
         raise NetworkError(f"{at.element}: {exc}", at.at("on_pre" if receptor is None else "receptor")) from exc
 
 
+def _incoming(proj: Projection) -> tuple[np.ndarray, np.ndarray]:
+    """The incoming connections of each target: where each target's run starts, and the connections (CSR
+    indices) in target order."""
+    order = np.argsort(proj.targets, kind="stable")
+    post_indptr = np.zeros(proj.target.size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(proj.targets, minlength=proj.target.size), out=post_indptr[1:])
+    return post_indptr, order
+
+
 def _assemble_rings(network: Network) -> None:
     kernel = network.kernel
     depth: dict[tuple[str, str], int] = {}
@@ -575,11 +613,13 @@ def _assemble_rings(network: Network) -> None:
                                                   weight, delays, proj.delay)
         if proj.plasticity is not None:
             pl = proj.plasticity
-            order = np.argsort(proj.targets, kind="stable")
-            post_indptr = np.zeros(proj.target.size + 1, dtype=np.int64)
-            np.cumsum(np.bincount(proj.targets, minlength=proj.target.size), out=post_indptr[1:])
+            post_indptr, order = _incoming(proj)
             kernel.make_plastic(proj.kernel_index, post_indptr, order.astype(np.int32),
                                 proj.sources()[order].astype(np.int32), pl.decay_pre, pl.decay_post,
                                 pl.a_plus, pl.a_minus, pl.mu, pl.mu, pl.w_max)
+        if proj.rule is not None:
+            post_indptr, order = _incoming(proj)
+            kernel.make_synapse_rule(proj.kernel_index, proj.rule.rule, proj.rule.state, proj.rule.constants,
+                                     post_indptr, order.astype(np.int32))
     for dev in network.devices.values():
         dev.attach(network)

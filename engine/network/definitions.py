@@ -24,7 +24,10 @@ from engine.equations.units import SECOND, Quantity
 from engine.models.base import LibraryModel
 from engine.network.connect import Rule
 
-SYNAPSES = ("static_synapse", "static_synapse_hom_w", "stdp_synapse")
+SYNAPSES = ("static_synapse", "static_synapse_hom_w", "stdp_synapse", "tsodyks2_synapse", "tsodyks_synapse",
+            "stdp_triplet_synapse")
+"""Every synapse model a projection can use, by NEST name (engine/network/synapses.py has the parameters of
+the last three)."""
 
 
 def dt_problem(dt: float) -> str | None:
@@ -81,7 +84,10 @@ class ProjectionDef:
     receptor (or gives a 1-based port); ``on_pre`` is the Brian2 form
     (``"ge += w"``) into any state variable of the target.  Without either,
     NEST's sign routing applies (positive to excitatory, negative to
-    inhibitory).
+    inhibitory).  ``stdp`` configures ``stdp_synapse``; ``synapse_params``
+    the parameters of ``tsodyks2_synapse``, ``tsodyks_synapse`` and
+    ``stdp_triplet_synapse`` by NEST name (``{"U": 0.2, "tau_rec": "500 ms"}``;
+    :data:`engine.network.synapses.SYNAPSE_PARAMETERS`).
     """
 
     name: str
@@ -94,6 +100,7 @@ class ProjectionDef:
     receptor: str | int | None = None
     on_pre: str | None = None
     stdp: STDP | None = None
+    synapse_params: Mapping[str, Quantity | str | float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from engine.models.base import LibraryModel
 from engine.network.connect import expected_connections, index_type
 from engine.network.definitions import NetworkDef, PopulationDef
 from engine.network.devices import DEFAULT_CHUNK_STEPS, DEVICE_TYPES
+from engine.network.synapses import state_bytes
 
 BYTES_PER_SLOT = 8
 NEURON_BYTES = 8 * 4  # refractory counters, and the index and temporaries of per-neuron initial values
@@ -100,7 +101,8 @@ def estimate_memory(net: NetworkDef, chunk_steps: int = DEFAULT_CHUNK_STEPS) -> 
         n_src, n_tgt = sizes.get(proj.source, 0), sizes.get(proj.target, 0)
         count = expected_connections(proj.rule, n_src, n_tgt)
         per = (np.dtype(index_type(n_tgt)).itemsize + (WEIGHT_BYTES if proj.synapse != "static_synapse_hom_w" else 0)
-               + (PLASTIC_BYTES if proj.synapse == "stdp_synapse" else 0) + (DELAY_BYTES if draws(proj.delay) else 0))
+               + (PLASTIC_BYTES if proj.synapse == "stdp_synapse" else 0) + state_bytes(proj.synapse)
+               + (DELAY_BYTES if draws(proj.delay) else 0))
         # Drawn: source and target indices and their sorted copies (64-bit unless the rule uses small ones).
         index = 2 if proj.rule.name in ("fixed_indegree", "fixed_outdegree") and max(n_src, n_tgt) <= 1 << 16 else 8
         delay_steps = max(1, round((_seconds(proj.delay) or dt) / dt))

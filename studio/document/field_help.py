@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+from engine.equations.units import SECOND
+from engine.network.synapses import SYNAPSE_PARAMETERS
 from studio.document.checks import ReadableDocument, checked_model, resolved_model
 
 
@@ -92,8 +94,9 @@ HELP: dict[str, FieldHelp] = {
                                    "the unit the target's receptor takes (a current, a conductance or a voltage)",
                                    "20 pA, we, we*rand()"),
     "projection.delay": FieldHelp("synaptic delay, at least one time step", TIME, "1.5 ms"),
-    "projection.synapse": FieldHelp("how a connection's weight behaves (static, shared, or learning with STDP)",
-                                    "", "static_synapse"),
+    "projection.synapse": FieldHelp("how a connection's weight behaves (static, shared, learning with STDP or "
+                                    "triplet STDP, or depressing and facilitating with Tsodyks–Markram short-term "
+                                    "plasticity)", "", "static_synapse"),
     "projection.receptor": FieldHelp("receptor name or port number (empty: as the model routes the weight's "
                                      "sign)", "", "ex, 1"),
     "projection.on_pre": FieldHelp("what a spike does at the target, for a model without receptors", "",
@@ -117,9 +120,21 @@ def field_help(doc: ReadableDocument, name: str, kind: str, field: str) -> Field
     head, _, key = field.partition(".")
     if kind == "population" and head in ("parameters", "initial"):
         return _model_help(doc, doc.nodes[name].data.model, head, key)
+    if kind == "projection" and head == "synapse_params":
+        return _synapse_help(doc.edges[name].data.synapse or "", key)
     if kind == "device" and head == "params":
         return DEVICE_PARAMS.get(doc.nodes[name].data.kind, {}).get(key, FieldHelp(f"parameter `{key}` of the device"))
     return HELP.get(f"{kind}.{field}", FieldHelp(field))
+
+
+def _synapse_help(synapse: str, key: str) -> FieldHelp:
+    """The help of parameter ``key`` of a synapse model (NEST's name, meaning and default)."""
+    spec = SYNAPSE_PARAMETERS.get(synapse, {}).get(key)
+    if spec is None:
+        return FieldHelp(f"not a parameter of {synapse}")
+    unit = TIME if spec.dim is SECOND else ("the weight's unit" if spec.dim is None else "a plain number")
+    example = {"U": "u = U"}.get(spec.default or "", spec.default or "2 mV")
+    return FieldHelp(f"{spec.doc} ({synapse}'s `{key}`)", unit, example)
 
 
 def _model_help(doc: ReadableDocument, model: str, section: str, key: str) -> FieldHelp:

@@ -24,6 +24,7 @@ from engine.equations.units import SECOND, SI_UNITS, as_quantity
 from engine.models.base import LibraryModel, ReceptorError, route_input
 from engine.network.definitions import DeviceDef, NetworkDef, PopulationDef, ProjectionDef
 from engine.network.devices import device_parameters
+from engine.network.synapses import SYNAPSE_PARAMETERS
 from studio.interop.brian2_text import equations, expression, quantity_source, statements
 from studio.interop.export_source import (ExportRefused, about, checked_population, export_source, model_spec,
                                           write_script)
@@ -202,8 +203,8 @@ class _Writer:
 
     def projection(self, p: ProjectionDef) -> None:
         where = f"projection `{p.name}`"
-        if p.synapse == "stdp_synapse":
-            raise ExportRefused(f"{where}: stdp_synapse is not exported to Brian2 yet")
+        if p.synapse in ("stdp_synapse", *SYNAPSE_PARAMETERS):
+            raise ExportRefused(f"{where}: {p.synapse} is not exported to Brian2 yet")
         on_pre = self.statement(self.pops[p.target], p.weight, p.receptor, p.on_pre, where)
         var = _var(p.name, "syn")
         source, target = _var(p.source, "group"), _var(p.target, "group")

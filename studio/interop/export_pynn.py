@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from engine.network.synapses import SYNAPSE_PARAMETERS
 from studio.interop.export_nest import plain
 from studio.interop.export_source import ExportRefused, about, export_source, write_script
 from studio.interop.nest_mapping import NestDevice, NestNetwork, NestPopulation, NestProjection, nest_network
@@ -160,6 +161,10 @@ _CONNECTORS = {"all_to_all": "AllToAllConnector", "one_to_one": "OneToOneConnect
 
 
 def _projection(p: NestProjection, models: dict[str, str]) -> dict:
+    model = p.syn_spec["synapse_model"]
+    if model in SYNAPSE_PARAMETERS:
+        raise ExportRefused(f"projection `{p.name}`: {model} is not exported to PyNN yet (its standard synapse "
+                            "types set fewer of NEST's parameters)")
     spec = dict(p.conn_spec)
     rule = spec.pop("rule")
     options: dict[str, object] = {}

@@ -22,7 +22,7 @@ by :class:`~studio.interop.export_source.ExportRefused`, naming the model and wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from engine.equations import expr as E
 from engine.equations.linear_form import NotLinear, linear_form
@@ -31,6 +31,7 @@ from engine.equations.units import Quantity, as_quantity
 from engine.models.base import LibraryModel, ReceptorError, route_input
 from engine.network.definitions import DeviceDef, NetworkDef, PopulationDef, ProjectionDef
 from engine.network.devices import CURRENT_GENERATORS, SPIKE_GENERATORS, device_parameters
+from engine.network.synapses import SYNAPSE_PARAMETERS
 from studio.interop.export_source import (Distribution, ExportRefused, checked_population, distribution, nest_value,
                                           on_pre_statements, quantity_nest)
 
@@ -392,10 +393,45 @@ def _projection(p: ProjectionDef, targets: dict[str, _Target]) -> NestProjection
     syn: dict[str, object] = {"synapse_model": p.synapse, "delay": delay}
     if receptor_type:
         syn["receptor_type"] = receptor_type
+    syn.update(_synapse_params(p, targets))
     if p.synapse == "static_synapse_hom_w":
         return NestProjection(p.name, p.source, p.target, _conn_spec(p), syn, {"weight": weight})
     syn["weight"] = weight
     return NestProjection(p.name, p.source, p.target, _conn_spec(p), syn)
+
+
+# The parameters of stdp_triplet_synapse that NEST keeps in the target neuron (its archive of post spikes).
+_POST_TRACES = ("tau_minus", "tau_minus_triplet")
+
+
+def _synapse_params(p: ProjectionDef, targets: dict[str, _Target]) -> dict[str, object]:
+    """Every parameter of a synapse model that has them, in NEST's units (the weight bound routed as the
+    weight is), except those NEST keeps in the neuron (:func:`_post_traces`)."""
+    out: dict[str, object] = {}
+    for key, spec in SYNAPSE_PARAMETERS.get(p.synapse, {}).items():
+        raw = p.synapse_params.get(key, spec.default)
+        if key in _POST_TRACES:
+            continue
+        if spec.dim is None:
+            out[key] = _route(targets[p.target], raw, p.receptor, p.on_pre, "projection", p.name)[0]
+        else:
+            out[key] = out["U"] if raw == "U" else quantity_nest(raw)
+    return out
+
+
+def _post_traces(net: NetworkDef) -> dict[str, dict[str, float]]:
+    """The post-spike trace time constants triplet STDP sets on its target populations; two projections into
+    one population must agree, as NEST keeps them in the neuron."""
+    traces: dict[str, dict[str, float]] = {}
+    for p in net.projections:
+        if p.synapse != "stdp_triplet_synapse":
+            continue
+        specs = SYNAPSE_PARAMETERS[p.synapse]
+        mine = {k: quantity_nest(p.synapse_params.get(k, specs[k].default)) for k in _POST_TRACES}
+        if traces.setdefault(p.target, mine) != mine:
+            raise _refuse_where("projection", p.name, f"NEST keeps tau_minus and tau_minus_triplet in the neuron, "
+                                f"and another stdp_triplet_synapse projection into `{p.target}` sets others")
+    return traces
 
 
 def _device_params(d: DeviceDef) -> dict[str, object]:
@@ -460,6 +496,8 @@ def nest_network(net: NetworkDef) -> NestNetwork:
     generators = [d for d in net.devices if d.kind in SPIKE_GENERATORS + CURRENT_GENERATORS]
     routed = {d.name: _device(d, targets, {}) for d in generators}
     pops = {name: _population(t) for name, t in targets.items()}
+    for name, traces in _post_traces(net).items():
+        pops[name] = replace(pops[name], params={**pops[name].params, **traces})
     devices = tuple(routed.get(d.name) or _device(d, targets, pops) for d in net.devices)
     dt = as_quantity(net.dt)
     return NestNetwork(nest_value(dt.value, dt.dim), max(1, int(net.seed)), tuple(pops.values()), projections,

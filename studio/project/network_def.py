@@ -23,6 +23,7 @@ from engine.network.connect import RULE_OPTIONS, RULES, Rule, explicit_weights_p
 from engine.network.definitions import (STDP, SYNAPSES, DeviceDef, NetworkDef, PopulationDef, ProjectionDef,
                                         dt_problem)
 from engine.network.devices import DEVICES, DeviceParam, delay_problem, device_parameters
+from engine.network.synapses import SYNAPSE_PARAMETERS
 from studio.project.modelfile import json_path
 from studio.project.project_doc import (DeviceDoc, InlineModel, LibraryRef, PopulationDoc, ProjectDoc, ProjectionDoc,
                                         RuleDoc)
@@ -183,9 +184,34 @@ def _projection(i: int, p: ProjectionDoc, populations: list[str], consts: Consta
             problems.append(Problem(json_path(path, "stdp"), 0, 0,
                                     f"STDP settings need `\"synapse\": \"stdp_synapse\"` (not {synapse})"))
         stdp = _stdp(p.stdp, json_path(path, "stdp"), consts, problems)
+    params = _synapse_params(synapse, p.synapse_params, json_path(path, "synapse_params"), consts, problems)
     if len(problems) > before or rule is None or weight is None or delay is None:
         return None
-    return ProjectionDef(p.name, p.source, p.target, rule, weight, delay, synapse, p.receptor, p.on_pre, stdp)
+    return ProjectionDef(p.name, p.source, p.target, rule, weight, delay, synapse, p.receptor, p.on_pre, stdp,
+                         params)
+
+
+def _synapse_params(synapse: str, values, path: str, consts: Constants, problems: list[Problem]) -> dict:
+    """The parameters of a synapse model that has them (engine/network/synapses.py), with their units checked;
+    ranges and the weight bound's unit are checked by the build, which knows the target."""
+    specs = SYNAPSE_PARAMETERS.get(synapse)
+    if values and specs is None:
+        problems.append(Problem(path, 0, 0, f"{synapse} takes no synapse parameters; "
+                                            f"{', '.join(SYNAPSE_PARAMETERS)} do"))
+        return {}
+    out = {}
+    for key, raw in values.items():
+        where = json_path(path, key)
+        if key not in specs:
+            _unknown(f"parameter of {synapse}", key, specs, where, problems)
+            continue
+        spec = specs[key]
+        value = consts.quantity(raw, where, problems, spec.dim, spec.default if spec.dim else "")
+        if value is not None and spec.dim is not None:
+            problem = spec.problem(value.in_units(SI_UNITS))
+            _refuse(problem and f"`{raw}` {problem}", where, problems)
+        out[key] = value
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def _device(i: int, d: DeviceDoc, populations: list[str], projections: list[str], consts: Constants,

@@ -243,6 +243,7 @@ class ProjectionDoc:
     receptor: str | int | None = _file(RECEPTOR, None)
     on_pre: str | None = _file(TEXT, None)
     stdp: Mapping[str, Value] | None = _file(STDP, None)
+    synapse_params: Mapping[str, Value] = _file(VALUES, factory=dict)
 
 
 @dataclass(frozen=True)

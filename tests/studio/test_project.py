@@ -72,7 +72,7 @@ def test_every_field_is_written_read_and_checked_from_one_description():
     doc = ProjectDoc(
         (PopulationDoc("E", "lif", "N", {"tau": "10 ms"}, {"v": "-60 mV"}, (1.5, -2.0)),),
         (ProjectionDoc("EE", "E", "E", RuleDoc("fixed_indegree", k=3, sources=(0, 1), allow_autapses=False), "w",
-                       "1 ms", "ex", "v += w", {"tau_plus": "20 ms", "bounds": "additive"}, synapse="stdp"),),
+                       "1 ms", "ex", "v += w", {"tau_plus": "20 ms", "bounds": "additive"}, {"U": 0.2}, synapse="stdp"),),
         (DeviceDoc("rec", "multimeter", "E", {"record_from": ("v",), "interval": "1 ms"}, (0, 2), "1 pA", "2 ms",
                    1, (3.0, 4.0)),),
         models={"lif": LibraryRef("lif", {"tau": "12 ms"})}, constants={"N": 4, "w": "1 mV"}, dt="0.1 ms", seed=2,
@@ -81,7 +81,7 @@ def test_every_field_is_written_read_and_checked_from_one_description():
     assert list(data) == ["format_version", "description", "dt", "seed", "constants", "models", "populations",
                           "projections", "devices"]
     assert list(data["projections"][0]) == ["name", "source", "target", "rule", "synapse", "weight", "delay",
-                                            "receptor", "on_pre", "stdp"]
+                                            "receptor", "on_pre", "stdp", "synapse_params"]
     assert data["devices"][0]["params"] == {"record_from": ["v"], "interval": "1 ms"}
     assert schema_problems(json.loads(json.dumps(data))) == []
     problems = []
@@ -427,3 +427,33 @@ def test_device_parameter_errors_are_found_before_building_and_placed_at_their_f
     with pytest.raises(ProjectFileError) as info:
         load_network(path)
     assert str(info.value) == f"{path}: devices[3].params.rate: `5 mV` has units volt, expected hertz"
+
+
+def test_synapse_parameters_are_read_with_their_units_and_placed(tmp_path):
+    doc = read_project(CUBA)
+    good = replace(doc.projections[0], synapse="tsodyks2_synapse", synapse_params={"U": 0.2, "tau_rec": "500 ms"})
+    net = project_network(CUBA, replace(doc, projections=(good,) + doc.projections[1:]))
+    assert net.projections[0].synapse_params == {"U": Quantity(0.2), "tau_rec": Quantity.parse("500 ms")}
+    bad = replace(good, synapse_params={"tau_rec": "5 mV", "tau_psc": "3 ms"})
+    with pytest.raises(ProjectFileError) as err:
+        project_network(CUBA, replace(doc, projections=(bad,) + doc.projections[1:]))
+    found = {(p.field, p.message) for p in err.value.problems}
+    assert ("projections[0].synapse_params.tau_rec", "`5 mV` has units volt, expected second (e.g. `800 ms`)") in found
+    assert any(f == "projections[0].synapse_params.tau_psc" and m.startswith(
+        "unknown parameter of tsodyks2_synapse `tau_psc`") for f, m in found)
+
+
+def test_synapse_parameters_out_of_range_are_placed_at_their_field():
+    doc = read_project(CUBA)
+
+    def problems(params):
+        bad = replace(doc.projections[0], synapse="tsodyks_synapse", synapse_params=params)
+        changed = replace(doc, projections=(bad,) + doc.projections[1:])
+        with pytest.raises(ProjectFileError) as err:
+            build_project(CUBA, changed, project_network(CUBA, changed))
+        return [(p.field, p.message) for p in err.value.problems]
+
+    assert problems({"U": 1.5}) == [("projections[0].synapse_params.U", "`1.5` must be at most 1")]
+    [(field, message)] = problems({"x": 0.8, "y": 0.5})  # found by the build, which knows both
+    assert field == "projections[0].synapse_params.y"
+    assert re.match(r"^projection `EE`: tsodyks_synapse needs x \+ y <= 1", message)

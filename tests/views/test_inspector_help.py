@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolButton, QToolTip, QWhatsThis
 
 from engine.network.devices import DEVICES
-from studio.document.document import Document
+from engine.network.synapses import SYNAPSE_PARAMETERS
+from studio.document.document import Document, Edge
 from studio.project.project_doc import DeviceDoc, PopulationDoc, ProjectDoc
 from tests.views.helpers import CUBA, make_window, select
-from views.inspector_rows import device_rows, population_rows, projection_rows
+from views.inspector_rows import device_rows, population_rows, projection_rows, synapse_rows
 
 
 def help_on(qtbot, edit) -> str:
@@ -72,6 +75,9 @@ def test_every_field_the_inspector_lists_has_its_help():
     rows += [r for group in population_rows(doc, doc.nodes["P"])[:3] for r in group]
     rows += [r for group in population_rows(cuba, cuba.nodes["E"])[:3] for r in group]
     rows += projection_rows(cuba, cuba.edges["EE"].data)
+    for synapse in SYNAPSE_PARAMETERS:
+        cuba.set_edge("EE", Edge.of(replace(cuba.edges["EE"].data, synapse=synapse)))
+        rows += synapse_rows(cuba, cuba.edges["EE"].data)
     vague = [r.field for r in rows if r.help.meaning in (r.field, "") or r.help.meaning.startswith("parameter `")]
     assert vague == []
     assert all(r.help.example for r in rows)

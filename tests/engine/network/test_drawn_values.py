@@ -60,7 +60,8 @@ def test_drawn_weights_of_both_signs_are_refused():
 
 def test_a_drawn_weight_needs_static_synapse():
     with pytest.raises(NetworkError, match=r"^projection `ab`: a weight drawn per connection "
-                                           r"\(`w\*\(1 \+ rand\(\)\)`\) needs static_synapse, not "
+                                           r"\(`w\*\(1 \+ rand\(\)\)`\) needs static_synapse, tsodyks2_synapse or "
+                                           r"tsodyks_synapse, not "
                                            r"static_synapse_hom_w$"):
         build_network(_pair(Expression("w*(1 + rand())", W), synapse="static_synapse_hom_w"))
 

@@ -253,7 +253,7 @@ def test_a_delay_below_one_step_is_refused(delay, message):
 @pytest.mark.parametrize("change, message", [
     ({"receptor": 3}, r"`tgt` has receptor ports 1..2, not 3"),
     ({"receptor": "gaba"}, r"`tgt` has no receptor `gaba` \(has: ex, in\)"),
-    ({"synapse": "tsodyks_synapse"}, r"unknown synapse model `tsodyks_synapse`"),
+    ({"synapse": "quantal_stp_synapse"}, r"unknown synapse model `quantal_stp_synapse`"),
     ({"target": "nowhere"}, r"no population `nowhere`"),
 ])
 def test_malformed_projections_are_named(change, message):

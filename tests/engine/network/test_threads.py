@@ -35,6 +35,26 @@ def _plastic_network():
         seed=3))
 
 
+def _synapse_rules_network():
+    """Short-term plasticity (both Tsodyks models, one with drawn delays) and triplet STDP between odd-sized
+    populations under Poisson drive."""
+    delta = get_model("iaf_psc_delta")
+    return build_network(NetworkDef(
+        populations=(PopulationDef("a", delta, 300), PopulationDef("b", delta, 203)),
+        projections=(ProjectionDef("ab", "a", "b", Rule("pairwise_bernoulli", p=0.2), "1 mV", "1.5 ms",
+                                   synapse="stdp_triplet_synapse",
+                                   synapse_params={"Wmax": "2 mV", "Aplus": 5e-3, "tau_minus": "30 ms"}),
+                     ProjectionDef("ba", "b", "a", Rule("pairwise_bernoulli", p=0.1), "2 mV",
+                                   "0.5*ms + 1*ms*rand()", synapse="tsodyks2_synapse",
+                                   synapse_params={"U": 0.2, "tau_fac": "300 ms", "tau_rec": "100 ms"}),
+                     ProjectionDef("bb", "b", "b", Rule("fixed_indegree", k=20), "-0.6 mV", "0.3 ms",
+                                   synapse="tsodyks_synapse", synapse_params={"U": 0.4})),
+        devices=(DeviceDef("pa", "poisson_generator", "a", {"rate": "2 kHz"}, weight="1 mV", delay="0.1 ms"),
+                 DeviceDef("pb", "poisson_generator", "b", {"rate": "1500 Hz"}, weight="1 mV", delay="0.1 ms"),
+                 DeviceDef("w", "weight_recorder", "ab")),
+        seed=5))
+
+
 def _example(name: str, fmt=None):
     return load_network(EXAMPLES / f"{name}.ncsproj", None, fmt)[1]
 
@@ -54,6 +74,8 @@ def _everything(sim: Simulation) -> dict[str, np.ndarray]:
             out[f"recorder {name}.{key}"] = np.asarray(values)
     for name, proj in net.projections.items():
         out[f"weights {name}"] = proj.get_weights()
+        for key, values in proj.synapse_state().items():
+            out[f"synapse state {name}.{key}"] = values
     return out
 
 
@@ -63,7 +85,8 @@ def _everything(sim: Simulation) -> dict[str, np.ndarray]:
     (lambda: _example("brunel"), 20.0),
     (lambda: _example("cuba", QFormat.parse("Q16.16")), 30.0),
     (_plastic_network, 60.0),
-], ids=["cuba", "coba", "brunel", "cuba-Q16.16", "stdp"])
+    (_synapse_rules_network, 60.0),
+], ids=["cuba", "coba", "brunel", "cuba-Q16.16", "stdp", "tsodyks-triplet"])
 def test_every_number_of_threads_gives_the_same_bits(make, ms):
     runs = []
     for threads in THREADS:
