@@ -15,7 +15,7 @@ engine's :class:`~engine.network.sc_projection.ScPlan`.
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module, Signal, signed, unsigned
+from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -27,6 +27,15 @@ from hdl.sc_rtl import ComparatorEncoder, PopcountDecoder, make_source, source_m
 
 def _bits(n: int) -> int:
     return max(1, int(n).bit_length())
+
+
+def _times(value, count):
+    """``value * count`` as shifted additions: ``count`` (an input count) has a few bits, and a multiplier
+    block for it would take one of the few the datapaths need."""
+    total = Const(0, 1)
+    for bit in range(len(count)):
+        total = total + Mux(count[bit], value << bit, 0)
+    return total
 
 
 def value_bits(plan: ScPlan) -> int:
@@ -94,8 +103,8 @@ class ScProjectionUnit(wiring.Component):
         data_word = Signal(WORD_BITS)
         sb = _bits(max(self.source_size - 1, 1))
         m.d.comb += [target_rd.addr.eq(j), encoder.word.eq(data_word), encoder.level.eq(input_rd.data[sb:]),
-                     popcount.bit.eq(encoder.bit & (active >> input_rd.data[:sb])[0])]
-        magnitude = popcount.count * count
+                     popcount.bit.eq(encoder.bit & active.bit_select(input_rd.data[:sb], 1))]
+        magnitude = _times(popcount.count, count)
         shift = plan.shift - plan.length_bits
         magnitude = magnitude << shift if shift >= 0 else magnitude >> -shift
         m.d.comb += [self.out_target.eq(target), self.out_value.eq(-magnitude if plan.sign < 0 else magnitude)]
@@ -121,7 +130,7 @@ class ScProjectionUnit(wiring.Component):
                 with m.If(popcount.valid):  # the last bit was counted on the clock before
                     m.next = "DECODE"
                 with m.Else():
-                    m.d.comb += [input_rd.addr.eq(first + ((select.word * count) >> WORD_BITS)),
+                    m.d.comb += [input_rd.addr.eq(first + (_times(select.word, count) >> WORD_BITS)),
                                  data.en.eq(1), select.en.eq(1)]
                     m.d.sync += data_word.eq(data.word)
                     m.next = "BIT_COUNT"

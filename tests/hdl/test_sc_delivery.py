@@ -16,7 +16,9 @@ from engine.fixedpoint import QFormat
 from engine.network.build import build_network
 from engine.network.sc_projection import ScProjection
 from hdl.design import plan_network
+from hdl.boards import BOARDS
 from hdl.core import NetworkCore
+from hdl.estimate import SC_UNIT_FFS, SC_UNIT_LUTS, estimate_resources
 from hdl.generate import manifest_of, memories
 from hdl.netcosim import cosimulate_plan
 from hdl.sc_delivery import ScProjectionUnit, value_bits
@@ -80,12 +82,20 @@ def test_the_manifest_names_each_projections_streams_and_tables():
     manifest = manifest_of(plan, core, "sc_demo", "sc_demo.ncsproj", {})
     streams = {(s["projection"], s["stream"]): (s["source"], s["seed"], s["length"]) for s in manifest["sc_streams"]}
     assert streams[("IE", "data")] == ("halton", 4099, 64)
-    assert streams[("EE", "data")][0] == "lfsr16" and streams[("EE", "select")][0] == "halton"
-    for name in ("EE", "EI", "IE"):
+    assert streams[("EE", "data")] == ("sobol16", 0, 256) and streams[("EE", "select")][0] == "lfsr16"
+    for name in ("EE", "IE"):
         assert streams[(name, "data")][0] != streams[(name, "select")][0]  # never one sequence for both
-    assert [q["arithmetic"] for q in manifest["projections"]] == ["sc, L = 256", "sc, L = 128", "sc, L = 64", "fixed"]
+    assert [q["arithmetic"] for q in manifest["projections"]] == ["sc, L = 256", "fixed", "sc, L = 64", "fixed"]
     names = {m["name"] for m in memories(plan, core)}
     assert {"delivery.sc_EE.targets", "delivery.sc_EE.inputs", "delivery.sc_IE.inputs"} <= names
+
+
+def test_the_estimate_counts_each_sc_projection():
+    network = _network()
+    plan = plan_network(network, "sc_demo")
+    exact = dataclasses.replace(plan, projections=tuple(dataclasses.replace(q, sc=None) for q in plan.projections))
+    with_sc, without = (estimate_resources(p, BOARDS["icebreaker"]).used for p in (plan, exact))
+    assert with_sc["luts"] - without["luts"] > 2 * SC_UNIT_LUTS and with_sc["ffs"] - without["ffs"] > 2 * SC_UNIT_FFS
 
 
 @pytest.mark.slow

@@ -66,8 +66,8 @@ def _reference(network, name: str, spike_steps, spike_neurons, steps: int) -> di
     sign = -1 if (raw < 0).any() else 1
     seed = setting.seed if setting.seed is not None else default_seed(setting.source, index)
     select = SELECT_SOURCE[setting.source]
-    data_words = source_words(setting.source, 65536 * 4, seed)
-    select_words = source_words(select, 65536 * 4, default_seed(select, index))
+    data_words = source_words(setting.source, 65536 * 16, seed)
+    select_words = source_words(select, 65536 * 16, default_seed(select, index))
     inputs = {}
     for k, (s, t) in enumerate(zip(proj.sources(), proj.targets)):
         inputs.setdefault(int(t), []).append((int(s), (abs(int(raw[k])) << 16) >> m))
@@ -90,7 +90,7 @@ def _reference(network, name: str, spike_steps, spike_neurons, steps: int) -> di
 
 def test_an_sc_projection_delivers_the_documented_bits():
     network = build_network(_demo(), Q16)
-    assert set(network.sc) == {"EE", "EI", "IE"} and network.longest_chunk == 10
+    assert set(network.sc) == {"EE", "IE"} and network.longest_chunk == 10
     sim = Simulation(network, chunk_steps=7)
     arrivals = {name: {} for name in network.sc}
     for name, sc in network.sc.items():
@@ -100,12 +100,12 @@ def test_an_sc_projection_delivers_the_documented_bits():
             original(*args)
             seen.update(sc.pending)
         sc.after_chunk = spy
-    sim.run(0.03)
-    for name in ("EI", "IE"):
+    sim.run(0.015)
+    for name in ("EE", "IE"):
         source = network.projections[name].source.name
         steps = np.concatenate(sim.recording.spike_steps[source])
         neurons = np.concatenate(sim.recording.spike_neurons[source])
-        expected = _reference(network, name, steps, neurons, 300)
+        expected = _reference(network, name, steps, neurons, 150)
         assert expected and set(expected) == set(arrivals[name])
         for step, value in expected.items():
             np.testing.assert_array_equal(arrivals[name][step], value, err_msg=f"{name}, arrival step {step}")
@@ -149,8 +149,9 @@ def test_what_sc_cannot_do_is_refused_by_projection_and_field():
         build_network(changed("II", arithmetic=Arithmetic("fixed", "Q8.8")), Q16)
     with pytest.raises(NetworkError, match=r"^projection `EE`: SC arithmetic needs one delay for the projection"):
         build_network(changed("EE", delay="1*ms + 1*ms*rand()"), Q16)
-    with pytest.raises(NetworkError, match=r"^projection `EE`: SC arithmetic needs weights of one sign"):
-        build_network(changed("EE", rule=Rule("explicit", sources=(0, 1), targets=(2, 3), weights=(1.0, -1.0))), Q16)
+    with pytest.raises(NetworkError, match=r"^projection `II`: SC arithmetic needs weights of one sign"):
+        build_network(changed("II", rule=Rule("explicit", sources=(0, 1), targets=(2, 3), weights=(1.0, -1.0)),
+                              arithmetic=Arithmetic("sc", source="lfsr16", length=64)), Q16)
 
 
 def test_a_population_setting_applies_to_its_incoming_projections():
