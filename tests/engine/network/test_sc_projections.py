@@ -164,3 +164,4 @@ def test_a_population_setting_applies_to_its_incoming_projections():
     assert network.sc["II"].plan.streams() == [
         {"projection": "II", "stream": "data", "source": "halton", "seed": default_seed("halton", 3)},
         {"projection": "II", "stream": "select", "source": "lfsr16", "seed": default_seed("lfsr16", 3)}]
+
