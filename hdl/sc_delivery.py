@@ -1,5 +1,5 @@
 # amaranth: UnusedElaboratable=no
-"""One SC projection in the network core: the bits of engine/network/sc_projection.py, one per two clocks.
+"""One SC projection in the network core: the bits of engine/network/sc_projection.py, one per clock.
 
 :class:`ScProjectionUnit` is driven by :class:`~hdl.core.SpikeDelivery`: during a step's delivery every
 event of the projection's source (a neuron whose spike leaves through it now) sets the neuron's
@@ -101,6 +101,8 @@ class ScProjectionUnit(wiring.Component):
         target, first = Signal(tb), Signal(ib)
         count = Signal(_bits(plan.counts.max(initial=1)))
         data_word = Signal(WORD_BITS)
+        drawn = Signal(range(plan.length + 1))  # bits drawn for this target
+        pending = Signal()  # a bit drawn on the clock before waits to be counted
         sb = _bits(max(self.source_size - 1, 1))
         m.d.comb += [target_rd.addr.eq(j), encoder.word.eq(data_word), encoder.level.eq(input_rd.data[sb:]),
                      popcount.bit.eq(encoder.bit & active.bit_select(input_rd.data[:sb], 1))]
@@ -124,19 +126,20 @@ class ScProjectionUnit(wiring.Component):
                 m.next = "TARGET_LOAD"
             with m.State("TARGET_LOAD"):
                 m.d.sync += [target.eq(target_rd.data[:tb]), first.eq(target_rd.data[tb:tb + ib]),
-                             count.eq(target_rd.data[tb + ib:])]
-                m.next = "BIT_PICK"
-            with m.State("BIT_PICK"):  # the select word picks an input; the data word waits for its level
-                with m.If(popcount.valid):  # the last bit was counted on the clock before
-                    m.next = "DECODE"
-                with m.Else():
+                             count.eq(target_rd.data[tb + ib:]), drawn.eq(0), pending.eq(0)]
+                m.next = "BITS"
+            with m.State("BITS"):
+                # one bit per clock: the select word of bit b addresses the input table while bit b - 1,
+                # whose level and data word have arrived, is counted (the AND of its weight's bit and activity)
+                m.d.comb += popcount.en.eq(pending)
+                with m.If(drawn < plan.length):
                     m.d.comb += [input_rd.addr.eq(first + (_times(select.word, count) >> WORD_BITS)),
                                  data.en.eq(1), select.en.eq(1)]
-                    m.d.sync += data_word.eq(data.word)
-                    m.next = "BIT_COUNT"
-            with m.State("BIT_COUNT"):  # the AND of the weight's bit and the input's activity, counted
-                m.d.comb += popcount.en.eq(1)
-                m.next = "BIT_PICK"
+                    m.d.sync += [data_word.eq(data.word), drawn.eq(drawn + 1), pending.eq(1)]
+                with m.Else():
+                    m.d.sync += pending.eq(0)
+                with m.If(popcount.valid):  # the last bit was counted on the clock before
+                    m.next = "DECODE"
             with m.State("DECODE"):
                 m.d.comb += self.out_valid.eq(1)
                 with m.If(self.out_ready):
