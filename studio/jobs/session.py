@@ -165,6 +165,8 @@ class RunSession:
             assert self._project is not None
             network = build_project(self._path, self._project, project_network(self._path, self._project))
         chunk_steps = max(1, int(round(self.chunk_ms * 1e-3 / network.dt)))
+        for note in network.notes:  # settings this run does not apply (SC arithmetic in a float run)
+            self._note(note)
         return Simulation(network, chunk_steps, self.threads)
 
     def _apply(self, sim: Simulation, change: tuple[str, str, str | float]) -> None:

@@ -10,7 +10,7 @@ import pytest
 from engine.equations.model import ModelSpec
 from engine.errors import SimulationError
 from studio.document.document import Document, Edge
-from studio.project.project_file import EXAMPLES, ProjectFileError
+from studio.project.project_file import EXAMPLES, ProjectFileError, read_project
 from studio.project.project_doc import InlineModel, PopulationDoc, ProjectDoc
 from studio.jobs.session import RunSession, SessionError
 
@@ -156,3 +156,15 @@ def test_a_broken_document_fails_with_located_problems():
         "takes volt"]
     assert doc.to_project() == before
     assert session.buffer.take() == []
+
+
+def test_a_live_session_logs_what_a_float_run_does_not_apply():
+    sc_demo = EXAMPLES / "sc_demo.ncsproj"
+    session = RunSession(read_project(sc_demo), path=sc_demo)
+    session.start(0.01)
+    assert session.wait(60)
+    assert session.state == "finished"
+    assert session.log[:2] == ["t = 0 ms: projection `EE`: sc arithmetic applies to fixed-point runs; this float run "
+                               "computes it in float",
+                               "t = 0 ms: projection `IE`: sc arithmetic applies to fixed-point runs; this float run "
+                               "computes it in float"]
