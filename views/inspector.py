@@ -24,13 +24,13 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QFormLayout, QGroupBox, 
 from engine.errors import NeuroCoreError
 from engine.network.connect import RULE_OPTIONS
 from studio.document.checks import DocumentProblem, checked_model, resolved_model
-from studio.document.commands import Rename, SetField, field_value_problem, population_name
+from studio.document.commands import Rename, SetArithmetic, SetField, field_value_problem, population_name
 from studio.document.document import Document
 from studio.document.events import EdgeChanged, EdgeRemoved, NodeChanged, NodeRemoved, SettingChanged
 from studio.document.field_help import HELP
 from studio.document.fields import name_problem
 from studio.document.history import Macro
-from views.inspector_rows import Row, device_rows, model_choices, population_rows, projection_rows
+from views.inspector_rows import Row, arithmetic_rows, device_rows, model_choices, population_rows, projection_rows
 from views.quantity_field import QuantityField
 from views.settings_panel import SettingsPanel
 from views.theme import follow_theme
@@ -106,12 +106,15 @@ class Inspector(QScrollArea):
             if node.kind == "population":
                 main, params, initial, about = population_rows(doc, node)
                 return (f"population · {node.data.model}", about,
-                        [("Population", main), ("Parameters (empty: the model's default)", params),
-                         ("Initial values", initial)])
+                        [("Population", main), ("Arithmetic", arithmetic_rows(doc, name, "population",
+                                                                               node.data.arithmetic)),
+                         ("Parameters (empty: the model's default)", params), ("Initial values", initial)])
             main, params = device_rows(doc, node)
             return f"{node.role} · {node.data.kind}", "", [("Device", main), ("Parameters", params)]
         data = doc.edges[name].data
-        return f"projection · {data.source} → {data.target}", "", [("Projection", projection_rows(doc, data))]
+        return (f"projection · {data.source} → {data.target}", "",
+                [("Projection", projection_rows(doc, data)),
+                 ("Arithmetic", arithmetic_rows(doc, name, "projection", data.arithmetic))])
 
     def _rebuild(self) -> None:
         had_refused = bool(self.refused_fields())
@@ -325,6 +328,8 @@ class Inspector(QScrollArea):
                     elif not needed and value is not None:
                         steps.append(SetField(doc, name, f"rule.{option}", "", check=False))
                 self.stack.push(Macro(f"Set {name}.rule to {text}", steps))
+            elif field == "arithmetic.mode":
+                self.stack.push(SetArithmetic(doc, name, text))
             else:
                 problem = field_value_problem(doc, name, field, text)
                 if problem is not None:

@@ -13,9 +13,11 @@ from engine.models import LIBRARY
 from engine.network.connect import RULE_OPTIONS, RULES
 from engine.network.definitions import SYNAPSES
 from engine.network.devices import device_parameters
+from engine.stochastic.sc_sources import SOURCES as SC_SOURCES
 from studio.document.checks import checked_model, resolved_model
 from studio.document.document import Document, Node
 from studio.document.field_help import FieldHelp, field_help
+from studio.document.fields import ARITHMETIC_KEYS, ARITHMETIC_MODES
 from studio.project.project_doc import ProjectionDoc
 
 
@@ -108,3 +110,18 @@ def projection_rows(doc: Document, data: ProjectionDoc) -> list[Row]:
                    row("synapse", data.synapse or "static_synapse", choices=SYNAPSES),
                    row("receptor", text_of(data.receptor), "by the model"),
                    row("on_pre", data.on_pre or "")]
+
+
+def arithmetic_rows(doc: Document, name: str, kind: str, arithmetic) -> list[Row]:
+    """The rows of the arithmetic of a population or projection: its mode, then the keys that mode takes
+    (a fixed format; a stochastic source, length and seed)."""
+    values = dict(arithmetic or {})
+    mode = str(values.get("mode", ""))
+
+    def row(key: str, default: str = "", choices: tuple[str, ...] = ()) -> Row:
+        return _row(doc, name, kind, f"arithmetic.{key}", text_of(values.get(key)), default, choices)
+
+    rows = [row("mode", choices=("", *ARITHMETIC_MODES))]
+    extra = {"format": row("format", "Q8.8"), "source": row("source", choices=SC_SOURCES),
+             "length": row("length", "64 … 4096"), "seed": row("seed", "from the index")}
+    return rows + [extra[key] for key in ARITHMETIC_KEYS.get(mode, ())]
