@@ -27,9 +27,11 @@ from engine.fixedpoint import QFormat
 from engine.models.base import LibraryModel, ReceptorError, route_input
 from engine.native import network as _network
 from engine.network.connect import connect_weighted, to_csr
-from engine.network.definitions import STDP, SYNAPSES, NetworkDef, PopulationDef, ProjectionDef, dt_problem
+from engine.network.definitions import (STDP, SYNAPSES, Arithmetic, NetworkDef, PopulationDef, ProjectionDef,
+                                        dt_problem)
 from engine.network.devices import Device, delay_problem, delay_steps, device_type
 from engine.network.footprint import check_memory
+from engine.network.sc_projection import ScProjection, sc_plan
 from engine.population_vm import PopulationVM
 
 
@@ -128,6 +130,14 @@ class Network:
     kernel: object
     rings: dict[tuple[str, str], int] = field(default_factory=dict)
     fmt: QFormat | None = None  # every population in this fixed-point format, or None (float)
+    sc: dict[str, ScProjection] = field(default_factory=dict)  # projections computed with bitstreams
+    notes: list[str] = field(default_factory=list)  # what a person should know about how this network runs
+
+    @property
+    def longest_chunk(self) -> int | None:
+        """The most steps one chunk of the C loop may run: an SC projection adds what a spike delivers
+        between chunks, so a chunk may not be longer than its delay (``None``: no limit)."""
+        return min((sc.plan.delay for sc in self.sc.values()), default=None)
 
     def population(self, name: str) -> Population:
         try:
@@ -252,8 +262,45 @@ def build_network(net: NetworkDef, fmt: QFormat | None = None, available_memory:
                                Location("device", ddef.name, "target"))
         devices[ddef.name] = cls.create(ddef, target, dt, np.random.Generator(np.random.PCG64(ss)))
     network = Network(net, dt, populations, projections, devices, kernel, fmt=fmt)
+    _arithmetic(network)
     _assemble_rings(network)
     return network
+
+
+def _arithmetic(network: Network) -> None:
+    """Each projection's arithmetic (its own, else its target population's) against the run's: SC projections
+    of a fixed-point network become :class:`ScProjection`; a float run computes every projection in float
+    and notes the settings it does not apply."""
+    fmt = network.fmt
+    targets = {p.name: p.arithmetic for p in network.definition.populations}
+    for index, proj in enumerate(network.projections.values()):
+        pdef = proj.definition
+        arithmetic: Arithmetic | None = pdef.arithmetic or targets.get(pdef.target)
+        if arithmetic is None:
+            continue
+        at = Location("projection", pdef.name, "arithmetic")
+        where = f"projection `{pdef.name}`"
+        if fmt is None:
+            if arithmetic.mode != "float":
+                network.notes.append(f"{where}: {arithmetic.mode} arithmetic applies to fixed-point runs; "
+                                     "this float run computes it in float")
+            continue
+        if arithmetic.mode == "float":
+            raise NetworkError(f"{where}: float arithmetic cannot run in a {fmt.name} network; choose fixed or "
+                               "sc, or run in float", at.at("mode"))
+        if arithmetic.mode == "fixed":
+            if arithmetic.format != fmt.name:
+                raise NetworkError(f"{where}: arithmetic {arithmetic.format} differs from the run's {fmt.name}; "
+                                   "a projection delivers in its target's format", at.at("format"))
+            continue
+        if proj.delays is not None:
+            raise NetworkError(f"{where}: SC arithmetic needs one delay for the projection, not delays drawn "
+                               "per connection", Location("projection", pdef.name, "delay"))
+        raw = proj.raw_weights if proj.weights is not None else np.array([proj.raw_weight])
+        if (raw < 0).any() and (raw > 0).any():
+            raise NetworkError(f"{where}: SC arithmetic needs weights of one sign (the stream carries the "
+                               "magnitude)", Location("projection", pdef.name, "weight"))
+        network.sc[pdef.name] = ScProjection(sc_plan(proj, arithmetic, index), proj.target.size)
 
 
 @dataclass(frozen=True)
@@ -570,6 +617,8 @@ def _assemble_rings(network: Network) -> None:
         else:
             weights = proj.raw_weights if proj.weights is not None else np.zeros(0, dtype=np.int64)
             weight = proj.raw_weight
+        if proj.definition.name in network.sc:
+            continue  # its values arrive as the ring's external input (Simulation)
         delays = proj.delays if proj.delays is not None else empty16
         proj.kernel_index = kernel.add_projection(proj.source.index, ring, proj.indptr, proj.targets, weights,
                                                   weight, delays, proj.delay)

@@ -191,7 +191,7 @@ class Simulation:
             self._pause.wait()
             if self._stop.is_set():
                 break
-            n = min(self.chunk_steps, total - done)
+            n = min(self.chunk_steps, total - done, net.longest_chunk or total)
             self.native.install()
             start = time.perf_counter()
             io = self._inputs(n)
@@ -231,6 +231,14 @@ class Simulation:
                 raise SimulationError(f"device `{dev.name}` cannot make its input at t = {self.t_ms:g} ms: "
                                       f"{exc}") from exc
         io.saturate_currents()
+        for sc in self.network.sc.values():
+            proj = self.network.projections[sc.plan.name]
+            block = None
+            for s in range(n):
+                value = sc.arriving(self.step + s)
+                if value is not None:
+                    block = io.external_block(proj.target, proj.receptor) if block is None else block
+                    block[s] += value
         return io
 
     def _record(self, spikes, io: ChunkIO) -> Chunk:
@@ -242,6 +250,9 @@ class Simulation:
             rec.spike_steps.setdefault(name, []).append(steps)
             rec.spike_neurons.setdefault(name, []).append(neurons)
             chunk_spikes[name] = ((steps + 1) * to_ms, neurons)
+        for sc in net.sc.values():
+            source = net.projections[sc.plan.name].source
+            sc.after_chunk(self.step, io.ran, *spikes[source.index], source.size)
         for dev in net.devices.values():
             dev.after_chunk(io)
         return Chunk(self.step * to_ms, (self.step + io.ran) * to_ms, chunk_spikes, io.traces)

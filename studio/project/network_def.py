@@ -20,8 +20,8 @@ from engine.equations.model import ModelSpec, check_model
 from engine.equations.units import DIMENSIONLESS, SECOND, SI_UNITS, Quantity, UnitError
 from engine.models import LIBRARY, LibraryModel, get_model
 from engine.network.connect import RULE_OPTIONS, RULES, Rule, explicit_weights_problem, probability_problem
-from engine.network.definitions import (STDP, SYNAPSES, DeviceDef, NetworkDef, PopulationDef, ProjectionDef,
-                                        dt_problem)
+from engine.network.definitions import (STDP, SYNAPSES, Arithmetic, DeviceDef, NetworkDef, PopulationDef,
+                                        ProjectionDef, arithmetic_problems, dt_problem)
 from engine.network.devices import DEVICES, DeviceParam, delay_problem, device_parameters
 from studio.project.modelfile import json_path
 from studio.project.project_doc import (DeviceDoc, InlineModel, LibraryRef, PopulationDoc, ProjectDoc, ProjectionDoc,
@@ -161,6 +161,17 @@ def _stdp(values, path: str, consts: Constants, problems: list[Problem]) -> STDP
     return STDP(**{k: v for k, v in fields.items() if v is not None})
 
 
+def _arithmetic(value, owner: str, path: str, problems: list[Problem]) -> Arithmetic | None:
+    """An ``arithmetic`` setting of ``owner`` (``projection `x` ``) as its record; each problem is reported at
+    its field."""
+    if value is None:
+        return None
+    found = arithmetic_problems(value)
+    problems.extend(Problem(json_path(json_path(path, "arithmetic"), key), 0, 0, f"{owner}, arithmetic: {message}")
+                    for key, message in found)
+    return None if found else Arithmetic.from_mapping(value)
+
+
 def _projection(i: int, p: ProjectionDoc, populations: list[str], consts: Constants, dt: Quantity | None,
                 problems: list[Problem]) -> ProjectionDef | None:
     path = f"projections[{i}]"
@@ -183,9 +194,11 @@ def _projection(i: int, p: ProjectionDoc, populations: list[str], consts: Consta
             problems.append(Problem(json_path(path, "stdp"), 0, 0,
                                     f"STDP settings need `\"synapse\": \"stdp_synapse\"` (not {synapse})"))
         stdp = _stdp(p.stdp, json_path(path, "stdp"), consts, problems)
+    arithmetic = _arithmetic(p.arithmetic, f"projection `{p.name}`", path, problems)
     if len(problems) > before or rule is None or weight is None or delay is None:
         return None
-    return ProjectionDef(p.name, p.source, p.target, rule, weight, delay, synapse, p.receptor, p.on_pre, stdp)
+    return ProjectionDef(p.name, p.source, p.target, rule, weight, delay, synapse, p.receptor, p.on_pre, stdp,
+                         arithmetic)
 
 
 def _device(i: int, d: DeviceDoc, populations: list[str], projections: list[str], consts: Constants,
@@ -255,8 +268,9 @@ def network_def(doc: ProjectDoc, problems: list[Problem], seed: int | None = Non
                 problems.append(Problem(json_path(json_path(path, "parameters"), key), 0, 0,
                                         f"{len(value)} values for {size} neurons (a list gives one per neuron)"))
         initial = _values(p.initial, json_path(path, "initial"), consts, problems)
+        arithmetic = _arithmetic(p.arithmetic, f"population `{p.name}`", path, problems)
         if model is not None and size is not None:
-            populations.append(PopulationDef(p.name, model, size, parameters, initial))
+            populations.append(PopulationDef(p.name, model, size, parameters, initial, arithmetic))
     projections = [_projection(i, p, names, consts, dt, problems) for i, p in enumerate(doc.projections)]
     devices = [_device(i, d, names, [p.name for p in doc.projections], consts, dt, problems)
                for i, d in enumerate(doc.devices)]

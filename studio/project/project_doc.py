@@ -60,6 +60,18 @@ DEFINITIONS: dict[str, Any] = {
             "bounds": {"enum": ["additive", "multiplicative"]},
         },
     },
+    "arithmetic": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["mode"],
+        "properties": {
+            "mode": {"type": "string"},
+            "format": {"type": "string"},
+            "source": {"type": "string"},
+            "length": {"type": "integer"},
+            "seed": {"type": "integer"},
+        },
+    },
 }
 
 
@@ -113,6 +125,7 @@ VALUES = Form(_ref("values"), lambda v, _: dict(v), dict)
 NEURON_VALUES = Form(_ref("neuron_values"), _mapping_tuples, _mapping_json)
 NUMBERS = Form(_ref("numbers"), lambda v, _: tuple(float(x) for x in v), list)
 STDP = Form(_ref("stdp"), lambda v, _: dict(v), dict)
+ARITHMETIC = Form(_ref("arithmetic"), lambda v, _: dict(v), dict)
 CONSTANTS = Form({"type": "object", "propertyNames": _ref("name"), "additionalProperties": _ref("quantity")},
                  lambda v, _: dict(v), dict)
 DEVICE_PARAMS = Form({"type": "object", "additionalProperties": {"anyOf": [
@@ -228,6 +241,7 @@ class PopulationDoc:
     size: int | str = _file(COUNT)
     parameters: Mapping[str, Value | tuple[Value, ...]] = _file(NEURON_VALUES, factory=dict)
     initial: Mapping[str, Value] = _file(VALUES, factory=dict)
+    arithmetic: Mapping[str, Any] | None = _file(ARITHMETIC, None)
     position: Position | None = _file(POSITION, None)
 
 
@@ -243,6 +257,7 @@ class ProjectionDoc:
     receptor: str | int | None = _file(RECEPTOR, None)
     on_pre: str | None = _file(TEXT, None)
     stdp: Mapping[str, Value] | None = _file(STDP, None)
+    arithmetic: Mapping[str, Any] | None = _file(ARITHMETIC, None)
 
 
 @dataclass(frozen=True)
