@@ -11,6 +11,8 @@ scope panel, which freezes its other scopes too.  The numbers come from
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
@@ -19,12 +21,15 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QHeaderVi
                                QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
 from studio.playground.bitstream_monitor import BitstreamMonitor, DensityTrigger, SccTrigger, TriggerHit
-from studio.playground.projection_streams import STREAMS, ProjectionProbe, ScSettings
+from studio.playground.projection_streams import STREAMS, ProjectionProbe, emission_steps
+from views.scopes.export import export
 from views.scopes.scope import PALETTE
 from views.theme import colors, follow_theme, style_plots
 
 MAX_MARKS = 200  # trigger marks drawn (the newest)
 COLUMNS = ("stream", "popcount", "density", "expected", "bits")
+NO_SC = ("No SC projection in this run: set a projection's arithmetic to sc in the inspector and run in fixed "
+         "point.")
 
 
 def _spin(value: float, maximum: float, tip: str) -> QDoubleSpinBox:
@@ -48,10 +53,10 @@ class BitstreamScope(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.network = None
-        self.settings: dict[str, ScSettings] = {}
         self.monitor: BitstreamMonitor | None = None
         self.probe: ProjectionProbe | None = None
         self.frozen = False
+        self.emitted: dict[str, int] = {}  # emission steps of each SC projection so far in the run
         self.shown = list(STREAMS)
         self._drawn = -1
         self.projection_box = QComboBox(toolTip="The SC projection whose streams are shown")
@@ -68,7 +73,7 @@ class BitstreamScope(QWidget):
             menu.addAction(action)
         self.streams_button.setMenu(menu)
         self.pair = (QComboBox(toolTip="SCC of this stream…"), QComboBox(toolTip="…with this one"))
-        for box, name in zip(self.pair, ("weight", "mux")):
+        for box, name in zip(self.pair, ("weight", "activity")):
             box.addItems(STREAMS)
             box.setCurrentText(name)
             box.currentTextChanged.connect(lambda _: self._triggers())
@@ -131,14 +136,16 @@ class BitstreamScope(QWidget):
         self.density_plot.addItem(self.marks)
 
     # -- what is probed ------------------------------------------------------------------
-    def set_network(self, network, settings: dict[str, ScSettings]) -> None:
-        """Offer the SC projections ``settings`` (by name) of the built ``network`` and start afresh."""
-        self.network, self.settings = network, {k: v for k, v in settings.items() if k in network.projections}
+    def set_network(self, network) -> None:
+        """Offer the SC projections of the built ``network`` (:class:`engine.network.build.Network`, before it
+        runs) and start afresh."""
+        self.network = network
+        self.emitted = dict.fromkeys(network.sc, 0)
         keep = self.projection_box.currentText()
         self.projection_box.blockSignals(True)
         self.projection_box.clear()
-        self.projection_box.addItems(list(self.settings))
-        if keep in self.settings:
+        self.projection_box.addItems(list(network.sc))
+        if keep in network.sc:
             self.projection_box.setCurrentText(keep)
         self.projection_box.blockSignals(False)
         self._probe()
@@ -146,26 +153,25 @@ class BitstreamScope(QWidget):
     def _probe(self) -> None:
         name = self.projection_box.currentText()
         self.probe, self.monitor = None, None
-        if self.network is None or name not in self.settings:
-            self.status.setText("No SC projection in this run: set a projection's arithmetic to sc in the "
-                                "inspector." if self.network is not None else " ")
-            self._drawn = -1
+        self._drawn = -1
+        if self.network is None or name not in self.network.sc:
+            self.status.setText(" " if self.network is None else NO_SC)
             return
-        projection = self.network.projections[name]
-        settings = self.settings[name]
+        projection, sc = self.network.projections[name], self.network.sc[name]
+        plan = sc.plan
         self.target_spin.blockSignals(True)
         self.target_spin.setRange(0, max(0, projection.target.size - 1))
         self.target_spin.blockSignals(False)
-        self.monitor = BitstreamMonitor(settings.length)
+        self.monitor = BitstreamMonitor(plan.length)
         try:
-            self.probe = ProjectionProbe(projection, self.target_spin.value(), settings, self.network.dt * 1e3)
+            self.probe = ProjectionProbe(sc, projection.source.name, self.target_spin.value(),
+                                         self.network.dt * 1e3, self.emitted.get(name, 0))
         except ValueError as exc:
-            self.status.setText(f"{name}, neuron {self.target_spin.value()}: {exc}")
+            self.status.setText(f"{name}: {exc}")
             return
         self._triggers()
-        self.status.setText(f"{name} ({settings.source}, L = {settings.length}), neuron "
-                            f"{self.target_spin.value()}: {len(self.probe.sources)} inputs")
-        self._drawn = -1
+        self.status.setText(f"{name}: {plan.source} (seed {plan.seed:#06x}) with {plan.select_source} select, "
+                            f"L = {plan.length}; neuron {self.probe.target}: {self.probe.n_inputs} inputs")
 
     def _triggers(self) -> None:
         if self.monitor is None:
@@ -186,12 +192,17 @@ class BitstreamScope(QWidget):
     # -- data ------------------------------------------------------------------------------
     def feed(self, chunks) -> None:
         """Take a run's chunks (:class:`engine.run.simulation.Chunk`); a firing trigger freezes the display."""
-        if self.probe is None:
+        if self.network is None:
             return
+        dt_ms = self.network.dt * 1e3
         for chunk in chunks:
-            hits = self.probe.feed(self.monitor, chunk.t_start_ms, chunk.t_stop_ms, chunk.spikes)
-            if hits:
-                self._fired(hits[0])
+            if self.probe is not None:
+                hits = self.probe.feed(self.monitor, chunk.spikes)
+                if hits:
+                    self._fired(hits[0])
+            for name in self.emitted:
+                source = self.network.projections[name].source.name
+                self.emitted[name] += emission_steps(chunk.spikes, source, dt_ms)
 
     def _fired(self, hit: TriggerHit) -> None:
         text = str(hit)
@@ -204,6 +215,7 @@ class BitstreamScope(QWidget):
     def reset(self) -> None:
         """Forget what was shown, for a new run."""
         self.trigger_label.setText("")
+        self.emitted = dict.fromkeys(self.emitted, 0)
         self._probe()
 
     def set_frozen(self, frozen: bool) -> None:
@@ -250,6 +262,24 @@ class BitstreamScope(QWidget):
                 if c:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
+
+    def table_columns(self) -> dict[str, np.ndarray]:
+        """The streams kept, as equal-length columns: time, then popcount, density, expected value and effective
+        bits of each."""
+        monitor = self.monitor
+        if monitor is None or not monitor.streams:
+            return {"t_ms": np.zeros(0)}
+        out = {"t_ms": monitor.series(monitor.names[0]).t_ms}
+        for name in monitor.names:
+            series = monitor.series(name)
+            for column in ("popcount", "density", "expected", "effective_bits"):
+                out[f"{column}_{name}"] = getattr(series, column)
+        return out
+
+    def export(self, path: str | Path) -> Path:
+        """Write the density plot (.png, .svg) or the streams kept (.csv, .npz) to ``path``."""
+        self.refresh(force=True)
+        return export(self.density_plot, self.table_columns(), path)
 
     def rows(self) -> dict[str, tuple[str, ...]]:
         """The table as shown: the cells of each stream's row, by stream."""
