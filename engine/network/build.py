@@ -278,7 +278,7 @@ def _arithmetic(network: Network) -> None:
         arithmetic: Arithmetic | None = pdef.arithmetic or targets.get(pdef.target)
         if arithmetic is None:
             continue
-        at = Location("projection", pdef.name, "arithmetic")
+        at = Location("projection", pdef.name)
         where = f"projection `{pdef.name}`"
         if fmt is None:
             if arithmetic.mode != "float":
@@ -287,19 +287,19 @@ def _arithmetic(network: Network) -> None:
             continue
         if arithmetic.mode == "float":
             raise NetworkError(f"{where}: float arithmetic cannot run in a {fmt.name} network; choose fixed or "
-                               "sc, or run in float", at.at("mode"))
+                               "sc, or run in float", at.at("arithmetic.mode"))
         if arithmetic.mode == "fixed":
             if arithmetic.format != fmt.name:
                 raise NetworkError(f"{where}: arithmetic {arithmetic.format} differs from the run's {fmt.name}; "
-                                   "a projection delivers in its target's format", at.at("format"))
+                                   "a projection delivers in its target's format", at.at("arithmetic.format"))
             continue
         if proj.delays is not None:
             raise NetworkError(f"{where}: SC arithmetic needs one delay for the projection, not delays drawn "
-                               "per connection", Location("projection", pdef.name, "delay"))
+                               "per connection", at.at("delay"))
         raw = proj.raw_weights if proj.weights is not None else np.array([proj.raw_weight])
         if (raw < 0).any() and (raw > 0).any():
             raise NetworkError(f"{where}: SC arithmetic needs weights of one sign (the stream carries the "
-                               "magnitude)", Location("projection", pdef.name, "weight"))
+                               "magnitude)", at.at("weight"))
         network.sc[pdef.name] = ScProjection(sc_plan(proj, arithmetic, index), proj.target.size)
 
 

@@ -38,6 +38,8 @@ FULL_SCALE = 1 << WORD_BITS  # a comparator level of FULL_SCALE gives an all-one
 LFSR16_TAPS = (16, 14, 13, 11)
 LFSR16_DEFAULT_SEED = 0xACE1
 LFSR16_PERIOD = FULL_SCALE - 1
+# The state bits XOR-ed into the feedback: tap t of the polynomial is bit 16 - t of the state (0, 2, 3, 5).
+LFSR16_FEEDBACK_BITS = tuple(WORD_BITS - tap for tap in LFSR16_TAPS)
 
 # Joe & Kuo, new-joe-kuo-6.21201, dimensions 2..16 as (s, a, m_1 .. m_s); dimension 1 (all m = 1) is implicit.
 _JOE_KUO = (
@@ -114,7 +116,9 @@ def _lfsr16_cycle() -> np.ndarray:
     word = LFSR16_DEFAULT_SEED
     for i in range(LFSR16_PERIOD):
         states[i] = word
-        feedback = (word ^ (word >> 2) ^ (word >> 3) ^ (word >> 5)) & 1
+        feedback = 0
+        for bit in LFSR16_FEEDBACK_BITS:
+            feedback ^= (word >> bit) & 1
         word = (word >> 1) | (feedback << 15)
     states.flags.writeable = False
     return states

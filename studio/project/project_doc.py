@@ -241,7 +241,7 @@ class PopulationDoc:
     size: int | str = _file(COUNT)
     parameters: Mapping[str, Value | tuple[Value, ...]] = _file(NEURON_VALUES, factory=dict)
     initial: Mapping[str, Value] = _file(VALUES, factory=dict)
-    arithmetic: Mapping[str, Any] | None = _file(ARITHMETIC, None)
+    arithmetic: Mapping[str, Any] | None = _file(ARITHMETIC, None, kw_only=True)
     position: Position | None = _file(POSITION, None)
 
 

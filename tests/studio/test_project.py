@@ -65,14 +65,15 @@ def test_the_shipped_schema_is_the_one_generated_from_the_description():
         "resources/ncsproj.schema.json is stale: run `python -m studio.project.schema`"
     population = project_schema()["$defs"]["population"]
     assert population["required"] == ["name", "model", "size"] and population["additionalProperties"] is False
-    assert list(population["properties"]) == ["name", "model", "size", "parameters", "initial", "position"]
+    assert list(population["properties"]) == ["name", "model", "size", "parameters", "initial", "arithmetic", "position"]
 
 
 def test_every_field_is_written_read_and_checked_from_one_description():
     doc = ProjectDoc(
         (PopulationDoc("E", "lif", "N", {"tau": "10 ms"}, {"v": "-60 mV"}, (1.5, -2.0)),),
         (ProjectionDoc("EE", "E", "E", RuleDoc("fixed_indegree", k=3, sources=(0, 1), allow_autapses=False), "w",
-                       "1 ms", "ex", "v += w", {"tau_plus": "20 ms", "bounds": "additive"}, synapse="stdp"),),
+                       "1 ms", "ex", "v += w", {"tau_plus": "20 ms", "bounds": "additive"},
+                       {"mode": "sc", "source": "lfsr16", "length": 256, "seed": 7}, synapse="stdp"),),
         (DeviceDoc("rec", "multimeter", "E", {"record_from": ("v",), "interval": "1 ms"}, (0, 2), "1 pA", "2 ms",
                    1, (3.0, 4.0)),),
         models={"lif": LibraryRef("lif", {"tau": "12 ms"})}, constants={"N": 4, "w": "1 mV"}, dt="0.1 ms", seed=2,
@@ -81,7 +82,7 @@ def test_every_field_is_written_read_and_checked_from_one_description():
     assert list(data) == ["format_version", "description", "dt", "seed", "constants", "models", "populations",
                           "projections", "devices"]
     assert list(data["projections"][0]) == ["name", "source", "target", "rule", "synapse", "weight", "delay",
-                                            "receptor", "on_pre", "stdp"]
+                                            "receptor", "on_pre", "stdp", "arithmetic"]
     assert data["devices"][0]["params"] == {"record_from": ["v"], "interval": "1 ms"}
     assert schema_problems(json.loads(json.dumps(data))) == []
     problems = []
