@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 from engine.models import LIBRARY
 from engine.network.connect import RULE_OPTIONS, RULES
-from engine.network.definitions import SYNAPSES
+from engine.network.definitions import ARITHMETIC_MODES, SC_LENGTHS, SYNAPSES
 from engine.network.devices import device_parameters
 from engine.stochastic.sc_sources import SOURCES as SC_SOURCES
 from studio.document.checks import checked_model, resolved_model
 from studio.document.document import Document, Node
 from studio.document.field_help import FieldHelp, field_help
-from studio.document.fields import ARITHMETIC_KEYS, ARITHMETIC_MODES
+from studio.document.fields import ARITHMETIC_KEYS
 from studio.project.project_doc import ProjectionDoc
 
 
@@ -123,5 +123,5 @@ def arithmetic_rows(doc: Document, name: str, kind: str, arithmetic) -> list[Row
 
     rows = [row("mode", choices=("", *ARITHMETIC_MODES))]
     extra = {"format": row("format", "Q8.8"), "source": row("source", choices=SC_SOURCES),
-             "length": row("length", "64 … 4096"), "seed": row("seed", "from the index")}
+             "length": row("length", choices=tuple(map(str, SC_LENGTHS))), "seed": row("seed", "from the index")}
     return rows + [extra[key] for key in ARITHMETIC_KEYS.get(mode, ())]

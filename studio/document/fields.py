@@ -57,7 +57,6 @@ OPTIONAL_MAPPINGS = ("stdp", "arithmetic")  # left out of the file when empty
 # The arithmetic of a projection or population (``"arithmetic"``, docs/stochastic-computing.md): the keys each
 # mode takes, and the value a key gets when a mode that needs it is chosen (``seed`` stays out: the engine
 # derives a decorrelated one from the element's index).
-ARITHMETIC_MODES = ("float", "fixed", "sc")
 ARITHMETIC_KEYS = {"float": (), "fixed": ("format",), "sc": ("source", "length", "seed")}
 ARITHMETIC_DEFAULTS = {"format": "Q8.8", "source": "lfsr16", "length": 256}
 

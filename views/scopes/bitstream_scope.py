@@ -145,8 +145,8 @@ class BitstreamScope(QWidget):
         self.projection_box.blockSignals(True)
         self.projection_box.clear()
         self.projection_box.addItems(list(network.sc))
-        if keep in network.sc:
-            self.projection_box.setCurrentText(keep)
+        if network.sc:
+            self.projection_box.setCurrentText(keep if keep in network.sc else next(iter(network.sc)))
         self.projection_box.blockSignals(False)
         self._probe()
 
