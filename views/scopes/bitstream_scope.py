@@ -24,7 +24,7 @@ from studio.playground.bitstream_monitor import BitstreamMonitor, DensityTrigger
 from studio.playground.projection_streams import STREAMS, ProjectionProbe, emission_steps
 from views.scopes.export import export
 from views.scopes.scope import PALETTE
-from views.theme import colors, follow_theme, style_plots
+from views.theme import colors, follow_theme, style_legend, style_plots
 
 MAX_MARKS = 200  # trigger marks drawn (the newest)
 COLUMNS = ("stream", "popcount", "density", "expected", "bits")
@@ -77,8 +77,8 @@ class BitstreamScope(QWidget):
             box.addItems(STREAMS)
             box.setCurrentText(name)
             box.currentTextChanged.connect(lambda _: self._triggers())
-        self.band_spin = _spin(0.1, 1.0, "Trigger when a shown stream's density leaves expected ± this (off: 0)")
-        self.scc_spin = _spin(0.5, 1.0, "Trigger when |SCC| of the pair exceeds this (off: 0)")
+        self.band_spin = _spin(0.0, 1.0, "Trigger when a shown stream's density leaves expected ± this (off: 0)")
+        self.scc_spin = _spin(0.0, 1.0, "Trigger when |SCC| of the pair exceeds this (off: 0)")
         for spin in (self.band_spin, self.scc_spin):
             spin.valueChanged.connect(lambda _: self._triggers())
         self._build_plots()
@@ -87,7 +87,7 @@ class BitstreamScope(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setMaximumWidth(330)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.status = QLabel(" ", wordWrap=True)
         self.trigger_label = QLabel("", wordWrap=True)
         follow_theme(self.trigger_label, lambda c: f"color: {c.error.name()};")
@@ -124,6 +124,7 @@ class BitstreamScope(QWidget):
         self.density_plot.setYRange(-0.05, 1.1, padding=0)
         self.scc_plot.setYRange(-1.05, 1.05, padding=0)
         style_plots(self.plots)
+        style_legend(self.density_plot.addLegend(offset=(10, 5), colCount=len(STREAMS)))
         self.density_curves, self.expected_curves, self.bits_curves = {}, {}, {}
         for k, name in enumerate(STREAMS):
             color = PALETTE[k % len(PALETTE)]
@@ -262,6 +263,9 @@ class BitstreamScope(QWidget):
                 if c:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+        width = self.table.horizontalHeader().length() + 2 * self.table.frameWidth()
+        self.table.setFixedWidth(width)
 
     def table_columns(self) -> dict[str, np.ndarray]:
         """The streams kept, as equal-length columns: time, then popcount, density, expected value and effective
