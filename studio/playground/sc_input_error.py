@@ -52,16 +52,26 @@ def sc_input_error(current, fmt: QFormat, source: str, length: int, seed: int | 
     if shift == 0:
         return None
     levels = (magnitude << WORD_BITS) >> shift
-    words = source_words(source, period(source), seed).astype(np.int64)
+    words = source_words(source, period(source), seed).astype(np.int32)
+    levels = levels.astype(np.int32)
     popcounts = np.empty(raw.size, dtype=np.int64)
     block = max(1, BLOCK_BITS // length)
     for first in range(0, raw.size, block):
-        steps = np.arange(first, min(first + block, raw.size))
-        at = (steps[:, None] * length + np.arange(length)[None, :]) % words.size
-        popcounts[steps] = np.count_nonzero(words[at] < levels[steps, None], axis=1)
+        last = min(first + block, raw.size)
+        drawn = _drawn(words, first * length, (last - first) * length).reshape(-1, length)
+        popcounts[first:last] = np.count_nonzero(drawn < levels[first:last, None], axis=1)
     decoded_raw = np.sign(raw) * ((popcounts << shift) >> (length.bit_length() - 1))
     decoded = decoded_raw / fmt.one
     vs_float, vs_fixed = np.abs(decoded - current), np.abs(decoded_raw - raw) / fmt.one
     return ScInputError(source, length, decoded, float(vs_float.mean()), float(vs_float.max()),
                         float(vs_fixed.mean()), float(vs_fixed.max()),
                         hoeffding_bound(length) * (1 << shift) / fmt.one)
+
+
+def _drawn(words: np.ndarray, start: int, count: int) -> np.ndarray:
+    """Words ``start .. start + count - 1`` of the periodic sequence ``words``."""
+    start %= words.size
+    head = words[start:start + count]
+    if head.size == count:
+        return head
+    return np.concatenate([head, np.tile(words, (count - head.size) // words.size + 1)])[:count]
