@@ -108,3 +108,20 @@ def test_a_float_run_says_how_to_see_streams(qtbot):
     panel.set_network(network)
     assert panel.bitstreams.projection_box.count() == 0
     assert panel.bitstreams.status.text().startswith("No SC projection in this run: set a projection's arithmetic")
+
+
+def test_a_fixed_point_run_in_the_window_fills_the_bitstream_scope(qtbot):
+    from studio.document.document import Document
+    from tests.views.helpers import make_window
+
+    window = make_window(qtbot, Document.open(SC_DEMO))
+    toolbar, scope = window.run_toolbar, window.scopes.bitstreams
+    toolbar.arithmetic.setCurrentText("Q16.16")
+    toolbar.duration.setEditText("100 ms")
+    toolbar.run_action.trigger()
+    qtbot.waitUntil(lambda: toolbar.state == "finished" and not toolbar.timer.isActive(), timeout=30_000)
+    window.scopes.tabs.setCurrentWidget(scope)
+    window.scopes.refresh()
+    assert toolbar.session.simulation.network.fmt.name == "Q16.16"
+    assert scope.projection_box.currentText() == "EE" and scope.monitor.steps > 10
+    assert list(scope.rows()) == ["weight", "activity", "output"]
