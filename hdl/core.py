@@ -46,6 +46,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hdl.datapath import NeuronDatapath
+from hdl.sc_delivery import ScProjectionUnit, value_bits
 from hdl.design import (
     MAX_STEPS,
     NetworkPlan,
@@ -172,8 +173,9 @@ def delivery_layout(plan: NetworkPlan, units: tuple[UnitPlan, ...]) -> DeliveryL
     target_bits = _bits(max(u.size for u in units) - 1)
     scaled: dict[int, list[int]] = {}
     weights: dict[int, int] = {}
-    per_synapse = any(q.weights is not None for q in plan.projections)
-    for q in plan.projections:
+    exact = [q for q in plan.projections if q.sc is None]  # SC projections keep their own tables
+    per_synapse = any(q.weights is not None for q in exact)
+    for q in exact:
         ring = plan.rings[q.ring]
         unit = unit_of[ring.population]
         scale = next(r.scale for r in unit.inputs if r.receptor == ring.receptor)
@@ -181,12 +183,12 @@ def delivery_layout(plan: NetworkPlan, units: tuple[UnitPlan, ...]) -> DeliveryL
         scaled[q.index] = np.asarray(values, dtype=np.int64) // scale  # floor division, as Python's //
         weights[q.index] = int(q.weight) // scale if q.weights is None else 0
     widest = 2
-    for q in plan.projections:
+    for q in exact:
         largest = max(int(np.abs(scaled[q.index]).max(initial=0)), abs(weights[q.index]))
         widest = max(widest, largest.bit_length() + 1)
     weight_bits = widest if per_synapse else 0
     rows, row_base, synapses = [], {}, []
-    for q in plan.projections:
+    for q in exact:
         ring = plan.rings[q.ring]
         unit = unit_of[ring.population]
         base = unit.bases[unit.position(ring.population)]
@@ -205,7 +207,7 @@ def delivery_width(plan: NetworkPlan) -> int:
     widest = layout.weight_bits or 2
     for w in layout.weights.values():
         widest = max(widest, int(w).bit_length() + 1)
-    return widest
+    return max([widest] + [value_bits(q.sc) for q in plan.projections if q.sc is not None])
 
 
 class PopulationUnit(wiring.Component):
@@ -506,7 +508,9 @@ class SpikeDelivery(wiring.Component):
     """The step's events, through the CSR rows of their projections, into the target inputs of the next step.
 
     An event is a neuron with a mask over its population's :func:`~hdl.design.source_delays`: bit ``i``
-    set delivers through the projections of the ``i``-th delay.
+    set delivers through the projections of the ``i``-th delay.  An event of an SC projection marks its
+    neuron active in the projection's :class:`~hdl.sc_delivery.ScProjectionUnit`; once the queue is empty
+    the SC projections run one after the other, in project order, before ``done``.
     """
 
     def __init__(self, plan: NetworkPlan, units: list[PopulationUnit], layout: DeliveryLayout, weight_bits: int,
@@ -526,10 +530,15 @@ class SpikeDelivery(wiring.Component):
         if tables == "loaded":
             members.update(_load_members(layout))
         super().__init__(wiring.Signature(members))
+        target_bits = max(p.neuron_bits for p in plan.populations)
+        self.sc_units = {q.index: ScProjectionUnit(q.sc, plan.populations[q.source].size, target_bits, weight_bits)
+                         for q in plan.projections if q.sc is not None}
 
     def elaborate(self, platform):
         m = Module()
         plan, layout = self.plan, self.layout
+        for index, sc in self.sc_units.items():
+            m.submodules[f"sc_{plan.projections[index].name}"] = sc
         pb, nb = self.pop_bits, self.neuron_bits
         m.submodules.queue = queue = SyncFIFOBuffered(width=pb + nb + self.mask_bits, depth=self.queue_depth)
         m.d.comb += [queue.w_data.eq(Cat(self.push_pop, self.push_neuron, self.push_mask)),
@@ -566,8 +575,29 @@ class SpikeDelivery(wiring.Component):
                                  src_mask.eq(queue.r_data[pb + nb:]), q.eq(0)]
                     m.next = "PROJECTION"
                 with m.Else():
-                    m.d.sync += self.done.eq(1)
-                    m.next = "IDLE"
+                    if self.sc_units:
+                        m.d.comb += next(iter(self.sc_units.values())).start.eq(1)
+                        m.next = f"SC_{next(iter(self.sc_units))}"
+                    else:
+                        m.d.sync += self.done.eq(1)
+                        m.next = "IDLE"
+            sc_order = list(self.sc_units)
+            for n, index in enumerate(sc_order):
+                with m.State(f"SC_{index}"):  # the SC projection's values into its targets' inputs
+                    sc, ring = self.sc_units[index], plan.rings[plan.projections[index].ring]
+                    unit = unit_of[ring.population]
+                    local = [r.receptor for r in unit.inputs].index(ring.receptor)
+                    base = unit.unit.bases[unit.unit.position(ring.population)]
+                    m.d.comb += [unit.dl_valid.eq(sc.out_valid), unit.dl_input.eq(local),
+                                 unit.dl_addr.eq(sc.out_target + base), unit.dl_weight.eq(sc.out_value),
+                                 sc.out_ready.eq(unit.dl_ready)]
+                    with m.If(sc.done):
+                        if n + 1 < len(sc_order):
+                            m.d.comb += self.sc_units[sc_order[n + 1]].start.eq(1)
+                            m.next = f"SC_{sc_order[n + 1]}"
+                        else:
+                            m.d.sync += self.done.eq(1)
+                            m.next = "IDLE"
             with m.State("PROJECTION"):
                 # skip projections from other populations or of other delays; read the row's start pointer
                 with m.If(q == len(plan.projections)):
@@ -578,13 +608,18 @@ class SpikeDelivery(wiring.Component):
                             with m.Case(proj.index):
                                 bit = source_delays(plan, proj.source).index(proj.delay)
                                 with m.If((src_pop == proj.source) & src_mask[bit]):
-                                    m.d.comb += ptr_addr.eq(src + layout.row_base[proj.index])
-                                    m.next = "ROW_START"
+                                    if proj.sc is not None:
+                                        sc = self.sc_units[proj.index]
+                                        m.d.comb += [sc.activate.eq(1), sc.activate_neuron.eq(src)]
+                                        m.d.sync += q.eq(q + 1)
+                                    else:
+                                        m.d.comb += ptr_addr.eq(src + layout.row_base[proj.index])
+                                        m.next = "ROW_START"
                                 with m.Else():
                                     m.d.sync += q.eq(q + 1)
             with m.State("ROW_START"):
                 with m.Switch(q):
-                    for proj in plan.projections:
+                    for proj in (p for p in plan.projections if p.sc is None):
                         with m.Case(proj.index):
                             m.d.comb += ptr_addr.eq(src + (layout.row_base[proj.index] + 1))
                             if not wbits:
@@ -607,7 +642,7 @@ class SpikeDelivery(wiring.Component):
                 m.next = "DELIVER"
             with m.State("DELIVER"):
                 with m.Switch(q):
-                    for proj in plan.projections:
+                    for proj in (p for p in plan.projections if p.sc is None):
                         with m.Case(proj.index):
                             ring = plan.rings[proj.ring]
                             unit = unit_of[ring.population]
@@ -680,7 +715,8 @@ class NetworkCore(wiring.Component):
         self.unit_plans = plan_units(plan, share)
         self.layout = delivery_layout(plan, self.unit_plans)
         self.weight_bits = max([self.layout.weight_bits, 2]
-                               + [int(w).bit_length() + 1 for w in self.layout.weights.values()])
+                               + [int(w).bit_length() + 1 for w in self.layout.weights.values()]
+                               + [value_bits(q.sc) for q in plan.projections if q.sc is not None])
         self.mask_bits = max([1] + [len(source_delays(plan, p.index)) for p in plan.populations])
         self.units = [PopulationUnit(plan, u, self.weight_bits, self.mask_bits, param_bank) for u in self.unit_plans]
         self.queue_depth = queue_depth or min(max(plan.n_neurons, 4), 1024)

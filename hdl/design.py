@@ -12,7 +12,8 @@ the hardware and the simulator cannot disagree about what the network is:
 * per (population, receptor) ring: depth (longest delay + 1) and the width that
   cannot overflow for the ring's fan-in;
 * per projection: CSR row pointers, targets and raw weights (one shared weight
-  for ``static_synapse_hom_w``) and the delay;
+  for ``static_synapse_hom_w``) and the delay; an SC projection also its
+  :class:`~engine.network.sc_projection.ScPlan` (streams, tables), which the engine runs;
 * per Poisson generator: its 16-bit inversion table, xorshift32 state, raw
   weight and the arrival steps it is active in; per dc_generator its raw
   amplitude and window;
@@ -34,6 +35,7 @@ from engine.errors import NeuroCoreError
 from engine.fixedpoint import QFormat
 from engine.network.build import Network
 from engine.network.devices import DCGenerator, PoissonGenerator, Recorder, Sampler
+from engine.network.sc_projection import ScPlan
 from engine.program import Program
 
 HOST_DEVICES = ("spike_recorder", "population_rate")  # computed on the host from the spike stream
@@ -101,6 +103,17 @@ class ProjectionPlan:
     targets: np.ndarray  # int64
     weights: np.ndarray | None  # raw int64 per connection, or None
     weight: int  # the shared raw weight when ``weights`` is None
+    sc: ScPlan | None = None  # SC arithmetic (hdl/sc_delivery.py) instead of the exact sum of weights
+
+    def bound(self, size: int) -> np.ndarray:
+        """The largest magnitude this projection adds to each of ``size`` targets in one step."""
+        bound = np.zeros(size, dtype=np.int64)
+        if self.sc is not None:
+            bound[self.sc.targets] = self.sc.counts << self.sc.shift
+            return bound
+        w = np.abs(self.weights) if self.weights is not None else np.full(self.targets.size, abs(self.weight))
+        np.add.at(bound, self.targets, w)
+        return bound
 
 
 @dataclass(frozen=True)
@@ -176,18 +189,20 @@ def plan_network(network: Network, name: str = "network") -> NetworkPlan:
     if synapses > MAX_SYNAPSES:
         raise HardwareError(f"the network has {synapses:,} synapses; the core keeps its connectivity in on-chip "
                             f"RAM, which holds at most {MAX_SYNAPSES:,} on the supported FPGAs")
-    rings = _rings(network)
-    ring_index = {(r.population, r.receptor): r.index for r in rings}
+    ring_index = {(network.populations[name].index, receptor): k for k, (name, receptor) in enumerate(network.rings)}
+    projections = tuple(_projection(k, proj, ring_index, network.sc.get(name))
+                        for k, (name, proj) in enumerate(network.projections.items()))
+    rings = _rings(network, projections)
     pops = network.populations
     probes = _probes(network)
     populations = tuple(_population(pop, network, ring_index, probes) for pop in pops.values())
-    projections = tuple(_projection(k, proj, ring_index) for k, proj in enumerate(network.projections.values()))
     poissons, currents = _generators(network, ring_index)
     return NetworkPlan(name, fmt, network.dt, populations, rings, projections, poissons, currents, probes)
 
 
-def _projection(index: int, proj, ring_index) -> ProjectionPlan:
-    """A projection's CSR in raw integers; weights that are all equal become one shared weight."""
+def _projection(index: int, proj, ring_index, sc) -> ProjectionPlan:
+    """A projection's CSR in raw integers; weights that are all equal become one shared weight; ``sc``: the
+    engine's running SC projection, if it is one."""
     if proj.delays is not None:
         raise HardwareError(f"projection `{proj.definition.name}`: its delays are drawn per connection; the core "
                             "delays every spike of a projection by one delay")
@@ -196,22 +211,17 @@ def _projection(index: int, proj, ring_index) -> ProjectionPlan:
         weights, weight = None, int(weights[0])
     return ProjectionPlan(index, proj.definition.name, proj.source.index,
                           ring_index[(proj.target.index, proj.receptor)], proj.delay,
-                          proj.indptr.astype(np.int64), proj.targets.astype(np.int64), weights, weight)
+                          proj.indptr.astype(np.int64), proj.targets.astype(np.int64), weights, weight,
+                          None if sc is None else sc.plan)
 
 
-def _rings(network: Network) -> tuple[RingPlan, ...]:
+def _rings(network: Network, projections: tuple[ProjectionPlan, ...]) -> tuple[RingPlan, ...]:
     out = []
     for k, ((pop_name, receptor), kernel_ring) in enumerate(network.rings.items()):
         pop = network.populations[pop_name]
-        incoming = [p for p in network.projections.values()
-                    if p.target is pop and p.receptor == receptor]
-        depth = max([p.delay + 1 for p in incoming], default=1)
-        fan_in = np.zeros(pop.size, dtype=np.int64)
-        for proj in incoming:
-            w = np.abs(proj.raw_weights) if proj.weights is not None else np.full(proj.n_connections,
-                                                                                 abs(proj.raw_weight))
-            np.add.at(fan_in, proj.targets.astype(np.int64), w)
-        bound = int(fan_in.max(initial=0))
+        incoming = [q for q in projections if q.ring == k]
+        depth = max([q.delay + 1 for q in incoming], default=1)
+        bound = int(sum((q.bound(pop.size) for q in incoming), np.zeros(pop.size, np.int64)).max(initial=0))
         width = bound.bit_length() + 1 if incoming else 0
         out.append(RingPlan(k, pop.index, receptor, receptor_slot(receptor), depth, width))
     return tuple(out)
@@ -426,12 +436,14 @@ def plan_units(plan: NetworkPlan, share: bool = True) -> tuple[UnitPlan, ...]:
             mine = {r.index: index.index(r.population) for r in plan.rings
                     if r.population in index and r.receptor == receptor}
             incoming = [q for q in plan.projections if q.ring in mine]
-            weights = [int(w) for q in incoming for w in (q.weights if q.weights is not None else [q.weight])]
+            # an SC projection's decoded values are any integers: its input keeps scale 1
+            weights = [int(w) for q in incoming
+                       for w in ([1] if q.sc is not None else q.weights if q.weights is not None else [q.weight])]
             scale = _scale(weights)
             fan_in = np.zeros(size, dtype=np.int64)
             for q in incoming:
-                w = np.abs(q.weights) if q.weights is not None else np.full(q.targets.size, abs(q.weight))
-                np.add.at(fan_in, q.targets + bases[mine[q.ring]], w)
+                base, n = bases[mine[q.ring]], plan.populations[plan.rings[q.ring].population].size
+                fan_in[base:base + n] += q.bound(n)
             bound = int(fan_in.max(initial=0)) // scale
             width = bound.bit_length() + 1 if incoming else 0
             inputs.append(UnitInput(receptor, receptor_ring.slot, width, scale))

@@ -18,6 +18,7 @@ from amaranth.back import verilog
 
 from hdl.core import NetworkCore
 from hdl.design import NetworkPlan
+from hdl.sc_delivery import sc_streams, sc_tables
 
 HARNESS = "harness.cpp"
 LINT_WAIVERS = "lint.vlt"
@@ -98,6 +99,13 @@ def memories(plan: NetworkPlan, core: NetworkCore) -> list[dict]:
     out.append({"name": "delivery.synapses", "words": max(1, len(layout.synapses)), "width": layout.synapse_bits,
                 "initial": rom, "loaded": not rom, "holds": "targets and weights" if layout.weight_bits else
                 "targets (one shared weight per projection)"})
+    for q in plan.projections:
+        if q.sc is not None:
+            for table, (width, words) in sc_tables(q.sc, plan.populations[q.source].size).items():
+                out.append({"name": f"delivery.sc_{q.name}.{table}", "words": max(1, len(words)), "width": width,
+                            "initial": True, "holds": f"SC projection {q.name}: " + (
+                                "targets, first input, input count" if table == "targets"
+                                else "source neuron and comparator level of every input")})
     pop_bits = max(1, (len(plan.populations) - 1).bit_length())
     out.append({"name": "delivery.queue", "words": core.queue_depth, "initial": False,
                 "width": pop_bits + max(p.neuron_bits for p in plan.populations) + core.mask_bits,
@@ -124,7 +132,10 @@ def manifest_of(plan: NetworkPlan, core: NetworkCore, top: str, project: str, fi
                          "params": list(p.params), "datapath_latency": datapaths[p.name].latency,
                          "multipliers": len(datapaths[p.name].multipliers)} for p in plan.populations],
         "projections": [{"name": q.name, "synapses": int(q.targets.size), "delay_steps": q.delay,
-                         "shared_weight": q.weights is None} for q in plan.projections],
+                         "shared_weight": q.weights is None,
+                         "arithmetic": "fixed" if q.sc is None else f"sc, L = {q.sc.length}"}
+                        for q in plan.projections],
+        "sc_streams": [stream for q in plan.projections if q.sc is not None for stream in sc_streams(q.sc)],
         "generators": [{"name": g.name, "kind": "poisson_generator", "table": list(g.table)} for g in plan.poissons]
         + [{"name": c.name, "kind": "dc_generator", "amplitude_raw": c.amplitude} for c in plan.currents],
         "probes": {name: list(slots) for name, slots in core.probe_slots.items() if slots},

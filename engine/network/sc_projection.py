@@ -55,6 +55,7 @@ class ScPlan:
     starts: np.ndarray  # first input of each in ``inputs`` (int64, len(targets) + 1)
     inputs: np.ndarray  # source neuron of every input, target by target (int64)
     levels: np.ndarray  # comparator level of every input (int64, below 2**16)
+    magnitudes: np.ndarray  # |raw weight| of every input (int64)
 
     @property
     def length_bits(self) -> int:
@@ -89,7 +90,8 @@ def sc_plan(proj, arithmetic: Arithmetic, index: int) -> ScPlan:
     return ScPlan(proj.definition.name, arithmetic.source, int(seed), select, default_seed(select, index),
                   int(arithmetic.length), shift, sign, proj.delay, targets.astype(np.int64),
                   counts.astype(np.int64), starts, proj.sources()[order].astype(np.int64),
-                  (magnitude[order] << WORD_BITS) >> shift if shift else np.zeros(raw.size, np.int64))
+                  (magnitude[order] << WORD_BITS) >> shift if shift else np.zeros(raw.size, np.int64),
+                  magnitude[order])
 
 
 def decode(plan: ScPlan, popcounts: np.ndarray) -> np.ndarray:
@@ -131,6 +133,14 @@ class ScProjection:
         out = np.zeros(self.target_size, dtype=np.int64)
         out[plan.targets] = decode(plan, bits.sum(axis=1))
         return out
+
+    def exact(self, active: np.ndarray) -> np.ndarray:
+        """What fixed-point arithmetic delivers for the same spikes: the exact sum of the active raw weights per
+        target neuron (the reference the SC error is measured against)."""
+        plan = self.plan
+        owner = np.repeat(plan.targets, plan.counts)
+        return plan.sign * np.bincount(owner, weights=active[plan.inputs] * plan.magnitudes,
+                                       minlength=self.target_size).astype(np.int64)
 
     def after_chunk(self, first: int, steps: int, spike_steps: np.ndarray, neurons: np.ndarray,
                     source_size: int) -> None:

@@ -236,6 +236,8 @@ def _print_run(label: str, report: dict) -> None:
           f"{_count(report['n_synapses'], 'synapse')}")
     for name, count in report["spikes"].items():
         print(f"  {name}: {_count(count, 'spike')}, {report['rates_hz'][name]:.2f} Hz")
+    for note in report["notes"]:
+        print(f"note: {note}")
 
 
 def run(args: argparse.Namespace) -> int:

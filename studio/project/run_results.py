@@ -16,7 +16,8 @@ _INDEX_KEYS = ("senders", "sources", "targets", "neurons")
 def run_summary(network, summary: RunSummary, build_s: float) -> dict:
     """The JSON summary of a run: ``sim_s``, ``wall_s`` (the simulation loop), ``cpu_s`` (its processor
     time), ``devices_s`` (the devices around the loop), ``threads``, ``build_s``, ``steps``,
-    ``spikes`` and ``rates_hz`` per population, and the network's size."""
+    ``spikes`` and ``rates_hz`` per population, the network's size and its ``notes`` (settings this run
+    does not apply, such as SC arithmetic in a float run)."""
     return {
         "sim_s": summary.sim_s,
         "wall_s": summary.wall_s,
@@ -31,6 +32,7 @@ def run_summary(network, summary: RunSummary, build_s: float) -> dict:
         "n_synapses": sum(p.n_connections for p in network.projections.values()),
         "spikes": dict(summary.spikes),
         "rates_hz": {name: round(rate, 6) for name, rate in summary.rates_hz.items()},
+        "notes": list(network.notes),
     }
 
 
