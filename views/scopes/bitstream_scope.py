@@ -28,8 +28,8 @@ from views.theme import colors, follow_theme, style_legend, style_plots
 
 MAX_MARKS = 200  # trigger marks drawn (the newest)
 COLUMNS = ("stream", "popcount", "density", "expected", "bits")
-NO_SC = ("No SC projection in this run: set a projection's arithmetic to sc in the inspector and run in fixed "
-         "point.")
+NO_SC = ("No SC projection in this run: set a projection's arithmetic to sc in the inspector and run in a "
+         "fixed-point format (the run toolbar's arithmetic, e.g. Q16.16).")
 
 
 def _spin(value: float, maximum: float, tip: str) -> QDoubleSpinBox:
