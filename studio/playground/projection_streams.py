@@ -62,9 +62,9 @@ class ProjectionProbe:
         if not active.any():
             return None
         plan, length = self.plan, self.plan.length
-        data, select = self.twin.words(plan.targets.size * length)
-        data = data.reshape(-1, length)[self.row]
-        select = select.reshape(-1, length)[self.row]
+        self.twin.position += self.row * length  # the targets before this one draw their words first
+        data, select = self.twin.words(length)
+        self.twin.position += (plan.targets.size - self.row - 1) * length
         k = (select * self.n_inputs) >> WORD_BITS
         spiking = active[self.inputs]
         weight = data < self.levels[0]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel, QMenu, QSpinBox,
                                QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
@@ -56,6 +56,7 @@ class BitstreamScope(QWidget):
         self.monitor: BitstreamMonitor | None = None
         self.probe: ProjectionProbe | None = None
         self.frozen = False
+        self.frames = 0  # repaints of the plots
         self.emitted: dict[str, int] = {}  # emission steps of each SC projection so far in the run
         self.shown = list(STREAMS)
         self._drawn = -1
@@ -118,12 +119,16 @@ class BitstreamScope(QWidget):
                             (self.scc_plot, "SCC")):
             plot.setLabel("left", label)
             plot.showGrid(x=True, y=True, alpha=0.25)
+            for side in ("left", "bottom"):  # as every scope: the third level of grid lines costs and adds little
+                plot.getAxis(side).setStyle(maxTickLevel=1)
+                plot.getAxis(side).enableAutoSIPrefix(False)
             if plot is not self.density_plot:
                 plot.setXLink(self.density_plot)
         self.scc_plot.setLabel("bottom", "time (ms)")
         self.density_plot.setYRange(-0.05, 1.1, padding=0)
         self.scc_plot.setYRange(-1.05, 1.05, padding=0)
         style_plots(self.plots)
+        self.plots.viewport().installEventFilter(self)
         style_legend(self.density_plot.addLegend(offset=(10, 5), colCount=len(STREAMS)))
         self.density_curves, self.expected_curves, self.bits_curves = {}, {}, {}
         for k, name in enumerate(STREAMS):
@@ -135,6 +140,11 @@ class BitstreamScope(QWidget):
         self.scc_curve = self.scc_plot.plot(pen=pg.mkPen(PALETTE[4], width=1.2))
         self.marks = pg.ScatterPlotItem(symbol="t", size=11, brush=pg.mkBrush(colors().error), pen=None)
         self.density_plot.addItem(self.marks)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.frames += 1
+        return False
 
     # -- what is probed ------------------------------------------------------------------
     def set_network(self, network) -> None:
