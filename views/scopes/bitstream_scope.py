@@ -1,7 +1,7 @@
 """The bitstream scope: the stochastic-computing streams of one target neuron of an SC projection over time.
 
-Three plots share the time axis: each chosen stream's density against its expected value (dashed), its
-effective bits, and the SCC of a chosen pair; a table beside them gives the latest popcount, density,
+Three plots share the time axis: each chosen stream's density against its expected value (dashed) and, beside
+it, its effective bits and the SCC of a chosen pair; a table gives the latest popcount, density,
 expected value and effective bits of every stream.  Triggers (density out of a band, |SCC| above a bound)
 mark the step on the plots, say what fired, and freeze the display (the run goes on); ``triggered`` tells the
 scope panel, which freezes its other scopes too.  The numbers come from
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel, QMenu, QSpinBox,
                                QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
@@ -24,7 +24,7 @@ from studio.playground.bitstream_monitor import BitstreamMonitor, DensityTrigger
 from studio.playground.projection_streams import STREAMS, ProjectionProbe, emission_steps
 from views.scopes.export import export
 from views.scopes.scope import PALETTE
-from views.theme import colors, follow_theme, style_legend, style_plots
+from views.theme import colors, follow_theme, style_plots
 
 MAX_MARKS = 200  # trigger marks drawn (the newest)
 COLUMNS = ("stream", "popcount", "density", "expected", "bits")
@@ -112,24 +112,24 @@ class BitstreamScope(QWidget):
 
     def _build_plots(self) -> None:
         self.plots = pg.GraphicsLayoutWidget()
-        self.density_plot = self.plots.addPlot(row=0, col=0)
-        self.bits_plot = self.plots.addPlot(row=1, col=0)
-        self.scc_plot = self.plots.addPlot(row=2, col=0)
-        for plot, label in ((self.density_plot, "density"), (self.bits_plot, "effective bits"),
-                            (self.scc_plot, "SCC")):
+        # the density as tall as the dock, the bits and the SCC stacked beside it: readable in a low dock
+        self.density_plot = self.plots.addPlot(row=0, col=0, rowspan=2)
+        self.bits_plot = self.plots.addPlot(row=0, col=1)
+        self.scc_plot = self.plots.addPlot(row=1, col=1)
+        for plot, label in ((self.density_plot, "density"), (self.bits_plot, "bits"), (self.scc_plot, "SCC")):
             plot.setLabel("left", label)
+            if plot is not self.bits_plot:
+                plot.setLabel("bottom", "time (ms)")
             plot.showGrid(x=True, y=True, alpha=0.25)
             for side in ("left", "bottom"):  # as every scope: the third level of grid lines costs and adds little
                 plot.getAxis(side).setStyle(maxTickLevel=1)
                 plot.getAxis(side).enableAutoSIPrefix(False)
             if plot is not self.density_plot:
                 plot.setXLink(self.density_plot)
-        self.scc_plot.setLabel("bottom", "time (ms)")
         self.density_plot.setYRange(-0.05, 1.1, padding=0)
         self.scc_plot.setYRange(-1.05, 1.05, padding=0)
         style_plots(self.plots)
         self.plots.viewport().installEventFilter(self)
-        style_legend(self.density_plot.addLegend(offset=(10, 5), colCount=len(STREAMS)))
         self.density_curves, self.expected_curves, self.bits_curves = {}, {}, {}
         for k, name in enumerate(STREAMS):
             color = PALETTE[k % len(PALETTE)]
@@ -270,7 +270,12 @@ class BitstreamScope(QWidget):
         for r, cells in enumerate(rows):
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if c:
+                if c == 0:  # the stream's name in its curves' colour: the key to the plots
+                    item.setForeground(QColor(PALETTE[STREAMS.index(text) % len(PALETTE)]))
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+                else:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
