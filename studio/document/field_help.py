@@ -74,7 +74,8 @@ _ARITHMETIC = {
     "arithmetic.format": FieldHelp("the fixed-point format, Q<integer bits>.<fraction bits>", "", "Q8.8"),
     "arithmetic.source": FieldHelp("the random source the bitstreams compare values against: an LFSR-16, "
                                    "Sobol-16 or Halton (van der Corput) sequence", "", "lfsr16"),
-    "arithmetic.length": FieldHelp("bits per stream and time step, 64 to 4096; the error falls as 1/√L",
+    "arithmetic.length": FieldHelp("bits per stream and time step, a power of two from 64 to 4096; the error "
+                                   "falls as 1/√L",
                                    "bits", "256"),
     "arithmetic.seed": FieldHelp("the source's seed, non-zero (empty: derived from its index, so that "
                                  "streams are decorrelated)", "a whole number (0x… for hex)", "0xACE1"),

@@ -88,3 +88,14 @@ def test_a_bad_seed_or_format_stays_in_its_field_with_the_reason(qtbot, tmp_path
     assert [p.field for p in window.inspector.refused_fields()] == ["arithmetic.format"]
     window.inspector.ensureWidgetVisible(fmt)
     assert window.inspector.grab().save(str(tmp_path / "inspector.png"))
+
+
+def test_each_arithmetic_field_says_what_it_means(qtbot):
+    window = make_window(qtbot, Document.open(SC_DEMO))
+    select(window, "EE")
+    fields = window.inspector.fields
+    assert fields["arithmetic.seed"].edit.whatsThis() == (
+        "<b>seed</b>: the source's seed, non-zero (empty: derived from its index, so that streams are "
+        "decorrelated)<br>unit: a whole number (0x… for hex)<br>example: <code>0xACE1</code>")
+    assert fields["arithmetic.length"].toolTip().startswith("bits per stream and time step, a power of two from 64 to 4096")
+    assert fields["arithmetic.mode"].toolTip().endswith("(none): as the run computes")
