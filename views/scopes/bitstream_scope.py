@@ -17,7 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QColor
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel, QMenu, QSpinBox,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QMenu, QSpinBox,
                                QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
 from studio.playground.bitstream_monitor import BitstreamMonitor, DensityTrigger, SccTrigger, TriggerHit
@@ -89,19 +89,33 @@ class BitstreamScope(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        rows = self.table.verticalHeader()
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 6)  # every stream's row fits a low dock
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
+                                    + len(STREAMS) * rows.defaultSectionSize() + 2 * self.table.frameWidth())
         self.status = QLabel(" ", wordWrap=True)
         self.trigger_label = QLabel("", wordWrap=True)
         follow_theme(self.trigger_label, lambda c: f"color: {c.error.name()};")
         row = QHBoxLayout()
         row.setContentsMargins(4, 2, 4, 0)
         for widget in (QLabel("projection"), self.projection_box, QLabel("neuron"), self.target_spin,
-                       self.streams_button, QLabel("SCC"), self.pair[0], self.pair[1], QLabel("band"),
-                       self.band_spin, QLabel("|SCC| >"), self.scc_spin):
+                       self.streams_button):
             row.addWidget(widget)
         row.addStretch(1)
+        pair = QHBoxLayout()
+        pair.addWidget(self.pair[0], 1)
+        pair.addWidget(self.pair[1], 1)
+        settings = QFormLayout()  # beside the plots, under the table: the dock stays as narrow as before
+        settings.addRow("SCC of", pair)
+        settings.addRow("trigger: density ±", self.band_spin)
+        settings.addRow("trigger: |SCC| >", self.scc_spin)
+        side = QVBoxLayout()
+        side.addWidget(self.table, 1)
+        side.addLayout(settings)
         body = QHBoxLayout()
         body.addWidget(self.plots, 1)
-        body.addWidget(self.table)
+        body.addLayout(side)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
