@@ -25,13 +25,14 @@ from engine.errors import NeuroCoreError
 from engine.network.connect import RULE_OPTIONS
 from engine.network.synapses import SYNAPSE_PARAMETERS
 from studio.document.checks import DocumentProblem, checked_model, resolved_model
-from studio.document.commands import Rename, SetField, field_value_problem, population_name
+from studio.document.commands import Rename, SetArithmetic, SetField, field_value_problem, population_name
 from studio.document.document import Document
 from studio.document.events import EdgeChanged, EdgeRemoved, NodeChanged, NodeRemoved, SettingChanged
 from studio.document.field_help import HELP
 from studio.document.fields import name_problem
 from studio.document.history import Macro
-from views.inspector_rows import Row, device_rows, model_choices, population_rows, projection_rows, synapse_rows
+from views.inspector_rows import (Row, arithmetic_rows, device_rows, model_choices, population_rows,
+                                  projection_rows, synapse_rows)
 from views.quantity_field import QuantityField
 from views.settings_panel import SettingsPanel
 from views.theme import follow_theme
@@ -107,8 +108,9 @@ class Inspector(QScrollArea):
             if node.kind == "population":
                 main, params, initial, about = population_rows(doc, node)
                 return (f"population · {node.data.model}", about,
-                        [("Population", main), ("Parameters (empty: the model's default)", params),
-                         ("Initial values", initial)])
+                        [("Population", main), ("Arithmetic", arithmetic_rows(doc, name, "population",
+                                                                               node.data.arithmetic)),
+                         ("Parameters (empty: the model's default)", params), ("Initial values", initial)])
             main, params = device_rows(doc, node)
             return f"{node.role} · {node.data.kind}", "", [("Device", main), ("Parameters", params)]
         data = doc.edges[name].data
@@ -116,6 +118,7 @@ class Inspector(QScrollArea):
         synapse = synapse_rows(doc, data)
         if synapse:
             groups.append((f"{data.synapse} (empty: NEST's default)", synapse))
+        groups.append(("Arithmetic", arithmetic_rows(doc, name, "projection", data.arithmetic)))
         return f"projection · {data.source} → {data.target}", "", groups
 
     def _rebuild(self) -> None:
@@ -337,6 +340,8 @@ class Inspector(QScrollArea):
                 steps += [SetField(doc, name, f"synapse_params.{k}", "", check=False)
                           for k in doc.edges[name].data.synapse_params if k not in kept]
                 self.stack.push(Macro(f"Set {name}.synapse to {text}", steps))
+            elif field == "arithmetic.mode":
+                self.stack.push(SetArithmetic(doc, name, text))
             else:
                 problem = field_value_problem(doc, name, field, text)
                 if problem is not None:

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 
 from engine.models import LIBRARY
 from engine.network.connect import RULE_OPTIONS, RULES
-from engine.network.definitions import SYNAPSES
+from engine.network.definitions import ARITHMETIC_MODES, SC_LENGTHS, SYNAPSES
 from engine.network.devices import device_parameters
 from engine.network.synapses import SYNAPSE_PARAMETERS
+from engine.stochastic.sc_sources import SOURCES as SC_SOURCES
 from studio.document.checks import checked_model, resolved_model
 from studio.document.document import Document, Node
 from studio.document.field_help import FieldHelp, field_help
+from studio.document.fields import ARITHMETIC_KEYS
 from studio.project.project_doc import ProjectionDoc
 
 
@@ -117,3 +119,18 @@ def synapse_rows(doc: Document, data: ProjectionDoc) -> list[Row]:
     specs = SYNAPSE_PARAMETERS.get(data.synapse or "", {})
     return [_row(doc, data.name, "projection", f"synapse_params.{k}", text_of(data.synapse_params.get(k)),
                  {"U": "= U", None: "needed"}.get(spec.default, spec.default or "")) for k, spec in specs.items()]
+
+
+def arithmetic_rows(doc: Document, name: str, kind: str, arithmetic) -> list[Row]:
+    """The rows of the arithmetic of a population or projection: its mode, then the keys that mode takes
+    (a fixed format; a stochastic source, length and seed)."""
+    values = dict(arithmetic or {})
+    mode = str(values.get("mode", ""))
+
+    def row(key: str, default: str = "", choices: tuple[str, ...] = ()) -> Row:
+        return _row(doc, name, kind, f"arithmetic.{key}", text_of(values.get(key)), default, choices)
+
+    rows = [row("mode", choices=("", *ARITHMETIC_MODES))]
+    extra = {"format": row("format", "Q8.8"), "source": row("source", choices=SC_SOURCES),
+             "length": row("length", choices=tuple(map(str, SC_LENGTHS))), "seed": row("seed", "from the index")}
+    return rows + [extra[key] for key in ARITHMETIC_KEYS.get(mode, ())]

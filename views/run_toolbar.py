@@ -1,5 +1,5 @@
-"""The run toolbar: run (F5), pause (Space), step one chunk, stop, the duration, the threads, the simulated
-time and the speed.  The threads are an app setting (QSettings ``run_threads``), not the project's.
+"""The run toolbar: run (F5), pause (Space), step one chunk, stop, the duration, the threads, the arithmetic
+(float or a fixed-point format), the simulated time and the speed.  The threads are an app setting (QSettings ``run_threads``), not the project's.
 
 It drives a :class:`studio.jobs.session.RunSession` (the worker thread) and polls
 it from a timer on the GUI thread: chunks, state, log lines and a failure come
@@ -15,6 +15,7 @@ from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QStyle, QToolBar
 
+from engine.fixedpoint import QFormat
 from engine.run.simulation import Chunk, max_threads
 from studio.document.document import Document
 from studio.jobs.run_duration import UNTIL_STOPPED, duration_s
@@ -24,6 +25,7 @@ from views.theme import follow_theme
 POLL_MS = 25
 DURATION_TIP = "Simulated time to run, e.g. `2 s`, or until stopped"
 THREADS_KEY = "run_threads"
+ARITHMETIC = ("float", "Q16.16", "Q8.8")
 _SMOOTHING = 0.3
 
 
@@ -113,6 +115,12 @@ class RunToolbar(QToolBar):
         self.threads.setValue(_saved_threads())
         self.threads.valueChanged.connect(lambda n: QSettings().setValue(THREADS_KEY, n))
         self.addWidget(self.threads)
+        self.addWidget(QLabel(" in "))
+        self.arithmetic = QComboBox(toolTip="Arithmetic of the next run: float, or a fixed-point format (what the "
+                                            "FPGA computes; SC projections compute with bitstreams only in fixed "
+                                            "point)")
+        self.arithmetic.addItems(ARITHMETIC)
+        self.addWidget(self.arithmetic)
         self.addSeparator()
         self.time_label = QLabel(toolTip="simulated time")
         self.speed_label = QLabel(toolTip="simulated seconds per wall-clock second")
@@ -183,7 +191,9 @@ class RunToolbar(QToolBar):
             self._mark_duration(None)
 
     def _start(self, duration: float | None, paused: bool) -> RunSession:
-        self.session = RunSession(self.document(), threads=self.threads.value())
+        text = self.arithmetic.currentText()
+        self.session = RunSession(self.document(), threads=self.threads.value(),
+                                  fmt=None if text == "float" else QFormat.parse(text))
         self.sizes, self._rates, self._logged = {}, {}, 0
         self.started.emit(self.session)
         if paused:

@@ -19,11 +19,13 @@ from typing import Any
 from studio.document.checks import checked_model, resolved_model
 from studio.document.document import ConnectError, Document, FieldError
 from studio.document.elements import DocumentError, Edge, Node, link_name
-from studio.document.fields import element, field_value_problem, get_field, name_problem, typed_value, with_field
+from studio.document.fields import (arithmetic_for, element, field_value_problem, get_field, name_problem,
+                                    typed_value, with_field)
 from studio.document.history import Command
 from studio.project.project_doc import DeviceDoc, PopulationDoc, Position, ProjectionDoc, RuleDoc
 
-__all__ = ["AddNode", "Connect", "Disconnect", "MoveNode", "RemoveNode", "Rename", "SetField", "SetSetting",
+__all__ = ["AddNode", "Connect", "Disconnect", "MoveNode", "RemoveNode", "Rename", "SetArithmetic", "SetField",
+           "SetSetting",
            "default_projection", "field_value_problem", "new_device", "new_population", "population_name",
            "projection_name", "ConnectError", "FieldError"]
 
@@ -79,6 +81,25 @@ class SetField(Command):
 
     def undo(self) -> None:
         self._apply(self.old)
+
+
+class SetArithmetic(SetField):
+    """Set the arithmetic mode of node or projection ``name`` (``"float"``, ``"fixed"``, ``"sc"``; ``""``: the
+    run's), keeping the values the new mode takes and giving the missing ones their defaults
+    (:func:`~studio.document.fields.arithmetic_for`).
+
+    Raises
+    ------
+    FieldError
+        No such element, or the engine refuses the arithmetic it would get.
+    """
+
+    def __init__(self, doc: Document, name: str, mode: str):
+        found = element(doc, name)
+        if found is None:
+            raise FieldError(f"no node or projection `{name}`")
+        super().__init__(doc, name, "arithmetic", arithmetic_for(get_field(found[1], "arithmetic"), mode))
+        self.text = f"Set {name}.arithmetic to {mode}" if mode else f"Clear {name}.arithmetic"
 
 
 def _shown(value: Any) -> str:

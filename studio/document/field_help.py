@@ -69,7 +69,21 @@ the engine's (:func:`engine.network.devices.device_parameters`)."""
 
 _NAME = FieldHelp("the name other elements use for it; its projections, links and recorders follow a rename "
                   "(letters, digits and `_`, not starting with a digit)", "", "E, I, pop_3")
+_ARITHMETIC = {
+    "arithmetic.mode": FieldHelp("how its input currents are computed: float, fixed point (a Q format) or "
+                                 "stochastic computing (bitstreams of length L); (none): as the run computes",
+                                 "", "sc"),
+    "arithmetic.format": FieldHelp("the fixed-point format, Q<integer bits>.<fraction bits>", "", "Q8.8"),
+    "arithmetic.source": FieldHelp("the random source the bitstreams compare values against: an LFSR-16, "
+                                   "Sobol-16 or Halton (van der Corput) sequence", "", "lfsr16"),
+    "arithmetic.length": FieldHelp("bits per stream and time step, a power of two from 64 to 4096; the error "
+                                   "falls as 1/√L",
+                                   "bits", "256"),
+    "arithmetic.seed": FieldHelp("the source's seed, non-zero (empty: derived from its index, so that "
+                                 "streams are decorrelated)", "a whole number (0x… for hex)", "0xACE1"),
+}
 HELP: dict[str, FieldHelp] = {
+    **{f"{kind}.{field}": entry for kind in ("population", "projection") for field, entry in _ARITHMETIC.items()},
     "population.name": _NAME,
     "device.name": _NAME,
     "projection.name": _NAME,

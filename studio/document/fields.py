@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
-from typing import Any
+from typing import Any, Mapping
 
 from engine.errors import Problem
 from engine.models import LIBRARY
@@ -36,6 +36,7 @@ _NAME_LISTS = tuple(field for field, param in _LISTS.items() if param.dim is Non
 _QUANTITY_LISTS = tuple(field for field, param in _LISTS.items() if param.dim is not None)
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 _INT = re.compile(r"^[+-]?\d+$")
+_HEX = re.compile(r"^0[xX][0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -51,6 +52,13 @@ def _is_mapping(f) -> bool:
 # whole values, and mappings edited key by key (``parameters.tau_m``); an optional mapping is both.
 MAPPINGS = {kind: tuple(f.name for f in _editable(kind) if _is_mapping(f)) for kind in RECORDS}
 PLAIN = {kind: tuple(f.name for f in _editable(kind) if not _is_mapping(f) or f.default is None) for kind in RECORDS}
+OPTIONAL_MAPPINGS = ("stdp", "arithmetic")  # left out of the file when empty
+
+# The arithmetic of a projection or population (``"arithmetic"``, docs/stochastic-computing.md): the keys each
+# mode takes, and the value a key gets when a mode that needs it is chosen (``seed`` stays out: the engine
+# derives a decorrelated one from the element's index).
+ARITHMETIC_KEYS = {"float": (), "fixed": ("format",), "sc": ("source", "length", "seed")}
+ARITHMETIC_DEFAULTS = {"format": "Q8.8", "source": "lfsr16", "length": 256}
 
 
 def _required(kind: str, field: str) -> bool:
@@ -110,7 +118,18 @@ def with_field(data: Data, field: str, value: Any) -> Data:
         mapping.pop(key, None)
     else:
         mapping[key] = value
-    return replace(data, **{head: mapping or (None if head == "stdp" else {})})
+    return replace(data, **{head: mapping or (None if head in OPTIONAL_MAPPINGS else {})})
+
+
+def arithmetic_for(current: Mapping[str, Any] | None, mode: str) -> dict[str, Any] | None:
+    """The ``"arithmetic"`` an element gets when its mode is set to ``mode`` (``""``: none, the run's): the keys
+    ``mode`` takes kept from ``current`` or given their defaults, the others dropped."""
+    if not mode:
+        return None
+    current = dict(current or {})
+    keys = ARITHMETIC_KEYS.get(mode, ())
+    kept = {k: current.get(k, ARITHMETIC_DEFAULTS.get(k)) for k in keys}
+    return {"mode": mode, **{k: v for k, v in kept.items() if v is not None}}
 
 
 def _items(text: str) -> list[str]:
@@ -153,8 +172,11 @@ def typed_value(field: str, value: Any) -> Any:
             return _BOOLEANS[text.lower()]
         if last.startswith("allow_"):
             return _BOOLEANS.get(text.lower(), text)
-    if field in ("model", "kind", "synapse", "on_pre", "rule.name"):
+    if field in ("model", "kind", "synapse", "on_pre", "rule.name", "arithmetic.mode", "arithmetic.source",
+                 "arithmetic.format"):
         return text
+    if field == "arithmetic.seed" and _HEX.match(text):
+        return int(text, 16)
     if _INT.match(text):
         return int(text)
     if _FLOAT.match(text):

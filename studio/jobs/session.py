@@ -49,6 +49,8 @@ class RunSession:
         The name errors are reported under (default: the document's path or title).
     threads
         Threads the run uses (the same results on any number; see :func:`engine.run.simulation.max_threads`).
+    fmt
+        Run in this fixed-point format (a ``QFormat``; SC projections need one), or in float (``None``).
 
     Attributes
     ----------
@@ -65,7 +67,7 @@ class RunSession:
     """
 
     def __init__(self, source: Document | ProjectDoc | Network, chunk_ms: float = 10.0,
-                 path: str | Path | None = None, threads: int = 1):
+                 path: str | Path | None = None, threads: int = 1, fmt=None):
         self._network = source if isinstance(source, Network) else None
         self._project = source.to_project() if isinstance(source, Document) else (
             source if isinstance(source, ProjectDoc) else None)
@@ -73,6 +75,7 @@ class RunSession:
         self._path = str(name)
         self.chunk_ms = float(chunk_ms)
         self.threads = threads
+        self.fmt = fmt
         self.buffer = StreamBuffer()
         self.log: list[str] = []
         self.state = "idle"
@@ -163,7 +166,8 @@ class RunSession:
         network = self._network
         if network is None:
             assert self._project is not None
-            network = build_project(self._path, self._project, project_network(self._path, self._project))
+            network = build_project(self._path, self._project, project_network(self._path, self._project),
+                                    self.fmt)
         chunk_steps = max(1, int(round(self.chunk_ms * 1e-3 / network.dt)))
         for note in network.notes:  # settings this run does not apply (SC arithmetic in a float run)
             self._note(note)

@@ -1,5 +1,6 @@
 """The playground's analysis panels, offscreen: what they plot is what the theory says."""
 
+import re
 import subprocess
 import sys
 
@@ -311,3 +312,20 @@ def test_characterise_reports_the_pattern_and_the_frequency_response_plots_gain_
     np.testing.assert_allclose(response.result.frequencies, [2.0, np.sqrt(40.0), 20.0])
     np.testing.assert_allclose(response.phase.getData()[1], response.result.phase)
     assert np.all(response.result.mean_rate > 0) and "lags the drive" in response.message.text()
+
+
+def test_the_sc_error_of_the_input_shows_beside_the_fixed_point_overlay(qtbot):
+    state = PlaygroundState(get_model("iaf_psc_exp"), stimulus=Stimulus((Constant(100.0),)), duration=0.2)
+    panel = shown(qtbot, PrecisionPanel(state))
+    qtbot.waitUntil(lambda: panel.report is not None, timeout=5000)
+    assert panel.sc_button.text() == "SC lfsr16, L 256"
+    text = panel.sc_label.text()
+    assert re.match(r"^SC input \(lfsr16, L = 256, decoded in Q8\.8\): mean \|error\| [\d.e-]+ pA, max [\d.e-]+ pA "
+                    r"against float; [\d.e-]+ / [\d.e-]+ pA against Q8\.8; Hoeffding bound \(95 %\) ±[\d.e-]+ pA\.$",
+                    text)
+    source_menu = [a.text() for a in panel.sc_button.menu().actions() if not a.isSeparator()]
+    assert source_menu[:3] == ["lfsr16", "sobol16", "halton"] and "L = 4096" in source_menu
+    panel.set_sc("sobol16", 4096)
+    assert panel.sc_button.text() == "SC sobol16, L 4096"
+    assert panel.sc_label.text().startswith("SC input (sobol16, L = 4096, decoded in Q8.8): mean |error| ")
+    assert panel.sc_label.isVisible()

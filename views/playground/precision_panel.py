@@ -1,4 +1,5 @@
-"""Float64 against fixed point: the overlay, the error, spike-time differences, overflows, the narrowest format.
+"""Float64 against fixed point: the overlay, the error, spike-time differences, overflows, the narrowest format,
+and the error of the input current through stochastic computing (source and length from the SC menu).
 
 The comparison runs the playground's protocol twice on a worker thread
 (tens of milliseconds for an integrate-and-fire neuron, half a second for
@@ -11,19 +12,24 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QSplitter, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QSplitter,
+                               QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
 from engine.analysis.precision import FormatSearch, PrecisionReport, compare_precision, narrowest_format
 from engine.analysis.batch import estimate_seconds
 from engine.errors import NeuroCoreError
 from engine.fixedpoint import QFormat
+from engine.network.definitions import SC_LENGTHS
+from engine.stochastic.sc_sources import SOURCES
+from studio.playground.sc_input_error import sc_input_error
 from studio.jobs.analysis_job import AnalysisRequest
 from views.playground.analysis_panel import add_legend, axis_label, message_label, plot_widget, spin
 from views.playground.sweep_panel import SweepBar, SweepPanel
 from views.theme import colors
 
 FLOAT_COLOR, FIXED_COLOR = "#3b78c4", "#d98b23"
+SC_DEFAULT = ("lfsr16", 256)
 PLOT_HEIGHT = 130  # the least height (px) at which a plot's axes and curves read well
 
 
@@ -84,6 +90,15 @@ class PrecisionPanel(SweepPanel):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self._fit_table()
+        self.sc_button = QToolButton(toolTip="Stochastic computing: the source and the stream length the input "
+                                             "current is encoded with")
+        self.sc_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.sc_button.setMenu(self._sc_menu())
+        self.sc_label = message_label()
+        self._sc_shown()
+        row3 = QHBoxLayout()
+        row3.addWidget(self.sc_button, 0, Qt.AlignmentFlag.AlignTop)
+        row3.addWidget(self.sc_label, 1)
         self.suggestion = message_label()
         self.suggestion.setTextFormat(Qt.TextFormat.RichText)
         self.suggestion.linkActivated.connect(self._use_suggestion)
@@ -103,8 +118,53 @@ class PrecisionPanel(SweepPanel):
         layout.addWidget(self.sweep)
         layout.addWidget(columns, 1)  # its least height makes the trace above give room
         layout.addWidget(self.message)
+        layout.addLayout(row3)
         layout.addLayout(row2)
         layout.addWidget(self.suggestion)
+
+    def _sc_menu(self) -> QMenu:
+        menu = QMenu(self)
+        self.sc_actions: dict[str, QActionGroup] = {}
+        for title, key, values in (("Source", "source", SOURCES), ("Length", "length", SC_LENGTHS)):
+            menu.addSection(title)
+            group = self.sc_actions[key] = QActionGroup(menu)
+            for value in values:
+                action = QAction(f"L = {value}" if key == "length" else value, menu, checkable=True,
+                                 checked=value in SC_DEFAULT)
+                action.setData(value)
+                group.addAction(action)
+                menu.addAction(action)
+            group.triggered.connect(lambda _: self._sc_shown())
+        return menu
+
+    def sc_choice(self) -> tuple[str, int]:
+        """The SC source and stream length chosen."""
+        return tuple(self.sc_actions[key].checkedAction().data() for key in ("source", "length"))
+
+    def set_sc(self, source: str, length: int) -> None:
+        """Encode the input with ``source`` and streams of ``length`` bits."""
+        for key, value in (("source", source), ("length", length)):
+            next(a for a in self.sc_actions[key].actions() if a.data() == value).setChecked(True)
+        self._sc_shown()
+
+    def _sc_shown(self) -> None:
+        source, length = self.sc_choice()
+        self.sc_button.setText(f"SC {source}, L {length}")
+        report = self.report
+        if report is None:
+            self.sc_label.setText("SC: the error of the input current encoded as bitstreams shows after a "
+                                  "comparison.")
+            return
+        found = sc_input_error(report.reference.current, report.fmt, source, length)
+        unit = report.reference.current_unit
+        if found is None:
+            self.sc_label.setText("SC: the model gets no input current here, so there is nothing to encode.")
+            return
+        self.sc_label.setText(
+            f"SC input ({source}, L = {length}, decoded in {report.fmt.name}): mean |error| "
+            f"{found.mean_vs_float:.3g} {unit}, max {found.max_vs_float:.3g} {unit} against float; "
+            f"{found.mean_vs_fixed:.3g} / {found.max_vs_fixed:.3g} {unit} against {report.fmt.name}; "
+            f"Hoeffding bound (95 %) ±{found.hoeffding:.3g} {unit}.")
 
     def fmt(self) -> QFormat:
         return format_from(self.format_edit.text(), self.overflow_box.currentText(), self.rounding_box.currentText())
@@ -166,6 +226,7 @@ class PrecisionPanel(SweepPanel):
             + ("Overflow in " + ", ".join(f"{k} ({v}×)" for k, v in overflowed.items()) + ". "
                if overflowed else "No overflow. ")
             + (f"Inputs — {clipped}." if clipped else ""))
+        self._sc_shown()
 
     def _fill_table(self, report: PrecisionReport) -> None:
         names = list(report.reference.values)

@@ -1,4 +1,4 @@
-"""The live scopes of a run in one widget: raster, rate, traces and ISI/CV as tabs.
+"""The live scopes of a run in one widget: raster, rate, traces, ISI/CV and the SC bitstreams as tabs.
 
 ``feed`` only stores chunks (cheap, call it as often as chunks arrive); a
 timer redraws the scope in front at most ``fps`` times a second, and only when
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel,
 
 from engine.network.devices import Sampler
 from engine.run.simulation import Chunk
+from views.scopes.bitstream_scope import BitstreamScope
 from views.scopes.export import ExportError
 from views.scopes.history import RecorderInfo, ScopeData
 from views.scopes.isi_scope import IsiScope
@@ -47,11 +48,14 @@ class ScopePanel(QWidget):
         self.rate = RateScope(self.data)
         self.traces = TraceScope(self.data)
         self.isi = IsiScope(self.data)
+        self.bitstreams = BitstreamScope()
+        self.bitstreams.triggered.connect(lambda _: self.set_paused(True))
         self.tabs = QTabWidget()
         for scope, title in ((self.raster, "Raster"), (self.rate, "Rate"), (self.traces, "Traces"),
                              (self.isi, "ISI / CV")):
             self.tabs.addTab(scope, title)
             scope.freeze_requested.connect(lambda: self.set_paused(True))
+        self.tabs.addTab(self.bitstreams, "Bitstreams")
         self.tabs.currentChanged.connect(lambda _: self.refresh())
         self._build_toolbar()
         layout = QVBoxLayout(self)
@@ -101,7 +105,9 @@ class ScopePanel(QWidget):
         self.data.configure(sizes, recorders)
 
     def set_network(self, network) -> None:
-        """Configure from a built :class:`~engine.network.build.Network`."""
+        """Configure from a built :class:`~engine.network.build.Network` (its SC projections for the bitstream
+        scope)."""
+        self.bitstreams.set_network(network)
         self.configure({name: pop.size for name, pop in network.populations.items()},
                        {dev.name: RecorderInfo(tuple(dev.record_from), tuple(int(i) for i in dev.neurons))
                         for dev in network.devices.values() if isinstance(dev, Sampler)})
@@ -110,11 +116,13 @@ class ScopePanel(QWidget):
         """Store chunks for the scopes (drawn at the next timer tick)."""
         for chunk in chunks:
             self.data.add(chunk)
+        self.bitstreams.feed(chunks)
 
     def reset(self) -> None:
         """Forget everything shown, for a new run (the display goes live again)."""
         self.data.reset()
         self.traces.reset()
+        self.bitstreams.reset()
         self.set_paused(False)
         for scope in self.scopes.values():
             scope.invalidate()
@@ -147,6 +155,7 @@ class ScopePanel(QWidget):
         paused = bool(paused)
         for scope in self.scopes.values():
             scope.set_frozen(paused)
+        self.bitstreams.set_frozen(paused)
         if paused != self.paused:
             self.paused = paused
             self.pause_button.setChecked(paused)

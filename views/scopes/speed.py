@@ -1,10 +1,11 @@
 """Speed test of each scope alone, in the manner of pyqtgraph's PlotSpeedTest.
 
-Run: ``python -m views.scopes.speed raster|rate|traces|isi [--seconds 5] [--ms-per-frame 50]``.
+Run: ``python -m views.scopes.speed raster|rate|traces|isi|bitstreams [--seconds 5] [--ms-per-frame 50]``.
 A timer feeds synthetic CUBA-sized chunks (4000 neurons at about 5.5 Hz, five
 sampled traces at 0.1 ms) as fast as the event loop turns and the scope in front
-redraws; the window title shows the frame rate, and the totals are printed at
-the end.  Offscreen where there is no display.
+redraws; the bitstream scope is fed the chunks of the SC demo run in Q16.16
+instead (it needs a network's SC projections).  The window title shows the frame
+rate, and the totals are printed at the end.  Offscreen where there is no display.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ import json
 import os
 import time
 
+from importlib.resources import files
+
 import numpy as np
 
-from engine.run.simulation import Chunk
+from engine.fixedpoint import QFormat
+from engine.run.simulation import Chunk, Simulation, StreamBuffer
+from studio.project.project_file import load_network
 from views.scopes.history import RecorderInfo
 
-SCOPES = ("raster", "rate", "traces", "isi")
+SCOPES = ("raster", "rate", "traces", "isi", "bitstreams")
 SIZES = {"E": 3200, "I": 800}
 RECORDER = RecorderInfo(("v",), (0, 1, 2, 3, 4))
 
@@ -47,6 +52,27 @@ class SyntheticRun:
         self.t_ms = start + steps * 0.1
         return Chunk(start, self.t_ms, spikes, {"v_E": (t, walk)})
 
+    def chunks(self, ms: float) -> list[Chunk]:
+        return [self.chunk(ms)]
+
+
+class ScDemoRun:
+    """The SC demo (resources/examples/sc_demo.ncsproj) in Q16.16, run ``ms`` at a time."""
+
+    def __init__(self):
+        _, self.network = load_network(files("resources") / "examples" / "sc_demo.ncsproj",
+                                       fmt=QFormat.parse("Q16.16"))
+        self.simulation = Simulation(self.network)
+        self.buffer = StreamBuffer(max_chunks=1000)
+
+    @property
+    def t_ms(self) -> float:
+        return self.simulation.t_ms
+
+    def chunks(self, ms: float) -> list[Chunk]:
+        self.simulation.run(ms * 1e-3, stream=self.buffer)
+        return self.buffer.take()
+
 
 def run(scope: str, seconds: float, ms_per_frame: float = 50.0) -> dict:
     """Feed and redraw ``scope`` for ``seconds`` of wall time; frames drawn and frames per second."""
@@ -58,18 +84,21 @@ def run(scope: str, seconds: float, ms_per_frame: float = 50.0) -> dict:
     _app = QApplication.instance() or QApplication([])  # kept alive while the scopes run
     scopes = ScopePanel()
     scopes.timer.stop()
-    scopes.configure(SIZES, {"v_E": RECORDER})
-    scopes.tabs.setCurrentWidget(scopes.scopes[scope])
+    if scope == "bitstreams":
+        source, target = ScDemoRun(), scopes.bitstreams
+        scopes.set_network(source.network)
+    else:
+        source, target = SyntheticRun(), scopes.scopes[scope]
+        scopes.configure(SIZES, {"v_E": RECORDER})
+    scopes.tabs.setCurrentWidget(target)
     scopes.resize(1000, 600)
     scopes.show()
-    target = scopes.scopes[scope]
-    source = SyntheticRun()
     start = last = time.perf_counter()
     frames0 = counted = target.frames
 
     def update() -> None:
         nonlocal last, counted
-        scopes.feed([source.chunk(ms_per_frame)])
+        scopes.feed(source.chunks(ms_per_frame))
         scopes.refresh()
         now = time.perf_counter()
         if now - last >= 1.0:
