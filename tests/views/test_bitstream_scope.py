@@ -43,8 +43,8 @@ def test_the_streams_of_a_projection_target_with_popcount_density_and_bits(qtbot
     scope.band_spin.setValue(0)  # no triggers: watch the whole run
     scope.scc_spin.setValue(0)
     panel.set_network(network)
-    assert [scope.projection_box.itemText(k) for k in range(scope.projection_box.count())] == ["EE", "EI", "IE"]
-    assert re.match(r"^EE: lfsr16 \(seed 0x[0-9a-f]{4}\) with halton select, L = 256; neuron 0: \d+ inputs$",
+    assert [scope.projection_box.itemText(k) for k in range(scope.projection_box.count())] == ["EE", "IE"]
+    assert re.match(r"^EE: sobol16 \(seed 0x[0-9a-f]{4}\) with lfsr16 select, L = 256; neuron 0: \d+ inputs$",
                     scope.status.text())
     panel.feed(chunks)
     panel.refresh()
