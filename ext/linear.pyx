@@ -7,7 +7,7 @@ vectorises across neurons (ext/linear_kernel.h).  engine/fused.py decides when
 a model qualifies; the result agrees with the VM to rounding.
 """
 
-from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdint cimport int32_t, int64_t
 
 import numpy as np
 
@@ -23,6 +23,8 @@ cdef extern from "linear_kernel.h" nogil:
                          const double* Q, const double* R, const int32_t* hold, int thr, double theta,
                          int strict, const int32_t* reset_mask, const double* reset_val, int32_t* refc,
                          const int32_t* ref_steps, int32_t ref_uniform, int32_t* spike, Py_ssize_t n)
+    Py_ssize_t ncs_collect_spikes(const int32_t* flag, double* lastspike, double t_end, Py_ssize_t lo, Py_ssize_t n,
+                                  int32_t* spikes)
 
 
 cdef Py_ssize_t linear_population_step(const LinearSpec* spec, double** rows, Py_ssize_t lo, Py_ssize_t hi,
@@ -36,10 +38,7 @@ cdef Py_ssize_t linear_population_step(const LinearSpec* spec, double** rows, Py
     cdef double* x[MAXS]
     cdef const double* u[MAXU]
     cdef double* w[MAXW]
-    cdef Py_ssize_t i, k, n = hi - lo, nspk = 0
-    cdef const uint64_t* words = <const uint64_t*>(flags + lo)
-    cdef double t_end = (step + 1) * dt
-    cdef double* lastspike = rows[spec.lastspike_row] + lo
+    cdef Py_ssize_t i, n = hi - lo
     for i in range(MAXS):
         x[i] = (rows[spec.state_rows[i]] if spec.state_rows[i] >= 0 else scratch + i * N) + lo
     for i in range(MAXU):
@@ -49,19 +48,7 @@ cdef Py_ssize_t linear_population_step(const LinearSpec* spec, double** rows, Py
     ncs_linear_step(spec.synaptic, spec.ns, spec.ni, spec.nw, x[0], x[1], x[2], x[3], u[0], u[1], w[0], w[1], w[2], w[3],
                     spec.P, spec.c, spec.Q, spec.R, spec.hold, spec.thr, spec.theta, spec.strict,
                     spec.reset_mask, spec.reset_val, refc + lo, ref_steps + lo, ref_uniform, flags + lo, n)
-    # Spikes are rare: skip eight neurons (four words of two flags) at a time while their flags are all zero.
-    k = 0
-    while k < n:
-        if k + 8 <= n and (k & 7) == 0 and (words[k >> 1] | words[(k >> 1) + 1] | words[(k >> 1) + 2]
-                                            | words[(k >> 1) + 3]) == 0:
-            k += 8
-            continue
-        if flags[lo + k]:
-            lastspike[k] = t_end
-            spikes[nspk] = <int32_t>(lo + k)
-            nspk += 1
-        k += 1
-    return nspk
+    return ncs_collect_spikes(flags + lo, rows[spec.lastspike_row] + lo, (step + 1) * dt, lo, n, spikes)
 
 
 cdef class LinearKernel:

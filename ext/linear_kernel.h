@@ -225,3 +225,27 @@ static void ncs_linear_step(int synaptic, int ns, int ni, int nw, double *X0, do
     step(X0, X1, X2, X3, U0, U1, W0, W1, W2, W3, P, c, Q, R, hold, thr, theta, strict, rm, rv, refc, rs, ru,
          spike, n);
 }
+
+/* The neurons whose flag is set, in order: their indices (plus lo) into spikes, t_end into their
+ * lastspike; returns how many.  Spikes are rare: 64 flags at a time are OR-ed (in vector registers)
+ * and skipped while all zero. */
+static intptr_t ncs_collect_spikes(const int32_t *restrict flag, double *restrict lastspike, double t_end,
+                                   intptr_t lo, intptr_t n, int32_t *restrict spikes)
+{
+    intptr_t count = 0;
+    for (intptr_t b = 0; b < n; b += 64) {
+        const intptr_t e = n - b < 64 ? n - b : 64;
+        int32_t any = 0;
+        for (intptr_t k = 0; k < e; k++)
+            any |= flag[b + k];
+        if (!any)
+            continue;
+        for (intptr_t k = 0; k < e; k++) {
+            if (flag[b + k]) {
+                lastspike[b + k] = t_end;
+                spikes[count++] = (int32_t)(lo + b + k);
+            }
+        }
+    }
+    return count;
+}
