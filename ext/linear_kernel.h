@@ -180,7 +180,7 @@ static inline __attribute__((always_inline)) void ncs_synaptic_impl(
         NCS_DECAY(2, w1)
         NCS_DECAY(3, w2)
         const int s = ((v > theta) | ((v == theta) & lax)) & !held;
-        X0[j] = ncs_select(s, rv, v);
+        X0[j] = s ? rv : v;
         if (NS > 1) X1[j] = n1;
         if (NS > 2) X2[j] = n2;
         if (NS > 3) X3[j] = n3;
