@@ -5,6 +5,10 @@ Run: ``.venv/bin/python benchmarks/engine_speed.py [--json]``.
 * ``population``: 4000 ``iaf_psc_exp`` neurons without synapses under a constant
   current, float64, one core: nanoseconds per neuron per step, for the fused
   linear kernel and for the general VM.
+* ``cuba_loop``: the step loop of the CUBA example (4000 neurons, 320,000
+  synapses, 1 s simulated per repeat, one thread): its processor time per
+  simulated second (median of repeats; the devices' time around it is not
+  counted).
 * ``edit_to_trace``: a changed equation string (a new time constant each time)
   to 1 s of single-neuron trace at dt = 0.1 ms: parse, check, build the IR,
   compile and run (median of repeats).
@@ -16,11 +20,14 @@ import argparse
 import json
 import statistics
 import time
+from pathlib import Path
 
 from engine.equations.model import ModelSpec
 from engine.models import get_model
 from engine.run.neuron import prepare, simulate_neuron
+from engine.run.simulation import Simulation
 from engine.population_vm import PopulationVM
+from studio.project.project_file import load_network
 
 DT = 1e-4
 
@@ -34,6 +41,12 @@ def population_ns_per_neuron_step(fused: bool, n: int = 4000, steps: int = 10_00
         pop.run(steps)
         best = min(best, time.perf_counter() - start)
     return best / (n * steps) * 1e9
+
+
+def cuba_loop_cpu_s(repeats: int = 5) -> float:
+    _, network = load_network(Path(__file__).resolve().parent.parent / "resources" / "examples" / "cuba.ncsproj")
+    sim = Simulation(network)
+    return statistics.median(sim.run(1.0).cpu_s for _ in range(repeats))
 
 
 def edit_to_trace_ms(repeats: int = 40) -> float:
@@ -60,6 +73,7 @@ def main() -> None:
     results = {
         "population_fused_ns_per_neuron_step": population_ns_per_neuron_step(True),
         "population_vm_ns_per_neuron_step": population_ns_per_neuron_step(False),
+        "cuba_loop_cpu_s_per_sim_s": cuba_loop_cpu_s(),
         "edit_to_trace_ms_median": edit_to_trace_ms(),
     }
     if args.json:

@@ -105,6 +105,27 @@ def _build(ir: NeuronIR):
     def rows(names: list[str], width: int) -> list[int]:
         return [ir.slot_index(n) for n in names] + [-1] * (width - len(names))
 
-    return _linear.LinearKernel(P, c, Q, R, hold, states.index(thr.a.name), thr.b.value, thr.op == ">",
+    threshold = states.index(thr.a.name)
+    synaptic = _exponential_synapses(P, c, Q, R, hold, threshold, reset_mask, len(states), len(currents),
+                                     len(receptors))
+    return _linear.LinearKernel(P, c, Q, R, hold, threshold, thr.b.value, thr.op == ">",
                                 reset_mask, reset_val, rows(states, MAX_STATES), rows(currents, MAX_CURRENTS),
-                                rows(receptors, MAX_INPUTS), ir.slot_index("lastspike"))
+                                rows(receptors, MAX_INPUTS), ir.slot_index("lastspike"), synaptic)
+
+
+def _exponential_synapses(P, c, Q, R, hold, threshold: int, reset_mask, ns: int, ni: int, nw: int) -> bool:
+    """Whether the kernel's exponential-synapse variant gives this model the generic kernel's bits
+    (ext/linear_kernel.h): the first state is thresholded and the only one reset; every other state ``i``
+    only decays (no constant, input, other state or hold) and takes nothing but receptor ``i - 1``; no
+    receptor reaches the first state; 2 to 4 states, at most 3 receptors, and some receptor or at most
+    one input (where the generic sums end with an absent term's + 0.0)."""
+    if not (2 <= ns and nw < MAX_INPUTS and (nw > 0 or ni < MAX_CURRENTS)):
+        return False
+    if threshold != 0 or list(reset_mask) != [1, 0, 0, 0] or R[0].any():
+        return False
+    for i in range(1, ns):
+        others = np.delete(P[i], i)
+        receptors = np.delete(R[i], i - 1)
+        if others.any() or c[i] != 0.0 or Q[i].any() or hold[i] or receptors.any():
+            return False
+    return True

@@ -1,7 +1,8 @@
-from libc.stdint cimport int32_t, int64_t, uint8_t
+from libc.stdint cimport int32_t, int64_t
 
 cdef struct LinearSpec:
     int ns, ni, nw, thr, strict
+    int synaptic                 # the exponential-synapse variant of ext/linear_kernel.h
     double theta
     double P[16]
     double c[4]
@@ -18,7 +19,7 @@ cdef struct LinearSpec:
 cdef Py_ssize_t linear_population_step(const LinearSpec* spec, double** rows, Py_ssize_t lo, Py_ssize_t hi,
                                        Py_ssize_t N, double* zeros, double* scratch, int32_t* refc,
                                        const int32_t* ref_steps, int32_t ref_uniform, int64_t step, double dt,
-                                       uint8_t* flags, int32_t* spikes) noexcept nogil
+                                       int32_t* flags, int32_t* spikes) noexcept nogil
 
 cdef class LinearKernel:
     cdef LinearSpec spec

@@ -105,7 +105,7 @@ cdef struct CPop:
     LinearSpec lin
     double* zeros
     double* scratch
-    uint8_t* flags
+    int32_t* flags               # the fused kernel's spike flags, one per neuron
     Py_ssize_t current_row
     const double* current        # (chunk, n) for this chunk, or NULL
     const int32_t* state_rows
@@ -926,7 +926,7 @@ cdef class NetworkKernel:
         p.ref_steps = &ref_steps[0]
         p.seed = seed
         p.current_row = current_row
-        p.flags = <uint8_t*>calloc(n + 1, sizeof(uint8_t))
+        p.flags = <int32_t*>calloc(n + 1, sizeof(int32_t))
         if p.flags == NULL:
             raise MemoryError()
         self.laid_out = False
