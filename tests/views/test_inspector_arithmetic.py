@@ -49,15 +49,15 @@ def test_switching_the_mode_is_one_undoable_edit_that_keeps_what_the_mode_takes(
     assert _shown(window) == {"arithmetic.mode": "fixed", "arithmetic.format": "Q8.8"}
     assert window.stack.undo_text == "Set EE.arithmetic to fixed"
     window.undo_action.trigger()
-    assert window.document.edges["EE"].data.arithmetic == {"mode": "sc", "source": "lfsr16", "length": 256}
+    assert window.document.edges["EE"].data.arithmetic == {"mode": "sc", "source": "sobol16", "length": 256}
     assert _shown(window)["arithmetic.length"] == "256"
     _choose(qtbot, window, "arithmetic.length", "1024")
-    _choose(qtbot, window, "arithmetic.source", "sobol16")
-    assert window.document.edges["EE"].data.arithmetic == {"mode": "sc", "source": "sobol16", "length": 1024}
+    _choose(qtbot, window, "arithmetic.source", "lfsr16")
+    assert window.document.edges["EE"].data.arithmetic == {"mode": "sc", "source": "lfsr16", "length": 1024}
     _choose(qtbot, window, "arithmetic.mode", "(none)")
     assert window.document.edges["EE"].data.arithmetic is None and window.stack.undo_text == "Clear EE.arithmetic"
     window.undo_action.trigger()
-    assert window.document.edges["EE"].data.arithmetic["source"] == "sobol16"
+    assert window.document.edges["EE"].data.arithmetic["source"] == "lfsr16"
 
 
 def test_a_population_sets_the_arithmetic_of_its_inputs(qtbot):
@@ -72,19 +72,20 @@ def test_a_population_sets_the_arithmetic_of_its_inputs(qtbot):
 
 def test_a_bad_seed_or_format_stays_in_its_field_with_the_reason(qtbot, tmp_path):
     window = make_window(qtbot, Document.open(SC_DEMO))
-    select(window, "EE")
+    select(window, "EI")
+    _choose(qtbot, window, "arithmetic.mode", "sc")
     before = len(window.stack)
     type_into(qtbot, window, "arithmetic.seed", "0")
     field = window.inspector.fields["arithmetic.seed"]
-    assert re.match(r"^projection `EE`, arithmetic: lfsr16 seed must be 1\.\.65535, not 0$", field.problem)
+    assert re.match(r"^projection `EI`, arithmetic: lfsr16 seed must be 1\.\.65535, not 0$", field.problem)
     assert field.reason.isVisible() and field.text == "0"
-    assert window.document.edges["EE"].data.arithmetic == {"mode": "sc", "source": "lfsr16", "length": 256}
+    assert window.document.edges["EI"].data.arithmetic == {"mode": "sc", "source": "lfsr16", "length": 256}
     assert len(window.stack) == before
     _choose(qtbot, window, "arithmetic.mode", "fixed")
     type_into(qtbot, window, "arithmetic.format", "Q8.x")
     fmt = window.inspector.fields["arithmetic.format"]
-    assert fmt.problem.startswith("projection `EE`, arithmetic: ") and fmt.text == "Q8.x"
-    assert window.document.edges["EE"].data.arithmetic["format"] == "Q8.8"
+    assert fmt.problem.startswith("projection `EI`, arithmetic: ") and fmt.text == "Q8.x"
+    assert window.document.edges["EI"].data.arithmetic["format"] == "Q8.8"
     assert [p.field for p in window.inspector.refused_fields()] == ["arithmetic.format"]
     window.inspector.ensureWidgetVisible(fmt)
     assert window.inspector.grab().save(str(tmp_path / "inspector.png"))
