@@ -18,16 +18,23 @@ Built from a :class:`~hdl.design.NetworkPlan`, one module per concern:
   spiked ``d - 1`` steps ago, where ``d`` is the delay of one of its
   projections, is an *event* of this step.  The unit also adds delivered
   weights into its inputs (read-add-write).
+* :class:`SlicedUnit` (``pop_<names>`` with ``slice_<k>``): a unit that
+  updates ``lanes`` neurons per clock (the plan's ``lanes``,
+  :func:`~hdl.design.unit_slices`): its words split into equal slices, each a
+  :class:`PopulationUnit` of its own (memories, datapath), all streaming at
+  the same time; their spikes, events and probes leave one per clock through
+  a small FIFO per slice, and delivery addresses a slice and a word in it.
 * :class:`SpikeDelivery` (``delivery``) takes the step's events from a FIFO and
   walks the CSR rows of each event's projections of that delay (every
   projection's row pointers in one ROM, every synapse in another) into the
   target inputs, which the next step reads: a spike of step ``t`` arrives in
   step ``t + delay``, as in the engine, with delay lines of one bit per neuron
   and step instead of a ring of ``delay + 1`` rows of sums.
-* :class:`NetworkCore` (the top) sequences a step: every unit's update pass,
-  then delivery, then the step's end; free-running (``run``), single-stepped
-  (``step_req``) or paced to at least ``pace`` clocks per step; it reports
-  spikes, probed state and counters on its ports, per population.
+* :class:`NetworkCore` (the top) sequences a step: every unit's update pass
+  (one unit after another, the slices of a unit together), then delivery,
+  then the step's end; free-running (``run``), single-stepped (``step_req``)
+  or paced to at least ``pace`` clocks per step; it reports spikes, probed
+  state and counters on its ports, per population.
 
 Each step does exactly what the engine's network kernel does in fixed point
 (ext/network.pyx), so the two agree bit for bit; ``hdl/netcosim.py`` proves it
