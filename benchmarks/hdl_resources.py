@@ -130,12 +130,14 @@ def capacity_run(board: str, neurons: int, synapses: int, delay_ms: float, fmt: 
         row.update(json.loads(proc.stdout))
     if proc.returncode:
         row["error"] = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
+    from hdl.boards import find_board
     from hdl.core import NetworkCore
     from hdl.design import plan_network
+    from hdl.estimate import for_board
     from hdl.generate import memories
     from studio.project.project_file import load_network
 
-    plan = plan_network(load_network(project, fmt=QFormat.parse(fmt))[1], project.stem)
+    plan = for_board(plan_network(load_network(project, fmt=QFormat.parse(fmt))[1], project.stem), find_board(board))
     mems = memories(plan, NetworkCore(plan))
     row["synapses"] = plan.n_synapses
     row["memory_bits"] = sum(m["bits"] for m in mems)

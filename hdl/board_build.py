@@ -45,7 +45,7 @@ from hdl.board_top import BoardTop, HilPort, core_clock_hz
 from hdl.boards import Board, find_board
 from hdl.core import YOSYS_EMPTY_LOADED_TABLES
 from hdl.design import NetworkPlan
-from hdl.estimate import table_storage
+from hdl.estimate import for_board, table_storage
 from hdl.flash_loader import flash_image
 from hdl.synth import parse_nextpnr, parse_stat, parse_utilisation_log
 from hdl.tools import ToolCommand, require_tool
@@ -156,9 +156,11 @@ def board_plan(plan: NetworkPlan, board: Board | str, *, clock_hz: float | None 
     Yosys also writes its cell counts (``stat.json``), nextpnr a JSON report (``report.json``) and
     continues past failed timing, which the report then names.  A core whose tables do not fit the block RAM of a device with
     SPRAM reads them from the board's flash (:func:`hdl.estimate.table_storage`); the plan then
-    holds the flash's image, ``tables.bin``.
+    holds the flash's image, ``tables.bin``.  The core updates as many neurons per clock as
+    :func:`hdl.estimate.for_board` chooses for the board, unless ``plan`` names its ``lanes``.
     """
     board = find_board(board) if isinstance(board, str) else board
+    plan = for_board(plan, board)
     top = BoardTop(plan, core_clock_hz(board.family, board.clock_hz, clock_hz or board.target_hz), paced, hil,
                    tables=table_storage(plan, board))
     platform = board.platform()

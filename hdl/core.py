@@ -18,16 +18,23 @@ Built from a :class:`~hdl.design.NetworkPlan`, one module per concern:
   spiked ``d - 1`` steps ago, where ``d`` is the delay of one of its
   projections, is an *event* of this step.  The unit also adds delivered
   weights into its inputs (read-add-write).
+* :class:`SlicedUnit` (``pop_<names>`` with ``slice_<k>``): a unit that
+  updates ``lanes`` neurons per clock (the plan's ``lanes``,
+  :func:`~hdl.design.unit_slices`): its words split into equal slices, each a
+  :class:`PopulationUnit` of its own (memories, datapath), all streaming at
+  the same time; their spikes, events and probes leave one per clock through
+  a small FIFO per slice, and delivery addresses a slice and a word in it.
 * :class:`SpikeDelivery` (``delivery``) takes the step's events from a FIFO and
   walks the CSR rows of each event's projections of that delay (every
   projection's row pointers in one ROM, every synapse in another) into the
   target inputs, which the next step reads: a spike of step ``t`` arrives in
   step ``t + delay``, as in the engine, with delay lines of one bit per neuron
   and step instead of a ring of ``delay + 1`` rows of sums.
-* :class:`NetworkCore` (the top) sequences a step: every unit's update pass,
-  then delivery, then the step's end; free-running (``run``), single-stepped
-  (``step_req``) or paced to at least ``pace`` clocks per step; it reports
-  spikes, probed state and counters on its ports, per population.
+* :class:`NetworkCore` (the top) sequences a step: every unit's update pass
+  (one unit after another, the slices of a unit together), then delivery,
+  then the step's end; free-running (``run``), single-stepped (``step_req``)
+  or paced to at least ``pace`` clocks per step; it reports spikes, probed
+  state and counters on its ports, per population.
 
 Each step does exactly what the engine's network kernel does in fixed point
 (ext/network.pyx), so the two agree bit for bit; ``hdl/netcosim.py`` proves it
@@ -55,6 +62,7 @@ from hdl.design import (
     param_banks,
     plan_units,
     source_delays,
+    unit_slices,
 )
 
 COUNTER_BITS = 32
@@ -168,9 +176,24 @@ class DeliveryLayout:
         return max(self.pointer_bits, self.synapse_bits)
 
 
+def _slice_size(plan: NetworkPlan, unit: UnitPlan) -> int:
+    """Words per slice of a unit split into slices (:func:`~hdl.design.unit_slices`); 0 for a whole unit."""
+    spans = unit_slices(plan, unit)
+    return spans[0][1] - spans[0][0] if len(spans) > 1 else 0
+
+
+def _target_word(plan: NetworkPlan, unit: UnitPlan, words: np.ndarray) -> np.ndarray:
+    """Unit words as the delivery addresses them: the word itself, or in a sliced unit its slice in the
+    high bits above its word within the slice."""
+    size = _slice_size(plan, unit)
+    if not size:
+        return words
+    return ((words // size) << _bits(size - 1)) | (words % size)
+
+
 def delivery_layout(plan: NetworkPlan, units: tuple[UnitPlan, ...]) -> DeliveryLayout:
     unit_of = {p: u for u in units for p in u.populations}
-    target_bits = _bits(max(u.size for u in units) - 1)
+    target_bits = _bits(max(int(_target_word(plan, u, np.array([u.size - 1]))[0]) for u in units))
     scaled: dict[int, list[int]] = {}
     weights: dict[int, int] = {}
     exact = [q for q in plan.projections if q.sc is None]  # SC projections keep their own tables
@@ -195,7 +218,7 @@ def delivery_layout(plan: NetworkPlan, units: tuple[UnitPlan, ...]) -> DeliveryL
         row_base[q.index] = len(rows)
         rows += [len(synapses) + int(v) for v in q.indptr]
         # _pack of (target, weight) for every synapse at once (two's complement weights, target in the low bits).
-        targets = (np.asarray(q.targets, dtype=np.int64) + base) & ((1 << target_bits) - 1)
+        targets = _target_word(plan, unit, np.asarray(q.targets, dtype=np.int64) + base) & ((1 << target_bits) - 1)
         packed = targets | ((scaled[q.index] & ((1 << weight_bits) - 1)) << target_bits)
         synapses += packed.tolist()
     return DeliveryLayout(rows, row_base, synapses, target_bits, weight_bits, weights)
@@ -211,11 +234,20 @@ def delivery_width(plan: NetworkPlan) -> int:
 
 
 class PopulationUnit(wiring.Component):
-    """One unit's neurons, inputs and datapath; see the module docstring."""
+    """One unit's neurons, inputs and datapath; see the module docstring.
+
+    ``span``: the slice (first word, end) of the unit that this one holds (:class:`SlicedUnit`; it then
+    has a ``hold`` input that pauses its issue, and reads the ``constant_regs`` of the first slice);
+    ``None``: the whole unit.
+    """
 
     def __init__(self, plan: NetworkPlan, unit: UnitPlan, weight_bits: int, mask_bits: int,
-                 writable: bool = False, resettable: bool = False):
+                 writable: bool = False, resettable: bool = False, span: tuple[int, int] | None = None,
+                 constant_regs: dict | None = None):
         self.plan, self.unit = plan, unit
+        self.sliced = span is not None
+        self.span = span or (0, unit.size)
+        self.size = self.span[1] - self.span[0]
         self.writable = writable
         self.resettable = resettable
         self.pops = [plan.populations[k] for k in unit.populations]
@@ -228,7 +260,7 @@ class PopulationUnit(wiring.Component):
         self.currents = [c for c in plan.currents if c.population in unit.populations]
         self.probed = tuple(dict.fromkeys(s for pr in plan.probes if pr.population in unit.populations
                                           for s in pr.slots))
-        self.neuron_bits = _bits(unit.size - 1)  # a word of the unit's memories
+        self.neuron_bits = _bits(self.size - 1)  # a word of the unit's memories
         self.local_bits = max(p.neuron_bits for p in self.pops)  # a neuron of one population
         self.which_bits = _bits(len(self.pops) - 1)  # a population of the unit
         self.refractory_bits = max(p.refractory_bits for p in self.pops)
@@ -248,10 +280,12 @@ class PopulationUnit(wiring.Component):
         members.update({f"probe_{k}": Out(signed(self.fmt.total)) for k in range(len(self.probed))})
         if resettable:
             members["clear"] = In(1)
+        if self.sliced:
+            members["hold"] = In(1)
         super().__init__(wiring.Signature(members))
         # constants the datapath reads, one register per population and slot: the parameter bank
         # (initially the plan's values; NetworkCore writes them between steps)
-        self.constant_regs = {(p.index, s): Signal(signed(self.fmt.total), init=p.constants[s],
+        self.constant_regs = constant_regs or {(p.index, s): Signal(signed(self.fmt.total), init=p.constants[s],
                                                    name=f"param_{p.name}_{s}") if writable
                               else Const(p.constants[s], signed(self.fmt.total))
                               for p in self.pops for s in constant_slots(plan, unit, p.index)}
@@ -307,7 +341,11 @@ class PopulationUnit(wiring.Component):
             values.update({"_refc": [0] * p.size, "_ovf": [0] * p.size, "_history": [0] * p.size,
                            "_ref_steps": p.ref_steps})
             words += [_pack([(values[name][j], width) for name, width in layout]) for j in range(p.size)]
-        return words
+        return words[self.span[0]:self.span[1]]
+
+    @property
+    def slices(self) -> list[PopulationUnit]:
+        return [self]
 
     def initial_layout(self) -> list[tuple[str, int, int]]:
         """The fields of the state word whose initial values differ between neurons (name, bit offset, width):
@@ -346,7 +384,7 @@ class PopulationUnit(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         unit, pop, fmt, total = self.unit, self.pop, self.fmt, self.fmt.total
-        n, nb, lb, wb = unit.size, self.neuron_bits, self.local_bits, self.which_bits
+        n, nb, lb, wb = self.size, self.neuron_bits, self.local_bits, self.which_bits
         rb = self.refractory_bits
         dp = self.datapath
         m.submodules.neuron = dp
@@ -368,16 +406,22 @@ class PopulationUnit(wiring.Component):
         retired = Signal(range(n + 1))
         busy = Signal()
         s1_valid, s1_j, s1_which, s1_local = Signal(), Signal(nb), Signal(wb), Signal(lb)
-        ends = [b - 1 for b in unit.bases[1:]]
+        first = self.span[0]
+        ends = [b - 1 - first for b in unit.bases[1:] if first <= b - 1 < first + n]
+        which0 = sum(1 for b in unit.bases[1:] if b <= first)  # the population and neuron of the first word
+        local0 = first - unit.bases[which0]
         clearing = Signal()  # a pass that writes every neuron's initial state (``clear``) instead of updating it
         m.d.sync += [s1_valid.eq(0), self.done.eq(0)]
         with m.If(self.start):
-            m.d.sync += [issue.eq(0), which.eq(0), local.eq(0), retired.eq(0), busy.eq(1)]
+            m.d.sync += [issue.eq(0), which.eq(which0), local.eq(local0), retired.eq(0), busy.eq(1)]
         if self.resettable:
             with m.If(self.clear):
-                m.d.sync += [issue.eq(0), which.eq(0), local.eq(0), busy.eq(1), clearing.eq(1),
+                m.d.sync += [issue.eq(0), which.eq(which0), local.eq(local0), busy.eq(1), clearing.eq(1),
                              self.overflow_events.eq(0)]
-        with m.Elif(issue < n):
+        more = issue < n
+        if self.sliced:
+            more = more & ~self.hold
+        with m.Elif(more):
             m.d.sync += [issue.eq(issue + 1), s1_valid.eq(1), s1_j.eq(issue), s1_which.eq(which),
                          s1_local.eq(local)]
             if ends:
@@ -406,6 +450,7 @@ class PopulationUnit(wiring.Component):
                     for j in pr.neurons:
                         mask[j] = 1
             probed += mask
+        probed = probed[self.span[0]:self.span[1]]
         m.submodules.probed = probe_mask = Memory(shape=unsigned(1), depth=n, init=probed)
         probe_rd = probe_mask.read_port()
         m.d.comb += probe_rd.addr.eq(issue)
@@ -554,6 +599,87 @@ class PopulationUnit(wiring.Component):
                          self.probe_pop.eq(out_pop)]
             for k, name in enumerate(self.probed):
                 m.d.comb += getattr(self, f"probe_{k}").eq(new[name])
+        return m
+
+
+class SlicedUnit(wiring.Component):
+    """A unit split into slices (:func:`~hdl.design.unit_slices`), each a :class:`PopulationUnit` with its
+    own memories and datapath, all updating their neurons at the same time: ``len(slices)`` neurons per
+    clock.  The same ports as :class:`PopulationUnit`, but ``dl_addr`` is a slice (high bits) and a word
+    in it (low bits).
+
+    What a slice reports (a spike, an event, a probe) waits in the slice's small FIFO; one entry per clock
+    leaves through the unit's ports, the lowest slice first.  A slice pauses its issue while its FIFO
+    has no room for the neurons it has in flight, so nothing is lost, and spikes being rare, the
+    slices hardly ever pause.  ``done`` once every slice is done and every FIFO empty: all of the step's
+    spikes and events are out before delivery starts.  The sums of delivered weights are exact integers,
+    so the order in which events reach the queue changes no state.
+    """
+
+    def __init__(self, plan: NetworkPlan, unit: UnitPlan, spans: tuple[tuple[int, int], ...], weight_bits: int,
+                 mask_bits: int, writable: bool = False, resettable: bool = False):
+        first = PopulationUnit(plan, unit, weight_bits, mask_bits, writable, resettable, spans[0])
+        self.slices = [first] + [PopulationUnit(plan, unit, weight_bits, mask_bits, writable, resettable, span,
+                                                first.constant_regs) for span in spans[1:]]
+        self.plan, self.unit = plan, unit
+        self.pops, self.probed, self.inputs = first.pops, first.probed, first.inputs
+        self.datapath, self.constant_regs = first.datapath, first.constant_regs
+        self.word_bits = first.neuron_bits
+        members = {name: member for name, member in first.signature.members.items() if name != "hold"}
+        members["dl_addr"] = In(self.word_bits + _bits(len(spans) - 1))
+        super().__init__(wiring.Signature(members))
+
+    def elaborate(self, platform):
+        m = Module()
+        wb = self.word_bits
+        # a slice that stops issuing still retires what it issued: two stages, the datapath, and the
+        # FIFO's level a clock late
+        room = self.datapath.latency + 4
+        fields = [1, 1, 1, len(self.spike_pop), len(self.spike_neuron), len(self.event_mask)]
+        fields += [len(getattr(self, f"probe_{k}")) for k in range(len(self.probed))]
+        fifos = []
+        finished = Signal(len(self.slices))
+        pending = Signal()
+        for k, part in enumerate(self.slices):
+            m.submodules[f"slice_{k}"] = part
+            m.submodules[f"out_{k}"] = fifo = SyncFIFOBuffered(width=sum(fields), depth=2 * room)
+            fifos.append(fifo)
+            m.d.comb += [part.start.eq(self.start), part.advance.eq(self.advance), part.step.eq(self.step),
+                         part.hold.eq(fifo.level >= room)]
+            if part.resettable:
+                m.d.comb += part.clear.eq(self.clear)
+            probe = part.probe_valid if self.probed else Const(0, 1)
+            m.d.comb += [fifo.w_data.eq(Cat(part.spike_valid, part.event_valid, probe, part.spike_pop,
+                                            part.spike_neuron, part.event_mask,
+                                            *(getattr(part, f"probe_{j}") for j in range(len(self.probed))))),
+                         fifo.w_en.eq(part.spike_valid | part.event_valid | probe)]
+            m.d.comb += [part.dl_valid.eq(self.dl_valid & (self.dl_addr[wb:] == k)), part.dl_input.eq(self.dl_input),
+                         part.dl_addr.eq(self.dl_addr[:wb]), part.dl_weight.eq(self.dl_weight)]
+            with m.If(part.done):
+                m.d.sync += finished[k].eq(1)
+        m.d.comb += self.dl_ready.eq(_select_signal(self.dl_addr[wb:], [part.dl_ready for part in self.slices]))
+        word, valid = Signal(sum(fields)), Signal()
+        for k, fifo in enumerate(fifos):
+            with (m.If if k == 0 else m.Elif)(fifo.r_rdy):
+                m.d.comb += [fifo.r_en.eq(1), word.eq(fifo.r_data), valid.eq(1)]
+        parts, at = [], 0
+        for w in fields:
+            parts.append(word[at:at + w])
+            at += w
+        spike, event, probe, pop, neuron, mask, *probes = parts
+        m.d.comb += [self.spike_valid.eq(valid & spike), self.spike_pop.eq(pop), self.spike_neuron.eq(neuron),
+                     self.event_valid.eq(valid & event), self.event_mask.eq(mask),
+                     self.probe_valid.eq(valid & probe), self.probe_pop.eq(pop), self.probe_neuron.eq(neuron)]
+        m.d.comb += [getattr(self, f"probe_{j}").eq(value) for j, value in enumerate(probes)]
+        m.d.comb += self.overflow_events.eq(sum((p.overflow_events for p in self.slices[1:]),
+                                                self.slices[0].overflow_events))
+        begin = self.start | self.clear if self.slices[0].resettable else self.start
+        drained = Cat(*(fifo.level == 0 for fifo in fifos)).all()
+        m.d.comb += self.done.eq(pending & finished.all() & drained)
+        with m.If(self.done):
+            m.d.sync += pending.eq(0)
+        with m.If(begin):
+            m.d.sync += [pending.eq(1), finished.eq(0)]
         return m
 
 
@@ -777,7 +903,11 @@ class NetworkCore(wiring.Component):
         self.mask_bits = max([1] + [len(source_delays(plan, p.index)) for p in plan.populations])
         self.resettable = resettable
         self.units = [PopulationUnit(plan, u, self.weight_bits, self.mask_bits, param_bank, resettable)
+                      if len(unit_slices(plan, u)) == 1 else
+                      SlicedUnit(plan, u, unit_slices(plan, u), self.weight_bits, self.mask_bits, param_bank,
+                                 resettable)
                       for u in self.unit_plans]
+        self.slices = [part for u in self.units for part in u.slices]
         self.queue_depth = queue_depth or min(max(plan.n_neurons, 4), 1024)
         self.probe_slots = {plan.populations[p].name: u.probed for u in self.units for p in u.unit.populations}
         self.probe_slots = {p.name: self.probe_slots[p.name] for p in plan.populations}

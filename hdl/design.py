@@ -164,6 +164,7 @@ class NetworkPlan:
     poissons: tuple[PoissonPlan, ...]
     currents: tuple[CurrentPlan, ...]
     probes: tuple[ProbePlan, ...]
+    lanes: int = 1  # neurons updated per clock in each unit that can be sliced (:func:`unit_slices`)
 
     @property
     def n_neurons(self) -> int:
@@ -449,6 +450,22 @@ def plan_units(plan: NetworkPlan, share: bool = True) -> tuple[UnitPlan, ...]:
             inputs.append(UnitInput(receptor, receptor_ring.slot, width, scale))
         units.append(UnitPlan(u, "_".join(p.name for p in members), index, bases, size, tuple(inputs)))
     return tuple(units)
+
+
+def unit_slices(plan: NetworkPlan, unit: UnitPlan) -> tuple[tuple[int, int], ...]:
+    """The unit's words split into ``plan.lanes`` slices of equal size, as (first, end) word ranges, each
+    updated by its own datapath at the same time (one slice, the whole unit, when ``lanes`` is 1).
+
+    A unit stays whole when a Poisson generator drives it (its generator draws one number per neuron in
+    word order), when an SC projection feeds it, or when it has fewer than two neurons per lane.
+    """
+    lanes = plan.lanes
+    rings = {r.index for r in plan.rings if r.population in unit.populations}
+    if (lanes <= 1 or unit.size < 2 * lanes or any(g.population in unit.populations for g in plan.poissons)
+            or any(q.sc is not None and q.ring in rings for q in plan.projections)):
+        return ((0, unit.size),)
+    size = -(-unit.size // lanes)
+    return tuple((first, min(first + size, unit.size)) for first in range(0, unit.size, size))
 
 
 def source_delays(plan: NetworkPlan, population: int) -> tuple[int, ...]:

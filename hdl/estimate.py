@@ -22,14 +22,14 @@ last LUT.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hdl.boards import Board
 from hdl.core import NetworkCore
-from hdl.design import NetworkPlan
+from hdl.design import NetworkPlan, plan_units
 from hdl.generate import BLOCK_RAM_SHAPES, block_rams, memories
 
-__all__ = ["RESOURCES", "ResourceEstimate", "estimate_resources", "table_storage"]
+__all__ = ["RESOURCES", "ResourceEstimate", "estimate_resources", "for_board", "table_storage"]
 
 # The board resources in the order they are shown, with the names people read.
 RESOURCES = {"luts": "LUT", "ffs": "FF", "brams": "BRAM", "sprams": "SPRAM", "dsps": "DSP"}
@@ -51,6 +51,11 @@ FFS_PER_BIT, FFS_BASE = 1.2, 410
 # shift-and-add products, active bits): the difference between sc_demo with two SC projections and with none,
 # synth_ice40 -dsp for the iCEBreaker (+490 LUT4, +274 flip-flops), less what its tables already count.
 SC_UNIT_LUTS, SC_UNIT_FFS = 188, 94
+# A board's core updates several neurons per clock (NetworkPlan.lanes) when one pass over its largest unit
+# would take more than this share of a step's clocks in real time at the board's target clock (the rest is
+# for delivering the step's spikes), as many as the device holds, up to MAX_LANES.
+UPDATE_SHARE = 0.5
+MAX_LANES = 8
 
 
 @dataclass(frozen=True)
@@ -121,15 +126,33 @@ def table_storage(plan: NetworkPlan, board: Board) -> str:
     return "rom" if fits else "loaded"
 
 
+def for_board(plan: NetworkPlan, board: Board) -> NetworkPlan:
+    """``plan`` with the neurons per clock (``lanes``) its core gets on ``board``: a plan that names more than
+    one keeps them; else one, unless a pass over the largest unit at one neuron per clock takes more than
+    :data:`UPDATE_SHARE` of a step in real time at the board's target clock: then enough lanes that it does
+    not (at most :data:`MAX_LANES`), or as many as still fit the device."""
+    if plan.lanes > 1:
+        return plan
+    budget = max(int(board.target_hz * plan.dt_s * UPDATE_SHARE), 1)
+    largest = max((u.size for u in plan_units(plan)), default=0)
+    for lanes in range(min(MAX_LANES, -(-largest // budget)), 1, -1):
+        sliced = replace(plan, lanes=lanes)
+        if estimate_resources(sliced, board).fits:
+            return sliced
+    return plan
+
+
 def estimate_resources(plan: NetworkPlan, board: Board, core: NetworkCore | None = None) -> ResourceEstimate:
     """The resources the core of ``plan`` needs on ``board`` (``core``: the core, if at hand; else the one
-    :func:`table_storage` chooses)."""
-    core = core or NetworkCore(plan, tables=table_storage(plan, board))
+    :func:`table_storage` and :func:`for_board` choose)."""
+    if core is None:
+        plan = for_board(plan, board)
+        core = NetworkCore(plan, tables=table_storage(plan, board))
     family = board.family
     capacity = board.capacity
     mems = memories(plan, core)
-    datapaths = [unit.datapath.resources for unit in core.units]
-    multipliers = [m for unit in core.units for m in unit.datapath.multipliers_given(unit.constant_inputs)]
+    datapaths = [unit.datapath.resources for unit in core.slices]
+    multipliers = [m for unit in core.slices for m in unit.datapath.multipliers_given(unit.constant_inputs)]
     bits = sum(d.pipeline_register_bits for d in datapaths) + sum(m["width"] for m in mems)
     sc_units = sum(q.sc is not None for q in plan.projections)
     luts = LUTS_BASE + LUTS_PER_BIT * bits + SC_UNIT_LUTS * sc_units

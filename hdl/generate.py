@@ -75,27 +75,31 @@ def memories(plan: NetworkPlan, core: NetworkCore) -> list[dict]:
     unless a loader writes them first.
     """
     out = []
-    for unit in core.units:
-        u = unit.unit
-        pops = ", ".join(f"{p.name} at {b}" for p, b in zip(unit.pops, u.bases))
-        state_bits = sum(w for _, w in unit.state_layout())
-        out.append({"name": f"pop_{u.name}.state", "words": u.size, "width": state_bits, "initial": True,
-                    "holds": f"{', '.join(unit.pop.state)}, refractory count, overflow flag"
-                             + (f", spikes of the last {unit.history_bits} steps" if unit.history_bits else "")
-                             + f" (initial state; {pops})"})
-        initial = unit.initial_layout() if unit.resettable else []
-        if initial:
-            out.append({"name": f"pop_{u.name}.initial", "words": u.size, "width": sum(w for *_, w in initial),
-                        "initial": True, "holds": f"initial {', '.join(n for n, *_ in initial)} (for a reset)"})
-        rom = unit.rom_layout()
-        if rom:
-            out.append({"name": f"pop_{u.name}.params", "words": u.size, "width": sum(w for _, w in rom),
-                        "initial": True, "holds": ", ".join(n.lstrip("_") for n, _ in rom)})
-        for r in unit.inputs:
-            if r.width:
-                out.append({"name": f"pop_{u.name}.input_{r.receptor}", "words": u.size,
-                            "width": r.width, "initial": False,
-                            "holds": f"`{r.receptor}` input sums of the next step in units of {r.scale}"})
+    for whole in core.units:
+        for k, unit in enumerate(whole.slices):
+            u = unit.unit
+            name = f"pop_{u.name}" + (f".slice_{k}" if len(whole.slices) > 1 else "")
+            pops = ", ".join(f"{p.name} at {b}" for p, b in zip(unit.pops, u.bases))
+            if len(whole.slices) > 1:
+                pops += f"; words {unit.span[0]}..{unit.span[1] - 1}"
+            state_bits = sum(w for _, w in unit.state_layout())
+            out.append({"name": f"{name}.state", "words": unit.size, "width": state_bits, "initial": True,
+                        "holds": f"{', '.join(unit.pop.state)}, refractory count, overflow flag"
+                                 + (f", spikes of the last {unit.history_bits} steps" if unit.history_bits else "")
+                                 + f" (initial state; {pops})"})
+            initial = unit.initial_layout() if unit.resettable else []
+            if initial:
+                out.append({"name": f"{name}.initial", "words": unit.size, "width": sum(w for *_, w in initial),
+                            "initial": True, "holds": f"initial {', '.join(n for n, *_ in initial)} (for a reset)"})
+            rom = unit.rom_layout()
+            if rom:
+                out.append({"name": f"{name}.params", "words": unit.size, "width": sum(w for _, w in rom),
+                            "initial": True, "holds": ", ".join(n.lstrip("_") for n, _ in rom)})
+            for r in unit.inputs:
+                if r.width:
+                    out.append({"name": f"{name}.input_{r.receptor}", "words": unit.size,
+                                "width": r.width, "initial": False,
+                                "holds": f"`{r.receptor}` input sums of the next step in units of {r.scale}"})
     layout = core.layout
     rom = core.tables == "rom"  # else written through the load port before the first step
     out.append({"name": "delivery.rows", "words": max(1, len(layout.rows)), "width": layout.pointer_bits,
@@ -131,7 +135,7 @@ def manifest_of(plan: NetworkPlan, core: NetworkCore, top: str, project: str, fi
                    "overflow": plan.fmt.overflow, "rounding": plan.fmt.rounding},
         "dt_ms": plan.dt_s * 1e3,
         "units": [{"name": u.unit.name, "populations": [p.name for p in u.pops], "bases": list(u.unit.bases),
-                   "neurons": u.unit.size} for u in core.units],
+                   "neurons": u.unit.size, "slices": len(u.slices)} for u in core.units],
         "populations": [{"name": p.name, "size": p.size, "model": p.model, "state": list(p.state),
                          "params": list(p.params), "datapath_latency": datapaths[p.name].latency,
                          "multipliers": len(datapaths[p.name].multipliers)} for p in plan.populations],
@@ -147,8 +151,8 @@ def manifest_of(plan: NetworkPlan, core: NetworkCore, top: str, project: str, fi
         "estimate": {
             "memory_bits": sum(m["bits"] for m in mems),
             "block_rams_4k": sum(block_rams(m["words"], m["width"]) for m in mems),
-            "multipliers": sum(len(u.datapath.resources.multipliers) for u in core.units),
-            "pipeline_register_bits": sum(u.datapath.resources.pipeline_register_bits for u in core.units),
+            "multipliers": sum(len(u.datapath.resources.multipliers) for u in core.slices),
+            "pipeline_register_bits": sum(u.datapath.resources.pipeline_register_bits for u in core.slices),
         },
     }
 

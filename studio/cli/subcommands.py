@@ -332,20 +332,22 @@ def synth(args: argparse.Namespace) -> int:
     """
     from hdl.board_build import BuildFailed, build_board
     from hdl.boards import find_board
+    from hdl.estimate import for_board
     from studio.hardware.deploy_flow import build_folder
     from studio.hardware.hardware_flow import cycles_per_step, plan_project
 
     board = find_board(args.board)
-    plan = plan_project(args.project, args.fixed)
+    plan = for_board(plan_project(args.project, args.fixed), board)
     hil = _hil_port(args)
     folder = Path(args.out) if args.out else build_folder(args.project, board, args.fixed, args.clock, hil)
     try:
         report = build_board(plan, board, folder, clock_hz=args.clock, hil=hil)
     except BuildFailed as exc:
         if args.json and exc.report is not None:
-            _emit_json(exc.report.with_speed(cycles_per_step(args.project, args.fixed), plan.dt_s).to_json())
+            _emit_json(exc.report.with_speed(cycles_per_step(args.project, args.fixed, lanes=plan.lanes),
+                                             plan.dt_s).to_json())
         raise
-    report = report.with_speed(cycles_per_step(args.project, args.fixed), plan.dt_s)
+    report = report.with_speed(cycles_per_step(args.project, args.fixed, lanes=plan.lanes), plan.dt_s)
     if args.json:
         _emit_json(report.to_json())
         return 0

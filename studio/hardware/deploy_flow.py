@@ -26,7 +26,7 @@ from hdl.board_build import (NAME, REPORT, STAGES as BUILD_STAGES, TABLES_IMAGE,
                              build_board, design_hash)
 from hdl.board_top import HilPort
 from hdl.boards import Board, find_board
-from hdl.estimate import table_storage
+from hdl.estimate import for_board, table_storage
 from hdl.flash_loader import FLASH_OFFSET
 from hdl.netcosim import DEFAULT_FORMAT, cache_root
 from hdl.programmer import ProgramCommand, ProgrammingFailed, program, program_command, tables_command
@@ -77,7 +77,7 @@ def deploy_commands(request: DeployRequest) -> list[str]:
     board = find_board(request.board)
     folder = build_folder(request.path, board, request.fmt, hil=request.hil)
     tools = board_tools(board)
-    plan = plan_project(request.path, request.fmt)
+    plan = for_board(plan_project(request.path, request.fmt), board)
     build = board_plan(plan, board, hil=request.hil)
     lines = []
     if not _cached(folder, design_hash(build, board, tools)):
@@ -121,7 +121,7 @@ def build(request: DeployRequest, on_stage: Callable[[str], None] | None = None,
     """
     log = on_log or (lambda line: None)
     board = find_board(request.board)
-    plan = plan_project(request.path, request.fmt)
+    plan = for_board(plan_project(request.path, request.fmt), board)
     report = build_board(plan, board, build_folder(request.path, board, request.fmt, hil=request.hil),
                          hil=request.hil, on_stage=on_stage, on_log=on_log, cancel=cancel)
     if report.cached:
@@ -129,7 +129,7 @@ def build(request: DeployRequest, on_stage: Callable[[str], None] | None = None,
     if not request.speed:
         return report
     log("measuring the core's cycles per step in Verilator (100 ms of the network)")
-    return report.with_speed(cycles_per_step(request.path, request.fmt, cancel), plan.dt_s)
+    return report.with_speed(cycles_per_step(request.path, request.fmt, cancel, plan.lanes), plan.dt_s)
 
 
 def program_board(request: DeployRequest, report: BoardReport, on_stage: Callable[[str], None] | None = None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.errors import NeuroCoreError
@@ -19,7 +19,7 @@ from engine.fixedpoint import QFormat
 from hdl.design import HardwareError, NetworkPlan, plan_network
 from hdl.datapath import LoweringError
 from hdl.generate import GeneratedDesign, generate
-from hdl.netcosim import DEFAULT_FORMAT, NetworkCosimReport, cosimulate_network
+from hdl.netcosim import DEFAULT_FORMAT, NetworkCosimReport, cosimulate_network, cosimulate_plan
 from hdl.tools import ToolNotFound
 from studio.project.project_file import load_network
 
@@ -73,10 +73,15 @@ def cosimulate(request: CosimRequest, progress: Callable[[str, float], None] | N
 
 
 def cycles_per_step(path: str | os.PathLike, fmt: QFormat | None = None,
-                    cancel: threading.Event | None = None) -> float | None:
-    """Clocks per step of the project's core, measured over 100 ms in Verilator (None without Verilator)."""
-    request = CosimRequest(str(path), 0.1, *(() if fmt is None else (fmt,)))
+                    cancel: threading.Event | None = None, lanes: int = 1) -> float | None:
+    """Clocks per step of the project's core updating ``lanes`` neurons per clock (the plan's ``lanes``, as
+    :func:`hdl.estimate.for_board` chooses them), measured over 100 ms in Verilator (None without Verilator)."""
+    network = _network(path, fmt)
     try:
-        return round(cosimulate(request, cancel=cancel).cycles_per_step, 1)
+        plan = replace(plan_network(network, Path(path).stem), lanes=lanes)
+        report = cosimulate_plan(plan, network, int(round(0.1 / network.dt)), str(path), cancel=cancel)
     except ToolNotFound:
         return None
+    except (HardwareError, LoweringError) as exc:
+        raise HardwareUnavailable(f"{Path(path).name}: {exc}") from exc
+    return round(report.cycles_per_step, 1)

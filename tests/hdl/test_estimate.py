@@ -10,9 +10,9 @@ import pytest
 from engine.fixedpoint import QFormat
 from engine.network.build import build_network
 from hdl.boards import find_board
-from hdl.core import YOSYS_EMPTY_LOADED_TABLES
+from hdl.core import YOSYS_EMPTY_LOADED_TABLES, NetworkCore
 from hdl.design import plan_network
-from hdl.estimate import estimate_resources, table_storage
+from hdl.estimate import estimate_resources, for_board, table_storage
 from hdl.generate import generate
 from hdl.synth import plan_synthesis, synthesize
 from studio.project.project_file import EXAMPLES, load_network
@@ -93,3 +93,18 @@ def test_without_dsp_blocks_multipliers_become_logic():
     without = estimate_resources(plan, find_board("ice40-hx8k"))
     assert without.used["dsps"] == 0 and with_dsps.used["dsps"] > 0
     assert without.used["luts"] > with_dsps.used["luts"]
+
+
+def test_a_board_gets_as_many_neurons_per_clock_as_real_time_needs():
+    plan = plan_network(build_network(cuba_1000(), QFormat.parse("Q8.8")), "cuba_1000")
+    ulx3s, icebreaker = find_board("ulx3s"), find_board("icebreaker")
+    # one pass over 1,000 neurons takes 1,000 clocks: a fifth of a 0.1 ms step at 50 MHz, 42% at 24 MHz
+    assert for_board(plan, ulx3s).lanes == for_board(plan, icebreaker).lanes == 1
+    assert for_board(_plan("hil_demo", "Q8.8"), icebreaker).lanes == 1
+    fast = dataclasses.replace(plan, dt_s=1e-5)  # a 10 us step is 500 clocks at 50 MHz: four lanes of 250
+    sliced = for_board(fast, ulx3s)
+    assert sliced.lanes == 4
+    assert [len(u.slices) for u in NetworkCore(sliced).units] == [4]
+    one_lane = estimate_resources(fast, ulx3s, NetworkCore(fast)).used
+    assert estimate_resources(fast, ulx3s).used["dsps"] == 4 * one_lane["dsps"]
+    assert for_board(fast, icebreaker).lanes == 1  # its block RAM cannot hold more slices
