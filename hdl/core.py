@@ -704,7 +704,7 @@ class SpikeDelivery(wiring.Component):
         members = {
             "start": In(1), "done": Out(1),
             "push_valid": In(1), "push_pop": In(self.pop_bits), "push_neuron": In(self.neuron_bits),
-            "push_mask": In(mask_bits), "queue_overflows": Out(COUNTER_BITS),
+            "push_mask": In(mask_bits), "queue_overflows": Out(COUNTER_BITS), "restart": In(1),
         }
         if tables == "loaded":
             members.update(_load_members(layout))
@@ -718,6 +718,7 @@ class SpikeDelivery(wiring.Component):
         plan, layout = self.plan, self.layout
         for index, sc in self.sc_units.items():
             m.submodules[f"sc_{plan.projections[index].name}"] = sc
+            m.d.comb += sc.restart.eq(self.restart)
         pb, nb = self.pop_bits, self.neuron_bits
         m.submodules.queue = queue = SyncFIFOBuffered(width=pb + nb + self.mask_bits, depth=self.queue_depth)
         m.d.comb += [queue.w_data.eq(Cat(self.push_pop, self.push_neuron, self.push_mask)),
@@ -881,7 +882,7 @@ class NetworkCore(wiring.Component):
 
     ``resettable``: a ``reset`` pulse between steps (while not ``busy``) writes every neuron's initial state
     back (the fields that differ between neurons from a ROM beside the state RAM), clears the inputs and
-    restarts the generators, the step count and the counters; the parameter bank keeps its values.
+    restarts the generators and the SC projections' sources, the step count and the counters; the parameter bank keeps its values.
 
     ``tables="loaded"``: the delivery's tables (row pointers and synapses) start empty and are written
     through ``load_valid``/``load_addr``/``load_data`` (the words of :meth:`table_image`) before the
@@ -1006,7 +1007,7 @@ class NetworkCore(wiring.Component):
                 if self.resettable:
                     with m.If(self.reset):
                         m.d.sync += self.busy.eq(1)
-                        m.d.comb += self.units[0].clear.eq(1)
+                        m.d.comb += [self.units[0].clear.eq(1), delivery.restart.eq(1)]
                         m.next = "CLEAR_0"
                     stepping = stepping & ~self.reset
                 with m.If(stepping):

@@ -64,7 +64,8 @@ def sc_streams(plan: ScPlan) -> list[dict]:
 
 class ScProjectionUnit(wiring.Component):
     """See the module docstring.  Ports: ``activate``/``activate_neuron`` (an event of the source),
-    ``start``/``done``, ``out_valid``/``out_target``/``out_value``/``out_ready``."""
+    ``start``/``done``, ``out_valid``/``out_target``/``out_value``/``out_ready``; ``restart`` (between steps) takes
+    both sources back to their first word, as at power-up."""
 
     def __init__(self, plan: ScPlan, source_size: int, target_bits: int, value_width: int):
         self.plan, self.source_size = plan, source_size
@@ -73,7 +74,7 @@ class ScProjectionUnit(wiring.Component):
             "activate": In(1), "activate_neuron": In(_bits(max(source_size - 1, 1))),
             "start": In(1), "done": Out(1),
             "out_valid": Out(1), "out_target": Out(target_bits), "out_value": Out(signed(value_width)),
-            "out_ready": In(1),
+            "out_ready": In(1), "restart": In(1),
         }))
 
     def elaborate(self, platform):
@@ -95,6 +96,7 @@ class ScProjectionUnit(wiring.Component):
         with m.If(self.activate):
             m.d.sync += [active.eq(active | (Const(1, self.source_size) << self.activate_neuron)),
                          any_active.eq(1)]
+        m.d.comb += [data.restart.eq(self.restart), select.restart.eq(self.restart)]  # a reset of the core
         tb = _bits(max(plan.targets.max(initial=0), 1))
         ib = _bits(plan.inputs.size)
         j = Signal(range(max(n_targets, 1) + 1))

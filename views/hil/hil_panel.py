@@ -4,7 +4,8 @@
 from a timer on the GUI thread (the session opens the link and runs the engine on
 its own workers, so nothing here waits).  It connects to a serial port (listed with
 pyserial) or a TCP address; shows the raster (:class:`~views.hil.hil_raster.HilRaster`),
-the probed traces (:class:`~views.hil.hil_traces.HilTraces`), counters and link
+the probed traces (:class:`~views.hil.hil_traces.HilTraces`), the streams of the SC projections rebuilt
+from the board's spikes (:class:`~views.scopes.bitstream_scope.BitstreamScope`), counters and link
 health with plain warnings, the first divergence by step and neuron, and the
 parameter bank (:class:`~views.hil.hil_parameters.HilParameters`); records every
 session to disk as it arrives, replays a recording, and exports NPZ, CSV or VCD.
@@ -20,17 +21,19 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QStandardPaths, Qt, QTimer
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter,
-                               QVBoxLayout, QWidget)
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from engine.errors import NeuroCoreError
 from hdl.hil_link import serial_ports
 from hdl.hil_protocol import Pace, RunSteps, SetPace, SetProbes, Start, Stop
+from studio.hil.hil_bitstreams import board_chunk
 from studio.hil.hil_export import FORMATS, export
 from studio.hil.hil_recording import SUFFIX
 from studio.hil.live_session import HilSession
 from views.hil.hil_parameters import HilParameters
 from views.hil.hil_raster import HilRaster
 from views.hil.hil_traces import HilTraces
+from views.scopes.bitstream_scope import BitstreamScope
 from views.theme import colors
 
 POLL_MS = 15
@@ -122,6 +125,8 @@ class HilPanel(QWidget):
         self.raster = HilRaster()
         self.traces = HilTraces()
         self.traces.plot.setXLink(self.raster.plot)
+        self.bitstreams = BitstreamScope()
+        self._streamed = (None, 0)  # the telemetry whose spikes the bitstream scope has, and up to which step
         self.parameters = HilParameters()
         self.parameters.write_requested.connect(self.write_parameter)
         self.raster.widget.viewport().installEventFilter(self)
@@ -146,9 +151,15 @@ class HilPanel(QWidget):
                        QLabel("pace"), self.pace, self.probe_button):
             run.addWidget(widget)
         run.addWidget(self.health, 1)
+        self.below = QTabWidget()
+        self.below.addTab(self.traces, "Probes")
+        self.below.addTab(self.bitstreams, "Bitstreams")
+        self.below.setTabToolTip(1, "The streams of the project's SC projections, rebuilt from the board's spikes "
+                                    "with the projections' sources")
+        self.below.setTabVisible(1, False)
         plots = QSplitter(Qt.Orientation.Vertical)
         plots.addWidget(self.raster)
-        plots.addWidget(self.traces)
+        plots.addWidget(self.below)
         plots.setSizes([520, 220])
         body = QSplitter(Qt.Orientation.Horizontal)
         body.addWidget(plots)
@@ -267,6 +278,9 @@ class HilPanel(QWidget):
             self._bank_shown = True
             self.parameters.set_bank(session.engine.bank, session.engine.fmt)
             self.raster.set_populations(session.engine.populations)
+            if session.engine.network.sc:
+                self.bitstreams.set_network(session.engine.network)
+                self.below.setTabVisible(1, True)
         if session.state != before or (session.error and not self.warning.text()):
             self._show_state()
         self._draw()
@@ -275,7 +289,7 @@ class HilPanel(QWidget):
 
     def _draw(self) -> None:
         session, telemetry = self.session, self.session.telemetry
-        drawn = (telemetry.messages, session.prediction.steps, tuple(w.state for w in session.writes),
+        drawn = (id(telemetry), telemetry.messages, session.prediction.steps, tuple(w.state for w in session.writes),
                  len(session.refusals), session.state)
         if drawn == self._drawn:
             return
@@ -284,6 +298,7 @@ class HilPanel(QWidget):
         steps = telemetry.horizon
         self.raster.show_spikes(telemetry.spikes(), session.prediction.spikes, steps, dt_ms, session.divergence)
         self._show_traces(steps, dt_ms)
+        self._show_streams(steps, dt_ms)
         self._show_verdict(steps, dt_ms)
         self._show_health()
         self.parameters.show_writes(session.writes)
@@ -304,6 +319,23 @@ class HilPanel(QWidget):
             traces[(neuron, variable)] = (label, k, (board_steps, engine.fmt.to_float(board_raw)),
                                           (engine_steps, engine.fmt.to_float(engine_raw)))
         self.traces.show_traces(traces, max(0, steps - self.raster.window), steps, dt_ms)
+
+    def _show_streams(self, steps: int, dt_ms: float) -> None:
+        """Feed the bitstream scope the board's steps it has not seen (from step 0 again after a reset)."""
+        engine, telemetry = self.session.engine, self.session.telemetry
+        if self.bitstreams.network is None:
+            return
+        source, done = self._streamed
+        if source is not telemetry:
+            self.bitstreams.reset()
+            done = 0
+        if engine is None:  # rebuilding after a reset
+            self._streamed = (telemetry, done)
+            return
+        if steps > done:
+            self.bitstreams.feed([board_chunk(telemetry.spikes(), engine.populations, done, steps, dt_ms)])
+            self.bitstreams.refresh()
+        self._streamed = (telemetry, max(done, steps))
 
     def _show_verdict(self, steps: int, dt_ms: float) -> None:
         session = self.session
