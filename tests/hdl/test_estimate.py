@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """The resource estimate of a core against a board's device, before synthesis."""
 
 from __future__ import annotations
