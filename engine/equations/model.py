@@ -25,7 +25,7 @@ from engine.equations.units import (DIMENSIONLESS, SECOND, UNIT_SYSTEMS, Dimensi
                                     Quantity, UnitSystem, format_dimension, parse_quantity, quantity_in)
 
 _SHARED_SPECIALS = frozenset({"t", "dt", "N"})  # the special names with one value for the population
-METHODS = ("exact", "exponential_euler", "euler", "rk2", "rk4", "heun")
+METHODS = ("exact", "exponential_euler", "euler", "rk2", "rk4", "heun", "rkf45")
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,10 @@ class ModelSpec:
     before the integration (Brian2's ``run_regularly`` with ``when='start'``);
     a parameter they assign is a variable of the neuron, recorded like a state.
     ``substeps`` splits the integration of a step; with ``substep_reset`` the
-    threshold is also tested after every substep and the reset applied at once
-    (NEST's adaptive-step models such as aeif do so).
+    threshold is also tested after every substep and the reset applied at once.
+    Method ``rkf45`` integrates with NEST's adaptive Runge-Kutta-Fehlberg 4(5)
+    instead (docs/integration.md): its own step sizes, the threshold tested and
+    the reset applied after each of them; ``substeps`` does not apply to it.
 
     A name the text uses without declaring it is an external constant when
     ``namespace`` or ``parameters`` gives it a value (Brian2's namespace): the
