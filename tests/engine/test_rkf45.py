@@ -1,0 +1,97 @@
+"""Method rkf45: NEST's adaptive Runge-Kutta-Fehlberg 4(5) in the float VM (docs/integration.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.equations.ir import ADAPTIVE_STEP, build_ir
+from engine.equations.model import ModelSpec, check_model
+from engine.errors import ModelError
+from engine.fixedpoint import QFormat
+from engine.models import get_model
+from engine.population_vm import PopulationVM
+from engine.program import compile_program
+from engine.run.neuron import simulate_neuron
+
+DT = 0.1  # ms
+
+
+def test_exponential_decay_is_integrated_to_the_tolerance():
+    spec = ModelSpec(equations="dv/dt = -v/(10*ms) : 1", method="rkf45", initial={"v": 1.0})
+    trace = simulate_neuron(spec, duration=0.1)
+    t = np.arange(1, 1001) * DT
+    np.testing.assert_allclose(trace.values["v"], np.exp(-t / 10.0), rtol=0, atol=1e-7)
+
+
+def test_an_oscillator_keeps_its_phase_over_many_periods():
+    spec = ModelSpec(equations="dx/dt = y/ms : 1\ndy/dt = -x/ms : 1", method="rkf45", initial={"x": 1.0})
+    trace = simulate_neuron(spec, duration=0.1)  # 100 ms: 16 periods
+    t = np.arange(1, 1001) * DT
+    np.testing.assert_allclose(trace.values["x"], np.cos(t), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(trace.values["y"], -np.sin(t), rtol=0, atol=1e-5)
+
+
+def test_the_step_size_grows_where_the_solution_is_smooth():
+    spec = ModelSpec(equations="dv/dt = -v/(10*ms) : 1", method="rkf45", initial={"v": 1.0})
+    ir = build_ir(check_model(spec), 1e-4)
+    pop = PopulationVM(ir, 1)
+    assert pop.get(ADAPTIVE_STEP)[0] == pytest.approx(0.01)  # NEST's first step: min(0.01 ms, dt)
+    pop.run(10)
+    assert pop.get(ADAPTIVE_STEP)[0] > DT
+
+
+def test_the_threshold_is_tested_after_each_accepted_step_and_the_step_goes_on_from_the_reset():
+    # v grows by 1 per ms; the error estimate is 0, so the step grows fivefold from 0.01 ms: the steps
+    # end at 0.01, 0.06, 0.1 (cut at the end of the first time step), 0.2, 0.3, ...  v reaches 0.24 at
+    # the end of the step ending at 0.3 ms, and the rest of that time step is empty.
+    spec = ModelSpec(equations="dv/dt = 1/ms : 1", threshold="v >= 0.24", reset="v = 0", method="rkf45")
+    trace = simulate_neuron(spec, duration=6e-4)
+    np.testing.assert_allclose(trace.spike_times, [0.3, 0.6])
+    np.testing.assert_allclose(trace.values["v"], [0.1, 0.2, 0.0, 0.1, 0.2, 0.0], atol=1e-12)
+
+
+def test_a_spike_within_the_step_makes_the_rest_of_it_refractory():
+    trace = simulate_neuron(get_model("aeif_cond_exp").with_parameters(t_ref="2 ms"), duration=0.05,
+                            overrides={"I_e": "800 pA"})
+    first = int(round(trace.spike_times[0] / DT)) - 1
+    v = trace.values["V_m"]
+    # Reset to V_reset within the spike step and held there for t_ref = 20 more steps.
+    np.testing.assert_array_equal(v[first:first + 21], -60.0)
+    assert v[first + 21] > -60.0
+
+
+def test_neurons_integrated_together_get_what_each_gets_alone():
+    # 130 neurons (two blocks of the VM) with their own currents take steps of their own sizes.
+    model = get_model("aeif_cond_alpha")
+    ir = build_ir(check_model(model.spec), 1e-4, per_neuron=frozenset({"I_e"}))
+    currents = np.linspace(0.0, 1000.0, 130)
+    together = PopulationVM(ir, 130)
+    together.set("I_e", currents)
+    got = together.run(2000, record=("V_m", "w")).record
+    assert len(set(together.get(ADAPTIVE_STEP))) > 1
+    for j in (0, 64, 127, 128, 129):
+        alone = PopulationVM(ir, 1)
+        alone.set("I_e", currents[j])
+        np.testing.assert_array_equal(alone.run(2000, record=("V_m", "w")).record[:, :, 0], got[:, :, j])
+
+
+def test_fixed_point_refuses_rkf45_by_name():
+    ir = build_ir(check_model(get_model("aeif_cond_exp").spec), 1e-4)
+    with pytest.raises(ModelError, match=r"uses method rkf45 \(adaptive step sizes\), which has no fixed-point form"):
+        compile_program(ir, QFormat.parse("Q16.16"))
+
+
+@pytest.mark.parametrize("equations, message", [
+    ("dv/dt = -v/(10*ms) + xi/sqrt(ms) : 1", r"rkf45 integrates deterministic equations"),
+    ("dv/dt = (rand() - v)/(10*ms) : 1", r"`rand\(\)` or `randn\(\)` in them needs a fixed-step method"),
+])
+def test_rkf45_refuses_random_equations(equations, message):
+    with pytest.raises(ModelError, match=message):
+        build_ir(check_model(ModelSpec(equations=equations, method="rkf45")), 1e-4)
+
+
+def test_the_ir_listing_shows_the_adaptive_integration():
+    listing = build_ir(check_model(get_model("aeif_cond_exp").spec), 1e-4).dump()
+    assert "rkf45 (eps_abs 1e-06, eps_rel 1e-06, a_y 0.0, a_dydt 1.0):" in listing
+    assert "dw/dt = " in listing and "after each step, if " in listing
