@@ -343,7 +343,7 @@ cdef void _rkf45_block(const int32_t* sub, int nrhs, int nevent, const double* c
     cdef double* S = R + <Py_ssize_t>layout[3] * BLOCK
     cdef double eps_abs = layout[4], eps_rel = layout[5], a_y = layout[6], a_dydt = layout[7]
     cdef double* hslot = rows[<Py_ssize_t>layout[8]] + j0
-    cdef double* fslot = rows[<Py_ssize_t>layout[9]] + j0
+    cdef double* fslot = rows[<Py_ssize_t>layout[9]] + j0 if nevent else NULL
     cdef Py_ssize_t nwritten = <Py_ssize_t>layout[10]
     cdef const double* states = layout + 11
     cdef const double* written = layout + 11 + ns
@@ -490,7 +490,8 @@ cdef void _rkf45_block(const int32_t* sub, int nrhs, int nevent, const double* c
                     fired[k] = 1.0
     for k in range(n):
         hslot[k] = hh[k]
-        fslot[k] = fired[k]
+        if nevent:
+            fslot[k] = fired[k]
 
 
 cdef inline int64_t fx_limit(int64_t x, int bits, int wrap, bint* bad) noexcept nogil:

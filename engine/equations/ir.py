@@ -199,9 +199,11 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
     reset = tuple(Assign(t, prep(e)) for t, e in model.reset if prep(e) != E.Ref(t))
     threshold = prep(model.threshold) if model.threshold is not None else None
     adaptive = None
-    if chosen == "rkf45":
+    if chosen == "rkf45" and model.spec.substep_reset and threshold is not None:
         adaptive = _adaptive(model, rhs, threshold, reset)
         threshold, reset = E.Ref(ADAPTIVE_FIRED), ()
+    elif chosen == "rkf45":
+        adaptive = _adaptive(model, rhs, None, ())
     elif model.spec.substep_reset and threshold is not None and substeps > 1:
         steps, threshold, reset = _substep_reset(steps, threshold, reset, _refractory_positive(model))
     update += [a for step in steps for a in step]
@@ -227,7 +229,8 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
     if adaptive is not None:
         slots.append(Slot(ADAPTIVE_STEP, "internal", system.unit_name(SECOND),
                           system.to_system(min(RKF45_FIRST_STEP, dt), SECOND)))
-        slots.append(Slot(ADAPTIVE_FIRED, "internal", "boolean", 0.0, boolean=True))
+        if adaptive.threshold is not None:
+            slots.append(Slot(ADAPTIVE_FIRED, "internal", "boolean", 0.0, boolean=True))
 
     kind, arg = model.refractory
     ir = NeuronIR(name=name, unit_system=system.name, dt=dt_sys, slots=tuple(slots), update=tuple(update),

@@ -46,8 +46,9 @@ class ModelSpec:
     ``substeps`` splits the integration of a step; with ``substep_reset`` the
     threshold is also tested after every substep and the reset applied at once.
     Method ``rkf45`` integrates with NEST's adaptive Runge-Kutta-Fehlberg 4(5)
-    instead (docs/integration.md): its own step sizes, the threshold tested and
-    the reset applied after each of them; ``substeps`` does not apply to it.
+    instead (docs/integration.md) in steps of its own sizes, ``substeps`` does
+    not apply to it, and ``substep_reset`` tests the threshold after each of its
+    steps (NEST's aeif models) rather than once at the end of the time step.
 
     A name the text uses without declaring it is an external constant when
     ``namespace`` or ``parameters`` gives it a value (Brian2's namespace): the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -45,10 +47,22 @@ def test_the_threshold_is_tested_after_each_accepted_step_and_the_step_goes_on_f
     # v grows by 1 per ms; the error estimate is 0, so the step grows fivefold from 0.01 ms: the steps
     # end at 0.01, 0.06, 0.1 (cut at the end of the first time step), 0.2, 0.3, ...  v reaches 0.24 at
     # the end of the step ending at 0.3 ms, and the rest of that time step is empty.
-    spec = ModelSpec(equations="dv/dt = 1/ms : 1", threshold="v >= 0.24", reset="v = 0", method="rkf45")
+    spec = ModelSpec(equations="dv/dt = 1/ms : 1", threshold="v >= 0.24", reset="v = 0", method="rkf45",
+                     substep_reset=True)
     trace = simulate_neuron(spec, duration=6e-4)
     np.testing.assert_allclose(trace.spike_times, [0.3, 0.6])
     np.testing.assert_allclose(trace.values["v"], [0.1, 0.2, 0.0, 0.1, 0.2, 0.0], atol=1e-12)
+
+
+def test_without_substep_reset_the_threshold_is_tested_once_at_the_end_of_the_step():
+    # The first time step's own steps end at 0.01, 0.06 and 0.1 ms: v crosses 0.05 at 0.06 ms.
+    spec = ModelSpec(equations="dv/dt = 1/ms : 1", threshold="v >= 0.05", reset="v = 0", method="rkf45")
+    inside = simulate_neuron(replace(spec, substep_reset=True), duration=1e-4)
+    once = simulate_neuron(spec, duration=1e-4)
+    np.testing.assert_allclose(inside.spike_times, [0.1])
+    np.testing.assert_allclose(once.spike_times, [0.1])
+    assert inside.values["v"][0] == pytest.approx(0.04, abs=1e-12)  # reset at 0.06 ms, then 0.04 ms more
+    assert once.values["v"][0] == 0.0
 
 
 def test_a_spike_within_the_step_makes_the_rest_of_it_refractory():
