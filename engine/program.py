@@ -9,7 +9,7 @@ there constants are quantized (the factor of a ``mulk`` with ``e`` extra fractio
 bits, in the instruction's field ``c``), powers with constant integer exponents
 become products and transcendental functions become table look-ups.
 
-A model integrated with rkf45 (float only) has one ``ode`` instruction where
+A model integrated with rkf45 (in float64) has one ``ode`` instruction where
 the integration goes: the two programs it runs follow it in the code (the
 derivatives, then the threshold test and reset after each step), and its
 layout is described in the constant table (:func:`_Compiler.adaptive`).
@@ -320,11 +320,13 @@ class _Compiler:
 
 
 def compile_program(ir: NeuronIR, fmt: QFormat | None = None) -> Program:
-    """Bytecode for ``ir`` (float64, or fixed point in ``fmt``)."""
-    if fmt is not None and ir.adaptive is not None:
-        raise ModelError(f"`{ir.name}` uses method rkf45 (adaptive step sizes), which has no fixed-point form; "
-                         "give the model a fixed-step method (e.g. rk4 with substeps) to run it in fixed point "
-                         "or on hardware")
+    """Bytecode for ``ir`` (float64, or fixed point in ``fmt``).
+
+    rkf45 has no fixed-point meaning: in fixed point a model integrated with it runs its fixed-step form
+    (``ir.fixed_step``: rk4 in the model's substeps, docs/integration.md).
+    """
+    if fmt is not None and ir.fixed_step is not None:
+        ir = ir.fixed_step
     return _Compiler(ir, fmt).compile()
 
 

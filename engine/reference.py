@@ -532,6 +532,10 @@ class ReferencePopulation:
     """
 
     def __init__(self, ir: NeuronIR, n: int, fmt: QFormat | None = None, seed: int = 0):
+        if ir.adaptive is not None:
+            if fmt is None:
+                raise ValueError("the reference has no adaptive integrator (method rkf45)")
+            ir = ir.fixed_step  # what the fixed-point VM runs too (engine/program.py)
         self.ir = ir
         self.n = n
         self.fmt = fmt

@@ -31,6 +31,7 @@ from engine.equations import expr as E
 from engine.equations.check import noise_names
 from engine.equations.linear_form import NotLinear, linear_form
 from engine.equations.model import CheckedModel
+from engine.equations.rkf45_control import is_rkf45, parse_rkf45
 from engine.equations.units import SECOND
 
 
@@ -80,10 +81,6 @@ class Adaptive:
 
 ADAPTIVE_STEP = "rkf45.h"  # a neuron's step size, carried from step to step as NEST's IntegrationStep_
 ADAPTIVE_FIRED = "rkf45.fired"  # whether the neuron fired within the step
-# NEST's aeif models: gsl_odeiv_control_yp_new(gsl_error_tol, gsl_error_tol) with gsl_error_tol = 1e-6,
-# and a first step of min(0.01 ms, dt).
-RKF45_TOLERANCE = 1e-6
-RKF45_FIRST_STEP = 1e-5  # s
 
 
 @dataclass(frozen=True)
@@ -106,6 +103,7 @@ class NeuronIR:
     method: str = ""
     constants: dict[str, float] = field(default_factory=dict)
     adaptive: Adaptive | None = None
+    fixed_step: "NeuronIR | None" = None  # with ``adaptive``: the form fixed point runs (rk4 in substeps)
 
     def slot_index(self, name: str) -> int:
         for i, s in enumerate(self.slots):
@@ -130,6 +128,8 @@ class NeuronIR:
         lines += [f"    {a.target} = {E.to_text(a.expr)}" for a in self.update]
         if self.adaptive is not None:
             ode = self.adaptive
+            lines.append(f"  (fixed point runs the fixed-step form: method {self.fixed_step.method}, "
+                         "listed by its own dump)")
             lines.append(f"  rkf45 (eps_abs {ode.eps_abs!r}, eps_rel {ode.eps_rel!r}, a_y {ode.a_y!r}, "
                          f"a_dydt {ode.a_dydt!r}):")
             lines += [f"    d{n}/dt = {E.to_text(d)}" for n, d in zip(ode.states, ode.derivatives)]
@@ -186,7 +186,7 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
     update = [Assign(t, prep(e)) for t, e in model.per_step]
     update += [Assign(t, prep(e)) for t, e in model.run_regularly if prep(e) != E.Ref(t)]
     steps = []
-    for k in range(substeps if chosen != "rkf45" else 0):
+    for k in range(0 if is_rkf45(chosen) else substeps):
         t_now = E.Ref("t") if k == 0 else E.Binary("+", E.Ref("t"), E.Const(k * h))
         step = integrate(chosen, rhs, h, t_now, prefix=f"_s{k}" if substeps > 1 else "")
         steps.append([Assign(a.target, E.Select(E.Ref("not_refractory"), a.expr, E.Ref(a.target)))
@@ -199,11 +199,11 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
     reset = tuple(Assign(t, prep(e)) for t, e in model.reset if prep(e) != E.Ref(t))
     threshold = prep(model.threshold) if model.threshold is not None else None
     adaptive = None
-    if chosen == "rkf45" and model.spec.substep_reset and threshold is not None:
-        adaptive = _adaptive(model, rhs, threshold, reset)
+    if is_rkf45(chosen) and model.spec.substep_reset and threshold is not None:
+        adaptive = _adaptive(model, rhs, threshold, reset, chosen)
         threshold, reset = E.Ref(ADAPTIVE_FIRED), ()
-    elif chosen == "rkf45":
-        adaptive = _adaptive(model, rhs, None, ())
+    elif is_rkf45(chosen):
+        adaptive = _adaptive(model, rhs, None, (), chosen)
     elif model.spec.substep_reset and threshold is not None and substeps > 1:
         steps, threshold, reset = _substep_reset(steps, threshold, reset, _refractory_positive(model))
     update += [a for step in steps for a in step]
@@ -228,7 +228,7 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
     slots.append(Slot("lastspike", "internal", system.unit_name(SECOND), -1e9))
     if adaptive is not None:
         slots.append(Slot(ADAPTIVE_STEP, "internal", system.unit_name(SECOND),
-                          system.to_system(min(RKF45_FIRST_STEP, dt), SECOND)))
+                          system.to_system(parse_rkf45(chosen).first(dt), SECOND)))
         if adaptive.threshold is not None:
             slots.append(Slot(ADAPTIVE_FIRED, "internal", "boolean", 0.0, boolean=True))
 
@@ -246,6 +246,12 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
     elif kind == "condition":
         ir = replace(ir, refractory_kind="condition", refractory_condition=prep(arg))
     _check_written(ir, model)
+    if adaptive is not None:
+        # rkf45 has no fixed-point meaning: fixed point runs the model with rk4 in its substeps (and the reset
+        # after each with substep_reset), over the same slots (docs/integration.md).
+        fixed = build_ir(model, dt, name=name, per_neuron=per_neuron, method="rk4", parameters=parameters)
+        assert ir.slots[:len(fixed.slots)] == fixed.slots
+        ir = replace(ir, fixed_step=replace(fixed, slots=ir.slots))
     return ir
 
 
@@ -258,8 +264,9 @@ def _initial_value(tree: E.Expr, initial: dict[str, float]) -> float:
 
 
 def _adaptive(model: CheckedModel, rhs: dict[str, E.Expr], threshold: E.Expr | None,
-              reset: tuple[Assign, ...]) -> Adaptive:
-    """The rkf45 integration of ``rhs`` (folded), with the threshold test and the reset after each step."""
+              reset: tuple[Assign, ...], method: str) -> Adaptive:
+    """The rkf45 integration of ``rhs`` (folded) with the control ``method`` asks for, and the threshold
+    test and the reset after each step when ``threshold`` is given."""
     if model.stochastic:
         raise ModelError(Problem("method", 0, 0, "rkf45 integrates deterministic equations; stochastic ones "
                                                  "(with `xi`) need method `euler`"))
@@ -268,8 +275,9 @@ def _adaptive(model: CheckedModel, rhs: dict[str, E.Expr], threshold: E.Expr | N
                                                  "`rand()` or `randn()` in them needs a fixed-step method"))
     derivatives = tuple(E.Select(E.Ref("not_refractory"), e, E.ZERO) if model.states[n].unless_refractory else e
                         for n, e in rhs.items())
+    control = parse_rkf45(method)
     return Adaptive(tuple(rhs), derivatives, threshold, reset, _refractory_positive(model),
-                    eps_abs=RKF45_TOLERANCE, eps_rel=RKF45_TOLERANCE, a_y=0.0, a_dydt=1.0)
+                    eps_abs=control.eps_abs, eps_rel=control.eps_rel, a_y=control.a_y, a_dydt=control.a_dydt)
 
 
 def _refractory_positive(model: CheckedModel) -> E.Expr:

@@ -75,6 +75,7 @@ def _adex(name: str, title: str, shape: str, synapses: str, receptors: dict[str,
             reset="V_m = V_reset\nw += b",
             refractory="t_ref",
             method="rkf45",
+            substeps=25,  # the fixed-point form: rk4 in 4 us substeps (docs/integration.md)
             substep_reset=True,
             initial={"V_m": "E_L"},
             receptors=receptors,

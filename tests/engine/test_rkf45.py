@@ -90,10 +90,18 @@ def test_neurons_integrated_together_get_what_each_gets_alone():
         np.testing.assert_array_equal(alone.run(2000, record=("V_m", "w")).record[:, :, 0], got[:, :, j])
 
 
-def test_fixed_point_refuses_rkf45_by_name():
-    ir = build_ir(check_model(get_model("aeif_cond_exp").spec), 1e-4)
-    with pytest.raises(ModelError, match=r"uses method rkf45 \(adaptive step sizes\), which has no fixed-point form"):
-        compile_program(ir, QFormat.parse("Q16.16"))
+def test_fixed_point_runs_the_fixed_step_form():
+    # rkf45 has no fixed-point meaning: fixed point integrates with rk4 in the model's substeps.
+    spec = get_model("aeif_cond_exp").spec
+    fmt = QFormat.parse("Q16.16")
+    adaptive = build_ir(check_model(spec), 1e-4)
+    fixed = build_ir(check_model(replace(spec, method="rk4")), 1e-4)
+    assert adaptive.fixed_step.method == "rk4" and adaptive.slot_names[:len(fixed.slots)] == fixed.slot_names
+    np.testing.assert_array_equal(compile_program(adaptive, fmt).code, compile_program(fixed, fmt).code)
+    trace = simulate_neuron(get_model("aeif_cond_exp"), duration=0.05, overrides={"I_e": "800 pA"}, fixed=fmt)
+    exact = simulate_neuron(get_model("aeif_cond_exp"), duration=0.05, overrides={"I_e": "800 pA"})
+    assert len(trace.spike_times) == len(exact.spike_times) == 2
+    np.testing.assert_allclose(trace.spike_times, exact.spike_times, atol=1.0)  # Q16.16's own error
 
 
 @pytest.mark.parametrize("equations, message", [

@@ -17,6 +17,7 @@ from engine.equations import expr as E
 from engine.equations.ir import Assign, NeuronIR, Slot, build_ir
 from engine.equations.model import check_model
 from engine.fixedpoint import FormatError, QFormat, function_table, fx_div, fx_mul, limit, table_lookup
+from engine.equations.rkf45_control import is_rkf45
 from engine.models import LIBRARY
 from engine.program import lower_for_fixed
 from engine.reference import BLOCK, ReferencePopulation, random_bits
@@ -81,7 +82,7 @@ def irs() -> dict[str, NeuronIR]:
     # adaptive integrator: rkf45 models run here in a fixed-step form (rk4 with the reset after each
     # substep); rkf45 itself is checked against NEST and exact solutions (test_rkf45.py).
     def fixed_step(spec):
-        if spec.method == "rkf45":
+        if is_rkf45(spec.method):
             return replace(spec, method="rk4", substeps=2, substep_reset=True)
         return replace(spec, substeps=min(spec.substeps, 2))
 

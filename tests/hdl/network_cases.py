@@ -44,16 +44,14 @@ DC_AMPLITUDE = "150 pA"  # for the models whose injected current is a current
 
 
 # rk4 models whose step needs hundreds of multipliers: the planner refuses them by name.
-TOO_LARGE = ("hh_psc_alpha",)
-# Models integrated with rkf45, which has no fixed-point form: refused when the network is built in fixed point.
-ADAPTIVE = ("aeif_cond_alpha", "aeif_cond_exp")
+TOO_LARGE = ("aeif_cond_alpha", "aeif_cond_exp", "hh_psc_alpha")
 
 
 def library_models(names=None, size: int = 12, seed: int = 5) -> NetworkDef:
     """Each library model as its own population, driven by its own Poisson generator (and a dc current);
     a multimeter records every state variable of three neurons."""
     pops, devices = [], []
-    for name in names or [*(n for n in LIBRARY if n not in TOO_LARGE + ADAPTIVE), "every_rule"]:
+    for name in names or [*(n for n in LIBRARY if n not in TOO_LARGE), "every_rule"]:
         model = get_model(name) if name in LIBRARY else KITCHEN_SINK
         spec = model.spec if name in LIBRARY else model
         checked = check_model(spec)

@@ -16,10 +16,9 @@ import pytest
 from engine.fixedpoint import QFormat
 from engine.network.build import build_network
 from engine.network.definitions import DeviceDef
-from engine.errors import ModelError
 from hdl.design import HardwareError, plan_network
 from hdl.netcosim import cosimulate_network, cosimulate_plan
-from tests.hdl.network_cases import ADAPTIVE, TOO_LARGE, cuba_1000, library_models
+from tests.hdl.network_cases import TOO_LARGE, cuba_1000, library_models
 
 ROOT = Path(__file__).resolve().parents[2]
 Q16 = QFormat.parse("Q16.16")
@@ -60,13 +59,6 @@ def test_every_library_model_the_core_takes_is_bit_exact():
 def test_models_too_large_for_the_core_are_refused_by_name(model):
     with pytest.raises(HardwareError, match=rf"population `{model}`: one step of `{model}` \(rk4 .* multipliers"):
         plan_network(build_network(library_models([model]), Q16))
-
-
-@pytest.mark.parametrize("model", ADAPTIVE)
-def test_adaptive_models_are_refused_in_fixed_point_by_method(model):
-    with pytest.raises(ModelError, match=rf"`{model}` uses method rkf45 \(adaptive step sizes\), which has no "
-                                         "fixed-point form"):
-        build_network(library_models([model]), Q16)
 
 
 @pytest.mark.slow
