@@ -6,7 +6,8 @@ GLIF models): GLIF1 ``False, False, False`` (LIF), GLIF2 ``True, False, False``
 ``True, True, False`` and GLIF5 ``True, True, True`` (adapting threshold) for
 ``spike_dependent_threshold, after_spike_currents, adapting_threshold``.
 
-NEST integrates ``V_m`` and the conductances numerically and updates the
+NEST integrates ``V_m`` and the conductances with GSL's adaptive RKF45, as the
+library does (``NEST_GSL_METHOD``, docs/integration.md), and updates the
 threshold components and after-spike currents with exact exponential decay
 once per step, from the values at the start of the step; ``V_m`` sees the
 after-spike current of the previous step.  The ``run_regularly`` statements
@@ -18,7 +19,7 @@ GLIF2/4/5 uses).
 from __future__ import annotations
 
 from engine.equations.model import ModelSpec, Receptor
-from engine.models.base import LibraryModel, ParamInfo
+from engine.models.base import NEST_GSL_METHOD, LibraryModel, ParamInfo
 
 _CITATION = ("Teeter C, Iyer R, Menon V, et al. (2018) Generalized leaky integrate-and-fire models classify "
              "multiple neuron types. Nat Commun 9:709. doi:10.1038/s41467-017-02717-4")
@@ -143,7 +144,7 @@ GLIF_COND = LibraryModel(
         threshold="V_m > threshold",
         reset=_RESET,
         refractory="t_ref",
-        method="rk4",
+        method=NEST_GSL_METHOD,  # in fixed point: rk4, one step per time step
         run_regularly=_RUN_REGULARLY,
         initial={"V_m": "E_L", "V_prev": "E_L", "threshold": "V_th", "ASCurrents_1": "asc_init_1",
                  "ASCurrents_2": "asc_init_2", "ASCurrents_sum": "asc_init_1 + asc_init_2",
