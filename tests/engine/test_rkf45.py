@@ -117,3 +117,30 @@ def test_the_ir_listing_shows_the_adaptive_integration():
     listing = build_ir(check_model(get_model("aeif_cond_exp").spec), 1e-4).dump()
     assert "rkf45 (eps_abs 1e-06, eps_rel 1e-06, a_y 0.0, a_dydt 1.0):" in listing
     assert "dw/dt = " in listing and "after each step, if " in listing
+
+
+@pytest.mark.parametrize("method, message", [
+    ("rkf45(tol=1e-3)", r"method: rkf45 has no option `tol` \(options: control, eps_abs, eps_rel, first_step\)"),
+    ("rkf45(control=z)", r"method: rkf45 control is `y` or `yp`, not `z`"),
+    ("rkf45(eps_abs=-1)", r"method: rkf45 eps_abs must be a finite number of at least 0, not `-1`"),
+    ("rkf45(eps_abs=0, eps_rel=0)", r"method: rkf45 needs eps_abs or eps_rel above 0"),
+    ("rkf45(first_step=5 mV)", r"method: rkf45 first_step: .*"),
+    ("rkf45(control=y, control=yp)", r"method: rkf45 option `control` is given twice"),
+    ("rkf45(eps_abs)", r"method: rkf45 option `eps_abs` is not `name=value`"),
+])
+def test_bad_rkf45_options_are_named(method, message):
+    with pytest.raises(ModelError, match=message):
+        check_model(ModelSpec(equations="dv/dt = -v/(10*ms) : 1", method=method))
+
+
+def test_rkf45_options_set_the_control_and_the_first_step():
+    spec = ModelSpec(equations="dv/dt = -v/(10*ms) : 1", initial={"v": 1.0},
+                     method="rkf45(control=y, eps_abs=1e-3, eps_rel=0, first_step=dt)")
+    ir = build_ir(check_model(spec), 1e-4)
+    ode = ir.adaptive
+    assert (ode.eps_abs, ode.eps_rel, ode.a_y, ode.a_dydt) == (1e-3, 0.0, 1.0, 0.0)
+    assert PopulationVM(ir, 1).get(ADAPTIVE_STEP)[0] == pytest.approx(DT)
+    loose = simulate_neuron(spec, duration=0.05).values["v"]
+    tight = simulate_neuron(replace(spec, method="rkf45"), duration=0.05).values["v"]
+    exact = np.exp(-np.arange(1, 501) * DT / 10.0)
+    assert np.max(np.abs(tight - exact)) < np.max(np.abs(loose - exact)) < 1e-3
