@@ -263,7 +263,6 @@ class _Compiler:
                            np.array(knots, dtype=np.int64), np.array(tables, dtype=np.int64).reshape(-1, 4))
         return Program(code, np.array(self.consts or [0.0], dtype=np.float64), nregs, ref_mode, ir.slot_names)
 
-
     def adaptive(self, ode: Adaptive, code: np.ndarray, at: int, nregs: int) -> tuple[np.ndarray, int]:
         """Fill in the ``ode`` instruction at ``at``: its two programs follow it, its layout goes to the constants.
 
@@ -294,8 +293,7 @@ class _Compiler:
                     c.temps[cond] = c.expr(e)
                     continue
                 c.assign(Assign(target, e), cond=c.temps[cond] if cond and target in reset_targets else None)
-            out = np.array(c.code or [[OP["loadk"], 2, c.const(0.0), 0, 0]], dtype=np.int32).reshape(-1, 5)
-            return allocate_registers(out)
+            return allocate_registers(np.array(c.code, dtype=np.int32).reshape(-1, 5))
 
         reset_targets = {a.target for a in ode.reset}
         rhs, rhs_regs = sub([(f"rkf45.d.{s}", d) for s, d in zip(ode.states, ode.derivatives)])

@@ -267,6 +267,9 @@ def _adaptive(model: CheckedModel, rhs: dict[str, E.Expr], threshold: E.Expr | N
               reset: tuple[Assign, ...], method: str) -> Adaptive:
     """The rkf45 integration of ``rhs`` (folded) with the control ``method`` asks for, and the threshold
     test and the reset after each step when ``threshold`` is given."""
+    if not rhs:
+        raise ModelError(Problem("method", 0, 0, "rkf45 integrates differential equations, and the model has "
+                                                 "none"))
     if model.stochastic:
         raise ModelError(Problem("method", 0, 0, "rkf45 integrates deterministic equations; stochastic ones "
                                                  "(with `xi`) need method `euler`"))

@@ -107,6 +107,7 @@ def test_fixed_point_runs_the_fixed_step_form():
 @pytest.mark.parametrize("equations, message", [
     ("dv/dt = -v/(10*ms) + xi/sqrt(ms) : 1", r"rkf45 integrates deterministic equations"),
     ("dv/dt = (rand() - v)/(10*ms) : 1", r"`rand\(\)` or `randn\(\)` in them needs a fixed-step method"),
+    ("v : 1", r"rkf45 integrates differential equations, and the model has none"),
 ])
 def test_rkf45_refuses_random_equations(equations, message):
     with pytest.raises(ModelError, match=message):
