@@ -307,7 +307,7 @@ class _Compiler:
                  ("rkf45.fired.now", E.Ref(fired))], cond=fired)
         written = [rows[s] for s in dict.fromkeys((*ode.states, *reset_targets))]
         layout = [nslots, nstates, nregs, nregs + max(rhs_regs, event_regs), ode.eps_abs, ode.eps_rel, ode.a_y,
-                  ode.a_dydt, rows[ADAPTIVE_STEP], rows.get(ADAPTIVE_FIRED, -1), len(written),
+                  ode.a_dydt, rows[ADAPTIVE_STEP], rows.get(ADAPTIVE_FIRED, -1), self.ir.dt, len(written),
                   *(rows[s] for s in ode.states), *written]
         first = len(self.consts)
         self.consts.extend(float(v) for v in layout)

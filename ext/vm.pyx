@@ -344,9 +344,11 @@ cdef void _rkf45_block(const int32_t* sub, int nrhs, int nevent, const double* c
     cdef double eps_abs = layout[4], eps_rel = layout[5], a_y = layout[6], a_dydt = layout[7]
     cdef double* hslot = rows[<Py_ssize_t>layout[8]] + j0
     cdef double* fslot = rows[<Py_ssize_t>layout[9]] + j0 if nevent else NULL
-    cdef Py_ssize_t nwritten = <Py_ssize_t>layout[10]
-    cdef const double* states = layout + 11
-    cdef const double* written = layout + 11 + ns
+    # The time step in the model's units (a network's kernel passes ``dt`` in seconds).
+    cdef double h_step = layout[10]
+    cdef Py_ssize_t nwritten = <Py_ssize_t>layout[11]
+    cdef const double* states = layout + 12
+    cdef const double* written = layout + 12 + ns
     cdef Py_ssize_t nlocal = nslots + 4 + ns
     cdef double* local[MAX_ODE_ROWS]
     cdef double* K[6 * MAX_ODE_STATES]
@@ -357,7 +359,7 @@ cdef void _rkf45_block(const int32_t* sub, int nrhs, int nevent, const double* c
     cdef int32_t act[BLOCK]
     cdef Py_ssize_t i, k, q, m, s
     cdef int stage
-    cdef double h, h_old, rem, r, rmax, d0, t_after, t_base = <double>(step * dt)
+    cdef double h, h_old, rem, r, rmax, d0, t_after, t_base = <double>step * h_step
     cdef double* src
     cdef double* out
     cdef double* y
@@ -386,13 +388,13 @@ cdef void _rkf45_block(const int32_t* sub, int nrhs, int nevent, const double* c
     cdef double* accepted = w + 7 * BLOCK
     for k in range(n):
         tl[k] = 0.0
-        hh[k] = hslot[k] if hslot[k] > 0.0 else dt
+        hh[k] = hslot[k] if hslot[k] > 0.0 else h_step
         nr[k] = R[k]
         fired[k] = 0.0
     while True:
         m = 0
         for k in range(n):
-            if tl[k] < dt:
+            if tl[k] < h_step:
                 act[m] = <int32_t>k
                 m += 1
         if m == 0:
@@ -408,7 +410,7 @@ cdef void _rkf45_block(const int32_t* sub, int nrhs, int nevent, const double* c
             NR[q] = nr[k]
             IX[q] = <double>(j0 + k)
             # evolve_apply: a step past the end of the interval is cut to end there.
-            rem = dt - tl[k]
+            rem = h_step - tl[k]
             final[q] = hh[k] > rem
             h0[q] = rem if final[q] != 0.0 else hh[k]
         for i in range(ns):
@@ -456,7 +458,7 @@ cdef void _rkf45_block(const int32_t* sub, int nrhs, int nevent, const double* c
                 r = fabs(YE[i][q]) / fabs(d0)
                 rmax = r if r > rmax else rmax
             h = h_old
-            t_after = dt if final[q] != 0.0 else t0[q] + h_old
+            t_after = h_step if final[q] != 0.0 else t0[q] + h_old
             accepted[q] = 1.0
             if rmax > 1.1:
                 r = 0.9 / pow(rmax, 1.0 / RKF_ORDER)

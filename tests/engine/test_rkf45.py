@@ -12,9 +12,14 @@ from engine.equations.model import ModelSpec, check_model
 from engine.errors import ModelError
 from engine.fixedpoint import QFormat
 from engine.models import get_model
+from engine.network.build import build_network
+from engine.network.connect import Rule
+from engine.network.definitions import DeviceDef, NetworkDef, PopulationDef, ProjectionDef
 from engine.population_vm import PopulationVM
 from engine.program import compile_program
 from engine.run.neuron import simulate_neuron
+from engine.run.simulation import Simulation
+from tests.engine.network.test_threads import _everything
 
 DT = 0.1  # ms
 
@@ -145,3 +150,39 @@ def test_rkf45_options_set_the_control_and_the_first_step():
     tight = simulate_neuron(replace(spec, method="rkf45"), duration=0.05).values["v"]
     exact = np.exp(-np.arange(1, 501) * DT / 10.0)
     assert np.max(np.abs(tight - exact)) < np.max(np.abs(loose - exact)) < 1e-3
+
+
+def test_a_network_of_rkf45_neurons_gives_the_same_bits_on_any_number_of_threads():
+    def network():
+        aeif, hh = get_model("aeif_cond_alpha"), get_model("hh_psc_alpha")
+        return build_network(NetworkDef(
+            populations=(PopulationDef("a", aeif, 203), PopulationDef("h", hh, 61)),
+            projections=(ProjectionDef("aa", "a", "a", Rule("fixed_indegree", k=10), "2 nS", "1 ms"),
+                         ProjectionDef("ah", "a", "h", Rule("fixed_indegree", k=5), "50 pA", "1.5 ms")),
+            devices=(DeviceDef("pa", "poisson_generator", "a", {"rate": "8 kHz"}, weight="4 nS", delay="0.1 ms"),
+                     DeviceDef("ph", "poisson_generator", "h", {"rate": "4 kHz"}, weight="100 pA",
+                               delay="0.1 ms")),
+            seed=4))
+
+    runs = []
+    for threads in (1, 2):
+        sim = Simulation(network(), chunk_steps=137, threads=threads)
+        sim.run(0.05)
+        runs.append(_everything(sim))
+    assert all(runs[0][f"spikes {p}"].size for p in ("a", "h"))
+    for key in runs[0]:
+        assert runs[1][key].tobytes() == runs[0][key].tobytes(), key
+
+
+def test_a_network_runs_rkf45_neurons_as_the_single_neuron_runs_do():
+    # The network kernel's time step is in seconds, the model's in ms: the integration covers the model's step.
+    model = get_model("aeif_cond_exp")
+    net = build_network(NetworkDef(populations=(PopulationDef("a", model, 3, parameters={"I_e": "800 pA"}),),
+                                   seed=1))
+    sim = Simulation(net, chunk_steps=137)
+    sim.run(0.05)
+    alone = simulate_neuron(model, duration=0.05, overrides={"I_e": "800 pA"})
+    times, senders = sim.spikes("a")
+    assert len(alone.spike_times) > 1
+    np.testing.assert_allclose(times[senders == 2], alone.spike_times, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(net.populations["a"].state.get("V_m"), alone.values["V_m"][-1])
