@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -186,3 +190,48 @@ def test_a_network_runs_rkf45_neurons_as_the_single_neuron_runs_do():
     assert len(alone.spike_times) > 1
     np.testing.assert_allclose(times[senders == 2], alone.spike_times, rtol=0, atol=1e-9)
     np.testing.assert_array_equal(net.populations["a"].state.get("V_m"), alone.values["V_m"][-1])
+
+
+# NEST itself (the peers environment) on the train of issue 14: 28 spikes in 200 ms under I_e = 2000 pA.
+_NEST_TRAIN = """
+import json, sys
+import nest
+nest.ResetKernel()
+nest.resolution = 0.1
+neuron = nest.Create(sys.argv[1], params={"I_e": 2000.0})
+meter = nest.Create("multimeter", params={"record_from": ["V_m", "w"], "interval": 0.1})
+spikes = nest.Create("spike_recorder")
+nest.Connect(meter, neuron)
+nest.Connect(neuron, spikes)
+nest.Simulate(202.0)
+events = meter.events
+print(json.dumps({"t": list(events["times"]), "V_m": list(events["V_m"]), "w": list(events["w"]),
+                  "spikes": list(spikes.events["times"])}))
+"""
+
+
+def _peers_python() -> str | None:
+    python = os.environ.get("NCS_PEERS_PYTHON") or str(Path(__file__).resolve().parents[2] / ".venv-peers/bin/python")
+    if Path(python).exists() and subprocess.run([python, "-c", "import nest"], capture_output=True,
+                                                timeout=120).returncode == 0:
+        return python
+    return None
+
+
+@pytest.mark.parametrize("model", ["aeif_cond_alpha", "aeif_cond_exp"])
+def test_a_long_train_matches_nest_run_here(model):
+    python = _peers_python()
+    if python is None:
+        pytest.skip("NEST is not installed (run `make peers`)")
+    done = subprocess.run([python, "-c", _NEST_TRAIN, model], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    nest = json.loads(done.stdout.strip().splitlines()[-1])
+    t = np.array(nest["t"])
+    keep = t <= 200.0 + 1e-9
+    nest_spikes = np.array([s for s in nest["spikes"] if s <= 200.0 + 1e-9])
+    trace = simulate_neuron(get_model(model), duration=0.2, overrides={"I_e": "2000 pA"})
+    np.testing.assert_allclose(trace.t, t[keep], atol=1e-9)
+    assert len(nest_spikes) == 28
+    np.testing.assert_allclose(trace.spike_times, nest_spikes, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(trace.values["V_m"], np.array(nest["V_m"])[keep], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(trace.values["w"], np.array(nest["w"])[keep], rtol=0, atol=1e-6)
