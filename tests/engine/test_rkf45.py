@@ -21,6 +21,7 @@ from engine.network.connect import Rule
 from engine.network.definitions import DeviceDef, NetworkDef, PopulationDef, ProjectionDef
 from engine.population_vm import PopulationVM
 from engine.program import compile_program
+from engine.reference import ReferencePopulation
 from engine.run.neuron import simulate_neuron
 from engine.run.simulation import Simulation
 from tests.engine.network.test_threads import _everything
@@ -235,3 +236,11 @@ def test_a_long_train_matches_nest_run_here(model):
     np.testing.assert_allclose(trace.spike_times, nest_spikes, rtol=0, atol=1e-9)
     np.testing.assert_allclose(trace.values["V_m"], np.array(nest["V_m"])[keep], rtol=0, atol=1e-6)
     np.testing.assert_allclose(trace.values["w"], np.array(nest["w"])[keep], rtol=0, atol=1e-6)
+
+
+def test_the_reference_follows_fixed_point_and_refuses_rkf45_in_float():
+    ir = build_ir(check_model(get_model("aeif_cond_exp").spec), 1e-4)
+    fmt = QFormat.parse("Q16.16")
+    assert ReferencePopulation(ir, 2, fmt).ir is ir.fixed_step
+    with pytest.raises(ModelError, match=r"the reference has no adaptive integrator \(method rkf45\)"):
+        ReferencePopulation(ir, 2)
