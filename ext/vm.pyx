@@ -360,6 +360,7 @@ cdef void _rkf45_block(const int32_t* sub, int nrhs, int nevent, const double* c
     cdef Py_ssize_t i, k, q, m, s
     cdef int stage
     cdef double h, h_old, rem, r, rmax, d0, t_after, t_base = <double>step * h_step
+    cdef bint finite
     cdef double* src
     cdef double* out
     cdef double* y
@@ -453,14 +454,21 @@ cdef void _rkf45_block(const int32_t* sub, int nrhs, int nevent, const double* c
             k = act[q]
             h_old = h0[q]
             rmax = DBL_MIN
+            finite = True
             for i in range(ns):
                 d0 = eps_rel * (a_y * fabs(YN[i][q]) + a_dydt * fabs(h_old * DOUT[i][q])) + eps_abs
                 r = fabs(YE[i][q]) / fabs(d0)
                 rmax = r if r > rmax else rmax
+                finite = finite and YN[i][q] - YN[i][q] == 0.0
             h = h_old
             t_after = h_step if final[q] != 0.0 else t0[q] + h_old
             accepted[q] = 1.0
-            if rmax > 1.1:
+            if not finite:
+                # A state that is no longer finite ends the neuron's step (NEST would stop with an error; a
+                # network stops at it, a lone neuron runs on): shrinking steps would never get past it.
+                t_after = h_step
+                h = h_step
+            elif rmax > 1.1:
                 r = 0.9 / pow(rmax, 1.0 / RKF_ORDER)
                 h = (r if r > 0.2 else 0.2) * h_old
                 if fabs(h) < fabs(h_old) and t_after + h != t_after:

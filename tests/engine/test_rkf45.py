@@ -13,7 +13,7 @@ import pytest
 
 from engine.equations.ir import ADAPTIVE_STEP, build_ir
 from engine.equations.model import ModelSpec, check_model
-from engine.errors import ModelError
+from engine.errors import ModelError, SimulationError
 from engine.fixedpoint import QFormat
 from engine.models import get_model
 from engine.network.build import build_network
@@ -244,3 +244,14 @@ def test_the_reference_follows_fixed_point_and_refuses_rkf45_in_float():
     assert ReferencePopulation(ir, 2, fmt).ir is ir.fixed_step
     with pytest.raises(ModelError, match=r"the reference has no adaptive integrator \(method rkf45\)"):
         ReferencePopulation(ir, 2)
+
+
+def test_a_blow_up_ends_the_step_instead_of_shrinking_it_forever():
+    # v = 1/(1 - t/ms) reaches infinity at 1 ms: the run ends and says where.
+    spec = ModelSpec(equations="dv/dt = v**2/ms : 1", method="rkf45", initial={"v": 1.0})
+    with pytest.raises(SimulationError, match=r"v became nan at t = 1 ms"):
+        simulate_neuron(spec, duration=2e-3)
+    pop = PopulationVM(build_ir(check_model(spec), 1e-4), 1)
+    v = pop.run(20, record=("v",)).record[:, 0, 0]  # a lone population runs on through it
+    np.testing.assert_allclose(v[:8], 1.0 / (1.0 - np.arange(1, 9) * DT), rtol=1e-5)
+    assert not np.isfinite(v[-1])
