@@ -312,7 +312,7 @@ class _Compiler:
         first = len(self.consts)
         self.consts.extend(float(v) for v in layout)
         code[at] = [OP["ode"], len(rhs), len(event), first, 0]
-        scratch = nslots + 4 + nstates + 10 * nstates + 8
+        scratch = nslots + 4 + nstates + 10 * nstates + 9
         return (np.concatenate([code[:at + 1], rhs, event, code[at + 1:]]),
                 nregs + max(rhs_regs, event_regs) + scratch)
 

@@ -314,6 +314,10 @@ RKF_E[:] = [1.0 / 360.0, 0.0, -128.0 / 4275.0, -2197.0 / 75240.0, 1.0 / 50.0, 2.
 DEF RKF_ORDER = 5
 DEF MAX_ODE_ROWS = 1024  # slots and the integrator's own rows (engine/program.py checks the limits)
 DEF MAX_ODE_STATES = 64
+# Attempts a neuron may make in one time step.  The models NEST integrates this way need a few dozen at
+# most; a stiff or exploding system (hh driven far out of its range) would need millions and hold up the
+# whole run, as it does in NEST: after these it takes the rest of the step at once.
+DEF MAX_ATTEMPTS = 1000
 MAX_ADAPTIVE_ROWS = MAX_ODE_ROWS
 MAX_ADAPTIVE_STATES = MAX_ODE_STATES
 
@@ -387,8 +391,10 @@ cdef void _rkf45_block(const int32_t* sub, int nrhs, int nevent, const double* c
     cdef double* t0 = w + 5 * BLOCK
     cdef double* final = w + 6 * BLOCK
     cdef double* accepted = w + 7 * BLOCK
+    cdef double* tries = w + 8 * BLOCK
     for k in range(n):
         tl[k] = 0.0
+        tries[k] = 0.0
         hh[k] = hslot[k] if hslot[k] > 0.0 else h_step
         nr[k] = R[k]
         fired[k] = 0.0
@@ -410,9 +416,11 @@ cdef void _rkf45_block(const int32_t* sub, int nrhs, int nevent, const double* c
             t0[q] = tl[k]
             NR[q] = nr[k]
             IX[q] = <double>(j0 + k)
-            # evolve_apply: a step past the end of the interval is cut to end there.
+            # evolve_apply: a step past the end of the interval is cut to end there (final 1).  A neuron out of
+            # attempts for this time step takes the rest of it at once, whatever its error (final 2).
             rem = h_step - tl[k]
-            final[q] = hh[k] > rem
+            tries[k] += 1.0
+            final[q] = 2.0 if tries[k] > MAX_ATTEMPTS else <double>(hh[k] > rem)
             h0[q] = rem if final[q] != 0.0 else hh[k]
         for i in range(ns):
             src = local[<Py_ssize_t>states[i]]
@@ -468,6 +476,8 @@ cdef void _rkf45_block(const int32_t* sub, int nrhs, int nevent, const double* c
                 # network stops at it, a lone neuron runs on): shrinking steps would never get past it.
                 t_after = h_step
                 h = h_step
+            elif final[q] == 2.0:
+                h = hh[k]
             elif rmax > 1.1:
                 r = 0.9 / pow(rmax, 1.0 / RKF_ORDER)
                 h = (r if r > 0.2 else 0.2) * h_old

@@ -255,3 +255,14 @@ def test_a_blow_up_ends_the_step_instead_of_shrinking_it_forever():
     v = pop.run(20, record=("v",)).record[:, 0, 0]  # a lone population runs on through it
     np.testing.assert_allclose(v[:8], 1.0 / (1.0 - np.arange(1, 9) * DT), rtol=1e-5)
     assert not np.isfinite(v[-1])
+
+
+def test_a_stiff_system_is_not_integrated_for_ever():
+    # hh driven at -10 nA falls far below its range, where its rates make the equations so stiff that the
+    # step would shrink to 1e-7 ms: after its attempts a neuron takes the rest of the step at once.
+    ir = build_ir(check_model(get_model("hh_psc_alpha").spec), 1e-4, per_neuron=frozenset({"I_e"}))
+    pop = PopulationVM(ir, 2)
+    pop.set("I_e", [-10000.0, 0.0])
+    v = pop.run(100, record=("V_m",)).record[:, 0]
+    assert v[10, 0] < -140.0 and not np.isfinite(v[-1, 0])
+    assert np.all(np.abs(v[:, 1] + 65.0) < 1.0)  # the other neuron of the block is not disturbed
