@@ -37,6 +37,8 @@ def _const(e: E.Expr) -> float:
 
 
 def _build(ir: NeuronIR):
+    if ir.adaptive is not None:
+        raise NotLinear("adaptive integration")
     if ir.refractory_kind == "condition" or ir.threshold is None:
         raise NotLinear("refractory condition")
     states = list(ir.state_names)

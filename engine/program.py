@@ -8,6 +8,11 @@ float VM and, with a :class:`~engine.fixedpoint.QFormat`, the fixed-point VM:
 there constants are quantized (the factor of a ``mulk`` with ``e`` extra fraction
 bits, in the instruction's field ``c``), powers with constant integer exponents
 become products and transcendental functions become table look-ups.
+
+A model integrated with rkf45 (in float64) has one ``ode`` instruction where
+the integration goes: the two programs it runs follow it in the code (the
+derivatives, then the threshold test and reset after each step), and its
+layout is described in the constant table (:func:`_Compiler.adaptive`).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import numpy as np
 from engine.errors import ModelError
 from engine.equations import expr as E
 from engine.equations.elementary import lower_elementary
-from engine.equations.ir import Assign, NeuronIR
+from engine.equations.ir import ADAPTIVE_FIRED, ADAPTIVE_STEP, Adaptive, Assign, NeuronIR
 from engine.fixedpoint import QFormat, function_table
 from engine.native import vm as _vm
 
@@ -73,10 +78,10 @@ def lower_for_fixed(e: E.Expr) -> E.Expr:
 
 
 class _Compiler:
-    def __init__(self, ir: NeuronIR, fmt: QFormat | None):
+    def __init__(self, ir: NeuronIR, fmt: QFormat | None, rows: dict[str, int] | None = None):
         self.ir = ir
         self.fmt = fmt
-        self.slot_index = {s.name: i for i, s in enumerate(ir.slots)}
+        self.slot_index = rows if rows is not None else {s.name: i for i, s in enumerate(ir.slots)}
         self.code: list[list[int]] = []
         self.consts: list[float | int] = []
         self.const_index: dict[float | int, int] = {}
@@ -223,6 +228,11 @@ class _Compiler:
             self.emit("not", NR, cond)
         for a in ir.update:
             self.assign(Assign(a.target, prep(a.expr)))
+        ode_at = None
+        if ir.adaptive is not None:
+            ode_at = len(self.code)
+            self.emit("ode")
+            self.cache.clear()
         for stmts in ir.receive.values():
             for a in stmts:
                 self.assign(Assign(a.target, prep(a.expr)))
@@ -241,6 +251,8 @@ class _Compiler:
             self.code[jump_at][3] = len(self.code) - jump_at - 1
         code = np.array(self.code, dtype=np.int32).reshape(-1, 5)
         code, nregs = allocate_registers(code)
+        if ode_at is not None:
+            code, nregs = self.adaptive(ir.adaptive, code, ode_at, nregs)
         if self.fmt is not None:
             knots, tables = [], []
             for t in self.tables:
@@ -251,15 +263,74 @@ class _Compiler:
                            np.array(knots, dtype=np.int64), np.array(tables, dtype=np.int64).reshape(-1, 4))
         return Program(code, np.array(self.consts or [0.0], dtype=np.float64), nregs, ref_mode, ir.slot_names)
 
+    def adaptive(self, ode: Adaptive, code: np.ndarray, at: int, nregs: int) -> tuple[np.ndarray, int]:
+        """Fill in the ``ode`` instruction at ``at``: its two programs follow it, its layout goes to the constants.
+
+        The programs run on rows of their own for the neurons being integrated
+        (ext/vm.pyx ``_rkf45_block``): every slot's row, then rows for ``t``,
+        ``not_refractory`` and ``i``, one derivative row per state and the
+        ``fired`` row.  Their registers follow the main program's; after them
+        come the integrator's working rows.
+        """
+        names = self.ir.slot_names
+        nslots, nstates = len(names), len(ode.states)
+        if nstates > _vm.MAX_ADAPTIVE_STATES or nslots + 4 + nstates > _vm.MAX_ADAPTIVE_ROWS:
+            raise ModelError(f"`{self.ir.name}` is too large for rkf45 ({nstates} states and {nslots} slots; "
+                             f"at most {_vm.MAX_ADAPTIVE_STATES} states and {_vm.MAX_ADAPTIVE_ROWS - 4} rows)")
+        rows = {name: k for k, name in enumerate(names)}
+        special = {"t": "rkf45.t", "not_refractory": "rkf45.nr", "i": "rkf45.i"}
+        for k, name in enumerate((*special.values(), *(f"rkf45.d.{s}" for s in ode.states), "rkf45.fired.now")):
+            rows[name] = nslots + k
+        local = {n: E.Ref(v) for n, v in special.items()}
+        prep = lower_elementary
+
+        def sub(stmts: list[tuple[str, E.Expr]], cond: str | None = None) -> tuple[np.ndarray, int]:
+            c = _Compiler(self.ir, None, rows)
+            c.consts, c.const_index = self.consts, self.const_index
+            for target, e in stmts:
+                e = prep(E.substitute(e, local))
+                if target == cond:
+                    c.temps[cond] = c.expr(e)
+                    continue
+                c.assign(Assign(target, e), cond=c.temps[cond] if cond and target in reset_targets else None)
+            return allocate_registers(np.array(c.code, dtype=np.int32).reshape(-1, 5))
+
+        reset_targets = {a.target for a in ode.reset}
+        rhs, rhs_regs = sub([(f"rkf45.d.{s}", d) for s, d in zip(ode.states, ode.derivatives)])
+        event, event_regs = np.zeros((0, 5), dtype=np.int32), 0
+        if ode.threshold is not None:
+            fired = "_fired"
+            nr = E.Ref("not_refractory")
+            event, event_regs = sub(
+                [(fired, E.Binary("and", ode.threshold, nr)), *((a.target, a.expr) for a in ode.reset),
+                 ("rkf45.nr", E.Binary("and", nr, E.Unary("not", E.Binary("and", E.Ref(fired), ode.refractory)))),
+                 ("rkf45.fired.now", E.Ref(fired))], cond=fired)
+        written = [rows[s] for s in dict.fromkeys((*ode.states, *reset_targets))]
+        layout = [nslots, nstates, nregs, nregs + max(rhs_regs, event_regs), ode.eps_abs, ode.eps_rel, ode.a_y,
+                  ode.a_dydt, rows[ADAPTIVE_STEP], rows.get(ADAPTIVE_FIRED, -1), self.ir.dt, len(written),
+                  *(rows[s] for s in ode.states), *written]
+        first = len(self.consts)
+        self.consts.extend(float(v) for v in layout)
+        code[at] = [OP["ode"], len(rhs), len(event), first, 0]
+        scratch = nslots + 4 + nstates + 10 * nstates + 9
+        return (np.concatenate([code[:at + 1], rhs, event, code[at + 1:]]),
+                nregs + max(rhs_regs, event_regs) + scratch)
+
 
 def compile_program(ir: NeuronIR, fmt: QFormat | None = None) -> Program:
-    """Bytecode for ``ir`` (float64, or fixed point in ``fmt``)."""
+    """Bytecode for ``ir`` (float64, or fixed point in ``fmt``).
+
+    rkf45 has no fixed-point meaning: in fixed point a model integrated with it runs its fixed-step form
+    (``ir.fixed_step``: rk4 in the model's substeps, docs/integration.md).
+    """
+    if fmt is not None and ir.fixed_step is not None:
+        ir = ir.fixed_step
     return _Compiler(ir, fmt).compile()
 
 
 def read_fields(op: int) -> tuple[int, ...]:
     """The instruction fields that name registers read by ``op``."""
-    if op in (OP["load"], OP["loadk"], OP["rand"], OP["randn"], OP["special"]):
+    if op in (OP["load"], OP["loadk"], OP["rand"], OP["randn"], OP["special"], OP["ode"]):
         return ()
     if op == OP["storeif"]:
         return (2, 3)
@@ -273,7 +344,7 @@ def read_fields(op: int) -> tuple[int, ...]:
 
 def writes_register(op: int) -> bool:
     """Whether ``op`` writes the register its ``dst`` field names."""
-    return op not in (OP["store"], OP["storeif"], OP["skipnone"])
+    return op not in (OP["store"], OP["storeif"], OP["skipnone"], OP["ode"])
 
 
 def allocate_registers(code: np.ndarray) -> tuple[np.ndarray, int]:

@@ -25,6 +25,7 @@ from typing import Callable
 
 import numpy as np
 
+from engine.errors import ModelError
 from engine.equations import expr as E
 from engine.equations.elementary import lower_elementary
 from engine.equations.ir import NeuronIR, refractory_steps
@@ -532,6 +533,10 @@ class ReferencePopulation:
     """
 
     def __init__(self, ir: NeuronIR, n: int, fmt: QFormat | None = None, seed: int = 0):
+        if ir.adaptive is not None:
+            if fmt is None:
+                raise ModelError("the reference has no adaptive integrator (method rkf45)")
+            ir = ir.fixed_step  # what the fixed-point VM runs too (engine/program.py)
         self.ir = ir
         self.n = n
         self.fmt = fmt

@@ -5,6 +5,8 @@ A program is an int32 array of instructions ``(op, dst, a, b, c)``.  Registers
 hold one value per neuron of the current block (``BLOCK`` neurons).  Register 0
 holds ``not_refractory`` and register 1 the spike flag; the VM sets register 0
 before the program (unless the program computes it) and reads register 1 after.
+The ``ode`` instruction integrates the block with NEST's adaptive RKF45
+(``_rkf45_block``, docs/integration.md).
 The float VM works on float64 slots; the fixed VM on int64 slots holding
 fixed-point integers (docs/fixed-point.md).  Both step a whole population
 (``float64_population_step``, ``fixed_population_step``); the one loop over
@@ -13,6 +15,7 @@ populations.
 """
 
 from libc.math cimport exp, log, sqrt, fabs, sin, cos, tan, tanh, floor, ceil, trunc, pow, expm1, M_PI
+from libc.float cimport DBL_MIN
 from libc.stdint cimport int64_t, uint64_t, int32_t
 
 import numpy as np
@@ -49,6 +52,7 @@ cdef enum:
     OP_TABLE = 26
     OP_MULK = 27
     OP_ADDK = 28
+    OP_ODE = 29
 
 cdef enum:
     FN_EXP = 0
@@ -75,6 +79,7 @@ OPCODES = {
     "and": OP_AND, "or": OP_OR, "not": OP_NOT, "select": OP_SELECT, "call": OP_CALL,
     "clip": OP_CLIP, "rand": OP_RAND, "randn": OP_RANDN, "special": OP_SPECIAL,
     "skipnone": OP_SKIPNONE, "table": OP_TABLE, "mulk": OP_MULK, "addk": OP_ADDK,
+    "ode": OP_ODE,
 }
 FUNCTION_CODES = {
     "exp": FN_EXP, "log": FN_LOG, "sqrt": FN_SQRT, "abs": FN_ABS, "sin": FN_SIN, "cos": FN_COS,
@@ -283,8 +288,230 @@ cdef int _float_block(const int32_t* code, Py_ssize_t ninstr, const double* cons
                     break
             if not any_set:
                 pc += b
+        elif op == OP_ODE:
+            _rkf45_block(code + (pc + 1) * 5, dst, a, consts, consts + b, rows, R, j0, n, step, dt, seed, ntotal)
+            pc += dst + a
         pc += 1
     return 0
+
+
+# GSL's Runge-Kutta-Fehlberg 4(5) (ode-initval/rkf45.c): nodes, stage weights, the fifth-order
+# solution and the difference of the fourth- and fifth-order ones.
+cdef double RKF_A[5]
+cdef double RKF_B[5][5]
+cdef double RKF_C[6]
+cdef double RKF_E[6]
+RKF_A[:] = [1.0 / 4.0, 3.0 / 8.0, 12.0 / 13.0, 1.0, 1.0 / 2.0]
+RKF_B[0][:] = [1.0 / 4.0, 0.0, 0.0, 0.0, 0.0]
+RKF_B[1][:] = [3.0 / 32.0, 9.0 / 32.0, 0.0, 0.0, 0.0]
+RKF_B[2][:] = [1932.0 / 2197.0, -7200.0 / 2197.0, 7296.0 / 2197.0, 0.0, 0.0]
+RKF_B[3][:] = [8341.0 / 4104.0, -32832.0 / 4104.0, 29440.0 / 4104.0, -845.0 / 4104.0, 0.0]
+RKF_B[4][:] = [-6080.0 / 20520.0, 41040.0 / 20520.0, -28352.0 / 20520.0, 9295.0 / 20520.0, -5643.0 / 20520.0]
+RKF_C[:] = [902880.0 / 7618050.0, 0.0, 3953664.0 / 7618050.0, 3855735.0 / 7618050.0, -1371249.0 / 7618050.0,
+            277020.0 / 7618050.0]
+RKF_E[:] = [1.0 / 360.0, 0.0, -128.0 / 4275.0, -2197.0 / 75240.0, 1.0 / 50.0, 2.0 / 55.0]
+
+DEF RKF_ORDER = 5
+DEF MAX_ODE_ROWS = 1024  # slots and the integrator's own rows (engine/program.py checks the limits)
+DEF MAX_ODE_STATES = 64
+# Attempts a neuron may make in one time step.  The models NEST integrates this way need a few dozen at
+# most; a stiff or exploding system (hh driven far out of its range) would need millions and hold up the
+# whole run, as it does in NEST: after these it takes the rest of the step at once.
+DEF MAX_ATTEMPTS = 1000
+MAX_ADAPTIVE_ROWS = MAX_ODE_ROWS
+MAX_ADAPTIVE_STATES = MAX_ODE_STATES
+
+
+cdef inline double _stage_sum(int stage, double** K, Py_ssize_t i, Py_ssize_t ns, Py_ssize_t q) noexcept nogil:
+    """GSL's bracket for the state of stage ``stage + 1``: the sum of b[stage][j] k_j in GSL's order."""
+    cdef double acc = RKF_B[stage][0] * K[i][q]
+    cdef int j
+    for j in range(1, stage + 1):
+        acc = acc + RKF_B[stage][j] * K[j * ns + i][q]
+    return acc
+
+
+cdef void _rkf45_block(const int32_t* sub, int nrhs, int nevent, const double* consts, const double* layout,
+                       double** rows, double* R, Py_ssize_t j0, Py_ssize_t n, int64_t step, double dt,
+                       uint64_t seed, Py_ssize_t ntotal) noexcept nogil:
+    """Advance neurons ``j0`` to ``j0 + n`` over one step as NEST's GSL models do (docs/integration.md).
+
+    Each neuron takes steps of its own size (``gsl_odeiv_evolve_apply`` with GSL's ``rkf45`` stepper and
+    standard step control); after each accepted one the second program tests the threshold and resets.
+    The neurons still inside the step are packed into rows of their own and integrated together, one
+    attempt each per round.  ``sub`` holds the derivative program (``nrhs`` instructions), then the
+    threshold-and-reset program (``nevent``); ``layout`` is the compiler's description (engine/program.py).
+    """
+    cdef Py_ssize_t nslots = <Py_ssize_t>layout[0], ns = <Py_ssize_t>layout[1]
+    cdef double* Rsub = R + <Py_ssize_t>layout[2] * BLOCK
+    cdef double* S = R + <Py_ssize_t>layout[3] * BLOCK
+    cdef double eps_abs = layout[4], eps_rel = layout[5], a_y = layout[6], a_dydt = layout[7]
+    cdef double* hslot = rows[<Py_ssize_t>layout[8]] + j0
+    cdef double* fslot = rows[<Py_ssize_t>layout[9]] + j0 if nevent else NULL
+    # The time step in the model's units (a network's kernel passes ``dt`` in seconds).
+    cdef double h_step = layout[10]
+    cdef Py_ssize_t nwritten = <Py_ssize_t>layout[11]
+    cdef const double* states = layout + 12
+    cdef const double* written = layout + 12 + ns
+    cdef Py_ssize_t nlocal = nslots + 4 + ns
+    cdef double* local[MAX_ODE_ROWS]
+    cdef double* K[6 * MAX_ODE_STATES]
+    cdef double* Y0[MAX_ODE_STATES]
+    cdef double* YN[MAX_ODE_STATES]
+    cdef double* YE[MAX_ODE_STATES]
+    cdef double* DOUT[MAX_ODE_STATES]
+    cdef int32_t act[BLOCK]
+    cdef Py_ssize_t i, k, q, m, s
+    cdef int stage
+    cdef double h, h_old, rem, r, rmax, d0, t_after, t_base = <double>step * h_step
+    cdef bint finite
+    cdef double* src
+    cdef double* out
+    cdef double* y
+    for i in range(nlocal):
+        local[i] = S + i * BLOCK
+    cdef double* T = local[nslots]
+    cdef double* NR = local[nslots + 1]
+    cdef double* IX = local[nslots + 2]
+    cdef double* FIRED = local[nslots + 3 + ns]
+    cdef double* w = S + nlocal * BLOCK
+    for i in range(ns):
+        Y0[i] = w + i * BLOCK
+        YN[i] = w + (ns + i) * BLOCK
+        YE[i] = w + (2 * ns + i) * BLOCK
+        DOUT[i] = w + (3 * ns + i) * BLOCK
+    for i in range(6 * ns):
+        K[i] = w + (4 * ns + i) * BLOCK
+    w = w + 10 * ns * BLOCK
+    cdef double* tl = w
+    cdef double* hh = w + BLOCK
+    cdef double* nr = w + 2 * BLOCK
+    cdef double* fired = w + 3 * BLOCK
+    cdef double* h0 = w + 4 * BLOCK
+    cdef double* t0 = w + 5 * BLOCK
+    cdef double* final = w + 6 * BLOCK
+    cdef double* accepted = w + 7 * BLOCK
+    cdef double* tries = w + 8 * BLOCK
+    for k in range(n):
+        tl[k] = 0.0
+        tries[k] = 0.0
+        hh[k] = hslot[k] if hslot[k] > 0.0 else h_step
+        nr[k] = R[k]
+        fired[k] = 0.0
+    while True:
+        m = 0
+        for k in range(n):
+            if tl[k] < h_step:
+                act[m] = <int32_t>k
+                m += 1
+        if m == 0:
+            break
+        for s in range(nslots):
+            src = rows[s] + j0
+            out = local[s]
+            for q in range(m):
+                out[q] = src[act[q]]
+        for q in range(m):
+            k = act[q]
+            t0[q] = tl[k]
+            NR[q] = nr[k]
+            IX[q] = <double>(j0 + k)
+            # evolve_apply: a step past the end of the interval is cut to end there (final 1).  A neuron out of
+            # attempts for this time step takes the rest of it at once, whatever its error (final 2).
+            rem = h_step - tl[k]
+            tries[k] += 1.0
+            final[q] = 2.0 if tries[k] > MAX_ATTEMPTS else <double>(hh[k] > rem)
+            h0[q] = rem if final[q] != 0.0 else hh[k]
+        for i in range(ns):
+            src = local[<Py_ssize_t>states[i]]
+            for q in range(m):
+                Y0[i][q] = src[q]
+        # k1 at (t0, y0), then five more stages.
+        for stage in range(6):
+            for i in range(ns):
+                local[nslots + 3 + i] = K[stage * ns + i]
+            if stage > 0:
+                for i in range(ns):
+                    y = local[<Py_ssize_t>states[i]]
+                    if stage == 1:
+                        for q in range(m):
+                            y[q] = Y0[i][q] + RKF_A[0] * h0[q] * K[i][q]
+                    else:
+                        for q in range(m):
+                            y[q] = Y0[i][q] + h0[q] * _stage_sum(stage - 1, K, i, ns, q)
+            for q in range(m):
+                T[q] = t_base + (t0[q] + (RKF_A[stage - 1] * h0[q] if stage > 0 else 0.0))
+            _float_block(sub, nrhs, consts, local, Rsub, 0, m, step, dt, seed, ntotal)
+        for i in range(ns):
+            y = local[<Py_ssize_t>states[i]]
+            for q in range(m):
+                YN[i][q] = Y0[i][q] + h0[q] * (RKF_C[0] * K[i][q] + RKF_C[2] * K[2 * ns + i][q]
+                                               + RKF_C[3] * K[3 * ns + i][q] + RKF_C[4] * K[4 * ns + i][q]
+                                               + RKF_C[5] * K[5 * ns + i][q])
+                YE[i][q] = h0[q] * (RKF_E[0] * K[i][q] + RKF_E[2] * K[2 * ns + i][q] + RKF_E[3] * K[3 * ns + i][q]
+                                    + RKF_E[4] * K[4 * ns + i][q] + RKF_E[5] * K[5 * ns + i][q])
+                y[q] = YN[i][q]
+        if a_dydt != 0.0:
+            for i in range(ns):
+                local[nslots + 3 + i] = DOUT[i]
+            for q in range(m):
+                T[q] = t_base + (t0[q] + h0[q])
+            _float_block(sub, nrhs, consts, local, Rsub, 0, m, step, dt, seed, ntotal)
+        # GSL's standard control (ode-initval/cstd.c) and evolve_apply's retry of a step it shrinks.
+        for q in range(m):
+            k = act[q]
+            h_old = h0[q]
+            rmax = DBL_MIN
+            finite = True
+            for i in range(ns):
+                d0 = eps_rel * (a_y * fabs(YN[i][q]) + a_dydt * fabs(h_old * DOUT[i][q])) + eps_abs
+                r = fabs(YE[i][q]) / fabs(d0)
+                rmax = r if r > rmax else rmax
+                finite = finite and YN[i][q] - YN[i][q] == 0.0
+            h = h_old
+            t_after = h_step if final[q] != 0.0 else t0[q] + h_old
+            accepted[q] = 1.0
+            if not finite:
+                # A state that is no longer finite ends the neuron's step (NEST would stop with an error; a
+                # network stops at it, a lone neuron runs on): shrinking steps would never get past it.
+                t_after = h_step
+                h = h_step
+            elif final[q] == 2.0:
+                h = hh[k]
+            elif rmax > 1.1:
+                r = 0.9 / pow(rmax, 1.0 / RKF_ORDER)
+                h = (r if r > 0.2 else 0.2) * h_old
+                if fabs(h) < fabs(h_old) and t_after + h != t_after:
+                    accepted[q] = 0.0
+                else:
+                    h = h_old
+            elif rmax < 0.5:
+                r = 0.9 / pow(rmax, 1.0 / (RKF_ORDER + 1.0))
+                r = 5.0 if r > 5.0 else r
+                h = (1.0 if r < 1.0 else r) * h_old
+            hh[k] = h
+            if accepted[q] != 0.0:
+                tl[k] = t_after
+            else:
+                NR[q] = 0.0
+            T[q] = t_base + tl[k]
+        if nevent:
+            _float_block(sub + nrhs * 5, nevent, consts, local, Rsub, 0, m, step, dt, seed, ntotal)
+        for q in range(m):
+            if accepted[q] == 0.0:
+                continue
+            k = act[q]
+            for i in range(nwritten):
+                s = <Py_ssize_t>written[i]
+                rows[s][j0 + k] = local[s][q]
+            if nevent:
+                nr[k] = NR[q]
+                if FIRED[q] != 0.0:
+                    fired[k] = 1.0
+    for k in range(n):
+        hslot[k] = hh[k]
+        if nevent:
+            fslot[k] = fired[k]
 
 
 cdef inline int64_t fx_limit(int64_t x, int bits, int wrap, bint* bad) noexcept nogil:

@@ -251,7 +251,8 @@ def _population(pop, network: Network, ring_index, probes) -> PopulationPlan:
     multipliers = len(datapath.resources.multipliers)
     if multipliers > MAX_MULTIPLIERS:
         raise HardwareError(f"{where}: one step of {model_name} "
-                            f"({ir.method or 'exact'} integration, {len(state.program.code)} operations) needs "
+                            f"({(ir.fixed_step or ir).method or 'exact'} integration, {len(state.program.code)} "
+                            "operations) needs "
                             f"{multipliers} multipliers in the core's one-neuron-per-clock datapath (at most "
                             f"{MAX_MULTIPLIERS}); a schedule sharing a few multipliers over many clocks is not "
                             "available yet — choose an exact or Euler method, or a simpler model")

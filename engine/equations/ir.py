@@ -10,6 +10,9 @@ One step of one neuron, in this order::
                 the integrator; with substep_reset, a threshold test and a
                 conditional reset after every substep); names starting with "_"
                 are temporaries
+    adaptive    (method rkf45 only) the adaptive integration of the step, with the
+                threshold test and the reset after each of its steps; the
+                threshold then reads whether it fired (docs/integration.md)
     receive     for each receptor, its statements with w_<receptor> = summed weight
     spike       = threshold and not_refractory
     if spike:   reset assignments; counter = refractory steps; lastspike = t + dt
@@ -28,6 +31,7 @@ from engine.equations import expr as E
 from engine.equations.check import noise_names
 from engine.equations.linear_form import NotLinear, linear_form
 from engine.equations.model import CheckedModel
+from engine.equations.rkf45_control import is_rkf45, parse_rkf45
 from engine.equations.units import SECOND
 
 
@@ -54,6 +58,32 @@ class Slot:
 
 
 @dataclass(frozen=True)
+class Adaptive:
+    """NEST's adaptive Runge-Kutta-Fehlberg 4(5) integration of one step (docs/integration.md).
+
+    ``derivatives`` are those of ``states`` in that order, over slots, ``t`` and
+    ``not_refractory``.  After each accepted step a neuron that is not refractory
+    and meets ``threshold`` takes ``reset`` at once, and is refractory for the
+    rest of the step when ``refractory`` holds.  The step size is controlled as
+    GSL's standard control does: D = eps_abs + eps_rel (a_y |y| + a_dydt h |y'|).
+    """
+
+    states: tuple[str, ...]
+    derivatives: tuple[E.Expr, ...]
+    threshold: E.Expr | None
+    reset: tuple[Assign, ...]
+    refractory: E.Expr
+    eps_abs: float
+    eps_rel: float
+    a_y: float
+    a_dydt: float
+
+
+ADAPTIVE_STEP = "rkf45.h"  # a neuron's step size, carried from step to step as NEST's IntegrationStep_
+ADAPTIVE_FIRED = "rkf45.fired"  # whether the neuron fired within the step
+
+
+@dataclass(frozen=True)
 class NeuronIR:
     """One neuron's step: update, receive, threshold, reset over named slots."""
 
@@ -72,6 +102,8 @@ class NeuronIR:
     current_input: str | None = None
     method: str = ""
     constants: dict[str, float] = field(default_factory=dict)
+    adaptive: Adaptive | None = None
+    fixed_step: "NeuronIR | None" = None  # with ``adaptive``: the form fixed point runs (rk4 in substeps)
 
     def slot_index(self, name: str) -> int:
         for i, s in enumerate(self.slots):
@@ -94,6 +126,16 @@ class NeuronIR:
             lines.append(f"  slot {s.kind:8s} {s.name} [{s.unit}] = {s.initial!r}")
         lines.append("  update:")
         lines += [f"    {a.target} = {E.to_text(a.expr)}" for a in self.update]
+        if self.adaptive is not None:
+            ode = self.adaptive
+            lines.append(f"  (fixed point runs the fixed-step form: method {self.fixed_step.method}, "
+                         "listed by its own dump)")
+            lines.append(f"  rkf45 (eps_abs {ode.eps_abs!r}, eps_rel {ode.eps_rel!r}, a_y {ode.a_y!r}, "
+                         f"a_dydt {ode.a_dydt!r}):")
+            lines += [f"    d{n}/dt = {E.to_text(d)}" for n, d in zip(ode.states, ode.derivatives)]
+            if ode.threshold is not None:
+                lines.append(f"    after each step, if {E.to_text(ode.threshold)}:")
+                lines += [f"      {a.target} = {E.to_text(a.expr)}" for a in ode.reset]
         for rec, stmts in self.receive.items():
             lines.append(f"  receive {rec}:")
             lines += [f"    {a.target} = {E.to_text(a.expr)}" for a in stmts]
@@ -144,7 +186,7 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
     update = [Assign(t, prep(e)) for t, e in model.per_step]
     update += [Assign(t, prep(e)) for t, e in model.run_regularly if prep(e) != E.Ref(t)]
     steps = []
-    for k in range(substeps):
+    for k in range(0 if is_rkf45(chosen) else substeps):
         t_now = E.Ref("t") if k == 0 else E.Binary("+", E.Ref("t"), E.Const(k * h))
         step = integrate(chosen, rhs, h, t_now, prefix=f"_s{k}" if substeps > 1 else "")
         steps.append([Assign(a.target, E.Select(E.Ref("not_refractory"), a.expr, E.Ref(a.target)))
@@ -156,7 +198,13 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
                for rec, stmts in model.receptors.items()}
     reset = tuple(Assign(t, prep(e)) for t, e in model.reset if prep(e) != E.Ref(t))
     threshold = prep(model.threshold) if model.threshold is not None else None
-    if model.spec.substep_reset and threshold is not None and substeps > 1:
+    adaptive = None
+    if is_rkf45(chosen) and model.spec.substep_reset and threshold is not None:
+        adaptive = _adaptive(model, rhs, threshold, reset, chosen)
+        threshold, reset = E.Ref(ADAPTIVE_FIRED), ()
+    elif is_rkf45(chosen):
+        adaptive = _adaptive(model, rhs, None, (), chosen)
+    elif model.spec.substep_reset and threshold is not None and substeps > 1:
         steps, threshold, reset = _substep_reset(steps, threshold, reset, _refractory_positive(model))
     update += [a for step in steps for a in step]
 
@@ -178,11 +226,16 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
     for rec in model.receptors:
         slots.append(Slot(receptor_slot(rec), "input", system.unit_name(model.receptor_dims[rec]), 0.0))
     slots.append(Slot("lastspike", "internal", system.unit_name(SECOND), -1e9))
+    if adaptive is not None:
+        slots.append(Slot(ADAPTIVE_STEP, "internal", system.unit_name(SECOND),
+                          system.to_system(parse_rkf45(chosen).first(dt), SECOND)))
+        if adaptive.threshold is not None:
+            slots.append(Slot(ADAPTIVE_FIRED, "internal", "boolean", 0.0, boolean=True))
 
     kind, arg = model.refractory
     ir = NeuronIR(name=name, unit_system=system.name, dt=dt_sys, slots=tuple(slots), update=tuple(update),
                   receive=receive, threshold=threshold, reset=reset, refractory_kind="none",
-                  current_input=model.spec.current_input, method=chosen, constants=dict(values))
+                  current_input=model.spec.current_input, method=chosen, constants=dict(values), adaptive=adaptive)
     if kind == "time":
         steps = round(arg / dt)
         if steps > np.iinfo(np.int32).max:
@@ -193,6 +246,12 @@ def build_ir(model: CheckedModel, dt: float, *, name: str = "neuron", per_neuron
     elif kind == "condition":
         ir = replace(ir, refractory_kind="condition", refractory_condition=prep(arg))
     _check_written(ir, model)
+    if adaptive is not None:
+        # rkf45 has no fixed-point meaning: fixed point runs the model with rk4 in its substeps (and the reset
+        # after each with substep_reset), over the same slots (docs/integration.md).
+        fixed = build_ir(model, dt, name=name, per_neuron=per_neuron, method="rk4", parameters=parameters)
+        assert ir.slots[:len(fixed.slots)] == fixed.slots
+        ir = replace(ir, fixed_step=replace(fixed, slots=ir.slots))
     return ir
 
 
@@ -202,6 +261,26 @@ def _initial_value(tree: E.Expr, initial: dict[str, float]) -> float:
         return E.evaluate(tree, {"t": 0.0, "i": 0.0, "N": 1.0, "lastspike": -1e9, "not_refractory": 1.0, **initial})
     except (KeyError, ArithmeticError, ValueError):
         return 0.0
+
+
+def _adaptive(model: CheckedModel, rhs: dict[str, E.Expr], threshold: E.Expr | None,
+              reset: tuple[Assign, ...], method: str) -> Adaptive:
+    """The rkf45 integration of ``rhs`` (folded) with the control ``method`` asks for, and the threshold
+    test and the reset after each step when ``threshold`` is given."""
+    if not rhs:
+        raise ModelError(Problem("method", 0, 0, "rkf45 integrates differential equations, and the model has "
+                                                 "none"))
+    if model.stochastic:
+        raise ModelError(Problem("method", 0, 0, "rkf45 integrates deterministic equations; stochastic ones "
+                                                 "(with `xi`) need method `euler`"))
+    if any(E.is_random(e) for e in rhs.values()):
+        raise ModelError(Problem("method", 0, 0, "rkf45 evaluates the equations several times per step; "
+                                                 "`rand()` or `randn()` in them needs a fixed-step method"))
+    derivatives = tuple(E.Select(E.Ref("not_refractory"), e, E.ZERO) if model.states[n].unless_refractory else e
+                        for n, e in rhs.items())
+    control = parse_rkf45(method)
+    return Adaptive(tuple(rhs), derivatives, threshold, reset, _refractory_positive(model),
+                    eps_abs=control.eps_abs, eps_rel=control.eps_rel, a_y=control.a_y, a_dydt=control.a_dydt)
 
 
 def _refractory_positive(model: CheckedModel) -> E.Expr:

@@ -21,11 +21,12 @@ from engine.equations.constant_values import evaluate_constants
 from engine.equations.linear_form import NotLinear, linear_form
 from engine.equations.parser import (DIFFERENTIAL, PARAMETER, SUBEXPRESSION, one_line, parse_equations,
                                      parse_expression, parse_statements)
+from engine.equations.rkf45_control import is_rkf45, parse_rkf45
 from engine.equations.units import (DIMENSIONLESS, SECOND, UNIT_SYSTEMS, Dimension, UnitError,
                                     Quantity, UnitSystem, format_dimension, parse_quantity, quantity_in)
 
 _SHARED_SPECIALS = frozenset({"t", "dt", "N"})  # the special names with one value for the population
-METHODS = ("exact", "exponential_euler", "euler", "rk2", "rk4", "heun")
+METHODS = ("exact", "exponential_euler", "euler", "rk2", "rk4", "heun", "rkf45")
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,12 @@ class ModelSpec:
     before the integration (Brian2's ``run_regularly`` with ``when='start'``);
     a parameter they assign is a variable of the neuron, recorded like a state.
     ``substeps`` splits the integration of a step; with ``substep_reset`` the
-    threshold is also tested after every substep and the reset applied at once
-    (NEST's adaptive-step models such as aeif do so).
+    threshold is also tested after every substep and the reset applied at once.
+    Method ``rkf45`` integrates with NEST's adaptive Runge-Kutta-Fehlberg 4(5)
+    instead (docs/integration.md) in steps of its own sizes, and ``substep_reset``
+    tests the threshold after each of them (NEST's aeif models) rather than once
+    at the end of the time step; fixed point, which has no adaptive form, runs
+    such a model with ``rk4`` in ``substeps`` substeps.
 
     A name the text uses without declaring it is an external constant when
     ``namespace`` or ``parameters`` gives it a value (Brian2's namespace): the
@@ -240,7 +245,12 @@ def _check(spec: ModelSpec, problems: list[Problem]) -> CheckedModel:
     receptors, receptor_dims = _receptors(spec, checker, symbols, declared, parameters, problems, inline)
     initial = _initial(spec, declared, parameters, checker, system, problems)
     method = spec.method or ""
-    if method and method not in METHODS:
+    if is_rkf45(method):
+        try:
+            parse_rkf45(method)
+        except ValueError as exc:
+            problems.append(Problem("method", 0, 0, str(exc)))
+    elif method and method not in METHODS:
         close = difflib.get_close_matches(method, METHODS, n=1)
         hint = f" — did you mean `{close[0]}`?" if close else ""
         problems.append(Problem("method", 0, 0, f"unknown method `{method}`{hint} (choose from {', '.join(METHODS)})"))

@@ -11,8 +11,8 @@ _CITATION = ("Brette R, Gerstner W (2005) Adaptive exponential integrate-and-fir
 # As in NEST: while refractory V_m is clamped to V_reset; otherwise the currents see V_m
 # bounded by V_peak, which keeps the exponential finite in the integrator's stages; the
 # spike is detected at V_peak (at V_th when Delta_T = 0, which switches the exponential off).
-# NEST's RKF45 takes tiny steps through the spike; 25 RK4 substeps (4 us) with the reset
-# inside the step keep V_m within 0.1 mV of it away from the spike upswing.
+# NEST integrates with GSL's adaptive RKF45 and tests the threshold after each of its steps;
+# method rkf45 does the same (docs/integration.md).
 _EQUATIONS = """
 dV_m/dt = (-g_L*(V_b - E_L) + I_spike - g_ex*(V_b - E_ex) - g_in*(V_b - E_in) - w + I_e + I_stim)/C_m : volt (unless refractory)
 dw/dt = (a*(V_b - E_L) - w)/tau_w : amp
@@ -65,17 +65,17 @@ def _adex(name: str, title: str, shape: str, synapses: str, receptors: dict[str,
         family="adaptive exponential integrate-and-fire",
         description=f"Adaptive exponential integrate-and-fire neuron with {shape} excitatory and inhibitory "
                     "conductances; a negative weight opens the inhibitory conductance by |w|.  When V_m "
-                    "reaches V_peak it resets to V_reset and w grows by b; as in NEST the threshold is "
-                    "tested within the time step (after each of 25 RK4 substeps) and the rest of the step "
-                    "continues from the reset.",
+                    "reaches V_peak it resets to V_reset and w grows by b; as in NEST the model is "
+                    "integrated with adaptive RKF45, the threshold is tested after each of its steps and "
+                    "the rest of the time step continues from the reset.",
         citation=_CITATION,
         spec=ModelSpec(
             equations=_EQUATIONS + synapses,
             threshold="V_m >= (V_peak if Delta_T > 0*mV else V_th)",
             reset="V_m = V_reset\nw += b",
             refractory="t_ref",
-            method="rk4",
-            substeps=25,
+            method="rkf45",
+            substeps=25,  # the fixed-point form: rk4 in 4 us substeps (docs/integration.md)
             substep_reset=True,
             initial={"V_m": "E_L"},
             receptors=receptors,

@@ -9,6 +9,12 @@ from engine.errors import NeuroCoreError
 from engine.equations.model import ModelSpec
 
 
+# NEST's hh_psc_alpha, iaf_cond_* and glif_cond integrate with GSL's rkf45 under
+# gsl_odeiv_control_y_new(1e-3, 0.0), starting with a step of dt, and test the threshold once at the
+# end of the step (docs/integration.md).
+NEST_GSL_METHOD = "rkf45(control=y, eps_abs=1e-3, eps_rel=0, first_step=dt)"
+
+
 class ReceptorError(NeuroCoreError):
     """An input names no receptor of its target (an unknown name, a port out of range, or none at all)."""
 

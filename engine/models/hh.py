@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.equations.model import ModelSpec, Receptor
-from engine.models.base import LibraryModel, ParamInfo
+from engine.models.base import NEST_GSL_METHOD, LibraryModel, ParamInfo
 
 # The rate functions of Hodgkin & Huxley (1952) with V in mV and rates per ms;
 # x/(1 - exp(-x)) is written 1/exprel(-x), which stays finite at x = 0.
@@ -56,8 +56,8 @@ I_stim : amp
         run_regularly="V_m_old = V_m",
         threshold="V_m >= 0*mV and V_m < V_m_old",
         refractory="t_ref",
-        method="rk4",
-        substeps=4,
+        method=NEST_GSL_METHOD,
+        substeps=4,  # the fixed-point form: rk4 in 4 substeps (docs/integration.md)
         # V_m = -65 mV with the gates at their steady state there, as in NEST.
         initial={"V_m": "-65 mV", "V_m_old": "-65 mV", "Act_m": 0.05293248525724958,
                  "Inact_h": 0.5961207535084603, "Act_n": 0.3176769140606974},

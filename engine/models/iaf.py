@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.equations.model import ModelSpec, Receptor
-from engine.models.base import LibraryModel, ParamInfo
+from engine.models.base import NEST_GSL_METHOD, LibraryModel, ParamInfo
 
 _NEST_CITATION = ("Rotter S, Diesmann M (1999) Exact digital simulation of time-invariant linear systems "
                   "with applications to neuronal modeling. Biol Cybern 81:381-402.")
@@ -149,9 +149,9 @@ I_stim : amp
     sign_split=("ex", "in"),
 )
 
-# NEST integrates the conductance-based models with adaptive RKF45 (GSL); RK4 with two
-# substeps of 0.05 ms stays within a few µV of it.  While refractory, V_m is clamped to
-# V_reset; outside it the currents see V_m bounded by the threshold, as in NEST.
+# NEST integrates the conductance-based models with adaptive RKF45 (GSL), and so does the
+# library (NEST_GSL_METHOD).  While refractory, V_m is clamped to V_reset; outside it the
+# currents see V_m bounded by the threshold, as in NEST.
 _COND_EQUATIONS = """
 dV_m/dt = (-g_L*(V_b - E_L) - g_ex*(V_b - E_ex) - g_in*(V_b - E_in) + I_e + I_stim)/C_m : volt (unless refractory)
 V_b = V_m if V_m < V_th else V_th : volt
@@ -196,8 +196,8 @@ dg_in/dt = -g_in/tau_syn_in : siemens
         threshold="V_m >= V_th",
         reset="V_m = V_reset",
         refractory="t_ref",
-        method="rk4",
-        substeps=2,
+        method=NEST_GSL_METHOD,
+        substeps=2,  # the fixed-point form: rk4 in 2 substeps (docs/integration.md)
         initial={"V_m": "E_L"},
         receptors={"ex": Receptor("g_ex += w"), "in": Receptor("g_in += w")},
         current_input="I_stim",
@@ -228,8 +228,8 @@ dt_ref_remaining/dt = 0 if not_refractory else -1 : second
         threshold="V_m >= V_th",
         reset="V_m = V_reset\nt_ref_remaining = t_ref",
         refractory="t_ref",
-        method="rk4",
-        substeps=2,
+        method=NEST_GSL_METHOD,
+        substeps=2,  # the fixed-point form: rk4 in 2 substeps (docs/integration.md)
         initial={"V_m": "E_L"},
         receptors={"ex": Receptor("dg_ex += w*exp(1)/tau_syn_ex", weight_unit="nS"),
                    "in": Receptor("dg_in += w*exp(1)/tau_syn_in", weight_unit="nS")},

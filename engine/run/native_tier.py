@@ -149,7 +149,8 @@ class NativeTier:
             return
         kernel = self.network.kernel
         for pop in self.network.populations.values():
-            if pop.state.kernel is not None or kernel.runs_native(pop.index):
+            # rkf45's integration loop (ext/vm.pyx) has no C rendering: those populations stay in the VM.
+            if pop.state.kernel is not None or pop.ir.adaptive is not None or kernel.runs_native(pop.index):
                 continue
             program = pop.state.program
             key = kernel_key(program.code)

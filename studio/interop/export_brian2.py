@@ -20,6 +20,7 @@ import os
 import textwrap
 from pathlib import Path
 
+from engine.equations.rkf45_control import is_rkf45
 from engine.equations.units import SECOND, SI_UNITS, as_quantity
 from engine.models.base import LibraryModel, ReceptorError, route_input
 from engine.network.definitions import DeviceDef, NetworkDef, PopulationDef, ProjectionDef
@@ -152,7 +153,8 @@ class _Writer:
             else:
                 options.append(f"refractory={f'({expression(refractory)}) + dt'!r}")
         if spec.method:
-            options.append(f"method={spec.method!r}")
+            # Brian2 names GSL's adaptive Runge-Kutta-Fehlberg (our rkf45, docs/integration.md) gsl_rkf45.
+            options.append(f"method={'gsl_rkf45' if is_rkf45(spec.method) else spec.method!r}")
         if spec.substeps > 1:
             options.append(f"dt=DT/{spec.substeps}")
         options.append(f"name={pop.name!r}")

@@ -419,7 +419,7 @@ def test_refractory_as_a_condition():
     ({"refractory": "E_L"}, r"refractory: line 1, col 1: `E_L` must be a parameter in seconds to serve as "
                             r"refractory period"),
     ({"method": "eulr"}, r"method: unknown method `eulr` — did you mean `euler`\? \(choose from exact, "
-                         r"exponential_euler, euler, rk2, rk4, heun\)"),
+                         r"exponential_euler, euler, rk2, rk4, heun, rkf45\)"),
     ({"parameters": {"E_L": "-70 ms", "tau": "10 ms"}}, r"parameters\.E_L: `-70 ms` has units second, but `E_L` "
                                                         r"is volt"),
     ({"parameters": {"E_L": "-70 mV", "tua": "1 ms"}}, r"parameters\.tua: `tua` is not a parameter of the model "

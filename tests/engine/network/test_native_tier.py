@@ -91,8 +91,12 @@ def test_every_library_model_and_every_instruction_native_is_bit_identical(monke
     nat, on_native, sim = _run(lambda: build_network(net), 30.0, monkeypatch, native=True)
     assert not any(on_vm.values())
     vm_run = {name for name, p in sim.network.populations.items() if p.state.kernel is None}
-    assert {"every_op", "hh_psc_alpha", "aeif_cond_exp", "izhikevich"} <= vm_run
-    assert {name for name, on in on_native.items() if on} == vm_run
+    assert {"every_op", "hh_psc_alpha", "izhikevich"} <= vm_run
+    # rkf45's integration loop stays in the VM (NEST's GSL models), without counting as a failure.
+    adaptive = {name for name, p in sim.network.populations.items() if p.ir.adaptive is not None}
+    assert adaptive == {"aeif_cond_alpha", "aeif_cond_exp", "hh_psc_alpha", "iaf_cond_exp", "iaf_cond_alpha",
+                        "glif_cond"}
+    assert {name for name, on in on_native.items() if on} == vm_run - adaptive
     assert sim.native.failures == []
     assert sum(r["times"].size for name, r in nat.items() if name.startswith("sr_")) > 0
     _assert_same(vm, nat)
