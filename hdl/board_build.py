@@ -154,10 +154,11 @@ def board_plan(plan: NetworkPlan, board: Board | str, *, clock_hz: float | None 
 
     ``clock_hz`` defaults to the board's target clock; ``hil`` says what the board's HIL port offers.
     Yosys also writes its cell counts (``stat.json``), nextpnr a JSON report (``report.json``) and
-    continues past failed timing, which the report then names.  A core whose tables do not fit the block RAM of a device with
-    SPRAM reads them from the board's flash (:func:`hdl.estimate.table_storage`); the plan then
-    holds the flash's image, ``tables.bin``.  The core updates as many neurons per clock as
-    :func:`hdl.estimate.for_board` chooses for the board, unless ``plan`` names its ``lanes``.
+    continues past failed timing, which the report then names.  A core whose tables do not fit the
+    block RAM of a device with SPRAM reads them from the board's flash
+    (:func:`hdl.estimate.table_storage`); the plan then holds the flash's image, ``tables.bin``.  The
+    core updates as many neurons per clock as :func:`hdl.estimate.for_board` chooses for the board,
+    unless ``plan`` names its ``lanes``.
     """
     board = find_board(board) if isinstance(board, str) else board
     plan = for_board(plan, board)

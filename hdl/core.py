@@ -882,7 +882,8 @@ class NetworkCore(wiring.Component):
 
     ``resettable``: a ``reset`` pulse between steps (while not ``busy``) writes every neuron's initial state
     back (the fields that differ between neurons from a ROM beside the state RAM), clears the inputs and
-    restarts the generators and the SC projections' sources, the step count and the counters; the parameter bank keeps its values.
+    restarts the generators and the SC projections' sources, the step count and the counters; the
+    parameter bank keeps its values.
 
     ``tables="loaded"``: the delivery's tables (row pointers and synapses) start empty and are written
     through ``load_valid``/``load_addr``/``load_data`` (the words of :meth:`table_image`) before the
@@ -1014,25 +1015,30 @@ class NetworkCore(wiring.Component):
                     m.d.sync += [self.busy.eq(1), cycles.eq(1)]
                     m.d.comb += self.units[0].start.eq(1)
                     m.next = "UPDATE_0"
-            if self.resettable:  # every unit writes its neurons' initial state; the counters start again
+
+            def one_unit_after_another(state: str, port: str, finish) -> None:
+                """States ``<state>_k``: once unit k is done, pulse ``port`` of unit k + 1; after the last,
+                ``finish``."""
                 for k, unit in enumerate(self.units):
-                    with m.State(f"CLEAR_{k}"):
+                    with m.State(f"{state}_{k}"):
                         with m.If(unit.done):
                             if k + 1 < len(self.units):
-                                m.d.comb += self.units[k + 1].clear.eq(1)
-                                m.next = f"CLEAR_{k + 1}"
+                                m.d.comb += getattr(self.units[k + 1], port).eq(1)
+                                m.next = f"{state}_{k + 1}"
                             else:
-                                m.d.sync += [self.step.eq(0), self.spike_count.eq(0), self.busy.eq(0)]
-                                m.next = "IDLE"
-            for k, unit in enumerate(self.units):
-                with m.State(f"UPDATE_{k}"):
-                    with m.If(unit.done):
-                        if k + 1 < len(self.units):
-                            m.d.comb += self.units[k + 1].start.eq(1)
-                            m.next = f"UPDATE_{k + 1}"
-                        else:
-                            m.d.comb += delivery.start.eq(1)
-                            m.next = "DELIVER"
+                                finish()
+
+            def cleared() -> None:  # every neuron is back at its initial state; so are the counters
+                m.d.sync += [self.step.eq(0), self.spike_count.eq(0), self.busy.eq(0)]
+                m.next = "IDLE"
+
+            def updated() -> None:
+                m.d.comb += delivery.start.eq(1)
+                m.next = "DELIVER"
+
+            if self.resettable:
+                one_unit_after_another("CLEAR", "clear", cleared)
+            one_unit_after_another("UPDATE", "start", updated)
             with m.State("DELIVER"):
                 with m.If(delivery.done):
                     m.next = "PACE"
