@@ -146,7 +146,7 @@ def build_parser() -> _Parser:
     p.add_argument("-o", "--out", metavar="DIR",
                    help="the build folder (default: a cached one per project, board, format and clock)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    _hil_port_options(p)
+    _board_options(p)
     p.set_defaults(func=subcommands.synth)
 
     p = sub.add_parser("deploy", help="build the project's core for a board (cached by design) and program the board")
@@ -155,7 +155,7 @@ def build_parser() -> _Parser:
     p.add_argument("--flash", action="store_true", help="write the board's flash (kept at power-off), not its SRAM")
     p.add_argument("--dry-run", action="store_true", help="print the commands it would run, and run none")
     p.add_argument("--fixed", type=q_format, metavar="QI.F", help="fixed-point format (default Q16.16)")
-    _hil_port_options(p)
+    _board_options(p)
     p.set_defaults(func=subcommands.deploy)
 
     p = sub.add_parser("board", help="serve the project's board over the HIL protocol: the virtual board "
@@ -200,7 +200,10 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON summary")
 
 
-def _hil_port_options(p: argparse.ArgumentParser) -> None:
+def _board_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lanes", type=int, choices=range(1, 9), default=0, metavar="N",
+                   help="neurons the core updates per clock, 1-8 (default: as many as real time on the board needs "
+                        "and the device holds)")
     p.add_argument("--probes", type=int, default=0, metavar="N",
                    help="(neuron, variable) pairs the board's HIL port can sample (default 0; ~160 cells each)")
     p.add_argument("--params", action="store_true",

@@ -332,12 +332,11 @@ def synth(args: argparse.Namespace) -> int:
     """
     from hdl.board_build import BuildFailed, build_board
     from hdl.boards import find_board
-    from hdl.estimate import for_board
-    from studio.hardware.deploy_flow import build_folder
-    from studio.hardware.hardware_flow import cycles_per_step, plan_project
+    from studio.hardware.deploy_flow import build_folder, plan_for_board
+    from studio.hardware.hardware_flow import cycles_per_step
 
     board = find_board(args.board)
-    plan = for_board(plan_project(args.project, args.fixed), board)
+    plan = plan_for_board(args.project, args.fixed, board, args.lanes)
     hil = _hil_port(args)
     folder = Path(args.out) if args.out else build_folder(args.project, board, args.fixed, args.clock, hil)
     try:
@@ -365,7 +364,7 @@ def deploy(args: argparse.Namespace) -> int:
     from studio.hardware.deploy_flow import DeployRequest, build, deploy_commands, program_board
 
     request = DeployRequest(str(args.project), args.board, *(() if args.fixed is None else (args.fixed,)),
-                            flash=args.flash, hil=_hil_port(args))
+                            flash=args.flash, hil=_hil_port(args), lanes=args.lanes)
     if args.dry_run:
         print("\n".join(deploy_commands(request)))
         return 0

@@ -18,7 +18,7 @@ import os
 import shlex
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.fixedpoint import QFormat
@@ -26,6 +26,7 @@ from hdl.board_build import (NAME, REPORT, STAGES as BUILD_STAGES, TABLES_IMAGE,
                              build_board, design_hash)
 from hdl.board_top import HilPort
 from hdl.boards import Board, find_board
+from hdl.design import NetworkPlan
 from hdl.estimate import for_board, table_storage
 from hdl.flash_loader import FLASH_OFFSET
 from hdl.netcosim import DEFAULT_FORMAT, cache_root
@@ -37,9 +38,10 @@ STAGES = (*BUILD_STAGES, "program")
 
 @dataclass(frozen=True)
 class DeployRequest:
-    """Build the project file ``path`` for ``board`` in ``fmt`` with the HIL port ``hil``; program it unless
-    ``program`` is false (into flash with ``flash``); with ``speed``, measure the core's cycles per step in
-    Verilator for the report's real-time factor."""
+    """Build the project file ``path`` for ``board`` in ``fmt`` with the HIL port ``hil``, updating ``lanes``
+    neurons per clock (0: as many as the board needs, :func:`plan_for_board`); program it unless ``program``
+    is false (into flash with ``flash``); with ``speed``, measure the core's cycles per step in Verilator for
+    the report's real-time factor."""
 
     path: str
     board: str
@@ -48,6 +50,7 @@ class DeployRequest:
     program: bool = True
     speed: bool = False
     hil: HilPort = HilPort()
+    lanes: int = 0
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,13 @@ class DeployResult:
     command: str
     programmed: bool
     program_error: str = ""
+
+
+def plan_for_board(path: str | os.PathLike, fmt: QFormat | None, board: Board, lanes: int = 0) -> NetworkPlan:
+    """The plan of project ``path`` as it is built for ``board``: its core updating ``lanes`` neurons per clock,
+    or (0) as many as :func:`hdl.estimate.for_board` chooses."""
+    plan = plan_project(path, fmt)
+    return for_board(replace(plan, lanes=lanes) if lanes else plan, board)
 
 
 def build_folder(path: str | os.PathLike, board: Board, fmt: QFormat | None = None,
@@ -77,7 +87,7 @@ def deploy_commands(request: DeployRequest) -> list[str]:
     board = find_board(request.board)
     folder = build_folder(request.path, board, request.fmt, hil=request.hil)
     tools = board_tools(board)
-    plan = for_board(plan_project(request.path, request.fmt), board)
+    plan = plan_for_board(request.path, request.fmt, board, request.lanes)
     build = board_plan(plan, board, hil=request.hil)
     lines = []
     if not _cached(folder, design_hash(build, board, tools)):
@@ -121,7 +131,7 @@ def build(request: DeployRequest, on_stage: Callable[[str], None] | None = None,
     """
     log = on_log or (lambda line: None)
     board = find_board(request.board)
-    plan = for_board(plan_project(request.path, request.fmt), board)
+    plan = plan_for_board(request.path, request.fmt, board, request.lanes)
     report = build_board(plan, board, build_folder(request.path, board, request.fmt, hil=request.hil),
                          hil=request.hil, on_stage=on_stage, on_log=on_log, cancel=cancel)
     if report.cached:

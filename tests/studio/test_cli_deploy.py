@@ -49,6 +49,9 @@ def test_a_board_with_more_of_a_hil_port_is_built_in_a_folder_of_its_own(tmp_pat
     assert result.stdout.splitlines()[-1].endswith(f"--write-sram {folder / 'top.bin'})")
     assert_one_line_error(deploy(HIL, "--board", "icebreaker", "--dry-run", "--probes", "-1", builds=builds),
                           r"--probes must be 0 or more, not -1$")
+    assert deploy(HIL, "--board", "icebreaker", "--dry-run", "--lanes", "2", builds=builds).returncode == 0
+    assert "--lanes: invalid choice: 9" in deploy(HIL, "--board", "icebreaker", "--dry-run", "--lanes", "9",
+                                                   builds=builds).stderr
 
 
 def test_an_unknown_board_is_one_line(tmp_path):
@@ -91,3 +94,12 @@ def test_a_core_that_loads_its_tables_from_flash_gets_them_written_before_the_bi
     assert bitstream.endswith(f"openFPGALoader -b ice40_generic --write-sram {folder / 'top.bin'})")
     hil = deploy(HIL, "--board", "icebreaker", "--fixed", "Q8.8", "--dry-run", builds=builds)
     assert "tables.bin" not in hil.stdout  # hil_demo's tables fit in block RAM, initialised with the bitstream
+
+
+def test_the_lanes_asked_for_are_the_lanes_built():
+    from hdl.boards import find_board
+    from studio.hardware.deploy_flow import plan_for_board
+
+    board = find_board("ulx3s")
+    assert plan_for_board(HIL, None, board).lanes == 1  # hil_demo steps in real time one neuron per clock
+    assert plan_for_board(HIL, None, board, lanes=3).lanes == 3
