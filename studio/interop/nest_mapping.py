@@ -219,6 +219,9 @@ def _library_params(lib: LibraryModel, checked: CheckedModel) -> dict[str, objec
     if lib.nest_name == "glif_cond":
         for base in _GLIF_LISTS:
             out[base] = [out.pop(f"{base}_1"), out.pop(f"{base}_2")]
+        current = out.pop("I_e")  # ours; NEST's glif_cond has none
+        if current:
+            raise ExportRefused(f"NEST's glif_cond has no I_e (here {current} pA): drive it with a dc_generator")
     return out
 
 
@@ -347,6 +350,8 @@ def _population(t: _Target) -> NestPopulation:
                                     "to NEST (set it in the model)")
             dim = t.checked.parameters[name].dim
             nest_name, factor = name, 1.0
+            if base.model == "glif_cond" and name == "I_e":
+                raise ExportRefused(f"{where}: NEST's glif_cond has no I_e; drive it with a dc_generator")
             if isinstance(raw, (Quantity, int, float, str)):
                 params[name] = quantity_nest(raw)
                 continue

@@ -46,7 +46,7 @@ def test_a_value_the_engine_refuses_never_reaches_the_document(doc):
     with pytest.raises(FieldError, match=r"^projection `EE`, arithmetic: SC length must be a power of two from 64 "
                                          r"to 4096 \(64, 128, 256, 512, 1024, 2048, 4096\), not 100$"):
         SetField(doc, "EE", "arithmetic.length", "100")
-    with pytest.raises(FieldError, match=re.escape("projection `EE`, arithmetic: lfsr16 seed must be 1..65535")):
-        SetField(doc, "EE", "arithmetic.seed", "0")
-    assert doc.edges["EE"].data.arithmetic == {"mode": "sc", "source": "lfsr16", "length": 256}
+    with pytest.raises(FieldError, match=re.escape("projection `EE`, arithmetic: sobol16 seed must be 0..15, not 16")):
+        SetField(doc, "EE", "arithmetic.seed", "16")
+    assert doc.edges["EE"].data.arithmetic == {"mode": "sc", "source": "sobol16", "length": 256}
     assert len(doc.undo_stack) == 0
