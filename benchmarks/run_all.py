@@ -106,10 +106,10 @@ class BenchmarkFailed(RuntimeError):
     """A benchmark process exited with an error."""
 
 
-def run_process(cmd: list[str], env: dict[str, str]) -> tuple[str, float]:
-    """Run ``cmd`` in the repository; its stdout and the peak RSS (MB) of its process tree."""
+def run_process(cmd: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[str, float]:
+    """Run ``cmd`` in the repository (or ``cwd``); its stdout and the peak RSS (MB) of its process tree."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=err, text=True)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, text=True)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)

@@ -11,6 +11,8 @@ their own.  The function's C signature is ``native_step_fn`` in ext/network.pyx.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from engine.native import vm as _vm
@@ -28,9 +30,10 @@ _BINARY = {"+": "+", "-": "-", "*": "*", "/": "/"}
 _COMPARE = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "!=": "!="}
 _SPECIAL = {0: "(double)(step * dt)", 1: "dt", 2: "(double)j", 3: "(double)N"}
 
-_PRELUDE = """\
-#include <math.h>
-#include <stdint.h>
+# glibc's expm1 and exprel on it as inline C (the VM calls the same): the source goes into every kernel's.
+_EXPM1 = (Path(_vm.__file__).parent / "expm1_inline.h").read_text()
+# The C every kernel starts with (part of the native cache key: engine/run/native_tier.py).
+PRELUDE = _EXPM1 + """
 #include <stddef.h>
 
 static inline uint64_t ncs_mix64(uint64_t z)
@@ -51,14 +54,6 @@ static inline double ncs_uniform(uint64_t bits)
 {
     return (double)(bits >> 11) * (1.0 / 9007199254740992.0);
 }
-
-/* exprel(x) given e = expm1(x) (ext/vm.pyx exprel_f), as selects: no branch, so the loop vectorises. */
-static inline double ncs_exprel_finish(double x, double e)
-{
-    const double small = 1.0 + x / 2.0 + x * x / 6.0;
-    const double large = e / x;
-    return x == 0.0 ? 1.0 : (fabs(x) < 1e-5 ? small : large);
-}
 """
 
 
@@ -70,8 +65,8 @@ BLOCK = 128
 # Instructions that call out of line: each runs in a loop of its own, so the loops between them vectorise.
 _CALLS = {OP["call"], OP["**"], OP["rand"], OP["randn"]}
 _EXPREL = _vm.FUNCTION_CODES["exprel"]
-# exprel's rest after expm1 (in X[k]): a pseudo-instruction that reads and writes like a call.
-_EXPREL_FINISH = -1
+# Takes exprel from X[k], where its own loops left it: a pseudo-instruction that writes like a call.
+_EXPREL_TAKE = -1
 
 
 def render_c(program: Program) -> str:
@@ -88,10 +83,15 @@ def render_c(program: Program) -> str:
     rows = sorted({r[2] for r in code if r[0] == OP["load"]}
                   | {r[1] for r in code if r[0] in (OP["store"], OP["storeif"])})
     targets = {pc + 1 + r[3] for pc, r in enumerate(code) if r[0] == OP["skipnone"]}
+    # Registers read at or after each instruction (jumps only go forward), and the spike flag after the
+    # program: what a loop must leave in R for the loops after it.
+    read_on = [{1}]
+    for instr in reversed(code):
+        read_on.insert(0, read_on[0] | {instr[f] for f in read_fields(instr[0])})
     body, segment = [], []
     for pc, instr in enumerate(code):
         if pc in targets or instr[0] == OP["skipnone"] or instr[0] in _CALLS:
-            body += _loop(segment)
+            body += _loop(segment, read_on[pc])
             segment = []
         if pc in targets:
             body.append(f"    L{pc}:;")
@@ -99,14 +99,13 @@ def render_c(program: Program) -> str:
             # The VM skips a block only when no neuron of it has the flag (ext/vm.pyx, OP_SKIPNONE).
             body += [f"        if (!ncs_any(R[{instr[2]}], n))", f"            goto L{pc + 1 + instr[3]};"]
         elif instr[0] == OP["call"] and instr[3] == _EXPREL:
-            # expm1 alone in its loop; the selects and the division vectorise with the next statements.
-            body += ["        for (ptrdiff_t k = 0; k < n; k++)", f"            X[k] = expm1(R[{instr[2]}][k]);"]
-            segment = [(_EXPREL_FINISH, *instr[1:])]
+            body += _exprel_loops(instr[2])
+            segment = [(_EXPREL_TAKE, *instr[1:])]
         elif instr[0] in _CALLS:
-            body += _loop([instr])
+            body += _loop([instr], read_on[pc + 1])
         else:
             segment.append(instr)
-    body += _loop(segment)
+    body += _loop(segment, read_on[len(code)])
     if len(code) in targets:
         body.append(f"    L{len(code)}:;")
     consts = sorted({r[2] for r in code if r[0] == OP["loadk"]}
@@ -114,7 +113,7 @@ def render_c(program: Program) -> str:
     # Locals, so that no store through a slot pointer can change them in the compiler's eyes.
     pointers = "".join(f"    const double k{i} = K[{i}];\n" for i in consts)
     pointers += "".join(f"    double *const s{r} = rows[{r}];\n" for r in rows)
-    return (_PRELUDE + f"""
+    return (PRELUDE + f"""
 /* Whether any r[k] is non-zero: no early exit, so the loop vectorises. */
 static inline int ncs_any(const double *r, ptrdiff_t n)
 {{
@@ -155,30 +154,42 @@ ptrdiff_t {ENTRY}(double *const *rows, ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t N, 
 """)
 
 
-def _loop(segment: list[tuple[int, ...]]) -> list[str]:
-    """One loop over the block running ``segment``: registers live in locals inside it, in ``R`` between loops."""
+def _exprel_loops(a: int) -> list[str]:
+    """``X = exprel(R[a])`` over the block (ext/expm1_inline.h): glibc's expm1 over the argument
+    for every neuron in one loop that vectorises, then ``ncs_exprel`` for the few it does not cover."""
+    return ["        {", "            int rest = 0;", "            for (ptrdiff_t k = 0; k < n; k++) {",
+            f"                X[k] = ncs_expm1_inline(R[{a}][k]) / R[{a}][k];",
+            f"                rest |= !ncs_exprel_is_inline(R[{a}][k]);", "            }",
+            "            if (rest)", "                for (ptrdiff_t k = 0; k < n; k++)",
+            f"                    if (!ncs_exprel_is_inline(R[{a}][k]))",
+            f"                        X[k] = ncs_exprel(R[{a}][k]);", "        }"]
+
+
+def _loop(segment: list[tuple[int, ...]], read_later: set[int]) -> list[str]:
+    """One loop over the block running ``segment``: registers live in locals inside it, in ``R`` between loops
+    (those in ``read_later``)."""
     if not segment:
         return []
     reads, writes = [], []
     for instr in segment:
-        op = OP["call"] if instr[0] == _EXPREL_FINISH else instr[0]
-        for r in (instr[f] for f in read_fields(op)):
+        take = instr[0] == _EXPREL_TAKE
+        for r in (instr[f] for f in (() if take else read_fields(instr[0]))):
             if r not in writes and r not in reads:
                 reads.append(r)
-        if writes_register(op) and instr[1] not in writes:
+        if (take or writes_register(instr[0])) and instr[1] not in writes:
             writes.append(instr[1])
     lines = ["        for (ptrdiff_t k = 0; k < n; k++) {", "            const ptrdiff_t j = j0 + k;"]
     lines += [f"            double r{r} = R[{r}][k];" for r in reads]
     lines += [f"            double r{r};" for r in writes if r not in reads]
     lines += ["            " + _statement(*instr) for instr in segment]
-    lines += [f"            R[{r}][k] = r{r};" for r in writes]
+    lines += [f"            R[{r}][k] = r{r};" for r in writes if r in read_later]
     lines.append("        }")
     return lines
 
 
 def _statement(op: int, d: int, a: int, b: int, c: int) -> str:
-    if op == _EXPREL_FINISH:
-        return f"r{d} = ncs_exprel_finish(r{a}, X[k]);"
+    if op == _EXPREL_TAKE:
+        return f"r{d} = X[k];"
     name = _NAMES.get(op)
     if name == "load":
         return f"r{d} = s{a}[j];"

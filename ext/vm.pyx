@@ -14,9 +14,12 @@ steps is the network kernel's (ext/network.pyx), which also runs single
 populations.
 """
 
-from libc.math cimport exp, log, sqrt, fabs, sin, cos, tan, tanh, floor, ceil, trunc, pow, expm1, M_PI
+from libc.math cimport exp, log, sqrt, fabs, sin, cos, tan, tanh, floor, ceil, trunc, pow, M_PI
 from libc.float cimport DBL_MIN
 from libc.stdint cimport int64_t, uint64_t, int32_t
+
+cdef extern from "expm1_inline.h" nogil:
+    double ncs_exprel(double x)  # on glibc's expm1, inline where it can be (the native kernels use it too)
 
 import numpy as np
 
@@ -107,14 +110,6 @@ cdef inline double uniform(uint64_t bits) noexcept nogil:
     return <double>(bits >> 11) * (1.0 / 9007199254740992.0)
 
 
-cdef inline double exprel_f(double x) noexcept nogil:
-    if x == 0.0:
-        return 1.0
-    if fabs(x) < 1e-5:
-        return 1.0 + x / 2.0 + x * x / 6.0
-    return expm1(x) / x
-
-
 cdef inline double call_f(int fn, double x) noexcept nogil:
     if fn == FN_EXP:
         return exp(x)
@@ -133,7 +128,7 @@ cdef inline double call_f(int fn, double x) noexcept nogil:
     elif fn == FN_TANH:
         return tanh(x)
     elif fn == FN_EXPREL:
-        return exprel_f(x)
+        return ncs_exprel(x)
     elif fn == FN_FLOOR:
         return floor(x)
     elif fn == FN_CEIL:

@@ -29,13 +29,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from engine.network.build import Network
-from engine.program_c import ENTRY, UnsupportedProgram, render_c
+from engine.program_c import ENTRY, PRELUDE, UnsupportedProgram, render_c
 
 # Contraction would fuse a multiply and an add that the VM rounds separately.
 CFLAGS = ("-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off",
           "-shared", "-fPIC")
-# Part of every cache key: a change to the rendering or the flags makes new libraries.
-RENDERING_VERSION = "5"
+# Part of every cache key, with the kernels' common C (PRELUDE): a change to the rendering or the flags makes
+# new libraries.
+RENDERING_VERSION = "6"
 COMPILE_TIMEOUT_S = 120
 
 _compiler_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ncs-native-compile")
@@ -75,7 +76,8 @@ def _processor() -> str:
 
 def kernel_key(code) -> str:
     """The cache key of a program's bytecode (with the rendering, the flags and the processor)."""
-    digest = hashlib.sha256(RENDERING_VERSION.encode() + " ".join(CFLAGS).encode() + _processor().encode())
+    digest = hashlib.sha256(RENDERING_VERSION.encode() + PRELUDE.encode() + " ".join(CFLAGS).encode()
+                            + _processor().encode())
     digest.update(code.astype("<i4").tobytes())
     return digest.hexdigest()[:24]
 
