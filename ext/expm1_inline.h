@@ -44,6 +44,10 @@ static inline int ncs_expm1_is_inline(double x)
  * range, its polynomial and the reconstruction for k = 0, k = -1 and k <= -2, as selects. */
 static inline double ncs_expm1_inline(double x)
 {
+#if !defined(__FMA__)
+    (void)x;
+    return 0.0; /* never taken (ncs_expm1_is_inline says 0); fma would be a slow library call */
+#else
     const double Q1 = -3.33333333333331316428e-02, Q2 = 1.58730158725481460165e-03,
                  Q3 = -7.93650757867487942473e-05, Q4 = 4.00821782732936239552e-06,
                  Q5 = -2.01099218183624371326e-07;
@@ -77,6 +81,7 @@ static inline double ncs_expm1_inline(double x)
     ybits += (uint64_t)(int64_t)(primary || one_step || hx > 0x40436879u ? 0.0 : kf) << 52;
     memcpy(&y, &ybits, sizeof y);
     return primary ? k0 : (one_step ? k1 : y - 1.0);
+#endif
 }
 
 /* expm1(x), with glibc's bits. */
