@@ -47,7 +47,7 @@ from hdl.generate import block_rams, memories
 from hdl.telemetry import Telemetry
 from hdl.uart import uart_baud, uart_divisor
 
-__all__ = ["RESOURCES", "ResourceEstimate", "estimate_resources", "for_board", "table_storage"]
+__all__ = ["RESOURCES", "ResourceEstimate", "ecp5_block_rams", "estimate_resources", "for_board", "table_storage"]
 
 # The board resources in the order they are shown, with the names people read.
 RESOURCES = {"luts": "LUT", "ffs": "FF", "brams": "BRAM", "sprams": "SPRAM", "dsps": "DSP"}
@@ -227,15 +227,15 @@ def estimate_resources(plan: NetworkPlan, board: Board, core: NetworkCore | None
     :func:`table_storage` and :func:`for_board` choose, and on the devices of :data:`WHOLE_DESIGN_FAMILIES`
     as a board build makes it (:func:`hdl.board_build.board_plan` with its default HIL port): resettable,
     with the memories of the board's top."""
-    mems = []
+    top = []
     if core is None:
         plan = for_board(plan, board)
         whole = board.family in WHOLE_DESIGN_FAMILIES
         core = NetworkCore(plan, tables=table_storage(plan, board), resettable=whole and HilPort().reset)
-        mems = _board_top_memories(core, board) if whole else []
+        top = _board_top_memories(core, board) if whole else []
     family = board.family
     capacity = board.capacity
-    mems = memories(plan, core) + mems
+    mems = memories(plan, core) + top
     datapaths = [unit.datapath.resources for unit in core.slices]
     multipliers = [m for unit in core.slices for m in unit.datapath.multipliers_given(unit.constant_inputs)]
     bits = sum(d.pipeline_register_bits for d in datapaths) + sum(m["width"] for m in mems)

@@ -121,7 +121,8 @@ def memories(plan: NetworkPlan, core: NetworkCore) -> list[dict]:
         if q.sc is not None:
             for table, (width, words) in sc_tables(q.sc, plan.populations[q.source].size).items():
                 out.append({"name": f"delivery.sc_{q.name}.{table}", "words": max(1, len(words)), "width": width,
-                            "initial": True, "written": False, "varying_bits": _varying_bits(words), "holds": f"SC projection {q.name}: " + (
+                            "initial": True, "written": False, "varying_bits": _varying_bits(words),
+                            "holds": f"SC projection {q.name}: " + (
                                 "targets, first input, input count" if table == "targets"
                                 else "source neuron and comparator level of every input")})
     pop_bits = max(1, (len(plan.populations) - 1).bit_length())
