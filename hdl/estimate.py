@@ -2,8 +2,9 @@
 """How much of a board's FPGA a network core needs, estimated from its plan before any synthesis.
 
 :func:`estimate_resources` reads what the generator already knows without
-running a tool: every memory of the core (:func:`hdl.generate.memories`)
-packed into the device's block RAMs, the multipliers of each datapath
+running a tool: every memory of the core (:func:`hdl.generate.memories`; for a
+board build also the reset ROM and the telemetry's FIFOs and ring, which its top
+adds) packed into the device's block RAMs, the multipliers of each datapath
 (:class:`~hdl.datapath.DatapathResources`) in the device's DSP blocks, and
 logic from the datapaths' pipeline bits and memory widths, and a fixed amount per SC projection.  It takes a fraction
 of a second (the core is elaborated, not converted to Verilog), so the studio
@@ -18,25 +19,53 @@ splits it (16x16 on the iCE40UP, 18x18 on the ECP5; pieces narrower than two
 bits, and on the iCE40 products narrower than 11 bits, stay in logic).  It is
 meant to say early that a design will not fit, and by what, not to predict the
 last LUT.
+
+Block RAMs are counted as Yosys's ``memory_libmap`` places each memory.  On the
+ECP5 (``lattice/brams_16kd.txt``) it follows the pass itself: a ROM keeps only
+the bits that differ between its words (``opt_mem``); the memory is cut into
+row groups of a DP16KD's depth and the groups' bits are packed side by side
+into blocks of its width (a ROM bit by bit, a RAM in 9-bit bytes, the write
+enable's granularity), in the shape of least cost (128 per block, 1/2 per bit a
+multiplexer selects), unless LUT RAM (RAMs; 4 per 16x4 TRELLIS_DPR16X4) or
+logic (1 per RAM bit, 1/16 per ROM bit) costs less.  On the iCE40 each memory
+takes whole SB_RAM40_4Ks in its best shape (:func:`hdl.generate.block_rams`),
+which its builds match.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from amaranth.hdl import Fragment, Shape
+from amaranth.lib.memory import Memory
+
+from hdl.board_top import HilPort
 from hdl.boards import Board
 from hdl.core import NetworkCore
 from hdl.design import NetworkPlan, plan_units
-from hdl.generate import BLOCK_RAM_SHAPES, block_rams, memories
+from hdl.generate import block_rams, memories
+from hdl.telemetry import Telemetry
+from hdl.uart import uart_baud, uart_divisor
 
-__all__ = ["RESOURCES", "ResourceEstimate", "estimate_resources", "for_board", "table_storage"]
+__all__ = ["RESOURCES", "ResourceEstimate", "ecp5_block_rams", "estimate_resources", "for_board", "table_storage"]
 
 # The board resources in the order they are shown, with the names people read.
 RESOURCES = {"luts": "LUT", "ffs": "FF", "brams": "BRAM", "sprams": "SPRAM", "dsps": "DSP"}
 # iCE40UP SB_SPRAM256KA: words x bits (no initial contents: only loaded memories go there).
 SPRAM_SHAPE = (16384, 16)
-# ECP5 DP16KD shapes (words x bits); iCE40 SB_RAM40_4K shapes are hdl.generate.BLOCK_RAM_SHAPES.
+# ECP5 DP16KD shapes (words x bits; 512 x 36 is its PDPW16KD mode); iCE40 SB_RAM40_4K shapes are
+# hdl.generate.BLOCK_RAM_SHAPES.
 ECP5_BLOCK_RAM_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
+# What Yosys's memory_libmap weighs an ECP5 memory by (yosys 0.70, lattice/brams_16kd.txt,
+# lattice/lutrams_trellis.txt, memory_libmap.cc): a block, a 16 x 4 LUT RAM, a bit of soft logic, a bit a
+# multiplexer or a write-enable decoder selects; a DP16KD's write enables each cover a byte of 9 bits.
+ECP5_BLOCK_COST, ECP5_LUT_RAM_COST, ECP5_LUT_RAM_SHAPE = 128, 4, (16, 4)
+LOGIC_COST_RAM, LOGIC_COST_ROM, MUX_COST = 1.0, 1 / 16, 0.5
+ECP5_BYTE = 9
+# The families whose estimate counts the whole board design, as their builds report it; an iCE40 estimate
+# is its core's (as synth_ice40 of the core alone maps it; tests/hdl/test_estimate.py), which its choices
+# (lanes, tables in SPRAM) were made with.
+WHOLE_DESIGN_FAMILIES = ("ecp5",)
 # Multiplier operand widths one DSP block takes (iCE40 SB_MAC16, ECP5 MULT18X18D), and the narrowest
 # product Yosys puts in one (its synth_ice40/synth_lattice mul2dsp options DSP_*_MINWIDTH, DSP_Y_MINWIDTH).
 DSP_WIDTH = {"ice40": 16, "ecp5": 18}
@@ -111,8 +140,59 @@ def _dsps(widths: tuple[int, int], family: str) -> tuple[int, int]:
 
 
 def _block_rams(mems: list[dict], family: str) -> int:
-    shapes = BLOCK_RAM_SHAPES if family == "ice40" else ECP5_BLOCK_RAM_SHAPES
-    return sum(block_rams(m["words"], m["width"], shapes) for m in mems if not m.get("loaded"))
+    if family == "ice40":
+        return sum(block_rams(m["words"], m["width"]) for m in mems if not m.get("loaded"))
+    return sum(ecp5_block_rams(m["words"], m["varying_bits"], m["written"]) for m in mems)
+
+
+def ecp5_block_rams(words: int, width: int, written: bool) -> int:
+    """The DP16KDs Yosys gives an ECP5 memory of ``words`` x ``width`` bits (a ROM's ``width``: the bits
+    that differ between its words; ``written``: a RAM): those of its cheapest mapping, 0 when that is LUT RAM
+    or logic (see the module docstring)."""
+    best, blocks = words * width * (LOGIC_COST_RAM if written else LOGIC_COST_ROM), 0
+    if written:
+        depth, bits = ECP5_LUT_RAM_SHAPE
+        groups = -(-words // depth)
+        best = min(best, ECP5_LUT_RAM_COST * groups * -(-width // bits) + _mux_cost(groups, width, written))
+    for depth, bits in ECP5_BLOCK_RAM_SHAPES:
+        groups = -(-words // depth)
+        byte = min(ECP5_BYTE, bits) if written else 1
+        n = -(-groups * -(-width // byte) * byte // bits)
+        cost = ECP5_BLOCK_COST * n + _mux_cost(groups, width, written)
+        if cost < best:
+            best, blocks = cost, n
+    return blocks
+
+
+def _mux_cost(groups: int, width: int, written: bool) -> float:
+    """memory_libmap's cost of selecting among ``groups`` row groups: the read port's multiplexer and
+    (``written``) the write enable's decoder."""
+    return MUX_COST * ((groups - 1) * width + (groups if written and groups > 1 else 0))
+
+
+def _board_top_memories(core: NetworkCore, board: Board) -> list[dict]:
+    """The memories a board's top adds to ``core`` (:class:`~hdl.board_top.BoardTop`: the telemetry's UART
+    FIFOs and frame ring when the board has a UART), in the form of :func:`hdl.generate.memories`."""
+    if not board.has_resource("uart"):
+        return []
+    clock_hz = board.target_hz
+    telemetry = Telemetry(core, uart_divisor(clock_hz, uart_baud(clock_hz)), round(clock_hz * core.plan.dt_s),
+                          probes=HilPort().probes)
+    fragment = Fragment.get(telemetry, None)
+    out = []
+    for memory in _memories_of(fragment):
+        width = Shape.cast(memory.shape).width
+        out.append({"name": "telemetry", "words": memory.depth, "width": width, "bits": memory.depth * width,
+                    "written": bool(memory.write_ports), "varying_bits": width})
+    return out
+
+
+def _memories_of(fragment: Fragment):
+    for origin in fragment.origins or ():
+        if isinstance(origin, Memory):
+            yield origin
+    for sub, *_ in fragment.subfragments:
+        yield from _memories_of(sub)
 
 
 def table_storage(plan: NetworkPlan, board: Board) -> str:
@@ -143,14 +223,19 @@ def for_board(plan: NetworkPlan, board: Board) -> NetworkPlan:
 
 
 def estimate_resources(plan: NetworkPlan, board: Board, core: NetworkCore | None = None) -> ResourceEstimate:
-    """The resources the core of ``plan`` needs on ``board`` (``core``: the core, if at hand; else the one
-    :func:`table_storage` and :func:`for_board` choose)."""
+    """The resources the core of ``plan`` needs on ``board``: ``core``, if given; else the core
+    :func:`table_storage` and :func:`for_board` choose, and on the devices of :data:`WHOLE_DESIGN_FAMILIES`
+    as a board build makes it (:func:`hdl.board_build.board_plan` with its default HIL port): resettable,
+    with the memories of the board's top."""
+    top = []
     if core is None:
         plan = for_board(plan, board)
-        core = NetworkCore(plan, tables=table_storage(plan, board))
+        whole = board.family in WHOLE_DESIGN_FAMILIES
+        core = NetworkCore(plan, tables=table_storage(plan, board), resettable=whole and HilPort().reset)
+        top = _board_top_memories(core, board) if whole else []
     family = board.family
     capacity = board.capacity
-    mems = memories(plan, core)
+    mems = memories(plan, core) + top
     datapaths = [unit.datapath.resources for unit in core.slices]
     multipliers = [m for unit in core.slices for m in unit.datapath.multipliers_given(unit.constant_inputs)]
     bits = sum(d.pipeline_register_bits for d in datapaths) + sum(m["width"] for m in mems)

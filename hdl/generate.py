@@ -8,10 +8,12 @@ design exists); :func:`write_design` writes it into a folder all at once.
 from __future__ import annotations
 
 import json
+import operator
 import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from functools import reduce
 from pathlib import Path
 
 from amaranth.back import verilog
@@ -72,7 +74,9 @@ def memories(plan: NetworkPlan, core: NetworkCore) -> list[dict]:
 
     ``initial`` says whether the memory has initial contents (ROMs, state) or starts at zero (inputs,
     the queue): only the latter can live in a RAM without initial contents (the iCE40's SPRAM)
-    unless a loader writes them first.
+    unless a loader writes them first.  ``written``: the core (or its loader) writes it, else it is a ROM;
+    ``varying_bits``: the bits of a word that are not the same in every word of a ROM (synthesis keeps
+    only those: Yosys's ``opt_mem`` turns the others into constants), a RAM's width.
     """
     out = []
     for whole in core.units:
@@ -84,43 +88,58 @@ def memories(plan: NetworkPlan, core: NetworkCore) -> list[dict]:
                 pops += f"; words {unit.span[0]}..{unit.span[1] - 1}"
             state_bits = sum(w for _, w in unit.state_layout())
             out.append({"name": f"{name}.state", "words": unit.size, "width": state_bits, "initial": True,
+                        "written": True,
                         "holds": f"{', '.join(unit.pop.state)}, refractory count, overflow flag"
                                  + (f", spikes of the last {unit.history_bits} steps" if unit.history_bits else "")
                                  + f" (initial state; {pops})"})
             initial = unit.initial_layout() if unit.resettable else []
             if initial:
                 out.append({"name": f"{name}.initial", "words": unit.size, "width": sum(w for *_, w in initial),
-                            "initial": True, "holds": f"initial {', '.join(n for n, *_ in initial)} (for a reset)"})
+                            "initial": True, "written": False,
+                            "varying_bits": _varying_bits(unit._init_words(unit.state_layout())),
+                            "holds": f"initial {', '.join(n for n, *_ in initial)} (for a reset)"})
             rom = unit.rom_layout()
             if rom:
                 out.append({"name": f"{name}.params", "words": unit.size, "width": sum(w for _, w in rom),
-                            "initial": True, "holds": ", ".join(n.lstrip("_") for n, _ in rom)})
+                            "initial": True, "written": False, "varying_bits": _varying_bits(unit._init_words(rom)),
+                            "holds": ", ".join(n.lstrip("_") for n, _ in rom)})
             for r in unit.inputs:
                 if r.width:
                     out.append({"name": f"{name}.input_{r.receptor}", "words": unit.size,
-                                "width": r.width, "initial": False,
+                                "width": r.width, "initial": False, "written": True,
                                 "holds": f"`{r.receptor}` input sums of the next step in units of {r.scale}"})
     layout = core.layout
     rom = core.tables == "rom"  # else written through the load port before the first step
     out.append({"name": "delivery.rows", "words": max(1, len(layout.rows)), "width": layout.pointer_bits,
-                "initial": rom, "loaded": not rom, "holds": "CSR row pointers of every projection"})
+                "initial": rom, "loaded": not rom, "written": not rom, "varying_bits": _varying_bits(layout.rows),
+                "holds": "CSR row pointers of every projection"})
     out.append({"name": "delivery.synapses", "words": max(1, len(layout.synapses)), "width": layout.synapse_bits,
-                "initial": rom, "loaded": not rom, "holds": "targets and weights" if layout.weight_bits else
+                "initial": rom, "loaded": not rom, "written": not rom, "varying_bits": _varying_bits(layout.synapses),
+                "holds": "targets and weights" if layout.weight_bits else
                 "targets (one shared weight per projection)"})
     for q in plan.projections:
         if q.sc is not None:
             for table, (width, words) in sc_tables(q.sc, plan.populations[q.source].size).items():
                 out.append({"name": f"delivery.sc_{q.name}.{table}", "words": max(1, len(words)), "width": width,
-                            "initial": True, "holds": f"SC projection {q.name}: " + (
+                            "initial": True, "written": False, "varying_bits": _varying_bits(words),
+                            "holds": f"SC projection {q.name}: " + (
                                 "targets, first input, input count" if table == "targets"
                                 else "source neuron and comparator level of every input")})
     pop_bits = max(1, (len(plan.populations) - 1).bit_length())
-    out.append({"name": "delivery.queue", "words": core.queue_depth, "initial": False,
+    out.append({"name": "delivery.queue", "words": core.queue_depth, "initial": False, "written": True,
                 "width": pop_bits + max(p.neuron_bits for p in plan.populations) + core.mask_bits,
                 "holds": "event queue (neurons and the delays they deliver through)"})
     for m in out:
         m["bits"] = m["words"] * m["width"]
+        if m["written"]:
+            m["varying_bits"] = m["width"]
     return out
+
+
+def _varying_bits(words: list[int]) -> int:
+    """How many bits are not the same in all of ``words``."""
+    ones = reduce(operator.or_, words, 0)
+    return (ones & ~reduce(operator.and_, words, ones)).bit_count()
 
 
 def manifest_of(plan: NetworkPlan, core: NetworkCore, top: str, project: str, files: dict[str, str]) -> dict:
