@@ -65,10 +65,10 @@ class DeployResult:
 
 
 def plan_for_board(path: str | os.PathLike, fmt: QFormat | None, board: Board, lanes: int = 0) -> NetworkPlan:
-    """The plan of project ``path`` as it is built for ``board``: its core updating ``lanes`` neurons per clock,
-    or (0) as many as :func:`hdl.estimate.for_board` chooses."""
+    """The plan of project ``path`` as it is built for ``board``: its core updating ``lanes`` neurons per clock
+    (1 included), or (0) as many as :func:`hdl.estimate.for_board` chooses."""
     plan = plan_project(path, fmt)
-    return for_board(replace(plan, lanes=lanes) if lanes else plan, board)
+    return replace(plan, lanes=lanes) if lanes else for_board(plan, board)
 
 
 def build_folder(path: str | os.PathLike, board: Board, fmt: QFormat | None = None,

@@ -103,3 +103,14 @@ def test_the_lanes_asked_for_are_the_lanes_built():
     board = find_board("ulx3s")
     assert plan_for_board(HIL, None, board).lanes == 1  # hil_demo steps in real time one neuron per clock
     assert plan_for_board(HIL, None, board, lanes=3).lanes == 3
+
+
+def test_one_lane_asked_for_is_one_lane_where_the_estimate_would_choose_more(tmp_path):
+    from benchmarks.hdl_resources import write_project
+    from hdl.boards import find_board
+    from studio.hardware.deploy_flow import plan_for_board
+
+    board = find_board("ulx3s")
+    project = write_project(tmp_path / "cuba3000.ncsproj", 3000, 3000)  # a pass over 3,000 neurons: 60 % of a step
+    assert plan_for_board(project, None, board).lanes > 1
+    assert plan_for_board(project, None, board, lanes=1).lanes == 1
