@@ -34,7 +34,7 @@ from views.hil.hil_parameters import HilParameters
 from views.hil.hil_raster import HilRaster
 from views.hil.hil_traces import HilTraces
 from views.scopes.bitstream_scope import BitstreamScope
-from views.theme import colors
+from views.theme import colors, follow_theme
 
 POLL_MS = 15
 HEALTH_S = 0.5  # the counters are shown again at least this often
@@ -119,6 +119,7 @@ class HilPanel(QWidget):
         self.warning = QLabel()
         self.warning.setObjectName("hil_warning")
         self.warning.setWordWrap(True)
+        follow_theme(self.warning, lambda theme: f"color: {theme.error.name()}")
         self.verdict = QLabel("Connect to a board to compare it with the engine, step for step.")
         self.verdict.setObjectName("hil_verdict")
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -304,21 +305,27 @@ class HilPanel(QWidget):
         self.parameters.show_writes(session.writes)
 
     def _show_traces(self, steps: int, dt_ms: float) -> None:
+        """The probed pairs over the raster's window: only the samples inside it are converted and drawn."""
         engine = self.session.engine
         if engine is None:
             return
+        start = max(0, steps - self.raster.window)
+
+        def window(samples):
+            steps_, raw = samples
+            inside = (steps_ >= start) & (steps_ < steps)
+            return (steps_[inside] + 1) * dt_ms, engine.fmt.to_float(raw[inside])
+
         traces = {}
         for neuron, variable in self.session.telemetry.probed:
             k, (name, first, _) = next((k, p) for k, p in enumerate(engine.populations)
                                        if p[1] <= neuron < p[1] + p[2])
             slots = engine.probe_slots.get(name, ())
             label = f"{name}[{neuron - first}].{slots[variable] if variable < len(slots) else variable}"
-            board_steps, board_raw = self.session.telemetry.probe(neuron, variable)
-            engine_steps, engine_raw = self.session.prediction.probes.get((neuron, variable), (board_steps[:0],
-                                                                                              board_raw[:0]))
-            traces[(neuron, variable)] = (label, k, (board_steps, engine.fmt.to_float(board_raw)),
-                                          (engine_steps, engine.fmt.to_float(engine_raw)))
-        self.traces.show_traces(traces, max(0, steps - self.raster.window), steps, dt_ms)
+            board = self.session.telemetry.probe(neuron, variable)
+            predicted = self.session.prediction.probes.get((neuron, variable), (board[0][:0], board[1][:0]))
+            traces[(neuron, variable)] = (label, k, window(board), window(predicted))
+        self.traces.show_traces(traces)
 
     def _show_streams(self, steps: int, dt_ms: float) -> None:
         """Feed the bitstream scope the board's steps it has not seen (from step 0 again after a reset)."""
@@ -377,7 +384,6 @@ class HilPanel(QWidget):
         self._health_shown = time.monotonic()
         warnings = session.warnings()
         self.warning.setText("" if not warnings else "⚠ " + "; ".join(warnings))
-        self.warning.setStyleSheet(f"color: {colors().error.name()}")
 
     def _show_state(self, detail: str = "") -> None:
         session = self.session
