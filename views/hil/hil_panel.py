@@ -19,6 +19,7 @@ from collections import deque
 from html import escape
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QEvent, QObject, QStandardPaths, Qt, QTimer
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
@@ -127,7 +128,8 @@ class HilPanel(QWidget):
         self.traces = HilTraces()
         self.traces.plot.setXLink(self.raster.plot)
         self.bitstreams = BitstreamScope()
-        self._streamed = (None, 0)  # the telemetry whose spikes the bitstream scope has, and up to which step
+        self._streamed = (None, 0, 0)  # the telemetry whose spikes the bitstream scope has, up to which step,
+        # and how many of its spikes (in order of arrival) it was given
         self.parameters = HilParameters()
         self.parameters.write_requested.connect(self.write_parameter)
         self.raster.widget.viewport().installEventFilter(self)
@@ -328,21 +330,27 @@ class HilPanel(QWidget):
         self.traces.show_traces(traces)
 
     def _show_streams(self, steps: int, dt_ms: float) -> None:
-        """Feed the bitstream scope the board's steps it has not seen (from step 0 again after a reset)."""
+        """Feed the bitstream scope the board's steps it has not seen, from the spikes that arrived since the
+        last time (from step 0 again after a reset)."""
         engine, telemetry = self.session.engine, self.session.telemetry
         if self.bitstreams.network is None:
             return
-        source, done = self._streamed
+        source, done, fed = self._streamed
         if source is not telemetry:
             self.bitstreams.reset()
-            done = 0
+            done = fed = 0
         if engine is None:  # rebuilding after a reset
-            self._streamed = (telemetry, done)
+            self._streamed = (telemetry, done, fed)
             return
         if steps > done:
-            self.bitstreams.feed([board_chunk(telemetry.spikes(), engine.populations, done, steps, dt_ms)])
+            spike_steps, neurons = (a[fed:] for a in telemetry.spikes())
+            later = np.flatnonzero(spike_steps >= steps)  # spikes arrive step by step: those of step `steps` on wait
+            new = int(later[0]) if later.size else spike_steps.size
+            self.bitstreams.feed([board_chunk((spike_steps[:new], neurons[:new]), engine.populations, done, steps,
+                                              dt_ms)])
             self.bitstreams.refresh()
-        self._streamed = (telemetry, max(done, steps))
+            fed += new
+        self._streamed = (telemetry, max(done, steps), fed)
 
     def _show_verdict(self, steps: int, dt_ms: float) -> None:
         session = self.session
