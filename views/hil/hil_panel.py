@@ -68,8 +68,8 @@ class HilPanel(QWidget):
     session : HilSession
         The session polled.
     latencies : deque
-        Seconds from a poll that brought frames to the raster's next paint (the last 200; the health line
-        shows their median).
+        Seconds from a poll that brought frames to the next paint of the raster or the traces (the last 200;
+        the health line shows their median).
     """
 
     def __init__(self, project: str, folder: str | Path | None = None, parent: QWidget | None = None):
@@ -132,7 +132,8 @@ class HilPanel(QWidget):
         # and how many of its spikes (in order of arrival) it was given
         self.parameters = HilParameters()
         self.parameters.write_requested.connect(self.write_parameter)
-        self.raster.widget.viewport().installEventFilter(self)
+        for plot in (self.raster, self.traces):  # a frame's pixels: its spikes, or its probe samples
+            plot.widget.viewport().installEventFilter(self)
         self._layout()
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
