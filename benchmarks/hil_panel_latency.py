@@ -145,9 +145,9 @@ def measure(kind: str, steps: int, probe: bool) -> dict:
     panel.session.send(RunSteps(steps=steps))
     spin(lambda: panel.session.telemetry.status is not None and panel.session.telemetry.status.step >= steps
          and not panel.session.telemetry.status.running, 600)
+    wall, cpu = time.monotonic() - start, time.process_time() - cpu
     settled = time.monotonic() + 1.0  # the last frames (a Status) may change no plot
     spin(lambda: drawn[0] is None or time.monotonic() > settled, 5)
-    wall, cpu = time.monotonic() - start, time.process_time() - cpu
     frames = panel.session.link.stats.frames_ok
     spikes = int(panel.session.telemetry.spikes()[0].size)
     agree = panel.session.divergence is None
