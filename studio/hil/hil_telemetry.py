@@ -49,14 +49,11 @@ class Telemetry:
     horizon
         Steps the board has surely finished: the latest Status's ``step``, or the step of its newest spike
         (the steps before it are complete; a spike frame of that step may still follow).
-    samples
-        Probe samples received (of every probed pair).
     """
 
     status: Status | None = None
     horizon: int = 0
     messages: int = 0
-    samples: int = 0
     _spikes: _Rows = field(default_factory=lambda: _Rows(2))  # steps, neurons
     _probes: dict[tuple[int, int], _Rows] = field(default_factory=dict)  # steps, raw values
 
@@ -72,7 +69,6 @@ class Telemetry:
                 if pair is None:
                     pair = self._probes[(neuron, variable)] = _Rows(2)
                 pair.append(1, message.step, value)
-            self.samples += len(message.samples)
             self.horizon = max(self.horizon, message.step)
         elif isinstance(message, Status):
             self.status = message

@@ -315,9 +315,9 @@ class HilPanel(QWidget):
         start = max(0, steps - self.raster.window)
 
         def window(samples):
-            steps_, raw = samples
-            inside = (steps_ >= start) & (steps_ < steps)
-            return (steps_[inside] + 1) * dt_ms, engine.fmt.to_float(raw[inside])
+            at, raw = samples
+            inside = (at >= start) & (at < steps)
+            return (at[inside] + 1) * dt_ms, engine.fmt.to_float(raw[inside])
 
         traces = {}
         for neuron, variable in self.session.telemetry.probed:
