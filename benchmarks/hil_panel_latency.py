@@ -5,8 +5,8 @@ Run: ``.venv/bin/python benchmarks/hil_panel_latency.py [--board fake|virtual] [
 tests' stand-in (tests/studio/hil_fake_board.py: the engine's spikes at 10,000 steps per second, the
 rate of hil_demo in real time), ``virtual`` the virtual board (the board top under Verilator, as fast
 as it goes).  A relay process between board and panel stamps every chunk of bytes it passes on (the
-arrival); the panel's raster viewport stamps every paint with the bytes it had drawn.  A chunk's
-latency is the time from its arrival to the first paint that includes it.  Prints JSON
+arrival); the panel's plots (the raster, and the probed traces) stamp every paint with the bytes drawn
+by then.  A chunk's latency is the time from its arrival to the first paint that includes it.  Prints JSON
 ``{latency_ms: {median, p95, max}, frames_per_s, paints_per_s, ...}``.
 """
 
@@ -124,7 +124,8 @@ def measure(kind: str, steps: int, probe: bool) -> dict:
             return False
 
     stamp = Stamp()
-    panel.raster.widget.viewport().installEventFilter(stamp)
+    for plot in (panel.raster, panel.traces):
+        plot.widget.viewport().installEventFilter(stamp)
 
     def spin(condition, timeout):
         end = time.monotonic() + timeout
@@ -144,8 +145,9 @@ def measure(kind: str, steps: int, probe: bool) -> dict:
     panel.session.send(RunSteps(steps=steps))
     spin(lambda: panel.session.telemetry.status is not None and panel.session.telemetry.status.step >= steps
          and not panel.session.telemetry.status.running, 600)
-    spin(lambda: drawn[0] is None, 5)
     wall, cpu = time.monotonic() - start, time.process_time() - cpu
+    settled = time.monotonic() + 1.0  # the last frames (a Status) may change no plot
+    spin(lambda: drawn[0] is None or time.monotonic() > settled, 5)
     frames = panel.session.link.stats.frames_ok
     spikes = int(panel.session.telemetry.spikes()[0].size)
     agree = panel.session.divergence is None

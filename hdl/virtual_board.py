@@ -9,7 +9,9 @@ UART at bit level: bytes from a TCP client (or a pseudo-terminal) are sent
 into ``rx`` bit by bit, bits on ``tx`` are sampled back into bytes.  It paces
 the simulated clock to the wall clock (``realtime``) or runs as fast as it
 can, accepts a new client when one goes away, and stops on SIGINT or SIGTERM,
-printing its cycle count and wall time.
+printing its cycle count and wall time.  It also stops when the process that
+started it dies, however it dies (Linux's parent-death signal: a killed test run
+leaves no board behind).
 
 :class:`VirtualBoard` starts and stops the harness as a process.
 """
@@ -40,6 +42,7 @@ __all__ = ["CLOCK_HZ", "VirtualBoard", "VirtualBoardError", "VirtualBoardTop", "
 CLOCK_HZ = 12_000_000  # the iCEBreaker's oscillator: 3 Mbaud at 4 clocks per bit
 TOP = "virtual_board"
 PROBES = 4  # (neuron, variable) pairs the virtual board samples
+PARENT_ENV = "NCSTUDIO_BOARD_PARENT"  # the pid of the process that starts the board, which it dies with
 
 
 class VirtualBoardError(NeuroCoreError):
@@ -84,6 +87,7 @@ def _harness(divisor: int, clock_hz: int) -> str:
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <thread>
@@ -103,6 +107,9 @@ int main(int argc, char** argv) {{
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     std::signal(SIGPIPE, SIG_IGN);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);  // stop with the process that started us
+    const char* parent = std::getenv("{PARENT_ENV}");
+    if (parent && getppid() != std::atoi(parent)) return 1;  // it died before we asked
     int server = -1, client = -1;
     if (use_pty) {{
         client = posix_openpt(O_RDWR | O_NOCTTY);
@@ -236,6 +243,8 @@ class VirtualBoard:
     def start(cls, exe: Path, listen: str = "tcp:127.0.0.1:0", pty: bool = False, realtime: bool = True,
               timeout: float = 30.0) -> "VirtualBoard":
         """Start the board serving on ``listen`` (``tcp:HOST:PORT``; port 0: any free one) or on a new pty.
+        The board stops when the thread calling dies with its process, or ends on its own (Linux's parent-death
+        signal follows the thread): start it from the main thread.
 
         Raises
         ------
@@ -251,7 +260,8 @@ class VirtualBoard:
             args = ["tcp", found.group(1), found.group(2)]
         argv = [str(exe), *args] + ([] if realtime else ["free"])
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                stdin=subprocess.DEVNULL, cwd=exe.parent, env=dict(os.environ))
+                                stdin=subprocess.DEVNULL, cwd=exe.parent,
+                                env={**os.environ, PARENT_ENV: str(os.getpid())})
         line = proc.stdout.readline().strip()
         if not line.startswith("serving "):
             proc.wait(timeout=timeout)

@@ -16,6 +16,28 @@ import numpy as np
 from hdl.hil_protocol import Message, ProbeSamples, Spikes, Status
 
 
+class _Rows:
+    """Columns of int64 appended to at their end, grown by doubling (appending stays cheap on average)."""
+
+    def __init__(self, columns: int):
+        self._data = np.zeros((columns, 256), np.int64)
+        self.size = 0
+
+    def append(self, n: int, *columns) -> None:
+        """Append ``n`` rows: each of ``columns`` is one value for all of them, or ``n`` values."""
+        if self.size + n > self._data.shape[1]:
+            grown = np.zeros((len(self._data), 2 * (self.size + n)), np.int64)
+            grown[:, :self.size] = self._data[:, :self.size]
+            self._data = grown
+        for row, values in zip(self._data, columns):
+            row[self.size:self.size + n] = values
+        self.size += n
+
+    def columns(self) -> tuple[np.ndarray, ...]:
+        """The rows so far, column by column (views: copy to keep)."""
+        return tuple(self._data[:, :self.size])
+
+
 @dataclass
 class Telemetry:
     """The board's spikes, probe samples and status so far.
@@ -32,26 +54,21 @@ class Telemetry:
     status: Status | None = None
     horizon: int = 0
     messages: int = 0
-    _spikes: np.ndarray = field(default_factory=lambda: np.zeros((2, 4096), np.int64))  # rows: steps, neurons
-    _count: int = 0
-    _probes: dict[tuple[int, int], tuple[list[int], list[int]]] = field(default_factory=dict)
+    _spikes: _Rows = field(default_factory=lambda: _Rows(2))  # steps, neurons
+    _probes: dict[tuple[int, int], _Rows] = field(default_factory=dict)  # steps, raw values
 
     def add(self, message: Message) -> None:
         """Take one message from the board (commands' Acks are the session's business)."""
         self.messages += 1
         if isinstance(message, Spikes):
-            n = len(message.neurons)
-            if self._count + n > self._spikes.shape[1]:  # grow by doubling: adding stays cheap on average
-                self._spikes = np.concatenate([self._spikes, np.zeros((2, self._spikes.shape[1] + n), np.int64)], 1)
-            self._spikes[0, self._count:self._count + n] = message.step
-            self._spikes[1, self._count:self._count + n] = message.neurons
-            self._count += n
+            self._spikes.append(len(message.neurons), message.step, message.neurons)
             self.horizon = max(self.horizon, message.step)
         elif isinstance(message, ProbeSamples):
             for neuron, variable, value in message.samples:
-                steps, values = self._probes.setdefault((neuron, variable), ([], []))
-                steps.append(message.step)
-                values.append(value)
+                pair = self._probes.get((neuron, variable))
+                if pair is None:
+                    pair = self._probes[(neuron, variable)] = _Rows(2)
+                pair.append(1, message.step, value)
             self.horizon = max(self.horizon, message.step)
         elif isinstance(message, Status):
             self.status = message
@@ -59,7 +76,7 @@ class Telemetry:
 
     def spikes(self) -> tuple[np.ndarray, np.ndarray]:
         """Every spike received: (steps, global neurons), in order of arrival (views: copy to keep)."""
-        return self._spikes[0, :self._count], self._spikes[1, :self._count]
+        return self._spikes.columns()
 
     @property
     def probed(self) -> list[tuple[int, int]]:
@@ -67,9 +84,10 @@ class Telemetry:
         return sorted(self._probes)
 
     def probe(self, neuron: int, variable: int) -> tuple[np.ndarray, np.ndarray]:
-        """The samples of ``variable`` of ``neuron``: (steps, raw values)."""
-        steps, values = self._probes.get((neuron, variable), ([], []))
-        return np.asarray(steps, np.int64), np.asarray(values, np.int64)
+        """The samples of ``variable`` of ``neuron``: (steps, raw values), in order of arrival (views: copy to
+        keep)."""
+        rows = self._probes.get((neuron, variable))
+        return rows.columns() if rows is not None else (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
 
 def first_divergence(board: tuple[np.ndarray, np.ndarray], engine: tuple[np.ndarray, np.ndarray],

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -162,6 +165,30 @@ def test_a_killed_board_can_still_be_stopped_and_leaves_no_pipe_open(board_exe):
 def test_a_board_that_cannot_listen_says_why_and_leaves_no_pipe_open(board_exe):
     with pytest.raises(VirtualBoardError, match=r"^the virtual board did not start: bad address 999\.1\.1\.1$"):
         VirtualBoard.start(board_exe, "tcp:999.1.1.1:0")
+
+
+def _gone(pid: int) -> bool:
+    """No process ``pid``, or only its zombie (an orphan's exit status is init's to collect)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_a_board_stops_when_the_process_that_started_it_is_killed(board_exe):
+    starter = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from hdl.virtual_board import "
+         "VirtualBoard; print(VirtualBoard.start(Path(sys.argv[1])).process.pid, flush=True); time.sleep(600)",
+         str(board_exe)], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(HIL.parents[2])})
+    with starter.stdout:
+        pid = int(starter.stdout.readline())
+    assert not _gone(pid)
+    starter.kill()
+    starter.wait()
+    deadline = time.monotonic() + 10
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(pid)
 
 
 def _board_spikes(board) -> list[tuple[int, int]]:

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hdl.hil_protocol import RunSteps, SetProbes, Start, Stop
+from hdl.hil_protocol import ProbeSamples, RunSteps, SetProbes, Spikes, Start, Stop
 from studio.hil.hil_recording import read_recording
 from studio.hil.live_session import HilSession
-from studio.hil.hil_telemetry import first_divergence
+from studio.hil.hil_telemetry import Telemetry, first_divergence
 from tests.studio.hil_fake_board import FakeBoard
 
 HIL_DEMO = str(Path(__file__).resolve().parents[2] / "resources" / "examples" / "hil_demo.ncsproj")
@@ -37,6 +37,19 @@ def test_first_divergence_names_the_first_step_and_neuron():
     assert first_divergence(board, engine, 0, 10) == {"step": 3, "neuron": 9, "board": 1, "engine": 0}
     assert first_divergence(board, engine, 4, 10) is None
     assert first_divergence(board, engine, 0, 3) is None
+
+
+def test_telemetry_keeps_every_spike_and_probe_sample_in_order_of_arrival():
+    telemetry = Telemetry()
+    for step in range(3000):
+        telemetry.add(Spikes(step=step, neurons=tuple(range(step % 4))))
+        telemetry.add(ProbeSamples(step=step, samples=((7, 0, -step), (2, 1, step))))
+    steps, neurons = telemetry.spikes()
+    assert steps.tolist() == [s for s in range(3000) for _ in range(s % 4)]
+    assert neurons.tolist() == [n for s in range(3000) for n in range(s % 4)]
+    assert telemetry.probed == [(2, 1), (7, 0)] and telemetry.horizon == 2999
+    assert [a.tolist() for a in telemetry.probe(7, 0)] == [list(range(3000)), [-s for s in range(3000)]]
+    assert [a.size for a in telemetry.probe(7, 1)] == [0, 0]
 
 
 def test_a_run_of_2000_steps_receives_exactly_the_engines_spikes(session, tmp_path):

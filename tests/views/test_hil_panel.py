@@ -220,8 +220,10 @@ def test_a_write_while_running_is_predicted_from_the_step_the_board_acknowledged
         assert write.step > 300
         assert hil_panel.parameters.text(0) == f"300 pA applied from step {write.step:,} (read back)"
         qtbot.mouseClick(hil_panel.stop_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: hil_panel.session.telemetry.status.running == 0 and hil_panel.session._job is None
-                        and hil_panel.session.prediction.steps >= hil_panel.session.telemetry.horizon, timeout=20000)
+        telemetry = hil_panel.session.telemetry  # its status is None until the board's first Status
+        qtbot.waitUntil(lambda: telemetry.status is not None and telemetry.status.running == 0
+                        and hil_panel.session._job is None and hil_panel.session.prediction.steps >= telemetry.horizon,
+                        timeout=20000)
         qtbot.wait(100)
     finally:
         board.close()

@@ -19,6 +19,7 @@ from collections import deque
 from html import escape
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QEvent, QObject, QStandardPaths, Qt, QTimer
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
@@ -34,7 +35,7 @@ from views.hil.hil_parameters import HilParameters
 from views.hil.hil_raster import HilRaster
 from views.hil.hil_traces import HilTraces
 from views.scopes.bitstream_scope import BitstreamScope
-from views.theme import colors
+from views.theme import colors, follow_theme
 
 POLL_MS = 15
 HEALTH_S = 0.5  # the counters are shown again at least this often
@@ -67,8 +68,8 @@ class HilPanel(QWidget):
     session : HilSession
         The session polled.
     latencies : deque
-        Seconds from a poll that brought frames to the raster's next paint (the last 200; the health line
-        shows their median).
+        Seconds from a poll that brought frames to the next paint of the raster or the traces (the last 200;
+        the health line shows their median).
     """
 
     def __init__(self, project: str, folder: str | Path | None = None, parent: QWidget | None = None):
@@ -119,6 +120,7 @@ class HilPanel(QWidget):
         self.warning = QLabel()
         self.warning.setObjectName("hil_warning")
         self.warning.setWordWrap(True)
+        follow_theme(self.warning, lambda theme: f"color: {theme.error.name()}")
         self.verdict = QLabel("Connect to a board to compare it with the engine, step for step.")
         self.verdict.setObjectName("hil_verdict")
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -126,10 +128,12 @@ class HilPanel(QWidget):
         self.traces = HilTraces()
         self.traces.plot.setXLink(self.raster.plot)
         self.bitstreams = BitstreamScope()
-        self._streamed = (None, 0)  # the telemetry whose spikes the bitstream scope has, and up to which step
+        self._streamed = (None, 0, 0)  # the telemetry whose spikes the bitstream scope has, up to which step,
+        # and how many of its spikes (in order of arrival) it was given
         self.parameters = HilParameters()
         self.parameters.write_requested.connect(self.write_parameter)
-        self.raster.widget.viewport().installEventFilter(self)
+        for plot in (self.raster, self.traces):  # a frame's pixels: its spikes, or its probe samples
+            plot.widget.viewport().installEventFilter(self)
         self._layout()
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
@@ -304,38 +308,50 @@ class HilPanel(QWidget):
         self.parameters.show_writes(session.writes)
 
     def _show_traces(self, steps: int, dt_ms: float) -> None:
+        """The probed pairs over the raster's window: only the samples inside it are converted and drawn."""
         engine = self.session.engine
         if engine is None:
             return
+        start = max(0, steps - self.raster.window)
+
+        def window(samples):
+            at, raw = samples
+            inside = (at >= start) & (at < steps)
+            return (at[inside] + 1) * dt_ms, engine.fmt.to_float(raw[inside])
+
         traces = {}
         for neuron, variable in self.session.telemetry.probed:
             k, (name, first, _) = next((k, p) for k, p in enumerate(engine.populations)
                                        if p[1] <= neuron < p[1] + p[2])
             slots = engine.probe_slots.get(name, ())
             label = f"{name}[{neuron - first}].{slots[variable] if variable < len(slots) else variable}"
-            board_steps, board_raw = self.session.telemetry.probe(neuron, variable)
-            engine_steps, engine_raw = self.session.prediction.probes.get((neuron, variable), (board_steps[:0],
-                                                                                              board_raw[:0]))
-            traces[(neuron, variable)] = (label, k, (board_steps, engine.fmt.to_float(board_raw)),
-                                          (engine_steps, engine.fmt.to_float(engine_raw)))
-        self.traces.show_traces(traces, max(0, steps - self.raster.window), steps, dt_ms)
+            board = self.session.telemetry.probe(neuron, variable)
+            predicted = self.session.prediction.probes.get((neuron, variable), (board[0][:0], board[1][:0]))
+            traces[(neuron, variable)] = (label, k, window(board), window(predicted))
+        self.traces.show_traces(traces)
 
     def _show_streams(self, steps: int, dt_ms: float) -> None:
-        """Feed the bitstream scope the board's steps it has not seen (from step 0 again after a reset)."""
+        """Feed the bitstream scope the board's steps it has not seen, from the spikes that arrived since the
+        last time (from step 0 again after a reset)."""
         engine, telemetry = self.session.engine, self.session.telemetry
         if self.bitstreams.network is None:
             return
-        source, done = self._streamed
+        source, done, fed = self._streamed
         if source is not telemetry:
             self.bitstreams.reset()
-            done = 0
+            done = fed = 0
         if engine is None:  # rebuilding after a reset
-            self._streamed = (telemetry, done)
+            self._streamed = (telemetry, done, fed)
             return
         if steps > done:
-            self.bitstreams.feed([board_chunk(telemetry.spikes(), engine.populations, done, steps, dt_ms)])
+            spike_steps, neurons = (a[fed:] for a in telemetry.spikes())
+            later = np.flatnonzero(spike_steps >= steps)  # spikes arrive step by step: those of step `steps` on wait
+            new = int(later[0]) if later.size else spike_steps.size
+            self.bitstreams.feed([board_chunk((spike_steps[:new], neurons[:new]), engine.populations, done, steps,
+                                              dt_ms)])
             self.bitstreams.refresh()
-        self._streamed = (telemetry, max(done, steps))
+            fed += new
+        self._streamed = (telemetry, max(done, steps), fed)
 
     def _show_verdict(self, steps: int, dt_ms: float) -> None:
         session = self.session
@@ -377,7 +393,6 @@ class HilPanel(QWidget):
         self._health_shown = time.monotonic()
         warnings = session.warnings()
         self.warning.setText("" if not warnings else "⚠ " + "; ".join(warnings))
-        self.warning.setStyleSheet(f"color: {colors().error.name()}")
 
     def _show_state(self, detail: str = "") -> None:
         session = self.session

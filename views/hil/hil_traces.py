@@ -3,7 +3,6 @@ a dashed one from the engine, in the neuron's population colour, over the raster
 
 from __future__ import annotations
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
@@ -13,10 +12,12 @@ from views.scopes.scope import population_color
 from views.theme import colors
 
 MAX_TRACES = 8
+PEN_WIDTH = 1  # wider lines leave Qt's fast path: a trace of 2,000 steps then takes ~2 ms more to paint
 
 
 class HilTraces(QWidget):
-    """Curves of the probed pairs (:meth:`show_traces`); items are made once per pair and updated with ``setData``."""
+    """Curves of the probed pairs (:meth:`show_traces`); items are made once per pair and updated with ``setData``
+    (plain curve items: the data items' extra machinery costs a millisecond per frame)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -25,7 +26,7 @@ class HilTraces(QWidget):
         self.plot.showGrid(x=False, y=False)  # redrawn at every scroll (see views.hil.hil_raster)
         self.legend = add_legend(self.widget)
         self.legend.setColumnCount(2)
-        self.curves: dict[tuple[int, int], tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
+        self.curves: dict[tuple[int, int], tuple[pg.PlotCurveItem, pg.PlotCurveItem]] = {}
         self.hint = pg.TextItem("Probed state, board beside engine, shows here: press Probe while connected",
                                 color=colors().muted, anchor=(0.5, 0.5))
         self.plot.addItem(self.hint, ignoreBounds=True)
@@ -34,21 +35,24 @@ class HilTraces(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.widget)
 
-    def show_traces(self, traces: dict, start: int, steps: int, dt_ms: float) -> None:
-        """Draw ``traces``: (neuron, variable) -> (label, population index, board (steps, values), engine
-        (steps, values)), values in the variable's units, over steps ``start`` to ``steps``."""
+    def show_traces(self, traces: dict) -> None:
+        """Draw ``traces``: (neuron, variable) -> (label, population index, board (times in ms, values), engine
+        (times in ms, values)), values in the variable's units."""
         self.hint.setVisible(not traces)
-        variables = sorted({label.rpartition(".")[2] for label, _, _, _ in traces.values()})
-        self.plot.setLabel("left", ", ".join(variables))
+        variables = ", ".join(sorted({label.rpartition(".")[2] for label, _, _, _ in traces.values()}))
+        if variables != self.plot.getAxis("left").labelText:  # a new label redraws the axis
+            self.plot.setLabel("left", variables)
         for pair, (label, population, board, engine) in list(traces.items())[:MAX_TRACES]:
             if pair not in self.curves:
                 color = population_color(population + len(self.curves))
-                self.curves[pair] = (self.plot.plot(pen=pg.mkPen(color, width=1.5), name=f"{label} board"),
-                                     self.plot.plot(pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine),
-                                                    name=f"{label} engine"))
-            for curve, (s, v) in zip(self.curves[pair], (board, engine)):
-                inside = (s >= start) & (s < steps)
-                curve.setData((s[inside] + 1) * dt_ms, np.asarray(v)[inside], skipFiniteCheck=True)
+                self.curves[pair] = (
+                    pg.PlotCurveItem(pen=pg.mkPen(color, width=PEN_WIDTH), name=f"{label} board"),
+                    pg.PlotCurveItem(pen=pg.mkPen(color, width=PEN_WIDTH, style=Qt.PenStyle.DashLine),
+                                     name=f"{label} engine"))
+                for curve in self.curves[pair]:
+                    self.plot.addItem(curve)
+            for curve, (t_ms, values) in zip(self.curves[pair], (board, engine)):
+                curve.setData(t_ms, values, skipFiniteCheck=True)
 
     def _place_hint(self, view, ranges) -> None:
         (x0, x1), (y0, y1) = ranges
