@@ -1,9 +1,9 @@
 /* Poisson counts drawn inside the network kernel (ext/network.pyx), per neuron and step, in any thread.
  *
- * The uniform of neuron i in emission step e is Philox4x32-10 (Salmon et al., "Parallel random numbers: as
- * easy as 1, 2, 3", SC11; Random123's known answers hold, tests/engine/network/test_devices.py) of the
- * counter (i, e low word, e high word, 0) under the device's 64-bit seed as key: its first two words, 53
- * bits of them.  The count is the inverse of the Poisson distribution function at that uniform, the least
+ * The uniform of neuron i in emission step e comes from Philox4x32-10 (Salmon et al., "Parallel random
+ * numbers: as easy as 1, 2, 3", SC11; Random123's known answers hold, tests/engine/network/test_devices.py)
+ * of the counter (i / 2, e low word, e high word, 0) under the device's 64-bit seed as key: words 0 and 1
+ * for an even i, 2 and 3 for an odd one (one block serves two neighbours), 53 bits of them.  The count is the inverse of the Poisson distribution function at that uniform, the least
  * k with u < P(X <= k), read from a table of the distribution function (computed once per device by
  * engine/network/devices.py) and started at a guide entry, so a search takes one or two comparisons for
  * any mean.  A draw depends only on (seed, neuron, step): every thread count and every chunking gives the
@@ -51,12 +51,21 @@ static inline void ncs_philox4x32(const uint32_t ctr[4], uint32_t k0, uint32_t k
     out[3] = c3;
 }
 
-/* The 64 random bits of neuron i in step e (the first two words of its Philox block). */
+/* The 64 random bits of neurons 2p (first) and 2p + 1 in step e, into two[0] and two[1]. */
+static inline void ncs_poisson_pair(const ncs_poisson *g, uint32_t p, int64_t e, uint64_t two[2])
+{
+    uint32_t ctr[4] = {p, (uint32_t)e, (uint32_t)((uint64_t)e >> 32), 0}, out[4];
+    ncs_philox4x32(ctr, g->key[0], g->key[1], out);
+    two[0] = ((uint64_t)out[0] << 32) | out[1];
+    two[1] = ((uint64_t)out[2] << 32) | out[3];
+}
+
+/* The 64 random bits of neuron i in step e. */
 static inline uint64_t ncs_poisson_bits(const ncs_poisson *g, uint32_t i, int64_t e)
 {
-    uint32_t ctr[4] = {i, (uint32_t)e, (uint32_t)((uint64_t)e >> 32), 0}, out[4];
-    ncs_philox4x32(ctr, g->key[0], g->key[1], out);
-    return ((uint64_t)out[0] << 32) | out[1];
+    uint64_t two[2];
+    ncs_poisson_pair(g, i >> 1, e, two);
+    return (i & 1) ? two[1] : two[0];
 }
 
 /* The count whose distribution function first exceeds the uniform of ``bits``. */
@@ -84,26 +93,31 @@ static inline ptrdiff_t ncs_lower_bound(const int32_t *neurons, ptrdiff_t count,
 }
 
 /* Add count x weight to row[i] for the device's targets i among neurons lo to hi arriving in step t: the
- * random bits of a block of targets first (a loop the compiler vectorises), then their inversions. */
+ * random bits of a block of targets first (loops the compiler vectorises; every neuron: a Philox block per
+ * pair of them), then their inversions. */
 static void ncs_poisson_add(const ncs_poisson *g, int64_t t, ptrdiff_t lo, ptrdiff_t hi, double *row)
 {
     const int64_t e = t - g->delay;
-    uint64_t bits[NCS_POISSON_BLOCK];
-    uint32_t index[NCS_POISSON_BLOCK];
-    ptrdiff_t a = lo, b = hi;
+    uint64_t bits[NCS_POISSON_BLOCK + 2];
     if (e < g->first || e > g->last)
         return;
-    if (g->neurons != NULL) {
-        a = ncs_lower_bound(g->neurons, g->nneurons, lo);
-        b = ncs_lower_bound(g->neurons, g->nneurons, hi);
+    if (g->neurons == NULL) {
+        for (ptrdiff_t s = lo; s < hi; s += NCS_POISSON_BLOCK) {
+            const int m = (int)(hi - s < NCS_POISSON_BLOCK ? hi - s : NCS_POISSON_BLOCK), odd = (int)(s & 1);
+            const uint32_t p0 = (uint32_t)(s >> 1);
+            for (int q = 0; q < (odd + m + 1) / 2; q++)
+                ncs_poisson_pair(g, p0 + (uint32_t)q, e, bits + 2 * q);
+            for (int q = 0; q < m; q++)
+                row[s + q] += (double)ncs_poisson_invert(g, bits[odd + q]) * g->weight;
+        }
+        return;
     }
+    const ptrdiff_t a = ncs_lower_bound(g->neurons, g->nneurons, lo), b = ncs_lower_bound(g->neurons, g->nneurons, hi);
     for (ptrdiff_t s = a; s < b; s += NCS_POISSON_BLOCK) {
         const int m = (int)(b - s < NCS_POISSON_BLOCK ? b - s : NCS_POISSON_BLOCK);
         for (int q = 0; q < m; q++)
-            index[q] = g->neurons != NULL ? (uint32_t)g->neurons[s + q] : (uint32_t)(s + q);
+            bits[q] = ncs_poisson_bits(g, (uint32_t)g->neurons[s + q], e);
         for (int q = 0; q < m; q++)
-            bits[q] = ncs_poisson_bits(g, index[q], e);
-        for (int q = 0; q < m; q++)
-            row[index[q]] += (double)ncs_poisson_invert(g, bits[q]) * g->weight;
+            row[g->neurons[s + q]] += (double)ncs_poisson_invert(g, bits[q]) * g->weight;
     }
 }
