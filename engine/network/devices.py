@@ -498,10 +498,10 @@ def poisson_cdf(mean: float) -> tuple[np.ndarray, np.ndarray, int]:
     """The float generator's table of a Poisson count with ``mean`` (ext/poisson.h): ``(cdf, guide, first)``
     with ``cdf[k] = P(X <= first + k)`` in double precision, the last entry 1.0, the probability below
     ``first`` and above the last under :data:`POISSON_TAIL`; ``guide[j]`` is the first ``k`` with ``cdf[k] >
-    j / len(guide)`` (a power of two, at least eight times the table's length), where a search for a uniform
-    in that ``j``-th part starts.  Exact inversion for any mean, to the 53 bits of the uniform."""
+    j / len(guide)`` (a power of two, eight times the table's length, from 2**10 to 2**20 entries), where a
+    search for a uniform in that ``j``-th part starts.  Exact inversion for any mean, to the 53 bits of the uniform."""
     if mean == 0:
-        return np.ones(1), np.zeros(2, dtype=np.int32), 0
+        return np.ones(1), np.zeros(1 << POISSON_GUIDE_BITS, dtype=np.int32), 0
     # Chernoff: a Poisson count strays x from its mean with probability below exp(-x**2 / (2 (mean + x/3)))
     spread = math.sqrt(-2 * math.log(POISSON_TAIL) * mean) - math.log(POISSON_TAIL)
     first = max(0, math.floor(mean - spread))
@@ -510,7 +510,7 @@ def poisson_cdf(mean: float) -> tuple[np.ndarray, np.ndarray, int]:
     cdf = np.cumsum(pmf / pmf.sum())
     cdf = cdf[:min(int(np.searchsorted(cdf, 1 - 2.0 ** -53)), cdf.size - 1) + 1]  # no uniform passes it
     cdf[-1] = 1.0
-    parts = 1 << max(POISSON_GUIDE_BITS, (8 * cdf.size - 1).bit_length())  # a search rarely leaves its start
+    parts = 1 << min(max(POISSON_GUIDE_BITS, (8 * cdf.size - 1).bit_length()), 20)  # searches rarely move
     guide = np.searchsorted(cdf, np.arange(parts) / parts, side="right").astype(np.int32)
     return cdf, guide, first
 
