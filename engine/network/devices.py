@@ -492,6 +492,8 @@ POISSON_TAIL = 1e-80
 """The probability :func:`poisson_cdf` leaves out below its first count and above its last."""
 POISSON_GUIDE_BITS = 10
 """The least guide of :func:`poisson_cdf` has ``2**POISSON_GUIDE_BITS`` entries."""
+POISSON_MAX_MEAN = 1e9
+"""The largest mean count per step of a float poisson_generator (its table then holds 1.2 million entries)."""
 
 
 def poisson_cdf(mean: float) -> tuple[np.ndarray, np.ndarray, int]:
@@ -500,6 +502,9 @@ def poisson_cdf(mean: float) -> tuple[np.ndarray, np.ndarray, int]:
     ``first`` and above the last under :data:`POISSON_TAIL`; ``guide[j]`` is the first ``k`` with ``cdf[k] >
     j / len(guide)`` (a power of two, eight times the table's length, from 2**10 to 2**20 entries), where a
     search for a uniform in that ``j``-th part starts.  Exact inversion for any mean, to the 53 bits of the uniform."""
+    if not mean <= POISSON_MAX_MEAN:
+        raise DeviceError(f"a Poisson mean of {mean:g} spikes per step is above {POISSON_MAX_MEAN:g}; "
+                          "use a smaller rate or dt")
     if mean == 0:
         return np.ones(1), np.zeros(1 << POISSON_GUIDE_BITS, dtype=np.int32), 0
     # Chernoff: a Poisson count strays x from its mean with probability below exp(-x**2 / (2 (mean + x/3)))
@@ -537,7 +542,10 @@ class PoissonGenerator(SpikeGenerator):
                 raise DeviceError(f"device `{self.name}`, rate: {exc}", at) from exc
             self.state = int(self.rng.integers(1, 1 << 32))
         else:
-            self.cdf = poisson_cdf(rate * self.dt)
+            try:
+                self.cdf = poisson_cdf(rate * self.dt)
+            except DeviceError as exc:
+                raise DeviceError(f"device `{self.name}`, rate: {exc}", at) from exc
             self.seed = int(self.rng.integers(0, 1 << 64, dtype=np.uint64))
 
     def attach(self, network) -> None:

@@ -329,6 +329,8 @@ def test_spike_generator_exact_arrival_steps_and_weights(simulate, probe):
      r"^device `x`, rate: `10 ms` has units second, expected hertz$"),
     (DeviceDef("x", "poisson_generator", "p", {"rate": "10 Hz"}),
      r"^device `x`: a spike generator needs a weight$"),
+    (DeviceDef("x", "poisson_generator", "p", {"rate": "1e30 Hz"}, weight="1 mV"),
+     r"^device `x`, rate: a Poisson mean of 1e\+26 spikes per step is above 1e\+09; use a smaller rate or dt$"),
     (DeviceDef("x", "poisson_generator", "p", {"rate": "10 Hz"}, weight="1 pA"),
      r"^device `x`: weight `1 pA` has units amp, but receptor `in` takes volt$"),
     (DeviceDef("x", "poisson_generator", "p", {"rate": "10 Hz"}, weight="1 mV", receptor="ampa"),
