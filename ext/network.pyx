@@ -1241,9 +1241,9 @@ cdef class NetworkKernel:
         cdef ncs_poisson* g
         if grown == NULL:
             raise MemoryError()
+        self.net.poisson = grown
         if self.net.rings[ring].buf == NULL:
             raise ValueError("the kernel draws Poisson counts into float rings only")
-        self.net.poisson = grown
         g = &grown[i]
         _poisson_source(g, seed, cdf, guide, first_count, self.keep)
         if neurons is not None:
