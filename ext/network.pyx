@@ -4,7 +4,8 @@
 One step ``t`` (docs/network.md):
 
 1. every delay ring hands its row ``t`` (weights that arrive now) plus the
-   external input of this step (Poisson drive) to its receptor slot;
+   external input of this step (devices' spikes) to its receptor slot, with
+   the Poisson counts of the step's background drawn in place (ext/poisson.h);
 2. every population's injected-current slot gets this step's device current;
 3. every population advances one step (the VM or the fused linear kernel);
 4. each spike of step ``t`` is pushed through the projections of its
@@ -22,8 +23,9 @@ every population: it steps those neurons (1-3) and, in 4, makes every addition
 into their ring cells, walking all spikes in neuron order but only its part of
 each row (rows split by target once, at the first run).  So each ring cell
 receives its additions in the single-threaded order and every T gives the same
-bits; random draws are counter-based per neuron and step (ext/vm.pyx), and
-devices draw theirs before the chunk.  Plasticity's post-spike pass runs on one
+bits; random draws are counter-based per neuron and step (ext/vm.pyx; a
+float poisson_generator's counts ext/poisson.h), and other devices draw theirs
+before the chunk.  Plasticity's post-spike pass runs on one
 thread between two barriers.
 """
 
@@ -84,6 +86,25 @@ cdef extern from "parallel.h" nogil:
     void ncs_barrier_wait(ncs_barrier* b, int T)
     int64_t ncs_load(const int64_t* p)
     void ncs_store(int64_t* p, int64_t v)
+
+
+cdef extern from "poisson.h" nogil:
+    ctypedef struct ncs_poisson:
+        uint32_t key[2]
+        const double* cdf
+        const int32_t* guide
+        int guide_bits
+        int64_t first_count
+        const int32_t* neurons
+        Py_ssize_t nneurons
+        double weight
+        int64_t delay
+        int64_t first, last
+        Py_ssize_t ring
+    void ncs_philox4x32(const uint32_t* ctr, uint32_t k0, uint32_t k1, uint32_t* out)
+    uint64_t ncs_poisson_bits(const ncs_poisson* g, uint32_t i, int64_t e)
+    int64_t ncs_poisson_invert(const ncs_poisson* g, uint64_t bits)
+    void ncs_poisson_add(const ncs_poisson* g, int64_t t, Py_ssize_t lo, Py_ssize_t hi, double* row)
 
 
 cdef struct CPop:
@@ -199,7 +220,8 @@ cdef struct CNet:
     CRing* rings
     CProj* projs
     CSampler* samplers
-    Py_ssize_t npops, nrings, nprojs, nsamplers
+    ncs_poisson* poisson         # Poisson sources drawn in the threads (float rings)
+    Py_ssize_t npops, nrings, nprojs, nsamplers, npoisson
     double dt
     bint check_finite
     bint plastic                 # some projection is plastic
@@ -675,7 +697,7 @@ cdef void _propagate(CNet* net, int tid, int64_t t, int par, Py_ssize_t u) noexc
 cdef bint _update(CNet* net, int tid, Py_ssize_t s, int par, Py_ssize_t u) noexcept nogil:
     """Step ``s`` of the chunk (step ``u`` of the interval) for this thread's neurons; False when the run
     must stop (a non-finite state)."""
-    cdef Py_ssize_t i, k, nspk
+    cdef Py_ssize_t i, k, nspk, q
     cdef int64_t t = net.first_step + s
     cdef CPop* p
     cdef CRing* r
@@ -694,6 +716,9 @@ cdef bint _update(CNet* net, int tid, Py_ssize_t s, int par, Py_ssize_t u) noexc
         if r.external != NULL:
             for k in range(sl.lo, sl.hi):
                 row[k] += r.external[s * r.n + k]
+        for q in range(net.npoisson):
+            if net.poisson[q].ring == i:
+                ncs_poisson_add(&net.poisson[q], t, sl.lo, sl.hi, row)
         sl.rows[r.row] = row
     # 2. device currents, 3. neuron updates, spikes recorded
     for i in range(net.npops):
@@ -812,6 +837,7 @@ cdef class NetworkKernel:
         free(self.net.rings)
         free(self.net.projs)
         free(self.net.samplers)
+        free(self.net.poisson)
 
     # -- threads ------------------------------------------------------------------------------
     @property
@@ -1204,6 +1230,33 @@ cdef class NetworkKernel:
     def set_weight_scale(self, Py_ssize_t proj, double scale):
         self.net.projs[proj].scale = scale
 
+    def add_poisson(self, Py_ssize_t ring, neurons, uint64_t seed, cdf, guide, int64_t first_count, double weight,
+                    int64_t delay, int64_t first, int64_t last):
+        """Poisson spikes of ``weight`` into a float ``ring``, drawn in the threads (ext/poisson.h): for each
+        of ``neurons`` (ascending int32, or None: every neuron), emitted in steps ``first`` to ``last`` and
+        arriving ``delay`` steps later, with counts by inversion of ``cdf`` (float64, from ``first_count``)
+        started at ``guide`` (int32, a power of two entries), keyed by ``seed``; returns its index."""
+        cdef Py_ssize_t i = self.net.npoisson
+        cdef ncs_poisson* grown = <ncs_poisson*>realloc(self.net.poisson, (i + 1) * sizeof(ncs_poisson))
+        cdef ncs_poisson* g
+        if grown == NULL:
+            raise MemoryError()
+        self.net.poisson = grown
+        if self.net.rings[ring].buf == NULL:
+            raise ValueError("the kernel draws Poisson counts into float rings only")
+        g = &grown[i]
+        _poisson_source(g, seed, cdf, guide, first_count, self.keep)
+        if neurons is not None:
+            g.neurons = <const int32_t*>_held(neurons, np.int32, self.keep)
+            g.nneurons = len(neurons)
+        g.weight = weight
+        g.delay = delay
+        g.first = first
+        g.last = last
+        g.ring = ring
+        self.net.npoisson += 1
+        return i
+
     def add_sampler(self, Py_ssize_t pop, rows, idx, Py_ssize_t interval):
         """Record slots ``rows`` of neurons ``idx`` every ``interval`` steps; returns its index."""
         cdef Py_ssize_t i = self.net.nsamplers
@@ -1364,6 +1417,45 @@ cdef inline uint32_t _xorshift32(uint32_t x) noexcept nogil:
     x ^= x >> 17
     x ^= x << 5
     return x
+
+
+def philox4x32(counter, uint64_t key):
+    """Philox4x32-10 of the four 32-bit words ``counter`` under the 64-bit ``key`` (low word first): the
+    generator of the kernel's Poisson counts (ext/poisson.h)."""
+    cdef uint32_t ctr[4]
+    cdef uint32_t out[4]
+    for k in range(4):
+        ctr[k] = counter[k]
+    ncs_philox4x32(ctr, <uint32_t>key, <uint32_t>(key >> 32), out)
+    return [out[0], out[1], out[2], out[3]]
+
+
+cdef int _poisson_source(ncs_poisson* g, uint64_t seed, cdf, guide, int64_t first_count, list hold) except -1:
+    """Fill ``g``'s key and table (kept alive in ``hold``); its targets, window and ring are left empty."""
+    memset(g, 0, sizeof(ncs_poisson))
+    g.cdf = <const double*>_held(cdf, np.float64, hold)
+    g.guide = <const int32_t*>_held(guide, np.int32, hold)
+    g.guide_bits = len(guide).bit_length() - 1
+    if g.cdf == NULL or len(guide) != 1 << g.guide_bits or not 1 <= g.guide_bits <= 53:
+        raise ValueError("a Poisson table needs entries and a guide of 2 to 2**53 (a power of two) entries")
+    g.key[0] = <uint32_t>seed
+    g.key[1] = <uint32_t>(seed >> 32)
+    g.first_count = first_count
+    return 0
+
+
+def philox_poisson_counts(uint64_t seed, cdf, guide, int64_t first_count, int64_t first_step,
+                          const int32_t[::1] neurons, int64_t[:, ::1] counts):
+    """Fill ``counts`` (steps, targets) with the counts the kernel draws (:meth:`NetworkKernel.add_poisson`)
+    for ``neurons`` in emission steps from ``first_step``."""
+    cdef ncs_poisson g
+    cdef Py_ssize_t s, k
+    hold = []
+    _poisson_source(&g, seed, cdf, guide, first_count, hold)
+    with nogil:
+        for s in range(counts.shape[0]):
+            for k in range(counts.shape[1]):
+                counts[s, k] = ncs_poisson_invert(&g, ncs_poisson_bits(&g, <uint32_t>neurons[k], first_step + s))
 
 
 def poisson_counts(uint32_t state, const uint32_t[::1] cdf, uint8_t[:, ::1] counts):

@@ -19,7 +19,7 @@
 #include <sched.h>
 #endif
 
-#define NCS_SPINS 4000
+#define NCS_SPINS 256
 #define NCS_MAX_TEAM 64
 
 typedef void (*ncs_task)(void *arg, int tid);

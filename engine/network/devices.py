@@ -21,9 +21,15 @@ Timing follows NEST (tests/data/nest/README.md):
   a spike_generator spike at time ``s`` (``start < s <= stop``) is emitted
   in step ``round(s/dt) - 1``.
 
-Generators that are independent per target (poisson_generator,
-noise_generator) draw from their own random stream in step order, so a run in
-chunks draws exactly what one long run draws.
+A floating-point poisson_generator's counts are drawn inside the compiled
+kernel, by the threads that own the neurons: Philox4x32-10 keyed by the
+device's seed and counted by (neuron, emission step), inverted against the
+Poisson distribution (ext/poisson.h, :func:`poisson_cdf`), so every number of
+threads and every chunking draws the same counts.  (This replaced NumPy's
+``Generator.poisson`` per chunk: every float network with a poisson_generator
+draws a different, equally Poisson, stream since.)  The noise_generator draws
+from its own random stream in step order, so a run in chunks draws exactly what
+one long run draws.
 
 In a fixed-point population inputs are raw integers: currents and weights are
 quantized once to the population's format, and a poisson_generator draws its
@@ -35,10 +41,12 @@ core on the FPGA draws the very same counts.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 import numpy as np
+from scipy.special import gammaln
 
 from engine.errors import Location, NeuroCoreError, SimulationError
 from engine.equations.units import (AMP, DIMENSIONLESS, HERTZ, SECOND, SI_UNITS, Dimension, UnitError,
@@ -480,13 +488,48 @@ def poisson_table(mean: float) -> np.ndarray:
                       "which the fixed-point generator does not draw; use a smaller rate or dt")
 
 
+POISSON_TAIL = 1e-80
+"""The probability :func:`poisson_cdf` leaves out below its first count and above its last."""
+POISSON_GUIDE_BITS = 10
+"""The least guide of :func:`poisson_cdf` has ``2**POISSON_GUIDE_BITS`` entries."""
+POISSON_MAX_MEAN = 1e9
+"""The largest mean count per step of a float poisson_generator (its table then holds 1.2 million entries)."""
+
+
+def poisson_cdf(mean: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """The float generator's table of a Poisson count with ``mean`` (ext/poisson.h): ``(cdf, guide, first)``
+    with ``cdf[k] = P(X <= first + k)`` in double precision, the last entry 1.0, the probability below
+    ``first`` and above the last under :data:`POISSON_TAIL`; ``guide[j]`` is the first ``k`` with ``cdf[k] >
+    j / len(guide)`` (a power of two, eight times the table's length, from 2**10 to 2**20 entries), where a
+    search for a uniform in that ``j``-th part starts.  Exact inversion for any mean, to the 53 bits of the uniform."""
+    if not mean <= POISSON_MAX_MEAN:
+        raise DeviceError(f"a Poisson mean of {mean:g} spikes per step is above {POISSON_MAX_MEAN:g}; "
+                          "use a smaller rate or dt")
+    if mean == 0:
+        return np.ones(1), np.zeros(1 << POISSON_GUIDE_BITS, dtype=np.int32), 0
+    # Chernoff: a Poisson count strays x from its mean with probability below exp(-x**2 / (2 (mean + x/3)))
+    spread = math.sqrt(-2 * math.log(POISSON_TAIL) * mean) - math.log(POISSON_TAIL)
+    first = max(0, math.floor(mean - spread))
+    k = np.arange(first, math.ceil(mean + spread) + 1, dtype=np.float64)
+    pmf = np.exp(k * math.log(mean) - mean - gammaln(k + 1))
+    cdf = np.cumsum(pmf / pmf.sum())
+    cdf = cdf[:min(int(np.searchsorted(cdf, 1 - 2.0 ** -53)), cdf.size - 1) + 1]  # no uniform passes it
+    cdf[-1] = 1.0
+    parts = 1 << min(max(POISSON_GUIDE_BITS, (8 * cdf.size - 1).bit_length()), 20)  # searches rarely move
+    guide = np.searchsorted(cdf, np.arange(parts) / parts, side="right").astype(np.int32)
+    return cdf, guide, first
+
+
 class PoissonGenerator(SpikeGenerator):
-    """An independent Poisson train for every target (in fixed point: the hardware's source)."""
+    """An independent Poisson train for every target: drawn in the compiled kernel in floating point
+    (:func:`poisson_cdf`), from the hardware's source in fixed point."""
 
     parameters = {"rate": DeviceParam(HERTZ, negative=False), **_WINDOW}
 
     table: np.ndarray | None = None
     state: int = 0  # the xorshift32 state of the fixed-point source, advanced in step order
+    seed: int = 0  # the Philox key of the float draws
+    cdf: tuple[np.ndarray, np.ndarray, int] | None = None  # the float draws' table (poisson_cdf)
 
     def validate(self) -> None:
         super().validate()
@@ -498,6 +541,40 @@ class PoissonGenerator(SpikeGenerator):
             except DeviceError as exc:
                 raise DeviceError(f"device `{self.name}`, rate: {exc}", at) from exc
             self.state = int(self.rng.integers(1, 1 << 32))
+        else:
+            try:
+                self.cdf = poisson_cdf(rate * self.dt)
+            except DeviceError as exc:
+                raise DeviceError(f"device `{self.name}`, rate: {exc}", at) from exc
+            self.seed = int(self.rng.integers(0, 1 << 64, dtype=np.uint64))
+
+    def attach(self, network) -> None:
+        """In floating point, hand the draws to the kernel (it adds them to the ring in the threads)."""
+        if self.fmt is not None:
+            return
+        first, last = self._emissions()
+        targets = np.unique(self.neurons)
+        cdf, guide, first_count = self.cdf
+        network.kernel.add_poisson(network.rings[(self.population.name, self.receptor)],
+                                   None if targets.size == self.population.size else targets, self.seed,
+                                   cdf, guide, first_count, self.weight, self._delay_steps(), first, last)
+
+    def before_chunk(self, chunk: ChunkIO) -> None:
+        if self.fmt is not None:
+            super().before_chunk(chunk)
+
+    def _emissions(self) -> tuple[int, int]:
+        """The first and last emission steps in the window (both included), as :meth:`active` tells them."""
+        start, stop = self._param("start"), self._param("stop")
+        first = max(0, math.floor(start / self.dt) - 1)
+        while not self._window(np.array([first * self.dt]), closed_right=True)[0] and first * self.dt <= stop:
+            first += 1
+        if math.isinf(stop):
+            return first, sys.maxsize
+        last = math.floor(stop / self.dt) + 1
+        while last >= first and not self._window(np.array([last * self.dt]), closed_right=True)[0]:
+            last -= 1
+        return first, last
 
     def active(self, first_step: int, nsteps: int) -> np.ndarray:
         """Whether spikes arriving in each step were emitted inside the window."""
@@ -506,7 +583,10 @@ class PoissonGenerator(SpikeGenerator):
 
     def counts(self, first_step, nsteps):
         if self.fmt is None:
-            counts = self.rng.poisson(self._param("rate") * self.dt, size=(nsteps, self.neurons.size))
+            counts = np.empty((nsteps, self.neurons.size), dtype=np.int64)
+            cdf, guide, first_count = self.cdf
+            _network.philox_poisson_counts(self.seed, cdf, guide, first_count, first_step - self._delay_steps(),
+                                           self.neurons, counts)
         else:
             counts = np.empty((nsteps, self.neurons.size), dtype=np.uint8)
             self.state = _network.poisson_counts(self.state, self.table, counts)

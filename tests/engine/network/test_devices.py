@@ -11,12 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from engine.equations.model import ModelSpec
 from engine.models import get_model
+from engine.native import network as _network
 from engine.network.build import NetworkError, build_network
 from engine.network.definitions import DeviceDef, NetworkDef, PopulationDef
-from engine.network.devices import DeviceError
+from engine.network.devices import DeviceError, poisson_cdf
 
 NEST = Path(__file__).resolve().parents[2] / "data" / "nest"
 NEST_DEVICES = Path(__file__).resolve().parent / "data" / "nest_devices.npz"
@@ -221,6 +223,77 @@ def test_poisson_generator_counts_are_poisson_and_independent(simulate, probe):
     assert np.all(np.rint(_arrivals(sim, 1.0)[:2]) == 0)
 
 
+@pytest.mark.parametrize("counter, key, expected", [
+    ([0, 0, 0, 0], 0, [0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8]),
+    ([0xFFFFFFFF] * 4, 0xFFFFFFFF_FFFFFFFF, [0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD]),
+    ([0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344], 0x299F31D0_A4093822,
+     [0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1]),
+])
+def test_the_poisson_draws_use_philox4x32_10(counter, key, expected):
+    """Random123's known answers (kat_vectors: counter, key low word first, output)."""
+    assert _network.philox4x32(counter, key) == expected
+
+
+def _drawn(mean, steps, n, seed=11, first_step=0):
+    counts = np.empty((steps, n), dtype=np.int64)
+    cdf, guide, first = poisson_cdf(mean)
+    _network.philox_poisson_counts(seed, cdf, guide, first, first_step, np.arange(n, dtype=np.int32), counts)
+    return counts
+
+
+@pytest.mark.parametrize("mean", [0.003, 0.2, 1.7, 17.5, 300.0, 4e6])
+def test_kernel_poisson_counts_follow_the_poisson_distribution(mean):
+    counts = _drawn(mean, 400, 500)
+    size = counts.size
+    assert abs(counts.mean() - mean) < 5 * np.sqrt(mean / size)
+    assert counts.var() == pytest.approx(mean, rel=8 * np.sqrt(2 / size))
+    # chi-square against scipy's pmf, over the counts expecting at least 20 draws each, the tails pooled
+    ks = np.flatnonzero(size * stats.poisson.pmf(np.arange(int(mean + 10 * np.sqrt(mean) + 10)), mean) >= 20)
+    lo, hi = ks[0], ks[-1]
+    observed = np.bincount((np.clip(counts, lo, hi) - lo).ravel(), minlength=hi - lo + 1)
+    expected = size * np.array([stats.poisson.cdf(lo, mean), *stats.poisson.pmf(np.arange(lo + 1, hi), mean),
+                                stats.poisson.sf(hi - 1, mean)])
+    chi2 = ((observed - expected) ** 2 / expected).sum()
+    assert stats.chi2.sf(chi2, len(expected) - 1) > 1e-4
+
+
+def test_kernel_poisson_counts_are_independent_between_neurons_and_steps():
+    counts = _drawn(2.0, 2000, 400).astype(float)
+    z = (counts - 2.0) / np.sqrt(2.0)
+    bound = 5 / np.sqrt(z[:, :-1].size)
+    assert abs((z[:, 0::2] * z[:, 1::2]).mean()) < bound  # the two neurons one Philox block serves
+    assert abs((z[:, :-1] * z[:, 1:]).mean()) < bound  # neighbours
+    assert abs((z[:-1] * z[1:]).mean()) < bound  # consecutive steps
+    assert abs((z * _drawn(2.0, 2000, 400, seed=12)).mean()) < bound  # another device
+
+
+def test_kernel_poisson_counts_depend_only_on_seed_neuron_and_step():
+    whole = _drawn(3.0, 300, 130)
+    np.testing.assert_array_equal(_drawn(3.0, 100, 130, first_step=200), whole[200:])
+    np.testing.assert_array_equal(whole, _drawn(3.0, 300, 130))
+    assert not np.array_equal(whole, _drawn(3.0, 300, 130, seed=12))
+
+
+def test_poisson_cdf_tables_reach_one_and_guide_every_uniform():
+    for mean in (0.0, 0.01, 2.0, 1e3, 1e9):
+        cdf, guide, first = poisson_cdf(mean)
+        assert cdf[-1] == 1.0 and np.all(np.diff(cdf) >= 0)
+        assert len(guide) >= min(8 * len(cdf), 2**20) and len(guide) & (len(guide) - 1) == 0
+        parts = np.arange(len(guide)) / len(guide)
+        assert np.all(cdf[guide] > parts) and np.all((guide == 0) | (cdf[guide - 1] <= parts))
+        assert first <= mean <= first + len(cdf)
+
+
+def test_poisson_generator_kernel_draws_are_its_counts(simulate, probe):
+    net = _probe_net(probe, [DeviceDef("pg", "poisson_generator", "p", {"rate": "3 kHz", "start": "2 ms"},
+                                       weight="1 mV", delay="0.5 ms", neurons=(0, 2, 3))], n=5)
+    sim = simulate(net, 20.0, chunk_steps=33)
+    drawn = sim.network.devices["pg"].counts(0, 200)
+    arrived = np.rint(_arrivals(sim, 1.0))
+    np.testing.assert_array_equal(arrived[:, [0, 2, 3]], drawn)
+    assert np.all(arrived[:, [1, 4]] == 0) and drawn.sum() > 50
+
+
 def test_poisson_generator_respects_start_and_stop(simulate, probe):
     sim = simulate(_probe_net(probe, [DeviceDef("pg", "poisson_generator", "p", {
         "rate": "20 kHz", "start": "10 ms", "stop": "30 ms"}, weight="1 mV", delay="1 ms")], n=100), 40.0)
@@ -256,6 +329,8 @@ def test_spike_generator_exact_arrival_steps_and_weights(simulate, probe):
      r"^device `x`, rate: `10 ms` has units second, expected hertz$"),
     (DeviceDef("x", "poisson_generator", "p", {"rate": "10 Hz"}),
      r"^device `x`: a spike generator needs a weight$"),
+    (DeviceDef("x", "poisson_generator", "p", {"rate": "1e30 Hz"}, weight="1 mV"),
+     r"^device `x`, rate: a Poisson mean of 1e\+26 spikes per step is above 1e\+09; use a smaller rate or dt$"),
     (DeviceDef("x", "poisson_generator", "p", {"rate": "10 Hz"}, weight="1 pA"),
      r"^device `x`: weight `1 pA` has units amp, but receptor `in` takes volt$"),
     (DeviceDef("x", "poisson_generator", "p", {"rate": "10 Hz"}, weight="1 mV", receptor="ampa"),

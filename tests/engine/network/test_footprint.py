@@ -85,7 +85,8 @@ def test_an_initial_value_that_is_not_finite_is_refused_by_neuron():
 
 def test_a_numerical_failure_of_a_device_is_the_engine_s_message():
     net = NetworkDef((PopulationDef("E", LIF, 2),),
-                     devices=(DeviceDef("drive", "poisson_generator", "E", {"rate": "1e30 Hz"}, weight="1 pA"),))
+                     devices=(DeviceDef("drive", "ac_generator", "E", {"amplitude": "1e300 A", "offset": "1.7e308 pA",
+                                                                   "frequency": "10 Hz"}),))
     sim = Simulation(build_network(net))
     with pytest.raises(SimulationError, match=r"^device `drive` cannot make its input at t = 0 ms: "):
         sim.run(1e-3)

@@ -1,0 +1,123 @@
+/* Poisson counts drawn inside the network kernel (ext/network.pyx), per neuron and step, in any thread.
+ *
+ * The uniform of neuron i in emission step e comes from Philox4x32-10 (Salmon et al., "Parallel random
+ * numbers: as easy as 1, 2, 3", SC11; Random123's known answers hold, tests/engine/network/test_devices.py)
+ * of the counter (i / 2, e low word, e high word, 0) under the device's 64-bit seed as key: words 0 and 1
+ * for an even i, 2 and 3 for an odd one (one block serves two neighbours), 53 bits of them.  The count is the inverse of the Poisson distribution function at that uniform, the least
+ * k with u < P(X <= k), read from a table of the distribution function (computed once per device by
+ * engine/network/devices.py) and started at a guide entry, so a search takes one or two comparisons for
+ * any mean.  A draw depends only on (seed, neuron, step): every thread count and every chunking gives the
+ * same counts. */
+#include <stddef.h>
+#include <stdint.h>
+
+#define NCS_PHILOX_M0 0xD2511F53u
+#define NCS_PHILOX_M1 0xCD9E8D57u
+#define NCS_PHILOX_W0 0x9E3779B9u
+#define NCS_PHILOX_W1 0xBB67AE85u
+#define NCS_POISSON_BLOCK 64
+
+typedef struct {
+    uint32_t key[2];             /* the device's seed */
+    const double *cdf;           /* P(X <= first_count + k), the last entry 1.0 */
+    const int32_t *guide;        /* (1 << guide_bits): the least k with cdf[k] > j / 2**guide_bits */
+    int guide_bits;              /* 1 to 53 */
+    int64_t first_count;         /* the count of cdf[0] (below it the probability is under 1e-80) */
+    const int32_t *neurons;      /* the targets, ascending, or NULL: every neuron */
+    ptrdiff_t nneurons;
+    double weight;
+    int64_t delay;               /* steps from emission to arrival */
+    int64_t first, last;         /* the emission steps it is active in, both included */
+    ptrdiff_t ring;              /* the ring it feeds */
+} ncs_poisson;
+
+/* Philox4x32-10 of counter ctr under key (k0, k1), into out. */
+static inline void ncs_philox4x32(const uint32_t ctr[4], uint32_t k0, uint32_t k1, uint32_t out[4])
+{
+    uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3];
+    for (int r = 0; r < 10; r++) {
+        uint64_t p0 = (uint64_t)NCS_PHILOX_M0 * c0, p1 = (uint64_t)NCS_PHILOX_M1 * c2;
+        uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+        c1 = (uint32_t)p1;
+        c3 = (uint32_t)p0;
+        c0 = n0;
+        c2 = n2;
+        k0 += NCS_PHILOX_W0;
+        k1 += NCS_PHILOX_W1;
+    }
+    out[0] = c0;
+    out[1] = c1;
+    out[2] = c2;
+    out[3] = c3;
+}
+
+/* The 64 random bits of neurons 2p (first) and 2p + 1 in step e, into two[0] and two[1]. */
+static inline void ncs_poisson_pair(const ncs_poisson *g, uint32_t p, int64_t e, uint64_t two[2])
+{
+    uint32_t ctr[4] = {p, (uint32_t)e, (uint32_t)((uint64_t)e >> 32), 0}, out[4];
+    ncs_philox4x32(ctr, g->key[0], g->key[1], out);
+    two[0] = ((uint64_t)out[0] << 32) | out[1];
+    two[1] = ((uint64_t)out[2] << 32) | out[3];
+}
+
+/* The 64 random bits of neuron i in step e. */
+static inline uint64_t ncs_poisson_bits(const ncs_poisson *g, uint32_t i, int64_t e)
+{
+    uint64_t two[2];
+    ncs_poisson_pair(g, i >> 1, e, two);
+    return (i & 1) ? two[1] : two[0];
+}
+
+/* The count whose distribution function first exceeds the uniform of ``bits``. */
+static inline int64_t ncs_poisson_invert(const ncs_poisson *g, uint64_t bits)
+{
+    const double u = (double)(bits >> 11) * (1.0 / 9007199254740992.0);
+    int32_t k = g->guide[bits >> (64 - g->guide_bits)];
+    while (u >= g->cdf[k])
+        k++;
+    return g->first_count + k;
+}
+
+/* Where the first target at or above neuron ``n`` is in the ascending ``neurons``. */
+static inline ptrdiff_t ncs_lower_bound(const int32_t *neurons, ptrdiff_t count, ptrdiff_t n)
+{
+    ptrdiff_t lo = 0, hi = count;
+    while (lo < hi) {
+        ptrdiff_t mid = lo + (hi - lo) / 2;
+        if (neurons[mid] < n)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Add count x weight to row[i] for the device's targets i among neurons lo to hi arriving in step t: the
+ * random bits of a block of targets first (loops the compiler vectorises; every neuron: a Philox block per
+ * pair of them), then their inversions. */
+static void ncs_poisson_add(const ncs_poisson *g, int64_t t, ptrdiff_t lo, ptrdiff_t hi, double *row)
+{
+    const int64_t e = t - g->delay;
+    uint64_t bits[NCS_POISSON_BLOCK + 2];
+    if (e < g->first || e > g->last)
+        return;
+    if (g->neurons == NULL) {
+        for (ptrdiff_t s = lo; s < hi; s += NCS_POISSON_BLOCK) {
+            const int m = (int)(hi - s < NCS_POISSON_BLOCK ? hi - s : NCS_POISSON_BLOCK), odd = (int)(s & 1);
+            const uint32_t p0 = (uint32_t)(s >> 1);
+            for (int q = 0; q < (odd + m + 1) / 2; q++)
+                ncs_poisson_pair(g, p0 + (uint32_t)q, e, bits + 2 * q);
+            for (int q = 0; q < m; q++)
+                row[s + q] += (double)ncs_poisson_invert(g, bits[odd + q]) * g->weight;
+        }
+        return;
+    }
+    const ptrdiff_t a = ncs_lower_bound(g->neurons, g->nneurons, lo), b = ncs_lower_bound(g->neurons, g->nneurons, hi);
+    for (ptrdiff_t s = a; s < b; s += NCS_POISSON_BLOCK) {
+        const int m = (int)(b - s < NCS_POISSON_BLOCK ? b - s : NCS_POISSON_BLOCK);
+        for (int q = 0; q < m; q++)
+            bits[q] = ncs_poisson_bits(g, (uint32_t)g->neurons[s + q], e);
+        for (int q = 0; q < m; q++)
+            row[g->neurons[s + q]] += (double)ncs_poisson_invert(g, bits[q]) * g->weight;
+    }
+}
