@@ -3,11 +3,11 @@
 Run::
 
     .venv/bin/python benchmarks/microcircuit.py --scale 0.1 0.25 --repeat 3 \\
-        --peers-python .venv-peers/bin/python [--threads 2] [--duration 1s]
+        --peers-python .venv-peers/bin/python [--threads 1 2] [--duration 1s]
 
 Each run is its own process: ours builds ``resources/examples/microcircuit.ncsproj`` with its
 ``scale`` constant set and runs it; NEST runs ``benchmarks/peers/nest_microcircuit.py`` (the same
-model as NEST's PyNEST example had it) with ``--threads`` threads.  Build and run times are the
+model as NEST's PyNEST example had it); each engine runs on every thread count of ``--threads``.  Build and run times are the
 median over ``repeat`` runs (with their processor time, all threads, beside its wall time: on a
 shared machine the two differ), each with its own seed (55, 56, ...), so the rates' spread is the
 seed-to-seed spread; peak memory is the process's maximum resident set, and bytes per synapse
@@ -48,7 +48,7 @@ PUBLISHED_RANGE_HZ = {"L23E": (0.3, 2.0), "L23I": (1.5, 5.0), "L4E": (2.5, 7.0),
                       "L5E": (4.5, 11.0), "L5I": (5.0, 12.0), "L6E": (0.3, 2.5), "L6I": (4.5, 11.0)}
 
 
-def run_ours(scale: float, duration_s: float, skip_s: float, seed: int) -> dict:
+def run_ours(scale: float, duration_s: float, skip_s: float, seed: int, threads: int = 1) -> dict:
     """Build and run the example at ``scale`` in this process; the record NEST's script also writes."""
     from engine.run.simulation import Simulation
     from studio.project.project_file import build_project, project_network, read_project
@@ -59,7 +59,7 @@ def run_ours(scale: float, duration_s: float, skip_s: float, seed: int) -> dict:
     start, build_cpu = time.perf_counter(), time.process_time()
     network = build_project(EXAMPLE, doc, project_network(EXAMPLE, doc, seed))
     built, build_cpu = time.perf_counter(), time.process_time() - build_cpu
-    sim = Simulation(network)
+    sim = Simulation(network, threads=threads)
     cpu = time.process_time()
     sim.run(duration_s)
     ran = time.perf_counter()
@@ -70,7 +70,7 @@ def run_ours(scale: float, duration_s: float, skip_s: float, seed: int) -> dict:
         rates[name] = float((times_ms > skip_s * 1e3).sum() / (pop.size * (duration_s - skip_s)))
     n_syn = sum(p.n_connections for p in network.projections.values())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return {"engine": "ours", "benchmark": "microcircuit", "scale": scale, "seed": seed, "threads": 1,
+    return {"engine": "ours", "benchmark": "microcircuit", "scale": scale, "seed": seed, "threads": threads,
             "n_neurons": sum(p.size for p in network.populations.values()), "n_synapses": n_syn,
             "build_s": built - start, "build_cpu_s": build_cpu, "wall_s": ran - built, "cpu_s": cpu,
             "sim_s": duration_s, "rates_hz": rates,
@@ -91,18 +91,17 @@ def measure(engine: str, scale: float, duration_s: float, skip_s: float, repeat:
     """``repeat`` runs of one engine at one scale, seeds 55, 56, ..."""
     records = []
     for seed in range(FIRST_SEED, FIRST_SEED + repeat):
-        common = ["--scale", str(scale), "--seed", str(seed)]
+        common = ["--scale", str(scale), "--seed", str(seed), "--threads", str(threads)]
         if engine == "ours":
             cmd = [sys.executable, str(Path(__file__)), "--child", *common, "--duration", f"{duration_s} s",
                    "--skip", f"{skip_s} s"]
             env = {"OMP_NUM_THREADS": "1"}
         else:
-            cmd = [peers_python, str(NEST_SCRIPT), *common, "--duration", str(duration_s), "--skip", str(skip_s),
-                   "--threads", str(threads)]
+            cmd = [peers_python, str(NEST_SCRIPT), *common, "--duration", str(duration_s), "--skip", str(skip_s)]
             # NEST's threads meet at a barrier every step; spinning there while the machine is busy made its
             # runs ten times slower here (docs/performance.md), so they sleep.
             env = {"OMP_WAIT_POLICY": "PASSIVE"}
-        print(f"microcircuit: {engine} scale {scale:g} seed {seed} ...", file=sys.stderr, flush=True)
+        print(f"microcircuit: {engine} scale {scale:g} threads {threads} seed {seed} ...", file=sys.stderr, flush=True)
         records.append(child(cmd, env))
     return records
 
@@ -147,6 +146,14 @@ def published_check(row: dict) -> list[str]:
     return lines
 
 
+def speedups(rows: list[dict]) -> list[str]:
+    """Each engine's speed-up at each scale: its one-thread run time over its run time on more threads."""
+    one = {(r["engine"], r["scale"]): r for r in rows if r["threads"] == 1}
+    return [f"speed-up {r['engine']} at scale {r['scale']:g} on {r['threads']} threads: "
+            f"{one[r['engine'], r['scale']]['run_s_per_sim_s'] / r['run_s_per_sim_s']:.2f}x"
+            for r in rows if r["threads"] > 1 and (r["engine"], r["scale"]) in one]
+
+
 def table(rows: list[dict]) -> str:
     head = (f"{'scale':>5} {'engine':<6} {'thr':>3} {'runs':>4} {'neurons':>8} {'synapses':>12} {'build s':>8} "
             f"{'cpu s':>6} {'run s/sim s':>11} {'cpu s/sim s':>11} {'peak MB':>8} {'B/syn':>6}  "
@@ -161,16 +168,18 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run(scales: list[float], duration_s: float, skip_s: float, repeat: int, threads: int,
+def run(scales: list[float], duration_s: float, skip_s: float, repeat: int, threads: list[int],
         peers_python: str | None) -> tuple[str, dict]:
-    """Measure every engine at every scale; the printed report and the results."""
+    """Measure every engine at every scale on every thread count; the printed report and the results."""
     rows = []
     for scale in scales:
         for engine in ("ours", "nest") if peers_python else ("ours",):
-            rows.append(summary(measure(engine, scale, duration_s, skip_s, repeat, threads, peers_python or "")))
-    first = [r for r in rows if r["scale"] == scales[0]]
+            for n in threads:
+                rows.append(summary(measure(engine, scale, duration_s, skip_s, repeat, n, peers_python or "")))
+    first = [r for r in rows if r["scale"] == scales[0] and r["threads"] == threads[-1]]
     checks = rate_check(first[0], first[1]) if len(first) == 2 else []
     checks += [line for r in rows if r["scale"] == 1.0 for line in published_check(r)]
+    checks += speedups(rows)
     report = "\n\n".join(s for s in (table(rows), "\n".join(checks)) if s)
     return report, {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                     "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()},
@@ -184,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=seconds, default=1.0, metavar="T", help="simulated time of each run")
     p.add_argument("--skip", type=seconds, default=SKIP_S, metavar="T", help="start transient left out of the rates")
     p.add_argument("--repeat", type=int, default=3, help="runs per engine and scale, each with its own seed")
-    p.add_argument("--threads", type=int, default=NEST_THREADS, help="NEST's threads")
+    p.add_argument("--threads", type=int, nargs="+", default=[NEST_THREADS],
+                   help="thread counts each engine runs on (default: 2)")
     p.add_argument("--peers-python", default=str(ROOT / ".venv-peers" / "bin" / "python"),
                    help="Python of the environment with nest (make peers)")
     p.add_argument("--skip-peers", action="store_true", help="run ours only")
@@ -192,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
-        print(json.dumps(run_ours(args.scale[0], args.duration, args.skip, args.seed)))
+        print(json.dumps(run_ours(args.scale[0], args.duration, args.skip, args.seed, args.threads[0])))
         return 0
     peers = None if args.skip_peers else args.peers_python
     if peers is not None and not Path(peers).is_file():

@@ -311,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     if "microcircuit" in args.only:
         try:
             text, circuit = microcircuit.run([args.scale], args.duration, microcircuit.SKIP_S, args.repeat,
-                                             microcircuit.NEST_THREADS, None if args.skip_peers else args.peers_python)
+                                             sorted({1, args.threads}),
+                                             None if args.skip_peers else args.peers_python)
             print("\n" + text)
         except RuntimeError as exc:
             failed.append("microcircuit")
