@@ -46,13 +46,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from hdl.datapath import NeuronDatapath
+from hdl.datapath import NeuronDatapath, above_range, at_least, below_range
 from hdl.sc_delivery import ScProjectionUnit, value_bits
 from hdl.design import (
     MAX_STEPS,
@@ -96,7 +96,7 @@ def _saturate(m: Module, value, bits: int):
     """``value`` clipped to ``bits`` signed bits (a new signal)."""
     lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
     out = Signal(signed(bits))
-    m.d.comb += out.eq(Mux(value < lo, lo, Mux(value > hi, hi, value)))
+    m.d.comb += out.eq(Mux(below_range(value, bits), lo, Mux(above_range(value, bits), hi, value)))
     return out
 
 
@@ -138,12 +138,30 @@ def _select_signal(index, values: list):
 
 
 def _window(step, first: int, last: int):
-    """``first <= step <= last`` with 32-bit comparators (``last = MAX_STEPS - 1``: no end)."""
+    """``first <= step <= last`` on the step's low 32 bits (``last = MAX_STEPS - 1``: no end)."""
     low = step[:32]
-    inside = low >= first if first > 0 else Const(1)
+    inside = at_least(low, first)
     if last < MAX_STEPS - 1:
-        inside = inside & (low <= last) & (step[32:] == 0)
+        inside = inside & ~at_least(low, last + 1) & (step[32:] == 0)
     return inside
+
+
+def _count_reached(value, thresholds) -> Value:
+    """How many of the constant ``thresholds`` an unsigned ``value`` reaches: each comparison as logic
+    (:func:`~hdl.datapath.at_least`), their thermometer code (sorted, ``reached[k]``: at least ``k + 1``)
+    turned into binary."""
+    reached = [at_least(value, c) for c in sorted(thresholds)]
+    n = len(reached)
+
+    def at_least_count(k: int):
+        return reached[k - 1] if k <= n else Const(0)
+
+    bits = []
+    for b in range(_bits(n)):  # bit b is set for counts start..start + 2**b - 1, start = 2**b, 3 * 2**b, ...
+        runs = [at_least_count(start) & ~at_least_count(start + (1 << b))
+                for start in range(1 << b, n + 1, 1 << (b + 1))]
+        bits.append(Cat(*runs).any())
+    return Cat(*bits)
 
 
 @dataclass(frozen=True)
@@ -293,7 +311,7 @@ class PopulationUnit(wiring.Component):
     # -- layout of a neuron's words ---------------------------------------------------
     def _tag_width(self) -> int:
         total = self.fmt.total
-        width = self.neuron_bits + self.which_bits + self.local_bits + self.refractory_bits + 2
+        width = self.neuron_bits + self.refractory_bits + 2
         width += self.refractory_bits if self._ref_rom else 0
         width += total if self._keep_lastspike else 0
         return width + self.history_bits
@@ -418,7 +436,7 @@ class PopulationUnit(wiring.Component):
             with m.If(self.clear):
                 m.d.sync += [issue.eq(0), which.eq(which0), local.eq(local0), busy.eq(1), clearing.eq(1),
                              self.overflow_events.eq(0)]
-        more = issue < n
+        more = ~at_least(issue, n)
         if self.sliced:
             more = more & ~self.hold
         with m.Elif(more):
@@ -485,14 +503,14 @@ class PopulationUnit(wiring.Component):
 
         # a generator draws while its neuron is issued; stage 1 weighs the registered count
         drive = {r.slot: [] for r in self.inputs}
-        issuing = ~self.start & (issue < n) & ~clearing
+        issuing = ~self.start & ~at_least(issue, n) & ~clearing
         for g in self.poissons:
             x = Signal(32, init=g.state, name=f"xorshift_{g.name}")
             nxt = _xorshift32(x)
             u = nxt[16:32]
             count = Signal(_bits(len(g.table)), name=f"poisson_count_{g.name}")
             with m.If(issuing & (which == unit.position(g.population))):
-                m.d.sync += [x.eq(nxt), count.eq(sum((u >= c for c in g.table), Const(0, count.shape())))]
+                m.d.sync += [x.eq(nxt), count.eq(_count_reached(u, g.table))]
             if self.resettable:
                 with m.If(self.clear):
                     m.d.sync += x.eq(g.state)
@@ -532,7 +550,7 @@ class PopulationUnit(wiring.Component):
             else:
                 regs = [self.constant_regs[(p.index, name)] for p in self.pops]
                 m.d.sync += port.eq(_select_signal(s1_which, regs))
-        tag = [s1_j, s1_which, s1_local, refc, st["_ovf"], probe_rd.data]
+        tag = [s1_j, refc, st["_ovf"], probe_rd.data]
         if self._ref_rom:
             tag.append(ro["_ref_steps"])
         if self._keep_lastspike:
@@ -549,7 +567,13 @@ class PopulationUnit(wiring.Component):
             out = dp.o_tag[pos:pos + w]
             pos += w
             return out
-        out_j, out_which, out_local, o_refc = take(nb), take(wb), take(lb), take(rb)
+        out_j, o_refc = take(nb), take(rb)
+        # the neuron's population and its index there follow from its word: fewer bits through the pipeline
+        out_which, out_local = Signal(wb), Signal(lb)
+        passed = _count_reached(out_j, [e + 1 for e in ends]) if ends else 0
+        offsets = [first - b for b in unit.bases]  # the index in its population: the word + the first word - base
+        m.d.comb += [out_which.eq(which0 + passed),
+                     out_local.eq(out_j + _select(out_which, offsets, signed(_bits(max(map(abs, offsets))) + 1)))]
         o_ovf, o_probed = take(1), take(1)
         if self._ref_rom:
             ref_steps = take(rb)

@@ -21,18 +21,21 @@ Widths
     bounds of the VM's values, so narrowing never changes a result.
 
 Pipeline (stage policy)
-    Nodes are scheduled as soon as possible; each pipeline stage holds at most
-    :data:`STAGE_BUDGET` units of combinational delay.  An add, subtract,
-    compare, mux or limit costs 1 unit, wiring (constant shifts, slices) costs
-    0, a multiplier costs the whole budget (so it always reads registered
-    operands and nothing but wiring follows it in its stage), a divider step
-    costs 1 (a variable division is a pipelined restoring divider of
-    ``STAGE_BUDGET`` quotient bits per stage) and a function-table read is a
-    synchronous ROM read port (its own register).  A node that would exceed
-    the budget moves to the next stage, and the values it reads from earlier
-    stages are delayed by registers alongside.  Outputs are registered once
-    more: ``latency = last stage + 1``.  There is no feedback, so the
-    component accepts one neuron per clock.
+    Nodes are scheduled as soon as possible; each pipeline stage holds at
+    most :data:`STAGE_BUDGET` units of combinational delay. An add,
+    subtract, compare, mux or limit costs 1 unit, wiring (constant shifts,
+    slices) costs 0 but a right shift of a sum 1 (its top bits, the last out
+    of its carry chain, start the next one's), a multiplier costs the whole
+    budget (so it always reads registered operands and nothing but wiring
+    follows it in its stage), a divider step costs 1 (a variable division is
+    a pipelined restoring divider of ``STAGE_BUDGET`` quotient bits per
+    stage) and a function-table read is a synchronous ROM read port (its own
+    register). A node that would exceed the budget moves to the next stage,
+    and the values it reads from earlier stages are delayed by registers
+    alongside. A sum of sums is regrouped so that what is ready first is
+    added first (exact: every width holds its whole range). Outputs are
+    registered once more: ``latency = last stage + 1``. There is no
+    feedback, so the component accepts one neuron per clock.
 
 Constant multiplies
     A ``mulk`` reads its factor as ``k / 2**f`` with ``f = frac + e`` (``e`` extra fraction
@@ -73,7 +76,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
 
-from amaranth.hdl import Cat, Const, Module, Mux, Shape, Signal, signed, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Shape, Signal, Value, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -83,9 +86,12 @@ from engine.fixedpoint import QFormat
 from engine.program import FN, OP, SPECIAL, Program
 from engine.reference import KEY, MIX, RANDN_SITE_OFFSET
 
-__all__ = ["STAGE_BUDGET", "DatapathResources", "LoweringError", "NeuronDatapath", "NeuronVerilog", "neuron_verilog"]
+__all__ = ["STAGE_BUDGET", "DatapathResources", "LoweringError", "NeuronDatapath", "NeuronVerilog", "above_range",
+           "at_least", "below_range", "neuron_verilog"]
 
-STAGE_BUDGET = 4
+# Units of combinational delay per pipeline stage.  Four 32-44-bit adders in a row and their routing took 42-45 ns
+# on an iCE40UP (hil_demo in Q16.16, every placement tried): more than a 24 MHz clock's 41.7 ns.
+STAGE_BUDGET = 3
 # A multiply by a constant with at most this many signed digits (canonical signed digit form) is
 # built from shifts and adders when it would need several DSP blocks (operands wider than
 # DSP_WIDTH, the iCE40UP5K's 16x16 SB_MAC16), or always when it is one adder; a denser constant
@@ -112,6 +118,57 @@ def _shape(lo: int, hi: int) -> Shape:
     if lo >= 0:
         return unsigned(max(1, hi.bit_length()))
     return signed(1 + max((-lo - 1).bit_length(), max(hi, 0).bit_length()))
+
+
+# Comparisons with a constant as logic on the value's bits: Yosys maps every comparison to a carry chain, one
+# iCE40 logic cell per bit, where a few LUTs do.
+def at_least(value, c: int) -> Value:
+    """``value >= c`` for an unsigned ``value`` and a constant ``c``, from its bits (most significant last)."""
+    value = Value.cast(value)
+    if c <= 0:
+        return Const(1)
+    if c >= 1 << len(value):
+        return Const(0)
+    low = (c & -c).bit_length() - 1  # below c's lowest set bit anything will do
+    reached = value[low]
+    for i in range(low + 1, len(value)):
+        reached = value[i] & reached if c >> i & 1 else value[i] | reached
+    return reached
+
+
+def above_range(value, bits: int) -> Value:
+    """``value > 2**(bits-1) - 1``: above the range of a ``bits``-bit signed integer."""
+    value = Value.cast(value)
+    signed_ = value.shape().signed
+    if len(value) - signed_ < bits:
+        return Const(0)
+    if signed_:
+        return ~value[-1] & value[bits - 1:-1].any()
+    return value[bits - 1:].any()
+
+
+def below_range(value, bits: int) -> Value:
+    """``value < -2**(bits-1)``: below the range of a ``bits``-bit signed integer."""
+    value = Value.cast(value)
+    if not value.shape().signed or len(value) <= bits:
+        return Const(0)
+    return value[-1] & ~value[bits - 1:-1].all()
+
+
+_MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}  # c < x is x > c, ...
+
+
+def _ordered(value, op: str, c: int) -> Value:
+    """``value <op> c`` for a constant ``c`` (``op`` one of ``<``, ``<=``, ``>``, ``>=``), by :func:`at_least`:
+    a signed value with its sign bit flipped is an unsigned one offset by ``2**(width-1)``."""
+    value = Value.cast(value)
+    if value.shape().signed:
+        c += 1 << (len(value) - 1)
+        value = Cat(value[:-1], ~value[-1])
+    if op in (">", "<="):
+        c += 1
+    reached = at_least(value, c)
+    return reached if op in (">", ">=") else ~reached
 
 
 def _csd(k: int) -> list[tuple[int, int]]:
@@ -179,6 +236,11 @@ class DatapathResources:
     table_reads: int  # ROM read ports
 
 
+def _ready(n: _Node) -> tuple[int, int]:
+    """When a node's value is ready: its stage and the adders before it there (a constant: always)."""
+    return (-1, 0) if n.const else (n.stage, n.depth)
+
+
 class _Lowering:
     """Builds the dataflow graph of one program (one pass over its instructions)."""
 
@@ -236,6 +298,12 @@ class _Lowering:
         return self.ports[name]
 
     def add(self, a, b):
+        # (p + q) + b with p and b ready before q is (p + b) + q: one adder less in q's path (sums are exact)
+        for x, y in ((a, b), (b, a)):
+            if x.kind == "add" and not y.const:
+                p, q = sorted(x.args, key=_ready)
+                if _ready(q) > max(_ready(p), _ready(y)):
+                    return self.add(self.add(p, y), q)
         return self.node("add", (a, b), a.lo + b.lo, a.hi + b.hi, lambda m, x, y: x + y,
                          py=lambda x, y: x + y)
 
@@ -382,7 +450,10 @@ class _Lowering:
     def shr(self, a, s: int):
         if s == 0:
             return a
-        return self.node("shr", (a,), a.lo >> s, a.hi >> s, lambda m, x: x >> s, cost=0,
+        # a sum's high bits come last out of its carry chain; shifted down they start the next one's: the two
+        # chains ripple one after the other
+        cost = 1 if a.kind in ("add", "sub") else 0
+        return self.node("shr", (a,), a.lo >> s, a.hi >> s, lambda m, x: x >> s, cost=cost,
                          py=lambda x: x >> s)
 
     def round_shift(self, p, s: int):
@@ -396,7 +467,14 @@ class _Lowering:
     def cmp(self, op: str, a, b):
         fn = {"<": lambda x, y: x < y, "<=": lambda x, y: x <= y, ">": lambda x, y: x > y,
               ">=": lambda x, y: x >= y, "==": lambda x, y: x == y, "!=": lambda x, y: x != y}[op]
-        return self.node("cmp" + op, (a, b), 0, 1, lambda m, x, y: fn(x, y), py=lambda x, y: int(fn(x, y)))
+
+        def emit(m, x, y):
+            if op in _MIRROR and b.const:  # against a constant: logic, not a carry chain
+                return _ordered(x, op, b.lo)
+            if op in _MIRROR and a.const:
+                return _ordered(y, _MIRROR[op], a.lo)
+            return fn(x, y)
+        return self.node("cmp" + op, (a, b), 0, 1, emit, py=lambda x, y: int(fn(x, y)))
 
     def nz(self, a):
         """``a != 0`` as a 0/1 value (a 0/1 value is its own truth)."""
@@ -452,9 +530,9 @@ class _Lowering:
         def emit(m, v):
             out = v
             if x.hi > hi:
-                out = Mux(v > hi, hi, out)
+                out = Mux(above_range(v, bits), hi, out)
             if x.lo < lo:
-                out = Mux(v < lo, lo, out)
+                out = Mux(below_range(v, bits), lo, out)
             return out
         return self.node("saturate", (x,), min(max(x.lo, lo), hi), max(min(x.hi, hi), lo), emit,
                          py=lambda v: min(max(v, lo), hi))
@@ -466,7 +544,7 @@ class _Lowering:
             return self.const(0)
 
         def emit(m, v):
-            conds = ([v > hi] if x.hi > hi else []) + ([v < lo] if x.lo < lo else [])
+            conds = ([above_range(v, bits)] if x.hi > hi else []) + ([below_range(v, bits)] if x.lo < lo else [])
             return reduce(lambda p, q: p | q, conds)
         return self.node("outside", (x,), 0, 1, emit, py=lambda v: int(v < lo or v > hi))
 

@@ -39,6 +39,7 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from hdl.core import NetworkCore
+from hdl.datapath import at_least
 from hdl.hil_codec import parameter_crc
 from hdl.hil_framing import FrameDecoder, FrameEncoder, crc_parameters
 from hdl.hil_protocol import (
@@ -164,7 +165,7 @@ class Telemetry(wiring.Component):
         unknown_pair = Signal()
         with m.If(decoder.o.valid & decoder.o.ready):
             m.d.sync += [previous[0].eq(decoder.o.payload.data), previous[1].eq(previous[0])]
-            record_ends = (length >= fixed_bytes(SetProbes) + record_bytes(SetProbes) - 1) & (phase == 1)
+            record_ends = at_least(length, fixed_bytes(SetProbes) + record_bytes(SetProbes) - 1) & (phase == 1)
             with m.If(record_ends & (self.probes != 0)):
                 m.d.sync += records.eq(Mux(records == 0xFF, records, records + 1))
                 pair = Cat(previous[1], previous[0]), decoder.o.payload.data
@@ -173,7 +174,7 @@ class Telemetry(wiring.Component):
                         m.d.sync += [neuron.eq(pair[0]), variable.eq(pair[1])]
                 known_pair = Const(0)
                 for n, variables in self.probeable.items():
-                    known_pair = known_pair | ((pair[0] == n) & (pair[1] < variables))
+                    known_pair = known_pair | ((pair[0] == n) & ~at_least(pair[1], variables))
                 with m.If(~known_pair):
                     m.d.sync += unknown_pair.eq(1)
             with m.Switch(length):
@@ -208,7 +209,7 @@ class Telemetry(wiring.Component):
         index = Signal(range(max(n_params, 2)))
         for b, (_, slots) in enumerate(banks):
             if slots:
-                here = (bank == b) & (entry < len(slots))
+                here = (bank == b) & ~at_least(entry, len(slots))
                 valid_address = valid_address | here
                 with m.If(bank == b):
                     m.d.comb += index.eq(core.param_index(b, 0) + entry)
@@ -243,7 +244,7 @@ class Telemetry(wiring.Component):
                 with m.If(cmd_ready & ~ack_pending & ~holding):
                     known = Cat(*(ctype == t for t in expected)).any() | (ctype == SetProbes.TYPE)
                     size_ok = Mux(ctype == SetProbes.TYPE,
-                                  (length >= fixed_bytes(SetProbes))
+                                  at_least(length, fixed_bytes(SetProbes))
                                   & (phase == fixed_bytes(SetProbes) % record_bytes(SetProbes)), 0)
                     for t, n in expected.items():
                         size_ok = size_ok | ((ctype == t) & (length == n))
@@ -267,7 +268,7 @@ class Telemetry(wiring.Component):
                                              stopping.eq(steps == 0)]
                                 answer(Result.OK)
                             with m.Case(SetPace.TYPE):
-                                with m.If((cmd[3] > Pace.SINGLE_STEP) | Cat(*cmd[4:8])[PACE_BITS:].any()):
+                                with m.If(at_least(cmd[3], Pace.SINGLE_STEP + 1) | Cat(*cmd[4:8])[PACE_BITS:].any()):
                                     answer(Result.BAD_ADDRESS)
                                 with m.Else():
                                     period = Cat(cmd[4], cmd[5], cmd[6], cmd[7])[:PACE_BITS]
@@ -276,7 +277,7 @@ class Telemetry(wiring.Component):
                                                                     Mux(period == 0, self.realtime_period, period), 0))]
                                     answer(Result.OK)
                             with m.Case(SetProbes.TYPE):
-                                many = records > self.probes if self.probes else length != fixed_bytes(SetProbes)
+                                many = at_least(records, self.probes + 1) if self.probes else length != fixed_bytes(SetProbes)
                                 with m.If(many):
                                     answer(Result.TOO_MANY)
                                 with m.Elif(unknown_pair):
@@ -359,7 +360,7 @@ class Telemetry(wiring.Component):
         dropping = Signal()
         m.d.sync += [held.eq(neuron), held_valid.eq(core.spike_valid)]
         with m.If(core.spike_valid & ~open_step):  # a marker only with room for its first spike too
-            room = fifo.w_level < self.spike_depth - 1
+            room = ~at_least(fifo.w_level, self.spike_depth - 1)
             m.d.comb += [fifo.w_data.eq(Cat(core.step[:MARKER], 1)), fifo.w_en.eq(room)]
             m.d.sync += [open_step.eq(1), dropping.eq(~room)]
         with m.Elif(held_valid):
