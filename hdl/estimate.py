@@ -60,8 +60,8 @@ SPRAM_SHAPE = (16384, 16)
 @dataclass(frozen=True)
 class BlockRamLibrary:
     """A family's block RAM as Yosys's memory_libmap sees it: ``shapes`` (words x bits), the cost of one
-    block, the bits one write enable covers in a shape of ``bits`` (``byte``: 0 for the whole word), and its
-    LUT RAM (words x bits and cost; None without)."""
+    block, the bits one write enable covers in each shape (``byte``, by the shape's bits: all of them when it
+    has no bit mask), and its LUT RAM (words, bits, cost; None without)."""
 
     shapes: tuple[tuple[int, int], ...]
     block_cost: int
@@ -210,17 +210,17 @@ def _memories_of(fragment: Fragment):
 
 def table_storage(plan: NetworkPlan, board: Board) -> str:
     """Where the core of ``plan`` keeps its delivery tables on ``board`` (:class:`~hdl.core.NetworkCore`'s
-    ``tables``): ``"rom"``, block RAM initialised by the bitstream, unless its memories do not fit the block
-    RAM and the device has SPRAM and the board a SPI flash to load them from (:mod:`hdl.flash_loader`):
-    ``"loaded"``."""
+    ``tables``): ``"rom"``, block RAM initialised by the bitstream, unless the board build's memories do not
+    fit the block RAM and the device has SPRAM and the board a SPI flash to load them from
+    (:mod:`hdl.flash_loader`): ``"loaded"``."""
     if not board.capacity.sprams or not board.has_resource("spi_flash_1x"):
         return "rom"
-    core = _board_core(plan, board, "rom")
-    fits = _block_rams(memories(plan, core) + _board_top_memories(core, board), board.family) <= board.capacity.brams
-    return "rom" if fits else "loaded"
+    core = _board_core(plan, "rom")
+    mems = memories(plan, core) + _board_top_memories(core, board)
+    return "rom" if _block_rams(mems, board.family) <= board.capacity.brams else "loaded"
 
 
-def _board_core(plan: NetworkPlan, board: Board, tables: str) -> NetworkCore:
+def _board_core(plan: NetworkPlan, tables: str) -> NetworkCore:
     """The core a board build of ``plan`` makes (:func:`hdl.board_build.board_plan` with its default HIL
     port): resettable, its tables ``tables``."""
     return NetworkCore(plan, tables=tables, resettable=HilPort().reset)
@@ -249,7 +249,7 @@ def estimate_resources(plan: NetworkPlan, board: Board, core: NetworkCore | None
     top = []
     if core is None:
         plan = for_board(plan, board)
-        core = _board_core(plan, board, table_storage(plan, board))
+        core = _board_core(plan, table_storage(plan, board))
         top = _board_top_memories(core, board)
     family = board.family
     capacity = board.capacity
