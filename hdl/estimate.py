@@ -20,16 +20,18 @@ bits, and on the iCE40 products narrower than 11 bits, stay in logic).  It is
 meant to say early that a design will not fit, and by what, not to predict the
 last LUT.
 
-Block RAMs are counted as Yosys's ``memory_libmap`` places each memory.  On the
-ECP5 (``lattice/brams_16kd.txt``) it follows the pass itself: a ROM keeps only
-the bits that differ between its words (``opt_mem``); the memory is cut into
-row groups of a DP16KD's depth and the groups' bits are packed side by side
-into blocks of its width (a ROM bit by bit, a RAM in 9-bit bytes, the write
-enable's granularity), in the shape of least cost (128 per block, 1/2 per bit a
-multiplexer selects), unless LUT RAM (RAMs; 4 per 16x4 TRELLIS_DPR16X4) or
-logic (1 per RAM bit, 1/16 per ROM bit) costs less.  On the iCE40 each memory
-takes whole SB_RAM40_4Ks in its best shape (:func:`hdl.generate.block_rams`),
-which its builds match.
+Block RAMs are counted as Yosys's ``memory_libmap`` places each memory
+(:func:`mapped_block_rams`; ECP5 ``lattice/brams_16kd.txt``, iCE40
+``ice40/brams.txt``): a ROM keeps only the bits that differ between its words
+(``opt_mem``); the memory is cut into row groups of a block's depth and the
+groups' bits are packed side by side into blocks of its width (a ROM bit by
+bit, a RAM in bytes, the write enable's granularity: 9 bits on a DP16KD, 1 bit
+on a 256 x 16 SB_RAM40_4K, a whole word in its narrower shapes), in the shape
+of least cost (a block 128 on the ECP5, 64 on the iCE40; 1/2 per bit a
+multiplexer selects), unless LUT RAM (ECP5 RAMs; 4 per 16x4 TRELLIS_DPR16X4) or
+logic (1 per RAM bit, 1/16 per ROM bit) costs less.  A board's estimate counts
+its whole build: the resettable core (its reset ROMs) and the memories its top
+adds; loaded tables are SPRAM (``ram_style="huge"``).
 """
 
 from __future__ import annotations
@@ -43,29 +45,40 @@ from hdl.board_top import HilPort
 from hdl.boards import Board
 from hdl.core import NetworkCore
 from hdl.design import NetworkPlan, plan_units
-from hdl.generate import block_rams, memories
+from hdl.generate import memories
 from hdl.telemetry import Telemetry
 from hdl.uart import uart_baud, uart_divisor
 
-__all__ = ["RESOURCES", "ResourceEstimate", "ecp5_block_rams", "estimate_resources", "for_board", "table_storage"]
+__all__ = ["RESOURCES", "ResourceEstimate", "estimate_resources", "for_board", "mapped_block_rams", "table_storage"]
 
 # The board resources in the order they are shown, with the names people read.
 RESOURCES = {"luts": "LUT", "ffs": "FF", "brams": "BRAM", "sprams": "SPRAM", "dsps": "DSP"}
 # iCE40UP SB_SPRAM256KA: words x bits (no initial contents: only loaded memories go there).
 SPRAM_SHAPE = (16384, 16)
-# ECP5 DP16KD shapes (words x bits; 512 x 36 is its PDPW16KD mode); iCE40 SB_RAM40_4K shapes are
-# hdl.generate.BLOCK_RAM_SHAPES.
-ECP5_BLOCK_RAM_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
-# What Yosys's memory_libmap weighs an ECP5 memory by (yosys 0.70, lattice/brams_16kd.txt,
-# lattice/lutrams_trellis.txt, memory_libmap.cc): a block, a 16 x 4 LUT RAM, a bit of soft logic, a bit a
-# multiplexer or a write-enable decoder selects; a DP16KD's write enables each cover a byte of 9 bits.
-ECP5_BLOCK_COST, ECP5_LUT_RAM_COST, ECP5_LUT_RAM_SHAPE = 128, 4, (16, 4)
+
+
+@dataclass(frozen=True)
+class BlockRamLibrary:
+    """A family's block RAM as Yosys's memory_libmap sees it: ``shapes`` (words x bits), the cost of one
+    block, the bits one write enable covers in each shape (``byte``, by the shape's bits: all of them when it
+    has no bit mask), and its LUT RAM (words, bits, cost; None without)."""
+
+    shapes: tuple[tuple[int, int], ...]
+    block_cost: int
+    byte: dict[int, int]
+    lut_ram: tuple[int, int, int] | None
+
+
+# What Yosys's memory_libmap weighs a memory by (yosys 0.70, memory_libmap.cc): a bit of soft logic, a bit a
+# multiplexer or a write-enable decoder selects; per family (lattice/brams_16kd.txt and lutrams_trellis.txt:
+# DP16KD, 512 x 36 its PDPW16KD mode, write enables of 9-bit bytes, 16 x 4 TRELLIS_DPR16X4; ice40/brams.txt:
+# SB_RAM40_4K, a bit mask only in its 256 x 16 shape, no LUT RAM) the blocks and their cost.
 LOGIC_COST_RAM, LOGIC_COST_ROM, MUX_COST = 1.0, 1 / 16, 0.5
-ECP5_BYTE = 9
-# The families whose estimate counts the whole board design, as their builds report it; an iCE40 estimate
-# is its core's (as synth_ice40 of the core alone maps it; tests/hdl/test_estimate.py), which its choices
-# (lanes, tables in SPRAM) were made with.
-WHOLE_DESIGN_FAMILIES = ("ecp5",)
+BLOCK_RAM_LIBRARIES = {
+    "ecp5": BlockRamLibrary(((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)), 128,
+                            {1: 1, 2: 2, 4: 4, 9: 9, 18: 9, 36: 9}, (16, 4, 4)),
+    "ice40": BlockRamLibrary(((256, 16), (512, 8), (1024, 4), (2048, 2)), 64, {16: 1, 8: 8, 4: 4, 2: 2}, None),
+}
 # Multiplier operand widths one DSP block takes (iCE40 SB_MAC16, ECP5 MULT18X18D), and the narrowest
 # product Yosys puts in one (its synth_ice40/synth_lattice mul2dsp options DSP_*_MINWIDTH, DSP_Y_MINWIDTH).
 DSP_WIDTH = {"ice40": 16, "ecp5": 18}
@@ -140,25 +153,25 @@ def _dsps(widths: tuple[int, int], family: str) -> tuple[int, int]:
 
 
 def _block_rams(mems: list[dict], family: str) -> int:
-    if family == "ice40":
-        return sum(block_rams(m["words"], m["width"]) for m in mems if not m.get("loaded"))
-    return sum(ecp5_block_rams(m["words"], m["varying_bits"], m["written"]) for m in mems)
+    return sum(mapped_block_rams(family, m["words"], m["varying_bits"], m["written"])
+               for m in mems if not m.get("loaded"))
 
 
-def ecp5_block_rams(words: int, width: int, written: bool) -> int:
-    """The DP16KDs Yosys gives an ECP5 memory of ``words`` x ``width`` bits (a ROM's ``width``: the bits
-    that differ between its words; ``written``: a RAM): those of its cheapest mapping, 0 when that is LUT RAM
-    or logic (see the module docstring)."""
+def mapped_block_rams(family: str, words: int, width: int, written: bool) -> int:
+    """The block RAMs (DP16KD, SB_RAM40_4K) Yosys gives a ``family`` memory of ``words`` x ``width`` bits (a
+    ROM's ``width``: the bits that differ between its words; ``written``: a RAM): those of its cheapest
+    mapping, 0 when that is LUT RAM or logic (see the module docstring)."""
+    library = BLOCK_RAM_LIBRARIES[family]
     best, blocks = words * width * (LOGIC_COST_RAM if written else LOGIC_COST_ROM), 0
-    if written:
-        depth, bits = ECP5_LUT_RAM_SHAPE
+    if written and library.lut_ram:
+        depth, bits, cost = library.lut_ram
         groups = -(-words // depth)
-        best = min(best, ECP5_LUT_RAM_COST * groups * -(-width // bits) + _mux_cost(groups, width, written))
-    for depth, bits in ECP5_BLOCK_RAM_SHAPES:
+        best = min(best, cost * groups * -(-width // bits) + _mux_cost(groups, width, written))
+    for depth, bits in library.shapes:
         groups = -(-words // depth)
-        byte = min(ECP5_BYTE, bits) if written else 1
+        byte = library.byte[bits] if written else 1
         n = -(-groups * -(-width // byte) * byte // bits)
-        cost = ECP5_BLOCK_COST * n + _mux_cost(groups, width, written)
+        cost = library.block_cost * n + _mux_cost(groups, width, written)
         if cost < best:
             best, blocks = cost, n
     return blocks
@@ -197,13 +210,20 @@ def _memories_of(fragment: Fragment):
 
 def table_storage(plan: NetworkPlan, board: Board) -> str:
     """Where the core of ``plan`` keeps its delivery tables on ``board`` (:class:`~hdl.core.NetworkCore`'s
-    ``tables``): ``"rom"``, block RAM initialised by the bitstream, unless its memories do not fit the block
-    RAM and the device has SPRAM and the board a SPI flash to load them from (:mod:`hdl.flash_loader`):
-    ``"loaded"``."""
+    ``tables``): ``"rom"``, block RAM initialised by the bitstream, unless the board build's memories do not
+    fit the block RAM and the device has SPRAM and the board a SPI flash to load them from
+    (:mod:`hdl.flash_loader`): ``"loaded"``."""
     if not board.capacity.sprams or not board.has_resource("spi_flash_1x"):
         return "rom"
-    fits = _block_rams(memories(plan, NetworkCore(plan)), board.family) <= board.capacity.brams
-    return "rom" if fits else "loaded"
+    core = _board_core(plan, "rom")
+    mems = memories(plan, core) + _board_top_memories(core, board)
+    return "rom" if _block_rams(mems, board.family) <= board.capacity.brams else "loaded"
+
+
+def _board_core(plan: NetworkPlan, tables: str) -> NetworkCore:
+    """The core a board build of ``plan`` makes (:func:`hdl.board_build.board_plan` with its default HIL
+    port): resettable, its tables ``tables``."""
+    return NetworkCore(plan, tables=tables, resettable=HilPort().reset)
 
 
 def for_board(plan: NetworkPlan, board: Board) -> NetworkPlan:
@@ -223,16 +243,14 @@ def for_board(plan: NetworkPlan, board: Board) -> NetworkPlan:
 
 
 def estimate_resources(plan: NetworkPlan, board: Board, core: NetworkCore | None = None) -> ResourceEstimate:
-    """The resources the core of ``plan`` needs on ``board``: ``core``, if given; else the core
-    :func:`table_storage` and :func:`for_board` choose, and on the devices of :data:`WHOLE_DESIGN_FAMILIES`
-    as a board build makes it (:func:`hdl.board_build.board_plan` with its default HIL port): resettable,
-    with the memories of the board's top."""
+    """The resources the core of ``plan`` needs on ``board``: ``core`` alone, if given; else the whole
+    design a board build makes (:func:`hdl.board_build.board_plan` with its default HIL port): the core
+    :func:`table_storage` and :func:`for_board` choose, resettable, with the memories of the board's top."""
     top = []
     if core is None:
         plan = for_board(plan, board)
-        whole = board.family in WHOLE_DESIGN_FAMILIES
-        core = NetworkCore(plan, tables=table_storage(plan, board), resettable=whole and HilPort().reset)
-        top = _board_top_memories(core, board) if whole else []
+        core = _board_core(plan, table_storage(plan, board))
+        top = _board_top_memories(core, board)
     family = board.family
     capacity = board.capacity
     mems = memories(plan, core) + top

