@@ -23,8 +23,10 @@ compared with the UP5K's capacity (5,280 LUT4/FF, 8 SB_MAC16, 30 SB_RAM40_4K, 4 
 Board capacity (``--capacity BOARD NEURONS SYNAPSES``) writes a LIF/CUBA project of that size
 (:func:`cuba_project`: 80% excitatory, 20% inhibitory, Bernoulli connectivity with the expected
 synapse count, delays up to ``--delay``) and runs ``ncstudio synth PROJECT --board BOARD --json`` on
-it (real synthesis, place-and-route and packing; cycles per step from Verilator), printing the report
-with neurons per LUT and RAM bits per neuron and per synapse.  ``--project FILE`` only writes the project.
+it (real synthesis, place-and-route and packing; cycles per step from Verilator; ``--no-reset`` builds it
+without the HIL Reset), printing the report with neurons per LUT, RAM bits per neuron and per synapse, and
+the rates the fixed-point engine gives the network in that format (at Q8.8 the CUBA weights round away and
+it is silent; the default Q7.9 keeps 16-bit words and spikes).  ``--project FILE`` only writes the project.
 """
 
 from __future__ import annotations
@@ -115,14 +117,17 @@ def write_project(path: Path, neurons: int, synapses: int, delay_ms: float = 1.0
     return path
 
 
-def capacity_run(board: str, neurons: int, synapses: int, delay_ms: float, fmt: str, folder: Path) -> dict:
-    """``ncstudio synth`` of a generated CUBA project on ``board``: its JSON report plus the density figures."""
+def capacity_run(board: str, neurons: int, synapses: int, delay_ms: float, fmt: str, folder: Path,
+                 reset: bool = True) -> dict:
+    """``ncstudio synth`` of a generated CUBA project on ``board`` (with the HIL Reset unless ``reset`` is
+    false): its JSON report, the density figures, and the rates the fixed-point engine gives the network
+    in ``fmt`` over 200 ms (a silent network's cycles per step would be the update pass alone)."""
     folder.mkdir(parents=True, exist_ok=True)
     project = write_project(folder / f"cuba_{neurons}_{synapses}.ncsproj", neurons, synapses, delay_ms)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     start = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "studio.cli.main", "synth", str(project), "--board", board,
-                           "--fixed", fmt, "--json", "--out", str(folder / "build")],
+                           "--fixed", fmt, "--json", "--out", str(folder / "build"), *([] if reset else ["--no-reset"])],
                           capture_output=True, text=True, env=env, cwd=ROOT)
     row = {"board": board, "neurons": neurons, "format": fmt, "delay_ms": delay_ms, "exit": proc.returncode,
            "seconds": round(time.monotonic() - start, 1)}
@@ -130,6 +135,9 @@ def capacity_run(board: str, neurons: int, synapses: int, delay_ms: float, fmt: 
         row.update(json.loads(proc.stdout))
     if proc.returncode:
         row["error"] = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
+    engine = subprocess.run([sys.executable, "-m", "studio.cli.main", "run", str(project), "--fixed", fmt,
+                             "--duration", "200ms", "--json"], capture_output=True, text=True, env=env, cwd=ROOT)
+    row["engine_rates_hz"] = json.loads(engine.stdout)["rates_hz"] if engine.returncode == 0 else None
     from hdl.boards import find_board
     from hdl.core import NetworkCore
     from hdl.design import plan_network
@@ -202,6 +210,8 @@ def _capacity_line(r: dict) -> str:
                  f"Fmax {r['fmax_mhz']} MHz  {r['cycles_per_step']} cycles/step  "
                  f"real-time x{r['realtime_factor']}  {r.get('neurons_per_lut')} neurons/LUT  ")
     text += f"RAM {r['bits_per_neuron']} bits/neuron, {r['bits_per_synapse']} bits/synapse"
+    if r["engine_rates_hz"] is not None:
+        text += "  engine " + ", ".join(f"{pop} {hz:.1f} Hz" for pop, hz in r["engine_rates_hz"].items())
     return text + (f"  FAILED: {r['error']}" if r["exit"] else "") + f"  ({r['seconds']} s)"
 
 
@@ -217,7 +227,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="synthesise a generated CUBA project of this size for BOARD (ncstudio synth)")
     ap.add_argument("--project", type=Path, metavar="FILE", help="with --capacity: only write the project")
     ap.add_argument("--delay", type=float, default=1.0, help="longest delay of the CUBA project, ms")
-    ap.add_argument("--fixed", default="Q8.8", help="Q format of the CUBA project's core")
+    ap.add_argument("--fixed", default="Q7.9",
+                    help="Q format of the CUBA project's core (default Q7.9: 16-bit words that keep it spiking; "
+                         "at Q8.8 it is silent)")
+    ap.add_argument("--no-reset", action="store_true", help="with --capacity: build without the HIL Reset")
     args = ap.parse_args(argv)
     if args.capacity:
         board, neurons, synapses = args.capacity[0], int(args.capacity[1]), int(args.capacity[2])
@@ -225,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             write_project(args.project, neurons, synapses, args.delay)
             return 0
         folder = args.keep or Path(tempfile.mkdtemp(prefix="hdl_capacity_"))
-        row = capacity_run(board, neurons, synapses, args.delay, args.fixed, folder)
+        row = capacity_run(board, neurons, synapses, args.delay, args.fixed, folder, reset=not args.no_reset)
         print(json.dumps(row, indent=1) if args.json else _capacity_line(row))
         return row["exit"]
     cases = [c for c in CASES if not args.only or "/".join(c) in args.only]
