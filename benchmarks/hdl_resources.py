@@ -25,8 +25,8 @@ Board capacity (``--capacity BOARD NEURONS SYNAPSES``) writes a LIF/CUBA project
 synapse count, delays up to ``--delay``) and runs ``ncstudio synth PROJECT --board BOARD --json`` on
 it (real synthesis, place-and-route and packing; cycles per step from Verilator; ``--no-reset`` builds it
 without the HIL Reset), printing the report with neurons per LUT, RAM bits per neuron and per synapse, and
-the rates the fixed-point engine gives the network in that format (at Q8.8 the CUBA weights round away and
-it is silent; the default Q7.9 keeps 16-bit words and spikes).  ``--project FILE`` only writes the project.
+the rates the fixed-point engine gives the network in that format (at Q8.8 it is silent; the default Q7.9
+keeps 16-bit words and spikes).  ``--project FILE`` only writes the project.
 """
 
 from __future__ import annotations
