@@ -314,10 +314,10 @@ class HilPanel(QWidget):
             return
         start = max(0, steps - self.raster.window)
 
-        def window(samples):
+        def window(samples):  # samples arrive in step order: the window is found by bisection, not a scan
             at, raw = samples
-            inside = (at >= start) & (at < steps)
-            return (at[inside] + 1) * dt_ms, engine.fmt.to_float(raw[inside])
+            lo, hi = np.searchsorted(at, (start, steps))
+            return (at[lo:hi] + 1) * dt_ms, engine.fmt.to_float(raw[lo:hi])
 
         traces = {}
         for neuron, variable in self.session.telemetry.probed:
