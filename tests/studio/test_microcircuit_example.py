@@ -54,6 +54,14 @@ def test_full_scale_has_77169_neurons_and_the_synapse_numbers_of_nests_example()
     assert sum(p.rule.n for p in net.projections) == expected.sum() == 298_880_968
 
 
+@pytest.mark.parametrize("scale", [0.05, 0.1, 0.25])
+def test_sizes_round_halves_to_even_as_nests_example(scale):
+    """At 0.1 L5I is 106.5 neurons and at 0.05 L5E is 242.5: NumPy's round, which NEST's example uses,
+    makes them 106 and 242."""
+    _, net = _definition(scale)
+    assert [p.size for p in net.populations] == np.round(FULL_SIZES * scale).astype(int).tolist()
+
+
 def test_scale_sets_sizes_and_in_degrees_and_weights_grow_as_in_degrees_shrink():
     doc, net = _definition(0.02)
     assert sum(p.size for p in net.populations) == 1544
