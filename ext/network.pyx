@@ -78,11 +78,20 @@ ctypedef Py_ssize_t (*native_step_fn)(double** rows, Py_ssize_t lo, Py_ssize_t h
                                       int32_t* spikes) noexcept nogil
 
 
+cdef extern from "<stdlib.h>" nogil:
+    int posix_memalign(void** memptr, size_t alignment, size_t size)
+
+
 cdef extern from "parallel.h" nogil:
     ctypedef void (*ncs_task)(void* arg, int tid) noexcept nogil
     ctypedef struct ncs_barrier:
         pass
-    int ncs_team(int T, ncs_task fn, void* arg)
+    ctypedef struct ncs_team:
+        int size
+    int ncs_team_start(ncs_team* team, int T)
+    void ncs_team_run(ncs_team* team, ncs_task fn, void* arg)
+    void ncs_team_stop(ncs_team* team)
+    int ncs_team_forked(const ncs_team* team)
     void ncs_barrier_wait(ncs_barrier* b, int T)
     int64_t ncs_load(const int64_t* p)
     void ncs_store(int64_t* p, int64_t v)
@@ -157,6 +166,7 @@ cdef struct CSlice:
     int32_t* rec_steps           # the chunk's spikes, read only after it (so they grow at will)
     int32_t* rec_neurons
     Py_ssize_t rec_count, rec_cap
+    char apart[64]               # the next slice's fields start on another cache line than rec_count
 
 
 cdef struct CRing:
@@ -548,6 +558,17 @@ cdef int32_t _uniform_steps(const CPop* p) noexcept nogil:
     return p.ref_steps[0] if p.n else -1
 
 
+cdef void* _own_lines(size_t size) noexcept nogil:
+    """Zeroed memory on cache lines of its own (aligned to 64 bytes, whole lines), or NULL: buffers one
+    thread writes every step, which would slow every thread that shares a line with them."""
+    cdef void* p = NULL
+    cdef size_t lines = (size + 63) // 64 * 64
+    if posix_memalign(&p, 64, lines) != 0:
+        return NULL
+    memset(p, 0, lines)
+    return p
+
+
 cdef int _grow(int32_t** a, int32_t** b, Py_ssize_t* cap, Py_ssize_t need) noexcept nogil:
     """Grow the arrays ``a`` (and ``b`` unless NULL) of capacity ``cap`` to hold ``need``; -1 when memory
     runs out."""
@@ -799,6 +820,7 @@ cdef class NetworkKernel:
     cdef int asked_threads       # the slices are laid out for net.nthreads
     cdef bint laid_out           # the slices and splits match the populations, programs and threads
     cdef object keep            # Python objects whose buffers the structs point into
+    cdef ncs_team* team          # the threads after the first, kept from chunk to chunk, or NULL
     cdef public Py_ssize_t failed_pop
     cdef public int64_t failed_step
     cdef public bint check_finite  # stop at a NaN or infinite state (a network run); off for single populations
@@ -820,6 +842,7 @@ cdef class NetworkKernel:
 
     def __dealloc__(self):
         cdef Py_ssize_t i
+        self._stop_team()
         self._free_layout()
         for i in range(self.net.npops):
             free(self.net.pops[i].zeros)
@@ -852,6 +875,27 @@ cdef class NetworkKernel:
             raise ValueError(f"the number of threads must be from 1 to {MAX_THREADS}, not {threads}")
         self.asked_threads = threads
         self.laid_out = False
+        self._stop_team()
+
+    cdef void _stop_team(self) noexcept:
+        if self.team != NULL:
+            ncs_team_stop(self.team)
+            free(self.team)
+            self.team = NULL
+
+    cdef int _start_team(self) except -1:
+        """The team of :attr:`threads` threads, started once and kept (a forked child starts its own)."""
+        if self.team != NULL and self.team.size == self.net.nthreads and not ncs_team_forked(self.team):
+            return 0
+        self._stop_team()
+        self.team = <ncs_team*>malloc(sizeof(ncs_team))
+        if self.team == NULL:
+            raise MemoryError()
+        cdef int got = ncs_team_start(self.team, self.net.nthreads)
+        if got != self.net.nthreads:
+            self._stop_team()
+            raise RuntimeError(f"the engine asked the system for {self.net.nthreads} threads and got {got}")
+        return 0
 
     cdef void _free_layout(self) noexcept:
         cdef Py_ssize_t i
@@ -898,25 +942,25 @@ cdef class NetworkKernel:
                 sl = _slice(&self.net, i, th)
                 sl.lo = _bound(p.n, T, th)
                 sl.hi = _bound(p.n, T, th + 1)
-                sl.step_at = <Py_ssize_t*>calloc(2 * (self.net.interval + 1), sizeof(Py_ssize_t))
+                sl.step_at = <Py_ssize_t*>_own_lines(2 * (self.net.interval + 1) * sizeof(Py_ssize_t))
                 if sl.step_at == NULL:
                     raise MemoryError()
                 if p.kind == 2:
-                    sl.irows = <int64_t**>malloc(p.nslots * sizeof(int64_t*) + 1)
-                    sl.iR = <int64_t*>malloc(p.nregs * 128 * sizeof(int64_t))
+                    sl.irows = <int64_t**>_own_lines(p.nslots * sizeof(int64_t*) + 1)
+                    sl.iR = <int64_t*>_own_lines(p.nregs * 128 * sizeof(int64_t))
                     if sl.irows == NULL or sl.iR == NULL:
                         raise MemoryError()
                     for k in range(p.nslots):
                         sl.irows[k] = p.islots + k * p.n
                     sl.fx = p.fx
                     if th > 0:
-                        sl.overflows = <int64_t*>calloc(p.nslots + 1, sizeof(int64_t))
+                        sl.overflows = <int64_t*>_own_lines((p.nslots + 1) * sizeof(int64_t))
                         if sl.overflows == NULL:
                             raise MemoryError()
                         sl.fx.overflows = sl.overflows
                 else:
-                    sl.rows = <double**>malloc(p.nslots * sizeof(double*) + 1)
-                    sl.R = <double*>malloc(p.nregs * 128 * sizeof(double))
+                    sl.rows = <double**>_own_lines(p.nslots * sizeof(double*) + 1)
+                    sl.R = <double*>_own_lines(p.nregs * 128 * sizeof(double))
                     if sl.rows == NULL or sl.R == NULL:
                         raise MemoryError()
                     for k in range(p.nslots):
@@ -1291,7 +1335,7 @@ cdef class NetworkKernel:
         ``failed_step`` set, when a state becomes NaN or infinite.
         """
         cdef Py_ssize_t i, q, ran
-        cdef int th, got
+        cdef int th
         cdef CNet* net = &self.net
         cdef CSampler* sm
         cdef double[:, :, ::1] out_mv
@@ -1340,10 +1384,13 @@ cdef class NetworkKernel:
         net.first_step = first_step
         net.nsteps = nsteps
         net.check_finite = self.check_finite
-        with nogil:
-            got = ncs_team(net.nthreads, _run_thread, net)
-        if got != net.nthreads:
-            raise RuntimeError(f"the engine asked the system for {net.nthreads} threads and got {got}")
+        if net.nthreads > 1:
+            self._start_team()
+            with nogil:
+                ncs_team_run(self.team, _run_thread, net)
+        else:
+            with nogil:
+                _run_thread(net, 0)
         self._count_overflows()
         self.failed_pop = -1
         self.failed_step = -1

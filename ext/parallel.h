@@ -1,20 +1,23 @@
 /* A team of threads for the network's step loop (ext/network.pyx), on POSIX threads.
  *
- * ncs_team(T, fn, arg) runs fn(arg, tid) on T threads at once (the caller is thread 0) and returns how many
- * it got: T, or fewer when the system refused a thread (then fn runs on none).  The threads live for one
- * call, so between chunks nothing waits or spins and the caller's Python work (devices, recorders) has
- * the cores.  ncs_barrier_wait(b, T) waits until all T threads have reached barrier b: it spins briefly
- * (on an idle machine the others arrive within microseconds), then sleeps on a futex, so a thread that the
- * scheduler has parked (a busy machine, the GUI thread) does not have the others burn its core while they
- * wait.  ncs_load/ncs_store are relaxed atomics: flags that one thread sets and the others read after a
- * barrier, which orders them. */
+ * ncs_team_start(team, T) starts T - 1 members beside the caller, which is thread 0; ncs_team_run(team, fn,
+ * arg) runs fn(arg, tid) on all of them at once and returns when every one is done; ncs_team_stop ends them.
+ * A kernel keeps its team from chunk to chunk: between chunks the members sleep on a futex (after a brief
+ * spin), so the caller's Python work (devices, recorders) has the cores; threads created anew for every
+ * chunk made CUBA on two threads about 15 % slower.  ncs_barrier_wait(b, T) waits until all T threads have
+ * reached barrier b: it spins briefly (on an idle machine the others arrive within microseconds), then
+ * sleeps on a futex, so a thread that the scheduler has parked (a busy machine, the GUI thread) does not
+ * have the others burn its core while they wait.  ncs_load/ncs_store are relaxed atomics: flags that one thread sets and the others read
+ * after a barrier, which orders them. */
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 #ifdef __linux__
 #include <linux/futex.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 #else
 #include <sched.h>
 #endif
@@ -79,43 +82,96 @@ static void ncs_barrier_wait(ncs_barrier *b, int T)
     __atomic_sub_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
 }
 
+/* Sleeps until *word is no longer value (after a brief spin, as at a barrier). */
+static void ncs_wait_while(int *word, int value)
+{
+    for (int i = 0; i < NCS_SPINS; i++) {
+        if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != value)
+            return;
+        ncs_pause();
+    }
+    while (__atomic_load_n(word, __ATOMIC_ACQUIRE) == value)
+        ncs_sleep_while(word, value);
+}
+
+struct ncs_team;
+
 typedef struct {
+    struct ncs_team *team;
+    int tid;
+} ncs_member;
+
+typedef struct ncs_team {
+    int size;                  /* threads, the caller included (1: none started) */
+    int generation;            /* bumped for every task and to quit; the members sleep on it */
+    int pending;               /* members still running the current task; the caller sleeps on it */
+    int quit;
     ncs_task fn;
     void *arg;
-    int tid;
-    int *go;                   /* 0: wait, 1: run, -1: the team is incomplete, return */
-} ncs_member;
+    pid_t pid;                 /* the process whose members these are (a forked child has none of them) */
+    pthread_t threads[NCS_MAX_TEAM];
+    ncs_member members[NCS_MAX_TEAM];
+} ncs_team;
 
 static void *ncs_member_main(void *p)
 {
     ncs_member *m = (ncs_member *)p;
-    while (__atomic_load_n(m->go, __ATOMIC_SEQ_CST) == 0)
-        ncs_sleep_while(m->go, 0);
-    if (__atomic_load_n(m->go, __ATOMIC_SEQ_CST) == 1)
-        m->fn(m->arg, m->tid);
-    return NULL;
+    ncs_team *team = m->team;
+    int seen = 0;
+    for (;;) {
+        ncs_wait_while(&team->generation, seen);
+        seen = __atomic_load_n(&team->generation, __ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&team->quit, __ATOMIC_ACQUIRE))
+            return NULL;
+        team->fn(team->arg, m->tid);
+        if (__atomic_sub_fetch(&team->pending, 1, __ATOMIC_ACQ_REL) == 0)
+            ncs_wake_all(&team->pending);
+    }
 }
 
-static int ncs_team(int T, ncs_task fn, void *arg)
+/* Starts T - 1 members beside the caller; returns how many threads the team has (T, or fewer when the system
+ * refused a thread). */
+static int ncs_team_start(ncs_team *team, int T)
 {
-    pthread_t threads[NCS_MAX_TEAM];
-    ncs_member members[NCS_MAX_TEAM];
-    int go = 0, started = 1;
-    if (T > NCS_MAX_TEAM)
-        return 0;
-    for (int tid = 1; tid < T; tid++) {
-        members[tid] = (ncs_member){fn, arg, tid, &go};
-        if (pthread_create(&threads[tid], NULL, ncs_member_main, &members[tid]) != 0)
+    memset(team, 0, sizeof *team);
+    team->size = 1;
+    team->pid = getpid();
+    for (int tid = 1; tid < T && tid < NCS_MAX_TEAM; tid++) {
+        team->members[tid] = (ncs_member){team, tid};
+        if (pthread_create(&team->threads[tid], NULL, ncs_member_main, &team->members[tid]) != 0)
             break;
-        started++;
+        team->size++;
     }
-    __atomic_store_n(&go, started == T ? 1 : -1, __ATOMIC_SEQ_CST);
-    ncs_wake_all(&go);
-    if (started == T)
-        fn(arg, 0);
-    for (int tid = 1; tid < started; tid++)
-        pthread_join(threads[tid], NULL);
-    return started;
+    return team->size;
+}
+
+/* Runs fn(arg, tid) on every thread of the team at once, the caller as thread 0, and returns when all are done. */
+static void ncs_team_run(ncs_team *team, ncs_task fn, void *arg)
+{
+    team->fn = fn;
+    team->arg = arg;
+    __atomic_store_n(&team->pending, team->size - 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&team->generation, 1, __ATOMIC_SEQ_CST);
+    ncs_wake_all(&team->generation);
+    fn(arg, 0);
+    for (int left; (left = __atomic_load_n(&team->pending, __ATOMIC_ACQUIRE)) != 0;)
+        ncs_wait_while(&team->pending, left);
+}
+
+/* Whether the team's members were started by another process (this one is a forked child, without them). */
+static int ncs_team_forked(const ncs_team *team) { return team->pid != getpid(); }
+
+/* Ends the members (in a forked child, where they do not exist, only forgets them). */
+static void ncs_team_stop(ncs_team *team)
+{
+    if (team->size > 1 && !ncs_team_forked(team)) {
+        __atomic_store_n(&team->quit, 1, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&team->generation, 1, __ATOMIC_SEQ_CST);
+        ncs_wake_all(&team->generation);
+        for (int tid = 1; tid < team->size; tid++)
+            pthread_join(team->threads[tid], NULL);
+    }
+    team->size = 1;
 }
 
 static inline int64_t ncs_load(const int64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }

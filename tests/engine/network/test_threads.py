@@ -1,6 +1,10 @@
 """Runs on 1, 2 and 4 threads, in chunks of any length, give the same bits: every spike, every recorded value,
 every final state (the Poisson background is drawn per neuron and step in the threads, ext/poisson.h)."""
 
+import gc
+import multiprocessing
+import os
+
 import numpy as np
 import pytest
 
@@ -128,3 +132,52 @@ def test_a_number_of_threads_out_of_range_is_refused(threads):
 
 def test_max_threads_is_what_the_machine_has():
     assert 1 <= max_threads() <= 64
+
+
+def _os_threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts the process's threads in /proc")
+def test_the_team_is_kept_between_chunks_and_ends_with_the_kernel_or_a_new_count():
+    sim = Simulation(_plastic_network(), chunk_steps=50, threads=1)
+    sim.run(0.01)
+    alone = _os_threads()  # with whatever else the run started (the native tier's compiler, ...)
+    sim.network.kernel.set_threads(4)
+    sim.run(0.01)
+    assert _os_threads() == alone + 3  # three members sleep between chunks and runs
+    sim.run(0.01)
+    assert _os_threads() == alone + 3
+    sim.network.kernel.set_threads(2)
+    sim.run(0.01)
+    assert _os_threads() == alone + 1
+    del sim
+    gc.collect()
+    assert _os_threads() <= alone
+
+
+_FORKED: list[Simulation] = []  # the simulation a forked child finds in its copy of the parent's memory
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_runs_on_a_team_of_its_own():
+    """The parent's members do not exist in a child made by fork: the child starts its own and gets the same
+    bits as a run that was never forked."""
+    whole = Simulation(_example("cuba"), threads=2)
+    whole.run(0.02)
+    sim = Simulation(_example("cuba"), threads=2)
+    sim.run(0.01)
+    _FORKED[:] = [sim]
+    try:
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            child = pool.apply_async(_run_forked, (0.01,)).get(timeout=120)  # a child waiting for members hangs
+    finally:
+        _FORKED.clear()
+    for name in whole.network.populations:
+        np.testing.assert_array_equal(child[name], whole.spikes(name)[0])
+
+
+def _run_forked(duration_s: float) -> dict[str, np.ndarray]:
+    sim = _FORKED[0]
+    sim.run(duration_s)
+    return {name: sim.spikes(name)[0] for name in sim.network.populations}
