@@ -18,7 +18,7 @@ extensions = [
         extra_link_args=THREADS.get(name, []),
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
-    for name in ("vm", "linear", "network", "bitstream")
+    for name in ("vm", "linear", "network", "bitstream", "csr")
 ]
 
 setup(ext_modules=cythonize(extensions, language_level=3, compiler_directives={"embedsignature": True}))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.errors import Location, NeuroCoreError
+from ext.csr import stable_order
 
 RULE_OPTIONS: dict[str, tuple[str, ...]] = {
     "all_to_all": (), "one_to_one": (), "pairwise_bernoulli": ("p",), "fixed_indegree": ("k",),
@@ -211,13 +212,6 @@ def index_type(n: int):
     return np.uint16 if n <= np.iinfo(np.uint16).max + 1 else np.int32
 
 
-def _stable_order(keys: np.ndarray, bound: int) -> np.ndarray:
-    """Stable argsort; keys below 65,536 go through NumPy's radix sort for 16-bit integers."""
-    if bound <= np.iinfo(np.uint16).max + 1:
-        return np.argsort(keys.astype(np.uint16), kind="stable")
-    return np.argsort(keys, kind="stable")
-
-
 def to_csr(src: np.ndarray, tgt: np.ndarray, n_src: int, n_tgt: int, *extra: np.ndarray):
     """Sort connections by (source, target) and build the CSR index.
 
@@ -225,10 +219,8 @@ def to_csr(src: np.ndarray, tgt: np.ndarray, n_src: int, n_tgt: int, *extra: np.
     index fits, else int32) and the extra per-connection arrays in the same order.
     """
     if tgt.size > 1 and not np.all(tgt[1:] >= tgt[:-1]):
-        first = _stable_order(tgt, n_tgt)
+        first, _ = stable_order(np.ascontiguousarray(tgt, dtype=np.int64), n_tgt)
         src, tgt, extra = src[first], tgt[first], tuple(e[first] for e in extra)
         del first
-    order = _stable_order(src, n_src)
-    indptr = np.zeros(n_src + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n_src), out=indptr[1:])
+    order, indptr = stable_order(np.ascontiguousarray(src, dtype=np.int64), n_src)
     return (indptr, tgt[order].astype(index_type(n_tgt), copy=False), *(e[order] for e in extra))

@@ -2,11 +2,14 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.models import get_model
 from engine.network.build import build_network
 from engine.network.connect import RULE_OPTIONS, RULES, ConnectionRuleError, Rule, connect, to_csr
 from engine.network.definitions import NetworkDef, PopulationDef, ProjectionDef
+from ext.csr import stable_order
 
 DELTA = get_model("iaf_psc_delta")
 PROJECTION = "p"
@@ -235,3 +238,20 @@ def test_every_rule_draws_with_the_options_its_table_entry_names(name):
     values = {"p": 0.5, "k": 2, "n": 4, "sources": (0, 1), "targets": (1, 2)}
     src, tgt = _draw(Rule(name, **{option: values[option] for option in RULE_OPTIONS[name]}), 3, 3)
     assert src.size == tgt.size > 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 70_000).flatmap(
+    lambda bound: st.tuples(st.just(bound), st.lists(st.integers(0, bound - 1), max_size=300))))
+def test_stable_order_is_numpys_stable_argsort(case):
+    bound, keys = case
+    keys = np.array(keys, dtype=np.int64)
+    order, starts = stable_order(keys, bound)
+    assert order.tolist() == np.argsort(keys, kind="stable").tolist()
+    assert starts.tolist() == [0, *np.cumsum(np.bincount(keys, minlength=bound)).tolist()]
+
+
+@pytest.mark.parametrize("key", [-1, 5])
+def test_stable_order_refuses_a_key_out_of_range(key):
+    with pytest.raises(ValueError, match=rf"^key {key} at 2 is outside 0 to 4$"):
+        stable_order(np.array([0, 4, key, 1], dtype=np.int64), 5)
