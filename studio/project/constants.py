@@ -77,7 +77,8 @@ class Constants:
             return self.quantity(raw, path, problems, expected, what)
         if self.quantity(raw, path, problems, expected, what, centre=True) is None:
             return None
-        return Expression(raw, {name: q for name, q in self.values.items() if name in _names(raw)})
+        names = _names(raw)
+        return Expression(raw, {name: q for name, q in self.values.items() if name in names})
 
     def value(self, raw: Any, path: str, problems: list[Problem]) -> Quantity | Expression | None:
         """A parameter or initial value: a quantity, or an expression the engine evaluates per neuron.
