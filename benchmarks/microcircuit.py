@@ -123,7 +123,8 @@ def summary(records: list[dict]) -> dict:
 
 def rate_check(ours: dict, nest: dict) -> list[str]:
     """Each of our population rates against the band NEST's seeds span: our mean over seeds inside it
-    ("within"), else our seeds' band meeting it ("overlaps"), else "OUTSIDE"."""
+    ("within"), else our seeds' band meeting it ("overlaps"), else "OUTSIDE"; with two or more seeds on each
+    side, also the difference of the means in standard errors (Welch's)."""
     lines = []
     for pop, rates in ours["rates_hz"].items():
         band = nest["rates_hz"][pop]
@@ -131,8 +132,18 @@ def rate_check(ours: dict, nest: dict) -> list[str]:
         mean = statistics.mean(rates)
         verdict = "within" if lo <= mean <= hi else "overlaps" if min(rates) <= hi and max(rates) >= lo else "OUTSIDE"
         lines.append(f"rate {pop}: ours {mean:.2f} Hz ({', '.join(f'{r:.2f}' for r in rates)}), NEST "
-                     f"{lo:.2f}-{hi:.2f} Hz ({', '.join(f'{r:.2f}' for r in band)}): {verdict}")
+                     f"{lo:.2f}-{hi:.2f} Hz ({', '.join(f'{r:.2f}' for r in band)}): {verdict}"
+                     + _difference(rates, band))
     return lines
+
+
+def _difference(ours: list[float], nest: list[float]) -> str:
+    """Our mean less NEST's, in Hz and in standard errors of that difference ("" with fewer than two seeds)."""
+    if min(len(ours), len(nest)) < 2:
+        return ""
+    diff = statistics.mean(ours) - statistics.mean(nest)
+    error = (statistics.variance(ours) / len(ours) + statistics.variance(nest) / len(nest)) ** 0.5
+    return f"; ours - NEST {diff:+.3f} Hz" + (f" ({diff / error:+.1f} standard errors)" if error > 0 else "")
 
 
 def published_check(row: dict) -> list[str]:
