@@ -7,8 +7,8 @@
  * chunk made CUBA on two threads about 15 % slower.  ncs_barrier_wait(b, T) waits until all T threads have
  * reached barrier b: it spins briefly (on an idle machine the others arrive within microseconds), then
  * sleeps on a futex, so a thread that the scheduler has parked (a busy machine, the GUI thread) does not
- * have the others burn its core while they wait.  ncs_load/ncs_store are relaxed atomics: flags that one thread sets and the others read
- * after a barrier, which orders them. */
+ * have the others burn its core while they wait.  ncs_load/ncs_store are relaxed atomics: flags that one
+ * thread sets and the others read after a barrier, which orders them. */
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -61,6 +61,17 @@ static void ncs_wake_all(int *word)
 #endif
 }
 
+/* Spins a little while *word is value: whether it changed meanwhile. */
+static int ncs_spin_while(const int *word, int value)
+{
+    for (int i = 0; i < NCS_SPINS; i++) {
+        if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != value)
+            return 1;
+        ncs_pause();
+    }
+    return 0;
+}
+
 static void ncs_barrier_wait(ncs_barrier *b, int T)
 {
     const int phase = __atomic_load_n(&b->phase, __ATOMIC_ACQUIRE);
@@ -71,11 +82,8 @@ static void ncs_barrier_wait(ncs_barrier *b, int T)
             ncs_wake_all(&b->phase);
         return;
     }
-    for (int i = 0; i < NCS_SPINS; i++) {
-        if (__atomic_load_n(&b->phase, __ATOMIC_ACQUIRE) != phase)
-            return;
-        ncs_pause();
-    }
+    if (ncs_spin_while(&b->phase, phase))
+        return;
     __atomic_add_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
     while (__atomic_load_n(&b->phase, __ATOMIC_SEQ_CST) == phase)
         ncs_sleep_while(&b->phase, phase);
@@ -85,11 +93,8 @@ static void ncs_barrier_wait(ncs_barrier *b, int T)
 /* Sleeps until *word is no longer value (after a brief spin, as at a barrier). */
 static void ncs_wait_while(int *word, int value)
 {
-    for (int i = 0; i < NCS_SPINS; i++) {
-        if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != value)
-            return;
-        ncs_pause();
-    }
+    if (ncs_spin_while(word, value))
+        return;
     while (__atomic_load_n(word, __ATOMIC_ACQUIRE) == value)
         ncs_sleep_while(word, value);
 }
