@@ -34,9 +34,12 @@ studio: install
 		$(VENV)/bin/ncstudio run $(EXAMPLE) --duration 1s --json; \
 	fi
 
-# The peers (NEST, Brian2) live in their own environment; tests that compare against them use it.
+# The peers (NEST, Brian2) live in their own environment; tests that compare against them use it.  The suite
+# runs on every core (pytest-xdist; a worker that runs out of tests takes some of another's) and names its
+# slowest tests at the end.  TEST_ARGS adds to it, e.g. `make test TEST_ARGS="-n 0 tests/engine"`.
 test: $(VENV)/.installed-dev peers
-	QT_QPA_PLATFORM=offscreen NCS_PEERS_PYTHON=$(CURDIR)/$(PEERS)/bin/python $(PY) -m pytest -q -p no:cacheprovider
+	QT_QPA_PLATFORM=offscreen NCS_PEERS_PYTHON=$(CURDIR)/$(PEERS)/bin/python $(PY) -m pytest -q -p no:cacheprovider \
+		-n auto --dist worksteal --durations 25 $(TEST_ARGS)
 
 # brian2 2.9 calls ndarray.ptp, removed in NumPy 2.3.  PyNN runs the exported PyNN scripts on NEST (its
 # NEST extensions are not built; the standard models do not need them).  The stamp is written only

@@ -156,7 +156,7 @@ def test_overflow_flag_is_the_vms_count_for_one_neuron(case):
 @pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES))
 def test_datapath_matches_fixed_vm_long(case):
-    _check(case, n=8, nsteps=1000, exact_overflow=False)
+    _check(case, n=8, nsteps=500, exact_overflow=False)
 
 
 def test_overflows_happen_in_the_every_rule_case():
