@@ -2,7 +2,10 @@
  *
  * The receptor weights W are consumed: each is read and set to zero, so the
  * delay ring row they come from is ready for later arrivals.  ref_uniform >= 0
- * is the refractory step count of every neuron (ref_steps is then not read).
+ * is the refractory step count of every neuron (ref_steps is then not read);
+ * each wrapper has a loop for either case (UNIFORM), so that none reads
+ * ref_steps under a condition: GCC makes that a masked load, which stalled
+ * the CUBA loop on AMD Zen 1.
  * spike[j] is set to 1 or 0 (int32: a byte array would make GCC vectorise 64
  * neurons at a time and spill the doubles' registers).
  *
@@ -46,7 +49,7 @@ static inline double ncs_select(int c, double a, double b)
     }
 
 static inline __attribute__((always_inline)) void ncs_linear_impl(
-    const int NS, const int NI, const int NW,
+    const int NS, const int NI, const int NW, const int UNIFORM,
     double *restrict X0, double *restrict X1, double *restrict X2, double *restrict X3,
     const double *restrict U0, const double *restrict U1,
     double *restrict W0, double *restrict W1, double *restrict W2, double *restrict W3,
@@ -90,7 +93,7 @@ static inline __attribute__((always_inline)) void ncs_linear_impl(
         if (NS > 1) X1[j] = ncs_select(s & m[1], rv[1], n1);
         if (NS > 2) X2[j] = ncs_select(s & m[2], rv[2], n2);
         if (NS > 3) X3[j] = ncs_select(s & m[3], rv[3], n3);
-        const int32_t steps = ref_uniform >= 0 ? ref_uniform : ref_steps[j];
+        const int32_t steps = UNIFORM ? ref_uniform : ref_steps[j];
         refc[j] = s ? steps : (held ? rc - 1 : 0);
         spike[j] = s;
     }
@@ -114,8 +117,12 @@ typedef void (*ncs_linear_fn)(double *, double *, double *, double *, const doub
         double theta, int strict, const int32_t *rm, const double *rv, int32_t *refc,                \
         const int32_t *rs, int32_t ru, int32_t *spike, intptr_t n)                                   \
     {                                                                                                \
-        ncs_linear_impl(ns, ni, nw, X0, X1, X2, X3, U0, U1, W0, W1, W2, W3, P, c, Q, R, hold, thr,   \
-                        theta, strict, rm, rv, refc, rs, ru, spike, n);                              \
+        if (ru >= 0)                                                                                 \
+            ncs_linear_impl(ns, ni, nw, 1, X0, X1, X2, X3, U0, U1, W0, W1, W2, W3, P, c, Q, R, hold, \
+                            thr, theta, strict, rm, rv, refc, rs, ru, spike, n);                     \
+        else                                                                                         \
+            ncs_linear_impl(ns, ni, nw, 0, X0, X1, X2, X3, U0, U1, W0, W1, W2, W3, P, c, Q, R, hold, \
+                            thr, theta, strict, rm, rv, refc, rs, ru, spike, n);                     \
     }
 #define NCS_NAME(ns, ni, nw) ncs_linear_##ns##_##ni##_##nw,
 #define NCS_BY_NW(F, ns, ni) F(ns, ni, 0) F(ns, ni, 1) F(ns, ni, 2) F(ns, ni, 3) F(ns, ni, 4)
@@ -141,7 +148,7 @@ static const ncs_linear_fn ncs_linear_variants[60] = {NCS_ALL(NCS_NAME)};
         n##I = (P[5 * I] * x##I + 0.0) + (NW > I - 1 ? R[5 * I - 1] * W + 0.0 : 0.0);
 
 static inline __attribute__((always_inline)) void ncs_synaptic_impl(
-    const int NS, const int NI, const int NW,
+    const int NS, const int NI, const int NW, const int UNIFORM,
     double *restrict X0, double *restrict X1, double *restrict X2, double *restrict X3,
     const double *restrict U0, const double *restrict U1,
     double *restrict W0, double *restrict W1, double *restrict W2, double *restrict W3,
@@ -184,7 +191,7 @@ static inline __attribute__((always_inline)) void ncs_synaptic_impl(
         if (NS > 1) X1[j] = n1;
         if (NS > 2) X2[j] = n2;
         if (NS > 3) X3[j] = n3;
-        const int32_t steps = ref_uniform >= 0 ? ref_uniform : ref_steps[j];
+        const int32_t steps = UNIFORM ? ref_uniform : ref_steps[j];
         refc[j] = s ? steps : (held ? rc - 1 : 0);
         spike[j] = s;
     }
@@ -200,8 +207,12 @@ static inline __attribute__((always_inline)) void ncs_synaptic_impl(
         double theta, int strict, const int32_t *rm, const double *rv, int32_t *refc,                \
         const int32_t *rs, int32_t ru, int32_t *spike, intptr_t n)                                   \
     {                                                                                                \
-        ncs_synaptic_impl(ns, ni, nw, X0, X1, X2, X3, U0, U1, W0, W1, W2, W3, P, c, Q, R, hold,      \
-                          theta, strict, rv, refc, rs, ru, spike, n);                                \
+        if (ru >= 0)                                                                                 \
+            ncs_synaptic_impl(ns, ni, nw, 1, X0, X1, X2, X3, U0, U1, W0, W1, W2, W3, P, c, Q, R,     \
+                              hold, theta, strict, rv, refc, rs, ru, spike, n);                      \
+        else                                                                                         \
+            ncs_synaptic_impl(ns, ni, nw, 0, X0, X1, X2, X3, U0, U1, W0, W1, W2, W3, P, c, Q, R,     \
+                              hold, theta, strict, rv, refc, rs, ru, spike, n);                      \
     }
 #define NCS_SYNAPTIC_NAME(ns, ni, nw) ncs_synaptic_##ns##_##ni##_##nw,
 #define NCS_SYN_BY_NW(F, ns, ni) F(ns, ni, 0) F(ns, ni, 1) F(ns, ni, 2) F(ns, ni, 3)
