@@ -48,6 +48,15 @@ def _spread(values: list[float], sim_s: float) -> str:
             f" s/sim s")
 
 
+def _times(record: dict) -> tuple[float, float]:
+    """A run's wall and processor time: the whole run call's, or in a tree from before ``run_s`` (whose
+    ``cpu_s`` was the loop's alone) the loop's and the devices' around it."""
+    if "run_s" in record:
+        return record["run_s"], record["cpu_s"]
+    devices = record.get("devices_s", 0.0)
+    return record["wall_s"] + devices, record.get("cpu_s", 0.0) + devices
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("before", type=Path, help="the tree of the build before the change")
@@ -71,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_peers:
             runs["brian2-cpp"].append(_brian2(args.peers_python, args.benchmark, args.duration, env))
     load_after = os.getloadavg()
-    walls = {who: [r["wall_s"] + r.get("devices_s", 0.0) for r in rs] for who, rs in runs.items() if rs}
-    cpus = {who: [r["cpu_s"] + r.get("devices_s", 0.0) for r in runs[who]] for who in ("before", "after")}
+    walls = {who: [_times(r)[0] for r in rs] for who, rs in runs.items() if rs}
+    cpus = {who: [_times(r)[1] for r in runs[who]] for who in ("before", "after")}
     peer = statistics.median(walls["brian2-cpp"]) if "brian2-cpp" in walls else None
     print(f"{args.benchmark}, {args.duration:g} s simulated, {args.rounds} rounds; load average "
           f"{' '.join(f'{x:.2f}' for x in load_before)} before, {' '.join(f'{x:.2f}' for x in load_after)} after")

@@ -17,15 +17,15 @@ repeats, the run time with its spread (fastest and slowest run); peak memory
 is the process tree's maximum resident set (``os.wait4``), for Brian2's
 cpp_standalone the larger of its Python side and the binary.
 
-Our run time is the whole run: the step loop plus the devices' work around it
-(drawing Poisson counts in NumPy before each chunk, taking samples), as NEST's
-and Brian2's run times include their generators; ``dev s/sim s`` shows the
-devices' part of it.
+Our run time is the whole run call: the step loop, the devices' work around it
+(drawing Poisson counts in NumPy before each chunk, taking samples) and the
+Python between chunks, as NEST's and Brian2's run times include their
+generators; ``dev s/sim s`` shows the devices' part of it.
 
 Brian2's cpp_standalone reports its run time as processor time (``std::clock``)
 where the others report wall time; on a quiet machine the two agree, on a busy
-one the comparison favours Brian2.  Our rows also carry ``cpu_s``, the run
-loop's processor time plus the devices' time, for that comparison.
+one the comparison favours Brian2.  Our rows also carry ``cpu_s``, the run's
+processor time, for that comparison.
 
 With ``--threads N`` (default 2) ours and NEST (``local_num_threads``) also run on N
 threads, in rows of their own beside the one-thread rows, and a scaling table
@@ -125,8 +125,8 @@ def summarise(engine: str, records: list[dict], peak_rss_mb: float, threads: int
     (every run has the same seed)."""
     first = records[0]
     compile_times = [r["compile_s"] for r in records if "compile_s" in r]
-    walls = [r["wall_s"] + r.get("devices_s", 0.0) for r in records]  # ours: the loop and the devices around it
-    cpus = [r["cpu_s"] + r.get("devices_s", 0.0) for r in records if "cpu_s" in r]
+    walls = [r.get("run_s", r["wall_s"]) for r in records]  # ours: the whole run call; the peers': their run
+    cpus = [r["cpu_s"] for r in records if "cpu_s" in r]
     devices = [r["devices_s"] for r in records if "devices_s" in r]
     return Measurement(
         engine=engine, benchmark=first["benchmark"], sim_s=first["sim_s"], n_neurons=first["n_neurons"],

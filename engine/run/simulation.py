@@ -101,11 +101,12 @@ def _merge(a: Chunk, b: Chunk, max_spikes: int) -> Chunk:
 
 @dataclass
 class RunSummary:
-    """Counts and timings of a ``run`` call: ``wall_s`` is the simulation loop alone, ``cpu_s`` its
-    processor time (what Brian2's cpp_standalone reports, std::clock; on a busy machine the wall time
-    also counts the time other processes had the core): the calling thread's on one thread, the
-    process's on more.  ``devices_s`` is the wall time the devices took around the chunks (making
-    inputs such as Poisson counts, taking samples), outside the loop."""
+    """Counts and timings of a ``run`` call: ``run_s`` is its wall time, ``wall_s`` the simulation loop's
+    alone, ``devices_s`` the
+    wall time the devices took around the chunks (making inputs such as Poisson counts, taking samples),
+    outside the loop.  ``cpu_s`` is the processor time of the whole call, loop and devices (what Brian2's
+    cpp_standalone reports, std::clock; on a busy machine the wall time also counts the time other
+    processes had the core): the calling thread's when the run starts on one thread, else the process's."""
 
     steps: int
     sim_s: float
@@ -114,6 +115,7 @@ class RunSummary:
     rates_hz: dict[str, float]
     cpu_s: float = 0.0
     devices_s: float = 0.0
+    run_s: float = 0.0
 
 
 @dataclass
@@ -185,8 +187,12 @@ class Simulation:
         if total < 0:
             raise SimulationError("the duration cannot be negative")
         self._stop.clear()
-        done, wall, cpu, devices = 0, 0.0, 0.0, 0.0
+        done, wall, devices = 0, 0.0, 0.0
         counts = {name: 0 for name in net.populations}
+        # Read once per run: a processor clock can take half a millisecond to read after a chunk (seen in a
+        # KVM guest), where a chunk of CUBA takes a few.
+        clock = time.thread_time if net.kernel.threads == 1 else time.process_time
+        start_run, start_cpu = time.perf_counter(), clock()
         while done < total and not self._stop.is_set():
             self._pause.wait()
             if self._stop.is_set():
@@ -196,11 +202,9 @@ class Simulation:
             start = time.perf_counter()
             io = self._inputs(n)
             devices += time.perf_counter() - start
-            clock = time.thread_time if net.kernel.threads == 1 else time.process_time
-            start, start_cpu = time.perf_counter(), clock()
+            start = time.perf_counter()
             spikes, io.written = net.kernel.run(self.step, n, io.currents, io.externals, io.outs)
             wall += time.perf_counter() - start
-            cpu += clock() - start_cpu
             io.ran = n if net.kernel.failed_pop < 0 else int(net.kernel.failed_step) - self.step + 1
             start = time.perf_counter()
             chunk = self._record(spikes, io)
@@ -215,10 +219,11 @@ class Simulation:
                 stream.put(chunk)
             if on_chunk is not None:
                 on_chunk(chunk)
+        cpu, run_s = clock() - start_cpu, time.perf_counter() - start_run
         sim_s = done * net.dt
         rates = {name: (counts[name] / (net.populations[name].size * sim_s) if sim_s > 0 else 0.0)
                  for name in counts}
-        return RunSummary(done, sim_s, wall, counts, rates, cpu, devices)
+        return RunSummary(done, sim_s, wall, counts, rates, cpu, devices, run_s)
 
     def _inputs(self, n: int) -> ChunkIO:
         """The inputs every device makes for the next ``n`` steps; a numerical failure names the device."""

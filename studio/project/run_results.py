@@ -14,12 +14,13 @@ _INDEX_KEYS = ("senders", "sources", "targets", "neurons")
 
 
 def run_summary(network, summary: RunSummary, build_s: float) -> dict:
-    """The JSON summary of a run: ``sim_s``, ``wall_s`` (the simulation loop), ``cpu_s`` (its processor
-    time), ``devices_s`` (the devices around the loop), ``threads``, ``build_s``, ``steps``,
+    """The JSON summary of a run: ``sim_s``, ``run_s`` (the run's wall time), ``wall_s`` (the simulation
+    loop's), ``devices_s`` (the devices' around the loop), ``cpu_s`` (the run's processor time), ``threads``, ``build_s``, ``steps``,
     ``spikes`` and ``rates_hz`` per population, the network's size and its ``notes`` (settings this run
     does not apply, such as SC arithmetic in a float run)."""
     return {
         "sim_s": summary.sim_s,
+        "run_s": summary.run_s,
         "wall_s": summary.wall_s,
         "cpu_s": summary.cpu_s,
         "devices_s": summary.devices_s,
