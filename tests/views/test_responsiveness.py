@@ -4,8 +4,9 @@ and while the playground simulates (on a worker too).
 A 10 ms timer on the GUI thread stamps each tick with the injected clock; if the
 build ran on the GUI thread (as it once did, Brunel freezing the window ~1.5 s)
 no tick would land while it is incomplete.  The bound on the largest gap is
-five times the 100 ms the window aims at, so a loaded two-core machine does not
-fail it, while a build on the GUI thread (seconds) always does.
+ten times the 100 ms the window aims at, so a two-core machine that also runs a
+second test worker does not fail it (a gap of 0.68 s was seen there), while a
+build on the GUI thread (seconds) does.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tests.views.helpers import make_window
 from views.playground.playground_view import PlaygroundView
 
 TICK_MS = 10
-MAX_GAP_S = 0.5
+MAX_GAP_S = 1.0
 
 
 @pytest.fixture
