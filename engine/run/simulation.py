@@ -102,9 +102,8 @@ def _merge(a: Chunk, b: Chunk, max_spikes: int) -> Chunk:
 @dataclass
 class RunSummary:
     """Counts and timings of a ``run`` call: ``run_s`` is its wall time, ``wall_s`` the simulation loop's
-    alone, ``devices_s`` the
-    wall time the devices took around the chunks (making inputs such as Poisson counts, taking samples),
-    outside the loop.  ``cpu_s`` is the processor time of the whole call, loop and devices (what Brian2's
+    alone, ``devices_s`` the wall time the devices took around the chunks (making inputs such as Poisson
+    counts, taking samples), outside the loop.  ``cpu_s`` is the processor time of the whole call, loop and devices (what Brian2's
     cpp_standalone reports, std::clock; on a busy machine the wall time also counts the time other
     processes had the core): the calling thread's when the run starts on one thread, else the process's."""
 
@@ -189,8 +188,8 @@ class Simulation:
         self._stop.clear()
         done, wall, devices = 0, 0.0, 0.0
         counts = {name: 0 for name in net.populations}
-        # Read once per run: a processor clock can take half a millisecond to read after a chunk (seen in a
-        # KVM guest), where a chunk of CUBA takes a few.
+        # Read once per run: on a busy machine a processor clock took half a millisecond to read after a
+        # chunk (a KVM guest), where a chunk of CUBA takes a few.
         clock = time.thread_time if net.kernel.threads == 1 else time.process_time
         start_run, start_cpu = time.perf_counter(), clock()
         while done < total and not self._stop.is_set():
