@@ -50,7 +50,7 @@ PUBLISHED_RANGE_HZ = {"L23E": (0.3, 2.0), "L23I": (1.5, 5.0), "L4E": (2.5, 7.0),
 
 def run_ours(scale: float, duration_s: float, skip_s: float, seed: int, threads: int = 1) -> dict:
     """Build and run the example at ``scale`` in this process; the record NEST's script also writes."""
-    from engine.run.simulation import Simulation
+    from engine.run.simulation import Simulation, batch_chunk_steps
     from studio.project.project_file import build_project, project_network, read_project
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -59,7 +59,7 @@ def run_ours(scale: float, duration_s: float, skip_s: float, seed: int, threads:
     start, build_cpu = time.perf_counter(), time.process_time()
     network = build_project(EXAMPLE, doc, project_network(EXAMPLE, doc, seed))
     built, build_cpu = time.perf_counter(), time.process_time() - build_cpu
-    sim = Simulation(network, threads=threads)
+    sim = Simulation(network, batch_chunk_steps(network), threads=threads)
     cpu = time.process_time()
     sim.run(duration_s)
     ran = time.perf_counter()

@@ -21,8 +21,23 @@ import numpy as np
 from engine.errors import SimulationError
 from engine.native import network as _network
 from engine.network.build import Network
-from engine.network.devices import DEFAULT_CHUNK_STEPS, ChunkIO
+from engine.network.devices import DEFAULT_CHUNK_STEPS, ChunkIO, PopulationDevice
 from engine.run.native_tier import NativeTier
+
+
+# A run nobody watches (the command line, benchmarks) takes chunks this long: between two chunks Python makes
+# the devices' inputs and records, a cost per chunk (a tenth of CUBA's run in chunks of 100 steps).
+BATCH_CHUNK_STEPS = 1000
+# ... while the devices' input and sample blocks of one chunk take at most this many bytes.
+BATCH_CHUNK_BYTES = 64 * 2**20
+
+
+def batch_chunk_steps(network: Network) -> int:
+    """Steps per chunk for a run nobody watches: long, unless the devices' blocks would make a chunk large (never
+    shorter than the studio's chunks)."""
+    per_step = sum(type(dev).chunk_bytes(dev.definition, dev.population.size, dev.neurons.size, 1)
+                   for dev in network.devices.values() if isinstance(dev, PopulationDevice))
+    return max(DEFAULT_CHUNK_STEPS, min(BATCH_CHUNK_STEPS, BATCH_CHUNK_BYTES // max(per_step, 1)))
 
 
 def max_threads() -> int:

@@ -219,13 +219,13 @@ def _blame_override(p: Problem, overrides: dict[str, str]) -> Problem:
 def _simulate(path: str | Path, duration: float, seed: int | None = None, fmt=None, threads: int = 1):
     """Read, build and run a project (in fixed point with ``fmt``, on ``threads`` threads):
     (simulation, JSON summary)."""
-    from engine.run.simulation import Simulation
+    from engine.run.simulation import Simulation, batch_chunk_steps
     from studio.project.run_results import run_summary
 
     start = time.perf_counter()
     doc, network = load_network(path, seed, fmt)
     build_s = time.perf_counter() - start
-    sim = Simulation(network, threads=threads)
+    sim = Simulation(network, batch_chunk_steps(network), threads=threads)
     summary = run_project(path, doc, sim, duration)
     return sim, run_summary(network, summary, build_s)
 

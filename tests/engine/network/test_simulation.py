@@ -13,7 +13,9 @@ from engine.models import get_model
 from engine.network.build import NetworkError, build_network
 from engine.network.connect import Rule
 from engine.network.definitions import DeviceDef, NetworkDef, PopulationDef, ProjectionDef
-from engine.run.simulation import StreamBuffer, Simulation
+from engine.network.devices import DEFAULT_CHUNK_STEPS
+from engine.run.simulation import (BATCH_CHUNK_BYTES, BATCH_CHUNK_STEPS, StreamBuffer, Simulation,
+                                   batch_chunk_steps)
 
 CUBA_LIF = ModelSpec(
     equations="""
@@ -120,6 +122,25 @@ def test_chunk_size_does_not_change_the_result(make):
     reference = _outcome(_run(make(), [60.0], chunk_steps=100))
     for chunk_steps, parts in ((1, [60.0]), (7, [13.3, 46.7]), (1000, [60.0])):
         _assert_identical(reference, _outcome(_run(make(), parts, chunk_steps=chunk_steps)))
+
+
+def _poisson_driven(n):
+    """``n`` iaf_psc_exp neurons, each with Poisson input and noise (a block of each per chunk)."""
+    devices = (DeviceDef("pg", "poisson_generator", "n", {"rate": "8 kHz"}, weight="40 pA"),
+               DeviceDef("noise", "noise_generator", "n", {"mean": "100 pA", "std": "50 pA"}))
+    return NetworkDef((PopulationDef("n", get_model("iaf_psc_exp"), n),), (), devices, seed=2)
+
+
+def test_a_run_nobody_watches_takes_long_chunks_while_its_input_blocks_stay_small():
+    assert batch_chunk_steps(build_network(cuba())) == BATCH_CHUNK_STEPS  # a voltmeter on three neurons
+    network = build_network(_poisson_driven(8_000))
+    steps = batch_chunk_steps(network)
+    assert DEFAULT_CHUNK_STEPS < steps < BATCH_CHUNK_STEPS
+    io = Simulation(network, steps)._inputs(steps)
+    blocks = [*io.currents.values(), *io.externals.values()]
+    assert len(blocks) == 2 and all(b.shape == (steps, 8_000) for b in blocks)
+    assert sum(b.nbytes for b in blocks) <= BATCH_CHUNK_BYTES
+    assert batch_chunk_steps(build_network(_poisson_driven(150_000))) == DEFAULT_CHUNK_STEPS  # never shorter
 
 
 @pytest.mark.parametrize("make", NETWORKS)
