@@ -289,7 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_peers and not Path(args.peers_python).is_file():
         p.error(f"{args.peers_python} does not exist; run `make peers` first or pass --skip-peers")
 
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # Every engine gets one OpenMP and one BLAS thread: none uses them in its loop, and idle BLAS threads spin on
+    # the cores the runs' own threads need (engine/__init__.py).
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     rows, failed = [], []
     for name in [b for b in BENCHMARKS if b in args.only]:
         duration = args.brunel_duration if name == "brunel" else args.duration
