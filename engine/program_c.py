@@ -156,7 +156,8 @@ ptrdiff_t {ENTRY}(double *const *rows, ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t N, 
 
 def _exprel_loops(a: int) -> list[str]:
     """``X = exprel(R[a])`` over the block (ext/expm1_inline.h): glibc's expm1 over the argument
-    for every neuron in one loop that vectorises, then ``ncs_exprel`` for the few it does not cover."""
+    for every neuron in one loop without calls (vectorised with AVX-512), then ``ncs_exprel`` for the few it
+    does not cover."""
     return ["        {", "            int rest = 0;", "            for (ptrdiff_t k = 0; k < n; k++) {",
             f"                X[k] = ncs_expm1_inline(R[{a}][k]) / R[{a}][k];",
             f"                rest |= !ncs_exprel_is_inline(R[{a}][k]);", "            }",

@@ -1,4 +1,4 @@
-/* glibc's expm1 as inline C, so that a loop of it vectorises; exprel on it.
+/* glibc's expm1 as inline C, so that a loop of it needs no call; exprel on it.
  *
  * glibc's expm1 (fdlibm's algorithm; sysdeps/ieee754/dbl-64/s_expm1.c) is an opaque call: a loop calling it
  * runs one value at a time.  For |x| <= 0.5 ln 2, and for negative x down to -56 ln 2, it reduces x to its
@@ -7,6 +7,11 @@
  * processor with FMA), so it gives glibc's bits.  Everywhere else, and on a processor without FMA,
  * ncs_expm1 calls the C library.  ext/vm.pyx and the native kernels (engine/program_c.py, which inlines this
  * file) both compute exprel with ncs_exprel, so the two agree on every machine.
+ *
+ * GCC 12 vectorises a loop of it only where vector registers convert doubles to 64-bit integers (AVX-512);
+ * with AVX2 (Zen 1) the loop runs one value at a time, still without a call.  Rewritten for AVX2 (range
+ * tests on |x|, 2^k as a product) it vectorises there too, but measured no faster on COBA
+ * (docs/performance.md, 2026-12-05, fourth session).
  */
 #ifndef NCS_EXPM1_INLINE_H
 #define NCS_EXPM1_INLINE_H
