@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.errors import Location, NeuroCoreError
-from ext.csr import stable_order
+from ext.csr import grouped
 
 RULE_OPTIONS: dict[str, tuple[str, ...]] = {
     "all_to_all": (), "one_to_one": (), "pairwise_bernoulli": ("p",), "fixed_indegree": ("k",),
@@ -219,8 +219,23 @@ def to_csr(src: np.ndarray, tgt: np.ndarray, n_src: int, n_tgt: int, *extra: np.
     index fits, else int32) and the extra per-connection arrays in the same order.
     """
     if tgt.size > 1 and not np.all(tgt[1:] >= tgt[:-1]):
-        first, _ = stable_order(np.ascontiguousarray(tgt, dtype=np.int64), n_tgt)
-        src, tgt, extra = src[first], tgt[first], tuple(e[first] for e in extra)
-        del first
-    order, indptr = stable_order(np.ascontiguousarray(src, dtype=np.int64), n_src)
-    return (indptr, tgt[order].astype(index_type(n_tgt), copy=False), *(e[order] for e in extra))
+        if extra:
+            first, _ = grouped(_keys(tgt), n_tgt, np.arange(tgt.size))
+            src, tgt, extra = src[first], tgt[first], tuple(e[first] for e in extra)
+            del first
+        else:
+            src, starts = grouped(_keys(tgt), n_tgt, _keys(src))
+            tgt = np.repeat(np.arange(n_tgt, dtype=index_type(n_tgt)), np.diff(starts))
+    tgt = tgt.astype(index_type(n_tgt), copy=False)
+    if not extra:
+        targets, indptr = grouped(_keys(src), n_src, tgt)
+        return indptr, targets
+    order, indptr = grouped(_keys(src), n_src, np.arange(src.size))
+    return (indptr, tgt[order], *(e[order] for e in extra))
+
+
+def _keys(a: np.ndarray) -> np.ndarray:
+    """``a`` contiguous, in a type :func:`ext.csr.grouped` takes (copied only when it is in another)."""
+    if a.dtype not in (np.uint16, np.int32, np.int64):
+        a = a.astype(np.int64)
+    return np.ascontiguousarray(a)

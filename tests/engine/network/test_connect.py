@@ -9,7 +9,7 @@ from engine.models import get_model
 from engine.network.build import build_network
 from engine.network.connect import RULE_OPTIONS, RULES, ConnectionRuleError, Rule, connect, to_csr
 from engine.network.definitions import NetworkDef, PopulationDef, ProjectionDef
-from ext.csr import stable_order
+from ext.csr import grouped
 
 DELTA = get_model("iaf_psc_delta")
 PROJECTION = "p"
@@ -242,16 +242,27 @@ def test_every_rule_draws_with_the_options_its_table_entry_names(name):
 
 @settings(max_examples=200, deadline=None)
 @given(st.integers(1, 70_000).flatmap(
-    lambda bound: st.tuples(st.just(bound), st.lists(st.integers(0, bound - 1), max_size=300))))
-def test_stable_order_is_numpys_stable_argsort(case):
+    lambda bound: st.tuples(st.just(bound), st.lists(st.integers(0, bound - 1), max_size=300))),
+    st.sampled_from([np.uint16, np.int32, np.int64]), st.sampled_from([np.uint16, np.int32, np.int64]))
+def test_grouped_moves_values_as_numpys_stable_argsort_orders_the_keys(case, key_type, value_type):
     bound, keys = case
     keys = np.array(keys, dtype=np.int64)
-    order, starts = stable_order(keys, bound)
-    assert order.tolist() == np.argsort(keys, kind="stable").tolist()
+    if np.iinfo(key_type).max < bound:
+        keys = keys % (int(np.iinfo(key_type).max) + 1)
+    keys = keys.astype(key_type)
+    values = np.random.default_rng(bound).integers(0, np.iinfo(np.uint16).max, keys.size).astype(value_type)
+    out, starts = grouped(keys, bound, values)
+    assert out.dtype == value_type
+    assert out.tolist() == values[np.argsort(keys, kind="stable")].tolist()
     assert starts.tolist() == [0, *np.cumsum(np.bincount(keys, minlength=bound)).tolist()]
 
 
 @pytest.mark.parametrize("key", [-1, 5])
-def test_stable_order_refuses_a_key_out_of_range(key):
+def test_grouped_refuses_a_key_out_of_range(key):
     with pytest.raises(ValueError, match=rf"^key {key} at 2 is outside 0 to 4$"):
-        stable_order(np.array([0, 4, key, 1], dtype=np.int64), 5)
+        grouped(np.array([0, 4, key, 1], dtype=np.int64), 5, np.arange(4))
+
+
+def test_grouped_refuses_values_of_another_length():
+    with pytest.raises(ValueError, match="^3 keys but 2 values$"):
+        grouped(np.array([0, 1, 1], dtype=np.int32), 2, np.arange(2, dtype=np.int32))
