@@ -169,7 +169,8 @@ def find(rows: list[Measurement], name: str, engine: str, threads: int = 1) -> M
 
 
 def rate_checks(rows: list[Measurement]) -> list[dict]:
-    """Per benchmark and population: our rate against the band [min, max] of the peers' rates."""
+    """Per benchmark and population: our rate against the band [min, max] of the peers' rates; ``in_band``
+    whether it lies in it, ``within`` whether it lies in it widened by RATE_TOLERANCE."""
     checks = []
     for name in BENCHMARKS:
         ours = find(rows, name, OURS)
@@ -183,7 +184,8 @@ def rate_checks(rows: list[Measurement]) -> list[dict]:
             lo, hi = min(band), max(band)
             slack = RATE_TOLERANCE * (lo + hi) / 2
             checks.append({"benchmark": name, "population": pop, "ours_hz": rate, "peers_min_hz": lo,
-                           "peers_max_hz": hi, "within": lo - slack <= rate <= hi + slack})
+                           "peers_max_hz": hi, "in_band": lo <= rate <= hi,
+                           "within": lo - slack <= rate <= hi + slack})
     return checks
 
 
@@ -254,10 +256,18 @@ def table(rows: list[Measurement]) -> str:
     return "\n".join(lines)
 
 
+def _rate_verdict(check: dict) -> str:
+    if check["in_band"]:
+        return "within the peers' band"
+    if check["within"]:
+        return f"outside the peers' band by less than {RATE_TOLERANCE:.0%} of its centre"
+    return "OUTSIDE the peers' band"
+
+
 def report(rows: list[Measurement], rates: list[dict], targets: list[dict], scales: list[dict]) -> str:
     rate_lines = [f"rate {c['benchmark']} {c['population']}: ours {c['ours_hz']:.2f} Hz, peers "
                   f"{c['peers_min_hz']:.2f}-{c['peers_max_hz']:.2f} Hz: "
-                  f"{'within' if c['within'] else 'OUTSIDE'} the peers' band" for c in rates]
+                  f"{_rate_verdict(c)}" for c in rates]
     target_lines = [f"target {t['target']}: {t['value']:.3g} (limit {t['limit']:g}): "
                     f"{'met' if t['met'] else 'not met'}" for t in targets]
     scale_lines = [f"scaling {c['benchmark']} {c['engine']}: {c['one_thread_s']:.3f} s on 1 thread, "

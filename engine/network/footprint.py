@@ -30,7 +30,7 @@ NEURON_BYTES = 8 * 4  # refractory counters, and the index and temporaries of pe
 WEIGHT_BYTES = 4  # a float32 weight per connection, unless the projection shares one (static_synapse_hom_w)
 DELAY_BYTES = 2  # a uint16 delay per connection, when delays are drawn per connection
 PLASTIC_BYTES = 8  # the post-synaptic order and sources of an STDP projection
-ORDER_BYTES = 8  # the sort order of a projection's connections while it is drawn
+ORDER_BYTES = 8  # the sort order of a projection's connections while drawn, where the rule gives their weights
 MEMINFO = Path("/proc/meminfo")
 
 
@@ -108,7 +108,8 @@ def estimate_memory(net: NetworkDef, chunk_steps: int = DEFAULT_CHUNK_STEPS) -> 
         delay_steps = max(1, round((_seconds(proj.delay) or dt) / dt))
         ring = BYTES_PER_SLOT * (delay_steps + 1) * n_tgt
         parts.append((f"projection `{proj.name}`", int(per * count) + ring + BYTES_PER_SLOT * (n_src + 1)))
-        drawing = max(drawing, (f"drawing the connections of `{proj.name}`", int((ORDER_BYTES + 4 * index) * count)),
+        order = ORDER_BYTES if proj.rule.weights else 0  # else the targets are grouped by source themselves
+        drawing = max(drawing, (f"drawing the connections of `{proj.name}`", int((order + 4 * index) * count)),
                       key=lambda d: d[1])
     if drawing[1]:
         parts.append(drawing)
