@@ -5,7 +5,7 @@
  * A kernel keeps its team from chunk to chunk: between chunks the members sleep on a futex (after a brief
  * spin), so the caller's Python work (devices, recorders) has the cores; threads created anew for every
  * chunk made CUBA on two threads about 15 % slower.  ncs_barrier_wait(b, T) waits until all T threads have
- * reached barrier b: it spins briefly (on an idle machine the others arrive within microseconds), then
+ * reached barrier b: it spins up to NCS_SPIN_NS (on an idle machine the others arrive within microseconds), then
  * sleeps on a futex, so a thread that the scheduler has parked (a busy machine, the GUI thread) does not
  * have the others burn its core while they wait.  ncs_load/ncs_store are relaxed atomics: flags that one
  * thread sets and the others read after a barrier, which orders them. */
@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <sys/types.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -22,7 +23,15 @@
 #include <sched.h>
 #endif
 
-#define NCS_SPINS 256
+/* How long a waiting thread spins before it sleeps on a futex.  Under a hypervisor a futex sleep and the wake-up
+ * that ends it cost tens of microseconds (an idle virtual processor halts and is woken through the host); with
+ * a barrier every step (CUBA, COBA, the microcircuit: their shortest delay is one step) the 256 pauses spun
+ * before (6 us on Zen 4, 0.4 us on Zen 1) ended in a sleep at most barriers, and two threads were slower than
+ * one.  A bound in time, not in pauses, since a pause takes 1.5 ns on one processor and 25 ns on another;
+ * short beside a scheduler's time slice, so a thread whose partner was parked still gives its core up soon. */
+#ifndef NCS_SPIN_NS
+#define NCS_SPIN_NS 50000
+#endif
 #define NCS_MAX_TEAM 64
 
 typedef void (*ncs_task)(void *arg, int tid);
@@ -61,15 +70,21 @@ static void ncs_wake_all(int *word)
 #endif
 }
 
-/* Spins a little while *word is value: whether it changed meanwhile. */
+/* Spins while *word is value, at most NCS_SPIN_NS: whether it changed meanwhile. */
 static int ncs_spin_while(const int *word, int value)
 {
-    for (int i = 0; i < NCS_SPINS; i++) {
-        if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != value)
-            return 1;
-        ncs_pause();
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        for (int i = 0; i < 64; i++) {
+            if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != value)
+                return 1;
+            ncs_pause();
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - start.tv_sec) * 1000000000LL + (now.tv_nsec - start.tv_nsec) > NCS_SPIN_NS)
+            return 0;
     }
-    return 0;
 }
 
 static void ncs_barrier_wait(ncs_barrier *b, int T)
