@@ -257,6 +257,7 @@ def table(rows: list[Measurement]) -> str:
 
 
 def _rate_verdict(check: dict) -> str:
+    """Where our rate lies: in the peers' band, outside it within the tolerance, or outside both."""
     if check["in_band"]:
         return "within the peers' band"
     if check["within"]:
@@ -266,8 +267,7 @@ def _rate_verdict(check: dict) -> str:
 
 def report(rows: list[Measurement], rates: list[dict], targets: list[dict], scales: list[dict]) -> str:
     rate_lines = [f"rate {c['benchmark']} {c['population']}: ours {c['ours_hz']:.2f} Hz, peers "
-                  f"{c['peers_min_hz']:.2f}-{c['peers_max_hz']:.2f} Hz: "
-                  f"{_rate_verdict(c)}" for c in rates]
+                  f"{c['peers_min_hz']:.2f}-{c['peers_max_hz']:.2f} Hz: " + _rate_verdict(c) for c in rates]
     target_lines = [f"target {t['target']}: {t['value']:.3g} (limit {t['limit']:g}): "
                     f"{'met' if t['met'] else 'not met'}" for t in targets]
     scale_lines = [f"scaling {c['benchmark']} {c['engine']}: {c['one_thread_s']:.3f} s on 1 thread, "

@@ -16,8 +16,8 @@ _INDEX_KEYS = ("senders", "sources", "targets", "neurons")
 def run_summary(network, summary: RunSummary, build_s: float) -> dict:
     """The JSON summary of a run: ``sim_s``, ``run_s`` (the run's wall time), ``wall_s`` (the simulation
     loop's), ``devices_s`` (the devices' around the loop), ``cpu_s`` (the run's processor time),
-    ``threads``, ``build_s``, ``steps``, ``spikes`` and ``rates_hz`` per population, the network's size and its ``notes`` (settings this run
-    does not apply, such as SC arithmetic in a float run)."""
+    ``threads``, ``build_s``, ``steps``, ``spikes`` and ``rates_hz`` per population, the network's size and
+    its ``notes`` (settings this run does not apply, such as SC arithmetic in a float run)."""
     return {
         "sim_s": summary.sim_s,
         "run_s": summary.run_s,
