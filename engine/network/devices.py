@@ -246,6 +246,11 @@ class PopulationDevice(Device):
         """The target population's fixed-point format, or None in floating point."""
         return self.population.state.fmt
 
+    def block_bytes(self, chunk_steps: int) -> int:
+        """The bytes a chunk of ``chunk_steps`` allocates for this built device (:meth:`chunk_bytes`, which
+        is known before the build, may count more)."""
+        return type(self).chunk_bytes(self.definition, self.population.size, self.neurons.size, chunk_steps)
+
     def validate(self) -> None:
         """Check every parameter now (at build time) rather than at the first run."""
         self._window(np.zeros(1, dtype=np.int64))
@@ -558,6 +563,9 @@ class PoissonGenerator(SpikeGenerator):
         network.kernel.add_poisson(network.rings[(self.population.name, self.receptor)],
                                    None if targets.size == self.population.size else targets, self.seed,
                                    cdf, guide, first_count, self.weight, self._delay_steps(), first, last)
+
+    def block_bytes(self, chunk_steps: int) -> int:
+        return super().block_bytes(chunk_steps) if self.fmt is not None else 0
 
     def before_chunk(self, chunk: ChunkIO) -> None:
         if self.fmt is not None:

@@ -24,7 +24,6 @@ from engine.network.build import Network
 from engine.network.devices import DEFAULT_CHUNK_STEPS, ChunkIO, PopulationDevice
 from engine.run.native_tier import NativeTier
 
-
 # A run nobody watches (the command line, benchmarks) takes chunks this long: between two chunks Python makes
 # the devices' inputs and records, a cost per chunk (a tenth of CUBA's run in chunks of 100 steps).
 BATCH_CHUNK_STEPS = 1000
@@ -35,8 +34,7 @@ BATCH_CHUNK_BYTES = 64 * 2**20
 def batch_chunk_steps(network: Network) -> int:
     """Steps per chunk for a run nobody watches: long, unless the devices' blocks would make a chunk large (never
     shorter than the studio's chunks)."""
-    per_step = sum(type(dev).chunk_bytes(dev.definition, dev.population.size, dev.neurons.size, 1)
-                   for dev in network.devices.values() if isinstance(dev, PopulationDevice))
+    per_step = sum(dev.block_bytes(1) for dev in network.devices.values() if isinstance(dev, PopulationDevice))
     return max(DEFAULT_CHUNK_STEPS, min(BATCH_CHUNK_STEPS, BATCH_CHUNK_BYTES // max(per_step, 1)))
 
 
@@ -118,9 +116,10 @@ def _merge(a: Chunk, b: Chunk, max_spikes: int) -> Chunk:
 class RunSummary:
     """Counts and timings of a ``run`` call: ``run_s`` is its wall time, ``wall_s`` the simulation loop's
     alone, ``devices_s`` the wall time the devices took around the chunks (making inputs such as Poisson
-    counts, taking samples), outside the loop.  ``cpu_s`` is the processor time of the whole call, loop and devices (what Brian2's
-    cpp_standalone reports, std::clock; on a busy machine the wall time also counts the time other
-    processes had the core): the calling thread's when the run starts on one thread, else the process's."""
+    counts, taking samples), outside the loop.  ``cpu_s`` is the processor time of the whole call, loop and
+    devices (what Brian2's cpp_standalone reports, std::clock; on a busy machine the wall time also counts
+    the time other processes had the core): the calling thread's when the run starts on one thread, else
+    the process's."""
 
     steps: int
     sim_s: float

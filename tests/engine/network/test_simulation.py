@@ -9,6 +9,7 @@ import pytest
 
 from engine.equations.model import ModelSpec
 from engine.errors import SimulationError
+from engine.fixedpoint import QFormat
 from engine.models import get_model
 from engine.network.build import NetworkError, build_network
 from engine.network.connect import Rule
@@ -125,7 +126,8 @@ def test_chunk_size_does_not_change_the_result(make):
 
 
 def _poisson_driven(n):
-    """``n`` iaf_psc_exp neurons, each with Poisson input and noise (a block of each per chunk)."""
+    """``n`` iaf_psc_exp neurons, each with Poisson input and noise (noise needs a block per chunk; the
+    Poisson input is drawn in the kernel in floating point, from a block in fixed point)."""
     devices = (DeviceDef("pg", "poisson_generator", "n", {"rate": "8 kHz"}, weight="40 pA"),
                DeviceDef("noise", "noise_generator", "n", {"mean": "100 pA", "std": "50 pA"}))
     return NetworkDef((PopulationDef("n", get_model("iaf_psc_exp"), n),), (), devices, seed=2)
@@ -141,6 +143,17 @@ def test_a_run_nobody_watches_takes_long_chunks_while_its_input_blocks_stay_smal
     assert blocks and all(b.shape == (steps, 8_000) for b in blocks)
     assert sum(b.nbytes for b in blocks) <= BATCH_CHUNK_BYTES
     assert batch_chunk_steps(build_network(_poisson_driven(150_000))) == DEFAULT_CHUNK_STEPS  # never shorter
+
+
+def test_a_poisson_input_drawn_in_the_kernel_does_not_shorten_the_chunks():
+    only_poisson = _poisson_driven(20_000)
+    only_poisson = NetworkDef(only_poisson.populations, (), only_poisson.devices[:1], seed=2)
+    assert batch_chunk_steps(build_network(only_poisson)) == BATCH_CHUNK_STEPS
+    fixed = build_network(only_poisson, QFormat.parse("Q16.16"))
+    steps = batch_chunk_steps(fixed)
+    assert DEFAULT_CHUNK_STEPS <= steps < BATCH_CHUNK_STEPS
+    blocks = [*Simulation(fixed, steps)._inputs(steps).externals.values()]
+    assert blocks and sum(b.nbytes for b in blocks) <= BATCH_CHUNK_BYTES
 
 
 @pytest.mark.parametrize("make", NETWORKS)
