@@ -42,6 +42,10 @@ import numpy as np
 DEF FINITE_CHECK_EVERY = 16
 DEF MAX_THREADS = 64
 DEF MAX_INTERVAL = 64
+# How many spikes ahead propagation asks for a row's bounds, and for the row's first connections
+DEF PREFETCH_BOUNDS = 8
+DEF PREFETCH_ROW = 2
+DEF PREFETCH_CONNECTIONS = 1024
 # A projection's synapse rule (CProj.rule)
 DEF RULE_STATIC = 0
 DEF RULE_STDP = 1
@@ -80,6 +84,10 @@ ctypedef Py_ssize_t (*native_step_fn)(double** rows, Py_ssize_t lo, Py_ssize_t h
 
 cdef extern from "<stdlib.h>" nogil:
     int posix_memalign(void** memptr, size_t alignment, size_t size)
+
+
+cdef extern from * nogil:
+    void __builtin_prefetch(const void* addr)
 
 
 cdef extern from "parallel.h" nogil:
@@ -669,17 +677,40 @@ cdef bint _stopped(CNet* net, Py_ssize_t s, Py_ssize_t m) noexcept nogil:
     return False
 
 
+cdef inline const int64_t* _row_bounds(const CProj* pr, int32_t src, int tid, int T) noexcept nogil:
+    """Where this thread's part of source ``src``'s row begins (and, one entry on, ends)."""
+    return pr.indptr + src if T == 1 else pr.split + src * (T + 1) + tid
+
+
+cdef inline void _prefetch_row(const CProj* pr, const int64_t* bounds) noexcept nogil:
+    """Ask for the cache lines of a row part's first PREFETCH_CONNECTIONS connections: a spike's row
+    begins at a place no hardware prefetcher can guess, and waiting for it is most of a short row's time."""
+    cdef int64_t k, a = bounds[0], b = min(bounds[1], bounds[0] + PREFETCH_CONNECTIONS)
+    if pr.targets16 != NULL:
+        for k in range(a, b, 32):
+            __builtin_prefetch(pr.targets16 + k)
+    else:
+        for k in range(a, b, 16):
+            __builtin_prefetch(pr.targets32 + k)
+    if pr.weights != NULL:
+        for k in range(a, b, 16):
+            __builtin_prefetch(pr.weights + k)
+    if pr.delays != NULL:
+        for k in range(a, b, 32):
+            __builtin_prefetch(pr.delays + k)
+
+
 cdef void _propagate(CNet* net, int tid, int64_t t, int par, Py_ssize_t u) noexcept nogil:
     """Every spike of step ``t`` (step ``u`` of the interval) into the rings, this thread's targets only:
     each ring cell gets its additions in the order one thread gives them (projection, source spike,
     connection)."""
-    cdef Py_ssize_t q, e
+    cdef Py_ssize_t q, e, e1
     cdef int th, T = net.nthreads
     cdef CProj* pr
     cdef CRing* r
     cdef CSlice* sl
     cdef Py_ssize_t* at
-    cdef int32_t src
+    cdef const int64_t* bounds
     cdef int64_t a0, a1
     for q in range(net.nprojs):
         pr = &net.projs[q]
@@ -687,14 +718,15 @@ cdef void _propagate(CNet* net, int tid, int64_t t, int par, Py_ssize_t u) noexc
         for th in range(T):
             sl = _slice(net, pr.src, th)
             at = _steps_at(net, sl, par)
-            for e in range(at[u], at[u + 1]):
-                src = sl.spikes[par][e]
-                if T == 1:
-                    a0 = pr.indptr[src]
-                    a1 = pr.indptr[src + 1]
-                else:
-                    a0 = pr.split[src * (T + 1) + tid]
-                    a1 = pr.split[src * (T + 1) + tid + 1]
+            e1 = at[u + 1]
+            for e in range(at[u], e1):
+                if e + PREFETCH_BOUNDS < e1:
+                    __builtin_prefetch(_row_bounds(pr, sl.spikes[par][e + PREFETCH_BOUNDS], tid, T))
+                if e + PREFETCH_ROW < e1:
+                    _prefetch_row(pr, _row_bounds(pr, sl.spikes[par][e + PREFETCH_ROW], tid, T))
+                bounds = _row_bounds(pr, sl.spikes[par][e], tid, T)
+                a0 = bounds[0]
+                a1 = bounds[1]
                 if pr.rule == RULE_STDP:
                     _stdp_pre_and_deliver(pr, r, t, a0, a1)
                 elif pr.rule == RULE_TRIPLET:
