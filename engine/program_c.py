@@ -155,14 +155,14 @@ ptrdiff_t {ENTRY}(double *const *rows, ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t N, 
 
 
 def _exprel_loops(a: int) -> list[str]:
-    """``X = exprel(R[a])`` over the block (ext/expm1_inline.h): glibc's expm1 over the argument
-    for every neuron in one loop without calls (vectorised with AVX-512), then ``ncs_exprel`` for the few it
-    does not cover."""
+    """``X = exprel(R[a])`` over the block (ext/expm1_inline.h): glibc's expm1 in its primary range for every
+    neuron in one loop without calls or integer conversions (vectorised with AVX2 and AVX-512), then
+    ``ncs_exprel`` for the few arguments outside it."""
     return ["        {", "            int rest = 0;", "            for (ptrdiff_t k = 0; k < n; k++) {",
-            f"                X[k] = ncs_expm1_inline(R[{a}][k]) / R[{a}][k];",
-            f"                rest |= !ncs_exprel_is_inline(R[{a}][k]);", "            }",
+            f"                X[k] = ncs_expm1_primary(R[{a}][k]) / R[{a}][k];",
+            f"                rest |= !ncs_exprel_is_primary(R[{a}][k]);", "            }",
             "            if (rest)", "                for (ptrdiff_t k = 0; k < n; k++)",
-            f"                    if (!ncs_exprel_is_inline(R[{a}][k]))",
+            f"                    if (!ncs_exprel_is_primary(R[{a}][k]))",
             f"                        X[k] = ncs_exprel(R[{a}][k]);", "        }"]
 
 

@@ -9,9 +9,9 @@
  * file) both compute exprel with ncs_exprel, so the two agree on every machine.
  *
  * GCC 12 vectorises a loop of it only where vector registers convert doubles to 64-bit integers (AVX-512);
- * with AVX2 (Zen 1) the loop runs one value at a time, still without a call.  Rewritten for AVX2 (range
- * tests on |x|, 2^k as a product) it vectorises there too, but measured no faster on COBA
- * (docs/performance.md, 2026-12-05, fourth session).
+ * with AVX2 the loop runs one value at a time, still without a call.  ncs_expm1_primary is the primary range
+ * alone, tested on |x| as a double: no integer conversion, so a loop of it vectorises with AVX2 as well, and
+ * the native kernels take it first and patch the few other values (engine/program_c.py).
  */
 #ifndef NCS_EXPM1_INLINE_H
 #define NCS_EXPM1_INLINE_H
@@ -45,6 +45,47 @@ static inline int ncs_expm1_is_inline(double x)
 #endif
 }
 
+#if defined(__FMA__)
+/* glibc's e of a reduced argument xr (hfx = xr / 2, hxs = xr * hfx): its polynomial and correction term. */
+static inline double ncs_expm1_e(double xr, double hfx, double hxs)
+{
+    const double Q1 = -3.33333333333331316428e-02, Q2 = 1.58730158725481460165e-03,
+                 Q3 = -7.93650757867487942473e-05, Q4 = 4.00821782732936239552e-06,
+                 Q5 = -2.01099218183624371326e-07;
+    const double R1 = fma(hxs, Q1, 1.0), R2 = fma(hxs, Q3, Q2), R3 = fma(hxs, Q5, Q4);
+    const double h2 = hxs * hxs;
+    const double h4 = h2 * h2;
+    const double r1 = fma(h4, R3, fma(h2, R2, R1));
+    const double t = fma(-r1, hfx, 3.0);
+    return ((r1 - t) / fma(-xr, t, 6.0)) * hxs;
+}
+#endif
+
+/* Whether ncs_exprel(x) is ncs_expm1_primary(x) / x: 1e-5 <= |x| <= 0.5 ln 2 (glibc's high-word test of the
+ * primary range, hx <= 0x3fd62e42, is |x| < 0x1.62e43p-2), compared as doubles. */
+static inline int ncs_exprel_is_primary(double x)
+{
+#if defined(__FMA__)
+    return fabs(x) >= 1e-5 && fabs(x) < 0x1.62e43p-2;
+#else
+    (void)x;
+    return 0;
+#endif
+}
+
+/* glibc's expm1 in its primary range (meaningless elsewhere). */
+static inline double ncs_expm1_primary(double x)
+{
+#if !defined(__FMA__)
+    (void)x;
+    return 0.0; /* never taken (ncs_exprel_is_primary says 0) */
+#else
+    const double hfx = x * 0.5;
+    const double hxs = x * hfx;
+    return x - fma(ncs_expm1_e(x, hfx, hxs), x, -hxs);
+#endif
+}
+
 /* glibc's expm1 where ncs_expm1_is_inline(x) (meaningless elsewhere): the argument reduction to the primary
  * range, its polynomial and the reconstruction for k = 0, k = -1 and k <= -2, as selects. */
 static inline double ncs_expm1_inline(double x)
@@ -53,9 +94,6 @@ static inline double ncs_expm1_inline(double x)
     (void)x;
     return 0.0; /* never taken (ncs_expm1_is_inline says 0); fma would be a slow library call */
 #else
-    const double Q1 = -3.33333333333331316428e-02, Q2 = 1.58730158725481460165e-03,
-                 Q3 = -7.93650757867487942473e-05, Q4 = 4.00821782732936239552e-06,
-                 Q5 = -2.01099218183624371326e-07;
     const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10,
                  invln2 = 1.44269504088896338700e+00;
     uint64_t bits;
@@ -70,12 +108,7 @@ static inline double ncs_expm1_inline(double x)
     const double c = primary ? 0.0 : (hi - xr) - lo;
     const double hfx = xr * 0.5;
     const double hxs = xr * hfx;
-    const double R1 = fma(hxs, Q1, 1.0), R2 = fma(hxs, Q3, Q2), R3 = fma(hxs, Q5, Q4);
-    const double h2 = hxs * hxs;
-    const double h4 = h2 * h2;
-    const double r1 = fma(h4, R3, fma(h2, R2, R1));
-    const double t = fma(-r1, hfx, 3.0);
-    const double e = ((r1 - t) / fma(-xr, t, 6.0)) * hxs;
+    const double e = ncs_expm1_e(xr, hfx, hxs);
     const double k0 = xr - fma(e, xr, -hxs);
     const double ek = fma(e - c, xr, -c) - hxs;
     const double k1 = fma(0.5, xr - ek, -0.5);

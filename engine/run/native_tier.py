@@ -36,7 +36,7 @@ CFLAGS = ("-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-ffp
           "-shared", "-fPIC")
 # Part of every cache key, with the kernels' common C (PRELUDE): a change to the rendering or the flags makes
 # new libraries.
-RENDERING_VERSION = "6"
+RENDERING_VERSION = "7"
 COMPILE_TIMEOUT_S = 120
 
 _compiler_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ncs-native-compile")

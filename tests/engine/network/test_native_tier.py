@@ -148,4 +148,4 @@ def test_the_c_rendering_reads_constants_once_and_slots_per_neuron():
     source = render_c(net.populations["E"].state.program)
     assert "ncs_population_step" in source
     assert "const double k0 = K[0];" in source
-    assert "ncs_expm1_inline(R[" in source and "ncs_exprel(R[" in source
+    assert "ncs_expm1_primary(R[" in source and "ncs_exprel(R[" in source
