@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NCS_PHILOX_M0 0xD2511F53u
-#define NCS_PHILOX_M1 0xCD9E8D57u
+#define NCS_PHILOX_M0 0xD2511F53ull
+#define NCS_PHILOX_M1 0xCD9E8D57ull
 #define NCS_PHILOX_W0 0x9E3779B9u
 #define NCS_PHILOX_W1 0xBB67AE85u
 #define NCS_POISSON_BLOCK 64
@@ -31,24 +31,26 @@ typedef struct {
     ptrdiff_t ring;              /* the ring it feeds */
 } ncs_poisson;
 
-/* Philox4x32-10 of counter ctr under key (k0, k1), into out. */
+/* Philox4x32-10 of counter ctr under key (k0, k1), into out.  The 32-bit words live in 64-bit variables,
+ * masked: a loop of blocks then multiplies in 64-bit vector lanes without widening the words first (10 %
+ * off Brunel's run with AVX-512, the same bits). */
 static inline void ncs_philox4x32(const uint32_t ctr[4], uint32_t k0, uint32_t k1, uint32_t out[4])
 {
-    uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3];
+    uint64_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3], q0 = k0, q1 = k1;
     for (int r = 0; r < 10; r++) {
-        uint64_t p0 = (uint64_t)NCS_PHILOX_M0 * c0, p1 = (uint64_t)NCS_PHILOX_M1 * c2;
-        uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
-        c1 = (uint32_t)p1;
-        c3 = (uint32_t)p0;
+        const uint64_t p0 = NCS_PHILOX_M0 * (c0 & 0xffffffffu), p1 = NCS_PHILOX_M1 * (c2 & 0xffffffffu);
+        const uint64_t n0 = ((p1 >> 32) ^ c1 ^ q0) & 0xffffffffu, n2 = ((p0 >> 32) ^ c3 ^ q1) & 0xffffffffu;
+        c1 = p1 & 0xffffffffu;
+        c3 = p0 & 0xffffffffu;
         c0 = n0;
         c2 = n2;
-        k0 += NCS_PHILOX_W0;
-        k1 += NCS_PHILOX_W1;
+        q0 = (q0 + NCS_PHILOX_W0) & 0xffffffffu;
+        q1 = (q1 + NCS_PHILOX_W1) & 0xffffffffu;
     }
-    out[0] = c0;
-    out[1] = c1;
-    out[2] = c2;
-    out[3] = c3;
+    out[0] = (uint32_t)c0;
+    out[1] = (uint32_t)c1;
+    out[2] = (uint32_t)c2;
+    out[3] = (uint32_t)c3;
 }
 
 /* The 64 random bits of neurons 2p (first) and 2p + 1 in step e, into two[0] and two[1]. */
