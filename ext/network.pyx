@@ -230,7 +230,7 @@ cdef struct CStop:
     int64_t step                 # the step (of the chunk) it stopped at, or -1
     Py_ssize_t failed_pop        # the first population with a non-finite state, or -1
     int grow_failed
-    char pad[40]                 # one cache line per thread
+    char pad[40]                 # one cache line per thread (the array is aligned: _own_lines)
 
 
 cdef struct CNet:
@@ -963,7 +963,7 @@ cdef class NetworkKernel:
         cdef CProj* pr
         self._free_layout()
         self.net.slices = <CSlice*>calloc(self.net.npops * T + 1, sizeof(CSlice))
-        self.net.stops = <CStop*>calloc(T, sizeof(CStop))
+        self.net.stops = <CStop*>_own_lines(T * sizeof(CStop))
         if self.net.slices == NULL or self.net.stops == NULL:
             raise MemoryError()
         self.net.nthreads = T
