@@ -42,6 +42,9 @@ import numpy as np
 DEF FINITE_CHECK_EVERY = 16
 DEF MAX_THREADS = 64
 DEF MAX_INTERVAL = 64
+# The fewest neurons a population must have to be split among threads (fused linear kernel; any other)
+DEF SPLIT_MIN_FUSED = 2048
+DEF SPLIT_MIN = 512
 # How many spikes ahead propagation asks for a row's bounds, and for the row's first connections
 DEF PREFETCH_BOUNDS = 8
 DEF PREFETCH_ROW = 2
@@ -270,11 +273,56 @@ cdef inline Py_ssize_t* _steps_at(CNet* net, CSlice* sl, int par) noexcept nogil
 
 
 cdef Py_ssize_t _bound(Py_ssize_t n, int T, int k) noexcept nogil:
-    """Where thread ``k`` of ``T`` starts in a population of ``n``: shares of whole 64-neuron groups, so no
-    two threads write the same cache line and the fused kernel's vector loop sees the same neurons in
-    its tail whatever the split."""
+    """Where thread ``k`` of ``T`` starts in a population of ``n`` split among them: shares of whole 64-neuron
+    groups, so no two threads write the same cache line and the fused kernel's vector loop sees the same
+    neurons in its tail whatever the split."""
     cdef Py_ssize_t share = ((n + T - 1) // T + 63) // 64 * 64
     return n if k * share > n else k * share
+
+
+cdef bint _splits(const CPop* p) noexcept nogil:
+    """Whether a population is worth splitting among threads: each split costs every thread about a
+    microsecond per step where the shares meet (docs/performance.md, sixth session), as much as the fused
+    kernel spends on 1,500 neurons or a VM-run or native population on a few hundred."""
+    return p.n >= (SPLIT_MIN_FUSED if p.kind == 1 else SPLIT_MIN)
+
+
+cdef void _share_out(CNet* net, int T) noexcept nogil:
+    """Every slice's neurons: a population worth splitting (``_splits``) in T shares (``_bound``); every other
+    one whole on the thread with the fewest neurons so far, the largest first.  Each thread's neurons stay
+    in thread order (a thread without any of a population's has an empty range where its share would be),
+    so spikes walked and merged in thread order are in neuron order, as on one thread."""
+    cdef Py_ssize_t load[MAX_THREADS]
+    cdef Py_ssize_t i, q, n
+    cdef int th, least
+    cdef CSlice* sl
+    for th in range(T):
+        load[th] = 0
+    for i in range(net.npops):
+        n = net.pops[i].n
+        for th in range(T):
+            sl = _slice(net, i, th)
+            sl.lo = _bound(n, T, th) if _splits(&net.pops[i]) else -1
+            sl.hi = _bound(n, T, th + 1) if _splits(&net.pops[i]) else -1
+            if sl.lo >= 0:
+                load[th] += sl.hi - sl.lo
+    while True:
+        i = -1
+        for q in range(net.npops):
+            if _slice(net, q, 0).lo < 0 and (i < 0 or net.pops[q].n > net.pops[i].n):
+                i = q
+        if i < 0:
+            return
+        least = 0
+        for th in range(1, T):
+            if load[th] < load[least]:
+                least = th
+        n = net.pops[i].n
+        for th in range(T):
+            sl = _slice(net, i, th)
+            sl.lo = 0 if th <= least else n
+            sl.hi = 0 if th < least else n
+        load[least] += n
 
 
 cdef Py_ssize_t _interval(CNet* net) noexcept nogil:
@@ -304,7 +352,7 @@ cdef void _split_row(CProj* pr, Py_ssize_t src, CNet* net, int T) noexcept nogil
     cdef int th
     out[0] = a
     for th in range(1, T):
-        bound = _bound(net.pops[pr.tgt].n, T, th)
+        bound = _slice(net, pr.tgt, th).lo
         lo = a
         hi = b
         while lo < hi:
@@ -909,6 +957,15 @@ cdef class NetworkKernel:
         self.laid_out = False
         self._stop_team()
 
+    def shares(self, Py_ssize_t pop):
+        """Each thread's neurons of population ``pop``, ``[(lo, hi), ...]`` in thread order (laid out now if
+        the threads or populations changed)."""
+        if not 0 <= pop < self.net.npops:
+            raise IndexError(f"population {pop} of {self.net.npops}")
+        if not self.laid_out:
+            self._lay_out()
+        return [(_slice(&self.net, pop, th).lo, _slice(&self.net, pop, th).hi) for th in range(self.net.nthreads)]
+
     cdef void _stop_team(self) noexcept:
         if self.team != NULL:
             ncs_team_stop(self.team)
@@ -968,12 +1025,11 @@ cdef class NetworkKernel:
             raise MemoryError()
         self.net.nthreads = T
         self.net.interval = _interval(&self.net)
+        _share_out(&self.net, T)
         for i in range(self.net.npops):
             p = &self.net.pops[i]
             for th in range(T):
                 sl = _slice(&self.net, i, th)
-                sl.lo = _bound(p.n, T, th)
-                sl.hi = _bound(p.n, T, th + 1)
                 sl.step_at = <Py_ssize_t*>_own_lines(2 * (self.net.interval + 1) * sizeof(Py_ssize_t))
                 if sl.step_at == NULL:
                     raise MemoryError()

@@ -25,12 +25,13 @@ RUNS = ((1, 137), (2, 137), (4, 137), (2, 50), (1, 1000))
 
 
 def _plastic_network():
-    """Odd population sizes (the last thread's share ends inside a vector), Poisson drive (one on some
-    neurons), per-neuron delays of three lengths, STDP and a multimeter."""
+    """Odd population sizes, one split among the threads (the last thread's share ends inside a vector) and
+    one kept whole on one of them, Poisson drive (one on some neurons), per-neuron delays of three lengths,
+    STDP and a multimeter."""
     delta = get_model("iaf_psc_delta")
     stdp = STDP(tau_plus="20 ms", tau_minus="30 ms", a_plus=0.1, a_minus=0.05, w_max="2 mV", bounds="multiplicative")
     return build_network(NetworkDef(
-        populations=(PopulationDef("a", delta, 300), PopulationDef("b", delta, 203)),
+        populations=(PopulationDef("a", delta, 2111), PopulationDef("b", delta, 203)),
         projections=(ProjectionDef("ab", "a", "b", Rule("pairwise_bernoulli", p=0.2), "1 mV", "1.5 ms",
                                    synapse="stdp_synapse", stdp=stdp),
                      ProjectionDef("ba", "b", "a", Rule("pairwise_bernoulli", p=0.1), "0.5 mV", "1 ms"),
@@ -46,10 +47,10 @@ def _plastic_network():
 
 def _synapse_rules_network():
     """Short-term plasticity (both Tsodyks models, one with drawn delays) and triplet STDP between odd-sized
-    populations under Poisson drive."""
+    populations, one split among the threads and one whole, under Poisson drive."""
     delta = get_model("iaf_psc_delta")
     return build_network(NetworkDef(
-        populations=(PopulationDef("a", delta, 300), PopulationDef("b", delta, 203)),
+        populations=(PopulationDef("a", delta, 2111), PopulationDef("b", delta, 203)),
         projections=(ProjectionDef("ab", "a", "b", Rule("pairwise_bernoulli", p=0.2), "1 mV", "1.5 ms",
                                    synapse="stdp_triplet_synapse",
                                    synapse_params={"Wmax": "2 mV", "Aplus": 5e-3, "tau_minus": "30 ms"}),
@@ -181,3 +182,28 @@ def _run_forked(duration_s: float) -> dict[str, np.ndarray]:
     sim = _FORKED[0]
     sim.run(duration_s)
     return {name: sim.spikes(name)[0] for name in sim.network.populations}
+
+
+def test_a_population_too_small_to_split_runs_whole_on_the_thread_with_the_fewest_neurons():
+    net = _example("cuba")
+    net.kernel.set_threads(2)
+    e, i = (net.populations[name].index for name in ("E", "I"))
+    assert net.kernel.shares(e) == [(0, 1600), (1600, 3200)]
+    assert net.kernel.shares(i) == [(0, 800), (800, 800)]
+
+
+@pytest.mark.parametrize("threads", [2, 3, 4])
+def test_every_population_is_shared_out_in_neuron_order_and_whole_where_not_split(threads):
+    net = _example("microcircuit")
+    net.kernel.set_threads(threads)
+    load = [0] * threads
+    for pop in net.populations.values():
+        shares = net.kernel.shares(pop.index)
+        assert [lo for lo, _ in shares[1:]] == [hi for _, hi in shares[:-1]]
+        assert shares[0][0] == 0 and shares[-1][1] == pop.size
+        sizes = [hi - lo for lo, hi in shares]
+        if sum(s > 0 for s in sizes) > 1:
+            assert all(lo % 64 == 0 for lo, hi in shares if hi > lo)
+        for th, size in enumerate(sizes):
+            load[th] += size
+    assert max(load) - min(load) <= max(p.size for p in net.populations.values() if p.size < 2048)
