@@ -138,13 +138,6 @@ static inline double ncs_exprel(double x)
     return ncs_expm1(x) / x;
 }
 
-/* Whether ncs_exprel(x) is ncs_expm1_inline(x) / x (which a loop can compute for every x, then patch the
- * others with ncs_exprel). */
-static inline int ncs_exprel_is_inline(double x)
-{
-    return ncs_expm1_is_inline(x) && fabs(x) >= 1e-5;
-}
-
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options
 #endif

@@ -295,16 +295,19 @@ cdef void _share_out(CNet* net, int T) noexcept nogil:
     cdef Py_ssize_t load[MAX_THREADS]
     cdef Py_ssize_t i, q, n
     cdef int th, least
+    cdef bint split
     cdef CSlice* sl
     for th in range(T):
         load[th] = 0
+    # split populations first; the others are marked unplaced (lo = -1)
     for i in range(net.npops):
         n = net.pops[i].n
+        split = _splits(&net.pops[i])
         for th in range(T):
             sl = _slice(net, i, th)
-            sl.lo = _bound(n, T, th) if _splits(&net.pops[i]) else -1
-            sl.hi = _bound(n, T, th + 1) if _splits(&net.pops[i]) else -1
-            if sl.lo >= 0:
+            sl.lo = _bound(n, T, th) if split else -1
+            sl.hi = _bound(n, T, th + 1) if split else -1
+            if split:
                 load[th] += sl.hi - sl.lo
     while True:
         i = -1
