@@ -31,6 +31,11 @@ With ``--threads N`` (default 2) ours and NEST (``local_num_threads``) also run 
 threads, in rows of their own beside the one-thread rows, and a scaling table
 gives each one's speed-up (one-thread run time / N-thread run time).
 
+Beside every multi-thread measurement ``host_check.py`` runs copies of a
+core-bound loop side by side against one alone: under a hypervisor the two
+virtual processors can share one physical core for a spell, and the report
+says so where it happened.
+
 Prints one table (the ratio is peer run time / our run time on as many
 threads, so > 1 means we are faster), checks our rates against the band the peers span, states our
 targets (reported, never asserted), and writes everything to
@@ -50,6 +55,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import host_check
 import microcircuit
 from engine.equations.units import SECOND
 from studio.cli.arguments import positive, quantity
@@ -265,14 +271,16 @@ def _rate_verdict(check: dict) -> str:
     return "OUTSIDE the peers' band"
 
 
-def report(rows: list[Measurement], rates: list[dict], targets: list[dict], scales: list[dict]) -> str:
+def report(rows: list[Measurement], rates: list[dict], targets: list[dict], scales: list[dict],
+           hosts: list[dict]) -> str:
     rate_lines = [f"rate {c['benchmark']} {c['population']}: ours {c['ours_hz']:.2f} Hz, peers "
                   f"{c['peers_min_hz']:.2f}-{c['peers_max_hz']:.2f} Hz: " + _rate_verdict(c) for c in rates]
     target_lines = [f"target {t['target']}: {t['value']:.3g} (limit {t['limit']:g}): "
                     f"{'met' if t['met'] else 'not met'}" for t in targets]
     scale_lines = [f"scaling {c['benchmark']} {c['engine']}: {c['one_thread_s']:.3f} s on 1 thread, "
                    f"{c['threads_s']:.3f} s on {c['threads']}: {c['speedup']:.2f}x" for c in scales]
-    sections = [table(rows), "\n".join(scale_lines), "\n".join(rate_lines), "\n".join(target_lines)]
+    host_lines = [host_check.describe(h, h["when"]) for h in hosts]
+    sections = [table(rows), "\n".join(scale_lines + host_lines), "\n".join(rate_lines), "\n".join(target_lines)]
     return "\n\n".join(s for s in sections if s)
 
 
@@ -302,7 +310,14 @@ def main(argv: list[str] | None = None) -> int:
     # Every engine gets one OpenMP and one BLAS thread: none uses them in its loop, and idle BLAS threads spin on
     # the cores the runs' own threads need (engine/__init__.py).
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    rows, failed = [], []
+    rows, failed, hosts = [], [], []
+    probe_dir = tempfile.TemporaryDirectory(prefix="ncs-host-check-")
+    probe = host_check.build_probe(Path(probe_dir.name)) if args.threads > 1 else None
+
+    def check_host(when: str) -> None:
+        if probe is not None:
+            hosts.append({"when": when, **host_check.check(probe, min(args.threads, os.cpu_count() or 1))})
+
     for name in [b for b in BENCHMARKS if b in args.only]:
         duration = args.brunel_duration if name == "brunel" else args.duration
         engines = [(OURS, 1)] + ([] if args.skip_peers else [(peer, 1) for peer in PEERS])
@@ -311,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         for engine, threads in engines:
             print(f"{name}: {engine} on {threads} thread(s) ({args.repeat} x {duration:g} s) ...", file=sys.stderr,
                   flush=True)
+            if engine == OURS and threads > 1:
+                check_host(f"before {name} on {threads} threads")
             try:
                 if engine == OURS:
                     rows.append(measure_ours(name, duration, args.repeat, env, threads))
@@ -320,15 +337,19 @@ def main(argv: list[str] | None = None) -> int:
                 failed.append(f"{name}/{engine}/{threads}")
                 print(f"{name}: {engine} on {threads} thread(s) failed: {exc}", file=sys.stderr)
 
+    check_host("after the runs on several threads")
     rates, targets, scales = rate_checks(rows), target_checks(rows, args.threads), scaling(rows)
-    print(report(rows, rates, targets, scales))
+    print(report(rows, rates, targets, scales, hosts))
     circuit = None
     if "microcircuit" in args.only:
+        check_host("before the microcircuit")
         try:
             text, circuit = microcircuit.run([args.scale], args.duration, microcircuit.SKIP_S, args.repeat,
                                              sorted({1, args.threads}),
                                              None if args.skip_peers else args.peers_python)
             print("\n" + text)
+            if probe is not None:
+                print(host_check.describe(hosts[-1], hosts[-1]["when"]))
         except RuntimeError as exc:
             failed.append("microcircuit")
             print(f"microcircuit failed: {exc}", file=sys.stderr)
@@ -341,10 +362,12 @@ def main(argv: list[str] | None = None) -> int:
                   "peer_over_ours": ratio(m, rows)} for m in rows],
         "rate_checks": rates,
         "scaling": scales,
+        "host_checks": hosts,
         "targets": targets,
         "microcircuit": circuit,
         "failed": failed,
     }
+    probe_dir.cleanup()
     tmp = RESULTS.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result, indent=2) + "\n")
     tmp.replace(RESULTS)
