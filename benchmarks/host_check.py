@@ -17,15 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from engine.run.native_tier import compiler  # noqa: E402
+from engine.run.native_tier import compiler
 
 # Sixty-four independent multiply-adds per turn: more chains than a core's units can overlap, so the loop is
 # bound by the units themselves (a hardware thread beside it on the same core has to share them), not by the
