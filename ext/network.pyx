@@ -45,6 +45,8 @@ DEF MAX_INTERVAL = 64
 # The fewest neurons a population must have to be split among threads (fused linear kernel; any other)
 DEF SPLIT_MIN_FUSED = 2048
 DEF SPLIT_MIN = 512
+# How far above an even share of the neurons a thread may be when every population runs whole (no seams)
+DEF WHOLE_SLACK_PERCENT = 5
 # How many spikes ahead propagation asks for a row's bounds, and for the row's first connections
 DEF PREFETCH_BOUNDS = 8
 DEF PREFETCH_ROW = 2
@@ -287,16 +289,54 @@ cdef bint _splits(const CPop* p) noexcept nogil:
     return p.n >= (SPLIT_MIN_FUSED if p.kind == 1 else SPLIT_MIN)
 
 
-cdef void _share_out(CNet* net, int T) noexcept nogil:
-    """Every slice's neurons: a population worth splitting (``_splits``) in T shares (``_bound``); every other
-    one whole on the thread with the fewest neurons so far, the largest first.  Each thread's neurons stay
-    in thread order (a thread without any of a population's has an empty range where its share would be),
-    so spikes walked and merged in thread order are in neuron order, as on one thread."""
-    cdef Py_ssize_t load[MAX_THREADS]
-    cdef Py_ssize_t i, q, n
+cdef Py_ssize_t _place_whole(CNet* net, int T, Py_ssize_t* load) noexcept nogil:
+    """Every population not yet placed (``lo`` < 0) whole on the thread with the fewest neurons so far, the
+    largest first; returns the most neurons any thread then has."""
+    cdef Py_ssize_t i, q, n, most = 0
     cdef int th, least
+    cdef CSlice* sl
+    while True:
+        i = -1
+        for q in range(net.npops):
+            if _slice(net, q, 0).lo < 0 and (i < 0 or net.pops[q].n > net.pops[i].n):
+                i = q
+        if i < 0:
+            break
+        least = 0
+        for th in range(1, T):
+            if load[th] < load[least]:
+                least = th
+        n = net.pops[i].n
+        for th in range(T):
+            sl = _slice(net, i, th)
+            sl.lo = 0 if th <= least else n
+            sl.hi = 0 if th < least else n
+        load[least] += n
+    for th in range(T):
+        most = max(most, load[th])
+    return most
+
+
+cdef void _share_out(CNet* net, int T) noexcept nogil:
+    """Every slice's neurons.  Every population whole (``_place_whole``) where that leaves no thread more than
+    WHOLE_SLACK_PERCENT above an even share of the neurons: the microcircuit's eight populations at any scale.
+    Otherwise a population worth splitting (``_splits``) in T shares (``_bound``) and every other one whole.
+    Each thread's neurons stay in thread order (a thread without any of a population's has an empty range
+    where its share would be), so spikes walked and merged in thread order are in neuron order, as on one
+    thread."""
+    cdef Py_ssize_t load[MAX_THREADS]
+    cdef Py_ssize_t i, n, total = 0
+    cdef int th
     cdef bint split
     cdef CSlice* sl
+    for th in range(T):
+        load[th] = 0
+    for i in range(net.npops):
+        total += net.pops[i].n
+        for th in range(T):
+            _slice(net, i, th).lo = -1
+    if _place_whole(net, T, load) * T * 100 <= total * (100 + WHOLE_SLACK_PERCENT):
+        return
     for th in range(T):
         load[th] = 0
     # split populations first; the others are marked unplaced (lo = -1)
@@ -309,23 +349,7 @@ cdef void _share_out(CNet* net, int T) noexcept nogil:
             sl.hi = _bound(n, T, th + 1) if split else -1
             if split:
                 load[th] += sl.hi - sl.lo
-    while True:
-        i = -1
-        for q in range(net.npops):
-            if _slice(net, q, 0).lo < 0 and (i < 0 or net.pops[q].n > net.pops[i].n):
-                i = q
-        if i < 0:
-            return
-        least = 0
-        for th in range(1, T):
-            if load[th] < load[least]:
-                least = th
-        n = net.pops[i].n
-        for th in range(T):
-            sl = _slice(net, i, th)
-            sl.lo = 0 if th <= least else n
-            sl.hi = 0 if th < least else n
-        load[least] += n
+    _place_whole(net, T, load)
 
 
 cdef Py_ssize_t _interval(CNet* net) noexcept nogil:

@@ -65,6 +65,22 @@ def _synapse_rules_network():
         seed=5))
 
 
+def _whole_populations_network():
+    """Three populations that balance on two threads without a split (so each runs whole there; on four
+    threads the largest are split), connected every way under Poisson drive."""
+    delta = get_model("iaf_psc_delta")
+    return build_network(NetworkDef(
+        populations=(PopulationDef("a", delta, 700), PopulationDef("b", delta, 650), PopulationDef("c", delta, 90)),
+        projections=(ProjectionDef("ab", "a", "b", Rule("pairwise_bernoulli", p=0.1), "1 mV", "1.5 ms"),
+                     ProjectionDef("bc", "b", "c", Rule("pairwise_bernoulli", p=0.2), "1 mV", "0.1 ms"),
+                     ProjectionDef("ca", "c", "a", Rule("fixed_indegree", k=10), "-1 mV", "0.4 ms"),
+                     ProjectionDef("ba", "b", "a", Rule("fixed_indegree", k=30), "0.5 mV", "0.1*ms + 1*ms*rand()")),
+        devices=(DeviceDef("pa", "poisson_generator", "a", {"rate": "8 kHz"}, weight="1 mV", delay="0.1 ms"),
+                 DeviceDef("pb", "poisson_generator", "b", {"rate": "9 kHz"}, weight="1 mV", delay="0.1 ms"),
+                 DeviceDef("vm", "multimeter", "c", {"record_from": ["V_m"], "interval": "0.1 ms"})),
+        seed=9))
+
+
 def _example(name: str, fmt=None):
     return load_network(EXAMPLES / f"{name}.ncsproj", None, fmt)[1]
 
@@ -97,7 +113,8 @@ def _everything(sim: Simulation) -> dict[str, np.ndarray]:
     (lambda: _example("cuba", QFormat.parse("Q16.16")), 30.0),
     (_plastic_network, 60.0),
     (_synapse_rules_network, 60.0),
-], ids=["cuba", "coba", "brunel", "cuba-Q16.16", "stdp", "tsodyks-triplet"])
+    (_whole_populations_network, 60.0),
+], ids=["cuba", "coba", "brunel", "cuba-Q16.16", "stdp", "tsodyks-triplet", "whole-populations"])
 def test_every_number_of_threads_and_chunking_gives_the_same_bits(make, ms):
     runs = []
     for threads, chunk in RUNS:
@@ -190,6 +207,18 @@ def test_a_population_too_small_to_split_runs_whole_on_the_thread_with_the_fewes
     e, i = (net.populations[name].index for name in ("E", "I"))
     assert net.kernel.shares(e) == [(0, 1600), (1600, 3200)]
     assert net.kernel.shares(i) == [(0, 800), (800, 800)]
+
+
+def test_populations_that_balance_whole_are_not_split():
+    net = _whole_populations_network()
+    a, b, c = (net.populations[name].index for name in "abc")
+    net.kernel.set_threads(2)
+    assert [net.kernel.shares(p) for p in (a, b, c)] == [[(0, 700), (700, 700)], [(0, 0), (0, 650)],
+                                                          [(0, 0), (0, 90)]]
+    net.kernel.set_threads(4)
+    assert net.kernel.shares(a) == [(0, 192), (192, 384), (384, 576), (576, 700)]
+    assert net.kernel.shares(b) == [(0, 192), (192, 384), (384, 576), (576, 650)]
+    assert net.kernel.shares(c) == [(0, 0), (0, 0), (0, 0), (0, 90)]
 
 
 @pytest.mark.parametrize("threads", [2, 3, 4])
