@@ -42,10 +42,8 @@ import numpy as np
 DEF FINITE_CHECK_EVERY = 16
 DEF MAX_THREADS = 64
 DEF MAX_INTERVAL = 64
-# The fewest neurons a population must have to be split among threads (fused linear kernel; any other)
-DEF SPLIT_MIN_FUSED = 2048
-DEF SPLIT_MIN = 512
-# How far above an even share of the neurons a thread may be when every population runs whole (no seams)
+# How far above an even share of the neurons a thread may be: populations are split among threads only as far
+# as it takes to come within it
 DEF WHOLE_SLACK_PERCENT = 5
 # How many spikes ahead propagation asks for a row's bounds, and for the row's first connections
 DEF PREFETCH_BOUNDS = 8
@@ -274,34 +272,20 @@ cdef inline Py_ssize_t* _steps_at(CNet* net, CSlice* sl, int par) noexcept nogil
     return sl.step_at + par * (net.interval + 1)
 
 
-cdef Py_ssize_t _bound(Py_ssize_t n, int T, int k) noexcept nogil:
-    """Where thread ``k`` of ``T`` starts in a population of ``n`` split among them: shares of whole 64-neuron
-    groups, so no two threads write the same cache line and the fused kernel's vector loop sees the same
-    neurons in its tail whatever the split."""
-    cdef Py_ssize_t share = ((n + T - 1) // T + 63) // 64 * 64
-    return n if k * share > n else k * share
-
-
-cdef bint _splits(const CPop* p) noexcept nogil:
-    """Whether a population is worth splitting among threads: each split costs every thread about a
-    microsecond per step where the shares meet (docs/performance.md, sixth session), as much as the fused
-    kernel spends on 1,500 neurons or a VM-run or native population on a few hundred."""
-    return p.n >= (SPLIT_MIN_FUSED if p.kind == 1 else SPLIT_MIN)
-
-
-cdef Py_ssize_t _place_whole(CNet* net, int T, Py_ssize_t* load) noexcept nogil:
-    """Every population not yet placed (``lo`` < 0) whole on the thread with the fewest neurons so far, the
-    largest first; returns the most neurons any thread then has."""
-    cdef Py_ssize_t i, q, n, most = 0
+cdef void _place_whole(CNet* net, int T, const bint* split, Py_ssize_t* load) noexcept nogil:
+    """Every population not split whole on the thread with the fewest neurons so far, the largest first."""
+    cdef Py_ssize_t i, q, n
     cdef int th, least
     cdef CSlice* sl
+    for q in range(net.npops):
+        _slice(net, q, 0).lo = -1
     while True:
         i = -1
         for q in range(net.npops):
-            if _slice(net, q, 0).lo < 0 and (i < 0 or net.pops[q].n > net.pops[i].n):
+            if not split[q] and _slice(net, q, 0).lo < 0 and (i < 0 or net.pops[q].n > net.pops[i].n):
                 i = q
         if i < 0:
-            break
+            return
         least = 0
         for th in range(1, T):
             if load[th] < load[least]:
@@ -312,44 +296,88 @@ cdef Py_ssize_t _place_whole(CNet* net, int T, Py_ssize_t* load) noexcept nogil:
             sl.lo = 0 if th <= least else n
             sl.hi = 0 if th < least else n
         load[least] += n
-    for th in range(T):
-        most = max(most, load[th])
+
+
+cdef void _cut(CNet* net, Py_ssize_t i, int T, int* th, Py_ssize_t goal, Py_ssize_t* load) noexcept nogil:
+    """Population ``i`` in consecutive shares from thread ``th[0]`` on, each thread filled up to ``goal``
+    neurons (the last one takes what is left), cut at multiples of 64 neurons: no two threads write the same
+    cache line, and the fused kernel's vector loop sees the same neurons in its tail whatever the cut."""
+    cdef Py_ssize_t n = net.pops[i].n, start = 0, end
+    cdef int t
+    cdef CSlice* sl
+    for t in range(th[0]):
+        _slice(net, i, t).lo = 0
+        _slice(net, i, t).hi = 0
+    while True:
+        end = n if th[0] == T - 1 else min(max((start + goal - load[th[0]] + 32) // 64 * 64, start), n)
+        sl = _slice(net, i, th[0])
+        sl.lo = start
+        sl.hi = end
+        load[th[0]] += end - start
+        start = end
+        if start == n:
+            break
+        th[0] += 1
+    for t in range(th[0] + 1, T):
+        _slice(net, i, t).lo = n
+        _slice(net, i, t).hi = n
+
+
+cdef Py_ssize_t _lay_out_splitting(CNet* net, int T, Py_ssize_t k, const Py_ssize_t* by_size,
+                                   bint* split) noexcept nogil:
+    """Every slice's neurons with the ``k`` largest populations (``by_size``) split and the others whole
+    (``_place_whole``); the split ones, in population order, are cut (``_cut``) so that every thread comes
+    as near an even share of all neurons as the whole ones allow.  Returns the most neurons a thread has."""
+    cdef Py_ssize_t load[MAX_THREADS]
+    cdef Py_ssize_t i, total = 0, most = 0
+    cdef int th = 0
+    for i in range(T):
+        load[i] = 0
+    for i in range(net.npops):
+        split[by_size[i]] = i < k
+        total += net.pops[i].n
+    _place_whole(net, T, split, load)
+    for i in range(net.npops):
+        if split[i]:
+            _cut(net, i, T, &th, (total + T - 1) // T, load)
+    for i in range(T):
+        most = max(most, load[i])
     return most
 
 
-cdef void _share_out(CNet* net, int T) noexcept nogil:
-    """Every slice's neurons.  Every population whole (``_place_whole``) where that leaves no thread more than
-    WHOLE_SLACK_PERCENT above an even share of the neurons: the microcircuit's eight populations at any scale.
-    Otherwise a population worth splitting (``_splits``) in T shares (``_bound``) and every other one whole.
-    Each thread's neurons stay in thread order (a thread without any of a population's has an empty range
-    where its share would be), so spikes walked and merged in thread order are in neuron order, as on one
-    thread."""
-    cdef Py_ssize_t load[MAX_THREADS]
-    cdef Py_ssize_t i, n, total = 0
-    cdef int th
-    cdef bint split
-    cdef CSlice* sl
-    for th in range(T):
-        load[th] = 0
+cdef int _share_out(CNet* net, int T) except -1:
+    """Every slice's neurons, with as few populations split among the threads as balance allows: where two
+    threads' shares of a population meet, each loses about a microsecond per step (docs/performance.md,
+    sixth and seventh sessions).  The fewest of the largest populations are split for which no thread has
+    more than WHOLE_SLACK_PERCENT above an even share of the neurons (none for the microcircuit on two
+    threads; CUBA's, COBA's and Brunel's E), or else the number that comes nearest.  Each thread's neurons
+    stay in thread order (a thread without any of a population's has an empty range where its share would
+    be), so spikes walked and merged in thread order are in neuron order, as on one thread."""
+    cdef Py_ssize_t* by_size = <Py_ssize_t*>malloc(max(net.npops, 1) * sizeof(Py_ssize_t))
+    cdef bint* split = <bint*>malloc(max(net.npops, 1) * sizeof(bint))
+    cdef Py_ssize_t i, j, k, q, total = 0, most, best_k = 0, best = -1
+    if by_size == NULL or split == NULL:
+        free(by_size)
+        free(split)
+        raise MemoryError()
     for i in range(net.npops):
         total += net.pops[i].n
-        for th in range(T):
-            _slice(net, i, th).lo = -1
-    if _place_whole(net, T, load) * T * 100 <= total * (100 + WHOLE_SLACK_PERCENT):
-        return
-    for th in range(T):
-        load[th] = 0
-    # split populations first; the others are marked unplaced (lo = -1)
-    for i in range(net.npops):
-        n = net.pops[i].n
-        split = _splits(&net.pops[i])
-        for th in range(T):
-            sl = _slice(net, i, th)
-            sl.lo = _bound(n, T, th) if split else -1
-            sl.hi = _bound(n, T, th + 1) if split else -1
-            if split:
-                load[th] += sl.hi - sl.lo
-    _place_whole(net, T, load)
+        j = i
+        while j > 0 and net.pops[by_size[j - 1]].n < net.pops[i].n:
+            by_size[j] = by_size[j - 1]
+            j -= 1
+        by_size[j] = i
+    for k in range(net.npops + 1):
+        most = _lay_out_splitting(net, T, k, by_size, split)
+        if best < 0 or most < best:
+            best, best_k = most, k
+        if most * T * 100 <= total * (100 + WHOLE_SLACK_PERCENT):
+            break
+    if k != best_k:
+        _lay_out_splitting(net, T, best_k, by_size, split)
+    free(by_size)
+    free(split)
+    return 0
 
 
 cdef Py_ssize_t _interval(CNet* net) noexcept nogil:

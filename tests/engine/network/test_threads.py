@@ -67,7 +67,7 @@ def _synapse_rules_network():
 
 def _whole_populations_network():
     """Three populations that balance on two threads without a split (so each runs whole there; on four
-    threads the largest are split), connected every way under Poisson drive."""
+    threads the two largest are split, one among three threads), connected every way under Poisson drive."""
     delta = get_model("iaf_psc_delta")
     return build_network(NetworkDef(
         populations=(PopulationDef("a", delta, 700), PopulationDef("b", delta, 650), PopulationDef("c", delta, 90)),
@@ -201,12 +201,15 @@ def _run_forked(duration_s: float) -> dict[str, np.ndarray]:
     return {name: sim.spikes(name)[0] for name in sim.network.populations}
 
 
-def test_a_population_too_small_to_split_runs_whole_on_the_thread_with_the_fewest_neurons():
+def test_only_the_largest_population_is_split_and_unevenly_so_that_the_threads_balance():
     net = _example("cuba")
-    net.kernel.set_threads(2)
     e, i = (net.populations[name].index for name in ("E", "I"))
-    assert net.kernel.shares(e) == [(0, 1600), (1600, 3200)]
+    net.kernel.set_threads(2)
     assert net.kernel.shares(i) == [(0, 800), (800, 800)]
+    assert net.kernel.shares(e) == [(0, 1216), (1216, 3200)]
+    net.kernel.set_threads(3)
+    assert net.kernel.shares(i) == [(0, 800), (800, 800), (800, 800)]
+    assert net.kernel.shares(e) == [(0, 512), (512, 1856), (1856, 3200)]
 
 
 def test_populations_that_balance_whole_are_not_split():
@@ -215,14 +218,14 @@ def test_populations_that_balance_whole_are_not_split():
     net.kernel.set_threads(2)
     assert [net.kernel.shares(p) for p in (a, b, c)] == [[(0, 700), (700, 700)], [(0, 0), (0, 650)],
                                                           [(0, 0), (0, 90)]]
-    net.kernel.set_threads(4)
-    assert net.kernel.shares(a) == [(0, 192), (192, 384), (384, 576), (576, 700)]
-    assert net.kernel.shares(b) == [(0, 192), (192, 384), (384, 576), (576, 650)]
-    assert net.kernel.shares(c) == [(0, 0), (0, 0), (0, 0), (0, 90)]
+    net.kernel.set_threads(4)  # whole, or with a alone split, a thread would have 650 of 1,440 neurons
+    assert net.kernel.shares(c) == [(0, 90), (90, 90), (90, 90), (90, 90)]
+    assert net.kernel.shares(a) == [(0, 256), (256, 640), (640, 700), (700, 700)]
+    assert net.kernel.shares(b) == [(0, 0), (0, 0), (0, 320), (320, 650)]
 
 
 @pytest.mark.parametrize("threads", [2, 3, 4])
-def test_every_population_is_shared_out_in_neuron_order_and_whole_where_not_split(threads):
+def test_every_population_is_shared_out_in_neuron_order_and_the_threads_balance(threads):
     net = _example("microcircuit")
     net.kernel.set_threads(threads)
     load = [0] * threads
@@ -235,4 +238,7 @@ def test_every_population_is_shared_out_in_neuron_order_and_whole_where_not_spli
             assert all(lo % 64 == 0 for lo, hi in shares if hi > lo)
         for th, size in enumerate(sizes):
             load[th] += size
-    assert max(load) - min(load) <= max(p.size for p in net.populations.values() if p.size < 2048)
+    assert max(load) * threads <= 1.05 * sum(load)
+    whole = sum(max(hi - lo for lo, hi in net.kernel.shares(pop.index)) == pop.size
+                for pop in net.populations.values())
+    assert whole == (8 if threads < 4 else 6)  # on four threads L23E and L4E are split
