@@ -152,7 +152,8 @@ def published_check(row: dict) -> list[str]:
     for pop, rates in row["rates_hz"].items():
         lo, hi = PUBLISHED_RANGE_HZ[pop]
         mean = statistics.mean(rates)
-        lines.append(f"rate {pop} at full scale ({row['engine']}): {mean:.2f} Hz, published range {lo:g}-{hi:g} Hz: "
+        lines.append(f"rate {pop} at full scale ({row['engine']}, {row['threads']} thread{'s' * (row['threads'] > 1)}): "
+                     f"{mean:.2f} Hz, published range {lo:g}-{hi:g} Hz: "
                      f"{'in range' if lo <= mean <= hi else 'OUT OF RANGE'}")
     return lines
 
