@@ -702,6 +702,15 @@ cdef int _grow(int32_t** a, int32_t** b, Py_ssize_t* cap, Py_ssize_t need) noexc
     return 0
 
 
+cdef inline void _put(Py_ssize_t* at, Py_ssize_t value) noexcept nogil:
+    """``at[0] = value``, but only where it changes: the other threads read these words, or others on their
+    cache line (step counts, a slice's spike-list pointers, stop records), every step, and a store of the same
+    value would still take the line from them, a hand-over between cores each time (50-350 ns on a virtual
+    machine, docs/performance.md, seventh session)."""
+    if at[0] != value:
+        at[0] = value
+
+
 cdef Py_ssize_t _step_population(CNet* net, CPop* p, CSlice* sl, int64_t t, Py_ssize_t s,
                                  int32_t* spikes) noexcept nogil:
     """Device current, inputs and one step of this thread's neurons of ``p``; their spikes go to ``spikes``
@@ -882,17 +891,17 @@ cdef bint _update(CNet* net, int tid, Py_ssize_t s, int par, Py_ssize_t u) noexc
         sl = _slice(net, i, tid)
         at = _steps_at(net, sl, par)
         if u == 0:
-            at[0] = 0
+            _put(&at[0], 0)
         if (_grow(&sl.spikes[par], NULL, &sl.spikes_cap[par], at[u] + sl.hi - sl.lo + 1) != 0
                 or _grow(&sl.rec_steps, &sl.rec_neurons, &sl.rec_cap, sl.rec_count + sl.hi - sl.lo + 1) != 0):
             stop.grow_failed = 1
             return False
         nspk = _step_population(net, p, sl, t, s, sl.spikes[par] + at[u])
-        at[u + 1] = at[u] + nspk
+        _put(&at[u + 1], at[u] + nspk)
         for k in range(nspk):
             sl.rec_steps[sl.rec_count + k] = <int32_t>s
             sl.rec_neurons[sl.rec_count + k] = sl.spikes[par][at[u] + k]
-        sl.rec_count += nspk
+        _put(&sl.rec_count, sl.rec_count + nspk)
     # the rows just read are free for later arrivals (the fused kernel clears what it reads)
     for i in range(net.nrings):
         r = &net.rings[i]
@@ -904,7 +913,7 @@ cdef bint _update(CNet* net, int tid, Py_ssize_t s, int par, Py_ssize_t u) noexc
     _sample(net, tid, t)
     # numerical blow-up
     if net.check_finite and ((t + 1) % FINITE_CHECK_EVERY == 0 or s == net.nsteps - 1):
-        stop.failed_pop = _first_non_finite(net, tid)
+        _put(&stop.failed_pop, _first_non_finite(net, tid))
     return stop.failed_pop < 0
 
 
