@@ -174,6 +174,7 @@ cdef struct CSlice:
     int32_t* spikes[2]           # an interval's spikes, by step and neuron, for even and odd intervals (a
     Py_ssize_t spikes_cap[2]     # thread ahead writes the next one's while the others read this one's)
     Py_ssize_t* step_at          # (2, interval + 1): where each step of an interval starts in ``spikes``
+    char apart_rec[64]           # the fields the other threads read above, those written at spikes below
     int32_t* rec_steps           # the chunk's spikes, read only after it (so they grow at will)
     int32_t* rec_neurons
     Py_ssize_t rec_count, rec_cap
@@ -250,7 +251,7 @@ cdef struct CNet:
     Py_ssize_t interval          # steps between exchanges of spikes: the shortest delay (1 with plasticity)
     CSlice* slices               # (populations, threads)
     CStop* stops                 # (threads)
-    ncs_barrier barrier
+    ncs_barrier* barrier         # on a line of its own: every thread writes it at every barrier
     int64_t first_step
     Py_ssize_t nsteps
 
@@ -936,7 +937,7 @@ cdef void _run_thread(void* arg, int tid) noexcept nogil:
                 ncs_store(&stop.step, s + ran - 1)
                 break
         if net.nthreads > 1:
-            ncs_barrier_wait(&net.barrier, net.nthreads)
+            ncs_barrier_wait(net.barrier, net.nthreads)
         if _stopped(net, s, m):
             return
         for u in range(m):
@@ -949,7 +950,7 @@ cdef void _run_thread(void* arg, int tid) noexcept nogil:
                         elif net.projs[i].rule == RULE_TRIPLET:
                             _triplet_post(&net.projs[i], net, par, u, net.first_step + s + u)
                 if net.nthreads > 1:
-                    ncs_barrier_wait(&net.barrier, net.nthreads)
+                    ncs_barrier_wait(net.barrier, net.nthreads)
             # 5. propagate the interval's spikes, step by step
             _propagate(net, tid, net.first_step + s + u, par, u)
         s += m
@@ -1070,8 +1071,10 @@ cdef class NetworkKernel:
             self.net.projs[i].split = NULL
         free(self.net.slices)
         free(self.net.stops)
+        free(self.net.barrier)
         self.net.slices = NULL
         self.net.stops = NULL
+        self.net.barrier = NULL
         self.net.nthreads = 0
 
     cdef int _lay_out(self) except -1:
@@ -1083,9 +1086,10 @@ cdef class NetworkKernel:
         cdef CSlice* sl
         cdef CProj* pr
         self._free_layout()
-        self.net.slices = <CSlice*>calloc(self.net.npops * T + 1, sizeof(CSlice))
+        self.net.slices = <CSlice*>_own_lines((self.net.npops * T + 1) * sizeof(CSlice))
         self.net.stops = <CStop*>_own_lines(T * sizeof(CStop))
-        if self.net.slices == NULL or self.net.stops == NULL:
+        self.net.barrier = <ncs_barrier*>_own_lines(sizeof(ncs_barrier))
+        if self.net.slices == NULL or self.net.stops == NULL or self.net.barrier == NULL:
             raise MemoryError()
         self.net.nthreads = T
         self.net.interval = _interval(&self.net)
