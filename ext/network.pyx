@@ -356,7 +356,7 @@ cdef int _share_out(CNet* net, int T) except -1:
     be), so spikes walked and merged in thread order are in neuron order, as on one thread."""
     cdef Py_ssize_t* by_size = <Py_ssize_t*>malloc(max(net.npops, 1) * sizeof(Py_ssize_t))
     cdef bint* split = <bint*>malloc(max(net.npops, 1) * sizeof(bint))
-    cdef Py_ssize_t i, j, k, q, total = 0, most, best_k = 0, best = -1
+    cdef Py_ssize_t i, j, k, total = 0, most, best_k = 0, best = -1
     if by_size == NULL or split == NULL:
         free(by_size)
         free(split)
