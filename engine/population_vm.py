@@ -14,6 +14,18 @@ from engine.native import vm as _vm
 from engine.program import compile_program
 
 
+def _on_cache_lines(values: np.ndarray) -> np.ndarray:
+    """A C-ordered copy of ``values`` starting on a 64-byte cache line.  The network kernel cuts a population
+    among its threads at multiples of 64 neurons; with the array (and so, for row lengths of whole lines,
+    every row) starting on a line, no line holds neurons of two threads, which would otherwise pass it to
+    and fro at every step (NumPy's own large arrays start 16 bytes into a line)."""
+    raw = np.empty(values.nbytes + 64, dtype=np.uint8)
+    start = -raw.ctypes.data % 64
+    out = raw[start:start + values.nbytes].view(values.dtype).reshape(values.shape)
+    out[...] = values
+    return out
+
+
 @dataclass
 class RunResult:
     """Recorded values (``record[step, variable, neuron]``) and spikes as (step, neuron) pairs."""
@@ -42,15 +54,15 @@ class PopulationVM:
         self.step_index = 0
         initial = np.array([s.initial for s in ir.slots], dtype=np.float64)
         if fmt is None:
-            self.slots = np.repeat(initial[:, None], n, axis=1)
+            self.slots = _on_cache_lines(np.repeat(initial[:, None], n, axis=1))
             self.vm = None
         else:
-            self.slots = np.repeat(fmt.to_store(initial)[:, None], n, axis=1)
+            self.slots = _on_cache_lines(np.repeat(fmt.to_store(initial)[:, None], n, axis=1))
             self.vm = self._fixed_vm()
         # The hand-fused kernel runs qualifying float models; the VM runs everything else.
         self.fused = fmt is None and fused
         self.kernel = linear_kernel(ir) if self.fused else None
-        self.refc = np.zeros(n, dtype=np.int32)
+        self.refc = _on_cache_lines(np.zeros(n, dtype=np.int32))
         self.ref_steps = np.full(n, ir.refractory_steps, dtype=np.int32)
         if ir.refractory_kind == "param":
             self.set_refractory_from_param()

@@ -672,7 +672,8 @@ cdef int32_t _uniform_steps(const CPop* p) noexcept nogil:
 
 cdef void* _own_lines(size_t size) noexcept nogil:
     """Zeroed memory on cache lines of its own (aligned to 64 bytes, whole lines), or NULL: buffers one
-    thread writes every step, which would slow every thread that shares a line with them."""
+    thread writes every step, which would slow every thread that shares a line with them, and per-neuron
+    rows cut among the threads at multiples of 64 neurons (so the cuts fall between lines)."""
     cdef void* p = NULL
     cdef size_t lines = (size + 63) // 64 * 64
     if posix_memalign(&p, 64, lines) != 0:
@@ -1152,7 +1153,7 @@ cdef class NetworkKernel:
         p.ref_steps = &ref_steps[0]
         p.seed = seed
         p.current_row = current_row
-        p.flags = <int32_t*>calloc(n + 1, sizeof(int32_t))
+        p.flags = <int32_t*>_own_lines((n + 1) * sizeof(int32_t))
         if p.flags == NULL:
             raise MemoryError()
         self.laid_out = False
@@ -1192,8 +1193,8 @@ cdef class NetworkKernel:
         p.lastspike_row = lastspike_row
         p.state_rows = &rows_mv[0] if rows_mv.shape[0] else NULL
         p.nstates = rows_mv.shape[0]
-        p.zeros = <double*>calloc(n + 1, sizeof(double))
-        p.scratch = <double*>calloc(4 * (n + 1), sizeof(double))
+        p.zeros = <double*>_own_lines((n + 1) * sizeof(double))
+        p.scratch = <double*>_own_lines(4 * (n + 1) * sizeof(double))
         if p.zeros == NULL or p.scratch == NULL:
             raise MemoryError()
         if kernel is not None:
@@ -1270,11 +1271,11 @@ cdef class NetworkKernel:
         self.net.rings[i].lo = lo
         self.net.rings[i].hi = hi
         if self.net.pops[pop].kind == 2:
-            self.net.rings[i].ibuf = <int64_t*>calloc(depth * self.net.pops[pop].n + 1, sizeof(int64_t))
+            self.net.rings[i].ibuf = <int64_t*>_own_lines((depth * self.net.pops[pop].n + 1) * sizeof(int64_t))
             if self.net.rings[i].ibuf == NULL:
                 raise MemoryError()
         else:
-            self.net.rings[i].buf = <double*>calloc(depth * self.net.pops[pop].n + 1, sizeof(double))
+            self.net.rings[i].buf = <double*>_own_lines((depth * self.net.pops[pop].n + 1) * sizeof(double))
             if self.net.rings[i].buf == NULL:
                 raise MemoryError()
         self.laid_out = False

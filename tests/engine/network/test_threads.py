@@ -224,6 +224,16 @@ def test_populations_that_balance_whole_are_not_split():
     assert net.kernel.shares(b) == [(0, 0), (0, 0), (0, 320), (320, 650)]
 
 
+@pytest.mark.parametrize("fmt", [None, QFormat.parse("Q16.16")], ids=["float", "fixed"])
+def test_the_arrays_threads_cut_start_on_a_cache_line(fmt):
+    """Cuts fall at multiples of 64 neurons; with the arrays on a line no line holds two threads' neurons."""
+    net = _example("brunel", fmt)
+    for pop in net.populations.values():
+        for values in (pop.state.slots, pop.state.refc):
+            assert values.ctypes.data % 64 == 0 and values.flags["C_CONTIGUOUS"] and values.shape[-1] == pop.size
+        assert np.array_equal(pop.state.refc, np.zeros(pop.size, dtype=np.int32))
+
+
 @pytest.mark.parametrize("threads", [2, 3, 4])
 def test_every_population_is_shared_out_in_neuron_order_and_the_threads_balance(threads):
     net = _example("microcircuit")
