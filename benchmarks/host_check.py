@@ -3,10 +3,11 @@ loop side by side against one copy alone, and a cache line's round trip between 
 
 Under a hypervisor two virtual processors can be placed, for a spell, on the two hardware threads of one
 physical core.  A loop that keeps a core's floating-point units busy then takes up to twice as long when two
-copies run side by side, and no program's two-thread speed-up comes near 2 (docs/performance.md, "Two
-threads, fast and slow").  They can also be placed on cores that share no cache, where every hand-over
-between threads (a barrier, a spike list) takes several times longer.  ``run_all.py`` runs this check before and after the runs on several threads and
-prints it beside the scaling table, so that a reader can tell a slow spell of the host from a slow engine.
+copies run side by side, and no program's two-thread speed-up comes near 2.  They can also be placed on cores
+that share no cache, where every hand-over between threads (a barrier, a spike list) takes five or six times
+longer (docs/performance.md, seventh session).  ``run_all.py`` runs this check before and after the runs on
+several threads and prints it beside the scaling table, so that a reader can tell a slow spell of the host
+from a slow engine.
 
 Run alone::
 

@@ -32,9 +32,10 @@ threads, in rows of their own beside the one-thread rows, and a scaling table
 gives each one's speed-up (one-thread run time / N-thread run time).
 
 Beside every multi-thread measurement ``host_check.py`` runs copies of a
-core-bound loop side by side against one alone: under a hypervisor the two
-virtual processors can share one physical core for a spell, and the report
-says so where it happened.
+core-bound loop side by side against one alone and times a cache line's round
+trip between two threads: under a hypervisor the two virtual processors can,
+for a spell, share one physical core or sit on cores far apart, and the report
+says which spell each measurement met.
 
 Prints one table (the ratio is peer run time / our run time on as many
 threads, so > 1 means we are faster), checks our rates against the band the peers span, states our

@@ -348,12 +348,13 @@ cdef Py_ssize_t _lay_out_splitting(CNet* net, int T, Py_ssize_t k, const Py_ssiz
 
 cdef int _share_out(CNet* net, int T) except -1:
     """Every slice's neurons, with as few populations split among the threads as balance allows: where two
-    threads' shares of a population meet, each loses about a microsecond per step (docs/performance.md,
-    sixth and seventh sessions).  The fewest of the largest populations are split for which no thread has
-    more than WHOLE_SLACK_PERCENT above an even share of the neurons (none for the microcircuit on two
-    threads; CUBA's, COBA's and Brunel's E), or else the number that comes nearest.  Each thread's neurons
-    stay in thread order (a thread without any of a population's has an empty range where its share would
-    be), so spikes walked and merged in thread order are in neuron order, as on one thread."""
+    threads' shares of a population meet, both still lose time at every step, even with no cache line
+    between them (docs/performance.md, seventh session).  The fewest of the largest populations are split
+    for which no thread has more than WHOLE_SLACK_PERCENT above an even share of the neurons (none for the
+    microcircuit on two threads; CUBA's, COBA's and Brunel's E), or else the number that comes nearest.
+    Each thread's neurons stay in thread order (a thread without any of a population's has an empty range
+    where its share would be), so spikes walked and merged in thread order are in neuron order, as on one
+    thread."""
     cdef Py_ssize_t* by_size = <Py_ssize_t*>malloc(max(net.npops, 1) * sizeof(Py_ssize_t))
     cdef bint* split = <bint*>malloc(max(net.npops, 1) * sizeof(bint))
     cdef Py_ssize_t i, j, k, total = 0, most, best_k = 0, best = -1
