@@ -268,6 +268,13 @@ cdef inline CSlice* _slice(CNet* net, Py_ssize_t pop, int tid) noexcept nogil:
     return &net.slices[pop * net.nthreads + tid]
 
 
+cdef inline bint _owns_none(CNet* net, Py_ssize_t pop, int tid) noexcept nogil:
+    """Whether this thread has no neuron of the population (it lies whole on another): its rings, updates
+    and incoming spikes are not this thread's work."""
+    cdef CSlice* sl = _slice(net, pop, tid)
+    return sl.lo == sl.hi
+
+
 cdef inline Py_ssize_t* _steps_at(CNet* net, CSlice* sl, int par) noexcept nogil:
     """Where each step of an even (``par`` 0) or odd interval starts in the slice's ``spikes[par]``."""
     return sl.step_at + par * (net.interval + 1)
@@ -829,6 +836,8 @@ cdef void _propagate(CNet* net, int tid, int64_t t, int par, Py_ssize_t u) noexc
     cdef int64_t a0, a1
     for q in range(net.nprojs):
         pr = &net.projs[q]
+        if _owns_none(net, pr.tgt, tid):
+            continue
         r = &net.rings[pr.ring]
         for th in range(T):
             sl = _slice(net, pr.src, th)
@@ -876,6 +885,8 @@ cdef bint _update(CNet* net, int tid, Py_ssize_t s, int par, Py_ssize_t u) noexc
     # 1. rings hand over what arrives now: the receptor's input row is the ring row
     for i in range(net.nrings):
         r = &net.rings[i]
+        if _owns_none(net, r.pop, tid):
+            continue
         sl = _slice(net, r.pop, tid)
         if r.ibuf != NULL:
             sl.irows[r.row] = _fixed_ring_input(r, t, s, sl.lo, sl.hi)
@@ -895,6 +906,9 @@ cdef bint _update(CNet* net, int tid, Py_ssize_t s, int par, Py_ssize_t u) noexc
         at = _steps_at(net, sl, par)
         if u == 0:
             _put(&at[0], 0)
+        if sl.lo == sl.hi:
+            _put(&at[u + 1], at[u])
+            continue
         if (_grow(&sl.spikes[par], NULL, &sl.spikes_cap[par], at[u] + sl.hi - sl.lo + 1) != 0
                 or _grow(&sl.rec_steps, &sl.rec_neurons, &sl.rec_cap, sl.rec_count + sl.hi - sl.lo + 1) != 0):
             stop.grow_failed = 1
@@ -908,6 +922,8 @@ cdef bint _update(CNet* net, int tid, Py_ssize_t s, int par, Py_ssize_t u) noexc
     # the rows just read are free for later arrivals (the fused kernel clears what it reads)
     for i in range(net.nrings):
         r = &net.rings[i]
+        if _owns_none(net, r.pop, tid):
+            continue
         sl = _slice(net, r.pop, tid)
         if r.ibuf != NULL:
             memset(r.ibuf + (t % r.depth) * r.n + sl.lo, 0, (sl.hi - sl.lo) * sizeof(int64_t))
