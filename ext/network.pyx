@@ -678,16 +678,34 @@ cdef int32_t _uniform_steps(const CPop* p) noexcept nogil:
     return p.ref_steps[0] if p.n else -1
 
 
+# Successive buffers of _own_lines start this many cache lines further into a 4 KB page than the last, modulo
+# its 64 lines.  Large ones are mapped anew and would all start at the same place in a page, so the rings and
+# flags a kernel streams side by side would fall on the same cache sets (docs/performance.md, eighth session)
+DEF STAGGER_LINES = 5
+cdef unsigned int _staggered = 0
+
+
 cdef void* _own_lines(size_t size) noexcept nogil:
-    """Zeroed memory on cache lines of its own (aligned to 64 bytes, whole lines), or NULL: buffers one
-    thread writes every step, which would slow every thread that shares a line with them, and per-neuron
-    rows cut among the threads at multiples of 64 neurons (so the cuts fall between lines)."""
+    """Zeroed memory on cache lines of its own (aligned to 64 bytes, whole lines), or NULL; free it with
+    :func:`_free_lines`.  For buffers one thread writes every step, which would slow every thread that shares
+    a line with them, and per-neuron rows cut among the threads at multiples of 64 neurons (so the cuts fall
+    between lines).  Each starts at another place in its page than the one before (STAGGER_LINES)."""
+    global _staggered
     cdef void* p = NULL
     cdef size_t lines = (size + 63) // 64 * 64
-    if posix_memalign(&p, 64, lines) != 0:
+    cdef size_t skip = 64 * (1 + _staggered * STAGGER_LINES % 64)
+    if posix_memalign(&p, 4096, lines + skip) != 0:
         return NULL
-    memset(p, 0, lines)
-    return p
+    _staggered += 1
+    memset(p, 0, lines + skip)
+    (<void**>(<char*>p + skip))[-1] = p
+    return <char*>p + skip
+
+
+cdef void _free_lines(void* p) noexcept nogil:
+    """Free memory from :func:`_own_lines` (NULL is ignored)."""
+    if p != NULL:
+        free((<void**>p)[-1])
 
 
 cdef int _grow(int32_t** a, int32_t** b, Py_ssize_t* cap, Py_ssize_t need) noexcept nogil:
@@ -1008,12 +1026,12 @@ cdef class NetworkKernel:
         self._stop_team()
         self._free_layout()
         for i in range(self.net.npops):
-            free(self.net.pops[i].zeros)
-            free(self.net.pops[i].scratch)
-            free(self.net.pops[i].flags)
+            _free_lines(self.net.pops[i].zeros)
+            _free_lines(self.net.pops[i].scratch)
+            _free_lines(self.net.pops[i].flags)
         for i in range(self.net.nrings):
-            free(self.net.rings[i].buf)
-            free(self.net.rings[i].ibuf)
+            _free_lines(self.net.rings[i].buf)
+            _free_lines(self.net.rings[i].ibuf)
         for i in range(self.net.nprojs):
             free(self.net.projs[i].x_pre)
             free(self.net.projs[i].x_post)
@@ -1074,12 +1092,12 @@ cdef class NetworkKernel:
         cdef CSlice* sl
         for i in range(self.net.npops * self.net.nthreads):
             sl = &self.net.slices[i]
-            free(sl.rows)
-            free(sl.irows)
-            free(sl.R)
-            free(sl.iR)
-            free(sl.overflows)
-            free(sl.step_at)
+            _free_lines(sl.rows)
+            _free_lines(sl.irows)
+            _free_lines(sl.R)
+            _free_lines(sl.iR)
+            _free_lines(sl.overflows)
+            _free_lines(sl.step_at)
             free(sl.spikes[0])
             free(sl.spikes[1])
             free(sl.rec_steps)
@@ -1087,9 +1105,9 @@ cdef class NetworkKernel:
         for i in range(self.net.nprojs):
             free(self.net.projs[i].split)
             self.net.projs[i].split = NULL
-        free(self.net.slices)
-        free(self.net.stops)
-        free(self.net.barrier)
+        _free_lines(self.net.slices)
+        _free_lines(self.net.stops)
+        _free_lines(self.net.barrier)
         self.net.slices = NULL
         self.net.stops = NULL
         self.net.barrier = NULL
