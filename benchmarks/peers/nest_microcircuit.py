@@ -45,6 +45,10 @@ V0_MEAN = np.array([-68.28, -63.16, -63.33, -63.45, -63.11, -61.66, -66.72, -61.
 V0_STD = np.array([5.36, 4.57, 4.74, 4.94, 4.94, 4.55, 5.46, 4.48])
 C_M, TAU_M, TAU_SYN = 250.0, 10.0, 0.5
 PSP_E, G, BG_RATE, DT_MS = 0.15, -4.0, 8.0, 0.1
+# NEST stores at most this many connections per virtual process and synapse model; the full-scale model on
+# two threads has more (about 300 million), so there excitatory and inhibitory sources get a copy each of
+# static_synapse (smaller networks keep the one model, as the example has it)
+CONNECTIONS_PER_MODEL_AND_VP = 134_217_726
 
 
 def psc_per_psp() -> float:
@@ -72,8 +76,19 @@ def parameters(scale: float) -> dict:
             "k_ext": np.round(K_EXT * scale).astype(int), "dc": dc}
 
 
+def synapse_models(total: int) -> tuple[str, str]:
+    """The synapse models of excitatory and inhibitory sources: static_synapse for both, or a copy for each
+    where one model would hold more connections per virtual process than NEST can."""
+    if total <= CONNECTIONS_PER_MODEL_AND_VP * nest.total_num_virtual_procs:
+        return "static_synapse", "static_synapse"
+    nest.CopyModel("static_synapse", "static_synapse_ex")
+    nest.CopyModel("static_synapse", "static_synapse_in")
+    return "static_synapse_ex", "static_synapse_in"
+
+
 def build(scale: float) -> tuple[list, list]:
     p = parameters(scale)
+    models = synapse_models(int(p["synapses"].sum()))
     pops, recorders = [], []
     for i in range(8):
         pop = nest.Create("iaf_psc_exp", p["sizes"][i], params={
@@ -89,7 +104,7 @@ def build(scale: float) -> tuple[list, list]:
         for j, source in enumerate(pops):
             w = p["weights"][i, j]
             mean_delay = 1.5 if j % 2 == 0 else 0.75
-            syn = {"synapse_model": "static_synapse",
+            syn = {"synapse_model": models[j % 2],
                    "weight": nest.math.redraw(nest.random.normal(mean=w, std=abs(0.1 * w)),
                                               min=0.0 if w > 0 else -np.inf, max=np.inf if w > 0 else 0.0),
                    "delay": nest.math.redraw(nest.random.normal(mean=mean_delay, std=0.5 * mean_delay),
