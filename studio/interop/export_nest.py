@@ -25,6 +25,11 @@ from studio.interop.script_export import literal
 from studio.project.project_doc import ProjectDoc
 
 _BODY = '''
+# NEST keeps at most 2**27 - 2 connections per synapse model and virtual process (the full-scale cortical
+# microcircuit on two threads has more), so each projection connects through a copy of its synapse model of
+# its own; NEST holds at most 511 synapse models, so projections after the first OWN_MODELS share theirs.
+OWN_MODELS = 400
+
 
 def _values(spec):
     """A per-neuron value as NEST draws it."""
@@ -47,10 +52,11 @@ def build():
         pops[name] = nest.Create(p["model"], p["size"], params=p["params"])
         for key, spec in p["varying"].items():
             pops[name].set({key: _values(spec)})
-    for p in PROJECTIONS:
+    for index, p in enumerate(PROJECTIONS):
         syn_spec = dict(p["syn_spec"])
-        if p["synapse"] is not None:
-            nest.CopyModel(syn_spec["synapse_model"], f"{p['name']}_synapse", p["synapse"])
+        if p["synapse"] is not None or index < OWN_MODELS:
+            model = syn_spec.get("synapse_model", "static_synapse")
+            nest.CopyModel(model, f"{p['name']}_synapse", p["synapse"] or {})
             syn_spec["synapse_model"] = f"{p['name']}_synapse"
         conn_spec = dict(p["conn_spec"])
         source, target = pops[p["source"]], pops[p["target"]]
