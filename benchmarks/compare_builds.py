@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 
 from run_all import PEER_SCRIPTS, PEERS, ROOT, run_process
+
 from engine.equations.units import SECOND
 from studio.cli.arguments import positive, quantity
 

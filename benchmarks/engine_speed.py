@@ -24,9 +24,9 @@ from pathlib import Path
 
 from engine.equations.model import ModelSpec
 from engine.models import get_model
+from engine.population_vm import PopulationVM
 from engine.run.neuron import prepare, simulate_neuron
 from engine.run.simulation import Simulation
-from engine.population_vm import PopulationVM
 from studio.project.project_file import load_network
 
 DT = 1e-4

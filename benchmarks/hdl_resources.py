@@ -128,7 +128,7 @@ def capacity_run(board: str, neurons: int, synapses: int, delay_ms: float, fmt: 
     start = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "studio.cli.main", "synth", str(project), "--board", board,
                            "--fixed", fmt, "--json", "--out", str(folder / "build"), *([] if reset else ["--no-reset"])],
-                          capture_output=True, text=True, env=env, cwd=ROOT)
+                          check=False, capture_output=True, text=True, env=env, cwd=ROOT)
     row = {"board": board, "neurons": neurons, "format": fmt, "delay_ms": delay_ms, "exit": proc.returncode,
            "seconds": round(time.monotonic() - start, 1)}
     if proc.stdout.strip():
@@ -136,7 +136,8 @@ def capacity_run(board: str, neurons: int, synapses: int, delay_ms: float, fmt: 
     if proc.returncode:
         row["error"] = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
     engine = subprocess.run([sys.executable, "-m", "studio.cli.main", "run", str(project), "--fixed", fmt,
-                             "--duration", "200ms", "--json"], capture_output=True, text=True, env=env, cwd=ROOT)
+                             "--duration", "200ms", "--json"], check=False, capture_output=True, text=True, env=env,
+                             cwd=ROOT)
     row["engine_rates_hz"] = json.loads(engine.stdout)["rates_hz"] if engine.returncode == 0 else None
     from hdl.boards import find_board
     from hdl.core import NetworkCore

@@ -162,7 +162,7 @@ def measure(kind: str, steps: int, probe: bool) -> dict:
         if k < len(paints) and paints[k][0] >= arrived:
             latencies.append(paints[k][0] - arrived)
     latencies.sort()
-    pick = lambda q: round(1e3 * latencies[min(len(latencies) - 1, int(q * len(latencies)))], 1)  # noqa: E731
+    pick = lambda q: round(1e3 * latencies[min(len(latencies) - 1, int(q * len(latencies)))], 1)
     return {"board": kind, "steps": steps, "probes": probe, "wall_s": round(wall, 2),
             "steps_per_wall_s": round(steps / wall), "spikes": spikes, "frames_per_s": round(frames / wall),
             "paints_per_s": round(len(paints) / wall, 1), "gui_cpu_share": round(cpu / wall, 2),

@@ -26,16 +26,16 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-from engine.analysis.stimulus import Step  # noqa: E402
-from engine.models import LIBRARY  # noqa: E402
-from studio.project.model_text import model_text  # noqa: E402
-from studio.playground.playground_state import PlaygroundState, Stimulus  # noqa: E402
-from views.playground import playground_view  # noqa: E402
-from views.playground.playground_view import PlaygroundView  # noqa: E402
+from engine.analysis.stimulus import Step
+from engine.models import LIBRARY
+from studio.playground.playground_state import PlaygroundState, Stimulus
+from studio.project.model_text import model_text
+from views.playground import playground_view
+from views.playground.playground_view import PlaygroundView
 
 PAUSE_S = 0.15
 MARK = "*1.0"
@@ -142,7 +142,7 @@ def keystrokes(app: QApplication, name: str, repeats: int) -> dict:
         "simulate_ms": round(statistics.median(sims) * 1e3, 2),
         "other_ms": round((median - statistics.median(checks) - statistics.median(sims)) * 1e3, 2),
         "problem_listed_median_ms": round(statistics.median(problems) * 1e3, 2),
-        "spikes": int(len(state.trace.spike_times)), "repeats": repeats,
+        "spikes": len(state.trace.spike_times), "repeats": repeats,
     }
 
 

@@ -58,6 +58,7 @@ from pathlib import Path
 
 import host_check
 import microcircuit
+
 from engine.equations.units import SECOND
 from studio.cli.arguments import positive, quantity
 

@@ -14,6 +14,7 @@ run (most spikes per second) and all the runs.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -25,13 +26,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import Qt, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
-from engine.run.simulation import Simulation  # noqa: E402
-from studio.project.project_file import load_network  # noqa: E402
-from studio.jobs.session import RunSession  # noqa: E402
-from views.scopes import ScopePanel  # noqa: E402
+from engine.run.simulation import Simulation
+from studio.jobs.session import RunSession
+from studio.project.project_file import load_network
+from views.scopes import ScopePanel
 
 CUBA = ROOT / "resources" / "examples" / "cuba.ncsproj"
 WARMUP_S = 0.3
@@ -85,7 +86,7 @@ def run_once(app: QApplication, seconds: float, scope: str = "raster") -> dict:
     if session.state != "finished":
         raise RuntimeError(f"the run ended {session.state}: {session.error}")
     frames = scopes.frames - frames0
-    gaps = [b - a for a, b in zip(ticks, ticks[1:]) if a - start > WARMUP_S]
+    gaps = [b - a for a, b in itertools.pairwise(ticks) if a - start > WARMUP_S]
     result = {
         "spikes_per_wall_s": scopes.data.received / wall,
         "fps": frames / wall,

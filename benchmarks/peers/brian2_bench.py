@@ -31,8 +31,7 @@ from pathlib import Path
 
 import brian2 as b2
 import numpy as np
-from brian2 import Hz, mV, ms
-
+from brian2 import Hz, ms, mV
 from peer_common import BRUNEL, brunel_poisson_rate_hz, emit, json_stdout, parser
 
 DT = 0.1 * ms

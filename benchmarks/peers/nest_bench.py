@@ -22,9 +22,8 @@ import time
 
 os.environ.setdefault("PYNEST_QUIET", "1")  # NEST prints its banner on stdout when imported
 
-import nest  # noqa: E402
-
-from peer_common import BRUNEL, brunel_poisson_rate_hz, emit, json_stdout, parser  # noqa: E402
+import nest
+from peer_common import BRUNEL, brunel_poisson_rate_hz, emit, json_stdout, parser
 
 DT_MS = 0.1
 

@@ -23,10 +23,9 @@ import time
 
 os.environ.setdefault("PYNEST_QUIET", "1")
 
-import numpy as np  # noqa: E402
-import nest  # noqa: E402
-
-from peer_common import json_stdout  # noqa: E402
+import nest
+import numpy as np
+from peer_common import json_stdout
 
 POPULATIONS = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
 FULL_SIZES = np.array([20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948])
