@@ -689,7 +689,8 @@ cdef void* _own_lines(size_t size) noexcept nogil:
     """Zeroed memory on cache lines of its own (aligned to 64 bytes, whole lines), or NULL; free it with
     :func:`_free_lines`.  For buffers one thread writes every step, which would slow every thread that shares
     a line with them, and per-neuron rows cut among the threads at multiples of 64 neurons (so the cuts fall
-    between lines).  Each starts at another place in its page than the one before (STAGGER_LINES)."""
+    between lines).  Each starts at another place in its page than the one before (STAGGER_LINES), so even a
+    small one takes a few kilobytes; the line before a buffer holds where its allocation begins."""
     global _staggered
     cdef void* p = NULL
     cdef size_t lines = (size + 63) // 64 * 64
@@ -698,14 +699,14 @@ cdef void* _own_lines(size_t size) noexcept nogil:
         return NULL
     _staggered += 1
     memset(p, 0, lines + skip)
-    (<void**>(<char*>p + skip))[-1] = p
+    (<void**>(<char*>p + skip - sizeof(void*)))[0] = p
     return <char*>p + skip
 
 
 cdef void _free_lines(void* p) noexcept nogil:
     """Free memory from :func:`_own_lines` (NULL is ignored)."""
     if p != NULL:
-        free((<void**>p)[-1])
+        free((<void**>(<char*>p - sizeof(void*)))[0])
 
 
 cdef int _grow(int32_t** a, int32_t** b, Py_ssize_t* cap, Py_ssize_t need) noexcept nogil:
