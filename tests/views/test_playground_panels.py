@@ -36,6 +36,17 @@ def shown(qtbot, panel):
     return panel
 
 
+def following(qtbot, panel):
+    """``panel`` shown, its sweeps starting by themselves on every change whatever their estimate.
+
+    The estimate is a timed probe run: on a machine busy with other tests it can pass the second
+    under which a sweep starts by itself, and the sweep would wait for Run.  Which sweeps wait has
+    a test of its own (a long sweep waits for Run).
+    """
+    panel.sweep.auto_seconds = float("inf")
+    return shown(qtbot, panel)
+
+
 def test_phase_plane_of_fitzhugh_nagumo_shows_the_cubic_and_the_line(qtbot):
     state = PlaygroundState(get_model("fitzhugh_nagumo"))
     panel = shown(qtbot, PhasePlanePanel(state))
@@ -59,7 +70,7 @@ def test_phase_plane_of_fitzhugh_nagumo_shows_the_cubic_and_the_line(qtbot):
 
 def test_fi_curve_of_the_lif_matches_the_analytic_rate(qtbot):
     state = PlaygroundState(get_model("lif"))
-    panel = shown(qtbot, FICurvePanel(state))
+    panel = following(qtbot, FICurvePanel(state))
     qtbot.waitUntil(lambda: panel.result is not None, timeout=10000)
     panel.result = None
     panel.lo.setValue(0.0)
@@ -82,7 +93,7 @@ def test_fi_curve_of_the_lif_matches_the_analytic_rate(qtbot):
 
 
 def test_fi_curve_says_what_is_true_when_the_range_misses_the_rheobase(qtbot):
-    panel = shown(qtbot, FICurvePanel(PlaygroundState(get_model("lif"))))
+    panel = following(qtbot, FICurvePanel(PlaygroundState(get_model("lif"))))
     qtbot.waitUntil(lambda: panel.result is not None, timeout=10000)
     for lo, hi, text in ((3000.0, 4000.0, "The neuron fires at every current tried, from 3000 pA: the rheobase is "
                                           "lower"),
@@ -153,14 +164,14 @@ def test_spike_statistics_sensitivity_and_rate_map(qtbot):
     qtbot.waitUntil(lambda: stats.isi is not None, timeout=5000)
     assert stats.isi.cv < 0.01 and "CV 0.0" in stats.isi_text.text()  # a constant current fires regularly
     assert stats.isi_item.getData()[1].sum() == len(state.trace.spike_times) - 1
-    sens = shown(qtbot, SensitivityPanel(state))
+    sens = following(qtbot, SensitivityPanel(state))
     qtbot.waitUntil(lambda: sens.result is not None, timeout=10000)
     k = sens.result.parameters.index("tau_m")
     assert sens.result.sensitivity[k] > 0  # a slower membrane (higher resistance) fires more here
-    rates = shown(qtbot, RateMapPanel(state))
+    rates = following(qtbot, RateMapPanel(state))
     qtbot.waitUntil(lambda: rates.boxes[0].count() > 0, timeout=5000)
     rates.set_axes(("I_stim", 0.0, 1000.0, 6), ("tau_m", 5.0, 20.0, 4))
-    qtbot.waitUntil(lambda: rates.result is not None and rates.result.rates.shape == (4, 6), timeout=10000)
+    qtbot.waitUntil(lambda: rates.result is not None and rates.result.rates.shape == (4, 6), timeout=30000)
     grid = rates.result.rates
     assert np.all(grid[:, 0] == 0) and np.all(np.diff(grid[:, -1]) > 0)  # none at 0 pA; more with tau_m
 
