@@ -24,8 +24,8 @@ into their ring cells, walking all spikes in neuron order but only its part of
 each row (rows split by target once, at the first run).  So each ring cell
 receives its additions in the single-threaded order and every T gives the same
 bits; random draws are counter-based per neuron and step (ext/vm.pyx; a
-float poisson_generator's counts ext/poisson.h), and other devices draw theirs
-before the chunk.  Plasticity's post-spike pass runs on one
+float poisson_generator's counts ext/poisson.h, drawn a step ahead by a thread
+that waits at a barrier), and other devices draw theirs before the chunk.  Plasticity's post-spike pass runs on one
 thread between two barriers.
 """
 
@@ -104,6 +104,9 @@ cdef extern from "parallel.h" nogil:
     void ncs_team_stop(ncs_team* team)
     int ncs_team_forked(const ncs_team* team)
     void ncs_barrier_wait(ncs_barrier* b, int T)
+    int ncs_barrier_arrive(ncs_barrier* b, int T, int* phase)
+    int ncs_barrier_passed(const ncs_barrier* b, int phase)
+    void ncs_barrier_await(ncs_barrier* b, int phase)
     int64_t ncs_load(const int64_t* p)
     void ncs_store(int64_t* p, int64_t v)
 
@@ -121,10 +124,14 @@ cdef extern from "poisson.h" nogil:
         int64_t delay
         int64_t first, last
         Py_ssize_t ring
+        int64_t* ahead
+        void* drawn
     void ncs_philox4x32(const uint32_t* ctr, uint32_t k0, uint32_t k1, uint32_t* out)
     uint64_t ncs_poisson_bits(const ncs_poisson* g, uint32_t i, int64_t e)
     int64_t ncs_poisson_invert(const ncs_poisson* g, uint64_t bits)
-    void ncs_poisson_add(const ncs_poisson* g, int64_t t, Py_ssize_t lo, Py_ssize_t hi, double* row)
+    void ncs_poisson_add(const ncs_poisson* g, int64_t t, Py_ssize_t lo, Py_ssize_t hi, double* row, int tid)
+    int ncs_poisson_draw_ahead(ncs_poisson* g, int64_t t, Py_ssize_t lo, Py_ssize_t hi, int tid)
+    void ncs_poisson_forget_ahead(ncs_poisson* g, int T)
 
 
 cdef struct CPop:
@@ -916,7 +923,7 @@ cdef bint _update(CNet* net, int tid, Py_ssize_t s, int par, Py_ssize_t u) noexc
                 row[k] += r.external[s * r.n + k]
         for q in range(net.npoisson):
             if net.poisson[q].ring == i:
-                ncs_poisson_add(&net.poisson[q], t, sl.lo, sl.hi, row)
+                ncs_poisson_add(&net.poisson[q], t, sl.lo, sl.hi, row, tid)
         sl.rows[r.row] = row
     # 2. device currents, 3. neuron updates, spikes recorded
     for i in range(net.npops):
@@ -955,15 +962,32 @@ cdef bint _update(CNet* net, int tid, Py_ssize_t s, int par, Py_ssize_t u) noexc
     return stop.failed_pop < 0
 
 
+cdef bint _draw_ahead(CNet* net, int tid, int64_t t) noexcept nogil:
+    """One block of step ``t``'s Poisson counts for this thread's neurons, drawn before the step (while the
+    thread waits at a barrier; the step adds them as it would have drawn them); False when all are drawn."""
+    cdef Py_ssize_t q
+    cdef ncs_poisson* g
+    cdef CSlice* sl
+    for q in range(net.npoisson):
+        g = &net.poisson[q]
+        if _owns_none(net, net.rings[g.ring].pop, tid):
+            continue
+        sl = _slice(net, net.rings[g.ring].pop, tid)
+        if ncs_poisson_draw_ahead(g, t, sl.lo, sl.hi, tid):
+            return True
+    return False
+
+
 cdef void _run_thread(void* arg, int tid) noexcept nogil:
     """One thread's part of a chunk (docs/network.md), an interval of steps at a time: its neurons of every
     population for as many steps as the shortest delay (no spike of the interval arrives within it), one
     barrier, then every spike of the interval into its targets.  A thread's next interval reads only ring
     cells it wrote itself, so the barrier after the neuron updates is the only one (two with plasticity,
-    whose interval is one step)."""
+    whose interval is one step).  A thread that waits there draws the Poisson counts of its neurons' next
+    step meanwhile, so the threads even out the steps' random differences in work."""
     cdef CNet* net = <CNet*>arg
     cdef Py_ssize_t i, s = 0, u, m, ran
-    cdef int par = 0
+    cdef int par = 0, phase
     cdef CStop* stop = &net.stops[tid]
     while s < net.nsteps:
         m = min(net.interval, net.nsteps - s)
@@ -973,8 +997,11 @@ cdef void _run_thread(void* arg, int tid) noexcept nogil:
             if not _update(net, tid, s + ran - 1, par, ran - 1):
                 ncs_store(&stop.step, s + ran - 1)
                 break
-        if net.nthreads > 1:
-            ncs_barrier_wait(net.barrier, net.nthreads)
+        if net.nthreads > 1 and ncs_barrier_arrive(net.barrier, net.nthreads, &phase):
+            if ran == m and s + m < net.nsteps:
+                while not ncs_barrier_passed(net.barrier, phase) and _draw_ahead(net, tid, net.first_step + s + m):
+                    pass
+            ncs_barrier_await(net.barrier, phase)
         if _stopped(net, s, m):
             return
         for u in range(m):
@@ -1042,6 +1069,9 @@ cdef class NetworkKernel:
         free(self.net.rings)
         free(self.net.projs)
         free(self.net.samplers)
+        for i in range(self.net.npoisson):
+            _free_lines(self.net.poisson[i].ahead)
+            _free_lines(self.net.poisson[i].drawn)
         free(self.net.poisson)
 
     # -- threads ------------------------------------------------------------------------------
@@ -1476,6 +1506,7 @@ cdef class NetworkKernel:
         cdef Py_ssize_t i = self.net.npoisson
         cdef ncs_poisson* grown = <ncs_poisson*>realloc(self.net.poisson, (i + 1) * sizeof(ncs_poisson))
         cdef ncs_poisson* g
+        cdef Py_ssize_t targets
         if grown == NULL:
             raise MemoryError()
         self.net.poisson = grown
@@ -1486,6 +1517,13 @@ cdef class NetworkKernel:
         if neurons is not None:
             g.neurons = <const int32_t*>_held(neurons, np.int32, self.keep)
             g.nneurons = len(neurons)
+        targets = g.nneurons if neurons is not None else self.net.rings[ring].n
+        g.ahead = <int64_t*>_own_lines(targets * sizeof(int64_t))
+        g.drawn = _own_lines(MAX_THREADS * 64)
+        if g.ahead == NULL or g.drawn == NULL:
+            _free_lines(g.ahead)
+            _free_lines(g.drawn)
+            raise MemoryError()
         g.weight = weight
         g.delay = delay
         g.first = first
@@ -1570,6 +1608,8 @@ cdef class NetworkKernel:
             hold.append(out_mv)
             net.samplers[key].out = &out_mv[0, 0, 0]
             net.samplers[key].cap = out_mv.shape[0]
+        for q in range(net.npoisson):
+            ncs_poisson_forget_ahead(&net.poisson[q], net.nthreads)
         for th in range(net.nthreads):
             net.stops[th].step = -1
             net.stops[th].failed_pop = -1

@@ -7,8 +7,10 @@
  * chunk made CUBA on two threads about 15 % slower.  ncs_barrier_wait(b, T) waits until all T threads have
  * reached barrier b: it spins up to NCS_SPIN_NS (on an idle machine the others arrive within microseconds), then
  * sleeps on a futex, so a thread that the scheduler has parked (a busy machine, the GUI thread) does not
- * have the others burn its core while they wait.  ncs_load/ncs_store are relaxed atomics: flags that one
- * thread sets and the others read after a barrier, which orders them. */
+ * have the others burn its core while they wait; ncs_barrier_arrive and ncs_barrier_await split it, so a thread
+ * may do work that needs no other thread while it waits (ext/network.pyx draws the next step's Poisson counts).
+ * ncs_load/ncs_store are relaxed atomics: flags that one thread sets and the others read after a barrier,
+ * which orders them. */
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -87,22 +89,43 @@ static int ncs_spin_while(const int *word, int value)
     }
 }
 
-static void ncs_barrier_wait(ncs_barrier *b, int T)
+/* Arrives at barrier b: 0 when this thread was the last of the T (the barrier is passed), else 1 and the
+ * phase to await (ncs_barrier_passed, ncs_barrier_await); the thread may work in between. */
+static int ncs_barrier_arrive(ncs_barrier *b, int T, int *phase)
 {
-    const int phase = __atomic_load_n(&b->phase, __ATOMIC_ACQUIRE);
+    *phase = __atomic_load_n(&b->phase, __ATOMIC_ACQUIRE);
     if (__atomic_add_fetch(&b->arrived, 1, __ATOMIC_ACQ_REL) == T) {
         __atomic_store_n(&b->arrived, 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&b->phase, phase + 1, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&b->phase, *phase + 1, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&b->sleepers, __ATOMIC_SEQ_CST) > 0)
             ncs_wake_all(&b->phase);
-        return;
+        return 0;
     }
+    return 1;
+}
+
+/* Whether every thread has arrived in ``phase``. */
+static inline int ncs_barrier_passed(const ncs_barrier *b, int phase)
+{
+    return __atomic_load_n(&b->phase, __ATOMIC_ACQUIRE) != phase;
+}
+
+/* Waits until every thread has arrived in ``phase``. */
+static void ncs_barrier_await(ncs_barrier *b, int phase)
+{
     if (ncs_spin_while(&b->phase, phase))
         return;
     __atomic_add_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
     while (__atomic_load_n(&b->phase, __ATOMIC_SEQ_CST) == phase)
         ncs_sleep_while(&b->phase, phase);
     __atomic_sub_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
+}
+
+static void ncs_barrier_wait(ncs_barrier *b, int T)
+{
+    int phase;
+    if (ncs_barrier_arrive(b, T, &phase))
+        ncs_barrier_await(b, phase);
 }
 
 /* Sleeps until *word is no longer value (after a brief spin, as at a barrier). */

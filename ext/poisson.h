@@ -7,7 +7,8 @@
  * k with u < P(X <= k), read from a table of the distribution function (computed once per device by
  * engine/network/devices.py) and started at a guide entry, so a search takes one or two comparisons for
  * any mean.  A draw depends only on (seed, neuron, step): every thread count and every chunking gives the
- * same counts. */
+ * same counts, and a thread waiting at a barrier may draw its neurons' counts of the next step ahead
+ * (ncs_poisson_draw_ahead) for ncs_poisson_add to take. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,8 @@ typedef struct {
     int64_t delay;               /* steps from emission to arrival */
     int64_t first, last;         /* the emission steps it is active in, both included */
     ptrdiff_t ring;              /* the ring it feeds */
+    int64_t *ahead;              /* counts drawn ahead of their step, by target position (each thread its own) */
+    int64_t (*drawn)[8];         /* per thread, a cache line each: the step drawn ahead for, how many targets */
 } ncs_poisson;
 
 /* Philox4x32-10 of counter ctr under key (k0, k1), into out.  The 32-bit words live in 64-bit variables,
@@ -94,32 +97,100 @@ static inline ptrdiff_t ncs_lower_bound(const int32_t *neurons, ptrdiff_t count,
     return lo;
 }
 
-/* Add count x weight to row[i] for the device's targets i among neurons lo to hi arriving in step t: the
- * random bits of a block of targets first (loops the compiler vectorises; every neuron: a Philox block per
- * pair of them), then their inversions. */
-static void ncs_poisson_add(const ncs_poisson *g, int64_t t, ptrdiff_t lo, ptrdiff_t hi, double *row)
+/* The emission step of the counts arriving in step t, or -1 when the device emits none then. */
+static inline int64_t ncs_poisson_emission(const ncs_poisson *g, int64_t t)
 {
     const int64_t e = t - g->delay;
-    uint64_t bits[NCS_POISSON_BLOCK + 2];
-    if (e < g->first || e > g->last)
-        return;
+    return e < g->first || e > g->last ? -1 : e;
+}
+
+/* The positions [*a, *b) of the device's targets among neurons lo to hi: the neurons themselves when it
+ * feeds every neuron, else places in ``neurons``. */
+static inline void ncs_poisson_span(const ncs_poisson *g, ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t *a, ptrdiff_t *b)
+{
     if (g->neurons == NULL) {
-        for (ptrdiff_t s = lo; s < hi; s += NCS_POISSON_BLOCK) {
-            const int m = (int)(hi - s < NCS_POISSON_BLOCK ? hi - s : NCS_POISSON_BLOCK), odd = (int)(s & 1);
-            const uint32_t p0 = (uint32_t)(s >> 1);
-            for (int q = 0; q < (odd + m + 1) / 2; q++)
-                ncs_poisson_pair(g, p0 + (uint32_t)q, e, bits + 2 * q);
-            for (int q = 0; q < m; q++)
-                row[s + q] += (double)ncs_poisson_invert(g, bits[odd + q]) * g->weight;
-        }
+        *a = lo;
+        *b = hi;
+    } else {
+        *a = ncs_lower_bound(g->neurons, g->nneurons, lo);
+        *b = ncs_lower_bound(g->neurons, g->nneurons, hi);
+    }
+}
+
+/* The counts of emission step e of the m (at most NCS_POISSON_BLOCK) targets from position s, into counts:
+ * the random bits of the block first (loops the compiler vectorises; every neuron: a Philox block per pair
+ * of them), then their inversions. */
+static inline void ncs_poisson_block(const ncs_poisson *g, int64_t e, ptrdiff_t s, int m, int64_t *counts)
+{
+    uint64_t bits[NCS_POISSON_BLOCK + 2];
+    if (g->neurons == NULL) {
+        const int odd = (int)(s & 1);
+        const uint32_t p0 = (uint32_t)(s >> 1);
+        for (int q = 0; q < (odd + m + 1) / 2; q++)
+            ncs_poisson_pair(g, p0 + (uint32_t)q, e, bits + 2 * q);
+        for (int q = 0; q < m; q++)
+            counts[q] = ncs_poisson_invert(g, bits[odd + q]);
         return;
     }
-    const ptrdiff_t a = ncs_lower_bound(g->neurons, g->nneurons, lo), b = ncs_lower_bound(g->neurons, g->nneurons, hi);
+    for (int q = 0; q < m; q++)
+        bits[q] = ncs_poisson_bits(g, (uint32_t)g->neurons[s + q], e);
+    for (int q = 0; q < m; q++)
+        counts[q] = ncs_poisson_invert(g, bits[q]);
+}
+
+/* Add count x weight to row[i] for the device's targets i among neurons lo to hi arriving in step t, a
+ * block at a time: the counts thread ``tid`` drew ahead for step t where it did, else drawn now. */
+static void ncs_poisson_add(const ncs_poisson *g, int64_t t, ptrdiff_t lo, ptrdiff_t hi, double *row, int tid)
+{
+    const int64_t e = ncs_poisson_emission(g, t);
+    int64_t drawn[NCS_POISSON_BLOCK];
+    ptrdiff_t a, b;
+    if (e < 0)
+        return;
+    ncs_poisson_span(g, lo, hi, &a, &b);
+    const ptrdiff_t ready = a + (g->drawn[tid][0] == t ? g->drawn[tid][1] : 0);
     for (ptrdiff_t s = a; s < b; s += NCS_POISSON_BLOCK) {
         const int m = (int)(b - s < NCS_POISSON_BLOCK ? b - s : NCS_POISSON_BLOCK);
-        for (int q = 0; q < m; q++)
-            bits[q] = ncs_poisson_bits(g, (uint32_t)g->neurons[s + q], e);
-        for (int q = 0; q < m; q++)
-            row[g->neurons[s + q]] += (double)ncs_poisson_invert(g, bits[q]) * g->weight;
+        const int64_t *counts = g->ahead + s;
+        if (s + m > ready) {
+            ncs_poisson_block(g, e, s, m, drawn);
+            counts = drawn;
+        }
+        if (g->neurons == NULL)
+            for (int q = 0; q < m; q++)
+                row[s + q] += (double)counts[q] * g->weight;
+        else
+            for (int q = 0; q < m; q++)
+                row[g->neurons[s + q]] += (double)counts[q] * g->weight;
     }
+}
+
+/* Draw the next block of step t's counts of thread ``tid``'s targets among neurons lo to hi into ``ahead``
+ * (for ncs_poisson_add in step t); 0 when they are all drawn. */
+static int ncs_poisson_draw_ahead(ncs_poisson *g, int64_t t, ptrdiff_t lo, ptrdiff_t hi, int tid)
+{
+    int64_t *mine = g->drawn[tid];
+    const int64_t e = ncs_poisson_emission(g, t);
+    ptrdiff_t a, b;
+    if (mine[0] != t) {
+        mine[0] = t;
+        mine[1] = 0;
+    }
+    if (e < 0)
+        return 0;
+    ncs_poisson_span(g, lo, hi, &a, &b);
+    const ptrdiff_t s = a + mine[1];
+    if (s >= b)
+        return 0;
+    const int m = (int)(b - s < NCS_POISSON_BLOCK ? b - s : NCS_POISSON_BLOCK);
+    ncs_poisson_block(g, e, s, m, g->ahead + s);
+    mine[1] += m;
+    return 1;
+}
+
+/* Drop what the T threads drew ahead (a chunk starts). */
+static void ncs_poisson_forget_ahead(ncs_poisson *g, int T)
+{
+    for (int tid = 0; tid < T; tid++)
+        g->drawn[tid][0] = -1;
 }
