@@ -25,8 +25,8 @@ each row (rows split by target once, at the first run).  So each ring cell
 receives its additions in the single-threaded order and every T gives the same
 bits; random draws are counter-based per neuron and step (ext/vm.pyx; a
 float poisson_generator's counts ext/poisson.h, drawn a step ahead by a thread
-that waits at a barrier), and other devices draw theirs before the chunk.  Plasticity's post-spike pass runs on one
-thread between two barriers.
+that waits at a barrier), and other devices draw theirs before the chunk.
+Plasticity's post-spike pass runs on one thread between two barriers.
 """
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
