@@ -213,6 +213,9 @@ def target_checks(rows: list[Measurement], threads: int = 1) -> list[dict]:
         add("CUBA run time / Brian2 cpp_standalone run time", cuba.wall_s / cpp.wall_s, 0.8)
     if cuba and nest:
         add("CUBA run time / NEST run time", cuba.wall_s / nest.wall_s, 0.2)
+    coba, coba_cpp = find_row("coba", OURS), find_row("coba", "brian2-cpp")
+    if coba and coba_cpp:
+        add("COBA run time / Brian2 cpp_standalone run time", coba.wall_s / coba_cpp.wall_s, 0.8)
     for m in rows:
         if m.engine == OURS and m.threads == 1:
             add(f"{m.benchmark.upper()} build time (s)", m.build_s, 0.5)
@@ -225,6 +228,20 @@ def target_checks(rows: list[Measurement], threads: int = 1) -> list[dict]:
     if brunel and brunel_n and threads > 1:
         add(f"Brunel speed-up on {threads} threads", brunel.wall_s / brunel_n.wall_s, 1.7, at_least=True)
     return targets
+
+
+def microcircuit_target(circuit: dict, threads: int) -> dict | None:
+    """Our microcircuit's speed-up on ``threads`` threads against one (target 1.7), from its rows."""
+    ours = {r["threads"]: r for r in circuit["rows"] if r["engine"] == OURS}
+    if threads < 2 or 1 not in ours or threads not in ours:
+        return None
+    value = ours[1]["run_s_per_sim_s"] / ours[threads]["run_s_per_sim_s"]
+    return {"target": f"microcircuit speed-up on {threads} threads (scale {ours[1]['scale']:g})", "value": value,
+            "limit": 1.7, "met": value >= 1.7}
+
+
+def target_line(t: dict) -> str:
+    return f"target {t['target']}: {t['value']:.3g} (limit {t['limit']:g}): {'met' if t['met'] else 'not met'}"
 
 
 def ratio(m: Measurement, rows: list[Measurement]) -> float | None:
@@ -277,8 +294,7 @@ def report(rows: list[Measurement], rates: list[dict], targets: list[dict], scal
            hosts: list[dict]) -> str:
     rate_lines = [f"rate {c['benchmark']} {c['population']}: ours {c['ours_hz']:.2f} Hz, peers "
                   f"{c['peers_min_hz']:.2f}-{c['peers_max_hz']:.2f} Hz: " + _rate_verdict(c) for c in rates]
-    target_lines = [f"target {t['target']}: {t['value']:.3g} (limit {t['limit']:g}): "
-                    f"{'met' if t['met'] else 'not met'}" for t in targets]
+    target_lines = [target_line(t) for t in targets]
     scale_lines = [f"scaling {c['benchmark']} {c['engine']}: {c['one_thread_s']:.3f} s on 1 thread, "
                    f"{c['threads_s']:.3f} s on {c['threads']}: {c['speedup']:.2f}x" for c in scales]
     host_lines = [host_check.describe(h, h["when"]) for h in hosts]
@@ -352,6 +368,10 @@ def main(argv: list[str] | None = None) -> int:
             print("\n" + text)
             if probe is not None:
                 print(host_check.describe(hosts[-1], hosts[-1]["when"]))
+            speedup = microcircuit_target(circuit, args.threads)
+            if speedup is not None:
+                targets.append(speedup)
+                print(target_line(speedup))
         except RuntimeError as exc:
             failed.append("microcircuit")
             print(f"microcircuit failed: {exc}", file=sys.stderr)
