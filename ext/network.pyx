@@ -371,7 +371,7 @@ cdef int _share_out(CNet* net, int T) except -1:
     thread."""
     cdef Py_ssize_t* by_size = <Py_ssize_t*>malloc(max(net.npops, 1) * sizeof(Py_ssize_t))
     cdef bint* split = <bint*>malloc(max(net.npops, 1) * sizeof(bint))
-    cdef Py_ssize_t i, j, k, total = 0, most, best_k = 0, best = -1
+    cdef Py_ssize_t i, j, k = 0, total = 0, most, best_k = 0, best = -1
     if by_size == NULL or split == NULL:
         free(by_size)
         free(split)
@@ -597,7 +597,9 @@ cdef const void* _held(arr, dtype, list hold) except? NULL:
     """The data of ``arr`` as a C-contiguous ``dtype`` array kept alive in ``hold`` (NULL when empty)."""
     a = np.ascontiguousarray(arr, dtype=dtype)
     hold.append(a)
-    return NULL if a.size == 0 else <const void*><size_t>a.ctypes.data
+    if a.size == 0:
+        return NULL
+    return <const void*><size_t>a.ctypes.data
 
 
 cdef int64_t* _fixed_ring_input(CRing* r, int64_t t, Py_ssize_t s, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
