@@ -780,7 +780,7 @@ cdef void _sample(CNet* net, int tid, int64_t t) noexcept nogil:
     cdef CSlice* sl
     for q in range(net.nsamplers):
         sm = &net.samplers[q]
-        if sm.out == NULL or (t + 1) % sm.interval != 0:
+        if sm.out == NULL or (t + 1) % sm.interval != 0 or _owns_none(net, sm.pop, tid):
             continue
         # the how-manieth sample of the chunk this is, whichever thread takes it
         at = (t + 1) // sm.interval - net.first_step // sm.interval - 1
