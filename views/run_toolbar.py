@@ -114,6 +114,8 @@ class RunToolbar(QToolBar):
                                 "the same on any number")
         self.threads.setValue(_saved_threads())
         self.threads.valueChanged.connect(lambda n: QSettings().setValue(THREADS_KEY, n))
+        self.threads.valueChanged.connect(self._name_threads)
+        self._name_threads(self.threads.value())
         self.addWidget(self.threads)
         self.addWidget(QLabel(" in "))
         self.arithmetic = QComboBox(toolTip="Arithmetic of the next run: float, or a fixed-point format (what the "
@@ -180,6 +182,9 @@ class RunToolbar(QToolBar):
         self.duration_problem = problem
         follow_theme(self.duration.lineEdit(), lambda c: f"border: 1px solid {c.error.name()};" if problem else "")
         self.duration.setToolTip(problem or DURATION_TIP)
+
+    def _name_threads(self, n: int) -> None:
+        self.threads.setSuffix(" thread" if n == 1 else " threads")
 
     def _recheck_duration(self, text: str) -> None:
         """A marked duration loses its mark once it reads as a time."""

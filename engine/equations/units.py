@@ -439,10 +439,15 @@ class Quantity:
         return self.value
 
     def __str__(self) -> str:
+        return format(self, ".15g")
+
+    def __format__(self, spec: str) -> str:
+        """``f"{q:.4g}"``: the number in the unit a person reads it in, formatted by ``spec``, and the unit."""
+        spec = spec or ".15g"
         if self.dim is DIMENSIONLESS:
-            return f"{self.value:.15g}"
+            return format(self.value, spec)
         unit, scale = _display_unit(self.dim)
-        return f"{self.value * (NEST_UNITS.scale(self.dim) / scale):.15g} {unit}"
+        return f"{format(self.value * (NEST_UNITS.scale(self.dim) / scale), spec)} {unit}"
 
 
 def _display_unit(dim: Dimension) -> tuple[str, float]:

@@ -44,6 +44,13 @@ def test_str_spells_a_quantity_for_a_person(q, text):
     assert str(q) == text
 
 
+def test_a_format_spec_formats_the_number_in_the_unit_a_person_reads():
+    assert f"{Quantity(277.66, AMP):.4g}" == "277.7 pA"
+    assert f"{Quantity(-0.5, VOLT):+.2f}" == "-0.50 mV"
+    assert f"{Quantity(12345.0):,.0f}" == "12,345"
+    assert f"{Quantity(0.01, HERTZ)}" == str(Quantity(0.01, HERTZ)) == "10 Hz"
+
+
 def test_the_text_of_a_quantity_reads_back_as_the_same_quantity():
     for q in (Quantity(-0.5, VOLT), Quantity(0.1, SECOND), Quantity(20.0, AMP), Quantity(0.01, HERTZ)):
         assert Quantity.parse(str(q)) == q

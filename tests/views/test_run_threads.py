@@ -10,7 +10,9 @@ from tests.views.helpers import CUBA, make_window
 def test_the_threads_setting_is_kept_and_used_by_the_next_run(qtbot, cuba_window):
     toolbar = cuba_window.run_toolbar
     assert toolbar.threads.value() == 1 and toolbar.threads.maximum() == max_threads()
+    assert toolbar.threads.text() == "1 thread"
     toolbar.threads.setValue(max_threads())
+    assert toolbar.threads.text() == f"{max_threads()} thread{'s' if max_threads() > 1 else ''}"
     assert QSettings().value("run_threads") == max_threads()
     assert make_window(qtbot, Document.open(CUBA)).run_toolbar.threads.value() == max_threads()
     toolbar.duration.setEditText("100 ms")

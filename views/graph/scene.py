@@ -11,12 +11,13 @@ place (:mod:`views.graph.inline_rename`), one at a time.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSimpleTextItem
 
+from engine.equations.units import Quantity
 from engine.errors import NeuroCoreError
 from studio.document.commands import AddNode, Disconnect, MoveNode, RemoveNode, Rename, new_device, new_population
 from studio.document.document import Document
@@ -24,6 +25,7 @@ from studio.document.elements import Edge, Node
 from studio.document.events import (EdgeAdded, EdgeChanged, EdgeRemoved, NodeAdded, NodeChanged, NodeRemoved,
                                     Renamed, SettingChanged, dispatch)
 from studio.document.history import Macro
+from studio.project.constants import Constants
 from views.graph import clipboard, looks, menu_edits
 from views.graph.inline_rename import InlineRename
 from views.graph.interactions import Interaction, MoveNodes, NewLink
@@ -58,6 +60,8 @@ class GraphScene(QGraphicsScene):
         self.interaction: Interaction | None = None
         self.renaming: InlineRename | None = None
         self._problems: dict[str, str] = {}
+        self._constants_of: Mapping[str, Any] | None = None  # the constants _constant_values were evaluated from
+        self._constant_values: Mapping[str, Quantity] = {}
         self._unselected: set[str] = set()  # selected when they left the graph (a rename brings them back)
         self._toast: QGraphicsSimpleTextItem | None = None
         self._toast_timer = QTimer(self, singleShot=True, interval=REFUSAL_MS)
@@ -167,12 +171,20 @@ class GraphScene(QGraphicsScene):
             return ()
         return looks.receptors(node.data.model, self.document.settings["models"])
 
+    def _constants(self) -> Mapping[str, Quantity]:
+        """The project's constants, evaluated (again only when the document's constants were replaced)."""
+        mapping = self.document.settings["constants"]
+        if self._constants_of is not mapping:
+            self._constants_of, self._constant_values = mapping, Constants(mapping, []).values
+        return self._constant_values
+
     def _edge_look(self, edge: Edge):
         if edge.kind == "device":
             device = edge.source if self.document.nodes[edge.source].kind == "device" else edge.target
             return looks.device_link_look(edge.name, self.document.nodes[device].data,
-                                          self._target_receptors(edge.target))
-        return looks.projection_look(edge.data, self._target_receptors(edge.target), self._problems.get(edge.name, ""))
+                                          self._target_receptors(edge.target), self._constants())
+        return looks.projection_look(edge.data, self._target_receptors(edge.target), self._problems.get(edge.name, ""),
+                                     self._constants())
 
     def set_problems(self, problems: Iterable) -> None:
         """Mark the nodes and edges that have a problem (``DocumentProblem``: element, message)."""
