@@ -143,7 +143,7 @@ static inline void ncs_poisson_block(const ncs_poisson *g, int64_t e, ptrdiff_t 
 static void ncs_poisson_add(const ncs_poisson *g, int64_t t, ptrdiff_t lo, ptrdiff_t hi, double *row, int tid)
 {
     const int64_t e = ncs_poisson_emission(g, t);
-    int64_t drawn[NCS_POISSON_BLOCK];
+    int64_t now[NCS_POISSON_BLOCK];
     ptrdiff_t a, b;
     if (e < 0)
         return;
@@ -153,8 +153,8 @@ static void ncs_poisson_add(const ncs_poisson *g, int64_t t, ptrdiff_t lo, ptrdi
         const int m = (int)(b - s < NCS_POISSON_BLOCK ? b - s : NCS_POISSON_BLOCK);
         const int64_t *counts = g->ahead + s;
         if (s + m > ready) {
-            ncs_poisson_block(g, e, s, m, drawn);
-            counts = drawn;
+            ncs_poisson_block(g, e, s, m, now);
+            counts = now;
         }
         if (g->neurons == NULL)
             for (int q = 0; q < m; q++)
