@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from engine.equations.constant_values import evaluate_quantity
+from engine.equations.constant_values import draws, evaluate_quantity
 from engine.equations.units import DIMENSIONLESS, Quantity
 from engine.models import LIBRARY
 from engine.network.devices import CURRENT_GENERATORS, SPIKE_GENERATORS
@@ -82,10 +82,9 @@ def brief(raw, constants: Mapping[str, Quantity]) -> str:
     value = evaluate_quantity(text, constants, "", problems, centre=True)
     if value is None or problems:
         return f"={text[:BRIEF - 1]}…"
-    exact = evaluate_quantity(text, constants, "", []) is not None
     number = value.value
     shown = f"{int(number):,}" if value.dim is DIMENSIONLESS and float(number).is_integer() else f"{value:.4g}"
-    return f"{'=' if exact else '≈'}{shown}"
+    return f"{'≈' if draws(text) else '='}{shown}"
 
 
 def _rule_option(rule: RuleDoc) -> tuple[str, Any] | None:
